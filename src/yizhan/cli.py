@@ -1,0 +1,72 @@
+"""`yizhan serve`: argument parsing, logging set-up, and running the server until a signal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from yizhan.config import Config, ConfigFileError, load_file
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="yizhan", description="Redis and AMQP 0-9-1 in one pure-Python server.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the server in the foreground")
+    serve.add_argument("--bind", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="Redis port (default 6379; 0 picks a free one)")
+    serve.add_argument("--amqp-port", type=int, help="AMQP port (default 5672)")
+    serve.add_argument("--http-port", type=int, help="management HTTP port (default 15672)")
+    serve.add_argument("--data-dir", help="where data files live (default ./yizhan-data)")
+    serve.add_argument("--config", metavar="FILE", help="config file (redis.conf style: name value)")
+    serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="default info")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    config = load_file(args.config) if args.config else Config()
+    return config.with_overrides(bind=args.bind, port=args.port, amqp_port=args.amqp_port,
+                                 http_port=args.http_port, data_dir=args.data_dir, log_level=args.log_level)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = config_from_args(args)
+    except ConfigFileError as exc:
+        print(f"yizhan: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return serve(config)
+
+
+def serve(config: Config) -> int:
+    from yizhan.net.loop import new_event_loop
+    from yizhan.server import PortInUse, ServerRuntime
+
+    loop = new_event_loop()
+    asyncio.set_event_loop(loop)
+    runtime = ServerRuntime(config)
+    try:
+        loop.run_until_complete(runtime.start())
+    except PortInUse as exc:
+        print(f"yizhan: {exc}", file=sys.stderr)
+        loop.close()
+        return 1
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, stop.set)
+        except (NotImplementedError, AttributeError):  # Windows: Ctrl+C raises KeyboardInterrupt
+            pass
+    logging.getLogger("yizhan").info("ready")
+    try:
+        loop.run_until_complete(stop.wait())
+    except KeyboardInterrupt:
+        pass
+    logging.getLogger("yizhan").info("shutting down")
+    loop.run_until_complete(runtime.stop())
+    loop.close()
+    return 0

@@ -1,0 +1,99 @@
+"""`yizhan.Server`: a real server on free ports in a background thread, for programs and tests.
+
+    with yizhan.Server(port=0, amqp_port=0) as srv:
+        redis.Redis.from_url(srv.redis_url).ping()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from yizhan.clock import Clock
+from yizhan.config import Config
+
+
+class Server:
+    def __init__(self, port: int = 0, amqp_port: int = 0, http_port: int = 0, bind: str = "127.0.0.1",
+                 data_dir: str | None = None, clock: Clock | None = None, **redis_params: str):
+        params = {name.replace("_", "-"): str(value) for name, value in redis_params.items()}
+        self.config = Config(bind=bind, port=port, amqp_port=amqp_port, http_port=http_port,
+                             data_dir=data_dir or "./yizhan-data", redis_params=params)
+        self.clock = clock
+        self.runtime = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    # -- addresses -----------------------------------------------------------------------
+    @property
+    def host(self) -> str:
+        return self.config.bind
+
+    @property
+    def port(self) -> int:
+        return self.runtime.redis_port
+
+    @property
+    def amqp_port(self) -> int:
+        return self.runtime.amqp_port
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://{self.host}:{self.runtime.redis_port}/0"
+
+    @property
+    def amqp_url(self) -> str:
+        return f"amqp://guest:guest@{self.host}:{self.runtime.amqp_port}/%2F"
+
+    # -- life cycle ----------------------------------------------------------------------
+    def start(self) -> "Server":
+        self._thread = threading.Thread(target=self._run, name="yizhan-server", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def stop(self) -> None:
+        if self._loop is None or self._thread is None:
+            return
+        future = asyncio.run_coroutine_threadsafe(self.runtime.stop(), self._loop)
+        future.result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._thread = None
+
+    def call(self, function, *args):
+        """Run `function(*args)` on the server's loop and return its result (for tests)."""
+        async def run():
+            return function(*args)
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout=10)
+
+    def __enter__(self) -> "Server":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        from yizhan.net.loop import new_event_loop
+        from yizhan.server import ServerRuntime
+
+        loop = new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            self.runtime = ServerRuntime(self.config, self.clock)
+            loop.run_until_complete(self.runtime.start())
+        except BaseException as exc:  # reported to the thread that called start()
+            self._error = exc
+            self._ready.set()
+            loop.close()
+            return
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.close()

@@ -1,0 +1,1 @@
+"""The Redis side of yizhan: command table, keyspace, per-client sessions and command groups."""

@@ -1,0 +1,4 @@
+"""Command groups, one module each; importing this package registers them all in the table."""
+
+from yizhan.redis.commands import connection, server  # noqa: F401
+from yizhan.redis.commands import keys, strings, bitmaps  # noqa: F401

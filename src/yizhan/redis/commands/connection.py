@@ -1,0 +1,285 @@
+"""Connection commands: PING, ECHO, HELLO, AUTH, SELECT, QUIT, RESET and CLIENT."""
+
+from __future__ import annotations
+
+import time
+
+from yizhan.redis import errors
+from yizhan.redis.args import Args, parse_int
+from yizhan.redis.instance import REDIS_VERSION
+from yizhan.redis.table import command, container
+from yizhan.resp import OK, ErrorReply, Simple, Verbatim
+from yizhan.resp.encoder import PONG
+
+
+@command("PING [message]", arity=-1, flags="fast", group="connection", summary="Ping the server")
+def ping(c, argv):
+    if len(argv) > 2:
+        raise ErrorReply(errors.wrong_arity("ping"))
+    return PONG if len(argv) == 1 else argv[1]
+
+
+@command("ECHO message", arity=2, flags="fast", group="connection", summary="Echo the given string")
+def echo(c, argv):
+    return argv[1]
+
+
+@command("SELECT index", arity=2, flags="loading stale fast", group="connection", since="1.0.0",
+         summary="Change the selected database for the current connection")
+def select(c, argv):
+    index = parse_int(argv[1])
+    if not 0 <= index < len(c.server.dbs):
+        raise ErrorReply(errors.OUT_OF_RANGE_DB)
+    c.select(index)
+    return OK
+
+
+@command("QUIT", arity=-1, flags="no_auth fast", group="connection", summary="Close the connection")
+def quit_(c, argv):
+    c.close_after_reply = True
+    return OK
+
+
+def check_password(c, username: bytes, password: bytes) -> None:
+    """Authenticate `c` as the default user, or raise the error Redis gives."""
+    required = c.server.params.get("requirepass")
+    if username != b"default":
+        raise ErrorReply(errors.WRONGPASS)
+    if required and password != required.encode():
+        raise ErrorReply(errors.WRONGPASS)
+    c.authenticated = True
+
+
+@command("AUTH [username] password", arity=-2, flags="noscript loading stale fast no_auth",
+         group="connection", since="1.0.0", summary="Authenticate to the server")
+def auth(c, argv):
+    if len(argv) > 3:
+        raise ErrorReply(errors.SYNTAX)
+    if len(argv) == 2:
+        if not c.server.params.get("requirepass"):
+            raise ErrorReply(errors.AUTH_NOT_CONFIGURED)
+        check_password(c, b"default", argv[1])
+    else:
+        check_password(c, argv[1], argv[2])
+    return OK
+
+
+@command("HELLO [protover [AUTH username password] [SETNAME clientname]]", arity=-1,
+         flags="noscript loading stale fast no_auth", group="connection", since="6.0.0",
+         summary="Handshake with Redis")
+def hello(c, argv):
+    proto = c.proto
+    args = Args(argv)
+    if args:
+        proto = parse_int(args.next(), "ERR Protocol version is not an integer or out of range")
+        if proto not in (2, 3):
+            raise ErrorReply(errors.PROTO_UNSUPPORTED)
+    name = None
+    credentials = None
+    while args:
+        option = args.next()
+        upper = option.upper()
+        if upper == b"AUTH" and args.remaining >= 2:
+            credentials = (args.next(), args.next())
+        elif upper == b"SETNAME" and args.remaining >= 1:
+            name = args.next()
+            validate_client_name(name)
+        else:
+            raise ErrorReply(f"ERR Syntax error in HELLO option '{errors.text(option)}'")
+    if credentials is not None:
+        check_password(c, *credentials)
+    if not c.authenticated:
+        raise ErrorReply(
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+            "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+            "select the RESP protocol version at the same time")
+    if name is not None:
+        c.name = name
+    c.proto = proto
+    return {
+        b"server": b"redis",
+        b"version": REDIS_VERSION.encode(),
+        b"proto": proto,
+        b"id": c.id,
+        b"mode": b"standalone",
+        b"role": b"master",
+        b"modules": [],
+    }
+
+
+@command("RESET", arity=1, flags="noscript loading stale fast no_auth", group="connection",
+         since="6.2.0", summary="Reset the connection")
+def reset(c, argv):
+    c.select(0)
+    c.proto = 2
+    c.name = b""
+    c.authenticated = not c.server.params.get("requirepass")
+    return Simple("RESET")
+
+
+# -- CLIENT ----------------------------------------------------------------------------------
+container("CLIENT", group="connection", since="2.4.0", summary="A container for client connection commands")
+
+_CLIENT_HELP = [
+    "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "GETNAME", "    Return the name of the current connection.",
+    "ID", "    Return the ID of the current connection.",
+    "INFO", "    Return information about the current client connection.",
+    "KILL <ip:port>", "    Kill connection made from <ip:port>.",
+    "KILL <option> <value> [<option> <value> [...]]",
+    "    Kill connections. Options are:",
+    "    * ADDR (<ip:port>|<unixsocket>:0)", "      Kill connections made from the specified address",
+    "    * LADDR (<ip:port>|<unixsocket>:0)", "      Kill connections made to specified local address",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)", "      Kill connections by type.",
+    "    * USER <username>", "      Kill connections authenticated by <username>.",
+    "    * SKIPME (YES|NO)", "      Skip killing current connection (default: yes).",
+    "    * ID <client-id>", "      Kill connections by client id.",
+    "LIST [options ...]", "    Return information about client connections. Options:",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)", "      Return clients of specified type.",
+    "SETNAME <name>", "    Assign the name <name> to the current connection.",
+    "SETINFO <option> <value>", "    Set client meta attr. Options are:",
+    "    * LIB-NAME: the client lib name.", "    * LIB-VER: the client lib version.",
+    "HELP", "    Print this help.",
+]
+
+
+def validate_client_name(name: bytes) -> None:
+    if any(ch < 33 or ch > 126 for ch in name):
+        raise ErrorReply("ERR Client names cannot contain spaces, newlines or special characters.")
+
+
+@command("CLIENT HELP", arity=2, flags="loading stale", group="connection", since="5.0.0",
+         summary="Show helpful text about the different subcommands")
+def client_help(c, argv):
+    return [Simple(line) for line in _CLIENT_HELP]
+
+
+@command("CLIENT ID", arity=2, flags="noscript loading stale", group="connection", since="5.0.0",
+         summary="Returns the client ID for the current connection")
+def client_id(c, argv):
+    return c.id
+
+
+@command("CLIENT SETNAME connection-name", arity=3, flags="noscript loading stale", group="connection",
+         since="2.6.9", summary="Set the current connection name")
+def client_setname(c, argv):
+    validate_client_name(argv[2])
+    c.name = argv[2]
+    return OK
+
+
+@command("CLIENT GETNAME", arity=2, flags="noscript loading stale", group="connection", since="2.6.9",
+         summary="Get the current connection name")
+def client_getname(c, argv):
+    return c.name or None
+
+
+@command("CLIENT SETINFO LIB-NAME libname | LIB-VER libver", arity=4, flags="noscript loading stale",
+         group="connection", since="7.2.0", summary="Set client or connection specific info")
+def client_setinfo(c, argv):
+    attr = argv[2].upper()
+    if attr not in (b"LIB-NAME", b"LIB-VER"):
+        raise ErrorReply(f"ERR Unrecognized option '{errors.text(argv[2])}'")
+    if any(ch < 33 or ch > 126 for ch in argv[3]):
+        raise ErrorReply(f"ERR {errors.text(argv[2])} cannot contain spaces, newlines or special characters.")
+    if attr == b"LIB-NAME":
+        c.lib_name = argv[3]
+    else:
+        c.lib_ver = argv[3]
+    return OK
+
+
+def client_line(c) -> str:
+    now = time.monotonic()
+    return (
+        f"id={c.id} addr={c.addr} laddr={c.laddr} fd=8 name={errors.text(c.name)} "
+        f"age={int(now - c.created)} idle={int(now - c.last_interaction)} flags={c.flags} "
+        f"db={c.db.index} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 "
+        f"rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=1024 events=r cmd={c.last_command} user=default "
+        f"redir=-1 resp={c.proto} lib-name={errors.text(c.lib_name)} lib-ver={errors.text(c.lib_ver)}\n"
+    )
+
+
+@command("CLIENT INFO", arity=2, flags="noscript loading stale", group="connection", since="6.2.0",
+         summary="Returns information about the current client connection.")
+def client_info(c, argv):
+    return Verbatim(client_line(c))
+
+
+@command("CLIENT LIST [TYPE NORMAL | MASTER | REPLICA | PUBSUB] [ID client-id ...]", arity=-2,
+         flags="admin noscript loading stale", group="connection", since="2.4.0",
+         summary="Get the list of client connections")
+def client_list(c, argv):
+    clients = list(c.server.clients.values())
+    args = Args(argv, 2)
+    while args:
+        option = args.next_option()
+        if option == b"TYPE" and args:
+            kind = args.next_option()
+            if kind not in (b"NORMAL", b"MASTER", b"REPLICA", b"SLAVE", b"PUBSUB"):
+                raise ErrorReply(f"ERR Unknown client type '{errors.text(kind.lower())}'")
+            clients = [cl for cl in clients if kind == b"NORMAL"]
+        elif option == b"ID" and args:
+            wanted = set()
+            while args:
+                wanted.add(parse_int(args.next(), "ERR Invalid client ID"))
+            clients = [cl for cl in clients if cl.id in wanted]
+        else:
+            raise ErrorReply(errors.SYNTAX)
+    return Verbatim("".join(client_line(cl) for cl in sorted(clients, key=lambda cl: cl.id)))
+
+
+@command("CLIENT KILL ip:port | [ID client-id] [TYPE NORMAL | MASTER | SLAVE | REPLICA | PUBSUB] "
+         "[USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME YES | NO]", arity=-3,
+         flags="admin noscript loading stale", group="connection", since="2.4.0",
+         summary="Kill the connection of a client")
+def client_kill(c, argv):
+    clients = list(c.server.clients.values())
+    if len(argv) == 3:  # old form: CLIENT KILL addr
+        target = argv[2].decode("utf-8", "surrogateescape")
+        victims = [cl for cl in clients if cl.addr == target]
+        if not victims:
+            raise ErrorReply("ERR No such client")
+        victims[0].kill()
+        return OK
+    skipme = True
+    args = Args(argv, 2)
+    matches = clients
+    while args:
+        option = args.next_option()
+        if not args:
+            raise ErrorReply(errors.SYNTAX)
+        value = args.next()
+        if option == b"ID":
+            wanted = parse_int(value, "ERR client-id should be greater than 0")
+            if wanted <= 0:
+                raise ErrorReply("ERR client-id should be greater than 0")
+            matches = [cl for cl in matches if cl.id == wanted]
+        elif option == b"ADDR":
+            matches = [cl for cl in matches if cl.addr == errors.text(value)]
+        elif option == b"LADDR":
+            matches = [cl for cl in matches if cl.laddr == errors.text(value)]
+        elif option == b"TYPE":
+            kind = value.upper()
+            if kind not in (b"NORMAL", b"MASTER", b"REPLICA", b"SLAVE", b"PUBSUB"):
+                raise ErrorReply(f"ERR Unknown client type '{errors.text(value)}'")
+            matches = [cl for cl in matches if kind == b"NORMAL"]
+        elif option == b"USER":
+            if value != b"default":
+                raise ErrorReply(f"ERR No such user '{errors.text(value)}'")
+        elif option == b"SKIPME":
+            if value.upper() not in (b"YES", b"NO"):
+                raise ErrorReply(errors.SYNTAX)
+            skipme = value.upper() == b"YES"
+        else:
+            raise ErrorReply(errors.SYNTAX)
+    killed = 0
+    for victim in matches:
+        if victim is c and skipme:
+            continue
+        if victim is c:
+            c.close_after_reply = True
+        else:
+            victim.kill()
+        killed += 1
+    return killed

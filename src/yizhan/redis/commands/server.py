@@ -1,0 +1,360 @@
+"""Server commands: INFO, CONFIG, COMMAND, DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, DEBUG."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import platform
+import resource
+import sys
+import time
+
+from yizhan.redis import errors
+from yizhan.redis.args import parse_int
+from yizhan.redis.instance import REDIS_VERSION
+from yizhan.redis.params import BY_NAME
+from yizhan.redis.table import COMMANDS, command, container, docs_reply, info_reply
+from yizhan.resp import OK, ErrorReply, Simple, Verbatim
+
+
+@command("DBSIZE", arity=1, flags="readonly fast", group="server", summary="Return the number of keys in the selected database")
+def dbsize(c, argv):
+    return len(c.db)
+
+
+def _flush_mode(argv) -> None:
+    if len(argv) > 2 or (len(argv) == 2 and argv[1].upper() not in (b"ASYNC", b"SYNC")):
+        raise ErrorReply(errors.SYNTAX)
+
+
+@command("FLUSHDB [ASYNC | SYNC]", arity=-1, flags="write", group="server",
+         summary="Remove all keys from the current database")
+def flushdb(c, argv):
+    _flush_mode(argv)
+    c.db.clear()
+    return OK
+
+
+@command("FLUSHALL [ASYNC | SYNC]", arity=-1, flags="write", group="server",
+         summary="Remove all keys from all databases")
+def flushall(c, argv):
+    _flush_mode(argv)
+    for db in c.server.dbs:
+        db.clear()
+    return OK
+
+
+@command("SWAPDB index1 index2", arity=3, flags="write fast", group="server", since="4.0.0",
+         summary="Swaps two Redis databases")
+def swapdb(c, argv):
+    first = parse_int(argv[1], "ERR invalid first DB index")
+    second = parse_int(argv[2], "ERR invalid second DB index")
+    dbs = c.server.dbs
+    if not (0 <= first < len(dbs) and 0 <= second < len(dbs)):
+        raise ErrorReply(errors.OUT_OF_RANGE_DB)
+    if first != second:
+        dbs[first].swap_with(dbs[second])
+        for db in (dbs[first], dbs[second]):
+            for key in list(db.data):
+                if db.on_change is not None:
+                    db.on_change(db, key)
+    return OK
+
+
+@command("TIME", arity=1, flags="loading stale fast", group="server", since="2.6.0",
+         summary="Return the current server time")
+def time_(c, argv):
+    now = c.server.clock.us()
+    return [str(now // 1_000_000).encode(), str(now % 1_000_000).encode()]
+
+
+container("DEBUG", group="server", since="1.0.0", summary="A container for debugging commands")
+
+
+@command("DEBUG SLEEP seconds", arity=3, flags="admin noscript loading stale", group="server",
+         summary="Stop the server for the given number of seconds")
+def debug_sleep(c, argv):
+    seconds = float(argv[2]) if argv[2].replace(b".", b"", 1).isdigit() else 0.0
+    time.sleep(seconds)  # Redis blocks the whole server too; that is what this command is for
+    return OK
+
+
+@command("DEBUG HELP", arity=2, flags="admin noscript loading stale", group="server",
+         summary="Show helpful text about the different subcommands")
+def debug_help(c, argv):
+    return [Simple("DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"),
+            Simple("SLEEP <seconds>"), Simple("    Stop the server for <seconds>. Decimals allowed."),
+            Simple("HELP"), Simple("    Print this help.")]
+
+
+# -- CONFIG ----------------------------------------------------------------------------------
+container("CONFIG", group="server", since="2.0.0", summary="A container for server configuration commands")
+
+
+@command("CONFIG GET parameter [parameter ...]", arity=-3, flags="admin noscript loading stale",
+         group="server", since="2.0.0", summary="Get the values of configuration parameters")
+def config_get(c, argv):
+    found: dict[bytes, bytes] = {}
+    for pattern in argv[2:]:
+        for name, value in c.server.params.matching(errors.text(pattern)).items():
+            found[name.encode()] = value.encode()
+    return found
+
+
+@command("CONFIG SET parameter value [parameter value ...]", arity=-4, flags="admin noscript loading stale",
+         group="server", since="2.0.0", summary="Set configuration parameters to the given values")
+def config_set(c, argv):
+    if len(argv) % 2:
+        raise ErrorReply(errors.wrong_arity("config|set"))
+    params = c.server.params
+    staged: dict[str, str] = {}
+    for i in range(2, len(argv), 2):
+        name = errors.text(argv[i]).lower()
+        param = BY_NAME.get(name)
+        if param is None:
+            raise ErrorReply(f"ERR Unknown option or number of arguments for CONFIG SET - '{name}'")
+        if param.name in staged:
+            raise ErrorReply(f"ERR CONFIG SET failed (possibly related to argument '{name}') - duplicate parameter")
+        if param.immutable:
+            raise ErrorReply(f"ERR CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config")
+        staged[param.name] = params.normalize(param, errors.text(argv[i + 1]))
+    params.values.update(staged)
+    if "requirepass" in staged:
+        c.authenticated = True
+    return OK
+
+
+@command("CONFIG RESETSTAT", arity=2, flags="admin noscript loading stale", group="server",
+         since="2.0.0", summary="Reset the stats returned by INFO")
+def config_resetstat(c, argv):
+    c.server.reset_stats()
+    return OK
+
+
+@command("CONFIG REWRITE", arity=2, flags="admin noscript loading stale", group="server",
+         since="2.8.0", summary="Rewrite the configuration file with the in memory configuration")
+def config_rewrite(c, argv):
+    raise ErrorReply("ERR The server is running without a config file")
+
+
+# -- COMMAND ---------------------------------------------------------------------------------
+@command("COMMAND", arity=-1, flags="loading stale", group="server", since="2.8.13",
+         summary="Get array of Redis command details")
+def command_(c, argv):
+    if len(argv) > 1:
+        raise ErrorReply(errors.unknown_subcommand(argv[1], "command"))
+    return [info_reply(cmd) for cmd in COMMANDS.values()]
+
+
+@command("COMMAND COUNT", arity=2, flags="loading stale", group="server", since="2.8.13",
+         summary="Get total number of Redis commands")
+def command_count(c, argv):
+    return len(COMMANDS)
+
+
+@command("COMMAND INFO [command-name ...]", arity=-2, flags="loading stale", group="server",
+         since="2.8.13", summary="Get array of specific Redis command details, or all when no argument is given")
+def command_info(c, argv):
+    if len(argv) == 2:
+        return [info_reply(cmd) for cmd in COMMANDS.values()]
+    return [info_reply(COMMANDS[n.lower()]) if n.lower() in COMMANDS else None for n in argv[2:]]
+
+
+@command("COMMAND DOCS [command-name ...]", arity=-2, flags="loading stale", group="server",
+         since="7.0.0", summary="Get array of specific Redis command documentation")
+def command_docs(c, argv):
+    names = [n.lower() for n in argv[2:]] or list(COMMANDS)
+    return {COMMANDS[n].name.encode(): docs_reply(COMMANDS[n]) for n in names if n in COMMANDS}
+
+
+@command("COMMAND LIST [FILTERBY MODULE module-name | ACLCAT category | PATTERN pattern]", arity=-2,
+         flags="loading stale", group="server", since="7.0.0", summary="Get an array of Redis command names")
+def command_list(c, argv):
+    names = [cmd.name.encode() for cmd in COMMANDS.values()]
+    if len(argv) == 2:
+        return names
+    if len(argv) != 5 or argv[2].upper() != b"FILTERBY":
+        raise ErrorReply(errors.SYNTAX)
+    kind, value = argv[3].upper(), errors.text(argv[4])
+    if kind == b"PATTERN":
+        return [n for n in names if fnmatch.fnmatchcase(n.decode(), value.lower())]
+    if kind == b"ACLCAT":
+        return [cmd.name.encode() for cmd in COMMANDS.values() if "@" + value.lower() in cmd.acl_categories()]
+    if kind == b"MODULE":
+        return []
+    raise ErrorReply(errors.SYNTAX)
+
+
+@command("COMMAND GETKEYS command [arg ...]", arity=-3, flags="loading stale", group="server",
+         since="2.8.13", summary="Extract keys given a full Redis command")
+def command_getkeys(c, argv):
+    inner = argv[2:]
+    cmd = COMMANDS.get(inner[0].lower())
+    if cmd is None:
+        raise ErrorReply("ERR Invalid command specified")
+    if (cmd.arity > 0 and len(inner) != cmd.arity) or len(inner) < -cmd.arity:
+        raise ErrorReply("ERR Invalid number of arguments specified for command")
+    first, last, step = cmd.keys
+    if not first:
+        raise ErrorReply("ERR The command has no key arguments")
+    last = len(inner) + last if last < 0 else last
+    return inner[first : last + 1 : step]
+
+
+@command("COMMAND HELP", arity=2, flags="loading stale", group="server", since="5.0.0",
+         summary="Show helpful text about the different subcommands")
+def command_help(c, argv):
+    lines = ["COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+             "(no subcommand)", "    Return details about all Redis commands.",
+             "COUNT", "    Return the total number of commands in this Redis server.",
+             "LIST", "    Return a list of all commands in this Redis server.",
+             "INFO [<command-name> ...]", "    Return details about multiple Redis commands.",
+             "DOCS [<command-name> ...]", "    Return documentation details about multiple Redis commands.",
+             "GETKEYS <full-command>", "    Return the keys from a full Redis command.",
+             "HELP", "    Print this help."]
+    return [Simple(line) for line in lines]
+
+
+# -- INFO ------------------------------------------------------------------------------------
+DEFAULT_SECTIONS = ("server", "clients", "memory", "persistence", "stats", "replication", "cpu",
+                    "modules", "errorstats", "cluster", "keyspace")
+
+
+@command("INFO [section ...]", arity=-1, flags="loading stale", group="server",
+         summary="Get information and statistics about the server")
+def info(c, argv):
+    wanted = [a.decode("latin-1").lower() for a in argv[1:]] or ["default"]
+    if "all" in wanted or "everything" in wanted:
+        sections = list(DEFAULT_SECTIONS) + ["commandstats", "latencystats"]
+    elif "default" in wanted:
+        sections = list(DEFAULT_SECTIONS) + [w for w in wanted if w != "default"]
+    else:
+        sections = wanted
+    parts = []
+    for name in sections:
+        writer = _SECTIONS.get(name)
+        if writer is not None:
+            fields = writer(c.server)
+            body = "".join(f"{key}:{value}\r\n" for key, value in fields)
+            parts.append(f"# {name.capitalize() if name != 'cpu' else 'CPU'}\r\n{body}")
+    return Verbatim("\r\n".join(parts))
+
+
+def _info_server(srv):
+    uptime = srv.uptime_seconds()
+    return [
+        ("redis_version", REDIS_VERSION), ("redis_git_sha1", "00000000"), ("redis_git_dirty", 0),
+        ("redis_build_id", "yizhan"), ("redis_mode", "standalone"),
+        ("os", f"{platform.system()} {platform.release()} {platform.machine()}"),
+        ("arch_bits", 64), ("monotonic_clock", "POSIX clock_gettime"), ("multiplexing_api", "epoll"),
+        ("atomicvar_api", "c11-builtin"), ("gcc_version", "0.0.0"), ("process_id", os.getpid()),
+        ("process_supervised", "no"), ("run_id", srv.run_id), ("tcp_port", srv.tcp_port),
+        ("server_time_usec", srv.clock.us()), ("uptime_in_seconds", uptime),
+        ("uptime_in_days", uptime // 86400), ("hz", srv.params.int("hz")),
+        ("configured_hz", srv.params.int("hz")), ("lru_clock", (srv.clock.ms() // 1000) & ((1 << 24) - 1)),
+        ("executable", sys.argv[0] if sys.argv else ""), ("config_file", ""), ("io_threads_active", 0),
+        ("yizhan_version", "0.1.0"), ("python_version", platform.python_version()),
+    ]
+
+
+def _info_clients(srv):
+    return [
+        ("connected_clients", len(srv.clients)), ("cluster_connections", 0),
+        ("maxclients", srv.params.int("maxclients")), ("client_recent_max_input_buffer", 0),
+        ("client_recent_max_output_buffer", 0), ("blocked_clients", 0), ("tracking_clients", 0),
+        ("clients_in_timeout_table", 0),
+    ]
+
+
+def _rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, AttributeError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _human(n: int) -> str:
+    for unit, size in (("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.2f}{unit}"
+    return f"{n}B"
+
+
+def _info_memory(srv):
+    rss = _rss_bytes()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    maxmemory = srv.params.int("maxmemory")
+    return [
+        ("used_memory", rss), ("used_memory_human", _human(rss)), ("used_memory_rss", rss),
+        ("used_memory_rss_human", _human(rss)), ("used_memory_peak", peak),
+        ("used_memory_peak_human", _human(peak)), ("used_memory_peak_perc", "100.00%"),
+        ("used_memory_overhead", 0), ("used_memory_startup", 0), ("used_memory_dataset", rss),
+        ("used_memory_dataset_perc", "100.00%"), ("allocator_allocated", rss), ("total_system_memory",
+        os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else 0),
+        ("used_memory_lua", 31744), ("used_memory_scripts", 0), ("maxmemory", maxmemory),
+        ("maxmemory_human", _human(maxmemory)), ("maxmemory_policy", srv.params.get("maxmemory-policy")),
+        ("mem_fragmentation_ratio", "1.00"), ("mem_allocator", "pymalloc"), ("lazyfree_pending_objects", 0),
+    ]
+
+
+def _info_persistence(srv):
+    return [
+        ("loading", 0), ("async_loading", 0), ("current_cow_peak", 0), ("rdb_changes_since_last_save", srv.stats.dirty),
+        ("rdb_bgsave_in_progress", 0), ("rdb_last_save_time", srv.last_save_time),
+        ("rdb_last_bgsave_status", "ok"), ("rdb_last_bgsave_time_sec", -1), ("rdb_current_bgsave_time_sec", -1),
+        ("aof_enabled", 1 if srv.params.flag("appendonly") else 0), ("aof_rewrite_in_progress", 0),
+        ("aof_rewrite_scheduled", 0), ("aof_last_rewrite_time_sec", -1), ("aof_current_rewrite_time_sec", -1),
+        ("aof_last_bgrewrite_status", "ok"), ("aof_last_write_status", "ok"),
+    ]
+
+
+def _info_stats(srv):
+    s = srv.stats
+    return [
+        ("total_connections_received", s.total_connections_received),
+        ("total_commands_processed", s.total_commands_processed), ("instantaneous_ops_per_sec", 0),
+        ("total_net_input_bytes", s.total_net_input_bytes), ("total_net_output_bytes", s.total_net_output_bytes),
+        ("instantaneous_input_kbps", "0.00"), ("instantaneous_output_kbps", "0.00"),
+        ("rejected_connections", s.rejected_connections), ("sync_full", 0), ("sync_partial_ok", 0),
+        ("sync_partial_err", 0), ("expired_keys", s.expired_keys), ("expired_stale_perc", "0.00"),
+        ("expired_time_cap_reached_count", 0), ("evicted_keys", s.evicted_keys),
+        ("keyspace_hits", s.keyspace_hits), ("keyspace_misses", s.keyspace_misses),
+        ("pubsub_channels", 0), ("pubsub_patterns", 0), ("latest_fork_usec", 0),
+        ("total_forks", 0), ("migrate_cached_sockets", 0), ("total_error_replies", s.total_error_replies),
+        ("unexpected_error_replies", s.unexpected_error_replies), ("total_reads_processed", 0),
+        ("total_writes_processed", 0),
+    ]
+
+
+def _info_replication(srv):
+    return [("role", "master"), ("connected_slaves", 0), ("master_failover_state", "no-failover"),
+            ("master_replid", srv.run_id), ("master_replid2", "0" * 40), ("master_repl_offset", 0),
+            ("second_repl_offset", -1), ("repl_backlog_active", 0), ("repl_backlog_size", 1048576),
+            ("repl_backlog_first_byte_offset", 0), ("repl_backlog_histlen", 0)]
+
+
+def _info_cpu(srv):
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return [("used_cpu_sys", f"{usage.ru_stime:.6f}"), ("used_cpu_user", f"{usage.ru_utime:.6f}"),
+            ("used_cpu_sys_children", "0.000000"), ("used_cpu_user_children", "0.000000")]
+
+
+def _info_keyspace(srv):
+    rows = []
+    now = srv.clock.ms()
+    for db in srv.dbs:
+        if len(db):
+            ttls = [when - now for when in db.expires.values() if when > now]
+            avg = sum(ttls) // len(ttls) if ttls else 0
+            rows.append((f"db{db.index}", f"keys={len(db)},expires={len(db.expires)},avg_ttl={avg}"))
+    return rows
+
+
+_SECTIONS = {
+    "server": _info_server, "clients": _info_clients, "memory": _info_memory,
+    "persistence": _info_persistence, "stats": _info_stats, "replication": _info_replication,
+    "cpu": _info_cpu, "modules": lambda srv: [], "errorstats": lambda srv: [],
+    "cluster": lambda srv: [("cluster_enabled", 0)], "keyspace": _info_keyspace,
+    "commandstats": lambda srv: [], "latencystats": lambda srv: [],
+}

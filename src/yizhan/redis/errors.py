@@ -1,0 +1,63 @@
+"""Every Redis error string yizhan sends, in one place, worded exactly as redis-server 7.0 words it.
+
+Handlers raise `ErrorReply(errors.X)` or call the helper that formats one.
+"""
+
+from __future__ import annotations
+
+from yizhan.resp import ErrorReply
+
+WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
+SYNTAX = "ERR syntax error"
+NOT_INTEGER = "ERR value is not an integer or out of range"
+NOT_FLOAT = "ERR value is not a valid float"
+OVERFLOW = "ERR increment or decrement would overflow"
+INCR_FLOAT_NAN = "ERR increment would produce NaN or Infinity"
+NO_SUCH_KEY = "ERR no such key"
+OUT_OF_RANGE_DB = "ERR DB index is out of range"
+SAME_OBJECT = "ERR source and destination objects are the same"
+NOAUTH = "NOAUTH Authentication required."
+WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
+AUTH_NOT_CONFIGURED = (
+    "ERR AUTH <password> called without any password configured for the default user. "
+    "Are you sure your configuration is correct?"
+)
+STRING_TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+BIT_OFFSET = "ERR bit offset is not an integer or out of range"
+BIT_VALUE = "ERR bit is not an integer or out of range"
+OFFSET_OUT_OF_RANGE = "ERR offset is out of range"
+INVALID_CURSOR = "ERR invalid cursor"
+NX_XX_GT_LT = "ERR NX and XX, GT or LT options at the same time are not compatible"
+GT_LT = "ERR GT and LT options at the same time are not compatible"
+PROTO_UNSUPPORTED = "NOPROTO unsupported protocol version"
+TIMEOUT_NEGATIVE = "ERR timeout is negative"
+
+
+def wrong_arity(fullname: str) -> str:
+    return f"ERR wrong number of arguments for '{fullname}' command"
+
+
+def unknown_command(name: bytes, args: list[bytes]) -> str:
+    shown = ""
+    for arg in args:
+        if len(shown) >= 128:
+            break
+        shown += "'%s' " % text(arg)[: 128 - len(shown)]
+    return "ERR unknown command '%s', with args beginning with: %s" % (text(name)[:128], shown)
+
+
+def unknown_subcommand(sub: bytes, command: str) -> str:
+    return "ERR unknown subcommand '%s'. Try %s HELP." % (text(sub)[:128], command.upper())
+
+
+def invalid_expire(command: str) -> str:
+    return f"ERR invalid expire time in '{command}' command"
+
+
+def text(raw: bytes) -> str:
+    """Client bytes as text for an error message, losslessly."""
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def fail(message: str) -> ErrorReply:
+    return ErrorReply(message)

@@ -1,0 +1,152 @@
+"""Runtime configuration parameters (CONFIG GET/SET), declared in one table with Redis 7.0's
+names, defaults, types and error wording."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+
+from yizhan.resp import ErrorReply
+
+_MEMORY_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2,
+                 "g": 1000**3, "gb": 1024**3}
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    default: str
+    kind: str = "string"          # string | bool | int | memory | enum | save | special
+    choices: tuple[str, ...] = ()
+    minimum: int = 0
+    maximum: int = (1 << 63) - 1
+    immutable: bool = False
+    aliases: tuple[str, ...] = ()
+
+
+PARAMS: list[Param] = [
+    Param("bind", "127.0.0.1", immutable=True),
+    Param("port", "6379", "int", maximum=65535, immutable=True),
+    Param("databases", "16", "int", minimum=1, immutable=True),
+    Param("requirepass", ""),
+    Param("dir", ".", immutable=True),
+    Param("dbfilename", "dump.rdb"),
+    Param("appendonly", "no", "bool"),
+    Param("appendfilename", "appendonly.aof", immutable=True),
+    Param("appendfsync", "everysec", "enum", ("everysec", "always", "no")),
+    Param("save", "3600 1 300 100 60 10000", "save"),
+    Param("maxmemory", "0", "memory"),
+    Param("maxmemory-policy", "noeviction", "enum",
+          ("volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
+           "allkeys-lfu", "allkeys-random", "noeviction")),
+    Param("maxmemory-samples", "5", "int", minimum=1, maximum=64),
+    Param("maxclients", "10000", "int", minimum=1),
+    Param("timeout", "0", "int"),
+    Param("tcp-keepalive", "300", "int"),
+    Param("tcp-backlog", "511", "int", immutable=True),
+    Param("hz", "10", "int", minimum=0),
+    Param("loglevel", "notice", "enum", ("debug", "verbose", "notice", "warning")),
+    Param("logfile", "", immutable=True),
+    Param("daemonize", "no", "bool", immutable=True),
+    Param("protected-mode", "yes", "bool"),
+    Param("io-threads", "1", "int", minimum=1, maximum=128, immutable=True),
+    Param("notify-keyspace-events", "", "special"),
+    Param("proto-max-bulk-len", "536870912", "memory", minimum=1024 * 1024),
+    Param("client-query-buffer-limit", "1073741824", "memory", minimum=1024 * 1024),
+    Param("client-output-buffer-limit",
+          "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", "special"),
+    Param("lfu-log-factor", "10", "int"),
+    Param("lfu-decay-time", "1", "int"),
+    Param("slowlog-log-slower-than", "10000", "int", minimum=-1),
+    Param("slowlog-max-len", "128", "int"),
+    Param("latency-tracking", "yes", "bool"),
+    Param("lazyfree-lazy-user-flush", "no", "bool"),
+    Param("lazyfree-lazy-user-del", "no", "bool"),
+    Param("lazyfree-lazy-expire", "no", "bool"),
+    Param("activerehashing", "yes", "bool"),
+    Param("stop-writes-on-bgsave-error", "yes", "bool"),
+    Param("rdbcompression", "yes", "bool"),
+    Param("rdbchecksum", "yes", "bool"),
+    Param("replica-read-only", "yes", "bool", aliases=("slave-read-only",)),
+    Param("cluster-enabled", "no", "bool", immutable=True),
+    Param("list-max-listpack-size", "-2", "int", minimum=-5, aliases=("list-max-ziplist-size",)),
+    Param("list-compress-depth", "0", "int"),
+    Param("hash-max-listpack-entries", "128", "memory", aliases=("hash-max-ziplist-entries",)),
+    Param("hash-max-listpack-value", "64", "memory", aliases=("hash-max-ziplist-value",)),
+    Param("set-max-intset-entries", "512", "memory"),
+    Param("zset-max-listpack-entries", "128", "memory", aliases=("zset-max-ziplist-entries",)),
+    Param("zset-max-listpack-value", "64", "memory", aliases=("zset-max-ziplist-value",)),
+    Param("busy-reply-threshold", "5000", "int", aliases=("lua-time-limit",)),
+]
+BY_NAME: dict[str, Param] = {}
+for _p in PARAMS:
+    BY_NAME[_p.name] = _p
+    for _alias in _p.aliases:
+        BY_NAME[_alias] = _p
+
+
+def set_failed(name: str, reason: str) -> ErrorReply:
+    return ErrorReply(f"ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}")
+
+
+def parse_memory(text: str) -> int | None:
+    match = re.fullmatch(r"(-?\d+)([a-zA-Z]*)", text)
+    if not match or match.group(2).lower() not in _MEMORY_UNITS:
+        return None
+    return int(match.group(1)) * _MEMORY_UNITS[match.group(2).lower()]
+
+
+class Params:
+    """Current parameter values as strings in canonical form, plus typed accessors."""
+
+    def __init__(self, overrides: dict[str, str] | None = None):
+        self.values: dict[str, str] = {p.name: p.default for p in PARAMS}
+        for name, value in (overrides or {}).items():
+            param = BY_NAME.get(name.lower())
+            if param is not None:
+                self.values[param.name] = self.normalize(param, value)
+
+    def get(self, name: str) -> str:
+        return self.values[name]
+
+    def int(self, name: str) -> int:
+        return int(self.values[name])
+
+    def flag(self, name: str) -> bool:
+        return self.values[name] == "yes"
+
+    def matching(self, pattern: str) -> dict[str, str]:
+        pattern = pattern.lower()
+        if pattern in BY_NAME:
+            return {pattern: self.values[BY_NAME[pattern].name]}
+        return {p.name: self.values[p.name] for p in PARAMS if fnmatch.fnmatchcase(p.name, pattern)}
+
+    def normalize(self, param: Param, value: str) -> str:
+        """The canonical form of `value`, or ErrorReply with Redis's reason."""
+        if param.kind == "bool":
+            if value.lower() not in ("yes", "no"):
+                raise set_failed(param.name, "argument must be 'yes' or 'no'")
+            return value.lower()
+        if param.kind in ("int", "memory"):
+            number = parse_memory(value) if param.kind == "memory" else _parse_plain_int(value)
+            if number is None:
+                reason = "argument must be a memory value" if param.kind == "memory" else "argument couldn't be parsed into an integer"
+                raise set_failed(param.name, reason)
+            if not param.minimum <= number <= param.maximum:
+                raise set_failed(param.name, f"argument must be between {param.minimum} and {param.maximum} inclusive")
+            return str(number)
+        if param.kind == "enum":
+            if value.lower() not in param.choices:
+                raise set_failed(param.name, "argument(s) must be one of the following: " + ", ".join(param.choices))
+            return value.lower()
+        if param.kind == "save":
+            words = value.split()
+            if len(words) % 2 or not all(w.isdigit() for w in words):
+                raise set_failed(param.name, "Invalid save parameters")
+            return " ".join(words)
+        return value
+
+
+def _parse_plain_int(text: str) -> int | None:
+    return int(text) if re.fullmatch(r"-?\d+", text) else None

@@ -1,0 +1,226 @@
+"""The command table: each command's arity, flags, key positions and syntax, declared once.
+
+Handlers register with the `command` decorator. The dispatcher checks arity from here, and
+COMMAND / COMMAND INFO / COMMAND DOCS are generated from the same declarations, including the
+argument lists that redis-cli shows as hints (parsed from the syntax line).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+COMMANDS: dict[bytes, "Command"] = {}
+
+# ACL categories implied by flags and groups, as Redis derives them.
+_GROUP_CATEGORY = {
+    "string": "@string", "bitmap": "@bitmap", "keyspace": "@keyspace", "connection": "@connection",
+    "server": "@admin", "generic": "@keyspace", "list": "@list", "hash": "@hash", "set": "@set",
+    "sorted_set": "@sortedset", "hyperloglog": "@hyperloglog", "pubsub": "@pubsub",
+    "transactions": "@transaction",
+}
+
+
+@dataclass(eq=False)
+class Command:
+    name: str                        # lower case; a subcommand's is "container|sub"
+    arity: int
+    flags: tuple[str, ...]
+    keys: tuple[int, int, int]       # first key, last key (-1: to the end), step
+    handler: Callable | None
+    group: str
+    since: str
+    summary: str
+    syntax: str
+    complexity: str = "O(1)"
+    subcommands: dict[bytes, "Command"] = field(default_factory=dict)
+
+    @property
+    def display_name(self) -> str:
+        return self.name.split("|")[-1]
+
+    @property
+    def is_write(self) -> bool:
+        return "write" in self.flags
+
+    def acl_categories(self) -> list[str]:
+        cats = []
+        if "write" in self.flags:
+            cats.append("@write")
+        if "readonly" in self.flags:
+            cats.append("@read")
+        if "admin" in self.flags:
+            cats.extend(["@admin", "@dangerous"])
+        group_cat = _GROUP_CATEGORY.get(self.group)
+        if group_cat and group_cat not in cats:
+            cats.append(group_cat)
+        cats.append("@fast" if "fast" in self.flags else "@slow")
+        if "blocking" in self.flags:
+            cats.append("@blocking")
+        return cats
+
+
+def command(
+    syntax: str,
+    *,
+    arity: int,
+    flags: str = "",
+    keys: tuple[int, int, int] = (0, 0, 0),
+    group: str,
+    since: str = "1.0.0",
+    summary: str = "",
+    complexity: str = "O(1)",
+) -> Callable:
+    """Register the decorated handler for the command named by the syntax line's first word
+    (first two for a subcommand of a container, e.g. "CLIENT KILL ...")."""
+
+    def register(handler: Callable) -> Callable:
+        words = syntax.split()
+        container = COMMANDS.get(words[0].lower().encode())
+        is_sub = container is not None and container.handler is None and len(words) > 1
+        name = f"{words[0]}|{words[1]}".lower() if is_sub else words[0].lower()
+        cmd = Command(name, arity, tuple(flags.split()), keys, handler, group, since, summary,
+                      syntax, complexity)
+        if is_sub:
+            container.subcommands[words[1].lower().encode()] = cmd
+        else:
+            COMMANDS[name.encode()] = cmd
+        return handler
+
+    return register
+
+
+def container(name: str, *, group: str, since: str, summary: str) -> Command:
+    """Declare a command that only has subcommands (CLIENT, CONFIG, OBJECT, ...)."""
+    cmd = Command(name.lower(), -2, (), (0, 0, 0), None, group, since, summary, f"{name} <subcommand>",
+                  "Depends on subcommand.")
+    COMMANDS[name.lower().encode()] = cmd
+    return cmd
+
+
+# -- introspection: COMMAND INFO and COMMAND DOCS ------------------------------------------
+def info_reply(cmd: Command) -> list:
+    first, last, step = cmd.keys
+    return [
+        cmd.name.encode(),
+        cmd.arity,
+        set_of_status(cmd.flags),
+        first,
+        last,
+        step,
+        set_of_status(cmd.acl_categories()),
+        [],
+        key_specs(cmd),
+        [info_reply(sub) for sub in cmd.subcommands.values()],
+    ]
+
+
+def set_of_status(names) -> set:
+    from yizhan.resp import Simple
+
+    return set(Simple(n) for n in names) if names else set()
+
+
+def key_specs(cmd: Command) -> list:
+    first, last, step = cmd.keys
+    if not first:
+        return []
+    key_flags = ["RW"] if "write" in cmd.flags else ["RO"]
+    return [{
+        b"flags": set_of_status(key_flags + (["ACCESS"] if "readonly" in cmd.flags else ["UPDATE"])),
+        b"begin_search": {b"type": b"index", b"spec": {b"index": first}},
+        b"find_keys": {b"type": b"range",
+                       b"spec": {b"lastkey": last - first if last >= 0 else last, b"keystep": step,
+                                 b"limit": 0}},
+    }]
+
+
+def docs_reply(cmd: Command) -> dict:
+    docs = {
+        b"summary": cmd.summary.encode(),
+        b"since": cmd.since.encode(),
+        b"group": cmd.group.encode(),
+        b"complexity": cmd.complexity.encode(),
+    }
+    arguments = parse_syntax(cmd.syntax)[len(cmd.name.split("|")):]
+    if arguments:
+        docs[b"arguments"] = [argument_doc(arg) for arg in arguments]
+    if cmd.subcommands:
+        docs[b"subcommands"] = {sub.name.encode(): docs_reply(sub) for sub in cmd.subcommands.values()}
+    return docs
+
+
+def argument_doc(arg: dict) -> dict:
+    doc = {b"name": arg["name"].encode(), b"type": arg["type"].encode()}
+    if arg["type"] == "key":
+        doc[b"key_spec_index"] = 0
+    if arg.get("token"):
+        doc[b"token"] = arg["token"].encode()
+    flags = [flag for flag in ("optional", "multiple") if arg.get(flag)]
+    if flags:
+        from yizhan.resp import Simple
+
+        doc[b"flags"] = [Simple(f) for f in flags]
+    if arg.get("arguments"):
+        doc[b"arguments"] = [argument_doc(sub) for sub in arg["arguments"]]
+    return doc
+
+
+def parse_syntax(syntax: str) -> list[dict]:
+    """Turn "SET key value [NX | XX] [EX seconds | PX milliseconds]" into argument docs."""
+    tokens = syntax.replace("[", " [ ").replace("]", " ] ").replace("|", " | ").split()
+    items, _ = _parse_sequence(tokens, 0)
+    return items
+
+
+def _parse_sequence(tokens: list[str], pos: int) -> tuple[list[dict], int]:
+    alternatives: list[list[dict]] = [[]]
+    while pos < len(tokens) and tokens[pos] != "]":
+        token = tokens[pos]
+        if token == "|":
+            alternatives.append([])
+            pos += 1
+            continue
+        if token == "[":
+            inner, pos = _parse_sequence(tokens, pos + 1)
+            pos += 1  # the closing "]"
+            item = _group(inner, "block")
+            item["optional"] = True
+            if pos < len(tokens) and tokens[pos] == "...":
+                item["multiple"] = True
+                pos += 1
+        elif token == "...":
+            if alternatives[-1]:
+                alternatives[-1][-1]["multiple"] = True
+            pos += 1
+            continue
+        elif token.isupper() or not token[0].isalpha():
+            item = {"name": token.lower(), "type": "pure-token", "token": token}
+            nxt = tokens[pos + 1] if pos + 1 < len(tokens) else ""
+            if nxt and nxt[0].islower():
+                item = {"name": nxt, "type": _arg_type(nxt), "token": token}
+                pos += 1
+        else:
+            item = {"name": token, "type": _arg_type(token)}
+        alternatives[-1].append(item)
+        pos += 1
+    if len(alternatives) > 1:
+        return [{"name": "condition", "type": "oneof",
+                 "arguments": [_group(alt, "block") for alt in alternatives]}], pos
+    return alternatives[0], pos
+
+
+def _group(items: list[dict], kind: str) -> dict:
+    if len(items) == 1:
+        return dict(items[0])
+    return {"name": items[0]["name"] if items else "block", "type": kind, "arguments": items}
+
+
+def _arg_type(name: str) -> str:
+    if name.startswith("key") or name.endswith("key") or name in ("source", "destination", "newkey"):
+        return "key"
+    if name in ("seconds", "milliseconds", "count", "offset", "start", "end", "index", "db",
+                "increment", "decrement", "cursor", "timeout", "numkeys", "unix-time-seconds",
+                "unix-time-milliseconds", "bit", "value-integer", "destination-db", "port"):
+        return "integer"
+    return "string"

@@ -1,0 +1,143 @@
+"""Reply values and their RESP2/RESP3 encodings.
+
+Handlers return plain Python values; `encode(value, proto)` writes them as Redis would:
+
+    bytes/bytearray -> bulk string      int   -> integer        None -> null bulk (RESP3 null)
+    list/tuple      -> array            dict  -> map (RESP2: flat array)
+    set/frozenset   -> set (RESP2: array)                        bool -> RESP3 boolean (RESP2: 0/1)
+    float           -> RESP3 double (RESP2: bulk string)
+    Simple, ErrorReply, Verbatim, Push, NULL_ARRAY, Raw -> as named below.
+"""
+
+from __future__ import annotations
+
+import math
+
+
+class Simple(str):
+    """A status reply: `+OK`."""
+
+    __slots__ = ()
+
+
+class ErrorReply(Exception):
+    """An error reply: raise it from a handler, or return it inside an array. `message` has the
+    error code first, as sent: "ERR syntax error", "WRONGTYPE Operation against ..."."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class Verbatim(str):
+    """RESP3 verbatim string (`=`, format "txt"); a bulk string in RESP2."""
+
+    __slots__ = ()
+
+
+class Push(list):
+    """RESP3 out-of-band push (`>`); an array in RESP2."""
+
+    __slots__ = ()
+
+
+class Raw(bytes):
+    """Bytes already encoded; written as they are."""
+
+    __slots__ = ()
+
+
+class _NullArray:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NULL_ARRAY"
+
+
+NULL_ARRAY = _NullArray()
+OK = Simple("OK")
+QUEUED = Simple("QUEUED")
+PONG = Simple("PONG")
+
+_CRLF = b"\r\n"
+
+
+def format_double(value: float) -> bytes:
+    """A double as Redis 7.0 writes it in replies (%.17g, inf/-inf/nan)."""
+    if math.isinf(value):
+        return b"inf" if value > 0 else b"-inf"
+    if math.isnan(value):
+        return b"nan"
+    return (b"%.17g" % value)
+
+
+def encode(value, proto: int = 2) -> bytes:
+    out: list[bytes] = []
+    _write(value, proto, out)
+    return b"".join(out)
+
+
+def encode_into(value, proto: int, out: list) -> None:
+    """Append the encoding of `value` to `out` (a list of bytes, joined once per write)."""
+    _write(value, proto, out)
+
+
+def _write(value, proto: int, out: list) -> None:
+    kind = type(value)
+    if kind is bytes or kind is bytearray:
+        out.append(b"$%d\r\n%b\r\n" % (len(value), value))
+    elif kind is Simple:
+        out.append(b"+%b\r\n" % value.encode())
+    elif kind is int:
+        out.append(b":%d\r\n" % value)
+    elif value is None:
+        out.append(b"_\r\n" if proto == 3 else b"$-1\r\n")
+    elif kind is list or kind is tuple:
+        out.append(b"*%d\r\n" % len(value))
+        for item in value:
+            _write(item, proto, out)
+    elif kind is ErrorReply or isinstance(value, ErrorReply):
+        out.append(b"-%b\r\n" % _one_line(value.message))
+    elif kind is bool:
+        if proto == 3:
+            out.append(b"#t\r\n" if value else b"#f\r\n")
+        else:
+            out.append(b":1\r\n" if value else b":0\r\n")
+    elif kind is dict:
+        out.append((b"%%%d\r\n" if proto == 3 else b"*%d\r\n") % (len(value) if proto == 3 else 2 * len(value)))
+        for key, item in value.items():
+            _write(key, proto, out)
+            _write(item, proto, out)
+    elif kind is float:
+        text = format_double(value)
+        out.append(b",%b\r\n" % text if proto == 3 else b"$%d\r\n%b\r\n" % (len(text), text))
+    elif kind is set or kind is frozenset:
+        out.append((b"~%d\r\n" if proto == 3 else b"*%d\r\n") % len(value))
+        for item in value:
+            _write(item, proto, out)
+    elif kind is Verbatim:
+        data = value.encode()
+        if proto == 3:
+            out.append(b"=%d\r\ntxt:%b\r\n" % (len(data) + 4, data))
+        else:
+            out.append(b"$%d\r\n%b\r\n" % (len(data), data))
+    elif kind is Push:
+        out.append((b">%d\r\n" if proto == 3 else b"*%d\r\n") % len(value))
+        for item in value:
+            _write(item, proto, out)
+    elif kind is Raw:
+        out.append(value)
+    elif value is NULL_ARRAY:
+        out.append(b"_\r\n" if proto == 3 else b"*-1\r\n")
+    elif kind is str:
+        data = value.encode()
+        out.append(b"$%d\r\n%b\r\n" % (len(data), data))
+    elif kind is memoryview:
+        out.append(b"$%d\r\n%b\r\n" % (len(value), bytes(value)))
+    else:
+        raise TypeError(f"cannot encode {kind.__name__} as a RESP reply")
+
+
+def _one_line(message: str) -> bytes:
+    # Redis replaces newlines in error messages so the reply stays one line.
+    return message.replace("\r", " ").replace("\n", " ").encode("utf-8", "surrogateescape")

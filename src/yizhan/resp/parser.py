@@ -1,0 +1,152 @@
+"""Request parsing, sans-IO: feed bytes, take commands (lists of bytes) out.
+
+Multibulk requests (what every client library sends) are parsed by hiredis's C reader.
+Inline requests (`PING\\r\\n` typed into telnet) are split here with Redis's quoting rules.
+The parser never does I/O and never raises on its own input except `ProtocolError`, after
+which the connection must be answered with the error and closed, as Redis does.
+"""
+
+from __future__ import annotations
+
+import hiredis
+
+INLINE_MAX = 64 * 1024
+_HEX = b"0123456789abcdefABCDEF"
+_ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
+_TYPE_BYTE = {int: ":", list: "*", type(None): "_"}
+
+
+class ProtocolError(Exception):
+    """Unparseable input; `str(err)` is the message Redis sends before closing."""
+
+
+class RequestParser:
+    """Feed bytes with `feed`; call `next_command` until it returns None (needs more data)."""
+
+    __slots__ = ("_reader", "_inline", "_in_reader")
+
+    def __init__(self) -> None:
+        self._reader = hiredis.Reader()
+        self._inline = bytearray()
+        self._in_reader = False  # bytes are waiting inside hiredis's buffer
+
+    def feed(self, data: bytes) -> None:
+        self._inline += data
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received but not yet parsed into commands."""
+        return len(self._inline) + (self._reader.len() if self._reader.has_data() else 0)
+
+    def next_command(self) -> list[bytes] | None:
+        while True:
+            if self._in_reader:
+                command = self._next_multibulk()
+                if command is not None:
+                    return command
+                if self._reader.has_data():
+                    return None  # a partial multibulk request; wait for the rest
+                self._in_reader = False
+            if not self._inline:
+                return None
+            if self._inline[0] == 42:  # "*": hand everything to hiredis
+                self._reader.feed(self._inline)
+                self._inline = bytearray()
+                self._in_reader = True
+                continue
+            command = self._next_inline()
+            if command is None:
+                return None
+            if command:
+                return command
+            # an empty line is ignored, as Redis does
+
+    def _next_multibulk(self) -> list[bytes] | None:
+        while True:
+            try:
+                item = self._reader.gets()
+            except hiredis.ProtocolError as exc:
+                raise ProtocolError(_translate_hiredis_error(str(exc))) from None
+            if item is False:
+                return None
+            if type(item) is list:
+                if not item:
+                    continue  # "*0\r\n" is ignored
+                for arg in item:
+                    if type(arg) is not bytes:
+                        got = _TYPE_BYTE.get(type(arg), "-")
+                        raise ProtocolError(f"Protocol error: expected '$', got '{got}'")
+                return item
+            if item is None:
+                continue  # "*-1\r\n" is ignored
+            raise ProtocolError("Protocol error: expected '*', got something else")
+
+    def _next_inline(self) -> list[bytes] | None:
+        buf = self._inline
+        end = buf.find(b"\n")
+        if end < 0:
+            if len(buf) > INLINE_MAX:
+                raise ProtocolError("Protocol error: too big inline request")
+            return None
+        line = bytes(buf[:end])
+        del buf[: end + 1]
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        args = split_args(line)
+        if args is None:
+            raise ProtocolError("Protocol error: unbalanced quotes in request")
+        return args
+
+
+def _translate_hiredis_error(message: str) -> str:
+    return "Protocol error: " + message.split(":", 1)[-1].strip().lower() if message else "Protocol error"
+
+
+def split_args(line: bytes) -> list[bytes] | None:
+    """Split a line as Redis's sdssplitargs does; None when quotes are unbalanced."""
+    args: list[bytes] = []
+    i, n = 0, len(line)
+    while True:
+        while i < n and line[i] in b" \t\n\r\v\f":
+            i += 1
+        if i >= n:
+            return args
+        current = bytearray()
+        quote = line[i] if line[i] in b"\"'" else 0
+        if quote:
+            i += 1
+        while True:
+            if i >= n:
+                if quote:
+                    return None  # unterminated quotes
+                break
+            ch = line[i]
+            if quote == 34:  # double quotes: backslash escapes, \xHH
+                if ch == 92 and i + 3 < n and line[i + 1] == 120 and line[i + 2] in _HEX and line[i + 3] in _HEX:
+                    current.append(int(line[i + 2 : i + 4], 16))
+                    i += 4
+                    continue
+                if ch == 92 and i + 1 < n:
+                    current.append(_ESCAPES.get(line[i + 1], line[i + 1]))
+                    i += 2
+                    continue
+                if ch == 34:
+                    if i + 1 < n and line[i + 1] not in b" \t\n\r\v\f":
+                        return None  # closing quote must be followed by a space
+                    i += 1
+                    break
+            elif quote == 39:  # single quotes: only \' is an escape
+                if ch == 92 and i + 1 < n and line[i + 1] == 39:
+                    current.append(39)
+                    i += 2
+                    continue
+                if ch == 39:
+                    if i + 1 < n and line[i + 1] not in b" \t\n\r\v\f":
+                        return None
+                    i += 1
+                    break
+            elif ch in b" \t\n\r\v\f":
+                break
+            current.append(ch)
+            i += 1
+        args.append(bytes(current))

@@ -1,0 +1,103 @@
+"""Starts the listeners (Redis now; AMQP and HTTP ports reserved until their issues land) on
+one event loop, runs the periodic tasks, and shuts down cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import socket
+
+from yizhan.clock import Clock
+from yizhan.config import Config
+from yizhan.net.redis_transport import RedisProtocol
+from yizhan.redis import commands  # noqa: F401  (registers every command in the table)
+from yizhan.redis.instance import RedisInstance
+
+log = logging.getLogger("yizhan")
+
+
+class PortInUse(Exception):
+    """A listener could not bind; the message names the address and what it was for."""
+
+
+class ServerRuntime:
+    """The running server inside one event loop: `start()`, then `stop()`."""
+
+    def __init__(self, config: Config, clock: Clock | None = None):
+        self.config = config
+        self.redis = RedisInstance(config, clock)
+        self.redis_port = 0
+        self.amqp_port = 0
+        self.http_port = 0
+        self._servers: list[asyncio.base_events.Server] = []
+        self._reserved: list[socket.socket] = []
+        self._expire_handle: asyncio.TimerHandle | None = None
+        self._stopped = asyncio.Event()
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        cfg = self.config
+        sock = _bind(cfg.bind, cfg.port, "Redis")
+        try:
+            amqp = _bind(cfg.bind, cfg.amqp_port, "AMQP")
+            http = _bind(cfg.bind, cfg.http_port, "HTTP")
+        except PortInUse:
+            sock.close()
+            raise
+        self._reserved = [amqp, http]
+        server = await loop.create_server(lambda: RedisProtocol(self.redis), sock=sock, backlog=511)
+        self._servers.append(server)
+        self.redis_port = sock.getsockname()[1]
+        self.redis.tcp_port = self.redis_port
+        self.amqp_port = amqp.getsockname()[1]
+        self.http_port = http.getsockname()[1]
+        log.info("Redis listening on %s:%d", cfg.bind, self.redis_port)
+        log.info("AMQP port %s:%d reserved (the broker is not built yet)", cfg.bind, self.amqp_port)
+        log.info("HTTP port %s:%d reserved (the management API is not built yet)", cfg.bind, self.http_port)
+        self._schedule_expiry()
+
+    def _schedule_expiry(self) -> None:
+        hz = max(1, min(500, self.redis.params.int("hz")))
+        loop = asyncio.get_running_loop()
+        self._expire_handle = loop.call_later(1 / hz, self._expiry_tick)
+
+    def _expiry_tick(self) -> None:
+        self.redis.active_expire_cycle()
+        self._schedule_expiry()
+
+    async def stop(self) -> None:
+        if self._expire_handle is not None:
+            self._expire_handle.cancel()
+        for server in self._servers:
+            server.close()
+        for client in list(self.redis.clients.values()):
+            client.kill()
+        for server in self._servers:
+            await server.wait_closed()
+        for sock in self._reserved:
+            sock.close()
+        self._stopped.set()
+
+
+def _bind(host: str, port: int, purpose: str) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    if hasattr(socket, "SO_REUSEADDR") and not _is_windows():
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(511)
+    except OSError as exc:
+        sock.close()
+        if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
+            raise PortInUse(f"cannot listen on {host}:{port} for {purpose}: the port is already in use") from None
+        raise PortInUse(f"cannot listen on {host}:{port} for {purpose}: {exc.strerror}") from None
+    sock.setblocking(False)
+    return sock
+
+
+def _is_windows() -> bool:
+    import sys
+
+    return sys.platform == "win32"
