@@ -35,7 +35,11 @@ CASES = {
                        ["CONFIG", "SET", "maxmemory", "0"], ["CONFIG", "SET", "timeout", "0"],
                        ["CONFIG", "GET", "timeout"]],
     "time-shape": [["?TIME"], ["TIME", "x"]],
-    "quit-arity": [["PING"]],
+    "command-info": [["COMMAND", "INFO", "get"], ["COMMAND", "INFO", "echo", "dbsize", "nosuchcmd"],
+                     ["COMMAND", "DOCS", "get"], ["COMMAND", "DOCS", "echo", "nosuchcmd"],
+                     ["COMMAND", "NOPE"], ["COMMAND", "COUNT", "x"], ["COMMAND", "GETKEYS", "get", "k"],
+                     ["COMMAND", "GETKEYS", "nosuch"], ["COMMAND", "GETKEYS", "ping"],
+                     ["COMMAND", "GETKEYS", "get"]],
 }
 
 

@@ -76,7 +76,7 @@ class Client:
         cmd = COMMANDS.get(argv[0].lower())
         if cmd is None:
             raise ErrorReply(errors.unknown_command(argv[0], argv[1:]))
-        if cmd.handler is None and len(argv) > 1:
+        if cmd.subcommands and len(argv) > 1:
             sub = cmd.subcommands.get(argv[1].lower())
             if sub is None:
                 raise ErrorReply(errors.unknown_subcommand(argv[1], cmd.name))

@@ -10,15 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from yizhan.resp import ReplySet, Simple
+
 COMMANDS: dict[bytes, "Command"] = {}
 
-# ACL categories implied by flags and groups, as Redis derives them.
+# ACL categories implied by a command's group, and the order Redis lists categories in.
 _GROUP_CATEGORY = {
-    "string": "@string", "bitmap": "@bitmap", "keyspace": "@keyspace", "connection": "@connection",
-    "server": "@admin", "generic": "@keyspace", "list": "@list", "hash": "@hash", "set": "@set",
-    "sorted_set": "@sortedset", "hyperloglog": "@hyperloglog", "pubsub": "@pubsub",
-    "transactions": "@transaction",
+    "string": "string", "bitmap": "bitmap", "generic": "keyspace", "connection": "connection",
+    "server": "", "list": "list", "hash": "hash", "set": "set", "sorted_set": "sortedset",
+    "hyperloglog": "hyperloglog", "pubsub": "pubsub", "transactions": "transaction",
 }
+_CATEGORY_ORDER = ("keyspace read write set sortedset list hash string bitmap hyperloglog geo stream "
+                   "pubsub admin fast slow blocking dangerous connection transaction scripting").split()
 
 
 @dataclass(eq=False)
@@ -33,6 +36,8 @@ class Command:
     summary: str
     syntax: str
     complexity: str = "O(1)"
+    acl: str = ""                    # ACL categories beyond those the flags and group imply
+    tips: str = ""                   # command tips, e.g. "request_policy:all_shards"
     subcommands: dict[bytes, "Command"] = field(default_factory=dict)
 
     @property
@@ -44,20 +49,19 @@ class Command:
         return "write" in self.flags
 
     def acl_categories(self) -> list[str]:
-        cats = []
+        cats = set(self.acl.split())
         if "write" in self.flags:
-            cats.append("@write")
+            cats.add("write")
         if "readonly" in self.flags:
-            cats.append("@read")
+            cats.add("read")
         if "admin" in self.flags:
-            cats.extend(["@admin", "@dangerous"])
-        group_cat = _GROUP_CATEGORY.get(self.group)
-        if group_cat and group_cat not in cats:
-            cats.append(group_cat)
-        cats.append("@fast" if "fast" in self.flags else "@slow")
+            cats.update(("admin", "dangerous"))
         if "blocking" in self.flags:
-            cats.append("@blocking")
-        return cats
+            cats.add("blocking")
+        cats.add("fast" if "fast" in self.flags else "slow")
+        if not self.acl:
+            cats.update(_GROUP_CATEGORY.get(self.group, "").split())
+        return ["@" + c for c in _CATEGORY_ORDER if c in cats]
 
 
 def command(
@@ -70,6 +74,8 @@ def command(
     since: str = "1.0.0",
     summary: str = "",
     complexity: str = "O(1)",
+    acl: str = "",
+    tips: str = "",
 ) -> Callable:
     """Register the decorated handler for the command named by the syntax line's first word
     (first two for a subcommand of a container, e.g. "CLIENT KILL ...")."""
@@ -77,10 +83,10 @@ def command(
     def register(handler: Callable) -> Callable:
         words = syntax.split()
         container = COMMANDS.get(words[0].lower().encode())
-        is_sub = container is not None and container.handler is None and len(words) > 1
+        is_sub = container is not None and len(words) > 1 and words[1].replace("-", "").replace("_", "").isupper()
         name = f"{words[0]}|{words[1]}".lower() if is_sub else words[0].lower()
         cmd = Command(name, arity, tuple(flags.split()), keys, handler, group, since, summary,
-                      syntax, complexity)
+                      syntax, complexity, acl, tips)
         if is_sub:
             container.subcommands[words[1].lower().encode()] = cmd
         else:
@@ -109,16 +115,14 @@ def info_reply(cmd: Command) -> list:
         last,
         step,
         set_of_status(cmd.acl_categories()),
-        [],
-        key_specs(cmd),
-        [info_reply(sub) for sub in cmd.subcommands.values()],
+        ReplySet(tip.encode() for tip in cmd.tips.split()),
+        ReplySet(key_specs(cmd)),
+        ReplySet(info_reply(sub) for sub in cmd.subcommands.values()),
     ]
 
 
-def set_of_status(names) -> set:
-    from yizhan.resp import Simple
-
-    return set(Simple(n) for n in names) if names else set()
+def set_of_status(names) -> ReplySet:
+    return ReplySet(Simple(n) for n in names)
 
 
 def key_specs(cmd: Command) -> list:
@@ -127,7 +131,7 @@ def key_specs(cmd: Command) -> list:
         return []
     key_flags = ["RW"] if "write" in cmd.flags else ["RO"]
     return [{
-        b"flags": set_of_status(key_flags + (["ACCESS"] if "readonly" in cmd.flags else ["UPDATE"])),
+        b"flags": set_of_status(key_flags + (["access"] if "readonly" in cmd.flags else ["update"])),
         b"begin_search": {b"type": b"index", b"spec": {b"index": first}},
         b"find_keys": {b"type": b"range",
                        b"spec": {b"lastkey": last - first if last >= 0 else last, b"keystep": step,
@@ -142,7 +146,8 @@ def docs_reply(cmd: Command) -> dict:
         b"group": cmd.group.encode(),
         b"complexity": cmd.complexity.encode(),
     }
-    arguments = parse_syntax(cmd.syntax)[len(cmd.name.split("|")):]
+    name_words = len(cmd.name.split("|"))
+    arguments = parse_syntax(" ".join(cmd.syntax.split()[name_words:]))
     if arguments:
         docs[b"arguments"] = [argument_doc(arg) for arg in arguments]
     if cmd.subcommands:
@@ -158,8 +163,6 @@ def argument_doc(arg: dict) -> dict:
         doc[b"token"] = arg["token"].encode()
     flags = [flag for flag in ("optional", "multiple") if arg.get(flag)]
     if flags:
-        from yizhan.resp import Simple
-
         doc[b"flags"] = [Simple(f) for f in flags]
     if arg.get("arguments"):
         doc[b"arguments"] = [argument_doc(sub) for sub in arg["arguments"]]

@@ -8,12 +8,13 @@ from yizhan.resp.encoder import (
     ErrorReply,
     Push,
     Raw,
+    ReplySet,
     Simple,
     Verbatim,
     encode,
 )
 
 __all__ = [
-    "NULL_ARRAY", "OK", "QUEUED", "ErrorReply", "ProtocolError", "Push", "Raw", "RequestParser",
+    "NULL_ARRAY", "OK", "QUEUED", "ErrorReply", "ProtocolError", "Push", "Raw", "ReplySet", "RequestParser",
     "Simple", "Verbatim", "encode",
 ]

@@ -41,6 +41,12 @@ class Push(list):
     __slots__ = ()
 
 
+class ReplySet(list):
+    """A RESP3 set (`~`) with a fixed order; an array in RESP2."""
+
+    __slots__ = ()
+
+
 class Raw(bytes):
     """Bytes already encoded; written as they are."""
 
@@ -111,7 +117,7 @@ def _write(value, proto: int, out: list) -> None:
     elif kind is float:
         text = format_double(value)
         out.append(b",%b\r\n" % text if proto == 3 else b"$%d\r\n%b\r\n" % (len(text), text))
-    elif kind is set or kind is frozenset:
+    elif kind is set or kind is frozenset or kind is ReplySet:
         out.append((b"~%d\r\n" if proto == 3 else b"*%d\r\n") % len(value))
         for item in value:
             _write(item, proto, out)

@@ -21,38 +21,44 @@ class ProtocolError(Exception):
 
 
 class RequestParser:
-    """Feed bytes with `feed`; call `next_command` until it returns None (needs more data)."""
+    """Feed bytes with `feed`; call `next_command` until it returns None (needs more data).
 
-    __slots__ = ("_reader", "_inline", "_in_reader")
+    Limitation: an inline request that follows a multibulk request *in the same read* is a
+    protocol error here (Redis accepts it); each kind alone, or in separate reads, is fine.
+    """
+
+    __slots__ = ("_reader", "_inline", "_partial")
 
     def __init__(self) -> None:
         self._reader = hiredis.Reader()
         self._inline = bytearray()
-        self._in_reader = False  # bytes are waiting inside hiredis's buffer
+        # True while hiredis holds bytes not yet returned as a command (a partial request).
+        # hiredis's has_data() cannot tell: it is False once a type byte has been consumed.
+        self._partial = False
 
     def feed(self, data: bytes) -> None:
-        self._inline += data
+        if self._partial:
+            self._reader.feed(data)  # the rest of a multibulk request
+        else:
+            self._inline += data
 
     @property
     def buffered(self) -> int:
-        """Bytes received but not yet parsed into commands."""
-        return len(self._inline) + (self._reader.len() if self._reader.has_data() else 0)
+        """Bytes received but not yet parsed into commands (approximate while in hiredis)."""
+        return len(self._inline) + (self._reader.len() if self._partial else 0)
 
     def next_command(self) -> list[bytes] | None:
         while True:
-            if self._in_reader:
+            if self._partial:
                 command = self._next_multibulk()
-                if command is not None:
+                if command is not None or self._partial:
                     return command
-                if self._reader.has_data():
-                    return None  # a partial multibulk request; wait for the rest
-                self._in_reader = False
             if not self._inline:
                 return None
             if self._inline[0] == 42:  # "*": hand everything to hiredis
                 self._reader.feed(self._inline)
                 self._inline = bytearray()
-                self._in_reader = True
+                self._partial = True
                 continue
             command = self._next_inline()
             if command is None:
@@ -62,23 +68,29 @@ class RequestParser:
             # an empty line is ignored, as Redis does
 
     def _next_multibulk(self) -> list[bytes] | None:
+        reader = self._reader
         while True:
             try:
-                item = self._reader.gets()
+                item = reader.gets()
             except hiredis.ProtocolError as exc:
                 raise ProtocolError(_translate_hiredis_error(str(exc))) from None
             if item is False:
                 return None
+            self._partial = reader.has_data()
             if type(item) is list:
                 if not item:
-                    continue  # "*0\r\n" is ignored
+                    if self._partial:
+                        continue
+                    return None  # "*0\r\n" is ignored
                 for arg in item:
                     if type(arg) is not bytes:
                         got = _TYPE_BYTE.get(type(arg), "-")
                         raise ProtocolError(f"Protocol error: expected '$', got '{got}'")
                 return item
             if item is None:
-                continue  # "*-1\r\n" is ignored
+                if self._partial:
+                    continue
+                return None  # "*-1\r\n" is ignored
             raise ProtocolError("Protocol error: expected '*', got something else")
 
     def _next_inline(self) -> list[bytes] | None:

@@ -19,7 +19,7 @@ def ping(c, argv):
     return PONG if len(argv) == 1 else argv[1]
 
 
-@command("ECHO message", arity=2, flags="fast", group="connection", summary="Echo the given string")
+@command("ECHO message", arity=2, flags="loading stale fast", group="connection", summary="Echo the given string")
 def echo(c, argv):
     return argv[1]
 

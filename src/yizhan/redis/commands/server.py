@@ -17,7 +17,8 @@ from yizhan.redis.table import COMMANDS, command, container, docs_reply, info_re
 from yizhan.resp import OK, ErrorReply, Simple, Verbatim
 
 
-@command("DBSIZE", arity=1, flags="readonly fast", group="server", summary="Return the number of keys in the selected database")
+@command("DBSIZE", arity=1, flags="readonly fast", group="server", acl="keyspace",
+         tips="request_policy:all_shards response_policy:agg_sum", summary="Return the number of keys in the selected database")
 def dbsize(c, argv):
     return len(c.db)
 
@@ -185,7 +186,7 @@ def command_list(c, argv):
     raise ErrorReply(errors.SYNTAX)
 
 
-@command("COMMAND GETKEYS command [arg ...]", arity=-3, flags="loading stale", group="server",
+@command("COMMAND GETKEYS command [arg ...]", arity=-4, flags="loading stale", group="server",
          since="2.8.13", summary="Extract keys given a full Redis command")
 def command_getkeys(c, argv):
     inner = argv[2:]
