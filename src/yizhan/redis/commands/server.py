@@ -5,9 +5,13 @@ from __future__ import annotations
 import fnmatch
 import os
 import platform
-import resource
 import sys
 import time
+
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None
 
 from yizhan.redis import errors
 from yizhan.redis.args import parse_int
@@ -75,7 +79,10 @@ container("DEBUG", group="server", since="1.0.0", summary="A container for debug
 @command("DEBUG SLEEP seconds", arity=3, flags="admin noscript loading stale", group="server",
          summary="Stop the server for the given number of seconds")
 def debug_sleep(c, argv):
-    seconds = float(argv[2]) if argv[2].replace(b".", b"", 1).isdigit() else 0.0
+    try:
+        seconds = min(max(0.0, float(argv[2])), 86400.0)  # strtod: garbage counts as 0, as in Redis
+    except ValueError:
+        seconds = 0.0
     time.sleep(seconds)  # Redis blocks the whole server too; that is what this command is for
     return OK
 
@@ -272,7 +279,20 @@ def _rss_bytes() -> int:
         with open("/proc/self/statm") as statm:
             return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, AttributeError):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        return _peak_rss_bytes()
+
+
+def _peak_rss_bytes() -> int:
+    if resource is None:
+        return 0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _total_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return 0
 
 
 def _human(n: int) -> str:
@@ -284,15 +304,14 @@ def _human(n: int) -> str:
 
 def _info_memory(srv):
     rss = _rss_bytes()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = max(_peak_rss_bytes(), rss)
     maxmemory = srv.params.int("maxmemory")
     return [
         ("used_memory", rss), ("used_memory_human", _human(rss)), ("used_memory_rss", rss),
         ("used_memory_rss_human", _human(rss)), ("used_memory_peak", peak),
         ("used_memory_peak_human", _human(peak)), ("used_memory_peak_perc", "100.00%"),
         ("used_memory_overhead", 0), ("used_memory_startup", 0), ("used_memory_dataset", rss),
-        ("used_memory_dataset_perc", "100.00%"), ("allocator_allocated", rss), ("total_system_memory",
-        os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else 0),
+        ("used_memory_dataset_perc", "100.00%"), ("allocator_allocated", rss), ("total_system_memory", _total_memory()),
         ("used_memory_lua", 31744), ("used_memory_scripts", 0), ("maxmemory", maxmemory),
         ("maxmemory_human", _human(maxmemory)), ("maxmemory_policy", srv.params.get("maxmemory-policy")),
         ("mem_fragmentation_ratio", "1.00"), ("mem_allocator", "pymalloc"), ("lazyfree_pending_objects", 0),
@@ -336,8 +355,8 @@ def _info_replication(srv):
 
 
 def _info_cpu(srv):
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return [("used_cpu_sys", f"{usage.ru_stime:.6f}"), ("used_cpu_user", f"{usage.ru_utime:.6f}"),
+    times = os.times()
+    return [("used_cpu_sys", f"{times.system:.6f}"), ("used_cpu_user", f"{times.user:.6f}"),
             ("used_cpu_sys_children", "0.000000"), ("used_cpu_user_children", "0.000000")]
 
 
