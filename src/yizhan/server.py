@@ -37,6 +37,7 @@ class ServerRuntime:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
+        self.redis.scheduler = loop
         cfg = self.config
         sock = _bind(cfg.bind, cfg.port, "Redis")
         try:

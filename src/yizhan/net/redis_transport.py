@@ -39,9 +39,27 @@ class RedisProtocol(asyncio.Protocol):
         client = Client(instance, _format_addr(transport.get_extra_info("peername")),
                         _format_addr(transport.get_extra_info("sockname")))
         client.closer = transport.close
+        client.writer = self._write
+        client.buffer_size = transport.get_write_buffer_size
+        client.resume = self._resume
         instance.register(client)
         self.client = client
         self.conn = RedisConnection(client)
+
+    def _write(self, data: bytes) -> None:
+        self.instance.stats.total_net_output_bytes += len(data)
+        self.transport.write(data)
+
+    def _resume(self) -> None:
+        """Continue with requests that arrived while the client was blocked."""
+        conn = self.conn
+        if conn is None or self.transport.is_closing() or conn.client.blocked is not None:
+            return
+        reply = conn.process()
+        if reply:
+            self._write(reply)
+        if conn.closing:
+            self.transport.close()
 
     def data_received(self, data: bytes) -> None:
         conn = self.conn
@@ -51,8 +69,7 @@ class RedisProtocol(asyncio.Protocol):
         stats.total_net_input_bytes += len(data)
         reply = conn.receive(data)
         if reply:
-            stats.total_net_output_bytes += len(reply)
-            self.transport.write(reply)
+            self._write(reply)
         if conn.closing:
             self.transport.close()
 
@@ -60,6 +77,8 @@ class RedisProtocol(asyncio.Protocol):
         if self.client is not None:
             self.instance.unregister(self.client)
             self.client.closer = None
+            self.client.writer = None
+            self.client.resume = None
 
     def pause_writing(self) -> None:
         self.transport.pause_reading()

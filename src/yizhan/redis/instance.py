@@ -12,8 +12,10 @@ from dataclasses import dataclass
 
 from yizhan.clock import Clock
 from yizhan.config import Config
+from yizhan.redis.blocking import BlockingRegistry
 from yizhan.redis.keyspace import Database
 from yizhan.redis.params import Params
+from yizhan.redis.pubsub import PubSub, parse_notify_flags
 
 REDIS_VERSION = "7.0.15"
 
@@ -31,7 +33,38 @@ class Stats:
     total_net_input_bytes: int = 0
     total_net_output_bytes: int = 0
     unexpected_error_replies: int = 0
+    client_output_buffer_limit_disconnections: int = 0
     dirty: int = 0
+
+
+class ManualScheduler:
+    """The scheduler used without an event loop (unit tests): callbacks run when told to.
+    A running server uses its asyncio loop, which has the same call_soon/call_later."""
+
+    def __init__(self):
+        self.soon: list = []
+        self.timers: list = []
+
+    def call_soon(self, callback, *args):
+        self.soon.append((callback, args))
+
+    def call_later(self, delay: float, callback, *args):
+        timer = _Timer(delay, callback, args)
+        self.timers.append(timer)
+        return timer
+
+    def run_soon(self) -> None:
+        while self.soon:
+            callback, args = self.soon.pop(0)
+            callback(*args)
+
+
+class _Timer:
+    def __init__(self, delay, callback, args):
+        self.delay, self.callback, self.args, self.cancelled = delay, callback, args, False
+
+    def cancel(self) -> None:
+        self.cancelled = True
 
 
 class RedisInstance:
@@ -42,6 +75,11 @@ class RedisInstance:
         self.stats = Stats()
         self.dbs = [Database(i, self.clock, self.stats) for i in range(self.params.int("databases"))]
         self.clients: dict[int, "Client"] = {}
+        self.scheduler = ManualScheduler()
+        self.blocking = BlockingRegistry(self)
+        self.pubsub = PubSub()
+        self.pubsub.notify_flags = parse_notify_flags(self.params.get("notify-keyspace-events")) or ""
+        self.watchers: dict[tuple[int, bytes], dict] = {}
         self._next_client_id = 1
         self.started_ms = self.clock.ms()
         self.started_monotonic = time.monotonic()
@@ -60,12 +98,83 @@ class RedisInstance:
 
     def unregister(self, client) -> None:
         self.clients.pop(client.id, None)
+        if client.blocked is not None:
+            self.blocking.unpark(client.blocked)
+            client.blocked = None
+        self.pubsub.drop_client(client)
+        self.unwatch(client)
+
+    # -- change hooks: WATCH and blocked clients -----------------------------------------
+    def call_soon(self, callback, *args):
+        return self.scheduler.call_soon(callback, *args)
+
+    def call_later(self, delay: float, callback, *args):
+        return self.scheduler.call_later(delay, callback, *args)
+
+    def key_changed(self, db: Database, key: bytes) -> None:
+        watchers = self.watchers.get((db.index, key))
+        if watchers:
+            for client in watchers:
+                client.dirty_cas = True
+        self.blocking.key_changed(db.index, key)
+
+    def update_change_hooks(self) -> None:
+        """Databases report changes only while someone watches or waits: writes stay cheap."""
+        hook = self.key_changed if (self.watchers or self.blocking.waiting) else None
+        for db in self.dbs:
+            db.on_change = hook
+
+    def watch(self, client, key: bytes) -> None:
+        db = client.db
+        db_key = (db.index, key)
+        if db_key in client.watched:
+            return
+        when = db.expires.get(key)
+        client.watched[db_key] = when is not None and when <= self.clock.ms()  # expired already
+        self.watchers.setdefault(db_key, {})[client] = None
+        self.update_change_hooks()
+
+    def unwatch(self, client) -> None:
+        for db_key in client.watched:
+            watchers = self.watchers.get(db_key)
+            if watchers is not None:
+                watchers.pop(client, None)
+                if not watchers:
+                    del self.watchers[db_key]
+        client.watched = {}
+        client.dirty_cas = False
+        self.update_change_hooks()
+
+    def watched_key_expired(self, client) -> bool:
+        """Redis 7.0 aborts EXEC when a watched key expired after WATCH, even unaccessed."""
+        now = self.clock.ms()
+        for (index, key), expired_at_watch in client.watched.items():
+            when = self.dbs[index].expires.get(key)
+            if not expired_at_watch and when is not None and when <= now:
+                return True
+        return False
+
+    # -- pub/sub and keyspace notifications ----------------------------------------------
+    def notify(self, db: Database, klass: str, event: str, key: bytes) -> None:
+        """A keyspace event: klass is one of Redis's class letters (g $ l s h z x e ...)."""
+        self.pubsub.notify(klass, event, key, db.index)
+
+    def pubsub_buffer_limits(self) -> tuple[int, int, int]:
+        words = self.params.get("client-output-buffer-limit").split()
+        for i in range(0, len(words) - 3, 4):
+            if words[i] == "pubsub":
+                return int(words[i + 1]), int(words[i + 2]), int(words[i + 3])
+        return 0, 0, 0
 
     def active_expire_cycle(self, limit_per_db: int = 500) -> int:
         return sum(db.active_expire(limit_per_db) for db in self.dbs if db.expires)
 
     def uptime_seconds(self) -> int:
         return int(time.monotonic() - self.started_monotonic)
+
+    def on_param_changed(self, name: str) -> None:
+        if name == "notify-keyspace-events":
+            self.pubsub.notify_flags = self.params.get(name)
 
     def reset_stats(self) -> None:
         dirty = self.stats.dirty

@@ -140,6 +140,15 @@ class Params:
             if value.lower() not in param.choices:
                 raise set_failed(param.name, "argument(s) must be one of the following: " + ", ".join(param.choices))
             return value.lower()
+        if param.name == "notify-keyspace-events":
+            from yizhan.redis.pubsub import parse_notify_flags
+
+            flags = parse_notify_flags(value)
+            if flags is None:
+                raise set_failed(param.name, "Invalid event class character. Use 'Ag$lshzxeKEtmd'.")
+            return flags
+        if param.name == "client-output-buffer-limit":
+            return _normalize_buffer_limits(param.name, value, self.values.get(param.name, param.default))
         if param.kind == "save":
             words = value.split()
             if len(words) % 2 or not all(w.isdigit() for w in words):
@@ -150,3 +159,24 @@ class Params:
 
 def _parse_plain_int(text: str) -> int | None:
     return int(text) if re.fullmatch(r"-?\d+", text) else None
+
+
+def _normalize_buffer_limits(name: str, value: str, current: str) -> str:
+    """"class hard soft seconds" groups (memory units allowed) merged into the current value."""
+    words = value.split()
+    if not words or len(words) % 4:
+        raise set_failed(name, "Wrong number of arguments in buffer limit configuration.")
+    limits = {}
+    old = current.split()
+    for i in range(0, len(old), 4):
+        limits[old[i]] = old[i + 1 : i + 4]
+    for i in range(0, len(words), 4):
+        klass = words[i].lower()
+        if klass == "replica":
+            klass = "slave"
+        hard, soft = parse_memory(words[i + 1]), parse_memory(words[i + 2])
+        seconds = _parse_plain_int(words[i + 3])
+        if klass not in ("normal", "slave", "pubsub") or None in (hard, soft, seconds) or min(hard, soft, seconds) < 0:
+            raise set_failed(name, "Invalid client class specified in buffer limit configuration.")
+        limits[klass] = [str(hard), str(soft), str(seconds)]
+    return " ".join(f"{k} {' '.join(limits[k])}" for k in ("normal", "slave", "pubsub"))

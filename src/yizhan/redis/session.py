@@ -1,8 +1,9 @@
 """A client session and its sans-IO connection: bytes in, reply bytes out.
 
-`Client` holds per-connection state (selected db, protocol version, name, auth) and executes
-commands through the table. `RedisConnection` parses requests, answers every complete request
-in one batch (pipelining), and tells the network layer when to close.
+`Client` holds per-connection state (selected db, protocol version, name, auth, MULTI queue,
+watched keys, subscriptions, a parked blocking command) and executes commands through the
+table. `RedisConnection` parses requests and answers every complete request of one read in one
+batch (pipelining); while its client is blocked it only buffers input.
 """
 
 from __future__ import annotations
@@ -12,18 +13,26 @@ import time
 from typing import Callable
 
 from yizhan.redis import errors
+from yizhan.redis.blocking import Blocked
 from yizhan.redis.table import COMMANDS, Command
-from yizhan.resp import ErrorReply, ProtocolError, RequestParser
-from yizhan.resp.encoder import encode_into
+from yizhan.resp import QUEUED, ErrorReply, ProtocolError, RequestParser
+from yizhan.resp.encoder import encode, encode_into
 
 log = logging.getLogger("yizhan.redis")
+
+# Commands a RESP2 client may send while subscribed, and those MULTI runs instead of queueing.
+SUBSCRIBED_MODE_COMMANDS = frozenset(
+    "ping subscribe ssubscribe unsubscribe sunsubscribe psubscribe punsubscribe quit reset".split())
+NOT_QUEUED = frozenset("exec discard multi watch quit reset".split())
 
 
 class Client:
     __slots__ = (
         "server", "id", "addr", "laddr", "name", "db", "proto", "authenticated", "created",
         "last_interaction", "last_command", "lib_name", "lib_ver", "close_after_reply",
-        "closer", "flags", "__weakref__",
+        "closer", "writer", "buffer_size", "resume", "multi", "multi_error", "in_exec",
+        "watched", "dirty_cas", "blocked", "subscriptions", "patterns", "shard_subscriptions",
+        "soft_limit_since", "__weakref__",
     )
 
     def __init__(self, server, addr: str = "?:0", laddr: str = "?:0"):
@@ -41,26 +50,77 @@ class Client:
         self.lib_name = b""
         self.lib_ver = b""
         self.close_after_reply = False
-        self.closer: Callable[[], None] | None = None  # set by the network layer
-        self.flags = "N"
+        # Set by the network layer: close the connection, write bytes out of band, how many
+        # bytes wait in the output buffer, and continue processing buffered requests.
+        self.closer: Callable[[], None] | None = None
+        self.writer: Callable[[bytes], None] | None = None
+        self.buffer_size: Callable[[], int] = lambda: 0
+        self.resume: Callable[[], None] | None = None
+        self.multi: list[tuple[Command, list[bytes]]] | None = None
+        self.multi_error = False
+        self.in_exec = False
+        self.watched: dict[tuple[int, bytes], bool] = {}
+        self.dirty_cas = False
+        self.blocked: Blocked | None = None
+        self.subscriptions: dict[bytes, None] = {}
+        self.patterns: dict[bytes, None] = {}
+        self.shard_subscriptions: dict[bytes, None] = {}
+        self.soft_limit_since: float | None = None
 
+    # -- state ---------------------------------------------------------------------------
     def select(self, index: int) -> None:
         self.db = self.server.dbs[index]
 
+    @property
+    def subscription_count(self) -> int:
+        return len(self.subscriptions) + len(self.patterns) + len(self.shard_subscriptions)
+
+    @property
+    def flags(self) -> str:
+        flags = ""
+        if self.subscription_count:
+            flags += "P"
+        if self.multi is not None:
+            flags += "x"
+        if self.blocked is not None:
+            flags += "b"
+        return flags or "N"
+
     def kill(self) -> None:
-        """Close this client's connection (CLIENT KILL, limits)."""
+        """Close this client's connection (CLIENT KILL, output limits, shutdown)."""
         self.close_after_reply = True
         if self.closer is not None:
             self.closer()
 
+    # -- executing -----------------------------------------------------------------------
     def execute(self, argv: list[bytes]):
-        """Run one command; returns the reply value (errors come back as ErrorReply)."""
+        """Run (or, inside MULTI, queue) one command; returns its reply value, a `Blocked`
+        when it parks the client, and never raises."""
         try:
             cmd = self.lookup(argv)
             if not self.authenticated and "no_auth" not in cmd.flags:
-                return ErrorReply(errors.NOAUTH)
-            self.last_command = cmd.name
-            self.server.stats.total_commands_processed += 1
+                raise ErrorReply(errors.NOAUTH)
+        except ErrorReply as err:
+            if self.multi is not None:
+                self.multi_error = True
+            self.server.stats.total_error_replies += 1
+            return err
+        name = cmd.name.split("|")[0]
+        if self.proto == 2 and self.subscription_count and name not in SUBSCRIBED_MODE_COMMANDS:
+            self.server.stats.total_error_replies += 1
+            return ErrorReply(
+                f"ERR Can't execute '{cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
+                "QUIT / RESET are allowed in this context")
+        if self.multi is not None and name not in NOT_QUEUED:
+            self.multi.append((cmd, argv))
+            return QUEUED
+        return self.call(cmd, argv)
+
+    def call(self, cmd: Command, argv: list[bytes]):
+        """Run a looked-up command now (EXEC runs its queue through here)."""
+        self.last_command = cmd.name
+        self.server.stats.total_commands_processed += 1
+        try:
             return cmd.handler(self, argv)
         except ErrorReply as err:
             self.server.stats.total_error_replies += 1
@@ -86,6 +146,44 @@ class Client:
             raise ErrorReply(errors.wrong_arity(cmd.name))
         return cmd
 
+    # -- blocking ------------------------------------------------------------------------
+    def block(self, keys: list[bytes], timeout_ms: int, attempt: Callable, timeout_reply):
+        """What a blocking handler returns when it has nothing to serve yet."""
+        if self.in_exec or self.multi is not None:
+            return timeout_reply
+        return Blocked(self, keys, timeout_ms, attempt, timeout_reply)
+
+    def unblock(self, reply) -> None:
+        """Answer the parked command and continue with requests that arrived meanwhile."""
+        self.blocked = None
+        self.send(reply)
+        if self.resume is not None:
+            self.server.call_soon(self.resume)
+
+    # -- out-of-band output --------------------------------------------------------------
+    def send(self, reply) -> None:
+        if self.writer is not None and not self.close_after_reply:
+            self.writer(encode(reply, self.proto))
+
+    def deliver(self, push) -> None:
+        """A pub/sub message; a subscriber that stops reading is disconnected at the
+        `client-output-buffer-limit pubsub` limits, as Redis does."""
+        self.send(push)
+        hard, soft, seconds = self.server.pubsub_buffer_limits()
+        used = self.buffer_size()
+        if hard and used > hard:
+            self.server.stats.client_output_buffer_limit_disconnections += 1
+            self.kill()
+        elif soft and used > soft:
+            now = time.monotonic()
+            if self.soft_limit_since is None:
+                self.soft_limit_since = now
+            elif now - self.soft_limit_since > seconds:
+                self.server.stats.client_output_buffer_limit_disconnections += 1
+                self.kill()
+        else:
+            self.soft_limit_since = None
+
 
 class RedisConnection:
     """Sans-IO: `receive(data)` returns the bytes to send back; `closing` says to close after."""
@@ -98,9 +196,17 @@ class RedisConnection:
         self.closing = False
 
     def receive(self, data: bytes) -> bytes:
+        self.parser.feed(data)
+        if self.client.blocked is not None:
+            return b""
+        return self.process()
+
+    def process(self) -> bytes:
+        """Answer every buffered request until input runs out, a command blocks, or the
+        connection is to close."""
         client = self.client
         parser = self.parser
-        parser.feed(data)
+        blocking = client.server.blocking
         out: list[bytes] = []
         while not client.close_after_reply:
             try:
@@ -111,7 +217,14 @@ class RedisConnection:
                 break
             if argv is None:
                 break
-            encode_into(client.execute(argv), client.proto, out)
+            reply = client.execute(argv)
+            if type(reply) is Blocked:
+                client.blocked = reply
+                blocking.park(reply)
+                break
+            encode_into(reply, client.proto, out)
+            if blocking.ready:
+                blocking.serve_ready()
         if client.close_after_reply:
             self.closing = True
         client.last_interaction = time.monotonic()

@@ -6,6 +6,7 @@ from yizhan.resp.encoder import (
     OK,
     QUEUED,
     ErrorReply,
+    Many,
     Push,
     Raw,
     ReplySet,
@@ -15,6 +16,6 @@ from yizhan.resp.encoder import (
 )
 
 __all__ = [
-    "NULL_ARRAY", "OK", "QUEUED", "ErrorReply", "ProtocolError", "Push", "Raw", "ReplySet", "RequestParser",
+    "NULL_ARRAY", "OK", "QUEUED", "ErrorReply", "Many", "ProtocolError", "Push", "Raw", "ReplySet", "RequestParser",
     "Simple", "Verbatim", "encode",
 ]

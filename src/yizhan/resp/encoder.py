@@ -47,6 +47,12 @@ class ReplySet(list):
     __slots__ = ()
 
 
+class Many(list):
+    """Several replies to one command, written one after another (SUBSCRIBE a b c)."""
+
+    __slots__ = ()
+
+
 class Raw(bytes):
     """Bytes already encoded; written as they are."""
 
@@ -133,6 +139,9 @@ def _write(value, proto: int, out: list) -> None:
             _write(item, proto, out)
     elif kind is Raw:
         out.append(value)
+    elif kind is Many:
+        for item in value:
+            _write(item, proto, out)
     elif value is NULL_ARRAY:
         out.append(b"_\r\n" if proto == 3 else b"*-1\r\n")
     elif kind is str:

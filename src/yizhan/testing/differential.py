@@ -3,6 +3,8 @@ require byte-identical replies.
 
 A scenario is a list of commands, each a list of arguments. Two forms are special:
   ["?CMD", args...]   compare only the reply's type byte (for values that vary: PTTL, TIME)
+  ["~CMD", args...]   compare the replies as unordered collections (SMEMBERS of a hashtable
+                      set, whose order is Redis's hash order): same type byte, same elements
   ["SLEEP", ms]       pause locally (both servers see the same pause)
 Each scenario starts on fresh connections after FLUSHALL, in RESP2 or (proto=3) after HELLO 3.
 """
@@ -11,6 +13,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+
+import hiredis
 
 from yizhan.testing.raw import RawClient
 
@@ -47,10 +51,16 @@ class Differential:
                 if name.upper() == "SLEEP":
                     time.sleep(int(command[1]) / 1000)
                     continue
-                shape_only = name.startswith("?")
-                args = [name.lstrip("?"), *command[1:]]
+                mode = name[0] if name[0] in "?~" else ""
+                args = [name.lstrip("?~"), *command[1:]]
                 a, b = ours.call(*args), theirs.call(*args)
-                if (a[:1] != b[:1]) if shape_only else (a != b):
+                if mode == "?":
+                    same = a[:1] == b[:1]
+                elif mode == "~":
+                    same = a[:1] == b[:1] and unordered(a) == unordered(b)
+                else:
+                    same = a == b
+                if not same:
                     mismatches.append(Mismatch(step, command, a, b))
             return mismatches
         finally:
@@ -60,3 +70,18 @@ class Differential:
     def check(self, commands: list, proto: int = 2) -> None:
         mismatches = self.run(commands, proto)
         assert not mismatches, "replies differ from redis-server:\n" + "\n".join(map(str, mismatches))
+
+
+def unordered(raw: bytes):
+    """A reply decoded, with arrays (and maps, as pairs) turned into sorted lists."""
+    reader = hiredis.Reader()
+    reader.feed(raw)
+    return _sorted_deep(reader.gets())
+
+
+def _sorted_deep(value):
+    if isinstance(value, dict):
+        return sorted((repr(_sorted_deep(k)), repr(_sorted_deep(v))) for k, v in value.items())
+    if isinstance(value, (list, set, tuple)):
+        return sorted(repr(_sorted_deep(v)) for v in value)
+    return repr(value)

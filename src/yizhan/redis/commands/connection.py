@@ -16,6 +16,8 @@ from yizhan.resp.encoder import PONG
 def ping(c, argv):
     if len(argv) > 2:
         raise ErrorReply(errors.wrong_arity("ping"))
+    if c.proto == 2 and c.subscription_count:
+        return [b"pong", argv[1] if len(argv) == 2 else b""]
     return PONG if len(argv) == 1 else argv[1]
 
 
@@ -110,6 +112,13 @@ def hello(c, argv):
 @command("RESET", arity=1, flags="noscript loading stale fast no_auth", group="connection",
          since="6.2.0", summary="Reset the connection")
 def reset(c, argv):
+    c.multi = None
+    c.multi_error = False
+    c.server.unwatch(c)
+    c.server.pubsub.drop_client(c)
+    c.subscriptions.clear()
+    c.patterns.clear()
+    c.shard_subscriptions.clear()
     c.select(0)
     c.proto = 2
     c.name = b""
@@ -194,7 +203,8 @@ def client_line(c) -> str:
     return (
         f"id={c.id} addr={c.addr} laddr={c.laddr} fd=8 name={errors.text(c.name)} "
         f"age={int(now - c.created)} idle={int(now - c.last_interaction)} flags={c.flags} "
-        f"db={c.db.index} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 "
+        f"db={c.db.index} sub={len(c.subscriptions)} psub={len(c.patterns)} ssub={len(c.shard_subscriptions)} "
+        f"multi={len(c.multi) if c.multi is not None else -1} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 "
         f"rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=1024 events=r cmd={c.last_command} user=default "
         f"redir=-1 resp={c.proto} lib-name={errors.text(c.lib_name)} lib-ver={errors.text(c.lib_ver)}\n"
     )

@@ -127,8 +127,8 @@ def config_set(c, argv):
             raise ErrorReply(f"ERR CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config")
         staged[param.name] = params.normalize(param, errors.text(argv[i + 1]))
     params.values.update(staged)
-    if "requirepass" in staged:
-        c.authenticated = True
+    for name in staged:
+        c.server.on_param_changed(name)
     return OK
 
 
