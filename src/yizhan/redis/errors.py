@@ -61,3 +61,12 @@ def text(raw: bytes) -> str:
 
 def fail(message: str) -> ErrorReply:
     return ErrorReply(message)
+
+
+# -- bitmaps ------------------------------------------------------------------------------
+BITPOS_BIT = "ERR The bit argument must be 1 or 0."
+BITOP_NOT_SOURCES = "ERR BITOP NOT must be called with a single source key."
+BITFIELD_TYPE = ("ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not "
+                 "supported but i64 is.")
+BITFIELD_OVERFLOW = "ERR Invalid OVERFLOW type specified"
+BITFIELD_RO_GET_ONLY = "ERR BITFIELD_RO only supports the GET subcommand"

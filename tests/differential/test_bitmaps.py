@@ -1,0 +1,355 @@
+"""Differential cases for the bitmap commands (SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP, BITFIELD,
+BITFIELD_RO): replies must equal redis-server 7.0's byte for byte, in RESP2 and RESP3.
+
+WRONGTYPE cases wait for a second data type; the integration tests cover it meanwhile.
+"""
+
+import random
+
+import pytest
+
+I64_MAX, I64_MIN = str(2**63 - 1), str(-(2**63))
+FOOBAR = ["SET", "k", "foobar"]
+# A deterministic pseudo-random 3000-byte string, for range arithmetic over a longer value.
+_rng = random.Random(7)
+LONG = bytes(_rng.randrange(256) for _ in range(3000))
+SPARSE = b"\x00" * 1500 + b"\x10" + b"\x00" * 1000 + b"\x01"
+DENSE = b"\xff" * 1200 + b"\xef" + b"\xff" * 900
+LIMIT_1MB = ["CONFIG", "SET", "proto-max-bulk-len", "1mb"]
+LIMIT_RESET = ["CONFIG", "SET", "proto-max-bulk-len", "512mb"]
+
+CASES = {
+    # -- SETBIT / GETBIT -----------------------------------------------------------------
+    "setbit-basic": [["SETBIT", "k", "7", "1"], ["GET", "k"], ["SETBIT", "k", "7", "1"],
+        ["SETBIT", "k", "7", "0"], ["GET", "k"], ["SETBIT", "k", "7", "0"], ["SETBIT", "k", "0", "1"],
+        ["GETBIT", "k", "0"], ["GETBIT", "k", "7"], ["GETBIT", "k", "1"]],
+    "setbit-grows-with-zero-bytes": [["SETBIT", "k", "100", "1"], ["GET", "k"], ["SETBIT", "k", "0", "1"],
+        ["GET", "k"], ["SETBIT", "k", "100", "0"], ["GET", "k"], ["SETBIT", "k", "103", "0"], ["GET", "k"]],
+    "setbit-existing-string": [FOOBAR, ["SETBIT", "k", "1", "0"], ["GET", "k"], ["SETBIT", "k", "47", "1"],
+        ["GET", "k"], ["SETBIT", "k", "48", "1"], ["GET", "k"], ["SETBIT", "k", "2", "0"], ["GET", "k"]],
+    "setbit-bad-offset": [["SETBIT", "k", "-1", "1"], ["SETBIT", "k", "4294967296", "1"],
+        ["SETBIT", "k", "x", "1"], ["SETBIT", "k", "1.5", "1"], ["SETBIT", "k", "#1", "1"],
+        ["SETBIT", "k", "01", "1"], ["SETBIT", "k", "9223372036854775808", "1"], ["SETBIT", "k", "", "1"],
+        ["SETBIT", "k", " 1", "1"], ["SETBIT", "k", "x", "2"], ["GET", "k"]],
+    "setbit-bad-value": [["SETBIT", "k", "1", "2"], ["SETBIT", "k", "1", "-1"], ["SETBIT", "k", "1", "x"],
+        ["SETBIT", "k", "1", ""], ["SETBIT", "k", "1", "01"], ["SETBIT", "k", "1", "1.0"],
+        ["SETBIT", "k", "1", "9223372036854775808"], ["GET", "k"]],
+    "setbit-arity": [["SETBIT"], ["SETBIT", "k"], ["SETBIT", "k", "1"], ["SETBIT", "k", "1", "1", "1"]],
+    "setbit-keeps-ttl": [["SET", "k", "abc", "PX", "250"], ["SETBIT", "k", "0", "1"], ["GET", "k"],
+        ["SETBIT", "k", "30", "1"], ["GET", "k"], ["SLEEP", "400"], ["GET", "k"]],
+    "getbit": [["GETBIT", "nokey", "0"], ["GETBIT", "nokey", "4294967295"], ["GETBIT", "k", "4294967296"],
+        ["SET", "k", b"\x80\x01"], ["GETBIT", "k", "0"], ["GETBIT", "k", "1"], ["GETBIT", "k", "15"],
+        ["GETBIT", "k", "14"], ["GETBIT", "k", "16"], ["GETBIT", "k", "4294967295"], ["GETBIT", "k", "-1"],
+        ["GETBIT", "k", "x"], ["GETBIT", "k", "#0"], ["GETBIT"], ["GETBIT", "k"], ["GETBIT", "k", "1", "2"],
+        ["SET", "e", ""], ["GETBIT", "e", "0"]],
+    "setbit-getbit-proto-max-bulk-len": [LIMIT_1MB, ["SETBIT", "k", "8388608", "1"],
+        ["GETBIT", "k", "8388608"], ["SETBIT", "k", "8388607", "1"], ["BITPOS", "k", "1", "-1"],
+        ["GETBIT", "k", "8388607"], ["BITCOUNT", "k"], ["BITPOS", "k", "1"], ["BITPOS", "k", "0", "-1"],
+        ["BITFIELD", "k", "GET", "u8", "#1048576"], ["BITFIELD", "k", "GET", "u8", "#1048575"],
+        ["BITFIELD", "k", "SET", "u8", "8388600", "3"], ["BITFIELD", "k", "SET", "u8", "8388601", "255"],
+        ["BITPOS", "k", "1", "-1"], ["BITFIELD", "k", "GET", "u16", "8388600"], LIMIT_RESET],
+    # -- BITCOUNT ------------------------------------------------------------------------
+    "bitcount-basic": [FOOBAR, ["BITCOUNT", "k"], ["BITCOUNT", "k", "0", "0"], ["BITCOUNT", "k", "1", "1"],
+        ["BITCOUNT", "k", "0", "-1"], ["BITCOUNT", "k", "-2", "-1"], ["BITCOUNT", "k", "5", "30"],
+        ["BITCOUNT", "k", "3", "1"], ["BITCOUNT", "k", "6", "6"], ["BITCOUNT", "k", "0", "5"]],
+    "bitcount-negative-ranges": [FOOBAR, ["BITCOUNT", "k", "-100", "-200"], ["BITCOUNT", "k", "-200", "-100"],
+        ["BITCOUNT", "k", "-1", "-1"], ["BITCOUNT", "k", "0", "-100"], ["BITCOUNT", "k", "-100", "0"],
+        ["BITCOUNT", "k", "100", "200"], ["BITCOUNT", "k", "-3", "-4"], ["BITCOUNT", "k", "-3", "100"],
+        ["BITCOUNT", "k", I64_MIN, I64_MAX], ["BITCOUNT", "k", I64_MAX, I64_MIN],
+        ["BITCOUNT", "k", I64_MIN, I64_MAX, "BIT"]],
+    "bitcount-bit-unit": [FOOBAR, ["BITCOUNT", "k", "5", "30", "BIT"], ["BITCOUNT", "k", "0", "-1", "BIT"],
+        ["BITCOUNT", "k", "-5", "-1", "bit"], ["BITCOUNT", "k", "1", "1", "BIT"],
+        ["BITCOUNT", "k", "7", "8", "Bit"], ["BITCOUNT", "k", "1", "2", "BYTE"],
+        ["BITCOUNT", "k", "0", "0", "byte"], ["BITCOUNT", "k", "47", "47", "BIT"],
+        ["BITCOUNT", "k", "46", "100", "BIT"], ["BITCOUNT", "k", "-100", "-200", "BIT"],
+        ["BITCOUNT", "k", "-200", "-100", "BIT"], ["BITCOUNT", "k", "9", "2", "BIT"],
+        ["BITCOUNT", "k", "1", "-100", "BIT"], ["BITCOUNT", "k", "8", "15", "BIT"]],
+    "bitcount-errors": [FOOBAR, ["BITCOUNT", "k", "1"], ["BITCOUNT", "k", "0", "1", "FOO"],
+        ["BITCOUNT", "k", "x", "1"], ["BITCOUNT", "k", "1", "x"], ["BITCOUNT", "k", "x", "1", "FOO"],
+        ["BITCOUNT", "k", "0", "1", "BIT", "extra"], ["BITCOUNT", "k", "1.5", "2"],
+        ["BITCOUNT", "k", "0", "9223372036854775808"], ["BITCOUNT"]],
+    "bitcount-missing-key": [["BITCOUNT", "nokey"], ["BITCOUNT", "nokey", "1"],
+        ["BITCOUNT", "nokey", "x", "y"], ["BITCOUNT", "nokey", "0", "1", "FOO"],
+        ["BITCOUNT", "nokey", "0", "-1", "BIT"]],
+    "bitcount-empty-string": [["SET", "e", ""], ["BITCOUNT", "e"], ["BITCOUNT", "e", "0", "-1"],
+        ["BITCOUNT", "e", "0", "0", "BIT"], ["BITCOUNT", "e", "-1", "-1"], ["BITCOUNT", "e", "1"]],
+    "bitcount-long-value": [["SET", "k", LONG], ["BITCOUNT", "k"], ["BITCOUNT", "k", "100", "2000"],
+        ["BITCOUNT", "k", "-1000", "-3"], ["BITCOUNT", "k", "13", "23997", "BIT"],
+        ["BITCOUNT", "k", "-9999", "-7", "BIT"], ["BITCOUNT", "k", "801", "802", "BIT"],
+        ["BITCOUNT", "k", "2999", "2999"], ["BITCOUNT", "k", "23999", "23999", "BIT"]],
+    # -- BITPOS --------------------------------------------------------------------------
+    "bitpos-basic": [["SET", "k", b"\xff\xf0\x00"], ["BITPOS", "k", "0"], ["BITPOS", "k", "1"],
+        ["BITPOS", "k", "0", "2"], ["BITPOS", "k", "1", "2"], ["BITPOS", "k", "1", "1"],
+        ["BITPOS", "k", "0", "1", "1"], ["BITPOS", "k", "1", "1", "2"], ["BITPOS", "k", "1", "2", "2"],
+        ["BITPOS", "k", "0", "0", "0"], ["BITPOS", "k", "0", "-1"], ["BITPOS", "k", "1", "-2", "-1"]],
+    "bitpos-all-ones": [["SET", "k", b"\xff\xff\xff"], ["BITPOS", "k", "0"], ["BITPOS", "k", "0", "0"],
+        ["BITPOS", "k", "0", "1"], ["BITPOS", "k", "0", "0", "-1"], ["BITPOS", "k", "0", "0", "-1", "BIT"],
+        ["BITPOS", "k", "0", "0", "-1", "BYTE"], ["BITPOS", "k", "0", "3", "-1", "BIT"],
+        ["BITPOS", "k", "0", "-1"], ["BITPOS", "k", "0", "2", "1"], ["BITPOS", "k", "1"],
+        ["BITPOS", "k", "1", "5", "6", "BIT"]],
+    "bitpos-all-zero": [["SET", "k", b"\x00\x00"], ["BITPOS", "k", "1"], ["BITPOS", "k", "1", "0", "-1"],
+        ["BITPOS", "k", "0"], ["BITPOS", "k", "0", "1"], ["BITPOS", "k", "1", "3", "9", "BIT"],
+        ["BITPOS", "k", "0", "3", "9", "BIT"], ["BITPOS", "k", "1", "0", "15", "BIT"]],
+    "bitpos-bit-unit": [["SET", "k", b"\x00\x80\x01\xfe"], ["BITPOS", "k", "1", "0", "-1", "BIT"],
+        ["BITPOS", "k", "1", "9", "-1", "BIT"], ["BITPOS", "k", "1", "9", "22", "BIT"],
+        ["BITPOS", "k", "1", "9", "23", "BIT"], ["BITPOS", "k", "0", "24", "30", "BIT"],
+        ["BITPOS", "k", "0", "24", "31", "BIT"], ["BITPOS", "k", "0", "24", "-1", "BIT"],
+        ["BITPOS", "k", "0", "-8", "-2", "BIT"], ["BITPOS", "k", "0", "-8", "-1", "bit"],
+        ["BITPOS", "k", "1", "-1", "-1", "BIT"], ["BITPOS", "k", "0", "-1", "-1", "BIT"],
+        ["BITPOS", "k", "1", "8", "8", "BIT"], ["BITPOS", "k", "0", "8", "8", "BIT"],
+        ["BITPOS", "k", "1", "5", "3", "BIT"], ["BITPOS", "k", "1", "-100", "7", "BIT"],
+        ["BITPOS", "k", "0", "25", "1000", "BIT"], ["BITPOS", "k", "1", "1", "2", "byte"]],
+    "bitpos-missing-key": [["BITPOS", "nokey", "1"], ["BITPOS", "nokey", "0"],
+        ["BITPOS", "nokey", "0", "5", "10", "BIT"], ["BITPOS", "nokey", "1", "x"],
+        ["BITPOS", "nokey", "0", "1", "2", "FOO"], ["BITPOS", "nokey", "2"], ["BITPOS", "nokey", "x"]],
+    "bitpos-errors": [FOOBAR, ["BITPOS", "k", "2"], ["BITPOS", "k", "x"], ["BITPOS", "k", "-1"],
+        ["BITPOS", "k", "1", "x"], ["BITPOS", "k", "1", "0", "x"], ["BITPOS", "k", "1", "0", "1", "FOO"],
+        ["BITPOS", "k", "1", "0", "1", "BIT", "extra"], ["BITPOS", "k", "1", "x", "1", "FOO"],
+        ["BITPOS", "k", "1", "0", "x", "FOO"], ["BITPOS", "k", "01"], ["BITPOS", "k"], ["BITPOS"]],
+    "bitpos-empty-string": [["SET", "e", ""], ["BITPOS", "e", "0"], ["BITPOS", "e", "1"],
+        ["BITPOS", "e", "0", "0"], ["BITPOS", "e", "0", "0", "-1"], ["BITPOS", "e", "1", "0", "-1", "BIT"]],
+    "bitpos-range-outside": [FOOBAR, ["BITPOS", "k", "0", "10"], ["BITPOS", "k", "1", "10"],
+        ["BITPOS", "k", "1", "-100"], ["BITPOS", "k", "0", "-100", "-50"], ["BITPOS", "k", "1", "3", "1"],
+        ["BITPOS", "k", "0", "6"], ["BITPOS", "k", "0", "5"], ["BITPOS", "k", "1", I64_MIN, I64_MAX],
+        ["BITPOS", "k", "0", I64_MIN, I64_MAX, "BIT"]],
+    "bitpos-long-value": [["SET", "s", SPARSE], ["BITPOS", "s", "1"], ["BITPOS", "s", "1", "1501"],
+        ["BITPOS", "s", "1", "1501", "-1"], ["BITPOS", "s", "1", "12004", "-1", "BIT"],
+        ["BITPOS", "s", "1", "12004", "20015", "BIT"], ["BITPOS", "s", "0"], ["SET", "d", DENSE],
+        ["BITPOS", "d", "0"], ["BITPOS", "d", "0", "1201"], ["BITPOS", "d", "0", "1201", "-1"],
+        ["BITPOS", "d", "0", "9604", "9610", "BIT"], ["BITPOS", "d", "0", "9603", "9610", "BIT"],
+        ["BITPOS", "d", "1", "1201"]],
+    # -- BITOP ---------------------------------------------------------------------------
+    "bitop-and-or-xor": [["SET", "a", "foobar"], ["SET", "b", "abcdef"], ["BITOP", "AND", "d", "a", "b"],
+        ["GET", "d"], ["BITOP", "OR", "d", "a", "b"], ["GET", "d"], ["BITOP", "XOR", "d", "a", "b"],
+        ["GET", "d"], ["BITOP", "and", "d", "a"], ["GET", "d"], ["BITOP", "Xor", "d", "a", "a"],
+        ["GET", "d"]],
+    "bitop-different-lengths": [["SET", "a", b"\xff\xff\xff"], ["SET", "b", b"\x0f"],
+        ["SET", "c", b"\xf0\x01"], ["BITOP", "AND", "d", "a", "b"], ["GET", "d"],
+        ["BITOP", "OR", "d", "b", "c"], ["GET", "d"], ["BITOP", "XOR", "d", "a", "b", "c"], ["GET", "d"],
+        ["BITOP", "AND", "d", "a", "c"], ["GET", "d"]],
+    "bitop-missing-keys": [["SET", "a", "xyz"], ["BITOP", "AND", "d", "a", "nokey"], ["GET", "d"],
+        ["BITOP", "OR", "d", "nokey", "a"], ["GET", "d"], ["BITOP", "XOR", "d", "nokey", "a"], ["GET", "d"],
+        ["BITOP", "AND", "d", "nokey", "nokey2"], ["GET", "d"], ["BITOP", "OR", "nokey", "nokey"],
+        ["GET", "nokey"]],
+    "bitop-not": [["SET", "a", b"\x00\xff\x0f\xa5"], ["BITOP", "NOT", "d", "a"], ["GET", "d"],
+        ["BITOP", "not", "d", "d"], ["GET", "d"], ["BITOP", "NOT", "d", "a", "b"],
+        ["BITOP", "NOT", "d", "nokey"], ["GET", "d"], ["BITOP", "NOT", "d", "nokey", "nokey"]],
+    "bitop-errors": [["SET", "a", "x"], ["BITOP", "FOO", "d", "a"], ["BITOP", "ANDX", "d", "a"], ["BITOP"],
+        ["BITOP", "AND"], ["BITOP", "AND", "d"], ["BITOP", "NOT", "d"], ["BITOP", "", "d", "a"],
+        ["GET", "d"]],
+    "bitop-destination-replaced": [["SET", "a", "abc"], ["SET", "d", "previous value", "PX", "250"],
+        ["BITOP", "AND", "d", "a"], ["SLEEP", "400"], ["GET", "d"], ["BITOP", "XOR", "a", "a", "a"],
+        ["GET", "a"], ["BITOP", "OR", "a", "a", "d"], ["GET", "a"]],
+    "bitop-empty-sources-delete-destination": [["SET", "e", ""], ["BITOP", "OR", "d", "e"], ["GET", "d"],
+        ["SET", "d", "x"], ["BITOP", "OR", "d", "e", "nokey"], ["GET", "d"], ["SET", "d", "x"],
+        ["BITOP", "NOT", "d", "e"], ["GET", "d"], ["BITOP", "AND", "e", "e"], ["GET", "e"]],
+    "bitop-long-values": [["SET", "a", LONG], ["SET", "b", SPARSE], ["SET", "c", DENSE],
+        ["BITOP", "AND", "d", "a", "b", "c"], ["GET", "d"], ["BITOP", "OR", "d", "a", "b", "c"], ["GET", "d"],
+        ["BITOP", "XOR", "d", "a", "c", "b", "nokey"], ["GET", "d"], ["BITOP", "NOT", "d", "a"], ["GET", "d"],
+        ["BITCOUNT", "d"]],
+    # -- BITFIELD ------------------------------------------------------------------------
+    "bitfield-get": [["SET", "k", b"\xaa\x55\x01\x80\xff\x00\x7f\x81\xc3"],
+        ["BITFIELD", "k", "GET", "u8", "0", "GET", "i8", "0", "GET", "u4", "4", "GET", "i4", "4", "GET", "u1",
+         "0", "GET", "i1", "0", "GET", "i64", "0", "GET", "u63", "0", "GET", "i64", "5", "GET", "u63", "9",
+         "GET", "u8", "100", "GET", "i3", "70", "GET", "u16", "68", "GET", "i16", "67", "GET", "i64",
+         "4294967000"]],
+    "bitfield-set": [["BITFIELD", "k", "SET", "u8", "0", "255", "GET", "u8", "0"],
+        ["BITFIELD", "k", "SET", "i8", "0", "-1", "SET", "i8", "8", "-128", "GET", "i16", "0"], ["GET", "k"],
+        ["BITFIELD", "k", "SET", "u2", "3", "3", "SET", "i5", "13", "-7"], ["GET", "k"],
+        ["BITFIELD", "k", "set", "i64", "2", I64_MIN, "get", "i64", "2", "Get", "u63", "3"], ["GET", "k"]],
+    "bitfield-incrby-wrap": [["BITFIELD", "k", "SET", "i8", "0", "127", "INCRBY", "i8", "0", "1"],
+        ["BITFIELD", "k", "SET", "u8", "8", "255", "INCRBY", "u8", "8", "1"],
+        ["BITFIELD", "k", "INCRBY", "u8", "16", "-1", "INCRBY", "i8", "0", "-1"],
+        ["BITFIELD", "k", "SET", "i8", "0", "-128", "INCRBY", "i8", "0", "-1"],
+        ["BITFIELD", "k", "INCRBY", "u8", "8", "1000", "INCRBY", "i8", "0", "1000"],
+        ["BITFIELD", "k", "INCRBY", "u8", "8", "-1000", "INCRBY", "i8", "0", "-1000"],
+        ["BITFIELD", "k", "OVERFLOW", "WRAP", "INCRBY", "i4", "24", "8", "INCRBY", "u3", "28", "9"],
+        ["GET", "k"]],
+    "bitfield-incrby-sat": [["BITFIELD", "k", "OVERFLOW", "SAT", "SET", "i8", "0", "127", "INCRBY", "i8", "0",
+                             "1"],
+        ["BITFIELD", "k", "OVERFLOW", "SAT", "SET", "u8", "8", "255", "INCRBY", "u8", "8", "10"],
+        ["BITFIELD", "k", "OVERFLOW", "SAT", "INCRBY", "u8", "16", "-1", "INCRBY", "u8", "8", "-300"],
+        ["BITFIELD", "k", "OVERFLOW", "sat", "SET", "i8", "0", "-128", "INCRBY", "i8", "0", "-1", "INCRBY",
+         "i8", "0", "255", "INCRBY", "i8", "0", "-255"], ["GET", "k"]],
+    "bitfield-incrby-fail": [["BITFIELD", "k", "OVERFLOW", "FAIL", "SET", "i8", "0", "127", "INCRBY", "i8",
+                              "0", "1", "GET", "i8", "0"],
+        ["BITFIELD", "k", "OVERFLOW", "FAIL", "SET", "u8", "8", "255", "INCRBY", "u8", "8", "1", "INCRBY",
+         "u8", "8", "-255", "INCRBY", "u8", "8", "-1", "GET", "u8", "8"],
+        ["BITFIELD", "k", "OVERFLOW", "fail", "INCRBY", "i8", "0", "-256", "SET", "u8", "8", "256", "SET",
+         "i8", "0", "-129", "SET", "i8", "0", "-128"], ["GET", "k"]],
+    "bitfield-i64-limits": [["BITFIELD", "k", "SET", "i64", "0", I64_MAX, "INCRBY", "i64", "0", "1"],
+        ["BITFIELD", "k", "INCRBY", "i64", "0", "-1", "GET", "i64", "0"],
+        ["BITFIELD", "k", "OVERFLOW", "SAT", "INCRBY", "i64", "0", "1", "INCRBY", "i64", "0", I64_MAX,
+         "INCRBY", "i64", "0", I64_MIN, "INCRBY", "i64", "0", I64_MIN],
+        ["BITFIELD", "k", "OVERFLOW", "FAIL", "INCRBY", "i64", "0", "-1", "INCRBY", "i64", "0", I64_MAX,
+         "INCRBY", "i64", "0", I64_MAX, "GET", "i64", "0"],
+        ["BITFIELD", "k", "OVERFLOW", "WRAP", "SET", "i64", "0", I64_MIN, "INCRBY", "i64", "0", I64_MIN,
+         "INCRBY", "i64", "0", I64_MAX, "INCRBY", "i64", "0", I64_MAX, "INCRBY", "i64", "0", I64_MAX],
+        ["BITFIELD", "k", "SET", "i64", "3", "-2", "GET", "i64", "3", "GET", "u63", "3", "GET", "u63", "4"],
+        ["GET", "k"]],
+    "bitfield-u63-limits": [["BITFIELD", "k", "SET", "u63", "0", I64_MAX, "INCRBY", "u63", "0", "1"],
+        ["BITFIELD", "k", "OVERFLOW", "SAT", "SET", "u63", "0", I64_MAX, "INCRBY", "u63", "0", "1", "INCRBY",
+         "u63", "0", I64_MIN, "INCRBY", "u63", "0", I64_MIN, "INCRBY", "u63", "0", "5"],
+        ["BITFIELD", "k", "OVERFLOW", "FAIL", "INCRBY", "u63", "0", "-6", "INCRBY", "u63", "0", I64_MAX,
+         "GET", "u63", "0"],
+        ["BITFIELD", "k", "OVERFLOW", "WRAP", "SET", "u63", "0", "-1", "SET", "u63", "0", I64_MIN, "INCRBY",
+         "u63", "0", I64_MIN, "INCRBY", "u63", "0", "-1"],
+        ["BITFIELD", "k", "OVERFLOW", "SAT", "SET", "u63", "1", "-1", "GET", "u63", "1", "OVERFLOW", "FAIL",
+         "SET", "u63", "1", "-1", "GET", "i64", "0"], ["GET", "k"]],
+    "bitfield-set-out-of-range-values": [["BITFIELD", "k", "SET", "u8", "0", "256", "SET", "i8", "8", "128",
+                                          "SET", "u8", "16", "-1", "SET", "i8", "24", "-129", "SET", "u1",
+                                          "32", "2", "SET", "i1", "33", "1", "SET", "u1", "34", "3"],
+        ["GET", "k"],
+        ["BITFIELD", "k", "OVERFLOW", "SAT", "SET", "u8", "0", "256", "SET", "i8", "8", "128", "SET", "u8",
+         "16", "-1", "SET", "i8", "24", "-129", "SET", "i1", "33", "1", "SET", "i1", "33", "-5"],
+        ["BITFIELD", "k", "OVERFLOW", "SAT", "SET", "i8", "0", I64_MIN, "GET", "i8", "0", "SET", "i8", "0",
+         "-9223372036854775681", "GET", "i8", "0", "SET", "i8", "0", "-9223372036854775680", "GET", "i8", "0",
+         "SET", "i8", "0", I64_MAX, "GET", "i8", "0"],
+        ["BITFIELD", "k", "OVERFLOW", "WRAP", "SET", "i8", "0", I64_MIN, "SET", "i16", "0", I64_MAX, "SET",
+         "u16", "0", I64_MIN, "GET", "u16", "0"],
+        ["BITFIELD", "k", "OVERFLOW", "FAIL", "SET", "i8", "0", I64_MIN, "SET", "u8", "0", I64_MAX, "SET",
+         "u8", "0", "255"], ["GET", "k"]],
+    "bitfield-incrby-huge-increments": [["BITFIELD", "k", "SET", "u8", "0", "200", "INCRBY", "u8", "0",
+                                         I64_MAX, "INCRBY", "u8", "0", I64_MIN],
+        ["BITFIELD", "k", "OVERFLOW", "SAT", "INCRBY", "u8", "0", I64_MAX, "INCRBY", "u8", "0", I64_MIN,
+         "INCRBY", "i8", "8", I64_MAX, "INCRBY", "i8", "8", I64_MIN, "INCRBY", "i16", "3", I64_MIN],
+        ["BITFIELD", "k", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", I64_MAX, "INCRBY", "i8", "8", I64_MIN,
+         "INCRBY", "i8", "8", "127"],
+        ["BITFIELD", "k", "INCRBY", "i32", "5", I64_MAX, "INCRBY", "u31", "7", I64_MIN, "INCRBY", "i7", "1",
+         "-1000001"], ["GET", "k"]],
+    "bitfield-positional-offsets": [["BITFIELD", "k", "SET", "u8", "#0", "1", "SET", "u8", "#1", "2", "GET",
+                                     "u16", "#0", "GET", "u8", "#2", "SET", "i4", "#3", "-3", "GET", "i4",
+                                     "#3", "GET", "u8", "#1"], ["GET", "k"],
+        ["BITFIELD", "k", "GET", "u8", "#-1"], ["BITFIELD", "k", "GET", "u8", "#"],
+        ["BITFIELD", "k", "GET", "u8", "#x"], ["BITFIELD", "k", "GET", "u8", "##1"],
+        ["BITFIELD", "k", "GET", "u8", "# 1"], ["BITFIELD", "k", "GET", "u8", "#01"],
+        ["BITFIELD", "k", "GET", "i64", "#1152921504606846976"],
+        ["BITFIELD", "k", "GET", "i64", "#9223372036854775807"], ["BITFIELD", "k", "GET", "u8", "#536870911"],
+        ["BITFIELD", "k", "GET", "u8", "#536870912"], ["BITFIELD", "k", "GET", "i1", "#4294967295"],
+        ["BITFIELD", "k", "GET", "i1", "#4294967296"]],
+    "bitfield-unaligned": [["BITFIELD", "k", "SET", "u5", "3", "31", "SET", "i13", "5", "-1000", "SET", "u17",
+                            "29", "99999", "SET", "i33", "41", "-4000000000", "SET", "u63", "77",
+                            "1234567890123456789"], ["GET", "k"],
+        ["BITFIELD", "k", "GET", "u5", "3", "GET", "i13", "5", "GET", "u17", "29", "GET", "i33", "41", "GET",
+         "u63", "77", "GET", "i64", "76", "GET", "u9", "135", "GET", "i7", "139"],
+        ["BITFIELD", "k", "INCRBY", "i13", "5", "-4000", "INCRBY", "u17", "29", "40000", "INCRBY", "i33",
+         "41", "1"], ["GET", "k"]],
+    "bitfield-mixed-overflow-modes": [["BITFIELD", "k", "SET", "u4", "0", "15", "INCRBY", "u4", "0", "1",
+                                       "OVERFLOW", "SAT", "INCRBY", "u4", "0", "20", "OVERFLOW", "FAIL",
+                                       "INCRBY", "u4", "0", "1", "INCRBY", "u4", "0", "-20", "GET", "u4", "0",
+                                       "OVERFLOW", "WRAP", "INCRBY", "u4", "0", "3", "OVERFLOW", "SAT",
+                                       "OVERFLOW", "FAIL", "INCRBY", "u4", "0", "15"], ["GET", "k"]],
+    "bitfield-errors": [["BITFIELD", "k", "GET", "I8", "0"], ["BITFIELD", "k", "GET", "u64", "0"],
+        ["BITFIELD", "k", "GET", "i65", "0"], ["BITFIELD", "k", "GET", "u0", "0"],
+        ["BITFIELD", "k", "GET", "i0", "0"], ["BITFIELD", "k", "GET", "", "0"],
+        ["BITFIELD", "k", "GET", "u", "0"], ["BITFIELD", "k", "GET", "i08", "0"],
+        ["BITFIELD", "k", "GET", "i8x", "0"], ["BITFIELD", "k", "GET", "x8", "0"],
+        ["BITFIELD", "k", "GET", "i-8", "0"], ["BITFIELD", "k", "GET", "u8", "-1"],
+        ["BITFIELD", "k", "GET", "u8", "4294967296"], ["BITFIELD", "k", "GET", "u8", "x"],
+        ["BITFIELD", "k", "SET", "u8", "0", "x"], ["BITFIELD", "k", "SET", "u8", "0", "1.5"],
+        ["BITFIELD", "k", "INCRBY", "u8", "0", "9223372036854775808"], ["BITFIELD", "k", "GET", "u8"],
+        ["BITFIELD", "k", "FOO"], ["BITFIELD", "k", "FOO", "u8", "0"], ["BITFIELD", "k", "OVERFLOW"],
+        ["BITFIELD", "k", "OVERFLOW", "FOO", "GET", "u8", "0"], ["BITFIELD", "k", "SET", "u8", "0"],
+        ["BITFIELD", "k", "INCRBY", "u8", "0"], ["BITFIELD", "k", "GET", "u8", "0", "OVERFLOW"],
+        ["BITFIELD", "k", "SET", "u8", "0", "1", "GET", "x", "0"],
+        ["BITFIELD", "k", "SET", "u8", "0", "1", "BAD"], ["BITFIELD", "k", "SET", "x", "y", "z"],
+        ["BITFIELD", "k", "SET", "u8", "y", "z"], ["BITFIELD", "k", "GET", "u8", "0", "GET", "u8", "0", "1"],
+        ["GET", "k"], ["BITFIELD"]],
+    "bitfield-missing-key-read": [["BITFIELD", "nokey", "GET", "u8", "0", "GET", "i64", "100"],
+        ["GET", "nokey"], ["BITFIELD", "nokey"], ["GET", "nokey"],
+        ["BITFIELD", "nokey", "OVERFLOW", "SAT", "GET", "i8", "0"], ["GET", "nokey"], ["SET", "k", "x"],
+        ["BITFIELD", "k"]],
+    "bitfield-fail-still-creates-key": [["BITFIELD", "n", "OVERFLOW", "FAIL", "SET", "u8", "100", "1000"],
+        ["GET", "n"], ["GET", "n"], ["BITFIELD", "n", "OVERFLOW", "FAIL", "INCRBY", "u8", "200", "-1"],
+        ["GET", "n"]],
+    "bitfield-grows-string": [["SET", "k", "ab"], ["BITFIELD", "k", "SET", "u8", "16", "1"], ["GET", "k"],
+        ["BITFIELD", "k", "SET", "i64", "60", "-1", "GET", "u8", "120"], ["GET", "k"],
+        ["BITFIELD", "k", "GET", "u8", "1000", "SET", "u1", "199", "1"], ["GET", "k"],
+        ["BITFIELD", "k", "INCRBY", "u2", "200", "1", "SET", "u2", "1", "0"], ["GET", "k"]],
+    "bitfield-keeps-ttl": [["SET", "k", "abc", "PX", "250"], ["BITFIELD", "k", "SET", "u8", "0", "65"],
+        ["BITFIELD", "k", "INCRBY", "u8", "30", "9"], ["GET", "k"], ["SLEEP", "400"], ["GET", "k"]],
+    "bitfield-ro": [["SET", "k", b"\x12\x34\xff"],
+        ["BITFIELD_RO", "k", "GET", "u8", "0", "GET", "i4", "4", "get", "i16", "#1"],
+        ["BITFIELD_RO", "k", "SET", "u8", "0", "1"], ["BITFIELD_RO", "k", "INCRBY", "u8", "0", "1"],
+        ["BITFIELD_RO", "k", "GET", "u8", "0", "INCRBY", "u8", "0", "1"], ["GET", "k"], ["BITFIELD_RO", "k"],
+        ["BITFIELD_RO", "nokey", "GET", "u8", "0"], ["GET", "nokey"],
+        ["BITFIELD_RO", "k", "OVERFLOW", "SAT", "GET", "u8", "0"], ["BITFIELD_RO", "k", "GET", "I8", "0"],
+        ["BITFIELD_RO", "k", "SET", "i99", "0", "1"], ["BITFIELD_RO", "k", "SET", "u8", "0", "x"],
+        ["BITFIELD_RO", "k", "OVERFLOW", "BAD"], ["BITFIELD_RO", "k", "GET", "u8"],
+        ["BITFIELD_RO", "k", "GET", "u8", "-1"], ["BITFIELD_RO"]],
+    # -- object state: encoding, WATCH ---------------------------------------------------
+    "bit-writes-make-raw-strings": [["SET", "k", "abc"], ["OBJECT", "ENCODING", "k"],
+        ["SETBIT", "k", "1", "1"], ["OBJECT", "ENCODING", "k"], ["SET", "f", "1.5"],
+        ["INCRBYFLOAT", "f", "1"], ["OBJECT", "ENCODING", "f"], ["SETBIT", "f", "0", "0"],
+        ["OBJECT", "ENCODING", "f"], ["SET", "n", "123"], ["BITFIELD", "n", "GET", "u8", "0"],
+        ["OBJECT", "ENCODING", "n"], ["BITFIELD", "n", "SET", "u8", "0", "49"], ["OBJECT", "ENCODING", "n"],
+        ["GET", "n"], ["SET", "m", "12"], ["BITOP", "AND", "d", "m"], ["OBJECT", "ENCODING", "d"],
+        ["GETBIT", "m", "2"], ["BITCOUNT", "m"], ["OBJECT", "ENCODING", "m"], ["SETBIT", "new", "3", "1"],
+        ["OBJECT", "ENCODING", "new"]],
+    "bit-writes-and-watch": [["SET", "k", "abc"], ["WATCH", "k"], ["SETBIT", "k", "1", "1"], ["MULTI"],
+        ["GET", "k"], ["EXEC"], ["WATCH", "k"], ["SETBIT", "k", "0", "1"], ["MULTI"], ["GET", "k"], ["EXEC"],
+        ["WATCH", "k"], ["BITFIELD", "k", "OVERFLOW", "FAIL", "SET", "u8", "100", "1000"], ["MULTI"],
+        ["GET", "k"], ["EXEC"], ["WATCH", "k"], ["BITFIELD", "k", "SET", "u8", "0", "97"], ["MULTI"],
+        ["GET", "k"], ["EXEC"], ["WATCH", "k"], ["BITFIELD", "k", "INCRBY", "u8", "0", "1"], ["MULTI"],
+        ["GET", "k"], ["EXEC"], ["WATCH", "d"], ["BITOP", "AND", "d", "nokey"], ["MULTI"], ["GET", "k"],
+        ["EXEC"], ["WATCH", "d"], ["BITOP", "NOT", "d", "k"], ["MULTI"], ["GET", "d"], ["EXEC"], ["MULTI"],
+        ["SETBIT", "k", "7", "1"], ["BITFIELD", "k", "GET", "u8", "0"], ["BITOP", "NOT", "d", "k"],
+        ["BITCOUNT", "d"], ["EXEC"]],
+    # -- the commands together ----------------------------------------------------------
+    "bitmap-commands-together": [["SETBIT", "k", "3", "1"], ["SETBIT", "k", "17", "1"],
+        ["SETBIT", "k", "64", "1"], ["BITCOUNT", "k"], ["BITPOS", "k", "1"], ["BITPOS", "k", "1", "1"],
+        ["BITPOS", "k", "1", "3", "-1"],
+        ["BITFIELD", "k", "GET", "u8", "0", "GET", "u24", "0", "INCRBY", "u8", "#8", "5"],
+        ["BITOP", "NOT", "n", "k"], ["BITPOS", "n", "0"], ["BITCOUNT", "n"], ["GETBIT", "n", "3"],
+        ["BITOP", "AND", "x", "k", "n"], ["BITCOUNT", "x"], ["BITOP", "OR", "x", "k", "n"],
+        ["BITPOS", "x", "0"], ["BITPOS", "x", "0", "0", "-1"], ["GET", "k"], ["GET", "n"]],
+}
+
+
+def random_scenario(seed: int, rounds: int = 15) -> list:
+    """Seeded random values, ranges and BITFIELD programs (type boundaries, all overflow modes)."""
+    rng = random.Random(seed)
+    commands = []
+
+    def index() -> str:
+        return str(rng.choice([rng.randint(-80, 80), rng.randint(-10, 10)]))
+
+    for _ in range(rounds):
+        value = bytes(rng.choice([0, 1, 127, 128, 254, 255, rng.randrange(256)])
+                      for _ in range(rng.choice([0, 1, 2, 3, 5, 9])))
+        commands.append(["SET", "k", value])
+        unit = rng.choice([[], ["BIT"], ["BYTE"]])
+        for _ in range(4):
+            commands.append(["BITCOUNT", "k", index(), index(), *unit])
+            bit = str(rng.randrange(2))
+            shape = rng.randrange(4)
+            window = [index() for _ in range(min(shape, 2))]
+            window += [rng.choice(["BIT", "BYTE"])] if shape == 3 else []
+            commands.append(["BITPOS", "k", bit, *window])
+        program = []
+        for _ in range(rng.randint(1, 5)):
+            sign = rng.choice("iu")
+            bits = rng.randint(1, 64 if sign == "i" else 63)
+            offset = str(rng.randint(0, 90)) if rng.random() < 0.8 else f"#{rng.randint(0, 5)}"
+            number = str(rng.choice([rng.randint(-300, 300), 2**63 - 1, -(2**63),
+                                     rng.randint(-(2**63), 2**63 - 1), 2 ** (bits - 1),
+                                     -(2 ** (bits - 1)) - 1, 2**bits]))
+            if rng.random() < 0.3:
+                program += ["OVERFLOW", rng.choice(["WRAP", "SAT", "FAIL"])]
+            program += rng.choice([["GET", f"{sign}{bits}", offset], ["SET", f"{sign}{bits}", offset, number],
+                                   ["INCRBY", f"{sign}{bits}", offset, number]])
+        commands += [["BITFIELD", "k", *program], ["GET", "k"],
+                     ["SET", "a", bytes(rng.randrange(256) for _ in range(rng.randint(0, 12)))],
+                     ["BITOP", rng.choice(["AND", "OR", "XOR"]), "b",
+                      *rng.sample(["k", "a", "b", "nokey"], 3)],
+                     ["GET", "b"]]
+    return commands
+
+
+CASES.update({f"random-{seed}": random_scenario(seed) for seed in range(4)})
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_matches_redis(differential, name, proto):
+    differential.check(CASES[name], proto=proto)
