@@ -28,3 +28,14 @@ def raw(yizhan_server):
     with RawClient("127.0.0.1", yizhan_server.port) as client:
         client.call("FLUSHALL")
         yield client
+
+
+@pytest.fixture(params=["yizhan", "redis-server"])
+def both_servers(request, yizhan_server, reference_redis):
+    """A port, once for yizhan and once for the reference: integration tests that take this
+    fixture assert the same behaviour of both."""
+    port = yizhan_server.port if request.param == "yizhan" else reference_redis.port
+    import redis
+
+    redis.Redis(port=port).flushall()
+    return port

@@ -38,7 +38,7 @@ class RedisProtocol(asyncio.Protocol):
             return
         client = Client(instance, _format_addr(transport.get_extra_info("peername")),
                         _format_addr(transport.get_extra_info("sockname")))
-        client.closer = transport.close
+        client.closer = transport.abort
         client.writer = self._write
         client.buffer_size = transport.get_write_buffer_size
         client.resume = self._resume

@@ -124,6 +124,19 @@ class RedisInstance:
         for db in self.dbs:
             db.on_change = hook
 
+    def swap_databases(self, first: int, second: int) -> None:
+        """SWAPDB: clients see the other database's keys; WATCHers of a key that exists in
+        either database are dirty afterwards, as in Redis."""
+        a, b = self.dbs[first], self.dbs[second]
+        a.swap_with(b)
+        for (index, key), watchers in self.watchers.items():
+            if index in (first, second) and (key in a.data or key in b.data):
+                for client in watchers:
+                    client.dirty_cas = True
+        for db in (a, b):
+            for key in list(db.data):
+                self.blocking.key_changed(db.index, key)
+
     def watch(self, client, key: bytes) -> None:
         db = client.db
         db_key = (db.index, key)

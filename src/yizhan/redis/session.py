@@ -87,8 +87,9 @@ class Client:
         return flags or "N"
 
     def kill(self) -> None:
-        """Close this client's connection (CLIENT KILL, output limits, shutdown)."""
+        """Drop this client now, discarding unsent output (CLIENT KILL, output limits, shutdown)."""
         self.close_after_reply = True
+        self.server.unregister(self)
         if self.closer is not None:
             self.closer()
 
@@ -100,21 +101,34 @@ class Client:
             cmd = self.lookup(argv)
             if not self.authenticated and "no_auth" not in cmd.flags:
                 raise ErrorReply(errors.NOAUTH)
+            name = cmd.name.split("|")[0]
+            if self.proto == 2 and self.subscription_count and name not in SUBSCRIBED_MODE_COMMANDS:
+                raise ErrorReply(
+                    f"ERR Can't execute '{cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
+                    "QUIT / RESET are allowed in this context")
         except ErrorReply as err:
-            if self.multi is not None:
-                self.multi_error = True
-            self.server.stats.total_error_replies += 1
-            return err
-        name = cmd.name.split("|")[0]
-        if self.proto == 2 and self.subscription_count and name not in SUBSCRIBED_MODE_COMMANDS:
-            self.server.stats.total_error_replies += 1
-            return ErrorReply(
-                f"ERR Can't execute '{cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
-                "QUIT / RESET are allowed in this context")
+            return self._reject(argv, err)
         if self.multi is not None and name not in NOT_QUEUED:
             self.multi.append((cmd, argv))
             return QUEUED
         return self.call(cmd, argv)
+
+    def _reject(self, argv: list[bytes], err: ErrorReply) -> ErrorReply:
+        """A command refused before running: it spoils an open transaction, and a refused EXEC
+        ends it (Redis's rejectCommand)."""
+        self.server.stats.total_error_replies += 1
+        if self.multi is not None:
+            self.multi_error = True
+        if argv[0].lower() == b"exec":
+            return self._abort_transaction(err)
+        return err
+
+    def _abort_transaction(self, err: ErrorReply) -> ErrorReply:
+        self.multi = None
+        self.multi_error = False
+        self.server.unwatch(self)
+        reason = err.message.split(" ", 1)[1] if err.message[:1].isupper() else err.message
+        return ErrorReply(f"EXECABORT Transaction discarded because of: {reason}")
 
     def call(self, cmd: Command, argv: list[bytes]):
         """Run a looked-up command now (EXEC runs its queue through here)."""

@@ -5,9 +5,10 @@ Confirmations are pushes: arrays in RESP2, `>` pushes in RESP3, one per channel.
 
 from __future__ import annotations
 
+from yizhan.redis import errors
 from yizhan.redis.glob import match as glob_match
 from yizhan.redis.table import command, container
-from yizhan.resp import Many, Push
+from yizhan.resp import ErrorReply, Many, Push
 
 
 def _subscribe(c, names, kind: bytes, own: dict, add, shard: bool = False):
@@ -95,16 +96,15 @@ def _matching(names, argv):
          since="2.8.0", summary="List active channels")
 def pubsub_channels(c, argv):
     if len(argv) > 3:
-        from yizhan.redis import errors
-        from yizhan.resp import ErrorReply
-
-        raise ErrorReply(errors.wrong_arity("pubsub|channels"))
+        raise ErrorReply(errors.subcommand_syntax(argv[1], "pubsub"))
     return _matching(c.server.pubsub.channels, argv)
 
 
 @command("PUBSUB SHARDCHANNELS [pattern]", arity=-2, flags="pubsub loading stale", group="pubsub",
          since="7.0.0", summary="List active shard channels")
 def pubsub_shardchannels(c, argv):
+    if len(argv) > 3:
+        raise ErrorReply(errors.subcommand_syntax(argv[1], "pubsub"))
     return _matching(c.server.pubsub.shard_channels, argv)
 
 

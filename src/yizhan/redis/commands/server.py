@@ -58,11 +58,8 @@ def swapdb(c, argv):
     if not (0 <= first < len(dbs) and 0 <= second < len(dbs)):
         raise ErrorReply(errors.OUT_OF_RANGE_DB)
     if first != second:
-        dbs[first].swap_with(dbs[second])
-        for db in (dbs[first], dbs[second]):
-            for key in list(db.data):
-                if db.on_change is not None:
-                    db.on_change(db, key)
+        c.server.swap_databases(first, second)
+        c.server.blocking.serve_ready()
     return OK
 
 
