@@ -31,6 +31,11 @@ NX_XX_GT_LT = "ERR NX and XX, GT or LT options at the same time are not compatib
 GT_LT = "ERR GT and LT options at the same time are not compatible"
 PROTO_UNSUPPORTED = "NOPROTO unsupported protocol version"
 TIMEOUT_NEGATIVE = "ERR timeout is negative"
+DECREMENT_OVERFLOW = "ERR decrement would overflow"
+LCS_NOT_STRINGS = "ERR The specified keys must contain string values"
+LCS_LEN_AND_IDX = "ERR If you want both the length and indexes, please just use IDX."
+LCS_TOO_LONG = "ERR String too long for LCS"
+LCS_TOO_MUCH_MEMORY = "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
 
 
 def wrong_arity(fullname: str) -> str:
@@ -48,6 +53,11 @@ def unknown_command(name: bytes, args: list[bytes]) -> str:
 
 def unknown_subcommand(sub: bytes, command: str) -> str:
     return "ERR unknown subcommand '%s'. Try %s HELP." % (text(sub)[:128], command.upper())
+
+
+def subcommand_syntax(sub: bytes, command: str) -> str:
+    return "ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP." % (
+        text(sub)[:128], command.upper())
 
 
 def invalid_expire(command: str) -> str:
@@ -70,3 +80,20 @@ BITFIELD_TYPE = ("ERR Invalid bitfield type. Use something like i16 u8. Note tha
                  "supported but i64 is.")
 BITFIELD_OVERFLOW = "ERR Invalid OVERFLOW type specified"
 BITFIELD_RO_GET_ONLY = "ERR BITFIELD_RO only supports the GET subcommand"
+
+
+# -- generic key commands (keys.py) ---------------------------------------------------------
+INT32_RANGE = "ERR value is out of range, value must between -2147483648 and 2147483647"
+LFU_NOT_SELECTED = (
+    "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that "
+    "when switching between policies at runtime LRU and LFU data will take some time to adjust."
+)
+LFU_SELECTED = (
+    "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
+    "switching between policies at runtime LRU and LFU data will take some time to adjust."
+)
+
+
+def unsupported_option(option: bytes) -> str:
+    """EXPIRE's error for an unknown flag (printed as a C string: it ends at a NUL byte)."""
+    return "ERR Unsupported option %s" % text(option.split(b"\0", 1)[0])
