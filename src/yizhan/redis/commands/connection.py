@@ -293,3 +293,24 @@ def client_kill(c, argv):
             victim.kill()
         killed += 1
     return killed
+
+
+@command("CLIENT UNBLOCK client-id [TIMEOUT | ERROR]", arity=-3, flags="admin noscript loading stale",
+         group="connection", since="5.0.0", summary="Unblock a client blocked in a blocking command from a different connection")
+def client_unblock(c, argv):
+    if len(argv) > 4:
+        raise ErrorReply(errors.subcommand_syntax(argv[1], "client"))
+    client_id = parse_int(argv[2])
+    mode = argv[3].upper() if len(argv) == 4 else b"TIMEOUT"
+    if mode not in (b"TIMEOUT", b"ERROR"):
+        raise ErrorReply("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+    target = c.server.clients.get(client_id)
+    if target is None or target.blocked is None:
+        return 0
+    blocked = target.blocked
+    c.server.blocking.unpark(blocked)
+    if mode == b"ERROR":
+        target.unblock(ErrorReply("UNBLOCKED client unblocked via CLIENT UNBLOCK"))
+    else:
+        target.unblock(blocked.timeout_reply)
+    return 1

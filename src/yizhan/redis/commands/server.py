@@ -266,7 +266,8 @@ def _info_clients(srv):
     return [
         ("connected_clients", len(srv.clients)), ("cluster_connections", 0),
         ("maxclients", srv.params.int("maxclients")), ("client_recent_max_input_buffer", 0),
-        ("client_recent_max_output_buffer", 0), ("blocked_clients", 0), ("tracking_clients", 0),
+        ("client_recent_max_output_buffer", 0),
+        ("blocked_clients", sum(1 for c in srv.clients.values() if c.blocked is not None)), ("tracking_clients", 0),
         ("clients_in_timeout_table", 0),
     ]
 
@@ -337,10 +338,12 @@ def _info_stats(srv):
         ("sync_partial_err", 0), ("expired_keys", s.expired_keys), ("expired_stale_perc", "0.00"),
         ("expired_time_cap_reached_count", 0), ("evicted_keys", s.evicted_keys),
         ("keyspace_hits", s.keyspace_hits), ("keyspace_misses", s.keyspace_misses),
-        ("pubsub_channels", 0), ("pubsub_patterns", 0), ("latest_fork_usec", 0),
+        ("pubsub_channels", len(srv.pubsub.channels)), ("pubsub_patterns", len(srv.pubsub.patterns)),
+        ("pubsubshard_channels", len(srv.pubsub.shard_channels)), ("latest_fork_usec", 0),
         ("total_forks", 0), ("migrate_cached_sockets", 0), ("total_error_replies", s.total_error_replies),
         ("unexpected_error_replies", s.unexpected_error_replies), ("total_reads_processed", 0),
         ("total_writes_processed", 0),
+        ("client_output_buffer_limit_disconnections", s.client_output_buffer_limit_disconnections),
     ]
 
 
