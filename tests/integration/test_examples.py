@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-REDIS_EXAMPLES = ["redis_connection_pool.py", "redis_strings.py"]
+REDIS_EXAMPLES = ["redis_connection_pool.py", "redis_strings.py", "redis_hashes.py", "redis_lists.py",
+                  "redis_sets.py", "redis_sorted_sets.py", "redis_pipeline.py", "redis_pubsub.py"]
 
 
 def run_example(name: str, port: int) -> str:
