@@ -1,27 +1,67 @@
-"""String commands: the value is `bytes` (or `bytearray` once changed in place)."""
+"""String commands: the value is `bytes` (or `bytearray` once changed in place by APPEND or
+SETRANGE, which is what Redis calls the "raw" encoding).
+
+Also here: Redis's C `long double` arithmetic for INCRBYFLOAT, emulated exactly with integers
+(x86 80-bit extended precision: 64-bit significand, round-half-even), so that parsing, adding
+and "%.17Lf" formatting give the same digits as redis-server.
+"""
 
 from __future__ import annotations
 
+import re
+
 from yizhan.redis import errors
-from yizhan.redis.args import INT64_MAX, Args, parse_int
+from yizhan.redis.args import INT64_MAX, INT64_MIN, Args, parse_int
 from yizhan.redis.table import command
 from yizhan.resp import OK, ErrorReply
 
+_STRING_TYPES = (bytes, bytearray)
 
+
+def _reply(value):
+    """A stored value as a reply: a bytearray is copied, since it may change in place later."""
+    return bytes(value) if type(value) is bytearray else value
+
+
+def _max_len(c) -> int:
+    return c.server.params.int("proto-max-bulk-len")
+
+
+def _check_length(c, size: int, append: int) -> None:
+    """Redis's checkStringLength: the string would grow beyond proto-max-bulk-len."""
+    if size + append > _max_len(c):
+        raise ErrorReply(errors.STRING_TOO_LONG)
+
+
+def _notify(c, klass: str, event: str, key: bytes) -> None:
+    """A keyspace notification, named and classed as Redis names the event."""
+    c.server.notify(c.db, klass, event, key)
+
+
+def _option(raw: bytes) -> bytes:
+    """An option word as Redis's C comparisons see it: upper-cased, cut at the first NUL."""
+    return raw.split(b"\0", 1)[0].upper()
+
+
+# -- GET and SET families --------------------------------------------------------------------
 @command("GET key", arity=2, flags="readonly fast", keys=(1, 1, 1), group="string",
          summary="Get the value of a key")
 def get(c, argv):
-    return c.db.get_string(argv[1])
+    return _reply(c.db.get_string(argv[1]))
 
 
 def parse_expiry(args: Args, option: bytes, command_name: str, now_ms: int) -> int:
     """The absolute expiry in ms for EX/PX/EXAT/PXAT; Redis's errors for bad values."""
-    value = args.next_int()
-    if value <= 0:
+    return expiry_ms(args.next(), option, command_name, now_ms)
+
+
+def expiry_ms(raw: bytes, option: bytes, command_name: str, now_ms: int) -> int:
+    """`raw` (the argument after EX/PX/EXAT/PXAT) as an absolute time in ms, as Redis's
+    getExpireMillisecondsOrReply computes it: positive, and no int64 overflow on the way."""
+    value = parse_int(raw)
+    if value <= 0 or (option in (b"EX", b"EXAT") and value > INT64_MAX // 1000):
         raise ErrorReply(errors.invalid_expire(command_name))
     if option in (b"EX", b"EXAT"):
-        if value > INT64_MAX // 1000:
-            raise ErrorReply(errors.invalid_expire(command_name))
         value *= 1000
     if option in (b"EX", b"PX"):
         if value > INT64_MAX - now_ms:
@@ -30,35 +70,553 @@ def parse_expiry(args: Args, option: bytes, command_name: str, now_ms: int) -> i
     return value
 
 
+_EXPIRY_OPTIONS = frozenset((b"EX", b"PX", b"EXAT", b"PXAT"))
+
+
+def parse_string_options(argv: list[bytes], start: int, for_set: bool):
+    """Redis's parseExtendedStringArgumentsOrReply for SET (for_set) and GETEX: returns the set of
+    flags seen and the (option, raw value) of the expiry, if any. A flag may repeat; conflicting
+    flags, or an expiry option without a value, are a syntax error."""
+    flags: set[bytes] = set()
+    expiry = None
+    pos = start
+    while pos < len(argv):
+        option = _option(argv[pos])
+        has_next = pos + 1 < len(argv)
+        timed = flags & _EXPIRY_OPTIONS
+        if for_set and option in (b"NX", b"XX") and (b"XX" if option == b"NX" else b"NX") not in flags:
+            flags.add(option)
+        elif for_set and option == b"GET":
+            flags.add(option)
+        elif for_set and option == b"KEEPTTL" and not timed:
+            flags.add(option)
+        elif not for_set and option == b"PERSIST" and not timed:
+            flags.add(option)
+        elif (option in _EXPIRY_OPTIONS and has_next and not (timed - {option})
+              and not flags & {b"KEEPTTL", b"PERSIST"}):
+            flags.add(option)
+            expiry = (option, argv[pos + 1])
+            pos += 1
+        else:
+            raise ErrorReply(errors.SYNTAX)
+        pos += 1
+    return flags, expiry
+
+
+def set_generic(c, key: bytes, value: bytes, flags=frozenset(), expiry=None, name: str = "set",
+                ok=OK, abort=None):
+    """Redis's setGenericCommand, shared by SET, SETNX, SETEX and PSETEX."""
+    when = expiry_ms(expiry[1], expiry[0], name, c.server.clock.ms()) if expiry else None
+    db = c.db
+    get_old = b"GET" in flags
+    old = db.get_string(key) if get_old else None
+    exists = db.get(key) is not None
+    if (b"NX" in flags and exists) or (b"XX" in flags and not exists):
+        return old if get_old else abort
+    db.set(key, value, keep_ttl=b"KEEPTTL" in flags)
+    _notify(c, "$", "set", key)
+    if when is not None:
+        db.set_expire(key, when)
+        _notify(c, "g", "expire", key)
+    return old if get_old else ok
+
+
 @command("SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | "
          "PXAT unix-time-milliseconds | KEEPTTL]", arity=-3, flags="write denyoom", keys=(1, 1, 1),
          group="string", summary="Set the string value of a key", complexity="O(1)")
 def set_(c, argv):
-    args = Args(argv, 3)
-    condition = None
-    get_old = keep_ttl = False
-    expiry_option = None
-    when = None
-    while args:
-        option = args.next_option()
-        if option in (b"NX", b"XX") and condition is None:
-            condition = option
-        elif option == b"GET" and not get_old:
-            get_old = True
-        elif option == b"KEEPTTL" and expiry_option is None:
-            keep_ttl = True
-            expiry_option = option
-        elif option in (b"EX", b"PX", b"EXAT", b"PXAT") and expiry_option is None and args:
-            expiry_option = option
-            when = parse_expiry(args, option, "set", c.server.clock.ms())
+    flags, expiry = parse_string_options(argv, 3, for_set=True)
+    return set_generic(c, argv[1], argv[2], flags, expiry)
+
+
+@command("SETNX key value", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string",
+         summary="Set the value of a key, only if the key does not exist")
+def setnx(c, argv):
+    return set_generic(c, argv[1], argv[2], {b"NX"}, ok=1, abort=0)
+
+
+@command("SETEX key seconds value", arity=4, flags="write denyoom", keys=(1, 1, 1), group="string",
+         since="2.0.0", summary="Set the value and expiration of a key")
+def setex(c, argv):
+    return set_generic(c, argv[1], argv[3], expiry=(b"EX", argv[2]), name="setex")
+
+
+@command("PSETEX key milliseconds value", arity=4, flags="write denyoom", keys=(1, 1, 1),
+         group="string", since="2.6.0", summary="Set the value and expiration in milliseconds of a key")
+def psetex(c, argv):
+    return set_generic(c, argv[1], argv[3], expiry=(b"PX", argv[2]), name="psetex")
+
+
+@command("GETSET key value", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string",
+         summary="Set the string value of a key and return its old value")
+def getset(c, argv):
+    old = c.db.get_string(argv[1])
+    c.db.set(argv[1], argv[2])
+    _notify(c, "$", "set", argv[1])
+    return old
+
+
+@command("GETDEL key", arity=2, flags="write fast", keys=(1, 1, 1), group="string", since="6.2.0",
+         summary="Get the value of a key and delete the key")
+def getdel(c, argv):
+    old = c.db.get_string(argv[1])
+    if old is not None:
+        c.db.delete(argv[1])
+        _notify(c, "g", "del", argv[1])
+    return old
+
+
+@command("GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | "
+         "PXAT unix-time-milliseconds | PERSIST]", arity=-2, flags="write fast", keys=(1, 1, 1),
+         group="string", since="6.2.0", summary="Get the value of a key and optionally set its expiration")
+def getex(c, argv):
+    flags, expiry = parse_string_options(argv, 2, for_set=False)
+    db, key = c.db, argv[1]
+    value = db.get_string(key)
+    if value is None:
+        return None
+    now = c.server.clock.ms()
+    when = expiry_ms(expiry[1], expiry[0], "getex", now) if expiry else None
+    value = _reply(value)
+    if when is not None and expiry[0] in (b"EXAT", b"PXAT") and when <= now:
+        db.delete(key)
+        _notify(c, "g", "del", key)
+    elif when is not None:
+        db.set_expire(key, when)
+        _notify(c, "g", "expire", key)
+    elif b"PERSIST" in flags and db.persist(key):
+        _notify(c, "g", "persist", key)
+    return value
+
+
+@command("MGET key [key ...]", arity=-2, flags="readonly fast", keys=(1, -1, 1), group="string",
+         summary="Get the values of all the given keys",
+         complexity="O(N) where N is the number of keys to retrieve.")
+def mget(c, argv):
+    get_value = c.db.get
+    replies = []
+    for key in argv[1:]:
+        value = get_value(key)
+        replies.append(_reply(value) if type(value) in _STRING_TYPES else None)
+    return replies
+
+
+def _mset(c, argv, name: str, nx: bool):
+    if len(argv) % 2 == 0:
+        raise ErrorReply(errors.wrong_arity(name))
+    db = c.db
+    if nx and any(db.get(argv[i]) is not None for i in range(1, len(argv), 2)):
+        return 0
+    for i in range(1, len(argv), 2):
+        db.set(argv[i], argv[i + 1])
+        _notify(c, "$", "set", argv[i])
+    return 1 if nx else OK
+
+
+@command("MSET key value [key value ...]", arity=-3, flags="write denyoom", keys=(1, -1, 2),
+         group="string", since="1.0.1", summary="Set multiple keys to multiple values",
+         complexity="O(N) where N is the number of keys to set.")
+def mset(c, argv):
+    return _mset(c, argv, "mset", nx=False)
+
+
+@command("MSETNX key value [key value ...]", arity=-3, flags="write denyoom", keys=(1, -1, 2),
+         group="string", since="1.0.1",
+         summary="Set multiple keys to multiple values, only if none of the keys exist",
+         complexity="O(N) where N is the number of keys to set.")
+def msetnx(c, argv):
+    return _mset(c, argv, "msetnx", nx=True)
+
+
+# -- in-place edits and ranges ---------------------------------------------------------------
+@command("APPEND key value", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string",
+         since="2.0.0", summary="Append a value to a key",
+         complexity="O(1). The amortized time complexity is O(1) assuming the appended value is "
+                    "small and the already present value is of any size, since the dynamic string "
+                    "library used by Redis will double the free space available on every reallocation.")
+def append(c, argv):
+    db, key, tail = c.db, argv[1], argv[2]
+    value = db.get_string(key)
+    if value is None:
+        value = tail
+        db.set(key, value)
+    else:
+        _check_length(c, len(value), len(tail))
+        if type(value) is bytearray:
+            value += tail
+            db.changed(key)
+        else:
+            value = bytearray(value) + tail
+            db.set(key, value, keep_ttl=True)
+    _notify(c, "$", "append", key)
+    return len(value)
+
+
+@command("STRLEN key", arity=2, flags="readonly fast", keys=(1, 1, 1), group="string", since="2.2.0",
+         summary="Get the length of the value stored in a key")
+def strlen(c, argv):
+    value = c.db.get_string(argv[1])
+    return 0 if value is None else len(value)
+
+
+@command("SETRANGE key offset value", arity=4, flags="write denyoom", keys=(1, 1, 1), group="string",
+         since="2.2.0", summary="Overwrite part of a string at key starting at the specified offset",
+         complexity="O(1), not counting the time taken to copy the new string in place. Usually, "
+                    "this string is very small so the amortized complexity is O(1). Otherwise, "
+                    "complexity is O(M) with M being the length of the value argument.")
+def setrange(c, argv):
+    db, key, patch = c.db, argv[1], argv[3]
+    offset = parse_int(argv[2])
+    if offset < 0:
+        raise ErrorReply(errors.OFFSET_OUT_OF_RANGE)
+    value = db.get_string(key)
+    if not patch:
+        return 0 if value is None else len(value)
+    _check_length(c, offset, len(patch))
+    if value is None:
+        value = bytearray(offset) + patch
+        db.set(key, value)
+    else:
+        in_place = type(value) is bytearray
+        if not in_place:
+            value = bytearray(value)
+        if len(value) < offset:
+            value.extend(bytes(offset - len(value)))
+        value[offset:offset + len(patch)] = patch
+        if in_place:
+            db.changed(key)
+        else:
+            db.set(key, value, keep_ttl=True)
+    _notify(c, "$", "setrange", key)
+    return len(value)
+
+
+def _getrange(c, argv):
+    start, end = parse_int(argv[2]), parse_int(argv[3])
+    value = c.db.get_string(argv[1])
+    if value is None or (start < 0 and end < 0 and start > end):
+        return b""
+    size = len(value)
+    if start < 0:
+        start = max(size + start, 0)
+    if end < 0:
+        end = max(size + end, 0)
+    end = min(end, size - 1)
+    if start > end or size == 0:
+        return b""
+    return bytes(value[start:end + 1])
+
+
+_RANGE_COMPLEXITY = ("O(N) where N is the length of the returned string. The complexity is ultimately "
+                     "determined by the returned length, but because creating a substring from an "
+                     "existing string is very cheap, it can be considered O(1) for small strings.")
+
+
+@command("GETRANGE key start end", arity=4, flags="readonly", keys=(1, 1, 1), group="string",
+         since="2.4.0", summary="Get a substring of the string stored at a key",
+         complexity=_RANGE_COMPLEXITY)
+def getrange(c, argv):
+    return _getrange(c, argv)
+
+
+@command("SUBSTR key start end", arity=4, flags="readonly", keys=(1, 1, 1), group="string",
+         summary="Get a substring of the string stored at a key", complexity=_RANGE_COMPLEXITY)
+def substr(c, argv):
+    return _getrange(c, argv)
+
+
+# -- counters ----------------------------------------------------------------------------------
+def _incr(c, key: bytes, delta: int) -> int:
+    db = c.db
+    value = db.get_string(key)
+    current = 0 if value is None else parse_int(bytes(value))
+    result = current + delta
+    if not INT64_MIN <= result <= INT64_MAX:
+        raise ErrorReply(errors.OVERFLOW)
+    db.set(key, b"%d" % result, keep_ttl=True)
+    _notify(c, "$", "incrby", key)
+    return result
+
+
+@command("INCR key", arity=2, flags="write denyoom fast", keys=(1, 1, 1), group="string",
+         summary="Increment the integer value of a key by one")
+def incr(c, argv):
+    return _incr(c, argv[1], 1)
+
+
+@command("DECR key", arity=2, flags="write denyoom fast", keys=(1, 1, 1), group="string",
+         summary="Decrement the integer value of a key by one")
+def decr(c, argv):
+    return _incr(c, argv[1], -1)
+
+
+@command("INCRBY key increment", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string",
+         summary="Increment the integer value of a key by the given amount")
+def incrby(c, argv):
+    return _incr(c, argv[1], parse_int(argv[2]))
+
+
+@command("DECRBY key decrement", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string",
+         summary="Decrement the integer value of a key by the given number")
+def decrby(c, argv):
+    delta = parse_int(argv[2])
+    if delta == INT64_MIN:
+        raise ErrorReply(errors.DECREMENT_OVERFLOW)
+    return _incr(c, argv[1], -delta)
+
+
+@command("INCRBYFLOAT key increment", arity=3, flags="write denyoom fast", keys=(1, 1, 1),
+         group="string", since="2.6.0", summary="Increment the float value of a key by the given amount")
+def incrbyfloat(c, argv):
+    db, key = c.db, argv[1]
+    value = db.get_string(key)
+    current = (0, 0) if value is None else parse_long_double(bytes(value))
+    result = add_long_double(current, parse_long_double(argv[2]))
+    text = format_long_double_human(result)
+    db.set(key, text, keep_ttl=True)
+    if b"." not in text and len(text) <= 44:
+        db.set_encoding(key, "embstr")  # Redis never makes INCRBYFLOAT's result an int object
+    _notify(c, "$", "incrbyfloat", key)
+    return text
+
+
+# -- long double emulation (x86 80-bit extended) ------------------------------------------------
+# A finite value is (mantissa, exponent) meaning mantissa * 2**exponent with |mantissa| < 2**64;
+# an infinity is the string "inf" or "-inf" (it can be parsed, but never stored by INCRBYFLOAT).
+_LD_BITS = 64
+_LD_MIN_EXP = -16445            # weight of the last bit of the smallest subnormal: 2**-16445
+_LD_MAX_EXP = 16384 - _LD_BITS  # largest finite value is (2**64 - 1) * 2**16320
+_LD_MAX_CHARS = 5 * 1024        # MAX_LONG_DOUBLE_CHARS: longer input is rejected
+_DEC_RE = re.compile(rb"([+-]?)(?:(\d+)\.?(\d*)|\.(\d+))(?:[eE]([+-]?\d+))?")
+_HEX_RE = re.compile(rb"([+-]?)0[xX](?:([0-9a-fA-F]+)\.?([0-9a-fA-F]*)|\.([0-9a-fA-F]+))(?:[pP]([+-]?\d+))?")
+_INF_RE = re.compile(rb"([+-]?)(?:inf|infinity)", re.IGNORECASE)
+_EXP_CLAMP = 10 ** 7            # exponents beyond this over/underflow whatever the digits
+
+
+def parse_long_double(raw: bytes):
+    """Redis's string2ld: the whole of `raw` must be what strtold reads (no spaces, no NUL, no
+    nan); the result is rounded to the nearest long double; over/underflow is rejected."""
+    if not raw or len(raw) >= _LD_MAX_CHARS:
+        raise ErrorReply(errors.NOT_FLOAT)
+    match = _INF_RE.fullmatch(raw)
+    if match:
+        return "-inf" if match.group(1) == b"-" else "inf"
+    match = _DEC_RE.fullmatch(raw)
+    hexadecimal = match is None
+    if hexadecimal:
+        match = _HEX_RE.fullmatch(raw)
+        if match is None:
+            raise ErrorReply(errors.NOT_FLOAT)
+    sign, whole, frac, only_frac, exp = match.groups()
+    frac = frac or only_frac or b""
+    digits = (whole or b"") + frac
+    mantissa = int(digits, 16) if hexadecimal else _decimal_int(digits)
+    if not mantissa:
+        return (0, 0)
+    if hexadecimal:  # mantissa * 2**scale
+        scale = _clamped_exp(exp) - 4 * len(frac)
+        if _too_far(mantissa.bit_length() + scale, 16400, 16500):
+            raise ErrorReply(errors.NOT_FLOAT)
+        num, den = (mantissa << scale, 1) if scale >= 0 else (mantissa, 1 << -scale)
+    else:  # mantissa * 10**scale
+        scale = _clamped_exp(exp) - len(frac)
+        if _too_far(len(digits.lstrip(b"0")) + scale, 4940, 4960):
+            raise ErrorReply(errors.NOT_FLOAT)
+        num, den = (mantissa * 10 ** scale, 1) if scale >= 0 else (mantissa, 10 ** -scale)
+    rounded = _round_ld(num, den)
+    if rounded is None or rounded[0] == 0:
+        raise ErrorReply(errors.NOT_FLOAT)  # ERANGE: overflow to HUGE_VAL or underflow to zero
+    m, e = rounded
+    return (-m if sign == b"-" else m, e)
+
+
+def _too_far(magnitude: int, high: int, low: int) -> bool:
+    """Whether a number of about 10**magnitude (or 2**magnitude) certainly over/underflows."""
+    return magnitude > high or magnitude < -low
+
+
+def _clamped_exp(text: bytes | None) -> int:
+    if not text:
+        return 0
+    digits = text.lstrip(b"+-").lstrip(b"0")
+    value = int(digits or b"0") if len(digits) <= 8 else _EXP_CLAMP
+    return -value if text.startswith(b"-") else value
+
+
+def _decimal_int(digits: bytes) -> int:
+    """int(digits) for any length (Python limits str->int conversion to 4300 digits)."""
+    value = 0
+    for i in range(0, len(digits), 4000):
+        chunk = digits[i:i + 4000]
+        value = value * 10 ** len(chunk) + int(chunk)
+    return value
+
+
+def _round_ld(num: int, den: int):
+    """num/den (positive) rounded half-even to a long double: (m, e), m == 0 on underflow,
+    None on overflow."""
+    exp = num.bit_length() - den.bit_length()
+    if (num << max(-exp, 0)) < (den << max(exp, 0)):
+        exp -= 1
+    e = max(exp - (_LD_BITS - 1), _LD_MIN_EXP)
+    n, d = (num, den << e) if e >= 0 else (num << -e, den)
+    m, rest = divmod(n, d)
+    if 2 * rest > d or (2 * rest == d and m & 1):
+        m += 1
+    if m == 1 << _LD_BITS:
+        m, e = m >> 1, e + 1
+    return None if e > _LD_MAX_EXP else (m, e)
+
+
+def add_long_double(a, b):
+    """a + b with one rounding, as the x87 FPU does it; NaN or infinity is an error."""
+    if isinstance(a, str) or isinstance(b, str):
+        raise ErrorReply(errors.INCR_FLOAT_NAN)
+    (ma, ea), (mb, eb) = a, b
+    e = min(ea, eb)
+    total = (ma << (ea - e)) + (mb << (eb - e))
+    if total == 0:
+        return (0, 0)
+    num, den = (abs(total) << e, 1) if e >= 0 else (abs(total), 1 << -e)
+    rounded = _round_ld(num, den)
+    if rounded is None:
+        raise ErrorReply(errors.INCR_FLOAT_NAN)
+    return (-rounded[0] if total < 0 else rounded[0], rounded[1])
+
+
+def format_long_double_human(value) -> bytes:
+    """printf("%.17Lf") rounded half-even from the exact value, then trailing zeros (and a
+    trailing '.') removed, and "-0" written as "0" (Redis's ld2string LD_STR_HUMAN)."""
+    m, e = value
+    scaled = abs(m) * 10 ** 17
+    if e >= 0:
+        fixed = scaled << e
+    else:
+        fixed, rest = divmod(scaled, 1 << -e)
+        half = 1 << (-e - 1)
+        if rest > half or (rest == half and fixed & 1):
+            fixed += 1
+    whole, frac = divmod(fixed, 10 ** 17)
+    text = (b"-" if m < 0 else b"") + _decimal_bytes(whole) + b".%017d" % frac
+    text = text.rstrip(b"0").rstrip(b".")
+    return b"0" if text == b"-0" else text
+
+
+_CHUNK = 10 ** 4000
+
+
+def _decimal_bytes(n: int) -> bytes:
+    """str(n) for any size (Python limits int->str conversion to 4300 digits)."""
+    if n < _CHUNK:
+        return b"%d" % n
+    high, low = divmod(n, _CHUNK)
+    return _decimal_bytes(high) + b"%04000d" % low
+
+
+# -- LCS -------------------------------------------------------------------------------------
+@command("LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]", arity=-3, flags="readonly",
+         keys=(1, 2, 1), group="string", since="7.0.0", summary="Find longest common substring",
+         complexity="O(N*M) where N and M are the lengths of s1 and s2, respectively")
+def lcs(c, argv):
+    a, b = c.db.get(argv[1]), c.db.get(argv[2])
+    if (a is not None and type(a) not in _STRING_TYPES) or (b is not None and type(b) not in _STRING_TYPES):
+        raise ErrorReply(errors.LCS_NOT_STRINGS)
+    a, b = bytes(a or b""), bytes(b or b"")
+    get_len = get_idx = with_match_len = False
+    min_match_len = 0
+    pos = 3
+    while pos < len(argv):
+        option = _option(argv[pos])
+        if option == b"IDX":
+            get_idx = True
+        elif option == b"LEN":
+            get_len = True
+        elif option == b"WITHMATCHLEN":
+            with_match_len = True
+        elif option == b"MINMATCHLEN" and pos + 1 < len(argv):
+            min_match_len = max(parse_int(argv[pos + 1]), 0)
+            pos += 1
         else:
             raise ErrorReply(errors.SYNTAX)
-    db, key = c.db, argv[1]
-    old = db.get_string(key) if get_old else db.get(key, touch=False)
-    exists = old is not None
-    if (condition == b"NX" and exists) or (condition == b"XX" and not exists):
-        return old if get_old else None
-    db.set(key, argv[2], keep_ttl=keep_ttl)
-    if when is not None:
-        db.set_expire(key, when)
-    return old if get_old else OK
+        pos += 1
+    if get_len and get_idx:
+        raise ErrorReply(errors.LCS_LEN_AND_IDX)
+    if len(a) >= 0xFFFFFFFE or len(b) >= 0xFFFFFFFE:
+        raise ErrorReply(errors.LCS_TOO_LONG)
+    if (len(a) + 1) * (len(b) + 1) * 4 > _max_len(c):
+        raise ErrorReply(errors.LCS_TOO_MUCH_MEMORY)
+    table = LcsTable(a, b)
+    if get_len:
+        return table.length(len(a), len(b))
+    common, matches = lcs_backtrack(a, b, table, min_match_len, with_match_len)
+    if get_idx:
+        return {b"matches": matches, b"len": table.length(len(a), len(b))}
+    return common
+
+
+class LcsTable:
+    """The LCS(i, j) table of the dynamic-programming solution, held as one bit vector per row
+    (Hyyrö's bit-parallel algorithm): a zero bit at position j-1 of row i means LCS(i, j) is one
+    more than LCS(i, j-1). O(len(a) * len(b) / word) time, len(a) * len(b) bits of memory."""
+
+    __slots__ = ("rows", "width")
+
+    def __init__(self, a: bytes, b: bytes):
+        self.width = len(b)
+        full = (1 << len(b)) - 1
+        masks: dict[int, int] = {}
+        for j, byte in enumerate(b):
+            masks[byte] = masks.get(byte, 0) | (1 << j)
+        row = full
+        rows = [row]
+        for byte in a:
+            match = row & masks.get(byte, 0)
+            row = ((row + match) | (row - match)) & full
+            rows.append(row)
+        self.rows = rows
+
+    def length(self, i: int, j: int) -> int:
+        """LCS(i, j): the LCS length of a[:i] and b[:j]."""
+        return j - (self.rows[i] & ((1 << j) - 1)).bit_count()
+
+
+def lcs_backtrack(a: bytes, b: bytes, table: LcsTable, min_match_len: int, with_match_len: bool):
+    """Walk the table back from the end as Redis's lcsCommand does: the common string, and the
+    matched ranges (last first) as [[a_start, a_end], [b_start, b_end](, length)] lists."""
+    i, j = len(a), len(b)
+    idx = table.length(i, j)
+    result = bytearray(idx)
+    matches = []
+    unset = len(a)
+    a_start, a_end, b_start, b_end = unset, 0, 0, 0
+    while i > 0 and j > 0:
+        emit = False
+        if a[i - 1] == b[j - 1]:
+            result[idx - 1] = a[i - 1]
+            if a_start == unset:
+                a_start = a_end = i - 1
+                b_start = b_end = j - 1
+            elif a_start == i and b_start == j:
+                a_start -= 1
+                b_start -= 1
+            else:
+                emit = True
+            if a_start == 0 or b_start == 0:
+                emit = True
+            idx, i, j = idx - 1, i - 1, j - 1
+        else:
+            if table.length(i - 1, j) > table.length(i, j - 1):
+                i -= 1
+            else:
+                j -= 1
+            if a_start != unset:
+                emit = True
+        if emit:
+            match_len = a_end - a_start + 1
+            if min_match_len == 0 or match_len >= min_match_len:
+                entry = [[a_start, a_end], [b_start, b_end]]
+                if with_match_len:
+                    entry.append(match_len)
+                matches.append(entry)
+            a_start = unset
+    return bytes(result), matches
