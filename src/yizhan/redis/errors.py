@@ -97,3 +97,53 @@ LFU_SELECTED = (
 def unsupported_option(option: bytes) -> str:
     """EXPIRE's error for an unknown flag (printed as a C string: it ends at a NUL byte)."""
     return "ERR Unsupported option %s" % text(option.split(b"\0", 1)[0])
+
+
+# -- lists (lists.py) -----------------------------------------------------------------------
+LIST_POSITIVE = "ERR value is out of range, must be positive"
+INDEX_OUT_OF_RANGE = "ERR index out of range"
+LPOS_RANK_ZERO = ("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... "
+                  "or use negative to start from the end of the list")
+TIMEOUT_NOT_FLOAT = "ERR timeout is not a float or out of range"
+
+
+# -- hashes and sets (hashes.py, sets.py) ------------------------------------------------------
+HASH_NOT_INTEGER = "ERR hash value is not an integer"
+HASH_NOT_FLOAT = "ERR hash value is not a float"
+INCR_NAN_OR_INFINITY = "ERR value is NaN or Infinity"
+VALUE_OUT_OF_RANGE = "ERR value is out of range"
+MUST_BE_POSITIVE = "ERR value is out of range, must be positive"
+LONG_RANGE = ("ERR value is out of range, value must between -9223372036854775807 and "
+              "9223372036854775807")
+NUMKEYS_NOT_POSITIVE = "ERR numkeys should be greater than 0"
+NUMKEYS_TOO_MANY = "ERR Number of keys can't be greater than number of args"
+LIMIT_NEGATIVE = "ERR LIMIT can't be negative"
+
+
+# -- hyperloglog (hyperloglog.py) ------------------------------------------------------------
+HLL_WRONGTYPE = "WRONGTYPE Key is not a valid HyperLogLog string value."
+HLL_INVALID = "INVALIDOBJ Corrupted HLL object detected"
+PFDEBUG_NO_KEY = "ERR The specified key does not exist"
+PFDEBUG_NOT_SPARSE = "ERR HLL encoding is not sparse"
+
+
+def pfdebug_unknown(sub: bytes) -> str:
+    return "ERR Unknown PFDEBUG subcommand '%s'" % text(sub.split(b"\0", 1)[0])
+
+
+# -- sorted sets (zsets.py) -------------------------------------------------------------------
+ZADD_XX_NX = "ERR XX and NX options at the same time are not compatible"
+ZADD_GT_LT_NX = "ERR GT, LT, and/or NX options at the same time are not compatible"
+ZADD_INCR_PAIRS = "ERR INCR option supports a single increment-element pair"
+ZSET_NAN = "ERR resulting score is not a number (NaN)"
+ZSET_MINMAX_NOT_FLOAT = "ERR min or max is not a float"
+ZSET_MINMAX_NOT_LEX = "ERR min or max not valid string range item"
+ZRANGE_LIMIT_NEEDS_BY = ("ERR syntax error, LIMIT is only supported in combination with either "
+                         "BYSCORE or BYLEX")
+ZRANGE_WITHSCORES_BYLEX = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
+ZSET_WEIGHT_NOT_FLOAT = "ERR weight value is not a float"
+ZSET_COUNT_POSITIVE = "ERR count should be greater than 0"
+
+
+def zset_needs_a_key(command: str) -> str:
+    return f"ERR at least 1 input key is needed for '{command}' command"

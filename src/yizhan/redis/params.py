@@ -78,6 +78,7 @@ PARAMS: list[Param] = [
     Param("zset-max-listpack-entries", "128", "memory", aliases=("zset-max-ziplist-entries",)),
     Param("zset-max-listpack-value", "64", "memory", aliases=("zset-max-ziplist-value",)),
     Param("busy-reply-threshold", "5000", "int", aliases=("lua-time-limit",)),
+    Param("hll-sparse-max-bytes", "3000", "memory"),
 ]
 BY_NAME: dict[str, Param] = {}
 for _p in PARAMS:
