@@ -147,3 +147,7 @@ ZSET_COUNT_POSITIVE = "ERR count should be greater than 0"
 
 def zset_needs_a_key(command: str) -> str:
     return f"ERR at least 1 input key is needed for '{command}' command"
+
+
+# -- SORT (sort.py) ---------------------------------------------------------------------------
+SORT_NOT_DOUBLE = "ERR One or more scores can't be converted into double"

@@ -1,0 +1,453 @@
+"""SORT and SORT_RO over lists, sets and sorted sets, as Redis 7.0's sort.c does them.
+
+Values are reached generically (`keyspace.type_name`): a list iterates in order, a set in its own
+order (an intset in numeric order), a sorted set by its `order` of (score, member) pairs. BY and
+GET patterns substitute the first '*' with the element ("#" is the element itself; "key*->field"
+reads a hash field), seeing the pattern as C does: up to its first NUL byte.
+
+Ordering follows the C code exactly: numeric weights parsed with glibc strtod's rules (leading
+spaces allowed, "" is 0, ERANGE on overflow and on inexact underflow), ties between equal weights
+broken by comparing the elements; ALPHA compares with strcoll in the C/C.UTF-8 locale (bytes up
+to the first NUL), or byte-wise when storing. glibc's qsort is a stable merge sort, so Python's
+stable sort gives the same order; BY with a LIMIT uses Redis's partial quicksort, ported below.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import Decimal
+from fractions import Fraction
+from itertools import islice
+
+from yizhan.redis import errors
+from yizhan.redis.args import parse_int
+from yizhan.redis.keyspace import type_name
+from yizhan.redis.table import command
+from yizhan.resp import ErrorReply
+
+_SORTABLE = ("list", "set", "zset")
+_DBL_MIN = 2.2250738585072014e-308
+
+
+def _word(raw: bytes) -> bytes:
+    """An option as strcasecmp sees it: cut at the first NUL, upper-cased."""
+    return raw.split(b"\0", 1)[0].upper()
+
+
+def _cstr(raw: bytes) -> bytes:
+    return raw.split(b"\0", 1)[0]
+
+
+# -- glibc strtod ----------------------------------------------------------------------------
+_STRTOD = re.compile(
+    rb"[ \t\n\v\f\r]*(?P<sign>[+-]?)(?:(?P<inf>inf(?:inity)?)|(?P<nan>nan(?:\([0-9a-z_]*\))?)"
+    rb"|0x(?P<hex>(?P<hmant>[0-9a-f]+\.?[0-9a-f]*|\.[0-9a-f]+)(?:p(?P<hexp>[+-]?[0-9]+))?)"
+    rb"|(?P<dec>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?))",
+    re.IGNORECASE)
+
+
+def strtod(raw: bytes) -> tuple[float, int, bool]:
+    """(value, bytes consumed, ERANGE) as glibc's strtod; (0.0, 0, False) if nothing parses."""
+    m = _STRTOD.match(raw)
+    if m is None:
+        return 0.0, 0, False
+    if m.group("inf") is not None:
+        value, exact = math.inf, None
+    elif m.group("nan") is not None:
+        value, exact = math.nan, None
+    elif m.group("hex") is not None:
+        mantissa = m.group("hmant").decode()
+        whole, _, fraction = mantissa.partition(".")
+        exact = Fraction(int(whole + fraction or "0", 16)) * Fraction(2) ** (
+            int(m.group("hexp") or 0) - 4 * len(fraction))
+        value = _to_float(exact)
+    else:
+        text = m.group("dec").decode()
+        value = float(text)
+        exact = Fraction(Decimal(text)) if value == 0.0 or abs(value) < _DBL_MIN else None
+    erange = False
+    if exact is not None or m.group("dec") is not None:
+        if math.isinf(value):
+            erange = True
+        elif abs(value) < _DBL_MIN:
+            exact = exact if exact is not None else Fraction(0)
+            erange = exact != 0 and Fraction(value) != exact  # an inexact underflow
+    if m.group("sign") == b"-":
+        value = -value
+    return value, m.end(), erange
+
+
+def _to_float(exact: Fraction) -> float:
+    try:
+        return exact.numerator / exact.denominator  # correctly rounded
+    except OverflowError:
+        return math.inf
+
+
+_PLAIN = re.compile(rb"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?").fullmatch
+
+
+def sort_score(raw: bytes) -> tuple[float, bool]:
+    """The weight SORT reads from a string, and whether it "can't be converted into double":
+    text after the number (up to a NUL byte), ERANGE, or NaN."""
+    if _PLAIN(raw) is not None:
+        value = float(raw)
+        if _DBL_MIN <= abs(value) < math.inf:  # no overflow, no underflow: strtod agrees
+            return value, False
+    value, end, erange = strtod(raw)
+    bad = (end < len(raw) and raw[end] != 0) or erange or math.isnan(value)
+    return value, bad
+
+
+# -- patterns --------------------------------------------------------------------------------
+def compile_pattern(pattern: bytes):
+    """Redis's lookupKeyByPattern with the pattern parsed once: a function (db, element) -> bytes or
+    None. The pattern is read as a C string for '#', '*' and "->"; the key's tail and the field
+    name are cut from the whole pattern, as Redis's memcpy of sds lengths does."""
+    cpat = _cstr(pattern)
+    if cpat == b"#":
+        return lambda db, element: element
+    star = cpat.find(b"*")
+    if star < 0:
+        return lambda db, element: None
+    prefix = pattern[:star]
+    arrow = cpat.find(b"->", star + 1)
+    if arrow >= 0 and arrow + 2 < len(cpat):
+        postfix, field = pattern[star + 1:arrow], pattern[arrow + 2:]
+
+        def hash_field(db, element):
+            value = db.get(prefix + element + postfix)
+            if value is None or type_name(value) != "hash":
+                return None
+            found = value.get(field)
+            return bytes(found) if type(found) is bytearray else found
+
+        return hash_field
+    postfix = pattern[star + 1:]
+
+    def string_value(db, element):
+        value = db.get(prefix + element + postfix)
+        kind = type(value)
+        if kind is bytes:
+            return value
+        return bytes(value) if kind is bytearray else None
+
+    return string_value
+
+
+# -- Redis's partial quicksort (pqsort.c) -----------------------------------------------------
+def pqsort(v: list, cmp, lrange: int, rrange: int) -> None:
+    """Sort enough of `v` in place that positions lrange..rrange hold what a full sort would
+    put there, exactly as Redis's Bentley-McIlroy based pqsort orders them (ties included)."""
+    _pqsort(v, 0, len(v), cmp, lrange, rrange)
+
+
+def _med3(v, a: int, b: int, c: int, cmp) -> int:
+    if cmp(v[a], v[b]) < 0:
+        return b if cmp(v[b], v[c]) < 0 else (c if cmp(v[a], v[c]) < 0 else a)
+    return b if cmp(v[b], v[c]) > 0 else (a if cmp(v[a], v[c]) < 0 else c)
+
+
+def _vecswap(v, a: int, b: int, n: int) -> None:
+    for i in range(n):
+        v[a + i], v[b + i] = v[b + i], v[a + i]
+
+
+def _outside(lrange: int, rrange: int, left: int, right: int) -> bool:
+    return (lrange < left and rrange < left) or (lrange > right and rrange > right)
+
+
+def _pqsort(v: list, a: int, n: int, cmp, lrange: int, rrange: int) -> None:
+    while True:
+        if n < 7:
+            for pm in range(a + 1, a + n):
+                pl = pm
+                while pl > a and cmp(v[pl - 1], v[pl]) > 0:
+                    v[pl], v[pl - 1] = v[pl - 1], v[pl]
+                    pl -= 1
+            return
+        pm = a + n // 2
+        if n > 7:
+            pl, pn = a, a + n - 1
+            if n > 40:
+                d = n // 8
+                pl = _med3(v, pl, pl + d, pl + 2 * d, cmp)
+                pm = _med3(v, pm - d, pm, pm + d, cmp)
+                pn = _med3(v, pn - 2 * d, pn - d, pn, cmp)
+            pm = _med3(v, pl, pm, pn, cmp)
+        v[a], v[pm] = v[pm], v[a]
+        pa = pb = a + 1
+        pc = pd = a + n - 1
+        pivot = v[a]
+        while True:
+            while pb <= pc:
+                result = cmp(v[pb], pivot)
+                if result > 0:
+                    break
+                if result == 0:
+                    v[pa], v[pb] = v[pb], v[pa]
+                    pa += 1
+                pb += 1
+            while pb <= pc:
+                result = cmp(v[pc], pivot)
+                if result < 0:
+                    break
+                if result == 0:
+                    v[pc], v[pd] = v[pd], v[pc]
+                    pd -= 1
+                pc -= 1
+            if pb > pc:
+                break
+            v[pb], v[pc] = v[pc], v[pb]
+            pb += 1
+            pc -= 1
+        pn = a + n
+        r = min(pa - a, pb - pa)
+        _vecswap(v, a, pb - r, r)
+        r = min(pd - pc, pn - pd - 1)
+        _vecswap(v, pb, pn - r, r)
+        r = pb - pa
+        if r > 1 and not _outside(lrange, rrange, a, a + r - 1):
+            _pqsort(v, a, r, cmp, lrange, rrange)
+        r = pd - pc
+        if r > 1:
+            a, n = pn - r, r
+            if not _outside(lrange, rrange, a, a + r - 1):
+                continue
+        return
+
+
+# -- the command -----------------------------------------------------------------------------
+class _Options:
+    __slots__ = ("desc", "alpha", "limit_start", "limit_count", "store", "sortby", "dontsort", "gets")
+
+    def __init__(self):
+        self.desc = self.alpha = self.dontsort = False
+        self.limit_start, self.limit_count = 0, -1
+        self.store = self.sortby = None
+        self.gets: list[bytes] = []
+
+
+def _parse(argv: list[bytes], readonly: bool) -> _Options:
+    o = _Options()
+    j = 2
+    while j < len(argv):
+        word = _word(argv[j])
+        left = len(argv) - j - 1
+        if word == b"ASC":
+            o.desc = False
+        elif word == b"DESC":
+            o.desc = True
+        elif word == b"ALPHA":
+            o.alpha = True
+        elif word == b"LIMIT" and left >= 2:
+            o.limit_start = parse_int(argv[j + 1])
+            o.limit_count = parse_int(argv[j + 2])
+            j += 2
+        elif not readonly and word == b"STORE" and left >= 1:
+            o.store = argv[j + 1]
+            j += 1
+        elif word == b"BY" and left >= 1:
+            o.sortby = argv[j + 1]
+            if b"*" not in _cstr(o.sortby):
+                o.dontsort = True  # a constant pattern: nothing to sort (and it sticks)
+            j += 1
+        elif word == b"GET" and left >= 1:
+            o.gets.append(argv[j + 1])
+            j += 1
+        else:
+            raise ErrorReply(errors.SYNTAX)
+        j += 1
+    return o
+
+
+def _limits(o: _Options, n: int) -> tuple[int, int]:
+    start = min(max(o.limit_start, 0), n)
+    count = min(max(o.limit_count, -1), n)
+    end = n - 1 if count < 0 else start + count - 1
+    if start >= n:
+        start, end = n - 1, n - 2
+    if end >= n:
+        end = n - 1
+    return start, end
+
+
+def _load(value, kind: str, o: _Options, start: int, end: int) -> tuple[list, int, int]:
+    """The elements to sort (or, unsorted, already cut to the LIMIT range) and start/end."""
+    n = len(value)
+    if kind in ("list", "zset") and o.dontsort and (start != 0 or end != n - 1):
+        wanted = end - start + 1
+    else:
+        wanted = n
+    if kind == "list" and o.dontsort:
+        if end < start:
+            return [], start, end
+        source = reversed(value) if o.desc else iter(value)
+        return list(islice(source, start, start + wanted)), 0, end - start
+    if kind == "list":
+        return list(value), start, end
+    if kind == "set":
+        return list(value), start, end
+    order = value.order  # (score, member) pairs in rank order
+    if o.dontsort:
+        if o.desc:
+            ranks = order.islice(n - start - wanted, n - start, reverse=True)
+        else:
+            ranks = order.islice(start, start + wanted)
+        return [member for _, member in ranks], 0, end - start
+    return list(value.scores), start, end
+
+
+_DECIMAL = b"0123456789.eE+-"
+
+
+def _scores(db, elements: list, weigh) -> tuple[list[float], bool]:
+    """Each element's weight as a double (0 when BY finds nothing), and whether any weight was
+    not a valid double. Plain decimals in the normal range take the quick float() path."""
+    scores = []
+    bad = False
+    inf = math.inf
+    for element in elements:
+        weight = weigh(db, element) if weigh is not None else element
+        if weight is None:
+            scores.append(0.0)
+            continue
+        if not weight.translate(None, _DECIMAL):
+            try:
+                value = float(weight)
+            except ValueError:
+                value = 0.0
+            if _DBL_MIN <= abs(value) < inf:
+                scores.append(value)
+                continue
+        value, invalid = sort_score(weight)
+        scores.append(value)
+        bad = bad or invalid
+    return scores, bad
+
+
+def _sort_numeric(elements: list, scores: list[float], desc: bool) -> None:
+    """sortCompare's numeric order: by score, equal scores by the elements' bytes. (Equal
+    (score, element) pairs are identical, so neither stability nor pqsort can show.)"""
+    order = sorted(range(len(elements)), key=scores.__getitem__, reverse=desc)
+    result = [elements[i] for i in order]
+    if len(set(scores)) != len(scores):  # equal scores: order each run by element
+        ranked = [scores[i] for i in order]
+        i, n = 0, len(ranked)
+        while i < n:
+            j = i + 1
+            while j < n and ranked[j] == ranked[i]:
+                j += 1
+            if j - i > 1:
+                result[i:j] = sorted(result[i:j], reverse=desc)
+            i = j
+    elements[:] = result
+
+
+def _sort(db, elements: list, o: _Options, start: int, end: int) -> bool:
+    """Sort `elements` in place as Redis would; True if a weight was not a valid double."""
+    alpha, store, desc = o.alpha, o.store is not None, o.desc
+    weigh = compile_pattern(o.sortby) if o.sortby is not None else None
+    if not alpha:
+        scores, bad = _scores(db, elements, weigh)
+        _sort_numeric(elements, scores, desc)
+        return bad
+    if weigh is None:
+        # strcoll in the C locale compares up to the first NUL (byte-wise when storing).
+        if store or not any(b"\0" in element for element in elements):
+            elements.sort(reverse=desc)
+        else:
+            elements.sort(key=_cstr, reverse=desc)
+        return False
+    pairs = []
+    for element in elements:
+        weight = weigh(db, element)
+        key = (0, b"") if weight is None else (1, weight if store else _cstr(weight))
+        pairs.append((key, element))
+    if start != 0 or end != len(elements) - 1:
+        sign = -1 if desc else 1
+
+        def cmp(x, y):
+            return sign * ((x[0] > y[0]) - (x[0] < y[0]))
+
+        pqsort(pairs, cmp, start, end)  # ties keep the order Redis's pqsort leaves them in
+    else:
+        pairs.sort(key=lambda pair: pair[0], reverse=desc)  # glibc qsort: a stable merge sort
+    elements[:] = [element for _, element in pairs]
+    return False
+
+
+def sort_generic(c, argv: list[bytes], readonly: bool):
+    o = _parse(argv, readonly)
+    db = c.db
+    value = db.get(argv[1])
+    if value is None:
+        kind, value = "list", ()
+    else:
+        kind = type_name(value)
+        if kind not in _SORTABLE:
+            raise ErrorReply(errors.WRONGTYPE)
+    if o.dontsort and kind == "set" and o.store is not None:
+        o.dontsort, o.alpha, o.sortby = False, True, None  # so replicas store the same order
+    if kind == "zset" and getattr(value, "listpack", False):
+        value.listpack = False  # zsetConvert: SORT turns a listpack sorted set into a skiplist
+    start, end = _limits(o, len(value))
+    elements, start, end = _load(value, kind, o, start, end)
+    bad = False
+    if not o.dontsort:
+        bad = _sort(db, elements, o, start, end)
+    gets = o.gets
+    count = end - start + 1
+    outputlen = len(gets) * count if gets else count
+    if bad:
+        raise ErrorReply(errors.SORT_NOT_DOUBLE)
+    chosen = elements[start:end + 1] if count > 0 else []
+    if o.store is None:
+        if not gets:
+            return chosen
+        return _get(db, chosen, gets)
+    if gets:
+        items = _get(db, chosen, gets)
+        items = [b"" if item is None else item for item in items]
+    else:
+        items = chosen
+    _store(c, o.store, items, outputlen)
+    return outputlen
+
+
+def _get(db, elements: list, patterns: list[bytes]) -> list:
+    lookups = [compile_pattern(pattern) for pattern in patterns]
+    return [lookup(db, element) for element in elements for lookup in lookups]
+
+
+def _store(c, key: bytes, items: list, outputlen: int) -> None:
+    """The result as a list at `key` (TTL dropped), or `key` deleted when there is none."""
+    from yizhan.redis.commands.lists import RedisList  # the list type's own module
+
+    db = c.db
+    if outputlen:
+        db.set(key, RedisList(items))
+        c.server.notify(db, "l", "sortstore", key)
+    elif db.delete(key):
+        c.server.notify(db, "g", "del", key)
+
+
+_COMPLEXITY = ("O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M "
+               "the number of returned elements. When the elements are not sorted, complexity is O(N).")
+
+
+@command("SORT key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] "
+         "[ALPHA] [STORE destination]", arity=-2, flags="write denyoom movablekeys", keys=(1, 1, 1),
+         group="generic", summary="Sort the elements in a list, set or sorted set",
+         complexity=_COMPLEXITY, acl="write set sortedset list slow dangerous")
+def sort(c, argv):
+    return sort_generic(c, argv, readonly=False)
+
+
+@command("SORT_RO key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] "
+         "[ALPHA]", arity=-2, flags="readonly movablekeys", keys=(1, 1, 1), group="generic", since="7.0.0",
+         summary="Sort the elements in a list, set or sorted set. Read-only variant of SORT.",
+         complexity=_COMPLEXITY, acl="read set sortedset list slow dangerous")
+def sort_ro(c, argv):
+    return sort_generic(c, argv, readonly=True)
