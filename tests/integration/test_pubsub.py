@@ -36,16 +36,18 @@ def test_seed_publisher_and_subscriber(both_servers, protocol):
 def test_patterns_and_counts(both_servers, protocol):
     r = redis.Redis(port=both_servers, protocol=protocol)
     p = r.pubsub(ignore_subscribe_messages=True)
-    p.psubscribe("news.*")
-    p.subscribe("news.sport")
-    time.sleep(0.05)
-    assert r.publish("news.sport", "goal") == 2
-    got = sorted((m["type"], m["channel"], m["data"]) for m in (wait_message(p), wait_message(p)))
-    assert got == [("message", b"news.sport", b"goal"), ("pmessage", b"news.sport", b"goal")]
-    assert r.pubsub_numsub("news.sport") == [(b"news.sport", 1)]
-    assert r.pubsub_numpat() == 1
-    assert r.pubsub_channels() == [b"news.sport"]
-    p.close()
+    try:
+        p.psubscribe("news.*")
+        p.subscribe("news.sport")
+        time.sleep(0.05)
+        assert r.publish("news.sport", "goal") == 2
+        got = sorted((m["type"], m["channel"], m["data"]) for m in (wait_message(p), wait_message(p)))
+        assert got == [("message", b"news.sport", b"goal"), ("pmessage", b"news.sport", b"goal")]
+        assert r.pubsub_numsub("news.sport") == [(b"news.sport", 1)]
+        assert r.pubsub_numpat() == 1
+        assert r.pubsub_channels() == [b"news.sport"]
+    finally:
+        p.close()
 
 
 def test_resp3_push_while_running_commands(both_servers):
@@ -60,8 +62,8 @@ def test_resp3_push_while_running_commands(both_servers):
 def test_keyspace_notifications(both_servers):
     r = redis.Redis(port=both_servers)
     r.config_set("notify-keyspace-events", "KEA")
+    p = r.pubsub()
     try:
-        p = r.pubsub()
         p.psubscribe("__key*__:*")
         wait_message(p)
         r.set("foo", "bar")
@@ -69,8 +71,8 @@ def test_keyspace_notifications(both_servers):
         events = [(m["channel"], m["data"]) for m in (wait_message(p) for _ in range(4))]
         assert events == [(b"__keyspace@0__:foo", b"set"), (b"__keyevent@0__:set", b"foo"),
                           (b"__keyspace@0__:foo", b"del"), (b"__keyevent@0__:del", b"foo")]
-        p.close()
     finally:
+        p.close()
         r.config_set("notify-keyspace-events", "")
 
 

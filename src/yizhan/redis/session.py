@@ -32,7 +32,7 @@ class Client:
         "last_interaction", "last_command", "lib_name", "lib_ver", "close_after_reply",
         "closer", "writer", "buffer_size", "resume", "multi", "multi_error", "in_exec",
         "watched", "dirty_cas", "blocked", "subscriptions", "patterns", "shard_subscriptions",
-        "soft_limit_since", "__weakref__",
+        "soft_limit_since", "batch", "__weakref__",
     )
 
     def __init__(self, server, addr: str = "?:0", laddr: str = "?:0"):
@@ -66,6 +66,7 @@ class Client:
         self.patterns: dict[bytes, None] = {}
         self.shard_subscriptions: dict[bytes, None] = {}
         self.soft_limit_since: float | None = None
+        self.batch: list[bytes] | None = None  # replies being gathered for one write
 
     # -- state ---------------------------------------------------------------------------
     def select(self, index: int) -> None:
@@ -176,7 +177,13 @@ class Client:
 
     # -- out-of-band output --------------------------------------------------------------
     def send(self, reply) -> None:
-        if self.writer is not None and not self.close_after_reply:
+        """Out-of-band output. While this client's own requests are being answered it joins
+        that batch, so a push lands after the replies of earlier pipelined commands."""
+        if self.close_after_reply:
+            return
+        if self.batch is not None:
+            encode_into(reply, self.proto, self.batch)
+        elif self.writer is not None:
             self.writer(encode(reply, self.proto))
 
     def deliver(self, push) -> None:
@@ -222,6 +229,7 @@ class RedisConnection:
         parser = self.parser
         blocking = client.server.blocking
         out: list[bytes] = []
+        client.batch = out
         while not client.close_after_reply:
             try:
                 argv = parser.next_command()
@@ -239,6 +247,7 @@ class RedisConnection:
             encode_into(reply, client.proto, out)
             if blocking.ready:
                 blocking.serve_ready()
+        client.batch = None
         if client.close_after_reply:
             self.closing = True
         client.last_interaction = time.monotonic()
