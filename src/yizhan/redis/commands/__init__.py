@@ -5,4 +5,5 @@ from yizhan.redis.commands import keys, strings, bitmaps  # noqa: F401
 from yizhan.redis.commands import transactions, pubsub  # noqa: F401
 from yizhan.redis.commands import hyperloglog, sort  # noqa: F401
 from yizhan.redis.commands import lists  # noqa: F401
+from yizhan.redis.commands import hashes, sets  # noqa: F401
 from yizhan.redis.commands import zsets  # noqa: F401

@@ -1,0 +1,447 @@
+"""Hash commands (HSET ... HSCAN) and the `Hash` value type.
+
+A hash keeps its fields in a dict, which is also the order Redis's listpack encoding keeps:
+insertion order, a field set again keeps its place. Like Redis 7.0, a hash starts "listpack"
+and becomes "hashtable" for good once it holds more than hash-max-listpack-entries fields or a
+field or value longer than hash-max-listpack-value bytes. A listpack hash is scanned in one
+HSCAN call (cursor 0, COUNT ignored); a hashtable hash keeps, from its first HSCAN or random
+pick on, a `Pool` of its fields, which gives uniform O(1) random picks (Redis's "fair" random
+key) and cursors with Redis's SCAN guarantees while the hash changes.
+
+Also here, shared with sets.py: `Pool`, SCAN-family option parsing, and the count argument and
+random picks of HRANDFIELD / SRANDMEMBER.
+"""
+
+from __future__ import annotations
+
+import random
+from itertools import islice
+from typing import Callable
+
+from yizhan.redis import errors
+from yizhan.redis.args import INT64_MAX, INT64_MIN, parse_int
+from yizhan.redis.commands.keys import parse_cursor
+from yizhan.redis.commands.strings import (add_long_double, format_long_double_human,
+                                           parse_long_double)
+from yizhan.redis.glob import match
+from yizhan.redis.keyspace import register_type
+from yizhan.redis.table import command
+from yizhan.resp import OK, ErrorReply
+
+
+class Pool:
+    """Distinct elements in a list, with each one's position: uniform random picks in O(1),
+    O(1) add and discard, and SCAN cursors. Discarding moves the last element into the hole,
+    so an element only ever moves to a lower position; a scan walks positions from the top
+    down, so it returns every element present for the whole iteration (some perhaps twice),
+    which is what Redis's SCAN guarantees. A cursor is the next position to visit plus one."""
+
+    __slots__ = ("items", "where")
+
+    def __init__(self, elements=()):
+        self.items: list = list(elements)
+        self.where: dict = {element: i for i, element in enumerate(self.items)}
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __contains__(self, element) -> bool:
+        return element in self.where
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def add(self, element) -> bool:
+        where = self.where
+        if element in where:
+            return False
+        where[element] = len(self.items)
+        self.items.append(element)
+        return True
+
+    def discard(self, element) -> bool:
+        i = self.where.pop(element, None)
+        if i is None:
+            return False
+        items = self.items
+        last = items.pop()
+        if i < len(items):
+            items[i] = last
+            self.where[last] = i
+        return True
+
+    def random(self, rng=random):
+        """An element picked uniformly (the pool is not empty)."""
+        return self.items[rng.randrange(len(self.items))]
+
+    def scan(self, cursor: int, count: int, weight: int = 1) -> tuple[int, list]:
+        """One SCAN step from `cursor` (0: start): up to `count` reply items, each element
+        counting as `weight` of them (2 for a hash's field and value); (next cursor, elements)."""
+        items = self.items
+        top = len(items) - 1 if cursor == 0 else min(cursor - 1, len(items) - 1)
+        stop = top - -(-count // weight)
+        if stop < 0:
+            return 0, items[top::-1] if top >= 0 else []
+        return stop + 1, items[top:stop:-1]
+
+
+class Hash:
+    """A Redis hash: `fields` maps field -> value (bytes), in listpack (insertion) order.
+    `hashtable` records the encoding (never reverts); `pool` holds a hashtable hash's fields
+    for HSCAN cursors and uniform random picks, from when they are first needed."""
+
+    __slots__ = ("fields", "hashtable", "pool")
+
+    def __init__(self, fields: dict | None = None, hashtable: bool = False):
+        self.fields: dict[bytes, bytes] = fields if fields is not None else {}
+        self.hashtable = hashtable
+        self.pool: Pool | None = None
+
+    def __len__(self) -> int:
+        return len(self.fields)
+
+    def __contains__(self, field: bytes) -> bool:
+        return field in self.fields
+
+    def __iter__(self):
+        return iter(self.fields)
+
+    def get(self, field: bytes):
+        return self.fields.get(field)
+
+    def items(self):
+        return self.fields.items()
+
+    def set(self, field: bytes, value: bytes, params) -> bool:
+        """Set a field; True if it is new. Converts to hashtable as Redis's hashTypeSet does."""
+        fields = self.fields
+        new = field not in fields
+        fields[field] = value
+        if new and self.pool is not None:
+            self.pool.add(field)
+        if not self.hashtable:
+            limit = params.int("hash-max-listpack-value")
+            if (len(field) > limit or len(value) > limit
+                    or len(fields) > params.int("hash-max-listpack-entries")):
+                self.hashtable = True
+        return new
+
+    def delete(self, field: bytes) -> bool:
+        fields = self.fields
+        if field not in fields:
+            return False
+        del fields[field]
+        if self.pool is not None:
+            self.pool.discard(field)
+        return True
+
+    def field_pool(self) -> Pool:
+        if self.pool is None:
+            self.pool = Pool(self.fields)
+        return self.pool
+
+    def random_field(self, rng=random) -> bytes:
+        """One field picked uniformly at random (the hash is not empty)."""
+        if self.hashtable:
+            return self.field_pool().random(rng)
+        return next(islice(self.fields, rng.randrange(len(self.fields)), None))
+
+    def copy(self) -> "Hash":
+        return Hash(dict(self.fields), self.hashtable)
+
+    def encoding(self, params=None) -> str:
+        return "hashtable" if self.hashtable else "listpack"
+
+
+register_type(Hash, "hash", copy=Hash.copy, encoding=Hash.encoding)
+
+
+# -- helpers shared with sets.py ---------------------------------------------------------------
+def c_word(raw: bytes) -> bytes:
+    """An option word as Redis's strcasecmp sees it: cut at the first NUL, lower-cased."""
+    return raw.split(b"\0", 1)[0].lower()
+
+
+def parse_scan_options(argv: list[bytes], start: int) -> tuple[int, bytes | None]:
+    """COUNT and MATCH of HSCAN/SSCAN (Redis's scanGenericCommand): (count, pattern or None)."""
+    count, pattern = 10, None
+    i = start
+    while i < len(argv):
+        option = c_word(argv[i])
+        if option == b"count" and len(argv) - i >= 2:
+            count = parse_int(argv[i + 1])
+            if count < 1:
+                raise ErrorReply(errors.SYNTAX)
+        elif option == b"match" and len(argv) - i >= 2:
+            pattern = argv[i + 1] if argv[i + 1] != b"*" else None
+        else:
+            raise ErrorReply(errors.SYNTAX)
+        i += 2
+    return count, pattern
+
+
+def parse_random_count(raw: bytes) -> int:
+    """The count of HRANDFIELD/SRANDMEMBER: an integer in [-LONG_MAX, LONG_MAX]."""
+    count = parse_int(raw)
+    if count == INT64_MIN:
+        raise ErrorReply(errors.LONG_RANGE)
+    return count
+
+
+def distinct_random(size: int, count: int, pick: Callable, everything: Callable, rng=random) -> list:
+    """`count` (< size) distinct elements at random: from a full listing when they are many
+    (Redis's case 3), else by picking at random until enough are found (its case 4)."""
+    if count * 3 > size:
+        return rng.sample(everything(), count)
+    chosen: dict = {}
+    while len(chosen) < count:
+        chosen[pick()] = None
+    return list(chosen)
+
+
+# -- reading -------------------------------------------------------------------------------------
+def _get_hash(c, key: bytes) -> Hash | None:
+    return c.db.get_typed(key, Hash)
+
+
+@command("HGET key field", arity=3, flags="readonly fast", keys=(1, 1, 1), group="hash",
+         since="2.0.0", summary="Get the value of a hash field")
+def hget(c, argv):
+    h = _get_hash(c, argv[1])
+    return None if h is None else h.fields.get(argv[2])
+
+
+@command("HMGET key field [field ...]", arity=-3, flags="readonly fast", keys=(1, 1, 1),
+         group="hash", since="2.0.0", summary="Get the values of all the given hash fields",
+         complexity="O(N) where N is the number of fields being requested.")
+def hmget(c, argv):
+    h = _get_hash(c, argv[1])
+    if h is None:
+        return [None] * (len(argv) - 2)
+    get = h.fields.get
+    return [get(field) for field in argv[2:]]
+
+
+@command("HLEN key", arity=2, flags="readonly fast", keys=(1, 1, 1), group="hash", since="2.0.0",
+         summary="Get the number of fields in a hash")
+def hlen(c, argv):
+    h = _get_hash(c, argv[1])
+    return 0 if h is None else len(h.fields)
+
+
+@command("HSTRLEN key field", arity=3, flags="readonly fast", keys=(1, 1, 1), group="hash",
+         since="3.2.0", summary="Get the length of the value of a hash field")
+def hstrlen(c, argv):
+    h = _get_hash(c, argv[1])
+    value = None if h is None else h.fields.get(argv[2])
+    return 0 if value is None else len(value)
+
+
+@command("HEXISTS key field", arity=3, flags="readonly fast", keys=(1, 1, 1), group="hash",
+         since="2.0.0", summary="Determine if a hash field exists")
+def hexists(c, argv):
+    h = _get_hash(c, argv[1])
+    return int(h is not None and argv[2] in h.fields)
+
+
+@command("HKEYS key", arity=2, flags="readonly", keys=(1, 1, 1), group="hash", since="2.0.0",
+         summary="Get all the fields in a hash", complexity="O(N) where N is the size of the hash.",
+         tips="nondeterministic_output_order")
+def hkeys(c, argv):
+    h = _get_hash(c, argv[1])
+    return [] if h is None else list(h.fields)
+
+
+@command("HVALS key", arity=2, flags="readonly", keys=(1, 1, 1), group="hash", since="2.0.0",
+         summary="Get all the values in a hash", complexity="O(N) where N is the size of the hash.",
+         tips="nondeterministic_output_order")
+def hvals(c, argv):
+    h = _get_hash(c, argv[1])
+    return [] if h is None else list(h.fields.values())
+
+
+@command("HGETALL key", arity=2, flags="readonly", keys=(1, 1, 1), group="hash", since="2.0.0",
+         summary="Get all the fields and values in a hash",
+         complexity="O(N) where N is the size of the hash.", tips="nondeterministic_output_order")
+def hgetall(c, argv):
+    h = _get_hash(c, argv[1])
+    return {} if h is None else dict(h.fields)
+
+
+# -- writing -------------------------------------------------------------------------------------
+def _hash_for_write(c, key: bytes) -> tuple[Hash, bool]:
+    """The hash at `key`, or a new empty one (not stored yet): (hash, created)."""
+    h = c.db.get_typed(key, Hash)
+    return (Hash(), True) if h is None else (h, False)
+
+
+def _store(c, key: bytes, h: Hash, created: bool, event: str) -> None:
+    if created:
+        c.db.set(key, h)
+    else:
+        c.db.changed(key)
+    c.server.notify(c.db, "h", event, key)
+
+
+def _hset_pairs(c, argv, name: str) -> int:
+    if len(argv) % 2:
+        raise ErrorReply(errors.wrong_arity(name))
+    key = argv[1]
+    h, created = _hash_for_write(c, key)
+    params = c.server.params
+    added = 0
+    for i in range(2, len(argv), 2):
+        added += h.set(argv[i], argv[i + 1], params)
+    _store(c, key, h, created, "hset")
+    return added
+
+
+@command("HSET key field value [field value ...]", arity=-4, flags="write denyoom fast",
+         keys=(1, 1, 1), group="hash", since="2.0.0", summary="Set the string value of a hash field",
+         complexity="O(1) for each field/value pair added, so O(N) to add N field/value pairs when "
+                    "the command is called with multiple field/value pairs.")
+def hset(c, argv):
+    return _hset_pairs(c, argv, "hset")
+
+
+@command("HMSET key field value [field value ...]", arity=-4, flags="write denyoom fast",
+         keys=(1, 1, 1), group="hash", since="2.0.0",
+         summary="Set multiple hash fields to multiple values",
+         complexity="O(N) where N is the number of fields being set.")
+def hmset(c, argv):
+    _hset_pairs(c, argv, "hmset")
+    return OK
+
+
+@command("HSETNX key field value", arity=4, flags="write denyoom fast", keys=(1, 1, 1),
+         group="hash", since="2.0.0",
+         summary="Set the value of a hash field, only if the field does not exist")
+def hsetnx(c, argv):
+    key, field = argv[1], argv[2]
+    h, created = _hash_for_write(c, key)
+    if field in h.fields:
+        return 0
+    h.set(field, argv[3], c.server.params)
+    _store(c, key, h, created, "hset")
+    return 1
+
+
+@command("HDEL key field [field ...]", arity=-3, flags="write fast", keys=(1, 1, 1), group="hash",
+         since="2.0.0", summary="Delete one or more hash fields",
+         complexity="O(N) where N is the number of fields to be removed.")
+def hdel(c, argv):
+    key = argv[1]
+    h = _get_hash(c, key)
+    if h is None:
+        return 0
+    deleted = 0
+    for field in argv[2:]:
+        deleted += h.delete(field)
+    if deleted:
+        emptied = not h.fields
+        if emptied:
+            c.db.delete(key)
+        else:
+            c.db.changed(key)
+        c.server.notify(c.db, "h", "hdel", key)
+        if emptied:
+            c.server.notify(c.db, "g", "del", key)
+    return deleted
+
+
+@command("HINCRBY key field increment", arity=4, flags="write denyoom fast", keys=(1, 1, 1),
+         group="hash", since="2.0.0",
+         summary="Increment the integer value of a hash field by the given number")
+def hincrby(c, argv):
+    increment = parse_int(argv[3])
+    key, field = argv[1], argv[2]
+    h, created = _hash_for_write(c, key)
+    current = h.fields.get(field)
+    value = 0 if current is None else parse_int(current, errors.HASH_NOT_INTEGER)
+    if ((increment < 0 and value < 0 and increment < INT64_MIN - value)
+            or (increment > 0 and value > 0 and increment > INT64_MAX - value)):
+        raise ErrorReply(errors.OVERFLOW)
+    value += increment
+    h.set(field, b"%d" % value, c.server.params)
+    _store(c, key, h, created, "hincrby")
+    return value
+
+
+@command("HINCRBYFLOAT key field increment", arity=4, flags="write denyoom fast", keys=(1, 1, 1),
+         group="hash", since="2.6.0",
+         summary="Increment the float value of a hash field by the given amount")
+def hincrbyfloat(c, argv):
+    increment = parse_long_double(argv[3])
+    if isinstance(increment, str):  # an infinity
+        raise ErrorReply(errors.INCR_NAN_OR_INFINITY)
+    key, field = argv[1], argv[2]
+    h, created = _hash_for_write(c, key)
+    current = h.fields.get(field)
+    if current is None:
+        value = (0, 0)
+    else:
+        try:
+            value = parse_long_double(current)
+        except ErrorReply:
+            raise ErrorReply(errors.HASH_NOT_FLOAT) from None
+    text = format_long_double_human(add_long_double(value, increment))
+    h.set(field, text, c.server.params)
+    _store(c, key, h, created, "hincrbyfloat")
+    return text
+
+
+# -- random fields and scanning ------------------------------------------------------------------
+@command("HRANDFIELD key [count [WITHVALUES]]", arity=-2, flags="readonly", keys=(1, 1, 1),
+         group="hash", since="6.2.0", summary="Get one or multiple random fields from a hash",
+         complexity="O(N) where N is the number of fields returned", tips="nondeterministic_output")
+def hrandfield(c, argv):
+    if len(argv) < 3:
+        h = _get_hash(c, argv[1])
+        return None if h is None else h.random_field()
+    count = parse_random_count(argv[2])
+    if len(argv) > 4 or (len(argv) == 4 and c_word(argv[3]) != b"withvalues"):
+        raise ErrorReply(errors.SYNTAX)
+    with_values = len(argv) == 4
+    if with_values and not -(INT64_MAX // 2) <= count <= INT64_MAX // 2:
+        raise ErrorReply(errors.VALUE_OUT_OF_RANGE)
+    h = _get_hash(c, argv[1])
+    if h is None or count == 0:
+        return []
+    fields = h.fields
+    if count < 0:
+        names = h.field_pool().items if h.hashtable else list(fields)
+        picks = random.choices(names, k=-count)
+    elif count >= len(fields):
+        picks = list(fields)
+    else:
+        picks = distinct_random(len(fields), count, h.random_field, lambda: list(fields))
+    if not with_values:
+        return picks
+    if c.proto == 3:
+        return [[field, fields[field]] for field in picks]
+    return [item for field in picks for item in (field, fields[field])]
+
+
+@command("HSCAN key cursor [MATCH pattern] [COUNT count]", arity=-3, flags="readonly",
+         keys=(1, 1, 1), group="hash", since="2.8.0",
+         summary="Incrementally iterate hash fields and associated values",
+         complexity="O(1) for every call. O(N) for a complete iteration, including enough command "
+                    "calls for the cursor to return back to 0. N is the number of elements inside "
+                    "the collection..", tips="nondeterministic_output")
+def hscan(c, argv):
+    cursor = parse_cursor(argv[2])
+    h = _get_hash(c, argv[1])
+    if h is None:
+        return [b"0", []]
+    count, pattern = parse_scan_options(argv, 3)
+    fields = h.fields
+    if not h.hashtable:
+        pairs = list(fields.items())
+        cursor = 0
+    else:
+        cursor, found = h.field_pool().scan(cursor, count, weight=2)
+        pairs = [(field, fields[field]) for field in found]
+    if pattern is not None:
+        pairs = [(f, v) for f, v in pairs if match(pattern, f)]
+    return [b"%d" % cursor, [item for pair in pairs for item in pair]]
+

@@ -1,0 +1,489 @@
+"""Set commands (SADD ... SSCAN) and the `Set` value type.
+
+Like Redis 7.0, a set is an "intset" while every member is the canonical text of an int64 and
+there are at most set-max-intset-entries of them: it is then a sorted list of ints, and every
+reply lists the members in numeric order, as Redis does. Otherwise it is a "hashtable" for good:
+a `Pool` of bytes (listed in its own order, as Redis lists a dict in hash order), which also
+gives SSCAN its cursors and SPOP/SRANDMEMBER uniform O(1) random picks.
+
+SUNION, SDIFF, their STORE forms and SPOP of the whole set build a fresh set as Redis does
+(starting as an intset), so their results are intsets, listed in order, whenever they can be.
+SINTER lists the members in the order of the smallest set it walks.
+"""
+
+from __future__ import annotations
+
+import random
+from bisect import bisect_left
+
+from yizhan.redis import errors
+from yizhan.redis.args import parse_int
+from yizhan.redis.commands.hashes import (Pool, c_word, distinct_random, parse_random_count,
+                                          parse_scan_options)
+from yizhan.redis.commands.keys import parse_cursor
+from yizhan.redis.glob import match
+from yizhan.redis.keyspace import canonical_int, register_type
+from yizhan.redis.table import command
+from yizhan.resp import ErrorReply, ReplySet
+
+
+class Set:
+    """A Redis set: `ints` (sorted) while an intset, else `members` (and `members` is None
+    while an intset)."""
+
+    __slots__ = ("ints", "members")
+
+    def __init__(self):
+        self.ints: list[int] | None = []
+        self.members: Pool | None = None
+
+    @classmethod
+    def build(cls, members, max_intset: int) -> "Set":
+        """A new set of `members`, encoded as Redis encodes a set it fills from empty."""
+        s = cls()
+        for member in members:
+            s.add(member, max_intset)
+        return s
+
+    @property
+    def is_intset(self) -> bool:
+        return self.members is None
+
+    def __len__(self) -> int:
+        return len(self.ints) if self.members is None else len(self.members)
+
+    def __iter__(self):
+        if self.members is None:
+            return (b"%d" % n for n in self.ints)
+        return iter(self.members)
+
+    def __contains__(self, member: bytes) -> bool:
+        if self.members is None:
+            n = canonical_int(member)
+            return n is not None and self.has_int(n)
+        return member in self.members.where
+
+    def has_int(self, n: int) -> bool:
+        if self.members is None:
+            ints = self.ints
+            i = bisect_left(ints, n)
+            return i < len(ints) and ints[i] == n
+        return b"%d" % n in self.members.where
+
+    def add(self, member: bytes, max_intset: int) -> bool:
+        """Add a member; True if it is new. Converts to hashtable as Redis's setTypeAdd does."""
+        if self.members is None:
+            n = canonical_int(member)
+            if n is not None:
+                ints = self.ints
+                i = bisect_left(ints, n)
+                if i < len(ints) and ints[i] == n:
+                    return False
+                ints.insert(i, n)
+                if len(ints) > max_intset:
+                    self._to_hashtable()
+                return True
+            self._to_hashtable()
+        return self.members.add(member)
+
+    def discard(self, member: bytes) -> bool:
+        if self.members is None:
+            n = canonical_int(member)
+            if n is None:
+                return False
+            ints = self.ints
+            i = bisect_left(ints, n)
+            if i == len(ints) or ints[i] != n:
+                return False
+            del ints[i]
+            return True
+        return self.members.discard(member)
+
+    def _to_hashtable(self) -> None:
+        self.members = Pool(b"%d" % n for n in self.ints)
+        self.ints = None
+
+    def random_member(self, rng=random) -> bytes:
+        """A member picked uniformly at random (the set is not empty)."""
+        if self.members is None:
+            return b"%d" % self.ints[rng.randrange(len(self.ints))]
+        return self.members.random(rng)
+
+    def pop_random(self, rng=random) -> bytes:
+        if self.members is None:
+            return b"%d" % self.ints.pop(rng.randrange(len(self.ints)))
+        member = self.members.random(rng)
+        self.members.discard(member)
+        return member
+
+    def copy(self) -> "Set":
+        s = Set()
+        if self.members is None:
+            s.ints = list(self.ints)
+        else:
+            s.ints, s.members = None, Pool(self.members.items)
+        return s
+
+    def encoding(self, params=None) -> str:
+        return "intset" if self.members is None else "hashtable"
+
+
+register_type(Set, "set", copy=Set.copy, encoding=Set.encoding)
+
+
+def _get_set(c, key: bytes) -> Set | None:
+    return c.db.get_typed(key, Set)
+
+
+def _max_intset(c) -> int:
+    return c.server.params.int("set-max-intset-entries")
+
+
+def _after_removal(c, key: bytes, s: Set, event: str) -> None:
+    """Signal and notify a removal from the set at `key`; delete the key if it emptied."""
+    if len(s):
+        c.db.changed(key)
+        c.server.notify(c.db, "s", event, key)
+    else:
+        c.db.delete(key)
+        c.server.notify(c.db, "s", event, key)
+        c.server.notify(c.db, "g", "del", key)
+
+
+# -- single-set commands -------------------------------------------------------------------------
+@command("SADD key member [member ...]", arity=-3, flags="write denyoom fast", keys=(1, 1, 1),
+         group="set", summary="Add one or more members to a set",
+         complexity="O(1) for each element added, so O(N) to add N elements when the command is "
+                    "called with multiple arguments.")
+def sadd(c, argv):
+    key = argv[1]
+    s = _get_set(c, key)
+    created = s is None
+    if created:
+        s = Set()
+    max_intset = _max_intset(c)
+    added = 0
+    for member in argv[2:]:
+        added += s.add(member, max_intset)
+    if created:
+        c.db.set(key, s)
+    elif added:
+        c.db.changed(key)
+    if added:
+        c.server.notify(c.db, "s", "sadd", key)
+    return added
+
+
+@command("SREM key member [member ...]", arity=-3, flags="write fast", keys=(1, 1, 1), group="set",
+         summary="Remove one or more members from a set",
+         complexity="O(N) where N is the number of members to be removed.")
+def srem(c, argv):
+    key = argv[1]
+    s = _get_set(c, key)
+    if s is None:
+        return 0
+    removed = 0
+    for member in argv[2:]:
+        removed += s.discard(member)
+        if not len(s):
+            break
+    if removed:
+        _after_removal(c, key, s, "srem")
+    return removed
+
+
+@command("SCARD key", arity=2, flags="readonly fast", keys=(1, 1, 1), group="set",
+         summary="Get the number of members in a set")
+def scard(c, argv):
+    s = _get_set(c, argv[1])
+    return 0 if s is None else len(s)
+
+
+@command("SISMEMBER key member", arity=3, flags="readonly fast", keys=(1, 1, 1), group="set",
+         summary="Determine if a given value is a member of a set")
+def sismember(c, argv):
+    s = _get_set(c, argv[1])
+    return int(s is not None and argv[2] in s)
+
+
+@command("SMISMEMBER key member [member ...]", arity=-3, flags="readonly fast", keys=(1, 1, 1),
+         group="set", since="6.2.0",
+         summary="Returns the membership associated with the given elements for a set",
+         complexity="O(N) where N is the number of elements being checked for membership")
+def smismember(c, argv):
+    s = _get_set(c, argv[1])
+    if s is None:
+        return [0] * (len(argv) - 2)
+    return [int(member in s) for member in argv[2:]]
+
+
+@command("SMEMBERS key", arity=2, flags="readonly", keys=(1, 1, 1), group="set",
+         summary="Get all the members in a set", complexity="O(N) where N is the set cardinality.",
+         tips="nondeterministic_output_order")
+def smembers(c, argv):
+    s = _get_set(c, argv[1])
+    return ReplySet() if s is None else ReplySet(s)
+
+
+@command("SRANDMEMBER key [count]", arity=-2, flags="readonly", keys=(1, 1, 1), group="set",
+         summary="Get one or multiple random members from a set",
+         complexity="Without the count argument O(1), otherwise O(N) where N is the absolute value "
+                    "of the passed count.", tips="nondeterministic_output")
+def srandmember(c, argv):
+    if len(argv) > 3:
+        raise ErrorReply(errors.SYNTAX)
+    if len(argv) == 2:
+        s = _get_set(c, argv[1])
+        return None if s is None else s.random_member()
+    count = parse_random_count(argv[2])
+    s = _get_set(c, argv[1])
+    if s is None or count == 0:
+        return []
+    size = len(s)
+    if count < 0:
+        if s.is_intset:
+            return [b"%d" % n for n in random.choices(s.ints, k=-count)]
+        return random.choices(s.members.items, k=-count)
+    if count >= size:
+        return list(s)
+    return distinct_random(size, count, s.random_member, lambda: list(s))
+
+
+@command("SPOP key [count]", arity=-2, flags="write fast", keys=(1, 1, 1), group="set",
+         summary="Remove and return one or multiple random members from a set",
+         complexity="Without the count argument O(1), otherwise O(N) where N is the value of the "
+                    "passed count.", tips="nondeterministic_output")
+def spop(c, argv):
+    if len(argv) > 3:
+        raise ErrorReply(errors.SYNTAX)
+    key = argv[1]
+    if len(argv) == 2:
+        s = _get_set(c, key)
+        if s is None:
+            return None
+        member = s.pop_random()
+        _after_removal(c, key, s, "spop")
+        return member
+    count = parse_int(argv[2], errors.MUST_BE_POSITIVE)
+    if count < 0:
+        raise ErrorReply(errors.MUST_BE_POSITIVE)
+    s = _get_set(c, key)
+    if s is None or count == 0:
+        return ReplySet()
+    size = len(s)
+    if count >= size:  # the whole set, listed as a fresh union of it
+        popped = ReplySet(Set.build(s, _max_intset(c)))
+        c.db.delete(key)
+        c.server.notify(c.db, "s", "spop", key)
+        c.server.notify(c.db, "g", "del", key)
+        return popped
+    remaining = size - count
+    if remaining * 5 > count:
+        popped = _pop_many(s, count)
+        c.db.changed(key)
+    else:  # Redis moves a few random members to a new set and hands over the old one
+        kept = _pop_many(s, remaining)
+        popped = list(s)
+        c.db.set(key, Set.build(kept, _max_intset(c)), keep_ttl=True)
+    c.server.notify(c.db, "s", "spop", key)
+    return ReplySet(popped)
+
+
+def _pop_many(s: Set, count: int) -> list[bytes]:
+    """Remove `count` (< len) members at random and return them."""
+    if s.is_intset:
+        ints = s.ints
+        picks = random.sample(range(len(ints)), count)
+        chosen = set(picks)
+        s.ints = [n for i, n in enumerate(ints) if i not in chosen]
+        return [b"%d" % ints[i] for i in picks]
+    return [s.pop_random() for _ in range(count)]
+
+
+@command("SMOVE source destination member", arity=4, flags="write fast", keys=(1, 2, 1),
+         group="set", summary="Move a member from one set to another")
+def smove(c, argv):
+    db, src_key, dst_key, member = c.db, argv[1], argv[2], argv[3]
+    src, dst = db.get(src_key), db.get(dst_key)
+    if src is None:
+        return 0
+    if type(src) is not Set or (dst is not None and type(dst) is not Set):
+        raise ErrorReply(errors.WRONGTYPE)
+    if src is dst:
+        return int(member in src)
+    if not src.discard(member):
+        return 0
+    _after_removal(c, src_key, src, "srem")
+    if dst is None:
+        dst = Set()
+        dst.add(member, _max_intset(c))
+        db.set(dst_key, dst)
+    elif dst.add(member, _max_intset(c)):
+        db.changed(dst_key)
+    else:
+        return 1
+    c.server.notify(db, "s", "sadd", dst_key)
+    return 1
+
+
+# -- set algebra -------------------------------------------------------------------------------
+def _sets_of(c, keys: list[bytes]) -> list[Set | None]:
+    """Every key's set (None when missing), type-checked before anything is computed."""
+    get = c.db.get_typed
+    return [get(key, Set) for key in keys]
+
+
+def _intersection(sets: list[Set], limit: int = 0):
+    """Members of the intersection, in the order of the smallest set (stable for ties, as
+    Redis's qsort leaves them); stops after `limit` members when limit > 0."""
+    ordered = sorted(sets, key=len)
+    first = ordered[0]
+    others = [s for s in ordered[1:] if s is not first]
+    found = 0
+    if first.is_intset:
+        for n in first.ints:
+            if all(other.has_int(n) for other in others):
+                yield b"%d" % n
+                found += 1
+                if found == limit:
+                    return
+    else:
+        for member in first.members.items:
+            if all(member in other for other in others):
+                yield member
+                found += 1
+                if found == limit:
+                    return
+
+
+def _store(c, dst_key: bytes, result: Set, event: str) -> int:
+    """Store a STORE command's result at `dst_key` (deleting it when the result is empty)."""
+    if len(result):
+        c.db.set(dst_key, result)
+        c.server.notify(c.db, "s", event, dst_key)
+        return len(result)
+    if c.db.delete(dst_key):
+        c.server.notify(c.db, "g", "del", dst_key)
+    return 0
+
+
+def _sinter(c, keys: list[bytes], dst_key: bytes | None):
+    sets = _sets_of(c, keys)
+    if any(s is None for s in sets):
+        return ReplySet() if dst_key is None else _store(c, dst_key, Set(), "sinterstore")
+    if dst_key is None:
+        return ReplySet(_intersection(sets))
+    return _store(c, dst_key, Set.build(_intersection(sets), _max_intset(c)), "sinterstore")
+
+
+def _sunion_diff(c, keys: list[bytes], dst_key: bytes | None, diff: bool):
+    sets = _sets_of(c, keys)
+    max_intset = _max_intset(c)
+    if not diff:
+        result = Set()
+        for s in sets:
+            if s is not None:
+                for member in s:
+                    result.add(member, max_intset)
+    elif sets[0] is None:
+        result = Set()
+    else:
+        first = sets[0]
+        others = [s for s in sets[1:] if s is not None]
+        result = Set.build((m for m in first if not any(m in other for other in others)), max_intset)
+    if dst_key is None:
+        return ReplySet(result)
+    return _store(c, dst_key, result, "sdiffstore" if diff else "sunionstore")
+
+
+_ALGEBRA = dict(flags="readonly", keys=(1, -1, 1), group="set", tips="nondeterministic_output_order")
+_STORE = dict(flags="write denyoom", keys=(1, -1, 1), group="set")
+
+
+@command("SINTER key [key ...]", arity=-2, **_ALGEBRA, summary="Intersect multiple sets",
+         complexity="O(N*M) worst case where N is the cardinality of the smallest set and M is the "
+                    "number of sets.")
+def sinter(c, argv):
+    return _sinter(c, argv[1:], None)
+
+
+@command("SINTERSTORE destination key [key ...]", arity=-3, **_STORE,
+         summary="Intersect multiple sets and store the resulting set in a key",
+         complexity="O(N*M) worst case where N is the cardinality of the smallest set and M is the "
+                    "number of sets.")
+def sinterstore(c, argv):
+    return _sinter(c, argv[2:], argv[1])
+
+
+@command("SINTERCARD numkeys key [key ...] [LIMIT limit]", arity=-3, flags="readonly movablekeys",
+         group="set", since="7.0.0",
+         summary="Intersect multiple sets and return the cardinality of the result",
+         complexity="O(N*M) worst case where N is the cardinality of the smallest set and M is the "
+                    "number of sets.")
+def sintercard(c, argv):
+    numkeys = parse_int(argv[1], errors.NUMKEYS_NOT_POSITIVE)
+    if numkeys < 1:
+        raise ErrorReply(errors.NUMKEYS_NOT_POSITIVE)
+    if numkeys > len(argv) - 2:
+        raise ErrorReply(errors.NUMKEYS_TOO_MANY)
+    limit, i = 0, 2 + numkeys
+    while i < len(argv):
+        if c_word(argv[i]) == b"limit" and i + 1 < len(argv):
+            limit = parse_int(argv[i + 1], errors.LIMIT_NEGATIVE)
+            if limit < 0:
+                raise ErrorReply(errors.LIMIT_NEGATIVE)
+            i += 2
+        else:
+            raise ErrorReply(errors.SYNTAX)
+    sets = _sets_of(c, argv[2:2 + numkeys])
+    if any(s is None for s in sets):
+        return 0
+    return sum(1 for _ in _intersection(sets, limit))
+
+
+@command("SUNION key [key ...]", arity=-2, **_ALGEBRA, summary="Add multiple sets",
+         complexity="O(N) where N is the total number of elements in all given sets.")
+def sunion(c, argv):
+    return _sunion_diff(c, argv[1:], None, diff=False)
+
+
+@command("SUNIONSTORE destination key [key ...]", arity=-3, **_STORE,
+         summary="Add multiple sets and store the resulting set in a key",
+         complexity="O(N) where N is the total number of elements in all given sets.")
+def sunionstore(c, argv):
+    return _sunion_diff(c, argv[2:], argv[1], diff=False)
+
+
+@command("SDIFF key [key ...]", arity=-2, **_ALGEBRA, summary="Subtract multiple sets",
+         complexity="O(N) where N is the total number of elements in all given sets.")
+def sdiff(c, argv):
+    return _sunion_diff(c, argv[1:], None, diff=True)
+
+
+@command("SDIFFSTORE destination key [key ...]", arity=-3, **_STORE,
+         summary="Subtract multiple sets and store the resulting set in a key",
+         complexity="O(N) where N is the total number of elements in all given sets.")
+def sdiffstore(c, argv):
+    return _sunion_diff(c, argv[2:], argv[1], diff=True)
+
+
+# -- scanning ------------------------------------------------------------------------------------
+@command("SSCAN key cursor [MATCH pattern] [COUNT count]", arity=-3, flags="readonly",
+         keys=(1, 1, 1), group="set", since="2.8.0", summary="Incrementally iterate Set elements",
+         complexity="O(1) for every call. O(N) for a complete iteration, including enough command "
+                    "calls for the cursor to return back to 0. N is the number of elements inside "
+                    "the collection..", tips="nondeterministic_output")
+def sscan(c, argv):
+    cursor = parse_cursor(argv[2])
+    s = _get_set(c, argv[1])
+    if s is None:
+        return [b"0", []]
+    count, pattern = parse_scan_options(argv, 3)
+    if s.is_intset:
+        found = list(s)
+        cursor = 0
+    else:
+        cursor, found = s.members.scan(cursor, count)
+    if pattern is not None:
+        found = [m for m in found if match(pattern, m)]
+    return [b"%d" % cursor, found]
