@@ -2,43 +2,451 @@
 reclaimed by an active cycle, and one `changed` hook that every write passes through.
 
 Values are plain Python objects; a string is `bytes` (or `bytearray` once modified in place,
-which is also Redis's "raw" encoding). Later data types register their Python class and name
-with `register_type`.
+which is also Redis's "raw" encoding). Later data types register their Python class, name, deep
+copy (for COPY) and OBJECT ENCODING with `register_type`.
+
+Besides the values, a database keeps what Redis keeps in each object header: the last access
+time (OBJECT IDLETIME), the LFU counter (OBJECT FREQ), encoding overrides for strings Redis did
+not run through its integer sharing (see `Database.encodings`), and, from its first SCAN or
+RANDOMKEY on, a `ScanTable` of its keys for them to walk. `Database.data` keeps that table in
+step with itself, so code that writes `db.data[key]` directly still leaves SCAN correct.
 """
 
 from __future__ import annotations
 
+import copy as _copy
 import heapq
-from typing import Callable
+import math
+import random
+from typing import Callable, NamedTuple
 
 from yizhan.clock import Clock
 from yizhan.redis import errors
 from yizhan.resp import ErrorReply
 
 TYPE_NAMES: dict[type, str] = {bytes: "string", bytearray: "string"}
+COPIERS: dict[type, Callable] = {bytes: lambda value: value, bytearray: bytearray}
+ENCODINGS: dict[type, Callable] = {}
 
 
-def register_type(cls: type, name: str) -> None:
+def register_type(cls: type, name: str, copy: Callable | None = None,
+                  encoding: Callable | None = None) -> None:
+    """Declare a value type: its TYPE name, a deep copy for COPY (default `copy.deepcopy`) and
+    a function answering OBJECT ENCODING for a value."""
     TYPE_NAMES[cls] = name
+    COPIERS[cls] = copy or _copy.deepcopy
+    if encoding is not None:
+        ENCODINGS[cls] = encoding
 
 
 def type_name(value) -> str:
     return TYPE_NAMES[type(value)]
 
 
-class Database:
-    """One numbered database: `data` holds values, `expires` absolute expiry times in ms."""
+def copy_value(value):
+    """An independent copy of a stored value (COPY), by its type's registered copier."""
+    return COPIERS.get(type(value), _copy.deepcopy)(value)
 
-    __slots__ = ("index", "clock", "data", "expires", "_heap", "access", "on_change", "stats")
+
+# -- strings: Redis's object encodings --------------------------------------------------------
+EMBSTR_LIMIT = 44
+SHARED_INTEGERS = 10000
+SHARED_REFCOUNT = 2147483647
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def canonical_int(value) -> int | None:
+    """The int64 whose canonical text `value` is (Redis's string2l), or None."""
+    n = len(value)
+    if n == 0 or n > 20:
+        return None
+    head = value[0]
+    if head == 45:  # '-'
+        if n == 1 or not (49 <= value[1] <= 57) or not value[1:].isdigit():
+            return None
+    elif not (49 <= head <= 57 or (head == 48 and n == 1)) or not value.isdigit():
+        return None
+    number = int(value)
+    return number if _INT64_MIN <= number <= _INT64_MAX else None
+
+
+def string_encoding(value) -> str:
+    """OBJECT ENCODING of a string as Redis's tryObjectEncoding leaves it: values changed in
+    place (bytearray) are "raw"; others are "int", "embstr" (up to 44 bytes) or "raw"."""
+    if type(value) is bytearray:
+        return "raw"
+    if canonical_int(value) is not None:
+        return "int"
+    return "embstr" if len(value) <= EMBSTR_LIMIT else "raw"
+
+
+# -- LRU and LFU, as Redis's evict.c ----------------------------------------------------------
+LRU_CLOCK_MAX = (1 << 24) - 1  # the LRU clock counts seconds in 24 bits
+LFU_INIT_VAL = 5
+
+
+def lfu_minutes(ms: int) -> int:
+    return (ms // 60000) & 65535
+
+
+def lfu_decay(counter: int, ldt: int, now_minutes: int, decay_time: int) -> int:
+    """LFUDecrAndReturn: the counter after the minutes since `ldt` have decayed it."""
+    if not decay_time:
+        return counter
+    elapsed = now_minutes - ldt if now_minutes >= ldt else 65535 - ldt + now_minutes
+    periods = elapsed // decay_time
+    return 0 if periods > counter else counter - periods
+
+
+def lfu_increment(counter: int, hits: int, log_factor: int, rng=random) -> int:
+    """LFULogIncr applied `hits` times (each hit increments with p = 1/((counter-5)*factor+1)),
+    sampling the gaps between increments so that a million hits cost a few steps."""
+    while hits > 0 and counter < 255:
+        base = max(counter - LFU_INIT_VAL, 0)
+        p = 1.0 / (base * log_factor + 1)
+        if p >= 1.0:
+            gap = 1
+        else:
+            u = 1.0 - rng.random()  # in (0, 1]
+            gap = int(math.log(u) / math.log1p(-p)) + 1 if p > 0 else hits + 1
+        if gap > hits:
+            break
+        hits -= gap
+        counter += 1
+    return counter
+
+
+# -- the scan table ---------------------------------------------------------------------------
+_MASK64 = (1 << 64) - 1
+REHASH_BATCH = 16  # buckets moved per add/discard while rehashing: bounded work, few calls
+
+
+def _next_cursor(v: int, mask: int) -> int:
+    """Redis's `v |= ~mask; v = rev(v); v++; v = rev(v)` on 64-bit cursors: increment the
+    reversed masked bits. The highest clear bit of v under the mask gets set, every bit above it
+    cleared; when the masked bits are all set the cursor wraps to 0."""
+    free = ~(v | (_MASK64 ^ mask)) & _MASK64
+    if not free:
+        return 0
+    bit = free.bit_length() - 1
+    return (v & ((1 << bit) - 1)) | (1 << bit)
+
+
+class ScanTable:
+    """A set of hashable elements in power-of-two bucket arrays, walked by Redis's dictScan:
+    a reverse-binary cursor that returns every element present for the whole iteration at
+    least once, however the table grows or shrinks in between (an element may come twice).
+
+    Elements go to bucket `hash(e) & mask` (Python's hash: stable for the process). The table
+    doubles when it holds as many elements as buckets and halves when under 10% full, and,
+    like Redis, rehashes incrementally: while two tables exist, each add/discard moves a few
+    buckets (REHASH_BATCH), and `scan` visits both. A bucket slot is None, one element, or a list of them.
+    """
+
+    __slots__ = ("_t0", "_t1", "_rehash", "_used")
+
+    INITIAL_SIZE = 4
+
+    def __init__(self, elements=()):
+        self._t0: list = []
+        self._t1: list | None = None
+        self._rehash = -1
+        self._used = 0
+        if hasattr(elements, "__len__") and len(elements):
+            self._t0 = [None] * _power_of_two(len(elements))
+        for element in elements:
+            self.add(element)
+
+    def __len__(self) -> int:
+        return self._used
+
+    def __contains__(self, element) -> bool:
+        h = hash(element)
+        for table in self._tables():
+            slot = table[h & (len(table) - 1)]
+            if slot is not None and (element in slot if type(slot) is list else slot == element):
+                return True
+        return False
+
+    def __iter__(self):
+        for table in self._tables():
+            for slot in table:
+                if type(slot) is list:
+                    yield from slot
+                elif slot is not None:
+                    yield slot
+
+    def _tables(self) -> list[list]:
+        if self._t1 is not None:
+            return [self._t0, self._t1]
+        return [self._t0] if self._t0 else []
+
+    @property
+    def size(self) -> int:
+        """Buckets in use (both tables while rehashing); for tests and diagnostics."""
+        return len(self._t0) + (len(self._t1) if self._t1 is not None else 0)
+
+    def add(self, element) -> None:
+        """Insert an element that is not present (the caller guarantees it)."""
+        table = self._t0
+        if self._t1 is not None:
+            self._rehash_step()
+            table = self._t1 if self._t1 is not None else self._t0
+        elif self._used >= len(table):
+            if not table:
+                table = self._t0 = [None] * self.INITIAL_SIZE
+            else:
+                self._start_rehash(len(table) * 2)
+                self._rehash_step()
+                table = self._t1 if self._t1 is not None else self._t0
+        index = hash(element) & (len(table) - 1)
+        slot = table[index]
+        if slot is None:
+            table[index] = element
+        elif type(slot) is list:
+            slot.append(element)
+        else:
+            table[index] = [slot, element]
+        self._used += 1
+
+    def discard(self, element) -> bool:
+        h = hash(element)
+        if self._t1 is None:
+            if not self._removed_from(self._t0, h, element):
+                return False
+        else:
+            self._rehash_step()
+            if not (self._removed_from(self._t0, h, element)
+                    or (self._t1 is not None and self._removed_from(self._t1, h, element))):
+                return False
+        self._used -= 1
+        if self._t1 is None and self._used * 10 < len(self._t0) > self.INITIAL_SIZE:
+            self._start_rehash(_power_of_two(max(self._used, self.INITIAL_SIZE)))
+        return True
+
+    @staticmethod
+    def _removed_from(table: list, h: int, element) -> bool:
+        if not table:
+            return False
+        index = h & (len(table) - 1)
+        slot = table[index]
+        if slot is None:
+            return False
+        if type(slot) is list:
+            if element not in slot:
+                return False
+            slot.remove(element)
+            if len(slot) == 1:
+                table[index] = slot[0]
+            return True
+        if slot == element:
+            table[index] = None
+            return True
+        return False
+
+    def clear(self) -> None:
+        self._t0, self._t1, self._rehash, self._used = [], None, -1, 0
+
+    # -- rehashing ------------------------------------------------------------------------
+    def _start_rehash(self, size: int) -> None:
+        self._t1 = [None] * size
+        self._rehash = 0
+
+    def _rehash_step(self, buckets: int = REHASH_BATCH) -> None:
+        """Move `buckets` non-empty buckets to the new table, looking at most 10x as many."""
+        t0, t1 = self._t0, self._t1
+        mask = len(t1) - 1
+        end = len(t0)
+        empty_visits = buckets * 10
+        i = self._rehash
+        while buckets and i < end:
+            slot = t0[i]
+            i += 1
+            if slot is None:
+                empty_visits -= 1
+                if not empty_visits:
+                    break
+                continue
+            t0[i - 1] = None
+            buckets -= 1
+            for element in (slot if type(slot) is list else (slot,)):
+                index = hash(element) & mask
+                there = t1[index]
+                if there is None:
+                    t1[index] = element
+                elif type(there) is list:
+                    there.append(element)
+                else:
+                    t1[index] = [there, element]
+        self._rehash = i
+        if i >= end:
+            self._t0, self._t1, self._rehash = t1, None, -1
+
+    # -- iteration ------------------------------------------------------------------------
+    def scan(self, cursor: int, emit: Callable) -> int:
+        """Emit the elements of the bucket(s) at `cursor`; return the next cursor (0: done)."""
+        if not self._used:
+            return 0
+        v = cursor & _MASK64
+        if self._t1 is None:
+            t0 = self._t0
+            m0 = len(t0) - 1
+            _emit(t0[v & m0], emit)
+            return _next_cursor(v, m0)
+        small, large = self._t0, self._t1
+        if len(small) > len(large):
+            small, large = large, small
+        m0, m1 = len(small) - 1, len(large) - 1
+        _emit(small[v & m0], emit)
+        while True:
+            _emit(large[v & m1], emit)
+            v = _next_cursor(v, m1)
+            if not v & (m0 ^ m1):
+                break
+        return v
+
+    def random_element(self, rng=random):
+        """An element chosen at random (a random non-empty bucket, then a random element in it),
+        or None when empty. O(1) expected: the table is kept at least 10% full."""
+        if not self._used:
+            return None
+        if self._t1 is not None:
+            self._rehash_step()
+            if self._t1 is not None:
+                t0, t1, start = self._t0, self._t1, self._rehash
+                while True:
+                    i = rng.randrange(start, len(t0) + len(t1))
+                    slot = t0[i] if i < len(t0) else t1[i - len(t0)]
+                    if slot is not None:
+                        return rng.choice(slot) if type(slot) is list else slot
+        table = self._t0
+        while True:
+            slot = table[rng.randrange(len(table))]
+            if slot is not None:
+                return rng.choice(slot) if type(slot) is list else slot
+
+
+def _emit(slot, emit: Callable) -> None:
+    if slot is None:
+        return
+    if type(slot) is list:
+        for element in slot:
+            emit(element)
+    else:
+        emit(slot)
+
+
+def _power_of_two(n: int) -> int:
+    size = 4
+    while size < n:
+        size *= 2
+    return size
+
+
+_dict_setitem = dict.__setitem__
+_dict_delitem = dict.__delitem__
+
+
+class KeyDict(dict):
+    """The key -> value dict of a database. Once SCAN or RANDOMKEY has asked for `scan_table()`,
+    it keeps that ScanTable of its keys in step with itself, however it is written to; until
+    then writes cost nothing extra (the first SCAN of a database builds the table once)."""
+
+    __slots__ = ("table",)
+
+    def __init__(self):
+        super().__init__()
+        self.table: ScanTable | None = None
+
+    def scan_table(self) -> ScanTable:
+        if self.table is None:
+            self.table = ScanTable(self)
+        return self.table
+
+    def __setitem__(self, key, value) -> None:
+        table = self.table
+        if table is None or key in self:
+            _dict_setitem(self, key, value)
+        else:
+            _dict_setitem(self, key, value)
+            table.add(key)
+
+    def __delitem__(self, key) -> None:
+        dict.__delitem__(self, key)
+        if self.table is not None:
+            self.table.discard(key)
+
+    _MISSING = object()
+
+    def pop(self, key, default=_MISSING):
+        if key in self:
+            if self.table is not None:
+                self.table.discard(key)
+            return dict.pop(self, key)
+        if default is KeyDict._MISSING:
+            raise KeyError(key)
+        return default
+
+    def popitem(self):
+        key, value = dict.popitem(self)
+        if self.table is not None:
+            self.table.discard(key)
+        return key, value
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return dict.__getitem__(self, key)
+
+    def update(self, *args, **kwargs) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
+    def clear(self) -> None:
+        dict.clear(self)
+        self.table = None
+
+
+class Entry(NamedTuple):
+    """A key's value with everything that travels with it on RENAME and MOVE."""
+
+    value: object
+    expire_ms: int | None
+    access_ms: int | None
+    hits: int
+    lfu: tuple[int, int] | None
+    encoding: str | None
+
+
+class Database:
+    """One numbered database: `data` holds values, `expires` absolute expiry times in ms.
+
+    Per-key object state: `access` (ms of last access, OBJECT IDLETIME), `hits` (accesses not
+    yet folded into the LFU counter) and `lfu` ((counter, minutes) once folded), `encodings`
+    (an OBJECT ENCODING that differs from the one `string_encoding` derives: "embstr" for a
+    number Redis stored as text, "int-private" for an integer Redis does not share)."""
+
+    __slots__ = ("index", "clock", "data", "expires", "_heap", "access", "hits", "lfu", "encodings",
+                 "on_change", "on_expired", "stats")
 
     def __init__(self, index: int, clock: Clock, stats=None):
         self.index = index
         self.clock = clock
-        self.data: dict[bytes, object] = {}
+        self.data: KeyDict = KeyDict()
         self.expires: dict[bytes, int] = {}
         self._heap: list[tuple[int, bytes]] = []
-        self.access: dict[bytes, int] = {}  # last access, ms, for OBJECT IDLETIME
+        self.access: dict[bytes, int] = {}
+        self.hits: dict[bytes, int] = {}
+        self.lfu: dict[bytes, tuple[int, int]] = {}
+        self.encodings: dict[bytes, str] = {}
         self.on_change: Callable[[Database, bytes], None] | None = None
+        # Called after a key is reclaimed because its time passed (lazily or by the active
+        # cycle): the owner hangs Redis's "expired" keyspace event here.
+        self.on_expired: Callable[[Database, bytes], None] | None = None
         self.stats = stats
 
     def __len__(self) -> int:
@@ -46,17 +454,21 @@ class Database:
 
     # -- reading -------------------------------------------------------------------------
     def get(self, key: bytes, touch: bool = True):
-        """The live value at `key`, or None; an expired key is deleted on the way."""
+        """The live value at `key`, or None; an expired key is deleted on the way. `touch`
+        records an access (LRU time and LFU hit), as Redis's lookups without NOTOUCH do."""
         value = self.data.get(key)
         if value is None:
             return None
+        now = None
         if self.expires:
             when = self.expires.get(key)
-            if when is not None and when <= self.clock.ms():
+            if when is not None and when <= (now := self.clock.ms()):
                 self._expire(key)
                 return None
         if touch:
-            self.access[key] = self.clock.ms()
+            self.access[key] = now or self.clock.ms()
+            hits = self.hits
+            hits[key] = hits.get(key, 0) + 1
         return value
 
     def get_string(self, key: bytes):
@@ -78,12 +490,24 @@ class Database:
         """Absolute expiry in ms of a live key, or None when it has none."""
         return self.expires.get(key)
 
+    def is_expired(self, key: bytes, now_ms: int | None = None) -> bool:
+        """Whether `key` is present but past its expiry (without reclaiming it)."""
+        when = self.expires.get(key)
+        return when is not None and when <= (self.clock.ms() if now_ms is None else now_ms)
+
     # -- writing -------------------------------------------------------------------------
     def set(self, key: bytes, value, keep_ttl: bool = False) -> None:
-        """Store `value`; an existing TTL is dropped unless `keep_ttl`."""
-        self.data[key] = value
+        """Store `value`; an existing TTL is dropped unless `keep_ttl`. Overwriting keeps the
+        LFU counter (Redis's dbSetValue does) and resets the encoding override."""
+        data = self.data
+        if data.table is None or key in data:
+            _dict_setitem(data, key, value)
+        else:
+            data[key] = value
         if not keep_ttl and self.expires:
             self.expires.pop(key, None)
+        if self.encodings:
+            self.encodings.pop(key, None)
         self.access[key] = self.clock.ms()
         self.changed(key)
 
@@ -108,6 +532,12 @@ class Database:
         self.changed(key)
         return True
 
+    def set_encoding(self, key: bytes, encoding: str) -> None:
+        """Record that the string at `key` is not encoded the way `string_encoding` would guess:
+        "embstr" (INCRBYFLOAT's result is never an integer object), "int-private" (an integer
+        that is not the shared object, e.g. COPY's duplicate). Cleared by the next `set`."""
+        self.encodings[key] = encoding
+
     def changed(self, key: bytes) -> None:
         """Every write to `key` ends here: WATCH, notifications and the dirty counter hang off it."""
         if self.stats is not None:
@@ -118,24 +548,116 @@ class Database:
     def clear(self) -> int:
         removed = len(self.data)
         keys = list(self.data) if self.on_change is not None else ()
-        self.data = {}
+        self.data = KeyDict()
         self.expires = {}
         self._heap = []
         self.access = {}
+        self.hits = {}
+        self.lfu = {}
+        self.encodings = {}
         for key in keys:
             self.on_change(self, key)
         return removed
 
     def swap_with(self, other: "Database") -> None:
-        for name in ("data", "expires", "_heap", "access"):
+        for name in ("data", "expires", "_heap", "access", "hits", "lfu", "encodings"):
             mine, theirs = getattr(self, name), getattr(other, name)
             setattr(self, name, theirs)
             setattr(other, name, mine)
 
+    # -- moving keys: RENAME, MOVE ---------------------------------------------------------
+    def take(self, key: bytes) -> Entry:
+        """Remove a live key and return it with its TTL and object state (signals a change)."""
+        entry = Entry(self.data[key], self.expires.get(key), self.access.get(key),
+                      self.hits.get(key, 0), self.lfu.get(key), self.encodings.get(key))
+        self._remove(key)
+        self.changed(key)
+        return entry
+
+    def put(self, key: bytes, entry: Entry) -> None:
+        """Store a taken entry at `key` (which must not exist), state and TTL included."""
+        self.data[key] = entry.value
+        if entry.access_ms is not None:
+            self.access[key] = entry.access_ms
+        if entry.hits:
+            self.hits[key] = entry.hits
+        if entry.lfu is not None:
+            self.lfu[key] = entry.lfu
+        if entry.encoding is not None:
+            self.encodings[key] = entry.encoding
+        if entry.expire_ms is not None:
+            self.set_expire(key, entry.expire_ms)  # signals the change
+        else:
+            self.changed(key)
+
+    # -- object state: OBJECT IDLETIME / FREQ ---------------------------------------------
+    def idle_seconds(self, key: bytes) -> int:
+        """Seconds since the last access, on Redis's 24-bit seconds LRU clock."""
+        now = (self.clock.ms() // 1000) & LRU_CLOCK_MAX
+        last = (self.access.get(key, self.clock.ms()) // 1000) & LRU_CLOCK_MAX
+        return now - last if now >= last else now + (LRU_CLOCK_MAX - last)
+
+    def lfu_counter(self, key: bytes, log_factor: int, decay_time: int, rng=random) -> int:
+        """The LFU counter as OBJECT FREQ reports it: pending hits are folded in (as if they
+        happened at the last access), then the minutes since then decay it."""
+        now_ms = self.clock.ms()
+        last_minutes = lfu_minutes(self.access.get(key, now_ms))
+        counter, ldt = self.lfu.get(key, (LFU_INIT_VAL, last_minutes))
+        hits = self.hits.pop(key, 0)
+        if hits:
+            counter = lfu_decay(counter, ldt, last_minutes, decay_time)
+            counter = lfu_increment(counter, hits, log_factor, rng)
+            ldt = last_minutes
+            self.lfu[key] = (counter, ldt)
+        return lfu_decay(counter, ldt, lfu_minutes(now_ms), decay_time)
+
+    # -- iteration: SCAN, RANDOMKEY, KEYS --------------------------------------------------
+    def scan(self, cursor: int, count: int) -> tuple[int, list[bytes]]:
+        """One SCAN step as Redis's scanGenericCommand walks the dict: buckets until `count`
+        keys are collected, at most 10*count + 1 buckets, or the end (cursor 0). Expired and
+        filtered keys are the caller's business."""
+        keys: list[bytes] = []
+        table = self.data.scan_table()
+        budget = count * 10
+        while True:
+            cursor = table.scan(cursor, keys.append)
+            if not cursor or not budget:
+                break
+            budget -= 1
+            if len(keys) >= count:
+                break
+        return cursor, keys
+
+    def random_key(self, rng=random) -> bytes | None:
+        """A random live key (expired ones met on the way are reclaimed), or None."""
+        table = self.data.scan_table()
+        while True:
+            key = table.random_element(rng)
+            if key is None:
+                return None
+            if not self.expires or self.get(key, touch=False) is not None:
+                return key
+
+    def live_keys(self) -> list[bytes]:
+        """All keys that are not yet expired (expired ones are reclaimed on the way)."""
+        if self.expires:
+            self.active_expire(limit=1 << 62)
+        return list(self.data)
+
     # -- expiry --------------------------------------------------------------------------
     def _remove(self, key: bytes) -> None:
-        del self.data[key]
+        data = self.data
+        if data.table is None:
+            _dict_delitem(data, key)
+        else:
+            del data[key]
         self.access.pop(key, None)
+        if self.hits:
+            self.hits.pop(key, None)
+        if self.lfu:
+            self.lfu.pop(key, None)
+        if self.encodings:
+            self.encodings.pop(key, None)
         if self.expires:
             self.expires.pop(key, None)
 
@@ -143,6 +665,8 @@ class Database:
         self._remove(key)
         if self.stats is not None:
             self.stats.expired_keys += 1
+        if self.on_expired is not None:
+            self.on_expired(self, key)
         self.changed(key)
 
     def active_expire(self, limit: int = 200) -> int:
@@ -157,8 +681,3 @@ class Database:
                 removed += 1
         return removed
 
-    def live_keys(self) -> list[bytes]:
-        """All keys that are not yet expired (expired ones are reclaimed on the way)."""
-        if self.expires:
-            self.active_expire(limit=1 << 62)
-        return list(self.data)
