@@ -3,6 +3,10 @@ a failure, so CI cannot pass without it) and the differential runner."""
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
+
 import pytest
 
 from yizhan.testing.differential import Differential
@@ -39,3 +43,77 @@ def both_servers(request, yizhan_server, reference_redis):
 
     redis.Redis(port=port).flushall()
     return port
+
+
+# -- AMQP: Debian's rabbitmq-server 3.10 is the reference broker ---------------------------------
+AMQP_TEST_DEADLINE = 30   # seconds; a broker that never answers a pika call fails the test instead of hanging it
+
+
+@pytest.fixture(scope="session")
+def reference_rabbitmq():
+    """One private RabbitMQ node for the whole session (it takes seconds to start); never skipped."""
+    from yizhan.testing.rabbitmq import RabbitMQReference
+
+    with RabbitMQReference() as ref:
+        yield ref
+
+
+@pytest.fixture(scope="session")
+def yizhan_amqp_handshake(yizhan_server):
+    """None if yizhan's AMQP port completes a pika handshake, else why not (asked once, so a
+    broker that does not answer fails each test at once instead of after a timeout)."""
+    from yizhan.testing.amqp import connect
+
+    try:
+        connect(yizhan_server.amqp_url).close()
+    except Exception as exc:  # reported by every test that needs it
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+@pytest.fixture(params=["yizhan", "rabbitmq"])
+def both_brokers(request):
+    """(name, amqp_url), once for yizhan and once for RabbitMQ: a test that takes this fixture
+    asserts RabbitMQ's behaviour of both. The reference starts only if a rabbitmq case runs."""
+    if request.param == "yizhan":
+        url = request.getfixturevalue("yizhan_server").amqp_url
+        failure = request.getfixturevalue("yizhan_amqp_handshake")
+        if failure is not None:
+            pytest.fail(f"yizhan's AMQP port {url} does not complete a handshake: {failure}")
+    else:
+        url = request.getfixturevalue("reference_rabbitmq").url
+    with _deadline(AMQP_TEST_DEADLINE):
+        yield request.param, url
+
+
+class _Deadline(BaseException):
+    """Raised in the test's thread when it outlives its deadline (BaseException, so no client
+    library swallows it)."""
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float):
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise _Deadline(f"the test waited more than {seconds} s for the broker")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture
+def broker(both_brokers):
+    """A `yizhan.testing.amqp.Broker` for yizhan and then RabbitMQ; its connections close after."""
+    from yizhan.testing.amqp import Broker
+
+    handle = Broker(*both_brokers)
+    yield handle
+    handle.close_all()
