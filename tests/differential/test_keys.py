@@ -19,6 +19,8 @@ BINARY = b"k\x00\xff\r\n*?[]\\"
 GLOB_KEYS = ["hello", "hallo", "hxllo", "hllo", "heeeello", "h-llo", "h]llo", "h^llo", "h\\llo",
              "H*llo", "h*llo", "h?llo", "h[llo"]
 LFU_OFF = ["CONFIG", "SET", "maxmemory-policy", "noeviction"]
+OTHER_TYPES = [["RPUSH", "l", "a", "b", "c"], ["HSET", "h", "f", "v", "g", "w"], ["SADD", "s", "1", "2", "3"],
+               ["SADD", "s2", "x", "y"], ["ZADD", "z", "1", "a", "2", "b"]]
 
 
 def _set_all(keys) -> list:
@@ -123,6 +125,10 @@ CASES = {
         ["~SCAN", "0", "COUNT", "1000", "TYPE", "hash"]],
     "scan-expired": [["SET", "a", "1", "PX", "10"], ["SET", "b", "1"], ["SLEEP", 40], ["SCAN", "0"],
                      ["SCAN", "0", "TYPE", "string"], ["DBSIZE"]],
+    "nul-terminated-option-words": [["SET", "k", "v"], ["EXPIRE", "k", "100", b"nx\x00abc"],
+                                    ["SCAN", "0", b"count\x00zz", "5"], ["COPY", "k", "k2", b"replace\x00"],
+                                    ["COPY", "k", "k3", b"db\x00x", "1"], ["~SCAN", "0", "TYPE", b"string\x00x"],
+                                    ["SCAN", "0", "MATCH", b"k\x00"], ["EXPIRE", "k", "1", b"\x00"]],
     "scan-binary": [["SET", BINARY, "v"], ["SCAN", "0", "MATCH", b"k\x00*"], ["SCAN", "0"]],
 
     # -- RANDOMKEY -----------------------------------------------------------------------
@@ -244,6 +250,33 @@ CASES = {
     "object-lru-policy": [["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"], ["SET", "k", "5"],
                           ["OBJECT", "REFCOUNT", "k"], ["?OBJECT", "IDLETIME", "k"], ["OBJECT", "FREQ", "k"],
                           LFU_OFF],
+
+    # -- the generic commands on every type ---------------------------------------------
+    "other-types-type-and-scan": OTHER_TYPES + [
+        ["TYPE", "l"], ["TYPE", "h"], ["TYPE", "s"], ["TYPE", "s2"], ["TYPE", "z"],
+        ["SCAN", "0", "TYPE", "list"], ["SCAN", "0", "TYPE", "hash"], ["SCAN", "0", "TYPE", "zset"],
+        ["SCAN", "0", "TYPE", "SET", "MATCH", "s2"], ["~SCAN", "0", "TYPE", "set"],
+        ["~KEYS", "*"], ["EXISTS", "l", "h", "s", "z", "nokey"], ["TOUCH", "l", "h"]],
+    "other-types-object": OTHER_TYPES + [
+        ["OBJECT", "ENCODING", "l"], ["OBJECT", "ENCODING", "h"], ["OBJECT", "ENCODING", "s"],
+        ["OBJECT", "ENCODING", "s2"], ["OBJECT", "ENCODING", "z"], ["OBJECT", "REFCOUNT", "l"],
+        ["OBJECT", "REFCOUNT", "s"], ["OBJECT", "IDLETIME", "h"], ["OBJECT", "FREQ", "z"]],
+    "other-types-copy-is-deep": OTHER_TYPES + [
+        ["COPY", "l", "l2"], ["RPUSH", "l2", "d"], ["LRANGE", "l", "0", "-1"], ["LRANGE", "l2", "0", "-1"],
+        ["COPY", "h", "h2"], ["HSET", "h2", "f", "changed"], ["HGET", "h", "f"], ["HGET", "h2", "f"],
+        ["COPY", "s", "s3"], ["SADD", "s3", "4"], ["SCARD", "s"], ["OBJECT", "ENCODING", "s3"],
+        ["COPY", "s2", "s4"], ["SREM", "s4", "x"], ["SCARD", "s2"], ["COPY", "z", "z2"],
+        ["ZADD", "z2", "5", "a"], ["ZSCORE", "z", "a"], ["ZSCORE", "z2", "a"],
+        ["OBJECT", "ENCODING", "z2"], ["OBJECT", "ENCODING", "h2"]],
+    "other-types-rename-move-expire": OTHER_TYPES + [
+        ["RENAME", "l", "L"], ["LRANGE", "L", "0", "-1"], ["MOVE", "h", "3"], ["SELECT", "3"],
+        ["HGETALL", "h"], ["TYPE", "h"], ["SELECT", "0"], ["EXPIRE", "z", "100"], ["TTL", "z"],
+        ["PERSIST", "z"], ["TTL", "z"], ["PEXPIRE", "s", "10"], ["SLEEP", 40], ["EXISTS", "s"],
+        ["TYPE", "s"], ["DEL", "L", "s2", "z", "nokey"], ["DBSIZE"]],
+    "other-types-replace-across-types": OTHER_TYPES + [
+        ["SET", "str", "v"], ["COPY", "l", "str"], ["COPY", "l", "str", "REPLACE"], ["TYPE", "str"],
+        ["LRANGE", "str", "0", "-1"], ["RENAME", "s2", "str"], ["TYPE", "str"], ["RENAMENX", "h", "z"],
+        ["TYPE", "z"], ["COPY", "z", "h", "DB", "5"], ["SELECT", "5"], ["TYPE", "h"]],
 
     # -- EXPIRE family --------------------------------------------------------------------
     "expire-basic": [["SET", "k", "v"], ["EXPIRE", "k", "100"], ["TTL", "k"], ["?PTTL", "k"],

@@ -21,6 +21,11 @@ _UINT64_MAX = (1 << 64) - 1
 _C_SPACE = b" \t\n\v\f\r"
 
 
+def _word(raw: bytes) -> bytes:
+    """An option word as Redis's strcasecmp sees it: a C string, ending at a NUL byte; lower case."""
+    return raw.split(b"\0", 1)[0].lower()
+
+
 def _notify(c, db, event: str, key: bytes) -> None:
     """A generic ("g") keyspace event, named as Redis names it."""
     c.server.notify(db, "g", event, key)
@@ -130,7 +135,7 @@ def scan(c, argv):
     count, pattern, type_filter = 10, None, None
     i = 2
     while i < len(argv):
-        option = argv[i].lower()
+        option = _word(argv[i])
         if option == b"count" and len(argv) - i >= 2:
             count = parse_int(argv[i + 1])
             if count < 1:
@@ -138,7 +143,7 @@ def scan(c, argv):
         elif option == b"match" and len(argv) - i >= 2:
             pattern = argv[i + 1] if argv[i + 1] != b"*" else None
         elif option == b"type" and len(argv) - i >= 2:
-            type_filter = argv[i + 1].split(b"\0", 1)[0].lower()
+            type_filter = _word(argv[i + 1])
         else:
             raise ErrorReply(errors.SYNTAX)
         i += 2
@@ -231,7 +236,7 @@ def copy(c, argv):
     target_db, replace = source_db, False
     j = 3
     while j < len(argv):
-        option = argv[j].lower()
+        option = _word(argv[j])
         if option == b"replace":
             replace = True
         elif option == b"db" and len(argv) - j - 1 >= 1:
@@ -369,7 +374,7 @@ def object_freq(c, argv):
 
 
 # -- expiry ----------------------------------------------------------------------------------
-_EXPIRE_FLAGS = (b"NX", b"XX", b"GT", b"LT")
+_EXPIRE_FLAGS = (b"nx", b"xx", b"gt", b"lt")
 _SECONDS_MAX = INT64_MAX // 1000
 _SECONDS_MIN = -((1 << 63) // 1000)  # C's LLONG_MIN / 1000 truncates toward zero
 
@@ -377,13 +382,13 @@ _SECONDS_MIN = -((1 << 63) // 1000)  # C's LLONG_MIN / 1000 truncates toward zer
 def _expire(c, argv, relative: bool, seconds: bool, name: str):
     flags = set()
     for option in argv[3:]:
-        upper = option.upper()
-        if upper not in _EXPIRE_FLAGS:
+        word = _word(option)
+        if word not in _EXPIRE_FLAGS:
             raise ErrorReply(errors.unsupported_option(option))
-        flags.add(upper)
-    if b"NX" in flags and len(flags) > 1:
+        flags.add(word)
+    if b"nx" in flags and len(flags) > 1:
         raise ErrorReply(errors.NX_XX_GT_LT)
-    if b"GT" in flags and b"LT" in flags:
+    if b"gt" in flags and b"lt" in flags:
         raise ErrorReply(errors.GT_LT)
     when = parse_int(argv[2])
     now = c.server.clock.ms()
@@ -410,13 +415,13 @@ def _expire(c, argv, relative: bool, seconds: bool, name: str):
 
 
 def _expire_condition_holds(flags: set, when: int, current: int) -> bool:
-    if b"NX" in flags and current != -1:
+    if b"nx" in flags and current != -1:
         return False
-    if b"XX" in flags and current == -1:
+    if b"xx" in flags and current == -1:
         return False
-    if b"GT" in flags and (when <= current or current == -1):
+    if b"gt" in flags and (when <= current or current == -1):
         return False
-    if b"LT" in flags and current != -1 and when >= current:
+    if b"lt" in flags and current != -1 and when >= current:
         return False
     return True
 
