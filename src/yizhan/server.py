@@ -1,4 +1,4 @@
-"""Starts the listeners (Redis now; AMQP and HTTP ports reserved until their issues land) on
+"""Starts the listeners (Redis and AMQP; the HTTP port reserved until its issue lands) on
 one event loop, runs the periodic tasks, and shuts down cleanly."""
 
 from __future__ import annotations
@@ -8,8 +8,10 @@ import errno
 import logging
 import socket
 
+from yizhan.amqp.broker import Broker
 from yizhan.clock import Clock
 from yizhan.config import Config
+from yizhan.net.amqp_transport import AMQPProtocol
 from yizhan.net.redis_transport import RedisProtocol
 from yizhan.redis import commands  # noqa: F401  (registers every command in the table)
 from yizhan.redis.instance import RedisInstance
@@ -27,6 +29,7 @@ class ServerRuntime:
     def __init__(self, config: Config, clock: Clock | None = None):
         self.config = config
         self.redis = RedisInstance(config, clock)
+        self.broker = Broker()
         self.redis_port = 0
         self.amqp_port = 0
         self.http_port = 0
@@ -46,15 +49,18 @@ class ServerRuntime:
         except PortInUse:
             sock.close()
             raise
-        self._reserved = [amqp, http]
+        self._reserved = [http]
         server = await loop.create_server(lambda: RedisProtocol(self.redis), sock=sock, backlog=511)
         self._servers.append(server)
+        broker = self.broker
+        amqp_server = await loop.create_server(lambda: AMQPProtocol(broker), sock=amqp, backlog=511)
+        self._servers.append(amqp_server)
         self.redis_port = sock.getsockname()[1]
         self.redis.tcp_port = self.redis_port
         self.amqp_port = amqp.getsockname()[1]
         self.http_port = http.getsockname()[1]
         log.info("Redis listening on %s:%d", cfg.bind, self.redis_port)
-        log.info("AMQP port %s:%d reserved (the broker is not built yet)", cfg.bind, self.amqp_port)
+        log.info("AMQP listening on %s:%d", cfg.bind, self.amqp_port)
         log.info("HTTP port %s:%d reserved (the management API is not built yet)", cfg.bind, self.http_port)
         self._schedule_expiry()
 
@@ -74,6 +80,9 @@ class ServerRuntime:
             server.close()
         for client in list(self.redis.clients.values()):
             client.kill()
+        for connection in list(self.broker.connections):
+            if connection.closer is not None:
+                connection.closer()
         for server in self._servers:
             await server.wait_closed()
         for sock in self._reserved:

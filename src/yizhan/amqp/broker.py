@@ -1,0 +1,113 @@
+"""The broker: virtual hosts, users and login, the negotiated limits, and the connections.
+
+One `Broker` lives in the server runtime; every AMQP connection refers to it. It holds what
+RabbitMQ keeps node-wide: the vhost registry, the user database (guest/guest, allowed from
+loopback only, by default), and the values offered in connection.tune.
+"""
+
+from __future__ import annotations
+
+import platform
+import socket
+from dataclasses import dataclass, field
+
+from pamqp import commands as spec
+
+from yizhan.amqp import codec, errors
+from yizhan.amqp.vhost import VHost
+
+PRODUCT = "RabbitMQ"
+VERSION = "3.10.8"
+MECHANISMS = b"AMQPLAIN PLAIN"  # rabbit_reader offers them in this order
+LOCALES = b"en_US"
+CAPABILITIES = {  # in the order RabbitMQ 3.10 sends them
+    "publisher_confirms": True, "exchange_exchange_bindings": True, "basic.nack": True,
+    "consumer_cancel_notify": True, "connection.blocked": True, "consumer_priorities": True,
+    "authentication_failure_close": True, "per_consumer_qos": True, "direct_reply_to": True,
+}
+
+
+@dataclass
+class User:
+    name: str
+    password: str
+    loopback_only: bool = False
+    vhosts: set[str] = field(default_factory=lambda: {"/"})
+
+
+@dataclass
+class Limits:
+    channel_max: int = 2047
+    frame_max: int = 131072
+    heartbeat: int = 60
+    max_message_size: int = 134217728
+    handshake_timeout: float = 10.0
+    silent_close_delay: float = 3.0
+
+
+class Broker:
+    def __init__(self, limits: Limits | None = None):
+        self.limits = limits or Limits()
+        self.vhosts: dict[str, VHost] = {"/": VHost("/")}
+        self.users: dict[str, User] = {"guest": User("guest", "guest", loopback_only=True)}
+        self.connections: set = set()
+        self.next_connection_id = 1
+        self.deferred: list = []
+        self._start_frame: bytes | None = None
+
+    def start_frame(self) -> bytes:
+        """connection.start, as RabbitMQ 3.10 sends it (encoded once)."""
+        if self._start_frame is None:
+            self._start_frame = codec.method_frame(0, codec.new(
+                spec.Connection.Start, version_major=0, version_minor=9,
+                server_properties=self.server_properties(), mechanisms=MECHANISMS,
+                locales=LOCALES))
+        return self._start_frame
+
+    def server_properties(self) -> dict:
+        return {
+            "capabilities": CAPABILITIES,
+            "cluster_name": f"yizhan@{socket.gethostname()}",
+            "copyright": "yizhan: a pure-Python server speaking AMQP 0-9-1 as RabbitMQ does",
+            "information": "Licensed under the MIT license",
+            "platform": f"Python {platform.python_version()}",
+            "product": PRODUCT,
+            "version": VERSION,
+        }
+
+    # -- users ------------------------------------------------------------------------------
+    def add_user(self, name: str, password: str, vhosts=("/",), loopback_only: bool = False) -> None:
+        self.users[name] = User(name, password, loopback_only, set(vhosts))
+
+    def add_vhost(self, name: str) -> VHost:
+        vhost = self.vhosts.get(name)
+        if vhost is None:
+            vhost = self.vhosts[name] = VHost(name)
+        return vhost
+
+    def check_login(self, username: str, password: str) -> User | None:
+        user = self.users.get(username)
+        if user is None or user.password != password:
+            return None
+        return user
+
+    def open_vhost(self, user: User, name: str) -> VHost:
+        """connection.open: the vhost, or 530 as RabbitMQ words it."""
+        vhost = self.vhosts.get(name)
+        if vhost is None:
+            raise errors.vhost_not_found(name)
+        if name not in user.vhosts and "*" not in user.vhosts:
+            raise errors.vhost_access_refused(user.name, name)
+        return vhost
+
+    # -- work done after the current method's reply ---------------------------------------------
+    def defer(self, action) -> None:
+        """Run `action` after the method being handled has sent its reply (RabbitMQ sends, say,
+        a consumer's basic.cancel after the queue.delete-ok of the channel that deleted it)."""
+        self.deferred.append(action)
+
+    def run_deferred(self) -> None:
+        while self.deferred:
+            actions, self.deferred = self.deferred, []
+            for action in actions:
+                action()

@@ -1,0 +1,655 @@
+"""An AMQP channel: content assembly, the channel methods, and the channel's bookkeeping.
+
+The channel owns what RabbitMQ's rabbit_channel owns: its consumers, delivery tags and the
+deliveries awaiting acknowledgement, the prefetch limits (per consumer, and rabbit_limiter's
+per-channel window for `global` qos), publisher confirms and transactions. Topology changes go
+through the vhost; messages go to queues, which call back `deliver`.
+
+Handlers are synchronous. A soft error (`AMQPError` with a 4xx code) closes the channel with
+channel.close; a hard one propagates to the connection, which closes.
+"""
+
+from __future__ import annotations
+
+from pamqp import commands as spec
+
+from yizhan.amqp import arguments, codec, errors
+from yizhan.amqp.codec import FieldTable, new
+from yizhan.amqp.message import Message
+from yizhan.amqp.queue import Consumer
+from yizhan.amqp.vhost import generated_name
+
+Basic, Queue_, Exchange_, Channel_, Tx, Confirm = (spec.Basic, spec.Queue, spec.Exchange,
+                                                   spec.Channel, spec.Tx, spec.Confirm)
+PUBLISH_IDS = codec.SPEC_OF[Basic.Publish].ids
+
+
+class Unacked:
+    """A delivery awaiting ack: `consumer` is None for basic.get."""
+
+    __slots__ = ("tag", "queue", "entry", "consumer")
+
+    def __init__(self, tag: int, queue, entry, consumer):
+        self.tag = tag
+        self.queue = queue
+        self.entry = entry
+        self.consumer = consumer
+
+
+class _Assembly:
+    """A content method waiting for its header (remaining None) and body frames."""
+
+    __slots__ = ("method", "spec", "props", "parts", "remaining", "body_size", "keep")
+
+    def __init__(self, method, method_spec):
+        self.method = method
+        self.spec = method_spec
+        self.props = b""
+        self.parts: list[bytes] = []
+        self.remaining: int | None = None
+        self.body_size = 0
+        self.keep = True
+
+
+class Transaction:
+    __slots__ = ("publishes", "acks")
+
+    def __init__(self):
+        self.publishes: list = []  # (exchange, message, mandatory)
+        self.acks: list = []       # ("ack" | True | False, [Unacked])
+
+
+class Channel:
+    def __init__(self, connection, number: int):
+        self.conn = connection
+        self.number = number
+        self.vhost = connection.vhost
+        self.broker = connection.broker
+        self.state = "starting"  # starting -> open -> closing (we sent channel.close)
+        # content assembly: None, or [method, spec, props, body_parts, remaining]
+        self.assembling = None
+        self.consumers: dict[str, Consumer] = {}
+        self.unacked: dict[int, Unacked] = {}
+        self.next_tag = 1
+        self.consumer_prefetch = 0
+        self.global_prefetch = 0
+        self.global_volume = 0
+        self.limited_queues: set = set()
+        self.confirm = False
+        self.publish_seq = 1
+        self.confirmed: list[int] = []
+        self.tx: Transaction | None = None
+        self.recent_queue = ""
+        self.released = False
+
+    @property
+    def writable(self) -> bool:
+        return self.conn.writable and self.state == "open"
+
+    # -- frames in --------------------------------------------------------------------------
+    def handle_method_frame(self, method_spec, method) -> None:
+        pending = self.assembling
+        if pending is not None:
+            self._unexpected(errors.EXPECTED_BODY if pending.remaining is not None
+                             else errors.expected_header(pending.spec.ids[0], None))
+        if method_spec.has_content:
+            self.assembling = _Assembly(method, method_spec)
+            return
+        self.dispatch(method_spec, method, None)
+
+    def handle_header_frame(self, class_id: int, weight: int, body_size: int, props: bytes) -> None:
+        """rabbit_command_assembler: a content header must follow a content method, name the
+        method's class and have weight 0."""
+        pending = self.assembling
+        if pending is None:
+            raise errors.AMQPError(errors.UNEXPECTED_FRAME, errors.EXPECTED_METHOD, errors.NO_METHOD)
+        if pending.remaining is not None:
+            self._unexpected(errors.EXPECTED_BODY)
+        expected = pending.spec.ids[0]
+        if weight != 0:
+            self._unexpected(errors.expected_header(expected, None))
+        if class_id != expected:
+            self._unexpected(errors.expected_header(expected, class_id))
+        pending.props = props
+        pending.body_size = body_size
+        if body_size == 0:
+            self.assembling = None
+            self.dispatch(pending.spec, pending.method, (props, b""))
+        else:
+            pending.remaining = body_size
+            pending.keep = body_size <= self.broker.limits.max_message_size
+
+    def handle_body_frame(self, payload: bytes) -> None:
+        pending = self.assembling
+        if pending is None:
+            raise errors.AMQPError(errors.UNEXPECTED_FRAME, errors.EXPECTED_METHOD, errors.NO_METHOD)
+        if pending.remaining is None:
+            self._unexpected(errors.expected_header(pending.spec.ids[0], None))
+        pending.remaining -= len(payload)
+        if pending.keep:
+            pending.parts.append(payload)
+        if pending.remaining != 0:  # a body longer than announced never completes (as RabbitMQ)
+            return
+        self.assembling = None
+        if not pending.keep:
+            self.dispatch(pending.spec, pending.method, (pending.props, None, pending.body_size))
+            return
+        parts = pending.parts
+        body = parts[0] if len(parts) == 1 else b"".join(parts)
+        self.dispatch(pending.spec, pending.method, (pending.props, body))
+
+    def _unexpected(self, text: str):
+        raise errors.AMQPError(errors.UNEXPECTED_FRAME, text, self.assembling.spec.ids)
+
+    # -- method dispatch --------------------------------------------------------------------
+    def dispatch(self, method_spec, method, content) -> None:
+        state = self.state
+        if state == "starting":
+            if type(method) is not Channel_.Open:
+                raise errors.AMQPError(errors.CHANNEL_ERROR, errors.EXPECTED_OPEN, method_spec.ids)
+            self.state = "open"
+            self.send(new(Channel_.OpenOk, channel_id=b""))
+            return
+        kind = type(method)
+        if kind is Channel_.Open:
+            raise errors.AMQPError(errors.CHANNEL_ERROR, errors.SECOND_OPEN, method_spec.ids)
+        if state == "closing":
+            if kind is Channel_.CloseOk:
+                self.conn.forget_channel(self)
+            elif kind is Channel_.Close:
+                self.send(new(Channel_.CloseOk))
+            return
+        handler = HANDLERS.get(kind)
+        try:
+            if handler is None:
+                raise errors.unimplemented_method()
+            handler(self, method, content)
+        except errors.AMQPError as error:
+            if error.method is None:
+                error.method = method_spec.ids
+            if error.hard:
+                raise
+            self.fail(error)
+
+    def fail(self, error: errors.AMQPError) -> None:
+        """A channel error: release everything, send channel.close and await close-ok."""
+        self.shutdown()
+        self.state = "closing"
+        self.confirmed = []
+        self.conn.write(codec.method_frame(self.number, new(
+            Channel_.Close, reply_code=error.code, reply_text=error.reply_text,
+            class_id=error.method[0], method_id=error.method[1])))
+
+    def send(self, method) -> None:
+        if self.state != "closing" or type(method) is Channel_.CloseOk:
+            self.write(codec.method_frame(self.number, method))
+
+    def write(self, data: bytes) -> None:
+        """Frames for the client; confirms gathered so far go first, as RabbitMQ sends them
+        when the publish is handled."""
+        if self.confirmed:
+            self.flush_confirms()
+        self.conn.write(data)
+
+    # -- channel class ----------------------------------------------------------------------
+    def on_close(self, method, content) -> None:
+        self.shutdown()
+        self.state = "closing"
+        self.write(codec.method_frame(self.number, new(Channel_.CloseOk)))
+        self.conn.forget_channel(self)
+
+    def on_flow(self, method, content) -> None:
+        if not method.active:
+            raise errors.not_implemented("active=false")
+        self.send(new(Channel_.FlowOk, active=True))
+
+    def on_access_request(self, method, content) -> None:
+        self.send(new(codec.Access.RequestOk, ticket=1))
+
+    def shutdown(self) -> None:
+        """The channel goes away (closed, failed, or its connection is gone): its consumers
+        are removed and its unacknowledged deliveries return to their queues."""
+        if self.released:
+            return
+        self.released = True
+        consumers, self.consumers = self.consumers, {}
+        for consumer in consumers.values():
+            consumer.queue.remove_consumer(consumer)
+        self._requeue_all()
+        for queue in self.limited_queues:
+            queue.forget_channel(self)
+        self.limited_queues.clear()
+        self.assembling = None
+
+    def _requeue_all(self) -> None:
+        unacked, self.unacked = self.unacked, {}
+        by_queue: dict = {}
+        for item in unacked.values():
+            by_queue.setdefault(item.queue, []).append(item.entry)
+        for queue, entries in by_queue.items():
+            queue.forget_channel(self)
+            queue.requeue(entries)
+
+    # -- exchanges --------------------------------------------------------------------------
+    def on_exchange_declare(self, m, content) -> None:
+        self.vhost.declare_exchange(m.exchange, m.exchange_type, m.passive, m.durable,
+                                    m.auto_delete, m.internal, m.arguments)
+        if not m.nowait:
+            self.send(new(Exchange_.DeclareOk))
+
+    def on_exchange_delete(self, m, content) -> None:
+        self.vhost.delete_exchange(m.exchange, m.if_unused)
+        if not m.nowait:
+            self.send(new(Exchange_.DeleteOk))
+
+    def on_exchange_bind(self, m, content) -> None:
+        self.vhost.bind(m.source, "exchange", m.destination, m.routing_key, m.arguments, self.conn)
+        if not m.nowait:
+            self.send(new(Exchange_.BindOk))
+
+    def on_exchange_unbind(self, m, content) -> None:
+        self.vhost.unbind(m.source, "exchange", m.destination, m.routing_key, m.arguments,
+                          self.conn)
+        if not m.nowait:
+            self.send(new(Exchange_.UnbindOk))
+
+    # -- queues -----------------------------------------------------------------------------
+    def _queue_name(self, name: str) -> str:
+        """rabbit_channel:expand_queue_name_shortcut."""
+        if name:
+            return name
+        if not self.recent_queue:
+            raise errors.no_previous_queue()
+        return self.recent_queue
+
+    def on_queue_declare(self, m, content) -> None:
+        queue = self.vhost.declare_queue(self.conn, m.queue, m.passive, m.durable, m.exclusive,
+                                         m.auto_delete, m.arguments)
+        self.recent_queue = queue.name
+        if not m.nowait:
+            self.send(new(Queue_.DeclareOk, queue=queue.name, message_count=queue.message_count,
+                          consumer_count=queue.consumer_count))
+
+    def on_queue_bind(self, m, content) -> None:
+        queue = self._queue_name(m.queue)
+        key = m.routing_key if (m.queue or m.routing_key) else queue
+        self.vhost.bind(m.exchange, "queue", queue, key, m.arguments, self.conn)
+        if not m.nowait:
+            self.send(new(Queue_.BindOk))
+
+    def on_queue_unbind(self, m, content) -> None:
+        queue = self._queue_name(m.queue)
+        key = m.routing_key if (m.queue or m.routing_key) else queue
+        self.vhost.unbind(m.exchange, "queue", queue, key, m.arguments, self.conn)
+        self.send(new(Queue_.UnbindOk))
+
+    def on_queue_purge(self, m, content) -> None:
+        queue = self.vhost.exclusive_queue_or_die(self._queue_name(m.queue), self.conn)
+        count = queue.purge()
+        if not m.nowait:
+            self.send(new(Queue_.PurgeOk, message_count=count))
+
+    def on_queue_delete(self, m, content) -> None:
+        count = self.vhost.delete_queue_checked(self.conn, self._queue_name(m.queue),
+                                                m.if_unused, m.if_empty)
+        if not m.nowait:
+            self.send(new(Queue_.DeleteOk, message_count=count))
+
+    # -- publishing -------------------------------------------------------------------------
+    def on_publish(self, m, content) -> None:
+        if m.immediate:
+            raise errors.not_implemented("immediate=true")
+        raw_props, body = content[0], content[1]
+        limit = self.broker.limits.max_message_size
+        if body is None or len(body) > limit:
+            raise errors.message_too_large(content[2] if body is None else len(body), limit)
+        vhost = self.vhost
+        exchange = vhost.exchanges.get(m.exchange)
+        if exchange is None:
+            raise errors.no_exchange(m.exchange, vhost.name)
+        if exchange.internal:
+            raise errors.internal_exchange(m.exchange, vhost.name)
+        routing_keys, raw_props = self._check_properties(m.routing_key, raw_props)
+        message = Message(m.exchange, m.routing_key, raw_props, body, self.conn, routing_keys)
+        if self.tx is not None:
+            self.tx.publishes.append((exchange, message, m.mandatory))
+            return
+        seq = None
+        if self.confirm:
+            seq = self.publish_seq
+            self.publish_seq += 1
+        self._route(exchange, message, m.mandatory)
+        if seq is not None:
+            self.confirmed.append(seq)
+            self.conn.confirms_pending.add(self)
+
+    def _check_properties(self, routing_key: str, raw: bytes):
+        """What RabbitMQ checks in the properties of a publish: they must decode, user_id must
+        be the user, expiration a valid TTL, delivery_mode 1 or 2; CC and BCC add routes."""
+        if raw == b"\x00\x00":
+            return [routing_key], raw
+        try:
+            props = codec.decode_properties(raw)
+        except (codec.DecodeError, codec.TableError):
+            raise errors.AMQPError(errors.INTERNAL_ERROR, None, errors.NO_METHOD) from None
+        if props.user_id is not None and props.user_id != self.conn.user.name.encode():
+            raise errors.precondition(
+                f"user_id property set to '{_text(props.user_id)}' but authenticated user "
+                f"was '{self.conn.user.name}'")
+        if props.expiration is not None:
+            _check_expiration(props.expiration)
+        if props.delivery_mode not in (None, 1, 2):
+            raise errors.precondition(f"invalid message: {{delivery_mode_unknown,"
+                                      f"{props.delivery_mode}}}")
+        keys = [routing_key]
+        if props.headers is not None:
+            keys += _header_routes(props.headers)
+            if props.headers.lookup("BCC") is not None:
+                props.headers = FieldTable(e for e in props.headers if e[0] != "BCC")
+                raw = codec.encode_properties(props)
+        return keys, raw
+
+    def _route(self, exchange, message: Message, mandatory: bool) -> None:
+        queues = self.vhost.route(exchange, message.routing_keys, message)
+        if not queues:
+            if mandatory:
+                self.write(codec.content_frames(
+                    self.number,
+                    codec.return_payload(errors.NO_ROUTE, b"\x08NO_ROUTE", message.exchange_s,
+                                         message.routing_key_s),
+                    message.body_size, message.raw_properties, message.body, self.conn.frame_max))
+            return
+        for queue in queues:
+            queue.publish(message)
+
+    def flush_confirms(self) -> None:
+        """Send the confirms gathered since the last flush, coalesced with `multiple` as
+        rabbit_channel:coalesce_and_send does."""
+        seqs, self.confirmed = self.confirmed, []
+        if not seqs or self.state != "open":
+            return
+        self.conn.write(codec.ack_frame(self.number, seqs[-1], len(seqs) > 1))
+
+    # -- consuming --------------------------------------------------------------------------
+    def on_consume(self, m, content) -> None:
+        if m.consumer_tag in self.consumers:
+            raise errors.ctag_reuse(m.consumer_tag)
+        queue = self.vhost.exclusive_queue_or_die(self._queue_name(m.queue), self.conn)
+        tag = m.consumer_tag or generated_name("amq.ctag")
+        args = m.arguments if m.arguments is not None else FieldTable()
+        arguments.check_consumer_arguments(args, queue.name, self.vhost.name,
+                                           arguments.queue_type(queue.arguments))
+        if queue.exclusive_consumer is not None or (m.exclusive and queue.consumers):
+            raise errors.exclusive_consume(queue.name, self.vhost.name)
+        priority = args.value("x-priority", 0)
+        consumer = Consumer(tag, codec.shortstr(tag), self, queue, m.no_ack, m.exclusive, args,
+                            priority if isinstance(priority, int) else 0, self.consumer_prefetch)
+        self.consumers[tag] = consumer
+        if not m.nowait:
+            self.send(new(Basic.ConsumeOk, consumer_tag=tag))
+        queue.add_consumer(consumer)
+
+    def on_cancel(self, m, content) -> None:
+        consumer = self.consumers.pop(m.consumer_tag, None)
+        if consumer is not None:
+            consumer.queue.remove_consumer(consumer)
+        if not m.nowait:
+            self.send(new(Basic.CancelOk, consumer_tag=m.consumer_tag))
+
+    def consumer_cancelled_by_broker(self, consumer: Consumer) -> None:
+        """The consumer's queue was deleted: forget the consumer and, if the client said it
+        understands consumer_cancel_notify, tell it with basic.cancel (after the current reply)."""
+        if self.consumers.get(consumer.tag) is not consumer:
+            return
+        del self.consumers[consumer.tag]
+        if self.conn.capability("consumer_cancel_notify"):
+            self.broker.defer(lambda: self.send(new(Basic.Cancel, consumer_tag=consumer.tag,
+                                                    nowait=True)))
+
+    def deliver(self, consumer: Consumer, queue, entry) -> None:
+        """Called by a queue: send basic.deliver with the message to the client."""
+        tag = self.next_tag
+        self.next_tag = tag + 1
+        if not consumer.no_ack:
+            self.unacked[tag] = Unacked(tag, queue, entry, consumer)
+        message = entry.message
+        self.write(codec.content_frames(
+            self.number,
+            codec.deliver_payload(consumer.tag_s, tag, entry.redelivered, message.exchange_s,
+                                  message.routing_key_s),
+            len(message.body), message.raw_properties, message.body, self.conn.frame_max))
+
+    def on_get(self, m, content) -> None:
+        queue = self.vhost.exclusive_queue_or_die(self._queue_name(m.queue), self.conn)
+        entry = queue.get()
+        if entry is None:
+            self.send(new(Basic.GetEmpty, cluster_id=""))
+            return
+        tag = self.next_tag
+        self.next_tag = tag + 1
+        if not m.no_ack:
+            queue.unacked += 1
+            self.unacked[tag] = Unacked(tag, queue, entry, None)
+        message = entry.message
+        self.write(codec.content_frames(
+            self.number,
+            codec.get_ok_payload(tag, entry.redelivered, message.exchange_s,
+                                 message.routing_key_s, queue.message_count),
+            len(message.body), message.raw_properties, message.body, self.conn.frame_max))
+
+    # -- acknowledgements -------------------------------------------------------------------
+    def _collect(self, tag: int, multiple: bool) -> list[Unacked]:
+        """rabbit_channel:collect_acks: the tag (and with `multiple` every older one)."""
+        unacked = self.unacked
+        if multiple and tag == 0:
+            items = list(unacked.values())
+            unacked.clear()
+            return items
+        if tag not in unacked:
+            raise errors.unknown_delivery_tag(tag)
+        if not multiple:
+            return [unacked.pop(tag)]
+        items = []
+        for current in list(unacked):
+            if current > tag:
+                break
+            items.append(unacked.pop(current))
+        return items
+
+    def on_ack(self, m, content) -> None:
+        items = self._collect(m.delivery_tag, m.multiple)
+        if self.tx is not None:
+            self.tx.acks.append(("ack", items))
+            return
+        self._settle(items, None)
+
+    def on_reject(self, m, content) -> None:
+        self._reject(self._collect(m.delivery_tag, False), m.requeue)
+
+    def on_nack(self, m, content) -> None:
+        self._reject(self._collect(m.delivery_tag, m.multiple), m.requeue)
+
+    def _reject(self, items: list[Unacked], requeue: bool) -> None:
+        if self.tx is not None:
+            self.tx.acks.append((requeue, items))
+            return
+        self._settle(items, requeue)
+
+    def _settle(self, items: list[Unacked], requeue: bool | None) -> None:
+        """Acked (requeue None), rejected, or requeued deliveries, queue by queue: consumer
+        credit comes back first (unparking consumers), then the messages are settled."""
+        by_queue: dict = {}
+        released = 0
+        for item in items:
+            by_queue.setdefault(item.queue, []).append(item)
+        for queue in sorted(by_queue, key=lambda q: q.name):
+            group = by_queue[queue]
+            unpark = False
+            for item in group:
+                consumer = item.consumer
+                if consumer is None:
+                    continue
+                released += 1
+                if consumer.credit is not None:
+                    unpark = unpark or consumer.credit == 0
+                    consumer.credit += 1
+            if requeue:
+                if unpark:
+                    queue.unblock(self)
+                queue.requeue([item.entry for item in group])
+            else:
+                queue.settle(len(group))
+                if unpark:
+                    queue.unblock(self)
+        self._release(released)
+
+    def _release(self, count: int) -> None:
+        """rabbit_limiter's ack: the global window shrinks; queues it had refused resume."""
+        if not self.global_prefetch or not count:
+            return
+        before = self.global_volume
+        self.global_volume = 0 if before == 0 else before - count
+        if before >= self.global_prefetch > self.global_volume:
+            self._resume_limited()
+
+    def _resume_limited(self) -> None:
+        queues, self.limited_queues = self.limited_queues, set()
+        for queue in sorted(queues, key=lambda q: q.name):
+            queue.resume(self)
+
+    def on_recover(self, m, content) -> None:
+        if not m.requeue:
+            raise errors.not_implemented("requeue=false")
+        items = list(self.unacked.values())
+        self.unacked = {}
+        if type(m) is Basic.Recover:
+            self.send(new(Basic.RecoverOk))
+        self._settle(items, True)
+
+    def on_qos(self, m, content) -> None:
+        if m.prefetch_size != 0:
+            raise errors.prefetch_size(m.prefetch_size)
+        was_limited = self.global_prefetch and self.global_volume >= self.global_prefetch
+        if not m.global_:  # rabbit_channel also drops the channel-wide limit here
+            self.consumer_prefetch = m.prefetch_count
+            self.global_prefetch = 0
+        elif m.prefetch_count == 0:
+            self.global_prefetch = 0
+        else:
+            if not self.global_prefetch:
+                self.global_volume = len(self.unacked)
+            self.global_prefetch = m.prefetch_count
+        self.send(new(Basic.QosOk))
+        if was_limited and (not self.global_prefetch or self.global_volume < self.global_prefetch):
+            self._resume_limited()
+
+    # -- confirms and transactions ------------------------------------------------------------
+    def on_confirm_select(self, m, content) -> None:
+        if self.tx is not None:
+            raise errors.precondition(errors.TX_TO_CONFIRM)
+        self.confirm = True
+        if not m.nowait:
+            self.send(new(Confirm.SelectOk))
+
+    def on_tx_select(self, m, content) -> None:
+        if self.confirm:
+            raise errors.precondition(errors.CONFIRM_TO_TX)
+        if self.tx is None:
+            self.tx = Transaction()
+        self.send(new(Tx.SelectOk))
+
+    def on_tx_commit(self, m, content) -> None:
+        tx = self.tx
+        if tx is None:
+            raise errors.precondition(errors.NOT_TRANSACTIONAL)
+        self.tx = Transaction()
+        for exchange, message, mandatory in tx.publishes:
+            self._route(exchange, message, mandatory)
+        for what, items in tx.acks:
+            self._settle(items, None if what == "ack" else what)
+        self.send(new(Tx.CommitOk))
+
+    def on_tx_rollback(self, m, content) -> None:
+        tx = self.tx
+        if tx is None:
+            raise errors.precondition(errors.NOT_TRANSACTIONAL)
+        self.tx = Transaction()
+        if tx.acks:
+            restored = {item.tag: item for _, items in tx.acks for item in items}
+            restored.update(self.unacked)
+            self.unacked = dict(sorted(restored.items()))
+        self.send(new(Tx.RollbackOk))
+
+    # -- flow from the transport ------------------------------------------------------------
+    def resume_delivery(self) -> None:
+        """The connection drains again: parked consumers of this channel may take messages."""
+        for queue in {c.queue for c in self.consumers.values()}:
+            queue.unblock(self)
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _check_expiration(raw: bytes) -> None:
+    """rabbit_basic:parse_expiration with string:to_integer's rules."""
+    text = raw.decode("latin-1")
+    digits_start = 1 if text[:1] in ("+", "-") else 0
+    end = digits_start
+    while end < len(text) and text[end].isdigit() and text[end].isascii():
+        end += 1
+    if end == digits_start:
+        raise errors.precondition(f"invalid expiration '{_text(raw)}': no_integer")
+    value = int(text[:end])
+    if end != len(text):
+        from yizhan.amqp import erlang
+        raise errors.precondition(f"invalid expiration '{_text(raw)}': "
+                                  f"{{leftover_string,{erlang.write(text[end:])}}}")
+    if value < 0:
+        raise errors.precondition(f"invalid expiration '{_text(raw)}': {{value_negative,{value}}}")
+    if value > arguments.TEN_YEARS_MS:
+        raise errors.precondition(f"invalid expiration '{_text(raw)}': {{value_too_large,{value}}}")
+
+
+def _header_routes(headers: FieldTable) -> list[str]:
+    """rabbit_basic:header_routes: the longstr entries of the CC and BCC arrays."""
+    routes = []
+    for key in ("CC", "BCC"):
+        found = headers.lookup(key)
+        if found is None:
+            continue
+        kind, value = found
+        if kind is not codec.ARRAY:
+            raise errors.precondition(f'invalid message: {{unacceptable_type_in_header,"{key}",{kind}}}')
+        routes += [_text(v) for k, v in value if k is codec.LONGSTR]
+    return routes
+
+
+HANDLERS = {
+    Channel_.Close: Channel.on_close,
+    Channel_.Flow: Channel.on_flow,
+    codec.Access.Request: Channel.on_access_request,
+    Exchange_.Declare: Channel.on_exchange_declare,
+    Exchange_.Delete: Channel.on_exchange_delete,
+    Exchange_.Bind: Channel.on_exchange_bind,
+    Exchange_.Unbind: Channel.on_exchange_unbind,
+    Queue_.Declare: Channel.on_queue_declare,
+    Queue_.Bind: Channel.on_queue_bind,
+    Queue_.Unbind: Channel.on_queue_unbind,
+    Queue_.Purge: Channel.on_queue_purge,
+    Queue_.Delete: Channel.on_queue_delete,
+    Basic.Publish: Channel.on_publish,
+    Basic.Consume: Channel.on_consume,
+    Basic.Cancel: Channel.on_cancel,
+    Basic.Get: Channel.on_get,
+    Basic.Ack: Channel.on_ack,
+    Basic.Reject: Channel.on_reject,
+    Basic.Nack: Channel.on_nack,
+    Basic.Recover: Channel.on_recover,
+    Basic.RecoverAsync: Channel.on_recover,
+    Basic.Qos: Channel.on_qos,
+    Confirm.Select: Channel.on_confirm_select,
+    Tx.Select: Channel.on_tx_select,
+    Tx.Commit: Channel.on_tx_commit,
+    Tx.Rollback: Channel.on_tx_rollback,
+}

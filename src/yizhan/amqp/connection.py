@@ -1,0 +1,420 @@
+"""One AMQP connection, sans-IO: bytes in through `receive`, bytes out through `data_to_send`.
+
+It owns the protocol header check, the handshake (start, login, tune, open), channel 0, the
+routing of frames to channels, heartbeats and the closing sequence, as rabbit_reader does:
+
+* a wrong protocol header is answered with the 0-9-1 header and the socket closed;
+* an error before the connection is open closes the socket silently after a delay (3 s), except
+  a refused login when the client announced authentication_failure_close (connection.close 403
+  first) and an unknown vhost (connection.close 530);
+* a hard error afterwards sends connection.close and waits for close-ok, ignoring everything
+  else; framing errors (bad frame end, oversized frame) close the socket 3 s after the close.
+
+The transport (net/amqp_transport.py) moves bytes, calls `tick` every heartbeat/2 seconds,
+and closes the socket when `close_after` is set.
+"""
+
+from __future__ import annotations
+
+from pamqp import commands as spec
+
+from yizhan.amqp import codec, errors
+from yizhan.amqp.channel import Channel
+from yizhan.amqp.codec import FieldTable, new
+from yizhan.amqp.erlang import Atom
+
+Conn = spec.Connection
+RUNNING = "running"
+HANDSHAKE_STATES = ("starting", "securing", "tuning", "opening")
+CONNECTION_CLOSE_IDS = codec.SPEC_OF[Conn.Close].ids
+TUNE_IDS = codec.SPEC_OF[Conn.Tune].ids
+OPEN_IDS = codec.SPEC_OF[Conn.Open].ids
+
+
+class AMQPConnection:
+    def __init__(self, broker, peer: str = "127.0.0.1:0", loopback: bool = True):
+        self.broker = broker
+        self.peer = peer
+        self.loopback = loopback
+        self.id = broker.next_connection_id
+        broker.next_connection_id += 1
+        self.state = "header"
+        self.reader = codec.FrameReader(codec.FRAME_MIN_SIZE)
+        self.out: list[bytes] = []
+        self.channels: dict[int, Channel] = {}
+        self.exclusive_queues: set = set()
+        self.confirms_pending: set = set()
+        self.client_properties = FieldTable()
+        self.capabilities = FieldTable()
+        self.user = None
+        self.vhost = None
+        self.channel_max = 0
+        self.frame_max = codec.FRAME_MIN_SIZE
+        self.heartbeat = 0
+        self.writable = True
+        self.receiving = False
+        self.wakeup = None          # set by the transport: output is waiting outside receive()
+        self.closer = None          # set by the transport: drop the socket now
+        self.close_after: float | None = None  # the transport closes the socket after this delay
+        self.sent_since_tick = False
+        self.received_since_tick = False
+        self.silent_ticks = 0
+        self.released = False
+        broker.connections.add(self)
+
+    # -- output -------------------------------------------------------------------------------
+    def write(self, data: bytes) -> None:
+        out = self.out
+        out.append(data)
+        if len(out) == 1 and not self.receiving and self.wakeup is not None:
+            self.wakeup()
+
+    def data_to_send(self) -> bytes:
+        for channel in list(self.confirms_pending):
+            channel.flush_confirms()
+        self.confirms_pending.clear()
+        if not self.out:
+            return b""
+        data = b"".join(self.out) if len(self.out) > 1 else self.out[0]
+        self.out = []
+        self.sent_since_tick = True
+        return data
+
+    def capability(self, name: str) -> bool:
+        return self.capabilities.value(name) is True
+
+    # -- input --------------------------------------------------------------------------------
+    def receive(self, data: bytes) -> None:
+        """Handle bytes from the client; replies accumulate for `data_to_send`."""
+        if self.state in ("closed", "dead") or not data:
+            return
+        self.received_since_tick = True
+        self.receiving = True
+        try:
+            self._receive(data)
+        except errors.AMQPError as error:
+            self._hard_error(error)
+        except errors.SilentClose as close:
+            self._silent_close(close.delay)
+        finally:
+            self.receiving = False
+            self.broker.run_deferred()
+
+    def _receive(self, data: bytes) -> None:
+        reader = self.reader
+        reader.feed(data)
+        if self.state == "header":
+            if not self._protocol_header():
+                return
+        while self.state not in ("closed", "dead"):
+            try:
+                frame = reader.next()
+            except codec.FrameTooLarge as e:
+                self._fatal_frame_error(errors.frame_error(
+                    e.frame_type, b"", (Atom("frame_too_large"), e.size, e.limit)))
+                return
+            except codec.BadFrameEnd as e:
+                self._fatal_frame_error(errors.frame_error(
+                    e.frame_type, e.payload, (Atom("invalid_frame_end_marker"), e.marker)))
+                return
+            if frame is None:
+                return
+            self._frame(*frame)
+            self.broker.run_deferred()
+
+    def _protocol_header(self) -> bool:
+        buffered = self.reader.buffer
+        if len(buffered) < 8:
+            return False
+        header = bytes(buffered[:8])
+        if header not in (codec.PROTOCOL_HEADER, b"AMQP\x01\x01\x00\x09"):
+            self.out.append(codec.PROTOCOL_HEADER)
+            self.state = "closed"
+            self.close_after = 0.0
+            return False
+        self.reader.pos = 8
+        self.state = "starting"
+        self.write(self.broker.start_frame())
+        return True
+
+    # -- frames -------------------------------------------------------------------------------
+    def _frame(self, frame_type: int, channel: int, payload: bytes) -> None:
+        if channel == 0:
+            self._frame0(frame_type, payload)
+            return
+        if self.state == "closing":
+            return
+        if self.state != RUNNING:
+            raise errors.unexpected_frame(frame_type, payload)
+        if frame_type == codec.FRAME_METHOD:
+            if len(payload) < 4:
+                raise errors.frame_error(frame_type, payload, Atom("unknown_frame"))
+            method_spec, method = self._decode(payload)
+            self._channel(channel).handle_method_frame(method_spec, method)
+        elif frame_type == codec.FRAME_HEADER:
+            header = codec.parse_content_header(payload)
+            if header is None:
+                raise errors.frame_error(frame_type, payload, Atom("unknown_frame"))
+            self._channel(channel).handle_header_frame(*header)
+        elif frame_type == codec.FRAME_BODY:
+            self._channel(channel).handle_body_frame(payload)
+        elif frame_type == codec.FRAME_HEARTBEAT and not payload:
+            raise errors.unexpected_frame(frame_type, payload)
+        else:
+            raise errors.frame_error(frame_type, payload, Atom("unknown_frame"))
+
+    def _frame0(self, frame_type: int, payload: bytes) -> None:
+        if frame_type == codec.FRAME_HEARTBEAT and not payload:
+            return
+        if frame_type == codec.FRAME_METHOD and len(payload) >= 4:
+            method_spec, method = self._decode(payload)
+            self._method0(method_spec, method)
+            return
+        if self.state == "closing":
+            return
+        if frame_type == codec.FRAME_BODY or (frame_type == codec.FRAME_HEADER and len(payload) >= 12):
+            raise errors.unexpected_frame(frame_type, payload)
+        raise errors.frame_error(frame_type, payload, Atom("unknown_frame"))
+
+    def _decode(self, payload: bytes):
+        method_spec = codec.lookup_method(payload)
+        if method_spec is None:  # rabbit_reader crashes on an unknown method id
+            raise errors.SilentClose("unknown method")
+        try:
+            return method_spec, codec.decode_method(method_spec, payload)
+        except codec.DecodeError:
+            raise errors.cannot_decode(payload[4:], method_spec.ids) from None
+        except codec.Utf8Error:
+            raise errors.malformed_utf8(errors.NO_METHOD) from None
+        except codec.TableError:
+            raise errors.SilentClose("unparseable field table") from None
+
+    def _channel(self, number: int) -> Channel:
+        channel = self.channels.get(number)
+        if channel is None:
+            if self.channel_max and len(self.channels) >= self.channel_max:
+                raise errors.channel_max_reached(len(self.channels), self.channel_max)
+            channel = self.channels[number] = Channel(self, number)
+        return channel
+
+    def forget_channel(self, channel: Channel) -> None:
+        if self.channels.get(channel.number) is channel:
+            del self.channels[channel.number]
+        self.confirms_pending.discard(channel)
+
+    # -- channel 0 ----------------------------------------------------------------------------
+    def _method0(self, method_spec, method) -> None:
+        kind = type(method)
+        state = self.state
+        if state == "closing":
+            if kind is Conn.Close:
+                self.write(codec.method_frame(0, new(Conn.CloseOk)))
+            elif kind is Conn.CloseOk:
+                self._finish()
+            return
+        handler = HANDSHAKE.get((state, kind))
+        if handler is not None:
+            handler(self, method)
+            return
+        if state == RUNNING and kind is Conn.Close:
+            self._client_close()
+            return
+        raise errors.AMQPError(errors.CHANNEL_ERROR, f"unexpected method in connection state {state}",
+                               method_spec.ids)
+
+    def _start_ok(self, method) -> None:
+        self.client_properties = method.client_properties or FieldTable()
+        found = self.client_properties.lookup("capabilities")
+        if found is not None and found[0] is codec.TABLE:
+            self.capabilities = found[1]
+        self.state = "securing"
+        mechanism = method.mechanism
+        if mechanism == "PLAIN":
+            credentials = _plain(method.response)
+        elif mechanism == "AMQPLAIN":
+            credentials = _amqplain(method.response)
+        else:
+            raise errors.SilentClose(f"unknown authentication mechanism '{mechanism}'",
+                                     self.broker.limits.silent_close_delay)
+        if credentials is None:
+            raise errors.SilentClose("malformed login", self.broker.limits.silent_close_delay)
+        user = self.broker.check_login(*credentials)
+        if user is None or (user.loopback_only and not self.loopback):
+            if self.capability("authentication_failure_close"):
+                error = errors.login_refused(mechanism)
+                self.write(_close_frame(error))
+            raise errors.SilentClose("login refused", self.broker.limits.silent_close_delay)
+        self.user = user
+        limits = self.broker.limits
+        self.state = "tuning"
+        self.write(codec.method_frame(0, new(Conn.Tune, channel_max=limits.channel_max,
+                                             frame_max=limits.frame_max,
+                                             heartbeat=limits.heartbeat)))
+
+    def _tune_ok(self, method) -> None:
+        limits = self.broker.limits
+        if not (_negotiable(method.frame_max, codec.FRAME_MIN_SIZE, limits.frame_max)
+                and _negotiable(method.channel_max, 1, limits.channel_max)):
+            raise errors.SilentClose("failed to negotiate connection parameters",
+                                     limits.silent_close_delay)
+        self.frame_max = method.frame_max
+        self.channel_max = method.channel_max
+        self.heartbeat = method.heartbeat
+        self.reader.frame_max = method.frame_max
+        self.state = "opening"
+
+    def _open(self, method) -> None:
+        try:
+            self.vhost = self.broker.open_vhost(self.user, method.virtual_host)
+        except errors.AMQPError as error:
+            error.method = OPEN_IDS
+            self.write(_close_frame(error))
+            self.state = "closing"
+            return
+        self.write(codec.method_frame(0, new(Conn.OpenOk, known_hosts="")))
+        self.state = RUNNING
+
+    def _client_close(self) -> None:
+        """connection.close from the client: channels go, then close-ok, then the socket."""
+        self.release()
+        self.out.append(codec.method_frame(0, new(Conn.CloseOk)))
+        self.state = "closed"
+        self.close_after = 0.0
+
+    def _finish(self) -> None:
+        self.release()
+        self.state = "closed"
+        self.close_after = 0.0
+
+    # -- errors -------------------------------------------------------------------------------
+    def _hard_error(self, error: errors.AMQPError) -> None:
+        if self.state in HANDSHAKE_STATES or self.state == "header":
+            self._silent_close(self.broker.limits.silent_close_delay)
+            return
+        if self.state != RUNNING:
+            return
+        self.release()
+        self.out.append(_close_frame(error))
+        self.state = "closing"
+
+    def _fatal_frame_error(self, error: errors.AMQPError) -> None:
+        """The stream cannot be resynchronised: connection.close, then the socket, 3 s later."""
+        if self.state != RUNNING:
+            self._silent_close(self.broker.limits.silent_close_delay)
+            return
+        self.release()
+        self.out.append(_close_frame(error))
+        self.state = "dead"
+        self.close_after = self.broker.limits.silent_close_delay
+
+    def _silent_close(self, delay: float) -> None:
+        self.release()
+        self.state = "dead"
+        self.close_after = delay
+
+    # -- time ---------------------------------------------------------------------------------
+    def tick(self) -> bool:
+        """Called every heartbeat/2 seconds once tuned: sends a heartbeat if nothing else went
+        out since the last tick; False when the peer has been silent for two heartbeat
+        intervals (four ticks) and must be dropped."""
+        if self.state in ("closed", "dead"):
+            return True
+        if not self.sent_since_tick:
+            self.write(codec.HEARTBEAT_FRAME)
+        self.sent_since_tick = False
+        if self.received_since_tick:
+            self.silent_ticks = 0
+        else:
+            self.silent_ticks += 1
+        self.received_since_tick = False
+        if self.silent_ticks >= 4:
+            self.release()
+            self.state = "dead"
+            self.close_after = 0.0
+            return False
+        return True
+
+    def handshake_timeout(self) -> None:
+        """rabbit_reader's handshake_timeout: not open within 10 s, the socket is closed."""
+        if self.state == "header" or self.state in HANDSHAKE_STATES:
+            self.release()
+            self.state = "dead"
+            self.close_after = 0.0
+
+    # -- flow and teardown --------------------------------------------------------------------
+    def pause_writing(self) -> None:
+        self.writable = False
+
+    def resume_writing(self) -> None:
+        self.writable = True
+        for channel in list(self.channels.values()):
+            channel.resume_delivery()
+        self.broker.run_deferred()
+
+    def connection_lost(self) -> None:
+        self.release()
+        self.state = "closed"
+        self.broker.run_deferred()
+
+    def release(self) -> None:
+        """Channels return their unacked messages and drop their consumers; exclusive queues
+        are deleted (rabbit_reader's terminate_channels and the queue collector)."""
+        if self.released:
+            return
+        self.released = True
+        for channel in list(self.channels.values()):
+            channel.shutdown()
+        self.channels.clear()
+        self.confirms_pending.clear()
+        for queue in list(self.exclusive_queues):
+            queue.vhost.delete_queue(queue)
+        self.exclusive_queues.clear()
+        self.broker.connections.discard(self)
+
+
+def _close_frame(error: errors.AMQPError) -> bytes:
+    class_id, method_id = error.method or errors.NO_METHOD
+    return codec.method_frame(0, new(Conn.Close, reply_code=error.code,
+                                     reply_text=error.reply_text, class_id=class_id,
+                                     method_id=method_id))
+
+
+def _negotiable(client: int, minimum: int, server: int) -> bool:
+    """rabbit_reader:validate_negotiated_integer_value: 0 means unlimited on either side."""
+    if client != 0 and client < minimum:
+        return False
+    return not (server != 0 and (client == 0 or client > server))
+
+
+def _plain(response: bytes):
+    """SASL PLAIN as rabbit_auth_mechanism_plain reads it: NUL user NUL password."""
+    if not response.startswith(b"\x00"):
+        return None
+    user, sep, password = response[1:].partition(b"\x00")
+    if not sep or b"\x00" in password:
+        return None
+    return user.decode("utf-8", "surrogateescape"), password.decode("utf-8", "surrogateescape")
+
+
+def _amqplain(response: bytes):
+    try:
+        table = codec.decode_table(response)
+    except codec.TableError:
+        return None
+    login, password = table.lookup("LOGIN"), table.lookup("PASSWORD")
+    if login is None or password is None:
+        return None
+    if login[0] is not codec.LONGSTR and password[0] is not codec.LONGSTR:
+        return None
+    return (_text(login[1]), _text(password[1]))
+
+
+def _text(value) -> str:
+    return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else str(value)
+
+
+HANDSHAKE = {
+    ("starting", Conn.StartOk): AMQPConnection._start_ok,
+    ("tuning", Conn.TuneOk): AMQPConnection._tune_ok,
+    ("opening", Conn.Open): AMQPConnection._open,
+}

@@ -1,0 +1,44 @@
+"""A published message: where it was published, its raw properties and its body.
+
+The properties are the client's content-header bytes, kept as they arrived so every property
+and header table reaches consumers byte for byte; `properties()` decodes them on demand.
+A message routed to several queues is one object shared by all of them.
+"""
+
+from __future__ import annotations
+
+from yizhan.amqp import codec
+
+
+class Message:
+    __slots__ = ("exchange", "routing_key", "routing_keys", "raw_properties", "body",
+                 "exchange_s", "routing_key_s", "publisher", "_properties")
+
+    def __init__(self, exchange: str, routing_key: str, raw_properties: bytes, body: bytes,
+                 publisher=None, routing_keys: list[str] | None = None):
+        self.exchange = exchange
+        self.routing_key = routing_key
+        self.routing_keys = routing_keys if routing_keys is not None else [routing_key]
+        self.raw_properties = raw_properties
+        self.body = body
+        self.exchange_s = codec.shortstr(exchange)
+        self.routing_key_s = codec.shortstr(routing_key)
+        self.publisher = publisher  # the publishing connection, for no-local consumers
+        self._properties = None
+
+    @property
+    def body_size(self) -> int:
+        return len(self.body)
+
+    def properties(self) -> codec.Properties:
+        if self._properties is None:
+            self._properties = codec.decode_properties(self.raw_properties)
+        return self._properties
+
+    def headers(self) -> codec.FieldTable | None:
+        if not codec.property_flags(self.raw_properties) & codec.FLAG_HEADERS:
+            return None
+        return self.properties().headers
+
+    def __repr__(self) -> str:
+        return f"Message({self.exchange!r}, {self.routing_key!r}, {self.body[:40]!r})"

@@ -1,0 +1,150 @@
+"""asyncio transport for AMQP clients: moves bytes between a socket and a sans-IO
+`AMQPConnection`, flushes what the connection produced (in one write per read, or once per
+loop iteration for deliveries caused by other connections), drives its timers (handshake
+timeout, heartbeats every heartbeat/2 seconds) and closes the socket when it asks.
+
+Backpressure: while the socket's write buffer is above the high-water mark the connection is
+told it is not writable (queues stop delivering to it) and reading pauses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+
+from yizhan.amqp.connection import AMQPConnection
+
+
+def _peer(transport) -> tuple[str, bool]:
+    addr = transport.get_extra_info("peername")
+    if not addr:
+        return "?:0", True
+    host, port = addr[0], addr[1]
+    try:
+        loopback = ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        loopback = False
+    text = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return text, loopback
+
+
+class AMQPProtocol(asyncio.Protocol):
+    __slots__ = ("broker", "transport", "conn", "loop", "handshake_timer", "heartbeat_timer",
+                 "flush_scheduled", "closing")
+
+    def __init__(self, broker):
+        self.broker = broker
+        self.transport = None
+        self.conn = None
+        self.loop = None
+        self.handshake_timer = None
+        self.heartbeat_timer = None
+        self.flush_scheduled = False
+        self.closing = False
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        self.loop = asyncio.get_running_loop()
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        peer, loopback = _peer(transport)
+        conn = AMQPConnection(self.broker, peer, loopback)
+        conn.wakeup = self._schedule_flush
+        conn.closer = transport.abort
+        self.conn = conn
+        self.handshake_timer = self.loop.call_later(self.broker.limits.handshake_timeout,
+                                                    self._handshake_timeout)
+
+    # -- output -------------------------------------------------------------------------------
+    def _schedule_flush(self) -> None:
+        if not self.flush_scheduled and not self.closing:
+            self.flush_scheduled = True
+            self.loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self.flush_scheduled = False
+        conn = self.conn
+        if conn is None or self.closing:
+            return
+        data = conn.data_to_send()
+        if data:
+            self.transport.write(data)
+        if conn.close_after is not None:
+            self._close(conn.close_after)
+
+    def _close(self, delay: float) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        self._cancel_timers()
+        if delay > 0:
+            self.transport.pause_reading()
+            self.loop.call_later(delay, self.transport.close)
+        else:
+            self.transport.close()
+
+    # -- input --------------------------------------------------------------------------------
+    def data_received(self, data: bytes) -> None:
+        conn = self.conn
+        if conn is None or self.closing:
+            return
+        was_tuned = conn.heartbeat
+        conn.receive(data)
+        if conn.heartbeat and not was_tuned and conn.state != "dead":
+            self._start_heartbeats()
+        self._flush()
+
+    # -- timers -------------------------------------------------------------------------------
+    def _handshake_timeout(self) -> None:
+        self.handshake_timer = None
+        conn = self.conn
+        if conn is None or self.closing:
+            return
+        conn.handshake_timeout()
+        if conn.close_after is not None:
+            self._flush()
+
+    def _start_heartbeats(self) -> None:
+        if self.heartbeat_timer is None:
+            self.heartbeat_timer = self.loop.call_later(self.conn.heartbeat / 2, self._heartbeat)
+
+    def _heartbeat(self) -> None:
+        self.heartbeat_timer = None
+        conn = self.conn
+        if conn is None or self.closing:
+            return
+        if not conn.tick():
+            self._close(0)
+            return
+        self._flush()
+        if not self.closing:
+            self.heartbeat_timer = self.loop.call_later(conn.heartbeat / 2, self._heartbeat)
+
+    def _cancel_timers(self) -> None:
+        for timer in (self.handshake_timer, self.heartbeat_timer):
+            if timer is not None:
+                timer.cancel()
+        self.handshake_timer = self.heartbeat_timer = None
+
+    # -- lifecycle and flow -------------------------------------------------------------------
+    def connection_lost(self, exc) -> None:
+        self.closing = True
+        self._cancel_timers()
+        if self.conn is not None:
+            self.conn.wakeup = None
+            self.conn.closer = None
+            self.conn.connection_lost()
+
+    def pause_writing(self) -> None:
+        if self.conn is not None:
+            self.conn.pause_writing()
+        self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        if not self.closing:
+            self.transport.resume_reading()
+        if self.conn is not None:
+            self.conn.resume_writing()
+            self._flush()
