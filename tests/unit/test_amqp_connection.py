@@ -30,7 +30,7 @@ def test_connection_start_as_rabbitmq():
     data = wire.raw_bytes(HEADER)
     assert data[:15] == b"\x01\x00\x00" + data[3:7] + b"\x00\n\x00\n\x00\t" + data[13:15]
     assert RABBITMQ_CAPABILITIES in data
-    assert data.endswith(b"\x00\x00\x00\x0eAMQPLAIN PLAIN\x00\x00\x00\x05en_US\xce")
+    assert data.endswith(b"\x00\x00\x00\x0ePLAIN AMQPLAIN\x00\x00\x00\x05en_US\xce")
     method = parse(data)[0][1]
     props = method.server_properties
     assert list(props) == ["capabilities", "cluster_name", "copyright", "information",

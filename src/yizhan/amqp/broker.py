@@ -18,7 +18,7 @@ from yizhan.amqp.vhost import VHost
 
 PRODUCT = "RabbitMQ"
 VERSION = "3.10.8"
-MECHANISMS = b"AMQPLAIN PLAIN"  # rabbit_reader offers them in this order
+MECHANISMS = b"PLAIN AMQPLAIN"  # RabbitMQ lists them in registry (ETS) order, which varies by node
 LOCALES = b"en_US"
 CAPABILITIES = {  # in the order RabbitMQ 3.10 sends them
     "publisher_confirms": True, "exchange_exchange_bindings": True, "basic.nack": True,
