@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Set up everything the test suite needs on a fresh Debian machine, then run the whole suite.
-# Installs the reference servers from Debian (redis-server, redis-tools) and the Python test
+# Installs the reference servers from Debian (redis-server, redis-tools, rabbitmq-server) and the Python test
 # dependencies; extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
+if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null \
+    || ! command -v rabbitmq-server >/dev/null; then
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools rabbitmq-server
 fi
 python3 -m pip install -q --disable-pip-version-check -e '.[test]'
 exec python3 -m pytest -p no:cacheprovider "$@"
