@@ -440,17 +440,10 @@ CASES = {
     "copy-and-rename": [ABC, ["COPY", "z", "z2"], ["ZADD", "z2", "9", "a"], ["ZRANGE", "z", "0", "-1", "WITHSCORES"],
                         ["ZRANGE", "z2", "0", "-1", "WITHSCORES"], ["RENAME", "z2", "z3"], ["ZCARD", "z3"],
                         ["TYPE", "z3"], ["OBJECT", "ENCODING", "z3"]],
-    "expiry-kept-by-writes": [["ZADD", "z", "1", "a"], ["EXPIRE", "z", "100"], ["ZADD", "z", "2", "b"], ["TTL", "z"],
-                              ["ZREM", "z", "a"], ["TTL", "z"], ["ZPOPMIN", "z"], ["TTL", "z"], ["EXISTS", "z"]],
-}
-
-
-# Divergences owned by shared code (yizhan.redis.blocking.parse_timeout), recorded here so that
-# the fix shows up: Redis 7.0 converts ceill(seconds * 1000) to a long long, so an infinite or
-# huge timeout becomes LLONG_MIN and is reported as negative.
-KNOWN_DIVERGENCES = {
     "bzpop-timeout-overflow": [["BZPOPMIN", "z", "inf"], ["BZPOPMAX", "z", "1e30"],
                                ["BZMPOP", "9.3e15", "1", "z", "MIN"]],
+    "expiry-kept-by-writes": [["ZADD", "z", "1", "a"], ["EXPIRE", "z", "100"], ["ZADD", "z", "2", "b"], ["TTL", "z"],
+                              ["ZREM", "z", "a"], ["TTL", "z"], ["ZPOPMIN", "z"], ["TTL", "z"], ["EXISTS", "z"]],
 }
 
 
@@ -458,9 +451,3 @@ KNOWN_DIVERGENCES = {
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_matches_redis(differential, name, proto):
     differential.check(CASES[name], proto=proto)
-
-
-@pytest.mark.xfail(strict=True, reason="parse_timeout (blocking.py) does not overflow like Redis 7.0")
-@pytest.mark.parametrize("name", sorted(KNOWN_DIVERGENCES))
-def test_known_divergences(differential, name):
-    differential.check(KNOWN_DIVERGENCES[name], proto=2)

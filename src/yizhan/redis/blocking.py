@@ -8,8 +8,8 @@ Inside MULTI/EXEC a blocking command does not block: `c.block` returns the timeo
 
 from __future__ import annotations
 
-import math
 from collections import deque
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import Callable
 
 from yizhan.redis import errors
@@ -17,8 +17,10 @@ from yizhan.resp import ErrorReply
 
 
 class Blocked:
-    """Returned by a handler to park its client. `attempt()` returns a reply, or None while
-    there is still nothing to serve; it must not raise for a key of the wrong type."""
+    """Returned by a handler to park its client. `attempt(key)` tries to serve the client from
+    `key`, the key that became ready (Redis serves from that key, not the first of the
+    command's keys); it returns a reply, or None while there is nothing to serve, and must not
+    raise for a key of the wrong type."""
 
     __slots__ = ("client", "db", "keys", "timeout_ms", "attempt", "timeout_reply", "timer")
 
@@ -32,19 +34,35 @@ class Blocked:
         self.timer = None
 
 
+_LDBL_MAX = Decimal("1.18973149535723176502e+4932")
+_LDBL_HALF_TRUE_MIN = Decimal("1.82259976594123730126e-4951")  # smaller rounds to 0: ERANGE
+_C_SPACE = b" \t\n\v\f\r"
+
+
 def parse_timeout(raw: bytes) -> int:
-    """A blocking timeout in seconds (fractions allowed) as whole ms; 0 means forever."""
+    """A blocking timeout in seconds as whole ms (0: forever), exactly as Redis 7.0's
+    getTimeoutFromObjectOrReply: strtold's syntax and long double range (hex, inf accepted;
+    spaces, NUL, nan rejected), then ceil(seconds * 1000) converted to long long, where
+    anything out of range becomes LLONG_MIN and so "negative"."""
+    if (not raw or len(raw) >= 5120 or raw[0] in _C_SPACE or raw[-1] in _C_SPACE
+            or b"_" in raw or b"\0" in raw):
+        raise ErrorReply(errors.TIMEOUT_NOT_FLOAT)
     try:
-        seconds = float(raw)
-    except ValueError:
-        raise ErrorReply("ERR timeout is not a float or out of range") from None
-    if math.isnan(seconds) or math.isinf(seconds) or raw[:1].isspace() or b"_" in raw:
-        raise ErrorReply("ERR timeout is not a float or out of range")
-    if seconds < 0:
+        text = raw.decode("ascii")
+        if text.lstrip("+-")[:2].lower() == "0x":
+            value = Decimal(float.fromhex(text))
+        else:
+            value = Decimal(text)
+    except (UnicodeDecodeError, ValueError, OverflowError, InvalidOperation):
+        raise ErrorReply(errors.TIMEOUT_NOT_FLOAT) from None
+    if value.is_nan() or (value.is_finite() and (
+            abs(value) > _LDBL_MAX or (value and abs(value) < _LDBL_HALF_TRUE_MIN))):
+        raise ErrorReply(errors.TIMEOUT_NOT_FLOAT)
+    if value.is_infinite():
         raise ErrorReply(errors.TIMEOUT_NEGATIVE)
-    ms = int(seconds * 1000)
-    if ms > (1 << 62):
-        raise ErrorReply("ERR timeout is out of range")
+    ms = int(value.scaleb(3).to_integral_value(rounding=ROUND_CEILING))
+    if not 0 <= ms < 1 << 63:
+        raise ErrorReply(errors.TIMEOUT_NEGATIVE)
     return ms
 
 
@@ -99,15 +117,15 @@ class BlockingRegistry:
         while self.ready:
             ready, self.ready = self.ready, {}
             for db_key in ready:
-                queue = self.waiting.get(db_key)
-                while queue:
-                    blocked = queue[0]
-                    reply = blocked.attempt()
-                    if reply is None:
-                        break
-                    self.unpark(blocked)
-                    blocked.client.unblock(reply)
-                    queue = self.waiting.get(db_key)
+                # Every waiter gets its turn, in arrival order: one that cannot be served
+                # (another type's waiter, or nothing left) is skipped, as Redis does.
+                for blocked in list(self.waiting.get(db_key, ())):
+                    if blocked.client.blocked is not blocked:
+                        continue  # served through another key meanwhile
+                    reply = blocked.attempt(db_key[1])
+                    if reply is not None:
+                        self.unpark(blocked)
+                        blocked.client.unblock(reply)
 
     def expire(self, blocked: Blocked) -> None:
         blocked.timer = None

@@ -74,6 +74,8 @@ class RedisInstance:
         self.params = Params(self.config.redis_params)
         self.stats = Stats()
         self.dbs = [Database(i, self.clock, self.stats) for i in range(self.params.int("databases"))]
+        for db in self.dbs:
+            db.on_expired = self._key_expired
         self.clients: dict[int, "Client"] = {}
         self.scheduler = ManualScheduler()
         self.blocking = BlockingRegistry(self)
@@ -168,6 +170,9 @@ class RedisInstance:
         return False
 
     # -- pub/sub and keyspace notifications ----------------------------------------------
+    def _key_expired(self, db: Database, key: bytes) -> None:
+        self.notify(db, "x", "expired", key)
+
     def notify(self, db: Database, klass: str, event: str, key: bytes) -> None:
         """A keyspace event: klass is one of Redis's class letters (g $ l s h z x e ...)."""
         self.pubsub.notify(klass, event, key, db.index)

@@ -2,7 +2,7 @@
 
 from yizhan.redis.commands import connection, server  # noqa: F401
 from yizhan.redis.commands import keys, strings, bitmaps  # noqa: F401
-from yizhan.redis.commands import transactions, pubsub  # noqa: F401
+from yizhan.redis.commands import transactions, pubsub, memory  # noqa: F401
 from yizhan.redis.commands import hyperloglog, sort  # noqa: F401
 from yizhan.redis.commands import lists  # noqa: F401
 from yizhan.redis.commands import hashes, sets  # noqa: F401

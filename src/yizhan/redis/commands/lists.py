@@ -11,11 +11,11 @@ blocking registry retries, first blocked first served, whenever one of the keys 
 from __future__ import annotations
 
 from collections import deque
-from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from itertools import islice
 
 from yizhan.redis import errors
 from yizhan.redis.args import parse_int
+from yizhan.redis.blocking import parse_timeout
 from yizhan.redis.keyspace import register_type
 from yizhan.redis.table import command
 from yizhan.resp import NULL_ARRAY, OK, ErrorReply
@@ -516,38 +516,6 @@ def rpoplpush(c, argv):
 
 
 # -- blocking ---------------------------------------------------------------------------------
-_LDBL_MAX = Decimal("1.18973149535723176502e+4932")
-_LDBL_HALF_TRUE_MIN = Decimal("1.82259976594123730126e-4951")  # smaller rounds to 0: ERANGE
-_C_SPACE = b" \t\n\v\f\r"
-
-
-def parse_timeout(raw: bytes) -> int:
-    """A blocking timeout in seconds as whole ms (0: forever), exactly as Redis 7.0's
-    getTimeoutFromObjectOrReply: strtold's syntax and long double range (hex, inf accepted;
-    spaces, NUL, nan rejected), then ceil(seconds * 1000) converted to long long, where
-    anything out of range becomes LLONG_MIN and so "negative"."""
-    if (not raw or len(raw) >= 5120 or raw[0] in _C_SPACE or raw[-1] in _C_SPACE
-            or b"_" in raw or b"\0" in raw):
-        raise ErrorReply(errors.TIMEOUT_NOT_FLOAT)
-    try:
-        text = raw.decode("ascii")
-        if text.lstrip("+-")[:2].lower() == "0x":
-            value = Decimal(float.fromhex(text))
-        else:
-            value = Decimal(text)
-    except (UnicodeDecodeError, ValueError, OverflowError, InvalidOperation):
-        raise ErrorReply(errors.TIMEOUT_NOT_FLOAT) from None
-    if value.is_nan() or (value.is_finite() and (
-            abs(value) > _LDBL_MAX or (value and abs(value) < _LDBL_HALF_TRUE_MIN))):
-        raise ErrorReply(errors.TIMEOUT_NOT_FLOAT)
-    if value.is_infinite():
-        raise ErrorReply(errors.TIMEOUT_NEGATIVE)
-    ms = int(value.scaleb(3).to_integral_value(rounding=ROUND_CEILING))
-    if not 0 <= ms < 1 << 63:
-        raise ErrorReply(errors.TIMEOUT_NEGATIVE)
-    return ms
-
-
 def _blocking_pop(c, keys: list[bytes], timeout_ms: int, left: bool, count: int | None):
     """BLPOP/BRPOP (count None: reply [key, element]) and BLMPOP (reply [key, [elements]])."""
     reply = _pop_first(c, c.db, keys, left, count, strict=True)

@@ -930,8 +930,8 @@ def _blocking_pop(c, keys, maximum: bool, timeout_ms: int, count: int, nested: b
             return _pop_reply(c, key, items, True, nested)
     waiting = list(dict.fromkeys(keys))
 
-    def attempt():
-        for key in waiting:
+    def attempt(ready_key: bytes | None = None):
+        for key in waiting if ready_key is None else (ready_key,):
             zs = db.get(key, touch=False)
             if type(zs) is ZSet:
                 items = _pop_from(c, db, key, zs, maximum, 1 if count == -1 else count)
