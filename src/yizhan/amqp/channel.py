@@ -77,7 +77,6 @@ class Channel:
         self.limited_queues: set = set()
         self.confirm = False
         self.publish_seq = 1
-        self.confirmed: list[int] = []
         self.tx: Transaction | None = None
         self.recent_queue = ""
         self.released = False
@@ -175,7 +174,6 @@ class Channel:
         """A channel error: release everything, send channel.close and await close-ok."""
         self.shutdown()
         self.state = "closing"
-        self.confirmed = []
         self.conn.write(codec.method_frame(self.number, new(
             Channel_.Close, reply_code=error.code, reply_text=error.reply_text,
             class_id=error.method[0], method_id=error.method[1])))
@@ -185,10 +183,6 @@ class Channel:
             self.write(codec.method_frame(self.number, method))
 
     def write(self, data: bytes) -> None:
-        """Frames for the client; confirms gathered so far go first, as RabbitMQ sends them
-        when the publish is handled."""
-        if self.confirmed:
-            self.flush_confirms()
         self.conn.write(data)
 
     # -- channel class ----------------------------------------------------------------------
@@ -319,9 +313,8 @@ class Channel:
             seq = self.publish_seq
             self.publish_seq += 1
         self._route(exchange, message, m.mandatory)
-        if seq is not None:
-            self.confirmed.append(seq)
-            self.conn.confirms_pending.add(self)
+        if seq is not None:  # everything is settled once routed: confirm at once, as RabbitMQ
+            self.write(codec.ack_frame(self.number, seq, False))  # does for unroutable ones
 
     def _check_properties(self, routing_key: str, raw: bytes):
         """What RabbitMQ checks in the properties of a publish: they must decode, user_id must
@@ -361,14 +354,6 @@ class Channel:
             return
         for queue in queues:
             queue.publish(message)
-
-    def flush_confirms(self) -> None:
-        """Send the confirms gathered since the last flush, coalesced with `multiple` as
-        rabbit_channel:coalesce_and_send does."""
-        seqs, self.confirmed = self.confirmed, []
-        if not seqs or self.state != "open":
-            return
-        self.conn.write(codec.ack_frame(self.number, seqs[-1], len(seqs) > 1))
 
     # -- consuming --------------------------------------------------------------------------
     def on_consume(self, m, content) -> None:

@@ -43,7 +43,6 @@ class AMQPConnection:
         self.out: list[bytes] = []
         self.channels: dict[int, Channel] = {}
         self.exclusive_queues: set = set()
-        self.confirms_pending: set = set()
         self.client_properties = FieldTable()
         self.capabilities = FieldTable()
         self.user = None
@@ -70,9 +69,6 @@ class AMQPConnection:
             self.wakeup()
 
     def data_to_send(self) -> bytes:
-        for channel in list(self.confirms_pending):
-            channel.flush_confirms()
-        self.confirms_pending.clear()
         if not self.out:
             return b""
         data = b"".join(self.out) if len(self.out) > 1 else self.out[0]
@@ -200,7 +196,6 @@ class AMQPConnection:
     def forget_channel(self, channel: Channel) -> None:
         if self.channels.get(channel.number) is channel:
             del self.channels[channel.number]
-        self.confirms_pending.discard(channel)
 
     # -- channel 0 ----------------------------------------------------------------------------
     def _method0(self, method_spec, method) -> None:
@@ -365,7 +360,6 @@ class AMQPConnection:
         for channel in list(self.channels.values()):
             channel.shutdown()
         self.channels.clear()
-        self.confirms_pending.clear()
         for queue in list(self.exclusive_queues):
             queue.vhost.delete_queue(queue)
         self.exclusive_queues.clear()
