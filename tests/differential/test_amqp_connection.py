@@ -214,3 +214,54 @@ def test_many_channels_on_one_connection(broker):
 
     wait_until(connection, fetch, "20 messages")
     assert sorted(got, key=int) == [str(i).encode() for i in range(20)]
+
+
+def _publish(raw, channel, q, body):
+    from pamqp import body as B, header
+
+    raw.send(channel, C.Basic.Publish(exchange="", routing_key=q), header.ContentHeader(0, len(body), C.Basic.Properties()),
+             B.ContentBody(body))
+
+
+def test_content_frames_of_different_channels_may_interleave(broker):
+    raw = broker.raw()
+    raw.open_channel(2)
+    q = raw.call(1, C.Queue.Declare(queue="", exclusive=True)).queue
+    raw.send(1, C.Basic.Publish(exchange="", routing_key=q))
+    raw.send_bytes(content_header_bytes(1, 6, 0, b"") + body_bytes(1, b"fir"))
+    _publish(raw, 2, q, b"second")                   # a whole publish on channel 2 in between
+    raw.send_bytes(body_bytes(1, b"st"))
+    raw.send_bytes(body_bytes(1, b"!"))
+    bodies = []
+    while len(bodies) < 2:
+        raw.send(1, C.Basic.Get(queue=q, no_ack=True))
+        if raw.expect_method(1).name == "Basic.GetOk":
+            raw.receive()
+            bodies.append(raw.receive()[3])
+    assert sorted(bodies) == [b"first!", b"second"]
+
+
+def test_no_local_is_ignored(broker):
+    """RabbitMQ does not implement no-local: a consumer gets its own connection's messages."""
+    raw = broker.raw()
+    q = raw.call(1, C.Queue.Declare(queue="", exclusive=True)).queue
+    raw.call(1, C.Basic.Consume(queue=q, consumer_tag="mine", no_local=True, no_ack=True))
+    _publish(raw, 1, q, b"own")
+    deliver = raw.expect_method(1)
+    assert (deliver.name, deliver.consumer_tag) == ("Basic.Deliver", "mine")
+    raw.receive()
+    assert raw.receive()[3] == b"own"
+
+
+@pytest.mark.filterwarnings("ignore:This command is deprecated:DeprecationWarning")
+def test_recover_async_redelivers(broker):
+    raw = broker.raw()
+    q = raw.call(1, C.Queue.Declare(queue="", exclusive=True)).queue
+    _publish(raw, 1, q, b"again")
+    raw.call(1, C.Basic.Consume(queue=q, consumer_tag="c"))
+    first = raw.expect_method(1)
+    raw.receive(), raw.receive()
+    raw.send(1, C.Basic.RecoverAsync(requeue=True))            # no reply: the redelivery follows
+    second = raw.expect_method(1)
+    assert (first.delivery_tag, first.redelivered, second.name, second.delivery_tag, second.redelivered) == (
+        1, False, "Basic.Deliver", 2, True)

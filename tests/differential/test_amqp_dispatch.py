@@ -267,3 +267,29 @@ def test_consumer_count(broker):
     assert queue_counts(ch, q) == (0, 3)
     other.close()
     assert queue_counts(ch, q) == (0, 2)
+
+
+@pytest.mark.parametrize("how", ["reject", "nack", "nack-multiple", "recover"])
+def test_requeued_message_is_redelivered_before_later_ones(broker, how):
+    """A consumer with a full prefetch window requeues its message: the message goes back to the
+    head of the queue before the window reopens, so it is delivered again ahead of m1."""
+    connection = broker.connect()
+    ch = connection.channel()
+    q = ch.queue_declare("", exclusive=True).method.queue
+    publish(ch, q, 3)
+    ch.basic_qos(prefetch_count=1)
+    rec = Recorder()
+    ch.basic_consume(q, rec, consumer_tag="c")
+    wait_until(connection, lambda: len(rec.got) == 1, "the first delivery")
+    tag = rec.got[0][3]
+    if how == "reject":
+        ch.basic_reject(tag, requeue=True)
+    elif how == "nack":
+        ch.basic_nack(tag, requeue=True)
+    elif how == "nack-multiple":
+        ch.basic_nack(tag, multiple=True, requeue=True)
+    else:
+        ch.basic_recover(requeue=True)
+    wait_until(connection, lambda: len(rec.got) == 2, "the next delivery")
+    assert rec.got == [("c", "m0", False, 1), ("c", "m0", True, 2)]
+    assert queue_counts(ch, q) == (2, 1)

@@ -52,6 +52,19 @@ CHANNEL_ERRORS = {
     "exchange-bind-missing-source": (lambda ch, n: (ch.exchange_declare(n.x, "fanout", auto_delete=True),
                                                     ch.exchange_bind(n.x, n.x2)),
                                      404, "NOT_FOUND - no exchange '{x2}' in vhost '/'"),
+    "bind-last-declared-queue-none": (lambda ch, n: ch.queue_bind("", "amq.fanout"),
+                                      404, "NOT_FOUND - no previously declared queue"),
+    "get-last-declared-queue-none": (lambda ch, n: ch.basic_get(""), 404, "NOT_FOUND - no previously declared queue"),
+    "purge-last-declared-queue-none": (lambda ch, n: ch.queue_purge(""), 404, "NOT_FOUND - no previously declared queue"),
+    "delete-last-declared-queue-none": (lambda ch, n: ch.queue_delete(""), 404, "NOT_FOUND - no previously declared queue"),
+    "consume-last-declared-queue-none": (lambda ch, n: consume_noop(ch, ""), 404, "NOT_FOUND - no previously declared queue"),
+    "last-declared-queue-is-per-channel": (lambda ch, n: (ch.connection.channel().queue_declare(n.q, exclusive=True),
+                                                          ch.basic_get("")),
+                                           404, "NOT_FOUND - no previously declared queue"),
+    "passive-declare-empty-name": (lambda ch, n: (ch.queue_declare(n.q, exclusive=True), ch.queue_declare("", passive=True)),
+                                   404, "NOT_FOUND - no queue '' in vhost '/'"),
+    "exchange-bind-missing-destination": (lambda ch, n: ch.exchange_bind(n.x, "amq.direct", "k"),
+                                          404, "NOT_FOUND - no exchange '{x}' in vhost '/'"),
     # 406 PRECONDITION_FAILED: inequivalent re-declarations
     "queue-durable-differs": (lambda ch, n: (ch.queue_declare(n.q, auto_delete=True),
                                              ch.queue_declare(n.q, durable=True, auto_delete=True)),
@@ -127,6 +140,14 @@ CHANNEL_ERRORS = {
                                   406, "PRECONDITION_FAILED - exchange '{x}' in vhost '/' in use"),
     "user-id-not-the-login": (lambda ch, n: (ch.basic_publish("", n.q, b"m", _props(user_id="bob")), sync(ch)),
                               406, "PRECONDITION_FAILED - user_id property set to 'bob' but authenticated user was 'guest'"),
+    "headers-binding-bad-x-match": (lambda ch, n: (ch.queue_declare(n.q, exclusive=True),
+                                                   ch.queue_bind(n.q, "amq.headers", arguments={"x-match": "most"})),
+                                    406, "PRECONDITION_FAILED - Invalid x-match field value <<\"most\">>; expected all, "
+                                         "any, all-with-x, or any-with-x"),
+    "headers-binding-x-match-not-a-string": (lambda ch, n: (ch.queue_declare(n.q, exclusive=True),
+                                                            ch.queue_bind(n.q, "amq.headers", arguments={"x-match": 1})),
+                                             406, "PRECONDITION_FAILED - Invalid x-match field type signedint (value 1); "
+                                                  "expected longstr"),
     # 403 ACCESS_REFUSED
     "declare-amq-exchange": (lambda ch, n: ch.exchange_declare("amq.x" + n.x, "direct"),
                              403, "ACCESS_REFUSED - exchange name 'amq.x{x}' contains reserved prefix 'amq.*'"),
@@ -134,6 +155,15 @@ CHANNEL_ERRORS = {
                           403, "ACCESS_REFUSED - queue name 'amq.q{q}' contains reserved prefix 'amq.*'"),
     "delete-amq-direct": (lambda ch, n: ch.exchange_delete("amq.direct"),
                           403, "ACCESS_REFUSED - deletion of system exchange 'amq.direct' in vhost '/' not allowed"),
+    "declare-default-exchange": (lambda ch, n: ch.exchange_declare("", "direct"),
+                                 403, "ACCESS_REFUSED - operation not permitted on the default exchange"),
+    "passive-declare-default-exchange": (lambda ch, n: ch.exchange_declare("", passive=True),
+                                         403, "ACCESS_REFUSED - operation not permitted on the default exchange"),
+    "redeclare-server-named-queue": (lambda ch, n: ch.queue_declare(ch.queue_declare("", exclusive=True).method.queue,
+                                                                    exclusive=True),
+                                     403, "ACCESS_REFUSED - queue name '{gen}' contains reserved prefix 'amq.*'"),
+    "delete-amq-fanout-if-unused": (lambda ch, n: ch.exchange_delete("amq.fanout", if_unused=True),
+                                    403, "ACCESS_REFUSED - deletion of system exchange 'amq.fanout' in vhost '/' not allowed"),
     "delete-default-exchange": (lambda ch, n: ch.exchange_delete(""),
                                 403, "ACCESS_REFUSED - operation not permitted on the default exchange"),
     "bind-to-default-exchange": (lambda ch, n: (ch.queue_declare(n.q, exclusive=True), ch.queue_bind(n.q, "", n.q)),
@@ -166,13 +196,29 @@ def _props(**kw):
     return pika.BasicProperties(**kw)
 
 
+class RecordingChannel:
+    """A pika channel that remembers the last server-generated queue name (as {gen})."""
+
+    def __init__(self, channel, names):
+        self._channel, self._names = channel, names
+
+    def __getattr__(self, name):
+        return getattr(self._channel, name)
+
+    def queue_declare(self, queue, *args, **kwargs):
+        ok = self._channel.queue_declare(queue, *args, **kwargs)
+        if queue == "":
+            self._names["gen"] = ok.method.queue
+        return ok
+
+
 @pytest.mark.parametrize("case", sorted(CHANNEL_ERRORS))
 def test_channel_error(broker, case):
     action, code, text = CHANNEL_ERRORS[case]
     names = Names()
     connection = broker.connect()
     channel = connection.channel()
-    assert broker_error(action, channel, names) == ("channel", code, text.format(**names))
+    assert broker_error(action, RecordingChannel(channel, names), names) == ("channel", code, text.format(**names))
     assert channel.is_closed and connection.is_open
     other = connection.channel()                  # the connection still works
     assert other.exchange_declare("amq.direct", passive=True).method.NAME == "Exchange.DeclareOk"
@@ -263,6 +309,16 @@ RAW_CONNECTION_ERRORS = {
                                         raw.call(1, C.Basic.Consume(queue="", consumer_tag="ct")),
                                         raw.send(1, C.Basic.Consume(queue="", consumer_tag="ct"))),
                            530, "NOT_ALLOWED - attempt to reuse consumer tag 'ct'", 60, 20),
+    "connection-open-twice": (lambda raw: raw.send(0, C.Connection.Open(virtual_host="/")),
+                              504, "CHANNEL_ERROR - unexpected method in connection state running", 10, 40),
+    "tune-ok-after-open": (lambda raw: raw.send(0, C.Connection.TuneOk(channel_max=10, frame_max=4096, heartbeat=0)),
+                           504, "CHANNEL_ERROR - unexpected method in connection state running", 10, 31),
+    "content-header-of-another-class": (lambda raw: (raw.send(1, _publish()),
+                                                     raw.send_bytes(_frame(2, 1, b"\x00\x32\x00\x00" + bytes(8) + b"\x00\x00"))),
+                                        505, "UNEXPECTED_FRAME - expected content header for class 60, got one for "
+                                             "class 50 instead", 60, 40),
+    "truncated-method-arguments": (lambda raw: raw.send_bytes(_frame(1, 1, b"\x00\x32\x00\x0a\x00\x00\x05ab")),
+                                   501, "FRAME_ERROR - cannot decode <<0,0,5,97,98>>", 50, 10),
     "body-without-method": (lambda raw: raw.send_bytes(_frame(3, 1, b"hello")),
                             505, "UNEXPECTED_FRAME - expected method frame, got non method frame instead", 0, 0),
     "header-without-method": (lambda raw: raw.send_bytes(_frame(2, 1, b"\x00\x3c\x00\x00" + bytes(8) + b"\x00\x00")),

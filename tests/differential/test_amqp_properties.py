@@ -184,3 +184,28 @@ def test_server_generated_consumer_tag(broker):
     tag = raw.call(1, C.Basic.Consume(queue=q)).consumer_tag
     assert tag.startswith("amq.ctag-") and len(tag) == len("amq.ctag-") + 22
     assert raw.call(1, C.Basic.Cancel(consumer_tag=tag)).consumer_tag == tag
+
+
+def test_requeued_and_redelivered_messages_keep_the_bytes(broker):
+    raw = broker.raw()
+    q = raw.call(1, C.Queue.Declare(queue="", exclusive=True)).queue
+    publish_raw(raw, "", q, ALL_BITS, ALL_PROPERTIES, b"twice")
+    raw.send(1, C.Basic.Get(queue=q, no_ack=False))
+    assert raw.expect_method(1).delivery_tag == 1
+    content(raw)
+    raw.send(1, C.Basic.Reject(delivery_tag=1, requeue=True))
+    raw.send(1, C.Basic.Get(queue=q, no_ack=True))
+    ok = raw.expect_method(1)
+    assert (ok.name, ok.delivery_tag, ok.redelivered) == ("Basic.GetOk", 2, True)
+    assert content(raw) == (header_payload(5, ALL_BITS, ALL_PROPERTIES), b"twice")
+
+
+def test_transactional_publish_keeps_the_bytes(broker):
+    raw = broker.raw()
+    q = raw.call(1, C.Queue.Declare(queue="", exclusive=True)).queue
+    raw.call(1, C.Tx.Select())
+    publish_raw(raw, "", q, HEADERS_BIT, HEADERS, b"tx")
+    assert raw.call(1, C.Tx.Commit()).name == "Tx.CommitOk"
+    raw.send(1, C.Basic.Get(queue=q, no_ack=True))
+    assert raw.expect_method(1).name == "Basic.GetOk"
+    assert content(raw) == (header_payload(2, HEADERS_BIT, HEADERS), b"tx")

@@ -113,3 +113,53 @@ def test_purge_returns_the_count(broker):
     publish_confirmed(ch.connection, "", q, [b"m"] * 4)
     assert ch.queue_purge(q).method.message_count == 4
     assert ch.queue_purge(q).method.message_count == 0
+
+
+def test_empty_queue_name_means_the_channels_last_declared_queue(broker):
+    connection = broker.connect()
+    ch = connection.channel()
+    q = ch.queue_declare("", exclusive=True).method.queue
+    ch.queue_bind("", "amq.fanout", "k")
+    publish_confirmed(connection, "amq.fanout", "any", [b"via binding"])
+    method, _, body = ch.basic_get("")
+    assert (method.routing_key, body) == ("any", b"via binding")
+    publish_confirmed(connection, "", q, [b"direct"])
+    assert ch.queue_purge("").method.message_count == 1
+    got = []
+    ch.basic_consume("", lambda c, m, p, b: got.append(b), auto_ack=True)
+    publish_confirmed(connection, "", q, [b"consumed"])
+    from yizhan.testing.amqp import wait_until
+
+    wait_until(connection, lambda: got == [b"consumed"], "the delivery")
+    ch.queue_unbind("", "amq.fanout", "k")
+    assert queue_exists(connection, q)
+
+
+def test_server_named_queue_can_be_declared_passively(broker):
+    ch = broker.channel()
+    q = ch.queue_declare("", exclusive=True).method.queue
+    ok = ch.queue_declare(q, passive=True).method
+    assert (ok.queue, ok.message_count, ok.consumer_count) == (q, 0, 0)
+
+
+def test_delete_counts_ready_messages_and_acks_after_delete_are_fine(broker):
+    connection = broker.connect()
+    ch = connection.channel()
+    q = ch.queue_declare(unique("q"), exclusive=True).method.queue
+    publish_confirmed(connection, "", q, [b"1", b"2", b"3"])
+    first = ch.basic_get(q)[0].delivery_tag
+    second = ch.basic_get(q)[0].delivery_tag
+    assert ch.queue_delete(q).method.message_count == 1            # the unacked ones are not counted
+    ch.basic_ack(first)                                             # their queue is gone: no error
+    ch.basic_nack(second, requeue=True)
+    assert ch.queue_declare("", exclusive=True).method.message_count == 0
+    assert not queue_exists(connection, q)
+
+
+def test_durable_exclusive_queue(broker):
+    connection = broker.connect()
+    q = connection.channel().queue_declare(unique("dx"), durable=True, exclusive=True).method.queue
+    connection.close()
+    from yizhan.testing.amqp import wait_gone
+
+    wait_gone(broker.connect(), q)

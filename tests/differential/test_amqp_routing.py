@@ -336,3 +336,45 @@ def test_decimal_and_nested_binding_arguments_match(broker):
 
     got, _ = route_table(ch, "headers", [("", {"d": decimal.Decimal("1.50")}), ("", {"t": {"k": [1]}})], publish)
     assert got == [[0], [0, 1]]
+
+
+def test_fanout_bindings_are_keyed_by_routing_key(broker):
+    connection = broker.connect()
+    ch = connection.channel()
+    x = unique("fan")
+    ch.exchange_declare(x, "fanout", auto_delete=True)
+    q = ch.queue_declare("", exclusive=True).method.queue
+    ch.queue_bind(q, x, "a")
+    ch.queue_unbind(q, x, "b")                 # not the binding's key: the binding stays
+    ch.basic_publish(x, "z", b"1")
+    assert drain(ch, q) == ["1"]
+    ch.queue_bind(q, x, "c")                   # a second binding, still one copy
+    ch.basic_publish(x, "z", b"2")
+    assert drain(ch, q) == ["2"]
+    ch.queue_unbind(q, x, "a")
+    ch.queue_unbind(q, x, "c")                 # the last binding of an auto-delete exchange
+    assert broker_error(ch.exchange_declare, x, passive=True)[1] == 404
+
+
+def test_exchange_bound_to_itself(broker):
+    ch = broker.channel()
+    x = unique("self")
+    ch.exchange_declare(x, "fanout", auto_delete=True)
+    ch.exchange_bind(x, x)
+    q = ch.queue_declare("", exclusive=True).method.queue
+    ch.queue_bind(q, x)
+    ch.basic_publish(x, "", b"once")
+    assert drain(ch, q) == ["once"]
+
+
+def test_mandatory_to_a_fanout_without_bindings_is_returned(broker):
+    connection = broker.connect()
+    ch = connection.channel()
+    x = unique("fan")
+    ch.exchange_declare(x, "fanout", auto_delete=True)
+    returned = []
+    ch.add_on_return_callback(lambda c, m, p, b: returned.append((m.reply_code, m.reply_text, m.exchange, b)))
+    ch.basic_publish(x, "", b"nobody", mandatory=True)
+    ch.queue_declare("", exclusive=True)
+    connection.process_data_events(time_limit=0)
+    assert returned == [(312, "NO_ROUTE", x, b"nobody")]
