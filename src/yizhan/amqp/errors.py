@@ -48,7 +48,7 @@ NO_METHOD = (0, 0)
 class AMQPError(Exception):
     """A protocol error: `code`, RabbitMQ's `explanation`, and the failing method's ids."""
 
-    def __init__(self, code: int, explanation: str, method: tuple[int, int] | None = None):
+    def __init__(self, code: int, explanation: str | None, method: tuple[int, int] | None = None):
         super().__init__(code, explanation)
         self.code = code
         self.explanation = explanation
@@ -61,6 +61,8 @@ class AMQPError(Exception):
     @property
     def reply_text(self) -> bytes:
         """"NAME - explanation", cut to 255 bytes the way rabbit_binary_generator cuts it."""
+        if self.explanation is None:  # a crash in RabbitMQ: the bare name
+            return NAMES[self.code].encode()
         text = f"{NAMES[self.code]} - {self.explanation}".encode("utf-8", "surrogateescape")
         return text if len(text) <= 255 else text[:252] + b"..."
 
