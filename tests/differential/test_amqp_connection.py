@@ -265,3 +265,24 @@ def test_recover_async_redelivers(broker):
     second = raw.expect_method(1)
     assert (first.delivery_tag, first.redelivered, second.name, second.delivery_tag, second.redelivered) == (
         1, False, "Basic.Deliver", 2, True)
+
+
+@pytest.mark.parametrize("garbage", [b"\x01\x00\x01\xff\xff\xff\xff" + b"x" * 64, b"\x00" * 64, bytes(range(256))],
+                         ids=["huge-frame-size", "zeros", "every-byte"])
+def test_garbage_from_one_client_does_not_disturb_another(broker, garbage):
+    good = broker.raw()
+    q = good.call(1, C.Queue.Declare(queue="", exclusive=True)).queue
+    bad = broker.raw()
+    bad.send_bytes(garbage)
+    try:
+        while True:                       # whatever it gets (a Connection.Close or nothing), the socket ends
+            kind, channel, _ = bad.receive_raw()
+            if kind == 1 and channel == 0:
+                bad.send(0, C.Connection.CloseOk())
+    except (ConnectionError, OSError, AssertionError):
+        pass
+    _publish(good, 1, q, b"still fine")
+    good.send(1, C.Basic.Get(queue=q, no_ack=True))
+    assert good.expect_method(1).name == "Basic.GetOk"
+    good.receive()
+    assert good.receive()[3] == b"still fine"

@@ -5,6 +5,7 @@ prefetch 1, cancel (client and broker initiated), exclusive and auto-delete queu
 No test asserts that something did *not* arrive by waiting: full prefetch windows are checked
 through the queue's ready count, which cannot change once every window is full."""
 
+import pika
 import pytest
 
 from yizhan.testing.amqp import broker_error, publish_confirmed, queue_counts, unique, wait_until
@@ -293,3 +294,130 @@ def test_requeued_message_is_redelivered_before_later_ones(broker, how):
     wait_until(connection, lambda: len(rec.got) == 2, "the next delivery")
     assert rec.got == [("c", "m0", False, 1), ("c", "m0", True, 2)]
     assert queue_counts(ch, q) == (2, 1)
+
+
+def test_requeued_message_goes_to_the_next_consumer_in_turn(broker):
+    connection = broker.connect()
+    ch = connection.channel()
+    q = ch.queue_declare("", exclusive=True).method.queue
+    ch.basic_qos(prefetch_count=1)
+    rec = Recorder()
+    ch.basic_consume(q, rec, consumer_tag="a")
+    ch.basic_consume(q, rec, consumer_tag="b")
+    publish(ch, q, 4)
+    wait_until(connection, lambda: len(rec.got) == 2, "one delivery each")
+    ch.basic_nack(rec.got[0][3], requeue=True)                # a gives m0 back
+    wait_until(connection, lambda: len(rec.got) == 3, "the redelivery")
+    ch.basic_ack(rec.got[1][3])                               # b finishes m1
+    wait_until(connection, lambda: len(rec.got) == 4, "the next delivery")
+    assert [(t, b, r) for t, b, r, _ in rec.got] == [
+        ("a", "m0", False), ("b", "m1", False), ("a", "m0", True), ("b", "m2", False)]
+
+
+def test_unacked_of_a_closed_channel_go_to_the_other_consumer_after_its_ready_ones(broker):
+    connection = broker.connect()
+    a = connection.channel()
+    q = a.queue_declare("", exclusive=True).method.queue
+    a.basic_qos(prefetch_count=2)
+    rec_a, rec_b = Recorder(), Recorder()
+    a.basic_consume(q, rec_a, consumer_tag="a")
+    publish(a, q, 4)
+    wait_until(connection, lambda: len(rec_a.got) == 2, "a's window to fill")
+    b = connection.channel()
+    b.basic_consume(q, rec_b, consumer_tag="b")
+    wait_until(connection, lambda: len(rec_b.got) == 2, "b to take the rest")
+    a.close()
+    wait_until(connection, lambda: len(rec_b.got) == 4, "a's messages to reach b")
+    assert [(t, body, r) for t, body, r, _ in rec_a.got] == [("a", "m0", False), ("a", "m1", False)]
+    assert [(t, body, r) for t, body, r, _ in rec_b.got] == [
+        ("b", "m2", False), ("b", "m3", False), ("b", "m0", True), ("b", "m1", True)]
+
+
+def test_changing_prefetch_does_not_resize_existing_consumers(broker):
+    connection = broker.connect()
+    ch = connection.channel()
+    q = ch.queue_declare("", exclusive=True).method.queue
+    ch.basic_qos(prefetch_count=1)
+    rec = Recorder()
+    ch.basic_consume(q, rec, consumer_tag="c")
+    publish(ch, q, 3)
+    wait_until(connection, lambda: len(rec.got) == 1, "one delivery")
+    ch.basic_qos(prefetch_count=3)                            # only for consumers started later
+    assert queue_counts(ch, q) == (2, 1)
+    ch.basic_consume(q, rec, consumer_tag="later")
+    wait_until(connection, lambda: len(rec.got) == 3, "the later consumer to take the rest")
+    assert rec.of("later") == ["m1", "m2"]
+
+
+@pytest.mark.parametrize("global_qos", [False, True])
+def test_basic_get_is_outside_the_prefetch_window(broker, global_qos):
+    connection = broker.connect()
+    ch = connection.channel()
+    q = ch.queue_declare("", exclusive=True).method.queue
+    publish(ch, q, 3)
+    ch.basic_qos(prefetch_count=1, global_qos=global_qos)
+    method, _, body = ch.basic_get(q)                          # unacked, but not counted
+    rec = Recorder()
+    ch.basic_consume(q, rec, consumer_tag="c")
+    wait_until(connection, lambda: len(rec.got) == 1, "a delivery")
+    assert (body, method.delivery_tag, rec.got) == (b"m0", 1, [("c", "m1", False, 2)])
+    assert queue_counts(ch, q) == (1, 1)
+
+
+def test_basic_get_beside_a_consumer(broker):
+    connection = broker.connect()
+    ch = connection.channel()
+    q = ch.queue_declare("", exclusive=True).method.queue
+    ch.basic_qos(prefetch_count=1)
+    rec = Recorder()
+    ch.basic_consume(q, rec, consumer_tag="c")
+    publish(ch, q, 3)
+    wait_until(connection, lambda: len(rec.got) == 1, "a delivery")
+    method, _, body = ch.basic_get(q)
+    assert (rec.got, method.delivery_tag, body, method.message_count) == ([("c", "m0", False, 1)], 2, b"m1", 1)
+
+
+def test_exclusive_consumer_cancelled_frees_the_queue(broker):
+    ch = broker.channel()
+    q = ch.queue_declare("", exclusive=True).method.queue
+    ch.basic_consume(q, lambda *a: None, consumer_tag="only", exclusive=True)
+    ch.basic_cancel("only")
+    assert ch.basic_consume(q, lambda *a: None, consumer_tag="next") == "next"
+    assert ch.basic_consume(q, lambda *a: None, consumer_tag="and-another") == "and-another"
+
+
+def test_consumer_priorities(broker):
+    """x-priority (advertised as consumer_priorities): the higher-priority consumer is served
+    while its window has room; the lower one gets what is left."""
+    connection = broker.connect()
+    ch = connection.channel()
+    q = ch.queue_declare("", exclusive=True).method.queue
+    ch.basic_qos(prefetch_count=2)
+    rec = Recorder()
+    ch.basic_consume(q, rec, consumer_tag="low")
+    ch.basic_consume(q, rec, consumer_tag="high", arguments={"x-priority": 10})
+    publish(ch, q, 5)
+    wait_until(connection, lambda: len(rec.got) == 4, "both windows to fill")
+    assert [(t, b) for t, b, _, _ in rec.got] == [("high", "m0"), ("high", "m1"), ("low", "m2"), ("low", "m3")]
+    assert queue_counts(ch, q) == (1, 2)
+
+
+def test_direct_reply_to(broker):
+    """amq.rabbitmq.reply-to (advertised as direct_reply_to; Celery's rpc backend uses it): the
+    request carries a generated reply_to name that routes the answer straight to the consumer."""
+    connection = broker.connect()
+    client = connection.channel()
+    answers = []
+    client.basic_consume("amq.rabbitmq.reply-to", lambda c, m, p, b: answers.append((m.exchange, m.routing_key, b)),
+                         auto_ack=True)
+    server = connection.channel()
+    requests = server.queue_declare("", exclusive=True).method.queue
+    client.basic_publish("", requests, b"question", pika.BasicProperties(reply_to="amq.rabbitmq.reply-to"))
+    seen = []
+    wait_until(connection, lambda: seen.append(server.basic_get(requests, auto_ack=True)) or seen[-1][0] is not None,
+               "the request")
+    reply_to = seen[-1][1].reply_to
+    assert reply_to.startswith("amq.rabbitmq.reply-to.") and len(reply_to) > len("amq.rabbitmq.reply-to.")
+    server.basic_publish("", reply_to, b"answer")
+    wait_until(connection, lambda: answers, "the answer")
+    assert answers == [("", reply_to, b"answer")]

@@ -148,6 +148,19 @@ CHANNEL_ERRORS = {
                                                             ch.queue_bind(n.q, "amq.headers", arguments={"x-match": 1})),
                                              406, "PRECONDITION_FAILED - Invalid x-match field type signedint (value 1); "
                                                   "expected longstr"),
+    "expiration-not-a-number": (lambda ch, n: (ch.basic_publish("", "q", b"m", _props(expiration="abc")), sync(ch)),
+                                406, "PRECONDITION_FAILED - invalid expiration 'abc': no_integer"),
+    "expiration-empty": (lambda ch, n: (ch.basic_publish("", "q", b"m", _props(expiration="")), sync(ch)),
+                         406, "PRECONDITION_FAILED - invalid expiration '': no_integer"),
+    "expiration-negative": (lambda ch, n: (ch.basic_publish("", "q", b"m", _props(expiration="-1")), sync(ch)),
+                            406, "PRECONDITION_FAILED - invalid expiration '-1': {{value_negative,-1}}"),
+    "expiration-fraction": (lambda ch, n: (ch.basic_publish("", "q", b"m", _props(expiration="1.5")), sync(ch)),
+                            406, "PRECONDITION_FAILED - invalid expiration '1.5': {{leftover_string,\".5\"}}"),
+    "expiration-too-large": (lambda ch, n: (ch.basic_publish("", "q", b"m", _props(expiration="9" * 20)), sync(ch)),
+                             406, "PRECONDITION_FAILED - invalid expiration '99999999999999999999': {{value_too_large,\n"
+                                  + " " * 44 + "99999999999999999999}}"),     # Erlang's ~p wraps the term
+    "unknown-delivery-mode": (lambda ch, n: (ch.basic_publish("", "q", b"m", _props(delivery_mode=7)), sync(ch)),
+                              406, "PRECONDITION_FAILED - invalid message: {{delivery_mode_unknown,7}}"),
     # 403 ACCESS_REFUSED
     "declare-amq-exchange": (lambda ch, n: ch.exchange_declare("amq.x" + n.x, "direct"),
                              403, "ACCESS_REFUSED - exchange name 'amq.x{x}' contains reserved prefix 'amq.*'"),

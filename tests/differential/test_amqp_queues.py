@@ -163,3 +163,34 @@ def test_durable_exclusive_queue(broker):
     from yizhan.testing.amqp import wait_gone
 
     wait_gone(broker.connect(), q)
+
+
+def test_nowait_methods_get_no_reply(broker):
+    """With nowait set the broker sends nothing back: the reply to the next synchronous method
+    is the next frame."""
+    from pamqp import commands as C
+
+    raw = broker.raw()
+    q, x = unique("nw"), unique("nw")
+    steps = [
+        C.Exchange.Declare(exchange=x, exchange_type="fanout", auto_delete=True, nowait=True),
+        C.Queue.Declare(queue=q, exclusive=True, nowait=True),
+        C.Queue.Bind(queue=q, exchange=x, nowait=True),
+        C.Exchange.Bind(destination=x, source="amq.fanout", nowait=True),
+        C.Basic.Consume(queue=q, consumer_tag="nw", nowait=True),
+        C.Basic.Cancel(consumer_tag="nw", nowait=True),
+        C.Exchange.Unbind(destination=x, source="amq.fanout", nowait=True),
+        C.Queue.Purge(queue=q, nowait=True),
+        C.Confirm.Select(nowait=True),
+    ]
+    for method in steps:
+        raw.send(1, method)
+        reply = raw.call(1, C.Basic.Qos(prefetch_count=0))
+        assert reply.name == "Basic.QosOk", (method.name, reply.name)
+    ok = raw.call(1, C.Queue.Declare(queue=q, passive=True))
+    assert (ok.name, ok.consumer_count) == ("Queue.DeclareOk", 0)
+    raw.send(1, C.Queue.Unbind(queue=q, exchange=x))       # Queue.Unbind has no nowait
+    assert raw.expect_method(1).name == "Queue.UnbindOk"
+    raw.send(1, C.Queue.Delete(queue=q, nowait=True), C.Exchange.Delete(exchange=x, nowait=True))
+    assert raw.call(1, C.Basic.Qos(prefetch_count=0)).name == "Basic.QosOk"
+    assert not queue_exists(broker.connect(), q)
