@@ -386,3 +386,47 @@ def test_consumer_priorities(wire):
     wire.send(B.Consume(queue="q1", consumer_tag="high", no_ack=True,
                         arguments={"x-priority": 5}), 1)
     assert {c for c, _, _, _ in deliveries(publish_n(wire, 3))} == {"high"}
+
+
+# -- direct reply-to ------------------------------------------------------------------------
+def test_direct_reply_to_round_trip():
+    broker = Broker()
+    client, server = Wire(broker), Wire(broker)
+    client.open(1)
+    server.open(1)
+    client.send(Q.Declare(queue="rpc"), 1)
+    assert client.send(B.Consume(queue="amq.rabbitmq.reply-to", consumer_tag="r", no_ack=True),
+                       1)[0][1].consumer_tag == "r"
+    client.publish(1, b"req", routing_key="rpc",
+                   properties=C.Basic.Properties(reply_to="amq.rabbitmq.reply-to"))
+    (_m, props, _b), = messages(server.send(B.Get(queue="rpc", no_ack=True), 1))
+    address = props.reply_to
+    assert address.startswith("amq.rabbitmq.reply-to.") and len(address) > 30
+    declared = server.raw(codec.method_frame(1, codec.new(Q.Declare, queue=address, passive=True)))
+    assert (declared[0][1].message_count, declared[0][1].consumer_count) == (0, 1)
+    for body in (b"one", b"two"):
+        reply = server.raw(codec.method_frame(1, codec.new(B.Publish, routing_key=address,
+                                                            mandatory=True))
+                           + codec.frame(2, 1, struct.pack(">HHQ", 60, 0, 3) + b"\x00\x00")
+                           + codec.frame(3, 1, body))
+        assert name(reply[0][1]) == "Basic.Return"  # not queued: unroutable, as RabbitMQ says
+    got = deliveries(client.output())
+    assert got == [("r", 1, False, b"one"), ("r", 1, False, b"two")]  # RabbitMQ reuses the tag
+    client.send(B.Cancel(consumer_tag="r"), 1)
+    gone = server.raw(codec.method_frame(1, codec.new(Q.Declare, queue=address, passive=True)))
+    assert close_of(gone)[0] == 404
+
+
+def test_direct_reply_to_errors(wire):
+    assert wire.send(Q.Declare(queue="amq.rabbitmq.reply-to"), 1)[0][1].consumer_count == 1
+    assert close_of(wire.send(B.Consume(queue="amq.rabbitmq.reply-to"), 1)) == \
+        (406, "PRECONDITION_FAILED - reply consumer cannot acknowledge", 60, 20)
+    wire.open(2)
+    assert close_of(wire.publish(2, routing_key="q1", properties=C.Basic.Properties(
+        reply_to="amq.rabbitmq.reply-to"))) == \
+        (406, "PRECONDITION_FAILED - fast reply consumer does not exist", 60, 40)
+    wire.open(3)
+    wire.send(B.Consume(queue="amq.rabbitmq.reply-to", consumer_tag="r", no_ack=True), 3)
+    assert close_of(wire.send(B.Consume(queue="amq.rabbitmq.reply-to", consumer_tag="s",
+                                        no_ack=True), 3)) == \
+        (406, "PRECONDITION_FAILED - reply consumer already set", 60, 20)

@@ -53,6 +53,7 @@ class Broker:
         self.connections: set = set()
         self.next_connection_id = 1
         self.deferred: list = []
+        self.reply_channels: dict = {}  # direct reply-to: channel token -> channel
         self._start_frame: bytes | None = None
 
     def start_frame(self) -> bytes:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pamqp import commands as spec
 
-from yizhan.amqp import arguments, codec, errors
+from yizhan.amqp import arguments, codec, errors, reply_to
 from yizhan.amqp.codec import FieldTable, new
 from yizhan.amqp.message import Message
 from yizhan.amqp.queue import Consumer
@@ -80,6 +80,7 @@ class Channel:
         self.tx: Transaction | None = None
         self.recent_queue = ""
         self.released = False
+        self.reply_consumer = None
 
     @property
     def writable(self) -> bool:
@@ -210,6 +211,7 @@ class Channel:
         for consumer in consumers.values():
             consumer.queue.remove_consumer(consumer)
         self._requeue_all()
+        reply_to.release(self)
         for queue in self.limited_queues:
             queue.forget_channel(self)
         self.limited_queues.clear()
@@ -257,6 +259,13 @@ class Channel:
         return self.recent_queue
 
     def on_queue_declare(self, m, content) -> None:
+        if m.queue.startswith(reply_to.PSEUDO_QUEUE):
+            name = m.queue.replace("\r", "").replace("\n", "")
+            reply_to.declare(self.broker, name, self.vhost.name)
+            self.recent_queue = name
+            if not m.nowait:
+                self.send(new(Queue_.DeclareOk, queue=name, message_count=0, consumer_count=1))
+            return
         queue = self.vhost.declare_queue(self.conn, m.queue, m.passive, m.durable, m.exclusive,
                                          m.auto_delete, m.arguments)
         self.recent_queue = queue.name
@@ -331,6 +340,9 @@ class Channel:
                 f"was '{self.conn.user.name}'")
         if props.expiration is not None:
             _check_expiration(props.expiration)
+        if props.reply_to == b"amq.rabbitmq.reply-to":
+            props.reply_to = reply_to.reply_address(self)
+            raw = codec.encode_properties(props)
         if props.delivery_mode not in (None, 1, 2):
             raise errors.precondition(f"invalid message: {{delivery_mode_unknown,"
                                       f"{props.delivery_mode}}}")
@@ -343,6 +355,8 @@ class Channel:
         return keys, raw
 
     def _route(self, exchange, message: Message, mandatory: bool) -> None:
+        if exchange is self.vhost.default_exchange and self.broker.reply_channels:
+            reply_to.deliver(self.broker, message.routing_keys, message)
         queues = self.vhost.route(exchange, message.routing_keys, message)
         if not queues:
             if mandatory:
@@ -357,8 +371,14 @@ class Channel:
 
     # -- consuming --------------------------------------------------------------------------
     def on_consume(self, m, content) -> None:
-        if m.consumer_tag in self.consumers:
+        if m.consumer_tag in self.consumers:  # the reply consumer's tag does not count
             raise errors.ctag_reuse(m.consumer_tag)
+        if m.queue == reply_to.PSEUDO_QUEUE:
+            consumer = reply_to.consume(self, m.consumer_tag or generated_name("amq.ctag"),
+                                        m.no_ack)
+            if not m.nowait:
+                self.send(new(Basic.ConsumeOk, consumer_tag=consumer.tag))
+            return
         queue = self.vhost.exclusive_queue_or_die(self._queue_name(m.queue), self.conn)
         tag = m.consumer_tag or generated_name("amq.ctag")
         args = m.arguments if m.arguments is not None else FieldTable()
@@ -375,6 +395,8 @@ class Channel:
         queue.add_consumer(consumer)
 
     def on_cancel(self, m, content) -> None:
+        if self.reply_consumer is not None and m.consumer_tag == self.reply_consumer.tag:
+            reply_to.release(self)
         consumer = self.consumers.pop(m.consumer_tag, None)
         if consumer is not None:
             consumer.queue.remove_consumer(consumer)
@@ -402,6 +424,14 @@ class Channel:
             self.number,
             codec.deliver_payload(consumer.tag_s, tag, entry.redelivered, message.exchange_s,
                                   message.routing_key_s),
+            len(message.body), message.raw_properties, message.body, self.conn.frame_max))
+
+    def deliver_reply(self, message: Message) -> None:
+        """A direct reply-to message for this channel's reply consumer."""
+        self.write(codec.content_frames(
+            self.number,
+            codec.deliver_payload(self.reply_consumer.tag_s, self.next_tag, False,
+                                  message.exchange_s, message.routing_key_s),
             len(message.body), message.raw_properties, message.body, self.conn.frame_max))
 
     def on_get(self, m, content) -> None:
