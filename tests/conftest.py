@@ -3,10 +3,6 @@ a failure, so CI cannot pass without it) and the differential runner."""
 
 from __future__ import annotations
 
-import contextlib
-import signal
-import threading
-
 import pytest
 
 from yizhan.testing.differential import Differential
@@ -46,7 +42,15 @@ def both_servers(request, yizhan_server, reference_redis):
 
 
 # -- AMQP: Debian's rabbitmq-server 3.10 is the reference broker ---------------------------------
-AMQP_TEST_DEADLINE = 30   # seconds; a broker that never answers a pika call fails the test instead of hanging it
+AMQP_TEST_TIMEOUT = 120  # seconds (pytest-timeout, setup included: the first test starts RabbitMQ); a broker
+#                          that never answers a call fails its test instead of stalling the run
+
+
+def pytest_collection_modifyitems(items):
+    """Tests on both brokers get a shorter pytest-timeout than the suite's default."""
+    for item in items:
+        if "both_brokers" in getattr(item, "fixturenames", ()) and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(AMQP_TEST_TIMEOUT))
 
 
 @pytest.fixture(scope="session")
@@ -82,31 +86,7 @@ def both_brokers(request):
             pytest.fail(f"yizhan's AMQP port {url} does not complete a handshake: {failure}")
     else:
         url = request.getfixturevalue("reference_rabbitmq").url
-    with _deadline(AMQP_TEST_DEADLINE):
-        yield request.param, url
-
-
-class _Deadline(BaseException):
-    """Raised in the test's thread when it outlives its deadline (BaseException, so no client
-    library swallows it)."""
-
-
-@contextlib.contextmanager
-def _deadline(seconds: float):
-    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expire(signum, frame):
-        raise _Deadline(f"the test waited more than {seconds} s for the broker")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    return request.param, url
 
 
 @pytest.fixture
