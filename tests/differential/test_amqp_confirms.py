@@ -6,7 +6,7 @@ import pika
 import pytest
 from pamqp import body as B, commands as C, frame, header
 
-from yizhan.testing.amqp import queue_counts, unique
+from yizhan.testing.amqp import publish_confirmed, queue_counts, unique, wait_until
 
 
 def publish_frames(channel, exchange, routing_key, body, mandatory=False):
@@ -157,3 +157,54 @@ def test_transaction_mandatory_return_on_commit(broker):
     ch.tx_commit()
     connection.process_data_events(time_limit=0)
     assert returned == [(312, b"lost")]
+
+
+def test_transaction_mixing_nack_and_publish(broker):
+    connection = broker.connect()
+    ch = connection.channel()
+    q = ch.queue_declare("", exclusive=True).method.queue
+    publish_confirmed(connection, "", q, [b"a", b"b", b"c"])
+    ch.tx_select()
+    first, second = ch.basic_get(q)[0].delivery_tag, ch.basic_get(q)[0].delivery_tag
+    ch.basic_nack(first, requeue=True)
+    ch.basic_publish("", q, b"d")
+    assert queue_counts(ch, q) == (1, 0)             # nothing happens before the commit
+    ch.tx_commit()
+    wait_until(connection, lambda: queue_counts(ch, q) == (3, 0), "the commit to take effect")
+    ch.basic_ack(second)
+    ch.tx_commit()
+    got = []
+    while True:
+        method, _, body = ch.basic_get(q, auto_ack=True)
+        if method is None:
+            break
+        got.append((body, method.redelivered))
+    assert got == [(b"a", True), (b"c", False), (b"d", False)]
+
+
+def test_closing_a_transactional_channel_discards_uncommitted_publishes(broker):
+    connection = broker.connect()
+    ch = connection.channel()
+    q = ch.queue_declare("", exclusive=True).method.queue
+    tx = connection.channel()
+    tx.tx_select()
+    tx.basic_publish("", q, b"never")
+    tx.close()
+    publish_confirmed(connection, "", q, [b"after"])
+    assert ch.basic_get(q, auto_ack=True)[2] == b"after"
+    assert ch.basic_get(q, auto_ack=True)[0] is None
+
+
+def test_mandatory_through_an_exchange_binding_to_nothing(broker):
+    connection = broker.connect()
+    ch = connection.channel()
+    source, destination = unique("src"), unique("dst")
+    ch.exchange_declare(source, "direct", auto_delete=True)
+    ch.exchange_declare(destination, "fanout", auto_delete=True)
+    ch.exchange_bind(destination, source, "k")
+    returned = []
+    ch.add_on_return_callback(lambda c, m, p, b: returned.append((m.reply_code, m.reply_text, m.exchange, m.routing_key)))
+    ch.basic_publish(source, "k", b"reaches no queue", mandatory=True)
+    ch.queue_declare("", exclusive=True)
+    connection.process_data_events(time_limit=0)
+    assert returned == [(312, "NO_ROUTE", source, "k")]

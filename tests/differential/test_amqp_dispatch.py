@@ -421,3 +421,44 @@ def test_direct_reply_to(broker):
     server.basic_publish("", reply_to, b"answer")
     wait_until(connection, lambda: answers, "the answer")
     assert answers == [("", reply_to, b"answer")]
+
+
+def test_cancelled_consumers_unacked_come_back_on_recover(broker):
+    connection = broker.connect()
+    ch = connection.channel()
+    q = ch.queue_declare("", exclusive=True).method.queue
+    rec = Recorder()
+    ch.basic_consume(q, rec, consumer_tag="c")
+    publish(ch, q, 2)
+    wait_until(connection, lambda: len(rec.got) == 2, "two deliveries")
+    ch.basic_cancel("c")
+    ch.basic_recover(requeue=True)
+    wait_until(connection, lambda: queue_counts(ch, q) == (2, 0), "the requeue")
+    assert [(ch.basic_get(q, auto_ack=True)[0].redelivered) for _ in range(2)] == [True, True]
+
+
+def test_lifting_the_global_prefetch_releases_everything(broker):
+    connection = broker.connect()
+    ch = connection.channel()
+    q = ch.queue_declare("", exclusive=True).method.queue
+    ch.basic_qos(prefetch_count=1, global_qos=True)
+    rec = Recorder()
+    ch.basic_consume(q, rec, consumer_tag="c")
+    publish(ch, q, 3)
+    wait_until(connection, lambda: len(rec.got) == 1, "one delivery")
+    ch.basic_qos(prefetch_count=0, global_qos=True)
+    wait_until(connection, lambda: len(rec.got) == 3, "the rest")
+    assert rec.of("c") == ["m0", "m1", "m2"]
+
+
+def test_consumers_on_other_connections_are_cancelled_when_the_queue_is_deleted(broker):
+    owner = broker.connect()
+    q = owner.channel().queue_declare(unique("q"), auto_delete=True).method.queue
+    watcher = broker.connect()
+    ch = watcher.channel()
+    cancelled = []
+    ch.add_on_cancel_callback(lambda frame: cancelled.append(frame.method.consumer_tag))
+    ch.basic_consume(q, lambda *a: None, consumer_tag="remote")
+    owner.channel().queue_delete(q)
+    wait_until(watcher, lambda: cancelled, "Basic.Cancel from the broker")
+    assert cancelled == ["remote"]
