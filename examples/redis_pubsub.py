@@ -4,7 +4,6 @@
 """
 
 import sys
-import threading
 
 import redis
 
@@ -25,25 +24,15 @@ class RedisHelper:
     def subscribe(self):
         sub = self.__connection.pubsub()  # like switching the radio on
         sub.subscribe(self.chan_sub)      # tune to the channel
-        sub.parse_response()              # the subscribe confirmation
+        sub.parse_response(timeout=5)     # the subscribe confirmation
         return sub
 
 
-subscriber = RedisHelper().subscribe()
-received = []
-
-
-def listen():
-    while len(received) < MESSAGES:
-        message = subscriber.parse_response()  # [b'message', b'fm104.5', b'hello world!']
-        received.append(message)
-
-
-listener = threading.Thread(target=listen)
-listener.start()
+listener = RedisHelper()  # keep it: when a client is garbage-collected, redis-py closes its pool
+subscriber = listener.subscribe()
 publisher = RedisHelper()
 for i in range(MESSAGES):
     publisher.public(f"hello world! {i}")
-listener.join(timeout=10)
-for message in received:
+for _ in range(MESSAGES):
+    message = subscriber.parse_response(timeout=5)  # [b'message', b'fm104.5', b'hello world!']
     print(message[2])

@@ -53,3 +53,14 @@ CASES = {
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_matches_redis(differential, name, proto):
     differential.check(CASES[name], proto=proto)
+
+
+# Parameters whose values differ by how the test servers were started, not by default.
+STARTUP_SPECIFIC = {"bind", "port", "dir", "save", "appendonly", "logfile", "daemonize", "maxclients"}
+
+
+def test_config_defaults_match_redis(differential):
+    from yizhan.redis.params import PARAMS
+
+    names = [p.name for p in PARAMS if p.name not in STARTUP_SPECIFIC]
+    differential.check([["CONFIG", "GET", name] for name in names])

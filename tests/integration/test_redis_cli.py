@@ -16,7 +16,7 @@ SESSION = [
     ["TYPE", "greeting"],
     ["DBSIZE"],
     ["INFO", "keyspace"],
-    ["HELLO", "3"],
+    ["HELLO", "3", "SETNAME", "bad name"],
     ["NOSUCHCOMMAND", "x"],
     ["GET"],
 ]

@@ -72,7 +72,7 @@ PARAMS: list[Param] = [
     Param("cluster-enabled", "no", "bool", immutable=True),
     Param("list-max-listpack-size", "-2", "int", minimum=-5, aliases=("list-max-ziplist-size",)),
     Param("list-compress-depth", "0", "int"),
-    Param("hash-max-listpack-entries", "128", "memory", aliases=("hash-max-ziplist-entries",)),
+    Param("hash-max-listpack-entries", "512", "memory", aliases=("hash-max-ziplist-entries",)),
     Param("hash-max-listpack-value", "64", "memory", aliases=("hash-max-ziplist-value",)),
     Param("set-max-intset-entries", "512", "memory"),
     Param("zset-max-listpack-entries", "128", "memory", aliases=("zset-max-ziplist-entries",)),
