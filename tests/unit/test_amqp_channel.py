@@ -307,6 +307,8 @@ def test_publish_checks(wire):
         (b"\x01\x00\x03abc", (406, "PRECONDITION_FAILED - invalid expiration 'abc': no_integer", 60, 40)),
         (b"\x01\x00\x02-5", (406, "PRECONDITION_FAILED - invalid expiration '-5': {value_negative,-5}", 60, 40)),
         (b"\x01\x00\x025x", (406, "PRECONDITION_FAILED - invalid expiration '5x': {leftover_string,\"x\"}", 60, 40)),
+        (b"\x01\x00\x1499999999999999999999", (406, "PRECONDITION_FAILED - invalid expiration "
+         "'99999999999999999999': {value_too_large,\n" + " " * 44 + "99999999999999999999}", 60, 40)),
         (b"\x00\x10\x03bob", (406, "PRECONDITION_FAILED - user_id property set to 'bob' but authenticated user was 'guest'", 60, 40)),
         (b"\x20\x00\x00\x00\x00\x08\x02CCS\x00\x00\x00\x00",
          (406, 'PRECONDITION_FAILED - invalid message: {unacceptable_type_in_header,"CC",longstr}', 60, 40)),

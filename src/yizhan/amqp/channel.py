@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from pamqp import commands as spec
 
-from yizhan.amqp import arguments, codec, errors, reply_to
+from yizhan.amqp import arguments, codec, erlang, errors, reply_to
 from yizhan.amqp.codec import FieldTable, new
+from yizhan.amqp.erlang import Atom
 from yizhan.amqp.message import Message
 from yizhan.amqp.queue import Consumer
 from yizhan.amqp.vhost import generated_name
@@ -344,8 +345,7 @@ class Channel:
             props.reply_to = reply_to.reply_address(self)
             raw = codec.encode_properties(props)
         if props.delivery_mode not in (None, 1, 2):
-            raise errors.precondition(f"invalid message: {{delivery_mode_unknown,"
-                                      f"{props.delivery_mode}}}")
+            raise _invalid_message((Atom("delivery_mode_unknown"), props.delivery_mode))
         keys = [routing_key]
         if props.headers is not None:
             keys += _header_routes(props.headers)
@@ -491,8 +491,8 @@ class Channel:
         self._settle(items, requeue)
 
     def _settle(self, items: list[Unacked], requeue: bool | None) -> None:
-        """Acked (requeue None), rejected, or requeued deliveries, queue by queue: consumer
-        credit comes back first (unparking consumers), then the messages are settled."""
+        """Acked (requeue None), rejected, or requeued deliveries, queue by queue: messages
+        are settled or put back, then consumers whose credit came back rejoin the line."""
         by_queue: dict = {}
         released = 0
         for item in items:
@@ -508,14 +508,12 @@ class Channel:
                 if consumer.credit is not None:
                     unpark = unpark or consumer.credit == 0
                     consumer.credit += 1
-            if requeue:
-                if unpark:
-                    queue.unblock(self)
-                queue.requeue([item.entry for item in group])
+            if requeue:  # rabbit_amqqueue_process: requeue first, then run the queue
+                queue.requeue([item.entry for item in group], dispatch=not unpark)
             else:
                 queue.settle(len(group))
-                if unpark:
-                    queue.unblock(self)
+            if unpark:
+                queue.unblock(self)
         self._release(released)
 
     def _release(self, count: int) -> None:
@@ -607,23 +605,26 @@ def _text(raw: bytes) -> str:
 
 
 def _check_expiration(raw: bytes) -> None:
-    """rabbit_basic:parse_expiration with string:to_integer's rules."""
+    """rabbit_basic:parse_expiration, with string:to_integer's rules."""
     text = raw.decode("latin-1")
     digits_start = 1 if text[:1] in ("+", "-") else 0
     end = digits_start
-    while end < len(text) and text[end].isdigit() and text[end].isascii():
+    while end < len(text) and "0" <= text[end] <= "9":
         end += 1
     if end == digits_start:
-        raise errors.precondition(f"invalid expiration '{_text(raw)}': no_integer")
-    value = int(text[:end])
-    if end != len(text):
-        from yizhan.amqp import erlang
-        raise errors.precondition(f"invalid expiration '{_text(raw)}': "
-                                  f"{{leftover_string,{erlang.write(text[end:])}}}")
-    if value < 0:
-        raise errors.precondition(f"invalid expiration '{_text(raw)}': {{value_negative,{value}}}")
-    if value > arguments.TEN_YEARS_MS:
-        raise errors.precondition(f"invalid expiration '{_text(raw)}': {{value_too_large,{value}}}")
+        error = Atom("no_integer")
+    elif end != len(text):
+        error = (Atom("leftover_string"), text[end:])
+    else:
+        value = int(text[:end])
+        error = ((Atom("value_negative"), value) if value < 0 else
+                 (Atom("value_too_large"), value) if value > arguments.TEN_YEARS_MS else None)
+    if error is not None:
+        raise errors.precondition(erlang.format_p(f"invalid expiration '{_text(raw)}': ", error))
+
+
+def _invalid_message(term) -> errors.AMQPError:
+    return errors.precondition(erlang.format_p("invalid message: ", term))
 
 
 def _header_routes(headers: FieldTable) -> list[str]:
@@ -635,7 +636,7 @@ def _header_routes(headers: FieldTable) -> list[str]:
             continue
         kind, value = found
         if kind is not codec.ARRAY:
-            raise errors.precondition(f'invalid message: {{unacceptable_type_in_header,"{key}",{kind}}}')
+            raise _invalid_message((Atom("unacceptable_type_in_header"), key, kind))
         routes += [_text(v) for k, v in value if k is codec.LONGSTR]
     return routes
 

@@ -68,22 +68,22 @@ def _float(value: float) -> str:
     return text
 
 
-def pretty(term, column: int) -> str:
-    """`~p` starting at `column`: one line if it fits in 80 columns, else a tuple or list is
+def pretty(term, column: int, line_length: int = LINE_LENGTH) -> str:
+    """`~p` starting at `column`: one line if it fits in the line, else a tuple or list is
     broken after each element, aligned after its opening bracket (io_lib_pretty's layout)."""
     flat = write(term)
-    if column + len(flat) < LINE_LENGTH or not isinstance(term, (tuple, list)) or not term:
+    if column + len(flat) < line_length or not isinstance(term, (tuple, list)) or not term:
         return flat
     opening, closing = ("{", "}") if isinstance(term, tuple) else ("[", "]")
     indent = column + 1
     parts = []
     for index, item in enumerate(term):
         tail = "," if index < len(term) - 1 else closing
-        parts.append(pretty(item, indent) + tail)
+        parts.append(pretty(item, indent, line_length) + tail)
     return opening + ("\n" + " " * indent).join(parts)
 
 
-def format_p(prefix: str, term) -> str:
-    """`prefix ++ ~p`: the pretty term placed after `prefix` on the current line."""
+def format_p(prefix: str, term, line_length: int = LINE_LENGTH) -> str:
+    """`prefix ++ ~p` (`~Np` with a line length N): the pretty term after `prefix`."""
     column = len(prefix) - prefix.rfind("\n") - 1 if "\n" in prefix else len(prefix)
-    return prefix + pretty(term, column)
+    return prefix + pretty(term, column, line_length)

@@ -181,7 +181,7 @@ def invalid_arg_type(tag: str, key: str, kind: str, name: str, vhost: str) -> AM
 def invalid_arg(key: str, name: str, vhost: str, error) -> AMQPError:
     """rabbit_amqqueue:check_arguments_type_and_value: "invalid arg 'k' for queue ...: ~255p"."""
     prefix = f"invalid arg '{key}' for {rs('queue', name, vhost)}: "
-    return AMQPError(PRECONDITION_FAILED, erlang.format_p(prefix, error))
+    return AMQPError(PRECONDITION_FAILED, erlang.format_p(prefix, error, 255))
 
 
 def invalid_arg_for_type(key: str, name: str, vhost: str, queue_type: str) -> AMQPError:

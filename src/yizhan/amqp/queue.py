@@ -132,7 +132,7 @@ class Queue:
         if self.ring.size:
             self.dispatch()
 
-    def requeue(self, entries) -> None:
+    def requeue(self, entries, dispatch: bool = True) -> None:
         """Put delivered entries back at their original positions, marked redelivered."""
         if self.deleted:
             return
@@ -146,7 +146,8 @@ class Queue:
                 ready.append(entry)
             else:
                 ready.insert(bisect_left(_SeqView(ready), entry.seq), entry)
-        self.dispatch()
+        if dispatch:
+            self.dispatch()
 
     def settle(self, count: int) -> None:
         """Delivered entries acknowledged (or rejected without requeue)."""
