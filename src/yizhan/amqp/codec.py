@@ -285,10 +285,49 @@ def lookup_method(payload: bytes) -> MethodSpec | None:
     return SPECS.get(_uint.unpack_from(payload)[0])
 
 
+def _decode_publish(payload: bytes):
+    """basic.publish, the hot path: ticket, exchange, routing key, mandatory/immediate bits."""
+    try:
+        size = payload[6]
+        end = 7 + size
+        exchange = payload[7:end]
+        size2 = payload[end]
+        key_end = end + 1 + size2
+        routing_key = payload[end + 1:key_end]
+        bits = payload[key_end]
+    except IndexError:
+        raise DecodeError from None
+    if key_end + 1 != len(payload) or len(exchange) != size or len(routing_key) != size2:
+        raise DecodeError
+    method = _Publish.__new__(_Publish)
+    method.ticket = payload[4] << 8 | payload[5]
+    method.exchange = exchange.decode("utf-8", "surrogateescape")
+    method.routing_key = routing_key.decode("utf-8", "surrogateescape")
+    method.mandatory = bool(bits & 1)
+    method.immediate = bool(bits & 2)
+    return method
+
+
+def _decode_ack(payload: bytes):
+    if len(payload) != 13:
+        raise DecodeError
+    method = _Ack.__new__(_Ack)
+    method.delivery_tag = _ulong.unpack_from(payload, 4)[0]
+    method.multiple = bool(payload[12] & 1)
+    return method
+
+
+_Publish, _Ack = spec.Basic.Publish, spec.Basic.Ack
+_FAST_DECODERS = {_Publish.index: _decode_publish, _Ack.index: _decode_ack}
+
+
 def decode_method(method_spec: MethodSpec, payload: bytes):
     """Decode a method frame's payload (ids included) into a pamqp method object.
 
     Raises DecodeError, TableError or Utf8Error."""
+    fast = _FAST_DECODERS.get(method_spec.index)
+    if fast is not None:
+        return fast(payload)
     method = method_spec.cls.__new__(method_spec.cls)
     data = payload
     pos, end = 4, len(data)
@@ -336,6 +375,19 @@ def decode_method(method_spec: MethodSpec, payload: bytes):
     if pos != end:
         raise DecodeError
     return method
+
+
+_SHORTSTR_CACHE: dict = {}
+
+
+def cached_shortstr(value: str) -> bytes:
+    """shortstr() for names that repeat (exchanges, routing keys), memoised."""
+    found = _SHORTSTR_CACHE.get(value)
+    if found is None:
+        if len(_SHORTSTR_CACHE) > 4096:
+            _SHORTSTR_CACHE.clear()
+        found = _SHORTSTR_CACHE[value] = shortstr(value)
+    return found
 
 
 def shortstr(value) -> bytes:
@@ -518,6 +570,7 @@ PROPERTY_FIELDS = [
     ("timestamp", "timestamp"), ("type", "shortstr"), ("user_id", "shortstr"),
     ("app_id", "shortstr"), ("cluster_id", "shortstr"),
 ]
+_PROPERTY_BITS = [(1 << (15 - index), name, kind) for index, (name, kind) in enumerate(PROPERTY_FIELDS)]
 FLAG_HEADERS = 1 << 13
 FLAG_EXPIRATION = 1 << 8
 FLAG_USER_ID = 1 << 4
@@ -525,13 +578,15 @@ FLAG_REPLY_TO = 1 << 9
 
 
 class Properties:
-    """Decoded basic properties; absent ones are None. Short strings are bytes here."""
+    """Decoded basic properties; absent ones are None (class defaults, so decoding sets only
+    what is present). Short strings are bytes here."""
 
-    __slots__ = [name for name, _ in PROPERTY_FIELDS]
+    content_type = content_encoding = headers = delivery_mode = priority = None
+    correlation_id = reply_to = expiration = message_id = timestamp = None
+    type = user_id = app_id = cluster_id = None
 
     def __init__(self, **values):
-        for name, _ in PROPERTY_FIELDS:
-            setattr(self, name, values.get(name))
+        self.__dict__.update(values)
 
     def __repr__(self) -> str:
         shown = {n: getattr(self, n) for n, _ in PROPERTY_FIELDS if getattr(self, n) is not None}
@@ -546,12 +601,16 @@ def decode_properties(raw: bytes) -> Properties:
     """RabbitMQ's decode_properties: 14 presence bits, then the present values; the two low
     flag bits are ignored and trailing bytes are an error. Raises DecodeError or TableError."""
     props = Properties()
+    values = props.__dict__
     try:
-        flags = _ushort.unpack_from(raw)[0]
+        flags = _ushort.unpack_from(raw)[0] & 0xFFFC
         pos = 2
-        for index, (name, kind) in enumerate(PROPERTY_FIELDS):
-            if not flags & (1 << (15 - index)):
+        for bit, name, kind in _PROPERTY_BITS:
+            if not flags:
+                break
+            if not flags & bit:
                 continue
+            flags ^= bit
             if kind == "shortstr":
                 size = raw[pos]
                 value = bytes(raw[pos + 1:pos + 1 + size])
@@ -569,7 +628,7 @@ def decode_properties(raw: bytes) -> Properties:
                 value, pos = raw[pos], pos + 1
             else:
                 value, pos = _ulong.unpack_from(raw, pos)[0], pos + 8
-            setattr(props, name, value)
+            values[name] = value
     except (IndexError, struct.error):
         raise DecodeError from None
     if pos != len(raw):

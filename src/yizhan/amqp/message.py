@@ -21,8 +21,8 @@ class Message:
         self.routing_keys = routing_keys if routing_keys is not None else [routing_key]
         self.raw_properties = raw_properties
         self.body = body
-        self.exchange_s = codec.shortstr(exchange)
-        self.routing_key_s = codec.shortstr(routing_key)
+        self.exchange_s = codec.cached_shortstr(exchange)
+        self.routing_key_s = codec.cached_shortstr(routing_key)
         self.publisher = publisher  # the publishing connection, for no-local consumers
         self._properties = None
 
