@@ -55,6 +55,7 @@ class AMQPConnection:
         self.wakeup = None          # set by the transport: output is waiting outside receive()
         self.closer = None          # set by the transport: drop the socket now
         self.close_after: float | None = None  # the transport closes the socket after this delay
+        self.close_deadline: float | None = None  # after our connection.close: wait this long
         self.sent_since_tick = False
         self.received_since_tick = False
         self.silent_ticks = 0
@@ -264,7 +265,7 @@ class AMQPConnection:
         except errors.AMQPError as error:
             error.method = OPEN_IDS
             self.write(_close_frame(error))
-            self.state = "closing"
+            self._await_close_ok()
             return
         self.write(codec.method_frame(0, new(Conn.OpenOk, known_hosts="")))
         self.state = RUNNING
@@ -290,7 +291,13 @@ class AMQPConnection:
             return
         self.release()
         self.out.append(_close_frame(error))
+        self._await_close_ok()
+
+    def _await_close_ok(self) -> None:
+        """rabbit_reader:close_connection: close-ok is awaited for the heartbeat timeout, at
+        most 30 s, before the socket is closed anyway."""
         self.state = "closing"
+        self.close_deadline = float(self.heartbeat if 0 < self.heartbeat < 30 else 30)
 
     def _fatal_frame_error(self, error: errors.AMQPError) -> None:
         """The stream cannot be resynchronised: connection.close, then the socket, 3 s later."""

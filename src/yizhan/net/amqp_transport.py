@@ -31,7 +31,7 @@ def _peer(transport) -> tuple[str, bool]:
 
 class AMQPProtocol(asyncio.Protocol):
     __slots__ = ("broker", "transport", "conn", "loop", "handshake_timer", "heartbeat_timer",
-                 "flush_scheduled", "closing")
+                 "close_timer", "flush_scheduled", "closing")
 
     def __init__(self, broker):
         self.broker = broker
@@ -40,6 +40,7 @@ class AMQPProtocol(asyncio.Protocol):
         self.loop = None
         self.handshake_timer = None
         self.heartbeat_timer = None
+        self.close_timer = None
         self.flush_scheduled = False
         self.closing = False
 
@@ -73,6 +74,12 @@ class AMQPProtocol(asyncio.Protocol):
             self.transport.write(data)
         if conn.close_after is not None:
             self._close(conn.close_after)
+        elif conn.close_deadline is not None and self.close_timer is None:
+            self.close_timer = self.loop.call_later(conn.close_deadline, self._close_ok_overdue)
+
+    def _close_ok_overdue(self) -> None:
+        self.close_timer = None
+        self._close(0)
 
     def _close(self, delay: float) -> None:
         if self.closing:
@@ -113,7 +120,7 @@ class AMQPProtocol(asyncio.Protocol):
     def _heartbeat(self) -> None:
         self.heartbeat_timer = None
         conn = self.conn
-        if conn is None or self.closing:
+        if conn is None or self.closing or conn.close_deadline is not None:
             return
         if not conn.tick():
             self._close(0)
@@ -123,10 +130,10 @@ class AMQPProtocol(asyncio.Protocol):
             self.heartbeat_timer = self.loop.call_later(conn.heartbeat / 2, self._heartbeat)
 
     def _cancel_timers(self) -> None:
-        for timer in (self.handshake_timer, self.heartbeat_timer):
+        for timer in (self.handshake_timer, self.heartbeat_timer, self.close_timer):
             if timer is not None:
                 timer.cancel()
-        self.handshake_timer = self.heartbeat_timer = None
+        self.handshake_timer = self.heartbeat_timer = self.close_timer = None
 
     # -- lifecycle and flow -------------------------------------------------------------------
     def connection_lost(self, exc) -> None:
