@@ -464,12 +464,12 @@ class Channel:
             raise errors.unknown_delivery_tag(tag)
         if not multiple:
             return [unacked.pop(tag)]
-        items = []
-        for current in list(unacked):
+        tags = []
+        for current in unacked:  # ordered by tag: stop at the first newer one
             if current > tag:
                 break
-            items.append(unacked.pop(current))
-        return items
+            tags.append(current)
+        return [unacked.pop(current) for current in tags]
 
     def on_ack(self, m, content) -> None:
         items = self._collect(m.delivery_tag, m.multiple)

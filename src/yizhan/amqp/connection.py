@@ -371,6 +371,7 @@ class AMQPConnection:
             queue.vhost.delete_queue(queue)
         self.exclusive_queues.clear()
         self.broker.connections.discard(self)
+        self.broker.run_deferred()
 
 
 def _close_frame(error: errors.AMQPError) -> bytes:
