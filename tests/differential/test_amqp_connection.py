@@ -286,3 +286,11 @@ def test_garbage_from_one_client_does_not_disturb_another(broker, garbage):
     assert good.expect_method(1).name == "Basic.GetOk"
     good.receive()
     assert good.receive()[3] == b"still fine"
+
+
+def test_update_secret(broker):
+    """Connection.UpdateSecret (RabbitMQ's extension for refreshing a token), as aiormq sends it."""
+    raw = broker.raw()
+    reply = raw.call(0, C.Connection.UpdateSecret(new_secret="guest", reason="rotation"))
+    assert reply.name == "Connection.UpdateSecretOk"
+    assert raw.call(1, C.Queue.Declare(queue="", exclusive=True)).name == "Queue.DeclareOk"

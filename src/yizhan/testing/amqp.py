@@ -10,7 +10,6 @@ import socket
 import struct
 import time
 import uuid
-from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 WAIT = 10.0          # how long a test waits for something the broker must send (a failure, not a pass)
@@ -84,18 +83,6 @@ def queue_counts(channel, queue: str) -> tuple[int, int]:
     """(message_count, consumer_count) from a passive Queue.Declare."""
     ok = channel.queue_declare(queue, passive=True).method
     return ok.message_count, ok.consumer_count
-
-
-@contextmanager
-def closing(connection):
-    try:
-        yield connection
-    finally:
-        if connection.is_open:
-            try:
-                connection.close()
-            except Exception:
-                pass
 
 
 # -- raw frames ---------------------------------------------------------------------------------
