@@ -39,7 +39,7 @@ def test_serve_logs_listeners_and_stops_cleanly(tmp_path, signum):
     proc = start(tmp_path=tmp_path)
     port, lines = wait_for_port(proc)
     text = "".join(lines)
-    assert "AMQP port" in text and "HTTP port" in text
+    assert "AMQP listening on" in text and "HTTP port" in text
     with RawClient("127.0.0.1", port) as raw:
         assert raw.call("PING") == b"+PONG\r\n"
     proc.send_signal(signum)
