@@ -60,7 +60,7 @@ class ServerRuntime:
         self.amqp_port = amqp.getsockname()[1]
         self.http_port = http.getsockname()[1]
         log.info("Redis listening on %s:%d", cfg.bind, self.redis_port)
-        log.info("AMQP port %s:%d listening (AMQP 0-9-1)", cfg.bind, self.amqp_port)
+        log.info("AMQP listening on %s:%d", cfg.bind, self.amqp_port)
         log.info("HTTP port %s:%d reserved (the management API is not built yet)", cfg.bind, self.http_port)
         self._schedule_expiry()
 

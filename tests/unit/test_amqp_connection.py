@@ -345,3 +345,9 @@ def test_every_split_of_a_session_gives_the_same_answer():
     assert whole.endswith(b"abc\xce")
     for cut in range(1, len(session), 3):
         assert run([session[:cut], session[cut:]]) == whole
+
+
+def test_update_secret_is_accepted():
+    wire = Wire()
+    frames = wire.send(C.Connection.UpdateSecret(new_secret="anything", reason="rotation"))
+    assert name(frames[0][1]) == "Connection.UpdateSecretOk"

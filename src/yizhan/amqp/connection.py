@@ -215,6 +215,10 @@ class AMQPConnection:
         if state == RUNNING and kind is Conn.Close:
             self._client_close()
             return
+        if state == RUNNING and kind is Conn.UpdateSecret:
+            # the internal user database has no expiring credentials: RabbitMQ accepts any
+            self.write(codec.method_frame(0, new(Conn.UpdateSecretOk)))
+            return
         raise errors.AMQPError(errors.CHANNEL_ERROR, f"unexpected method in connection state {state}",
                                method_spec.ids)
 
