@@ -351,3 +351,15 @@ def test_update_secret_is_accepted():
     wire = Wire()
     frames = wire.send(C.Connection.UpdateSecret(new_secret="anything", reason="rotation"))
     assert name(frames[0][1]) == "Connection.UpdateSecretOk"
+
+
+def test_an_internal_bug_is_a_541_not_a_crash(monkeypatch):
+    from yizhan.amqp import channel as channel_module
+
+    def broken(self, method, content):
+        raise KeyError("bug")
+
+    wire = Wire()
+    wire.open(1)
+    monkeypatch.setitem(channel_module.HANDLERS, C.Basic.Qos, broken)
+    assert close_of(wire.send(C.Basic.Qos(prefetch_count=1), 1)) == (541, "INTERNAL_ERROR", 0, 0)

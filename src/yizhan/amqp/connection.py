@@ -16,6 +16,8 @@ and closes the socket when `close_after` is set.
 
 from __future__ import annotations
 
+import logging
+
 from pamqp import commands as spec
 
 from yizhan.amqp import codec, errors
@@ -23,6 +25,7 @@ from yizhan.amqp.channel import Channel
 from yizhan.amqp.codec import FieldTable, new
 from yizhan.amqp.erlang import Atom
 
+log = logging.getLogger("yizhan.amqp")
 Conn = spec.Connection
 RUNNING = "running"
 HANDSHAKE_STATES = ("starting", "securing", "tuning", "opening")
@@ -93,6 +96,9 @@ class AMQPConnection:
             self._hard_error(error)
         except errors.SilentClose as close:
             self._silent_close(close.delay)
+        except Exception:  # a bug must not take the broker down: RabbitMQ's crash answer
+            log.exception("AMQP connection %s: internal error", self.peer)
+            self._hard_error(errors.AMQPError(errors.INTERNAL_ERROR, None, errors.NO_METHOD))
         finally:
             self.receiving = False
             self.broker.run_deferred()
