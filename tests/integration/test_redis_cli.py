@@ -84,18 +84,21 @@ class Terminal:
                                      stderr=slave, close_fds=True)
         os.close(slave)
         self.screen = b""
+        self.mark = 0  # output before this has been matched already
 
     def read_until(self, token: bytes) -> None:
+        """Wait for `token` in output not matched yet."""
         import os
         import select
 
-        while token not in self.screen:
+        while token not in self.screen[self.mark:]:
             ready, _, _ = select.select([self.master], [], [], 10)
             assert ready, self.screen
             chunk = os.read(self.master, 4096)
             if b"\x1b[6n" in chunk:  # linenoise asks where the cursor is
                 os.write(self.master, b"\x1b[1;1R")
             self.screen += chunk
+        self.mark = self.screen.index(token, self.mark) + len(token)
 
     def type(self, line: str) -> None:
         import os
@@ -130,8 +133,10 @@ def test_redis_cli_interactive_session(yizhan_server):
         term.read_until(f"{prompt}>".encode())
         term.type("SET greeting hello")
         term.read_until(b"OK")
+        term.read_until(f"{prompt}>".encode())  # type only at a fresh prompt
         term.type("GET greeting")
         term.read_until(b'"hello"')
+        term.read_until(f"{prompt}>".encode())
         term.type("SELECT 3")
         term.read_until(f"{prompt}[3]>".encode())
         term.type("quit")
