@@ -15,6 +15,7 @@ from yizhan.net.amqp_transport import AMQPProtocol
 from yizhan.net.redis_transport import RedisProtocol
 from yizhan.redis import commands  # noqa: F401  (registers every command in the table)
 from yizhan.redis.instance import RedisInstance
+from yizhan.redis.persistence.snapshot import snapshotter
 
 log = logging.getLogger("yizhan")
 
@@ -42,6 +43,9 @@ class ServerRuntime:
         loop = asyncio.get_running_loop()
         self.redis.scheduler = loop
         cfg = self.config
+        loaded = snapshotter(self.redis).load()  # before listening: raises RDBLoadError
+        if loaded:
+            log.info("DB loaded from disk: %d keys", loaded)
         sock = _bind(cfg.bind, cfg.port, "Redis")
         try:
             amqp = _bind(cfg.bind, cfg.amqp_port, "AMQP")
@@ -71,6 +75,7 @@ class ServerRuntime:
 
     def _expiry_tick(self) -> None:
         self.redis.active_expire_cycle()
+        snapshotter(self.redis).cron()  # save points and a finished BGSAVE child
         self._schedule_expiry()
 
     async def stop(self) -> None:

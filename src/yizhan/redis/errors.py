@@ -151,3 +151,13 @@ def zset_needs_a_key(command: str) -> str:
 
 # -- SORT (sort.py) ---------------------------------------------------------------------------
 SORT_NOT_DOUBLE = "ERR One or more scores can't be converted into double"
+
+
+# -- DUMP / RESTORE and persistence (commands/persistence.py) ---------------------------------
+DUMP_PAYLOAD = "ERR DUMP payload version or checksum are wrong"
+BAD_DATA_FORMAT = "ERR Bad data format"
+BUSYKEY = "BUSYKEY Target key name already exists."
+INVALID_TTL = "ERR Invalid TTL value, must be >= 0"
+INVALID_IDLETIME = "ERR Invalid IDLETIME value, must be >= 0"
+INVALID_FREQ = "ERR Invalid FREQ value, must be >= 0 and <= 255"
+BGSAVE_IN_PROGRESS = "ERR Background save already in progress"

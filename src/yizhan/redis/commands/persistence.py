@@ -1,0 +1,133 @@
+"""Persistence commands: DUMP and RESTORE (Redis's serialization, so values move to and from a
+real Redis), SAVE, BGSAVE and LASTSAVE (snapshots in Redis's RDB format, see
+yizhan.redis.persistence)."""
+
+from __future__ import annotations
+
+from yizhan.redis import errors
+from yizhan.redis.args import parse_int
+from yizhan.redis.keyspace import lfu_minutes
+from yizhan.redis.persistence import rdb, snapshot  # modules: they import the value types
+from yizhan.redis.persistence.codec import RDBError
+from yizhan.redis.table import command
+from yizhan.resp import OK, ErrorReply, Simple
+
+
+def _word(raw: bytes) -> bytes:
+    return raw.split(b"\0", 1)[0].lower()
+
+
+@command("DUMP key", arity=2, flags="readonly", keys=(1, 1, 1), group="generic", since="2.6.0",
+         summary="Return a serialized version of the value stored at the specified key.",
+         complexity="O(1) to access the key and additional O(N*M) to serialize it, where N is "
+                    "the number of Redis objects composing the value and M their average size.")
+def dump(c, argv):
+    value = c.db.get(argv[1])
+    if value is None:
+        return None
+    return rdb.dump_payload(value)
+
+
+def _restore_options(argv) -> tuple[bool, bool, int, int]:
+    replace = absttl = False
+    idle = freq = -1
+    j = 4
+    while j < len(argv):
+        option, more = _word(argv[j]), len(argv) - j - 1
+        if option == b"replace":
+            replace = True
+        elif option == b"absttl":
+            absttl = True
+        elif option == b"idletime" and more >= 1 and freq == -1:
+            idle = parse_int(argv[j + 1])
+            if idle < 0:
+                raise ErrorReply(errors.INVALID_IDLETIME)
+            j += 1
+        elif option == b"freq" and more >= 1 and idle == -1:
+            freq = parse_int(argv[j + 1])
+            if not 0 <= freq <= 255:
+                raise ErrorReply(errors.INVALID_FREQ)
+            j += 1
+        else:
+            raise ErrorReply(errors.SYNTAX)
+        j += 1
+    return replace, absttl, idle, freq
+
+
+@command("RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]",
+         arity=-4, flags="write denyoom", keys=(1, 1, 1), group="generic", since="2.6.0",
+         summary="Create a key using the provided serialized value, previously obtained using DUMP.",
+         complexity="O(1) to create the new key and additional O(N*M) to reconstruct the "
+                    "serialized value, where N is the number of Redis objects composing the value "
+                    "and M their average size.")
+def restore(c, argv):
+    replace, absttl, idle, freq = _restore_options(argv)
+    db, key, payload = c.db, argv[1], bytes(argv[3])
+    if not replace and db.get(key, touch=False) is not None:
+        raise ErrorReply(errors.BUSYKEY)
+    ttl = parse_int(argv[2])
+    if ttl < 0:
+        raise ErrorReply(errors.INVALID_TTL)
+    if not rdb.verify_payload(payload):
+        raise ErrorReply(errors.DUMP_PAYLOAD)
+    try:
+        value = rdb.restore_payload(payload, rdb.Limits.from_params(c.server.params))
+    except RDBError:
+        raise ErrorReply(errors.BAD_DATA_FORMAT) from None
+    deleted = db.delete(key) if replace else False
+    now = c.server.clock.ms()
+    if ttl and not absttl:
+        ttl += now
+    if ttl and ttl <= now:
+        if deleted:
+            c.server.notify(db, "g", "del", key)
+        return OK
+    db.set(key, value)
+    if ttl:
+        db.set_expire(key, ttl)
+    _set_lru_or_lfu(c, db, key, idle, freq, now)
+    c.server.notify(db, "g", "restore", key)
+    return OK
+
+
+def _set_lru_or_lfu(c, db, key: bytes, idle: int, freq: int, now: int) -> None:
+    """objectSetLRUOrLFU: FREQ counts under an LFU policy, IDLETIME under any other."""
+    if "lfu" in c.server.params.get("maxmemory-policy"):
+        if freq >= 0:
+            db.hits.pop(key, None)
+            db.lfu[key] = (freq, lfu_minutes(now))
+    elif idle >= 0:
+        db.access[key] = max(now - idle * 1000, 0)
+
+
+# -- snapshots ---------------------------------------------------------------------------
+@command("SAVE", arity=1, flags="admin noscript no_async_loading no_multi", group="server",
+         since="1.0.0", summary="Synchronously save the dataset to disk",
+         complexity="O(N) where N is the total number of keys in all databases")
+def save(c, argv):
+    saver = snapshot.snapshotter(c.server)
+    if saver.in_progress():
+        raise ErrorReply(errors.BGSAVE_IN_PROGRESS)
+    if not saver.save():
+        raise ErrorReply("ERR")
+    return OK
+
+
+@command("BGSAVE [SCHEDULE]", arity=-1, flags="admin noscript no_async_loading", group="server",
+         since="1.0.0", summary="Asynchronously save the dataset to disk",
+         complexity="O(N) where N is the total number of keys in all databases")
+def bgsave(c, argv):
+    if len(argv) > 1 and not (len(argv) == 2 and _word(argv[1]) == b"schedule"):
+        raise ErrorReply(errors.SYNTAX)
+    saver = snapshot.snapshotter(c.server)
+    if saver.in_progress():  # SCHEDULE only waits for an AOF rewrite, never for another save
+        raise ErrorReply(errors.BGSAVE_IN_PROGRESS)
+    if not saver.bgsave():
+        raise ErrorReply("ERR")
+    return Simple("Background saving started")
+
+
+@command("LASTSAVE", arity=1, flags="loading stale fast", group="server", since="1.0.0",
+         summary="Get the UNIX time stamp of the last successful save to disk", acl="admin dangerous")
+def lastsave(c, argv):
+    return c.server.last_save_time

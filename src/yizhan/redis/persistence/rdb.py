@@ -1,0 +1,366 @@
+"""Redis's RDB format, version 10 (what Redis 7.0 writes), for yizhan's values: whole files
+(`encode_file` / `decode_file`) and DUMP payloads (`dump_payload` / `restore_payload`).
+
+Sans-IO: bytes in, bytes out. Values are written as Redis 7.0 writes them (strings with integer
+and LZF encodings, lists as quicklist-2 listpack nodes, small hashes and sorted sets as
+listpacks, integer sets as intsets) and read in every encoding Redis 7.0 reads, including the
+ziplist, zipmap-free older ones. Loaded values take the encoding Redis would give them under
+the instance's *-max-* parameters. Streams and modules are not types yizhan has: reading one
+raises `RDBError`.
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+from dataclasses import dataclass, field
+
+from yizhan.redis.commands.hashes import Hash
+from yizhan.redis.commands.lists import RedisList
+from yizhan.redis.commands.sets import Set
+from yizhan.redis.commands.zsets import ZSet
+from yizhan.redis.persistence.codec import (RDBError, Reader, crc64, encode_length, encode_string,
+                                             intset, listpack, listpack_entry, parse_intset, parse_listpack,
+                                             parse_ziplist)
+
+RDB_VERSION = 10
+MAGIC = b"REDIS%04d" % RDB_VERSION
+
+# value types
+T_STRING, T_LIST, T_SET, T_ZSET, T_HASH, T_ZSET_2 = 0, 1, 2, 3, 4, 5
+T_HASH_ZIPMAP, T_LIST_ZIPLIST, T_SET_INTSET, T_ZSET_ZIPLIST, T_HASH_ZIPLIST = 9, 10, 11, 12, 13
+T_LIST_QUICKLIST, T_HASH_LISTPACK, T_ZSET_LISTPACK, T_LIST_QUICKLIST_2 = 14, 16, 17, 18
+# opcodes
+OP_FUNCTION2, OP_FUNCTION, OP_MODULE_AUX, OP_IDLE, OP_FREQ, OP_AUX = 245, 246, 247, 248, 249, 250
+OP_RESIZEDB, OP_EXPIRETIME_MS, OP_EXPIRETIME, OP_SELECTDB, OP_EOF = 251, 252, 253, 254, 255
+
+NODE_PLAIN, NODE_PACKED = 1, 2
+LIST_NODE_LIMIT = 8192  # list-max-listpack-size -2
+
+
+@dataclass
+class Limits:
+    """The *-max-* parameters that decide a loaded value's encoding."""
+
+    hash_entries: int = 128
+    hash_value: int = 64
+    set_intset: int = 512
+    zset_entries: int = 128
+    zset_value: int = 64
+
+    @classmethod
+    def from_params(cls, params) -> "Limits":
+        return cls(params.int("hash-max-listpack-entries"), params.int("hash-max-listpack-value"),
+                   params.int("set-max-intset-entries"), params.int("zset-max-listpack-entries"),
+                   params.int("zset-max-listpack-value"))
+
+
+# -- writing values --------------------------------------------------------------------------
+def _double_text(score: float) -> bytes:
+    """d2string as Redis 7.0's zset listpack stores a score."""
+    if score != score:
+        return b"nan"
+    if score in (float("inf"), float("-inf")):
+        return b"inf" if score > 0 else b"-inf"
+    if score == 0:
+        return b"-0" if str(score).startswith("-") else b"0"
+    if -4503599627370495 < score < 4503599627370496 and score == int(score):
+        return b"%d" % int(score)
+    return b"%.17g" % score
+
+
+def _list_nodes(lst) -> list[list[bytes]]:
+    """Elements grouped in quicklist nodes as RPUSH fills them (_quicklistNodeAllowInsert with
+    list-max-listpack-size -2: a node takes an element while its size plus the element's length
+    plus an 8-byte estimate of the overhead stays within 8 KB)."""
+    nodes: list[list[bytes]] = []
+    current: list[bytes] = []
+    size = 0
+    for element in lst:
+        if current and size + len(element) + 8 > LIST_NODE_LIMIT:
+            nodes.append(current)
+            current, size = [], 0
+        if not current:
+            size = 7
+        current.append(element)
+        size += len(listpack_entry(element))
+    if current:
+        nodes.append(current)
+    return nodes
+
+
+def encode_value(value) -> tuple[int, bytes]:
+    """(RDB type, serialized value) of a yizhan value."""
+    kind = type(value)
+    if kind is bytes or kind is bytearray:
+        return T_STRING, encode_string(value)
+    if kind is RedisList:
+        nodes = _list_nodes(value)
+        parts = [encode_length(len(nodes))]
+        for node in nodes:
+            parts.append(encode_length(NODE_PACKED))
+            parts.append(encode_string(listpack(node)))
+        return T_LIST_QUICKLIST_2, b"".join(parts)
+    if kind is Hash:
+        if not value.hashtable:
+            flat = [x for pair in value.items() for x in pair]
+            return T_HASH_LISTPACK, encode_string(listpack(flat))
+        parts = [encode_length(len(value))]
+        for f, v in value.items():
+            parts.append(encode_string(f))
+            parts.append(encode_string(v))
+        return T_HASH, b"".join(parts)
+    if kind is Set:
+        if value.is_intset:
+            return T_SET_INTSET, encode_string(intset(value.ints))
+        parts = [encode_length(len(value))]
+        parts.extend(encode_string(m) for m in value)
+        return T_SET, b"".join(parts)
+    if kind is ZSet:
+        if value.listpack:
+            flat = []
+            for score, member in value.order:
+                flat.append(member)
+                flat.append(_double_text(score))
+            return T_ZSET_LISTPACK, encode_string(listpack(flat))
+        parts = [encode_length(len(value))]
+        for score, member in reversed(value.order):
+            parts.append(encode_string(member))
+            parts.append(struct.pack("<d", score))
+        return T_ZSET_2, b"".join(parts)
+    raise RDBError(f"cannot serialize a {kind.__name__}")
+
+
+# -- reading values --------------------------------------------------------------------------
+def _pairs(items: list[bytes]) -> list[tuple[bytes, bytes]]:
+    if len(items) % 2:
+        raise RDBError("odd number of elements in a pair container")
+    return list(zip(items[0::2], items[1::2]))
+
+
+def _build_hash(pairs, limits: Limits) -> Hash:
+    fields = dict(pairs)
+    if len(fields) != len(pairs):
+        raise RDBError("duplicate hash field")
+    big = len(fields) > limits.hash_entries or any(
+        len(f) > limits.hash_value or len(v) > limits.hash_value for f, v in fields.items())
+    return Hash(fields, hashtable=big)
+
+
+def _build_zset(pairs, limits: Limits, by_length_only: bool = False) -> ZSet:
+    small = len(pairs) <= limits.zset_entries and (
+        by_length_only or all(len(m) <= limits.zset_value for m, _ in pairs))
+    zs = ZSet(listpack=small)
+    for member, score in pairs:
+        if score != score:
+            raise RDBError("zset score is NaN")
+        if member in zs.scores:
+            raise RDBError("duplicate zset member")
+        zs.insert(member, score)
+    return zs
+
+
+def _build_set(members, limits: Limits) -> Set:
+    s = Set.build(members, limits.set_intset)
+    if len(s) != len(members):
+        raise RDBError("duplicate set member")
+    return s
+
+
+def _score(text: bytes) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise RDBError("bad zset score") from None
+
+
+def decode_value(kind: int, r: Reader, limits: Limits):
+    """Read one value of RDB type `kind`."""
+    if kind == T_STRING:
+        return r.string()
+    if kind == T_LIST:
+        return RedisList(r.string() for _ in range(r.length()))
+    if kind in (T_LIST_QUICKLIST, T_LIST_QUICKLIST_2, T_LIST_ZIPLIST):
+        if kind == T_LIST_ZIPLIST:
+            return RedisList(parse_ziplist(r.string()))
+        lst = RedisList()
+        for _ in range(r.length()):
+            container = r.length() if kind == T_LIST_QUICKLIST_2 else NODE_PACKED
+            blob = r.string()
+            if container == NODE_PLAIN:
+                lst.append(blob)
+            elif container == NODE_PACKED:
+                lst.extend(parse_listpack(blob) if kind == T_LIST_QUICKLIST_2 else parse_ziplist(blob))
+            else:
+                raise RDBError("bad quicklist node container")
+        if not lst:
+            raise RDBError("empty list")
+        return lst
+    if kind == T_SET:
+        return _build_set([r.string() for _ in range(r.length())], limits)
+    if kind == T_SET_INTSET:
+        numbers = parse_intset(r.string())
+        if numbers != sorted(set(numbers)):
+            raise RDBError("intset not sorted")
+        return _build_set([b"%d" % n for n in numbers], limits)
+    if kind in (T_ZSET, T_ZSET_2):
+        n = r.length()
+        read = r.binary_double if kind == T_ZSET_2 else r.old_double
+        pairs = []
+        for _ in range(n):
+            member = r.string()
+            pairs.append((member, read()))
+        return _build_zset(pairs, limits)
+    if kind in (T_ZSET_ZIPLIST, T_ZSET_LISTPACK):
+        blob = r.string()
+        items = parse_listpack(blob) if kind == T_ZSET_LISTPACK else parse_ziplist(blob)
+        pairs = [(m, _score(s)) for m, s in _pairs(items)]
+        return _build_zset(pairs, limits, by_length_only=True)
+    if kind == T_HASH:
+        pairs = []
+        for _ in range(r.length()):
+            f = r.string()
+            pairs.append((f, r.string()))
+        return _build_hash(pairs, limits)
+    if kind in (T_HASH_ZIPLIST, T_HASH_LISTPACK):
+        blob = r.string()
+        items = parse_listpack(blob) if kind == T_HASH_LISTPACK else parse_ziplist(blob)
+        return _build_hash(_pairs(items), limits)
+    raise RDBError(f"unsupported RDB value type {kind}")
+
+
+def _check_non_empty(value) -> None:
+    if type(value) not in (bytes, bytearray) and not len(value):
+        raise RDBError("empty aggregate value")
+
+
+# -- DUMP / RESTORE ------------------------------------------------------------------------
+def dump_payload(value) -> bytes:
+    """DUMP's serialization: type, value, 2-byte RDB version, CRC64 of all that (little-endian)."""
+    kind, body = encode_value(value)
+    payload = bytes((kind,)) + body + struct.pack("<H", RDB_VERSION)
+    return payload + struct.pack("<Q", crc64(payload))
+
+
+def verify_payload(payload: bytes, check_crc: bool = True) -> bool:
+    """verifyDumpPayload: long enough, a version this server reads, a matching CRC64."""
+    if len(payload) < 10:
+        return False
+    version = struct.unpack_from("<H", payload, len(payload) - 10)[0]
+    if version > RDB_VERSION:
+        return False
+    if not check_crc:
+        return True
+    return struct.unpack_from("<Q", payload, len(payload) - 8)[0] == crc64(payload[:-8])
+
+
+def restore_payload(payload: bytes, limits: Limits):
+    """The value in a verified DUMP payload; RDBError when its data is malformed."""
+    r = Reader(payload[:-10])
+    kind = r.byte()
+    value = decode_value(kind, r, limits)
+    _check_non_empty(value)
+    if r.pos != len(r.data):
+        raise RDBError("trailing bytes in DUMP payload")
+    return value
+
+
+# -- whole files ---------------------------------------------------------------------------
+@dataclass
+class Record:
+    """One key read from an RDB file."""
+
+    db: int
+    key: bytes
+    value: object
+    expire_ms: int | None = None
+    idle: int | None = None
+    freq: int | None = None
+
+
+@dataclass
+class Snapshot:
+    aux: dict[bytes, bytes] = field(default_factory=dict)
+    records: list[Record] = field(default_factory=list)
+
+
+def _aux(name: bytes, value: bytes) -> bytes:
+    return bytes((OP_AUX,)) + encode_string(name) + encode_string(value)
+
+
+def encode_header(now_s: int | None = None, used_mem: int = 0) -> bytes:
+    now_s = int(time.time()) if now_s is None else now_s
+    return (MAGIC + _aux(b"redis-ver", b"7.0.15") + _aux(b"redis-bits", b"64")
+            + _aux(b"ctime", b"%d" % now_s) + _aux(b"used-mem", b"%d" % used_mem)
+            + _aux(b"aof-base", b"0"))
+
+
+def encode_db(index: int, items, expires_count: int):
+    """Yield the chunks of one database: SELECTDB, RESIZEDB, then each (key, value, expire_ms)."""
+    items = list(items) if not isinstance(items, list) else items
+    yield bytes((OP_SELECTDB,)) + encode_length(index)
+    yield bytes((OP_RESIZEDB,)) + encode_length(len(items)) + encode_length(expires_count)
+    for key, value, expire_ms in items:
+        kind, body = encode_value(value)
+        head = b"" if expire_ms is None else bytes((OP_EXPIRETIME_MS,)) + struct.pack("<q", expire_ms)
+        yield head + bytes((kind,)) + encode_string(key) + body
+
+
+def encode_file(dbs: dict[int, list], now_s: int | None = None) -> bytes:
+    """A complete RDB file of {db index: [(key, value, expire_ms or None), ...]}."""
+    chunks = [encode_header(now_s)]
+    for index in sorted(dbs):
+        items = dbs[index]
+        if items:
+            chunks.extend(encode_db(index, items, sum(1 for *_, e in items if e is not None)))
+    chunks.append(bytes((OP_EOF,)))
+    body = b"".join(chunks)
+    return body + struct.pack("<Q", crc64(body))
+
+
+def decode_file(data: bytes, limits: Limits | None = None, check_crc: bool = True) -> Snapshot:
+    """Every key of an RDB file (versions 1-10). Raises RDBError on anything malformed."""
+    limits = limits or Limits()
+    if len(data) < 9 or data[:5] != b"REDIS" or not data[5:9].isdigit():
+        raise RDBError("wrong signature (not an RDB file)")
+    version = int(data[5:9])
+    if not 1 <= version <= RDB_VERSION:
+        raise RDBError(f"can't handle RDB format version {version}")
+    r = Reader(data, 9)
+    snap = Snapshot()
+    db = 0
+    expire = idle = freq = None
+    while True:
+        kind = r.byte()
+        if kind == OP_EOF:
+            break
+        if kind == OP_SELECTDB:
+            db = r.length()
+        elif kind == OP_RESIZEDB:
+            r.length()
+            r.length()
+        elif kind == OP_AUX:
+            name = r.string()
+            snap.aux[name] = r.string()
+        elif kind == OP_EXPIRETIME_MS:
+            expire = struct.unpack("<q", r.take(8))[0]
+        elif kind == OP_EXPIRETIME:
+            expire = struct.unpack("<i", r.take(4))[0] * 1000
+        elif kind == OP_IDLE:
+            idle = r.length()
+        elif kind == OP_FREQ:
+            freq = r.byte()
+        elif kind in (OP_FUNCTION, OP_FUNCTION2, OP_MODULE_AUX):
+            raise RDBError("the RDB file holds functions or module data, which yizhan does not support")
+        else:
+            key = r.string()
+            value = decode_value(kind, r, limits)
+            _check_non_empty(value)
+            snap.records.append(Record(db, key, value, expire, idle, freq))
+            expire = idle = freq = None
+    if version >= 5:
+        end = r.pos
+        stored = struct.unpack("<Q", r.take(8))[0]
+        if check_crc and stored and stored != crc64(data[:end]):
+            raise RDBError("RDB checksum mismatch")
+    return snap

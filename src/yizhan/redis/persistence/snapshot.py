@@ -1,0 +1,207 @@
+"""RDB snapshots of a running instance: SAVE (in the foreground), BGSAVE (a forked child writes
+the file while the server keeps answering; without fork, a consistent in-process snapshot),
+`save` points, and loading dump.rdb at start-up.
+
+The file lives at <data-dir>/<dbfilename>. It is written to a temporary file, fsynced and
+renamed over the old one, as Redis does, so a crash never leaves a half-written dump.rdb.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from yizhan.redis.persistence import rdb
+from yizhan.redis.persistence.codec import RDBError
+
+log = logging.getLogger("yizhan")
+
+CRON_INTERVAL = 0.1  # seconds between checks of a child's exit and of the save points
+
+
+class RDBLoadError(Exception):
+    """dump.rdb exists but cannot be loaded; the message names the file and what to do."""
+
+
+def snapshotter(srv) -> "Snapshotter":
+    saver = getattr(srv, "_snapshotter", None)
+    if saver is None:
+        saver = srv._snapshotter = Snapshotter(srv)
+    return saver
+
+
+class Snapshotter:
+    def __init__(self, srv):
+        self.srv = srv
+        self.child_pid: int | None = None
+        self.child_started = 0.0
+        self.dirty_at_fork = 0
+        self.scheduled = False
+        self.last_status_ok = True
+        self.last_bgsave_seconds = -1
+        self.last_attempt = 0.0
+
+    # -- where and what -------------------------------------------------------------------
+    def path(self) -> Path:
+        return Path(self.srv.config.data_dir) / self.srv.params.get("dbfilename")
+
+    def in_progress(self) -> bool:
+        return self.child_pid is not None
+
+    def current_seconds(self) -> int:
+        return int(time.monotonic() - self.child_started)
+
+    def encode(self) -> bytes:
+        """The whole dataset as an RDB file; expired keys are left out."""
+        now = self.srv.clock.ms()
+        dbs = {}
+        for db in self.srv.dbs:
+            expires = db.expires
+            items = []
+            for key, value in db.data.items():
+                when = expires.get(key)
+                if when is not None and when <= now:
+                    continue
+                items.append((key, value, when))
+            if items:
+                dbs[db.index] = items
+        return rdb.encode_file(dbs, now_s=int(time.time()))
+
+    def write(self, data: bytes, tag: int) -> None:
+        path = self.path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f"temp-{tag}.rdb")
+        with open(temp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, path)
+
+    # -- SAVE -----------------------------------------------------------------------------
+    def save(self) -> bool:
+        try:
+            self.write(self.encode(), os.getpid())
+        except OSError as exc:
+            log.warning("Failed saving the DB to %s: %s", self.path(), exc.strerror)
+            self.last_status_ok = False
+            return False
+        self.srv.stats.dirty = 0
+        self.srv.last_save_time = int(time.time())
+        self.last_status_ok = True
+        log.info("DB saved on disk")
+        return True
+
+    # -- BGSAVE ---------------------------------------------------------------------------
+    def bgsave(self) -> bool:
+        self.last_attempt = time.time()
+        if not hasattr(os, "fork") or sys.platform == "win32":
+            return self.save()  # no fork (Windows): a consistent snapshot, in the foreground
+        self.dirty_at_fork = self.srv.stats.dirty
+        self.child_started = time.monotonic()
+        pid = os.fork()
+        if pid == 0:  # the child: write and leave without running anything of the parent
+            code = 1
+            try:
+                self.write(self.encode(), os.getpid())
+                code = 0
+            except BaseException:  # noqa: BLE001  (the exit code reports it)
+                pass
+            os._exit(code)
+        self.child_pid = pid
+        log.info("Background saving started by pid %d", pid)
+        self.srv.call_later(CRON_INTERVAL, self._poll)
+        return True
+
+    def _poll(self) -> None:
+        if self.child_pid is None:
+            return
+        pid, status = os.waitpid(self.child_pid, os.WNOHANG)
+        if pid == 0:
+            self.srv.call_later(CRON_INTERVAL, self._poll)
+            return
+        self.child_pid = None
+        self.last_bgsave_seconds = int(time.monotonic() - self.child_started)
+        ok = os.waitstatus_to_exitcode(status) == 0
+        self.last_status_ok = ok
+        if ok:
+            self.srv.stats.dirty -= self.dirty_at_fork
+            self.srv.last_save_time = int(time.time())
+            log.info("Background saving terminated with success")
+        else:
+            log.warning("Background saving error")
+        if self.scheduled:
+            self.scheduled = False
+            self.bgsave()
+
+    def wait(self, timeout: float = 30.0) -> None:
+        """Block until a running BGSAVE child has finished (shutdown, tests)."""
+        deadline = time.monotonic() + timeout
+        while self.child_pid is not None and time.monotonic() < deadline:
+            self._poll()
+            if self.child_pid is not None:
+                time.sleep(0.01)
+
+    # -- save points ----------------------------------------------------------------------
+    def save_points(self) -> list[tuple[int, int]]:
+        words = self.srv.params.get("save").split()
+        return [(int(words[i]), int(words[i + 1])) for i in range(0, len(words) - 1, 2)]
+
+    def cron(self) -> None:
+        """serverCron's check: BGSAVE when some `save <seconds> <changes>` point is reached
+        (after a failed attempt, retry no sooner than 5 seconds later)."""
+        if self.child_pid is not None:
+            return
+        if self.scheduled:
+            self.scheduled = False
+            self.bgsave()
+            return
+        now = time.time()
+        dirty = self.srv.stats.dirty
+        for seconds, changes in self.save_points():
+            if (dirty >= changes and now - self.srv.last_save_time > seconds
+                    and (self.last_status_ok or now - self.last_attempt > 5)):
+                log.info("%d changes in %d seconds. Saving...", changes, seconds)
+                self.bgsave()
+                return
+
+    # -- loading --------------------------------------------------------------------------
+    def load(self) -> int:
+        """Load <data-dir>/<dbfilename> if it exists; returns the number of keys loaded."""
+        path = self.path()
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return 0
+        except OSError as exc:
+            raise RDBLoadError(f"cannot read {path}: {exc.strerror}") from None
+        srv = self.srv
+        try:
+            snap = rdb.decode_file(data, rdb.Limits.from_params(srv.params),
+                                   check_crc=srv.params.flag("rdbchecksum"))
+        except RDBError as exc:
+            raise RDBLoadError(
+                f"{path} is not a valid RDB file ({exc}); move it away (or repair it with "
+                f"redis-check-rdb) and start again") from None
+        return self.install(snap)
+
+    def install(self, snap: rdb.Snapshot) -> int:
+        srv = self.srv
+        now = srv.clock.ms()
+        loaded = 0
+        for record in snap.records:
+            if record.db >= len(srv.dbs):
+                raise RDBLoadError(f"{self.path()} uses database {record.db}, but 'databases' is "
+                                   f"{len(srv.dbs)}: raise it and start again")
+            if record.expire_ms is not None and record.expire_ms <= now:
+                continue  # a master drops keys that expired while it was down
+            db = srv.dbs[record.db]
+            db.data[record.key] = record.value
+            db.access[record.key] = now
+            if record.expire_ms is not None:
+                db.set_expire(record.key, record.expire_ms)
+            loaded += 1
+        srv.stats.dirty = 0
+        return loaded
