@@ -194,9 +194,11 @@ def test_payload_checks():
     bad_type = b"\x07\x01x\x0a\x00"
     with pytest.raises(RDBError):
         rdb.restore_payload(bad_type + struct.pack("<Q", crc64(bad_type)), rdb.Limits())
-    trailing = b"\x00\x01xx\x0a\x00"
+    past_end = b"\x00\x30xx\x0a\x00"
     with pytest.raises(RDBError):
-        rdb.restore_payload(trailing + struct.pack("<Q", crc64(trailing)), rdb.Limits())
+        rdb.restore_payload(past_end + struct.pack("<Q", crc64(past_end)), rdb.Limits())
+    into_footer = b"\x00\x04xx\x0a\x00"  # Redis reads on into the footer, and so does yizhan
+    assert rdb.restore_payload(into_footer + struct.pack("<Q", crc64(into_footer)), rdb.Limits()) == b"xx\x0a\x00"
 
 
 def test_whole_files_round_trip():

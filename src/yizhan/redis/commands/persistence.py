@@ -18,6 +18,7 @@ def _word(raw: bytes) -> bytes:
 
 
 @command("DUMP key", arity=2, flags="readonly", keys=(1, 1, 1), group="generic", since="2.6.0",
+         tips="nondeterministic_output",
          summary="Return a serialized version of the value stored at the specified key.",
          complexity="O(1) to access the key and additional O(N*M) to serialize it, where N is "
                     "the number of Redis objects composing the value and M their average size.")
@@ -56,6 +57,7 @@ def _restore_options(argv) -> tuple[bool, bool, int, int]:
 
 @command("RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]",
          arity=-4, flags="write denyoom", keys=(1, 1, 1), group="generic", since="2.6.0",
+         acl="keyspace dangerous",
          summary="Create a key using the provided serialized value, previously obtained using DUMP.",
          complexity="O(1) to create the new key and additional O(N*M) to reconstruct the "
                     "serialized value, where N is the number of Redis objects composing the value "
@@ -128,6 +130,7 @@ def bgsave(c, argv):
 
 
 @command("LASTSAVE", arity=1, flags="loading stale fast", group="server", since="1.0.0",
-         summary="Get the UNIX time stamp of the last successful save to disk", acl="admin dangerous")
+         summary="Get the UNIX time stamp of the last successful save to disk", acl="admin dangerous",
+         tips="nondeterministic_output")
 def lastsave(c, argv):
     return c.server.last_save_time

@@ -255,13 +255,12 @@ def verify_payload(payload: bytes, check_crc: bool = True) -> bool:
 
 
 def restore_payload(payload: bytes, limits: Limits):
-    """The value in a verified DUMP payload; RDBError when its data is malformed."""
-    r = Reader(payload[:-10])
+    """The value in a verified DUMP payload; RDBError when its data is malformed. Like Redis,
+    the reader sees the whole payload, footer included, and ignores whatever follows the value."""
+    r = Reader(payload)
     kind = r.byte()
     value = decode_value(kind, r, limits)
     _check_non_empty(value)
-    if r.pos != len(r.data):
-        raise RDBError("trailing bytes in DUMP payload")
     return value
 
 
