@@ -5,6 +5,7 @@ server answers, start-up loading, save points, and a clear error for a corrupt f
 
 import os
 import shutil
+import subprocess
 import time
 
 import pytest
@@ -231,3 +232,36 @@ def test_a_corrupt_dump_rdb_stops_the_start_with_a_clear_error(data_dir, damage)
         yizhan.Server(data_dir=str(data_dir)).start()
     assert str(path) in str(info.value)
     assert "move it away" in str(info.value)
+
+
+def test_redis_cli_rdb_fetches_a_snapshot_that_redis_server_loads(yizhan_server, tmp_path):
+    r = redis.Redis(port=yizhan_server.port)
+    r.flushall()
+    populate(r)
+    ours = contents(yizhan_server.port)
+    target = tmp_path / "fetched.rdb"
+    done = subprocess.run(["redis-cli", "-p", str(yizhan_server.port), "--rdb", str(target)],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert "Transfer finished with success" in done.stdout + done.stderr
+    ref = _reference_with_file(target)
+    try:
+        assert contents(ref.port) == ours
+    finally:
+        ref.stop()
+        r.flushall()
+
+
+def test_rdbcompression_no_writes_plain_strings(data_dir):
+    text = "abcdefgh" * 20
+    with yizhan.Server(data_dir=str(data_dir), rdbcompression="no") as srv:
+        r = redis.Redis(port=srv.port)
+        r.set("k", text)
+        assert r.dump("k")[:-10] == b"\x00\x40\xa0" + text.encode()  # type, length 160, the bytes
+        r.save()
+    assert text.encode() in (data_dir / "dump.rdb").read_bytes()
+    ref = _reference_with_file(data_dir / "dump.rdb")
+    try:
+        assert redis.Redis(port=ref.port).get("k") == text.encode()
+    finally:
+        ref.stop()

@@ -10,7 +10,7 @@ from yizhan.redis.keyspace import lfu_minutes
 from yizhan.redis.persistence import rdb, snapshot  # modules: they import the value types
 from yizhan.redis.persistence.codec import RDBError
 from yizhan.redis.table import command
-from yizhan.resp import OK, ErrorReply, Simple
+from yizhan.resp import OK, ErrorReply, Raw, Simple
 
 
 def _word(raw: bytes) -> bytes:
@@ -26,7 +26,7 @@ def dump(c, argv):
     value = c.db.get(argv[1])
     if value is None:
         return None
-    return rdb.dump_payload(value)
+    return rdb.dump_payload(value, c.server.params.flag("rdbcompression"))
 
 
 def _restore_options(argv) -> tuple[bool, bool, int, int]:
@@ -134,3 +134,28 @@ def bgsave(c, argv):
          tips="nondeterministic_output")
 def lastsave(c, argv):
     return c.server.last_save_time
+
+
+# -- the replication handshake, as far as `redis-cli --rdb` uses it -----------------------------
+_REPLCONF_OPTIONS = {b"listening-port", b"ip-address", b"capa", b"rdb-only", b"ack", b"getack"}
+
+
+@command("REPLCONF", arity=-1, flags="admin noscript loading stale allow_busy", group="server",
+         since="3.0.0", summary="An internal command for configuring the replication stream")
+def replconf(c, argv):
+    if len(argv) % 2 == 0:
+        raise ErrorReply(errors.SYNTAX)
+    for j in range(1, len(argv), 2):
+        if argv[j].lower() not in _REPLCONF_OPTIONS:
+            raise ErrorReply(f"ERR Unrecognized REPLCONF option: {errors.text(argv[j])}")
+    return OK
+
+
+@command("SYNC", arity=1, flags="admin noscript no_async_loading no_multi", group="server",
+         since="1.0.0", summary="Internal command used for replication")
+def sync(c, argv):
+    """A full resynchronization without the replication stream that would follow: the dataset
+    as an RDB bulk transfer ("$<length>\\r\\n" and the file, no trailing CRLF), which is what
+    `redis-cli --rdb` saves."""
+    data = snapshot.snapshotter(c.server).encode()
+    return Raw(b"$%d\r\n" % len(data) + data)

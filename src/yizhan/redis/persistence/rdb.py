@@ -89,32 +89,32 @@ def _list_nodes(lst) -> list[list[bytes]]:
     return nodes
 
 
-def encode_value(value) -> tuple[int, bytes]:
-    """(RDB type, serialized value) of a yizhan value."""
+def encode_value(value, compress: bool = True) -> tuple[int, bytes]:
+    """(RDB type, serialized value) of a yizhan value; `compress`: rdbcompression (LZF)."""
     kind = type(value)
     if kind is bytes or kind is bytearray:
-        return T_STRING, encode_string(value)
+        return T_STRING, encode_string(value, compress)
     if kind is RedisList:
         nodes = _list_nodes(value)
         parts = [encode_length(len(nodes))]
         for node in nodes:
             parts.append(encode_length(NODE_PACKED))
-            parts.append(encode_string(listpack(node)))
+            parts.append(encode_string(listpack(node), compress))
         return T_LIST_QUICKLIST_2, b"".join(parts)
     if kind is Hash:
         if not value.hashtable:
             flat = [x for pair in value.items() for x in pair]
-            return T_HASH_LISTPACK, encode_string(listpack(flat))
+            return T_HASH_LISTPACK, encode_string(listpack(flat), compress)
         parts = [encode_length(len(value))]
         for f, v in value.items():
-            parts.append(encode_string(f))
-            parts.append(encode_string(v))
+            parts.append(encode_string(f, compress))
+            parts.append(encode_string(v, compress))
         return T_HASH, b"".join(parts)
     if kind is Set:
         if value.is_intset:
-            return T_SET_INTSET, encode_string(intset(value.ints))
+            return T_SET_INTSET, encode_string(intset(value.ints), compress)
         parts = [encode_length(len(value))]
-        parts.extend(encode_string(m) for m in value)
+        parts.extend(encode_string(m, compress) for m in value)
         return T_SET, b"".join(parts)
     if kind is ZSet:
         if value.listpack:
@@ -122,10 +122,10 @@ def encode_value(value) -> tuple[int, bytes]:
             for score, member in value.order:
                 flat.append(member)
                 flat.append(_double_text(score))
-            return T_ZSET_LISTPACK, encode_string(listpack(flat))
+            return T_ZSET_LISTPACK, encode_string(listpack(flat), compress)
         parts = [encode_length(len(value))]
         for score, member in reversed(value.order):
-            parts.append(encode_string(member))
+            parts.append(encode_string(member, compress))
             parts.append(struct.pack("<d", score))
         return T_ZSET_2, b"".join(parts)
     raise RDBError(f"cannot serialize a {kind.__name__}")
@@ -235,9 +235,9 @@ def _check_non_empty(value) -> None:
 
 
 # -- DUMP / RESTORE ------------------------------------------------------------------------
-def dump_payload(value) -> bytes:
+def dump_payload(value, compress: bool = True) -> bytes:
     """DUMP's serialization: type, value, 2-byte RDB version, CRC64 of all that (little-endian)."""
-    kind, body = encode_value(value)
+    kind, body = encode_value(value, compress)
     payload = bytes((kind,)) + body + struct.pack("<H", RDB_VERSION)
     return payload + struct.pack("<Q", crc64(payload))
 
@@ -294,24 +294,25 @@ def encode_header(now_s: int | None = None, used_mem: int = 0) -> bytes:
             + _aux(b"aof-base", b"0"))
 
 
-def encode_db(index: int, items, expires_count: int):
+def encode_db(index: int, items, expires_count: int, compress: bool = True):
     """Yield the chunks of one database: SELECTDB, RESIZEDB, then each (key, value, expire_ms)."""
     items = list(items) if not isinstance(items, list) else items
     yield bytes((OP_SELECTDB,)) + encode_length(index)
     yield bytes((OP_RESIZEDB,)) + encode_length(len(items)) + encode_length(expires_count)
     for key, value, expire_ms in items:
-        kind, body = encode_value(value)
+        kind, body = encode_value(value, compress)
         head = b"" if expire_ms is None else bytes((OP_EXPIRETIME_MS,)) + struct.pack("<q", expire_ms)
-        yield head + bytes((kind,)) + encode_string(key) + body
+        yield head + bytes((kind,)) + encode_string(key, compress) + body
 
 
-def encode_file(dbs: dict[int, list], now_s: int | None = None) -> bytes:
+def encode_file(dbs: dict[int, list], now_s: int | None = None, compress: bool = True) -> bytes:
     """A complete RDB file of {db index: [(key, value, expire_ms or None), ...]}."""
     chunks = [encode_header(now_s)]
     for index in sorted(dbs):
         items = dbs[index]
         if items:
-            chunks.extend(encode_db(index, items, sum(1 for *_, e in items if e is not None)))
+            expiring = sum(1 for *_, e in items if e is not None)
+            chunks.extend(encode_db(index, items, expiring, compress))
     chunks.append(bytes((OP_EOF,)))
     body = b"".join(chunks)
     return body + struct.pack("<Q", crc64(body))

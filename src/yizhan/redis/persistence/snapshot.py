@@ -68,7 +68,7 @@ class Snapshotter:
                 items.append((key, value, when))
             if items:
                 dbs[db.index] = items
-        return rdb.encode_file(dbs, now_s=int(time.time()))
+        return rdb.encode_file(dbs, now_s=int(time.time()), compress=self.srv.params.flag("rdbcompression"))
 
     def write(self, data: bytes, tag: int) -> None:
         path = self.path()
