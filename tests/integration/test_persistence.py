@@ -265,3 +265,21 @@ def test_rdbcompression_no_writes_plain_strings(data_dir):
         assert redis.Redis(port=ref.port).get("k") == text.encode()
     finally:
         ref.stop()
+
+
+def test_info_persistence_has_redis_fields_and_counts_saves_and_loads(data_dir, reference_redis):
+    theirs = list(redis.Redis(port=reference_redis.port).info("persistence"))
+    with yizhan.Server(data_dir=str(data_dir)) as srv:
+        r = redis.Redis(port=srv.port)
+        assert list(r.info("persistence")) == theirs
+        r.set("a", 1)
+        r.set("gone", 1, px=200)
+        assert r.info("persistence")["rdb_saves"] == 0
+        r.save()
+        assert r.info("persistence")["rdb_saves"] == 1
+    time.sleep(0.3)
+    with yizhan.Server(data_dir=str(data_dir)) as srv:
+        info = redis.Redis(port=srv.port).info("persistence")
+        assert info["rdb_last_load_keys_loaded"] == 1
+        assert info["rdb_last_load_keys_expired"] == 1
+        assert info["rdb_changes_since_last_save"] == 0

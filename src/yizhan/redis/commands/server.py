@@ -321,14 +321,20 @@ def _info_persistence(srv):
     saver = snapshotter(srv)
     running = saver.in_progress()
     return [
-        ("loading", 0), ("async_loading", 0), ("current_cow_peak", 0), ("rdb_changes_since_last_save", srv.stats.dirty),
+        ("loading", 0), ("async_loading", 0), ("current_cow_peak", 0), ("current_cow_size", 0),
+        ("current_cow_size_age", 0), ("current_fork_perc", "0.00"), ("current_save_keys_processed", 0),
+        ("current_save_keys_total", 0), ("rdb_changes_since_last_save", srv.stats.dirty),
         ("rdb_bgsave_in_progress", int(running)), ("rdb_last_save_time", srv.last_save_time),
         ("rdb_last_bgsave_status", "ok" if saver.last_status_ok else "err"),
         ("rdb_last_bgsave_time_sec", saver.last_bgsave_seconds),
         ("rdb_current_bgsave_time_sec", saver.current_seconds() if running else -1),
+        ("rdb_saves", saver.saves), ("rdb_last_cow_size", 0),
+        ("rdb_last_load_keys_expired", saver.last_load_expired), ("rdb_last_load_keys_loaded", saver.last_load_loaded),
         ("aof_enabled", 1 if srv.params.flag("appendonly") else 0), ("aof_rewrite_in_progress", 0),
         ("aof_rewrite_scheduled", 0), ("aof_last_rewrite_time_sec", -1), ("aof_current_rewrite_time_sec", -1),
-        ("aof_last_bgrewrite_status", "ok"), ("aof_last_write_status", "ok"),
+        ("aof_last_bgrewrite_status", "ok"), ("aof_rewrites", 0), ("aof_rewrites_consecutive_failures", 0),
+        ("aof_last_write_status", "ok"), ("aof_last_cow_size", 0), ("module_fork_in_progress", 0),
+        ("module_fork_last_cow_size", 0),
     ]
 
 

@@ -138,11 +138,13 @@ def _pairs(items: list[bytes]) -> list[tuple[bytes, bytes]]:
     return list(zip(items[0::2], items[1::2]))
 
 
-def _build_hash(pairs, limits: Limits) -> Hash:
+def _build_hash(pairs, limits: Limits, by_length_only: bool = False) -> Hash:
+    """A loaded hash: a listpack unless it has too many fields or (read field by field, not
+    from a listpack) a field or value too long, as Redis 7.0's rdbLoadObject decides."""
     fields = dict(pairs)
     if len(fields) != len(pairs):
         raise RDBError("duplicate hash field")
-    big = len(fields) > limits.hash_entries or any(
+    big = len(fields) > limits.hash_entries or not by_length_only and any(
         len(f) > limits.hash_value or len(v) > limits.hash_value for f, v in fields.items())
     return Hash(fields, hashtable=big)
 
@@ -225,7 +227,7 @@ def decode_value(kind: int, r: Reader, limits: Limits):
     if kind in (T_HASH_ZIPLIST, T_HASH_LISTPACK):
         blob = r.string()
         items = parse_listpack(blob) if kind == T_HASH_LISTPACK else parse_ziplist(blob)
-        return _build_hash(_pairs(items), limits)
+        return _build_hash(_pairs(items), limits, by_length_only=True)
     raise RDBError(f"unsupported RDB value type {kind}")
 
 

@@ -43,6 +43,9 @@ class Snapshotter:
         self.last_status_ok = True
         self.last_bgsave_seconds = -1
         self.last_attempt = 0.0
+        self.saves = 0  # successful saves since start (INFO's rdb_saves)
+        self.last_load_loaded = 0
+        self.last_load_expired = 0
 
     # -- where and what -------------------------------------------------------------------
     def path(self) -> Path:
@@ -91,6 +94,7 @@ class Snapshotter:
         self.srv.stats.dirty = 0
         self.srv.last_save_time = int(time.time())
         self.last_status_ok = True
+        self.saves += 1
         log.info("DB saved on disk")
         return True
 
@@ -127,6 +131,7 @@ class Snapshotter:
         ok = os.waitstatus_to_exitcode(status) == 0
         self.last_status_ok = ok
         if ok:
+            self.saves += 1
             self.srv.stats.dirty -= self.dirty_at_fork
             self.srv.last_save_time = int(time.time())
             log.info("Background saving terminated with success")
@@ -190,13 +195,14 @@ class Snapshotter:
     def install(self, snap: rdb.Snapshot) -> int:
         srv = self.srv
         now = srv.clock.ms()
-        loaded = 0
+        loaded = expired = 0
         for record in snap.records:
             if record.db >= len(srv.dbs):
                 raise RDBLoadError(f"{self.path()} uses database {record.db}, but 'databases' is "
                                    f"{len(srv.dbs)}: raise it and start again")
             if record.expire_ms is not None and record.expire_ms <= now:
-                continue  # a master drops keys that expired while it was down
+                expired += 1  # a master drops keys that expired while it was down
+                continue
             db = srv.dbs[record.db]
             db.data[record.key] = record.value
             db.access[record.key] = now
@@ -204,4 +210,5 @@ class Snapshotter:
                 db.set_expire(record.key, record.expire_ms)
             loaded += 1
         srv.stats.dirty = 0
+        self.last_load_loaded, self.last_load_expired = loaded, expired
         return loaded
