@@ -81,6 +81,7 @@ class ServerRuntime:
     async def stop(self) -> None:
         if self._expire_handle is not None:
             self._expire_handle.cancel()
+        snapshotter(self.redis).abort()  # a BGSAVE child does not outlive the server
         for server in self._servers:
             server.close()
         for client in list(self.redis.clients.values()):

@@ -283,3 +283,42 @@ def test_info_persistence_has_redis_fields_and_counts_saves_and_loads(data_dir, 
         assert info["rdb_last_load_keys_loaded"] == 1
         assert info["rdb_last_load_keys_expired"] == 1
         assert info["rdb_changes_since_last_save"] == 0
+
+
+def test_redis_check_rdb_accepts_a_yizhan_dump(data_dir):
+    with yizhan.Server(data_dir=str(data_dir)) as srv:
+        r = redis.Redis(port=srv.port)
+        populate(r)
+        r.save()
+    done = subprocess.run(["redis-check-rdb", str(data_dir / "dump.rdb")], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "RDB looks OK" in done.stdout
+    assert "Checksum OK" in done.stdout
+
+
+def test_without_fork_bgsave_saves_in_process(data_dir, monkeypatch):
+    monkeypatch.delattr(os, "fork")
+    with yizhan.Server(data_dir=str(data_dir)) as srv:
+        r = redis.Redis(port=srv.port)
+        r.set("k", "v")
+        assert r.execute_command("BGSAVE") is True
+        assert r.info("persistence")["rdb_bgsave_in_progress"] == 0
+        assert r.info("persistence")["rdb_changes_since_last_save"] == 0
+    with yizhan.Server(data_dir=str(data_dir)) as srv:
+        assert redis.Redis(port=srv.port).get("k") == b"v"
+
+
+def test_stopping_the_server_stops_a_running_bgsave_child(data_dir):
+    with yizhan.Server(data_dir=str(data_dir)) as srv:
+        r = redis.Redis(port=srv.port)
+        pipe = r.pipeline(transaction=False)
+        for i in range(20000):
+            pipe.set(f"key:{i}", "v" * 50)
+        pipe.execute()
+        r.execute_command("BGSAVE")
+        pid = srv.runtime.redis._snapshotter.child_pid
+        assert pid is not None
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # already reaped
+    assert not list(data_dir.glob("temp-*.rdb"))

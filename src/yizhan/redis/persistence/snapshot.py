@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -77,11 +78,16 @@ class Snapshotter:
         path = self.path()
         path.parent.mkdir(parents=True, exist_ok=True)
         temp = path.with_name(f"temp-{tag}.rdb")
-        with open(temp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, path)
+        try:
+            with open(temp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(temp, path)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        _fsync_directory(path.parent)
 
     # -- SAVE -----------------------------------------------------------------------------
     def save(self) -> bool:
@@ -140,6 +146,19 @@ class Snapshotter:
         if self.scheduled:
             self.scheduled = False
             self.bgsave()
+
+    def abort(self) -> None:
+        """Stop a running BGSAVE child and remove its temporary file (shutdown)."""
+        pid = self.child_pid
+        if pid is None:
+            return
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        self.child_pid = None
+        self.path().with_name(f"temp-{pid}.rdb").unlink(missing_ok=True)
 
     def wait(self, timeout: float = 30.0) -> None:
         """Block until a running BGSAVE child has finished (shutdown, tests)."""
@@ -212,3 +231,14 @@ class Snapshotter:
         srv.stats.dirty = 0
         self.last_load_loaded, self.last_load_expired = loaded, expired
         return loaded
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the rename itself durable (POSIX; Windows cannot open a directory)."""
+    if sys.platform == "win32":
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
