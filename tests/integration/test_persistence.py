@@ -322,3 +322,43 @@ def test_stopping_the_server_stops_a_running_bgsave_child(data_dir):
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # already reaped
     assert not list(data_dir.glob("temp-*.rdb"))
+
+
+def test_lzf_output_is_byte_identical_to_redis_for_random_strings(reference_redis):
+    """Redis's DUMP of strings longer than 20 bytes is LZF-compressed when that saves space:
+    yizhan's compressor must make the same choices byte for byte."""
+    import random
+
+    from yizhan.redis.persistence import rdb
+
+    rng = random.Random(11)
+    theirs = redis.Redis(port=reference_redis.port)
+    theirs.flushall()
+    words = [b"alpha", b"beta", b"gamma", b"\x00\xff", b"a", b"zz", b"0123456789"]
+    for i in range(300):
+        kind = i % 3
+        if kind == 0:
+            value = b"".join(rng.choice(words) for _ in range(rng.randrange(3, 400)))
+        elif kind == 1:
+            value = bytes(rng.randrange(4) for _ in range(rng.randrange(21, 3000)))
+        else:
+            value = bytes(rng.randrange(256) for _ in range(rng.randrange(21, 200))) * rng.randrange(1, 5)
+        theirs.set("k", value)
+        assert theirs.dump("k") == rdb.dump_payload(value), (i, value[:40])
+
+
+def test_a_redis_dump_with_a_stream_is_refused_by_name(data_dir):
+    ref = _reference_with_file(None)
+    try:
+        r = redis.Redis(port=ref.port)
+        r.set("fine", "1")
+        r.xadd("events", {"a": "1"})
+        r.save()
+        data_dir.mkdir()
+        shutil.copy(os.path.join(ref.workdir, "dump.rdb"), data_dir / "dump.rdb")
+    finally:
+        ref.stop()
+    with pytest.raises(RDBLoadError) as info:
+        yizhan.Server(data_dir=str(data_dir)).start()
+    assert str(data_dir / "dump.rdb") in str(info.value)
+    assert "a stream" in str(info.value)

@@ -14,6 +14,10 @@ class RDBError(ValueError):
     """Malformed or unsupported RDB data."""
 
 
+class RDBUnsupported(RDBError):
+    """Well-formed RDB data of a kind yizhan does not have (streams, modules, functions)."""
+
+
 # -- CRC64 (Redis's crc64.c: Jones polynomial 0xad93d23594c935a9, reflected, init 0) ---------
 def _crc64_table() -> list[int]:
     poly = int(f"{0xad93d23594c935a9:064b}"[::-1], 2)  # the reflected polynomial
@@ -94,7 +98,7 @@ def lzf_compress(data: bytes, out_len: int) -> bytes | None:
     hval = (data[0] << 8) | data[1] if n > 1 else 0
     while ip < n - 2:
         hval = ((hval << 8) | data[ip + 2]) & 0xFFFFFFFF
-        slot = _idx(hval)
+        slot = ((hval >> 8) - hval * 5) & 0xFFFF  # IDX(h) with HLOG 16
         ref = htab.get(slot, 0)
         htab[slot] = ip
         off = ip - ref - 1
@@ -184,12 +188,9 @@ def encode_length(n: int) -> bytes:
 def _int_encoding(value: bytes) -> bytes | None:
     """rdbTryIntegerEncoding: the canonical text of an int32 as an 8/16/32-bit integer."""
     n = len(value)
-    if not n or n > 11:
+    if not n or n > 11 or not (value[1:] if value[0] == 45 else value).isdigit():
         return None
-    try:
-        number = int(value)
-    except ValueError:
-        return None
+    number = int(value)
     if b"%d" % number != value:
         return None
     if -(1 << 7) <= number < 1 << 7:

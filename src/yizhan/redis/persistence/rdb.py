@@ -19,7 +19,7 @@ from yizhan.redis.commands.hashes import Hash
 from yizhan.redis.commands.lists import RedisList
 from yizhan.redis.commands.sets import Set
 from yizhan.redis.commands.zsets import ZSet
-from yizhan.redis.persistence.codec import (RDBError, Reader, crc64, encode_length, encode_string,
+from yizhan.redis.persistence.codec import (RDBError, RDBUnsupported, Reader, crc64, encode_length, encode_string,
                                              intset, listpack, listpack_entry, parse_intset, parse_listpack,
                                              parse_ziplist)
 
@@ -228,7 +228,13 @@ def decode_value(kind: int, r: Reader, limits: Limits):
         blob = r.string()
         items = parse_listpack(blob) if kind == T_HASH_LISTPACK else parse_ziplist(blob)
         return _build_hash(_pairs(items), limits, by_length_only=True)
-    raise RDBError(f"unsupported RDB value type {kind}")
+    if kind in _UNSUPPORTED:
+        raise RDBUnsupported(f"a key holds {_UNSUPPORTED[kind]} (RDB type {kind}), which yizhan does not support")
+    raise RDBError(f"unknown RDB value type {kind}")
+
+
+_UNSUPPORTED = {6: "a module value", 7: "a module value", 15: "a stream", 19: "a stream",
+                T_HASH_ZIPMAP: "a zipmap hash (Redis before 2.6)"}
 
 
 def _check_non_empty(value) -> None:
@@ -353,7 +359,7 @@ def decode_file(data: bytes, limits: Limits | None = None, check_crc: bool = Tru
         elif kind == OP_FREQ:
             freq = r.byte()
         elif kind in (OP_FUNCTION, OP_FUNCTION2, OP_MODULE_AUX):
-            raise RDBError("the RDB file holds functions or module data, which yizhan does not support")
+            raise RDBUnsupported("the file holds functions or module data, which yizhan does not support")
         else:
             key = r.string()
             value = decode_value(kind, r, limits)

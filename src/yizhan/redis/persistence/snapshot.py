@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from yizhan.redis.persistence import rdb
-from yizhan.redis.persistence.codec import RDBError
+from yizhan.redis.persistence.codec import RDBError, RDBUnsupported
 
 log = logging.getLogger("yizhan")
 
@@ -205,6 +205,9 @@ class Snapshotter:
         try:
             snap = rdb.decode_file(data, rdb.Limits.from_params(srv.params),
                                    check_crc=srv.params.flag("rdbchecksum"))
+        except RDBUnsupported as exc:
+            raise RDBLoadError(f"cannot load {path}: {exc}; remove those keys in the Redis that "
+                               f"wrote it (or move the file away) and start again") from None
         except RDBError as exc:
             raise RDBLoadError(
                 f"{path} is not a valid RDB file ({exc}); move it away (or repair it with "
