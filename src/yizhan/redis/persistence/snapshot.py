@@ -40,7 +40,6 @@ class Snapshotter:
         self.child_pid: int | None = None
         self.child_started = 0.0
         self.dirty_at_fork = 0
-        self.scheduled = False
         self.last_status_ok = True
         self.last_bgsave_seconds = -1
         self.last_attempt = 0.0
@@ -53,6 +52,10 @@ class Snapshotter:
         return Path(self.srv.config.data_dir) / self.srv.params.get("dbfilename")
 
     def in_progress(self) -> bool:
+        """Whether a BGSAVE child is still running (reaping it, and recording how it ended,
+        if it has finished: even without an event loop no child is left a zombie)."""
+        if self.child_pid is not None:
+            self._reap()
         return self.child_pid is not None
 
     def current_seconds(self) -> int:
@@ -126,12 +129,17 @@ class Snapshotter:
         return True
 
     def _poll(self) -> None:
-        if self.child_pid is None:
-            return
-        pid, status = os.waitpid(self.child_pid, os.WNOHANG)
-        if pid == 0:
+        if self.child_pid is not None and not self._reap():
             self.srv.call_later(CRON_INTERVAL, self._poll)
-            return
+
+    def _reap(self) -> bool:
+        """Collect a finished child and record how it ended; False while it still runs."""
+        try:
+            pid, status = os.waitpid(self.child_pid, os.WNOHANG)
+        except ChildProcessError:  # reaped elsewhere: its exit code is lost
+            pid, status = self.child_pid, 1 << 8
+        if pid == 0:
+            return False
         self.child_pid = None
         self.last_bgsave_seconds = int(time.monotonic() - self.child_started)
         ok = os.waitstatus_to_exitcode(status) == 0
@@ -143,9 +151,7 @@ class Snapshotter:
             log.info("Background saving terminated with success")
         else:
             log.warning("Background saving error")
-        if self.scheduled:
-            self.scheduled = False
-            self.bgsave()
+        return True
 
     def abort(self) -> None:
         """Stop a running BGSAVE child and remove its temporary file (shutdown)."""
@@ -176,11 +182,7 @@ class Snapshotter:
     def cron(self) -> None:
         """serverCron's check: BGSAVE when some `save <seconds> <changes>` point is reached
         (after a failed attempt, retry no sooner than 5 seconds later)."""
-        if self.child_pid is not None:
-            return
-        if self.scheduled:
-            self.scheduled = False
-            self.bgsave()
+        if self.in_progress():
             return
         now = time.time()
         dirty = self.srv.stats.dirty
