@@ -113,8 +113,9 @@ class YizhanProcess:
     `startup_seconds` is the time from spawning the interpreter until both Redis (PING) and AMQP
     (connection.start) answer."""
 
-    def __init__(self, log_level: str = "warning"):
+    def __init__(self, log_level: str = "warning", config: dict[str, str] | None = None):
         self.workdir = Path(tempfile.mkdtemp(prefix="yizhan-bench-"))
+        self.config = config or {}
         self.port = 0
         self.amqp_port = 0
         self.log_level = log_level
@@ -134,9 +135,13 @@ class YizhanProcess:
         for _ in range(3):
             self.port, self.amqp_port = free_port(), free_port()
             self._log = open(self.workdir / "server.log", "ab")
+            extra = []
+            if self.config:              # redis.conf-style file: `maxclients 10100`
+                (self.workdir / "yizhan.conf").write_text("".join(f"{k} {v}\n" for k, v in self.config.items()))
+                extra = ["--config", str(self.workdir / "yizhan.conf")]
             began = time.monotonic()
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "yizhan", "serve", "--port", str(self.port),
+                [sys.executable, "-m", "yizhan", "serve", *extra, "--port", str(self.port),
                  "--amqp-port", str(self.amqp_port), "--http-port", "0",
                  "--data-dir", str(self.workdir / "data"), "--log-level", self.log_level],
                 stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT, cwd=self.workdir)

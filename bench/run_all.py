@@ -1,0 +1,180 @@
+"""Run the whole benchmark suite of issue 6 and write bench/results/RESULTS.md and chart.png.
+
+    python bench/run_all.py [--quick] [--out DIR] [--only redis,amqp,server]
+
+Every benchmark runs yizhan (a separate `python -m yizhan serve` process) and the real server
+(redis-server, RabbitMQ) in the same run, interleaved, and reports the ratio yizhan/reference.
+Absolute numbers are printed too, but only ratios mean anything across runs and machines.
+--quick runs a few thousand requests and small connection counts: a smoke test, not a measure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import amqp_suite  # noqa: E402
+import redis_suite  # noqa: E402
+import server_suite  # noqa: E402
+from common import Row, fmt, geomean  # noqa: E402
+
+import yizhan  # noqa: E402
+from yizhan.testing import rabbitmq, reference  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SUITES = {"redis": redis_suite.run, "amqp": amqp_suite.run, "server": server_suite.run}
+
+
+# -- targets of issue 6 --------------------------------------------------------------------
+def targets(rows: list[Row]) -> list[tuple[str, str, bool | None]]:
+    """(target, measured, met) for every target whose rows were measured in this run."""
+    by_name = {(r.section, r.name): r for r in rows}
+    found: list[tuple[str, str, bool | None]] = []
+    for pipeline, goal in (("1", 0.75), ("16", 0.5)):
+        ratios = [r.ratio for r in rows if r.section == "redis" and r.extra.get("pipeline") == pipeline]
+        if ratios:
+            geo = geomean(ratios)
+            label = "without pipelining" if pipeline == "1" else "with -P 16"
+            found.append((f"Redis {label}: geometric mean of the ten tests >= {goal}x redis-server",
+                          f"{geo:.2f}x", geo >= goal))
+    e2e = by_name.get(("amqp", "end-to-end"))
+    if e2e:
+        found.append(("AMQP end-to-end transient throughput >= 1.5x RabbitMQ", f"{e2e.ratio:.2f}x", e2e.ratio >= 1.5))
+        cpu = e2e.extra["cpu_ratio"]
+        met = None if cpu == "n/a" else float(cpu.rstrip("x")) <= 0.5
+        found.append(("AMQP broker CPU per message (end-to-end) <= 0.5x RabbitMQ's", cpu, met))
+    durable = by_name.get(("amqp", "persistent + confirms"))
+    if durable:
+        found.append(("AMQP persistent with confirms >= 1x RabbitMQ", f"{durable.ratio:.2f}x", durable.ratio >= 1))
+    server = [r for r in rows if r.section == "server"]
+    for row in server:
+        if row.name.startswith("start-up") and "redis-server" in row.name:
+            found.append(("Start-up until both protocols answer <= 0.5 s", f"{row.yizhan:.3f} s", row.yizhan <= 0.5))
+        elif row.name.startswith("idle RSS") and "redis-server" in row.name:
+            found.append(("Idle RSS <= 40 MB", f"{row.yizhan:.1f} MB", row.yizhan <= 40))
+    rss = next((r for r in server if r.name.startswith("RSS with")), None)
+    alive = next((r for r in server if r.name.startswith("idle connections still")), None)
+    rps = next((r for r in server if r.name.startswith("GET req/s")), None)
+    if rss and alive and rps:
+        count = rss.name.split("RSS with ")[1].split(" idle")[0]
+        total = int(count.replace(",", ""))
+        ok = rss.yizhan < 300 and alive.yizhan == total and rps.yizhan > 0
+        found.append((f"{count} idle connections held under 300 MB, still serving",
+                      f"{rss.yizhan:.0f} MB, {alive.yizhan:,.0f} answering, GET {rps.yizhan:,.0f} req/s", ok))
+    return found
+
+
+# -- report --------------------------------------------------------------------------------
+def markdown(rows: list[Row], quick: bool, elapsed: float) -> str:
+    lines = [
+        "# Benchmark results",
+        "",
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {os.cpu_count()} CPUs, {platform.machine()}, "
+        f"Python {platform.python_version()}; yizhan {yizhan.__version__}, redis-server {reference.version()}, "
+        f"RabbitMQ {rabbitmq.version()}; {'--quick (a smoke run: numbers mean nothing)' if quick else 'full run'}, "
+        f"{elapsed / 60:.1f} min. Ratio = yizhan / reference. All clients, servers and brokers share the "
+        "same CPUs, so numbers are noisy; compare ratios only.",
+        "",
+    ]
+    found = targets(rows)
+    if found:
+        lines += ["## Targets (issue 6)", "", "| target | measured | met |", "|---|---:|:---:|"]
+        for target, measured, met in found:
+            lines.append(f"| {target} | {measured} | {'n/a' if met is None else ('yes' if met else 'no')} |")
+        lines.append("")
+    redis_rows = [r for r in rows if r.section == "redis"]
+    if redis_rows:
+        lines += ["## Redis (redis-benchmark, 50 clients)", "",
+                  "Server CPU is utime+stime per request from /proc; latency is yizhan / redis-server in ms.", "",
+                  "| test | yizhan req/s | redis-server req/s | ratio | CPU/req yizhan µs | CPU/req redis µs "
+                  "| CPU ratio | p50 ms | p99 ms |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for pipeline in ("1", "16"):
+            group = [r for r in redis_rows if r.extra["pipeline"] == pipeline]
+            for r in group:
+                lines.append(f"| {r.name} | {r.yizhan:,.0f} | {r.reference:,.0f} | {r.ratio:.2f}x "
+                             f"| {r.extra['cpu_yizhan_us']} | {r.extra['cpu_reference_us']} | {r.extra['cpu_ratio']} "
+                             f"| {r.extra['p50']} | {r.extra['p99']} |")
+            if group:
+                lines.append(f"| **geometric mean P{pipeline}** | | | **{geomean([r.ratio for r in group]):.2f}x** "
+                             "| | | | | |")
+        lines.append("")
+    amqp_rows = [r for r in rows if r.section == "amqp"]
+    if amqp_rows:
+        lines += ["## AMQP (100-byte messages, lean raw-frame client, one process per publisher/consumer)", "",
+                  "| scenario | messages | yizhan msg/s | RabbitMQ msg/s | ratio | broker CPU/msg yizhan µs "
+                  "| broker CPU/msg RabbitMQ µs | CPU ratio |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in amqp_rows:
+            lines.append(f"| {r.name} | {int(r.extra['messages']):,} | {r.yizhan:,.0f} | {r.reference:,.0f} "
+                         f"| {r.ratio:.2f}x | {r.extra['cpu_yizhan_us']} | {r.extra['cpu_reference_us']} "
+                         f"| {r.extra['cpu_ratio']} |")
+        lines.append("")
+    server_rows = [r for r in rows if r.section == "server"]
+    if server_rows:
+        lines += ["## Start-up and memory", "", "| measure | yizhan | reference | ratio |", "|---|---:|---:|---:|"]
+        for r in server_rows:
+            lines.append(f"| {r.name} | {fmt(r.yizhan) if r.unit != 's' else f'{r.yizhan:.3f}'} "
+                         f"| {fmt(r.reference) if r.unit != 's' else f'{r.reference:.3f}'} | {r.ratio:.2f}x |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def chart(rows: list[Row], path: Path) -> bool:
+    """A horizontal bar per measure: how many times better yizhan is (ratio, or its inverse
+    where lower is better); 1.0 is parity. False when matplotlib is missing."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    shown = [r for r in rows if math.isfinite(r.ratio) and r.ratio > 0 and r.yizhan > 0]
+    labels = [f"{r.section}: {r.name}" for r in shown]
+    values = [r.ratio if r.higher_is_better else 1 / r.ratio for r in shown]
+    colours = {"redis": "#c0392b", "amqp": "#e67e22", "server": "#2980b9"}
+    fig, ax = plt.subplots(figsize=(10, 0.28 * len(shown) + 1.5))
+    ax.barh(range(len(shown)), values, color=[colours[r.section] for r in shown])
+    ax.set_yticks(range(len(shown)), labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.axvline(1.0, color="black", linewidth=0.8)
+    ax.set_xlabel("yizhan advantage over the reference server (x, log scale; > 1 is better)")
+    ax.set_title("yizhan vs redis-server / RabbitMQ, same run, same machine")
+    for y, value in enumerate(values):
+        ax.text(value, y, f" {value:.2f}x", va="center", fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke run: few requests, small connection counts")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where RESULTS.md and chart.png go")
+    parser.add_argument("--only", default=",".join(SUITES), help="comma-separated suites: redis,amqp,server")
+    args = parser.parse_args()
+    began = time.monotonic()
+    rows: list[Row] = []
+    for name in args.only.split(","):
+        print(f"== {name}", flush=True)
+        rows += SUITES[name](args.quick, log=lambda line: print(line, flush=True))
+    args.out.mkdir(parents=True, exist_ok=True)
+    report = markdown(rows, args.quick, time.monotonic() - began)
+    (args.out / "RESULTS.md").write_text(report + "\n")
+    print(report)
+    if not chart(rows, args.out / "chart.png"):
+        print("matplotlib is missing (pip install -e '.[bench]'): no chart.png", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
