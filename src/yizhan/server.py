@@ -81,7 +81,10 @@ class ServerRuntime:
     async def stop(self) -> None:
         if self._expire_handle is not None:
             self._expire_handle.cancel()
-        snapshotter(self.redis).abort()  # a BGSAVE child does not outlive the server
+        saver = snapshotter(self.redis)
+        saver.abort()  # a BGSAVE child does not outlive the server
+        if saver.save_points():
+            saver.save()  # as Redis on SIGTERM: a final snapshot when save points are set
         for server in self._servers:
             server.close()
         for client in list(self.redis.clients.values()):

@@ -5,7 +5,9 @@ server answers, start-up loading, save points, and a clear error for a corrupt f
 
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -149,7 +151,7 @@ def test_dump_payloads_are_byte_identical(yizhan_server, reference_redis):
 
 
 def test_bgsave_forks_and_the_server_keeps_answering(data_dir):
-    with yizhan.Server(data_dir=str(data_dir)) as srv:
+    with yizhan.Server(data_dir=str(data_dir), save="") as srv:  # no final save at stop
         r = redis.Redis(port=srv.port)
         pipe = r.pipeline(transaction=False)
         for i in range(20000):
@@ -362,3 +364,61 @@ def test_a_redis_dump_with_a_stream_is_refused_by_name(data_dir):
         yizhan.Server(data_dir=str(data_dir)).start()
     assert str(data_dir / "dump.rdb") in str(info.value)
     assert "a stream" in str(info.value)
+
+
+def _serve(data_dir, port, *extra) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "yizhan", "serve", "--port", str(port), "--amqp-port", "0",
+         "--http-port", "0", "--data-dir", str(data_dir), *extra],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            if redis.Redis(port=port).ping():
+                return process
+        except redis.ConnectionError:
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError("yizhan did not start: " + process.stderr.read().decode())
+
+
+def test_sigterm_saves_and_a_restart_loads(data_dir):
+    from yizhan.testing.reference import free_port
+
+    port = free_port()
+    process = _serve(data_dir, port)
+    r = redis.Redis(port=port)
+    r.rpush("list", *range(100))
+    r.set("ttl", "x", ex=500)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    process = _serve(data_dir, port)
+    try:
+        assert r.lrange("list", 0, -1) == [b"%d" % i for i in range(100)]
+        assert 490 <= r.ttl("ttl") <= 500
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_sigkill_keeps_the_last_background_save(data_dir):
+    from yizhan.testing.reference import free_port
+
+    port = free_port()
+    process = _serve(data_dir, port)
+    r = redis.Redis(port=port)
+    r.set("saved", "1")
+    r.execute_command("BGSAVE")
+    deadline = time.time() + 30
+    while r.info("persistence")["rdb_bgsave_in_progress"] and time.time() < deadline:
+        time.sleep(0.05)
+    r.set("after-save", "1")
+    process.kill()
+    process.wait()
+    process = _serve(data_dir, port)
+    try:
+        assert r.get("saved") == b"1"
+        assert r.get("after-save") is None  # no AOF: what came after the snapshot is gone
+    finally:
+        process.kill()
+        process.wait()
