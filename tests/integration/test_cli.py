@@ -37,13 +37,18 @@ def wait_for_port(proc) -> tuple[int, list[str]]:
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_serve_logs_listeners_and_stops_cleanly(tmp_path, signum):
     proc = start(tmp_path=tmp_path)
-    port, lines = wait_for_port(proc)
-    text = "".join(lines)
-    assert "AMQP listening on" in text and "HTTP port" in text
-    with RawClient("127.0.0.1", port) as raw:
-        assert raw.call("PING") == b"+PONG\r\n"
-    proc.send_signal(signum)
-    out, _ = proc.communicate(timeout=20)
+    try:
+        port, lines = wait_for_port(proc)
+        text = "".join(lines)
+        assert "AMQP listening on" in text and "HTTP port" in text
+        with RawClient("127.0.0.1", port) as raw:
+            assert raw.call("PING") == b"+PONG\r\n"
+        proc.send_signal(signum)
+        out, _ = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     assert proc.returncode == 0, out
     assert "Traceback" not in out
 
