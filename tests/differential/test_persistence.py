@@ -87,7 +87,7 @@ CASES = {
         ["CONFIG", "SET", "hash-max-listpack-entries", "1"], ["CONFIG", "SET", "zset-max-listpack-entries", "1"],
         ["CONFIG", "SET", "set-max-intset-entries", "1"], ["RESTORE", "h", "0", HASH], ["OBJECT", "ENCODING", "h"],
         ["RESTORE", "z", "0", ZSET], ["OBJECT", "ENCODING", "z"], ["RESTORE", "st", "0", SET],
-        ["OBJECT", "ENCODING", "st"], ["CONFIG", "SET", "hash-max-listpack-entries", "128"],
+        ["OBJECT", "ENCODING", "st"], ["CONFIG", "SET", "hash-max-listpack-entries", "512"],
         ["CONFIG", "SET", "zset-max-listpack-entries", "128"], ["CONFIG", "SET", "set-max-intset-entries", "512"],
         ["CONFIG", "SET", "hash-max-listpack-value", "0"], ["CONFIG", "SET", "zset-max-listpack-value", "0"],
         ["RESTORE", "h2", "0", HASH], ["OBJECT", "ENCODING", "h2"], ["RESTORE", "z2", "0", ZSET],

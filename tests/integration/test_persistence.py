@@ -36,7 +36,8 @@ def populate(r: redis.Redis) -> None:
     r.rpush("list:big", *[f"element-{i}" for i in range(3000)])
     r.rpush("list:huge-elements", *["y" * (i * 300) for i in range(1, 40)])
     r.hset("hash:small", mapping={"f1": "v1", "f2": "2", "n": "-7"})
-    r.hset("hash:big", mapping={f"field-{i}": f"value-{i}" for i in range(300)})
+    r.hset("hash:medium", mapping={f"field-{i}": f"value-{i}" for i in range(300)})  # a big listpack
+    r.hset("hash:big", mapping={f"field-{i}": f"value-{i}" for i in range(600)})
     r.hset("hash:longvalue", mapping={"f": "v" * 100})
     r.sadd("set:ints", 3, 1, 2, 100000, -70000, 2**40)
     r.sadd("set:strings", "apple", "banana", "7")

@@ -148,7 +148,7 @@ def _values():
         "list": RedisList([b"a", b"1", b"", b"x" * 5000]),
         "big-list": RedisList(b"%d" % rng.randrange(10**12) for _ in range(5000)),
         "hash-listpack": Hash({b"f": b"v", b"n": b"12"}),
-        "hash-table": Hash({b"f%d" % i: b"v%d" % i for i in range(200)}, hashtable=True),
+        "hash-table": Hash({b"f%d" % i: b"v%d" % i for i in range(600)}, hashtable=True),
         "intset": Set.build([b"3", b"-70000", b"%d" % 2**50], 512),
         "set-table": Set.build([b"a", b"b", b"1"], 512),
         "zset-listpack": _zset([(b"a", 1.0), (b"b", -2.5), (b"c", float("inf")), (b"d", 0.1)]),

@@ -42,7 +42,7 @@ LIST_NODE_LIMIT = 8192  # list-max-listpack-size -2
 class Limits:
     """The *-max-* parameters that decide a loaded value's encoding."""
 
-    hash_entries: int = 128
+    hash_entries: int = 512
     hash_value: int = 64
     set_intset: int = 512
     zset_entries: int = 128
@@ -302,28 +302,40 @@ def encode_header(now_s: int | None = None, used_mem: int = 0) -> bytes:
             + _aux(b"aof-base", b"0"))
 
 
-def encode_db(index: int, items, expires_count: int, compress: bool = True):
-    """Yield the chunks of one database: SELECTDB, RESIZEDB, then each (key, value, expire_ms)."""
-    items = list(items) if not isinstance(items, list) else items
+def encode_db(index: int, items, sizes: tuple[int, int], compress: bool = True):
+    """Yield the chunks of one database: SELECTDB, RESIZEDB (`sizes`: keys, keys with a TTL,
+    a hint for the reader), then each (key, value, expire_ms or None) of `items`."""
     yield bytes((OP_SELECTDB,)) + encode_length(index)
-    yield bytes((OP_RESIZEDB,)) + encode_length(len(items)) + encode_length(expires_count)
+    yield bytes((OP_RESIZEDB,)) + encode_length(sizes[0]) + encode_length(sizes[1])
     for key, value, expire_ms in items:
         kind, body = encode_value(value, compress)
         head = b"" if expire_ms is None else bytes((OP_EXPIRETIME_MS,)) + struct.pack("<q", expire_ms)
         yield head + bytes((kind,)) + encode_string(key, compress) + body
 
 
+def iter_file(dbs, now_s: int | None = None, compress: bool = True):
+    """A complete RDB file, chunk by chunk, from (db index, items, sizes) triples in index order
+    (see `encode_db`): memory stays bounded by one value, however large the dataset."""
+    crc = 0
+    chunks = [encode_header(now_s)]
+    for index, items, sizes in dbs:
+        chunks = _chain(chunks, encode_db(index, items, sizes, compress))
+    for chunk in _chain(chunks, [bytes((OP_EOF,))]):
+        crc = crc64(chunk, crc)
+        yield chunk
+    yield struct.pack("<Q", crc)
+
+
+def _chain(*iterables):
+    for iterable in iterables:
+        yield from iterable
+
+
 def encode_file(dbs: dict[int, list], now_s: int | None = None, compress: bool = True) -> bytes:
     """A complete RDB file of {db index: [(key, value, expire_ms or None), ...]}."""
-    chunks = [encode_header(now_s)]
-    for index in sorted(dbs):
-        items = dbs[index]
-        if items:
-            expiring = sum(1 for *_, e in items if e is not None)
-            chunks.extend(encode_db(index, items, expiring, compress))
-    chunks.append(bytes((OP_EOF,)))
-    body = b"".join(chunks)
-    return body + struct.pack("<Q", crc64(body))
+    triples = [(index, items, (len(items), sum(1 for *_, e in items if e is not None)))
+               for index, items in sorted(dbs.items()) if items]
+    return b"".join(iter_file(triples, now_s, compress))
 
 
 def decode_file(data: bytes, limits: Limits | None = None, check_crc: bool = True) -> Snapshot:

@@ -61,29 +61,32 @@ class Snapshotter:
     def current_seconds(self) -> int:
         return int(time.monotonic() - self.child_started)
 
-    def encode(self) -> bytes:
-        """The whole dataset as an RDB file; expired keys are left out."""
+    def chunks(self):
+        """The whole dataset as RDB file chunks; keys already expired are left out."""
         now = self.srv.clock.ms()
-        dbs = {}
-        for db in self.srv.dbs:
+
+        def live(db):
             expires = db.expires
-            items = []
             for key, value in db.data.items():
                 when = expires.get(key)
-                if when is not None and when <= now:
-                    continue
-                items.append((key, value, when))
-            if items:
-                dbs[db.index] = items
-        return rdb.encode_file(dbs, now_s=int(time.time()), compress=self.srv.params.flag("rdbcompression"))
+                if when is None or when > now:
+                    yield key, value, when
 
-    def write(self, data: bytes, tag: int) -> None:
+        dbs = ((db.index, live(db), (len(db.data), len(db.expires))) for db in self.srv.dbs if db.data)
+        return rdb.iter_file(dbs, now_s=int(time.time()), compress=self.srv.params.flag("rdbcompression"))
+
+    def encode(self) -> bytes:
+        return b"".join(self.chunks())
+
+    def write(self, chunks, tag: int) -> None:
+        """Write the chunks to a temporary file, fsync it, rename it over the dump file."""
         path = self.path()
         path.parent.mkdir(parents=True, exist_ok=True)
         temp = path.with_name(f"temp-{tag}.rdb")
         try:
-            with open(temp, "wb") as f:
-                f.write(data)
+            with open(temp, "wb", buffering=1 << 20) as f:
+                for chunk in chunks:
+                    f.write(chunk)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(temp, path)
@@ -95,7 +98,7 @@ class Snapshotter:
     # -- SAVE -----------------------------------------------------------------------------
     def save(self) -> bool:
         try:
-            self.write(self.encode(), os.getpid())
+            self.write(self.chunks(), os.getpid())
         except OSError as exc:
             log.warning("Failed saving the DB to %s: %s", self.path(), exc.strerror)
             self.last_status_ok = False
@@ -118,7 +121,7 @@ class Snapshotter:
         if pid == 0:  # the child: write and leave without running anything of the parent
             code = 1
             try:
-                self.write(self.encode(), os.getpid())
+                self.write(self.chunks(), os.getpid())
                 code = 0
             except BaseException:  # noqa: BLE001  (the exit code reports it)
                 pass
