@@ -423,3 +423,56 @@ def test_sigkill_keeps_the_last_background_save(data_dir):
     finally:
         process.kill()
         process.wait()
+
+
+ODD_SCORES = [0.1, 1 / 3, 1e-300, 5e-324, 1.7976931348623157e308, -1e15, 4503599627370496.0,
+              4503599627370495.0, -4503599627370495.0, 2.0**53, 123.0, -0.5, 1e16, 1e22, 2.5e-5, -0.0,
+              9007199254740993.0, float("inf"), float("-inf")]
+
+
+def test_random_lists_zsets_and_intsets_dump_byte_identically(reference_redis):
+    """Listpack entry encodings, quicklist node splits, intset widths and zset score texts:
+    yizhan's serialization of random values equals redis-server's byte for byte."""
+    import random
+
+    from yizhan.redis.commands.lists import RedisList
+    from yizhan.redis.commands.sets import Set
+    from yizhan.redis.commands.zsets import ZSet
+    from yizhan.redis.persistence import rdb
+
+    theirs = redis.Redis(port=reference_redis.port)
+    theirs.flushall()
+    rng = random.Random(5)
+    for score in ODD_SCORES:
+        theirs.delete("z")
+        theirs.zadd("z", {"m": score})
+        zs = ZSet()
+        zs.insert(b"m", float(score))
+        assert theirs.dump("z") == rdb.dump_payload(zs), score
+    for trial in range(15):
+        elements = []
+        for _ in range(rng.choice([1, 10, 100, 1000, 4000])):
+            k = rng.random()
+            if k < 0.3:
+                elements.append(b"%d" % rng.randrange(-2**63, 2**63))
+            elif k < 0.5:
+                elements.append(b"%d" % rng.randrange(-5000, 5000))
+            elif k < 0.92:
+                elements.append(bytes(rng.randrange(97, 100) for _ in range(rng.randrange(0, 80))))
+            else:
+                elements.append(b"x" * rng.randrange(100, 9000))
+        theirs.delete("l")
+        theirs.rpush("l", *elements)
+        assert theirs.dump("l") == rdb.dump_payload(RedisList(elements)), trial
+        members = {e: rng.choice([rng.random() * 1000, rng.randrange(-10**6, 10**6)])
+                   for e in elements[:200] if len(e) <= 64}
+        theirs.delete("z")
+        theirs.zadd("z", members)
+        zs = ZSet(listpack=len(members) <= 128)
+        for member, score in members.items():
+            zs.insert(member, float(score))
+        assert theirs.dump("z") == rdb.dump_payload(zs), trial
+        numbers = {rng.choice([rng.randrange(-100, 100), rng.randrange(-2**40, 2**40)]) for _ in range(rng.randrange(1, 400))}
+        theirs.delete("s")
+        theirs.sadd("s", *numbers)
+        assert theirs.dump("s") == rdb.dump_payload(Set.build([b"%d" % n for n in numbers], 512)), trial
