@@ -476,3 +476,42 @@ def test_random_lists_zsets_and_intsets_dump_byte_identically(reference_redis):
         theirs.delete("s")
         theirs.sadd("s", *numbers)
         assert theirs.dump("s") == rdb.dump_payload(Set.build([b"%d" % n for n in numbers], 512)), trial
+
+
+@pytest.mark.parametrize("policy", ["allkeys-lru", "allkeys-lfu"])
+def test_idle_time_and_lfu_counter_travel_with_the_file(data_dir, policy):
+    """Under an LRU / LFU policy the file carries each key's idle time / LFU counter both ways."""
+    ref = RedisReference("redis-server", "--dbfilename", "dump.rdb", "--maxmemory-policy", policy).start()
+    try:
+        r = redis.Redis(port=ref.port)
+        r.restore("k", 0, _string_payload(), idletime=5000 if policy.endswith("lru") else None,
+                  frequency=42 if policy.endswith("lfu") else None)
+        r.save()
+        data_dir.mkdir()
+        shutil.copy(os.path.join(ref.workdir, "dump.rdb"), data_dir / "dump.rdb")
+    finally:
+        ref.stop()
+    with yizhan.Server(data_dir=str(data_dir), maxmemory_policy=policy) as srv:
+        ours = redis.Redis(port=srv.port)
+        if policy.endswith("lru"):
+            assert 5000 <= ours.object("idletime", "k") <= 5002
+        else:
+            assert ours.object("freq", "k") == 42
+        ours.save()
+    ref = RedisReference("redis-server", "--dbfilename", "dump.rdb", "--maxmemory-policy", policy)
+    shutil.copy(data_dir / "dump.rdb", os.path.join(ref.workdir, "dump.rdb"))
+    ref.start()
+    try:
+        theirs = redis.Redis(port=ref.port)
+        if policy.endswith("lru"):
+            assert 5000 <= theirs.object("idletime", "k") <= 5003
+        else:
+            assert theirs.object("freq", "k") == 42
+    finally:
+        ref.stop()
+
+
+def _string_payload() -> bytes:
+    from yizhan.redis.persistence import rdb
+
+    return rdb.dump_payload(b"value")

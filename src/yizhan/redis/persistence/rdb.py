@@ -304,12 +304,20 @@ def encode_header(now_s: int | None = None, used_mem: int = 0) -> bytes:
 
 def encode_db(index: int, items, sizes: tuple[int, int], compress: bool = True):
     """Yield the chunks of one database: SELECTDB, RESIZEDB (`sizes`: keys, keys with a TTL,
-    a hint for the reader), then each (key, value, expire_ms or None) of `items`."""
+    a hint for the reader), then each (key, value, expire_ms or None[, (idle, freq)]) of
+    `items`; idle (seconds) and freq (LFU counter) are written when not None."""
     yield bytes((OP_SELECTDB,)) + encode_length(index)
     yield bytes((OP_RESIZEDB,)) + encode_length(sizes[0]) + encode_length(sizes[1])
-    for key, value, expire_ms in items:
+    for item in items:
+        key, value, expire_ms = item[:3]
         kind, body = encode_value(value, compress)
         head = b"" if expire_ms is None else bytes((OP_EXPIRETIME_MS,)) + struct.pack("<q", expire_ms)
+        if len(item) > 3:  # (idle seconds, LFU counter) under an LRU / LFU maxmemory-policy
+            idle, freq = item[3]
+            if idle is not None:
+                head += bytes((OP_IDLE,)) + encode_length(idle)
+            if freq is not None:
+                head += bytes((OP_FREQ, freq))
         yield head + bytes((kind,)) + encode_string(key, compress) + body
 
 

@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from yizhan.redis.keyspace import lfu_minutes
 from yizhan.redis.persistence import rdb
 from yizhan.redis.persistence.codec import RDBError, RDBUnsupported
 
@@ -64,16 +65,28 @@ class Snapshotter:
     def chunks(self):
         """The whole dataset as RDB file chunks; keys already expired are left out."""
         now = self.srv.clock.ms()
+        policy = self.srv.params.get("maxmemory-policy")
+        lru, lfu = "lru" in policy, "lfu" in policy  # rdbSaveKeyValuePair's savelru / savelfu
 
         def live(db):
             expires = db.expires
             for key, value in db.data.items():
                 when = expires.get(key)
-                if when is None or when > now:
+                if when is not None and when <= now:
+                    continue
+                if lru:
+                    yield key, value, when, (db.idle_seconds(key), None)
+                elif lfu:
+                    yield key, value, when, (None, self._lfu(db, key))
+                else:
                     yield key, value, when
 
         dbs = ((db.index, live(db), (len(db.data), len(db.expires))) for db in self.srv.dbs if db.data)
         return rdb.iter_file(dbs, now_s=int(time.time()), compress=self.srv.params.flag("rdbcompression"))
+
+    def _lfu(self, db, key: bytes) -> int:
+        params = self.srv.params
+        return db.lfu_counter(key, params.int("lfu-log-factor"), params.int("lfu-decay-time"))
 
     def encode(self) -> bytes:
         return b"".join(self.chunks())
@@ -223,6 +236,7 @@ class Snapshotter:
         srv = self.srv
         now = srv.clock.ms()
         loaded = expired = 0
+        lfu = "lfu" in srv.params.get("maxmemory-policy")
         for record in snap.records:
             if record.db >= len(srv.dbs):
                 raise RDBLoadError(f"{self.path()} uses database {record.db}, but 'databases' is "
@@ -233,6 +247,10 @@ class Snapshotter:
             db = srv.dbs[record.db]
             db.data[record.key] = record.value
             db.access[record.key] = now
+            if lfu and record.freq is not None:  # objectSetLRUOrLFU, as rdbLoad applies it
+                db.lfu[record.key] = (record.freq, lfu_minutes(now))
+            elif not lfu and record.idle is not None:
+                db.access[record.key] = max(now - record.idle * 1000, 0)
             if record.expire_ms is not None:
                 db.set_expire(record.key, record.expire_ms)
             loaded += 1
