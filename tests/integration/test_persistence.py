@@ -472,7 +472,8 @@ def test_random_lists_zsets_and_intsets_dump_byte_identically(reference_redis):
         for member, score in members.items():
             zs.insert(member, float(score))
         assert theirs.dump("z") == rdb.dump_payload(zs), trial
-        numbers = {rng.choice([rng.randrange(-100, 100), rng.randrange(-2**40, 2**40)]) for _ in range(rng.randrange(1, 400))}
+        numbers = {rng.choice([rng.randrange(-100, 100), rng.randrange(-2**40, 2**40)])
+                   for _ in range(rng.randrange(1, 400))}
         theirs.delete("s")
         theirs.sadd("s", *numbers)
         assert theirs.dump("s") == rdb.dump_payload(Set.build([b"%d" % n for n in numbers], 512)), trial
