@@ -11,6 +11,8 @@ Absolute numbers are printed too, but only ratios mean anything across runs and 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import math
 import os
 import platform
@@ -140,7 +142,7 @@ def chart(rows: list[Row], path: Path) -> bool:
     labels = [f"{r.section}: {r.name}" for r in shown]
     values = [r.ratio if r.higher_is_better else 1 / r.ratio for r in shown]
     colours = {"redis": "#c0392b", "amqp": "#e67e22", "server": "#2980b9"}
-    fig, ax = plt.subplots(figsize=(10, 0.28 * len(shown) + 1.5))
+    fig, ax = plt.subplots(figsize=(12, 0.28 * len(shown) + 1.5))
     ax.barh(range(len(shown)), values, color=[colours[r.section] for r in shown])
     ax.set_yticks(range(len(shown)), labels, fontsize=7)
     ax.invert_yaxis()
@@ -150,7 +152,7 @@ def chart(rows: list[Row], path: Path) -> bool:
     ax.set_title("yizhan vs redis-server / RabbitMQ, same run, same machine")
     for y, value in enumerate(values):
         ax.text(value, y, f" {value:.2f}x", va="center", fontsize=6)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.42, right=0.95, top=0.95, bottom=0.08)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return True
@@ -161,14 +163,24 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="a smoke run: few requests, small connection counts")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where RESULTS.md and chart.png go")
     parser.add_argument("--only", default=",".join(SUITES), help="comma-separated suites: redis,amqp,server")
+    parser.add_argument("--replot", action="store_true",
+                        help="no benchmark: rewrite RESULTS.md and chart.png from the results.json in --out")
     args = parser.parse_args()
     began = time.monotonic()
-    rows: list[Row] = []
-    for name in args.only.split(","):
-        print(f"== {name}", flush=True)
-        rows += SUITES[name](args.quick, log=lambda line: print(line, flush=True))
+    if args.replot:
+        saved = json.loads((args.out / "results.json").read_text())
+        rows = [Row(**row) for row in saved["rows"]]
+        args.quick, elapsed = saved["quick"], saved["elapsed"]
+    else:
+        rows = []
+        for name in args.only.split(","):
+            print(f"== {name}", flush=True)
+            rows += SUITES[name](args.quick, log=lambda line: print(line, flush=True))
+        elapsed = time.monotonic() - began
     args.out.mkdir(parents=True, exist_ok=True)
-    report = markdown(rows, args.quick, time.monotonic() - began)
+    (args.out / "results.json").write_text(json.dumps(
+        {"quick": args.quick, "elapsed": elapsed, "rows": [dataclasses.asdict(row) for row in rows]}, indent=1))
+    report = markdown(rows, args.quick, elapsed)
     (args.out / "RESULTS.md").write_text(report + "\n")
     print(report)
     if not chart(rows, args.out / "chart.png"):
