@@ -31,15 +31,22 @@ DEFAULT_FILES = [
     "tests/test_asyncio/test_commands.py", "tests/test_asyncio/test_pipeline.py",
     "tests/test_asyncio/test_pubsub.py", "tests/test_asyncio/test_lock.py",
 ]
-# Features later issues add, or that yizhan will not have: not counted either way.
-EXCLUDED = re.compile(
-    r"script|eval|fcall|function|stream|xadd|xread|xrange|xrevrange|xack|xclaim|xautoclaim|xdel|xgroup|"
-    r"xinfo|xlen|xpending|xtrim|xsetid|acl|module|cluster|sentinel|geo|monitor|replicaof|slaveof|"
-    r"failover|shutdown|bgsave|bgrewriteaof|lastsave|save|dump|restore|migrate|memory_doctor|"
-    r"latency|slowlog|client_tracking|client_trackinginfo|client_getredir|client_pause|client_unpause|"
-    r"client_no_evict|client_no_touch|client_reply|lolwut|sync|psync|tfunction|hexpire|hpexpire|httl|"
-    r"hpttl|hpersist|hexpiretime|hpexpiretime|hgetdel|hgetex|hsetex|vset|json|search|bf_|cf_|cms_|topk|"
-    r"tdigest|ts_", re.I)
+# Features later issues add, or that yizhan will not have: not counted either way. Matched
+# against the test function's name; redis-py's Lock is built on Lua scripts (scripting is a
+# later issue), so its test modules are left out whole.
+EXCLUDED_TESTS = re.compile(
+    r"^test_(script|eval|fcall|function|tfunction|x[a-z]+|async_xread|stream|acl|auth|role|module|cluster|"
+    r"sentinel|geo|monitor|replicaof|slaveof|failover|shutdown|bgrewriteaof|latency|slowlog|"
+    r"lolwut|sync|psync|memory_doctor|memory_malloc|memory_purge|client_tracking|client_getredir|"
+    r"client_pause|client_unpause|client_no_evict|client_no_touch|client_reply|client_kill_filter_by_user|"
+    r"hexpire|hpexpire|httl|hpttl|hpersist|hexpiretime|hpexpiretime|hgetdel|hgetex|hsetex|vset|json|"
+    r"search|ft_|bf_|cf_|cms_|topk|tdigest|ts_)", re.I)
+EXCLUDED_MODULES = ("tests.test_lock", "tests.test_asyncio.test_lock")
+
+
+def excluded(test: str) -> bool:
+    module, _, name = test.partition("::")
+    return module.startswith(EXCLUDED_MODULES) or bool(EXCLUDED_TESTS.search(name.split("::")[-1]))
 
 
 def fetch_suite(workdir: Path) -> Path:
@@ -58,6 +65,10 @@ def run_suite(source: Path, port: int, files: list[str], junit: Path) -> dict[st
          "-p", "no:cacheprovider", "-p", "no:randomly", "-m", "not onlycluster and not redismod and not ssl",
          f"--junitxml={junit}", "-o", "addopts=", "--timeout=60"],
         cwd=source, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return read_junit(junit)
+
+
+def read_junit(junit: Path) -> dict[str, str]:
     outcomes = {}
     for case in ET.parse(junit).iter("testcase"):
         name = f"{case.get('classname')}::{case.get('name')}"
@@ -80,16 +91,20 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", nargs="*", default=DEFAULT_FILES)
     parser.add_argument("--keep", help="directory to keep the downloaded suite in")
+    parser.add_argument("--reuse", action="store_true", help="compare the results saved in --keep again")
     args = parser.parse_args()
     workdir = Path(args.keep or tempfile.mkdtemp(prefix="redis-py-suite-"))
     workdir.mkdir(parents=True, exist_ok=True)
     existing = list(workdir.glob(f"redis-{redis.__version__}"))
     source = existing[0] if existing else fetch_suite(workdir)
-    with RedisReference() as ref:
-        theirs = run_suite(source, ref.port, args.files, workdir / "redis.xml")
-    with yizhan.Server() as server:
-        ours = run_suite(source, server.port, args.files, workdir / "yizhan.xml")
-    counted = [t for t, o in theirs.items() if o == "passed" and not EXCLUDED.search(t)]
+    if args.reuse:
+        theirs, ours = read_junit(workdir / "redis.xml"), read_junit(workdir / "yizhan.xml")
+    else:
+        with RedisReference() as ref:
+            theirs = run_suite(source, ref.port, args.files, workdir / "redis.xml")
+        with tempfile.TemporaryDirectory() as data_dir, yizhan.Server(data_dir=data_dir, save="") as server:
+            ours = run_suite(source, server.port, args.files, workdir / "yizhan.xml")
+    counted = [t for t, o in theirs.items() if o == "passed" and not excluded(t)]
     passing = [t for t in counted if ours.get(t) == "passed"]
     failing = [t for t in counted if ours.get(t) != "passed"]
     total = Counter(theirs.values()), Counter(ours.values())

@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def serve(config: Config) -> int:
     from yizhan.net.loop import new_event_loop
+    from yizhan.redis.persistence.snapshot import RDBLoadError
     from yizhan.server import PortInUse, ServerRuntime
 
     loop = new_event_loop()
@@ -51,7 +52,7 @@ def serve(config: Config) -> int:
     runtime = ServerRuntime(config)
     try:
         loop.run_until_complete(runtime.start())
-    except PortInUse as exc:
+    except (PortInUse, RDBLoadError) as exc:
         print(f"yizhan: {exc}", file=sys.stderr)
         loop.close()
         return 1

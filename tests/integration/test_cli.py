@@ -86,3 +86,14 @@ def test_unreadable_config_file_is_reported(tmp_path):
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert "cannot read config file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_corrupt_dump_file_is_reported_not_a_traceback(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "dump.rdb").write_bytes(b"REDIS0010\xfa\x09redis-ver\x067.0.15garbage")
+    result = subprocess.run(
+        [sys.executable, "-m", "yizhan", "serve", "--port", "0", "--amqp-port", "0", "--http-port", "0",
+         "--data-dir", str(data)], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert "dump.rdb" in result.stderr and "Traceback" not in result.stderr

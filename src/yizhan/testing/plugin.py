@@ -12,10 +12,13 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def yizhan_server():
+def yizhan_server(tmp_path_factory):
+    """A server on free ports with its own empty data directory and no save points, so test
+    sessions never share (or leave behind) a dump.rdb."""
     from yizhan import Server
 
-    with Server(port=0, amqp_port=0, http_port=0) as server:
+    data_dir = tmp_path_factory.mktemp("yizhan-data")
+    with Server(port=0, amqp_port=0, http_port=0, data_dir=str(data_dir), save="") as server:
         yield server
 
 
