@@ -165,6 +165,8 @@ def main() -> int:
     parser.add_argument("--only", default=",".join(SUITES), help="comma-separated suites: redis,amqp,server")
     parser.add_argument("--replot", action="store_true",
                         help="no benchmark: rewrite RESULTS.md and chart.png from the results.json in --out")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="Redis: run each test this many times on each server (interleaved), keep the best")
     args = parser.parse_args()
     began = time.monotonic()
     if args.replot:
@@ -175,7 +177,8 @@ def main() -> int:
         rows = []
         for name in args.only.split(","):
             print(f"== {name}", flush=True)
-            rows += SUITES[name](args.quick, log=lambda line: print(line, flush=True))
+            options = {"rounds": args.rounds} if name == "redis" else {}
+            rows += SUITES[name](args.quick, log=lambda line: print(line, flush=True), **options)
         elapsed = time.monotonic() - began
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(
