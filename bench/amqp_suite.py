@@ -142,7 +142,10 @@ def scenario(name: str, port: int, pids: list[int], count: int) -> dict[str, flo
             before = cpu_seconds(pids)
             workers.go.set()
             t = workers.times()
-            while queue_depth(admin, queue) < count:
+            deadline = time.monotonic() + 300
+            while (depth := queue_depth(admin, queue)) < count:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"publish-only: the queue holds {depth} of {count} messages")
                 time.sleep(0.001)
             elapsed, messages = time.monotonic() - t["publisher", "start"], count
             result = {"rate": messages / elapsed, "cpu": cpu_seconds(pids) - before, "messages": messages}
