@@ -88,6 +88,7 @@ class RedisInstance:
         self.run_id = os.urandom(20).hex()
         self.tcp_port = self.config.port
         self.last_save_time = int(time.time())
+        self.aof = None  # the running append-only file (persistence.aof.AOF) while appendonly is on
 
     def next_client_id(self) -> int:
         client_id = self._next_client_id
@@ -193,6 +194,12 @@ class RedisInstance:
     def on_param_changed(self, name: str) -> None:
         if name == "notify-keyspace-events":
             self.pubsub.notify_flags = self.params.get(name)
+        elif name == "appendonly":
+            from yizhan.redis.persistence.aof import aof_state
+            if self.params.flag("appendonly"):
+                aof_state(self).start()
+            elif self.aof is not None:
+                self.aof.stop()
 
     def reset_stats(self) -> None:
         dirty = self.stats.dirty

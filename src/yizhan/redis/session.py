@@ -136,7 +136,9 @@ class Client:
         self.last_command = cmd.name
         self.server.stats.total_commands_processed += 1
         try:
-            return cmd.handler(self, argv)
+            if self.server.aof is None:
+                return cmd.handler(self, argv)
+            return self._call_logged(cmd, argv)
         except ErrorReply as err:
             self.server.stats.total_error_replies += 1
             return err
@@ -144,6 +146,18 @@ class Client:
             log.exception("command %r failed", argv[:1])
             self.server.stats.total_error_replies += 1
             return ErrorReply("ERR internal error while executing the command")
+
+    def _call_logged(self, cmd: Command, argv: list[bytes]):
+        """`call` while the AOF is on: a command that changed the dataset is propagated."""
+        dirty = self.server.stats.dirty
+        reply = cmd.handler(self, argv)
+        aof = self.server.aof
+        if aof is not None:
+            if type(reply) is Blocked:
+                aof.park(self, cmd, argv)
+            elif self.server.stats.dirty != dirty or cmd.name in aof.ALWAYS:
+                aof.feed(self, cmd, argv, reply)
+        return reply
 
     @staticmethod
     def lookup(argv: list[bytes]) -> Command:
@@ -171,6 +185,10 @@ class Client:
     def unblock(self, reply) -> None:
         """Answer the parked command and continue with requests that arrived meanwhile."""
         self.blocked = None
+        aof = self.server.aof
+        if aof is not None:  # the served pop is logged (and fsynced) before its reply leaves
+            aof.served(self, reply)
+            aof.flush()
         self.send(reply)
         if self.resume is not None:
             self.server.call_soon(self.resume)
@@ -248,6 +266,9 @@ class RedisConnection:
             if blocking.ready:
                 blocking.serve_ready()
         client.batch = None
+        aof = client.server.aof
+        if aof is not None:  # before the batch's replies leave: write (and fsync) its writes
+            aof.flush()
         if client.close_after_reply:
             self.closing = True
         client.last_interaction = time.monotonic()

@@ -136,6 +136,22 @@ def lastsave(c, argv):
     return c.server.last_save_time
 
 
+@command("BGREWRITEAOF", arity=1, flags="admin noscript no_async_loading", group="server",
+         since="1.0.0", summary="Asynchronously rewrite the append-only file",
+         complexity="O(1)")
+def bgrewriteaof(c, argv):
+    from yizhan.redis.persistence.aof import aof_state  # it imports snapshot, which imports us
+    state = aof_state(c.server)
+    if state.rewrite_in_progress():
+        raise ErrorReply(errors.AOF_REWRITE_IN_PROGRESS)
+    if snapshot.snapshotter(c.server).in_progress():
+        state.scheduled = True
+        return Simple("Background append only file rewriting scheduled")
+    if not state.rewrite():
+        raise ErrorReply(errors.AOF_REWRITE_FAILED)
+    return Simple("Background append only file rewriting started")
+
+
 # -- the replication handshake, as far as `redis-cli --rdb` uses it -----------------------------
 _REPLCONF_OPTIONS = {b"listening-port", b"ip-address", b"capa", b"rdb-only", b"ack", b"getack"}
 

@@ -318,7 +318,10 @@ def _info_memory(srv):
 
 def _info_persistence(srv):
     from yizhan.redis.persistence.snapshot import snapshotter
+    from yizhan.redis.persistence.aof import aof_state
     saver = snapshotter(srv)
+    aof = aof_state(srv)
+    aof.rewrite_in_progress()  # reap a finished rewrite child first
     running = saver.in_progress()
     return [
         ("loading", 0), ("async_loading", 0), ("current_cow_peak", 0), ("current_cow_size", 0),
@@ -330,11 +333,8 @@ def _info_persistence(srv):
         ("rdb_current_bgsave_time_sec", saver.current_seconds() if running else -1),
         ("rdb_saves", saver.saves), ("rdb_last_cow_size", 0),
         ("rdb_last_load_keys_expired", saver.last_load_expired), ("rdb_last_load_keys_loaded", saver.last_load_loaded),
-        ("aof_enabled", 1 if srv.params.flag("appendonly") else 0), ("aof_rewrite_in_progress", 0),
-        ("aof_rewrite_scheduled", 0), ("aof_last_rewrite_time_sec", -1), ("aof_current_rewrite_time_sec", -1),
-        ("aof_last_bgrewrite_status", "ok"), ("aof_rewrites", 0), ("aof_rewrites_consecutive_failures", 0),
-        ("aof_last_write_status", "ok"), ("aof_last_cow_size", 0), ("module_fork_in_progress", 0),
-        ("module_fork_last_cow_size", 0),
+        *aof.info(), ("module_fork_in_progress", 0), ("module_fork_last_cow_size", 0),
+        *(aof.info_enabled() if srv.aof is not None else ()),
     ]
 
 

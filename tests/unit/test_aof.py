@@ -1,0 +1,167 @@
+"""The append-only file without a network: what each write propagates (effects, absolute expiry,
+MULTI/EXEC, SELECT), replaying a file, recovering a truncated tail, refusing a corrupt middle,
+and the in-process rewrite."""
+
+import logging
+
+import pytest
+
+from yizhan.clock import ManualClock
+from yizhan.config import Config
+from yizhan.redis import commands  # noqa: F401  (registers the commands)
+from yizhan.redis.instance import RedisInstance
+from yizhan.redis.persistence.aof import AOFLoadError, aof_state, encode_command, parse_commands
+from yizhan.redis.session import Client
+
+NOW = 1_700_000_000_000
+
+
+def make(tmp_path, fsync="always"):
+    clock = ManualClock(NOW)
+    srv = RedisInstance(Config(data_dir=str(tmp_path), redis_params={"appendfsync": fsync}), clock)
+    aof = aof_state(srv)
+    aof.open()
+    return srv, aof, Client(srv)
+
+
+def run(client, *argv):
+    reply = client.execute([a if isinstance(a, bytes) else str(a).encode() for a in argv])
+    client.server.aof.flush()
+    return reply
+
+
+def logged(aof) -> list[list[bytes]]:
+    return [argv for argv, _, _ in parse_commands(aof.path().read_bytes(), aof.path())]
+
+
+def test_only_effective_writes_are_logged(tmp_path):
+    srv, aof, c = make(tmp_path)
+    run(c, "SET", "k", "v")
+    run(c, "GET", "k")
+    run(c, "SET", "k", "w", "NX")  # did nothing
+    run(c, "DEL", "missing")
+    run(c, "SADD", "s", "a")
+    run(c, "SADD", "s", "a")
+    assert logged(aof) == [[b"SELECT", b"0"], [b"SET", b"k", b"v"], [b"SADD", b"s", b"a"]]
+
+
+def test_relative_expiry_becomes_absolute(tmp_path):
+    srv, aof, c = make(tmp_path)
+    run(c, "SET", "a", "1", "EX", "100")
+    run(c, "SETEX", "b", "10", "2")
+    run(c, "PSETEX", "c", "500", "3")
+    run(c, "EXPIRE", "a", "50")
+    run(c, "GETEX", "b", "PERSIST")
+    run(c, "EXPIRE", "c", "-1")  # in the past: the key is deleted
+    assert logged(aof)[1:] == [
+        [b"SET", b"a", b"1", b"PXAT", str(NOW + 100_000).encode()],
+        [b"SET", b"b", b"2", b"PXAT", str(NOW + 10_000).encode()],
+        [b"SET", b"c", b"3", b"PXAT", str(NOW + 500).encode()],
+        [b"PEXPIREAT", b"a", str(NOW + 50_000).encode()],
+        [b"PERSIST", b"b"],
+        [b"DEL", b"c"],
+    ]
+
+
+def test_random_and_blocking_pops_are_logged_as_their_effect(tmp_path):
+    srv, aof, c = make(tmp_path)
+    run(c, "SADD", "s", "x")
+    run(c, "SPOP", "s")
+    run(c, "RPUSH", "l", "a", "b")
+    run(c, "BLPOP", "l", "0")
+    run(c, "BRPOP", "l", "0")
+    run(c, "INCRBYFLOAT", "f", "1.5")
+    assert logged(aof)[1:] == [
+        [b"SADD", b"s", b"x"], [b"SREM", b"s", b"x"], [b"RPUSH", b"l", b"a", b"b"],
+        [b"LPOP", b"l"], [b"RPOP", b"l"], [b"SET", b"f", b"1.5", b"KEEPTTL"],
+    ]
+
+
+def test_transactions_are_wrapped_and_select_follows_the_client(tmp_path):
+    srv, aof, c = make(tmp_path)
+    run(c, "MULTI")
+    run(c, "SET", "a", "1")
+    run(c, "GET", "a")
+    run(c, "SELECT", "3")
+    run(c, "INCR", "n")
+    run(c, "EXEC")
+    run(c, "MULTI")
+    run(c, "GET", "a")
+    run(c, "EXEC")  # read-only: nothing logged
+    run(c, "SET", "b", "2")
+    assert logged(aof) == [
+        [b"SELECT", b"0"], [b"MULTI"], [b"SET", b"a", b"1"], [b"SELECT", b"3"], [b"INCR", b"n"],
+        [b"EXEC"], [b"SET", b"b", b"2"],
+    ]
+
+
+def test_flushall_is_logged_even_on_an_empty_dataset(tmp_path):
+    srv, aof, c = make(tmp_path)
+    run(c, "FLUSHALL")
+    assert logged(aof) == [[b"SELECT", b"0"], [b"FLUSHALL"]]
+
+
+def test_replay_restores_the_dataset(tmp_path):
+    srv, aof, c = make(tmp_path)
+    run(c, "RPUSH", "l", "a", "b", "c")
+    run(c, "SET", "k", "v", "PX", "60000")
+    run(c, "SELECT", "2")
+    run(c, "HSET", "h", "f", "1")
+    run(c, "HINCRBYFLOAT", "h", "f", "0.5")
+    aof.stop()
+    fresh = RedisInstance(Config(data_dir=str(tmp_path)), ManualClock(NOW + 1000))
+    assert aof_state(fresh).load() == 6  # SELECT RPUSH SET SELECT HSET HSET
+    assert fresh.dbs[0].data[b"l"] is not None and fresh.dbs[0].expires[b"k"] == NOW + 60_000
+    reader = Client(fresh)
+    reader.execute([b"SELECT", b"2"])
+    assert reader.execute([b"HGET", b"h", b"f"]) == b"1.5"
+    assert reader.execute([b"SELECT", b"0"]) is not None
+    assert reader.execute([b"LRANGE", b"l", b"0", b"-1"]) == [b"a", b"b", b"c"]
+
+
+def test_truncated_last_command_is_dropped_and_the_file_cut(tmp_path, caplog):
+    path = tmp_path / "appendonly.aof"
+    whole = encode_command([b"SET", b"a", b"1"]) + encode_command([b"SET", b"b", b"2"])
+    for cut in range(len(encode_command([b"SET", b"a", b"1"])) + 1, len(whole)):
+        path.write_bytes(whole[:cut])
+        srv = RedisInstance(Config(data_dir=str(tmp_path)), ManualClock(NOW))
+        with caplog.at_level(logging.WARNING, logger="yizhan"):
+            assert aof_state(srv).load() == 1
+        assert b"a" in srv.dbs[0].data and b"b" not in srv.dbs[0].data
+        assert path.read_bytes() == encode_command([b"SET", b"a", b"1"])
+        assert "short read while loading the AOF file" in caplog.text
+
+
+def test_unfinished_transaction_at_the_end_is_reverted(tmp_path):
+    path = tmp_path / "appendonly.aof"
+    head = encode_command([b"SET", b"a", b"1"])
+    path.write_bytes(head + encode_command([b"MULTI"]) + encode_command([b"SET", b"b", b"2"]))
+    srv = RedisInstance(Config(data_dir=str(tmp_path)), ManualClock(NOW))
+    aof_state(srv).load()
+    assert b"b" not in srv.dbs[0].data
+    assert path.read_bytes() == head
+
+
+def test_corruption_in_the_middle_names_the_file(tmp_path):
+    path = tmp_path / "appendonly.aof"
+    path.write_bytes(encode_command([b"SET", b"a", b"1"]) + b"garbage\r\n" + encode_command([b"SET", b"b", b"2"]))
+    srv = RedisInstance(Config(data_dir=str(tmp_path)), ManualClock(NOW))
+    with pytest.raises(AOFLoadError, match=r"Bad file format reading the append only file .*appendonly\.aof"):
+        aof_state(srv).load()
+    path.write_bytes(encode_command([b"NOSUCHCOMMAND", b"a"]))
+    with pytest.raises(AOFLoadError, match=r"Unknown command 'NOSUCHCOMMAND'.*appendonly\.aof"):
+        aof_state(srv).load()
+
+
+def test_in_process_rewrite_compacts(tmp_path, monkeypatch):
+    srv, aof, c = make(tmp_path)
+    for i in range(50):
+        run(c, "INCR", "n")
+    run(c, "SET", "t", "x", "EX", "100")
+    monkeypatch.delattr("os.fork")
+    assert aof.rewrite() is True
+    run(c, "SET", "after", "1")
+    assert logged(aof) == [
+        [b"SELECT", b"0"], [b"SET", b"n", b"50"], [b"SET", b"t", b"x"],
+        [b"PEXPIREAT", b"t", str(NOW + 100_000).encode()], [b"SELECT", b"0"], [b"SET", b"after", b"1"],
+    ]
