@@ -44,15 +44,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def serve(config: Config) -> int:
     from yizhan.net.loop import new_event_loop
+    from yizhan.amqp.store import StoreError
+    from yizhan.server import PortInUse, ServerRuntime  # first: it imports the command table
     from yizhan.redis.persistence.snapshot import RDBLoadError
-    from yizhan.server import PortInUse, ServerRuntime
 
     loop = new_event_loop()
     asyncio.set_event_loop(loop)
     runtime = ServerRuntime(config)
     try:
         loop.run_until_complete(runtime.start())
-    except (PortInUse, RDBLoadError) as exc:
+    except (PortInUse, RDBLoadError, StoreError) as exc:
         print(f"yizhan: {exc}", file=sys.stderr)
         loop.close()
         return 1

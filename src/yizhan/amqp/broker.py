@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pamqp import commands as spec
 
 from yizhan.amqp import codec, errors
+from yizhan.amqp.store import NullStore
 from yizhan.amqp.vhost import VHost
 
 PRODUCT = "RabbitMQ"
@@ -46,9 +47,10 @@ class Limits:
 
 
 class Broker:
-    def __init__(self, limits: Limits | None = None):
+    def __init__(self, limits: Limits | None = None, store=None):
         self.limits = limits or Limits()
-        self.vhosts: dict[str, VHost] = {"/": VHost("/")}
+        self.store = store if store is not None else NullStore()
+        self.vhosts: dict[str, VHost] = {"/": VHost("/", self.store)}
         self.users: dict[str, User] = {"guest": User("guest", "guest", loopback_only=True)}
         self.connections: set = set()
         self.next_connection_id = 1
@@ -83,7 +85,7 @@ class Broker:
     def add_vhost(self, name: str) -> VHost:
         vhost = self.vhosts.get(name)
         if vhost is None:
-            vhost = self.vhosts[name] = VHost(name)
+            vhost = self.vhosts[name] = VHost(name, self.store)
         return vhost
 
     def check_login(self, username: str, password: str) -> User | None:
@@ -100,6 +102,10 @@ class Broker:
         if name not in user.vhosts and "*" not in user.vhosts:
             raise errors.vhost_access_refused(user.name, name)
         return vhost
+
+    def recover(self) -> None:
+        """Boot: durable definitions and persistent messages back from the store."""
+        self.store.recover(self)
 
     # -- work done after the current method's reply ---------------------------------------------
     def defer(self, action) -> None:

@@ -78,6 +78,7 @@ class Channel:
         self.limited_queues: set = set()
         self.confirm = False
         self.publish_seq = 1
+        self.confirms_waiting: list[int] = []  # confirms held until the store has synced
         self.tx: Transaction | None = None
         self.recent_queue = ""
         self.released = False
@@ -322,9 +323,25 @@ class Channel:
         if self.confirm:
             seq = self.publish_seq
             self.publish_seq += 1
-        self._route(exchange, message, m.mandatory)
-        if seq is not None:  # everything is settled once routed: confirm at once, as RabbitMQ
-            self.write(codec.ack_frame(self.number, seq, False))  # does for unroutable ones
+        stored = self._route(exchange, message, m.mandatory)
+        if seq is None:
+            return
+        if stored or self.confirms_waiting:  # on disk first; confirms keep their order
+            self.confirms_waiting.append(seq)
+            if stored:
+                self.broker.store.after_sync(self._send_waiting_confirms)
+            return
+        # everything else is settled once routed: confirm at once, as RabbitMQ does for
+        # unroutable ones
+        self.write(codec.ack_frame(self.number, seq, False))
+
+    def _send_waiting_confirms(self) -> None:
+        """The store synced: the confirms held for it (and those queued behind) go out."""
+        waiting, self.confirms_waiting = self.confirms_waiting, []
+        if self.released or self.state != "open":
+            return
+        for seq in waiting:
+            self.write(codec.ack_frame(self.number, seq, False))
 
     def _check_properties(self, routing_key: str, raw: bytes):
         """What RabbitMQ checks in the properties of a publish: they must decode, user_id must
@@ -354,7 +371,9 @@ class Channel:
                 raw = codec.encode_properties(props)
         return keys, raw
 
-    def _route(self, exchange, message: Message, mandatory: bool) -> None:
+    def _route(self, exchange, message: Message, mandatory: bool) -> bool:
+        """Route and enqueue; True when the message went to the store (persistent, durable
+        queue) and a confirm must wait for the sync."""
         if exchange is self.vhost.default_exchange and self.broker.reply_channels:
             reply_to.deliver(self.broker, message.routing_keys, message)
         queues = self.vhost.route(exchange, message.routing_keys, message)
@@ -365,9 +384,11 @@ class Channel:
                     codec.return_payload(errors.NO_ROUTE, b"\x08NO_ROUTE", message.exchange_s,
                                          message.routing_key_s),
                     message.body_size, message.raw_properties, message.body, self.conn.frame_max))
-            return
+            return False
+        stored = self.broker.store.publish(message, queues)
         for queue in queues:
             queue.publish(message)
+        return stored
 
     # -- consuming --------------------------------------------------------------------------
     def on_consume(self, m, content) -> None:
@@ -445,6 +466,8 @@ class Channel:
         if not m.no_ack:
             queue.unacked += 1
             self.unacked[tag] = Unacked(tag, queue, entry, None)
+        if queue.durable:
+            queue.delivered(entry, m.no_ack)
         message = entry.message
         self.write(codec.content_frames(
             self.number,
@@ -511,7 +534,7 @@ class Channel:
             if requeue:  # rabbit_amqqueue_process: requeue first, then run the queue
                 queue.requeue([item.entry for item in group], dispatch=not unpark)
             else:
-                queue.settle(len(group))
+                queue.settle([item.entry for item in group])
             if unpark:
                 queue.unblock(self)
         self._release(released)

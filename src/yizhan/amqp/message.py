@@ -12,7 +12,7 @@ from yizhan.amqp import codec
 
 class Message:
     __slots__ = ("exchange", "routing_key", "routing_keys", "raw_properties", "body",
-                 "exchange_s", "routing_key_s", "publisher", "_properties")
+                 "exchange_s", "routing_key_s", "publisher", "_properties", "store_id")
 
     def __init__(self, exchange: str, routing_key: str, raw_properties: bytes, body: bytes,
                  publisher=None, routing_keys: list[str] | None = None):
@@ -25,6 +25,7 @@ class Message:
         self.routing_key_s = codec.cached_shortstr(routing_key)
         self.publisher = publisher  # the publishing connection, for no-local consumers
         self._properties = None
+        self.store_id = None  # its id in the message store, if it was written there
 
     @property
     def body_size(self) -> int:

@@ -149,9 +149,20 @@ class Queue:
         if dispatch:
             self.dispatch()
 
-    def settle(self, count: int) -> None:
+    def settle(self, entries) -> None:
         """Delivered entries acknowledged (or rejected without requeue)."""
-        self.unacked -= count
+        self.unacked -= len(entries)
+        if self.durable:
+            self.vhost.store.removed(self, entries)
+
+    def delivered(self, entry, no_ack: bool) -> None:
+        """An entry left the ready list for a client: the store hears of it (durable only)."""
+        if self.durable and entry.message.store_id is not None:
+            store = self.vhost.store
+            if no_ack:
+                store.removed(self, (entry,))
+            elif not entry.redelivered:
+                store.delivered(self, entry)
 
     def get(self) -> QueueEntry | None:
         """basic.get: the head message regardless of consumers and prefetch."""
@@ -161,6 +172,8 @@ class Queue:
 
     def purge(self) -> int:
         count = len(self.ready)
+        if self.durable:
+            self.vhost.store.removed(self, self.ready)
         self.ready.clear()
         return count
 
@@ -201,6 +214,8 @@ class Queue:
             entry = ready.popleft()
             if not consumer.no_ack:
                 self.unacked += 1
+            if self.durable:
+                self.delivered(entry, consumer.no_ack)
             consumer.channel.deliver(consumer, self, entry)
             ring.push(consumer)
 

@@ -16,6 +16,7 @@ from yizhan.amqp.codec import LONGSTR, FieldTable
 from yizhan.amqp.erlang import Atom
 from yizhan.amqp.exchanges import Binding, Exchange, freeze, new_exchange, TYPES
 from yizhan.amqp.queue import Queue
+from yizhan.amqp.store import NullStore
 
 PREDECLARED = [("", "direct", False), ("amq.direct", "direct", False),
                ("amq.fanout", "fanout", False), ("amq.topic", "topic", False),
@@ -33,8 +34,9 @@ def strip_cr_lf(name: str) -> str:
 
 
 class VHost:
-    def __init__(self, name: str):
+    def __init__(self, name: str, store=None):
         self.name = name
+        self.store = store if store is not None else NullStore()  # durable definitions go here
         self.exchanges: dict[str, Exchange] = {}
         self.queues: dict[str, Queue] = {}
         for xname, type_name, internal in PREDECLARED:
@@ -65,6 +67,7 @@ class VHost:
             exchange = new_exchange(type_name, name, durable=durable, auto_delete=auto_delete,
                                     internal=internal, arguments=args)
             self.exchanges[name] = exchange
+            self.store.exchange_added(self, exchange)
         self._assert_exchange(exchange, type_name, durable, auto_delete, internal, args)
         return exchange
 
@@ -99,6 +102,7 @@ class VHost:
     def _remove_exchange(self, exchange: Exchange) -> None:
         del self.exchanges[exchange.name]
         exchange.deleted = True
+        self.store.exchange_removed(self, exchange)
         for binding in list(exchange.bindings.values()):
             self._drop_binding(binding, auto_delete=False)
         sources = set()
@@ -122,6 +126,7 @@ class VHost:
         binding = Binding(src, destination, key, args)
         if src.add(binding):
             destination.bound_from[(src.name,) + binding.ident] = binding
+            self.store.binding_added(self, binding)
 
     def unbind(self, source: str, dest_kind: str, dest: str, key: str, args: FieldTable | None,
                connection) -> None:
@@ -161,6 +166,7 @@ class VHost:
         source = binding.source
         source.remove(binding.ident)
         binding.destination.bound_from.pop((source.name,) + binding.ident, None)
+        self.store.binding_removed(self, binding)
         if auto_delete:
             self._maybe_auto_delete(source)
 
@@ -192,6 +198,7 @@ class VHost:
         queue = Queue(self, name, durable=durable, exclusive_owner=owner,
                       auto_delete=auto_delete, arguments=args)
         self.queues[name] = queue
+        self.store.queue_added(self, queue)
         if owner is not None:
             owner.exclusive_queues.add(queue)
         return queue
@@ -242,6 +249,7 @@ class VHost:
             return
         queue.deleted = True
         self.queues.pop(queue.name, None)
+        self.store.queue_removed(self, queue)
         if queue.exclusive_owner is not None:
             queue.exclusive_owner.exclusive_queues.discard(queue)
         sources = []

@@ -1,0 +1,185 @@
+"""The AMQP storage interface: what the broker tells the disk, and what it reads back at boot.
+
+`NullStore` is the in-memory broker's store (nothing is written; a confirm waits for nothing).
+`DiskStore` keeps, under `<data-dir>/amqp/`, the definitions log (durable exchanges, queues and
+bindings; store/definitions.py) and the message store (persistent messages of durable queues;
+store/messages.py). Both are written only through this interface: the vhost reports topology
+changes, queues report messages leaving, channels report publishes and wait for `after_sync`.
+
+Syncing is batched per event-loop turn: `after_sync(callback)` asks for one flush + fsync at
+the end of the turn (through `scheduler`, the loop's call_soon), and every callback registered
+in the turn runs after that single fsync.
+"""
+
+from __future__ import annotations
+
+import os
+
+from yizhan.amqp import codec
+from yizhan.amqp.store.definitions import DefinitionsLog
+from yizhan.amqp.store.errors import StoreError
+from yizhan.amqp.store.messages import MessageStore
+
+__all__ = ["NullStore", "DiskStore", "StoreError", "is_persistent"]
+
+FLAG_DELIVERY_MODE = 1 << 12
+
+
+def is_persistent(message) -> bool:
+    raw = message.raw_properties
+    if not codec.property_flags(raw) & FLAG_DELIVERY_MODE:
+        return False
+    return message.properties().delivery_mode == 2
+
+
+def queue_key(queue) -> str:
+    return f"{queue.vhost.name}\x00{queue.name}"
+
+
+def _args(table) -> str:
+    return codec.encode_table(table).hex() if table else ""
+
+
+class NullStore:
+    """Nothing is kept: every hook does nothing and a sync happens at once."""
+
+    durable = False
+
+    def exchange_added(self, vhost, exchange) -> None: ...
+    def exchange_removed(self, vhost, exchange) -> None: ...
+    def queue_added(self, vhost, queue) -> None: ...
+    def queue_removed(self, vhost, queue) -> None: ...
+    def binding_added(self, vhost, binding) -> None: ...
+    def binding_removed(self, vhost, binding) -> None: ...
+
+    def publish(self, message, queues) -> bool:
+        return False
+
+    def delivered(self, queue, entry) -> None: ...
+    def removed(self, queue, entries) -> None: ...
+
+    def after_sync(self, callback) -> None:
+        callback()
+
+    def recover(self, broker) -> None: ...
+    def close(self) -> None: ...
+
+
+class DiskStore(NullStore):
+    durable = True
+
+    def __init__(self, data_dir: str, scheduler=None):
+        self.dir = os.path.join(data_dir, "amqp")
+        os.makedirs(self.dir, exist_ok=True)
+        self.definitions = DefinitionsLog(os.path.join(self.dir, "definitions.log"))
+        self.messages = MessageStore(os.path.join(self.dir, "messages"))
+        self.scheduler = scheduler  # loop.call_soon; None: flush at once (tests, no loop)
+        self.waiting: list = []
+        self.flush_scheduled = False
+        self.sync_needed = False
+        self.loading = False
+
+    # -- definitions --------------------------------------------------------------------------
+    def _log(self, record: dict) -> None:
+        if not self.loading:
+            self.definitions.append(record)
+
+    def exchange_added(self, vhost, x) -> None:
+        if x.durable:
+            self._log({"op": "x+", "vhost": vhost.name, "name": x.name, "type": x.type_name,
+                       "auto_delete": x.auto_delete, "internal": x.internal,
+                       "args": _args(x.arguments)})
+
+    def exchange_removed(self, vhost, x) -> None:
+        if x.durable:
+            self._log({"op": "x-", "vhost": vhost.name, "name": x.name})
+
+    def queue_added(self, vhost, queue) -> None:
+        if queue.durable:
+            self._log({"op": "q+", "vhost": vhost.name, "name": queue.name,
+                       "auto_delete": queue.auto_delete, "args": _args(queue.arguments)})
+
+    def queue_removed(self, vhost, queue) -> None:
+        if queue.durable:
+            self._log({"op": "q-", "vhost": vhost.name, "name": queue.name})
+            self.messages.remove_queue(queue_key(queue))
+            self._schedule()
+
+    def _binding(self, op: str, vhost, b) -> None:
+        if b.source.durable and b.destination.durable:
+            self._log({"op": op, "vhost": vhost.name, "source": b.source.name,
+                       "kind": b.destination.kind, "dest": b.destination.name, "key": b.key,
+                       "args": _args(b.args)})
+
+    def binding_added(self, vhost, binding) -> None:
+        self._binding("b+", vhost, binding)
+
+    def binding_removed(self, vhost, binding) -> None:
+        self._binding("b-", vhost, binding)
+
+    # -- messages -----------------------------------------------------------------------------
+    def publish(self, message, queues) -> bool:
+        """Log a message routed to `queues` if it is persistent and any of them is durable;
+        True when it was logged (its confirm must wait for `after_sync`)."""
+        durable = [queue_key(q) for q in queues if q.durable]
+        if not durable or not is_persistent(message):
+            return False
+        message.store_id = self.messages.publish(durable, message.exchange, message.routing_key,
+                                                 message.raw_properties, message.body)
+        self._schedule()
+        return True
+
+    def delivered(self, queue, entry) -> None:
+        msg_id = entry.message.store_id
+        if msg_id is not None and queue.durable:
+            self.messages.delivered(msg_id, queue_key(queue))
+            self._schedule()
+
+    def removed(self, queue, entries) -> None:
+        if not queue.durable:
+            return
+        key = None
+        for entry in entries:
+            msg_id = entry.message.store_id
+            if msg_id is not None:
+                key = key or queue_key(queue)
+                self.messages.remove(msg_id, key)
+        if key is not None:
+            self._schedule()
+
+    # -- syncing ------------------------------------------------------------------------------
+    def after_sync(self, callback) -> None:
+        self.waiting.append(callback)
+        self.sync_needed = True
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if self.scheduler is None:
+            self.flush()
+        elif not self.flush_scheduled:
+            self.flush_scheduled = True
+            self.scheduler(self.flush)
+
+    def flush(self) -> None:
+        """One write (and, if anyone waits, one fsync) for everything of this loop turn."""
+        self.flush_scheduled = False
+        sync, self.sync_needed = self.sync_needed, False
+        self.messages.flush(sync)
+        waiting, self.waiting = self.waiting, []
+        for callback in waiting:
+            callback()
+
+    # -- boot and shutdown -------------------------------------------------------------------
+    def recover(self, broker) -> None:
+        from yizhan.amqp.store.recovery import recover
+
+        self.loading = True
+        try:
+            recover(self, broker)
+        finally:
+            self.loading = False
+
+    def close(self) -> None:
+        self.flush()
+        self.messages.close()
+        self.definitions.close()
