@@ -16,6 +16,7 @@ from yizhan.net.amqp_transport import AMQPProtocol
 from yizhan.net.redis_transport import RedisProtocol
 from yizhan.redis import commands  # noqa: F401  (registers every command in the table)
 from yizhan.redis.instance import RedisInstance
+from yizhan.redis.persistence.aof import aof_state
 from yizhan.redis.persistence.snapshot import snapshotter
 
 log = logging.getLogger("yizhan")
@@ -44,9 +45,7 @@ class ServerRuntime:
         loop = asyncio.get_running_loop()
         self.redis.scheduler = loop
         cfg = self.config
-        loaded = snapshotter(self.redis).load()  # before listening: raises RDBLoadError
-        if loaded:
-            log.info("DB loaded from disk: %d keys", loaded)
+        self._load()  # before listening: raises RDBLoadError / AOFLoadError
         self.broker.store.scheduler = loop.call_soon
         self.broker.recover()  # before listening: raises StoreError
         sock = _bind(cfg.bind, cfg.port, "Redis")
@@ -71,6 +70,24 @@ class ServerRuntime:
         log.info("HTTP port %s:%d reserved (the management API is not built yet)", cfg.bind, self.http_port)
         self._schedule_expiry()
 
+    def _load(self) -> None:
+        """The AOF when appendonly is on and it exists (preferred, as Redis), else dump.rdb;
+        with appendonly on, the AOF is then opened for appending (created from the loaded
+        dataset when it did not exist)."""
+        redis = self.redis
+        aof = aof_state(redis) if redis.params.flag("appendonly") else None
+        replayed = aof.load() if aof is not None else None
+        if replayed is not None:
+            log.info("DB loaded from append only file: %d commands", replayed)
+        else:
+            loaded = snapshotter(redis).load()
+            if loaded:
+                log.info("DB loaded from disk: %d keys", loaded)
+            if aof is not None:
+                aof.rewrite_now()
+        if aof is not None:
+            aof.open()
+
     def _schedule_expiry(self) -> None:
         hz = max(1, min(500, self.redis.params.int("hz")))
         loop = asyncio.get_running_loop()
@@ -79,11 +96,15 @@ class ServerRuntime:
     def _expiry_tick(self) -> None:
         self.redis.active_expire_cycle()
         snapshotter(self.redis).cron()  # save points and a finished BGSAVE child
+        aof_state(self.redis).cron()  # everysec fsync, a finished rewrite child
         self._schedule_expiry()
 
     async def stop(self) -> None:
         if self._expire_handle is not None:
             self._expire_handle.cancel()
+        if self.redis.aof is not None:
+            self.redis.aof.stop()  # flush, fsync and close the AOF
+        aof_state(self.redis).abort_rewrite()
         saver = snapshotter(self.redis)
         saver.abort()  # a BGSAVE child does not outlive the server
         if saver.save_points():
