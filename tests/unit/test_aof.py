@@ -3,6 +3,8 @@ MULTI/EXEC, SELECT), replaying a file, recovering a truncated tail, refusing a c
 and the in-process rewrite."""
 
 import logging
+import os
+import time
 
 import pytest
 
@@ -11,7 +13,7 @@ from yizhan.config import Config
 from yizhan.redis import commands  # noqa: F401  (registers the commands)
 from yizhan.redis.instance import RedisInstance
 from yizhan.redis.persistence.aof import AOFLoadError, aof_state, encode_command, parse_commands
-from yizhan.redis.session import Client
+from yizhan.redis.session import Client, RedisConnection
 
 NOW = 1_700_000_000_000
 
@@ -165,3 +167,60 @@ def test_in_process_rewrite_compacts(tmp_path, monkeypatch):
         [b"SELECT", b"0"], [b"SET", b"n", b"50"], [b"SET", b"t", b"x"],
         [b"PEXPIREAT", b"t", str(NOW + 100_000).encode()], [b"SELECT", b"0"], [b"SET", b"after", b"1"],
     ]
+
+
+def test_a_read_that_expires_a_key_logs_nothing(tmp_path):
+    srv, aof, c = make(tmp_path)
+    run(c, "SET", "k", "v", "PX", "10")
+    srv.clock.advance(20)
+    assert run(c, "GET", "k") is None
+    assert logged(aof) == [[b"SELECT", b"0"], [b"SET", b"k", b"v", b"PXAT", str(NOW + 10).encode()]]
+
+
+def counting_fsync(monkeypatch) -> list:
+    calls = []
+    real = os.fsync
+
+    def fsync(fd):
+        calls.append(fd)
+        real(fd)
+    monkeypatch.setattr(os, "fsync", fsync)
+    return calls
+
+
+def test_always_fsyncs_once_per_pipelined_batch_before_the_replies(tmp_path, monkeypatch):
+    srv, aof, c = make(tmp_path, "always")
+    conn = RedisConnection(c)
+    calls = counting_fsync(monkeypatch)
+    out = conn.receive(b"".join(encode_command([b"INCR", b"n"]) for _ in range(100)))
+    assert out == b"".join(b":%d\r\n" % i for i in range(1, 101))
+    assert len(calls) == 1
+    assert len(logged(aof)) == 101  # all on disk by the time the replies are returned
+    conn.receive(encode_command([b"GET", b"n"]))
+    assert len(calls) == 1  # nothing written, nothing synced
+
+
+def test_everysec_fsyncs_from_the_tick_once_a_second(tmp_path, monkeypatch):
+    srv, aof, c = make(tmp_path, "everysec")
+    conn = RedisConnection(c)
+    calls = counting_fsync(monkeypatch)
+    conn.receive(encode_command([b"SET", b"a", b"1"]))
+    assert calls == [] and len(logged(aof)) == 2  # written to the file, not yet synced
+    aof.last_fsync = time.monotonic()
+    aof.cron()
+    assert calls == []
+    aof.last_fsync -= 1.0
+    aof.cron()
+    assert len(calls) == 1
+    aof.cron()
+    assert len(calls) == 1  # nothing new since
+
+
+def test_no_fsync_policy_never_fsyncs(tmp_path, monkeypatch):
+    srv, aof, c = make(tmp_path, "no")
+    conn = RedisConnection(c)
+    calls = counting_fsync(monkeypatch)
+    conn.receive(encode_command([b"SET", b"a", b"1"]))
+    aof.last_fsync -= 5
+    aof.cron()
+    assert calls == [] and len(logged(aof)) == 2

@@ -310,6 +310,8 @@ class AOF:
     def feed(self, client, cmd, argv, reply) -> None:
         """A command that changed the dataset (or EXEC ending a transaction)."""
         name = cmd.name
+        if name != "exec" and not cmd.is_write:
+            return  # a read that expired a key: the logged absolute expiry already says so
         if name == "exec":
             if self.multi_client is client:
                 self.multi_client = None
