@@ -224,3 +224,20 @@ def test_no_fsync_policy_never_fsyncs(tmp_path, monkeypatch):
     aof.last_fsync -= 5
     aof.cron()
     assert calls == [] and len(logged(aof)) == 2
+
+
+def test_a_blocked_pop_served_later_is_logged_after_the_push(tmp_path):
+    srv, aof, c = make(tmp_path)
+    waiter = RedisConnection(Client(srv))
+    srv.register(waiter.client)
+    assert waiter.receive(encode_command([b"BLMOVE", b"src", b"dst", b"RIGHT", b"LEFT", b"0"])) == b""
+    assert waiter.receive(encode_command([b"BRPOP", b"other", b"0"])) == b""  # buffered meanwhile
+    pusher = RedisConnection(c)
+    assert pusher.receive(encode_command([b"RPUSH", b"src", b"a", b"b"])) == b":2\r\n"
+    assert logged(aof) == [
+        [b"SELECT", b"0"], [b"RPUSH", b"src", b"a", b"b"], [b"LMOVE", b"src", b"dst", b"RIGHT", b"LEFT"],
+    ]
+    assert waiter.process() == b""  # the buffered BRPOP parks in its turn
+    assert list(aof.parked) == [waiter.client.id]
+    srv.unregister(waiter.client)  # a blocked client that leaves leaves nothing behind
+    assert aof.parked == {}

@@ -106,6 +106,8 @@ class RedisInstance:
             client.blocked = None
         self.pubsub.drop_client(client)
         self.unwatch(client)
+        if self.aof is not None:
+            self.aof.parked.pop(client.id, None)
 
     # -- change hooks: WATCH and blocked clients -----------------------------------------
     def call_soon(self, callback, *args):

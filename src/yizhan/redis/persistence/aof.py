@@ -288,6 +288,7 @@ class AOF:
         """CONFIG SET appendonly yes: write the current dataset first (a rewrite), then log."""
         if self.srv.aof is not None:
             return
+        self.abort_rewrite()  # a BGREWRITEAOF of its own (appendonly was off): start afresh
         self.srv.aof = self  # writes are kept for the rewrite from now on
         self.enable_when_rewritten = True
         if not self.rewrite():
