@@ -257,7 +257,7 @@ def test_sigkill_during_confirmed_publishing_loses_nothing(data_dir, tmp_path):
     moment, restarted on the same data dir; every confirmed message must be there."""
     rng = random.Random(int.from_bytes(os.urandom(4), "big"))
     confirmed: list[bytes] = []
-    rounds = 5
+    rounds = 10
     for round_ in range(rounds):
         srv = start(data_dir, tmp_path)
         stop = threading.Event()

@@ -59,6 +59,7 @@ class MessageStore:
         self.next_id = 1
         self.fsyncs = 0
         self.writes = 0
+        self.published = 0
 
     # -- boot ---------------------------------------------------------------------------------
     def load(self) -> list[Recovered]:
@@ -102,6 +103,7 @@ class MessageStore:
                 body: bytes) -> int:
         msg_id = self.next_id
         self.next_id += 1
+        self.published += 1
         self._write_publish(msg_id, queues, exchange, routing_key, props, body)
         return msg_id
 
