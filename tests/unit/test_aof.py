@@ -241,3 +241,12 @@ def test_a_blocked_pop_served_later_is_logged_after_the_push(tmp_path):
     assert list(aof.parked) == [waiter.client.id]
     srv.unregister(waiter.client)  # a blocked client that leaves leaves nothing behind
     assert aof.parked == {}
+
+
+def test_a_transaction_of_unconditional_commands_is_closed(tmp_path):
+    srv, aof, c = make(tmp_path)
+    run(c, "MULTI")
+    run(c, "FLUSHDB")
+    run(c, "EXEC")
+    run(c, "SET", "a", "1")
+    assert logged(aof) == [[b"SELECT", b"0"], [b"MULTI"], [b"FLUSHDB"], [b"EXEC"], [b"SET", b"a", b"1"]]

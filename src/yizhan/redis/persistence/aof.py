@@ -248,7 +248,9 @@ def aof_state(srv) -> "AOF":
 
 
 class AOF:
-    ALWAYS = frozenset(("flushall", "flushdb", "swapdb"))  # propagated even when nothing changed
+    # fed even when nothing changed: FLUSHALL/FLUSHDB/SWAPDB are always propagated, and EXEC
+    # must close a MULTI opened for a command of that kind
+    ALWAYS = frozenset(("flushall", "flushdb", "swapdb", "exec"))
 
     def __init__(self, srv):
         self.srv = srv
