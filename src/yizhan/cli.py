@@ -1,4 +1,5 @@
-"""`yizhan serve`: argument parsing, logging set-up, and running the server until a signal."""
+"""`yizhan serve` (argument parsing, logging set-up, running the server until a signal) and
+`yizhan definitions export|import` (AMQP definitions in RabbitMQ's definitions.json format)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,35 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", help="where data files live (default ./yizhan-data)")
     serve.add_argument("--config", metavar="FILE", help="config file (redis.conf style: name value)")
     serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="default info")
+    defs = sub.add_parser("definitions", help="AMQP definitions in RabbitMQ's definitions.json format")
+    defs.add_argument("action", choices=["export", "import"])
+    defs.add_argument("file", help="the JSON file to write (export; - for stdout) or read (import)")
+    defs.add_argument("--data-dir", default="./yizhan-data", help="the (stopped, for import) server's data dir")
     return parser
+
+
+def definitions(args: argparse.Namespace) -> int:
+    import json
+
+    from yizhan.amqp.store import StoreError
+    from yizhan.amqp.store.definitions_json import export_definitions, import_definitions
+
+    try:
+        if args.action == "export":
+            text = json.dumps(export_definitions(args.data_dir), indent=2)
+            if args.file == "-":
+                print(text)
+            else:
+                with open(args.file, "w") as f:
+                    f.write(text + "\n")
+            return 0
+        with open(args.file) as f:
+            count = import_definitions(args.data_dir, json.load(f))
+        print(f"imported {count} definitions into {args.data_dir}")
+        return 0
+    except (OSError, ValueError, KeyError, StoreError) as exc:
+        print(f"yizhan: definitions {args.action}: {exc}", file=sys.stderr)
+        return 1
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
@@ -33,6 +62,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "definitions":
+        return definitions(args)
     try:
         config = config_from_args(args)
     except ConfigFileError as exc:

@@ -5,6 +5,7 @@ everything else does not. Damaged store files are recovered or named in a clear 
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -297,5 +298,42 @@ def test_sigkill_during_confirmed_publishing_loses_nothing(data_dir, tmp_path):
         print(f"crash test: {rounds} kills, {len(confirmed)} confirmed, lost = {len(lost)}")
         assert confirmed and not lost
         conn.close()
+    finally:
+        srv.stop()
+
+
+def test_definitions_export_and_import_in_rabbitmq_format(data_dir, tmp_path):
+    srv = start(data_dir, tmp_path)
+    try:
+        ch = srv.connect().channel()
+        ch.exchange_declare("ex", "topic", durable=True, arguments={"alternate-exchange": "ae"})
+        ch.exchange_declare("transient", "direct", durable=False)
+        ch.queue_declare("qq", durable=True, arguments={"x-max-length": 5, "x-queue-mode": "lazy"})
+        ch.queue_bind("qq", "ex", "a.#", arguments={"k": "v"})
+    finally:
+        srv.stop()
+    out = tmp_path / "definitions.json"
+    cli = [sys.executable, "-m", "yizhan", "definitions"]
+    subprocess.run([*cli, "export", str(out), "--data-dir", str(data_dir)], check=True,
+                   timeout=60)
+    exported = json.loads(out.read_text())
+    assert exported["rabbit_version"] == "3.10.8" and {"name": "/"} in exported["vhosts"]
+    assert exported["queues"] == [{"name": "qq", "vhost": "/", "durable": True,
+                                   "auto_delete": False,
+                                   "arguments": {"x-max-length": 5, "x-queue-mode": "lazy"}}]
+    assert exported["exchanges"] == [{"name": "ex", "vhost": "/", "type": "topic",
+                                      "durable": True, "auto_delete": False, "internal": False,
+                                      "arguments": {"alternate-exchange": "ae"}}]
+    assert exported["bindings"] == [{"source": "ex", "vhost": "/", "destination": "qq",
+                                     "destination_type": "queue", "routing_key": "a.#",
+                                     "arguments": {"k": "v"}}]
+    fresh = tmp_path / "fresh"
+    subprocess.run([*cli, "import", str(out), "--data-dir", str(fresh)], check=True, timeout=60)
+    srv = start(fresh, tmp_path)
+    try:
+        ch = srv.connect().channel()
+        ch.queue_declare("qq", durable=True, arguments={"x-max-length": 5, "x-queue-mode": "lazy"})
+        ch.basic_publish("ex", "a.b", b"routed")
+        assert ch.basic_get("qq", auto_ack=True)[2] == b"routed"
     finally:
         srv.stop()

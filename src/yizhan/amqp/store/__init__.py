@@ -123,8 +123,10 @@ class DiskStore(NullStore):
     def publish(self, message, queues) -> bool:
         """Log a message routed to `queues` if it is persistent and any of them is durable;
         True when it was logged (its confirm must wait for `after_sync`)."""
+        if not is_persistent(message):
+            return False
         durable = [queue_key(q) for q in queues if q.durable]
-        if not durable or not is_persistent(message):
+        if not durable:
             return False
         message.store_id = self.messages.publish(durable, message.exchange, message.routing_key,
                                                  message.raw_properties, message.body)

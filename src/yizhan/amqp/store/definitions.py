@@ -62,6 +62,13 @@ class DefinitionsLog:
         self.file = open(self.path, "ab", buffering=0)
         return state
 
+    def read(self) -> Definitions:
+        """Replay only (export: the file is not rewritten, a running server keeps its log)."""
+        state = Definitions()
+        if os.path.exists(self.path):
+            self._replay(state)
+        return state
+
     def _replay(self, state: Definitions) -> None:
         with open(self.path, "rb") as f:
             lines = f.read().split(b"\n")
