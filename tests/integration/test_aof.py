@@ -45,7 +45,7 @@ def workload(r: redis.Redis) -> None:
     r.set("str", "v1")
     r.append("str", "-more")
     r.set("ttl:ex", "x", ex=3600)
-    r.setex("ttl:setex", 7200, "y")
+    r.execute_command("SETEX", "ttl:setex", 7200, "y")
     r.set("ttl:later", "z")
     r.expire("ttl:later", 1800)
     r.incrbyfloat("float", "2.5")
@@ -206,6 +206,33 @@ def test_file_written_by_redis_server_replays_in_yizhan(data_dir):
     with yizhan.Server(data_dir=str(data_dir), save="", appendonly="yes") as srv:
         assert contents(srv.port) == theirs
         assert len(theirs) > 10
+
+
+@pytest.mark.parametrize("preamble", ["yes", "no"])
+def test_redis_multi_part_aof_directory_loads_into_yizhan(data_dir, preamble):
+    """Redis 7.0's appendonlydir/ (base file in RDB or RESP, then incr files, listed by the
+    manifest) is loaded and converted into yizhan's single file."""
+    ref = RedisReference("redis-server", "--appendonly", "yes", "--aof-use-rdb-preamble", preamble).start()
+    try:
+        r = redis.Redis(port=ref.port)
+        r.set("before-rewrite", "1")
+        r.bgrewriteaof()  # the base file holds this
+        deadline = time.time() + 20
+        while r.info("persistence")["aof_rewrite_in_progress"] and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)
+        workload(r)  # the incr file holds these
+        theirs = contents(ref.port)
+        data_dir.mkdir()
+        shutil.copytree(Path(ref.workdir) / "appendonlydir", data_dir / "appendonlydir")
+    finally:
+        ref.stop()
+    base = next((data_dir / "appendonlydir").glob("*.base.*")).read_bytes()
+    assert base.startswith(b"REDIS") == (preamble == "yes")
+    for _ in range(2):  # then again from the converted single file
+        with yizhan.Server(data_dir=str(data_dir), save="", appendonly="yes") as srv:
+            assert contents(srv.port) == theirs
+    assert (data_dir / "appendonly.aof").exists()
 
 
 # -- yizhan serve: start-up errors and recovery, crash safety ----------------------------------

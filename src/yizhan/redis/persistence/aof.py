@@ -409,21 +409,29 @@ class AOF:
 
     # -- loading -----------------------------------------------------------------------------
     def load(self) -> int | None:
-        """Replay the AOF; None when there is no file. Returns the number of commands."""
-        from yizhan.redis.session import Client  # the session imports this module's users
-
+        """Replay the AOF; None when there is none. Returns the number of commands. Without a
+        single-file AOF, a Redis 7.0 multi-part one (appendonlydir/ and its manifest) is loaded
+        and converted into the single file."""
         path = self.path()
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            return None
+            return self._load_multipart()
         except OSError as exc:
             raise AOFLoadError(f"cannot read the append only file {path}: {exc.strerror}") from None
-        srv = self.srv
-        client = Client(srv, "aof:0")
+        count, valid_end = self._replay(path, data)
+        self.srv.stats.dirty = 0
+        self.base_size = valid_end
+        return count
+
+    def _replay(self, path: Path, data: bytes) -> tuple[int, int]:
+        """Run the file's commands; a truncated tail (or an unfinished MULTI) is cut off with a
+        warning, as `aof-load-truncated yes`. Returns (commands, valid length)."""
+        from yizhan.redis.session import Client  # the session imports this module's users
+
+        client = Client(self.srv, "aof:0")
         client.authenticated = True
-        count = 0
-        valid_end = 0
+        count = valid_end = 0
         multi_start = None
         truncated = False
         try:
@@ -454,8 +462,47 @@ class AOF:
                 f.truncate(valid_end)
                 f.flush()
                 os.fsync(f.fileno())
-        srv.stats.dirty = 0
-        self.base_size = valid_end
+        return count, valid_end
+
+    def _load_multipart(self) -> int | None:
+        """Redis 7.0's appendonlydir/<appendfilename>.manifest: the base file (RDB or RESP),
+        then the incr files in order; the result is written as the single-file AOF."""
+        from yizhan.redis.persistence.snapshot import snapshotter
+
+        directory = self.path().parent / "appendonlydir"
+        manifest = directory / (self.path().name + ".manifest")
+        try:
+            lines = manifest.read_text().splitlines()
+        except FileNotFoundError:
+            return None
+        files = []
+        for line in lines:
+            words = line.split()
+            fields = dict(zip(words[::2], words[1::2]))
+            if "file" not in fields or fields.get("type") not in ("b", "i"):
+                continue
+            files.append((fields["type"] != "b", int(fields.get("seq", 0)), fields["file"]))
+        count = 0
+        for _, _, name in sorted(files):
+            part = directory / name
+            try:
+                data = part.read_bytes()
+            except OSError as exc:
+                raise AOFLoadError(f"cannot read {part}, listed in {manifest}: {exc.strerror}") from None
+            if data[:5] == b"REDIS":  # an RDB preamble base file
+                params = self.srv.params
+                try:
+                    snap = rdb.decode_file(data, rdb.Limits.from_params(params), params.flag("rdbchecksum"))
+                except rdb.RDBError as exc:
+                    raise AOFLoadError(f"{part} is not a valid RDB base file ({exc}): move "
+                                       f"{directory} away and start again") from None
+                count += snapshotter(self.srv).install(snap)
+            else:
+                count += self._replay(part, data)[0]
+        log.info("Loaded Redis's multi-part AOF %s; converting it into %s", manifest, self.path())
+        self.rewrite_now()
+        self.srv.stats.dirty = 0
+        self.base_size = self.path().stat().st_size
         return count
 
     # -- rewriting ---------------------------------------------------------------------------
