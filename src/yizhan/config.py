@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 SERVER_KEYS = {"bind", "port", "amqp-port", "http-port", "data-dir", "log-level"}
+AMQP_KEYS = {"amqp-user", "amqp-vhost", "amqp-guest-loopback-only"}
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,11 @@ class Config:
     data_dir: str = "./yizhan-data"
     log_level: str = "info"
     redis_params: dict[str, str] = field(default_factory=dict)
+    # AMQP accounts beyond guest: (name, password, vhosts), extra vhosts, and whether guest may
+    # only log in from loopback (RabbitMQ's loopback_users default).
+    amqp_users: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    amqp_vhosts: tuple[str, ...] = ()
+    guest_loopback_only: bool = True
 
     def with_overrides(self, **changes) -> "Config":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -50,7 +56,9 @@ def load_file(path: str | Path, base: Config | None = None) -> Config:
         except ValueError:
             raise ConfigFileError(f"{path}:{number}: unbalanced quotes") from None
         name, values = words[0].lower(), words[1:]
-        if name in SERVER_KEYS:
+        if name in AMQP_KEYS:
+            changes.update(_amqp_setting(name, values, changes, base, f"{path}:{number}"))
+        elif name in SERVER_KEYS:
             if len(values) != 1:
                 raise ConfigFileError(f"{path}:{number}: '{name}' takes exactly one value")
             value: object = values[0]
@@ -62,3 +70,20 @@ def load_file(path: str | Path, base: Config | None = None) -> Config:
         else:
             params[name] = " ".join(values)
     return replace(base, redis_params=params, **changes)
+
+
+def _amqp_setting(name: str, values: list[str], changes: dict, base: Config, where: str) -> dict:
+    """`amqp-user NAME PASSWORD [VHOST ...]` (default vhost "/"), `amqp-vhost NAME`,
+    `amqp-guest-loopback-only yes|no`."""
+    if name == "amqp-user":
+        if len(values) < 2:
+            raise ConfigFileError(f"{where}: 'amqp-user' takes a name, a password and optional vhosts")
+        users = changes.get("amqp_users", base.amqp_users)
+        return {"amqp_users": users + ((values[0], values[1], tuple(values[2:]) or ("/",)),)}
+    if name == "amqp-vhost":
+        if len(values) != 1:
+            raise ConfigFileError(f"{where}: 'amqp-vhost' takes exactly one name")
+        return {"amqp_vhosts": changes.get("amqp_vhosts", base.amqp_vhosts) + (values[0],)}
+    if len(values) != 1 or values[0].lower() not in ("yes", "no"):
+        raise ConfigFileError(f"{where}: 'amqp-guest-loopback-only' takes yes or no")
+    return {"guest_loopback_only": values[0].lower() == "yes"}

@@ -33,6 +33,7 @@ class ServerRuntime:
         self.config = config
         self.redis = RedisInstance(config, clock)
         self.broker = Broker(store=DiskStore(config.data_dir))
+        configure_accounts(self.broker, config)
         self.redis_port = 0
         self.amqp_port = 0
         self.http_port = 0
@@ -122,6 +123,18 @@ class ServerRuntime:
         for sock in self._reserved:
             sock.close()
         self._stopped.set()
+
+
+def configure_accounts(broker: Broker, config: Config) -> None:
+    """AMQP vhosts and users from the config file (before stored definitions are recovered)."""
+    for name in config.amqp_vhosts:
+        broker.add_vhost(name)
+    for name, password, vhosts in config.amqp_users:
+        for vhost in vhosts:
+            if vhost != "*":
+                broker.add_vhost(vhost)
+        broker.add_user(name, password, vhosts)
+    broker.users["guest"].loopback_only = config.guest_loopback_only
 
 
 def _bind(host: str, port: int, purpose: str) -> socket.socket:

@@ -97,3 +97,31 @@ def test_corrupt_dump_file_is_reported_not_a_traceback(tmp_path):
          "--data-dir", str(data)], capture_output=True, text=True, timeout=30)
     assert result.returncode == 1
     assert "dump.rdb" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_config_file_adds_amqp_users_and_vhosts(tmp_path):
+    import pika
+
+    conf = tmp_path / "yizhan.conf"
+    conf.write_text("amqp-vhost staging\namqp-user app s3cret prod /\n")
+    proc = start("--config", str(conf), tmp_path=tmp_path)
+    try:
+        _, lines = wait_for_port(proc)
+        amqp_port = next(int(m.group(1)) for l in lines if (m := re.search(r"AMQP listening on [\d.]+:(\d+)", l)))
+
+        def connect(user, password, vhost):
+            params = pika.ConnectionParameters("127.0.0.1", amqp_port, vhost, pika.PlainCredentials(user, password),
+                                               connection_attempts=1)
+            return pika.BlockingConnection(params)
+
+        for vhost in ("prod", "/"):
+            connection = connect("app", "s3cret", vhost)
+            connection.channel().queue_declare("", exclusive=True)
+            connection.close()
+        with pytest.raises(pika.exceptions.ProbableAccessDeniedError):
+            connect("guest", "guest", "staging")  # exists, but guest has no permission there
+        with pytest.raises(pika.exceptions.ProbableAuthenticationError):
+            connect("app", "wrong", "prod")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
