@@ -1,6 +1,6 @@
 """Persistence commands: DUMP and RESTORE (Redis's serialization, so values move to and from a
 real Redis), SAVE, BGSAVE and LASTSAVE (snapshots in Redis's RDB format, see
-yizhan.redis.persistence)."""
+yizhan.redis.persistence), BGREWRITEAOF (compaction of the append-only file, persistence.aof)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,12 @@ the replies of a batch leave; with `everysec` the periodic tick fsyncs once a se
 BGREWRITEAOF forks a child that writes the dataset as commands while the parent keeps a copy
 of the writes made meanwhile and appends them to the new file before renaming it into place
 (without fork, the rewrite happens in-process). The file is a plain single-file AOF, which
-redis-server 7.0 also loads (it turns it into the base file of its multi-part AOF).
+redis-server 7.0 also loads (it migrates it into appendonlydir/ as the base file of its
+multi-part AOF); the other way, Redis's appendonlydir/ (RDB or RESP base, incr files) is
+loaded when there is no single file, and converted into one.
+
+At start-up a truncated last command (or an unfinished MULTI) is cut off with a warning, as
+`aof-load-truncated yes`; anything malformed before the end is an AOFLoadError naming the file.
 """
 
 from __future__ import annotations
