@@ -16,6 +16,7 @@ import json
 import math
 import os
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -74,12 +75,25 @@ def targets(rows: list[Row]) -> list[tuple[str, str, bool | None]]:
 
 
 # -- report --------------------------------------------------------------------------------
-def markdown(rows: list[Row], quick: bool, elapsed: float) -> str:
+def source_revision() -> str:
+    """The commit the server code comes from, with '+changes' when the tree differs from it."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+                                text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "src"], cwd=root,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return (commit or "unknown") + ("+changes" if dirty else "")
+
+
+def markdown(rows: list[Row], quick: bool, elapsed: float, revision: str = "unknown", when: str = "") -> str:
     lines = [
         "# Benchmark results",
         "",
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {os.cpu_count()} CPUs, {platform.machine()}, "
-        f"Python {platform.python_version()}; yizhan {yizhan.__version__}, redis-server {reference.version()}, "
+        f"{when or time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {os.cpu_count()} CPUs, {platform.machine()}, "
+        f"Python {platform.python_version()}; yizhan {yizhan.__version__} at {revision}, redis-server {reference.version()}, "
         f"RabbitMQ {rabbitmq.version()}; {'--quick (a smoke run: numbers mean nothing)' if quick else 'full run'}, "
         f"{elapsed / 60:.1f} min. Ratio = yizhan / reference. All clients, servers and brokers share the "
         "same CPUs, so numbers are noisy; compare ratios only.",
@@ -173,8 +187,11 @@ def main() -> int:
         saved = json.loads((args.out / "results.json").read_text())
         rows = [Row(**row) for row in saved["rows"]]
         args.quick, elapsed = saved["quick"], saved["elapsed"]
+        revision, when = saved.get("revision", "unknown"), saved.get("date", "")
     else:
         rows = []
+        revision = source_revision()
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         for name in args.only.split(","):
             print(f"== {name}", flush=True)
             options = {"rounds": args.rounds} if name == "redis" else {}
@@ -182,8 +199,8 @@ def main() -> int:
         elapsed = time.monotonic() - began
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(
-        {"quick": args.quick, "elapsed": elapsed, "rows": [dataclasses.asdict(row) for row in rows]}, indent=1))
-    report = markdown(rows, args.quick, elapsed)
+        {"quick": args.quick, "elapsed": elapsed, "revision": revision, "date": when, "rows": [dataclasses.asdict(row) for row in rows]}, indent=1))
+    report = markdown(rows, args.quick, elapsed, revision, when)
     (args.out / "RESULTS.md").write_text(report + "\n")
     print(report)
     if not chart(rows, args.out / "chart.png"):
