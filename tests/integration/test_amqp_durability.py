@@ -181,6 +181,26 @@ def test_persistent_messages_survive_in_order_and_delivered_ones_come_back_redel
         srv.stop()
 
 
+def test_a_committed_transaction_is_on_disk_before_commit_ok(data_dir, tmp_path):
+    srv = start(data_dir, tmp_path)
+    try:
+        ch = srv.connect().channel()
+        ch.queue_declare("txq", durable=True)
+        ch.tx_select()
+        for i in range(3):
+            ch.basic_publish("", "txq", b"t%d" % i, PROPS)
+        ch.tx_commit()
+    finally:
+        srv.stop(signal.SIGKILL)  # at once after commit-ok
+    srv = start(data_dir, tmp_path)
+    try:
+        ch = srv.connect().channel()
+        assert [ch.basic_get("txq", auto_ack=True)[2] for _ in range(4)] == [b"t0", b"t1",
+                                                                             b"t2", None]
+    finally:
+        srv.stop()
+
+
 def test_purged_and_deleted_queues_do_not_bring_messages_back(data_dir, tmp_path):
     srv = start(data_dir, tmp_path)
     try:

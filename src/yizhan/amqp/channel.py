@@ -599,10 +599,13 @@ class Channel:
         if tx is None:
             raise errors.precondition(errors.NOT_TRANSACTIONAL)
         self.tx = Transaction()
+        stored = False
         for exchange, message, mandatory in tx.publishes:
-            self._route(exchange, message, mandatory)
+            stored = self._route(exchange, message, mandatory) or stored
         for what, items in tx.acks:
             self._settle(items, None if what == "ack" else what)
+        if stored:  # the commit's persistent messages are on disk before commit-ok
+            self.broker.store.sync_now()
         self.send(new(Tx.CommitOk))
 
     def on_tx_rollback(self, m, content) -> None:

@@ -63,6 +63,7 @@ class NullStore:
     def after_sync(self, callback) -> None:
         callback()
 
+    def sync_now(self) -> None: ...
     def recover(self, broker) -> None: ...
     def close(self) -> None: ...
 
@@ -163,6 +164,11 @@ class DiskStore(NullStore):
         elif not self.flush_scheduled:
             self.flush_scheduled = True
             self.scheduler(self.flush)
+
+    def sync_now(self) -> None:
+        """Flush and fsync before the current reply (tx.commit-ok)."""
+        self.sync_needed = True
+        self.flush()
 
     def flush(self) -> None:
         """One write (and, if anyone waits, one fsync) for everything of this loop turn."""
