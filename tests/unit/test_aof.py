@@ -250,3 +250,24 @@ def test_a_transaction_of_unconditional_commands_is_closed(tmp_path):
     run(c, "EXEC")
     run(c, "SET", "a", "1")
     assert logged(aof) == [[b"SELECT", b"0"], [b"MULTI"], [b"FLUSHDB"], [b"EXEC"], [b"SET", b"a", b"1"]]
+
+
+def test_nothing_expires_while_loading(tmp_path):
+    """Live: a set gets a 500 ms TTL and, before it expires, more members; replayed after the
+    TTL passed, the later SADD must not create a fresh set without TTL (as Redis, which does not
+    expire keys while loading): the key is simply gone."""
+    srv, aof, c = make(tmp_path)
+    run(c, "SADD", "s", "a")
+    run(c, "PEXPIRE", "s", "500")
+    srv.clock.advance(100)
+    run(c, "SADD", "s", "b")
+    run(c, "SET", "keep", "1")
+    aof.stop()
+    fresh = RedisInstance(Config(data_dir=str(tmp_path)), ManualClock(NOW + 10_000))
+    aof_state(fresh).load()
+    reader = Client(fresh)
+    assert reader.execute([b"EXISTS", b"s"]) == 0
+    assert reader.execute([b"SMEMBERS", b"s"]) == []
+    assert reader.execute([b"GET", b"keep"]) == b"1"
+    assert fresh.clock.ms() == NOW + 10_000 and fresh.dbs[0].clock is fresh.clock
+    assert fresh.dbs[0].access[b"keep"] == NOW + 10_000

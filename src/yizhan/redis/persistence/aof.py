@@ -27,6 +27,7 @@ import sys
 import time
 from pathlib import Path
 
+from yizhan.clock import ManualClock
 from yizhan.redis.persistence import rdb
 from yizhan.redis.persistence.snapshot import RDBLoadError
 from yizhan.resp import ErrorReply
@@ -34,6 +35,9 @@ from yizhan.resp import ErrorReply
 log = logging.getLogger("yizhan")
 
 EVERYSEC = 1.0
+
+
+_LOADING_CLOCK = ManualClock(0)
 
 
 class AOFLoadError(RDBLoadError):
@@ -430,8 +434,27 @@ class AOF:
         return count
 
     def _replay(self, path: Path, data: bytes) -> tuple[int, int]:
-        """Run the file's commands; a truncated tail (or an unfinished MULTI) is cut off with a
-        warning, as `aof-load-truncated yes`. Returns (commands, valid length)."""
+        """Run the file's commands with time stopped at the epoch, so that, as in Redis, nothing
+        expires while loading (a key whose absolute TTL passed while the server was down
+        still takes the later writes logged for it, then expires); a truncated tail (or an
+        unfinished MULTI) is cut off with a warning, as `aof-load-truncated yes`. Returns
+        (commands, valid length)."""
+        srv = self.srv
+        real = srv.clock
+        srv.clock = _LOADING_CLOCK
+        for db in srv.dbs:
+            db.clock = _LOADING_CLOCK
+        try:
+            return self._replay_commands(path, data)
+        finally:
+            srv.clock = real
+            now = real.ms()
+            for db in srv.dbs:
+                db.clock = real
+                for key in db.access:
+                    db.access[key] = now
+
+    def _replay_commands(self, path: Path, data: bytes) -> tuple[int, int]:
         from yizhan.redis.session import Client  # the session imports this module's users
 
         client = Client(self.srv, "aof:0")
