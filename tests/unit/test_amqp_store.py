@@ -131,3 +131,31 @@ def test_one_fsync_serves_every_confirm_of_a_loop_turn(tmp_path):
     assert confirmed == list(range(50))
     assert store.messages.fsyncs - before == 1
     store.close()
+
+
+def test_confirms_of_persistent_messages_wait_for_the_sync_and_keep_their_order(tmp_path):
+    from pamqp import commands as C
+
+    from test_amqp_helpers import Wire, name
+
+    from yizhan.amqp.broker import Broker
+
+    turn = []
+    store = DiskStore(str(tmp_path), scheduler=turn.append)
+    broker = Broker(store=store)
+    broker.recover()
+    wire = Wire(broker)
+    wire.open(1)
+    wire.send(C.Queue.Declare(queue="dq", durable=True), 1)
+    wire.send(C.Queue.Declare(queue="tq"), 1)
+    wire.send(C.Confirm.Select(), 1)
+    persistent = C.Basic.Properties(delivery_mode=2)
+    assert wire.publish(1, b"t", routing_key="tq") != []  # transient: confirmed at once
+    assert wire.publish(1, b"p", routing_key="dq", properties=persistent) == []
+    assert wire.publish(1, b"t2", routing_key="tq") == []  # does not overtake the held one
+    assert wire.publish(1, b"p2", routing_key="tq", properties=persistent) == []
+    assert len(turn) == 1
+    turn.pop()()  # the end of the loop turn: one fsync, then the confirms
+    acks = [frame.delivery_tag for _, frame in wire.output() if name(frame) == "Basic.Ack"]
+    assert acks == [2, 3, 4]
+    store.close()
