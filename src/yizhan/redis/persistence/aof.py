@@ -20,6 +20,7 @@ At start-up a truncated last command (or an unfinished MULTI) is cut off with a 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -439,13 +440,18 @@ class AOF:
         still takes the later writes logged for it, then expires); a truncated tail (or an
         unfinished MULTI) is cut off with a warning, as `aof-load-truncated yes`. Returns
         (commands, valid length)."""
+        with self._time_stopped():
+            return self._replay_commands(path, data)
+
+    @contextlib.contextmanager
+    def _time_stopped(self):
         srv = self.srv
         real = srv.clock
         srv.clock = _LOADING_CLOCK
         for db in srv.dbs:
             db.clock = _LOADING_CLOCK
         try:
-            return self._replay_commands(path, data)
+            yield
         finally:
             srv.clock = real
             now = real.ms()
@@ -524,7 +530,8 @@ class AOF:
                 except rdb.RDBError as exc:
                     raise AOFLoadError(f"{part} is not a valid RDB base file ({exc}): move "
                                        f"{directory} away and start again") from None
-                count += snapshotter(self.srv).install(snap)
+                with self._time_stopped():  # as Redis: a preamble keeps its expired keys
+                    count += snapshotter(self.srv).install(snap)
             else:
                 count += self._replay(part, data)[0]
         log.info("Loaded Redis's multi-part AOF %s; converting it into %s", manifest, self.path())
