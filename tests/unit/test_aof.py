@@ -271,3 +271,31 @@ def test_nothing_expires_while_loading(tmp_path):
     assert reader.execute([b"GET", b"keep"]) == b"1"
     assert fresh.clock.ms() == NOW + 10_000 and fresh.dbs[0].clock is fresh.clock
     assert fresh.dbs[0].access[b"keep"] == NOW + 10_000
+
+
+def test_a_pop_blocked_before_the_aof_was_switched_on_is_logged(tmp_path, monkeypatch):
+    monkeypatch.delattr("os.fork")  # the rewrite that switching on starts runs in-process
+    srv = RedisInstance(Config(data_dir=str(tmp_path)), ManualClock(NOW))
+    waiters = []
+    for request in ([b"BLPOP", b"l", b"0"], [b"BLMPOP", b"0", b"1", b"m", b"RIGHT", b"COUNT", b"2"]):
+        waiter = RedisConnection(Client(srv))
+        srv.register(waiter.client)
+        assert waiter.receive(encode_command(request)) == b""
+        waiters.append(waiter)
+    c = Client(srv)
+    c.execute([b"CONFIG", b"SET", b"appendonly", b"yes"])
+    aof = srv.aof
+    assert aof is not None and aof.fd is not None
+    pusher = RedisConnection(c)
+    pusher.receive(encode_command([b"RPUSH", b"l", b"a", b"b"])
+                   + encode_command([b"RPUSH", b"m", b"1", b"2", b"3"]))
+    commands = logged(aof)
+    assert commands[-4:-1] == [
+        [b"RPUSH", b"l", b"a", b"b"], [b"LPOP", b"l"], [b"RPUSH", b"m", b"1", b"2", b"3"]]
+    assert commands[-1][:2] == [b"RESTORE", b"m"]  # BLMPOP's direction was not kept: the state
+    aof.stop()
+    fresh = RedisInstance(Config(data_dir=str(tmp_path)), ManualClock(NOW))
+    aof_state(fresh).load()
+    reader = Client(fresh)
+    assert reader.execute([b"LRANGE", b"l", b"0", b"-1"]) == [b"b"]
+    assert reader.execute([b"LRANGE", b"m", b"0", b"-1"]) == [b"1"]

@@ -166,6 +166,9 @@ def _rw_bzmpop(c, argv, reply):
     return [[b"ZREM", reply[0], *(pair[0] for pair in reply[1])]]
 
 
+# blocking commands whose effect can be logged from their reply alone
+_REPLY_ONLY = frozenset(("blpop", "brpop", "bzpopmin", "bzpopmax", "bzmpop"))
+
 REWRITES = {
     "expire": _rw_expire, "pexpire": _rw_expire, "expireat": _rw_expire, "pexpireat": _rw_expire,
     "getex": _rw_expire, "set": _rw_set, "setex": _rw_setex, "psetex": _rw_setex,
@@ -302,6 +305,9 @@ class AOF:
             return
         self.abort_rewrite()  # a BGREWRITEAOF of its own (appendonly was off): start afresh
         self.srv.aof = self  # writes are kept for the rewrite from now on
+        for client in self.srv.clients.values():  # blocked before: served after, logged then
+            if client.blocked is not None:
+                self.parked[client.id] = (client.last_command, None)
         self.enable_when_rewritten = True
         if not self.rewrite():
             self.srv.aof = None
@@ -351,13 +357,30 @@ class AOF:
         if entry is None or reply is None or isinstance(reply, ErrorReply):
             return
         cmd, argv = entry
-        rewrite = REWRITES.get(cmd.name)
-        if rewrite is None:
-            return
-        commands = rewrite(client, argv, reply)
+        name = cmd if argv is None else cmd.name
+        if argv is None and name not in _REPLY_ONLY:  # parked before the AOF was on
+            commands = self._served_unknown(client, name, reply)
+        else:
+            rewrite = REWRITES.get(name)
+            if rewrite is None:
+                return
+            commands = rewrite(client, argv, reply)
         for command in commands:
             self._select(client)
             self._append(command)
+
+    def _served_unknown(self, client, name: str, reply) -> list:
+        """A blocked command whose arguments were not kept: BLMPOP's effect is the popped key's
+        new state; BLMOVE's destination is unknown, so its pop is not logged (a warning)."""
+        if name == "blmpop" and isinstance(reply, list):
+            key = reply[0]
+            value = client.db.data.get(key)
+            if value is None:
+                return [[b"DEL", key]]
+            return [[b"RESTORE", key, b"0", rdb.dump_payload(value, False), b"REPLACE"]]
+        log.warning("A %s blocked before appendonly was switched on was served: its effect is not "
+                    "in the AOF until the next BGREWRITEAOF", name.upper())
+        return []
 
     def _select(self, client) -> None:
         index = client.db.index
