@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
 import threading
 
 from yizhan.clock import Clock
@@ -17,8 +19,11 @@ class Server:
     def __init__(self, port: int = 0, amqp_port: int = 0, http_port: int = 0, bind: str = "127.0.0.1",
                  data_dir: str | None = None, clock: Clock | None = None, **redis_params: str):
         params = {name.replace("_", "-"): str(value) for name, value in redis_params.items()}
+        # Without a data_dir the server keeps its files in a temporary directory removed on
+        # stop: an embedded server for a program or a test leaves nothing behind.
+        self._temp_dir = None if data_dir else tempfile.mkdtemp(prefix="yizhan-")
         self.config = Config(bind=bind, port=port, amqp_port=amqp_port, http_port=http_port,
-                             data_dir=data_dir or "./yizhan-data", redis_params=params)
+                             data_dir=data_dir or self._temp_dir, redis_params=params)
         self.clock = clock
         self.runtime = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -53,6 +58,7 @@ class Server:
         self._thread.start()
         self._ready.wait()
         if self._error is not None:
+            self._remove_temp_dir()
             raise self._error
         return self
 
@@ -64,6 +70,12 @@ class Server:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._thread = None
+        self._remove_temp_dir()
+
+    def _remove_temp_dir(self) -> None:
+        if self._temp_dir is not None:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
+            self._temp_dir = None
 
     def call(self, function, *args):
         """Run `function(*args)` on the server's loop and return its result (for tests)."""

@@ -3,6 +3,7 @@
 import asyncio
 import socket
 import time
+from pathlib import Path
 
 import pytest
 import redis
@@ -162,3 +163,15 @@ def test_many_concurrent_clients(yizhan_server):
     finally:
         for sock in socks:
             sock.close()
+
+
+def test_embedded_server_without_data_dir_leaves_nothing_behind(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with yizhan.Server() as srv:
+        data_dir = Path(srv.config.data_dir)
+        client = redis.Redis(port=srv.port)
+        client.set("k", "v")
+        client.save()
+        assert (data_dir / "dump.rdb").exists()
+    assert list(tmp_path.iterdir()) == []
+    assert not data_dir.exists()
