@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install -q --disable-pip-version-check -e .
-exec yizhan serve "$@"
+exec python3 -m yizhan serve "$@"
