@@ -11,27 +11,29 @@ from yizhan.redis.table import command, container
 from yizhan.resp import ErrorReply, Many, Push
 
 
+def _count(c, shard: bool) -> int:
+    """The count a (un)subscribe confirmation carries: shard channels are counted apart."""
+    return len(c.shard_subscriptions) if shard else len(c.subscriptions) + len(c.patterns)
+
+
 def _subscribe(c, names, kind: bytes, own: dict, add, shard: bool = False):
     replies = Many()
     for name in names:
         if add(c, name):
             own[name] = None
-        count = len(c.shard_subscriptions) if shard else len(c.subscriptions) + len(c.patterns)
-        replies.append(Push([kind, name, count]))
+        replies.append(Push([kind, name, _count(c, shard)]))
     return replies
 
 
 def _unsubscribe(c, names, kind: bytes, own: dict, remove, shard: bool = False):
     names = list(names) or list(own)
-    replies = Many()
     if not names:
-        count = len(c.shard_subscriptions) if shard else len(c.subscriptions) + len(c.patterns)
-        return Many([Push([kind, None, count])])
+        return Many([Push([kind, None, _count(c, shard)])])
+    replies = Many()
     for name in names:
         if remove(c, name):
             own.pop(name, None)
-        count = len(c.shard_subscriptions) if shard else len(c.subscriptions) + len(c.patterns)
-        replies.append(Push([kind, name, count]))
+        replies.append(Push([kind, name, _count(c, shard)]))
     return replies
 
 

@@ -23,14 +23,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import signal
 import sys
 import time
 from pathlib import Path
 
 from yizhan.clock import ManualClock
 from yizhan.redis.persistence import rdb
-from yizhan.redis.persistence.snapshot import RDBLoadError
+from yizhan.redis.persistence.snapshot import RDBLoadError, kill_child
 from yizhan.resp import ErrorReply
 
 log = logging.getLogger("yizhan")
@@ -677,11 +676,7 @@ class AOF:
         pid = self.child_pid
         if pid is None:
             return
-        try:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
+        kill_child(pid)
         self.child_pid = None
         self.rewrite_buf = None
         self._temp(pid).unlink(missing_ok=True)

@@ -24,6 +24,15 @@ log = logging.getLogger("yizhan")
 CRON_INTERVAL = 0.1  # seconds between checks of a child's exit and of the save points
 
 
+def kill_child(pid: int) -> None:
+    """Kill a forked persistence child (BGSAVE, BGREWRITEAOF) and reap it."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
+
+
 class RDBLoadError(Exception):
     """dump.rdb exists but cannot be loaded; the message names the file and what to do."""
 
@@ -174,11 +183,7 @@ class Snapshotter:
         pid = self.child_pid
         if pid is None:
             return
-        try:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
+        kill_child(pid)
         self.child_pid = None
         self.path().with_name(f"temp-{pid}.rdb").unlink(missing_ok=True)
 
