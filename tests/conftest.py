@@ -97,3 +97,12 @@ def broker(both_brokers):
     handle = Broker(*both_brokers)
     yield handle
     handle.close_all()
+
+
+@pytest.fixture
+def pool():
+    """Threads for a test that blocks some clients while others act."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=4) as executor:
+        yield executor

@@ -8,36 +8,13 @@ test, so a bug fails the test instead of hanging it."""
 import asyncio
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
 import redis.asyncio
 
+from yizhan.testing.blocking import blocked_count, connect, wait_blocked
 from yizhan.testing.raw import RawClient
-
-
-@pytest.fixture
-def pool():
-    with ThreadPoolExecutor(max_workers=4) as executor:
-        yield executor
-
-
-def connect(port, **kwargs) -> redis.Redis:
-    return redis.Redis(port=port, **kwargs)
-
-
-def blocked_count(r: redis.Redis) -> int:
-    return r.info("clients")["blocked_clients"]
-
-
-def wait_blocked(r: redis.Redis, count: int = 1, timeout: float = 5.0) -> None:
-    """Wait until `count` clients are blocked on the server."""
-    deadline = time.monotonic() + timeout
-    while blocked_count(r) != count:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"expected {count} blocked clients, have {blocked_count(r)}")
-        time.sleep(0.01)
 
 
 # -- woken by pushes --------------------------------------------------------------------------
