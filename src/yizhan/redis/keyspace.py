@@ -511,6 +511,29 @@ class Database:
         self.access[key] = self.clock.ms()
         self.changed(key)
 
+    def replace(self, key: bytes, value) -> None:
+        """SET without options: `get(key)` (a write lookup: an expired key is reclaimed, a live
+        one counts an access) then `set(key, value)`, reading the clock once."""
+        data = self.data
+        now = self.clock.ms()
+        if key in data:
+            when = self.expires.get(key) if self.expires else None
+            if when is not None and when <= now:
+                self._expire(key)
+            else:
+                hits = self.hits
+                hits[key] = hits.get(key, 0) + 1
+        if data.table is None or key in data:
+            _dict_setitem(data, key, value)
+        else:
+            data[key] = value
+        if self.expires:
+            self.expires.pop(key, None)
+        if self.encodings:
+            self.encodings.pop(key, None)
+        self.access[key] = now
+        self.changed(key)
+
     def delete(self, key: bytes) -> bool:
         if self.get(key, touch=False) is None:
             return False

@@ -14,8 +14,8 @@ from typing import Callable
 
 from yizhan.redis import errors
 from yizhan.redis.blocking import Blocked
-from yizhan.redis.table import COMMANDS, Command
-from yizhan.resp import QUEUED, ErrorReply, ProtocolError, RequestParser
+from yizhan.redis.table import BY_REQUEST_NAME, COMMANDS, Command
+from yizhan.resp import OK, QUEUED, ErrorReply, ProtocolError, RequestParser
 from yizhan.resp.encoder import encode, encode_into
 
 log = logging.getLogger("yizhan.redis")
@@ -98,9 +98,12 @@ class Client:
     def execute(self, argv: list[bytes]):
         """Run (or, inside MULTI, queue) one command; returns its reply value, a `Blocked`
         when it parks the client, and never raises."""
+        cmd = BY_REQUEST_NAME.get(argv[0])
+        if cmd is not None and self.multi is None and self.can_run_directly(cmd, argv):
+            return self.call(cmd, argv)
         try:
             cmd = self.lookup(argv)
-            if not self.authenticated and "no_auth" not in cmd.flags:
+            if not self.authenticated and not cmd.no_auth:
                 raise ErrorReply(errors.NOAUTH)
             name = cmd.name.split("|")[0]
             if self.proto == 2 and self.subscription_count and name not in SUBSCRIBED_MODE_COMMANDS:
@@ -113,6 +116,14 @@ class Client:
             self.multi.append((cmd, argv))
             return QUEUED
         return self.call(cmd, argv)
+
+    def can_run_directly(self, cmd: Command, argv: list[bytes]) -> bool:
+        """Whether a command found by its exact name needs none of `execute`'s checks beyond
+        this: arity right, client authenticated, not in RESP2 subscribed mode. (MULTI is the
+        caller's to check.)"""
+        arity = cmd.arity
+        return ((len(argv) == arity) if arity > 0 else (len(argv) >= -arity)) and self.authenticated and not (
+            self.proto == 2 and (self.subscriptions or self.patterns or self.shard_subscriptions))
 
     def _reject(self, argv: list[bytes], err: ErrorReply) -> ErrorReply:
         """A command refused before running: it spoils an open transaction, and a refused EXEC
@@ -244,25 +255,38 @@ class RedisConnection:
         """Answer every buffered request until input runs out, a command blocks, or the
         connection is to close."""
         client = self.client
-        parser = self.parser
+        next_command = self.parser.next_command
         blocking = client.server.blocking
         out: list[bytes] = []
+        append = out.append
         client.batch = out
         while not client.close_after_reply:
             try:
-                argv = parser.next_command()
+                argv = next_command()
             except ProtocolError as exc:
                 encode_into(ErrorReply("ERR " + str(exc)), client.proto, out)
                 self.closing = True
                 break
             if argv is None:
                 break
-            reply = client.execute(argv)
-            if type(reply) is Blocked:
+            cmd = BY_REQUEST_NAME.get(argv[0])
+            if cmd is not None and client.multi is None and client.can_run_directly(cmd, argv):
+                reply = client.call(cmd, argv)
+            else:
+                reply = client.execute(argv)
+            kind = type(reply)
+            if kind is bytes:
+                append(b"$%d\r\n%b\r\n" % (len(reply), reply))
+            elif reply is OK:
+                append(b"+OK\r\n")
+            elif kind is int:
+                append(b":%d\r\n" % reply)
+            elif kind is Blocked:
                 client.blocked = reply
                 blocking.park(reply)
                 break
-            encode_into(reply, client.proto, out)
+            else:
+                encode_into(reply, client.proto, out)
             if blocking.ready:
                 blocking.serve_ready()
         client.batch = None

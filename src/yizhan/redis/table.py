@@ -13,6 +13,9 @@ from typing import Callable
 from yizhan.resp import ReplySet, Simple
 
 COMMANDS: dict[bytes, "Command"] = {}
+# The same commands under the exact bytes clients send ("GET" and "get"): the dispatcher finds
+# a command without lowering its name. Containers (CLIENT, CONFIG, ...) are not here.
+BY_REQUEST_NAME: dict[bytes, "Command"] = {}
 
 # ACL categories implied by a command's group, and the order Redis lists categories in.
 _GROUP_CATEGORY = {
@@ -39,6 +42,10 @@ class Command:
     acl: str = ""                    # ACL categories beyond those the flags and group imply
     tips: str = ""                   # command tips, e.g. "request_policy:all_shards"
     subcommands: dict[bytes, "Command"] = field(default_factory=dict)
+    no_auth: bool = field(init=False)  # may run before AUTH
+
+    def __post_init__(self) -> None:
+        self.no_auth = "no_auth" in self.flags
 
     @property
     def display_name(self) -> str:
@@ -89,8 +96,10 @@ def command(
                       syntax, complexity, acl, tips)
         if is_sub:
             container.subcommands[words[1].lower().encode()] = cmd
+            _forget_request_names(container.name)
         else:
             COMMANDS[name.encode()] = cmd
+            BY_REQUEST_NAME[name.encode()] = BY_REQUEST_NAME[name.upper().encode()] = cmd
         return handler
 
     return register
@@ -101,7 +110,14 @@ def container(name: str, *, group: str, since: str, summary: str) -> Command:
     cmd = Command(name.lower(), -2, (), (0, 0, 0), None, group, since, summary, f"{name} <subcommand>",
                   "Depends on subcommand.")
     COMMANDS[name.lower().encode()] = cmd
+    _forget_request_names(name)
     return cmd
+
+
+def _forget_request_names(name: str) -> None:
+    """A command with subcommands is dispatched through its container, never directly."""
+    BY_REQUEST_NAME.pop(name.lower().encode(), None)
+    BY_REQUEST_NAME.pop(name.upper().encode(), None)
 
 
 # -- introspection: COMMAND INFO and COMMAND DOCS ------------------------------------------

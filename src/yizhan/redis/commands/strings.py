@@ -47,7 +47,12 @@ def _option(raw: bytes) -> bytes:
 @command("GET key", arity=2, flags="readonly fast", keys=(1, 1, 1), group="string",
          summary="Get the value of a key")
 def get(c, argv):
-    return _reply(c.db.get_string(argv[1]))
+    value = c.db.get(argv[1])
+    if value is None or type(value) is bytes:
+        return value
+    if type(value) is bytearray:
+        return bytes(value)
+    raise ErrorReply(errors.WRONGTYPE)
 
 
 def parse_expiry(args: Args, option: bytes, command_name: str, now_ms: int) -> int:
@@ -125,6 +130,12 @@ def set_generic(c, key: bytes, value: bytes, flags=frozenset(), expiry=None, nam
          "PXAT unix-time-milliseconds | KEEPTTL]", arity=-3, flags="write denyoom", keys=(1, 1, 1),
          group="string", summary="Set the string value of a key", complexity="O(1)")
 def set_(c, argv):
+    if len(argv) == 3:  # no options: what set_generic does for them, without the parsing
+        key = argv[1]
+        c.db.replace(key, argv[2])
+        if c.server.pubsub.notify_flags:
+            _notify(c, "$", "set", key)
+        return OK
     flags, expiry = parse_string_options(argv, 3, for_set=True)
     return set_generic(c, argv[1], argv[2], flags, expiry)
 
