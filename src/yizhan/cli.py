@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     defs.add_argument("action", choices=["export", "import"])
     defs.add_argument("file", help="the JSON file to write (export; - for stdout) or read (import)")
     defs.add_argument("--data-dir", default="./yizhan-data", help="the (stopped, for import) server's data dir")
+    defs.add_argument("--config", metavar="FILE", help="export: also the users and vhosts of this config file")
     return parser
 
 
@@ -38,7 +39,8 @@ def definitions(args: argparse.Namespace) -> int:
 
     try:
         if args.action == "export":
-            text = json.dumps(export_definitions(args.data_dir), indent=2)
+            config = load_file(args.config) if args.config else None
+            text = json.dumps(export_definitions(args.data_dir, config), indent=2, sort_keys=True)
             if args.file == "-":
                 print(text)
             else:
@@ -49,7 +51,7 @@ def definitions(args: argparse.Namespace) -> int:
             count = import_definitions(args.data_dir, json.load(f))
         print(f"imported {count} definitions into {args.data_dir}")
         return 0
-    except (OSError, ValueError, KeyError, StoreError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, StoreError, ConfigFileError) as exc:
         print(f"yizhan: definitions {args.action}: {exc}", file=sys.stderr)
         return 1
 

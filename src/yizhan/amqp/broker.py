@@ -3,6 +3,12 @@
 One `Broker` lives in the server runtime; every AMQP connection refers to it. It holds what
 RabbitMQ keeps node-wide: the vhost registry, the user database (guest/guest, allowed from
 loopback only, by default), and the values offered in connection.tune.
+
+Users come from three places: the built-in guest, the config file (`amqp-user`, plain
+passwords) and the definitions log (`yizhan definitions import`: RabbitMQ's salted password
+hashes, tags, limits and per-vhost permissions, restored at boot by `restore_accounts`). A
+config-file user wins over a stored one of the same name; a stored guest replaces the built-in
+one (keeping its loopback-only setting, which RabbitMQ ties to the name).
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from dataclasses import dataclass, field
 
 from pamqp import commands as spec
 
-from yizhan.amqp import codec, errors
+from yizhan.amqp import codec, errors, passwords
 from yizhan.amqp.store import NullStore
 from yizhan.amqp.vhost import VHost
 
@@ -31,9 +37,20 @@ CAPABILITIES = {  # in the order RabbitMQ 3.10 sends them
 @dataclass
 class User:
     name: str
-    password: str
+    password: str | None                      # plain text (built-in, config file) or None
     loopback_only: bool = False
     vhosts: set[str] = field(default_factory=lambda: {"/"})
+    password_hash: str = ""                   # RabbitMQ's base64(salt ++ hash) when stored
+    hashing_algorithm: str = passwords.DEFAULT_ALGORITHM
+    tags: list = field(default_factory=list)
+    limits: dict = field(default_factory=dict)
+    source: str = "config"                    # "builtin", "config" or "stored"
+    permissions: dict = field(default_factory=dict)  # vhost -> {configure, write, read} (data)
+
+    def check(self, password: str) -> bool:
+        if self.password is not None:
+            return self.password == password
+        return passwords.check_password(password, self.password_hash, self.hashing_algorithm)
 
 
 @dataclass
@@ -51,7 +68,8 @@ class Broker:
         self.limits = limits or Limits()
         self.store = store if store is not None else NullStore()
         self.vhosts: dict[str, VHost] = {"/": VHost("/", self.store)}
-        self.users: dict[str, User] = {"guest": User("guest", "guest", loopback_only=True)}
+        self.users: dict[str, User] = {"guest": User("guest", "guest", loopback_only=True,
+                                                     tags=["administrator"], source="builtin")}
         self.connections: set = set()
         self.next_connection_id = 1
         self.deferred: list = []
@@ -90,9 +108,31 @@ class Broker:
 
     def check_login(self, username: str, password: str) -> User | None:
         user = self.users.get(username)
-        if user is None or user.password != password:
+        if user is None or not user.check(password):
             return None
         return user
+
+    def restore_accounts(self, state) -> None:
+        """Boot: vhosts, users and permissions from the definitions log (`Definitions`)."""
+        for name in state.vhosts:
+            self.add_vhost(name)
+        for name, record in state.users.items():
+            old = self.users.get(name)
+            if old is not None and old.source == "config":
+                continue
+            self.users[name] = User(
+                name, None, loopback_only=old.loopback_only if old else False, vhosts=set(),
+                password_hash=record.get("password_hash") or "",
+                hashing_algorithm=record.get("hashing_algorithm") or passwords.DEFAULT_ALGORITHM,
+                tags=list(record.get("tags") or []), limits=dict(record.get("limits") or {}),
+                source="stored")
+        for (user_name, vhost), record in state.permissions.items():
+            user = self.users.get(user_name)
+            if user is None or user.source != "stored":
+                continue
+            self.add_vhost(vhost)
+            user.vhosts.add(vhost)
+            user.permissions[vhost] = {k: record.get(k, ".*") for k in ("configure", "write", "read")}
 
     def open_vhost(self, user: User, name: str) -> VHost:
         """connection.open: the vhost, or 530 as RabbitMQ words it."""

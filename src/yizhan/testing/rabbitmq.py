@@ -9,6 +9,9 @@ The node is private to this object: its own epmd on a free port (started here in
 so it can be stopped here), a unique node name, its own Mnesia/log/config directories, a HOME with
 an Erlang cookie, and no plugins (so no management listener). A missing rabbitmq-server is an
 error, never a skip: CI cannot pass without its reference.
+
+`ctl(*args)` runs rabbitmqctl against the node (same node name, epmd port, HOME and cookie),
+e.g. `ref.ctl("export_definitions", path)`; `ctl_env()` is that environment for other tools.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from pathlib import Path
 from yizhan.testing.reference import ReferenceUnavailable, free_port
 
 SERVER_SCRIPT = "/usr/lib/rabbitmq/bin/rabbitmq-server"   # the wrapper in /usr/sbin su's to rabbitmq
+CTL_SCRIPT = "/usr/lib/rabbitmq/bin/rabbitmqctl"
+CTL_TIMEOUT = 120.0
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
 
@@ -64,12 +69,35 @@ class RabbitMQReference:
         self.nodename = ""
         self.process: subprocess.Popen | None = None
         self.epmd: subprocess.Popen | None = None
+        self.env: dict[str, str] = {}
         self._log = None
 
     # -- addresses -----------------------------------------------------------------------
     @property
     def url(self) -> str:
         return f"amqp://guest:guest@127.0.0.1:{self.port}/%2F"
+
+    # -- rabbitmqctl ----------------------------------------------------------------------
+    def ctl_env(self) -> dict[str, str]:
+        """The environment that reaches this node: RABBITMQ_NODENAME, ERL_EPMD_PORT, and the HOME
+        whose .erlang.cookie the node uses."""
+        if not self.env:
+            raise RuntimeError("the node is not started")
+        return dict(self.env)
+
+    def ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        """Run `rabbitmqctl -n NODE ARGS...`; output as text. A failure raises with its output
+        unless check=False."""
+        script = CTL_SCRIPT if os.path.exists(CTL_SCRIPT) else shutil.which("rabbitmqctl")
+        if script is None:
+            raise ReferenceUnavailable("rabbitmqctl is missing: reinstall rabbitmq-server")
+        result = subprocess.run([script, "-n", self.nodename, *args], env=self.ctl_env(),
+                                cwd=self.workdir, capture_output=True, text=True,
+                                stdin=subprocess.DEVNULL, timeout=CTL_TIMEOUT)
+        if check and result.returncode != 0:
+            raise RuntimeError(f"rabbitmqctl {' '.join(args)} failed ({result.returncode}):\n"
+                               f"{result.stdout}{result.stderr}")
+        return result
 
     # -- life cycle ----------------------------------------------------------------------
     def start(self) -> "RabbitMQReference":
@@ -98,7 +126,7 @@ class RabbitMQReference:
 
     # -- launching -----------------------------------------------------------------------
     def _launch(self) -> None:
-        env = self._environment()
+        env = self.env = self._environment()
         self.epmd = subprocess.Popen([self.epmd_binary, "-port", env["ERL_EPMD_PORT"],
                                       "-address", "127.0.0.1"],
                                      env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -1,4 +1,11 @@
-"""The definitions log: durable exchanges, queues and bindings, one JSON line per change.
+"""The definitions log: vhosts, users, permissions and durable exchanges, queues and bindings,
+one JSON line per change.
+
+Record types (`op`): `v+`/`v-` a vhost (with RabbitMQ's `metadata` and `limits` kept as data),
+`u+`/`u-` a user (name, password_hash, hashing_algorithm, tags, limits: RabbitMQ's user
+fields), `p+`/`p-` a user's permissions in a vhost (configure, write, read), `x+`/`x-`
+exchanges, `q+`/`q-` queues, `b+`/`b-` bindings. Accounts come from `yizhan definitions
+import`; the topology from the running broker (and import).
 
 `<data-dir>/amqp/definitions.log` is appended on every change to a durable definition and
 replayed at boot into a state (`Definitions`), which is then written back compacted (a temp
@@ -15,15 +22,22 @@ from yizhan.amqp.store.errors import StoreError
 
 
 class Definitions:
-    """What the log says exists: exchanges, queues and bindings, keyed by identity."""
+    """What the log says exists: accounts, exchanges, queues and bindings, keyed by identity."""
 
     def __init__(self):
+        self.vhosts: dict[str, dict] = {}            # name -> record
+        self.users: dict[str, dict] = {}             # name -> record
+        self.permissions: dict[tuple, dict] = {}     # (user, vhost) -> record
         self.exchanges: dict[tuple, dict] = {}  # (vhost, name) -> record
         self.queues: dict[tuple, dict] = {}     # (vhost, name) -> record
         self.bindings: dict[tuple, dict] = {}   # (vhost, source, kind, dest, key, args) -> record
 
     def apply(self, record: dict) -> None:
-        op, vhost = record["op"], record["vhost"]
+        op = record["op"]
+        if op[0] in "vup":
+            self._apply_account(op, record)
+            return
+        vhost = record["vhost"]
         if op == "x+":
             self.exchanges[(vhost, record["name"])] = record
         elif op == "x-":
@@ -39,8 +53,21 @@ class Definitions:
         else:
             raise ValueError(f"unknown op {op!r}")
 
+    def _apply_account(self, op: str, record: dict) -> None:
+        table, key = {"v": (self.vhosts, record.get("name")),
+                      "u": (self.users, record.get("name")),
+                      "p": (self.permissions, (record.get("user"), record.get("vhost")))}[op[0]]
+        parts = key if isinstance(key, tuple) else (key,)
+        if not all(isinstance(part, str) for part in parts) or op[1:] not in ("+", "-"):
+            raise ValueError(f"bad account record {record!r}")
+        if op[1] == "+":
+            table[key] = record
+        else:
+            table.pop(key, None)
+
     def records(self) -> list[dict]:
-        return [*self.exchanges.values(), *self.queues.values(), *self.bindings.values()]
+        return [*self.vhosts.values(), *self.users.values(), *self.permissions.values(),
+                *self.exchanges.values(), *self.queues.values(), *self.bindings.values()]
 
 
 def binding_key(record: dict) -> tuple:

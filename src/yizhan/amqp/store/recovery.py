@@ -16,6 +16,7 @@ from yizhan.amqp.queue import Queue, QueueEntry
 
 def recover(store, broker) -> None:
     state = store.definitions.load()
+    broker.restore_accounts(state)  # vhosts, users, permissions (amqp/broker.py)
     for record in state.exchanges.values():
         vhost = broker.add_vhost(record["vhost"])
         if record["name"] in vhost.exchanges:
