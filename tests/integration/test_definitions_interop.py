@@ -243,3 +243,39 @@ def test_topology_from_rabbitmq_through_yizhan(rabbitmq, tmp_path):
     assert normalized(ours) == normalized(theirs)
     assert next(v for v in ours["vhosts"] if v["name"] == "/") == \
         next(v for v in theirs["vhosts"] if v["name"] == "/")  # metadata kept
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_imported_users_and_vhosts_survive_restarts_beside_config_users(tmp_path, signum):
+    """Users and vhosts from `yizhan definitions import` (a vhost with nothing in it, a user
+    known only by RabbitMQ's hash) come back after every restart; a config-file user keeps
+    working and wins over a stored user of the same name."""
+    definitions = {
+        "vhosts": [{"name": "/"}, {"name": "empty"}],
+        "users": [{"name": "ann",
+                   "password_hash": passwords.hash_password("ann-pw", "rabbit_password_hashing_sha512"),
+                   "hashing_algorithm": "rabbit_password_hashing_sha512", "tags": [],
+                   "limits": {}},
+                  {"name": "carol", "password_hash": passwords.hash_password("stored-pw"),
+                   "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": []}],
+        "permissions": [{"user": "ann", "vhost": "empty", "configure": ".*", "write": ".*",
+                         "read": ".*"}],
+    }
+    source = tmp_path / "accounts.json"
+    source.write_text(json.dumps(definitions))
+    config = tmp_path / "yizhan.conf"
+    config.write_text("amqp-user carol config-pw /\n")
+    yizhan_cli("import", source, "--data-dir", tmp_path / "data")
+    for round_ in range(3):
+        srv = Yizhan(tmp_path / "data", tmp_path / f"log{round_}.txt", config)
+        try:
+            with connect(srv.port, "ann", "ann-pw", "empty") as conn:
+                conn.channel().queue_declare("q", durable=True)
+            with connect(srv.port, "carol", "config-pw", "/"):
+                pass
+            with pytest.raises(ProbableAuthenticationError):
+                connect(srv.port, "carol", "stored-pw", "/")
+            with pytest.raises(ProbableAuthenticationError):
+                connect(srv.port, "ann", "wrong", "empty")
+        finally:
+            srv.stop(signum)
