@@ -2,7 +2,8 @@
 
 The properties are the client's content-header bytes, kept as they arrived so every property
 and header table reaches consumers byte for byte; `properties()` decodes them on demand.
-A message routed to several queues is one object shared by all of them.
+A message routed to several queues is one object shared by all of them. A durable queue
+beyond its memory bound keeps its stored messages as `PagedRun`s of store ids instead.
 """
 
 from __future__ import annotations
@@ -43,3 +44,19 @@ class Message:
 
     def __repr__(self) -> str:
         return f"Message({self.exchange!r}, {self.routing_key!r}, {self.body[:40]!r})"
+
+
+class PagedRun:
+    """Persistent messages of a durable queue kept on disk only (paged out): their store ids
+    in queue order, the sequence number of the first (the others follow it), and the ids that
+    come back redelivered (delivered before a restart)."""
+
+    __slots__ = ("first_seq", "ids", "redelivered")
+
+    def __init__(self, first_seq: int, ids, redelivered=None):
+        self.first_seq = first_seq
+        self.ids = ids
+        self.redelivered = redelivered
+
+    def __len__(self) -> int:
+        return len(self.ids)

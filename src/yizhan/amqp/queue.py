@@ -8,14 +8,24 @@ Dispatch follows rabbit_queue_consumers: consumers are served round-robin within
 bands; a consumer that cannot take a message (its prefetch credit is spent, its channel is over
 its global prefetch limit, or its connection is not reading) is parked with its channel and
 rejoins the end of the line when that channel is unblocked.
+
+Paging: a durable queue holds at most `page_limit` ready messages in memory; later ones wait in
+`paged`, stored messages as `PagedRun`s of store ids (transient ones as entries, in order), and
+come back a batch at a time when the ready list runs dry. Ready seqs stay below paged ones, so
+a requeued message still goes back into the ready list.
 """
 
 from __future__ import annotations
 
+import sys
+from array import array
 from bisect import bisect_left
 from collections import deque
 
 from yizhan.amqp.codec import FieldTable
+from yizhan.amqp.message import PagedRun
+
+PAGE_BATCH = 1024  # stored messages per PagedRun, and per read when paging in
 
 
 class QueueEntry:
@@ -106,6 +116,12 @@ class Queue:
         self.arguments = arguments if arguments is not None else FieldTable()
         self.ready: deque[QueueEntry] = deque()
         self.next_seq = 0
+        self.paged: deque = deque()   # beyond the ready list: PagedRun or QueueEntry, in order
+        self.paged_count = 0
+        store = getattr(vhost, "store", None)
+        limit = store.page_limit if durable and store is not None else None
+        self.page_limit = limit if limit is not None else sys.maxsize
+        self.refilling = False
         self.ring = ConsumerRing()
         self.blocked: dict = {}       # channel -> [Consumer] parked, in blocking order
         self.suspended: set = set()   # channels whose global prefetch refused this queue
@@ -119,7 +135,7 @@ class Queue:
     # -- counts ---------------------------------------------------------------------------
     @property
     def message_count(self) -> int:
-        return len(self.ready)
+        return len(self.ready) + self.paged_count
 
     @property
     def consumer_count(self) -> int:
@@ -127,7 +143,10 @@ class Queue:
 
     # -- messages in --------------------------------------------------------------------------
     def publish(self, message) -> None:
-        self.ready.append(QueueEntry(message, self.next_seq))
+        if self.paged or len(self.ready) >= self.page_limit:
+            self._page_out(message)
+        else:
+            self.ready.append(QueueEntry(message, self.next_seq))
         self.next_seq += 1
         if self.ring.size:
             self.dispatch()
@@ -135,6 +154,8 @@ class Queue:
     def requeue(self, entries, dispatch: bool = True) -> None:
         """Put delivered entries back at their original positions, marked redelivered."""
         if self.deleted:
+            if self.durable:  # the store released its ready and paged ones at delete
+                self.vhost.store.removed(self, entries)
             return
         ready = self.ready
         for entry in sorted(entries, key=lambda e: e.seq, reverse=True):
@@ -168,14 +189,91 @@ class Queue:
         """basic.get: the head message regardless of consumers and prefetch."""
         if not self.ready:
             return None
-        return self.ready.popleft()
+        entry = self.ready.popleft()
+        if self.paged and not self.ready:
+            self._page_in()
+        return entry
 
     def purge(self) -> int:
-        count = len(self.ready)
+        count = self.message_count
         if self.durable:
             self.vhost.store.removed(self, self.ready)
+            self.vhost.store.removed_paged(
+                self, [run for run in self.paged if type(run) is PagedRun])
         self.ready.clear()
+        self.paged.clear()
+        self.paged_count = 0
         return count
+
+    # -- paging -------------------------------------------------------------------------------
+    def _page_out(self, message) -> None:
+        """Keep a message beyond the memory bound: its store id only, if it is stored."""
+        paged = self.paged
+        self.paged_count += 1
+        if message.store_id is None:
+            paged.append(QueueEntry(message, self.next_seq))
+            return
+        last = paged[-1] if paged else None
+        if type(last) is PagedRun and len(last.ids) < PAGE_BATCH:
+            last.ids.append(message.store_id)
+        else:
+            paged.append(PagedRun(self.next_seq, array("Q", (message.store_id,))))
+
+    def _page_in(self) -> None:
+        """Move the next batch of paged messages into the ready list (reading stored ones)."""
+        paged, ready = self.paged, self.ready
+        budget = PAGE_BATCH
+        while paged and budget > 0:
+            item = paged.popleft()
+            if type(item) is QueueEntry:
+                ready.append(item)
+                budget -= 1
+                self.paged_count -= 1
+                continue
+            seq = item.first_seq
+            redelivered = item.redelivered or ()
+            for message in self.vhost.store.read_messages(item.ids):
+                ready.append(QueueEntry(message, seq, message.store_id in redelivered))
+                seq += 1
+            budget -= len(item.ids)
+            self.paged_count -= len(item.ids)
+
+    def _refill(self) -> None:
+        """The ready list ran dry with messages paged out: read a batch and keep dispatching
+        (iteratively: the dispatch inside does not recurse back here)."""
+        if self.refilling:
+            return
+        self.refilling = True
+        try:
+            while self.paged and not self.ready:
+                self._page_in()
+                if self.ring.size:
+                    self.dispatch()
+        finally:
+            self.refilling = False
+
+    def restore(self, ids, delivered: set) -> None:
+        """Boot: the queue's stored messages (ids in order) come back paged out; the first
+        batch is read in. Those in `delivered` come back redelivered."""
+        for start in range(0, len(ids), PAGE_BATCH):
+            chunk = ids[start:start + PAGE_BATCH]
+            again = {m for m in chunk if m in delivered} if delivered else None
+            self.paged.append(PagedRun(self.next_seq, chunk, again or None))
+            self.next_seq += len(chunk)
+            self.paged_count += len(chunk)
+        if self.paged and not self.ready:
+            self._page_in()
+
+    def stored_ids(self):
+        """Store ids of the ready and paged messages (not of those held unacked by channels)."""
+        for entry in self.ready:
+            if entry.message.store_id is not None:
+                yield entry.message.store_id
+        for item in self.paged:
+            if type(item) is PagedRun:
+                yield from item.ids
+            elif item.message.store_id is not None:
+                yield item.message.store_id
 
     # -- consumers ----------------------------------------------------------------------------
     def add_consumer(self, consumer: Consumer) -> None:
@@ -218,6 +316,8 @@ class Queue:
                 self.delivered(entry, consumer.no_ack)
             consumer.channel.deliver(consumer, self, entry)
             ring.push(consumer)
+        if self.paged and not ready:
+            self._refill()
 
     def _can_send(self, consumer: Consumer) -> bool:
         """rabbit_queue_consumers:deliver_to_consumer + rabbit_limiter:can_send; a consumer
@@ -265,7 +365,7 @@ class Queue:
         self.unblock(channel)
 
     def __repr__(self) -> str:
-        return f"Queue({self.name!r}, ready={len(self.ready)})"
+        return f"Queue({self.name!r}, ready={len(self.ready)}, paged={self.paged_count})"
 
 
 class _SeqView:

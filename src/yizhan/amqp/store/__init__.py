@@ -9,6 +9,11 @@ changes, queues report messages leaving, channels report publishes and wait for 
 Syncing is batched per event-loop turn: `after_sync(callback)` asks for one flush + fsync at
 the end of the turn (through `scheduler`, the loop's call_soon), and every callback registered
 in the turn runs after that single fsync.
+
+Paging: a durable queue keeps at most `page_limit` messages in memory; beyond that its stored
+messages are kept as ids only (`PagedRun`) and read back with `read_messages` when its ready
+list runs dry. The bound comes from the environment variable YIZHAN_AMQP_PAGE_MESSAGES
+(default 4096).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import logging
 import os
 
 from yizhan.amqp import codec
+from yizhan.amqp.message import Message
 from yizhan.amqp.store.definitions import DefinitionsLog
 from yizhan.amqp.store.errors import StoreError
 from yizhan.amqp.store.messages import MessageStore
@@ -25,6 +31,7 @@ __all__ = ["NullStore", "DiskStore", "StoreError", "is_persistent"]
 log = logging.getLogger("yizhan")
 
 FLAG_DELIVERY_MODE = 1 << 12
+PAGE_MESSAGES = 4096
 
 
 def is_persistent(message) -> bool:
@@ -46,6 +53,7 @@ class NullStore:
     """Nothing is kept: every hook does nothing and a sync happens at once."""
 
     durable = False
+    page_limit = None  # no paging: nothing could be read back
 
     def exchange_added(self, vhost, exchange) -> None: ...
     def exchange_removed(self, vhost, exchange) -> None: ...
@@ -59,6 +67,7 @@ class NullStore:
 
     def delivered(self, queue, entry) -> None: ...
     def removed(self, queue, entries) -> None: ...
+    def removed_paged(self, queue, runs) -> None: ...
 
     def after_sync(self, callback) -> None:
         callback()
@@ -77,6 +86,7 @@ class DiskStore(NullStore):
         self.definitions = DefinitionsLog(os.path.join(self.dir, "definitions.log"))
         self.messages = MessageStore(os.path.join(self.dir, "messages"))
         self.scheduler = scheduler  # loop.call_soon; None: flush at once (tests, no loop)
+        self.page_limit = int(os.environ.get("YIZHAN_AMQP_PAGE_MESSAGES", PAGE_MESSAGES))
         self.waiting: list = []
         self.flush_scheduled = False
         self.sync_needed = False
@@ -105,7 +115,9 @@ class DiskStore(NullStore):
     def queue_removed(self, vhost, queue) -> None:
         if queue.durable:
             self._log({"op": "q-", "vhost": vhost.name, "name": queue.name})
-            self.messages.remove_queue(queue_key(queue))
+            self.messages.queue_deleted(queue_key(queue), queue.stored_ids())
+            queue.paged.clear()
+            queue.paged_count = 0
             self._schedule()
 
     def _binding(self, op: str, vhost, b) -> None:
@@ -151,6 +163,22 @@ class DiskStore(NullStore):
                 self.messages.remove(msg_id, key)
         if key is not None:
             self._schedule()
+
+    def removed_paged(self, queue, runs) -> None:
+        """Paged-out messages left a durable queue at once (purge): one R record."""
+        chunks = [run.ids for run in runs]
+        if chunks:
+            self.messages.remove_many(queue_key(queue), chunks)
+            self._schedule()
+
+    def read_messages(self, ids) -> list[Message]:
+        """Paged-out messages read back for a queue (its next batch)."""
+        out = []
+        for stored in self.messages.read(ids):
+            message = Message(stored.exchange, stored.routing_key, stored.props, stored.body)
+            message.store_id = stored.msg_id
+            out.append(message)
+        return out
 
     # -- syncing ------------------------------------------------------------------------------
     def after_sync(self, callback) -> None:

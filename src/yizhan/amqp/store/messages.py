@@ -2,18 +2,28 @@
 
 `<data-dir>/amqp/messages/NNNNNNNN.seg` hold records framed as length (u32), CRC-32 (u32)
 and payload; the payload's first byte says what it is:
+- `H` segment header: the first message id the segment may hold;
 - `P` publish: message id, the durable queues it went to, exchange, routing key, the raw
   property bytes and the body;
-- `A` a message left a queue (acked, rejected, purged, consumed with no-ack, queue deleted);
-- `D` a message was delivered (it comes back redelivered after a restart).
+- `A` a message left one queue (acked, rejected, consumed with no-ack);
+- `D` a message was delivered from a queue (it comes back redelivered after a restart);
+- `R` many messages left one queue at once (a purge of paged-out messages), as id runs;
+- `X` a queue was deleted: every message it held with an id up to the one given left it.
 Writes are buffered and go out once per event-loop turn (`flush`); when a publisher waits for a
 confirm the flush also fsyncs, so one fsync serves every publish of that turn.
 
-Reclaiming space: a segment whose publishes have all left their queues is deleted once every
-older segment is gone too (its ack records may refer to older segments' messages). At boot the
-live messages are rewritten into a fresh segment and the old ones deleted (compaction).
-A torn record at the end of the last segment is cut off; any other bad record is a
-`StoreError` naming the file.
+Memory: message ids ascend in write order, so a segment's messages are a few runs of
+consecutive ids (`Block`: first id, an array of record offsets and an array of reference
+counts, 5 bytes a message). A message is found by bisecting the blocks' first ids; nothing is
+kept per message beyond that (`overflow` holds the count of a message in 255 queues or more).
+Queues keep only the ids of the messages they paged out and read them back with `read`.
+
+Reclaiming space: a segment none of whose messages is held by a queue is deleted once no
+segment its A/D/R/X records refer to still holds messages (otherwise a deleted ack could bring a
+message back at boot); until then it is stripped: rewritten without its publish records, so the
+acks it keeps are a few bytes and the segments acking its own messages can go. Boot reads the segments one at a time, keeping only offsets, counts and
+each queue's ids; a torn record at the end of the last segment is cut off; any other bad
+record is a `StoreError` naming the file.
 """
 
 from __future__ import annotations
@@ -21,20 +31,63 @@ from __future__ import annotations
 import os
 import struct
 import zlib
+from array import array
+from bisect import bisect_right
 
 from yizhan.amqp.store.errors import StoreError
 
 SEGMENT_LIMIT = 16 * 1024 * 1024
+READ_AHEAD = 256 * 1024  # bytes one pread fetches when paging messages in
 _head = struct.Struct(">II")
 _id = struct.Struct(">Q")
 _u16 = struct.Struct(">H")
 _u32 = struct.Struct(">I")
+_run = struct.Struct(">QI")
+MANY = 255  # a count of 255 means: the real count is in MessageStore.overflow
+
+P, A, D, R, X, H = (ord(c) for c in "PADRXH")
+
+
+class Segment:
+    """One segment file: its blocks of message ids, how many of its messages are still held
+    by a queue, and the other segments its A/D/R/X records refer to."""
+
+    __slots__ = ("number", "blocks", "live", "refs")
+
+    def __init__(self, number: int):
+        self.number = number
+        self.blocks: list[Block] = []
+        self.live = 0
+        self.refs: set[int] = set()
+
+
+class Block:
+    """Consecutive message ids of one segment: record offsets and reference counts."""
+
+    __slots__ = ("segment", "first", "offsets", "counts")
+
+    def __init__(self, segment: Segment, first: int):
+        self.segment = segment
+        self.first = first
+        self.offsets = array("I")
+        self.counts = array("B")
 
 
 class Recovered:
-    """One live message found at boot: its fields and its queues in publish order."""
+    """One queue's live messages found at boot: ids in publish order, the delivered ones."""
 
-    __slots__ = ("msg_id", "queues", "exchange", "routing_key", "props", "body", "delivered")
+    __slots__ = ("key", "ids", "delivered")
+
+    def __init__(self, key: str, ids: array, delivered: set):
+        self.key = key
+        self.ids = ids
+        self.delivered = delivered
+
+
+class StoredMessage:
+    """A message read back from a segment."""
+
+    __slots__ = ("msg_id", "queues", "exchange", "routing_key", "props", "body")
 
     def __init__(self, msg_id, queues, exchange, routing_key, props, body):
         self.msg_id = msg_id
@@ -43,15 +96,17 @@ class Recovered:
         self.routing_key = routing_key
         self.props = props
         self.body = body
-        self.delivered: set = set()
 
 
 class MessageStore:
     def __init__(self, directory: str, segment_limit: int = SEGMENT_LIMIT):
         self.dir = directory
         self.segment_limit = segment_limit
-        self.live: dict[int, list] = {}        # msg id -> [segment, set of queue keys]
-        self.segment_live: dict[int, int] = {}  # segment -> messages in it still in a queue
+        self.segments: dict[int, Segment] = {}  # ascending numbers
+        self.firsts: list[int] = []             # the blocks' first ids, ascending
+        self.blocks: list[Block] = []
+        self.overflow: dict[int, int] = {}      # msg id -> count, for counts >= MANY
+        self.readers: dict[int, int] = {}       # segment number -> read-only fd
         self.current = 0
         self.file = None
         self.size = 0
@@ -62,41 +117,23 @@ class MessageStore:
         self.published = 0
 
     # -- boot ---------------------------------------------------------------------------------
-    def load(self) -> list[Recovered]:
-        """Read every segment, compact the live messages into a new one, delete the rest."""
+    def load(self) -> dict[str, Recovered]:
+        """Read every segment (one at a time), keep positions only; returns each queue's live
+        messages. Fully dead segments are deleted; writing goes on in a new segment."""
         os.makedirs(self.dir, exist_ok=True)
-        segments = sorted(int(n[:-4]) for n in os.listdir(self.dir) if n.endswith(".seg"))
-        found: dict[int, Recovered] = {}
-        for index, number in enumerate(segments):
-            self._read_segment(self._path(number), found, last=index == len(segments) - 1)
-        live = [r for r in found.values() if r.queues]
-        self.next_id = max(found, default=0) + 1
-        self.current = (segments[-1] if segments else 0) + 1
+        for name in os.listdir(self.dir):
+            if name.endswith(".seg.tmp"):  # a strip interrupted by a crash: the .seg stands
+                os.remove(os.path.join(self.dir, name))
+        numbers = sorted(int(n[:-4]) for n in os.listdir(self.dir) if n.endswith(".seg"))
+        boot = _Boot(self)
+        for index, number in enumerate(numbers):
+            boot.scan(number, self._path(number), last=index == len(numbers) - 1)
+        recovered = boot.finish()
+        self.current = (numbers[-1] if numbers else 0) + 1
         self._open_segment()
-        for record in live:
-            self._write_publish(record.msg_id, record.queues, record.exchange,
-                                record.routing_key, record.props, record.body)
-            for queue in record.delivered:
-                self._append(b"D" + _id.pack(record.msg_id) + _str(queue))
         self.flush(sync=True)
-        for number in segments:
-            os.remove(self._path(number))
-        return live
-
-    def _read_segment(self, path: str, found: dict, last: bool) -> None:
-        with open(path, "rb") as f:
-            data = f.read()
-        pos = 0
-        while pos < len(data):
-            end = _record_end(data, pos)
-            if end is None:
-                if last:
-                    _truncate(path, pos)
-                    return
-                raise StoreError(f"{path}: corrupt message record at byte {pos}; move the "
-                                 "file away to start without its messages")
-            _apply(data[pos + 8:end], found)
-            pos = end
+        self._reclaim()
+        return recovered
 
     # -- writing --------------------------------------------------------------------------------
     def publish(self, queues: list[str], exchange: str, routing_key: str, props: bytes,
@@ -104,34 +141,65 @@ class MessageStore:
         msg_id = self.next_id
         self.next_id += 1
         self.published += 1
-        self._write_publish(msg_id, queues, exchange, routing_key, props, body)
+        offset = self.size + len(self.buffer)
+        self._append(b"".join([b"P", _id.pack(msg_id), _u16.pack(len(queues)),
+                               *(_str(q) for q in queues), _str(exchange), _str(routing_key),
+                               _u32.pack(len(props)), props, _u32.pack(len(body)), body]))
+        segment = self.segments[self.current]
+        block = segment.blocks[-1] if segment.blocks else None
+        if block is None or block.first + len(block.counts) != msg_id:
+            block = self._add_block(segment, msg_id)
+        block.offsets.append(offset)
+        self._set_count(block, msg_id, len(queues))
+        segment.live += 1
         return msg_id
 
-    def _write_publish(self, msg_id, queues, exchange, routing_key, props, body) -> None:
-        payload = b"".join([b"P", _id.pack(msg_id), _u16.pack(len(queues)),
-                            *(_str(q) for q in queues), _str(exchange), _str(routing_key),
-                            _u32.pack(len(props)), props, _u32.pack(len(body)), body])
-        self._append(payload)
-        self.live[msg_id] = [self.current, set(queues)]
-        self.segment_live[self.current] = self.segment_live.get(self.current, 0) + 1
-
     def delivered(self, msg_id: int, queue: str) -> None:
-        self._append(b"D" + _id.pack(msg_id) + _str(queue))
+        found = self._find(msg_id)
+        if found is not None and found[0].counts[found[1]]:
+            self._append(b"D" + _id.pack(msg_id) + _str(queue))
+            self._refer(found[0].segment.number)
 
     def remove(self, msg_id: int, queue: str) -> None:
-        entry = self.live.get(msg_id)
-        if entry is None or queue not in entry[1]:
+        """A message left `queue` (ack, reject, no-ack delivery)."""
+        found = self._find(msg_id)
+        if found is None or not found[0].counts[found[1]]:
             return
         self._append(b"A" + _id.pack(msg_id) + _str(queue))
-        entry[1].discard(queue)
-        if not entry[1]:
-            del self.live[msg_id]
-            self.segment_live[entry[0]] -= 1
+        self._refer(found[0].segment.number)
+        if self._release(found[0], found[1], msg_id):
             self._reclaim()
 
-    def remove_queue(self, queue: str) -> None:
-        for msg_id in [m for m, entry in self.live.items() if queue in entry[1]]:
-            self.remove(msg_id, queue)
+    def remove_many(self, queue: str, chunks) -> None:
+        """Messages left `queue` at once (a purge of paged-out ids; `chunks` are ascending
+        arrays of ids): one R record."""
+        runs = _runs(msg_id for ids in chunks for msg_id in ids)
+        if not runs:
+            return
+        self._append(b"".join([b"R", _str(queue), _u32.pack(len(runs)),
+                               *(_run.pack(first, n) for first, n in runs)]))
+        died = False
+        for ids in chunks:
+            for msg_id in ids:
+                found = self._find(msg_id)
+                if found is not None and found[0].counts[found[1]]:
+                    self._refer(found[0].segment.number)
+                    died |= self._release(found[0], found[1], msg_id)
+        if died:
+            self._reclaim()
+
+    def queue_deleted(self, queue: str, ids) -> None:
+        """`queue` is gone: one X record covers every message it held; `ids` (its ready and
+        paged messages) are released now, its unacked ones when their channels settle."""
+        self._append(b"X" + _id.pack(self.next_id - 1) + _str(queue))
+        self.segments[self.current].refs.update(self.segments)
+        died = False
+        for msg_id in ids:
+            found = self._find(msg_id)
+            if found is not None and found[0].counts[found[1]]:
+                died |= self._release(found[0], found[1], msg_id)
+        if died:
+            self._reclaim()
 
     def _append(self, payload: bytes) -> None:
         self.buffer += _head.pack(len(payload), zlib.crc32(payload)) + payload
@@ -150,32 +218,322 @@ class MessageStore:
             self.file.close()
             self.current += 1
             self._open_segment()
+            self._reclaim()
 
     def _open_segment(self) -> None:
         self.file = open(self._path(self.current), "ab", buffering=0)
-        self.size = 0
-        self.segment_live.setdefault(self.current, 0)
+        self.size = self.file.tell()
+        self.segments[self.current] = Segment(self.current)
+        self._append(b"H" + _id.pack(self.next_id))
 
+    # -- reading ------------------------------------------------------------------------------
+    def read(self, ids) -> list[StoredMessage]:
+        """The messages `ids` (ascending, all live), read back from their segments with a few
+        large preads."""
+        if self.buffer:
+            self.flush(sync=False)
+        out = []
+        data, start, number = b"", 0, None
+        for msg_id in ids:
+            found = self._find(msg_id)
+            if found is None:
+                raise StoreError(f"{self.dir}: message {msg_id} is not in the store")
+            block, k = found
+            offset = block.offsets[k]
+            if block.segment.number != number or not start <= offset <= start + len(data) - 8:
+                number = block.segment.number
+                data, start = self._pread(number, offset, READ_AHEAD), offset
+            rel = offset - start
+            (length,) = _u32.unpack_from(data, rel)
+            if rel + 8 + length > len(data):
+                data, start, rel = self._pread(number, offset, max(READ_AHEAD, length + 8)), \
+                    offset, 0
+            end = _record_end(data, rel)
+            if end is None or data[rel + 8] != P:
+                raise StoreError(f"{self._path(number)}: corrupt message record at byte "
+                                 f"{offset}")
+            out.append(_parse_publish(memoryview(data)[rel + 8:end]))
+        return out
+
+    def _pread(self, number: int, offset: int, size: int) -> bytes:
+        fd = self.readers.get(number)
+        if fd is None:
+            fd = self.readers[number] = os.open(self._path(number), os.O_RDONLY)
+        return os.pread(fd, size, offset)
+
+    # -- positions ----------------------------------------------------------------------------
+    def _add_block(self, segment: Segment, first: int) -> Block:
+        block = Block(segment, first)
+        segment.blocks.append(block)
+        self.firsts.append(first)
+        self.blocks.append(block)
+        return block
+
+    def _find(self, msg_id: int):
+        """(block, index) of a message, or None if its segment is gone."""
+        index = bisect_right(self.firsts, msg_id) - 1
+        if index < 0:
+            return None
+        block = self.blocks[index]
+        k = msg_id - block.first
+        if k >= len(block.counts):
+            return None
+        return block, k
+
+    def _set_count(self, block: Block, msg_id: int, count: int) -> None:
+        if count >= MANY:
+            self.overflow[msg_id] = count
+            count = MANY
+        block.counts.append(count)
+
+    def _release(self, block: Block, k: int, msg_id: int) -> bool:
+        """One queue less holds the message; True when its segment has no live message left."""
+        count = block.counts[k]
+        if count == MANY:
+            left = self.overflow[msg_id] - 1
+            if left >= MANY:
+                self.overflow[msg_id] = left
+            else:
+                del self.overflow[msg_id]
+                block.counts[k] = left
+            return False
+        block.counts[k] = count - 1
+        if count > 1:
+            return False
+        segment = block.segment
+        segment.live -= 1
+        return segment.live == 0
+
+    def _refer(self, number: int) -> None:
+        if number != self.current:
+            self.segments[self.current].refs.add(number)
+
+    # -- reclaiming ---------------------------------------------------------------------------
     def _reclaim(self) -> None:
-        """Delete fully acked segments, oldest first, never the one being written."""
-        while self.segment_live:
-            oldest = min(self.segment_live)
-            if oldest == self.current or self.segment_live[oldest]:
-                return
-            del self.segment_live[oldest]
-            try:
-                os.remove(self._path(oldest))
-            except FileNotFoundError:
-                pass
+        """Segments without live messages go: deleted if no segment their records refer to
+        still holds messages, else stripped of their (dead) publish records, which frees the
+        segments that refer to them in turn."""
+        segments = self.segments
+        changed = True
+        while changed:
+            changed = False
+            for segment in list(segments.values()):
+                if segment.live or segment.number == self.current:
+                    continue
+                if not any(segments[r].blocks for r in segment.refs
+                           if r != segment.number and r in segments):
+                    self._delete(segment)
+                    changed = True
+                elif segment.blocks:
+                    self._strip(segment)
+                    changed = True
+
+    def _delete(self, segment: Segment) -> None:
+        del self.segments[segment.number]
+        self._forget_blocks(segment)
+        try:
+            os.remove(self._path(segment.number))
+        except FileNotFoundError:
+            pass
+
+    def _strip(self, segment: Segment) -> None:
+        """Rewrite a segment without its publish records (all dead), keeping the records that
+        still matter for older segments' messages; a temp file renamed over it."""
+        path = self._path(segment.number)
+        with open(path, "rb") as f:
+            data = f.read()
+        kept = bytearray()
+        pos = 0
+        while pos < len(data):
+            end = _record_end(data, pos)
+            if end is None:
+                raise StoreError(f"{path}: corrupt message record at byte {pos}")
+            if data[pos + 8] != P:
+                kept += data[pos:end]
+            pos = end
+        temp = path + ".tmp"
+        with open(temp, "wb") as f:
+            f.write(kept)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, path)
+        _fsync_dir(self.dir)
+        self._forget_blocks(segment)
+
+    def _forget_blocks(self, segment: Segment) -> None:
+        if segment.blocks:
+            dead = {id(b) for b in segment.blocks}
+            keep = [b for b in self.blocks if id(b) not in dead]
+            self.blocks = keep
+            self.firsts = [b.first for b in keep]
+            segment.blocks = []
+        fd = self.readers.pop(segment.number, None)
+        if fd is not None:
+            os.close(fd)
+
+    # -- figures and shutdown -----------------------------------------------------------------
+    def live_count(self) -> int:
+        return sum(s.live for s in self.segments.values())
 
     def close(self) -> None:
         if self.file is not None:
             self.flush(sync=True)
             self.file.close()
             self.file = None
+        for fd in self.readers.values():
+            os.close(fd)
+        self.readers.clear()
 
     def _path(self, number: int) -> str:
         return os.path.join(self.dir, f"{number:08d}.seg")
+
+
+class _Boot:
+    """The boot scan: segments read in order into blocks, counts and each queue's ids."""
+
+    def __init__(self, store: MessageStore):
+        self.store = store
+        self.queues: dict[bytes, array] = {}      # raw queue key -> ids published to it
+        self.gone: dict[int, set] = {}            # multi-queue msg id -> queues it left
+        self.delivered: dict[int, set] = {}       # msg id -> queues it was delivered from
+
+    def scan(self, number: int, path: str, last: bool) -> None:
+        store = self.store
+        segment = store.segments[number] = Segment(number)
+        with open(path, "rb") as f:
+            data = f.read()
+        view = memoryview(data)
+        block = None
+        pos = 0
+        size = len(data)
+        unpack_head, unpack_id, unpack_u16 = _head.unpack_from, _id.unpack_from, _u16.unpack_from
+        crc32 = zlib.crc32
+        queues = self.queues
+        while pos < size:
+            if pos + 8 <= size:
+                length, crc = unpack_head(data, pos)
+                end = pos + 8 + length
+                ok = length and end <= size and crc32(view[pos + 8:end]) == crc
+            else:
+                ok = False
+            if not ok:
+                if last:
+                    _truncate(path, pos)
+                    break
+                raise StoreError(f"{path}: corrupt message record at byte {pos}; move the "
+                                 "file away to start without its messages")
+            kind = data[pos + 8]
+            if kind == P:
+                (msg_id,) = unpack_id(data, pos + 9)
+                (count,) = unpack_u16(data, pos + 17)
+                if block is None or block.first + len(block.counts) != msg_id:
+                    block = store._add_block(segment, msg_id)
+                block.offsets.append(pos)
+                store._set_count(block, msg_id, count)
+                q = pos + 19
+                for _ in range(count):
+                    (n,) = unpack_u16(data, q)
+                    key = data[q + 2:q + 2 + n]
+                    q += 2 + n
+                    ids = queues.get(key)
+                    if ids is None:
+                        ids = queues[key] = array("Q")
+                    ids.append(msg_id)
+                if msg_id >= store.next_id:
+                    store.next_id = msg_id + 1
+            elif kind == H:
+                (first,) = unpack_id(data, pos + 9)
+                store.next_id = max(store.next_id, first)
+            else:
+                self._apply(kind, data, pos + 9, end, segment)
+            pos = end
+
+    def _apply(self, kind: int, data: bytes, pos: int, end: int, segment: Segment) -> None:
+        if kind == A or kind == D:
+            (msg_id,) = _id.unpack_from(data, pos)
+            key = _raw_str(data, pos + 8)
+            self._refer(segment, msg_id)
+            if kind == A:
+                self._leave(msg_id, key)
+            elif self._holds(msg_id, key):
+                self.delivered.setdefault(msg_id, set()).add(key)
+        elif kind == R:
+            key = _raw_str(data, pos)
+            pos += 2 + len(key)
+            (count,) = _u32.unpack_from(data, pos)
+            for i in range(count):
+                first, n = _run.unpack_from(data, pos + 4 + 12 * i)
+                for msg_id in range(first, first + n):
+                    self._refer(segment, msg_id)
+                    self._leave(msg_id, key)
+        elif kind == X:
+            key = _raw_str(data, pos + 8)
+            segment.refs.update(self.store.segments)
+            for msg_id in self.queues.pop(key, ()):
+                self._leave(msg_id, key)
+        else:
+            raise StoreError(f"{self.store._path(segment.number)}: unknown record type "
+                             f"{kind!r}")
+
+    def _refer(self, segment: Segment, msg_id: int) -> None:
+        found = self.store._find(msg_id)
+        if found is not None:
+            segment.refs.add(found[0].segment.number)
+
+    def _holds(self, msg_id: int, key: bytes) -> bool:
+        found = self.store._find(msg_id)
+        if found is None or not found[0].counts[found[1]]:
+            return False
+        gone = self.gone.get(msg_id)
+        return gone is None or key not in gone
+
+    def _leave(self, msg_id: int, key: bytes) -> None:
+        if not self._holds(msg_id, key):
+            return
+        block, k = self.store._find(msg_id)
+        delivered = self.delivered.get(msg_id)
+        if delivered is not None:
+            delivered.discard(key)
+            if not delivered:
+                del self.delivered[msg_id]
+        if block.counts[k] == 1:
+            block.counts[k] = 0
+            self.gone.pop(msg_id, None)
+            return
+        self.gone.setdefault(msg_id, set()).add(key)
+        self.store._release(block, k, msg_id)
+
+    def finish(self) -> dict[str, Recovered]:
+        """Each queue's ids still held; live counts per segment."""
+        store = self.store
+        for segment in store.segments.values():
+            segment.live = sum(len(b.counts) - b.counts.count(0) for b in segment.blocks)
+        out = {}
+        for key, ids in self.queues.items():
+            held = self._held(ids, key)
+            if held:
+                text = key.decode("utf-8", "surrogateescape")
+                delivered = {m for m, keys in self.delivered.items() if key in keys}
+                out[text] = Recovered(text, held, delivered)
+        self.queues.clear()
+        return out
+
+    def _held(self, ids: array, key: bytes) -> array:
+        store = self.store
+        gone = self.gone
+        out = array("Q")
+        lo = hi = 0
+        counts = None
+        for msg_id in ids:
+            if not lo <= msg_id < hi:
+                found = store._find(msg_id)
+                if found is None:
+                    continue
+                block = found[0]
+                lo, hi, counts = block.first, block.first + len(block.counts), block.counts
+            if counts[msg_id - lo] and (not gone or key not in gone.get(msg_id, ())):
+                out.append(msg_id)
+        return out
 
 
 def _str(text: str) -> bytes:
@@ -183,10 +541,43 @@ def _str(text: str) -> bytes:
     return _u16.pack(len(raw)) + raw
 
 
-def _read_str(data: bytes, pos: int):
+def _raw_str(data: bytes, pos: int) -> bytes:
+    (length,) = _u16.unpack_from(data, pos)
+    return bytes(data[pos + 2:pos + 2 + length])
+
+
+def _read_str(data, pos: int):
     (length,) = _u16.unpack_from(data, pos)
     pos += 2
-    return data[pos:pos + length].decode("utf-8", "surrogateescape"), pos + length
+    return bytes(data[pos:pos + length]).decode("utf-8", "surrogateescape"), pos + length
+
+
+def _parse_publish(payload) -> StoredMessage:
+    (msg_id,) = _id.unpack_from(payload, 1)
+    (count,) = _u16.unpack_from(payload, 9)
+    pos = 11
+    queues = []
+    for _ in range(count):
+        queue, pos = _read_str(payload, pos)
+        queues.append(queue)
+    exchange, pos = _read_str(payload, pos)
+    routing_key, pos = _read_str(payload, pos)
+    (size,) = _u32.unpack_from(payload, pos)
+    props = bytes(payload[pos + 4:pos + 4 + size])
+    pos += 4 + size
+    (size,) = _u32.unpack_from(payload, pos)
+    body = bytes(payload[pos + 4:pos + 4 + size])
+    return StoredMessage(msg_id, queues, exchange, routing_key, props, body)
+
+
+def _runs(ids) -> list[tuple[int, int]]:
+    runs: list[list[int]] = []
+    for msg_id in ids:
+        if runs and runs[-1][0] + runs[-1][1] == msg_id:
+            runs[-1][1] += 1
+        else:
+            runs.append([msg_id, 1])
+    return [(first, n) for first, n in runs]
 
 
 def _record_end(data: bytes, pos: int) -> int | None:
@@ -194,47 +585,23 @@ def _record_end(data: bytes, pos: int) -> int | None:
         return None
     length, crc = _head.unpack_from(data, pos)
     end = pos + 8 + length
-    if length == 0 or end > len(data) or zlib.crc32(data[pos + 8:end]) != crc:
+    if length == 0 or end > len(data) or zlib.crc32(memoryview(data)[pos + 8:end]) != crc:
         return None
     return end
-
-
-def _apply(payload: bytes, found: dict) -> None:
-    kind = payload[:1]
-    (msg_id,) = _id.unpack_from(payload, 1)
-    pos = 9
-    if kind == b"P":
-        (count,) = _u16.unpack_from(payload, pos)
-        pos += 2
-        queues = []
-        for _ in range(count):
-            queue, pos = _read_str(payload, pos)
-            queues.append(queue)
-        exchange, pos = _read_str(payload, pos)
-        routing_key, pos = _read_str(payload, pos)
-        (size,) = _u32.unpack_from(payload, pos)
-        props = payload[pos + 4:pos + 4 + size]
-        pos += 4 + size
-        (size,) = _u32.unpack_from(payload, pos)
-        body = payload[pos + 4:pos + 4 + size]
-        found[msg_id] = Recovered(msg_id, queues, exchange, routing_key, props, body)
-        return
-    queue, pos = _read_str(payload, pos)
-    record = found.get(msg_id)
-    if record is None:
-        return
-    if kind == b"A":
-        if queue in record.queues:
-            record.queues.remove(queue)
-        record.delivered.discard(queue)
-    elif kind == b"D":
-        record.delivered.add(queue)
 
 
 def _write_all(file, data: bytearray) -> None:
     view = memoryview(data)
     while view:
         view = view[file.write(view):]
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _truncate(path: str, size: int) -> None:

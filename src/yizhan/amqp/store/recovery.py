@@ -2,7 +2,8 @@
 
 Durable exchanges, queues and bindings are rebuilt as they were declared (no checks: they were
 checked when declared); then every live persistent message goes back into its queues in
-publish order, marked redelivered if it had been delivered.
+publish order (as paged-out store ids; the first batch of each queue is read at once), marked
+redelivered if it had been delivered.
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ from __future__ import annotations
 from yizhan.amqp import codec
 from yizhan.amqp.codec import FieldTable
 from yizhan.amqp.exchanges import Binding, new_exchange
-from yizhan.amqp.message import Message
-from yizhan.amqp.queue import Queue, QueueEntry
+from yizhan.amqp.queue import Queue
 
 
 def recover(store, broker) -> None:
@@ -49,21 +49,19 @@ def _bind(broker, record: dict) -> None:
 
 
 def _recover_messages(store, broker) -> None:
+    """Each durable queue gets its live messages back as paged-out ids (read on demand);
+    those of queues that no longer exist leave the store."""
     queues = {}
     for vhost in broker.vhosts.values():
         for queue in vhost.queues.values():
             queues[f"{vhost.name}\x00{queue.name}"] = queue
     messages = store.messages
-    for record in messages.load():
-        message = Message(record.exchange, record.routing_key, record.props, record.body)
-        message.store_id = record.msg_id
-        for key in list(record.queues):
-            queue = queues.get(key)
-            if queue is None:  # deleted while the server was down? drop it from the store
-                messages.remove(record.msg_id, key)
-                continue
-            queue.ready.append(QueueEntry(message, queue.next_seq, key in record.delivered))
-            queue.next_seq += 1
+    for key, found in messages.load().items():
+        queue = queues.get(key)
+        if queue is None:  # deleted while the server was down? drop it from the store
+            messages.queue_deleted(key, found.ids)
+            continue
+        queue.restore(found.ids, found.delivered)
     messages.flush(sync=True)
 
 
