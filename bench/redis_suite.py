@@ -43,7 +43,8 @@ def measure(pids: list[int], port: int, test: str, requests: int, pipeline: int)
     return result
 
 
-def run(quick: bool = False, log=print, rounds: int = 1) -> list[Row]:
+def run(quick: bool = False, log=print, rounds: int = 1, tests: list[str] | None = None,
+        pipelines: tuple[int, ...] = (1, 16)) -> list[Row]:
     """Each test on yizhan then redis-server, `rounds` times in a row; per server the round with
     the best throughput is kept (its CPU and latency with it)."""
     if not shutil.which("redis-benchmark"):
@@ -51,10 +52,10 @@ def run(quick: bool = False, log=print, rounds: int = 1) -> list[Row]:
     rows: list[Row] = []
     with RedisReference() as ref, YizhanProcess() as ours:
         servers = (("yizhan", [ours.pid], ours.port), ("redis", [ref.process.pid], ref.port))
-        for pipeline in (1, 16):
+        for pipeline in pipelines:
             requests = 3_000 if quick else (100_000 if pipeline == 1 else 1_000_000)
             results: dict[tuple[str, str], dict[str, float]] = {}
-            for test in TESTS:
+            for test in tests or TESTS:
                 for _ in range(rounds):
                     for label, pids, port in servers:  # interleaved: the same test on both, back to back
                         result = measure(pids, port, test, requests, pipeline)
@@ -89,8 +90,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few thousand requests per test")
     parser.add_argument("--rounds", type=int, default=1, help="interleaved repetitions; the best of each is kept")
+    parser.add_argument("--tests", default=",".join(TESTS), help="comma-separated subset of the tests")
+    parser.add_argument("--pipelines", default="1,16", help="comma-separated pipeline depths")
     args = parser.parse_args()
-    run(args.quick, rounds=args.rounds)
+    run(args.quick, rounds=args.rounds, tests=args.tests.split(","),
+        pipelines=tuple(int(p) for p in args.pipelines.split(",")))
     return 0
 
 

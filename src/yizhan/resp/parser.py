@@ -39,6 +39,9 @@ class RequestParser:
     def feed(self, data: bytes) -> None:
         if self._partial:
             self._reader.feed(data)  # the rest of a multibulk request
+        elif not self._inline and data[:1] == b"*":
+            self._reader.feed(data)  # multibulk requests: straight to hiredis
+            self._partial = True
         else:
             self._inline += data
 
@@ -48,6 +51,27 @@ class RequestParser:
         return len(self._inline) + (self._reader.len() if self._partial else 0)
 
     def next_command(self) -> list[bytes] | None:
+        if self._partial:  # the common case first: one complete multibulk request
+            reader = self._reader
+            try:
+                item = reader.gets()
+            except hiredis.ProtocolError as exc:
+                raise ProtocolError(_translate_hiredis_error(str(exc))) from None
+            if type(item) is list and item:
+                self._partial = reader.has_data()
+                for arg in item:
+                    if type(arg) is not bytes:
+                        raise _not_bulk(arg)
+                return item
+            if item is False:
+                return None
+            self._partial = reader.has_data()
+            if type(item) is not list and item is not None:
+                raise ProtocolError("Protocol error: expected '*', got something else")
+            # "*0\r\n" and "*-1\r\n" are ignored
+        return self._next_command_slow()
+
+    def _next_command_slow(self) -> list[bytes] | None:
         while True:
             if self._partial:
                 command = self._next_multibulk()
@@ -84,8 +108,7 @@ class RequestParser:
                     return None  # "*0\r\n" is ignored
                 for arg in item:
                     if type(arg) is not bytes:
-                        got = _TYPE_BYTE.get(type(arg), "-")
-                        raise ProtocolError(f"Protocol error: expected '$', got '{got}'")
+                        raise _not_bulk(arg)
                 return item
             if item is None:
                 if self._partial:
@@ -108,6 +131,11 @@ class RequestParser:
         if args is None:
             raise ProtocolError("Protocol error: unbalanced quotes in request")
         return args
+
+
+def _not_bulk(arg) -> ProtocolError:
+    """The error for an array element that is not a bulk string."""
+    return ProtocolError(f"Protocol error: expected '$', got '{_TYPE_BYTE.get(type(arg), '-')}'")
 
 
 def _translate_hiredis_error(message: str) -> str:
