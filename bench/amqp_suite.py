@@ -10,7 +10,7 @@ interleaved, 100-byte messages, with the lean client of amqp_client.py in separa
 Broker CPU per message is the utime+stime delta of the broker's processes over the scenario
 divided by the messages published.
 
-    python bench/amqp_suite.py [--quick]
+    python bench/amqp_suite.py [--quick] [--only SCENARIO ...] [--repeat N]
 """
 
 from __future__ import annotations
@@ -195,12 +195,15 @@ def scenario(name: str, port: int, pids: list[int], count: int) -> dict[str, flo
         admin.close()
 
 
-def run(quick: bool = False, log=print) -> list[Row]:
+def run(quick: bool = False, log=print, only: list[str] | None = None, repeat: int = 1) -> list[Row]:
+    """Every scenario (or those named in `only`), each `repeat` times, yizhan then RabbitMQ."""
     rows: list[Row] = []
+    plan = [(name, count) for name, count in counts(quick).items()
+            if not only or name in only or (name == "publish-only" and "consume-only" in only)]
     with RabbitMQReference() as ref, YizhanProcess() as ours:
         brokers = (("yizhan", ours.amqp_port, [ours.pid]),
                    ("rabbitmq", ref.port, [p for p in descendants(ref.process.pid)]))
-        for name, count in counts(quick).items():
+        for name, count in [step for step in plan for _ in range(repeat)]:
             results = {label: scenario(name, port, pids, count) for label, port, pids in brokers}
             rows.append(_row(name, results["yizhan"]["rate"], results["rabbitmq"]["rate"],
                              results["yizhan"]["cpu"], results["rabbitmq"]["cpu"], results["yizhan"]["messages"]))
@@ -225,8 +228,11 @@ def _row(name: str, ours: float, theirs: float, cpu_ours: float, cpu_theirs: flo
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few thousand messages per scenario")
+    parser.add_argument("--only", action="append", choices=[*counts(False), "consume-only"],
+                        help="run only this scenario (repeatable)")
+    parser.add_argument("--repeat", type=int, default=1, help="run each scenario this many times")
     args = parser.parse_args()
-    run(args.quick)
+    run(args.quick, only=args.only, repeat=args.repeat)
     return 0
 
 
