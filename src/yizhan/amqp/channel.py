@@ -23,18 +23,12 @@ from yizhan.amqp.vhost import generated_name
 Basic, Queue_, Exchange_, Channel_, Tx, Confirm = (spec.Basic, spec.Queue, spec.Exchange,
                                                    spec.Channel, spec.Tx, spec.Confirm)
 PUBLISH_IDS = codec.SPEC_OF[Basic.Publish].ids
+ACK_SPEC = codec.SPEC_OF[Basic.Ack]
 
 
-class Unacked:
-    """A delivery awaiting ack: `consumer` is None for basic.get."""
-
-    __slots__ = ("tag", "queue", "entry", "consumer")
-
-    def __init__(self, tag: int, queue, entry, consumer):
-        self.tag = tag
-        self.queue = queue
-        self.entry = entry
-        self.consumer = consumer
+# A delivery awaiting ack is a tuple (delivery tag, queue, queue entry, consumer), the consumer
+# None for basic.get: a tuple costs far less to build than an object, once per delivery.
+TAG, QUEUE, ENTRY, CONSUMER = range(4)
 
 
 class _Assembly:
@@ -57,7 +51,7 @@ class Transaction:
 
     def __init__(self):
         self.publishes: list = []  # (exchange, message, mandatory)
-        self.acks: list = []       # ("ack" | True | False, [Unacked])
+        self.acks: list = []       # ("ack" | True | False, [unacked delivery tuples])
 
 
 class Channel:
@@ -70,7 +64,7 @@ class Channel:
         # content assembly: None, or [method, spec, props, body_parts, remaining]
         self.assembling = None
         self.consumers: dict[str, Consumer] = {}
-        self.unacked: dict[int, Unacked] = {}
+        self.unacked: dict[int, tuple] = {}  # delivery tag -> (tag, queue, entry, consumer)
         self.next_tag = 1
         self.consumer_prefetch = 0
         self.global_prefetch = 0
@@ -223,7 +217,7 @@ class Channel:
         unacked, self.unacked = self.unacked, {}
         by_queue: dict = {}
         for item in unacked.values():
-            by_queue.setdefault(item.queue, []).append(item.entry)
+            by_queue.setdefault(item[QUEUE], []).append(item[ENTRY])
         for queue, entries in by_queue.items():
             queue.forget_channel(self)
             queue.requeue(entries)
@@ -308,22 +302,44 @@ class Channel:
         limit = self.broker.limits.max_message_size
         if body is None or len(body) > limit:
             raise errors.message_too_large(content[2] if body is None else len(body), limit)
+        self._publish(m.exchange, m.routing_key, m.mandatory, raw_props, body)
+
+    def publish_content(self, exchange_name: str, routing_key: str, mandatory: bool,
+                        immediate: bool, raw_props: bytes, body: bytes) -> None:
+        """basic.publish with its content, from the connection's hot path (which checked the
+        frames as the assembly does and the size against the limit); errors as `dispatch`."""
+        try:
+            if immediate:
+                raise errors.not_implemented("immediate=true")
+            self._publish(exchange_name, routing_key, mandatory, raw_props, body)
+        except errors.AMQPError as error:
+            if error.method is None:
+                error.method = PUBLISH_IDS
+            if error.hard:
+                raise
+            self.fail(error)
+
+    def _publish(self, exchange_name: str, routing_key: str, mandatory: bool, raw_props: bytes,
+                 body: bytes) -> None:
         vhost = self.vhost
-        exchange = vhost.exchanges.get(m.exchange)
+        exchange = vhost.exchanges.get(exchange_name)
         if exchange is None:
-            raise errors.no_exchange(m.exchange, vhost.name)
+            raise errors.no_exchange(exchange_name, vhost.name)
         if exchange.internal:
-            raise errors.internal_exchange(m.exchange, vhost.name)
-        routing_keys, raw_props = self._check_properties(m.routing_key, raw_props)
-        message = Message(m.exchange, m.routing_key, raw_props, body, self.conn, routing_keys)
+            raise errors.internal_exchange(exchange_name, vhost.name)
+        if raw_props == b"\x00\x00":
+            routing_keys = [routing_key]
+        else:
+            routing_keys, raw_props = self._check_properties(routing_key, raw_props)
+        message = Message(exchange_name, routing_key, raw_props, body, self.conn, routing_keys)
         if self.tx is not None:
-            self.tx.publishes.append((exchange, message, m.mandatory))
+            self.tx.publishes.append((exchange, message, mandatory))
             return
         seq = None
         if self.confirm:
             seq = self.publish_seq
             self.publish_seq += 1
-        stored = self._route(exchange, message, m.mandatory)
+        stored = self._route(exchange, message, mandatory)
         if seq is None:
             return
         if stored or self.confirms_waiting:  # on disk first; confirms keep their order
@@ -439,13 +455,12 @@ class Channel:
         tag = self.next_tag
         self.next_tag = tag + 1
         if not consumer.no_ack:
-            self.unacked[tag] = Unacked(tag, queue, entry, consumer)
+            self.unacked[tag] = (tag, queue, entry, consumer)
         message = entry.message
-        self.write(codec.content_frames(
-            self.number,
-            codec.deliver_payload(consumer.tag_s, tag, entry.redelivered, message.exchange_s,
-                                  message.routing_key_s),
-            len(message.body), message.raw_properties, message.body, self.conn.frame_max))
+        conn = self.conn
+        conn.write(codec.deliver_frames(self.number, consumer.tag_s, tag, entry.redelivered,
+                                        message.exchange_s, message.routing_key_s,
+                                        message.raw_properties, message.body, conn.frame_max))
 
     def deliver_reply(self, message: Message) -> None:
         """A direct reply-to message for this channel's reply consumer."""
@@ -465,7 +480,7 @@ class Channel:
         self.next_tag = tag + 1
         if not m.no_ack:
             queue.unacked += 1
-            self.unacked[tag] = Unacked(tag, queue, entry, None)
+            self.unacked[tag] = (tag, queue, entry, None)
         if queue.durable:
             queue.delivered(entry, m.no_ack)
         message = entry.message
@@ -476,7 +491,7 @@ class Channel:
             len(message.body), message.raw_properties, message.body, self.conn.frame_max))
 
     # -- acknowledgements -------------------------------------------------------------------
-    def _collect(self, tag: int, multiple: bool) -> list[Unacked]:
+    def _collect(self, tag: int, multiple: bool) -> list[tuple]:
         """rabbit_channel:collect_acks: the tag (and with `multiple` every older one)."""
         unacked = self.unacked
         if multiple and tag == 0:
@@ -494,6 +509,28 @@ class Channel:
             tags.append(current)
         return [unacked.pop(current) for current in tags]
 
+    def ack(self, tag: int, multiple: bool) -> None:
+        """basic.ack from the connection's hot path: one known tag outside a transaction is
+        settled here as `_settle` would; anything else (multiple, tx, an unknown tag) goes
+        through `dispatch` and `on_ack`."""
+        item = None if multiple or self.tx is not None else self.unacked.pop(tag, None)
+        if item is None:
+            method = codec.new(Basic.Ack, delivery_tag=tag, multiple=multiple)
+            self.dispatch(ACK_SPEC, method, None)
+            return
+        _, queue, entry, consumer = item
+        if consumer is None:  # basic.get: no credit, no window
+            queue.settle([entry])
+            return
+        credit = consumer.credit
+        if credit is not None:
+            consumer.credit = credit + 1
+        queue.settle([entry])
+        if credit == 0:
+            queue.unblock(self)
+        if self.global_prefetch:
+            self._release(1)
+
     def on_ack(self, m, content) -> None:
         items = self._collect(m.delivery_tag, m.multiple)
         if self.tx is not None:
@@ -507,24 +544,24 @@ class Channel:
     def on_nack(self, m, content) -> None:
         self._reject(self._collect(m.delivery_tag, m.multiple), m.requeue)
 
-    def _reject(self, items: list[Unacked], requeue: bool) -> None:
+    def _reject(self, items: list[tuple], requeue: bool) -> None:
         if self.tx is not None:
             self.tx.acks.append((requeue, items))
             return
         self._settle(items, requeue)
 
-    def _settle(self, items: list[Unacked], requeue: bool | None) -> None:
+    def _settle(self, items: list[tuple], requeue: bool | None) -> None:
         """Acked (requeue None), rejected, or requeued deliveries, queue by queue: messages
         are settled or put back, then consumers whose credit came back rejoin the line."""
         by_queue: dict = {}
         released = 0
         for item in items:
-            by_queue.setdefault(item.queue, []).append(item)
+            by_queue.setdefault(item[QUEUE], []).append(item)
         for queue in sorted(by_queue, key=lambda q: q.name):
             group = by_queue[queue]
             unpark = False
             for item in group:
-                consumer = item.consumer
+                consumer = item[CONSUMER]
                 if consumer is None:
                     continue
                 released += 1
@@ -532,9 +569,9 @@ class Channel:
                     unpark = unpark or consumer.credit == 0
                     consumer.credit += 1
             if requeue:  # rabbit_amqqueue_process: requeue first, then run the queue
-                queue.requeue([item.entry for item in group], dispatch=not unpark)
+                queue.requeue([item[ENTRY] for item in group], dispatch=not unpark)
             else:
-                queue.settle([item.entry for item in group])
+                queue.settle([item[ENTRY] for item in group])
             if unpark:
                 queue.unblock(self)
         self._release(released)
@@ -614,7 +651,7 @@ class Channel:
             raise errors.precondition(errors.NOT_TRANSACTIONAL)
         self.tx = Transaction()
         if tx.acks:
-            restored = {item.tag: item for _, items in tx.acks for item in items}
+            restored = {item[TAG]: item for _, items in tx.acks for item in items}
             restored.update(self.unacked)
             self.unacked = dict(sorted(restored.items()))
         self.send(new(Tx.RollbackOk))

@@ -43,6 +43,8 @@ _double = struct.Struct(">d")
 _float = struct.Struct(">f")
 _method_id = struct.Struct(">HH")
 _content_header = struct.Struct(">HHQ")
+FRAME_HEADER_STRUCT, UINT_STRUCT, ULONG_STRUCT, CONTENT_HEADER_STRUCT = (
+    _frame_header, _uint, _ulong, _content_header)
 
 
 class DecodeError(Exception):
@@ -459,6 +461,29 @@ def deliver_payload(consumer_tag: bytes, delivery_tag: int, redelivered: bool,
     """basic.deliver's payload from pre-encoded short strings."""
     return b"".join((_DELIVER_IDS, consumer_tag, _tag_bit.pack(delivery_tag, redelivered),
                      exchange, routing_key))
+
+
+_content_head = struct.Struct(">BBHIHHQ")  # frame end, header frame (type, channel, size), class,
+_body_head = struct.Struct(">BBHI")         # weight, body size; frame end, body frame head
+
+
+def deliver_frames(channel: int, consumer_tag: bytes, delivery_tag: int, redelivered: bool,
+                   exchange: bytes, routing_key: bytes, properties: bytes, body: bytes,
+                   frame_max: int) -> bytes:
+    """basic.deliver with its content header and body as one bytes object, from pre-encoded
+    short strings; a body that needs several frames (or none) goes through `content_frames`."""
+    size = len(body)
+    if not size or (frame_max and size > frame_max - EMPTY_FRAME_SIZE):
+        return content_frames(channel, deliver_payload(consumer_tag, delivery_tag, redelivered,
+                                                       exchange, routing_key),
+                              size, properties, body, frame_max)
+    return b"".join((
+        _frame_header.pack(FRAME_METHOD, channel,
+                           13 + len(consumer_tag) + len(exchange) + len(routing_key)),
+        _DELIVER_IDS, consumer_tag, _tag_bit.pack(delivery_tag, redelivered), exchange, routing_key,
+        _content_head.pack(FRAME_END, FRAME_HEADER, channel, 12 + len(properties), BASIC_CLASS, 0,
+                           size),
+        properties, _body_head.pack(FRAME_END, FRAME_BODY, channel, size), body, FRAME_END_BYTE))
 
 
 def get_ok_payload(delivery_tag: int, redelivered: bool, exchange: bytes, routing_key: bytes,

@@ -32,6 +32,12 @@ HANDSHAKE_STATES = ("starting", "securing", "tuning", "opening")
 CONNECTION_CLOSE_IDS = codec.SPEC_OF[Conn.Close].ids
 TUNE_IDS = codec.SPEC_OF[Conn.Tune].ids
 OPEN_IDS = codec.SPEC_OF[Conn.Open].ids
+PUBLISH_INDEX = spec.Basic.Publish.index
+ACK_INDEX = spec.Basic.Ack.index
+_head = codec.FRAME_HEADER_STRUCT
+_uint = codec.UINT_STRUCT
+_ulong = codec.ULONG_STRUCT
+_content_head = codec.CONTENT_HEADER_STRUCT
 
 
 class AMQPConnection:
@@ -110,6 +116,8 @@ class AMQPConnection:
             if not self._protocol_header():
                 return
         while self.state not in ("closed", "dead"):
+            if self.state == RUNNING:
+                self._hot_frames()
             try:
                 frame = reader.next()
             except codec.FrameTooLarge as e:
@@ -124,6 +132,68 @@ class AMQPConnection:
                 return
             self._frame(*frame)
             self.broker.run_deferred()
+
+    def _hot_frames(self) -> None:
+        """The hot path: a run of basic.publish + content header + one body frame, and of
+        basic.ack, on open channels, handled straight from the buffer without frame tuples,
+        method objects or content assembly. It stops at anything else (another frame, an
+        incomplete or oversized frame, a bad frame end, a channel that is not open or is
+        assembling content, a header the assembly would refuse): the generic loop then takes
+        that frame and reports any error exactly as before."""
+        reader = self.reader
+        buffer = reader.buffer
+        pos = reader.pos
+        available = len(buffer)
+        channels = self.channels
+        frame_max = reader.frame_max or available
+        broker = self.broker
+        while self.state == RUNNING:
+            if available - pos < 12:
+                return
+            frame_type, number, size = _head.unpack_from(buffer, pos)
+            method_end = pos + 7 + size
+            if (frame_type != codec.FRAME_METHOD or method_end >= available or size > frame_max
+                    or size < 4 or buffer[method_end] != codec.FRAME_END):
+                return
+            channel = channels.get(number)
+            if channel is None or channel.state != "open" or channel.assembling is not None:
+                return
+            index = _uint.unpack_from(buffer, pos + 7)[0]
+            if index == ACK_INDEX and size == 13:
+                tag = _ulong.unpack_from(buffer, pos + 11)[0]
+                multiple = bool(buffer[pos + 19] & 1)
+                reader.pos = pos = method_end + 1
+                channel.ack(tag, multiple)
+            elif index == PUBLISH_INDEX:
+                publish = _publish_fields(bytes(buffer[pos + 7:method_end]))
+                header = method_end + 1
+                if publish is None or available - header < 7:
+                    return
+                frame_type, header_channel, header_size = _head.unpack_from(buffer, header)
+                header_end = header + 7 + header_size
+                if (frame_type != codec.FRAME_HEADER or header_channel != number
+                        or header_size < 14 or header_size > frame_max
+                        or header_end >= available or buffer[header_end] != codec.FRAME_END):
+                    return
+                class_id, weight, body_size = _content_head.unpack_from(buffer, header + 7)
+                body = header_end + 1
+                if (class_id != codec.BASIC_CLASS or weight != 0 or body_size == 0
+                        or body_size > broker.limits.max_message_size or available - body < 7):
+                    return
+                frame_type, body_channel, size = _head.unpack_from(buffer, body)
+                body_end = body + 7 + size
+                if (frame_type != codec.FRAME_BODY or body_channel != number or size != body_size
+                        or size > frame_max or body_end >= available
+                        or buffer[body_end] != codec.FRAME_END):
+                    return
+                reader.pos = pos = body_end + 1
+                channel.publish_content(publish[0], publish[1], publish[2], publish[3],
+                                        bytes(buffer[header + 19:header_end]),
+                                        bytes(buffer[body + 7:body_end]))
+            else:
+                return
+            if broker.deferred:
+                broker.run_deferred()
 
     def _protocol_header(self) -> bool:
         buffered = self.reader.buffer
@@ -382,6 +452,25 @@ class AMQPConnection:
         self.exclusive_queues.clear()
         self.broker.connections.discard(self)
         self.broker.run_deferred()
+
+
+_PUBLISH_CACHE: dict = {}
+
+
+def _publish_fields(payload: bytes):
+    """(exchange, routing key, mandatory, immediate) of a basic.publish payload, memoised (a
+    publisher repeats the same few), or None when it does not decode."""
+    found = _PUBLISH_CACHE.get(payload)
+    if found is None:
+        try:
+            method = codec.decode_method(codec.SPECS[PUBLISH_INDEX], payload)
+        except codec.DecodeError:
+            return None
+        if len(_PUBLISH_CACHE) >= 1024:
+            _PUBLISH_CACHE.clear()
+        found = _PUBLISH_CACHE[payload] = (method.exchange, method.routing_key, method.mandatory,
+                                           method.immediate)
+    return found
 
 
 def _close_frame(error: errors.AMQPError) -> bytes:
