@@ -365,6 +365,69 @@ def test_corrupt_file_is_a_clear_error_naming_it(tmp_path, data_dir):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("tail", ["short-command", "unfinished-multi"])
+def test_aof_load_truncated_no_refuses_a_truncated_file_as_redis_does(tmp_path, data_dir, tail):
+    """With `aof-load-truncated no` a truncated tail stops the start with Redis's message naming
+    the file, which is left as it was; redis-server refuses the same tail the same way."""
+    head = encode_command([b"SET", b"a", b"1"])
+    if tail == "short-command":
+        damaged = head + encode_command([b"SET", b"b", b"2"])[:-4]
+    else:
+        damaged = head + encode_command([b"MULTI"]) + encode_command([b"SET", b"b", b"2"])
+    data_dir.mkdir()
+    path = data_dir / "appendonly.aof"
+    path.write_bytes(damaged)
+    conf = aof_conf(tmp_path)
+    conf.write_text(conf.read_text() + "aof-load-truncated no\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "yizhan", "serve", "--port", "0", "--amqp-port", "0", "--http-port", "0",
+         "--data-dir", str(data_dir), "--config", str(conf)],
+        capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert f"Unexpected end of file reading the append only file {path}" in result.stderr
+    assert "set the 'aof-load-truncated' configuration option to yes" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert path.read_bytes() == damaged  # nothing cut off
+    # the oracle: redis-server 7.0 with the same tail in its multi-part directory
+    ref_dir = tmp_path / "ref"
+    (ref_dir / "appendonlydir").mkdir(parents=True)
+    (ref_dir / "appendonlydir" / "appendonly.aof.manifest").write_text(
+        "file appendonly.aof.1.incr.aof seq 1 type i\n")
+    (ref_dir / "appendonlydir" / "appendonly.aof.1.incr.aof").write_bytes(damaged)
+    theirs = subprocess.run(
+        ["redis-server", "--port", "0", "--unixsocket", str(ref_dir / "s.sock"), "--dir", str(ref_dir),
+         "--save", "", "--appendonly", "yes", "--aof-load-truncated", "no"],
+        capture_output=True, text=True, timeout=30)
+    assert "Unexpected end of file reading the append only file appendonly.aof.1.incr.aof" in theirs.stdout
+    assert theirs.returncode == 1  # both refuse to start
+
+
+def test_appenddirname_names_the_multi_part_directory(tmp_path, data_dir):
+    """Redis 7.0's multi-part AOF written under a custom appenddirname is found there when the
+    config file says so, and CONFIG GET reports the name."""
+    ref = RedisReference("redis-server", "--appendonly", "yes", "--appenddirname", "custom-aof").start()
+    try:
+        r = redis.Redis(port=ref.port)
+        workload(r)
+        theirs = contents(ref.port)
+        assert (Path(ref.workdir) / "custom-aof").is_dir()
+        data_dir.mkdir()
+        shutil.copytree(Path(ref.workdir) / "custom-aof", data_dir / "custom-aof")
+    finally:
+        ref.stop()
+    conf = aof_conf(tmp_path, "everysec")
+    conf.write_text(conf.read_text() + "appenddirname custom-aof\n")
+    log = tmp_path / "log"
+    proc = serve(data_dir, log, "--config", str(conf))
+    try:
+        port = wait_port(proc, log)
+        assert contents(port) == theirs
+        assert redis.Redis(port=port).config_get("appenddirname") == {"appenddirname": "custom-aof"}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
 class Writer(threading.Thread):
     """INCRs over a raw socket; `acked` counts the replies received, `pipeline` at a time."""
 

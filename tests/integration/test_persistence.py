@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import redis
@@ -516,3 +517,105 @@ def _string_payload() -> bytes:
     from yizhan.redis.persistence import rdb
 
     return rdb.dump_payload(b"value")
+
+
+# -- one child at a time, FLUSHALL and save points (replies compared with redis-server) ---------
+def _replies(port: int, commands: list[list[str]]) -> list[bytes]:
+    from yizhan.testing.raw import RawClient
+
+    with RawClient("127.0.0.1", port) as client:
+        return [client.call(*command) for command in commands]
+
+
+def _wait_no_child(r: redis.Redis) -> dict:
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        info = r.info("persistence")
+        if not info["rdb_bgsave_in_progress"] and not info["aof_rewrite_in_progress"]:
+            return info
+        time.sleep(0.05)
+    raise AssertionError("a persistence child is still running")
+
+
+# A rewrite made slow by the hidden rdb-key-save-delay (1 s per key, 3 keys), stopped by
+# switching the AOF off; the BGSAVE scheduled meanwhile runs once that child is gone.
+ONE_CHILD_AT_A_TIME = [
+    ["MSET", "a", "1", "b", "2", "c", "3"], ["CONFIG", "SET", "rdb-key-save-delay", "1000000"],
+    ["CONFIG", "SET", "appendonly", "yes"], ["BGSAVE"], ["BGREWRITEAOF"], ["BGSAVE", "SCHEDULE"],
+    ["SAVE"], ["CONFIG", "SET", "rdb-key-save-delay", "0"], ["CONFIG", "SET", "appendonly", "no"],
+]
+
+
+def test_bgsave_during_an_aof_rewrite_answers_and_schedules_like_redis(data_dir):
+    with RedisReference() as ref:
+        theirs = _replies(ref.port, ONE_CHILD_AT_A_TIME)
+        reference_info = _wait_no_child(redis.Redis(port=ref.port))
+    with yizhan.Server(data_dir=str(data_dir), save="") as srv:
+        ours = _replies(srv.port, ONE_CHILD_AT_A_TIME)
+        r = redis.Redis(port=srv.port)
+        deadline = time.time() + 30  # the scheduled BGSAVE starts from the cron
+        while r.info("persistence")["rdb_saves"] < 2 and time.time() < deadline:
+            time.sleep(0.05)
+        info = _wait_no_child(r)
+    assert ours == theirs
+    assert theirs[3].startswith(b"-ERR Another child process is active (AOF?)")
+    assert theirs[5] == b"+Background saving scheduled\r\n"
+    assert (info["rdb_saves"], info["rdb_last_bgsave_status"]) == (2, "ok")  # SAVE, then BGSAVE
+    assert reference_info["rdb_saves"] == 2
+    assert (data_dir / "dump.rdb").exists()
+
+
+def test_bgsave_inside_multi_is_scheduled_like_redis(data_dir):
+    commands = [["MULTI"], ["BGSAVE"], ["EXEC"]]
+    with RedisReference() as ref:
+        theirs = _replies(ref.port, commands)
+    with yizhan.Server(data_dir=str(data_dir), save="") as srv:
+        ours = _replies(srv.port, commands)
+        r = redis.Redis(port=srv.port)
+        deadline = time.time() + 30
+        while r.info("persistence")["rdb_saves"] < 1 and time.time() < deadline:
+            time.sleep(0.05)
+        assert _wait_no_child(r)["rdb_saves"] == 1
+    assert ours == theirs == [b"+OK\r\n", b"+QUEUED\r\n", b"*1\r\n+Background saving scheduled\r\n"]
+
+
+def test_flushall_with_save_points_saves_the_empty_dataset(data_dir):
+    """Redis 7.0: FLUSHALL kills a running BGSAVE and, with save points, writes dump.rdb at once
+    (LASTSAVE moves, the change count is 0, rdb_saves does not count it)."""
+    with yizhan.Server(data_dir=str(data_dir), save="3600 1000") as srv:
+        r = redis.Redis(port=srv.port)
+        r.mset({f"k{i}": i for i in range(5)})
+        assert r.save()
+        saved = r.lastsave()
+        r.config_set("rdb-key-save-delay", 1000000)
+        r.set("more", "1")
+        assert r.execute_command("BGSAVE") is True  # 6 s with the delay: killed by FLUSHALL
+        time.sleep(1.1)
+        r.config_set("rdb-key-save-delay", 0)
+        assert r.flushall() is True
+        info = r.info("persistence")
+        assert info["rdb_bgsave_in_progress"] == 0 and info["rdb_last_bgsave_status"] == "ok"
+        assert info["rdb_changes_since_last_save"] == 0 and info["rdb_saves"] == 1
+        assert r.lastsave() > saved
+        assert not list(data_dir.glob("temp-*.rdb"))
+        r.set("after", "1")
+        r.config_set("save", "")  # no save at stop: the file on disk stays FLUSHALL's
+    with yizhan.Server(data_dir=str(data_dir), save="") as srv:
+        assert redis.Redis(port=srv.port).dbsize() == 0
+    with RedisReference("redis-server", "--save", "3600 1000") as ref:
+        r = redis.Redis(port=ref.port)
+        r.mset({f"k{i}": i for i in range(5)})
+        assert r.save()
+        assert r.flushall() is True
+        info = r.info("persistence")
+        assert info["rdb_changes_since_last_save"] == 0 and info["rdb_saves"] == 1
+        assert (Path(ref.workdir) / "dump.rdb").exists()
+
+
+def test_flushall_without_save_points_writes_nothing(data_dir):
+    with yizhan.Server(data_dir=str(data_dir), save="") as srv:
+        r = redis.Redis(port=srv.port)
+        r.set("a", "1")
+        assert r.flushall() is True
+        assert r.info("persistence")["rdb_changes_since_last_save"] >= 1
+    assert not (data_dir / "dump.rdb").exists()

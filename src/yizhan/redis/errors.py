@@ -161,6 +161,8 @@ INVALID_TTL = "ERR Invalid TTL value, must be >= 0"
 INVALID_IDLETIME = "ERR Invalid IDLETIME value, must be >= 0"
 INVALID_FREQ = "ERR Invalid FREQ value, must be >= 0 and <= 255"
 BGSAVE_IN_PROGRESS = "ERR Background save already in progress"
+BGSAVE_OTHER_CHILD = ("ERR Another child process is active (AOF?): can't BGSAVE right now. Use "
+                      "BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")
 AOF_REWRITE_IN_PROGRESS = "ERR Background append only file rewriting already in progress"
 AOF_REWRITE_FAILED = ("ERR Can't execute an AOF background rewriting. "
                       "Please check the server logs for more information.")

@@ -23,6 +23,7 @@ class Param:
     maximum: int = (1 << 63) - 1
     immutable: bool = False
     aliases: tuple[str, ...] = ()
+    hidden: bool = False          # Redis's HIDDEN_CONFIG: CONFIG GET by exact name only
 
 
 PARAMS: list[Param] = [
@@ -35,6 +36,9 @@ PARAMS: list[Param] = [
     Param("appendonly", "no", "bool"),
     Param("appendfilename", "appendonly.aof", immutable=True),
     Param("appendfsync", "everysec", "enum", ("everysec", "always", "no")),
+    Param("appenddirname", "appendonlydir", immutable=True),
+    Param("aof-load-truncated", "yes", "bool"),
+    Param("rdb-key-save-delay", "0", "int", minimum=-(1 << 31), maximum=(1 << 31) - 1, hidden=True),
     Param("save", "3600 1 300 100 60 10000", "save"),
     Param("maxmemory", "0", "memory"),
     Param("maxmemory-policy", "noeviction", "enum",
@@ -121,7 +125,8 @@ class Params:
         pattern = pattern.lower()
         if pattern in BY_NAME:
             return {pattern: self.values[BY_NAME[pattern].name]}
-        return {p.name: self.values[p.name] for p in PARAMS if fnmatch.fnmatchcase(p.name, pattern)}
+        return {p.name: self.values[p.name] for p in PARAMS
+                if not p.hidden and fnmatch.fnmatchcase(p.name, pattern)}
 
     def normalize(self, param: Param, value: str) -> str:
         """The canonical form of `value`, or ErrorReply with Redis's reason."""

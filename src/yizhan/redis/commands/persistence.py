@@ -124,6 +124,11 @@ def bgsave(c, argv):
     saver = snapshot.snapshotter(c.server)
     if saver.in_progress():  # SCHEDULE only waits for an AOF rewrite, never for another save
         raise ErrorReply(errors.BGSAVE_IN_PROGRESS)
+    if saver.other_child_running() or c.in_exec:
+        if len(argv) == 1 and not c.in_exec:
+            raise ErrorReply(errors.BGSAVE_OTHER_CHILD)
+        saver.scheduled = True
+        return Simple("Background saving scheduled")
     if not saver.bgsave():
         raise ErrorReply("ERR")
     return Simple("Background saving started")

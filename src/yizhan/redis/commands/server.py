@@ -17,6 +17,7 @@ from yizhan.redis import errors
 from yizhan.redis.args import parse_int
 from yizhan.redis.instance import REDIS_VERSION
 from yizhan.redis.params import BY_NAME
+from yizhan.redis.persistence.snapshot import snapshotter
 from yizhan.redis.table import COMMANDS, command, container, docs_reply, info_reply
 from yizhan.resp import OK, ErrorReply, Simple, Verbatim
 
@@ -46,6 +47,7 @@ def flushall(c, argv):
     _flush_mode(argv)
     for db in c.server.dbs:
         db.clear()
+    snapshotter(c.server).flushall_save()  # kills a BGSAVE; saves at once if save points are set
     return OK
 
 

@@ -14,8 +14,10 @@ redis-server 7.0 also loads (it migrates it into appendonlydir/ as the base file
 multi-part AOF); the other way, Redis's appendonlydir/ (RDB or RESP base, incr files) is
 loaded when there is no single file, and converted into one.
 
-At start-up a truncated last command (or an unfinished MULTI) is cut off with a warning, as
-`aof-load-truncated yes`; anything malformed before the end is an AOFLoadError naming the file.
+At start-up a truncated last command (or an unfinished MULTI) is cut off with a warning under
+`aof-load-truncated yes` (the default) and is Redis's "Unexpected end of file" AOFLoadError under
+`no`; anything malformed before the end is an AOFLoadError naming the file. Redis's multi-part
+AOF is looked for in <data-dir>/<appenddirname>.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from pathlib import Path
 
 from yizhan.clock import ManualClock
 from yizhan.redis.persistence import rdb
-from yizhan.redis.persistence.snapshot import RDBLoadError, kill_child
+from yizhan.redis.persistence.snapshot import RDBLoadError, key_save_delay, kill_child
 from yizhan.resp import ErrorReply
 
 log = logging.getLogger("yizhan")
@@ -184,6 +186,7 @@ def dataset_commands(srv):
     serialization) for every other type, PEXPIREAT for keys with a time to live."""
     now = srv.clock.ms()
     compress = srv.params.flag("rdbcompression")
+    delay = key_save_delay(srv.params)
     for db in srv.dbs:
         if not db.data:
             continue
@@ -193,6 +196,8 @@ def dataset_commands(srv):
             when = expires.get(key)
             if when is not None and when <= now:
                 continue
+            if delay:
+                time.sleep(delay)
             if isinstance(value, (bytes, bytearray)):
                 yield encode_command([b"SET", key, bytes(value)])
             else:
@@ -244,6 +249,14 @@ def _guard(line, at, start):
         return line(at)
     except _Truncated:
         raise _Truncated(start) from None
+
+
+def _unexpected_end(path) -> str:
+    """Redis's message for a truncated AOF under `aof-load-truncated no`."""
+    return (f"Unexpected end of file reading the append only file {path}. You can: 1) Make a "
+            f"backup of your AOF file, then use ./redis-check-aof --fix {path}. 2) Alternatively "
+            f"you can set the 'aof-load-truncated' configuration option to yes and restart the "
+            f"server.")
 
 
 def _bad_format(path, offset: int) -> str:
@@ -510,6 +523,8 @@ class AOF:
             client.multi = None
             valid_end = multi_start
             truncated = True
+        if truncated and not self.srv.params.flag("aof-load-truncated"):
+            raise AOFLoadError(_unexpected_end(path))
         if truncated:
             log.warning("!!! Warning: short read while loading the AOF file %s!!! AOF loaded anyway "
                         "because aof-load-truncated is enabled; truncating it to %d bytes (was %d)",
@@ -521,11 +536,11 @@ class AOF:
         return count, valid_end
 
     def _load_multipart(self) -> int | None:
-        """Redis 7.0's appendonlydir/<appendfilename>.manifest: the base file (RDB or RESP),
+        """Redis 7.0's <appenddirname>/<appendfilename>.manifest: the base file (RDB or RESP),
         then the incr files in order; the result is written as the single-file AOF."""
         from yizhan.redis.persistence.snapshot import snapshotter
 
-        directory = self.path().parent / "appendonlydir"
+        directory = self.path().parent / self.srv.params.get("appenddirname")
         manifest = directory / (self.path().name + ".manifest")
         try:
             lines = manifest.read_text().splitlines()

@@ -4,6 +4,11 @@ the file while the server keeps answering; without fork, a consistent in-process
 
 The file lives at <data-dir>/<dbfilename>. It is written to a temporary file, fsynced and
 renamed over the old one, as Redis does, so a crash never leaves a half-written dump.rdb.
+
+As in Redis 7.0, one child at a time: a BGSAVE while a BGREWRITEAOF child runs is refused, or
+with SCHEDULE (or inside MULTI) recorded and started by the cron once that child is gone; save
+points wait for it too. FLUSHALL kills a running BGSAVE and, when save points are configured,
+saves the now empty dataset at once (`flushall_save`).
 """
 
 from __future__ import annotations
@@ -33,6 +38,12 @@ def kill_child(pid: int) -> None:
         pass
 
 
+def key_save_delay(params) -> float:
+    """Seconds to pause after each key written (the hidden `rdb-key-save-delay`, microseconds,
+    which Redis's tests use to make a save or rewrite last; negative values round to none)."""
+    return max(params.int("rdb-key-save-delay"), 0) / 1e6
+
+
 class RDBLoadError(Exception):
     """dump.rdb exists but cannot be loaded; the message names the file and what to do."""
 
@@ -56,6 +67,7 @@ class Snapshotter:
         self.saves = 0  # successful saves since start (INFO's rdb_saves)
         self.last_load_loaded = 0
         self.last_load_expired = 0
+        self.scheduled = False  # BGSAVE SCHEDULE during an AOF rewrite: started when it ends
 
     # -- where and what -------------------------------------------------------------------
     def path(self) -> Path:
@@ -76,6 +88,7 @@ class Snapshotter:
         now = self.srv.clock.ms()
         policy = self.srv.params.get("maxmemory-policy")
         lru, lfu = "lru" in policy, "lfu" in policy  # rdbSaveKeyValuePair's savelru / savelfu
+        delay = key_save_delay(self.srv.params)
 
         def live(db):
             expires = db.expires
@@ -83,6 +96,8 @@ class Snapshotter:
                 when = expires.get(key)
                 if when is not None and when <= now:
                     continue
+                if delay:
+                    time.sleep(delay)
                 if lru:
                     yield key, value, when, (db.idle_seconds(key), None)
                 elif lfu:
@@ -118,7 +133,7 @@ class Snapshotter:
         _fsync_directory(path.parent)
 
     # -- SAVE -----------------------------------------------------------------------------
-    def save(self) -> bool:
+    def save(self, counted: bool = True) -> bool:
         try:
             self.write(self.chunks(), os.getpid())
         except OSError as exc:
@@ -128,7 +143,7 @@ class Snapshotter:
         self.srv.stats.dirty = 0
         self.srv.last_save_time = int(time.time())
         self.last_status_ok = True
-        self.saves += 1
+        self.saves += counted
         log.info("DB saved on disk")
         return True
 
@@ -200,12 +215,22 @@ class Snapshotter:
         words = self.srv.params.get("save").split()
         return [(int(words[i]), int(words[i + 1])) for i in range(0, len(words) - 1, 2)]
 
+    def other_child_running(self) -> bool:
+        """Whether a BGREWRITEAOF child is running (Redis allows one child at a time)."""
+        aof = getattr(self.srv, "_aof_state", None)
+        return aof is not None and aof.rewrite_in_progress()
+
     def cron(self) -> None:
-        """serverCron's check: BGSAVE when some `save <seconds> <changes>` point is reached
-        (after a failed attempt, retry no sooner than 5 seconds later)."""
-        if self.in_progress():
+        """serverCron's checks: a scheduled BGSAVE once no child runs; BGSAVE when some
+        `save <seconds> <changes>` point is reached (after a failed attempt, retry no sooner
+        than 5 seconds later)."""
+        if self.in_progress() or self.other_child_running():
             return
         now = time.time()
+        if self.scheduled and (self.last_status_ok or now - self.last_attempt > 5):
+            if self.bgsave():
+                self.scheduled = False
+            return
         dirty = self.srv.stats.dirty
         for seconds, changes in self.save_points():
             if (dirty >= changes and now - self.srv.last_save_time > seconds
@@ -213,6 +238,16 @@ class Snapshotter:
                 log.info("%d changes in %d seconds. Saving...", changes, seconds)
                 self.bgsave()
                 return
+
+    # -- FLUSHALL ---------------------------------------------------------------------------
+    def flushall_save(self) -> None:
+        """flushAllDataAndResetRDB: kill a BGSAVE child; with save points, write the (empty)
+        dataset now. As redis-server 7.0.15 does, that save resets the change count and
+        LASTSAVE but is not counted in rdb_saves (FLUSHALL still reaches the AOF: it always
+        does)."""
+        self.abort()
+        if self.save_points():
+            self.save(counted=False)
 
     # -- loading --------------------------------------------------------------------------
     def load(self) -> int:
