@@ -17,7 +17,6 @@ from yizhan.redis import errors
 from yizhan.redis.args import parse_int
 from yizhan.redis.instance import REDIS_VERSION
 from yizhan.redis.params import BY_NAME
-from yizhan.redis.persistence.snapshot import snapshotter
 from yizhan.redis.table import COMMANDS, command, container, docs_reply, info_reply
 from yizhan.resp import OK, ErrorReply, Simple, Verbatim
 
@@ -47,6 +46,8 @@ def flushall(c, argv):
     _flush_mode(argv)
     for db in c.server.dbs:
         db.clear()
+    from yizhan.redis.persistence.snapshot import snapshotter  # it imports the command table
+
     snapshotter(c.server).flushall_save()  # kills a BGSAVE; saves at once if save points are set
     return OK
 
