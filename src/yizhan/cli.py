@@ -51,7 +51,10 @@ def definitions(args: argparse.Namespace) -> int:
             count = import_definitions(args.data_dir, json.load(f))
         print(f"imported {count} definitions into {args.data_dir}")
         return 0
-    except (OSError, ValueError, KeyError, TypeError, StoreError, ConfigFileError) as exc:
+    except KeyError as exc:
+        print(f"yizhan: definitions {args.action}: an entry lacks the field {exc}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError, TypeError, StoreError, ConfigFileError) as exc:
         print(f"yizhan: definitions {args.action}: {exc}", file=sys.stderr)
         return 1
 

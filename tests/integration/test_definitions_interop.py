@@ -279,3 +279,21 @@ def test_imported_users_and_vhosts_survive_restarts_beside_config_users(tmp_path
                 connect(srv.port, "ann", "wrong", "empty")
         finally:
             srv.stop(signum)
+
+
+@pytest.mark.parametrize("content, message", [
+    ('{"users": [{"password_hash": ""}]}', "an entry lacks the field 'name'"),
+    ('{"users": [{"name": "x", "hashing_algorithm": "rot13"}]}', "unknown hashing_algorithm 'rot13'"),
+    ('{"queues": [{"name": "q", "vhost": "/", "arguments": {"x": null}}]}', "null is not allowed"),
+    ("not json", "Expecting value"),
+])
+def test_a_bad_definitions_file_is_a_clear_error(tmp_path, content, message):
+    source = tmp_path / "bad.json"
+    source.write_text(content)
+    result = subprocess.run([sys.executable, "-m", "yizhan", "definitions", "import", str(source),
+                             "--data-dir", str(tmp_path / "data")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert message in result.stderr and "Traceback" not in result.stderr
+    log = tmp_path / "data" / "amqp" / "definitions.log"
+    assert not log.exists() or log.read_text() == ""  # nothing half-imported
