@@ -68,8 +68,24 @@ def load_file(path: str | Path, base: Config | None = None) -> Config:
                 value = int(values[0])
             changes[name.replace("-", "_")] = value
         else:
-            params[name] = " ".join(values)
+            params[name] = _redis_value(name, " ".join(values), f"{path}:{number}")
     return replace(base, redis_params=params, **changes)
+
+
+def _redis_value(name: str, value: str, where: str) -> str:
+    """A Redis parameter's start value, checked as CONFIG SET checks it (unknown names pass)."""
+    from yizhan.redis.params import BY_NAME, Params
+    from yizhan.resp import ErrorReply
+
+    param = BY_NAME.get(name)
+    if param is None:
+        return value
+    try:
+        Params().normalize(param, value)
+    except ErrorReply as exc:
+        reason = exc.message.split(" - ", 1)[-1]
+        raise ConfigFileError(f"{where}: bad value for '{name}': {reason}") from None
+    return value
 
 
 def _amqp_setting(name: str, values: list[str], changes: dict, base: Config, where: str) -> dict:

@@ -155,6 +155,8 @@ class Params:
             return flags
         if param.name == "client-output-buffer-limit":
             return _normalize_buffer_limits(param.name, value, self.values.get(param.name, param.default))
+        if param.name == "appenddirname" and ("/" in value or "\\" in value):
+            raise set_failed(param.name, "appenddirname can't be a path, just a dirname")
         if param.kind == "save":
             words = value.split()
             if len(words) % 2 or not all(w.isdigit() for w in words):
