@@ -77,6 +77,7 @@ class Channel:
         self.recent_queue = ""
         self.released = False
         self.reply_consumer = None
+        self.held_queue = None  # its consumer got credit back in a run of acks: unblock it later
 
     @property
     def writable(self) -> bool:
@@ -203,6 +204,7 @@ class Channel:
         if self.released:
             return
         self.released = True
+        self.held_queue = None
         consumers, self.consumers = self.consumers, {}
         for consumer in consumers.values():
             consumer.queue.remove_consumer(consumer)
@@ -515,6 +517,7 @@ class Channel:
         through `dispatch` and `on_ack`."""
         item = None if multiple or self.tx is not None else self.unacked.pop(tag, None)
         if item is None:
+            self.release_held()
             method = codec.new(Basic.Ack, delivery_tag=tag, multiple=multiple)
             self.dispatch(ACK_SPEC, method, None)
             return
@@ -527,9 +530,28 @@ class Channel:
             consumer.credit = credit + 1
         queue.settle([entry])
         if credit == 0:
-            queue.unblock(self)
+            held = self.held_queue
+            if held is not queue:
+                if held is not None:
+                    self.release_held()
+                if len(queue.consumers) == 1 and not self.global_prefetch:
+                    self.held_queue = queue
+                else:
+                    queue.unblock(self)
         if self.global_prefetch:
             self._release(1)
+
+    def release_held(self) -> None:
+        """End of a run of acks: the queue whose only consumer got credit back runs now.
+
+        Each ack would run it at once, delivering one message; with one consumer the queue
+        delivers the same messages in the same order when it runs once for the whole run, as
+        long as nothing else happens in between (the connection calls this before anything
+        else)."""
+        queue = self.held_queue
+        if queue is not None:
+            self.held_queue = None
+            queue.unblock(self)
 
     def on_ack(self, m, content) -> None:
         items = self._collect(m.delivery_tag, m.multiple)

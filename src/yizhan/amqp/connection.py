@@ -140,6 +140,14 @@ class AMQPConnection:
         incomplete or oversized frame, a bad frame end, a channel that is not open or is
         assembling content, a header the assembly would refuse): the generic loop then takes
         that frame and reports any error exactly as before."""
+        held = []  # the channel whose queue waits for the end of a run of acks (release_held)
+        try:
+            self._hot_run(held)
+        finally:
+            if held:
+                held[0].release_held()
+
+    def _hot_run(self, held: list) -> None:
         reader = self.reader
         buffer = reader.buffer
         pos = reader.pos
@@ -163,7 +171,11 @@ class AMQPConnection:
                 tag = _ulong.unpack_from(buffer, pos + 11)[0]
                 multiple = bool(buffer[pos + 19] & 1)
                 reader.pos = pos = method_end + 1
+                if held and held[0] is not channel:
+                    held.pop().release_held()
                 channel.ack(tag, multiple)
+                if channel.held_queue is not None and not held:
+                    held.append(channel)
             elif index == PUBLISH_INDEX:
                 publish = _publish_fields(bytes(buffer[pos + 7:method_end]))
                 header = method_end + 1
@@ -187,6 +199,8 @@ class AMQPConnection:
                         or buffer[body_end] != codec.FRAME_END):
                     return
                 reader.pos = pos = body_end + 1
+                if held:
+                    held.pop().release_held()
                 channel.publish_content(publish[0], publish[1], publish[2], publish[3],
                                         bytes(buffer[header + 19:header_end]),
                                         bytes(buffer[body + 7:body_end]))
