@@ -178,7 +178,8 @@ class RedisInstance:
 
     def notify(self, db: Database, klass: str, event: str, key: bytes) -> None:
         """A keyspace event: klass is one of Redis's class letters (g $ l s h z x e ...)."""
-        self.pubsub.notify(klass, event, key, db.index)
+        if self.pubsub.notify_flags:
+            self.pubsub.notify(klass, event, key, db.index)
 
     def pubsub_buffer_limits(self) -> tuple[int, int, int]:
         words = self.params.get("client-output-buffer-limit").split()

@@ -150,13 +150,17 @@ class Client:
             if self.server.aof is None:
                 return cmd.handler(self, argv)
             return self._call_logged(cmd, argv)
-        except ErrorReply as err:
-            self.server.stats.total_error_replies += 1
-            return err
-        except Exception:  # a bug must cost one reply, never the server
-            log.exception("command %r failed", argv[:1])
-            self.server.stats.total_error_replies += 1
-            return ErrorReply("ERR internal error while executing the command")
+        except Exception as exc:  # noqa: BLE001
+            return self.failed(exc, argv)
+
+    def failed(self, exc: Exception, argv: list[bytes]) -> ErrorReply:
+        """The reply of a command that raised: its ErrorReply, or for a bug an internal error
+        (a bug must cost one reply, never the server)."""
+        self.server.stats.total_error_replies += 1
+        if isinstance(exc, ErrorReply):
+            return exc
+        log.error("command %r failed", argv[:1], exc_info=exc)
+        return ErrorReply("ERR internal error while executing the command")
 
     def _call_logged(self, cmd: Command, argv: list[bytes]):
         """`call` while the AOF is on: a command that changed the dataset is propagated."""
@@ -255,8 +259,10 @@ class RedisConnection:
         """Answer every buffered request until input runs out, a command blocks, or the
         connection is to close."""
         client = self.client
+        server = client.server
         next_command = self.parser.next_command
-        blocking = client.server.blocking
+        blocking = server.blocking
+        by_name = BY_REQUEST_NAME.get
         out: list[bytes] = []
         append = out.append
         client.batch = out
@@ -269,9 +275,17 @@ class RedisConnection:
                 break
             if argv is None:
                 break
-            cmd = BY_REQUEST_NAME.get(argv[0])
-            if cmd is not None and client.multi is None and client.can_run_directly(cmd, argv):
-                reply = client.call(cmd, argv)
+            # The direct path: what `execute` and `call` do for a command found by its exact
+            # name that passes every check, without their function calls.
+            cmd = by_name(argv[0])
+            if (cmd is not None and client.multi is None and server.aof is None
+                    and client.can_run_directly(cmd, argv)):
+                client.last_command = cmd.name
+                server.stats.total_commands_processed += 1
+                try:
+                    reply = cmd.handler(client, argv)
+                except Exception as exc:  # noqa: BLE001  (as `call`: an error reply, never a crash)
+                    reply = client.failed(exc, argv)
             else:
                 reply = client.execute(argv)
             kind = type(reply)
@@ -281,6 +295,8 @@ class RedisConnection:
                 append(b"+OK\r\n")
             elif kind is int:
                 append(b":%d\r\n" % reply)
+            elif reply is None:
+                append(b"$-1\r\n" if client.proto == 2 else b"_\r\n")
             elif kind is Blocked:
                 client.blocked = reply
                 blocking.park(reply)

@@ -106,8 +106,9 @@ def _write(value, proto: int, out: list) -> None:
         out.append(b"_\r\n" if proto == 3 else b"$-1\r\n")
     elif kind is list or kind is tuple:
         out.append(b"*%d\r\n" % len(value))
-        for item in value:
-            _write(item, proto, out)
+        if len(value) < 8 or not _write_bulk_items(value, out):
+            for item in value:
+                _write(item, proto, out)
     elif kind is ErrorReply or isinstance(value, ErrorReply):
         out.append(b"-%b\r\n" % _one_line(value.message))
     elif kind is bool:
@@ -151,6 +152,27 @@ def _write(value, proto: int, out: list) -> None:
         out.append(b"$%d\r\n%b\r\n" % (len(value), bytes(value)))
     else:
         raise TypeError(f"cannot encode {kind.__name__} as a RESP reply")
+
+
+_BULK_HEADS = [b"$%d" % n for n in range(1024)]
+
+
+def _write_bulk_items(items, out: list) -> bool:
+    """The items of an array that holds only `bytes` shorter than 1 KiB (LRANGE, SMEMBERS ...),
+    encoded with C-level loops: heads and values interleaved, joined by CRLF. False (nothing
+    written) when an item is anything else."""
+    try:
+        heads = [_BULK_HEADS[len(item)] for item in items if type(item) is bytes]
+    except IndexError:
+        return False
+    n = len(heads)
+    if n != len(items):
+        return False
+    parts = [b""] * (2 * n + 1)
+    parts[0:2 * n:2] = heads
+    parts[1:2 * n:2] = items
+    out.append(_CRLF.join(parts))
+    return True
 
 
 def _one_line(message: str) -> bytes:

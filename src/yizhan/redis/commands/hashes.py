@@ -280,7 +280,8 @@ def _store(c, key: bytes, h: Hash, created: bool, event: str) -> None:
         c.db.set(key, h)
     else:
         c.db.changed(key)
-    c.server.notify(c.db, "h", event, key)
+    if c.server.pubsub.notify_flags:
+        c.server.notify(c.db, "h", event, key)
 
 
 def _hset_pairs(c, argv, name: str) -> int:

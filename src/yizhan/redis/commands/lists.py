@@ -93,7 +93,9 @@ def _unique(keys) -> list[bytes]:
 def _removed(c, db, key: bytes, lst: RedisList, event: str) -> None:
     """After elements were taken from `lst` (Redis's listElementsRemoved): fire `event`, then
     delete the key if the list became empty, firing "del"."""
-    c.server.notify(db, "l", event, key)
+    server = c.server
+    if server.pubsub.notify_flags:
+        server.notify(db, "l", event, key)
     if lst:
         db.changed(key)
     else:
@@ -144,7 +146,8 @@ def _push(c, argv, left: bool, only_existing: bool) -> int:
     else:
         _extend(lst, argv, left)
         db.changed(key)
-    c.server.notify(db, "l", "lpush" if left else "rpush", key)
+    if c.server.pubsub.notify_flags:
+        c.server.notify(db, "l", "lpush" if left else "rpush", key)
     return len(lst)
 
 

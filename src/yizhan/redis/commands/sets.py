@@ -169,7 +169,7 @@ def sadd(c, argv):
         c.db.set(key, s)
     elif added:
         c.db.changed(key)
-    if added:
+    if added and c.server.pubsub.notify_flags:
         c.server.notify(c.db, "s", "sadd", key)
     return added
 

@@ -218,9 +218,11 @@ def _mset(c, argv, name: str, nx: bool):
     db = c.db
     if nx and any(db.get(argv[i]) is not None for i in range(1, len(argv), 2)):
         return 0
+    notify = c.server.pubsub.notify_flags
     for i in range(1, len(argv), 2):
         db.set(argv[i], argv[i + 1])
-        _notify(c, "$", "set", argv[i])
+        if notify:
+            _notify(c, "$", "set", argv[i])
     return 1 if nx else OK
 
 
@@ -339,13 +341,21 @@ def substr(c, argv):
 # -- counters ----------------------------------------------------------------------------------
 def _incr(c, key: bytes, delta: int) -> int:
     db = c.db
-    value = db.get_string(key)
-    current = 0 if value is None else parse_int(bytes(value))
+    value = db.get(key)
+    if value is None:
+        current = 0
+    elif type(value) is bytes:
+        current = parse_int(value)
+    elif type(value) is bytearray:
+        current = parse_int(bytes(value))
+    else:
+        raise ErrorReply(errors.WRONGTYPE)
     result = current + delta
     if not INT64_MIN <= result <= INT64_MAX:
         raise ErrorReply(errors.OVERFLOW)
     db.set(key, b"%d" % result, keep_ttl=True)
-    _notify(c, "$", "incrby", key)
+    if c.server.pubsub.notify_flags:
+        _notify(c, "$", "incrby", key)
     return result
 
 

@@ -184,6 +184,8 @@ def strtod(raw: bytes) -> tuple[float, int, bool]:
 
 def parse_score(raw: bytes, message: str = errors.NOT_FLOAT) -> float:
     """A double as Redis's string2d accepts it (scores, increments, weights)."""
+    if len(raw) <= 20 and raw.isdigit():  # plain digits (the usual score): as strtod reads them
+        return float(raw)
     value, end, erange = strtod(raw)
     if (not raw or raw[0] in b" \t\n\v\f\r" or end != len(raw) or math.isnan(value)
             or (erange and (math.isinf(value) or value == 0.0))):
@@ -448,6 +450,8 @@ def _long(raw: bytes, message: str | None, lo: int, hi: int) -> int:
 def _zadd(c, argv, incr: bool):
     pos, nx, xx, gt, lt, ch = 2, False, False, False, False, False
     while pos < len(argv):
+        if not argv[pos][:1].isalpha():  # a score: no option starts otherwise
+            break
         option = _word(argv[pos])
         if option == b"NX":
             nx = True
@@ -479,7 +483,7 @@ def _zadd(c, argv, incr: bool):
     created = zs is None
     if created and xx:
         return None if incr else 0
-    limits = _Limits(c)
+    limits = _Limits(c) if created else None
     if created:  # the first member decides the encoding of a new key
         zs = ZSet(listpack=limits.entries != 0 and len(argv[pos + 1]) <= limits.value)
     added = updated = processed = 0
@@ -501,6 +505,8 @@ def _zadd(c, argv, incr: bool):
                     zs.rescore(member, current, score)
                     updated += 1
             elif not xx:
+                if limits is None:
+                    limits = _Limits(c)
                 limits.make_room(zs, member)
                 zs.insert(member, score)
                 added += 1
