@@ -6,15 +6,26 @@ import time
 
 
 class Clock:
-    """Wall-clock time in milliseconds, as Redis's mstime()."""
+    """Wall-clock time in milliseconds, as Redis's mstime().
 
-    __slots__ = ()
+    `tick_ms` is the reading of the last `tick()`, which the Redis connection takes once per
+    batch of requests: like Redis's cached LRU clock (refreshed by its cron), it timestamps key
+    accesses for OBJECT IDLETIME and the LFU counter, so recording an access reads no clock.
+    Expiry always reads the clock itself."""
+
+    __slots__ = ("tick_ms",)
+
+    def __init__(self) -> None:
+        self.tick_ms = self.ms()
 
     def ms(self) -> int:
         return time.time_ns() // 1_000_000
 
     def us(self) -> int:
         return time.time_ns() // 1_000
+
+    def tick(self) -> None:
+        self.tick_ms = time.time_ns() // 1_000_000
 
 
 class ManualClock(Clock):
@@ -30,6 +41,13 @@ class ManualClock(Clock):
 
     def us(self) -> int:
         return self.now_us
+
+    @property
+    def tick_ms(self) -> int:
+        return self.now_us // 1000
+
+    def tick(self) -> None:
+        pass
 
     def advance(self, milliseconds: float) -> None:
         self.now_us += int(milliseconds * 1000)

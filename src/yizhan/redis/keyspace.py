@@ -459,14 +459,13 @@ class Database:
         value = self.data.get(key)
         if value is None:
             return None
-        now = None
         if self.expires:
             when = self.expires.get(key)
-            if when is not None and when <= (now := self.clock.ms()):
+            if when is not None and when <= self.clock.ms():
                 self._expire(key)
                 return None
         if touch:
-            self.access[key] = now or self.clock.ms()
+            self.access[key] = self.clock.tick_ms
             hits = self.hits
             hits[key] = hits.get(key, 0) + 1
         return value
@@ -508,17 +507,16 @@ class Database:
             self.expires.pop(key, None)
         if self.encodings:
             self.encodings.pop(key, None)
-        self.access[key] = self.clock.ms()
+        self.access[key] = self.clock.tick_ms
         self.changed(key)
 
     def replace(self, key: bytes, value) -> None:
         """SET without options: `get(key)` (a write lookup: an expired key is reclaimed, a live
-        one counts an access) then `set(key, value)`, reading the clock once."""
+        one counts an access) then `set(key, value)`."""
         data = self.data
-        now = self.clock.ms()
         if key in data:
             when = self.expires.get(key) if self.expires else None
-            if when is not None and when <= now:
+            if when is not None and when <= self.clock.ms():
                 self._expire(key)
             else:
                 hits = self.hits
@@ -531,7 +529,7 @@ class Database:
             self.expires.pop(key, None)
         if self.encodings:
             self.encodings.pop(key, None)
-        self.access[key] = now
+        self.access[key] = self.clock.tick_ms
         self.changed(key)
 
     def delete(self, key: bytes) -> bool:

@@ -263,6 +263,7 @@ class RedisConnection:
         next_command = self.parser.next_command
         blocking = server.blocking
         by_name = BY_REQUEST_NAME.get
+        server.clock.tick()  # the LRU clock of this batch
         out: list[bytes] = []
         append = out.append
         client.batch = out
