@@ -298,50 +298,47 @@ class Channel:
 
     # -- publishing -------------------------------------------------------------------------
     def on_publish(self, m, content) -> None:
-        if m.immediate:
-            raise errors.not_implemented("immediate=true")
         raw_props, body = content[0], content[1]
         limit = self.broker.limits.max_message_size
-        if body is None or len(body) > limit:
+        if not m.immediate and (body is None or len(body) > limit):
             raise errors.message_too_large(content[2] if body is None else len(body), limit)
-        self._publish(m.exchange, m.routing_key, m.mandatory, raw_props, body)
+        self.publish_content(m.exchange, m.routing_key, m.mandatory, m.immediate, raw_props, body)
 
     def publish_content(self, exchange_name: str, routing_key: str, mandatory: bool,
                         immediate: bool, raw_props: bytes, body: bytes) -> None:
-        """basic.publish with its content, from the connection's hot path (which checked the
-        frames as the assembly does and the size against the limit); errors as `dispatch`."""
+        """basic.publish with its content (from `on_publish`, or from the connection's hot
+        path, which checked the frames as the assembly does and the size against the limit);
+        errors are handled as `dispatch` handles them."""
         try:
             if immediate:
                 raise errors.not_implemented("immediate=true")
-            self._publish(exchange_name, routing_key, mandatory, raw_props, body)
+            vhost = self.vhost
+            exchange = vhost.exchanges.get(exchange_name)
+            if exchange is None:
+                raise errors.no_exchange(exchange_name, vhost.name)
+            if exchange.internal:
+                raise errors.internal_exchange(exchange_name, vhost.name)
+            if raw_props == b"\x00\x00":
+                routing_keys = [routing_key]
+            else:
+                routing_keys, raw_props = self._check_properties(routing_key, raw_props)
+            message = Message(exchange_name, routing_key, raw_props, body, self.conn,
+                              routing_keys)
+            if self.tx is not None:
+                self.tx.publishes.append((exchange, message, mandatory))
+                return
+            seq = None
+            if self.confirm:
+                seq = self.publish_seq
+                self.publish_seq += 1
+            stored = self._route(exchange, message, mandatory)
         except errors.AMQPError as error:
             if error.method is None:
                 error.method = PUBLISH_IDS
             if error.hard:
                 raise
             self.fail(error)
-
-    def _publish(self, exchange_name: str, routing_key: str, mandatory: bool, raw_props: bytes,
-                 body: bytes) -> None:
-        vhost = self.vhost
-        exchange = vhost.exchanges.get(exchange_name)
-        if exchange is None:
-            raise errors.no_exchange(exchange_name, vhost.name)
-        if exchange.internal:
-            raise errors.internal_exchange(exchange_name, vhost.name)
-        if raw_props == b"\x00\x00":
-            routing_keys = [routing_key]
-        else:
-            routing_keys, raw_props = self._check_properties(routing_key, raw_props)
-        message = Message(exchange_name, routing_key, raw_props, body, self.conn, routing_keys)
-        if self.tx is not None:
-            self.tx.publishes.append((exchange, message, mandatory))
             return
-        seq = None
-        if self.confirm:
-            seq = self.publish_seq
-            self.publish_seq += 1
-        stored = self._route(exchange, message, mandatory)
         if seq is None:
             return
         if stored or self.confirms_waiting:  # on disk first; confirms keep their order

@@ -38,6 +38,8 @@ _head = codec.FRAME_HEADER_STRUCT
 _uint = codec.UINT_STRUCT
 _ulong = codec.ULONG_STRUCT
 _content_head = codec.CONTENT_HEADER_STRUCT
+METHOD, HEADER, BODY, END, BASIC = (codec.FRAME_METHOD, codec.FRAME_HEADER, codec.FRAME_BODY,
+                                    codec.FRAME_END, codec.BASIC_CLASS)
 
 
 class AMQPConnection:
@@ -155,13 +157,14 @@ class AMQPConnection:
         channels = self.channels
         frame_max = reader.frame_max or available
         broker = self.broker
+        max_message_size = broker.limits.max_message_size
         while self.state == RUNNING:
             if available - pos < 12:
                 return
             frame_type, number, size = _head.unpack_from(buffer, pos)
             method_end = pos + 7 + size
-            if (frame_type != codec.FRAME_METHOD or method_end >= available or size > frame_max
-                    or size < 4 or buffer[method_end] != codec.FRAME_END):
+            if (frame_type != METHOD or method_end >= available or size > frame_max
+                    or size < 4 or buffer[method_end] != END):
                 return
             channel = channels.get(number)
             if channel is None or channel.state != "open" or channel.assembling is not None:
@@ -183,20 +186,20 @@ class AMQPConnection:
                     return
                 frame_type, header_channel, header_size = _head.unpack_from(buffer, header)
                 header_end = header + 7 + header_size
-                if (frame_type != codec.FRAME_HEADER or header_channel != number
+                if (frame_type != HEADER or header_channel != number
                         or header_size < 14 or header_size > frame_max
-                        or header_end >= available or buffer[header_end] != codec.FRAME_END):
+                        or header_end >= available or buffer[header_end] != END):
                     return
                 class_id, weight, body_size = _content_head.unpack_from(buffer, header + 7)
                 body = header_end + 1
-                if (class_id != codec.BASIC_CLASS or weight != 0 or body_size == 0
-                        or body_size > broker.limits.max_message_size or available - body < 7):
+                if (class_id != BASIC or weight != 0 or body_size == 0
+                        or body_size > max_message_size or available - body < 7):
                     return
                 frame_type, body_channel, size = _head.unpack_from(buffer, body)
                 body_end = body + 7 + size
-                if (frame_type != codec.FRAME_BODY or body_channel != number or size != body_size
+                if (frame_type != BODY or body_channel != number or size != body_size
                         or size > frame_max or body_end >= available
-                        or buffer[body_end] != codec.FRAME_END):
+                        or buffer[body_end] != END):
                     return
                 reader.pos = pos = body_end + 1
                 if held:

@@ -309,13 +309,20 @@ class Queue:
             consumer = ring.pop()
             if not self._can_send(consumer):
                 continue
-            entry = ready.popleft()
-            if not consumer.no_ack:
-                self.unacked += 1
-            if self.durable:
-                self.delivered(entry, consumer.no_ack)
-            consumer.channel.deliver(consumer, self, entry)
-            ring.push(consumer)
+            deliver = consumer.channel.deliver
+            while True:
+                entry = ready.popleft()
+                if not consumer.no_ack:
+                    self.unacked += 1
+                if self.durable:
+                    self.delivered(entry, consumer.no_ack)
+                deliver(consumer, self, entry)
+                if ring.size or not ready:
+                    ring.push(consumer)
+                    break
+                # alone in the line: it would be pushed and popped again at once
+                if not self._can_send(consumer):
+                    break
         if self.paged and not ready:
             self._refill()
 
