@@ -118,21 +118,14 @@ class Broker:
             self.add_vhost(name)
         for name, record in state.users.items():
             old = self.users.get(name)
-            if old is not None and old.source == "config":
-                continue
-            self.users[name] = User(
-                name, None, loopback_only=old.loopback_only if old else False, vhosts=set(),
-                password_hash=record.get("password_hash") or "",
-                hashing_algorithm=record.get("hashing_algorithm") or passwords.DEFAULT_ALGORITHM,
-                tags=list(record.get("tags") or []), limits=dict(record.get("limits") or {}),
-                source="stored")
+            if old is None or old.source != "config":
+                self.users[name] = _stored_user(record, old)
         for (user_name, vhost), record in state.permissions.items():
             user = self.users.get(user_name)
-            if user is None or user.source != "stored":
-                continue
-            self.add_vhost(vhost)
-            user.vhosts.add(vhost)
-            user.permissions[vhost] = {k: record.get(k, ".*") for k in ("configure", "write", "read")}
+            if user is not None and user.source == "stored":
+                self.add_vhost(vhost)
+                user.vhosts.add(vhost)
+                user.permissions[vhost] = {k: record.get(k, ".*") for k in ("configure", "write", "read")}
 
     def open_vhost(self, user: User, name: str) -> VHost:
         """connection.open: the vhost, or 530 as RabbitMQ words it."""
@@ -158,3 +151,12 @@ class Broker:
             actions, self.deferred = self.deferred, []
             for action in actions:
                 action()
+
+
+def _stored_user(record: dict, replaced: User | None) -> User:
+    """A user from the definitions log; replacing guest keeps guest's loopback-only flag."""
+    return User(record["name"], None, loopback_only=replaced.loopback_only if replaced else False,
+                vhosts=set(), password_hash=record.get("password_hash") or "",
+                hashing_algorithm=record.get("hashing_algorithm") or passwords.DEFAULT_ALGORITHM,
+                tags=list(record.get("tags") or []), limits=dict(record.get("limits") or {}),
+                source="stored")
