@@ -215,3 +215,38 @@ def test_generic_connection_really_skips_the_hot_path(monkeypatch):
     fast = Wire(broker)
     fast.raw(setup("q") + publish(b"m"))
     assert fast.conn in calls
+
+
+def _frames_of(reader, chunks) -> list:
+    frames = []
+    for chunk in chunks:
+        reader.feed(chunk)
+        while (frame := reader.next()) is not None:
+            frames.append(frame)
+    return frames
+
+
+def test_frame_reader_gives_the_same_frames_however_the_stream_is_cut():
+    from yizhan.amqp.codec import FrameReader
+    stream = (setup("q") + publish(b"a" * 300) + ack(7) + publish(b"b" * 100_000)
+              + publish(b"") + ack(8, multiple=True))
+    whole = _frames_of(FrameReader(131072), [stream])
+    assert [f[0] for f in whole] == [1, 1, 1, 2, 3, 1, 1, 2, 3, 1, 2, 1]
+    assert whole[8][2] == b"b" * 100_000
+    for size in (1, 5, 7, 8, 13, 1000, 4096, 65536):
+        chunks = [stream[i:i + size] for i in range(0, len(stream), size)]
+        assert _frames_of(FrameReader(131072), chunks) == whole, size
+        assert _frames_of(FrameReader(131072), [bytearray(c) for c in chunks]) == whole, size
+
+
+def test_frame_reader_keeps_what_it_has_not_parsed():
+    """A large frame still incomplete after several reads: the frames before it are out, and
+    take_rest returns everything after them, in order."""
+    from yizhan.amqp.codec import FrameReader
+    big = publish(b"c" * 50_000)
+    body_start = len(big) - (8 + 50_000)
+    reader = FrameReader(131072)
+    frames = _frames_of(reader, [big[:30_000], big[30_000:35_000], big[35_000:40_000]])
+    assert [f[0] for f in frames] == [1, 2]
+    assert reader.take_rest() == big[body_start:40_000]
+    assert reader.next() is None

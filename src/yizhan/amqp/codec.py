@@ -546,20 +546,45 @@ class BadFrameEnd(Exception):
 
 class FrameReader:
     """Splits a byte stream into (type, channel, payload) frames. `frame_max` limits the
-    payload as RabbitMQ does (it allows the 8 framing bytes as slack: payload <= frame_max)."""
+    payload as RabbitMQ does (it allows the 8 framing bytes as slack: payload <= frame_max).
 
-    __slots__ = ("buffer", "pos", "frame_max")
+    `buffer` is an immutable bytes object, so frames and their parts are sliced out of it with
+    one copy: usually the read itself (reads mostly end on a frame boundary); a partial frame
+    left over is joined with the next read; a large frame arriving in many reads is collected
+    in `pieces` and joined once, when it is complete."""
+
+    __slots__ = ("buffer", "pos", "frame_max", "pieces", "held", "wanted")
 
     def __init__(self, frame_max: int = FRAME_MIN_SIZE):
-        self.buffer = bytearray()
+        self.buffer = b""
         self.pos = 0
         self.frame_max = frame_max
+        self.pieces: list | None = None
+        self.held = 0
+        self.wanted = 0  # bytes the frame at pos needs, when `next` last found it incomplete
 
     def feed(self, data: bytes) -> None:
-        if self.pos:
-            del self.buffer[:self.pos]
-            self.pos = 0
-        self.buffer += data
+        data = bytes(data)
+        pieces = self.pieces
+        if pieces is not None:
+            pieces.append(data)
+            self.held += len(data)
+            if self.held < self.wanted:
+                return
+            self.buffer = b"".join(pieces)
+            self.pieces = None
+        else:
+            rest = len(self.buffer) - self.pos
+            if not rest:
+                self.buffer = data
+            elif rest >= 7 and rest + len(data) < self.wanted:
+                self.pieces = [self.buffer[self.pos:], data]
+                self.held = rest + len(data)
+                self.buffer = b""
+            else:
+                self.buffer = self.buffer[self.pos:] + data
+        self.pos = 0
+        self.wanted = 0
 
     def next(self):
         """The next complete frame, or None when more bytes are needed.
@@ -573,16 +598,18 @@ class FrameReader:
             raise FrameTooLarge(frame_type, size, self.frame_max - EMPTY_FRAME_SIZE)
         end = pos + 7 + size
         if len(buffer) <= end:
+            self.wanted = end + 1 - pos
             return None
-        payload = bytes(buffer[pos + 7:end])
+        payload = buffer[pos + 7:end]
         if buffer[end] != FRAME_END:
             raise BadFrameEnd(frame_type, payload, buffer[end])
         self.pos = end + 1
         return frame_type, channel, payload
 
     def take_rest(self) -> bytes:
-        rest = bytes(self.buffer[self.pos:])
-        self.buffer.clear()
+        rest = b"".join([self.buffer[self.pos:], *(self.pieces or ())])
+        self.buffer = b""
+        self.pieces = None
         self.pos = 0
         return rest
 

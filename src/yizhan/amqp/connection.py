@@ -180,7 +180,7 @@ class AMQPConnection:
                 if channel.held_queue is not None and not held:
                     held.append(channel)
             elif index == PUBLISH_INDEX:
-                publish = _publish_fields(bytes(buffer[pos + 7:method_end]))
+                publish = _publish_fields(buffer[pos + 7:method_end])
                 header = method_end + 1
                 if publish is None or available - header < 7:
                     return
@@ -205,8 +205,7 @@ class AMQPConnection:
                 if held:
                     held.pop().release_held()
                 channel.publish_content(publish[0], publish[1], publish[2], publish[3],
-                                        bytes(buffer[header + 19:header_end]),
-                                        bytes(buffer[body + 7:body_end]))
+                                        buffer[header + 19:header_end], buffer[body + 7:body_end])
             else:
                 return
             if broker.deferred:
