@@ -2,7 +2,8 @@
 Redis writers (redis-py: INCR of a counter and RPUSH of sequence numbers, each acknowledged
 reply recorded) and AMQP publishers with publisher confirms (pika: persistent messages into
 durable queues, each confirmed message recorded) run while the server is SIGKILLed at random
-moments, 20 times, and restarted on the same data dir. At the end every acknowledged write and
+moments, 20 times, and restarted on the same data dir; 5 more kills land during start-up (loading
+and compacting the AOF, the definitions log and the message store). At the end every acknowledged write and
 every confirmed message must be there: counters at least the acknowledged values, lists holding
 every acknowledged element in push order, every confirmed message consumed, in order per
 publisher. The figures are printed and written to /tmp/crash_figures.txt."""
@@ -25,6 +26,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 KILLS = 20
+STARTUP_KILLS = 5   # one after every fourth round, while the server loads its files
 REDIS_WRITERS = 3
 PUBLISHERS = 2
 FIGURES = "/tmp/crash_figures.txt"
@@ -33,14 +35,17 @@ FIGURES = "/tmp/crash_figures.txt"
 class Server:
     """`python -m yizhan serve` with a config file; both ports read from its log."""
 
-    def __init__(self, data_dir, config, log_path):
+    def __init__(self, data_dir, config, log_path, wait: bool = True):
         self.log_path = log_path
         self.log = open(log_path, "w")
+        launched = time.monotonic()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "yizhan", "serve", "--port", "0", "--amqp-port", "0",
              "--http-port", "0", "--data-dir", str(data_dir), "--config", str(config)],
             stdout=self.log, stderr=subprocess.STDOUT)
-        self.redis_port, self.amqp_port = self._wait_ready()
+        if wait:
+            self.redis_port, self.amqp_port = self._wait_ready()
+            self.ready_after = time.monotonic() - launched  # seconds from launch to ready
 
     def _wait_ready(self) -> tuple[int, int]:
         deadline = time.monotonic() + 60
@@ -181,6 +186,10 @@ def test_sigkill_with_redis_writers_and_amqp_publishers_loses_nothing(tmp_path):
         for p in publishers:
             confirmed[p.number] += p.confirmed
             amqp_seq[p.number] = p.seq + 1
+        if round_ % (KILLS // STARTUP_KILLS) == KILLS // STARTUP_KILLS - 1:
+            starting = Server(data_dir, config, tmp_path / f"start{round_}.txt", wait=False)
+            time.sleep(srv.ready_after * rng.uniform(0.5, 1.05))  # mostly while loading files
+            starting.kill()
 
     srv = Server(data_dir, config, tmp_path / "final.txt")
     try:
@@ -201,7 +210,8 @@ def test_sigkill_with_redis_writers_and_amqp_publishers_loses_nothing(tmp_path):
         srv.kill(signal.SIGTERM)
     acked_writes = incrs + sum(map(len, pushed))
     confirmed_total = sum(map(len, confirmed))
-    figures = (f"combined crash test: {KILLS} SIGKILLs in {time.monotonic() - started:.0f} s; "
+    figures = (f"combined crash test: {KILLS} SIGKILLs during writes + {STARTUP_KILLS} during "
+               f"start-up in {time.monotonic() - started:.0f} s; "
                f"{REDIS_WRITERS} Redis writers (appendfsync always): {acked_writes} acknowledged "
                f"writes ({incrs} INCR, {sum(map(len, pushed))} RPUSH), lost = {lost_redis}; "
                f"{PUBLISHERS} AMQP publishers with confirms: {confirmed_total} confirmed "
