@@ -49,3 +49,18 @@ def test_expiry_reads_the_clock_itself():
     assert _send(conn, ["SET", "k", "v", "PX", "100"]) == b"+OK\r\n"
     clock.now += 100       # no tick: the next batch's reading is not needed to expire it
     assert conn.client.db.get(b"k") is None
+
+
+def test_hits_count_only_under_an_lfu_policy():
+    """Accesses feed the LFU counter only while an LFU maxmemory-policy is selected (the only
+    time OBJECT FREQ answers); switching the policy switches the counting. (FREQ 8 after three
+    GETs with lfu-log-factor 0 is what redis-server 7.0 answers for a key made under LFU.)"""
+    conn = RedisConnection(Client(RedisInstance(clock=SteppedClock(1_700_000_000_000))))
+    db = conn.client.db
+    assert _send(conn, ["SET", "k", "v"], ["GET", "k"], ["GET", "k"]) == b"+OK\r\n$1\r\nv\r\n$1\r\nv\r\n"
+    assert db.hits == {}
+    assert _send(conn, ["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"],
+                 ["CONFIG", "SET", "lfu-log-factor", "0"], ["SET", "n", "v"]) == b"+OK\r\n" * 3
+    assert _send(conn, ["GET", "n"], ["GET", "n"], ["GET", "n"], ["OBJECT", "FREQ", "n"]).endswith(b":8\r\n")
+    assert _send(conn, ["CONFIG", "SET", "maxmemory-policy", "noeviction"], ["GET", "k"]) == b"+OK\r\n$1\r\nv\r\n"
+    assert b"k" not in db.hits

@@ -76,6 +76,7 @@ class RedisInstance:
         self.dbs = [Database(i, self.clock, self.stats) for i in range(self.params.int("databases"))]
         for db in self.dbs:
             db.on_expired = self._key_expired
+        self._update_hit_counting()
         self.clients: dict[int, "Client"] = {}
         self.scheduler = ManualScheduler()
         self.blocking = BlockingRegistry(self)
@@ -194,8 +195,16 @@ class RedisInstance:
     def uptime_seconds(self) -> int:
         return int(time.monotonic() - self.started_monotonic)
 
+    def _update_hit_counting(self) -> None:
+        """Accesses feed the LFU counter only under an LFU policy (where OBJECT FREQ answers)."""
+        lfu = "lfu" in self.params.get("maxmemory-policy")
+        for db in self.dbs:
+            db.count_hits = lfu
+
     def on_param_changed(self, name: str) -> None:
-        if name == "notify-keyspace-events":
+        if name == "maxmemory-policy":
+            self._update_hit_counting()
+        elif name == "notify-keyspace-events":
             self.pubsub.notify_flags = self.params.get(name)
         elif name == "appendonly":
             from yizhan.redis.persistence.aof import aof_state

@@ -426,12 +426,14 @@ class Database:
     """One numbered database: `data` holds values, `expires` absolute expiry times in ms.
 
     Per-key object state: `access` (ms of last access, OBJECT IDLETIME), `hits` (accesses not
-    yet folded into the LFU counter) and `lfu` ((counter, minutes) once folded), `encodings`
+    yet folded into the LFU counter; counted while `count_hits`, which the instance keeps on
+    only under an LFU maxmemory-policy, the only time OBJECT FREQ answers) and `lfu` ((counter, minutes) once
+    folded), `encodings`
     (an OBJECT ENCODING that differs from the one `string_encoding` derives: "embstr" for a
     number Redis stored as text, "int-private" for an integer Redis does not share)."""
 
-    __slots__ = ("index", "clock", "data", "expires", "_heap", "access", "hits", "lfu", "encodings",
-                 "on_change", "on_expired", "stats")
+    __slots__ = ("index", "clock", "data", "expires", "_heap", "access", "hits", "count_hits", "lfu",
+                 "encodings", "on_change", "on_expired", "stats")
 
     def __init__(self, index: int, clock: Clock, stats=None):
         self.index = index
@@ -441,6 +443,7 @@ class Database:
         self._heap: list[tuple[int, bytes]] = []
         self.access: dict[bytes, int] = {}
         self.hits: dict[bytes, int] = {}
+        self.count_hits = True  # the owning instance turns it off outside an LFU policy
         self.lfu: dict[bytes, tuple[int, int]] = {}
         self.encodings: dict[bytes, str] = {}
         self.on_change: Callable[[Database, bytes], None] | None = None
@@ -466,8 +469,9 @@ class Database:
                 return None
         if touch:
             self.access[key] = self.clock.tick_ms
-            hits = self.hits
-            hits[key] = hits.get(key, 0) + 1
+            if self.count_hits:
+                hits = self.hits
+                hits[key] = hits.get(key, 0) + 1
         return value
 
     def get_string(self, key: bytes):
@@ -518,7 +522,7 @@ class Database:
             when = self.expires.get(key) if self.expires else None
             if when is not None and when <= self.clock.ms():
                 self._expire(key)
-            else:
+            elif self.count_hits:
                 hits = self.hits
                 hits[key] = hits.get(key, 0) + 1
         if data.table is None or key in data:

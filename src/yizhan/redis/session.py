@@ -277,10 +277,14 @@ class RedisConnection:
             if argv is None:
                 break
             # The direct path: what `execute` and `call` do for a command found by its exact
-            # name that passes every check, without their function calls.
+            # name that passes every check (those of `can_run_directly`, inlined), without
+            # their function calls.
             cmd = by_name(argv[0])
             if (cmd is not None and client.multi is None and server.aof is None
-                    and client.can_run_directly(cmd, argv)):
+                    and ((len(argv) == cmd.arity) if cmd.arity > 0 else (len(argv) >= -cmd.arity))
+                    and client.authenticated
+                    and not (client.proto == 2 and (client.subscriptions or client.patterns
+                                                    or client.shard_subscriptions))):
                 client.last_command = cmd.name
                 server.stats.total_commands_processed += 1
                 try:
