@@ -514,6 +514,23 @@ class Database:
         self.access[key] = self.clock.tick_ms
         self.changed(key)
 
+    def set_pairs(self, argv: list[bytes], start: int = 1) -> None:
+        """MSET's writes: `set(argv[i], argv[i + 1])` for each pair from `start` on."""
+        data, expires, encodings, access = self.data, self.expires, self.encodings, self.access
+        now = self.clock.tick_ms
+        for i in range(start, len(argv), 2):
+            key = argv[i]
+            if data.table is None or key in data:
+                _dict_setitem(data, key, argv[i + 1])
+            else:
+                data[key] = argv[i + 1]
+            if expires:
+                expires.pop(key, None)
+            if encodings:
+                encodings.pop(key, None)
+            access[key] = now
+            self.changed(key)
+
     def replace(self, key: bytes, value) -> None:
         """SET without options: `get(key)` (a write lookup: an expired key is reclaimed, a live
         one counts an access) then `set(key, value)`."""

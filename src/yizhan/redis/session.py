@@ -16,7 +16,7 @@ from yizhan.redis import errors
 from yizhan.redis.blocking import Blocked
 from yizhan.redis.table import BY_REQUEST_NAME, COMMANDS, Command
 from yizhan.resp import OK, QUEUED, ErrorReply, ProtocolError, RequestParser
-from yizhan.resp.encoder import encode, encode_into
+from yizhan.resp.encoder import BULK_HEADS, SMALL_INTS, encode, encode_into
 
 log = logging.getLogger("yizhan.redis")
 
@@ -295,11 +295,12 @@ class RedisConnection:
                 reply = client.execute(argv)
             kind = type(reply)
             if kind is bytes:
-                append(b"$%d\r\n%b\r\n" % (len(reply), reply))
+                size = len(reply)
+                out += (BULK_HEADS[size] if size < 1024 else b"$%d\r\n" % size, reply, b"\r\n")
             elif reply is OK:
                 append(b"+OK\r\n")
             elif kind is int:
-                append(b":%d\r\n" % reply)
+                append(SMALL_INTS[reply] if 0 <= reply < 10000 else b":%d\r\n" % reply)
             elif reply is None:
                 append(b"$-1\r\n" if client.proto == 2 else b"_\r\n")
             elif kind is Blocked:

@@ -96,7 +96,10 @@ def encode_into(value, proto: int, out: list) -> None:
 
 def _write(value, proto: int, out: list) -> None:
     kind = type(value)
-    if kind is bytes or kind is bytearray:
+    if kind is bytes:
+        size = len(value)
+        out += (BULK_HEADS[size] if size < 1024 else b"$%d\r\n" % size, value, _CRLF)
+    elif kind is bytearray:  # copied: the value may change before the output is joined
         out.append(b"$%d\r\n%b\r\n" % (len(value), value))
     elif kind is Simple:
         out.append(b"+%b\r\n" % value.encode())
@@ -155,6 +158,10 @@ def _write(value, proto: int, out: list) -> None:
 
 
 _BULK_HEADS = [b"$%d" % n for n in range(1024)]
+# Ready-made pieces for the request loop's inline encoding: "$<n>\r\n" for bulk strings
+# shorter than 1 KiB, ":<n>\r\n" for the integers 0..9999.
+BULK_HEADS = [b"$%d\r\n" % n for n in range(1024)]
+SMALL_INTS = [b":%d\r\n" % n for n in range(10000)]
 
 
 def _write_bulk_items(items, out: list) -> bool:

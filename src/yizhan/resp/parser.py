@@ -14,6 +14,7 @@ INLINE_MAX = 64 * 1024
 _HEX = b"0123456789abcdefABCDEF"
 _ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
 _TYPE_BYTE = {int: ":", list: "*", type(None): "_"}
+_join = b"".join
 
 
 class ProtocolError(Exception):
@@ -59,6 +60,12 @@ class RequestParser:
                 raise ProtocolError(_translate_hiredis_error(str(exc))) from None
             if type(item) is list and item:
                 self._partial = reader.has_data()
+                if len(item) > 4:
+                    try:  # a C loop: join refuses anything but bytes(-like) items
+                        _join(item)
+                        return item
+                    except TypeError:
+                        pass
                 for arg in item:
                     if type(arg) is not bytes:
                         raise _not_bulk(arg)

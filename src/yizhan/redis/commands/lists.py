@@ -152,7 +152,12 @@ def _push(c, argv, left: bool, only_existing: bool) -> int:
 
 
 def _extend(lst: RedisList, argv, left: bool) -> None:
-    if left:
+    if len(argv) == 3:  # one element: no slice
+        if left:
+            lst.appendleft(argv[2])
+        else:
+            lst.append(argv[2])
+    elif left:
         lst.extendleft(argv[2:])
     else:
         lst.extend(argv[2:])

@@ -218,11 +218,12 @@ def _mset(c, argv, name: str, nx: bool):
     db = c.db
     if nx and any(db.get(argv[i]) is not None for i in range(1, len(argv), 2)):
         return 0
-    notify = c.server.pubsub.notify_flags
-    for i in range(1, len(argv), 2):
-        db.set(argv[i], argv[i + 1])
-        if notify:
+    if c.server.pubsub.notify_flags:
+        for i in range(1, len(argv), 2):
+            db.set(argv[i], argv[i + 1])
             _notify(c, "$", "set", argv[i])
+    else:
+        db.set_pairs(argv)
     return 1 if nx else OK
 
 
