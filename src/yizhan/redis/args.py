@@ -16,6 +16,8 @@ _FLOAT_BAD_CHARS = frozenset(b" \t\n\r\v\f_")
 def parse_int(raw: bytes, message: str = errors.NOT_INTEGER) -> int:
     """An int64 as Redis's string2ll accepts it: no sign but '-', no spaces, no leading zeros."""
     n = len(raw)
+    if 0 < n < 19 and raw.isdigit() and (raw[0] != 48 or n == 1):  # the usual case, in range
+        return int(raw)
     if 0 < n <= 20:
         head = raw[0]
         if 49 <= head <= 57 or (head == 45 and n > 1 and 49 <= raw[1] <= 57) or raw == b"0":

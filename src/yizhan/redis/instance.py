@@ -37,6 +37,23 @@ class Stats:
     dirty: int = 0
 
 
+class IntParams:
+    """`Params.int` for the command hot paths (encoding limits read on every write), each value
+    parsed once and kept until a parameter changes (`RedisInstance.on_param_changed`)."""
+
+    __slots__ = ("params", "cache")
+
+    def __init__(self, params: Params):
+        self.params = params
+        self.cache: dict[str, int] = {}
+
+    def int(self, name: str) -> int:
+        value = self.cache.get(name)
+        if value is None:
+            value = self.cache[name] = self.params.int(name)
+        return value
+
+
 class ManualScheduler:
     """The scheduler used without an event loop (unit tests): callbacks run when told to.
     A running server uses its asyncio loop, which has the same call_soon/call_later."""
@@ -72,6 +89,7 @@ class RedisInstance:
         self.config = config or Config()
         self.clock = clock or Clock()
         self.params = Params(self.config.redis_params)
+        self.int_params = IntParams(self.params)
         self.stats = Stats()
         self.dbs = [Database(i, self.clock, self.stats) for i in range(self.params.int("databases"))]
         for db in self.dbs:
@@ -202,6 +220,7 @@ class RedisInstance:
             db.count_hits = lfu
 
     def on_param_changed(self, name: str) -> None:
+        self.int_params.cache.clear()
         if name == "maxmemory-policy":
             self._update_hit_counting()
         elif name == "notify-keyspace-events":

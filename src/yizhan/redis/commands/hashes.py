@@ -289,7 +289,7 @@ def _hset_pairs(c, argv, name: str) -> int:
         raise ErrorReply(errors.wrong_arity(name))
     key = argv[1]
     h, created = _hash_for_write(c, key)
-    params = c.server.params
+    params = c.server.int_params
     added = 0
     for i in range(2, len(argv), 2):
         added += h.set(argv[i], argv[i + 1], params)
@@ -322,7 +322,7 @@ def hsetnx(c, argv):
     h, created = _hash_for_write(c, key)
     if field in h.fields:
         return 0
-    h.set(field, argv[3], c.server.params)
+    h.set(field, argv[3], c.server.int_params)
     _store(c, key, h, created, "hset")
     return 1
 
@@ -363,7 +363,7 @@ def hincrby(c, argv):
             or (increment > 0 and value > 0 and increment > INT64_MAX - value)):
         raise ErrorReply(errors.OVERFLOW)
     value += increment
-    h.set(field, b"%d" % value, c.server.params)
+    h.set(field, b"%d" % value, c.server.int_params)
     _store(c, key, h, created, "hincrby")
     return value
 
@@ -386,7 +386,7 @@ def hincrbyfloat(c, argv):
         except ErrorReply:
             raise ErrorReply(errors.HASH_NOT_FLOAT) from None
     text = format_long_double_human(add_long_double(value, increment))
-    h.set(field, text, c.server.params)
+    h.set(field, text, c.server.int_params)
     _store(c, key, h, created, "hincrbyfloat")
     return text
 

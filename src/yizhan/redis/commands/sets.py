@@ -136,7 +136,7 @@ def _get_set(c, key: bytes) -> Set | None:
 
 
 def _max_intset(c) -> int:
-    return c.server.params.int("set-max-intset-entries")
+    return c.server.int_params.int("set-max-intset-entries")
 
 
 def _after_removal(c, key: bytes, s: Set, event: str) -> None:

@@ -126,7 +126,7 @@ class _Limits:
     __slots__ = ("entries", "value")
 
     def __init__(self, c):
-        params = c.server.params
+        params = c.server.int_params
         self.entries = params.int("zset-max-listpack-entries")
         self.value = params.int("zset-max-listpack-value")
 
