@@ -481,8 +481,21 @@ class Database:
         raise ErrorReply(errors.WRONGTYPE)
 
     def get_typed(self, key: bytes, cls: type):
-        value = self.get(key)
-        if value is None or type(value) is cls:
+        """`get(key)` (its body inlined: every typed command's lookup), WRONGTYPE unless the
+        value is a `cls`."""
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if self.expires:
+            when = self.expires.get(key)
+            if when is not None and when <= self.clock.ms():
+                self._expire(key)
+                return None
+        self.access[key] = self.clock.tick_ms
+        if self.count_hits:
+            hits = self.hits
+            hits[key] = hits.get(key, 0) + 1
+        if type(value) is cls:
             return value
         raise ErrorReply(errors.WRONGTYPE)
 
