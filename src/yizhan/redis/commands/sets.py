@@ -157,11 +157,11 @@ def _after_removal(c, key: bytes, s: Set, event: str) -> None:
                     "called with multiple arguments.")
 def sadd(c, argv):
     key = argv[1]
-    s = _get_set(c, key)
+    s = c.db.get_typed(key, Set)
     created = s is None
     if created:
         s = Set()
-    max_intset = _max_intset(c)
+    max_intset = c.server.int_params.int("set-max-intset-entries")
     added = 0
     for member in argv[2:]:
         added += s.add(member, max_intset)

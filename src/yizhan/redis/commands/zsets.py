@@ -529,7 +529,32 @@ def _zadd(c, argv, incr: bool):
          summary="Add one or more members to a sorted set, or update its score if it already exists",
          complexity="O(log(N)) for each item added, where N is the number of elements in the sorted set.")
 def zadd(c, argv):
+    if len(argv) == 4 and not argv[2][:1].isalpha():
+        return _zadd_one(c, argv)
     return _zadd(c, argv, incr=False)
+
+
+def _zadd_one(c, argv):
+    """ZADD key score member (no options) on a live sorted set: `_zadd` without its option
+    parsing and loops; anything else (a new key, a key with a TTL) goes through `_zadd`."""
+    db, key = c.db, argv[1]
+    if type(db.data.get(key)) is not ZSet or (db.expires and key in db.expires):
+        return _zadd(c, argv, incr=False)
+    score = parse_score(argv[2])
+    zs = db.get_typed(key, ZSet)
+    member = argv[3]
+    current = zs.scores.get(member)
+    if current is None:
+        _Limits(c).make_room(zs, member)
+        zs.insert(member, score)
+    elif score != current:
+        zs.rescore(member, current, score)
+    else:
+        return 0
+    db.changed(key)
+    if c.server.pubsub.notify_flags:
+        c.server.notify(db, "z", "zadd", key)
+    return 1 if current is None else 0
 
 
 @command("ZINCRBY key increment member", arity=4, flags="write denyoom fast", keys=(1, 1, 1),
