@@ -346,7 +346,11 @@ def _incr(c, key: bytes, delta: int) -> int:
     if value is None:
         current = 0
     elif type(value) is bytes:
-        current = parse_int(value)
+        n = len(value)  # parse_int's usual case inline: plain digits, in range
+        if 0 < n < 19 and value.isdigit() and (value[0] != 48 or n == 1):
+            current = int(value)
+        else:
+            current = parse_int(value)
     elif type(value) is bytearray:
         current = parse_int(bytes(value))
     else:
@@ -354,7 +358,7 @@ def _incr(c, key: bytes, delta: int) -> int:
     result = current + delta
     if not INT64_MIN <= result <= INT64_MAX:
         raise ErrorReply(errors.OVERFLOW)
-    db.set(key, b"%d" % result, keep_ttl=True)
+    db.set(key, b"%d" % result, True)  # keep_ttl
     if c.server.pubsub.notify_flags:
         _notify(c, "$", "incrby", key)
     return result
