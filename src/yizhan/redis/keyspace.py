@@ -345,6 +345,7 @@ def _power_of_two(n: int) -> int:
 
 _dict_setitem = dict.__setitem__
 _dict_delitem = dict.__delitem__
+_dict_update = dict.update
 
 
 class KeyDict(dict):
@@ -528,21 +529,28 @@ class Database:
         self.changed(key)
 
     def set_pairs(self, argv: list[bytes], start: int = 1) -> None:
-        """MSET's writes: `set(argv[i], argv[i + 1])` for each pair from `start` on."""
-        data, expires, encodings, access = self.data, self.expires, self.encodings, self.access
-        now = self.clock.tick_ms
-        for i in range(start, len(argv), 2):
-            key = argv[i]
-            if data.table is None or key in data:
-                _dict_setitem(data, key, argv[i + 1])
-            else:
-                data[key] = argv[i + 1]
-            if expires:
-                expires.pop(key, None)
-            if encodings:
-                encodings.pop(key, None)
-            access[key] = now
-            self.changed(key)
+        """MSET's writes: `set(argv[i], argv[i + 1])` for each pair from `start` on, as C-level
+        dict updates (a repeated key: the last value wins, as in sequence)."""
+        keys = argv[start::2]
+        pairs = zip(keys, argv[start + 1::2])
+        data = self.data
+        if data.table is None:
+            _dict_update(data, pairs)
+        else:
+            for key, value in pairs:
+                data[key] = value
+        if self.expires:
+            for key in keys:
+                self.expires.pop(key, None)
+        if self.encodings:
+            for key in keys:
+                self.encodings.pop(key, None)
+        self.access.update(dict.fromkeys(keys, self.clock.tick_ms))
+        if self.on_change is not None:
+            for key in keys:
+                self.changed(key)
+        elif self.stats is not None:  # what `changed` does for each key when nobody listens
+            self.stats.dirty += len(keys)
 
     def replace(self, key: bytes, value) -> None:
         """SET without options: `get(key)` (a write lookup: an expired key is reclaimed, a live
