@@ -4,7 +4,7 @@ those of encoding each item on its own, whatever the items are."""
 from hypothesis import given, strategies as st
 
 from yizhan.resp import NULL_ARRAY, ErrorReply, Simple
-from yizhan.resp.encoder import encode
+from yizhan.resp.encoder import BulkStrings, encode
 
 ITEM = st.one_of(
     st.binary(max_size=40),
@@ -35,3 +35,9 @@ def test_array_of_bulk_strings(items):
 def test_nested_and_marker_items_still_encode_as_before():
     items = [b"a"] * 8 + [[b"x", 1], NULL_ARRAY, ErrorReply("ERR e")]
     assert encode(items, 2) == (b"*11\r\n" + b"$1\r\na\r\n" * 8 + b"*2\r\n$1\r\nx\r\n:1\r\n*-1\r\n-ERR e\r\n")
+
+
+@given(st.lists(st.one_of(st.binary(max_size=20), st.binary(min_size=1020, max_size=1030)), max_size=40),
+       st.sampled_from([2, 3]))
+def test_bulk_strings_marker_encodes_as_a_plain_array(items, proto):
+    assert encode(BulkStrings(items), proto) == _one_by_one(items, proto)

@@ -53,6 +53,13 @@ class Many(list):
     __slots__ = ()
 
 
+class BulkStrings(list):
+    """An array that holds only `bytes` (LRANGE's elements): encoded without a per-item type
+    check."""
+
+    __slots__ = ()
+
+
 class Raw(bytes):
     """Bytes already encoded; written as they are."""
 
@@ -110,6 +117,11 @@ def _write(value, proto: int, out: list) -> None:
     elif kind is list or kind is tuple:
         out.append(b"*%d\r\n" % len(value))
         if len(value) < 8 or not _write_bulk_items(value, out):
+            for item in value:
+                _write(item, proto, out)
+    elif kind is BulkStrings:
+        out.append(b"*%d\r\n" % len(value))
+        if not _write_known_bulk_items(value, out):
             for item in value:
                 _write(item, proto, out)
     elif kind is ErrorReply or isinstance(value, ErrorReply):
@@ -177,6 +189,20 @@ def _write_bulk_items(items, out: list) -> bool:
         return False
     parts = [b""] * (2 * n + 1)
     parts[0:2 * n:2] = heads
+    parts[1:2 * n:2] = items
+    out.append(_CRLF.join(parts))
+    return True
+
+
+def _write_known_bulk_items(items: BulkStrings, out: list) -> bool:
+    """`_write_bulk_items` for items known to be `bytes`: heads by C-level maps. False (nothing
+    written) when an item is 1 KiB or longer."""
+    n = len(items)
+    parts = [b""] * (2 * n + 1)
+    try:
+        parts[0:2 * n:2] = map(_BULK_HEADS.__getitem__, map(len, items))
+    except IndexError:
+        return False
     parts[1:2 * n:2] = items
     out.append(_CRLF.join(parts))
     return True

@@ -19,6 +19,7 @@ from yizhan.redis.blocking import parse_timeout
 from yizhan.redis.keyspace import register_type
 from yizhan.redis.table import command
 from yizhan.resp import NULL_ARRAY, OK, ErrorReply
+from yizhan.resp.encoder import BulkStrings
 
 
 class RedisList(deque):
@@ -123,11 +124,12 @@ def _normalize_range(start: int, end: int, size: int) -> tuple[int, int] | None:
 
 
 def _slice(lst: RedisList, start: int, end: int) -> list[bytes]:
-    """Elements start..end (inclusive, in range), walking from the nearer end."""
+    """Elements start..end (inclusive, in range), walking from the nearer end; a list's
+    elements are bytes, which the reply's encoding may rely on (`BulkStrings`)."""
     size = len(lst)
     if start <= size - 1 - end:
-        return list(islice(lst, start, end + 1))
-    items = list(islice(reversed(lst), size - 1 - end, size - start))
+        return BulkStrings(islice(lst, start, end + 1))
+    items = BulkStrings(islice(reversed(lst), size - 1 - end, size - start))
     items.reverse()
     return items
 
