@@ -138,7 +138,7 @@ def _slice(lst: RedisList, start: int, end: int) -> list[bytes]:
 def _push(c, argv, left: bool, only_existing: bool) -> int:
     db = c.db
     key = argv[1]
-    lst = _list(c, key)
+    lst = db.get_typed(key, RedisList)
     if lst is None:
         if only_existing:
             return 0
@@ -225,7 +225,7 @@ def _pop(c, argv, left: bool):
     has_count = len(argv) == 3
     count = _positive(argv[2]) if has_count else 0
     key = argv[1]
-    lst = _list(c, key)
+    lst = c.db.get_typed(key, RedisList)
     if lst is None:
         return NULL_ARRAY if has_count else None
     if has_count and not count:

@@ -161,7 +161,8 @@ def sadd(c, argv):
     created = s is None
     if created:
         s = Set()
-    max_intset = c.server.int_params.int("set-max-intset-entries")
+    # the limit matters while the set is an intset (`members` is None)
+    max_intset = c.server.int_params.int("set-max-intset-entries") if s.members is None else 0
     added = 0
     for member in argv[2:]:
         added += s.add(member, max_intset)
