@@ -5,7 +5,7 @@ from hypothesis import given, strategies as st
 
 from yizhan.clock import ManualClock
 from yizhan.redis.instance import Stats
-from yizhan.redis.keyspace import Database
+from yizhan.redis.keyspace import Database, KeyDict
 
 KEYS = st.sampled_from([b"a", b"b", b"c", b"d"])
 STATE = st.fixed_dictionaries({
@@ -61,3 +61,23 @@ def test_replace_is_get_then_set(state, key, value):
     slow.set(key, value)
     assert _snapshot(fast, fast_changes) == _snapshot(slow, slow_changes)
     assert fast.stats.expired_keys == slow.stats.expired_keys
+
+
+def test_key_dict_is_a_plain_dict_until_scanned_and_after_clear():
+    """Writes cost a plain dict's until SCAN builds the table; from then on every way of
+    writing keeps the table in step; clear() drops the table and the tracking."""
+    data = KeyDict()
+    data[b"a"] = 1
+    assert type(data).__setitem__ is dict.__setitem__
+    table = data.scan_table()
+    data[b"b"] = 2
+    data.update({b"c": 3})
+    data.setdefault(b"d", 4)
+    del data[b"a"]
+    data.pop(b"b")
+    data |= {b"e": 5}
+    assert sorted(table) == sorted(data) == [b"c", b"d", b"e"]
+    data.clear()
+    assert data.table is None and type(data).__setitem__ is dict.__setitem__
+    data[b"x"] = 1
+    assert sorted(data.scan_table()) == [b"x"]

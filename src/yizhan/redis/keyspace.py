@@ -344,14 +344,14 @@ def _power_of_two(n: int) -> int:
 
 
 _dict_setitem = dict.__setitem__
-_dict_delitem = dict.__delitem__
 _dict_update = dict.update
 
 
 class KeyDict(dict):
     """The key -> value dict of a database. Once SCAN or RANDOMKEY has asked for `scan_table()`,
     it keeps that ScanTable of its keys in step with itself, however it is written to; until
-    then writes cost nothing extra (the first SCAN of a database builds the table once)."""
+    then it is a plain dict whose writes cost nothing extra (no Python-level `__setitem__`):
+    building the table turns it into a `_TrackedKeyDict`, and `clear()` turns it back."""
 
     __slots__ = ("table",)
 
@@ -362,7 +362,14 @@ class KeyDict(dict):
     def scan_table(self) -> ScanTable:
         if self.table is None:
             self.table = ScanTable(self)
+            self.__class__ = _TrackedKeyDict
         return self.table
+
+
+class _TrackedKeyDict(KeyDict):
+    """A KeyDict with its scan table: every way of writing keeps the table in step."""
+
+    __slots__ = ()
 
     def __setitem__(self, key, value) -> None:
         table = self.table
@@ -384,7 +391,7 @@ class KeyDict(dict):
             if self.table is not None:
                 self.table.discard(key)
             return dict.pop(self, key)
-        if default is KeyDict._MISSING:
+        if default is _TrackedKeyDict._MISSING:
             raise KeyError(key)
         return default
 
@@ -410,6 +417,7 @@ class KeyDict(dict):
     def clear(self) -> None:
         dict.clear(self)
         self.table = None
+        self.__class__ = KeyDict
 
 
 class Entry(NamedTuple):
@@ -516,11 +524,7 @@ class Database:
     def set(self, key: bytes, value, keep_ttl: bool = False) -> None:
         """Store `value`; an existing TTL is dropped unless `keep_ttl`. Overwriting keeps the
         LFU counter (Redis's dbSetValue does) and resets the encoding override."""
-        data = self.data
-        if data.table is None or key in data:
-            _dict_setitem(data, key, value)
-        else:
-            data[key] = value
+        self.data[key] = value
         if not keep_ttl and self.expires:
             self.expires.pop(key, None)
         if self.encodings:
@@ -563,10 +567,7 @@ class Database:
             elif self.count_hits:
                 hits = self.hits
                 hits[key] = hits.get(key, 0) + 1
-        if data.table is None or key in data:
-            _dict_setitem(data, key, value)
-        else:
-            data[key] = value
+        data[key] = value
         if self.expires:
             self.expires.pop(key, None)
         if self.encodings:
@@ -709,11 +710,7 @@ class Database:
 
     # -- expiry --------------------------------------------------------------------------
     def _remove(self, key: bytes) -> None:
-        data = self.data
-        if data.table is None:
-            _dict_delitem(data, key)
-        else:
-            del data[key]
+        del self.data[key]
         self.access.pop(key, None)
         if self.hits:
             self.hits.pop(key, None)
