@@ -163,3 +163,19 @@ def test_a_message_in_two_paged_queues_stays_for_the_other(tmp_path, monkeypatch
     assert [b for b, _, _, _ in get_all(wire, "b")] == [b"f%d" % i for i in range(15)]
     assert store.messages.live_count() == 0
     store.close()
+
+
+def test_messages_of_a_queue_missing_at_boot_leave_the_store(tmp_path, monkeypatch):
+    store, broker, wire = boot(tmp_path, monkeypatch)
+    store.messages.publish(["/\x00ghost"], "", "ghost", b"\x00\x00", b"orphan")
+    wire.send(C.Queue.Declare(queue="dq", durable=True), 1)
+    publish_all(wire, 3)
+    store.close()
+    store, broker, wire = boot(tmp_path, monkeypatch)
+    assert "ghost" not in broker.vhosts["/"].queues
+    assert store.messages.live_count() == 3
+    store.close()
+    store, broker, wire = boot(tmp_path, monkeypatch)
+    assert store.messages.live_count() == 3
+    assert [b for b, _, _, _ in get_all(wire)] == [b"p0", b"p1", b"p2"]
+    store.close()
