@@ -29,3 +29,45 @@ def test_a_non_bulk_element_is_the_same_protocol_error(bulks, other, data):
     with pytest.raises(ProtocolError) as raised:
         parser.next_command()
     assert str(raised.value) == f"Protocol error: expected '$', got '{type_byte}'"
+
+
+def encoded(args: list[bytes]) -> bytes:
+    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in args)
+
+
+@given(st.lists(st.lists(st.binary(max_size=10), min_size=1, max_size=5), min_size=1, max_size=20),
+       st.data())
+def test_next_commands_takes_every_complete_request_of_any_split(requests, data):
+    """One batch per read, whatever the cut points: the requests come out whole and in order,
+    a half-read request stays buffered, and `unread` gives requests back first."""
+    stream = b"".join(encoded(r) for r in requests)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=4)))
+    parser = RequestParser()
+    taken: list = []
+    for start, end in zip([0] + cuts, cuts + [len(stream)]):
+        if end > start:
+            parser.feed(stream[start:end])
+        batch = parser.next_commands()
+        if len(batch) > 1:
+            parser.unread(batch[1:])
+            assert parser.next_commands() == batch[1:]
+        taken += batch
+    assert taken == requests
+    assert parser.next_commands() == []
+
+
+def test_a_protocol_error_comes_after_the_requests_before_it():
+    parser = RequestParser()
+    parser.feed(encoded([b"PING"]) + encoded([b"GET", b"k"]) + b"*2\r\n$3\r\nGET\r\n:1\r\n")
+    assert parser.next_commands() == [[b"PING"], [b"GET", b"k"]]
+    with pytest.raises(ProtocolError) as raised:
+        parser.next_commands()
+    assert str(raised.value) == "Protocol error: expected '$', got ':'"
+
+
+def test_empty_and_null_arrays_are_ignored_in_a_batch():
+    parser = RequestParser()
+    parser.feed(b"*0\r\n" + encoded([b"PING"]) + b"*-1\r\n" + encoded([b"ECHO", b"x"]))
+    assert parser.next_commands() == [[b"PING"], [b"ECHO", b"x"]]
+    parser.feed(b"PING\r\n")  # an inline request in a later read
+    assert parser.next_commands() == [[b"PING"]]

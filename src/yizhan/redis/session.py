@@ -260,7 +260,8 @@ class RedisConnection:
         connection is to close."""
         client = self.client
         server = client.server
-        next_command = self.parser.next_command
+        parser = self.parser
+        next_commands = parser.next_commands
         blocking = server.blocking
         by_name = BY_REQUEST_NAME.get
         server.clock.tick()  # the LRU clock of this batch
@@ -269,48 +270,57 @@ class RedisConnection:
         client.batch = out
         while not client.close_after_reply:
             try:
-                argv = next_command()
+                commands = next_commands()
             except ProtocolError as exc:
                 encode_into(ErrorReply("ERR " + str(exc)), client.proto, out)
                 self.closing = True
                 break
-            if argv is None:
+            if not commands:
                 break
-            # The direct path: what `execute` and `call` do for a command found by its exact
-            # name that passes every check (those of `can_run_directly`, inlined), without
-            # their function calls.
-            cmd = by_name(argv[0])
-            if (cmd is not None and client.multi is None and server.aof is None
-                    and ((len(argv) == cmd.arity) if cmd.arity > 0 else (len(argv) >= -cmd.arity))
-                    and client.authenticated
-                    and not (client.proto == 2 and (client.subscriptions or client.patterns
-                                                    or client.shard_subscriptions))):
-                client.last_command = cmd.name
-                server.stats.total_commands_processed += 1
-                try:
-                    reply = cmd.handler(client, argv)
-                except Exception as exc:  # noqa: BLE001  (as `call`: an error reply, never a crash)
-                    reply = client.failed(exc, argv)
+            pending = iter(commands)
+            for argv in pending:
+                # The direct path: what `execute` and `call` do for a command found by its
+                # exact name that passes every check (those of `can_run_directly`, inlined),
+                # without their function calls.
+                cmd = by_name(argv[0])
+                if (cmd is not None and client.multi is None and server.aof is None
+                        and ((len(argv) == cmd.arity) if cmd.arity > 0 else (len(argv) >= -cmd.arity))
+                        and client.authenticated
+                        and not (client.proto == 2 and (client.subscriptions or client.patterns
+                                                        or client.shard_subscriptions))):
+                    client.last_command = cmd.name
+                    server.stats.total_commands_processed += 1
+                    try:
+                        reply = cmd.handler(client, argv)
+                    except Exception as exc:  # noqa: BLE001  (as `call`: an error reply, never a crash)
+                        reply = client.failed(exc, argv)
+                else:
+                    reply = client.execute(argv)
+                kind = type(reply)
+                if kind is bytes:
+                    size = len(reply)
+                    out += (BULK_HEADS[size] if size < 1024 else b"$%d\r\n" % size, reply, b"\r\n")
+                elif reply is OK:
+                    append(b"+OK\r\n")
+                elif kind is int:
+                    append(SMALL_INTS[reply] if 0 <= reply < 10000 else b":%d\r\n" % reply)
+                elif reply is None:
+                    append(b"$-1\r\n" if client.proto == 2 else b"_\r\n")
+                elif kind is Blocked:
+                    client.blocked = reply
+                    blocking.park(reply)
+                    parser.unread(list(pending))
+                    break
+                else:
+                    encode_into(reply, client.proto, out)
+                if blocking.ready:
+                    blocking.serve_ready()
+                if client.close_after_reply:
+                    parser.unread(list(pending))
+                    break
             else:
-                reply = client.execute(argv)
-            kind = type(reply)
-            if kind is bytes:
-                size = len(reply)
-                out += (BULK_HEADS[size] if size < 1024 else b"$%d\r\n" % size, reply, b"\r\n")
-            elif reply is OK:
-                append(b"+OK\r\n")
-            elif kind is int:
-                append(SMALL_INTS[reply] if 0 <= reply < 10000 else b":%d\r\n" % reply)
-            elif reply is None:
-                append(b"$-1\r\n" if client.proto == 2 else b"_\r\n")
-            elif kind is Blocked:
-                client.blocked = reply
-                blocking.park(reply)
-                break
-            else:
-                encode_into(reply, client.proto, out)
-            if blocking.ready:
-                blocking.serve_ready()
+                continue
+            break  # blocked, or closing
         client.batch = None
         aof = client.server.aof
         if aof is not None:  # before the batch's replies leave: write (and fsync) its writes

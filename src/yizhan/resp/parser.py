@@ -8,6 +8,8 @@ which the connection must be answered with the error and closed, as Redis does.
 
 from __future__ import annotations
 
+from itertools import chain
+
 import hiredis
 
 INLINE_MAX = 64 * 1024
@@ -15,6 +17,7 @@ _HEX = b"0123456789abcdefABCDEF"
 _ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
 _TYPE_BYTE = {int: ":", list: "*", type(None): "_"}
 _join = b"".join
+_chain = chain.from_iterable
 
 
 class ProtocolError(Exception):
@@ -28,7 +31,7 @@ class RequestParser:
     protocol error here (Redis accepts it); each kind alone, or in separate reads, is fine.
     """
 
-    __slots__ = ("_reader", "_inline", "_partial")
+    __slots__ = ("_reader", "_inline", "_partial", "_ready", "_error")
 
     def __init__(self) -> None:
         self._reader = hiredis.Reader()
@@ -36,6 +39,8 @@ class RequestParser:
         # True while hiredis holds bytes not yet returned as a command (a partial request).
         # hiredis's has_data() cannot tell: it is False once a type byte has been consumed.
         self._partial = False
+        self._ready: list[list[bytes]] = []  # parsed requests handed back by `unread`
+        self._error: ProtocolError | None = None  # raised once the requests before it are taken
 
     def feed(self, data: bytes) -> None:
         if self._partial:
@@ -52,31 +57,84 @@ class RequestParser:
         return len(self._inline) + (self._reader.len() if self._partial else 0)
 
     def next_command(self) -> list[bytes] | None:
-        if self._partial:  # the common case first: one complete multibulk request
-            reader = self._reader
-            try:
-                item = reader.gets()
-            except hiredis.ProtocolError as exc:
-                raise ProtocolError(_translate_hiredis_error(str(exc))) from None
-            if type(item) is list and item:
-                self._partial = reader.has_data()
-                if len(item) > 4:
-                    try:  # a C loop: join refuses anything but bytes(-like) items
-                        _join(item)
-                        return item
-                    except TypeError:
-                        pass
+        """The next complete request, or None when more data is needed."""
+        ready = self._ready
+        if not ready:
+            ready = self._ready = self.next_commands()
+            if not ready:
+                return None
+        return ready.pop(0)
+
+    def unread(self, commands: list[list[bytes]]) -> None:
+        """Give back requests taken but not run (their client blocked): they come out first."""
+        self._ready = commands + self._ready
+
+    def next_commands(self) -> list[list[bytes]]:
+        """Every complete request buffered, in order; an empty list when more data is needed.
+        A protocol error is raised by the call after the one that returned the requests
+        before it (they are answered first)."""
+        if self._ready:
+            ready = self._ready
+            self._ready = []
+            return ready
+        if self._error is not None:
+            raise self._error
+        if not self._partial:
+            command = self._next_command_slow()
+            return [] if command is None else [command]
+        # The common case: multibulk requests, taken from hiredis in one tight loop and
+        # checked together (`has_data` after each: the reader holding nothing is the only
+        # sure sign that no request is half-read, see `feed`).
+        reader = self._reader
+        gets = reader.gets
+        has_data = reader.has_data
+        items: list = []
+        append = items.append
+        try:
+            while True:
+                item = gets()
+                if item is False:
+                    break
+                append(item)
+                if not has_data():
+                    self._partial = False
+                    break
+        except hiredis.ProtocolError as exc:
+            self._error = ProtocolError(_translate_hiredis_error(str(exc)))
+        if items:
+            try:  # C loops: join refuses anything but bytes(-like) items in lists
+                _join(_chain(items))
+                if [] not in items:
+                    return items
+            except TypeError:
+                pass
+            commands = self._checked(items)
+        else:
+            commands = items
+        if not commands:
+            if self._error is not None:
+                raise self._error
+            if not self._partial:
+                return self.next_commands()
+        return commands
+
+    def _checked(self, items: list) -> list[list[bytes]]:
+        """The requests among hiredis's items up to the first malformed one, which becomes
+        the pending error; "*0" and "*-1" are ignored, as Redis does."""
+        commands = []
+        for item in items:
+            if type(item) is list:
+                if not item:
+                    continue
                 for arg in item:
                     if type(arg) is not bytes:
-                        raise _not_bulk(arg)
-                return item
-            if item is False:
-                return None
-            self._partial = reader.has_data()
-            if type(item) is not list and item is not None:
-                raise ProtocolError("Protocol error: expected '*', got something else")
-            # "*0\r\n" and "*-1\r\n" are ignored
-        return self._next_command_slow()
+                        self._error = _not_bulk(arg)
+                        return commands
+                commands.append(item)
+            elif item is not None:
+                self._error = ProtocolError("Protocol error: expected '*', got something else")
+                return commands
+        return commands
 
     def _next_command_slow(self) -> list[bytes] | None:
         while True:
