@@ -340,9 +340,21 @@ def substr(c, argv):
 
 
 # -- counters ----------------------------------------------------------------------------------
-def _incr(c, key: bytes, delta: int) -> int:
+def _incr(c, argv: list[bytes], delta: int = 1) -> int:
+    """INCRBY of argv[1] by `delta`: `db.get(key)` then
+    `db.set(key, result, keep_ttl)`, both inlined (one access-time write stands for both)."""
+    key = argv[1]
     db = c.db
-    value = db.get(key)
+    data = db.data
+    value = data.get(key)
+    if value is not None:
+        expires = db.expires
+        if expires and (when := expires.get(key)) is not None and when <= db.clock.ms():
+            db._expire(key)
+            value = None
+        elif db.count_hits:
+            hits = db.hits
+            hits[key] = hits.get(key, 0) + 1
     if value is None:
         current = 0
     elif type(value) is bytes:
@@ -358,7 +370,14 @@ def _incr(c, key: bytes, delta: int) -> int:
     result = current + delta
     if not INT64_MIN <= result <= INT64_MAX:
         raise ErrorReply(errors.OVERFLOW)
-    db.set(key, b"%d" % result, True)  # keep_ttl
+    data[key] = b"%d" % result
+    if db.encodings:
+        db.encodings.pop(key, None)
+    db.access[key] = db.clock.tick_ms
+    if db.stats is not None:  # db.changed(key), inlined
+        db.stats.dirty += 1
+    if db.on_change is not None:
+        db.on_change(db, key)
     if c.server.pubsub.notify_flags:
         _notify(c, "$", "incrby", key)
     return result
@@ -367,19 +386,19 @@ def _incr(c, key: bytes, delta: int) -> int:
 @command("INCR key", arity=2, flags="write denyoom fast", keys=(1, 1, 1), group="string",
          summary="Increment the integer value of a key by one")
 def incr(c, argv):
-    return _incr(c, argv[1], 1)
+    return _incr(c, argv)
 
 
 @command("DECR key", arity=2, flags="write denyoom fast", keys=(1, 1, 1), group="string",
          summary="Decrement the integer value of a key by one")
 def decr(c, argv):
-    return _incr(c, argv[1], -1)
+    return _incr(c, argv, -1)
 
 
 @command("INCRBY key increment", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string",
          summary="Increment the integer value of a key by the given amount")
 def incrby(c, argv):
-    return _incr(c, argv[1], parse_int(argv[2]))
+    return _incr(c, argv, parse_int(argv[2]))
 
 
 @command("DECRBY key decrement", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string",
@@ -388,7 +407,7 @@ def decrby(c, argv):
     delta = parse_int(argv[2])
     if delta == INT64_MIN:
         raise ErrorReply(errors.DECREMENT_OVERFLOW)
-    return _incr(c, argv[1], -delta)
+    return _incr(c, argv, -delta)
 
 
 @command("INCRBYFLOAT key increment", arity=3, flags="write denyoom fast", keys=(1, 1, 1),
