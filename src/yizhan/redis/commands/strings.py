@@ -132,7 +132,25 @@ def set_generic(c, key: bytes, value: bytes, flags=frozenset(), expiry=None, nam
 def set_(c, argv):
     if len(argv) == 3:  # no options: what set_generic does for them, without the parsing
         key = argv[1]
-        c.db.replace(key, argv[2])
+        db = c.db  # db.replace(key, argv[2]), inlined with its db.changed(key)
+        data = db.data
+        if key in data:
+            expires = db.expires
+            if expires and (when := expires.get(key)) is not None and when <= db.clock.ms():
+                db._expire(key)
+            elif db.count_hits:
+                hits = db.hits
+                hits[key] = hits.get(key, 0) + 1
+        data[key] = argv[2]
+        if db.expires:
+            db.expires.pop(key, None)
+        if db.encodings:
+            db.encodings.pop(key, None)
+        db.access[key] = db.clock.tick_ms
+        if db.stats is not None:
+            db.stats.dirty += 1
+        if db.on_change is not None:
+            db.on_change(db, key)
         if c.server.pubsub.notify_flags:
             _notify(c, "$", "set", key)
         return OK
