@@ -47,8 +47,21 @@ def _option(raw: bytes) -> bytes:
 @command("GET key", arity=2, flags="readonly fast", keys=(1, 1, 1), group="string",
          summary="Get the value of a key")
 def get(c, argv):
-    value = c.db.get(argv[1])
-    if value is None or type(value) is bytes:
+    key = argv[1]
+    db = c.db  # db.get(key), inlined
+    value = db.data.get(key)
+    if value is None:
+        return None
+    if db.expires:
+        when = db.expires.get(key)
+        if when is not None and when <= db.clock.ms():
+            db._expire(key)
+            return None
+    db.access[key] = db.clock.tick_ms
+    if db.count_hits:
+        hits = db.hits
+        hits[key] = hits.get(key, 0) + 1
+    if type(value) is bytes:
         return value
     if type(value) is bytearray:
         return bytes(value)
