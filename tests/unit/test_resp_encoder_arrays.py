@@ -41,3 +41,10 @@ def test_nested_and_marker_items_still_encode_as_before():
        st.sampled_from([2, 3]))
 def test_bulk_strings_marker_encodes_as_a_plain_array(items, proto):
     assert encode(BulkStrings(items), proto) == _one_by_one(items, proto)
+
+
+@given(st.integers(0, 1030), st.lists(st.integers(0, 255), max_size=40), st.sampled_from([2, 3]))
+def test_bulk_strings_of_one_length_encode_as_a_plain_array(size, fills, proto):
+    """Items all of one length take the one-separator join; the bytes are the same."""
+    items = [bytes([fill]) * size for fill in fills]
+    assert encode(BulkStrings(items), proto) == _one_by_one(items, proto)

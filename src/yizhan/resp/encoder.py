@@ -174,6 +174,7 @@ _BULK_HEADS = [b"$%d" % n for n in range(1024)]
 # shorter than 1 KiB, ":<n>\r\n" for the integers 0..9999.
 BULK_HEADS = [b"$%d\r\n" % n for n in range(1024)]
 SMALL_INTS = [b":%d\r\n" % n for n in range(10000)]
+_BULK_SEPARATORS = [b"\r\n$%d\r\n" % n for n in range(1024)]
 
 
 def _write_bulk_items(items, out: list) -> bool:
@@ -195,12 +196,20 @@ def _write_bulk_items(items, out: list) -> bool:
 
 
 def _write_known_bulk_items(items: BulkStrings, out: list) -> bool:
-    """`_write_bulk_items` for items known to be `bytes`: heads by C-level maps. False (nothing
-    written) when an item is 1 KiB or longer."""
+    """`_write_bulk_items` for items known to be `bytes`: heads by C-level maps; items all of
+    one length (fixed-size ids, counters, redis-benchmark's data) joined by one separator,
+    "\r\n$<n>\r\n". False (nothing written) when an item is 1 KiB or longer."""
     n = len(items)
+    if not n:
+        return True
+    sizes = list(map(len, items))
+    size = sizes[0]
+    if size < 1024 and sizes.count(size) == n:
+        out += (BULK_HEADS[size], _BULK_SEPARATORS[size].join(items), _CRLF)
+        return True
     parts = [b""] * (2 * n + 1)
     try:
-        parts[0:2 * n:2] = map(_BULK_HEADS.__getitem__, map(len, items))
+        parts[0:2 * n:2] = map(_BULK_HEADS.__getitem__, sizes)
     except IndexError:
         return False
     parts[1:2 * n:2] = items
