@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import re
 import signal
 import subprocess
 import sys
@@ -19,42 +18,9 @@ import pika
 import pytest
 from pika.exceptions import ChannelClosedByBroker
 
+from yizhan.testing.process import ServerProcess
+
 KILLS = [signal.SIGTERM, signal.SIGKILL]
-
-
-class Server:
-    """One `yizhan serve` process; its log goes to a file so a full pipe never blocks it."""
-
-    def __init__(self, data_dir, log_path):
-        self.log_path = log_path
-        self.log = open(log_path, "w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "yizhan", "serve", "--port", "0", "--amqp-port", "0",
-             "--http-port", "0", "--data-dir", str(data_dir)],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        self.port = self._wait_ready()
-
-    def _wait_ready(self) -> int:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            text = open(self.log_path).read()
-            if " ready" in text:
-                return int(re.search(r"AMQP listening on [\d.]+:(\d+)", text).group(1))
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.stop(signal.SIGKILL)
-        raise AssertionError("server did not become ready:\n" + open(self.log_path).read())
-
-    def connect(self) -> pika.BlockingConnection:
-        return pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", self.port))
-
-    def stop(self, signum=signal.SIGTERM) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signum)
-        code = self.process.wait(timeout=30)
-        self.log.close()
-        return code
 
 
 @pytest.fixture
@@ -62,8 +28,8 @@ def data_dir(tmp_path):
     return tmp_path / "data"
 
 
-def start(data_dir, tmp_path) -> Server:
-    return Server(data_dir, tmp_path / f"log-{time.monotonic_ns()}.txt")
+def start(data_dir, tmp_path) -> ServerProcess:
+    return ServerProcess(data_dir, tmp_path / f"log-{time.monotonic_ns()}.txt")
 
 
 def exists(conn, kind: str, name: str) -> bool:

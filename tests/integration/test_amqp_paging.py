@@ -5,51 +5,21 @@ properties and redelivered flag; acked space is reclaimed."""
 
 from __future__ import annotations
 
-import os
-import re
 import signal
-import subprocess
-import sys
 import time
 
 import pika
 
+from yizhan.testing.process import ServerProcess
+
 COUNT = 3000
 
 
-class Server:
-    def __init__(self, data_dir, log_path):
-        self.log_path = log_path
-        self.log = open(log_path, "w")
-        env = dict(os.environ, YIZHAN_AMQP_PAGE_MESSAGES="50")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "yizhan", "serve", "--port", "0", "--amqp-port", "0",
-             "--http-port", "0", "--data-dir", str(data_dir)],
-            stdout=self.log, stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            text = open(log_path).read()
-            if " ready" in text:
-                self.port = int(re.search(r"AMQP listening on [\d.]+:(\d+)", text).group(1))
-                return
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.stop(signal.SIGKILL)
-        raise AssertionError("server did not become ready:\n" + open(log_path).read())
-
-    def connect(self) -> pika.BlockingConnection:
-        return pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", self.port))
-
-    def stop(self, signum=signal.SIGTERM) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signum)
-        self.process.wait(timeout=60)
-        self.log.close()
+PAGE_BOUND = {"YIZHAN_AMQP_PAGE_MESSAGES": "50"}
 
 
-def start(data_dir, tmp_path) -> Server:
-    return Server(data_dir, tmp_path / f"log-{time.monotonic_ns()}.txt")
+def start(data_dir, tmp_path) -> ServerProcess:
+    return ServerProcess(data_dir, tmp_path / f"log-{time.monotonic_ns()}.txt", env=PAGE_BOUND)
 
 
 def props(i: int) -> pika.BasicProperties:

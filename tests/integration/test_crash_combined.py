@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import os
 import random
-import re
 import signal
-import subprocess
-import sys
 import threading
 import time
 
@@ -25,46 +22,13 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from yizhan.testing.process import ServerProcess
+
 KILLS = 20
 STARTUP_KILLS = 5   # one after every fourth round, while the server loads its files
 REDIS_WRITERS = 3
 PUBLISHERS = 2
 FIGURES = "/tmp/crash_figures.txt"
-
-
-class Server:
-    """`python -m yizhan serve` with a config file; both ports read from its log."""
-
-    def __init__(self, data_dir, config, log_path, wait: bool = True):
-        self.log_path = log_path
-        self.log = open(log_path, "w")
-        launched = time.monotonic()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "yizhan", "serve", "--port", "0", "--amqp-port", "0",
-             "--http-port", "0", "--data-dir", str(data_dir), "--config", str(config)],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        if wait:
-            self.redis_port, self.amqp_port = self._wait_ready()
-            self.ready_after = time.monotonic() - launched  # seconds from launch to ready
-
-    def _wait_ready(self) -> tuple[int, int]:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            text = open(self.log_path).read()
-            if " ready" in text:
-                return (int(re.search(r"Redis listening on [\d.]+:(\d+)", text).group(1)),
-                        int(re.search(r"AMQP listening on [\d.]+:(\d+)", text).group(1)))
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.kill()
-        raise AssertionError("server did not become ready:\n" + open(self.log_path).read())
-
-    def kill(self, signum=signal.SIGKILL) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signum)
-        self.process.wait(timeout=30)
-        self.log.close()
 
 
 def redis_client(port) -> redis.Redis:
@@ -166,7 +130,7 @@ def test_sigkill_with_redis_writers_and_amqp_publishers_loses_nothing(tmp_path):
     amqp_seq = [0] * PUBLISHERS
     started = time.monotonic()
     for round_ in range(KILLS):
-        srv = Server(data_dir, config, tmp_path / f"log{round_}.txt")
+        srv = ServerProcess(data_dir, tmp_path / f"log{round_}.txt", "--config", str(config))
         try:
             writers = [RedisWriter(i, redis_seq[i], srv.redis_port) for i in range(REDIS_WRITERS)]
             publishers = [Publisher(j, amqp_seq[j], srv.amqp_port) for j in range(PUBLISHERS)]
@@ -187,11 +151,12 @@ def test_sigkill_with_redis_writers_and_amqp_publishers_loses_nothing(tmp_path):
             confirmed[p.number] += p.confirmed
             amqp_seq[p.number] = p.seq + 1
         if round_ % (KILLS // STARTUP_KILLS) == KILLS // STARTUP_KILLS - 1:
-            starting = Server(data_dir, config, tmp_path / f"start{round_}.txt", wait=False)
+            starting = ServerProcess(data_dir, tmp_path / f"start{round_}.txt", "--config", str(config),
+                                     wait=False)
             time.sleep(srv.ready_after * rng.uniform(0.5, 1.05))  # mostly while loading files
             starting.kill()
 
-    srv = Server(data_dir, config, tmp_path / "final.txt")
+    srv = ServerProcess(data_dir, tmp_path / "final.txt", "--config", str(config))
     try:
         r = redis_client(srv.redis_port)
         lost_redis = 0
@@ -207,7 +172,7 @@ def test_sigkill_with_redis_writers_and_amqp_publishers_loses_nothing(tmp_path):
             got = drain(srv.amqp_port, f"crash-{j}")
             lost_amqp += len(in_order_subsequence(confirmed[j], got))
     finally:
-        srv.kill(signal.SIGTERM)
+        srv.stop(signal.SIGTERM)
     acked_writes = incrs + sum(map(len, pushed))
     confirmed_total = sum(map(len, confirmed))
     figures = (f"combined crash test: {KILLS} SIGKILLs during writes + {STARTUP_KILLS} during "

@@ -9,17 +9,16 @@ imported into yizhan, checked there, and exported by yizhan equal to RabbitMQ's 
 from __future__ import annotations
 
 import json
-import re
 import signal
 import subprocess
 import sys
-import time
 
 import pika
 import pytest
 from pika.exceptions import ChannelClosedByBroker, ProbableAuthenticationError
 
 from yizhan.amqp import passwords
+from yizhan.testing.process import ServerProcess
 from yizhan.testing.rabbitmq import RabbitMQReference
 
 QUEUE_ARGS = {"qd": {"x-message-ttl": 60000}, "qt": {"x-max-length": 100}}
@@ -28,36 +27,9 @@ DURABLE_QUEUES = ["qd", "qf", "qt", "qh", "qi", "qae", "qad"]
 
 
 # -- a yizhan process --------------------------------------------------------------------------
-class Yizhan:
-    """`python -m yizhan serve` on a data dir (and optional config file), stopped by SIGTERM."""
-
-    def __init__(self, data_dir, log_path, config=None):
-        extra = ["--config", str(config)] if config else []
-        self.log_path = log_path
-        self.log = open(log_path, "w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "yizhan", "serve", "--port", "0", "--amqp-port", "0",
-             "--http-port", "0", "--data-dir", str(data_dir), *extra],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        self.port = self._wait_ready()
-
-    def _wait_ready(self) -> int:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            text = open(self.log_path).read()
-            if " ready" in text:
-                return int(re.search(r"AMQP listening on [\d.]+:(\d+)", text).group(1))
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.stop(signal.SIGKILL)
-        raise AssertionError("yizhan did not become ready:\n" + open(self.log_path).read())
-
-    def stop(self, signum=signal.SIGTERM) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signum)
-        self.process.wait(timeout=30)
-        self.log.close()
+def Yizhan(data_dir, log_path, config=None) -> ServerProcess:
+    """`python -m yizhan serve` on a data dir (and optional config file)."""
+    return ServerProcess(data_dir, log_path, *(["--config", str(config)] if config else []))
 
 
 def yizhan_cli(*args) -> None:
