@@ -529,19 +529,21 @@ def _zadd(c, argv, incr: bool):
          summary="Add one or more members to a sorted set, or update its score if it already exists",
          complexity="O(log(N)) for each item added, where N is the number of elements in the sorted set.")
 def zadd(c, argv):
-    if len(argv) == 4 and not argv[2][:1].isalpha():
-        return _zadd_one(c, argv)
-    return _zadd(c, argv, incr=False)
-
-
-def _zadd_one(c, argv):
     """ZADD key score member (no options) on a live sorted set: `_zadd` without its option
-    parsing and loops; anything else (a new key, a key with a TTL) goes through `_zadd`."""
-    db, key = c.db, argv[1]
-    if type(db.data.get(key)) is not ZSet or (db.expires and key in db.expires):
+    parsing and loops; anything else (options, a new key, a key with a TTL) goes through
+    `_zadd`."""
+    if len(argv) != 4 or argv[2][:1].isalpha():
         return _zadd(c, argv, incr=False)
-    score = parse_score(argv[2])
-    zs = db.get_typed(key, ZSet)
+    db, key = c.db, argv[1]
+    zs = db.data.get(key)
+    if type(zs) is not ZSet or (db.expires and key in db.expires):
+        return _zadd(c, argv, incr=False)
+    raw = argv[2]
+    score = float(raw) if len(raw) <= 20 and raw.isdigit() else parse_score(raw)
+    db.access[key] = db.clock.tick_ms  # db.get_typed(key, ZSet)'s bookkeeping, inlined
+    if db.count_hits:
+        hits = db.hits
+        hits[key] = hits.get(key, 0) + 1
     member = argv[3]
     current = zs.scores.get(member)
     if current is None:
