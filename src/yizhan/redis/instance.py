@@ -37,21 +37,22 @@ class Stats:
     dirty: int = 0
 
 
-class IntParams:
+class IntParams(dict):
     """`Params.int` for the command hot paths (encoding limits read on every write), each value
-    parsed once and kept until a parameter changes (`RedisInstance.on_param_changed`)."""
+    parsed once and kept until a parameter changes (`RedisInstance.on_param_changed` clears
+    it). `int` is the dict's own C-level lookup; a miss parses the parameter (`__missing__`)."""
 
-    __slots__ = ("params", "cache")
+    __slots__ = ("params",)
 
     def __init__(self, params: Params):
+        super().__init__()
         self.params = params
-        self.cache: dict[str, int] = {}
 
-    def int(self, name: str) -> int:
-        value = self.cache.get(name)
-        if value is None:
-            value = self.cache[name] = self.params.int(name)
+    def __missing__(self, name: str) -> int:
+        value = self[name] = self.params.int(name)
         return value
+
+    int = dict.__getitem__
 
 
 class ManualScheduler:
@@ -220,7 +221,7 @@ class RedisInstance:
             db.count_hits = lfu
 
     def on_param_changed(self, name: str) -> None:
-        self.int_params.cache.clear()
+        self.int_params.clear()
         if name == "maxmemory-policy":
             self._update_hit_counting()
         elif name == "notify-keyspace-events":
