@@ -161,11 +161,14 @@ def sadd(c, argv):
     created = s is None
     if created:
         s = Set()
-    # the limit matters while the set is an intset (`members` is None)
-    max_intset = c.server.int_params.int("set-max-intset-entries") if s.members is None else 0
-    added = 0
-    for member in argv[2:]:
-        added += s.add(member, max_intset)
+    if len(argv) == 3 and s.members is not None:  # one member into a hashtable set
+        added = 1 if s.members.add(argv[2]) else 0
+    else:
+        # the limit matters while the set is an intset (`members` is None)
+        max_intset = c.server.int_params.int("set-max-intset-entries") if s.members is None else 0
+        added = 0
+        for member in argv[2:]:
+            added += s.add(member, max_intset)
     if created:
         c.db.set(key, s)
     elif added:
