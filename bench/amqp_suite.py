@@ -23,7 +23,8 @@ import uuid
 from pamqp import commands
 
 import amqp_client
-from common import Row, YizhanProcess, cpu_seconds, descendants, fmt
+from common import Row, YizhanProcess, cpu_seconds, fmt
+from yizhan.testing.process import descendants
 from yizhan.testing.rabbitmq import RabbitMQReference
 
 SIZE = 100
@@ -202,7 +203,7 @@ def run(quick: bool = False, log=print, only: list[str] | None = None, repeat: i
             if not only or name in only or (name == "publish-only" and "consume-only" in only)]
     with RabbitMQReference() as ref, YizhanProcess() as ours:
         brokers = (("yizhan", ours.amqp_port, [ours.pid]),
-                   ("rabbitmq", ref.port, [p for p in descendants(ref.process.pid)]))
+                   ("rabbitmq", ref.port, [ref.process.pid, *descendants(ref.process.pid)]))
         for name, count in [step for step in plan for _ in range(repeat)]:
             results = {label: scenario(name, port, pids, count) for label, port, pids in brokers}
             rows.append(_row(name, results["yizhan"]["rate"], results["rabbitmq"]["rate"],

@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from yizhan.testing.process import terminate
 from yizhan.testing.reference import free_port
 
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
@@ -49,23 +50,6 @@ def rss_bytes(pids: list[int]) -> int:
         except OSError:
             continue
     return total
-
-
-def descendants(root: int) -> list[int]:
-    """`root` and every live process below it."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-    found, todo = [root], [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 def raise_nofile(wanted: int) -> int:
@@ -160,13 +144,7 @@ class YizhanProcess:
             return ""
 
     def _stop_process(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process, 15)
         if self._log is not None:
             self._log.close()
             self._log = None

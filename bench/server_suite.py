@@ -22,8 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import Row, YizhanProcess, descendants, raise_nofile, redis_answers, rss_bytes, wait_until
+from common import Row, YizhanProcess, raise_nofile, redis_answers, rss_bytes, wait_until
 from redis_suite import redis_benchmark
+from yizhan.testing.process import descendants, terminate
 from yizhan.testing.rabbitmq import RabbitMQReference
 from yizhan.testing.reference import free_port
 
@@ -56,13 +57,7 @@ class RedisServer:
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process, 10)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
@@ -113,7 +108,7 @@ def run(quick: bool = False, log=print) -> list[Row]:
     with RabbitMQReference() as rabbit:
         startups["rabbitmq"] = [time.monotonic() - began]
         time.sleep(1.0)
-        idle_rss["rabbitmq"] = rss_bytes(descendants(rabbit.process.pid))
+        idle_rss["rabbitmq"] = rss_bytes([rabbit.process.pid, *descendants(rabbit.process.pid)])
     ours_start = statistics.median(startups["yizhan"])
     for ref in ("redis", "rabbitmq"):
         name = "redis-server" if ref == "redis" else "RabbitMQ"

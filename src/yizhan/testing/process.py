@@ -1,6 +1,7 @@
-"""A `python -m yizhan serve` subprocess for restart and crash tests: both protocols on free
-ports, its output in a log file (a full pipe would block it), the ports read from that log once
-it says "ready", stopped with any signal."""
+"""Subprocesses for tests and benchmarks: `ServerProcess`, a `python -m yizhan serve` for
+restart and crash tests (both protocols on free ports, its output in a log file (a full pipe would
+block it), the ports read from that log once it says "ready", stopped with any signal), and the
+helpers every launcher of a server uses: `terminate` and `descendants`."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 _READY = " ready"
 _REDIS_PORT = re.compile(r"Redis listening on [\d.]+:(\d+)")
@@ -71,3 +73,32 @@ class ServerProcess:
 
     def kill(self) -> int:
         return self.stop(signal.SIGKILL)
+
+
+def terminate(process: subprocess.Popen | None, timeout: float) -> None:
+    """SIGTERM, up to `timeout` seconds for the exit, then SIGKILL; nothing if it has exited."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def descendants(root: int) -> list[int]:
+    """Every live process below `root`, read from /proc (empty where there is no /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found

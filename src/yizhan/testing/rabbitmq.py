@@ -25,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from yizhan.testing.process import descendants, terminate
 from yizhan.testing.reference import ReferenceUnavailable, free_port
 
 SERVER_SCRIPT = "/usr/lib/rabbitmq/bin/rabbitmq-server"   # the wrapper in /usr/sbin su's to rabbitmq
@@ -190,7 +191,7 @@ class RabbitMQReference:
         """SIGTERM makes the Erlang VM run init:stop (a clean RabbitMQ shutdown); then the whole
         process group, any helper that made its own session (erl_child_setup, inet_gethost) and
         our epmd go."""
-        helpers = _descendants(self.process.pid) if self.process is not None else []
+        helpers = descendants(self.process.pid) if self.process is not None else []
         _stop_group(self.process, STOP_TIMEOUT)
         _stop_group(self.epmd, 5)
         for pid in helpers:
@@ -210,34 +211,11 @@ class RabbitMQReference:
 def _stop_group(process: subprocess.Popen | None, timeout: float) -> None:
     if process is None:
         return
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    terminate(process, timeout)
     try:   # helpers left in the session we created for it
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-
-
-def _descendants(root: int) -> list[int]:
-    """Every live process below `root`, read from /proc (empty where there is no /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-    found, todo = [], [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 def _kill(pid: int) -> None:

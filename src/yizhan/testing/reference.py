@@ -9,6 +9,8 @@ import subprocess
 import tempfile
 import time
 
+from yizhan.testing.process import terminate
+
 
 class ReferenceUnavailable(RuntimeError):
     pass
@@ -62,13 +64,7 @@ class RedisReference:
         return False
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process, 10)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def __enter__(self) -> "RedisReference":
