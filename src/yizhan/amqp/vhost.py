@@ -249,6 +249,7 @@ class VHost:
             return
         queue.deleted = True
         self.queues.pop(queue.name, None)
+        queue.drop_transient()
         self.store.queue_removed(self, queue)
         if queue.exclusive_owner is not None:
             queue.exclusive_owner.exclusive_queues.discard(queue)
