@@ -10,6 +10,7 @@ import socket
 
 from yizhan.amqp.broker import Broker
 from yizhan.amqp.store import DiskStore
+from yizhan.amqp.timers import Timers
 from yizhan.clock import Clock
 from yizhan.config import Config
 from yizhan.net.amqp_transport import AMQPProtocol
@@ -32,7 +33,7 @@ class ServerRuntime:
     def __init__(self, config: Config, clock: Clock | None = None):
         self.config = config
         self.redis = RedisInstance(config, clock)
-        self.broker = Broker(store=DiskStore(config.data_dir))
+        self.broker = Broker(store=DiskStore(config.data_dir), timers=Timers(self.redis.clock))
         configure_accounts(self.broker, config)
         self.redis_port = 0
         self.amqp_port = 0
@@ -48,6 +49,7 @@ class ServerRuntime:
         cfg = self.config
         self._load()  # before listening: raises RDBLoadError / AOFLoadError
         self.broker.store.scheduler = loop.call_soon
+        self.broker.timers.loop = loop  # message TTL and queue expiry timers
         self.broker.recover()  # before listening: raises StoreError
         sock = _bind(cfg.bind, cfg.port, "Redis")
         try:
