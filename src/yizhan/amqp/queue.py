@@ -27,6 +27,7 @@ from array import array
 from bisect import bisect_left
 from collections import deque
 
+from yizhan.amqp import flow
 from yizhan.amqp.arguments import queue_type
 from yizhan.amqp.codec import BOOL, FieldTable
 from yizhan.amqp.message import PagedRun
@@ -127,6 +128,8 @@ class Queue:
         store = getattr(vhost, "store", None)
         limit = store.page_limit if durable and store is not None else None
         self.page_limit = limit if limit is not None else sys.maxsize
+        self.flow_limit = limit if limit is not None else flow.FLOW_MESSAGES
+        self.throttled: set = set()   # publishing connections held by this queue (flow.py)
         self.refilling = False
         self.ring = ConsumerRing()
         self.blocked: dict = {}       # channel -> [Consumer] parked, in blocking order
@@ -165,6 +168,8 @@ class Queue:
         self.next_seq += 1
         if self.ring.size:
             self.dispatch()
+        if len(self.ready) + self.paged_count + self.unacked > self.flow_limit:
+            flow.over_budget(self, message.publisher)
 
     def requeue(self, entries, dispatch: bool = True) -> None:
         """Put delivered entries back at their original positions, marked redelivered."""
@@ -209,6 +214,8 @@ class Queue:
         self.unacked -= len(entries)
         if self.durable:
             self.vhost.store.removed(self, entries)
+        if self.throttled:
+            flow.maybe_relieve(self)
 
     def delivered(self, entry, no_ack: bool) -> None:
         """An entry left the ready list for a client: the store hears of it (durable only)."""
@@ -226,6 +233,8 @@ class Queue:
         entry = self.ready.popleft()
         if self.paged and not self.ready:
             self._page_in()
+        if self.throttled:
+            flow.maybe_relieve(self)
         return entry
 
     def purge(self) -> int:
@@ -237,6 +246,8 @@ class Queue:
         self.ready.clear()
         self.paged.clear()
         self.paged_count = 0
+        if self.throttled:
+            flow.maybe_relieve(self)
         return count
 
     # -- paging -------------------------------------------------------------------------------
@@ -340,6 +351,8 @@ class Queue:
                 parked.remove(consumer)
         if self.single_active:
             self._replace_active(consumer, run=self.quorum)
+        if self.throttled:
+            flow.maybe_relieve(self)
         if self.auto_delete and not self.consumers and not self.deleted:
             self.vhost.delete_queue(self)
 
@@ -392,6 +405,8 @@ class Queue:
                     break
         if self.paged and not ready:
             self._refill()
+        if self.throttled:
+            flow.maybe_relieve(self)
 
     def _can_send(self, consumer: Consumer) -> bool:
         """rabbit_queue_consumers:deliver_to_consumer + rabbit_limiter:can_send; a consumer

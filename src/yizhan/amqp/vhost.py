@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import os
 
-from yizhan.amqp import arguments, errors, queue_types
+from yizhan.amqp import arguments, errors, flow, queue_types
 from yizhan.amqp.codec import LONGSTR, FieldTable
 from yizhan.amqp.erlang import Atom
 from yizhan.amqp.exchanges import Binding, Exchange, freeze, new_exchange, TYPES
@@ -266,6 +266,7 @@ class VHost:
             consumer.channel.consumer_cancelled_by_broker(consumer)
         queue.consumers.clear()
         queue.ready.clear()
+        flow.relieve(queue)
 
     # -- routing ----------------------------------------------------------------------------
     def route(self, exchange: Exchange, routing_keys: list[str], message) -> list[Queue]:
