@@ -22,6 +22,7 @@ _GROUP_CATEGORY = {
     "string": "string", "bitmap": "bitmap", "generic": "keyspace", "connection": "connection",
     "server": "", "list": "list", "hash": "hash", "set": "set", "sorted_set": "sortedset",
     "hyperloglog": "hyperloglog", "pubsub": "pubsub", "transactions": "transaction",
+    "scripting": "scripting",
 }
 _CATEGORY_ORDER = ("keyspace read write set sortedset list hash string bitmap hyperloglog geo stream "
                    "pubsub admin fast slow blocking dangerous connection transaction scripting").split()
@@ -41,6 +42,7 @@ class Command:
     complexity: str = "O(1)"
     acl: str = ""                    # ACL categories beyond those the flags and group imply
     tips: str = ""                   # command tips, e.g. "request_policy:all_shards"
+    keynum: tuple | None = None      # movable keys: (index of numkeys, first key after it[, notes])
     subcommands: dict[bytes, "Command"] = field(default_factory=dict)
     no_auth: bool = field(init=False)  # may run before AUTH
 
@@ -59,7 +61,7 @@ class Command:
         cats = set(self.acl.split())
         if "write" in self.flags:
             cats.add("write")
-        if "readonly" in self.flags:
+        if "readonly" in self.flags and "scripting" not in cats:  # as Redis: EVAL_RO is not @read
             cats.add("read")
         if "admin" in self.flags:
             cats.update(("admin", "dangerous"))
@@ -83,6 +85,7 @@ def command(
     complexity: str = "O(1)",
     acl: str = "",
     tips: str = "",
+    keynum: tuple | None = None,
 ) -> Callable:
     """Register the decorated handler for the command named by the syntax line's first word
     (first two for a subcommand of a container, e.g. "CLIENT KILL ...")."""
@@ -93,7 +96,7 @@ def command(
         is_sub = container is not None and len(words) > 1 and words[1].replace("-", "").replace("_", "").isupper()
         name = f"{words[0]}|{words[1]}".lower() if is_sub else words[0].lower()
         cmd = Command(name, arity, tuple(flags.split()), keys, handler, group, since, summary,
-                      syntax, complexity, acl, tips)
+                      syntax, complexity, acl, tips, keynum)
         if is_sub:
             container.subcommands[words[1].lower().encode()] = cmd
             _forget_request_names(container.name)
@@ -142,6 +145,16 @@ def set_of_status(names) -> ReplySet:
 
 
 def key_specs(cmd: Command) -> list:
+    if cmd.keynum is not None:
+        index, first_key, *notes = cmd.keynum
+        access = ["RO", "access"] if "readonly" in cmd.flags else ["RW", "access", "update"]
+        return [{
+            **({b"notes": notes[0].encode()} if notes else {}),
+            b"flags": set_of_status(access),
+            b"begin_search": {b"type": b"index", b"spec": {b"index": index}},
+            b"find_keys": {b"type": b"keynum",
+                           b"spec": {b"keynumidx": 0, b"firstkey": first_key, b"keystep": 1}},
+        }]
     first, last, step = cmd.keys
     if not first:
         return []
@@ -153,6 +166,20 @@ def key_specs(cmd: Command) -> list:
                        b"spec": {b"lastkey": last - first if last >= 0 else last, b"keystep": step,
                                  b"limit": 0}},
     }]
+
+
+def movable_keys(cmd: Command, argv: list[bytes]) -> list[bytes]:
+    """The keys of a command whose numkeys argument says how many follow (EVAL, FCALL);
+    none when numkeys is not a number or too large, as COMMAND GETKEYS finds them."""
+    index, first_key = cmd.keynum[:2]
+    try:
+        count = int(argv[index])
+    except (ValueError, IndexError):
+        return []
+    start = index + first_key
+    if count < 0 or start + count > len(argv):
+        return []
+    return argv[start:start + count]
 
 
 def docs_reply(cmd: Command) -> dict:
