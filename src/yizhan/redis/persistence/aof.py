@@ -31,7 +31,7 @@ from pathlib import Path
 
 from yizhan.clock import ManualClock
 from yizhan.redis.persistence import rdb
-from yizhan.redis.persistence.snapshot import RDBLoadError, key_save_delay, kill_child
+from yizhan.redis.persistence.snapshot import RDBLoadError, key_save_delay, kill_child, library_codes
 from yizhan.resp import ErrorReply
 
 log = logging.getLogger("yizhan")
@@ -182,8 +182,11 @@ REWRITES = {
 
 # -- the dataset as commands -------------------------------------------------------------------
 def dataset_commands(srv):
-    """Yield the whole dataset as RESP chunks: SELECT, then SET for strings and RESTORE (Redis's
-    serialization) for every other type, PEXPIREAT for keys with a time to live."""
+    """Yield the whole dataset as RESP chunks: FUNCTION LOAD for each function library (first,
+    as Redis 7 writes them), then SELECT, SET for strings and RESTORE (Redis's serialization)
+    for every other type, PEXPIREAT for keys with a time to live."""
+    for code in library_codes(srv):
+        yield encode_command([b"FUNCTION", b"LOAD", code])
     now = srv.clock.ms()
     compress = srv.params.flag("rdbcompression")
     delay = key_save_delay(srv.params)
