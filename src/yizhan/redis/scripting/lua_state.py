@@ -149,6 +149,8 @@ class LuaState:
             return self.error_reply(result, run)
         finally:
             self.run = self.server.script_running = None
+            if run.busy:
+                busy.script_ended(self.server)
             if aof is not None:
                 aof.end_script()
 

@@ -137,8 +137,10 @@ globals.redis = protect(redis)
 -- The count hook: every 100000 instructions the Python side checks the time (busy scripts)
 -- and may stop the script (SCRIPT KILL), which then fails on every following line too.
 local py_hook = api.hook
+local in_script = false
 local hook
 hook = function()
+  if not in_script then return end
   local err = py_hook()
   if err ~= nil then
     dbg.sethook(hook, "l")
@@ -155,7 +157,7 @@ local function run(f, nkeys, ...)
   globals.KEYS = keys
   globals.ARGV = argv
   dbg.sethook(hook, "", 100000)
-  local ok, result = xpcall(f, err_handler)
+  in_script = true; local ok, result = xpcall(f, err_handler); in_script = false
   dbg.sethook()
   return ok, result
 end
