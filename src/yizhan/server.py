@@ -10,6 +10,7 @@ import socket
 
 from yizhan.amqp.alarms import ResourceMonitor
 from yizhan.amqp.broker import Broker
+from yizhan.amqp.consumer_timeout import ConsumerTimeouts
 from yizhan.amqp.store import DiskStore
 from yizhan.clock import Clock
 from yizhan.config import Config
@@ -38,6 +39,7 @@ class ServerRuntime:
         self.monitor = ResourceMonitor(self.broker, config.data_dir, config.amqp_memory_watermark,
                                        config.amqp_memory_watermark_absolute,
                                        config.amqp_disk_free_limit)
+        self.consumer_timeouts = ConsumerTimeouts(self.broker, config.amqp_consumer_timeout)
         self.redis_port = 0
         self.amqp_port = 0
         self.http_port = 0
@@ -76,6 +78,7 @@ class ServerRuntime:
         log.info("HTTP port %s:%d reserved (the management API is not built yet)", cfg.bind, self.http_port)
         self._schedule_expiry()
         self.monitor.start(loop)
+        self.consumer_timeouts.start(loop)
 
     def _load(self) -> None:
         """The AOF when appendonly is on and it exists (preferred, as Redis), else dump.rdb;
@@ -110,6 +113,7 @@ class ServerRuntime:
         if self._expire_handle is not None:
             self._expire_handle.cancel()
         self.monitor.stop()
+        self.consumer_timeouts.stop()
         log.info("AMQP resources: %s", self.monitor.status())
         if self.redis.aof is not None:
             self.redis.aof.stop()  # flush, fsync and close the AOF
