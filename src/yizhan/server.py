@@ -8,7 +8,9 @@ import errno
 import logging
 import socket
 
+from yizhan.amqp.alarms import ResourceMonitor
 from yizhan.amqp.broker import Broker
+from yizhan.amqp.consumer_timeout import ConsumerTimeouts
 from yizhan.amqp.store import DiskStore
 from yizhan.clock import Clock
 from yizhan.config import Config
@@ -34,6 +36,10 @@ class ServerRuntime:
         self.redis = RedisInstance(config, clock)
         self.broker = Broker(store=DiskStore(config.data_dir))
         configure_accounts(self.broker, config)
+        self.monitor = ResourceMonitor(self.broker, config.data_dir, config.amqp_memory_watermark,
+                                       config.amqp_memory_watermark_absolute,
+                                       config.amqp_disk_free_limit)
+        self.consumer_timeouts = ConsumerTimeouts(self.broker, config.amqp_consumer_timeout)
         self.redis_port = 0
         self.amqp_port = 0
         self.http_port = 0
@@ -70,6 +76,8 @@ class ServerRuntime:
         log.info("AMQP listening on %s:%d", cfg.bind, self.amqp_port)
         log.info("HTTP port %s:%d reserved (the management API is not built yet)", cfg.bind, self.http_port)
         self._schedule_expiry()
+        self.monitor.start(loop)
+        self.consumer_timeouts.start(loop)
 
     def _load(self) -> None:
         """The AOF when appendonly is on and it exists (preferred, as Redis), else dump.rdb;
@@ -103,6 +111,9 @@ class ServerRuntime:
     async def stop(self) -> None:
         if self._expire_handle is not None:
             self._expire_handle.cancel()
+        self.monitor.stop()
+        self.consumer_timeouts.stop()
+        log.info("AMQP resources: %s", self.monitor.status())
         if self.redis.aof is not None:
             self.redis.aof.stop()  # flush, fsync and close the AOF
         aof_state(self.redis).abort_rewrite()

@@ -246,3 +246,49 @@ def test_old_formats_load():
     assert got[b"h"].value.fields == {b"f": b"v"}
     assert list(got[b"l"].value) == [b"f", b"v"]
     assert got[b"z"].value.scores == {b"m": 1.5}
+
+
+# -- function libraries: RDB_OPCODE_FUNCTION2 records and FUNCTION DUMP payloads ----------------
+# FUNCTION DUMP of one library, written by redis-server 7.0.15 (the code is LZF-compressed)
+_MYLIB = b"#!lua name=mylib\nredis.register_function('myfunc', function(keys, args) return args[1] end)"
+_DUMP_MYLIB = bytes.fromhex(
+    "f5c34056405b1f23216c7561206e616d653d6d796c69620a72656469732e72656769737465725f0b66756e6374696f6e28"
+    "276d79400b02272c2040066012116b6579732c2061726773292072657475726e600c075b315d20656e64290a008d5936ad"
+    "c6e707da")
+
+
+def test_function_dump_payload_is_redis_byte_for_byte():
+    assert rdb.dump_functions([_MYLIB]) == _DUMP_MYLIB
+    assert rdb.dump_functions([]) == bytes.fromhex("0a005d9b5c400f7fa2da")
+    assert rdb.verify_payload(_DUMP_MYLIB)
+    assert rdb.restore_functions(_DUMP_MYLIB) == [_MYLIB]
+
+
+def test_function_records_round_trip_uncompressed_and_several():
+    codes = [_MYLIB, b"#!lua name=b\n" + b"x" * 300, b"#!lua name=c\n"]
+    for compress in (True, False):
+        assert rdb.restore_functions(rdb.dump_functions(codes, compress)) == codes
+
+
+def test_function_payload_errors_carry_redis_messages():
+    def with_footer(body):
+        body += b"\x0a\x00"
+        return body + struct.pack("<Q", crc64(body))
+    with pytest.raises(RDBError, match="^given type is not a function$"):
+        rdb.restore_functions(with_footer(b"\x00\x01k\x01v"))
+    with pytest.raises(RDBError, match="^Failed loading library payload$"):
+        rdb.restore_functions(with_footer(b"\xf5\x40\xff#!lua"))
+
+
+def test_old_function_record_becomes_a_shebang_payload():
+    """RDB_OPCODE_FUNCTION of Redis 7.0's release candidates: name, engine, description, code."""
+    body = b"\xf6" + encode_string(b"old") + encode_string(b"LUA") + b"\x01" + encode_string(b"d") + encode_string(b"code")
+    assert rdb.restore_functions(body + b"\x0a\x00" + b"\0" * 8) == [b"#!LUA name=old\ncode"]
+
+
+def test_rdb_file_keeps_functions_before_the_keys():
+    data = rdb.encode_file({0: [(b"k", b"v", None)]}, now_s=0, functions=[_MYLIB])
+    assert data.index(b"\xf5") < data.index(b"\xfe\x00")  # FUNCTION2 before SELECTDB 0
+    snap = rdb.decode_file(data)
+    assert snap.functions == [_MYLIB]
+    assert [(r.key, r.value) for r in snap.records] == [(b"k", b"v")]

@@ -71,6 +71,7 @@ class Broker:
         self.users: dict[str, User] = {"guest": User("guest", "guest", loopback_only=True,
                                                      tags=["administrator"], source="builtin")}
         self.connections: set = set()
+        self.alarms: set = set()  # resource alarms in effect: "memory", "disk" (alarms.py)
         self.next_connection_id = 1
         self.deferred: list = []
         self.reply_channels: dict = {}  # direct reply-to: channel token -> channel

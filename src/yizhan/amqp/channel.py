@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pamqp import commands as spec
 
-from yizhan.amqp import arguments, codec, erlang, errors, reply_to
+from yizhan.amqp import arguments, codec, erlang, errors, queue_types, reply_to
 from yizhan.amqp.codec import FieldTable, new
 from yizhan.amqp.erlang import Atom
 from yizhan.amqp.message import Message
@@ -209,6 +209,9 @@ class Channel:
         for consumer in consumers.values():
             consumer.queue.remove_consumer(consumer)
         self._requeue_all()
+        for queue in {consumer.queue for consumer in consumers.values()}:
+            if not queue.deleted:  # requeue_and_run: a new single active consumer runs now
+                queue.dispatch()
         reply_to.release(self)
         for queue in self.limited_queues:
             queue.forget_channel(self)
@@ -420,11 +423,11 @@ class Channel:
         args = m.arguments if m.arguments is not None else FieldTable()
         arguments.check_consumer_arguments(args, queue.name, self.vhost.name,
                                            arguments.queue_type(queue.arguments))
-        if queue.exclusive_consumer is not None or (m.exclusive and queue.consumers):
-            raise errors.exclusive_consume(queue.name, self.vhost.name)
+        queue_types.check_consume(queue, self, m.no_ack, m.exclusive)
         priority = args.value("x-priority", 0)
         consumer = Consumer(tag, codec.shortstr(tag), self, queue, m.no_ack, m.exclusive, args,
-                            priority if isinstance(priority, int) else 0, self.consumer_prefetch)
+                            priority if isinstance(priority, int) else 0,
+                            queue_types.consumer_prefetch(queue, self))
         self.consumers[tag] = consumer
         if not m.nowait:
             self.send(new(Basic.ConsumeOk, consumer_tag=tag))
@@ -471,6 +474,7 @@ class Channel:
 
     def on_get(self, m, content) -> None:
         queue = self.vhost.exclusive_queue_or_die(self._queue_name(m.queue), self.conn)
+        queue_types.check_get(queue)
         entry = queue.get()
         if entry is None:
             self.send(new(Basic.GetEmpty, cluster_id=""))

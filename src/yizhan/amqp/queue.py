@@ -9,6 +9,11 @@ bands; a consumer that cannot take a message (its prefetch credit is spent, its 
 its global prefetch limit, or its connection is not reading) is parked with its channel and
 rejoins the end of the line when that channel is unblocked.
 
+Single active consumer (`x-single-active-consumer`): only the active consumer is in the line;
+the others wait in `waiting` (in registration order) and the next one takes over when it goes:
+on classic queues the highest-priority waiting consumer (the head of rabbit_queue_consumers'
+priority queue), on quorum queues the first registered (rabbit_fifo's waiting list).
+
 Paging: a durable queue holds at most `page_limit` ready messages in memory; later ones wait in
 `paged`, stored messages as `PagedRun`s of store ids (transient ones as entries, in order), and
 come back a batch at a time when the ready list runs dry. Ready seqs stay below paged ones, so
@@ -22,7 +27,9 @@ from array import array
 from bisect import bisect_left
 from collections import deque
 
-from yizhan.amqp.codec import FieldTable
+from yizhan.amqp import flow
+from yizhan.amqp.arguments import queue_type
+from yizhan.amqp.codec import BOOL, FieldTable
 from yizhan.amqp.message import PagedRun
 
 PAGE_BATCH = 1024  # stored messages per PagedRun, and per read when paging in
@@ -121,12 +128,19 @@ class Queue:
         store = getattr(vhost, "store", None)
         limit = store.page_limit if durable and store is not None else None
         self.page_limit = limit if limit is not None else sys.maxsize
+        self.flow_limit = limit if limit is not None else flow.FLOW_MESSAGES
+        self.throttled: set = set()   # publishing connections held by this queue (flow.py)
         self.refilling = False
         self.ring = ConsumerRing()
         self.blocked: dict = {}       # channel -> [Consumer] parked, in blocking order
         self.suspended: set = set()   # channels whose global prefetch refused this queue
         self.consumers: dict = {}     # (channel, tag) -> Consumer
         self.exclusive_consumer: Consumer | None = None
+        self.type_name = queue_type(self.arguments)
+        self.quorum = self.type_name == "quorum"
+        self.single_active = self.arguments.lookup("x-single-active-consumer") == (BOOL, True)
+        self.active_consumer: Consumer | None = None   # single active consumer only
+        self.waiting: list[Consumer] = []              # single active consumer: the others
         self.had_consumers = False
         self.unacked = 0
         self.bound_from: dict = {}    # binding ident -> Binding into this queue
@@ -139,6 +153,10 @@ class Queue:
 
     @property
     def consumer_count(self) -> int:
+        """Classic queues count waiting consumers too; quorum queues (rabbit_fifo's query_stat)
+        count those in their consumers map, not the waiting ones."""
+        if self.quorum:
+            return len(self.consumers) - len(self.waiting)
         return len(self.consumers)
 
     # -- messages in --------------------------------------------------------------------------
@@ -150,12 +168,19 @@ class Queue:
         self.next_seq += 1
         if self.ring.size:
             self.dispatch()
+        if len(self.ready) + self.paged_count + self.unacked > self.flow_limit:
+            flow.over_budget(self, message.publisher)
 
     def requeue(self, entries, dispatch: bool = True) -> None:
         """Put delivered entries back at their original positions, marked redelivered."""
         if self.deleted:
             if self.durable:  # the store released its ready and paged ones at delete
                 self.vhost.store.removed(self, entries)
+            return
+        if self.quorum:
+            self._return_to_back(entries)
+            if dispatch:
+                self.dispatch()
             return
         ready = self.ready
         for entry in sorted(entries, key=lambda e: e.seq, reverse=True):
@@ -170,11 +195,27 @@ class Queue:
         if dispatch:
             self.dispatch()
 
+    def _return_to_back(self, entries) -> None:
+        """Quorum queues (rabbit_fifo in 3.10): a requeued message goes to the back of the queue,
+        redelivered, as if published again."""
+        for entry in sorted(entries, key=lambda e: e.seq):
+            entry.redelivered = True
+            self.unacked -= 1
+            entry.seq = self.next_seq
+            self.next_seq += 1
+            if self.paged:
+                self.paged.append(entry)
+                self.paged_count += 1
+            else:
+                self.ready.append(entry)
+
     def settle(self, entries) -> None:
         """Delivered entries acknowledged (or rejected without requeue)."""
         self.unacked -= len(entries)
         if self.durable:
             self.vhost.store.removed(self, entries)
+        if self.throttled:
+            flow.maybe_relieve(self)
 
     def delivered(self, entry, no_ack: bool) -> None:
         """An entry left the ready list for a client: the store hears of it (durable only)."""
@@ -192,6 +233,8 @@ class Queue:
         entry = self.ready.popleft()
         if self.paged and not self.ready:
             self._page_in()
+        if self.throttled:
+            flow.maybe_relieve(self)
         return entry
 
     def purge(self) -> int:
@@ -203,6 +246,8 @@ class Queue:
         self.ready.clear()
         self.paged.clear()
         self.paged_count = 0
+        if self.throttled:
+            flow.maybe_relieve(self)
         return count
 
     # -- paging -------------------------------------------------------------------------------
@@ -281,11 +326,21 @@ class Queue:
         if consumer.exclusive:
             self.exclusive_consumer = consumer
         self.had_consumers = True
+        if self.single_active:
+            if self.active_consumer is not None:
+                self.waiting.append(consumer)
+                return
+            self.active_consumer = consumer
         self.ring.push(consumer)
         self.dispatch()
 
     def remove_consumer(self, consumer: Consumer) -> None:
-        """Forget a consumer (cancelled, or its channel closed); may auto-delete the queue."""
+        """Forget a consumer (cancelled, or its channel closed); may auto-delete the queue.
+
+        A new single active consumer is served at once on a quorum queue (rabbit_fifo checks
+        out to it); a classic queue does not run on basic.cancel (its handle_call does not) and
+        runs after a closed channel's unacked messages are requeued (requeue_and_run: the
+        channel calls `dispatch`)."""
         if self.consumers.pop((consumer.channel, consumer.tag), None) is None:
             return
         if self.exclusive_consumer is consumer:
@@ -294,8 +349,33 @@ class Queue:
             parked = self.blocked.get(consumer.channel)
             if parked and consumer in parked:
                 parked.remove(consumer)
+        if self.single_active:
+            self._replace_active(consumer, run=self.quorum)
+        if self.throttled:
+            flow.maybe_relieve(self)
         if self.auto_delete and not self.consumers and not self.deleted:
             self.vhost.delete_queue(self)
+
+    def _replace_active(self, consumer: Consumer, run: bool) -> None:
+        """Single active consumer: a waiting consumer leaves the line of waiting ones; when the
+        active one goes, the next waiting one becomes active."""
+        if consumer is not self.active_consumer:
+            if consumer in self.waiting:
+                self.waiting.remove(consumer)
+            return
+        self.active_consumer = None
+        waiting = self.waiting
+        if not waiting:
+            return
+        index = 0
+        if not self.quorum:  # the first of the highest priority
+            top = max(c.priority for c in waiting)
+            index = next(i for i, c in enumerate(waiting) if c.priority == top)
+        successor = waiting.pop(index)
+        self.active_consumer = successor
+        self.ring.push(successor)
+        if run:
+            self.dispatch()
 
     def forget_channel(self, channel) -> None:
         self.blocked.pop(channel, None)
@@ -325,6 +405,8 @@ class Queue:
                     break
         if self.paged and not ready:
             self._refill()
+        if self.throttled:
+            flow.maybe_relieve(self)
 
     def _can_send(self, consumer: Consumer) -> bool:
         """rabbit_queue_consumers:deliver_to_consumer + rabbit_limiter:can_send; a consumer

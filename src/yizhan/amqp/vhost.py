@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import os
 
-from yizhan.amqp import arguments, errors
+from yizhan.amqp import arguments, errors, flow, queue_types
 from yizhan.amqp.codec import LONGSTR, FieldTable
 from yizhan.amqp.erlang import Atom
 from yizhan.amqp.exchanges import Binding, Exchange, freeze, new_exchange, TYPES
@@ -179,11 +179,12 @@ class VHost:
             queue = self.queue_or_die(name)
             self.check_exclusive(queue, connection)
             return queue
+        args = args if args is not None else FieldTable()
         if name == "":
+            queue_types.check_server_named(args)
             name = generated_name("amq.gen")
         elif name.startswith("amq."):
             raise errors.reserved_name("queue", name)
-        args = args if args is not None else FieldTable()
         durable = durable and not exclusive
         owner = connection if exclusive else None
         queue = self.queues.get(name)
@@ -195,6 +196,8 @@ class VHost:
             raise errors.invalid_arg_type(found[0], "x-dead-letter-exchange", "queue", name,
                                           self.name)
         arguments.check_queue_arguments(args, name, self.name)
+        queue_types.check_declare(arguments.queue_type(args), name, self.name, durable, exclusive,
+                                  auto_delete, args)
         queue = Queue(self, name, durable=durable, exclusive_owner=owner,
                       auto_delete=auto_delete, arguments=args)
         self.queues[name] = queue
@@ -235,6 +238,7 @@ class VHost:
         if queue is None:
             return 0
         self.check_exclusive(queue, connection)
+        queue_types.check_delete(queue, if_unused, if_empty)
         if if_unused and queue.consumers:
             raise errors.in_use("queue", queue.name, self.name)
         if if_empty and queue.ready:
@@ -262,6 +266,7 @@ class VHost:
             consumer.channel.consumer_cancelled_by_broker(consumer)
         queue.consumers.clear()
         queue.ready.clear()
+        flow.relieve(queue)
 
     # -- routing ----------------------------------------------------------------------------
     def route(self, exchange: Exchange, routing_keys: list[str], message) -> list[Queue]:

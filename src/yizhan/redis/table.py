@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from yizhan.resp import ReplySet, Simple
+from yizhan.redis.args import parse_int
+from yizhan.resp import ErrorReply, ReplySet, Simple
 
 COMMANDS: dict[bytes, "Command"] = {}
 # The same commands under the exact bytes clients send ("GET" and "get"): the dispatcher finds
@@ -41,6 +42,9 @@ class Command:
     complexity: str = "O(1)"
     acl: str = ""                    # ACL categories beyond those the flags and group imply
     tips: str = ""                   # command tips, e.g. "request_policy:all_shards"
+    numkeys: int = 0                 # index of a numkeys argument the keys follow (EVAL, FCALL)
+    key_flags: str = ""              # the key spec's flags when the command's flags do not say them
+    key_notes: str = ""              # the key spec's notes
     subcommands: dict[bytes, "Command"] = field(default_factory=dict)
     no_auth: bool = field(init=False)  # may run before AUTH
 
@@ -59,7 +63,7 @@ class Command:
         cats = set(self.acl.split())
         if "write" in self.flags:
             cats.add("write")
-        if "readonly" in self.flags:
+        if "readonly" in self.flags and "scripting" not in cats:  # setImplicitACLCategories
             cats.add("read")
         if "admin" in self.flags:
             cats.update(("admin", "dangerous"))
@@ -83,9 +87,13 @@ def command(
     complexity: str = "O(1)",
     acl: str = "",
     tips: str = "",
+    numkeys: int = 0,
+    key_flags: str = "",
+    key_notes: str = "",
 ) -> Callable:
     """Register the decorated handler for the command named by the syntax line's first word
-    (first two for a subcommand of a container, e.g. "CLIENT KILL ...")."""
+    (first two for a subcommand of a container, e.g. "CLIENT KILL ..."). `numkeys`: the
+    index of the argument that counts the keys after it (a "keynum" key spec)."""
 
     def register(handler: Callable) -> Callable:
         words = syntax.split()
@@ -93,7 +101,7 @@ def command(
         is_sub = container is not None and len(words) > 1 and words[1].replace("-", "").replace("_", "").isupper()
         name = f"{words[0]}|{words[1]}".lower() if is_sub else words[0].lower()
         cmd = Command(name, arity, tuple(flags.split()), keys, handler, group, since, summary,
-                      syntax, complexity, acl, tips)
+                      syntax, complexity, acl, tips, numkeys, key_flags, key_notes)
         if is_sub:
             container.subcommands[words[1].lower().encode()] = cmd
             _forget_request_names(container.name)
@@ -143,6 +151,12 @@ def set_of_status(names) -> ReplySet:
 
 def key_specs(cmd: Command) -> list:
     first, last, step = cmd.keys
+    if cmd.numkeys:
+        spec = {b"notes": cmd.key_notes.encode()} if cmd.key_notes else {}
+        spec[b"flags"] = set_of_status(cmd.key_flags.split())
+        spec[b"begin_search"] = {b"type": b"index", b"spec": {b"index": cmd.numkeys}}
+        spec[b"find_keys"] = {b"type": b"keynum", b"spec": {b"keynumidx": 0, b"firstkey": 1, b"keystep": 1}}
+        return [spec]
     if not first:
         return []
     key_flags = ["RW"] if "write" in cmd.flags else ["RO"]
@@ -155,6 +169,42 @@ def key_specs(cmd: Command) -> list:
     }]
 
 
+def numkeys_keys(cmd: Command, argv: list[bytes]) -> list[bytes] | None:
+    """The keys of a command with a numkeys argument, as COMMAND GETKEYS finds them: the key
+    spec with a strictly parsed count, else the command's own atoi-based getkeys (genericGetKeys);
+    None when neither finds any."""
+    index = cmd.numkeys
+    first = index + 1
+    if index >= len(argv):
+        return None
+    raw = argv[index]
+    try:
+        count = parse_int(raw)
+    except ErrorReply:
+        count = -1
+    if 0 < count and first + count <= len(argv):
+        return argv[first:first + count]
+    count = _atoi(raw)
+    if 1 <= count <= len(argv) - first:
+        return argv[first:first + count]
+    return None
+
+
+def _atoi(raw: bytes) -> int:
+    """C's atoi as glibc does it: leading blanks, a sign, the digits up to the first other byte."""
+    text = raw.lstrip(b" \t\n\r\v\f")
+    sign = -1 if text[:1] == b"-" else 1
+    if text[:1] in (b"-", b"+"):
+        text = text[1:]
+    digits = b""
+    for ch in text:
+        if not 48 <= ch <= 57:
+            break
+        digits += bytes((ch,))
+    value = sign * int(digits) if digits else 0
+    return (value + (1 << 31)) % (1 << 32) - (1 << 31)
+
+
 def docs_reply(cmd: Command) -> dict:
     docs = {
         b"summary": cmd.summary.encode(),
@@ -164,7 +214,7 @@ def docs_reply(cmd: Command) -> dict:
     }
     name_words = len(cmd.name.split("|"))
     arguments = parse_syntax(" ".join(cmd.syntax.split()[name_words:]))
-    if arguments:
+    if arguments and cmd.handler is not None:  # a container has subcommands, not arguments
         docs[b"arguments"] = [argument_doc(arg) for arg in arguments]
     if cmd.subcommands:
         docs[b"subcommands"] = {sub.name.encode(): docs_reply(sub) for sub in cmd.subcommands.values()}
@@ -179,7 +229,7 @@ def argument_doc(arg: dict) -> dict:
         doc[b"token"] = arg["token"].encode()
     flags = [flag for flag in ("optional", "multiple") if arg.get(flag)]
     if flags:
-        doc[b"flags"] = [Simple(f) for f in flags]
+        doc[b"flags"] = set_of_status(flags)
     if arg.get("arguments"):
         doc[b"arguments"] = [argument_doc(sub) for sub in arg["arguments"]]
     return doc
@@ -208,6 +258,8 @@ def _parse_sequence(tokens: list[str], pos: int) -> tuple[list[dict], int]:
             if pos < len(tokens) and tokens[pos] == "...":
                 item["multiple"] = True
                 pos += 1
+            alternatives[-1].append(item)
+            continue  # pos is past the group already
         elif token == "...":
             if alternatives[-1]:
                 alternatives[-1][-1]["multiple"] = True

@@ -252,6 +252,10 @@ def split_args(line: bytes) -> list[bytes] | None:
                     break
             elif ch in b" \t\n\r\v\f":
                 break
+            elif ch in b"\"'":  # a quote inside a word opens a quoted part, as in sdssplitargs
+                quote = ch
+                i += 1
+                continue
             current.append(ch)
             i += 1
         args.append(bytes(current))

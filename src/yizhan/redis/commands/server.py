@@ -17,7 +17,7 @@ from yizhan.redis import errors
 from yizhan.redis.args import parse_int
 from yizhan.redis.instance import REDIS_VERSION
 from yizhan.redis.params import BY_NAME
-from yizhan.redis.table import COMMANDS, command, container, docs_reply, info_reply
+from yizhan.redis.table import COMMANDS, command, container, docs_reply, info_reply, numkeys_keys
 from yizhan.resp import OK, ErrorReply, Simple, Verbatim
 
 
@@ -165,7 +165,16 @@ def command_count(c, argv):
 def command_info(c, argv):
     if len(argv) == 2:
         return [info_reply(cmd) for cmd in COMMANDS.values()]
-    return [info_reply(COMMANDS[n.lower()]) if n.lower() in COMMANDS else None for n in argv[2:]]
+    return [_info_of(name.lower()) for name in argv[2:]]
+
+
+def _info_of(name: bytes):
+    """COMMAND INFO of a command or of a subcommand named "container|sub"; nil if none."""
+    container, _, sub = name.partition(b"|")
+    cmd = COMMANDS.get(container)
+    if cmd is not None and sub:
+        cmd = cmd.subcommands.get(sub)
+    return info_reply(cmd) if cmd is not None else None
 
 
 @command("COMMAND DOCS [command-name ...]", arity=-2, flags="loading stale", group="server",
@@ -202,6 +211,11 @@ def command_getkeys(c, argv):
         raise ErrorReply("ERR Invalid command specified")
     if (cmd.arity > 0 and len(inner) != cmd.arity) or len(inner) < -cmd.arity:
         raise ErrorReply("ERR Invalid number of arguments specified for command")
+    if cmd.numkeys:
+        keys = numkeys_keys(cmd, inner)
+        if keys is None and "no_mandatory_keys" not in cmd.flags:
+            raise ErrorReply("ERR Invalid arguments specified for command")
+        return keys or []
     first, last, step = cmd.keys
     if not first:
         raise ErrorReply("ERR The command has no key arguments")

@@ -7,6 +7,12 @@ listpacks, integer sets as intsets) and read in every encoding Redis 7.0 reads, 
 ziplist, zipmap-free older ones. Loaded values take the encoding Redis would give them under
 the instance's *-max-* parameters. Streams and modules are not types yizhan has: reading one
 raises `RDBError`.
+
+Function libraries travel as their code (the whole `#!lua name=...` payload), one
+RDB_OPCODE_FUNCTION2 record each, before the databases; FUNCTION DUMP's payload is those
+records with the DUMP footer. The older RDB_OPCODE_FUNCTION record of Redis 7.0's release
+candidates (name, engine, description, code) is read and turned into the same payload, as
+Redis 7.0 does.
 """
 
 from __future__ import annotations
@@ -289,6 +295,58 @@ class Record:
 class Snapshot:
     aux: dict[bytes, bytes] = field(default_factory=dict)
     records: list[Record] = field(default_factory=list)
+    functions: list[bytes] = field(default_factory=list)  # each library's code, in file order
+
+
+# -- function libraries --------------------------------------------------------------------------
+def encode_functions(codes, compress: bool = True) -> bytes:
+    """rdbSaveFunctions: one RDB_OPCODE_FUNCTION2 record (the library's code) per library."""
+    return b"".join(bytes((OP_FUNCTION2,)) + encode_string(code, compress) for code in codes)
+
+
+def read_function(kind: int, r: Reader) -> bytes:
+    """The code of one function record (rdbFunctionLoad): FUNCTION2 holds it whole; the
+    release candidates' FUNCTION holds name, engine, description and code, which become
+    "#!<engine> name=<name>\n<code>" (the description is dropped)."""
+    if kind == OP_FUNCTION2:
+        return _function_field(r, "Failed loading library payload")
+    name = _function_field(r, "Failed loading library name")
+    engine = _function_field(r, "Failed loading engine name")
+    try:
+        has_description = r.length()
+    except RDBError:
+        raise RDBError("Failed loading library description indicator") from None
+    if has_description:
+        _function_field(r, "Failed loading library description")
+    code = _function_field(r, "Failed loading library blob")
+    return b"#!%s name=%s\n%s" % (engine, name, code)
+
+
+def _function_field(r: Reader, failure: str) -> bytes:
+    try:
+        return r.string()
+    except RDBError:
+        raise RDBError(failure) from None
+
+
+def dump_functions(codes, compress: bool = True) -> bytes:
+    """FUNCTION DUMP's payload: the function records, the RDB version, CRC64 of all that."""
+    payload = encode_functions(codes, compress) + struct.pack("<H", RDB_VERSION)
+    return payload + struct.pack("<Q", crc64(payload))
+
+
+def restore_functions(payload: bytes) -> list[bytes]:
+    """The library codes of a verified FUNCTION DUMP payload, read as functionRestoreCommand
+    reads them: records until only the 10-byte footer is left. RDBError with Redis's message
+    ("can not read data type", "given type is not a function", "Failed loading ...")."""
+    r = Reader(payload)
+    codes = []
+    while len(payload) - r.pos > 10:
+        kind = r.byte()
+        if kind not in (OP_FUNCTION, OP_FUNCTION2):
+            raise RDBError("given type is not a function")
+        codes.append(read_function(kind, r))
+    return codes
 
 
 def _aux(name: bytes, value: bytes) -> bytes:
@@ -321,11 +379,12 @@ def encode_db(index: int, items, sizes: tuple[int, int], compress: bool = True):
         yield head + bytes((kind,)) + encode_string(key, compress) + body
 
 
-def iter_file(dbs, now_s: int | None = None, compress: bool = True):
+def iter_file(dbs, now_s: int | None = None, compress: bool = True, functions=()):
     """A complete RDB file, chunk by chunk, from (db index, items, sizes) triples in index order
-    (see `encode_db`): memory stays bounded by one value, however large the dataset."""
+    (see `encode_db`) after the function libraries' codes: memory stays bounded by one value,
+    however large the dataset."""
     crc = 0
-    chunks = [encode_header(now_s)]
+    chunks = [encode_header(now_s) + encode_functions(functions, compress)]
     for index, items, sizes in dbs:
         chunks = _chain(chunks, encode_db(index, items, sizes, compress))
     for chunk in _chain(chunks, [bytes((OP_EOF,))]):
@@ -339,11 +398,13 @@ def _chain(*iterables):
         yield from iterable
 
 
-def encode_file(dbs: dict[int, list], now_s: int | None = None, compress: bool = True) -> bytes:
-    """A complete RDB file of {db index: [(key, value, expire_ms or None), ...]}."""
+def encode_file(dbs: dict[int, list], now_s: int | None = None, compress: bool = True,
+                functions=()) -> bytes:
+    """A complete RDB file of {db index: [(key, value, expire_ms or None), ...]} and the
+    function libraries' codes."""
     triples = [(index, items, (len(items), sum(1 for *_, e in items if e is not None)))
                for index, items in sorted(dbs.items()) if items]
-    return b"".join(iter_file(triples, now_s, compress))
+    return b"".join(iter_file(triples, now_s, compress, functions))
 
 
 def decode_file(data: bytes, limits: Limits | None = None, check_crc: bool = True) -> Snapshot:
@@ -378,8 +439,10 @@ def decode_file(data: bytes, limits: Limits | None = None, check_crc: bool = Tru
             idle = r.length()
         elif kind == OP_FREQ:
             freq = r.byte()
-        elif kind in (OP_FUNCTION, OP_FUNCTION2, OP_MODULE_AUX):
-            raise RDBUnsupported("the file holds functions or module data, which yizhan does not support")
+        elif kind in (OP_FUNCTION, OP_FUNCTION2):
+            snap.functions.append(read_function(kind, r))
+        elif kind == OP_MODULE_AUX:
+            raise RDBUnsupported("the file holds module data, which yizhan does not support")
         else:
             key = r.string()
             value = decode_value(kind, r, limits)

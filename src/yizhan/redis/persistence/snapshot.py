@@ -106,7 +106,8 @@ class Snapshotter:
                     yield key, value, when
 
         dbs = ((db.index, live(db), (len(db.data), len(db.expires))) for db in self.srv.dbs if db.data)
-        return rdb.iter_file(dbs, now_s=int(time.time()), compress=self.srv.params.flag("rdbcompression"))
+        return rdb.iter_file(dbs, now_s=int(time.time()), compress=self.srv.params.flag("rdbcompression"),
+                             functions=library_codes(self.srv))
 
     def _lfu(self, db, key: bytes) -> int:
         params = self.srv.params
@@ -274,6 +275,7 @@ class Snapshotter:
 
     def install(self, snap: rdb.Snapshot) -> int:
         srv = self.srv
+        self._install_functions(snap.functions)
         now = srv.clock.ms()
         loaded = expired = 0
         lfu = "lfu" in srv.params.get("maxmemory-policy")
@@ -297,6 +299,27 @@ class Snapshotter:
         srv.stats.dirty = 0
         self.last_load_loaded, self.last_load_expired = loaded, expired
         return loaded
+
+
+    def _install_functions(self, codes: list[bytes]) -> None:
+        """The file's function libraries, before its keys, as rdbLoad creates them (no time
+        limit; a library that cannot be created stops the load)."""
+        if not codes:
+            return
+        from yizhan.redis.scripting.function_lua import registry  # the engine imports the commands
+        from yizhan.redis.scripting.functions import FunctionError
+        libraries = registry(self.srv)
+        for code in codes:
+            try:
+                libraries.create(code, False, 0)
+            except FunctionError as exc:
+                raise RDBLoadError(f"{self.path()}: failed loading library, {exc.message}") from None
+
+
+def library_codes(srv) -> list[bytes]:
+    """The code of every loaded function library (what an RDB file or an AOF rewrite saves)."""
+    libraries = getattr(srv, "_functions", None)
+    return [lib.code for lib in libraries.libraries.values()] if libraries is not None else []
 
 
 def _fsync_directory(directory: Path) -> None:
