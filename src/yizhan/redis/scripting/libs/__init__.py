@@ -17,7 +17,7 @@ from yizhan.redis.scripting.libs._cfunction import c_function_maker
 def install(lua) -> None:
     """Set the globals cjson, struct, cmsgpack and bit (in Redis's loading order) in `lua`.
 
-    Call it while the `debug` library is still present and before the globals are locked."""
+    Call it before the sandbox removes `newproxy` (cjson.null and the functions are proxies)."""
     if not isinstance(lua.eval('"x"'), bytes):
         raise ValueError("the Lua runtime must be made with encoding=None (Lua strings as bytes)")
     make = c_function_maker(lua)
