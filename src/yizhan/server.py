@@ -16,7 +16,7 @@ from yizhan.amqp.timers import Timers
 from yizhan.clock import Clock
 from yizhan.config import Config
 from yizhan.net.amqp_transport import AMQPProtocol
-from yizhan.net.redis_transport import RedisProtocol
+from yizhan.net.redis_transport import BusyAcceptor, RedisProtocol
 from yizhan.redis import commands  # noqa: F401  (registers every command in the table)
 from yizhan.redis.instance import RedisInstance
 from yizhan.redis.persistence.aof import aof_state
@@ -66,6 +66,7 @@ class ServerRuntime:
             raise
         self._reserved = [http]
         server = await loop.create_server(lambda: RedisProtocol(self.redis), sock=sock, backlog=511)
+        BusyAcceptor(self.redis, sock, loop)  # connections accepted while a script is busy
         self._servers.append(server)
         broker = self.broker
         amqp_server = await loop.create_server(lambda: AMQPProtocol(broker), sock=amqp, backlog=511)
