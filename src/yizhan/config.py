@@ -14,6 +14,7 @@ from pathlib import Path
 
 SERVER_KEYS = {"bind", "port", "amqp-port", "http-port", "data-dir", "log-level"}
 AMQP_KEYS = {"amqp-user", "amqp-vhost", "amqp-guest-loopback-only"}
+CONSUMER_KEYS = {"amqp-consumer-timeout"}
 RESOURCE_KEYS = {"amqp-vm-memory-high-watermark", "amqp-vm-memory-high-watermark-absolute",
                  "amqp-disk-free-limit"}
 
@@ -37,6 +38,8 @@ class Config:
     amqp_memory_watermark: float = 0.4
     amqp_memory_watermark_absolute: int | None = None
     amqp_disk_free_limit: int = 50_000_000
+    # RabbitMQ's consumer_timeout in ms (None: off); amqp/consumer_timeout.py
+    amqp_consumer_timeout: int | None = 1_800_000
 
     def with_overrides(self, **changes) -> "Config":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -65,6 +68,8 @@ def load_file(path: str | Path, base: Config | None = None) -> Config:
         name, values = words[0].lower(), words[1:]
         if name in AMQP_KEYS:
             changes.update(_amqp_setting(name, values, changes, base, f"{path}:{number}"))
+        elif name in CONSUMER_KEYS:
+            changes["amqp_consumer_timeout"] = _consumer_timeout(name, values, f"{path}:{number}")
         elif name in RESOURCE_KEYS:
             changes.update(_resource_setting(name, values, f"{path}:{number}"))
         elif name in SERVER_KEYS:
@@ -95,6 +100,15 @@ def _redis_value(name: str, value: str, where: str) -> str:
         reason = exc.message.split(" - ", 1)[-1]
         raise ConfigFileError(f"{where}: bad value for '{name}': {reason}") from None
     return value
+
+
+def _consumer_timeout(name: str, values: list[str], where: str) -> int | None:
+    """`amqp-consumer-timeout 1800000` (milliseconds, RabbitMQ's consumer_timeout) or `off`."""
+    if len(values) == 1 and values[0].lower() == "off":
+        return None
+    if len(values) != 1 or not values[0].isdigit() or int(values[0]) == 0:
+        raise ConfigFileError(f"{where}: '{name}' takes milliseconds (a positive integer) or off")
+    return int(values[0])
 
 
 def _resource_setting(name: str, values: list[str], where: str) -> dict:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import base64
 import os
 
-from yizhan.amqp import arguments, errors, flow
+from yizhan.amqp import arguments, errors, flow, queue_types
 from yizhan.amqp.codec import LONGSTR, FieldTable
 from yizhan.amqp.erlang import Atom
 from yizhan.amqp.exchanges import Binding, Exchange, freeze, new_exchange, TYPES
 from yizhan.amqp.queue import Queue
 from yizhan.amqp.store import NullStore
+from yizhan.amqp.timers import Timers
 
 PREDECLARED = [("", "direct", False), ("amq.direct", "direct", False),
                ("amq.fanout", "fanout", False), ("amq.topic", "topic", False),
@@ -34,9 +35,10 @@ def strip_cr_lf(name: str) -> str:
 
 
 class VHost:
-    def __init__(self, name: str, store=None):
+    def __init__(self, name: str, store=None, timers: Timers | None = None):
         self.name = name
         self.store = store if store is not None else NullStore()  # durable definitions go here
+        self.timers = timers if timers is not None else Timers()  # message TTL, queue expiry
         self.exchanges: dict[str, Exchange] = {}
         self.queues: dict[str, Queue] = {}
         for xname, type_name, internal in PREDECLARED:
@@ -178,23 +180,28 @@ class VHost:
         if passive:
             queue = self.queue_or_die(name)
             self.check_exclusive(queue, connection)
+            queue.touch()
             return queue
+        args = args if args is not None else FieldTable()
         if name == "":
+            queue_types.check_server_named(args)
             name = generated_name("amq.gen")
         elif name.startswith("amq."):
             raise errors.reserved_name("queue", name)
-        args = args if args is not None else FieldTable()
         durable = durable and not exclusive
         owner = connection if exclusive else None
         queue = self.queues.get(name)
         if queue is not None:
             self._assert_queue(queue, durable, auto_delete, args, owner)
+            queue.touch()
             return queue
         found = args.lookup("x-dead-letter-exchange")
         if found is not None and found[0] is not LONGSTR:
             raise errors.invalid_arg_type(found[0], "x-dead-letter-exchange", "queue", name,
                                           self.name)
         arguments.check_queue_arguments(args, name, self.name)
+        queue_types.check_declare(arguments.queue_type(args), name, self.name, durable, exclusive,
+                                  auto_delete, args)
         queue = Queue(self, name, durable=durable, exclusive_owner=owner,
                       auto_delete=auto_delete, arguments=args)
         self.queues[name] = queue
@@ -235,6 +242,7 @@ class VHost:
         if queue is None:
             return 0
         self.check_exclusive(queue, connection)
+        queue_types.check_delete(queue, if_unused, if_empty)
         if if_unused and queue.consumers:
             raise errors.in_use("queue", queue.name, self.name)
         if if_empty and queue.ready:
@@ -248,6 +256,7 @@ class VHost:
         if queue.deleted:
             return
         queue.deleted = True
+        queue.stop_timers()
         self.queues.pop(queue.name, None)
         queue.drop_transient()
         self.store.queue_removed(self, queue)
