@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import heapq
 import re
-import time
 
 from yizhan.amqp import codec, errors
 from yizhan.amqp.exchanges import TYPES, Exchange
@@ -114,22 +113,20 @@ TYPES[TYPE_NAME] = new_delayed_exchange
 
 
 class DelayedMessages:
-    """The broker's held messages, in release order, and the one timer that releases them.
+    """The broker's held messages, in release order, and the one timer that releases them
+    (through the broker's Timers: its clock, and callbacks once the loop runs; `start` arms the
+    timer when the server's loop is set). Without a loop `release_due(now_ms)` releases."""
 
-    `start(loop)` arms the timer; without a loop (unit tests) `release_due(now_ms)` does it."""
-
-    def __init__(self, broker, clock=time.time):
+    def __init__(self, broker):
         self.broker = broker
-        self.clock = clock
         self.heap: list = []   # (release at ms, id, vhost name, exchange name, message)
         self.next_id = 1
         self.log = None        # store/delayed.py's DelayedLog when the broker has a data dir
-        self.loop = None
         self.timer = None
         self.timer_at = None
 
     def now_ms(self) -> int:
-        return int(self.clock() * 1000)
+        return self.broker.timers.now()
 
     def hold(self, vhost, exchange, message, delay: int) -> None:
         held = Message(message.exchange, message.routing_key, message.raw_properties,
@@ -155,26 +152,25 @@ class DelayedMessages:
         return sum(1 for item in self.heap if item[2] == vhost and item[3] == exchange)
 
     # -- the timer ------------------------------------------------------------------------------
-    def start(self, loop) -> None:
-        self.loop = loop
+    def start(self) -> None:
+        """The server's loop runs (broker.timers.loop is set): arm for the first release."""
         self._arm()
 
     def stop(self) -> None:
         if self.timer is not None:
             self.timer.cancel()
         self.timer = self.timer_at = None
-        self.loop = None
 
     def _arm(self) -> None:
-        if self.loop is None or not self.heap:
+        if not self.heap:
             return
         at = self.heap[0][0]
         if self.timer is not None:
             if self.timer_at <= at:
                 return
             self.timer.cancel()
-        self.timer_at = at
-        self.timer = self.loop.call_later(max(0, at - self.now_ms()) / 1000, self._fire)
+        self.timer = self.broker.timers.at(at, self._fire)
+        self.timer_at = at if self.timer is not None else None
 
     def _fire(self) -> None:
         self.timer = self.timer_at = None
