@@ -12,10 +12,11 @@ from yizhan.amqp.alarms import ResourceMonitor
 from yizhan.amqp.broker import Broker
 from yizhan.amqp.consumer_timeout import ConsumerTimeouts
 from yizhan.amqp.store import DiskStore
+from yizhan.amqp.timers import Timers
 from yizhan.clock import Clock
 from yizhan.config import Config
 from yizhan.net.amqp_transport import AMQPProtocol
-from yizhan.net.redis_transport import RedisProtocol
+from yizhan.net.redis_transport import BusyAcceptor, RedisProtocol
 from yizhan.redis import commands  # noqa: F401  (registers every command in the table)
 from yizhan.redis.instance import RedisInstance
 from yizhan.redis.persistence.aof import aof_state
@@ -34,7 +35,7 @@ class ServerRuntime:
     def __init__(self, config: Config, clock: Clock | None = None):
         self.config = config
         self.redis = RedisInstance(config, clock)
-        self.broker = Broker(store=DiskStore(config.data_dir))
+        self.broker = Broker(store=DiskStore(config.data_dir), timers=Timers(self.redis.clock))
         configure_accounts(self.broker, config)
         self.monitor = ResourceMonitor(self.broker, config.data_dir, config.amqp_memory_watermark,
                                        config.amqp_memory_watermark_absolute,
@@ -54,6 +55,7 @@ class ServerRuntime:
         cfg = self.config
         self._load()  # before listening: raises RDBLoadError / AOFLoadError
         self.broker.store.scheduler = loop.call_soon
+        self.broker.timers.loop = loop  # message TTL and queue expiry timers
         self.broker.recover()  # before listening: raises StoreError
         sock = _bind(cfg.bind, cfg.port, "Redis")
         try:
@@ -64,6 +66,7 @@ class ServerRuntime:
             raise
         self._reserved = [http]
         server = await loop.create_server(lambda: RedisProtocol(self.redis), sock=sock, backlog=511)
+        BusyAcceptor(self.redis, sock, loop)  # connections accepted while a script is busy
         self._servers.append(server)
         broker = self.broker
         amqp_server = await loop.create_server(lambda: AMQPProtocol(broker), sock=amqp, backlog=511)

@@ -13,7 +13,8 @@ from yizhan.amqp import codec
 
 class Message:
     __slots__ = ("exchange", "routing_key", "routing_keys", "raw_properties", "body",
-                 "exchange_s", "routing_key_s", "publisher", "_properties", "store_id")
+                 "exchange_s", "routing_key_s", "publisher", "_properties", "store_id",
+                 "expiration", "rejected")
 
     def __init__(self, exchange: str, routing_key: str, raw_properties: bytes, body: bytes,
                  publisher=None, routing_keys: list[str] | None = None):
@@ -27,6 +28,8 @@ class Message:
         self.publisher = publisher  # the publishing connection, for no-local consumers
         self._properties = None
         self.store_id = None  # its id in the message store, if it was written there
+        self.expiration = None  # its `expiration` property in ms (per-message TTL), if set
+        self.rejected = False  # a queue refused it (reject-publish): the confirm is a nack
 
     @property
     def body_size(self) -> int:
@@ -36,6 +39,12 @@ class Message:
         if self._properties is None:
             self._properties = codec.decode_properties(self.raw_properties)
         return self._properties
+
+    def read_expiration(self) -> None:
+        """Set `expiration` from the properties (a stored message read back; the value was
+        checked when it was published)."""
+        if codec.property_flags(self.raw_properties) & codec.FLAG_EXPIRATION:
+            self.expiration = int(self.properties().expiration)
 
     def headers(self) -> codec.FieldTable | None:
         if not codec.property_flags(self.raw_properties) & codec.FLAG_HEADERS:

@@ -17,6 +17,7 @@ from yizhan.amqp.erlang import Atom
 from yizhan.amqp.exchanges import Binding, Exchange, freeze, new_exchange, TYPES
 from yizhan.amqp.queue import Queue
 from yizhan.amqp.store import NullStore
+from yizhan.amqp.timers import Timers
 
 PREDECLARED = [("", "direct", False), ("amq.direct", "direct", False),
                ("amq.fanout", "fanout", False), ("amq.topic", "topic", False),
@@ -34,9 +35,10 @@ def strip_cr_lf(name: str) -> str:
 
 
 class VHost:
-    def __init__(self, name: str, store=None):
+    def __init__(self, name: str, store=None, timers: Timers | None = None):
         self.name = name
         self.store = store if store is not None else NullStore()  # durable definitions go here
+        self.timers = timers if timers is not None else Timers()  # message TTL, queue expiry
         self.exchanges: dict[str, Exchange] = {}
         self.queues: dict[str, Queue] = {}
         for xname, type_name, internal in PREDECLARED:
@@ -178,6 +180,7 @@ class VHost:
         if passive:
             queue = self.queue_or_die(name)
             self.check_exclusive(queue, connection)
+            queue.touch()
             return queue
         args = args if args is not None else FieldTable()
         if name == "":
@@ -190,6 +193,7 @@ class VHost:
         queue = self.queues.get(name)
         if queue is not None:
             self._assert_queue(queue, durable, auto_delete, args, owner)
+            queue.touch()
             return queue
         found = args.lookup("x-dead-letter-exchange")
         if found is not None and found[0] is not LONGSTR:
@@ -252,6 +256,7 @@ class VHost:
         if queue.deleted:
             return
         queue.deleted = True
+        queue.stop_timers()
         self.queues.pop(queue.name, None)
         self.store.queue_removed(self, queue)
         if queue.exclusive_owner is not None:

@@ -177,6 +177,7 @@ class DiskStore(NullStore):
         for stored in self.messages.read(ids):
             message = Message(stored.exchange, stored.routing_key, stored.props, stored.body)
             message.store_id = stored.msg_id
+            message.read_expiration()
             out.append(message)
         return out
 

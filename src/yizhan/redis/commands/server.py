@@ -17,6 +17,7 @@ from yizhan.redis import errors
 from yizhan.redis.args import parse_int
 from yizhan.redis.instance import REDIS_VERSION
 from yizhan.redis.params import BY_NAME
+from yizhan.redis.scripting import eval as scripting_eval
 from yizhan.redis.table import COMMANDS, command, container, docs_reply, info_reply, numkeys_keys
 from yizhan.resp import OK, ErrorReply, Simple, Verbatim
 
@@ -327,7 +328,7 @@ def _info_memory(srv):
         ("used_memory_peak_human", _human(peak)), ("used_memory_peak_perc", "100.00%"),
         ("used_memory_overhead", 0), ("used_memory_startup", 0), ("used_memory_dataset", rss),
         ("used_memory_dataset_perc", "100.00%"), ("allocator_allocated", rss), ("total_system_memory", _total_memory()),
-        ("used_memory_lua", 31744), ("used_memory_scripts", 0), ("maxmemory", maxmemory),
+        *scripting_eval.info_memory(srv), ("maxmemory", maxmemory),
         ("maxmemory_human", _human(maxmemory)), ("maxmemory_policy", srv.params.get("maxmemory-policy")),
         ("mem_fragmentation_ratio", "1.00"), ("mem_allocator", "pymalloc"), ("lazyfree_pending_objects", 0),
     ]

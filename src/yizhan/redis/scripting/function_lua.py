@@ -234,6 +234,6 @@ def stats(c) -> dict:
 
 
 def kill(c):
-    """FUNCTION KILL."""
-    from yizhan.resp import ErrorReply
-    raise ErrorReply("NOTBUSY No scripts in execution right now.")
+    """FUNCTION KILL (scripting/busy.py: BUSY when an EVAL script runs, NOTBUSY when nothing does)."""
+    from yizhan.redis.scripting import busy
+    return busy.kill(c.server, "function")

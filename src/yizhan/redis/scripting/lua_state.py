@@ -31,6 +31,7 @@ import lupa.lua51 as lupa
 from yizhan.redis import errors
 from yizhan.redis.instance import REDIS_VERSION
 from yizhan.redis.scripting import busy, convert
+from yizhan.redis.scripting.libs import install
 from yizhan.redis.table import BY_REQUEST_NAME, COMMANDS
 from yizhan.resp import ErrorReply
 
@@ -88,10 +89,7 @@ class LuaState:
     def _install_libraries(self) -> None:
         """cjson, cmsgpack, bit, struct: installed into the real globals, published read-only
         into the script globals once the sandbox exists."""
-        from yizhan.redis.scripting import libs  # noqa: PLC0415
-        install = getattr(libs, "install", None)
-        if install is not None:
-            install(self.runtime)
+        install(self.runtime)
 
     def _publish_libraries(self) -> None:
         real = self.runtime.globals()
@@ -119,7 +117,7 @@ class LuaState:
     def add_api(self, name: bytes, function) -> None:
         """Another entry of the `redis` table (FUNCTION's register_function, ...): a Python
         function that returns its result, or raises `self.fail(text)` (a ScriptError)."""
-        self.sandbox[b"redis"][name] = function
+        self.sandbox[b"add_function"](name, function)
 
     def fail(self, text: str) -> "ScriptError":
         """The error a redis.* function raises for a message of its own: {err="ERR <text>"}."""
@@ -149,6 +147,8 @@ class LuaState:
             return self.error_reply(result, run)
         finally:
             self.run = self.server.script_running = None
+            if run.busy:
+                busy.script_ended(self.server)
             if aof is not None:
                 aof.end_script()
 

@@ -53,6 +53,15 @@ for _, name in ipairs({"coroutine", "math", "string", "table"}) do
 end
 globals._G = env
 
+-- Functions implemented outside Lua (redis.call, cjson.encode, ...) are callable userdata to
+-- Lua; scripts see them as functions, as Redis's C functions are.
+local function_like = real_setmetatable({}, {__mode = "k"})
+globals.type = function(value)
+  local t = type(value)
+  if t == "userdata" and function_like[value] then return "function" end
+  return t
+end
+
 -- Writes to a read-only table fail as they do in Redis's patched Lua, whichever way they come.
 globals.rawset = function(t, k, v)
   if readonly[t] then error(READONLY, 0) end
@@ -131,14 +140,17 @@ for _, name in ipairs({"call", "pcall", "sha1hex", "error_reply", "status_reply"
                        "set_repl", "replicate_commands", "breakpoint", "debug", "acl_check_cmd"}) do
   redis[name] = api[name]
 end
+for _, f in pairs(redis) do function_like[f] = true end
 for name, value in pairs(api.constants) do redis[name] = value end
 globals.redis = protect(redis)
 
 -- The count hook: every 100000 instructions the Python side checks the time (busy scripts)
 -- and may stop the script (SCRIPT KILL), which then fails on every following line too.
 local py_hook = api.hook
+local in_script = false
 local hook
 hook = function()
+  if not in_script then return end
   local err = py_hook()
   if err ~= nil then
     dbg.sethook(hook, "l")
@@ -155,7 +167,7 @@ local function run(f, nkeys, ...)
   globals.KEYS = keys
   globals.ARGV = argv
   dbg.sethook(hook, "", 100000)
-  local ok, result = xpcall(f, err_handler)
+  in_script = true; local ok, result = xpcall(f, err_handler); in_script = false
   dbg.sethook()
   return ok, result
 end
@@ -200,7 +212,12 @@ end
 
 -- Libraries installed later (cjson, cmsgpack, bit, struct) join the script globals read-only.
 local function add_library(name, value)
-  if type(value) == "table" then value = protect(copy(value)) end
+  if type(value) == "table" then
+    for key, item in next, value do
+      if type(item) == "userdata" and key ~= "null" then function_like[item] = true end
+    end
+    value = protect(copy(value))
+  end
   globals[name] = value
 end
 
@@ -210,5 +227,10 @@ for _, name in ipairs({"os", "io", "debug", "require", "loadfile", "dofile", "pr
   real_G[name] = nil
 end
 
-return {run = run, compile = compile, shape = shape, env = env, globals = globals, redis = redis,
+local function add_function(name, f)
+  function_like[f] = true
+  redis[name] = f
+end
+
+return {add_function = add_function, run = run, compile = compile, shape = shape, env = env, globals = globals, redis = redis,
         add_library = add_library, err_handler = err_handler, protect = protect}
