@@ -19,8 +19,7 @@ closure's upvalues, a metatable it can) and keeps the dying one referenced until
 failure, so the collector never frees a running thread.
 
 What differs from Redis: type() of a library function is "userdata" in a bare state (the
-sandbox's type() says "function", as for the redis.* functions); a bad
-argument names the function as the library does ("bad argument #1 to 'decode'") even when the
+sandbox's type() says "function", as for the redis.* functions); a bad argument names the function as the library does ("bad argument #1 to 'decode'") even when the
 script called it under another name or through pcall (Redis then says '?').
 """
 
