@@ -7,6 +7,8 @@ Lua state, on both servers)."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 
 def _lua_string(data: bytes) -> str:
@@ -468,3 +470,64 @@ def test_settings_last_as_long_as_the_lua_state(differential):
         ["EVAL", "return cjson.encode_number_precision(14)", "0"],
         ["EVAL", "return cjson.encode(1/3)", "0"],
     ])
+
+
+# -- random values, the same script on both servers ------------------------------------------------
+def _lua_literal(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value:
+            return "(0/0)"
+        if value in (float("inf"), float("-inf")):
+            return "(1/0)" if value > 0 else "(-1/0)"
+        return repr(value)
+    if isinstance(value, bytes):
+        return _lua_string(value)
+    if isinstance(value, list):
+        return "{" + ", ".join(_lua_literal(v) for v in value) + "}"
+    return "{" + ", ".join(f"[{_lua_literal(k)}] = {_lua_literal(v)}" for k, v in value.items()) + "}"
+
+
+_SCALARS = st.one_of(
+    st.integers(-2 ** 53, 2 ** 53), st.floats(width=64), st.floats(width=32), st.booleans(),
+    st.binary(max_size=40), st.sampled_from([0, 1, -1, 127, 128, 255, 65535, 65536, 2 ** 32, -33, -129]))
+_KEYS = st.one_of(st.binary(max_size=10), st.integers(-3, 40), st.floats(allow_nan=False, allow_infinity=False))
+_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=8), st.dictionaries(_KEYS, inner, max_size=8)), max_leaves=30)
+
+_ROUND_TRIPS = (
+    "local v = {literal} "
+    "local ok1, j = pcall(function() return cjson.encode(v) end) "
+    "local ok2, back = pcall(function() return cjson.encode(cjson.decode(j)) end) "
+    "local ok3, m = pcall(function() return cmsgpack.pack(v) end) "
+    "local ok4, again = pcall(function() return cmsgpack.pack(cmsgpack.unpack(m)) end) "
+    "return {{tostring(ok1), j, tostring(ok2), back, tostring(ok3), m, tostring(ok4), again}}")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_VALUES)
+def test_random_values_encode_as_redis_encodes_them(differential, value):
+    differential.check(_eval(_ROUND_TRIPS.format(literal=_lua_literal(value))))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.one_of(st.binary(max_size=40),
+                 st.text(alphabet='[]{}",:0123456789.eE+-tfnulrsaxINiy \\/u\t', max_size=40).map(str.encode)))
+def test_random_text_decodes_as_redis_decodes_it(differential, text):
+    differential.check(_eval(
+        f"local ok, v = pcall(cjson.decode, {_lua_string(text)}) if not ok then return v end "
+        "local ok2, j = pcall(function() return cjson.encode(v) end) return j"))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.binary(max_size=40))
+def test_random_bytes_unpack_as_redis_unpacks_them(differential, data):
+    differential.check(_eval(
+        f"local s = {_lua_string(data)} local out = {{}} "
+        "local r = {pcall(cmsgpack.unpack, s)} out[1] = tostring(r[1]) "
+        "for i = 2, #r do out[#out + 1] = type(r[i]) == 'string' and r[i] or cmsgpack.pack(r[i]) end "
+        "local ok, e = pcall(function() return struct.unpack('bhiLdfc2s', s) end) "
+        "out[#out + 1] = tostring(e) return out"))
