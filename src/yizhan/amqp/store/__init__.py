@@ -2,9 +2,11 @@
 
 `NullStore` is the in-memory broker's store (nothing is written; a confirm waits for nothing).
 `DiskStore` keeps, under `<data-dir>/amqp/`, the definitions log (durable exchanges, queues and
-bindings; store/definitions.py) and the message store (persistent messages of durable queues;
-store/messages.py). Both are written only through this interface: the vhost reports topology
-changes, queues report messages leaving, channels report publishes and wait for `after_sync`.
+bindings; store/definitions.py), the message store (persistent messages of durable queues;
+store/messages.py), written only through this interface: the vhost reports topology changes,
+queues report messages leaving, channels report publishes and wait for `after_sync`. It also
+opens the log of messages held by delayed exchanges (store/delayed.py), which `recover` hands to
+the broker's DelayedMessages (amqp/delayed.py) to write.
 
 Syncing is batched per event-loop turn: `after_sync(callback)` asks for one flush + fsync at
 the end of the turn (through `scheduler`, the loop's call_soon), and every callback registered
@@ -24,6 +26,7 @@ import os
 from yizhan.amqp import codec
 from yizhan.amqp.message import Message
 from yizhan.amqp.store.definitions import DefinitionsLog
+from yizhan.amqp.store.delayed import DelayedLog
 from yizhan.amqp.store.errors import StoreError
 from yizhan.amqp.store.messages import MessageStore
 
@@ -85,6 +88,7 @@ class DiskStore(NullStore):
         os.makedirs(self.dir, exist_ok=True)
         self.definitions = DefinitionsLog(os.path.join(self.dir, "definitions.log"))
         self.messages = MessageStore(os.path.join(self.dir, "messages"))
+        self.delayed = DelayedLog(os.path.join(self.dir, "delayed.log"))
         self.scheduler = scheduler  # loop.call_soon; None: flush at once (tests, no loop)
         self.page_limit = int(os.environ.get("YIZHAN_AMQP_PAGE_MESSAGES", PAGE_MESSAGES))
         self.waiting: list = []
@@ -217,6 +221,8 @@ class DiskStore(NullStore):
             recover(self, broker)
         finally:
             self.loading = False
+        broker.delayed.restore(self.delayed.load())  # x-delayed-message exchanges' messages
+        broker.delayed.log = self.delayed
 
     def close(self) -> None:
         self.flush()
@@ -224,3 +230,4 @@ class DiskStore(NullStore):
         log.info("AMQP store: %d persistent messages written with %d fsyncs", m.published, m.fsyncs)
         m.close()
         self.definitions.close()
+        self.delayed.close()
