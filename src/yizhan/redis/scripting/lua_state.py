@@ -181,7 +181,10 @@ class LuaState:
     # -- the redis API (Python side) ---------------------------------------------------------
     def _call(self, *argv):
         reply = self._execute(argv)
-        if type(reply) is ErrorReply:
+        kind = type(reply)
+        if kind is bytes or kind is int:
+            return reply
+        if kind is ErrorReply:
             raise ScriptError(self.reply_error_table(reply.message))
         return convert.reply_to_lua(reply, self)
 
@@ -193,11 +196,16 @@ class LuaState:
 
     def _execute(self, argv):
         """The command a script called, checked as Redis's scriptCall checks it, then run."""
-        if not argv:
-            return ErrorReply("ERR Please specify at least one argument for this redis lib call")
-        argv = _arguments(argv)
-        if argv is None:
-            return ErrorReply("ERR Lua redis lib command arguments must be strings or integers")
+        for arg in argv:
+            if type(arg) is not bytes:
+                argv = _arguments(argv)
+                if argv is None:
+                    return ErrorReply("ERR Lua redis lib command arguments must be strings or integers")
+                break
+        else:
+            if not argv:
+                return ErrorReply("ERR Please specify at least one argument for this redis lib call")
+            argv = list(argv)
         cmd = BY_REQUEST_NAME.get(argv[0])
         if cmd is None:
             cmd = _lookup(argv)
@@ -206,11 +214,13 @@ class LuaState:
         arity = cmd.arity
         if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
             return ErrorReply("ERR Wrong number of args calling Redis command from script")
-        flags = cmd.flags
-        if "noscript" in flags:
-            return ErrorReply("ERR This Redis command is not allowed from script")
-        run = self.run
-        if "write" in flags:
+        rule = _RULES.get(cmd)
+        if rule is None:
+            rule = _RULES[cmd] = _rule(cmd)
+        if rule:
+            if rule is _NOSCRIPT:
+                return ErrorReply("ERR This Redis command is not allowed from script")
+            run = self.run
             if run.read_only:
                 return ErrorReply("ERR Write commands are not allowed from read-only scripts.")
             run.wrote = True
@@ -296,6 +306,16 @@ class LuaState:
 def _version_num(version: str) -> int:
     major, minor, patch = (int(p) for p in version.split("."))
     return (major << 16) | (minor << 8) | patch
+
+
+_NOSCRIPT, _WRITE = "noscript", "write"
+_RULES: dict = {}  # Command -> "" (may run), _NOSCRIPT or _WRITE, from its flags
+
+
+def _rule(cmd) -> str:
+    if "noscript" in cmd.flags:
+        return _NOSCRIPT
+    return _WRITE if "write" in cmd.flags else ""
 
 
 def _lookup(argv):

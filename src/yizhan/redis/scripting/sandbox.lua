@@ -148,27 +148,39 @@ globals.redis = protect(redis)
 -- and may stop the script (SCRIPT KILL), which then fails on every following line too.
 local py_hook = api.hook
 local in_script = false
-local hook
+local hook, killed
 hook = function()
   if not in_script then return end
   local err = py_hook()
   if err ~= nil then
+    killed = true
     dbg.sethook(hook, "l")
     error(err, 0)
   end
 end
+dbg.sethook(hook, "", 100000)  -- for good: it does nothing outside scripts
 
 -- Running one script: KEYS and ARGV, then the body under the message handler.
 local function run(f, nkeys, ...)
   local all = {...}
-  local keys, argv = {}, {}
-  for i = 1, nkeys do keys[i] = all[i] end
-  for i = nkeys + 1, #all do argv[i - nkeys] = all[i] end
+  local n = select("#", ...)
+  local keys, argv
+  if nkeys == n then
+    keys, argv = all, {}
+  elseif nkeys == 0 then
+    keys, argv = {}, all
+  else
+    keys, argv = {}, {}
+    for i = 1, nkeys do keys[i] = all[i] end
+    for i = nkeys + 1, n do argv[i - nkeys] = all[i] end
+  end
   globals.KEYS = keys
   globals.ARGV = argv
-  dbg.sethook(hook, "", 100000)
   in_script = true; local ok, result = xpcall(f, err_handler); in_script = false
-  dbg.sethook()
+  if killed then
+    killed = false
+    dbg.sethook(hook, "", 100000)
+  end
   return ok, result
 end
 
