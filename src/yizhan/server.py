@@ -12,6 +12,7 @@ from yizhan.amqp.alarms import ResourceMonitor
 from yizhan.amqp.broker import Broker
 from yizhan.amqp.consumer_timeout import ConsumerTimeouts
 from yizhan.amqp.store import DiskStore
+from yizhan.amqp.timers import Timers
 from yizhan.clock import Clock
 from yizhan.config import Config
 from yizhan.net.amqp_transport import AMQPProtocol
@@ -34,7 +35,7 @@ class ServerRuntime:
     def __init__(self, config: Config, clock: Clock | None = None):
         self.config = config
         self.redis = RedisInstance(config, clock)
-        self.broker = Broker(store=DiskStore(config.data_dir))
+        self.broker = Broker(store=DiskStore(config.data_dir), timers=Timers(self.redis.clock))
         configure_accounts(self.broker, config)
         self.monitor = ResourceMonitor(self.broker, config.data_dir, config.amqp_memory_watermark,
                                        config.amqp_memory_watermark_absolute,
@@ -54,6 +55,7 @@ class ServerRuntime:
         cfg = self.config
         self._load()  # before listening: raises RDBLoadError / AOFLoadError
         self.broker.store.scheduler = loop.call_soon
+        self.broker.timers.loop = loop  # message TTL and queue expiry timers
         self.broker.recover()  # before listening: raises StoreError
         sock = _bind(cfg.bind, cfg.port, "Redis")
         try:
@@ -79,6 +81,7 @@ class ServerRuntime:
         self._schedule_expiry()
         self.monitor.start(loop)
         self.consumer_timeouts.start(loop)
+        self.broker.delayed.start()
 
     def _load(self) -> None:
         """The AOF when appendonly is on and it exists (preferred, as Redis), else dump.rdb;
@@ -114,6 +117,7 @@ class ServerRuntime:
             self._expire_handle.cancel()
         self.monitor.stop()
         self.consumer_timeouts.stop()
+        self.broker.delayed.stop()
         log.info("AMQP resources: %s", self.monitor.status())
         if self.redis.aof is not None:
             self.redis.aof.stop()  # flush, fsync and close the AOF
