@@ -261,6 +261,7 @@ class VHost:
         queue.deleted = True
         queue.stop_timers()
         self.queues.pop(queue.name, None)
+        queue.drop_transient()
         self.store.queue_removed(self, queue)
         if queue.exclusive_owner is not None:
             queue.exclusive_owner.exclusive_queues.discard(queue)

@@ -12,9 +12,10 @@ Syncing is batched per event-loop turn: `after_sync(callback)` asks for one flus
 the end of the turn (through `scheduler`, the loop's call_soon), and every callback registered
 in the turn runs after that single fsync.
 
-Paging: a durable queue keeps at most `page_limit` messages in memory; beyond that its stored
-messages are kept as ids only (`PagedRun`) and read back with `read_messages` when its ready
-list runs dry. The bound comes from the environment variable YIZHAN_AMQP_PAGE_MESSAGES
+Paging: every queue keeps at most `page_limit` messages in memory; beyond that a durable
+queue's stored messages are kept as ids only (`PagedRun`) and read back with `read_messages`
+when its ready list runs dry; any other message is written as a transient `T` record
+(`page_transient`, read back once with `read_transient`, forgotten at boot). The bound comes from the environment variable YIZHAN_AMQP_PAGE_MESSAGES
 (default 4096).
 """
 
@@ -57,6 +58,8 @@ class NullStore:
 
     durable = False
     page_limit = None  # no paging: nothing could be read back
+
+    def drop_transient(self, runs) -> None: ...
 
     def exchange_added(self, vhost, exchange) -> None: ...
     def exchange_removed(self, vhost, exchange) -> None: ...
@@ -174,6 +177,26 @@ class DiskStore(NullStore):
         if chunks:
             self.messages.remove_many(queue_key(queue), chunks)
             self._schedule()
+
+    def page_transient(self, message) -> int:
+        """A transient message (or one this queue does not hold durably) paged out of a queue:
+        a `T` record that the queue reads back once, and that a restart forgets."""
+        msg_id = self.messages.page_transient(message.exchange, message.routing_key,
+                                              message.raw_properties, message.body)
+        self._schedule()
+        return msg_id
+
+    def read_transient(self, ids) -> list[Message]:
+        """Transient paged messages read back (and released: the queue holds them again)."""
+        out = [Message(m.exchange, m.routing_key, m.props, m.body)
+               for m in self.messages.read(ids)]
+        self.messages.release_transient(ids)
+        return out
+
+    def drop_transient(self, runs) -> None:
+        """Transient paged messages purged or deleted with their queue."""
+        for run in runs:
+            self.messages.release_transient(run.ids)
 
     def read_messages(self, ids) -> list[Message]:
         """Paged-out messages read back for a queue (its next batch)."""
