@@ -521,13 +521,14 @@ class Queue(FeatureQueue):
 
     def _can_send(self, consumer: Consumer) -> bool:
         """rabbit_queue_consumers:deliver_to_consumer + rabbit_limiter:can_send; a consumer
-        that cannot take a message now is parked with its channel."""
+        that cannot take a message now is parked with its channel. The channel's window is
+        not applied to quorum queues (rabbit_channel activates the limiter on classic queues)."""
         channel = consumer.channel
         if channel in self.suspended or not channel.writable:
             return self._park(consumer)
         if consumer.credit == 0:
             return self._park(consumer)
-        if channel.global_prefetch:
+        if channel.global_prefetch and not self.quorum:
             if channel.global_volume >= channel.global_prefetch:
                 self.suspended.add(channel)
                 channel.limited_queues.add(self)
