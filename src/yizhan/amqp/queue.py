@@ -150,6 +150,7 @@ class Queue(FeatureQueue):
         self.single_active = self.arguments.lookup("x-single-active-consumer") == (BOOL, True)
         self.active_consumer: Consumer | None = None   # single active consumer only
         self.waiting: list[Consumer] = []              # single active consumer: the others
+        self.cancelled_holding: set = set()  # quorum: cancelled holding messages (still counted)
         self.had_consumers = False
         self.unacked = 0
         self.bound_from: dict = {}    # binding ident -> Binding into this queue
@@ -194,9 +195,10 @@ class Queue(FeatureQueue):
     @property
     def consumer_count(self) -> int:
         """Classic queues count waiting consumers too; quorum queues (rabbit_fifo's query_stat)
-        count those in their consumers map, not the waiting ones."""
+        count those in their consumers map: not the waiting ones, but those cancelled while
+        holding messages, until their channel goes."""
         if self.quorum:
-            return len(self.consumers) - len(self.waiting)
+            return len(self.consumers) - len(self.waiting) + len(self.cancelled_holding)
         return len(self.consumers)
 
     # -- messages in --------------------------------------------------------------------------
@@ -486,6 +488,8 @@ class Queue(FeatureQueue):
     def forget_channel(self, channel) -> None:
         self.blocked.pop(channel, None)
         self.suspended.discard(channel)
+        if self.cancelled_holding:
+            self.cancelled_holding = {c for c in self.cancelled_holding if c.channel is not channel}
 
     # -- dispatch -----------------------------------------------------------------------------
     def dispatch(self) -> None:
@@ -521,13 +525,14 @@ class Queue(FeatureQueue):
 
     def _can_send(self, consumer: Consumer) -> bool:
         """rabbit_queue_consumers:deliver_to_consumer + rabbit_limiter:can_send; a consumer
-        that cannot take a message now is parked with its channel."""
+        that cannot take a message now is parked with its channel. The channel's window is
+        not applied to quorum queues (rabbit_channel activates the limiter on classic queues)."""
         channel = consumer.channel
         if channel in self.suspended or not channel.writable:
             return self._park(consumer)
         if consumer.credit == 0:
             return self._park(consumer)
-        if channel.global_prefetch:
+        if channel.global_prefetch and not self.quorum:
             if channel.global_volume >= channel.global_prefetch:
                 self.suspended.add(channel)
                 channel.limited_queues.add(self)

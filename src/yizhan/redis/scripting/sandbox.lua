@@ -14,9 +14,10 @@ local dbg = debug
 
 local ipairs, pairs = ipairs, pairs
 local READONLY = "Attempt to modify a readonly table"
-local readonly = real_setmetatable({}, {__mode = "k"})   -- proxy -> true
+local readonly = real_setmetatable({}, {__mode = "k"})   -- proxy -> its backing table
 
--- A read-only view of `backing`: reads pass through, writes raise.
+-- A read-only view of `backing`: reads pass through, writes raise; next, pairs and rawget see
+-- the backing table's contents, as they see a read-only table's in Redis.
 local function protect(backing, on_missing)
   local proxy = {}
   real_setmetatable(proxy, {
@@ -24,7 +25,7 @@ local function protect(backing, on_missing)
     __newindex = function() error(READONLY, 2) end,
     __metatable = {},
   })
-  readonly[proxy] = true
+  readonly[proxy] = backing
   return proxy
 end
 
@@ -48,19 +49,34 @@ for _, name in ipairs({"assert", "collectgarbage", "error", "gcinfo", "getmetata
                        "type", "unpack", "xpcall", "_VERSION"}) do
   globals[name] = real_G[name]
 end
-for _, name in ipairs({"coroutine", "math", "string", "table"}) do
-  globals[name] = protect(copy(real_G[name]))
+-- The library tables themselves back the read-only views (their keys keep Redis's order);
+-- nothing but this file reaches them unprotected.
+for _, name in ipairs({"coroutine", "string", "table"}) do
+  globals[name] = protect(real_G[name])
 end
+-- math.random and math.randomseed are Redis's (redisLrand48, one sequence for the server)
+local mathlib = real_G.math
+mathlib.random, mathlib.randomseed = api.random, api.randomseed
+globals.math = protect(mathlib)
 globals._G = env
 
 -- Functions implemented outside Lua (redis.call, cjson.encode, ...) are callable userdata to
 -- Lua; scripts see them as functions, as Redis's C functions are.
 local function_like = real_setmetatable({}, {__mode = "k"})
+function_like[api.random], function_like[api.randomseed] = true, true
 globals.type = function(value)
   local t = type(value)
   if t == "userdata" and function_like[value] then return "function" end
   return t
 end
+
+globals.next = function(t, k) return next(readonly[t] or t, k) end
+globals.pairs = function(t)
+  local backing = readonly[t]
+  if backing then return next, backing, nil end
+  return pairs(t)
+end
+globals.rawget = function(t, k) return rawget(readonly[t] or t, k) end
 
 -- Writes to a read-only table fail as they do in Redis's patched Lua, whichever way they come.
 globals.rawset = function(t, k, v)
@@ -148,27 +164,39 @@ globals.redis = protect(redis)
 -- and may stop the script (SCRIPT KILL), which then fails on every following line too.
 local py_hook = api.hook
 local in_script = false
-local hook
+local hook, killed
 hook = function()
   if not in_script then return end
   local err = py_hook()
   if err ~= nil then
+    killed = true
     dbg.sethook(hook, "l")
     error(err, 0)
   end
 end
+dbg.sethook(hook, "", 100000)  -- for good: it does nothing outside scripts
 
 -- Running one script: KEYS and ARGV, then the body under the message handler.
 local function run(f, nkeys, ...)
   local all = {...}
-  local keys, argv = {}, {}
-  for i = 1, nkeys do keys[i] = all[i] end
-  for i = nkeys + 1, #all do argv[i - nkeys] = all[i] end
+  local n = select("#", ...)
+  local keys, argv
+  if nkeys == n then
+    keys, argv = all, {}
+  elseif nkeys == 0 then
+    keys, argv = {}, all
+  else
+    keys, argv = {}, {}
+    for i = 1, nkeys do keys[i] = all[i] end
+    for i = nkeys + 1, n do argv[i - nkeys] = all[i] end
+  end
   globals.KEYS = keys
   globals.ARGV = argv
-  dbg.sethook(hook, "", 100000)
   in_script = true; local ok, result = xpcall(f, err_handler); in_script = false
-  dbg.sethook()
+  if killed then
+    killed = false
+    dbg.sethook(hook, "", 100000)
+  end
   return ok, result
 end
 
@@ -216,7 +244,7 @@ local function add_library(name, value)
     for key, item in next, value do
       if type(item) == "userdata" and key ~= "null" then function_like[item] = true end
     end
-    value = protect(copy(value))
+    value = protect(value)
   end
   globals[name] = value
 end
@@ -227,10 +255,17 @@ for _, name in ipairs({"os", "io", "debug", "require", "loadfile", "dofile", "pr
   real_G[name] = nil
 end
 
+-- luaL_where(L, 1) for a Python function of the API: the position of the Lua code calling it.
+local function where()
+  local info = dbg.getinfo(3, "Sl")
+  if info and info.currentline > 0 then return info.short_src .. ":" .. info.currentline .. ": " end
+  return ""
+end
+
 local function add_function(name, f)
   function_like[f] = true
   redis[name] = f
 end
 
-return {add_function = add_function, run = run, compile = compile, shape = shape, env = env, globals = globals, redis = redis,
+return {add_function = add_function, where = where, run = run, compile = compile, shape = shape, env = env, globals = globals, redis = redis,
         add_library = add_library, err_handler = err_handler, protect = protect}
