@@ -36,7 +36,8 @@ def _commit(c) -> None:
 
 # -- FUNCTION LOAD ------------------------------------------------------------------------------
 @command("FUNCTION LOAD [REPLACE] function-code", arity=-3, flags="write denyoom noscript", group=_GROUP,
-         since="7.0.0", acl="scripting", tips=_ALL_SHARDS, summary="Create a function with the given arguments (name, code, description)",
+         since="7.0.0", acl="scripting", tips=_ALL_SHARDS,
+         summary="Create a function with the given arguments (name, code, description)",
          complexity="O(1) (considering compilation time is redundant)")
 def function_load(c, argv):
     replace = False
@@ -230,7 +231,7 @@ def function_help(c, argv):
 # -- FCALL / FCALL_RO -------------------------------------------------------------------------------
 @command("FCALL function numkeys [key ...] [arg ...]", arity=-3,
          flags="noscript stale skip_monitor no_mandatory_keys movablekeys", group=_GROUP, since="7.0.0",
-         acl="scripting", numkeys=2, key_flags="RW access update", key_notes=_KEY_NOTES + "RW and UPDATE",
+         acl="scripting", keynum=(2, 1, _KEY_NOTES + "RW and UPDATE"),
          summary="Invoke a function", complexity="Depends on the function that is executed.")
 def fcall(c, argv):
     return _fcall(c, argv, ro=False)
@@ -238,8 +239,8 @@ def fcall(c, argv):
 
 @command("FCALL_RO function numkeys [key ...] [arg ...]", arity=-3,
          flags="readonly noscript stale skip_monitor no_mandatory_keys movablekeys", group=_GROUP,
-         since="7.0.0", acl="scripting", numkeys=2, key_flags="RO access",
-         key_notes=_KEY_NOTES + "RO and ACCESS", summary="Invoke a read-only function",
+         since="7.0.0", acl="scripting", keynum=(2, 1, _KEY_NOTES + "RO and ACCESS"),
+         summary="Invoke a read-only function",
          complexity="Depends on the function that is executed.")
 def fcall_ro(c, argv):
     return _fcall(c, argv, ro=True)

@@ -17,7 +17,7 @@ from yizhan.redis import errors
 from yizhan.redis.args import parse_int
 from yizhan.redis.instance import REDIS_VERSION
 from yizhan.redis.params import BY_NAME
-from yizhan.redis.table import COMMANDS, command, container, docs_reply, info_reply, numkeys_keys
+from yizhan.redis.table import COMMANDS, command, container, docs_reply, info_reply, movable_keys
 from yizhan.resp import OK, ErrorReply, Simple, Verbatim
 
 
@@ -211,8 +211,8 @@ def command_getkeys(c, argv):
         raise ErrorReply("ERR Invalid command specified")
     if (cmd.arity > 0 and len(inner) != cmd.arity) or len(inner) < -cmd.arity:
         raise ErrorReply("ERR Invalid number of arguments specified for command")
-    if cmd.numkeys:
-        keys = numkeys_keys(cmd, inner)
+    if cmd.keynum is not None:
+        keys = movable_keys(cmd, inner)
         if keys is None and "no_mandatory_keys" not in cmd.flags:
             raise ErrorReply("ERR Invalid arguments specified for command")
         return keys or []

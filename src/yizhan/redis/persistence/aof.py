@@ -287,6 +287,8 @@ class AOF:
         self.rewrite_buf: bytearray | None = None
         self.selected_db = -1
         self.multi_client = None
+        self.script_caller = None  # while a script runs: the client whose EVAL/FCALL it is
+        self.script_ops: list | None = None  # the script's writes, (db index, argv), until it ends
         self.parked: dict = {}
         self.child_pid: int | None = None
         self.child_started = 0.0
@@ -355,6 +357,9 @@ class AOF:
         commands = rewrite(client, argv, reply) if rewrite is not None else [argv]
         if not commands:
             return
+        if self.script_ops is not None:
+            self.script_ops.extend((client.db.index, command) for command in commands)
+            return
         if client.in_exec and self.multi_client is not client:
             self.multi_client = client
             self._select(client)
@@ -362,6 +367,32 @@ class AOF:
         for command in commands:
             self._select(client)
             self._append(command)
+
+    def begin_script(self, caller) -> None:
+        """A script starts: its writes are kept until it ends (`end_script`)."""
+        self.script_caller = caller
+        self.script_ops = []
+
+    def end_script(self) -> None:
+        """A script ended: its writes are logged as Redis 7.0 propagates them, one alone as it
+        is, several wrapped in MULTI/EXEC, inside the caller's transaction when it is one."""
+        caller, ops = self.script_caller, self.script_ops
+        self.script_caller = self.script_ops = None
+        if not ops:
+            return
+        if caller.in_exec:
+            if self.multi_client is not caller:
+                self.multi_client = caller
+                self._select_index(ops[0][0])
+                self._append([b"MULTI"])
+        elif len(ops) > 1:
+            self._select_index(ops[0][0])
+            self._append([b"MULTI"])
+        for index, command in ops:
+            self._select_index(index)
+            self._append(command)
+        if len(ops) > 1 and not caller.in_exec:
+            self._append([b"EXEC"])
 
     def park(self, client, cmd, argv) -> None:
         self.parked[client.id] = (cmd, argv)
@@ -398,7 +429,9 @@ class AOF:
         return []
 
     def _select(self, client) -> None:
-        index = client.db.index
+        self._select_index(client.db.index)
+
+    def _select_index(self, index: int) -> None:
         if index != self.selected_db:
             self.selected_db = index
             self._append_raw(encode_command([b"SELECT", index]))
