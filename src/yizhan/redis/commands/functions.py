@@ -256,6 +256,5 @@ def _fcall(c, argv, ro: bool):
         raise ErrorReply(errors.FUNCTION_NUMKEYS_TOO_MANY)
     if numkeys < 0:
         raise ErrorReply(errors.FUNCTION_NUMKEYS_NEGATIVE)
-    keys, args = argv[3:3 + numkeys], argv[3 + numkeys:]
-    return function.library.engine.call(c, function, keys, args, ro)
+    return function.library.engine.call(c, function, argv, numkeys, ro)
 
