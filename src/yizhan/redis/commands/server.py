@@ -327,10 +327,15 @@ def _info_memory(srv):
         ("used_memory_peak_human", _human(peak)), ("used_memory_peak_perc", "100.00%"),
         ("used_memory_overhead", 0), ("used_memory_startup", 0), ("used_memory_dataset", rss),
         ("used_memory_dataset_perc", "100.00%"), ("allocator_allocated", rss), ("total_system_memory", _total_memory()),
-        ("used_memory_lua", 31744), ("used_memory_scripts", 0), ("maxmemory", maxmemory),
+        ("used_memory_lua", 31744), *_functions_memory(srv), ("used_memory_scripts", 0), ("maxmemory", maxmemory),
         ("maxmemory_human", _human(maxmemory)), ("maxmemory_policy", srv.params.get("maxmemory-policy")),
         ("mem_fragmentation_ratio", "1.00"), ("mem_allocator", "pymalloc"), ("lazyfree_pending_objects", 0),
     ]
+
+
+def _functions_memory(srv):
+    from yizhan.redis.scripting.function_lua import info_memory  # the engine imports the table
+    return info_memory(srv)
 
 
 def _info_persistence(srv):

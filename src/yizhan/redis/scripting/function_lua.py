@@ -230,7 +230,8 @@ class LuaEngine:
         return reply
 
     def memory(self) -> int:
-        return self.state.runtime.eval("collectgarbage('count')") * 1024
+        """luaMemory: the bytes the state's allocator holds (Lua counts kilobytes)."""
+        return int(self.state.runtime.eval("collectgarbage('count')") * 1024)
 
 
 def _load_error(result) -> str:
@@ -248,6 +249,15 @@ def registry(srv) -> Libraries:
     if libraries is None:
         libraries = srv._functions = Libraries({ENGINE_NAME.lower(): LuaEngine(srv)})
     return libraries
+
+
+def info_memory(srv) -> list:
+    """INFO memory's function fields, as Redis 7.0 prints them."""
+    libraries = registry(srv)
+    return [("number_of_functions", libraries.function_count()),
+            ("number_of_libraries", len(libraries.libraries)),
+            ("used_memory_vm_functions", sum(e.memory() for e in libraries.engines.values())),
+            ("used_memory_functions", libraries.memory_overhead())]
 
 
 def obeys(c) -> bool:
