@@ -14,6 +14,9 @@ from pathlib import Path
 
 SERVER_KEYS = {"bind", "port", "amqp-port", "http-port", "data-dir", "log-level"}
 AMQP_KEYS = {"amqp-user", "amqp-vhost", "amqp-guest-loopback-only"}
+CONSUMER_KEYS = {"amqp-consumer-timeout"}
+RESOURCE_KEYS = {"amqp-vm-memory-high-watermark", "amqp-vm-memory-high-watermark-absolute",
+                 "amqp-disk-free-limit"}
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,13 @@ class Config:
     amqp_users: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     amqp_vhosts: tuple[str, ...] = ()
     guest_loopback_only: bool = True
+    # resource alarms (amqp/alarms.py): RabbitMQ's vm_memory_high_watermark (relative, or
+    # absolute bytes when set) and disk_free_limit (bytes)
+    amqp_memory_watermark: float = 0.4
+    amqp_memory_watermark_absolute: int | None = None
+    amqp_disk_free_limit: int = 50_000_000
+    # RabbitMQ's consumer_timeout in ms (None: off); amqp/consumer_timeout.py
+    amqp_consumer_timeout: int | None = 1_800_000
 
     def with_overrides(self, **changes) -> "Config":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -58,6 +68,10 @@ def load_file(path: str | Path, base: Config | None = None) -> Config:
         name, values = words[0].lower(), words[1:]
         if name in AMQP_KEYS:
             changes.update(_amqp_setting(name, values, changes, base, f"{path}:{number}"))
+        elif name in CONSUMER_KEYS:
+            changes["amqp_consumer_timeout"] = _consumer_timeout(name, values, f"{path}:{number}")
+        elif name in RESOURCE_KEYS:
+            changes.update(_resource_setting(name, values, f"{path}:{number}"))
         elif name in SERVER_KEYS:
             if len(values) != 1:
                 raise ConfigFileError(f"{path}:{number}: '{name}' takes exactly one value")
@@ -86,6 +100,38 @@ def _redis_value(name: str, value: str, where: str) -> str:
         reason = exc.message.split(" - ", 1)[-1]
         raise ConfigFileError(f"{where}: bad value for '{name}': {reason}") from None
     return value
+
+
+def _consumer_timeout(name: str, values: list[str], where: str) -> int | None:
+    """`amqp-consumer-timeout 1800000` (milliseconds, RabbitMQ's consumer_timeout) or `off`."""
+    if len(values) == 1 and values[0].lower() == "off":
+        return None
+    if len(values) != 1 or not values[0].isdigit() or int(values[0]) == 0:
+        raise ConfigFileError(f"{where}: '{name}' takes milliseconds (a positive integer) or off")
+    return int(values[0])
+
+
+def _resource_setting(name: str, values: list[str], where: str) -> dict:
+    """`amqp-vm-memory-high-watermark 0.4` (a fraction of RAM),
+    `amqp-vm-memory-high-watermark-absolute 512MB`, `amqp-disk-free-limit 50MB`."""
+    from yizhan.amqp.alarms import parse_size
+
+    if len(values) != 1:
+        raise ConfigFileError(f"{where}: '{name}' takes exactly one value")
+    if name == "amqp-vm-memory-high-watermark":
+        try:
+            fraction = float(values[0])
+        except ValueError:
+            fraction = -1.0
+        if not 0 <= fraction:
+            raise ConfigFileError(f"{where}: '{name}' must be a fraction of RAM such as 0.4")
+        return {"amqp_memory_watermark": fraction}
+    size = parse_size(values[0])
+    if size is None:
+        raise ConfigFileError(f"{where}: '{name}' must be a size such as 512MB or 1GiB")
+    if name == "amqp-disk-free-limit":
+        return {"amqp_disk_free_limit": size}
+    return {"amqp_memory_watermark_absolute": size}
 
 
 def _amqp_setting(name: str, values: list[str], changes: dict, base: Config, where: str) -> dict:

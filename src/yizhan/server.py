@@ -8,12 +8,15 @@ import errno
 import logging
 import socket
 
+from yizhan.amqp.alarms import ResourceMonitor
 from yizhan.amqp.broker import Broker
+from yizhan.amqp.consumer_timeout import ConsumerTimeouts
 from yizhan.amqp.store import DiskStore
+from yizhan.amqp.timers import Timers
 from yizhan.clock import Clock
 from yizhan.config import Config
 from yizhan.net.amqp_transport import AMQPProtocol
-from yizhan.net.redis_transport import RedisProtocol
+from yizhan.net.redis_transport import BusyAcceptor, RedisProtocol
 from yizhan.redis import commands  # noqa: F401  (registers every command in the table)
 from yizhan.redis.instance import RedisInstance
 from yizhan.redis.persistence.aof import aof_state
@@ -32,8 +35,12 @@ class ServerRuntime:
     def __init__(self, config: Config, clock: Clock | None = None):
         self.config = config
         self.redis = RedisInstance(config, clock)
-        self.broker = Broker(store=DiskStore(config.data_dir))
+        self.broker = Broker(store=DiskStore(config.data_dir), timers=Timers(self.redis.clock))
         configure_accounts(self.broker, config)
+        self.monitor = ResourceMonitor(self.broker, config.data_dir, config.amqp_memory_watermark,
+                                       config.amqp_memory_watermark_absolute,
+                                       config.amqp_disk_free_limit)
+        self.consumer_timeouts = ConsumerTimeouts(self.broker, config.amqp_consumer_timeout)
         self.redis_port = 0
         self.amqp_port = 0
         self.http_port = 0
@@ -48,6 +55,7 @@ class ServerRuntime:
         cfg = self.config
         self._load()  # before listening: raises RDBLoadError / AOFLoadError
         self.broker.store.scheduler = loop.call_soon
+        self.broker.timers.loop = loop  # message TTL and queue expiry timers
         self.broker.recover()  # before listening: raises StoreError
         sock = _bind(cfg.bind, cfg.port, "Redis")
         try:
@@ -58,6 +66,7 @@ class ServerRuntime:
             raise
         self._reserved = [http]
         server = await loop.create_server(lambda: RedisProtocol(self.redis), sock=sock, backlog=511)
+        BusyAcceptor(self.redis, sock, loop)  # connections accepted while a script is busy
         self._servers.append(server)
         broker = self.broker
         amqp_server = await loop.create_server(lambda: AMQPProtocol(broker), sock=amqp, backlog=511)
@@ -70,6 +79,9 @@ class ServerRuntime:
         log.info("AMQP listening on %s:%d", cfg.bind, self.amqp_port)
         log.info("HTTP port %s:%d reserved (the management API is not built yet)", cfg.bind, self.http_port)
         self._schedule_expiry()
+        self.monitor.start(loop)
+        self.consumer_timeouts.start(loop)
+        self.broker.delayed.start()
 
     def _load(self) -> None:
         """The AOF when appendonly is on and it exists (preferred, as Redis), else dump.rdb;
@@ -103,6 +115,10 @@ class ServerRuntime:
     async def stop(self) -> None:
         if self._expire_handle is not None:
             self._expire_handle.cancel()
+        self.monitor.stop()
+        self.consumer_timeouts.stop()
+        self.broker.delayed.stop()
+        log.info("AMQP resources: %s", self.monitor.status())
         if self.redis.aof is not None:
             self.redis.aof.stop()  # flush, fsync and close the AOF
         aof_state(self.redis).abort_rewrite()

@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from pamqp import commands as spec
 
 from yizhan.amqp import codec, errors, passwords
+from yizhan.amqp.delayed import DelayedMessages
 from yizhan.amqp.store import NullStore
+from yizhan.amqp.timers import Timers
 from yizhan.amqp.vhost import VHost
 
 PRODUCT = "RabbitMQ"
@@ -64,13 +66,17 @@ class Limits:
 
 
 class Broker:
-    def __init__(self, limits: Limits | None = None, store=None):
+    def __init__(self, limits: Limits | None = None, store=None, timers: Timers | None = None):
         self.limits = limits or Limits()
         self.store = store if store is not None else NullStore()
-        self.vhosts: dict[str, VHost] = {"/": VHost("/", self.store)}
+        self.timers = timers if timers is not None else Timers()
+        self.delayed = DelayedMessages(self)  # messages held by x-delayed-message exchanges
+        self.vhosts: dict[str, VHost] = {}
+        self.add_vhost("/")
         self.users: dict[str, User] = {"guest": User("guest", "guest", loopback_only=True,
                                                      tags=["administrator"], source="builtin")}
         self.connections: set = set()
+        self.alarms: set = set()  # resource alarms in effect: "memory", "disk" (alarms.py)
         self.next_connection_id = 1
         self.deferred: list = []
         self.reply_channels: dict = {}  # direct reply-to: channel token -> channel
@@ -103,7 +109,8 @@ class Broker:
     def add_vhost(self, name: str) -> VHost:
         vhost = self.vhosts.get(name)
         if vhost is None:
-            vhost = self.vhosts[name] = VHost(name, self.store)
+            vhost = self.vhosts[name] = VHost(name, self.store, self.timers)
+            vhost.delayed = self.delayed
         return vhost
 
     def check_login(self, username: str, password: str) -> User | None:

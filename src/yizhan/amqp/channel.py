@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pamqp import commands as spec
 
-from yizhan.amqp import arguments, codec, erlang, errors, reply_to
+from yizhan.amqp import arguments, codec, erlang, errors, queue_types, reply_to
 from yizhan.amqp.codec import FieldTable, new
 from yizhan.amqp.erlang import Atom
 from yizhan.amqp.message import Message
@@ -73,6 +73,7 @@ class Channel:
         self.confirm = False
         self.publish_seq = 1
         self.confirms_waiting: list[int] = []  # confirms held until the store has synced
+        self.nacks: set[int] = set()  # sequence numbers a queue refused (reject-publish)
         self.tx: Transaction | None = None
         self.recent_queue = ""
         self.released = False
@@ -209,6 +210,9 @@ class Channel:
         for consumer in consumers.values():
             consumer.queue.remove_consumer(consumer)
         self._requeue_all()
+        for queue in {consumer.queue for consumer in consumers.values()}:
+            if not queue.deleted:  # requeue_and_run: a new single active consumer runs now
+                queue.dispatch()
         reply_to.release(self)
         for queue in self.limited_queues:
             queue.forget_channel(self)
@@ -318,12 +322,15 @@ class Channel:
                 raise errors.no_exchange(exchange_name, vhost.name)
             if exchange.internal:
                 raise errors.internal_exchange(exchange_name, vhost.name)
+            expiration = None
             if raw_props == b"\x00\x00":
                 routing_keys = [routing_key]
             else:
-                routing_keys, raw_props = self._check_properties(routing_key, raw_props)
+                routing_keys, raw_props, expiration = self._check_properties(routing_key,
+                                                                             raw_props)
             message = Message(exchange_name, routing_key, raw_props, body, self.conn,
                               routing_keys)
+            message.expiration = expiration
             if self.tx is not None:
                 self.tx.publishes.append((exchange, message, mandatory))
                 return
@@ -332,6 +339,7 @@ class Channel:
                 seq = self.publish_seq
                 self.publish_seq += 1
             stored = self._route(exchange, message, mandatory)
+            rejected = message.rejected
         except errors.AMQPError as error:
             if error.method is None:
                 error.method = PUBLISH_IDS
@@ -341,6 +349,8 @@ class Channel:
             return
         if seq is None:
             return
+        if rejected:  # a queue refused it (reject-publish): basic.nack
+            self.nacks.add(seq)
         if stored or self.confirms_waiting:  # on disk first; confirms keep their order
             self.confirms_waiting.append(seq)
             if stored:
@@ -348,21 +358,24 @@ class Channel:
             return
         # everything else is settled once routed: confirm at once, as RabbitMQ does for
         # unroutable ones
-        self.write(codec.ack_frame(self.number, seq, False))
+        self.write(codec.ack_frame(self.number, seq, False, seq in self.nacks))
+        self.nacks.discard(seq)
 
     def _send_waiting_confirms(self) -> None:
         """The store synced: the confirms held for it (and those queued behind) go out."""
         waiting, self.confirms_waiting = self.confirms_waiting, []
         if self.released or self.state != "open":
             return
+        nacks = self.nacks
         for seq in waiting:
-            self.write(codec.ack_frame(self.number, seq, False))
+            self.write(codec.ack_frame(self.number, seq, False, seq in nacks))
+            nacks.discard(seq)
 
     def _check_properties(self, routing_key: str, raw: bytes):
         """What RabbitMQ checks in the properties of a publish: they must decode, user_id must
         be the user, expiration a valid TTL, delivery_mode 1 or 2; CC and BCC add routes."""
         if raw == b"\x00\x00":
-            return [routing_key], raw
+            return [routing_key], raw, None
         try:
             props = codec.decode_properties(raw)
         except (codec.DecodeError, codec.TableError):
@@ -371,8 +384,9 @@ class Channel:
             raise errors.precondition(
                 f"user_id property set to '{_text(props.user_id)}' but authenticated user "
                 f"was '{self.conn.user.name}'")
+        expiration = None
         if props.expiration is not None:
-            _check_expiration(props.expiration)
+            expiration = _check_expiration(props.expiration)
         if props.reply_to == b"amq.rabbitmq.reply-to":
             props.reply_to = reply_to.reply_address(self)
             raw = codec.encode_properties(props)
@@ -384,7 +398,7 @@ class Channel:
             if props.headers.lookup("BCC") is not None:
                 props.headers = FieldTable(e for e in props.headers if e[0] != "BCC")
                 raw = codec.encode_properties(props)
-        return keys, raw
+        return keys, raw, expiration
 
     def _route(self, exchange, message: Message, mandatory: bool) -> bool:
         """Route and enqueue; True when the message went to the store (persistent, durable
@@ -402,7 +416,8 @@ class Channel:
             return False
         stored = self.broker.store.publish(message, queues)
         for queue in queues:
-            queue.publish(message)
+            if not queue.publish(message):
+                message.rejected = True
         return stored
 
     # -- consuming --------------------------------------------------------------------------
@@ -420,11 +435,11 @@ class Channel:
         args = m.arguments if m.arguments is not None else FieldTable()
         arguments.check_consumer_arguments(args, queue.name, self.vhost.name,
                                            arguments.queue_type(queue.arguments))
-        if queue.exclusive_consumer is not None or (m.exclusive and queue.consumers):
-            raise errors.exclusive_consume(queue.name, self.vhost.name)
+        queue_types.check_consume(queue, self, m.no_ack, m.exclusive)
         priority = args.value("x-priority", 0)
         consumer = Consumer(tag, codec.shortstr(tag), self, queue, m.no_ack, m.exclusive, args,
-                            priority if isinstance(priority, int) else 0, self.consumer_prefetch)
+                            priority if isinstance(priority, int) else 0,
+                            queue_types.consumer_prefetch(queue, self))
         self.consumers[tag] = consumer
         if not m.nowait:
             self.send(new(Basic.ConsumeOk, consumer_tag=tag))
@@ -471,6 +486,7 @@ class Channel:
 
     def on_get(self, m, content) -> None:
         queue = self.vhost.exclusive_queue_or_die(self._queue_name(m.queue), self.conn)
+        queue_types.check_get(queue)
         entry = queue.get()
         if entry is None:
             self.send(new(Basic.GetEmpty, cluster_id=""))
@@ -564,6 +580,7 @@ class Channel:
         self._reject(self._collect(m.delivery_tag, m.multiple), m.requeue)
 
     def _reject(self, items: list[tuple], requeue: bool) -> None:
+        queue_types.check_reject({item[QUEUE] for item in items})
         if self.tx is not None:
             self.tx.acks.append((requeue, items))
             return
@@ -589,6 +606,8 @@ class Channel:
                     consumer.credit += 1
             if requeue:  # rabbit_amqqueue_process: requeue first, then run the queue
                 queue.requeue([item[ENTRY] for item in group], dispatch=not unpark)
+            elif requeue is False:  # rejected: dead-lettered if the queue says so
+                queue.reject([item[ENTRY] for item in group])
             else:
                 queue.settle([item[ENTRY] for item in group])
             if unpark:
@@ -686,7 +705,7 @@ def _text(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
-def _check_expiration(raw: bytes) -> None:
+def _check_expiration(raw: bytes) -> int:
     """rabbit_basic:parse_expiration, with string:to_integer's rules."""
     text = raw.decode("latin-1")
     digits_start = 1 if text[:1] in ("+", "-") else 0
@@ -703,6 +722,7 @@ def _check_expiration(raw: bytes) -> None:
                  (Atom("value_too_large"), value) if value > arguments.TEN_YEARS_MS else None)
     if error is not None:
         raise errors.precondition(erlang.format_p(f"invalid expiration '{_text(raw)}': ", error))
+    return value
 
 
 def _invalid_message(term) -> errors.AMQPError:

@@ -10,6 +10,12 @@ routing of frames to channels, heartbeats and the closing sequence, as rabbit_re
 * a hard error afterwards sends connection.close and waits for close-ok, ignoring everything
   else; framing errors (bad frame end, oversized frame) close the socket 3 s after the close.
 
+Throttling follows rabbit_reader: while the connection has a reason to block (a queue's flow,
+amqp/flow.py; a resource alarm, amqp/alarms.py) its next content frame blocks it: frames after
+that one stay unread in the buffer, the transport stops reading (`input_gate`), and
+connection.blocked is sent (alarms only, to clients with the capability); when the last reason
+goes, connection.unblocked follows if blocked was sent and the buffered frames are handled.
+
 The transport (net/amqp_transport.py) moves bytes, calls `tick` every heartbeat/2 seconds,
 and closes the socket when `close_after` is set.
 """
@@ -71,6 +77,12 @@ class AMQPConnection:
         self.received_since_tick = False
         self.silent_ticks = 0
         self.released = False
+        self.flow_queues: set = set()   # queues holding this publisher (flow.py)
+        self.throttled = bool(broker.alarms)  # a reason to block: flow or a resource alarm
+        self.should_block = False       # published while throttled: block (rabbit_reader)
+        self.blocked = False            # not handling frames until every reason is gone
+        self.blocked_sent = False       # connection.blocked went out (capability permitting)
+        self.input_gate = None          # set by the transport: input_gate(held) stops reading
         broker.connections.add(self)
 
     # -- output -------------------------------------------------------------------------------
@@ -97,6 +109,14 @@ class AMQPConnection:
         if self.state in ("closed", "dead") or not data:
             return
         self.received_since_tick = True
+        self._process(data)
+
+    def resume(self) -> None:
+        """Unblocked: handle the frames that arrived while blocked."""
+        if self.state not in ("closed", "dead") and not self.blocked:
+            self._process(b"")
+
+    def _process(self, data: bytes) -> None:
         self.receiving = True
         try:
             self._receive(data)
@@ -113,11 +133,12 @@ class AMQPConnection:
 
     def _receive(self, data: bytes) -> None:
         reader = self.reader
-        reader.feed(data)
+        if data:
+            reader.feed(data)
         if self.state == "header":
             if not self._protocol_header():
                 return
-        while self.state not in ("closed", "dead"):
+        while self.state not in ("closed", "dead") and not self.blocked:
             if self.state == RUNNING:
                 self._hot_frames()
             try:
@@ -199,8 +220,8 @@ class AMQPConnection:
                 body_end = body + 7 + size
                 if (frame_type != BODY or body_channel != number or size != body_size
                         or size > frame_max or body_end >= available
-                        or buffer[body_end] != END):
-                    return
+                        or buffer[body_end] != END or self.throttled):
+                    return  # throttled: the generic loop blocks after the content header
                 reader.pos = pos = body_end + 1
                 if held:
                     held.pop().release_held()
@@ -245,8 +266,12 @@ class AMQPConnection:
             if header is None:
                 raise errors.frame_error(frame_type, payload, Atom("unknown_frame"))
             self._channel(channel).handle_header_frame(*header)
+            if self.throttled:
+                self.publish_received()
         elif frame_type == codec.FRAME_BODY:
             self._channel(channel).handle_body_frame(payload)
+            if self.throttled:
+                self.publish_received()
         elif frame_type == codec.FRAME_HEARTBEAT and not payload:
             raise errors.unexpected_frame(frame_type, payload)
         else:
@@ -420,7 +445,7 @@ class AMQPConnection:
         if not self.sent_since_tick:
             self.write(codec.HEARTBEAT_FRAME)
         self.sent_since_tick = False
-        if self.received_since_tick:
+        if self.received_since_tick or self.blocked:  # blocked: not reading (rabbit_heartbeat)
             self.silent_ticks = 0
         else:
             self.silent_ticks += 1
@@ -438,6 +463,46 @@ class AMQPConnection:
             self.release()
             self.state = "dead"
             self.close_after = 0.0
+
+    # -- throttling (rabbit_reader's control_throttle) -----------------------------------------
+    def control_throttle(self) -> None:
+        """The reasons to block changed (a queue's flow, a resource alarm)."""
+        self.throttled = bool(self.flow_queues or self.broker.alarms)
+        if self.state != RUNNING and not self.blocked:
+            return
+        if self.blocked and not self.throttled:
+            self.blocked = self.should_block = False
+            if self.blocked_sent:
+                self.blocked_sent = False
+                if self.capability("connection.blocked"):
+                    self.write(UNBLOCKED_FRAME)
+            if self.input_gate is not None:
+                self.input_gate(False)
+            return
+        self._maybe_block()
+
+    def publish_received(self) -> None:
+        """A content frame arrived while there is a reason to block: block now."""
+        if self.throttled:
+            self.should_block = True
+            self._maybe_block()
+
+    def _maybe_block(self) -> None:
+        if not (self.should_block and self.throttled):
+            return
+        if not self.blocked:
+            self.blocked = True
+            if self.input_gate is not None:
+                self.input_gate(True)
+        alarms = self.broker.alarms
+        if alarms and not self.blocked_sent:
+            self.blocked_sent = True
+            if self.capability("connection.blocked"):
+                self.write(blocked_frame(alarms))
+        elif not alarms and self.blocked_sent:
+            self.blocked_sent = False
+            if self.capability("connection.blocked"):
+                self.write(UNBLOCKED_FRAME)
 
     # -- flow and teardown --------------------------------------------------------------------
     def pause_writing(self) -> None:
@@ -460,6 +525,9 @@ class AMQPConnection:
         if self.released:
             return
         self.released = True
+        for queue in self.flow_queues:
+            queue.throttled.discard(self)
+        self.flow_queues.clear()
         for channel in list(self.channels.values()):
             channel.shutdown()
         self.channels.clear()
@@ -487,6 +555,17 @@ def _publish_fields(payload: bytes):
         found = _PUBLISH_CACHE[payload] = (method.exchange, method.routing_key, method.mandatory,
                                            method.immediate)
     return found
+
+
+UNBLOCKED_FRAME = codec.method_frame(0, new(Conn.Unblocked))
+ALARM_ORDER = ("memory", "disk")
+
+
+def blocked_frame(alarms) -> bytes:
+    """connection.blocked with rabbit_reader's reason text: "low on memory", "low on disk",
+    "low on memory & disk"."""
+    reason = " & ".join(name for name in ALARM_ORDER if name in alarms)
+    return codec.method_frame(0, new(Conn.Blocked, reason=f"low on {reason}"))
 
 
 def _close_frame(error: errors.AMQPError) -> bytes:

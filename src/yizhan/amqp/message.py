@@ -13,7 +13,8 @@ from yizhan.amqp import codec
 
 class Message:
     __slots__ = ("exchange", "routing_key", "routing_keys", "raw_properties", "body",
-                 "exchange_s", "routing_key_s", "publisher", "_properties", "store_id")
+                 "exchange_s", "routing_key_s", "publisher", "_properties", "store_id",
+                 "expiration", "rejected")
 
     def __init__(self, exchange: str, routing_key: str, raw_properties: bytes, body: bytes,
                  publisher=None, routing_keys: list[str] | None = None):
@@ -27,6 +28,8 @@ class Message:
         self.publisher = publisher  # the publishing connection, for no-local consumers
         self._properties = None
         self.store_id = None  # its id in the message store, if it was written there
+        self.expiration = None  # its `expiration` property in ms (per-message TTL), if set
+        self.rejected = False  # a queue refused it (reject-publish): the confirm is a nack
 
     @property
     def body_size(self) -> int:
@@ -36,6 +39,12 @@ class Message:
         if self._properties is None:
             self._properties = codec.decode_properties(self.raw_properties)
         return self._properties
+
+    def read_expiration(self) -> None:
+        """Set `expiration` from the properties (a stored message read back; the value was
+        checked when it was published)."""
+        if codec.property_flags(self.raw_properties) & codec.FLAG_EXPIRATION:
+            self.expiration = int(self.properties().expiration)
 
     def headers(self) -> codec.FieldTable | None:
         if not codec.property_flags(self.raw_properties) & codec.FLAG_HEADERS:
@@ -47,16 +56,19 @@ class Message:
 
 
 class PagedRun:
-    """Persistent messages of a durable queue kept on disk only (paged out): their store ids
-    in queue order, the sequence number of the first (the others follow it), and the ids that
-    come back redelivered (delivered before a restart)."""
+    """Messages of a queue kept on disk only (paged out): their store ids in queue order, the
+    sequence number of the first (the others follow it), and the ids that come back
+    redelivered (delivered before a restart). `transient`: the run's records are `T` copies
+    of transient messages (or of messages this queue does not hold durably), released when
+    read back and forgotten at boot."""
 
-    __slots__ = ("first_seq", "ids", "redelivered")
+    __slots__ = ("first_seq", "ids", "redelivered", "transient")
 
-    def __init__(self, first_seq: int, ids, redelivered=None):
+    def __init__(self, first_seq: int, ids, redelivered=None, transient: bool = False):
         self.first_seq = first_seq
         self.ids = ids
         self.redelivered = redelivered
+        self.transient = transient
 
     def __len__(self) -> int:
         return len(self.ids)

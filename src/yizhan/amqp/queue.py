@@ -9,9 +9,16 @@ bands; a consumer that cannot take a message (its prefetch credit is spent, its 
 its global prefetch limit, or its connection is not reading) is parked with its channel and
 rejoins the end of the line when that channel is unblocked.
 
-Paging: a durable queue holds at most `page_limit` ready messages in memory; later ones wait in
-`paged`, stored messages as `PagedRun`s of store ids (transient ones as entries, in order), and
-come back a batch at a time when the ready list runs dry. Ready seqs stay below paged ones, so
+Single active consumer (`x-single-active-consumer`): only the active consumer is in the line;
+the others wait in `waiting` (in registration order) and the next one takes over when it goes:
+on classic queues the highest-priority waiting consumer (the head of rabbit_queue_consumers'
+priority queue), on quorum queues the first registered (rabbit_fifo's waiting list).
+
+Paging: a queue holds at most `page_limit` ready messages in memory; later ones wait in
+`paged` as `PagedRun`s of store ids, in order: a durable queue's stored messages by their ids,
+any other message (transient, or a non-durable queue's) as a transient `T` copy in the store
+that is read back once and forgotten at a restart. They come back a batch at a time when the
+ready list runs dry. Ready seqs stay below paged ones, so
 a requeued message still goes back into the ready list.
 """
 
@@ -22,19 +29,28 @@ from array import array
 from bisect import bisect_left
 from collections import deque
 
-from yizhan.amqp.codec import FieldTable
+from yizhan.amqp import flow
+from yizhan.amqp.arguments import queue_type
+from yizhan.amqp.codec import BOOL, FieldTable
 from yizhan.amqp.message import PagedRun
+from yizhan.amqp.priority import PriorityReady
+from yizhan.amqp.queue_features import FeatureQueue
+from yizhan.amqp.queue_settings import QueueSettings
 
 PAGE_BATCH = 1024  # stored messages per PagedRun, and per read when paging in
 
 
 class QueueEntry:
-    __slots__ = ("message", "seq", "redelivered")
+    """A message in this queue: its arrival sequence number, whether it was delivered before,
+    and when it expires (clock ms; None: never)."""
+
+    __slots__ = ("message", "seq", "redelivered", "expires")
 
     def __init__(self, message, seq: int, redelivered: bool = False):
         self.message = message
         self.seq = seq
         self.redelivered = redelivered
+        self.expires = None
 
 
 class Consumer:
@@ -103,7 +119,7 @@ class ConsumerRing:
             yield from self.bands[priority]
 
 
-class Queue:
+class Queue(FeatureQueue):
     kind = "queue"
 
     def __init__(self, vhost, name: str, durable: bool = False, exclusive_owner=None,
@@ -119,30 +135,88 @@ class Queue:
         self.paged: deque = deque()   # beyond the ready list: PagedRun or QueueEntry, in order
         self.paged_count = 0
         store = getattr(vhost, "store", None)
-        limit = store.page_limit if durable and store is not None else None
+        limit = store.page_limit if store is not None else None
         self.page_limit = limit if limit is not None else sys.maxsize
+        self.flow_limit = limit if limit is not None else flow.FLOW_MESSAGES
+        self.throttled: set = set()   # publishing connections held by this queue (flow.py)
         self.refilling = False
         self.ring = ConsumerRing()
         self.blocked: dict = {}       # channel -> [Consumer] parked, in blocking order
         self.suspended: set = set()   # channels whose global prefetch refused this queue
         self.consumers: dict = {}     # (channel, tag) -> Consumer
         self.exclusive_consumer: Consumer | None = None
+        self.type_name = queue_type(self.arguments)
+        self.quorum = self.type_name == "quorum"
+        self.single_active = self.arguments.lookup("x-single-active-consumer") == (BOOL, True)
+        self.active_consumer: Consumer | None = None   # single active consumer only
+        self.waiting: list[Consumer] = []              # single active consumer: the others
         self.had_consumers = False
         self.unacked = 0
         self.bound_from: dict = {}    # binding ident -> Binding into this queue
         self.deleted = False
+        self.timers = vhost.timers
+        self.ready_bytes = 0          # body bytes of ready and paged messages (special queues)
+        self.ttl_timer = None         # (expiry ms, handle) of the head's expiry
+        self.expiry_timer = None      # the unused-queue expiry
+        self.priorities = False
+        self.settings = None
+        self.special = False          # TTL, limits, DLX, priorities: queue_features.py paths
+        self.apply_settings(QueueSettings.of(self.arguments))
+
+    def apply_settings(self, settings) -> None:
+        """New effective settings (at declare, or a policy changed)."""
+        self.settings = settings
+        self.special = self.special or settings is not None
+        if settings is not None and settings.max_priority is not None and not self.priorities:
+            self.priorities = True
+            self.page_limit = sys.maxsize  # priority bands are not paged
+            ready, self.ready = self.ready, PriorityReady(settings.max_priority)
+            for entry in ready:
+                self.ready.append(entry)
+        if self.special:
+            self.ready_bytes = sum(len(e.message.body) for e in self.ready) + sum(
+                len(e.message.body) for e in self.paged if type(e) is QueueEntry)
+            self.touch()
+            self._drop_head()
+            self.drop_expired()
 
     # -- counts ---------------------------------------------------------------------------
     @property
     def message_count(self) -> int:
+        """Ready messages (paged ones included), after expired ones left the head."""
+        if self.special:
+            self.drop_expired()
+        return len(self.ready) + self.paged_count
+
+    def message_count_raw(self) -> int:
         return len(self.ready) + self.paged_count
 
     @property
     def consumer_count(self) -> int:
+        """Classic queues count waiting consumers too; quorum queues (rabbit_fifo's query_stat)
+        count those in their consumers map, not the waiting ones."""
+        if self.quorum:
+            return len(self.consumers) - len(self.waiting)
         return len(self.consumers)
 
     # -- messages in --------------------------------------------------------------------------
-    def publish(self, message) -> None:
+    def new_entry(self, message) -> QueueEntry:
+        entry = QueueEntry(message, self.next_seq)
+        self.next_seq += 1
+        return entry
+
+    def enqueue(self, entry: QueueEntry) -> None:
+        """A new entry at the tail (paged out beyond the memory bound)."""
+        if self.paged or len(self.ready) >= self.page_limit:
+            self._page_out_entry(entry)
+        else:
+            self.ready.append(entry)
+
+    def publish(self, message) -> bool:
+        """A routed message arrives; False if the queue refused it (reject-publish)."""
+        if self.special or message.expiration is not None:
+            self.special = True
+            return self.publish_special(message)
         if self.paged or len(self.ready) >= self.page_limit:
             self._page_out(message)
         else:
@@ -150,12 +224,23 @@ class Queue:
         self.next_seq += 1
         if self.ring.size:
             self.dispatch()
+        if len(self.ready) + self.paged_count + self.unacked > self.flow_limit:
+            flow.over_budget(self, message.publisher)
+        return True
 
     def requeue(self, entries, dispatch: bool = True) -> None:
         """Put delivered entries back at their original positions, marked redelivered."""
         if self.deleted:
             if self.durable:  # the store released its ready and paged ones at delete
                 self.vhost.store.removed(self, entries)
+            return
+        if self.special:
+            self.requeue_special(entries, dispatch)
+            return
+        if self.quorum:
+            self._return_to_back(entries)
+            if dispatch:
+                self.dispatch()
             return
         ready = self.ready
         for entry in sorted(entries, key=lambda e: e.seq, reverse=True):
@@ -170,11 +255,27 @@ class Queue:
         if dispatch:
             self.dispatch()
 
+    def _return_to_back(self, entries) -> None:
+        """Quorum queues (rabbit_fifo in 3.10): a requeued message goes to the back of the queue,
+        redelivered, as if published again."""
+        for entry in sorted(entries, key=lambda e: e.seq):
+            entry.redelivered = True
+            self.unacked -= 1
+            entry.seq = self.next_seq
+            self.next_seq += 1
+            if self.paged:
+                self.paged.append(entry)
+                self.paged_count += 1
+            else:
+                self.ready.append(entry)
+
     def settle(self, entries) -> None:
         """Delivered entries acknowledged (or rejected without requeue)."""
         self.unacked -= len(entries)
         if self.durable:
             self.vhost.store.removed(self, entries)
+        if self.throttled:
+            flow.maybe_relieve(self)
 
     def delivered(self, entry, no_ack: bool) -> None:
         """An entry left the ready list for a client: the store hears of it (durable only)."""
@@ -185,17 +286,34 @@ class Queue:
             elif not entry.redelivered:
                 store.delivered(self, entry)
 
+    def reinsert(self, entry: QueueEntry) -> None:
+        """A requeued entry back at its original position (by seq)."""
+        ready = self.ready
+        if self.priorities:
+            ready.reinsert(entry)
+        elif not ready or entry.seq < ready[0].seq:
+            ready.appendleft(entry)
+        elif entry.seq > ready[-1].seq:
+            ready.append(entry)
+        else:
+            ready.insert(bisect_left(_SeqView(ready), entry.seq), entry)
+
     def get(self) -> QueueEntry | None:
         """basic.get: the head message regardless of consumers and prefetch."""
+        if self.special:
+            return self.get_special()
         if not self.ready:
             return None
         entry = self.ready.popleft()
         if self.paged and not self.ready:
             self._page_in()
+        if self.throttled:
+            flow.maybe_relieve(self)
         return entry
 
     def purge(self) -> int:
         count = self.message_count
+        self.drop_transient()
         if self.durable:
             self.vhost.store.removed(self, self.ready)
             self.vhost.store.removed_paged(
@@ -203,21 +321,44 @@ class Queue:
         self.ready.clear()
         self.paged.clear()
         self.paged_count = 0
+        self.ready_bytes = 0
+        if self.throttled:
+            flow.maybe_relieve(self)
         return count
 
     # -- paging -------------------------------------------------------------------------------
+    def _page_out_entry(self, entry: QueueEntry) -> None:
+        """A special queue's entry beyond the memory bound: one with an expiry stays whole."""
+        if entry.expires is not None or entry.message.store_id is None:
+            self.paged.append(entry)
+            self.paged_count += 1
+            return
+        seq, self.next_seq = self.next_seq, entry.seq
+        self._page_out(entry.message)
+        self.next_seq = seq
+
     def _page_out(self, message) -> None:
         """Keep a message beyond the memory bound: its store id only, if it is stored."""
         paged = self.paged
         self.paged_count += 1
-        if message.store_id is None:
-            paged.append(QueueEntry(message, self.next_seq))
-            return
+        transient = message.store_id is None or not self.durable
+        msg_id = (self.vhost.store.page_transient(message) if transient
+                  else message.store_id)
         last = paged[-1] if paged else None
-        if type(last) is PagedRun and len(last.ids) < PAGE_BATCH:
-            last.ids.append(message.store_id)
+        if (type(last) is PagedRun and last.transient is transient
+                and len(last.ids) < PAGE_BATCH):
+            last.ids.append(msg_id)
         else:
-            paged.append(PagedRun(self.next_seq, array("Q", (message.store_id,))))
+            paged.append(PagedRun(self.next_seq, array("Q", (msg_id,)), None, transient))
+
+    def drop_transient(self) -> None:
+        """Release the transient paged runs (purge, delete): the store forgets them."""
+        runs = [item for item in self.paged if type(item) is PagedRun and item.transient]
+        if runs:
+            self.vhost.store.drop_transient(runs)
+            self.paged = deque(item for item in self.paged
+                               if not (type(item) is PagedRun and item.transient))
+            self.paged_count -= sum(len(run.ids) for run in runs)
 
     def _page_in(self) -> None:
         """Move the next batch of paged messages into the ready list (reading stored ones)."""
@@ -232,8 +373,13 @@ class Queue:
                 continue
             seq = item.first_seq
             redelivered = item.redelivered or ()
-            for message in self.vhost.store.read_messages(item.ids):
-                ready.append(QueueEntry(message, seq, message.store_id in redelivered))
+            store = self.vhost.store
+            read = store.read_transient if item.transient else store.read_messages
+            for message in read(item.ids):
+                entry = QueueEntry(message, seq, message.store_id in redelivered)
+                if self.special:
+                    self.restored_expiry(entry)
+                ready.append(entry)
                 seq += 1
             budget -= len(item.ids)
             self.paged_count -= len(item.ids)
@@ -263,6 +409,8 @@ class Queue:
             self.paged_count += len(chunk)
         if self.paged and not self.ready:
             self._page_in()
+        if self.special:
+            self.restored()
 
     def stored_ids(self):
         """Store ids of the ready and paged messages (not of those held unacked by channels)."""
@@ -271,7 +419,8 @@ class Queue:
                 yield entry.message.store_id
         for item in self.paged:
             if type(item) is PagedRun:
-                yield from item.ids
+                if not item.transient:
+                    yield from item.ids
             elif item.message.store_id is not None:
                 yield item.message.store_id
 
@@ -281,11 +430,21 @@ class Queue:
         if consumer.exclusive:
             self.exclusive_consumer = consumer
         self.had_consumers = True
+        if self.single_active:
+            if self.active_consumer is not None:
+                self.waiting.append(consumer)
+                return
+            self.active_consumer = consumer
         self.ring.push(consumer)
         self.dispatch()
 
     def remove_consumer(self, consumer: Consumer) -> None:
-        """Forget a consumer (cancelled, or its channel closed); may auto-delete the queue."""
+        """Forget a consumer (cancelled, or its channel closed); may auto-delete the queue.
+
+        A new single active consumer is served at once on a quorum queue (rabbit_fifo checks
+        out to it); a classic queue does not run on basic.cancel (its handle_call does not) and
+        runs after a closed channel's unacked messages are requeued (requeue_and_run: the
+        channel calls `dispatch`)."""
         if self.consumers.pop((consumer.channel, consumer.tag), None) is None:
             return
         if self.exclusive_consumer is consumer:
@@ -294,8 +453,35 @@ class Queue:
             parked = self.blocked.get(consumer.channel)
             if parked and consumer in parked:
                 parked.remove(consumer)
+        if self.single_active:
+            self._replace_active(consumer, run=self.quorum)
+        if self.throttled:
+            flow.maybe_relieve(self)
         if self.auto_delete and not self.consumers and not self.deleted:
             self.vhost.delete_queue(self)
+        elif not self.consumers:
+            self.touch()
+
+    def _replace_active(self, consumer: Consumer, run: bool) -> None:
+        """Single active consumer: a waiting consumer leaves the line of waiting ones; when the
+        active one goes, the next waiting one becomes active."""
+        if consumer is not self.active_consumer:
+            if consumer in self.waiting:
+                self.waiting.remove(consumer)
+            return
+        self.active_consumer = None
+        waiting = self.waiting
+        if not waiting:
+            return
+        index = 0
+        if not self.quorum:  # the first of the highest priority
+            top = max(c.priority for c in waiting)
+            index = next(i for i, c in enumerate(waiting) if c.priority == top)
+        successor = waiting.pop(index)
+        self.active_consumer = successor
+        self.ring.push(successor)
+        if run:
+            self.dispatch()
 
     def forget_channel(self, channel) -> None:
         self.blocked.pop(channel, None)
@@ -303,6 +489,11 @@ class Queue:
 
     # -- dispatch -----------------------------------------------------------------------------
     def dispatch(self) -> None:
+        if self.special:
+            self.dispatch_special()
+            if self.paged and not self.ready:
+                self._refill()
+            return
         ready = self.ready
         ring = self.ring
         while ready and ring.size:
@@ -325,16 +516,19 @@ class Queue:
                     break
         if self.paged and not ready:
             self._refill()
+        if self.throttled:
+            flow.maybe_relieve(self)
 
     def _can_send(self, consumer: Consumer) -> bool:
         """rabbit_queue_consumers:deliver_to_consumer + rabbit_limiter:can_send; a consumer
-        that cannot take a message now is parked with its channel."""
+        that cannot take a message now is parked with its channel. The channel's window is
+        not applied to quorum queues (rabbit_channel activates the limiter on classic queues)."""
         channel = consumer.channel
         if channel in self.suspended or not channel.writable:
             return self._park(consumer)
         if consumer.credit == 0:
             return self._park(consumer)
-        if channel.global_prefetch:
+        if channel.global_prefetch and not self.quorum:
             if channel.global_volume >= channel.global_prefetch:
                 self.suspended.add(channel)
                 channel.limited_queues.add(self)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import base64
 import os
 
-from yizhan.amqp import arguments, errors
+from yizhan.amqp import arguments, delayed, errors, flow, queue_types
 from yizhan.amqp.codec import LONGSTR, FieldTable
 from yizhan.amqp.erlang import Atom
 from yizhan.amqp.exchanges import Binding, Exchange, freeze, new_exchange, TYPES
 from yizhan.amqp.queue import Queue
 from yizhan.amqp.store import NullStore
+from yizhan.amqp.timers import Timers
 
 PREDECLARED = [("", "direct", False), ("amq.direct", "direct", False),
                ("amq.fanout", "fanout", False), ("amq.topic", "topic", False),
@@ -34,9 +35,11 @@ def strip_cr_lf(name: str) -> str:
 
 
 class VHost:
-    def __init__(self, name: str, store=None):
+    def __init__(self, name: str, store=None, timers: Timers | None = None):
         self.name = name
         self.store = store if store is not None else NullStore()  # durable definitions go here
+        self.timers = timers if timers is not None else Timers()  # message TTL, queue expiry
+        self.delayed = None  # the broker's DelayedMessages (x-delayed-message exchanges)
         self.exchanges: dict[str, Exchange] = {}
         self.queues: dict[str, Queue] = {}
         for xname, type_name, internal in PREDECLARED:
@@ -64,6 +67,8 @@ class VHost:
             if found is not None and found[0] is not LONGSTR:
                 raise errors.invalid_arg_type(found[0], "alternate-exchange", "exchange", name,
                                               self.name)
+            if type_name == delayed.TYPE_NAME:
+                delayed.check_arguments(args)
             exchange = new_exchange(type_name, name, durable=durable, auto_delete=auto_delete,
                                     internal=internal, arguments=args)
             self.exchanges[name] = exchange
@@ -178,23 +183,28 @@ class VHost:
         if passive:
             queue = self.queue_or_die(name)
             self.check_exclusive(queue, connection)
+            queue.touch()
             return queue
+        args = args if args is not None else FieldTable()
         if name == "":
+            queue_types.check_server_named(args)
             name = generated_name("amq.gen")
         elif name.startswith("amq."):
             raise errors.reserved_name("queue", name)
-        args = args if args is not None else FieldTable()
         durable = durable and not exclusive
         owner = connection if exclusive else None
         queue = self.queues.get(name)
         if queue is not None:
             self._assert_queue(queue, durable, auto_delete, args, owner)
+            queue.touch()
             return queue
         found = args.lookup("x-dead-letter-exchange")
         if found is not None and found[0] is not LONGSTR:
             raise errors.invalid_arg_type(found[0], "x-dead-letter-exchange", "queue", name,
                                           self.name)
         arguments.check_queue_arguments(args, name, self.name)
+        queue_types.check_declare(arguments.queue_type(args), name, self.name, durable, exclusive,
+                                  auto_delete, args)
         queue = Queue(self, name, durable=durable, exclusive_owner=owner,
                       auto_delete=auto_delete, arguments=args)
         self.queues[name] = queue
@@ -235,6 +245,7 @@ class VHost:
         if queue is None:
             return 0
         self.check_exclusive(queue, connection)
+        queue_types.check_delete(queue, if_unused, if_empty)
         if if_unused and queue.consumers:
             raise errors.in_use("queue", queue.name, self.name)
         if if_empty and queue.ready:
@@ -248,7 +259,9 @@ class VHost:
         if queue.deleted:
             return
         queue.deleted = True
+        queue.stop_timers()
         self.queues.pop(queue.name, None)
+        queue.drop_transient()
         self.store.queue_removed(self, queue)
         if queue.exclusive_owner is not None:
             queue.exclusive_owner.exclusive_queues.discard(queue)
@@ -262,10 +275,13 @@ class VHost:
             consumer.channel.consumer_cancelled_by_broker(consumer)
         queue.consumers.clear()
         queue.ready.clear()
+        flow.relieve(queue)
 
     # -- routing ----------------------------------------------------------------------------
-    def route(self, exchange: Exchange, routing_keys: list[str], message) -> list[Queue]:
-        """rabbit_exchange:route: the queues a message lands in, sorted by name."""
+    def route(self, exchange: Exchange, routing_keys: list[str], message,
+              undelayed: bool = False) -> list[Queue]:
+        """rabbit_exchange:route: the queues a message lands in, sorted by name. A delayed
+        exchange may hold the message instead (`undelayed`: its delay is spent)."""
         if exchange is self.default_exchange:
             queues = self.queues
             if len(routing_keys) == 1:
@@ -273,13 +289,16 @@ class VHost:
                 return [queue] if queue is not None else []
             found = {queues[k] for k in set(routing_keys) if k in queues}
             return sorted(found, key=lambda q: q.name)
-        headers = message.headers() if _needs_headers(exchange) else None
+        headers = message.headers() if exchange.needs_headers else None
         found: dict[int, Queue] = {}
         seen = {exchange.name}
         work = [exchange]
         while work:
             x = work.pop()
-            dests = x.route(routing_keys, headers)
+            if x.delays:
+                dests = x.route_message(self, routing_keys, headers, message, undelayed)
+            else:
+                dests = x.route(routing_keys, headers)
             if not dests:
                 alternate = x.alternate_exchange
                 if alternate is not None:
@@ -294,7 +313,7 @@ class VHost:
                 target = self.exchanges.get(dest.name)
                 if target is not None:
                     work.append(target)
-                    if target.type_name == "headers" and headers is None:
+                    if target.needs_headers and headers is None:
                         headers = message.headers()
         if len(found) <= 1:
             return list(found.values())
@@ -307,7 +326,3 @@ class _AlternateRef:
 
     def __init__(self, name: str):
         self.name = name
-
-
-def _needs_headers(exchange: Exchange) -> bool:
-    return exchange.type_name == "headers"

@@ -4,7 +4,9 @@ loop iteration for deliveries caused by other connections), drives its timers (h
 timeout, heartbeats every heartbeat/2 seconds) and closes the socket when it asks.
 
 Backpressure: while the socket's write buffer is above the high-water mark the connection is
-told it is not writable (queues stop delivering to it) and reading pauses.
+told it is not writable (queues stop delivering to it) and reading pauses. Reading also pauses
+while the connection is blocked (flow or a resource alarm: `input_gate`); when it is unblocked
+the frames it had buffered are handled on the next loop turn, then reading resumes.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ def _peer(transport) -> tuple[str, bool]:
 
 class AMQPProtocol(asyncio.Protocol):
     __slots__ = ("broker", "transport", "conn", "loop", "handshake_timer", "heartbeat_timer",
-                 "close_timer", "flush_scheduled", "closing")
+                 "close_timer", "flush_scheduled", "closing", "write_paused", "input_held",
+                 "reading_paused")
 
     def __init__(self, broker):
         self.broker = broker
@@ -43,6 +46,9 @@ class AMQPProtocol(asyncio.Protocol):
         self.close_timer = None
         self.flush_scheduled = False
         self.closing = False
+        self.write_paused = False
+        self.input_held = False
+        self.reading_paused = False
 
     def connection_made(self, transport) -> None:
         self.transport = transport
@@ -54,6 +60,7 @@ class AMQPProtocol(asyncio.Protocol):
         conn = AMQPConnection(self.broker, peer, loopback)
         conn.wakeup = self._schedule_flush
         conn.closer = transport.abort
+        conn.input_gate = self._input_gate
         self.conn = conn
         self.handshake_timer = self.loop.call_later(self.broker.limits.handshake_timeout,
                                                     self._handshake_timeout)
@@ -147,11 +154,39 @@ class AMQPProtocol(asyncio.Protocol):
     def pause_writing(self) -> None:
         if self.conn is not None:
             self.conn.pause_writing()
-        self.transport.pause_reading()
+        self.write_paused = True
+        self._update_reading()
 
     def resume_writing(self) -> None:
-        if not self.closing:
-            self.transport.resume_reading()
+        self.write_paused = False
+        self._update_reading()
         if self.conn is not None:
             self.conn.resume_writing()
             self._flush()
+
+    def _input_gate(self, held: bool) -> None:
+        """The connection blocked (held) or was unblocked."""
+        self.input_held = held
+        if held:
+            self._update_reading()
+        else:
+            self.loop.call_soon(self._resume_input)
+
+    def _resume_input(self) -> None:
+        conn = self.conn
+        if conn is None or self.closing or self.input_held:
+            return
+        conn.resume()  # the frames read before it blocked
+        self._update_reading()
+        self._flush()
+
+    def _update_reading(self) -> None:
+        if self.closing:
+            return
+        paused = self.write_paused or self.input_held
+        if paused != self.reading_paused:
+            self.reading_paused = paused
+            if paused:
+                self.transport.pause_reading()
+            else:
+                self.transport.resume_reading()

@@ -11,6 +11,7 @@ pending list."""
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import weakref
 
@@ -56,22 +57,29 @@ def write_batch(loop) -> WriteBatch:
 
 
 class RedisProtocol(asyncio.Protocol):
-    __slots__ = ("instance", "transport", "conn", "client", "out", "batch")
+    __slots__ = ("instance", "transport", "conn", "client", "out", "batch", "fd", "adopted")
 
-    def __init__(self, instance):
+    def __init__(self, instance, adopted: "BusyPeer | None" = None):
         self.instance = instance
+        self.adopted = adopted  # a connection accepted while a script was busy
         self.transport = None
         self.conn = None
         self.client = None
         self.out: list[bytes] = []  # output not yet handed to the transport
         self.batch: WriteBatch | None = None
+        self.fd = -1
 
     def connection_made(self, transport) -> None:
         self.transport = transport
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if sock is not None:
+            self.fd = sock.fileno()
         instance = self.instance
+        if self.adopted is not None:
+            self._adopt(self.adopted)
+            return
         if len(instance.clients) >= instance.params.int("maxclients"):
             instance.stats.rejected_connections += 1
             transport.write(b"-ERR max number of clients reached\r\n")
@@ -80,13 +88,28 @@ class RedisProtocol(asyncio.Protocol):
         self.batch = write_batch(asyncio.get_running_loop())
         client = Client(instance, _format_addr(transport.get_extra_info("peername")),
                         _format_addr(transport.get_extra_info("sockname")))
-        client.closer = transport.abort
-        client.writer = self._write
-        client.buffer_size = self._buffer_size
-        client.resume = self._resume
+        self._attach(client)
         instance.register(client)
         self.client = client
         self.conn = RedisConnection(client)
+
+    def _adopt(self, peer: "BusyPeer") -> None:
+        """Take over a connection served by `BusyPeer` while a script was busy: same client,
+        same parser (with any partial request it holds)."""
+        self.batch = write_batch(asyncio.get_running_loop())
+        self.client, self.conn = peer.client, peer.conn
+        self._attach(self.client)
+        if self.client.id not in self.instance.clients:  # closed meanwhile
+            self.transport.close()
+        elif self.conn.parser.buffered:
+            self._resume()
+
+    def _attach(self, client) -> None:
+        client.closer = self.transport.abort
+        client.writer = self._write
+        client.buffer_size = self._buffer_size
+        client.resume = self._resume
+        client.read_now = self._read_now
 
     def _write(self, data: bytes) -> None:
         """Queue output; it leaves with the loop iteration's other output (`flush`)."""
@@ -123,6 +146,31 @@ class RedisProtocol(asyncio.Protocol):
         if conn.closing:
             self._close()
 
+    def _read_now(self) -> None:
+        """While a script is busy the event loop is not running: read the socket directly
+        (it is non-blocking), write what was pending for this connection first, then the
+        answers (BUSY for most commands)."""
+        conn = self.conn
+        run = self.instance.script_running
+        if conn is None or run is None or self.fd < 0 or self.transport.is_closing():
+            return
+        try:
+            data = os.read(self.fd, 65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            return
+        if not data:
+            return  # end of input: the event loop sees it again once the script ends
+        self.instance.stats.total_net_input_bytes += len(data)
+        self.flush()
+        reply = conn.receive_while_busy(data, run)
+        if reply:
+            self.instance.stats.total_net_output_bytes += len(reply)
+            self.transport.write(reply)
+        if conn.closing:
+            self.transport.close()
+
     def data_received(self, data: bytes) -> None:
         conn = self.conn
         if conn is None:
@@ -141,9 +189,94 @@ class RedisProtocol(asyncio.Protocol):
             self.client.closer = None
             self.client.writer = None
             self.client.resume = None
+            self.client.read_now = None
 
     def pause_writing(self) -> None:
         self.transport.pause_reading()
 
     def resume_writing(self) -> None:
         self.transport.resume_reading()
+
+
+class BusyPeer:
+    """A connection accepted while a script is busy (the event loop is not running): served
+    with plain non-blocking socket calls until the script ends, then handed to the loop as
+    a `RedisProtocol` that keeps its client and parser."""
+
+    def __init__(self, instance, sock: socket.socket, addr):
+        self.instance = instance
+        self.sock = sock
+        sock.setblocking(False)
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.client = Client(instance, _format_addr(addr), _format_addr(sock.getsockname()))
+        self.conn = RedisConnection(self.client)
+        self.client.read_now = self.read_now
+        self.client.closer = self.close
+        self.closed = False
+        instance.register(self.client)
+
+    def read_now(self) -> None:
+        run = self.instance.script_running
+        if run is None or self.closed:
+            return
+        try:
+            data = self.sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.close()
+            return
+        self.instance.stats.total_net_input_bytes += len(data)
+        reply = self.conn.receive_while_busy(data, run)
+        if reply:
+            self.instance.stats.total_net_output_bytes += len(reply)
+            try:
+                self.sock.sendall(reply)  # small replies; a full socket buffer waits here
+            except OSError:
+                self.close()
+        if self.conn.closing:
+            self.close()
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.instance.unregister(self.client)
+            self.sock.close()
+
+
+class BusyAcceptor:
+    """`RedisInstance.poll_while_busy` and `after_busy` for one listening socket: accept the
+    connections that arrive while a script is busy (they get BUSY like everyone else), and
+    give them to the event loop when it ends."""
+
+    def __init__(self, instance, listener: socket.socket, loop):
+        self.instance = instance
+        self.listener = listener
+        self.loop = loop
+        self.peers: list[BusyPeer] = []
+        instance.poll_while_busy = self.poll
+        instance.after_busy = self.hand_over
+
+    def poll(self) -> None:
+        instance = self.instance
+        while len(instance.clients) < instance.params.int("maxclients"):
+            try:
+                sock, addr = self.listener.accept()
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                break
+            self.peers.append(BusyPeer(instance, sock, addr))
+            self.peers[-1].read_now()
+
+    def hand_over(self) -> None:
+        peers, self.peers = self.peers, []
+        for peer in peers:
+            if peer.closed:
+                continue
+            peer.client.read_now = peer.client.closer = None
+            self.loop.create_task(self.loop.connect_accepted_socket(
+                lambda peer=peer: RedisProtocol(self.instance, adopted=peer), peer.sock))

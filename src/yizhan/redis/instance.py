@@ -110,7 +110,8 @@ class RedisInstance:
         self.last_save_time = int(time.time())
         self.aof = None  # the running append-only file (persistence.aof.AOF) while appendonly is on
         self.script_running = None  # the ScriptRun of the EVAL/FCALL in progress (scripting.busy)
-        self.poll_while_busy = None  # set by the network layer: serve clients during a long script
+        self.poll_while_busy = None  # set by the network layer: accept connections during a long script
+        self.after_busy = None  # set by the network layer: a long script ended
 
     def next_client_id(self) -> int:
         client_id = self._next_client_id

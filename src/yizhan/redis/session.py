@@ -32,7 +32,7 @@ class Client:
         "last_interaction", "last_command", "lib_name", "lib_ver", "close_after_reply",
         "closer", "writer", "buffer_size", "resume", "multi", "multi_error", "in_exec",
         "watched", "dirty_cas", "blocked", "subscriptions", "patterns", "shard_subscriptions",
-        "soft_limit_since", "batch", "__weakref__",
+        "soft_limit_since", "batch", "read_now", "__weakref__",
     )
 
     def __init__(self, server, addr: str = "?:0", laddr: str = "?:0"):
@@ -56,6 +56,9 @@ class Client:
         self.writer: Callable[[bytes], None] | None = None
         self.buffer_size: Callable[[], int] = lambda: 0
         self.resume: Callable[[], None] | None = None
+        # Set by the network layer: read and answer what the socket holds now, without
+        # waiting (a busy script serves other clients through it, see scripting/busy.py).
+        self.read_now: Callable[[], None] | None = None
         self.multi: list[tuple[Command, list[bytes]]] | None = None
         self.multi_error = False
         self.in_exec = False
@@ -116,6 +119,21 @@ class Client:
             self.multi.append((cmd, argv))
             return QUEUED
         return self.call(cmd, argv)
+
+    def execute_while_busy(self, argv: list[bytes], run):
+        """A command that arrives while a script is busy (past busy-reply-threshold): refused
+        with BUSY unless it may run then (`allow_busy`: SCRIPT KILL, FUNCTION KILL, MULTI ...),
+        after the checks that come first in Redis (unknown command, arity, NOAUTH)."""
+        try:
+            cmd = self.lookup(argv)
+            if not self.authenticated and not cmd.no_auth:
+                raise ErrorReply(errors.NOAUTH)
+        except ErrorReply as err:
+            return self._reject(argv, err)
+        if "allow_busy" not in cmd.flags:
+            from yizhan.redis.scripting.busy import busy_reply  # noqa: PLC0415
+            return self._reject(argv, busy_reply(run))
+        return self.execute(argv)
 
     def can_run_directly(self, cmd: Command, argv: list[bytes]) -> bool:
         """Whether a command found by its exact name needs none of `execute`'s checks beyond
@@ -254,6 +272,32 @@ class RedisConnection:
         if self.client.blocked is not None:
             return b""
         return self.process()
+
+    def receive_while_busy(self, data: bytes, run) -> bytes:
+        """Input that arrives while a script is busy: every complete request is answered
+        now, BUSY for all but the commands allowed then (`Client.execute_while_busy`)."""
+        self.parser.feed(data)
+        client = self.client
+        if client.blocked is not None:
+            return b""
+        out: list[bytes] = []
+        client.batch = out
+        try:
+            while not client.close_after_reply:
+                try:
+                    argv = self.parser.next_command()
+                except ProtocolError as exc:
+                    encode_into(ErrorReply("ERR " + str(exc)), client.proto, out)
+                    self.closing = True
+                    break
+                if argv is None:
+                    break
+                encode_into(client.execute_while_busy(argv, run), client.proto, out)
+        finally:
+            client.batch = None
+        if client.close_after_reply:
+            self.closing = True
+        return b"".join(out)
 
     def process(self) -> bytes:
         """Answer every buffered request until input runs out, a command blocks, or the

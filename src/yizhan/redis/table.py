@@ -23,7 +23,6 @@ _GROUP_CATEGORY = {
     "string": "string", "bitmap": "bitmap", "generic": "keyspace", "connection": "connection",
     "server": "", "list": "list", "hash": "hash", "set": "set", "sorted_set": "sortedset",
     "hyperloglog": "hyperloglog", "pubsub": "pubsub", "transactions": "transaction",
-    "scripting": "scripting",
 }
 _CATEGORY_ORDER = ("keyspace read write set sortedset list hash string bitmap hyperloglog geo stream "
                    "pubsub admin fast slow blocking dangerous connection transaction scripting").split()
@@ -43,7 +42,9 @@ class Command:
     complexity: str = "O(1)"
     acl: str = ""                    # ACL categories beyond those the flags and group imply
     tips: str = ""                   # command tips, e.g. "request_policy:all_shards"
-    keynum: tuple | None = None      # movable keys: (index of numkeys, first key after it[, notes])
+    numkeys: int = 0                 # index of a numkeys argument the keys follow (EVAL, FCALL)
+    key_flags: str = ""              # the key spec's flags when the command's flags do not say them
+    key_notes: str = ""              # the key spec's notes
     subcommands: dict[bytes, "Command"] = field(default_factory=dict)
     no_auth: bool = field(init=False)  # may run before AUTH
 
@@ -62,7 +63,7 @@ class Command:
         cats = set(self.acl.split())
         if "write" in self.flags:
             cats.add("write")
-        if "readonly" in self.flags and "scripting" not in cats:  # as Redis: EVAL_RO is not @read
+        if "readonly" in self.flags and "scripting" not in cats:  # setImplicitACLCategories
             cats.add("read")
         if "admin" in self.flags:
             cats.update(("admin", "dangerous"))
@@ -86,10 +87,13 @@ def command(
     complexity: str = "O(1)",
     acl: str = "",
     tips: str = "",
-    keynum: tuple | None = None,
+    numkeys: int = 0,
+    key_flags: str = "",
+    key_notes: str = "",
 ) -> Callable:
     """Register the decorated handler for the command named by the syntax line's first word
-    (first two for a subcommand of a container, e.g. "CLIENT KILL ...")."""
+    (first two for a subcommand of a container, e.g. "CLIENT KILL ..."). `numkeys`: the
+    index of the argument that counts the keys after it (a "keynum" key spec)."""
 
     def register(handler: Callable) -> Callable:
         words = syntax.split()
@@ -97,7 +101,7 @@ def command(
         is_sub = container is not None and len(words) > 1 and words[1].replace("-", "").replace("_", "").isupper()
         name = f"{words[0]}|{words[1]}".lower() if is_sub else words[0].lower()
         cmd = Command(name, arity, tuple(flags.split()), keys, handler, group, since, summary,
-                      syntax, complexity, acl, tips, keynum)
+                      syntax, complexity, acl, tips, numkeys, key_flags, key_notes)
         if is_sub:
             container.subcommands[words[1].lower().encode()] = cmd
             _forget_request_names(container.name)
@@ -146,17 +150,13 @@ def set_of_status(names) -> ReplySet:
 
 
 def key_specs(cmd: Command) -> list:
-    if cmd.keynum is not None:
-        index, first_key, *notes = cmd.keynum
-        access = ["RO", "access"] if "readonly" in cmd.flags else ["RW", "access", "update"]
-        return [{
-            **({b"notes": notes[0].encode()} if notes else {}),
-            b"flags": set_of_status(access),
-            b"begin_search": {b"type": b"index", b"spec": {b"index": index}},
-            b"find_keys": {b"type": b"keynum",
-                           b"spec": {b"keynumidx": 0, b"firstkey": first_key, b"keystep": 1}},
-        }]
     first, last, step = cmd.keys
+    if cmd.numkeys:
+        spec = {b"notes": cmd.key_notes.encode()} if cmd.key_notes else {}
+        spec[b"flags"] = set_of_status(cmd.key_flags.split())
+        spec[b"begin_search"] = {b"type": b"index", b"spec": {b"index": cmd.numkeys}}
+        spec[b"find_keys"] = {b"type": b"keynum", b"spec": {b"keynumidx": 0, b"firstkey": 1, b"keystep": 1}}
+        return [spec]
     if not first:
         return []
     key_flags = ["RW"] if "write" in cmd.flags else ["RO"]
@@ -169,12 +169,12 @@ def key_specs(cmd: Command) -> list:
     }]
 
 
-def movable_keys(cmd: Command, argv: list[bytes]) -> list[bytes] | None:
-    """The keys of a command whose numkeys argument says how many follow (EVAL, FCALL), as
-    COMMAND GETKEYS finds them: by the key spec with a strictly parsed count, else by the
-    command's own atoi-based getkeys (genericGetKeys); None when neither finds any."""
-    index, first_key = cmd.keynum[:2]
-    first = index + first_key
+def numkeys_keys(cmd: Command, argv: list[bytes]) -> list[bytes] | None:
+    """The keys of a command with a numkeys argument, as COMMAND GETKEYS finds them: the key
+    spec with a strictly parsed count, else the command's own atoi-based getkeys (genericGetKeys);
+    None when neither finds any."""
+    index = cmd.numkeys
+    first = index + 1
     if index >= len(argv):
         return None
     raw = argv[index]

@@ -187,16 +187,16 @@ class RawAMQP:
 
     # -- the handshake -----------------------------------------------------------------------
     def handshake(self, user: str = "guest", password: str = "guest", vhost: str = "/",
-                  frame_max: int = 131072, heartbeat: int = 0):
+                  frame_max: int = 131072, heartbeat: int = 0, capabilities: dict | None = None):
         from pamqp import commands
 
         self.send_bytes(PROTOCOL_HEADER)
         self.start = self.expect_method(0)
+        if capabilities is None:
+            capabilities = {"consumer_cancel_notify": True, "basic.nack": True,
+                            "publisher_confirms": True, "authentication_failure_close": True}
         self.send(0, commands.Connection.StartOk(
-            client_properties={"product": "yizhan-tests",
-                               "capabilities": {"consumer_cancel_notify": True,
-                                                "basic.nack": True, "publisher_confirms": True,
-                                                "authentication_failure_close": True}},
+            client_properties={"product": "yizhan-tests", "capabilities": capabilities},
             mechanism="PLAIN", response=f"\0{user}\0{password}"))
         self.tune = self.expect_method(0)
         self.send(0, commands.Connection.TuneOk(channel_max=self.tune.channel_max,

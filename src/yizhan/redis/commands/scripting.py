@@ -13,35 +13,37 @@ from yizhan.redis.table import command, container
 from yizhan.resp import OK, ErrorReply, Simple
 
 _EVAL_FLAGS = "noscript stale skip_monitor no_mandatory_keys movablekeys"
-_NUMKEYS = (2, 1)  # numkeys is argument 2, the keys follow it
-_NUMKEYS_RW = (2, 1, "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE")
-_NUMKEYS_RO = (2, 1, "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS")
+# numkeys is argument 2, the keys follow it; the key specs as Redis 7.0 declares them
+_RW = dict(numkeys=2, key_flags="RW access update")
+_RO = dict(numkeys=2, key_flags="RO access")
+_RW_NOTES = dict(_RW, key_notes="We cannot tell how the keys will be used so we assume the worst, RW and UPDATE")
+_RO_NOTES = dict(_RO, key_notes="We cannot tell how the keys will be used so we assume the worst, RO and ACCESS")
 
 
 @command("EVAL script numkeys [key [key ...]] [arg [arg ...]]", arity=-3, flags=_EVAL_FLAGS,
          group="scripting", since="2.6.0", summary="Execute a Lua script server side",
-         complexity="Depends on the script that is executed.", acl="slow scripting", keynum=_NUMKEYS_RW)
+         complexity="Depends on the script that is executed.", acl="slow scripting", **_RW_NOTES)
 def eval_(c, argv):
     return engine(c.server).eval(c, argv, by_sha=False, read_only=False)
 
 
 @command("EVALSHA sha1 numkeys [key [key ...]] [arg [arg ...]]", arity=-3, flags=_EVAL_FLAGS,
          group="scripting", since="2.6.0", summary="Execute a Lua script server side",
-         complexity="Depends on the script that is executed.", acl="slow scripting", keynum=_NUMKEYS)
+         complexity="Depends on the script that is executed.", acl="slow scripting", **_RW)
 def evalsha(c, argv):
     return engine(c.server).eval(c, argv, by_sha=True, read_only=False)
 
 
 @command("EVAL_RO script numkeys [key [key ...]] [arg [arg ...]]", arity=-3, flags="readonly " + _EVAL_FLAGS,
          group="scripting", since="7.0.0", summary="Execute a read-only Lua script server side",
-         complexity="Depends on the script that is executed.", acl="slow scripting", keynum=_NUMKEYS_RO)
+         complexity="Depends on the script that is executed.", acl="slow scripting", **_RO_NOTES)
 def eval_ro(c, argv):
     return engine(c.server).eval(c, argv, by_sha=False, read_only=True)
 
 
 @command("EVALSHA_RO sha1 numkeys [key [key ...]] [arg [arg ...]]", arity=-3, flags="readonly " + _EVAL_FLAGS,
          group="scripting", since="7.0.0", summary="Execute a read-only Lua script server side",
-         complexity="Depends on the script that is executed.", acl="slow scripting", keynum=_NUMKEYS)
+         complexity="Depends on the script that is executed.", acl="slow scripting", **_RO)
 def evalsha_ro(c, argv):
     return engine(c.server).eval(c, argv, by_sha=True, read_only=True)
 

@@ -17,7 +17,8 @@ from yizhan.redis import errors
 from yizhan.redis.args import parse_int
 from yizhan.redis.instance import REDIS_VERSION
 from yizhan.redis.params import BY_NAME
-from yizhan.redis.table import COMMANDS, command, container, docs_reply, info_reply, movable_keys
+from yizhan.redis.scripting import eval as scripting_eval
+from yizhan.redis.table import COMMANDS, command, container, docs_reply, info_reply, numkeys_keys
 from yizhan.resp import OK, ErrorReply, Simple, Verbatim
 
 
@@ -211,8 +212,8 @@ def command_getkeys(c, argv):
         raise ErrorReply("ERR Invalid command specified")
     if (cmd.arity > 0 and len(inner) != cmd.arity) or len(inner) < -cmd.arity:
         raise ErrorReply("ERR Invalid number of arguments specified for command")
-    if cmd.keynum is not None:
-        keys = movable_keys(cmd, inner)
+    if cmd.numkeys:
+        keys = numkeys_keys(cmd, inner)
         if keys is None and "no_mandatory_keys" not in cmd.flags:
             raise ErrorReply("ERR Invalid arguments specified for command")
         return keys or []
@@ -327,15 +328,10 @@ def _info_memory(srv):
         ("used_memory_peak_human", _human(peak)), ("used_memory_peak_perc", "100.00%"),
         ("used_memory_overhead", 0), ("used_memory_startup", 0), ("used_memory_dataset", rss),
         ("used_memory_dataset_perc", "100.00%"), ("allocator_allocated", rss), ("total_system_memory", _total_memory()),
-        ("used_memory_lua", 31744), *_functions_memory(srv), ("used_memory_scripts", 0), ("maxmemory", maxmemory),
+        *scripting_eval.info_memory(srv), ("maxmemory", maxmemory),
         ("maxmemory_human", _human(maxmemory)), ("maxmemory_policy", srv.params.get("maxmemory-policy")),
         ("mem_fragmentation_ratio", "1.00"), ("mem_allocator", "pymalloc"), ("lazyfree_pending_objects", 0),
     ]
-
-
-def _functions_memory(srv):
-    from yizhan.redis.scripting.function_lua import info_memory  # the engine imports the table
-    return info_memory(srv)
 
 
 def _info_persistence(srv):

@@ -3,17 +3,22 @@
 Scripts run on the event-loop thread. Every `HOOK_INSTRUCTIONS` Lua instructions the Lua
 state's count hook calls `on_hook`; once the script has run longer than
 `busy-reply-threshold` (alias `lua-time-limit`) milliseconds, the hook does what Redis's
-processEventsWhileBlocked does: it asks the network layer (the callback it registered as
-`server.poll_while_busy`) to read the clients' sockets without blocking; their connections
-answer BUSY (see `busy_reply`), except SCRIPT KILL / FUNCTION KILL and SHUTDOWN NOSAVE, which
-run. A killed script fails at its next hook with Redis's error.
+processEventsWhileBlocked does: every other client's `read_now` (set by the network layer)
+reads its socket without blocking and its connection answers at once (BUSY for all but the
+`allow_busy` commands: SCRIPT KILL, FUNCTION KILL, MULTI, DISCARD, WATCH ...); connections
+accepted meanwhile are served the same way through `server.poll_while_busy` when the
+network layer sets it. A killed script fails at its next hook with Redis's error; one that
+wrote cannot be killed (UNKILLABLE).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 
-from yizhan.resp import ErrorReply
+from yizhan.resp import OK, ErrorReply
+
+log = logging.getLogger("yizhan.redis")
 
 KILLED = "ERR Script killed by user with SCRIPT KILL..."
 KILLED_FUNCTION = "ERR Script killed by user with FUNCTION KILL..."
@@ -28,8 +33,6 @@ def kill(server, kind: str):
     """SCRIPT KILL / FUNCTION KILL."""
     run = running(server)
     if run is None or not run.busy:
-        if kind == "script":
-            raise ErrorReply("NOTBUSY No scripts in execution right now.")
         raise ErrorReply("NOTBUSY No scripts in execution right now.")
     if run.kind != kind:
         if kind == "script":
@@ -40,7 +43,6 @@ def kill(server, kind: str):
                          "dataset. You can either wait the script termination or kill the server in a "
                          "hard way using the SHUTDOWN NOSAVE command.")
     run.killed = True
-    from yizhan.resp import OK  # noqa: PLC0415
     return OK
 
 
@@ -53,16 +55,35 @@ def busy_reply(run) -> ErrorReply:
 def on_hook(state, run):
     """The count hook: None to continue, or the error table that stops the script."""
     server = state.server
-    if run.killed:
-        return state.error_table(KILLED[4:] if run.kind == "script" else KILLED_FUNCTION[4:])
-    if not run.busy:
+    if not run.busy and not run.killed:
         limit = server.params.int("busy-reply-threshold")
-        if limit <= 0 or (time.monotonic() - run.started) * 1000 < limit:
+        elapsed = (time.monotonic() - run.started) * 1000
+        if limit <= 0 or elapsed < limit:
             return None
         run.busy = True
-    poll = getattr(server, "poll_while_busy", None)
-    if poll is not None:
-        poll()
+        log.warning("Slow script detected: still in execution after %d milliseconds. You can try "
+                    "killing the script using the %s KILL command. Script name is: %s.",
+                    elapsed, "SCRIPT" if run.kind == "script" else "FUNCTION", run.name)
+    if not run.killed:
+        serve_others(server, run)
     if run.killed:
         return state.error_table(KILLED[4:] if run.kind == "script" else KILLED_FUNCTION[4:])
     return None
+
+
+def serve_others(server, run) -> None:
+    """processEventsWhileBlocked: answer every other client's input that is there now."""
+    for client in list(server.clients.values()):
+        read_now = client.read_now
+        if read_now is not None and client is not run.caller:
+            read_now()
+    poll = server.poll_while_busy
+    if poll is not None:
+        poll()
+
+
+def script_ended(server) -> None:
+    """A script that went busy ended: connections accepted meanwhile join the event loop."""
+    after = server.after_busy
+    if after is not None:
+        after()

@@ -40,6 +40,7 @@ class EvalEngine:
         self.server = server
         self.lua = LuaState(server)
         self.scripts: dict[str, Script] = {}
+        self.by_sha: dict[bytes, Script] = {}  # the same, by the sha as EVALSHA usually sends it
         self.memory = 0
 
     # -- the cache ---------------------------------------------------------------------------
@@ -53,6 +54,7 @@ class EvalEngine:
         source = b"--" + body[2:] if shebang_len else body
         script = Script(sha, body, self.lua.compile(source), flags)
         self.scripts[sha] = script
+        self.by_sha[sha.encode()] = script
         self.memory += len(body) + _SCRIPT_OVERHEAD
         return script
 
@@ -62,13 +64,17 @@ class EvalEngine:
     def flush(self) -> None:
         """SCRIPT FLUSH: forget every script, and start a fresh Lua state as Redis does."""
         self.scripts.clear()
+        self.by_sha.clear()
         self.memory = 0
         self.lua = LuaState(self.server)
 
     # -- running -----------------------------------------------------------------------------
     def eval(self, c, argv: list[bytes], by_sha: bool, read_only: bool):
         numkeys = number_of_keys(argv)
-        script = self.scripts.get(errors.text(argv[1]).lower() if by_sha else hashlib.sha1(argv[1]).hexdigest())
+        if by_sha:
+            script = self.by_sha.get(argv[1]) or self.scripts.get(errors.text(argv[1]).lower())
+        else:
+            script = self.scripts.get(hashlib.sha1(argv[1]).hexdigest())
         if script is None and by_sha:
             raise ErrorReply(NOSCRIPT)
         if numkeys < 0:  # after NOSCRIPT, before a compile error, as Redis checks them
@@ -125,3 +131,39 @@ def parse_shebang(body: bytes) -> tuple[frozenset | None, int]:
             flags.add(name)
     return frozenset(flags), end
 
+
+
+def info_memory(server) -> list[tuple[str, object]]:
+    """The Lua rows of INFO memory, in Redis 7.0's order: the EVAL VM and script cache, the
+    functions VM and registry (scripting/function_lua.py), and their totals."""
+    from yizhan.redis.scripting import function_lua  # noqa: PLC0415  (it imports this package)
+
+    scripts = engine(server)
+    vm_eval = lua_memory(scripts.lua.runtime)
+    functions = function_lua.registry(server)
+    vm_functions = function_lua.vm_memory(server)
+    functions_memory = functions.memory_overhead()
+    return [
+        ("used_memory_lua", vm_eval), ("used_memory_vm_eval", vm_eval),
+        ("used_memory_lua_human", human_bytes(vm_eval)), ("used_memory_scripts_eval", scripts.memory),
+        ("number_of_cached_scripts", len(scripts.scripts)),
+        ("number_of_functions", functions.function_count()),
+        ("number_of_libraries", len(functions.libraries)),
+        ("used_memory_vm_functions", vm_functions), ("used_memory_vm_total", vm_eval + vm_functions),
+        ("used_memory_vm_total_human", human_bytes(vm_eval + vm_functions)),
+        ("used_memory_functions", functions_memory),
+        ("used_memory_scripts", scripts.memory + functions_memory),
+        ("used_memory_scripts_human", human_bytes(scripts.memory + functions_memory)),
+    ]
+
+
+def lua_memory(runtime) -> int:
+    """Bytes in use by a Lua state (lua_gc(LUA_GCCOUNT), as Redis reports it)."""
+    return int(runtime.eval('collectgarbage("count")') * 1024)
+
+
+def human_bytes(n: int) -> str:
+    for unit, size in (("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.2f}{unit}"
+    return f"{n}B"

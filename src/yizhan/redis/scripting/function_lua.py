@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from yizhan.redis import errors
 from yizhan.redis.scripting import busy
+from yizhan.redis.scripting.eval import lua_memory
 from yizhan.redis.scripting.functions import NO_WRITES, FunctionError, Libraries, Library
 from yizhan.redis.scripting.lua_state import LuaState, ScriptRun
 from yizhan.resp import ErrorReply
@@ -230,8 +231,8 @@ class LuaEngine:
         return reply
 
     def memory(self) -> int:
-        """luaMemory: the bytes the state's allocator holds (Lua counts kilobytes)."""
-        return int(self.state.runtime.eval("collectgarbage('count')") * 1024)
+        """luaMemory: the bytes the state's allocator holds."""
+        return lua_memory(self.state.runtime)
 
 
 def _load_error(result) -> str:
@@ -251,13 +252,9 @@ def registry(srv) -> Libraries:
     return libraries
 
 
-def info_memory(srv) -> list:
-    """INFO memory's function fields, as Redis 7.0 prints them."""
-    libraries = registry(srv)
-    return [("number_of_functions", libraries.function_count()),
-            ("number_of_libraries", len(libraries.libraries)),
-            ("used_memory_vm_functions", sum(e.memory() for e in libraries.engines.values())),
-            ("used_memory_functions", libraries.memory_overhead())]
+def vm_memory(srv) -> int:
+    """used_memory_vm_functions: the bytes the functions' Lua state holds."""
+    return sum(engine.memory() for engine in registry(srv).engines.values())
 
 
 def obeys(c) -> bool:
