@@ -14,7 +14,8 @@ the others wait in `waiting` (in registration order) and the next one takes over
 on classic queues the highest-priority waiting consumer (the head of rabbit_queue_consumers'
 priority queue), on quorum queues the first registered (rabbit_fifo's waiting list).
 
-Paging: a queue holds at most `page_limit` ready messages in memory; later ones wait in
+Paging: a durable queue, and under memory pressure any queue, holds at most `page_limit`
+ready messages in memory; later ones wait in
 `paged` as `PagedRun`s of store ids, in order: a durable queue's stored messages by their ids,
 any other message (transient, or a non-durable queue's) as a transient `T` copy in the store
 that is read back once and forgotten at a restart. They come back a batch at a time when the
@@ -136,8 +137,10 @@ class Queue(FeatureQueue):
         self.paged_count = 0
         store = getattr(vhost, "store", None)
         limit = store.page_limit if store is not None else None
-        self.page_limit = limit if limit is not None else sys.maxsize
         self.flow_limit = limit if limit is not None else flow.FLOW_MESSAGES
+        if not durable and not (store is not None and store.memory_pressure):
+            limit = None              # non-durable queues page under memory pressure only
+        self.page_limit = limit if limit is not None else sys.maxsize
         self.throttled: set = set()   # publishing connections held by this queue (flow.py)
         self.refilling = False
         self.ring = ConsumerRing()
@@ -356,6 +359,12 @@ class Queue(FeatureQueue):
             last.ids.append(msg_id)
         else:
             paged.append(PagedRun(self.next_seq, array("Q", (msg_id,)), None, transient))
+
+    def memory_pressure(self, on: bool) -> None:
+        """A non-durable queue pages beyond the store's page limit while memory is short
+        (alarms.py: RabbitMQ's vm_memory_high_watermark_paging_ratio)."""
+        if not self.durable and not self.priorities and self.vhost.store.page_limit:
+            self.page_limit = self.vhost.store.page_limit if on else sys.maxsize
 
     def drop_transient(self) -> None:
         """Release the transient paged runs (purge, delete): the store forgets them."""
