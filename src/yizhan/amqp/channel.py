@@ -209,7 +209,7 @@ class Channel:
         self.held_queue = None
         consumers, self.consumers = self.consumers, {}
         for consumer in consumers.values():
-            consumer.queue.remove_consumer(consumer)
+            consumer.queue.remove_consumer(consumer, channel_down=True)
         self._requeue_all()
         for queue in {consumer.queue for consumer in consumers.values()}:
             if not queue.deleted:  # requeue_and_run: a new single active consumer runs now
@@ -228,7 +228,7 @@ class Channel:
             by_queue.setdefault(item[QUEUE], []).append(item[ENTRY])
         for queue, entries in by_queue.items():
             queue.forget_channel(self)
-            queue.requeue(entries)
+            queue.requeue(entries, returned=True)
 
     # -- exchanges --------------------------------------------------------------------------
     def on_exchange_declare(self, m, content) -> None:

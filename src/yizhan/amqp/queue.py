@@ -233,8 +233,12 @@ class Queue(FeatureQueue):
             flow.over_budget(self, message.publisher)
         return True
 
-    def requeue(self, entries, dispatch: bool = True) -> None:
-        """Put delivered entries back at their original positions, marked redelivered."""
+    def requeue(self, entries, dispatch: bool = True, returned: bool = False) -> None:
+        """Put delivered entries back at their original positions, marked redelivered.
+
+        On a quorum queue only messages `returned` by a channel that went away do so (they go
+        to rabbit_fifo's returns, served first); a reject, nack or recover puts them at the
+        back."""
         if self.deleted:
             if self.durable:  # the store released its ready and paged ones at delete
                 self.vhost.store.removed(self, entries)
@@ -242,7 +246,7 @@ class Queue(FeatureQueue):
         if self.special:
             self.requeue_special(entries, dispatch)
             return
-        if self.quorum:
+        if self.quorum and not returned:
             self._return_to_back(entries)
             if dispatch:
                 self.dispatch()
@@ -449,13 +453,13 @@ class Queue(FeatureQueue):
         self.ring.push(consumer)
         self.dispatch()
 
-    def remove_consumer(self, consumer: Consumer) -> None:
+    def remove_consumer(self, consumer: Consumer, channel_down: bool = False) -> None:
         """Forget a consumer (cancelled, or its channel closed); may auto-delete the queue.
 
-        A new single active consumer is served at once on a quorum queue (rabbit_fifo checks
-        out to it); a classic queue does not run on basic.cancel (its handle_call does not) and
-        runs after a closed channel's unacked messages are requeued (requeue_and_run: the
-        channel calls `dispatch`)."""
+        After a basic.cancel a new single active consumer is served at once on a quorum queue
+        (rabbit_fifo checks out to it), while a classic queue does not run (its handle_call
+        does not). When the channel went away, both run only after its unacked messages are
+        back (requeue_and_run; rabbit_fifo's return_all): the channel calls `dispatch`."""
         if self.consumers.pop((consumer.channel, consumer.tag), None) is None:
             return
         if self.exclusive_consumer is consumer:
@@ -465,7 +469,7 @@ class Queue(FeatureQueue):
             if parked and consumer in parked:
                 parked.remove(consumer)
         if self.single_active:
-            self._replace_active(consumer, run=self.quorum)
+            self._replace_active(consumer, run=self.quorum and not channel_down)
         if self.throttled:
             flow.maybe_relieve(self)
         if self.auto_delete and not self.consumers and not self.deleted:
@@ -481,14 +485,15 @@ class Queue(FeatureQueue):
                 self.waiting.remove(consumer)
             return
         self.active_consumer = None
-        waiting = self.waiting
+        # a closing channel's consumers all go at once (erase_ch, rabbit_fifo's down)
+        waiting = [c for c in self.waiting if not c.channel.released]
         if not waiting:
             return
-        index = 0
+        successor = waiting[0]
         if not self.quorum:  # the first of the highest priority
             top = max(c.priority for c in waiting)
-            index = next(i for i, c in enumerate(waiting) if c.priority == top)
-        successor = waiting.pop(index)
+            successor = next(c for c in waiting if c.priority == top)
+        self.waiting.remove(successor)
         self.active_consumer = successor
         self.ring.push(successor)
         if run:
