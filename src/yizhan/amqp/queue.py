@@ -42,13 +42,14 @@ class QueueEntry:
     """A message in this queue: its arrival sequence number, whether it was delivered before,
     and when it expires (clock ms; None: never)."""
 
-    __slots__ = ("message", "seq", "redelivered", "expires")
+    __slots__ = ("message", "seq", "redelivered", "expires", "delivery_count")
 
     def __init__(self, message, seq: int, redelivered: bool = False):
         self.message = message
         self.seq = seq
         self.redelivered = redelivered
         self.expires = None
+        self.delivery_count = 0  # quorum queues: times it came back (x-delivery-count)
 
 
 class Consumer:
@@ -155,6 +156,7 @@ class Queue(FeatureQueue):
         self.timers = vhost.timers
         self.ready_bytes = 0          # body bytes of ready and paged messages (special queues)
         self.ttl_timer = None         # (expiry ms, handle) of the head's expiry
+        self.return_seq = -(1 << 62)  # quorum returns: seqs below every arrival, in order
         self.expiry_timer = None      # the unused-queue expiry
         self.priorities = False
         self.settings = None
@@ -226,19 +228,31 @@ class Queue(FeatureQueue):
             flow.over_budget(self, message.publisher)
         return True
 
-    def requeue(self, entries, dispatch: bool = True) -> None:
-        """Put delivered entries back at their original positions, marked redelivered."""
+    def requeue(self, entries, dispatch: bool = True, returned: bool = False) -> None:
+        """Put delivered entries back at their original positions, marked redelivered.
+
+        Quorum queues (rabbit_fifo 3.10) count each return as a delivery; a requeue (nack or
+        reject) goes to the back when no delivery limit is set, while the deliveries of a
+        closed channel (`returned`), and every requeue under a delivery limit, go to the front,
+        ahead of the other messages, in the order they came back."""
         if self.deleted:
             if self.durable:  # the store released its ready and paged ones at delete
                 self.vhost.store.removed(self, entries)
             return
-        if self.special:
-            self.requeue_special(entries, dispatch)
-            return
         if self.quorum:
-            self._return_to_back(entries)
+            entries = self.count_returns(entries)
+            settings = self.settings
+            if returned or (settings is not None and settings.delivery_limit is not None):
+                self._return_to_front(entries)
+            else:
+                self._return_to_back(entries)
+            if self.special:
+                self.after_requeue()
             if dispatch:
                 self.dispatch()
+            return
+        if self.special:
+            self.requeue_special(entries, dispatch)
             return
         ready = self.ready
         for entry in sorted(entries, key=lambda e: e.seq, reverse=True):
@@ -252,6 +266,15 @@ class Queue(FeatureQueue):
                 ready.insert(bisect_left(_SeqView(ready), entry.seq), entry)
         if dispatch:
             self.dispatch()
+
+    def _return_to_front(self, entries) -> None:
+        """rabbit_fifo's returns queue: served before the other messages, first come first."""
+        for entry in sorted(entries, key=lambda e: e.seq):
+            entry.redelivered = True
+            self.unacked -= 1
+            entry.seq = self.return_seq
+            self.return_seq += 1
+            self.reinsert(entry)
 
     def _return_to_back(self, entries) -> None:
         """Quorum queues (rabbit_fifo in 3.10): a requeued message goes to the back of the queue,
