@@ -161,7 +161,13 @@ class Queue(FeatureQueue):
         self.priorities = False
         self.settings = None
         self.special = False          # TTL, limits, DLX, priorities: queue_features.py paths
-        self.apply_settings(QueueSettings.of(self.arguments))
+        self.apply_policy()
+
+    def apply_policy(self) -> None:
+        """The queue's arguments and the policy that matches it (vhost.py) decide its settings."""
+        policy = self.vhost.policy_for(self.name)
+        self.policy = policy
+        self.apply_settings(QueueSettings.of(self.arguments, policy))
 
     def apply_settings(self, settings) -> None:
         """New effective settings (at declare, or a policy changed)."""
