@@ -1,6 +1,6 @@
 """Run the whole benchmark suite of issue 6 and write bench/results/RESULTS.md and chart.png.
 
-    python bench/run_all.py [--quick] [--out DIR] [--only redis,amqp,server]
+    python bench/run_all.py [--quick] [--out DIR] [--only redis,scripting,amqp,server]
 
 Every benchmark runs yizhan (a separate `python -m yizhan serve` process) and the real server
 (redis-server, RabbitMQ) in the same run, interleaved, and reports the ratio yizhan/reference.
@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import amqp_suite  # noqa: E402
 import redis_suite  # noqa: E402
+import scripting_suite  # noqa: E402
 import server_suite  # noqa: E402
 from common import Row, fmt, geomean  # noqa: E402
 
@@ -32,7 +33,8 @@ import yizhan  # noqa: E402
 from yizhan.testing import rabbitmq, reference  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SUITES = {"redis": redis_suite.run, "amqp": amqp_suite.run, "server": server_suite.run}
+SUITES = {"redis": redis_suite.run, "scripting": scripting_suite.run, "amqp": amqp_suite.run,
+          "server": server_suite.run}
 
 
 # -- targets of issue 6 --------------------------------------------------------------------
@@ -47,6 +49,9 @@ def targets(rows: list[Row]) -> list[tuple[str, str, bool | None]]:
             label = "without pipelining" if pipeline == "1" else "with -P 16"
             found.append((f"Redis {label}: geometric mean of the ten tests >= {goal}x redis-server",
                           f"{geo:.2f}x", geo >= goal))
+    for row in rows:  # issue 12
+        if row.section == "scripting" and row.extra.get("pipeline") == "1":
+            found.append((f"Scripting {row.name}: >= 0.5x redis-server", f"{row.ratio:.2f}x", row.ratio >= 0.5))
     e2e = by_name.get(("amqp", "end-to-end"))
     if e2e:
         found.append(("AMQP end-to-end transient throughput >= 1.5x RabbitMQ", f"{e2e.ratio:.2f}x", e2e.ratio >= 1.5))
@@ -122,6 +127,17 @@ def markdown(rows: list[Row], quick: bool, elapsed: float, revision: str = "unkn
                 lines.append(f"| **geometric mean P{pipeline}** | | | **{geomean([r.ratio for r in group]):.2f}x** "
                              "| | | | | |")
         lines.append("")
+    script_rows = [r for r in rows if r.section == "scripting"]
+    if script_rows:
+        lines += ["## Scripting (redis-benchmark EVALSHA <sha> 1 key, 50 clients)", "",
+                  "| test | yizhan req/s | redis-server req/s | ratio | CPU/req yizhan µs | CPU/req redis µs "
+                  "| CPU ratio | p50 ms | p99 ms |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in script_rows:
+            lines.append(f"| {r.name} | {r.yizhan:,.0f} | {r.reference:,.0f} | {r.ratio:.2f}x "
+                         f"| {r.extra['cpu_yizhan_us']} | {r.extra['cpu_reference_us']} | {r.extra['cpu_ratio']} "
+                         f"| {r.extra['p50']} | {r.extra['p99']} |")
+        lines.append("")
     amqp_rows = [r for r in rows if r.section == "amqp"]
     if amqp_rows:
         lines += ["## AMQP (100-byte messages, lean raw-frame client, one process per publisher/consumer)", "",
@@ -155,7 +171,7 @@ def chart(rows: list[Row], path: Path) -> bool:
     shown = [r for r in rows if math.isfinite(r.ratio) and r.ratio > 0 and r.yizhan > 0]
     labels = [f"{r.section}: {r.name}" for r in shown]
     values = [r.ratio if r.higher_is_better else 1 / r.ratio for r in shown]
-    colours = {"redis": "#c0392b", "amqp": "#e67e22", "server": "#2980b9"}
+    colours = {"redis": "#c0392b", "scripting": "#8e44ad", "amqp": "#e67e22", "server": "#2980b9"}
     fig, ax = plt.subplots(figsize=(12, 0.28 * len(shown) + 1.5))
     ax.barh(range(len(shown)), values, color=[colours[r.section] for r in shown])
     ax.set_yticks(range(len(shown)), labels, fontsize=7)
@@ -176,7 +192,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run: few requests, small connection counts")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where RESULTS.md and chart.png go")
-    parser.add_argument("--only", default=",".join(SUITES), help="comma-separated suites: redis,amqp,server")
+    parser.add_argument("--only", default=",".join(SUITES), help="comma-separated suites: redis,scripting,amqp,server")
     parser.add_argument("--replot", action="store_true",
                         help="no benchmark: rewrite RESULTS.md and chart.png from the results.json in --out")
     parser.add_argument("--rounds", type=int, default=1,
@@ -194,7 +210,7 @@ def main() -> int:
         when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         for name in args.only.split(","):
             print(f"== {name}", flush=True)
-            options = {"rounds": args.rounds} if name == "redis" else {}
+            options = {"rounds": args.rounds} if name in ("redis", "scripting") else {}
             rows += SUITES[name](args.quick, log=lambda line: print(line, flush=True), **options)
         elapsed = time.monotonic() - began
     args.out.mkdir(parents=True, exist_ok=True)

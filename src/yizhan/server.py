@@ -82,6 +82,7 @@ class ServerRuntime:
         self._schedule_expiry()
         self.monitor.start(loop)
         self.consumer_timeouts.start(loop)
+        self.broker.delayed.start()
 
     def _load(self) -> None:
         """The AOF when appendonly is on and it exists (preferred, as Redis), else dump.rdb;
@@ -117,6 +118,7 @@ class ServerRuntime:
             self._expire_handle.cancel()
         self.monitor.stop()
         self.consumer_timeouts.stop()
+        self.broker.delayed.stop()
         log.info("AMQP resources: %s", self.monitor.status())
         if self.redis.aof is not None:
             self.redis.aof.stop()  # flush, fsync and close the AOF

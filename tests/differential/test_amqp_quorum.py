@@ -136,6 +136,20 @@ def test_quorum_queue_refuses_global_qos(broker, names):
         "connection", 540, f"NOT_IMPLEMENTED - {rs(q)} does not support global qos")
 
 
+def test_global_qos_set_after_a_quorum_consumer_started_does_not_limit_it(broker, names):
+    """rabbit_channel activates the channel's limiter on classic queues only."""
+    connection = broker.connect()
+    ch = connection.channel()
+    q = names()
+    ch.queue_declare(q, durable=True, arguments=QUORUM)
+    got = []
+    ch.basic_consume(q, lambda c, m, p, body: got.append(m.delivery_tag))
+    ch.basic_qos(prefetch_count=1, global_qos=True)
+    publish_confirmed(connection, "", q, [b"a", b"b", b"c"])
+    wait_until(connection, lambda: len(got) == 3, "three deliveries")
+    assert queue_counts(ch, q) == (0, 1)
+
+
 def test_quorum_queue_global_qos_zero_is_no_limit(broker, names):
     ch = broker.channel()
     q = names()
@@ -224,3 +238,20 @@ def test_stream_refuses_consume_without_prefetch_get_and_auto_ack(broker, names)
     ch = broker.connect().channel()
     assert broker_error(ch.basic_get, q) == (
         "connection", 540, f"NOT_IMPLEMENTED - basic.get not supported by stream queues {rs(q)}")
+
+
+@pytest.mark.parametrize("settle", ["nack", "reject"])
+def test_stream_refuses_nack_and_reject(broker, names, settle):
+    connection = broker.connect()
+    q = names("sq")
+    ch = connection.channel()
+    ch.queue_declare(q, durable=True, arguments=STREAM)
+    ch.basic_qos(prefetch_count=10)
+    got = []
+    ch.basic_consume(q, lambda c, m, p, body: got.append((body, m.delivery_tag)))
+    publish_confirmed(connection, "", q, [b"m"])     # a stream consumer starts at "next"
+    wait_until(connection, lambda: got, "the delivery")
+    call = ch.basic_nack if settle == "nack" else ch.basic_reject
+    assert broker_error(lambda: (call(got[0][1]), ch.queue_declare(q, passive=True))) == (
+        "connection", 540, "NOT_IMPLEMENTED - basic.nack and basic.reject not supported by "
+                           f"stream queues {rs(q)}")

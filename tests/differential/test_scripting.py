@@ -189,6 +189,14 @@ CASES = {
                        ev0("return string.rep('ab', 3)"), ev0("return tostring(1e15)"), ev0("return tostring(0.1)"),
                        ev0("return 'x' .. 1.5"), ev0("return tonumber('0x10')"), ev0("return math.floor(-3.5)"),
                        ev0("return table.concat({1,2,3}, ',')"), ev0("local t = {3,1,2} table.sort(t) return t")],
+    "math-random": [ev0("math.randomseed(7) return {tostring(math.random()), math.random(10), math.random(5,8), "
+                        "math.random(1)}"),
+                    ev0("return math.random(0)"), ev0("return math.random(5, 1)"), ev0("return math.random(1, 2, 3)"),
+                    ev0("return math.randomseed()"), ev0("math.randomseed(-3) return tostring(math.random())"),
+                    ev0("math.randomseed(3.9) return tostring(math.random())"), ev0("return math.random('x')"),
+                    ev0("math.randomseed('12') return math.random(1000000)"),
+                    ev0("math.randomseed(0) return {math.random(1000000), math.random(1000000)}"),
+                    ev0("return type(math.random)"), ev0("return math.random({})")],
     # -- the redis API -------------------------------------------------------------------------
     "redis-api": [ev0("return redis.sha1hex('')"), ev0("return redis.sha1hex('abc')"), ev0("return redis.sha1hex()"),
                   ev0("return redis.sha1hex(123)"),

@@ -59,3 +59,19 @@ def test_off_never_schedules():
     assert ConsumerTimeouts(None, None).interval is None
     assert ConsumerTimeouts(None, 1_800_000).interval == 60.0
     assert ConsumerTimeouts(None, 600).interval == 0.06
+
+
+def test_config_file_key(tmp_path):
+    import pytest
+
+    from yizhan.config import Config, ConfigFileError, load_file
+
+    assert Config().amqp_consumer_timeout == 1_800_000
+    path = tmp_path / "yizhan.conf"
+    for text, expected in (("amqp-consumer-timeout 600\n", 600), ("amqp-consumer-timeout off\n", None)):
+        path.write_text(text)
+        assert load_file(path).amqp_consumer_timeout == expected
+    for bad in ("0", "-5", "1.5", "soon"):
+        path.write_text(f"amqp-consumer-timeout {bad}\n")
+        with pytest.raises(ConfigFileError, match="'amqp-consumer-timeout' takes milliseconds"):
+            load_file(path)

@@ -64,7 +64,8 @@ def test_a_queue_beyond_its_bound_keeps_ids_only_and_delivers_everything_in_orde
     queue = broker.vhosts["/"].queues["dq"]
     assert len(queue.ready) == LIMIT and queue.paged_count == 25
     runs = [item for item in queue.paged if type(item) is PagedRun]
-    assert sum(len(r) for r in runs) == 24  # the transient one waits as an entry, in order
+    assert sum(len(r) for r in runs if not r.transient) == 24
+    assert [len(r) for r in runs if r.transient] == [1]  # the transient one: a T record, in order
     assert not any(isinstance(getattr(item, "ids", None), Message) for item in queue.paged)
     assert declared_count(wire) == 30
     got = get_all(wire)
@@ -178,4 +179,54 @@ def test_messages_of_a_queue_missing_at_boot_leave_the_store(tmp_path, monkeypat
     store, broker, wire = boot(tmp_path, monkeypatch)
     assert store.messages.live_count() == 3
     assert [b for b, _, _, _ in get_all(wire)] == [b"p0", b"p1", b"p2"]
+    store.close()
+
+
+# -- transient messages page too (issue 13) --------------------------------------------------
+def transient_all(wire, count: int, queue: str) -> None:
+    for i in range(count):
+        wire.publish(1, b"t%d" % i, routing_key=queue,
+                     properties=C.Basic.Properties(message_id=f"m{i}", headers={"i": i}))
+
+
+def test_a_non_durable_queue_pages_transient_messages_and_reads_them_back_in_order(
+        tmp_path, monkeypatch):
+    store, broker, wire = boot(tmp_path, monkeypatch)
+    wire.send(C.Queue.Declare(queue="tq"), 1)
+    transient_all(wire, 30, "tq")
+    queue = broker.vhosts["/"].queues["tq"]
+    assert len(queue.ready) == LIMIT and queue.paged_count == 25
+    assert all(type(r) is PagedRun and r.transient for r in queue.paged)
+    assert store.messages.live_count() == 25          # on disk, not in memory
+    got = get_all(wire, "tq")
+    assert [b for b, _, _, _ in got] == [b"t%d" % i for i in range(30)]
+    assert [p.headers for _, _, _, p in got] == [{"i": i} for i in range(30)]
+    assert [c for _, _, c, _ in got] == list(range(29, -1, -1))
+    assert store.messages.live_count() == 0
+    store.close()
+
+
+def test_purge_and_delete_release_transient_pages(tmp_path, monkeypatch):
+    store, broker, wire = boot(tmp_path, monkeypatch)
+    for q in ("a", "b"):
+        wire.send(C.Queue.Declare(queue=q), 1)
+        transient_all(wire, 20, q)
+    assert store.messages.live_count() == 30
+    assert wire.send(C.Queue.Purge(queue="a"), 1)[0][1].message_count == 20
+    assert store.messages.live_count() == 15
+    assert wire.send(C.Queue.Delete(queue="b"), 1)[0][1].message_count == 20
+    assert store.messages.live_count() == 0
+    store.close()
+
+
+def test_transient_paged_messages_do_not_survive_a_restart(tmp_path, monkeypatch):
+    store, broker, wire = boot(tmp_path, monkeypatch)
+    wire.send(C.Queue.Declare(queue="dq", durable=True), 1)
+    publish_all(wire, 30, transient_at=set(range(10, 30, 2)))
+    assert broker.vhosts["/"].queues["dq"].paged_count == 25
+    store.close()
+    store, broker, wire = boot(tmp_path, monkeypatch)
+    got = get_all(wire)
+    assert [b for b, _, _, _ in got] == [b"p%d" % i for i in range(30) if i < 10 or i % 2]
+    assert store.messages.live_count() == 0
     store.close()

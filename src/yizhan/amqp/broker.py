@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pamqp import commands as spec
 
 from yizhan.amqp import codec, errors, passwords, policies
+from yizhan.amqp.delayed import DelayedMessages
 from yizhan.amqp.store import NullStore
 from yizhan.amqp.timers import Timers
 from yizhan.amqp.vhost import VHost
@@ -69,7 +70,9 @@ class Broker:
         self.limits = limits or Limits()
         self.store = store if store is not None else NullStore()
         self.timers = timers if timers is not None else Timers()
-        self.vhosts: dict[str, VHost] = {"/": VHost("/", self.store, self.timers)}
+        self.delayed = DelayedMessages(self)  # messages held by x-delayed-message exchanges
+        self.vhosts: dict[str, VHost] = {}
+        self.add_vhost("/")
         self.users: dict[str, User] = {"guest": User("guest", "guest", loopback_only=True,
                                                      tags=["administrator"], source="builtin")}
         self.connections: set = set()
@@ -107,6 +110,7 @@ class Broker:
         vhost = self.vhosts.get(name)
         if vhost is None:
             vhost = self.vhosts[name] = VHost(name, self.store, self.timers)
+            vhost.delayed = self.delayed
         return vhost
 
     def check_login(self, username: str, password: str) -> User | None:

@@ -587,6 +587,7 @@ class Channel:
         self._reject(self._collect(m.delivery_tag, m.multiple), m.requeue)
 
     def _reject(self, items: list[tuple], requeue: bool) -> None:
+        queue_types.check_reject({item[QUEUE] for item in items})
         if self.tx is not None:
             self.tx.acks.append((requeue, items))
             return

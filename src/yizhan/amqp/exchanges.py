@@ -49,6 +49,8 @@ class Exchange:
 
     kind = "exchange"
     type_name = ""
+    needs_headers = False  # route() reads the message's headers
+    delays = False         # route_message() may hold the message (delayed.py)
 
     def __init__(self, name: str, durable: bool = False, auto_delete: bool = False,
                  internal: bool = False, arguments: FieldTable | None = None):
@@ -267,6 +269,7 @@ def _lookup_x_match(args: tuple):
 
 class HeadersExchange(Exchange):
     type_name = "headers"
+    needs_headers = True
 
     def route(self, routing_keys, headers):
         data = sorted(headers or (), key=lambda entry: _sort_key(entry[0]))

@@ -56,16 +56,19 @@ class Message:
 
 
 class PagedRun:
-    """Persistent messages of a durable queue kept on disk only (paged out): their store ids
-    in queue order, the sequence number of the first (the others follow it), and the ids that
-    come back redelivered (delivered before a restart)."""
+    """Messages of a queue kept on disk only (paged out): their store ids in queue order, the
+    sequence number of the first (the others follow it), and the ids that come back
+    redelivered (delivered before a restart). `transient`: the run's records are `T` copies
+    of transient messages (or of messages this queue does not hold durably), released when
+    read back and forgotten at boot."""
 
-    __slots__ = ("first_seq", "ids", "redelivered")
+    __slots__ = ("first_seq", "ids", "redelivered", "transient")
 
-    def __init__(self, first_seq: int, ids, redelivered=None):
+    def __init__(self, first_seq: int, ids, redelivered=None, transient: bool = False):
         self.first_seq = first_seq
         self.ids = ids
         self.redelivered = redelivered
+        self.transient = transient
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -14,9 +14,11 @@ the others wait in `waiting` (in registration order) and the next one takes over
 on classic queues the highest-priority waiting consumer (the head of rabbit_queue_consumers'
 priority queue), on quorum queues the first registered (rabbit_fifo's waiting list).
 
-Paging: a durable queue holds at most `page_limit` ready messages in memory; later ones wait in
-`paged`, stored messages as `PagedRun`s of store ids (transient ones as entries, in order), and
-come back a batch at a time when the ready list runs dry. Ready seqs stay below paged ones, so
+Paging: a queue holds at most `page_limit` ready messages in memory; later ones wait in
+`paged` as `PagedRun`s of store ids, in order: a durable queue's stored messages by their ids,
+any other message (transient, or a non-durable queue's) as a transient `T` copy in the store
+that is read back once and forgotten at a restart. They come back a batch at a time when the
+ready list runs dry. Ready seqs stay below paged ones, so
 a requeued message still goes back into the ready list.
 """
 
@@ -134,7 +136,7 @@ class Queue(FeatureQueue):
         self.paged: deque = deque()   # beyond the ready list: PagedRun or QueueEntry, in order
         self.paged_count = 0
         store = getattr(vhost, "store", None)
-        limit = store.page_limit if durable and store is not None else None
+        limit = store.page_limit if store is not None else None
         self.page_limit = limit if limit is not None else sys.maxsize
         self.flow_limit = limit if limit is not None else flow.FLOW_MESSAGES
         self.throttled: set = set()   # publishing connections held by this queue (flow.py)
@@ -340,6 +342,7 @@ class Queue(FeatureQueue):
 
     def purge(self) -> int:
         count = self.message_count
+        self.drop_transient()
         if self.durable:
             self.vhost.store.removed(self, self.ready)
             self.vhost.store.removed_paged(
@@ -367,14 +370,24 @@ class Queue(FeatureQueue):
         """Keep a message beyond the memory bound: its store id only, if it is stored."""
         paged = self.paged
         self.paged_count += 1
-        if message.store_id is None:
-            paged.append(QueueEntry(message, self.next_seq))
-            return
+        transient = message.store_id is None or not self.durable
+        msg_id = (self.vhost.store.page_transient(message) if transient
+                  else message.store_id)
         last = paged[-1] if paged else None
-        if type(last) is PagedRun and len(last.ids) < PAGE_BATCH:
-            last.ids.append(message.store_id)
+        if (type(last) is PagedRun and last.transient is transient
+                and len(last.ids) < PAGE_BATCH):
+            last.ids.append(msg_id)
         else:
-            paged.append(PagedRun(self.next_seq, array("Q", (message.store_id,))))
+            paged.append(PagedRun(self.next_seq, array("Q", (msg_id,)), None, transient))
+
+    def drop_transient(self) -> None:
+        """Release the transient paged runs (purge, delete): the store forgets them."""
+        runs = [item for item in self.paged if type(item) is PagedRun and item.transient]
+        if runs:
+            self.vhost.store.drop_transient(runs)
+            self.paged = deque(item for item in self.paged
+                               if not (type(item) is PagedRun and item.transient))
+            self.paged_count -= sum(len(run.ids) for run in runs)
 
     def _page_in(self) -> None:
         """Move the next batch of paged messages into the ready list (reading stored ones)."""
@@ -389,7 +402,9 @@ class Queue(FeatureQueue):
                 continue
             seq = item.first_seq
             redelivered = item.redelivered or ()
-            for message in self.vhost.store.read_messages(item.ids):
+            store = self.vhost.store
+            read = store.read_transient if item.transient else store.read_messages
+            for message in read(item.ids):
                 entry = QueueEntry(message, seq, message.store_id in redelivered)
                 if self.special:
                     self.restored_expiry(entry)
@@ -433,7 +448,8 @@ class Queue(FeatureQueue):
                 yield entry.message.store_id
         for item in self.paged:
             if type(item) is PagedRun:
-                yield from item.ids
+                if not item.transient:
+                    yield from item.ids
             elif item.message.store_id is not None:
                 yield item.message.store_id
 
@@ -534,13 +550,14 @@ class Queue(FeatureQueue):
 
     def _can_send(self, consumer: Consumer) -> bool:
         """rabbit_queue_consumers:deliver_to_consumer + rabbit_limiter:can_send; a consumer
-        that cannot take a message now is parked with its channel."""
+        that cannot take a message now is parked with its channel. The channel's window is
+        not applied to quorum queues (rabbit_channel activates the limiter on classic queues)."""
         channel = consumer.channel
         if channel in self.suspended or not channel.writable:
             return self._park(consumer)
         if consumer.credit == 0:
             return self._park(consumer)
-        if channel.global_prefetch:
+        if channel.global_prefetch and not self.quorum:
             if channel.global_volume >= channel.global_prefetch:
                 self.suspended.add(channel)
                 channel.limited_queues.add(self)

@@ -3,7 +3,7 @@ queue type modules decide it: server-named declares (rabbit_channel, is_server_n
 the declare-time properties (rabbit_queue_type_util's checks in rabbit_quorum_queue:declare and
 rabbit_stream_queue:declare), consume (exclusive use for classic queues; global qos for quorum
 and stream queues; prefetch and no-ack for streams), basic.get on a stream, and the
-queue.delete flags quorum queues do not implement.
+queue.delete flags quorum queues do not implement, and nack/reject on a stream.
 
 Which arguments each type accepts is arguments.py's business; the behaviour of quorum and stream
 queues past these checks is a classic queue's (see docs/ARCHITECTURE.md), apart from what
@@ -88,6 +88,15 @@ def check_get(queue) -> None:
     if queue.type_name == "stream":
         raise errors.not_implemented("basic.get not supported by stream queues "
                                      + errors.rs("queue", queue.name, queue.vhost.name))
+
+
+def check_reject(queues) -> None:
+    """rabbit_stream_queue:settle: a stream takes acks only."""
+    for queue in queues:
+        if queue.type_name == "stream":
+            raise errors.not_implemented(
+                "basic.nack and basic.reject not supported by stream queues "
+                + errors.rs("queue", queue.name, queue.vhost.name))
 
 
 def check_delete(queue, if_unused: bool, if_empty: bool) -> None:

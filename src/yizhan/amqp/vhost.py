@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import os
 
-from yizhan.amqp import arguments, errors, flow, queue_types
+from yizhan.amqp import arguments, delayed, errors, flow, queue_types
 from yizhan.amqp.codec import LONGSTR, FieldTable
 from yizhan.amqp.erlang import Atom
 from yizhan.amqp.exchanges import Binding, Exchange, freeze, new_exchange, TYPES
@@ -41,6 +41,7 @@ class VHost:
         self.store = store if store is not None else NullStore()  # durable definitions go here
         self.timers = timers if timers is not None else Timers()  # message TTL, queue expiry
         self.policies: dict = {}  # name -> policies.Policy
+        self.delayed = None  # the broker's DelayedMessages (x-delayed-message exchanges)
         self.exchanges: dict[str, Exchange] = {}
         self.queues: dict[str, Queue] = {}
         for xname, type_name, internal in PREDECLARED:
@@ -68,6 +69,8 @@ class VHost:
             if found is not None and found[0] is not LONGSTR:
                 raise errors.invalid_arg_type(found[0], "alternate-exchange", "exchange", name,
                                               self.name)
+            if type_name == delayed.TYPE_NAME:
+                delayed.check_arguments(args)
             exchange = new_exchange(type_name, name, durable=durable, auto_delete=auto_delete,
                                     internal=internal, arguments=args)
             self.exchanges[name] = exchange
@@ -260,6 +263,7 @@ class VHost:
         queue.deleted = True
         queue.stop_timers()
         self.queues.pop(queue.name, None)
+        queue.drop_transient()
         self.store.queue_removed(self, queue)
         if queue.exclusive_owner is not None:
             queue.exclusive_owner.exclusive_queues.discard(queue)
@@ -290,8 +294,10 @@ class VHost:
             queue.apply_policy()
 
     # -- routing ----------------------------------------------------------------------------
-    def route(self, exchange: Exchange, routing_keys: list[str], message) -> list[Queue]:
-        """rabbit_exchange:route: the queues a message lands in, sorted by name."""
+    def route(self, exchange: Exchange, routing_keys: list[str], message,
+              undelayed: bool = False) -> list[Queue]:
+        """rabbit_exchange:route: the queues a message lands in, sorted by name. A delayed
+        exchange may hold the message instead (`undelayed`: its delay is spent)."""
         if exchange is self.default_exchange:
             queues = self.queues
             if len(routing_keys) == 1:
@@ -299,13 +305,16 @@ class VHost:
                 return [queue] if queue is not None else []
             found = {queues[k] for k in set(routing_keys) if k in queues}
             return sorted(found, key=lambda q: q.name)
-        headers = message.headers() if _needs_headers(exchange) else None
+        headers = message.headers() if exchange.needs_headers else None
         found: dict[int, Queue] = {}
         seen = {exchange.name}
         work = [exchange]
         while work:
             x = work.pop()
-            dests = x.route(routing_keys, headers)
+            if x.delays:
+                dests = x.route_message(self, routing_keys, headers, message, undelayed)
+            else:
+                dests = x.route(routing_keys, headers)
             if not dests:
                 alternate = x.alternate_exchange
                 if alternate is not None:
@@ -320,7 +329,7 @@ class VHost:
                 target = self.exchanges.get(dest.name)
                 if target is not None:
                     work.append(target)
-                    if target.type_name == "headers" and headers is None:
+                    if target.needs_headers and headers is None:
                         headers = message.headers()
         if len(found) <= 1:
             return list(found.values())
@@ -333,7 +342,3 @@ class _AlternateRef:
 
     def __init__(self, name: str):
         self.name = name
-
-
-def _needs_headers(exchange: Exchange) -> bool:
-    return exchange.type_name == "headers"

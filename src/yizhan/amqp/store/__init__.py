@@ -2,17 +2,20 @@
 
 `NullStore` is the in-memory broker's store (nothing is written; a confirm waits for nothing).
 `DiskStore` keeps, under `<data-dir>/amqp/`, the definitions log (durable exchanges, queues and
-bindings; store/definitions.py) and the message store (persistent messages of durable queues;
-store/messages.py). Both are written only through this interface: the vhost reports topology
-changes, queues report messages leaving, channels report publishes and wait for `after_sync`.
+bindings; store/definitions.py), the message store (persistent messages of durable queues;
+store/messages.py), written only through this interface: the vhost reports topology changes,
+queues report messages leaving, channels report publishes and wait for `after_sync`. It also
+opens the log of messages held by delayed exchanges (store/delayed.py), which `recover` hands to
+the broker's DelayedMessages (amqp/delayed.py) to write.
 
 Syncing is batched per event-loop turn: `after_sync(callback)` asks for one flush + fsync at
 the end of the turn (through `scheduler`, the loop's call_soon), and every callback registered
 in the turn runs after that single fsync.
 
-Paging: a durable queue keeps at most `page_limit` messages in memory; beyond that its stored
-messages are kept as ids only (`PagedRun`) and read back with `read_messages` when its ready
-list runs dry. The bound comes from the environment variable YIZHAN_AMQP_PAGE_MESSAGES
+Paging: every queue keeps at most `page_limit` messages in memory; beyond that a durable
+queue's stored messages are kept as ids only (`PagedRun`) and read back with `read_messages`
+when its ready list runs dry; any other message is written as a transient `T` record
+(`page_transient`, read back once with `read_transient`, forgotten at boot). The bound comes from the environment variable YIZHAN_AMQP_PAGE_MESSAGES
 (default 4096).
 """
 
@@ -24,6 +27,7 @@ import os
 from yizhan.amqp import codec
 from yizhan.amqp.message import Message
 from yizhan.amqp.store.definitions import DefinitionsLog
+from yizhan.amqp.store.delayed import DelayedLog
 from yizhan.amqp.store.errors import StoreError
 from yizhan.amqp.store.messages import MessageStore
 
@@ -55,6 +59,8 @@ class NullStore:
     durable = False
     page_limit = None  # no paging: nothing could be read back
 
+    def drop_transient(self, runs) -> None: ...
+
     def exchange_added(self, vhost, exchange) -> None: ...
     def exchange_removed(self, vhost, exchange) -> None: ...
     def queue_added(self, vhost, queue) -> None: ...
@@ -85,6 +91,7 @@ class DiskStore(NullStore):
         os.makedirs(self.dir, exist_ok=True)
         self.definitions = DefinitionsLog(os.path.join(self.dir, "definitions.log"))
         self.messages = MessageStore(os.path.join(self.dir, "messages"))
+        self.delayed = DelayedLog(os.path.join(self.dir, "delayed.log"))
         self.scheduler = scheduler  # loop.call_soon; None: flush at once (tests, no loop)
         self.page_limit = int(os.environ.get("YIZHAN_AMQP_PAGE_MESSAGES", PAGE_MESSAGES))
         self.waiting: list = []
@@ -171,6 +178,26 @@ class DiskStore(NullStore):
             self.messages.remove_many(queue_key(queue), chunks)
             self._schedule()
 
+    def page_transient(self, message) -> int:
+        """A transient message (or one this queue does not hold durably) paged out of a queue:
+        a `T` record that the queue reads back once, and that a restart forgets."""
+        msg_id = self.messages.page_transient(message.exchange, message.routing_key,
+                                              message.raw_properties, message.body)
+        self._schedule()
+        return msg_id
+
+    def read_transient(self, ids) -> list[Message]:
+        """Transient paged messages read back (and released: the queue holds them again)."""
+        out = [Message(m.exchange, m.routing_key, m.props, m.body)
+               for m in self.messages.read(ids)]
+        self.messages.release_transient(ids)
+        return out
+
+    def drop_transient(self, runs) -> None:
+        """Transient paged messages purged or deleted with their queue."""
+        for run in runs:
+            self.messages.release_transient(run.ids)
+
     def read_messages(self, ids) -> list[Message]:
         """Paged-out messages read back for a queue (its next batch)."""
         out = []
@@ -217,6 +244,8 @@ class DiskStore(NullStore):
             recover(self, broker)
         finally:
             self.loading = False
+        broker.delayed.restore(self.delayed.load())  # x-delayed-message exchanges' messages
+        broker.delayed.log = self.delayed
 
     def close(self) -> None:
         self.flush()
@@ -224,3 +253,4 @@ class DiskStore(NullStore):
         log.info("AMQP store: %d persistent messages written with %d fsyncs", m.published, m.fsyncs)
         m.close()
         self.definitions.close()
+        self.delayed.close()

@@ -8,7 +8,10 @@ and payload; the payload's first byte says what it is:
 - `A` a message left one queue (acked, rejected, consumed with no-ack);
 - `D` a message was delivered from a queue (it comes back redelivered after a restart);
 - `R` many messages left one queue at once (a purge of paged-out messages), as id runs;
-- `X` a queue was deleted: every message it held with an id up to the one given left it.
+- `X` a queue was deleted: every message it held with an id up to the one given left it;
+- `T` a transient message paged out of one queue under memory pressure: laid out as `P` with
+  no queue named; held (count 1) until the queue reads it back or drops it, and dead at boot,
+  so transient messages never survive a restart.
 Writes are buffered and go out once per event-loop turn (`flush`); when a publisher waits for a
 confirm the flush also fsyncs, so one fsync serves every publish of that turn.
 
@@ -45,7 +48,7 @@ _u32 = struct.Struct(">I")
 _run = struct.Struct(">QI")
 MANY = 255  # a count of 255 means: the real count is in MessageStore.overflow
 
-P, A, D, R, X, H = (ord(c) for c in "PADRXH")
+P, A, D, R, X, H, T = (ord(c) for c in "PADRXHT")
 
 
 class Segment:
@@ -154,6 +157,33 @@ class MessageStore:
         segment.live += 1
         return msg_id
 
+    def page_transient(self, exchange: str, routing_key: str, props: bytes, body: bytes) -> int:
+        """A `T` record: one queue's transient message kept on disk only; no fsync needed."""
+        msg_id = self.next_id
+        self.next_id += 1
+        offset = self.size + len(self.buffer)
+        self._append(b"".join([b"T", _id.pack(msg_id), _u16.pack(0), _str(exchange),
+                               _str(routing_key), _u32.pack(len(props)), props,
+                               _u32.pack(len(body)), body]))
+        segment = self.segments[self.current]
+        block = segment.blocks[-1] if segment.blocks else None
+        if block is None or block.first + len(block.counts) != msg_id:
+            block = self._add_block(segment, msg_id)
+        block.offsets.append(offset)
+        block.counts.append(1)
+        segment.live += 1
+        return msg_id
+
+    def release_transient(self, ids) -> None:
+        """Transient paged messages read back or dropped: no record, they die at boot anyway."""
+        died = False
+        for msg_id in ids:
+            found = self._find(msg_id)
+            if found is not None and found[0].counts[found[1]]:
+                died |= self._release(found[0], found[1], msg_id)
+        if died:
+            self._reclaim()
+
     def delivered(self, msg_id: int, queue: str) -> None:
         found = self._find(msg_id)
         if found is not None and found[0].counts[found[1]]:
@@ -249,7 +279,7 @@ class MessageStore:
                 data, start, rel = self._pread(number, offset, max(READ_AHEAD, length + 8)), \
                     offset, 0
             end = _record_end(data, rel)
-            if end is None or data[rel + 8] != P:
+            if end is None or data[rel + 8] not in (P, T):
                 raise StoreError(f"{self._path(number)}: corrupt message record at byte "
                                  f"{offset}")
             out.append(_parse_publish(memoryview(data)[rel + 8:end]))
@@ -348,7 +378,7 @@ class MessageStore:
             end = _record_end(data, pos)
             if end is None:
                 raise StoreError(f"{path}: corrupt message record at byte {pos}")
-            if data[pos + 8] != P:
+            if data[pos + 8] not in (P, T):
                 kept += data[pos:end]
             pos = end
         temp = path + ".tmp"
@@ -439,6 +469,14 @@ class _Boot:
                     if ids is None:
                         ids = queues[key] = array("Q")
                     ids.append(msg_id)
+                if msg_id >= store.next_id:
+                    store.next_id = msg_id + 1
+            elif kind == T:  # transient: dead after a restart
+                (msg_id,) = unpack_id(data, pos + 9)
+                if block is None or block.first + len(block.counts) != msg_id:
+                    block = store._add_block(segment, msg_id)
+                block.offsets.append(pos)
+                block.counts.append(0)
                 if msg_id >= store.next_id:
                     store.next_id = msg_id + 1
             elif kind == H:

@@ -40,6 +40,7 @@ class EvalEngine:
         self.server = server
         self.lua = LuaState(server)
         self.scripts: dict[str, Script] = {}
+        self.by_sha: dict[bytes, Script] = {}  # the same, by the sha as EVALSHA usually sends it
         self.memory = 0
 
     # -- the cache ---------------------------------------------------------------------------
@@ -53,6 +54,7 @@ class EvalEngine:
         source = b"--" + body[2:] if shebang_len else body
         script = Script(sha, body, self.lua.compile(source), flags)
         self.scripts[sha] = script
+        self.by_sha[sha.encode()] = script
         self.memory += len(body) + _SCRIPT_OVERHEAD
         return script
 
@@ -62,13 +64,17 @@ class EvalEngine:
     def flush(self) -> None:
         """SCRIPT FLUSH: forget every script, and start a fresh Lua state as Redis does."""
         self.scripts.clear()
+        self.by_sha.clear()
         self.memory = 0
         self.lua = LuaState(self.server)
 
     # -- running -----------------------------------------------------------------------------
     def eval(self, c, argv: list[bytes], by_sha: bool, read_only: bool):
         numkeys = number_of_keys(argv)
-        script = self.scripts.get(errors.text(argv[1]).lower() if by_sha else hashlib.sha1(argv[1]).hexdigest())
+        if by_sha:
+            script = self.by_sha.get(argv[1]) or self.scripts.get(errors.text(argv[1]).lower())
+        else:
+            script = self.scripts.get(hashlib.sha1(argv[1]).hexdigest())
         if script is None and by_sha:
             raise ErrorReply(NOSCRIPT)
         if numkeys < 0:  # after NOSCRIPT, before a compile error, as Redis checks them

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from importlib import resources
@@ -83,6 +84,7 @@ class LuaState:
         self._compile = setup[b"compile"]
         self._shape = setup[b"shape"]
         self._add_library = setup[b"add_library"]
+        self._where = setup[b"where"]
         self._publish_libraries()
 
     # -- set-up ------------------------------------------------------------------------------
@@ -105,7 +107,7 @@ class LuaState:
             b"log": self._log, b"setresp": self._setresp, b"set_repl": self._set_repl,
             b"replicate_commands": self._replicate_commands, b"breakpoint": self._nothing,
             b"debug": self._nothing, b"acl_check_cmd": self._acl_check_cmd, b"hook": self._hook,
-            b"unwrap": self._unwrap,
+            b"unwrap": self._unwrap, b"random": self._random, b"randomseed": self._randomseed,
         })
         table[b"constants"] = self.runtime.table_from({
             b"REDIS_VERSION": REDIS_VERSION.encode(), b"REDIS_VERSION_NUM": _version_num(REDIS_VERSION),
@@ -181,7 +183,10 @@ class LuaState:
     # -- the redis API (Python side) ---------------------------------------------------------
     def _call(self, *argv):
         reply = self._execute(argv)
-        if type(reply) is ErrorReply:
+        kind = type(reply)
+        if kind is bytes or kind is int:
+            return reply
+        if kind is ErrorReply:
             raise ScriptError(self.reply_error_table(reply.message))
         return convert.reply_to_lua(reply, self)
 
@@ -193,11 +198,16 @@ class LuaState:
 
     def _execute(self, argv):
         """The command a script called, checked as Redis's scriptCall checks it, then run."""
-        if not argv:
-            return ErrorReply("ERR Please specify at least one argument for this redis lib call")
-        argv = _arguments(argv)
-        if argv is None:
-            return ErrorReply("ERR Lua redis lib command arguments must be strings or integers")
+        for arg in argv:
+            if type(arg) is not bytes:
+                argv = _arguments(argv)
+                if argv is None:
+                    return ErrorReply("ERR Lua redis lib command arguments must be strings or integers")
+                break
+        else:
+            if not argv:
+                return ErrorReply("ERR Please specify at least one argument for this redis lib call")
+            argv = list(argv)
         cmd = BY_REQUEST_NAME.get(argv[0])
         if cmd is None:
             cmd = _lookup(argv)
@@ -206,11 +216,13 @@ class LuaState:
         arity = cmd.arity
         if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
             return ErrorReply("ERR Wrong number of args calling Redis command from script")
-        flags = cmd.flags
-        if "noscript" in flags:
-            return ErrorReply("ERR This Redis command is not allowed from script")
-        run = self.run
-        if "write" in flags:
+        rule = _RULES.get(cmd)
+        if rule is None:
+            rule = _RULES[cmd] = _rule(cmd)
+        if rule:
+            if rule is _NOSCRIPT:
+                return ErrorReply("ERR This Redis command is not allowed from script")
+            run = self.run
             if run.read_only:
                 return ErrorReply("ERR Write commands are not allowed from read-only scripts.")
             run.wrote = True
@@ -285,6 +297,43 @@ class LuaState:
         log.error("error in the redis Lua API", exc_info=exc)
         return self.error_table("internal error in the Lua redis library")
 
+    # -- math.random / math.randomseed as Redis's (redis_math_random) --------------------------
+    def _random(self, *args):
+        value = rand48(self.server).next() % 0x7FFFFFFF / 0x7FFFFFFF
+        if not args:
+            return value
+        if len(args) == 1:
+            upper = self._check_int(args, 0, "random")
+            if upper < 1:
+                raise self._arg_error(1, "random", "interval is empty")
+            return float(math.floor(value * upper) + 1)
+        if len(args) == 2:
+            lower = self._check_int(args, 0, "random")
+            upper = self._check_int(args, 1, "random")
+            if lower > upper:
+                raise self._arg_error(2, "random", "interval is empty")
+            return float(math.floor(value * (upper - lower + 1)) + lower)
+        raise ScriptError(self._where() + b"wrong number of arguments")
+
+    def _randomseed(self, *args):
+        rand48(self.server).seed(self._check_int(args, 0, "randomseed"))
+
+    def _check_int(self, args, index: int, function: str) -> int:
+        """luaL_checkint: a number, or a string that reads as one, cut to an int."""
+        value = args[index] if index < len(args) else None
+        if type(value) is bytes:
+            number = convert.lua_tonumber(value)
+            if number == 0 and not _is_number_text(value):
+                raise self._arg_error(index + 1, function, "number expected, got string")
+            value = number
+        if type(value) not in (int, float):
+            got = "no value" if index >= len(args) else _lua_type_name(value)
+            raise self._arg_error(index + 1, function, f"number expected, got {got}")
+        return _c_int(value)
+
+    def _arg_error(self, position: int, function: str, message: str) -> ScriptError:
+        return ScriptError(self._where() + f"bad argument #{position} to '{function}' ({message})".encode())
+
     def _hook(self):
         """Every HOOK_INSTRUCTIONS Lua instructions: the busy script's chance to serve others."""
         run = self.run
@@ -296,6 +345,61 @@ class LuaState:
 def _version_num(version: str) -> int:
     major, minor, patch = (int(p) for p in version.split("."))
     return (major << 16) | (minor << 8) | patch
+
+
+_NOSCRIPT, _WRITE = "noscript", "write"
+_RULES: dict = {}  # Command -> "" (may run), _NOSCRIPT or _WRITE, from its flags
+
+
+def _rule(cmd) -> str:
+    if "noscript" in cmd.flags:
+        return _NOSCRIPT
+    return _WRITE if "write" in cmd.flags else ""
+
+
+class Rand48:
+    """Redis's rand.c (redisLrand48/redisSrand48): a 48-bit linear congruential generator."""
+
+    def __init__(self):
+        self.x = 0x1234ABCD330E
+
+    def seed(self, value: int) -> None:
+        self.x = ((value & 0xFFFFFFFF) << 16) | 0x330E
+
+    def next(self) -> int:
+        self.x = (0x5DEECE66D * self.x + 0xB) & 0xFFFFFFFFFFFF
+        return self.x >> 17
+
+
+def rand48(server) -> Rand48:
+    """The server's one generator, shared by every Lua state as Redis's global is."""
+    generator = getattr(server, "_lua_rand48", None)
+    if generator is None:
+        generator = server._lua_rand48 = Rand48()
+    return generator
+
+
+def _c_int(value) -> int:
+    """(int)lua_Number as x86-64 converts it: truncated, wrapped to 32 bits."""
+    number = convert.truncate(float(value))
+    number &= 0xFFFFFFFF
+    return number - (1 << 32) if number >= 1 << 31 else number
+
+
+def _is_number_text(value: bytes) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return value.strip().lower().startswith((b"0x", b"-0x"))
+    return True
+
+
+def _lua_type_name(value) -> str:
+    if value is None:
+        return "nil"
+    if type(value) is bool:
+        return "boolean"
+    return (lupa.lua_type(value) or "userdata")
 
 
 def _lookup(argv):

@@ -48,14 +48,19 @@ for _, name in ipairs({"assert", "collectgarbage", "error", "gcinfo", "getmetata
                        "type", "unpack", "xpcall", "_VERSION"}) do
   globals[name] = real_G[name]
 end
-for _, name in ipairs({"coroutine", "math", "string", "table"}) do
+for _, name in ipairs({"coroutine", "string", "table"}) do
   globals[name] = protect(copy(real_G[name]))
 end
+-- math.random and math.randomseed are Redis's (redisLrand48, one sequence for the server)
+local mathlib = copy(real_G.math)
+mathlib.random, mathlib.randomseed = api.random, api.randomseed
+globals.math = protect(mathlib)
 globals._G = env
 
 -- Functions implemented outside Lua (redis.call, cjson.encode, ...) are callable userdata to
 -- Lua; scripts see them as functions, as Redis's C functions are.
 local function_like = real_setmetatable({}, {__mode = "k"})
+function_like[api.random], function_like[api.randomseed] = true, true
 globals.type = function(value)
   local t = type(value)
   if t == "userdata" and function_like[value] then return "function" end
@@ -148,27 +153,39 @@ globals.redis = protect(redis)
 -- and may stop the script (SCRIPT KILL), which then fails on every following line too.
 local py_hook = api.hook
 local in_script = false
-local hook
+local hook, killed
 hook = function()
   if not in_script then return end
   local err = py_hook()
   if err ~= nil then
+    killed = true
     dbg.sethook(hook, "l")
     error(err, 0)
   end
 end
+dbg.sethook(hook, "", 100000)  -- for good: it does nothing outside scripts
 
 -- Running one script: KEYS and ARGV, then the body under the message handler.
 local function run(f, nkeys, ...)
   local all = {...}
-  local keys, argv = {}, {}
-  for i = 1, nkeys do keys[i] = all[i] end
-  for i = nkeys + 1, #all do argv[i - nkeys] = all[i] end
+  local n = select("#", ...)
+  local keys, argv
+  if nkeys == n then
+    keys, argv = all, {}
+  elseif nkeys == 0 then
+    keys, argv = {}, all
+  else
+    keys, argv = {}, {}
+    for i = 1, nkeys do keys[i] = all[i] end
+    for i = nkeys + 1, n do argv[i - nkeys] = all[i] end
+  end
   globals.KEYS = keys
   globals.ARGV = argv
-  dbg.sethook(hook, "", 100000)
   in_script = true; local ok, result = xpcall(f, err_handler); in_script = false
-  dbg.sethook()
+  if killed then
+    killed = false
+    dbg.sethook(hook, "", 100000)
+  end
   return ok, result
 end
 
@@ -227,10 +244,17 @@ for _, name in ipairs({"os", "io", "debug", "require", "loadfile", "dofile", "pr
   real_G[name] = nil
 end
 
+-- luaL_where(L, 1) for a Python function of the API: the position of the Lua code calling it.
+local function where()
+  local info = dbg.getinfo(3, "Sl")
+  if info and info.currentline > 0 then return info.short_src .. ":" .. info.currentline .. ": " end
+  return ""
+end
+
 local function add_function(name, f)
   function_like[f] = true
   redis[name] = f
 end
 
-return {add_function = add_function, run = run, compile = compile, shape = shape, env = env, globals = globals, redis = redis,
+return {add_function = add_function, where = where, run = run, compile = compile, shape = shape, env = env, globals = globals, redis = redis,
         add_library = add_library, err_handler = err_handler, protect = protect}

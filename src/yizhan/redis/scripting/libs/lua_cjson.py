@@ -69,6 +69,7 @@ escapes["\f"] = "\\f"; escapes["\r"] = "\\r"
 escapes['"'] = '\\"'; escapes["\\"] = "\\\\"; escapes["/"] = "\\/"; escapes["\127"] = "\\u007f"
 
 local function quote(s)
+  if not find(s, '[%c"\\/]') then return '"' .. s .. '"' end
   return '"' .. gsub(s, '[%c"\\/]', escapes) .. '"'
 end
 
@@ -203,6 +204,10 @@ local function new()
   end
 
   local function string_token(start)
+    local stop = find(text, '["\\]', start + 1)
+    if stop and byte(text, stop) == 34 then  -- no escapes
+      return "value", sub(text, start + 1, stop - 1), start, stop + 1
+    end
     local parts = {}
     local pos = start + 1
     while true do
@@ -242,26 +247,35 @@ local function new()
   -- The end of what strtod() would read as a number at `pos` (exclusive), or pos if nothing.
   local function strtod_end(pos)
     local p = pos
-    local c = sub(text, p, p)
-    if c == "+" or c == "-" then p = p + 1 end
-    local word = lower(sub(text, p, p + 7))
-    if word == "infinity" then return p + 8 end
-    if sub(word, 1, 3) == "inf" then return p + 3 end
-    if sub(word, 1, 3) == "nan" then
-      local _, close = find(text, "^%([%w_]*%)", p + 3)
-      return close and close + 1 or p + 3
+    local b = byte(text, p)
+    if b == 43 or b == 45 then p = p + 1; b = byte(text, p) end  -- + -
+    if not b then return pos end
+    if b == 105 or b == 73 or b == 110 or b == 78 then  -- i I n N
+      local word = lower(sub(text, p, p + 7))
+      if word == "infinity" then return p + 8 end
+      local three = sub(word, 1, 3)
+      if three == "inf" then return p + 3 end
+      if three == "nan" then
+        local _, close = find(text, "^%([%w_]*%)", p + 3)
+        return close and close + 1 or p + 3
+      end
+      return pos
     end
-    if find(text, "^0[xX]%.?%x", p) then
+    if b == 48 and find(text, "^[xX]%.?%x", p + 1) then
       local _, e = find(text, "^%x*%.?%x*", p + 2)
       e = e + 1
       local _, x = find(text, "^[pP][+-]?%d+", e)
       return x and x + 1 or e
     end
     local _, e = find(text, "^%d*%.?%d*", p)
-    if e < p or (e == p and sub(text, p, p) == ".") then return pos end
+    if e < p or (e == p and b == 46) then return pos end
     e = e + 1
-    local _, x = find(text, "^[eE][+-]?%d+", e)
-    return x and x + 1 or e
+    b = byte(text, e)
+    if b == 101 or b == 69 then  -- e E
+      local _, x = find(text, "^[+-]?%d+", e + 1)
+      if x then return x + 1 end
+    end
+    return e
   end
 
   local function number_token(pos)
@@ -284,20 +298,24 @@ local function new()
     return w == "inf" or w == "nan"
   end
 
+  local PUNCT = {}
+  for c, _ in pairs(TOKEN_NAMES) do PUNCT[byte(c)] = c end
+  local WORDS = {[116] = true, [102] = true, [110] = true, [105] = true, [73] = true, [78] = true, [43] = true}
+
   local function next_token(pos)
-    local _, ws = find(text, "^[ \t\n\r]*", pos)
-    pos = ws + 1
-    local c = sub(text, pos, pos)
-    if c == "" then return "end", nil, pos, pos end
-    if TOKEN_NAMES[c] then return c, nil, pos, pos + 1 end
-    if c == '"' then return string_token(pos) end
-    if c == "-" or find(c, "^%d") then
+    local b = byte(text, pos)
+    while b == 32 or b == 9 or b == 10 or b == 13 do pos = pos + 1; b = byte(text, pos) end
+    if not b then return "end", nil, pos, pos end
+    local punct = PUNCT[b]
+    if punct then return punct, nil, pos, pos + 1 end
+    if b == 34 then return string_token(pos) end
+    if b == 45 or (b >= 48 and b <= 57) then
       if not cfg.decode_invalid_numbers and is_invalid_number(pos) then
         return "error", "invalid number", pos
       end
       return number_token(pos)
     end
-    if c == "t" or c == "f" or c == "n" or c == "i" or c == "I" or c == "N" or c == "+" then
+    if WORDS[b] then
       if sub(text, pos, pos + 3) == "true" then return "value", true, pos, pos + 4 end
       if sub(text, pos, pos + 4) == "false" then return "value", false, pos, pos + 5 end
       if sub(text, pos, pos + 3) == "null" then return "value", null, pos, pos + 4 end

@@ -259,24 +259,27 @@ local make, py_pack, py_unpack, py_size = ...
 local type, tostring, tonumber, select, error, unpack = type, tostring, tonumber, select, error, unpack
 local floor, format = math.floor, string.format
 
--- The arguments from index 2 on as luaL_checknumber / luaL_checklstring would take them. The
--- slot after the last argument holds the nil that b_pack pushes as a mark ("got nil").
+-- The arguments from index 2 on as luaL_checknumber / luaL_checklstring would take them, three
+-- values each (type name, number as "%.17g" or nil, string form or nil). The slot after the last
+-- argument holds the nil that b_pack pushes as a mark ("got nil").
 local function describe(...)
   local n = select("#", ...)
-  local kinds, numbers, strings = {[n + 1] = "nil"}, {}, {}
+  local out = {}
   for i = 2, n do
     local v = select(i, ...)
     local t = type(v)
-    kinds[i] = t
+    local at = 3 * (i - 2)
+    out[at + 1] = t
     if t == "number" then
-      numbers[i] = format("%.17g", v); strings[i] = tostring(v)
+      out[at + 2] = format("%.17g", v); out[at + 3] = tostring(v)
     elseif t == "string" then
-      strings[i] = v
+      out[at + 3] = v
       local x = tonumber(v)
-      if x then numbers[i] = format("%.17g", x) end
+      if x then out[at + 2] = format("%.17g", x) end
     end
   end
-  return kinds, numbers, strings
+  out[3 * (n - 1) + 1] = "nil"
+  return unpack(out, 1, 3 * n)
 end
 
 local function checkstring(name, i, n, v)
@@ -299,9 +302,12 @@ local function optinteger(name, i, n, v, default)
   return format("%.0f", x)
 end
 
-local function reply(t)
-  if not t[1] then error(t[2], 0) end
-  return unpack(t, 2, t.n)
+-- A Python result: the value itself, or a table of values, or an error as a string in a table
+-- whose field err is true.
+local function reply(r)
+  if type(r) ~= "table" then return r end
+  if r.err then error(r[1], 0) end
+  return unpack(r, 1, r.n)
 end
 
 local struct = {
@@ -330,26 +336,34 @@ return struct
 def install(lua, make) -> None:
     tonumber = lua.globals()[b"tonumber"]
 
-    def reply(call):
-        try:
-            values = call()
-        except StructError as error:
-            return lua.table_from({1: False, 2: str(error).encode("latin-1"), b"n": 2})
-        table = lua.table_from({1: True, b"n": len(values) + 1})
-        for index, value in enumerate(values, 2):
-            table[index] = value
-        return table
+    def failed(error: StructError):
+        return lua.table_from({1: str(error).encode("latin-1"), b"err": True})
 
-    def py_pack(fmt, kinds, numbers, strings):
+    def py_pack(fmt, *described):
         def args(index):
-            kind = kinds[index]
-            return (kind.decode() if kind is not None else "no value"), numbers[index], strings[index]
-        return reply(lambda: [pack(fmt, args)])
+            at = 3 * (index - 2)
+            if at < 0 or at + 2 >= len(described):
+                return "no value", None, None
+            kind = described[at]
+            return (kind.decode() if kind is not None else "no value"), described[at + 1], described[at + 2]
+        try:
+            return pack(fmt, args)
+        except StructError as error:
+            return failed(error)
 
     def py_unpack(fmt, data, position, nargs):
-        return reply(lambda: unpack(fmt, data, int(position), nargs, tonumber))
+        try:
+            values = unpack(fmt, data, int(position), nargs, tonumber)
+        except StructError as error:
+            return failed(error)
+        table = lua.table(*values)
+        table[b"n"] = len(values)
+        return table
 
     def py_size(fmt):
-        return reply(lambda: [size(fmt)])
+        try:
+            return size(fmt)
+        except StructError as error:
+            return failed(error)
 
     lua.globals()[b"struct"] = lua.execute(LUA, make, py_pack, py_unpack, py_size)
