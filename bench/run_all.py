@@ -1,6 +1,6 @@
 """Run the whole benchmark suite of issue 6 and write bench/results/RESULTS.md and chart.png.
 
-    python bench/run_all.py [--quick] [--out DIR] [--only redis,scripting,amqp,server]
+    python bench/run_all.py [--quick] [--out DIR] [--only redis,scripting,amqp,clients,server]
 
 Every benchmark runs yizhan (a separate `python -m yizhan serve` process) and the real server
 (redis-server, RabbitMQ) in the same run, interleaved, and reports the ratio yizhan/reference.
@@ -24,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import amqp_suite  # noqa: E402
+import clients_suite  # noqa: E402
 import redis_suite  # noqa: E402
 import scripting_suite  # noqa: E402
 import server_suite  # noqa: E402
@@ -34,7 +35,7 @@ from yizhan.testing import rabbitmq, reference  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SUITES = {"redis": redis_suite.run, "scripting": scripting_suite.run, "amqp": amqp_suite.run,
-          "server": server_suite.run}
+          "clients": clients_suite.run, "server": server_suite.run}
 
 
 # -- targets of issue 6 --------------------------------------------------------------------
@@ -58,6 +59,10 @@ def targets(rows: list[Row]) -> list[tuple[str, str, bool | None]]:
         cpu = e2e.extra["cpu_ratio"]
         met = None if cpu == "n/a" else float(cpu.rstrip("x")) <= 0.5
         found.append(("AMQP broker CPU per message (end-to-end) <= 0.5x RabbitMQ's", cpu, met))
+    java = by_name.get(("amqp-clients", "Java client"))
+    if java:
+        found.append(("AMQP Java client end-to-end (1 KB, ack each) >= 1.5x RabbitMQ (issue 13)",
+                      f"{java.ratio:.2f}x", java.ratio >= 1.5))
     durable = by_name.get(("amqp", "persistent + confirms"))
     if durable:
         found.append(("AMQP persistent with confirms >= 1x RabbitMQ", f"{durable.ratio:.2f}x", durable.ratio >= 1))
@@ -149,6 +154,20 @@ def markdown(rows: list[Row], quick: bool, elapsed: float, revision: str = "unkn
                          f"| {r.ratio:.2f}x | {r.extra['cpu_yizhan_us']} | {r.extra['cpu_reference_us']} "
                          f"| {r.extra['cpu_ratio']} |")
         lines.append("")
+    client_rows = [r for r in rows if r.section == "amqp-clients"]
+    if client_rows:
+        seconds = client_rows[0].extra["seconds"]
+        lines += [f"## AMQP with the clients users run (1 KB transient messages, one producer, one consumer "
+                  f"acking each message, no prefetch limit, {seconds} s each)", "",
+                  "| client | yizhan msg/s | RabbitMQ msg/s | ratio | broker CPU/msg yizhan µs "
+                  "| broker CPU/msg RabbitMQ µs | CPU ratio | peak RSS yizhan MB | peak RSS RabbitMQ MB |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in client_rows:
+            e = r.extra
+            lines.append(f"| {r.name} | {r.yizhan:,.0f} | {r.reference:,.0f} | {r.ratio:.2f}x "
+                         f"| {e['cpu_yizhan_us']} | {e.get('cpu_reference_us', 'n/a')} | {e.get('cpu_ratio', 'n/a')} "
+                         f"| {e['rss_yizhan_mb']} | {e.get('rss_reference_mb', 'n/a')} |")
+        lines.append("")
     server_rows = [r for r in rows if r.section == "server"]
     if server_rows:
         lines += ["## Start-up and memory", "", "| measure | yizhan | reference | ratio |", "|---|---:|---:|---:|"]
@@ -171,7 +190,8 @@ def chart(rows: list[Row], path: Path) -> bool:
     shown = [r for r in rows if math.isfinite(r.ratio) and r.ratio > 0 and r.yizhan > 0]
     labels = [f"{r.section}: {r.name}" for r in shown]
     values = [r.ratio if r.higher_is_better else 1 / r.ratio for r in shown]
-    colours = {"redis": "#c0392b", "scripting": "#8e44ad", "amqp": "#e67e22", "server": "#2980b9"}
+    colours = {"redis": "#c0392b", "scripting": "#8e44ad", "amqp": "#e67e22", "amqp-clients": "#d35400",
+               "server": "#2980b9"}
     fig, ax = plt.subplots(figsize=(12, 0.28 * len(shown) + 1.5))
     ax.barh(range(len(shown)), values, color=[colours[r.section] for r in shown])
     ax.set_yticks(range(len(shown)), labels, fontsize=7)

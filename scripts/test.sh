@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything the test suite needs on a fresh Debian machine, then run the whole suite.
-# Installs the reference servers from Debian (redis-server, redis-tools, rabbitmq-server) and the Python test
+# Installs the reference servers from Debian (redis-server, redis-tools, rabbitmq-server), a JDK and Debian's
+# RabbitMQ Java client (the benchmark's Java row) and the Python test
 # dependencies; extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,11 @@ if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/nu
     || ! command -v rabbitmq-server >/dev/null; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools rabbitmq-server
+fi
+# the Java client row of the benchmark (bench/clients_suite.py): javac and Debian's RabbitMQ Java client
+if ! command -v javac >/dev/null || [ ! -e /usr/share/java/amqp-client.jar ]; then
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jdk-headless librabbitmq-client-java
 fi
 python3 -m pip install -q --disable-pip-version-check -e '.[test]'
 exec python3 -m pytest -p no:cacheprovider "$@"

@@ -255,3 +255,26 @@ def test_stream_refuses_nack_and_reject(broker, names, settle):
     assert broker_error(lambda: (call(got[0][1]), ch.queue_declare(q, passive=True))) == (
         "connection", 540, "NOT_IMPLEMENTED - basic.nack and basic.reject not supported by "
                            f"stream queues {rs(q)}")
+
+
+def test_quorum_consumer_cancelled_with_unacked_messages_still_counts(broker, names):
+    """rabbit_fifo keeps a consumer cancelled while it holds messages (status cancelled, in its
+    consumers map: query_stat counts it) until its channel goes; one that held nothing goes."""
+    connection = broker.connect()
+    ch = connection.channel()
+    q = names()
+    ch.queue_declare(q, durable=True, arguments=QUORUM)
+    publish_confirmed(connection, "", q, [b"a", b"b"])
+    holder = connection.channel()
+    holder.basic_qos(prefetch_count=1)
+    got = []
+    holder.basic_consume(q, lambda c, m, p, body: got.append(m.delivery_tag), consumer_tag="h")
+    ch.basic_consume(q, lambda *a: None, consumer_tag="idle", auto_ack=True)
+    wait_until(connection, lambda: got, "the holder's delivery")
+    ch.basic_cancel("idle")
+    holder.basic_cancel("h")
+    assert queue_counts(ch, q)[1] == 1
+    holder.basic_ack(got[0])
+    assert queue_counts(ch, q)[1] == 1
+    holder.close()          # rabbit_fifo hears of the channel's end asynchronously
+    wait_until(connection, lambda: queue_counts(ch, q)[1] == 0, "the consumer to go")

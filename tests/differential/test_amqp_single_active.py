@@ -247,3 +247,33 @@ def test_basic_get_ignores_the_active_consumer(broker):
     wait_until(connection, lambda: len(rec.got) == 1, "one delivery")
     method, _, body = ch.basic_get(q, auto_ack=True)
     assert (body, method.message_count) == (b"m1", 1)
+
+
+def test_with_a_priority_queue_the_active_consumer_gets_the_highest_first(broker):
+    import pika
+
+    connection = broker.connect()
+    ch = connection.channel()
+    q = ch.queue_declare(unique("sac"), exclusive=True,
+                         arguments={**SAC, "x-max-priority": 5}).method.queue
+    ch2 = connection.channel()
+    ch2.confirm_delivery()
+    for body, priority in (("low", 1), ("high", 5), ("mid", 3)):
+        ch2.basic_publish("", q, body.encode(), pika.BasicProperties(priority=priority))
+    rec = Recorder()
+    ch.basic_consume(q, rec, consumer_tag="a")
+    ch.basic_consume(q, rec, consumer_tag="b")
+    wait_until(connection, lambda: len(rec.got) == 3, "three deliveries")
+    assert [(t, b) for t, b, _, _ in rec.got] == [("a", "high"), ("a", "mid"), ("a", "low")]
+
+
+def test_quorum_single_active_allows_exclusive_consume(broker):
+    """rabbit_quorum_queue:consume does not look at the exclusive flag."""
+    connection = broker.connect()
+    ch = connection.channel()
+    q = ch.queue_declare(unique("sac"), durable=True, arguments=QUORUM_SAC).method.queue
+    try:
+        assert ch.basic_consume(q, lambda *a: None, consumer_tag="x", exclusive=True) == "x"
+        assert ch.basic_consume(q, lambda *a: None, consumer_tag="y", exclusive=True) == "y"
+    finally:
+        broker.connect().channel().queue_delete(q)

@@ -162,6 +162,55 @@ CASES = {
                       ["~COMMAND", "INFO", "function"]],
 }
 
+CALLS = """#!lua name=calls
+local function echo(keys, args) return {keys, args} end
+local function set(keys, args) return redis.call('SET', keys[1], args[1]) end
+local function get(keys, args) return redis.call('GET', keys[1]) end
+local function sneaky(keys, args) return redis.call('SET', keys[1], 'x') end
+local function fails(keys, args) return redis.call('NOSUCHCOMMAND') end
+local function raises(keys, args) error('boom') end
+local function raises_table(keys, args) error({err = 'MYERR custom'}) end
+local function globals_of(keys, args) return {type(KEYS), type(ARGV)} end
+local function kinds(keys, args) return {1, 2.9, 'str', true, false, {ok = 'fine'}, {err = 'bad'}} end
+local function reg(keys, args) return redis.register_function('late', echo) end
+local function resp3(keys, args) redis.setresp(3); return redis.call('HGETALL', keys[1]) end
+local function setglobal(keys, args) x = 1 end
+redis.register_function('echo', echo)
+redis.register_function('set', set)
+redis.register_function{function_name = 'get', callback = get, flags = {'no-writes'}}
+redis.register_function{function_name = 'sneaky', callback = sneaky, flags = {'no-writes'}}
+redis.register_function('fails', fails)
+redis.register_function('raises', raises)
+redis.register_function('raises_table', raises_table)
+redis.register_function{function_name = 'globals_of', callback = globals_of, flags = {'no-writes'}}
+redis.register_function('kinds', kinds)
+redis.register_function('reg', reg)
+redis.register_function('resp3', resp3)
+redis.register_function('setglobal', setglobal)
+"""
+
+CASES.update({
+    "fcall": [["FUNCTION", "FLUSH"], ["FUNCTION", "LOAD", CALLS], ["FCALL", "echo", "2", "a", "b", "c", "d"],
+              ["FCALL", "echo", "0"], ["FCALL", "ECHO", "1", "k"], ["FCALL", "set", "1", "k", "v"],
+              ["GET", "k"], ["FCALL", "get", "1", "k"], ["FCALL_RO", "get", "1", "k"],
+              ["FCALL", "kinds", "0"], ["FCALL", "fails", "0"], ["FCALL", "raises", "0"],
+              ["FCALL", "raises_table", "0"], ["FCALL", "globals_of", "0"], ["FCALL", "reg", "0"],
+              ["FCALL", "setglobal", "0"], ["HSET", "h", "f", "v"], ["FCALL", "resp3", "1", "h"],
+              ["FCALL", "sneaky", "1", "k"], ["GET", "k"]],
+    "fcall-errors": [["FUNCTION", "FLUSH"], ["FUNCTION", "LOAD", CALLS], ["FCALL", "nosuch", "0"],
+                     ["FCALL", "echo", "x"], ["FCALL", "echo", "2", "a"], ["FCALL", "echo", "-1"],
+                     ["FCALL", "echo", "01"], ["FCALL", "nosuch", "x"], ["FCALL", "echo"], ["FCALL"],
+                     ["FCALL_RO", "set", "1", "k", "v"], ["FCALL_RO", "echo", "0"], ["FCALL_RO", "nosuch", "0"],
+                     ["FCALL_RO", "sneaky", "1", "k"], ["EXISTS", "k"]],
+    "fcall-in-multi": [["FUNCTION", "FLUSH"], ["FUNCTION", "LOAD", CALLS], ["MULTI"],
+                       ["FCALL", "set", "1", "k", "v1"], ["FCALL", "get", "1", "k"], ["FCALL", "nosuch", "0"],
+                       ["EXEC"], ["GET", "k"]],
+    "function-delete-then-call": [["FUNCTION", "FLUSH"], ["FUNCTION", "LOAD", CALLS], ["FUNCTION", "DELETE", "calls"],
+                                  ["FCALL", "echo", "0"], ["FUNCTION", "RESTORE", DUMP_MYLIB],
+                                  ["FCALL", "myfunc", "0", "hello"], ["FCALL_RO", "myfunc", "0", "hello"],
+                                  ["FUNCTION", "RESTORE", OLD_FORMAT], ["FCALL", "oldf", "0"]],
+})
+
 SUBCOMMANDS = ["load", "delete", "flush", "list", "dump", "restore", "stats", "kill", "help"]
 CASES["command-info-subcommands"] = [["COMMAND", "INFO", f"function|{sub}"] for sub in SUBCOMMANDS]
 

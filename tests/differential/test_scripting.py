@@ -167,6 +167,13 @@ CASES = {
     "library-globals": [ev0("return {type(cjson), type(cmsgpack), type(bit), type(struct), type(cjson.encode)}"),
                         ev0("cjson.encode = 1"), ev0("bit.band = nil"), ev0("struct.x = 1"), ev0("cmsgpack.pack = 1"),
                         ev0("return cjson.encode({1, 'a'})"), ev0("return bit.band(7, 3)")],
+    "readonly-tables-enumerate": [
+        ev0("local n = 0 for k, v in pairs(_G) do n = n + 1 end return n"),
+        ev0("local t = {} for k in pairs(redis) do t[#t+1] = k end table.sort(t) return t"),
+        ev0("return type(rawget(_G, 'redis'))"), ev0("return next(string) ~= nil"), ev0("return #_G"),
+        ev0("local t = {} for k in pairs(math) do t[#t+1] = k end table.sort(t) return t"),
+        ev0("local t = {} for k in pairs(_G) do t[#t+1] = k end table.sort(t) return t"),
+        ev0("return rawequal(_G, _G)"), ev0("return type(_G._G)"), ev0("return rawget(_G, 'nope')")],
     "readonly-libraries": [ev0("redis.call = function() return 1 end"), ev0("string.foo = 1"),
                            ev0("math.pi = 3"), ev0("table.insert = nil"), ev0("rawset(redis, 'x', 1)")],
     "removed-globals": [ev0("print('x')"), ev0("return os"), ev0("return io"), ev0("return debug"),

@@ -308,16 +308,16 @@ CASES.update({
 #     errors where Redis says '?';
 #   - a nil or NaN map key in cmsgpack.unpack raises Lua's "table index is nil/NaN" with the
 #     caller's position prefixed, where Redis has none;
-#   - the sandbox's read-only views of the library tables (lua-core's sandbox.lua) are empty
-#     proxies, so pairs() over them lists nothing; the tables themselves list their keys in
-#     Redis's order (test_library_tables_list_keys_in_redis_order runs it in a bare Lua state).
 KNOWN_DIFFERENCES: dict[str, str] = {
     "pcall-names-the-function": "return {pcall(cjson.encode)}",
     "msgpack-unpack-nil-key": "return cmsgpack.unpack('\\129\\192\\1')",
     "msgpack-unpack-nan-key": "return cmsgpack.unpack('\\129\\203\\255\\248\\0\\0\\0\\0\\0\\0\\1')",
-    "libs-keys-order": "local out = {} for _, lib in ipairs({cjson, cmsgpack, bit, struct}) do "
-                       "for k in pairs(lib) do out[#out + 1] = k end out[#out + 1] = '|' end return out",
 }
+# pairs() over the library tables in scripts (the sandbox's read-only views list their tables'
+# keys) and in a bare Lua state (test_library_tables_list_keys_in_redis_order): Redis's order
+LIBS_KEYS_ORDER = ("local out = {} for _, lib in ipairs({cjson, cmsgpack, bit, struct}) do "
+                   "for k in pairs(lib) do out[#out + 1] = k end out[#out + 1] = '|' end return out")
+CASES["libs-keys-order"] = LIBS_KEYS_ORDER
 
 # -- bit ---------------------------------------------------------------------------------------
 _BIT_VALUES = ["0", "1", "-1", "2^31", "2^31 - 1", "-2^31", "2^32", "2^32 + 5", "-2^32 - 5", "2^52",
@@ -512,7 +512,7 @@ def test_library_tables_list_keys_in_redis_order(reference_redis):
     from yizhan.redis.scripting.libs import install
     from yizhan.testing.raw import RawClient
 
-    body = KNOWN_DIFFERENCES["libs-keys-order"]
+    body = LIBS_KEYS_ORDER
     lua = lupa.LuaRuntime(encoding=None)
     install(lua)
     table = lua.execute(body)

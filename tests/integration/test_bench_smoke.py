@@ -10,6 +10,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 REDIS_TESTS = ["set", "get", "incr", "lpush", "lpop", "sadd", "hset", "zadd", "lrange_100", "mset"]
 AMQP_SCENARIOS = ["end-to-end", "publish-only", "consume-only", "fan-out 10 queues", "persistent + confirms"]
+AMQP_CLIENTS = ["Java client", "pika BlockingConnection", "pika SelectConnection", "aio-pika", "lean client"]
 SERVER_MEASURES = ["start-up until both protocols answer", "idle RSS", "RSS with 200 idle connections",
                    "GET req/s, 50 clients, beside 200 idle connections", "idle connections still answering PING"]
 
@@ -27,7 +28,7 @@ def test_run_all_quick_writes_every_row(tmp_path):
         for pipeline in ("P1", "P16"):
             assert f"{test} {pipeline}" in cells
     assert "**geometric mean P1**" in cells and "**geometric mean P16**" in cells
-    for scenario in AMQP_SCENARIOS:
+    for scenario in AMQP_SCENARIOS + AMQP_CLIENTS:
         assert scenario in cells
     for measure in SERVER_MEASURES:
         assert any(cell.startswith(measure) for cell in cells), measure

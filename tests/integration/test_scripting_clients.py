@@ -104,3 +104,55 @@ def test_celery_chord_with_the_redis_result_backend(yizhan_server):
     with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, loglevel="WARNING"):
         result = celery.chord(add.s(i, i) for i in range(10))(total.s())
         assert result.get(timeout=60) == 90
+
+
+def _notifications(port: int, script: str, keys: list[str]) -> tuple[list, int]:
+    """The keyspace events a script's writes cause, and how much `dirty` grew."""
+    r = redis.Redis(port=port)
+    r.config_set("notify-keyspace-events", "KEA")
+    sub = r.pubsub()
+    sub.psubscribe("__key*__:*")
+    assert sub.get_message(timeout=5)["type"] == "psubscribe"
+    before = r.info("persistence")["rdb_changes_since_last_save"]
+    r.eval(script, len(keys), *keys)
+    dirty = r.info("persistence")["rdb_changes_since_last_save"] - before
+    events = []
+    while (message := sub.get_message(timeout=0.5)) is not None:
+        events.append((message["channel"], message["data"]))
+    sub.close()
+    r.config_set("notify-keyspace-events", "")
+    r.close()
+    return events, dirty
+
+
+def test_script_writes_notify_and_count_as_their_commands(both_servers):
+    script = ("redis.call('set', KEYS[1], '1') redis.call('incr', KEYS[1]) redis.call('rpush', KEYS[2], 'a') "
+              "redis.call('rpush', KEYS[2], 'b') redis.call('lpop', KEYS[2]) redis.call('del', KEYS[1]) redis.call('llen', KEYS[2]) "
+              "redis.call('expire', KEYS[2], 100) return redis.call('hset', KEYS[3], 'f', 'v')")
+    events, dirty = _notifications(both_servers, script, ["s", "l", "h"])
+    assert events == [
+        (b"__keyspace@0__:s", b"set"), (b"__keyevent@0__:set", b"s"),
+        (b"__keyspace@0__:s", b"incrby"), (b"__keyevent@0__:incrby", b"s"),
+        (b"__keyspace@0__:l", b"rpush"), (b"__keyevent@0__:rpush", b"l"),
+        (b"__keyspace@0__:l", b"rpush"), (b"__keyevent@0__:rpush", b"l"),
+        (b"__keyspace@0__:l", b"lpop"), (b"__keyevent@0__:lpop", b"l"),
+        (b"__keyspace@0__:s", b"del"), (b"__keyevent@0__:del", b"s"),
+        (b"__keyspace@0__:l", b"expire"), (b"__keyevent@0__:expire", b"l"),
+        (b"__keyspace@0__:h", b"hset"), (b"__keyevent@0__:hset", b"h"),
+    ]
+    assert dirty == 8  # one per command (an RPUSH of two elements would be 2 in Redis, 1 in yizhan)
+
+
+def test_watch_sees_a_scripts_write(both_servers):
+    r = redis.Redis(port=both_servers)
+    other = redis.Redis(port=both_servers)
+    with r.pipeline() as pipe:
+        pipe.watch("watched")
+        other.eval("return redis.call('set', KEYS[1], 'x')", 1, "watched")
+        pipe.multi()
+        pipe.set("watched", "mine")
+        with pytest.raises(redis.WatchError):
+            pipe.execute()
+    assert r.get("watched") == b"x"
+    r.close()
+    other.close()

@@ -71,6 +71,7 @@ class Channel:
         self.global_prefetch = 0
         self.global_volume = 0
         self.limited_queues: set = set()
+        self.holding_queues: set = set()  # quorum queues counting a cancelled consumer of ours
         self.confirm = False
         self.publish_seq = 1
         self.confirms_waiting: list[int] = []  # confirms held until the store has synced
@@ -215,9 +216,10 @@ class Channel:
             if not queue.deleted:  # requeue_and_run: a new single active consumer runs now
                 queue.dispatch()
         reply_to.release(self)
-        for queue in self.limited_queues:
+        for queue in self.limited_queues | self.holding_queues:
             queue.forget_channel(self)
         self.limited_queues.clear()
+        self.holding_queues.clear()
         self.assembling = None
 
     def _requeue_all(self) -> None:
@@ -451,7 +453,11 @@ class Channel:
             reply_to.release(self)
         consumer = self.consumers.pop(m.consumer_tag, None)
         if consumer is not None:
-            consumer.queue.remove_consumer(consumer)
+            queue = consumer.queue
+            queue.remove_consumer(consumer)
+            if queue.quorum and any(item[CONSUMER] is consumer for item in self.unacked.values()):
+                queue.cancelled_holding.add(consumer)  # rabbit_fifo's `cancelled` consumer
+                self.holding_queues.add(queue)
         if not m.nowait:
             self.send(new(Basic.CancelOk, consumer_tag=m.consumer_tag))
 

@@ -151,6 +151,7 @@ class Queue(FeatureQueue):
         self.single_active = self.arguments.lookup("x-single-active-consumer") == (BOOL, True)
         self.active_consumer: Consumer | None = None   # single active consumer only
         self.waiting: list[Consumer] = []              # single active consumer: the others
+        self.cancelled_holding: set = set()  # quorum: cancelled holding messages (still counted)
         self.had_consumers = False
         self.unacked = 0
         self.bound_from: dict = {}    # binding ident -> Binding into this queue
@@ -202,9 +203,10 @@ class Queue(FeatureQueue):
     @property
     def consumer_count(self) -> int:
         """Classic queues count waiting consumers too; quorum queues (rabbit_fifo's query_stat)
-        count those in their consumers map, not the waiting ones."""
+        count those in their consumers map: not the waiting ones, but those cancelled while
+        holding messages, until their channel goes."""
         if self.quorum:
-            return len(self.consumers) - len(self.waiting)
+            return len(self.consumers) - len(self.waiting) + len(self.cancelled_holding)
         return len(self.consumers)
 
     # -- messages in --------------------------------------------------------------------------
@@ -357,8 +359,9 @@ class Queue(FeatureQueue):
 
     # -- paging -------------------------------------------------------------------------------
     def _page_out_entry(self, entry: QueueEntry) -> None:
-        """A special queue's entry beyond the memory bound: one with an expiry stays whole."""
-        if entry.expires is not None or entry.message.store_id is None:
+        """A special queue's entry beyond the memory bound: one with an expiry stays whole (a
+        paged run keeps ids only)."""
+        if entry.expires is not None:
             self.paged.append(entry)
             self.paged_count += 1
             return
@@ -515,6 +518,8 @@ class Queue(FeatureQueue):
     def forget_channel(self, channel) -> None:
         self.blocked.pop(channel, None)
         self.suspended.discard(channel)
+        if self.cancelled_holding:
+            self.cancelled_holding = {c for c in self.cancelled_holding if c.channel is not channel}
 
     # -- dispatch -----------------------------------------------------------------------------
     def dispatch(self) -> None:

@@ -70,7 +70,7 @@ class Command:
         if "blocking" in self.flags:
             cats.add("blocking")
         cats.add("fast" if "fast" in self.flags else "slow")
-        if not self.acl:
+        if not self.acl and self.handler is not None:  # a container is only @slow, as in Redis
             cats.update(_GROUP_CATEGORY.get(self.group, "").split())
         return ["@" + c for c in _CATEGORY_ORDER if c in cats]
 

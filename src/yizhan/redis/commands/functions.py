@@ -36,7 +36,8 @@ def _commit(c) -> None:
 
 # -- FUNCTION LOAD ------------------------------------------------------------------------------
 @command("FUNCTION LOAD [REPLACE] function-code", arity=-3, flags="write denyoom noscript", group=_GROUP,
-         since="7.0.0", acl="scripting", tips=_ALL_SHARDS, summary="Create a function with the given arguments (name, code, description)",
+         since="7.0.0", acl="scripting", tips=_ALL_SHARDS,
+         summary="Create a function with the given arguments (name, code, description)",
          complexity="O(1) (considering compilation time is redundant)")
 def function_load(c, argv):
     replace = False
@@ -230,7 +231,8 @@ def function_help(c, argv):
 # -- FCALL / FCALL_RO -------------------------------------------------------------------------------
 @command("FCALL function numkeys [key ...] [arg ...]", arity=-3,
          flags="noscript stale skip_monitor no_mandatory_keys movablekeys", group=_GROUP, since="7.0.0",
-         acl="scripting", numkeys=2, key_flags="RW access update", key_notes=_KEY_NOTES + "RW and UPDATE",
+         acl="scripting", numkeys=2, key_flags="RW access update",
+         key_notes=_KEY_NOTES + "RW and UPDATE",
          summary="Invoke a function", complexity="Depends on the function that is executed.")
 def fcall(c, argv):
     return _fcall(c, argv, ro=False)
@@ -239,7 +241,8 @@ def fcall(c, argv):
 @command("FCALL_RO function numkeys [key ...] [arg ...]", arity=-3,
          flags="readonly noscript stale skip_monitor no_mandatory_keys movablekeys", group=_GROUP,
          since="7.0.0", acl="scripting", numkeys=2, key_flags="RO access",
-         key_notes=_KEY_NOTES + "RO and ACCESS", summary="Invoke a read-only function",
+         key_notes=_KEY_NOTES + "RO and ACCESS",
+         summary="Invoke a read-only function",
          complexity="Depends on the function that is executed.")
 def fcall_ro(c, argv):
     return _fcall(c, argv, ro=True)
@@ -255,6 +258,5 @@ def _fcall(c, argv, ro: bool):
         raise ErrorReply(errors.FUNCTION_NUMKEYS_TOO_MANY)
     if numkeys < 0:
         raise ErrorReply(errors.FUNCTION_NUMKEYS_NEGATIVE)
-    keys, args = argv[3:3 + numkeys], argv[3 + numkeys:]
-    return function.library.engine.call(c, function, keys, args, ro)
+    return function.library.engine.call(c, function, argv, numkeys, ro)
 

@@ -157,6 +157,38 @@ def bgrewriteaof(c, argv):
     return Simple("Background append only file rewriting started")
 
 
+@command("DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]", arity=-2, flags="admin noscript loading stale",
+         group="server", summary="Save the RDB file, empty the dataset and load the file back")
+def debug_reload(c, argv):
+    """DEBUG RELOAD: what Redis's tests use to check that data survives a save and a load
+    (function libraries included: emptyData clears them too)."""
+    flush = save = True
+    merge = False
+    for option in argv[2:]:
+        option = _word(option)
+        if option == b"merge":
+            merge = True
+        elif option == b"noflush":
+            flush = False
+        elif option == b"nosave":
+            save = False
+        else:
+            raise ErrorReply("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+    saver = snapshot.snapshotter(c.server)
+    if save and not saver.save(counted=False):
+        raise ErrorReply("ERR")
+    if flush:
+        for db in c.server.dbs:
+            db.clear()
+        from yizhan.redis.scripting.function_lua import registry  # the engine imports this module's table
+        registry(c.server).clear()
+    try:
+        saver.load(replace_functions=merge)
+    except snapshot.RDBLoadError:
+        raise ErrorReply("ERR Error trying to load the RDB dump") from None
+    return OK
+
+
 # -- the replication handshake, as far as `redis-cli --rdb` uses it -----------------------------
 _REPLCONF_OPTIONS = {b"listening-port", b"ip-address", b"capa", b"rdb-only", b"ack", b"getack"}
 

@@ -251,8 +251,9 @@ class Snapshotter:
             self.save(counted=False)
 
     # -- loading --------------------------------------------------------------------------
-    def load(self) -> int:
-        """Load <data-dir>/<dbfilename> if it exists; returns the number of keys loaded."""
+    def load(self, replace_functions: bool = False) -> int:
+        """Load <data-dir>/<dbfilename> if it exists; returns the number of keys loaded.
+        `replace_functions`: a library already loaded is replaced (DEBUG RELOAD MERGE)."""
         path = self.path()
         try:
             data = path.read_bytes()
@@ -271,11 +272,11 @@ class Snapshotter:
             raise RDBLoadError(
                 f"{path} is not a valid RDB file ({exc}); move it away (or repair it with "
                 f"redis-check-rdb) and start again") from None
-        return self.install(snap)
+        return self.install(snap, replace_functions)
 
-    def install(self, snap: rdb.Snapshot) -> int:
+    def install(self, snap: rdb.Snapshot, replace_functions: bool = False) -> int:
         srv = self.srv
-        self._install_functions(snap.functions)
+        self._install_functions(snap.functions, replace_functions)
         now = srv.clock.ms()
         loaded = expired = 0
         lfu = "lfu" in srv.params.get("maxmemory-policy")
@@ -301,7 +302,7 @@ class Snapshotter:
         return loaded
 
 
-    def _install_functions(self, codes: list[bytes]) -> None:
+    def _install_functions(self, codes: list[bytes], replace: bool = False) -> None:
         """The file's function libraries, before its keys, as rdbLoad creates them (no time
         limit; a library that cannot be created stops the load)."""
         if not codes:
@@ -311,7 +312,7 @@ class Snapshotter:
         libraries = registry(self.srv)
         for code in codes:
             try:
-                libraries.create(code, False, 0)
+                libraries.create(code, replace, 0)
             except FunctionError as exc:
                 raise RDBLoadError(f"{self.path()}: failed loading library, {exc.message}") from None
 

@@ -20,8 +20,7 @@ from yizhan.resp import OK, ErrorReply
 
 log = logging.getLogger("yizhan.redis")
 
-KILLED = "ERR Script killed by user with SCRIPT KILL..."
-KILLED_FUNCTION = "ERR Script killed by user with FUNCTION KILL..."
+KILLED = "ERR Script killed by user with SCRIPT KILL..."  # a killed function says SCRIPT KILL too
 
 
 def running(server):
@@ -34,21 +33,19 @@ def kill(server, kind: str):
     run = running(server)
     if run is None or not run.busy:
         raise ErrorReply("NOTBUSY No scripts in execution right now.")
-    if run.kind != kind:
-        if kind == "script":
-            raise ErrorReply("BUSY Redis is busy running a function. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.")
-        raise ErrorReply("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.")
-    if run.wrote:
+    if run.wrote:  # scriptKill checks this before the kind of script
         raise ErrorReply("UNKILLABLE Sorry the script already executed write commands against the "
                          "dataset. You can either wait the script termination or kill the server in a "
                          "hard way using the SHUTDOWN NOSAVE command.")
+    if run.kind != kind:
+        raise busy_reply(run)
     run.killed = True
     return OK
 
 
 def busy_reply(run) -> ErrorReply:
-    if run.kind == "function":
-        return ErrorReply("BUSY Redis is busy running a function. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.")
+    if run.kind == "function":  # shared.slowscripterr: Redis says "script" here too
+        return ErrorReply("BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.")
     return ErrorReply("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.")
 
 
@@ -67,7 +64,7 @@ def on_hook(state, run):
     if not run.killed:
         serve_others(server, run)
     if run.killed:
-        return state.error_table(KILLED[4:] if run.kind == "script" else KILLED_FUNCTION[4:])
+        return state.error_table(KILLED[4:])
     return None
 
 

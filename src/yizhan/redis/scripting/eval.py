@@ -141,15 +141,14 @@ def info_memory(server) -> list[tuple[str, object]]:
     scripts = engine(server)
     vm_eval = lua_memory(scripts.lua.runtime)
     functions = function_lua.registry(server)
-    function_engine = functions.engines.get("lua")
-    runtime = getattr(function_engine, "lua", None)
-    vm_functions = lua_memory(runtime) if runtime is not None else 0
+    vm_functions = function_lua.vm_memory(server)
     functions_memory = functions.memory_overhead()
     return [
         ("used_memory_lua", vm_eval), ("used_memory_vm_eval", vm_eval),
         ("used_memory_lua_human", human_bytes(vm_eval)), ("used_memory_scripts_eval", scripts.memory),
         ("number_of_cached_scripts", len(scripts.scripts)),
         ("number_of_functions", functions.function_count()),
+        ("number_of_libraries", len(functions.libraries)),
         ("used_memory_vm_functions", vm_functions), ("used_memory_vm_total", vm_eval + vm_functions),
         ("used_memory_vm_total_human", human_bytes(vm_eval + vm_functions)),
         ("used_memory_functions", functions_memory),

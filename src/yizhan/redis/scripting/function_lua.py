@@ -1,35 +1,43 @@
 """The Lua engine of functions (Redis's function_lua.c): a Lua state of its own, apart from
-EVAL's, in which FUNCTION LOAD runs a library's code and FCALL runs its functions.
+EVAL's (a `LuaState` with the same sandbox and `redis` API), in which FUNCTION LOAD runs a
+library's code and FCALL / FCALL_RO run its functions.
 
 Loading runs the code with Redis's load-time sandbox: the globals the code sees are only the
 library API, `redis` with register_function, log, the LOG_* levels, REDIS_VERSION and
-REDIS_VERSION_NUM (anything else is a "nonexistent global variable" and the globals are read
-only), under a count hook that stops the load after 500 ms ("FUNCTION LOAD timeout"). As in
-Redis, the functions a library defines share one globals table whose lookups, once the load
-is over, go to the state's ordinary (sandboxed) globals, so at FCALL time a function sees the
-whole `redis` API and the standard libraries. register_function's argument checks are done in
-Lua, in Lua's own table order, so its errors are Redis's, in Redis's order.
+REDIS_VERSION_NUM (any other name is a "nonexistent global variable", and nothing can be
+assigned), under the count hook, which stops a load from a client after 500 ms ("FUNCTION LOAD
+timeout"). The functions share the state's one globals table: while a library loads, its
+content is swapped for the library API and put back after, so at FCALL time a function sees
+the whole `redis` API and the standard libraries, as in Redis. register_function's argument
+checks are done in Lua, in Lua's own table order, so its errors are Redis's, in Redis's order.
+A function is called with its keys and arguments as parameters (no KEYS / ARGV globals).
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 
-from yizhan.redis.scripting.functions import Libraries, Library
+from yizhan.redis import errors
+from yizhan.redis.scripting import busy
+from yizhan.redis.scripting.eval import lua_memory
+from yizhan.redis.scripting.functions import NO_WRITES, FunctionError, Libraries, Library
+from yizhan.redis.scripting.lua_state import LuaState, ScriptRun
+from yizhan.resp import ErrorReply
 
 ENGINE_NAME = "LUA"
 
-# Runs once in a fresh state; returns load(library, body, timeout_ms) -> error text or nil.
+# Runs once in the functions' state, after the sandbox; returns the functions the engine drives.
 _ENGINE_SETUP = r"""
-local add_function, now_ms, redis_api, function_globals = ...
-local error, type, tostring, next, select, pcall, ipairs = error, type, tostring, next, select, pcall, ipairs
-local loadstring, setfenv, setmetatable, lower = loadstring, setfenv, setmetatable, string.lower
-local sethook, getinfo = debug.sethook, debug.getinfo
+local add_function, sandbox = ...
+local globals, protect, redis_api = sandbox.globals, sandbox.protect, sandbox.redis
+local error, type, tostring, next, select, ipairs = error, type, tostring, next, select, ipairs
+local lower = string.lower
 local FLAG_BITS = {["no-writes"] = 1, ["allow-oom"] = 2, ["allow-stale"] = 4, ["no-cluster"] = 8,
                    ["allow-cross-slot-keys"] = 16}
 local loading = nil          -- the library being loaded (FUNCTION LOAD), else nil
 
-local function fail(message)  -- luaPushError + luaError: an error table, no position
+local function fail(message)  -- luaPushError + luaError: an error table
   error({err = "ERR " .. message})
 end
 
@@ -84,6 +92,15 @@ local function named_arguments(args)
   return name, callback, description, flags or 0
 end
 
+-- A function runs with its keys and arguments as parameters, not as KEYS / ARGV globals.
+local function bind(callback)
+  return function()
+    local keys, args = globals.KEYS, globals.ARGV
+    globals.KEYS, globals.ARGV = nil, nil
+    return callback(keys, args)
+  end
+end
+
 local function register_function(...)
   if not loading then fail("redis.register_function can only be called on FUNCTION LOAD command") end
   local argc = select("#", ...)
@@ -97,70 +114,70 @@ local function register_function(...)
     if type(callback) ~= "function" then fail("second argument to redis.register_function must be a function") end
     name, flags = tostring(name), 0
   end
-  local err = add_function(loading, name, callback, description, flags)
+  local err = add_function(loading, name, bind(callback), description, flags)
   if err then fail(err) end
 end
--- What a library's code sees while it loads: `redis` with register_function, log, the LOG_*
--- levels and the version (luaEngineInitEngine), nothing else; both tables read only and
--- raising Redis's error for a missing name (luaSetErrorMetatable).
-local protected = {
-  __index = function(_, name)
-    error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
-  end,
-  __newindex = function() error("Attempt to modify a readonly table", 2) end,
-}
+
+-- The library API (luaEngineInitEngine's load-time globals), read only, missing names an error.
 local library_redis = {register_function = register_function}
 for _, name in ipairs({"log", "LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING", "REDIS_VERSION",
                        "REDIS_VERSION_NUM"}) do
   library_redis[name] = redis_api[name]
 end
-local library_api = {redis = setmetatable({}, {__index = function(_, name)
+local library_redis_view = protect(library_redis, function(_, name)
   local value = library_redis[name]
   if value == nil then
     error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
   end
   return value
-end, __newindex = protected.__newindex})}
-setmetatable(library_api, protected)
-local globals_meta = {__index = function_globals,
-                      __newindex = function() error("Attempt to modify a readonly table", 2) end}
-local globals = setmetatable({}, globals_meta)
+end)
 
-local deadline
-local function timeout_hook()
-  local running = getinfo(2, "S")
-  if running and running.source == "@user_function" and now_ms() > deadline then
-    sethook(timeout_hook, "l")      -- keep failing on every line, as luaEngineLoadHook does
-    fail("FUNCTION LOAD timeout")
-  end
-end
-
-return function(library, body, timeout_ms)
-  local chunk, err = loadstring(body, "@user_function")
-  if not chunk then return "Error compiling function: " .. tostring(err) end
-  setfenv(chunk, globals)
-  globals_meta.__index = library_api
+local function begin_load(library, chunk)
+  local saved = {}
+  for k, v in next, globals do saved[k] = v end
+  for k in next, saved do globals[k] = nil end
+  globals.redis = library_redis_view
   loading = library
-  if timeout_ms > 0 then
-    deadline = now_ms() + timeout_ms
-    sethook(timeout_hook, "", 100000)
+  return saved, function()
+    globals.KEYS, globals.ARGV = nil, nil
+    return chunk()
   end
-  local ok, result = pcall(chunk)
-  sethook()
-  loading = nil
-  globals_meta.__index = function_globals
-  if ok then return nil end
-  local message
-  if is_string(result) then
-    message = "ERR " .. tostring(result)
-  elseif type(result) == "table" and is_string(result.err) then
-    message = tostring(result.err)
-  else
-    message = "(null)"
-  end
-  return "Error registering functions: " .. message
 end
+
+local function end_load(saved)
+  loading = nil
+  local current = {}
+  for k in next, globals do current[k] = true end
+  for k in next, current do globals[k] = nil end
+  for k, v in next, saved do globals[k] = v end
+end
+
+return {begin_load = begin_load, end_load = end_load}
 """
+
+
+@dataclass
+class FunctionRun(ScriptRun):
+    """A running function: FUNCTION STATS shows the command that called it."""
+    argv: list = field(default_factory=list)
+
+
+class FunctionState(LuaState):
+    """The functions' Lua state: a LuaState whose count hook also ends a FUNCTION LOAD that
+    runs past its time limit (luaEngineLoadHook)."""
+
+    def __init__(self, server):
+        super().__init__(server, "@user_function")
+        self.load_deadline: float | None = None
+
+    def _hook(self):
+        deadline = self.load_deadline
+        if deadline is not None:
+            if time.monotonic() <= deadline:
+                return None
+            self.load_deadline = None  # once: nothing a library runs at load time can catch it
+            return self.error_table("FUNCTION LOAD timeout")
+        return super()._hook()
 
 
 class LuaEngine:
@@ -170,43 +187,61 @@ class LuaEngine:
 
     def __init__(self, srv):
         self.srv = srv
-        self.lua, redis_api, function_globals = new_state(srv)
-        setup = self.lua.compile(_ENGINE_SETUP)
-        self._load = setup(self._add_function, _now_ms, redis_api, function_globals)
+        self.state = FunctionState(srv)
+        setup = self.state.runtime.execute(_ENGINE_SETUP, self._add_function, self.state.sandbox)
+        self._begin_load, self._end_load = setup[b"begin_load"], setup[b"end_load"]
 
     @staticmethod
-    def _add_function(library: Library, name: bytes, callback, description, flags: int):
-        from yizhan.redis.scripting.functions import FunctionError
+    def _add_function(library: Library, name: bytes, callback, description, flags):
         try:
             library.add_function(name, callback, description, int(flags))
         except FunctionError as exc:
             return exc.message.encode()
         return None
 
-    def call(self, c, function, keys: list[bytes], args: list[bytes], ro: bool):
-        """Run a function (FCALL). Needs the scripting runtime, which is not in yet."""
-        from yizhan.resp import ErrorReply
-        raise ErrorReply("ERR FCALL needs the Lua scripting runtime, which this build does not have yet")
-
     def create(self, library: Library, body: bytes, timeout_ms: int) -> None:
-        from yizhan.redis.scripting.functions import FunctionError
-        error = self._load(library, body, timeout_ms)
-        if error is not None:
-            raise FunctionError("ERR " + error.decode("utf-8", "surrogateescape"))
+        """luaEngineCreate: compile the code and run it to register its functions."""
+        state = self.state
+        chunk, err = state._compile(body, b"@user_function")
+        if chunk is None:
+            raise FunctionError("ERR Error compiling function: " + errors.text(err))
+        saved, loader = self._begin_load(library, chunk)
+        state.load_deadline = time.monotonic() + timeout_ms / 1000 if timeout_ms > 0 else None
+        try:
+            ok, result = state._run(loader, 0)
+        finally:
+            state.load_deadline = None
+            self._end_load(saved)
+        if not ok:
+            raise FunctionError("ERR Error registering functions: " + _load_error(result))
+
+    def call(self, c, function, argv: list[bytes], numkeys: int, ro: bool):
+        """scriptPrepareForRun's checks for a function's flags (no cluster, no replication, no
+        maxmemory enforcement here: only FCALL_RO's), then run it with the caller's keys and
+        arguments."""
+        writes = not function.flags & NO_WRITES
+        if writes and ro:
+            raise ErrorReply(errors.FUNCTION_WRITE_FLAG_RO)
+        run = FunctionRun(c, errors.text(function.name), read_only=ro or not writes, kind="function",
+                          argv=list(argv))
+        keys, args = argv[3:3 + numkeys], argv[3 + numkeys:]
+        reply = self.state.call_script(c, function.callback, keys, args, run)
+        if type(reply) is ErrorReply:
+            c.server.stats.total_error_replies += 1
+        return reply
+
+    def memory(self) -> int:
+        """luaMemory: the bytes the state's allocator holds."""
+        return lua_memory(self.state.runtime)
 
 
-def new_state(srv):
-    """A Lua state for functions: (runtime, the library API's `redis` table, the globals
-    functions see when they run). TEMPORARY until the scripting runtime lands."""
-    import lupa.lua51 as lupa
-    lua = lupa.LuaRuntime(encoding=None)
-    redis_api = lua.eval("{LOG_DEBUG=0, LOG_VERBOSE=1, LOG_NOTICE=2, LOG_WARNING=3, "
-                         "REDIS_VERSION='7.0.15', REDIS_VERSION_NUM=0x0007000f, log=function() end}")
-    return lua, redis_api, lua.globals()
-
-
-def _now_ms() -> float:
-    return time.monotonic() * 1000.0
+def _load_error(result) -> str:
+    """luaExtractErrorInformation's message: an error table's `err`, or "ERR <text>"."""
+    import lupa.lua51 as lupa  # noqa: PLC0415
+    if lupa.lua_type(result) == "table":
+        message = result[b"err"]
+        return errors.text(message) if type(message) is bytes else "(null)"
+    return "ERR " + errors.text(result if type(result) is bytes else str(result).encode())
 
 
 def registry(srv) -> Libraries:
@@ -215,6 +250,11 @@ def registry(srv) -> Libraries:
     if libraries is None:
         libraries = srv._functions = Libraries({ENGINE_NAME.lower(): LuaEngine(srv)})
     return libraries
+
+
+def vm_memory(srv) -> int:
+    """used_memory_vm_functions: the bytes the functions' Lua state holds."""
+    return sum(engine.memory() for engine in registry(srv).engines.values())
 
 
 def obeys(c) -> bool:
@@ -230,10 +270,16 @@ def stats(c) -> dict:
         count_libraries, count_functions = libraries.engine_counts(engine)
         engines[engine.name.encode()] = {b"libraries_count": count_libraries,
                                          b"functions_count": count_functions}
-    return {b"running_script": None, b"engines": engines}
+    run = busy.running(c.server)
+    if run is not None and run.kind != "function":
+        raise busy.busy_reply(run)  # an EVAL script is running: Redis answers BUSY
+    running = None
+    if run is not None:
+        running = {b"name": run.name.encode(), b"command": run.argv,
+                   b"duration_ms": int((time.monotonic() - run.started) * 1000)}
+    return {b"running_script": running, b"engines": engines}
 
 
 def kill(c):
-    """FUNCTION KILL (scripting/busy.py: BUSY when an EVAL script runs, NOTBUSY when nothing does)."""
-    from yizhan.redis.scripting import busy
+    """FUNCTION KILL: stop the running function if it has not written."""
     return busy.kill(c.server, "function")

@@ -14,9 +14,10 @@ local dbg = debug
 
 local ipairs, pairs = ipairs, pairs
 local READONLY = "Attempt to modify a readonly table"
-local readonly = real_setmetatable({}, {__mode = "k"})   -- proxy -> true
+local readonly = real_setmetatable({}, {__mode = "k"})   -- proxy -> its backing table
 
--- A read-only view of `backing`: reads pass through, writes raise.
+-- A read-only view of `backing`: reads pass through, writes raise; next, pairs and rawget see
+-- the backing table's contents, as they see a read-only table's in Redis.
 local function protect(backing, on_missing)
   local proxy = {}
   real_setmetatable(proxy, {
@@ -24,7 +25,7 @@ local function protect(backing, on_missing)
     __newindex = function() error(READONLY, 2) end,
     __metatable = {},
   })
-  readonly[proxy] = true
+  readonly[proxy] = backing
   return proxy
 end
 
@@ -48,11 +49,13 @@ for _, name in ipairs({"assert", "collectgarbage", "error", "gcinfo", "getmetata
                        "type", "unpack", "xpcall", "_VERSION"}) do
   globals[name] = real_G[name]
 end
+-- The library tables themselves back the read-only views (their keys keep Redis's order);
+-- nothing but this file reaches them unprotected.
 for _, name in ipairs({"coroutine", "string", "table"}) do
-  globals[name] = protect(copy(real_G[name]))
+  globals[name] = protect(real_G[name])
 end
 -- math.random and math.randomseed are Redis's (redisLrand48, one sequence for the server)
-local mathlib = copy(real_G.math)
+local mathlib = real_G.math
 mathlib.random, mathlib.randomseed = api.random, api.randomseed
 globals.math = protect(mathlib)
 globals._G = env
@@ -66,6 +69,14 @@ globals.type = function(value)
   if t == "userdata" and function_like[value] then return "function" end
   return t
 end
+
+globals.next = function(t, k) return next(readonly[t] or t, k) end
+globals.pairs = function(t)
+  local backing = readonly[t]
+  if backing then return next, backing, nil end
+  return pairs(t)
+end
+globals.rawget = function(t, k) return rawget(readonly[t] or t, k) end
 
 -- Writes to a read-only table fail as they do in Redis's patched Lua, whichever way they come.
 globals.rawset = function(t, k, v)
@@ -233,7 +244,7 @@ local function add_library(name, value)
     for key, item in next, value do
       if type(item) == "userdata" and key ~= "null" then function_like[item] = true end
     end
-    value = protect(copy(value))
+    value = protect(value)
   end
   globals[name] = value
 end
