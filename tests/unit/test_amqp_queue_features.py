@@ -145,3 +145,24 @@ def test_config_file_policies(tmp_path):
     with pytest.raises(ConfigFileError) as failure:
         load_file(path)
     assert str(failure.value).endswith("policy 'bad': 0 is not a valid queue expiry")
+
+
+def test_limits_and_dead_letters_over_paged_transient_messages(tmp_path, clock):
+    """A length-limited queue beyond the page limit: drop-head reaches into paged runs in
+    order, byte counts stay right, and dead letters keep arrival order."""
+    from yizhan.amqp.store import DiskStore
+
+    store = DiskStore(str(tmp_path))
+    store.messages.load()  # what boot does: the segments are open
+    store.page_limit = 4
+    vhost = VHost("/", store, Timers(clock))
+    dead = declare(vhost, "dead")
+    q = declare(vhost, "q", **{"x-max-length-bytes": 100, "x-dead-letter-exchange": "",
+                               "x-dead-letter-routing-key": "dead"})
+    for i in range(20):
+        q.publish(message(b"m%09d" % i))
+    assert q.paged and q.ready_bytes == 100
+    assert bodies(q) == [b"m%09d" % i for i in range(10, 20)]
+    assert bodies(dead) == [b"m%09d" % i for i in range(10)]
+    assert q.ready_bytes == 0
+    store.close()
