@@ -17,7 +17,7 @@ AMQP_KEYS = {"amqp-user", "amqp-vhost", "amqp-guest-loopback-only"}
 POLICY_KEYS = {"amqp-policy"}
 CONSUMER_KEYS = {"amqp-consumer-timeout"}
 RESOURCE_KEYS = {"amqp-vm-memory-high-watermark", "amqp-vm-memory-high-watermark-absolute",
-                 "amqp-disk-free-limit"}
+                 "amqp-vm-memory-high-watermark-paging-ratio", "amqp-disk-free-limit"}
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class Config:
     # absolute bytes when set) and disk_free_limit (bytes)
     amqp_memory_watermark: float = 0.4
     amqp_memory_watermark_absolute: int | None = None
+    amqp_paging_ratio: float = 0.5
     amqp_disk_free_limit: int = 50_000_000
     # RabbitMQ's consumer_timeout in ms (None: off); amqp/consumer_timeout.py
     amqp_consumer_timeout: int | None = 1_800_000
@@ -154,14 +155,15 @@ def _resource_setting(name: str, values: list[str], where: str) -> dict:
 
     if len(values) != 1:
         raise ConfigFileError(f"{where}: '{name}' takes exactly one value")
-    if name == "amqp-vm-memory-high-watermark":
+    if name in ("amqp-vm-memory-high-watermark", "amqp-vm-memory-high-watermark-paging-ratio"):
         try:
             fraction = float(values[0])
         except ValueError:
             fraction = -1.0
         if not 0 <= fraction:
-            raise ConfigFileError(f"{where}: '{name}' must be a fraction of RAM such as 0.4")
-        return {"amqp_memory_watermark": fraction}
+            raise ConfigFileError(f"{where}: '{name}' must be a fraction such as 0.4")
+        key = "amqp_memory_watermark" if name.endswith("watermark") else "amqp_paging_ratio"
+        return {key: fraction}
     size = parse_size(values[0])
     if size is None:
         raise ConfigFileError(f"{where}: '{name}' must be a size such as 512MB or 1GiB")

@@ -40,7 +40,7 @@ class ServerRuntime:
         configure_accounts(self.broker, config)
         self.monitor = ResourceMonitor(self.broker, config.data_dir, config.amqp_memory_watermark,
                                        config.amqp_memory_watermark_absolute,
-                                       config.amqp_disk_free_limit)
+                                       config.amqp_disk_free_limit, config.amqp_paging_ratio)
         self.consumer_timeouts = ConsumerTimeouts(self.broker, config.amqp_consumer_timeout)
         self.redis_port = 0
         self.amqp_port = 0

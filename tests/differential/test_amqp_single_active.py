@@ -277,3 +277,57 @@ def test_quorum_single_active_allows_exclusive_consume(broker):
         assert ch.basic_consume(q, lambda *a: None, consumer_tag="y", exclusive=True) == "y"
     finally:
         broker.connect().channel().queue_delete(q)
+
+
+def test_a_closing_channel_with_two_consumers_hands_over(broker):
+    """pika cancels a channel's consumers before closing it. (On a quorum queue the outcome
+    hangs on rabbit_fifo's credit bookkeeping for a consumer that waited, so only the classic
+    case is compared; the next test closes without cancels on both types.)"""
+    connection = broker.connect()
+    ch = connection.channel()
+    q = ch.queue_declare(unique("sac"), exclusive=True, arguments=SAC).method.queue
+    rec = Recorder()
+    closing = connection.channel()
+    closing.basic_qos(prefetch_count=1)
+    closing.basic_consume(q, rec, consumer_tag="a")
+    closing.basic_consume(q, rec, consumer_tag="a2")
+    ch.basic_consume(q, rec, consumer_tag="b")
+    publish(connection, q, 3)
+    wait_until(connection, lambda: len(rec.got) == 1, "a's delivery")
+    closing.close()
+    wait_until(connection, lambda: len(rec.got) == 4, "everything to b")
+    assert [(t, b, r) for t, b, r, _ in rec.got[1:]] == [
+        ("b", "m0", True), ("b", "m1", False), ("b", "m2", False)]
+
+
+@pytest.mark.parametrize("kind", ["classic", "quorum"])
+def test_a_channel_closed_without_cancels_skips_its_own_waiting_consumers(broker, kind):
+    """channel.close straight away (no basic.cancel first, unlike pika): every consumer of the
+    channel goes at once (erase_ch; rabbit_fifo's down), so the next active one is on another
+    channel, and the closed channel's message comes back first."""
+    from pamqp import commands as C
+
+    connection = broker.connect()
+    ch = connection.channel()
+    args = SAC if kind == "classic" else QUORUM_SAC
+    q = ch.queue_declare(unique("sac"), durable=kind == "quorum", arguments=args).method.queue
+    try:
+        raw = broker.raw()
+        raw.call(1, C.Basic.Qos(prefetch_count=1))
+        raw.call(1, C.Basic.Consume(queue=q, consumer_tag="a"))
+        raw.call(1, C.Basic.Consume(queue=q, consumer_tag="a2"))
+        rec = Recorder()
+        ch.basic_consume(q, rec, consumer_tag="b")
+        publish(connection, q, 3)
+        _, _, frame, _ = raw.receive()
+        assert (frame.consumer_tag, frame.redelivered) == ("a", False)
+        raw.receive()                                           # header
+        raw.receive()                                           # body
+        close_ok = raw.call(1, C.Channel.Close(reply_code=200, reply_text="bye", class_id=0,
+                                               method_id=0))
+        assert type(close_ok) is C.Channel.CloseOk
+        wait_until(connection, lambda: len(rec.got) == 3, "everything to b")
+        assert [(t, b, r) for t, b, r, _ in rec.got] == [
+            ("b", "m0", True), ("b", "m1", False), ("b", "m2", False)]
+    finally:
+        broker.connect().channel().queue_delete(q)

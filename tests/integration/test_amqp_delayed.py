@@ -149,6 +149,20 @@ def test_consumers_see_the_x_delay_header_they_sent(conn):
     assert got == [("m", {"x-delay": 50, "app": "a"})]
 
 
+def test_a_per_message_ttl_counts_from_the_release(conn):
+    """The plugin routes the message it stored, expiration included: its TTL starts in the
+    queue, after the delay."""
+    ch = conn.channel()
+    x = delayed_exchange(ch)
+    q = ch.queue_declare("", exclusive=True).method.queue
+    ch.queue_bind(q, x, "")
+    publish_confirmed(conn, x, "", [b"short-lived"], delay(100, expiration="150"))
+    wait_until(conn, lambda: ch.queue_declare(q, passive=True).method.message_count == 1,
+               "the release")
+    wait_until(conn, lambda: ch.queue_declare(q, passive=True).method.message_count == 0,
+               "the expiry")
+
+
 # -- routing --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("routing_type,binding_keys,routing_keys,count", [
     ("topic", ["a.b.c", "a.*.c", "a.#"], ["a.b.c", "a.z.c", "a.j.k", "b.b.c"], 3),

@@ -8,6 +8,7 @@ from pamqp import commands as C
 
 from test_amqp_helpers import Wire, messages, name
 
+from yizhan.amqp import alarms
 from yizhan.amqp import queue as queue_module
 from yizhan.amqp.broker import Broker
 from yizhan.amqp.message import Message, PagedRun
@@ -182,7 +183,7 @@ def test_messages_of_a_queue_missing_at_boot_leave_the_store(tmp_path, monkeypat
     store.close()
 
 
-# -- transient messages page too (issue 13) --------------------------------------------------
+# -- transient messages page too, under memory pressure (issue 13) ---------------------------
 def transient_all(wire, count: int, queue: str) -> None:
     for i in range(count):
         wire.publish(1, b"t%d" % i, routing_key=queue,
@@ -192,6 +193,7 @@ def transient_all(wire, count: int, queue: str) -> None:
 def test_a_non_durable_queue_pages_transient_messages_and_reads_them_back_in_order(
         tmp_path, monkeypatch):
     store, broker, wire = boot(tmp_path, monkeypatch)
+    alarms.set_memory_pressure(broker, True)
     wire.send(C.Queue.Declare(queue="tq"), 1)
     transient_all(wire, 30, "tq")
     queue = broker.vhosts["/"].queues["tq"]
@@ -208,6 +210,7 @@ def test_a_non_durable_queue_pages_transient_messages_and_reads_them_back_in_ord
 
 def test_purge_and_delete_release_transient_pages(tmp_path, monkeypatch):
     store, broker, wire = boot(tmp_path, monkeypatch)
+    alarms.set_memory_pressure(broker, True)
     for q in ("a", "b"):
         wire.send(C.Queue.Declare(queue=q), 1)
         transient_all(wire, 20, q)
@@ -230,3 +233,34 @@ def test_transient_paged_messages_do_not_survive_a_restart(tmp_path, monkeypatch
     assert [b for b, _, _, _ in got] == [b"p%d" % i for i in range(30) if i < 10 or i % 2]
     assert store.messages.live_count() == 0
     store.close()
+
+
+def test_non_durable_queues_page_only_under_memory_pressure(tmp_path, monkeypatch):
+    store, broker, wire = boot(tmp_path, monkeypatch)
+    wire.send(C.Queue.Declare(queue="tq"), 1)
+    transient_all(wire, 10, "tq")
+    queue = broker.vhosts["/"].queues["tq"]
+    assert len(queue.ready) == 10 and queue.paged_count == 0
+    alarms.set_memory_pressure(broker, True)     # an existing queue pages from now on
+    transient_all(wire, 10, "tq")
+    assert len(queue.ready) == 10 and queue.paged_count == 10
+    alarms.set_memory_pressure(broker, False)    # later ones queue behind the paged ones
+    transient_all(wire, 2, "tq")
+    assert queue.paged_count == 12
+    got = get_all(wire, "tq")
+    assert [b for b, _, _, _ in got] == [b"t%d" % i for i in range(10)] * 2 + [b"t0", b"t1"]
+    assert store.messages.live_count() == 0
+    store.close()
+
+
+def test_the_monitor_turns_memory_pressure_on_at_the_paging_ratio(tmp_path):
+    broker = Broker(store=DiskStore(str(tmp_path)))
+    monitor = alarms.ResourceMonitor(broker, str(tmp_path), watermark_absolute=1 << 50)
+    rss = alarms.process_rss()
+    monitor.memory_limit = int(rss * 1.5)      # RSS above half of it: pressure, no alarm
+    monitor.check_memory()
+    assert broker.store.memory_pressure and broker.alarms == set()
+    monitor.memory_limit = rss * 4
+    monitor.check_memory()
+    assert not broker.store.memory_pressure
+    broker.store.close()

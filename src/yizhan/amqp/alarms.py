@@ -11,6 +11,11 @@ reading, and clients announcing the `connection.blocked` capability are told "lo
 "low on disk"; connections that only consume keep flowing. Clearing the last alarm unblocks
 them (connection.unblocked). Transitions are logged, with the figures.
 
+Memory pressure comes first: above `paging_ratio` (RabbitMQ's
+vm_memory_high_watermark_paging_ratio, 0.5) of the watermark, non-durable queues page messages
+beyond the page limit to the store as durable queues always do (`set_memory_pressure`), so the
+memory a long transient queue holds stops growing before publishers have to be blocked.
+
 Config keys (config.py): `amqp-vm-memory-high-watermark 0.4`,
 `amqp-vm-memory-high-watermark-absolute 512MB`, `amqp-disk-free-limit 50MB`; sizes take
 RabbitMQ's units (kB/MB/GB powers of 1000; k/KiB, M/MiB, G/GiB powers of 1024).
@@ -30,6 +35,7 @@ log = logging.getLogger("yizhan.amqp")
 MEMORY_INTERVAL = 0.25
 DISK_INTERVAL = 2.5
 DEFAULT_WATERMARK = 0.4
+DEFAULT_PAGING_RATIO = 0.5
 DEFAULT_DISK_FREE_LIMIT = 50_000_000
 _UNITS = {"": 1, "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3, "k": 1024, "kib": 1024,
           "m": 1024 ** 2, "mib": 1024 ** 2, "g": 1024 ** 3, "gib": 1024 ** 3}
@@ -75,6 +81,17 @@ def set_alarm(broker, resource_name: str, active: bool) -> None:
     broker.run_deferred()
 
 
+def set_memory_pressure(broker, on: bool) -> None:
+    """Non-durable queues page beyond the store's page limit while `on`."""
+    store = broker.store
+    if store.memory_pressure == on:
+        return
+    store.memory_pressure = on
+    for vhost in broker.vhosts.values():
+        for queue in list(vhost.queues.values()):
+            queue.memory_pressure(on)
+
+
 def _mb(value: int) -> str:
     return f"{value / 1024 / 1024:.0f} MiB"
 
@@ -84,7 +101,8 @@ class ResourceMonitor:
 
     def __init__(self, broker, data_dir: str, watermark: float = DEFAULT_WATERMARK,
                  watermark_absolute: int | None = None,
-                 disk_free_limit: int = DEFAULT_DISK_FREE_LIMIT):
+                 disk_free_limit: int = DEFAULT_DISK_FREE_LIMIT,
+                 paging_ratio: float = DEFAULT_PAGING_RATIO):
         self.broker = broker
         self.data_dir = data_dir
         total = total_memory()
@@ -93,6 +111,7 @@ class ResourceMonitor:
         else:
             self.memory_limit = int(total * watermark) if total else None
         self.total = total
+        self.paging_ratio = paging_ratio
         self.disk_free_limit = disk_free_limit
         self.rss = 0
         self.peak_rss = 0
@@ -128,6 +147,11 @@ class ResourceMonitor:
         self.peak_rss = max(self.peak_rss, rss)
         if self.memory_limit is None:
             return
+        pressure = rss > self.memory_limit * self.paging_ratio
+        if pressure != self.broker.store.memory_pressure:
+            log.info("memory pressure %s: RSS %s, paging threshold %s", "on" if pressure else "off",
+                     _mb(rss), _mb(int(self.memory_limit * self.paging_ratio)))
+            set_memory_pressure(self.broker, pressure)
         high = rss > self.memory_limit
         if high != ("memory" in self.broker.alarms):
             if high:

@@ -210,7 +210,7 @@ class Channel:
         self.held_queue = None
         consumers, self.consumers = self.consumers, {}
         for consumer in consumers.values():
-            consumer.queue.remove_consumer(consumer)
+            consumer.queue.remove_consumer(consumer, channel_down=True)
         self._requeue_all()
         for queue in {consumer.queue for consumer in consumers.values()}:
             if not queue.deleted:  # requeue_and_run: a new single active consumer runs now
@@ -325,15 +325,16 @@ class Channel:
                 raise errors.no_exchange(exchange_name, vhost.name)
             if exchange.internal:
                 raise errors.internal_exchange(exchange_name, vhost.name)
-            expiration = None
+            expiration = props = None
             if raw_props == b"\x00\x00":
                 routing_keys = [routing_key]
             else:
-                routing_keys, raw_props, expiration = self._check_properties(routing_key,
-                                                                             raw_props)
+                routing_keys, raw_props, expiration, props = self._check_properties(routing_key,
+                                                                                    raw_props)
             message = Message(exchange_name, routing_key, raw_props, body, self.conn,
                               routing_keys)
             message.expiration = expiration
+            message._properties = props  # decoded once: the store and queues read them
             if self.tx is not None:
                 self.tx.publishes.append((exchange, message, mandatory))
                 return
@@ -376,9 +377,10 @@ class Channel:
 
     def _check_properties(self, routing_key: str, raw: bytes):
         """What RabbitMQ checks in the properties of a publish: they must decode, user_id must
-        be the user, expiration a valid TTL, delivery_mode 1 or 2; CC and BCC add routes."""
+        be the user, expiration a valid TTL, delivery_mode 1 or 2; CC and BCC add routes.
+        Returns (routing keys, property bytes, expiration, the decoded properties)."""
         if raw == b"\x00\x00":
-            return [routing_key], raw, None
+            return [routing_key], raw, None, None
         try:
             props = codec.decode_properties(raw)
         except (codec.DecodeError, codec.TableError):
@@ -401,7 +403,7 @@ class Channel:
             if props.headers.lookup("BCC") is not None:
                 props.headers = FieldTable(e for e in props.headers if e[0] != "BCC")
                 raw = codec.encode_properties(props)
-        return keys, raw, expiration
+        return keys, raw, expiration, props
 
     def _route(self, exchange, message: Message, mandatory: bool) -> bool:
         """Route and enqueue; True when the message went to the store (persistent, durable

@@ -131,6 +131,7 @@ class DelayedMessages:
     def hold(self, vhost, exchange, message, delay: int) -> None:
         held = Message(message.exchange, message.routing_key, message.raw_properties,
                        message.body, None, message.routing_keys)
+        held.expiration = message.expiration  # a per-message TTL counts from the queue
         self._add(self.now_ms() + delay, vhost.name, exchange.name, held)
 
     def _add(self, at: int, vhost: str, exchange: str, message, msg_id: int | None = None) -> None:

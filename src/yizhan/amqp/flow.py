@@ -12,8 +12,8 @@ has one event loop instead of processes, so the same chain is expressed by queue
   its connection is not writable), the publishing connection gets the queue as a `flow` reason
   (`AMQPConnection.flow_queues`) and blocks on its next content frame, as rabbit_reader blocks
   on `flow`: it stops reading and parsing until every reason is gone.
-* The queue lets its publishers go once it is back under half its budget, or when it no longer
-  has such a consumer (cancelled, or all now limited by prefetch).
+* The queue lets its publishers go once it is back under half its budget, or when it has no
+  consumer left (or is deleted).
 * Consumers limited by prefetch set their own pace by acking; a backlog behind them is what
   paging is for, as in RabbitMQ, where credit flow does not hold publishers of such a queue.
 * A connection that consumes is never held by flow: it must keep reading its acks, or the
@@ -41,10 +41,10 @@ def over_budget(queue, publisher) -> None:
 
 
 def maybe_relieve(queue) -> None:
-    """Called where a held queue shrinks or loses consumers: release its publishers when it is
-    back under half its budget or no longer socket-paced."""
+    """Called where a held queue shrinks or loses consumers (once per ack while it holds
+    publishers, so it only counts): release them under half the budget or without consumers."""
     if (len(queue.ready) + queue.paged_count + queue.unacked > queue.flow_limit // 2
-            and not queue.deleted and socket_paced(queue)):
+            and not queue.deleted and queue.consumers):
         return
     relieve(queue)
 

@@ -14,7 +14,8 @@ the others wait in `waiting` (in registration order) and the next one takes over
 on classic queues the highest-priority waiting consumer (the head of rabbit_queue_consumers'
 priority queue), on quorum queues the first registered (rabbit_fifo's waiting list).
 
-Paging: a queue holds at most `page_limit` ready messages in memory; later ones wait in
+Paging: a durable queue, and under memory pressure any queue, holds at most `page_limit`
+ready messages in memory; later ones wait in
 `paged` as `PagedRun`s of store ids, in order: a durable queue's stored messages by their ids,
 any other message (transient, or a non-durable queue's) as a transient `T` copy in the store
 that is read back once and forgotten at a restart. They come back a batch at a time when the
@@ -137,8 +138,10 @@ class Queue(FeatureQueue):
         self.paged_count = 0
         store = getattr(vhost, "store", None)
         limit = store.page_limit if store is not None else None
-        self.page_limit = limit if limit is not None else sys.maxsize
         self.flow_limit = limit if limit is not None else flow.FLOW_MESSAGES
+        if not durable and not (store is not None and store.memory_pressure):
+            limit = None              # non-durable queues page under memory pressure only
+        self.page_limit = limit if limit is not None else sys.maxsize
         self.throttled: set = set()   # publishing connections held by this queue (flow.py)
         self.refilling = False
         self.ring = ConsumerRing()
@@ -383,6 +386,12 @@ class Queue(FeatureQueue):
         else:
             paged.append(PagedRun(self.next_seq, array("Q", (msg_id,)), None, transient))
 
+    def memory_pressure(self, on: bool) -> None:
+        """A non-durable queue pages beyond the store's page limit while memory is short
+        (alarms.py: RabbitMQ's vm_memory_high_watermark_paging_ratio)."""
+        if not self.durable and not self.priorities and self.vhost.store.page_limit:
+            self.page_limit = self.vhost.store.page_limit if on else sys.maxsize
+
     def drop_transient(self) -> None:
         """Release the transient paged runs (purge, delete): the store forgets them."""
         runs = [item for item in self.paged if type(item) is PagedRun and item.transient]
@@ -470,13 +479,13 @@ class Queue(FeatureQueue):
         self.ring.push(consumer)
         self.dispatch()
 
-    def remove_consumer(self, consumer: Consumer) -> None:
+    def remove_consumer(self, consumer: Consumer, channel_down: bool = False) -> None:
         """Forget a consumer (cancelled, or its channel closed); may auto-delete the queue.
 
-        A new single active consumer is served at once on a quorum queue (rabbit_fifo checks
-        out to it); a classic queue does not run on basic.cancel (its handle_call does not) and
-        runs after a closed channel's unacked messages are requeued (requeue_and_run: the
-        channel calls `dispatch`)."""
+        After a basic.cancel a new single active consumer is served at once on a quorum queue
+        (rabbit_fifo checks out to it), while a classic queue does not run (its handle_call
+        does not). When the channel went away, both run only after its unacked messages are
+        back (requeue_and_run; rabbit_fifo's return_all): the channel calls `dispatch`."""
         if self.consumers.pop((consumer.channel, consumer.tag), None) is None:
             return
         if self.exclusive_consumer is consumer:
@@ -486,7 +495,7 @@ class Queue(FeatureQueue):
             if parked and consumer in parked:
                 parked.remove(consumer)
         if self.single_active:
-            self._replace_active(consumer, run=self.quorum)
+            self._replace_active(consumer, run=self.quorum and not channel_down)
         if self.throttled:
             flow.maybe_relieve(self)
         if self.auto_delete and not self.consumers and not self.deleted:
@@ -502,14 +511,15 @@ class Queue(FeatureQueue):
                 self.waiting.remove(consumer)
             return
         self.active_consumer = None
-        waiting = self.waiting
+        # a closing channel's consumers all go at once (erase_ch, rabbit_fifo's down)
+        waiting = [c for c in self.waiting if not c.channel.released]
         if not waiting:
             return
-        index = 0
+        successor = waiting[0]
         if not self.quorum:  # the first of the highest priority
             top = max(c.priority for c in waiting)
-            index = next(i for i, c in enumerate(waiting) if c.priority == top)
-        successor = waiting.pop(index)
+            successor = next(c for c in waiting if c.priority == top)
+        self.waiting.remove(successor)
         self.active_consumer = successor
         self.ring.push(successor)
         if run:

@@ -58,6 +58,7 @@ class NullStore:
 
     durable = False
     page_limit = None  # no paging: nothing could be read back
+    memory_pressure = False  # alarms.py: non-durable queues page too while it is set
 
     def drop_transient(self, runs) -> None: ...
 

@@ -102,4 +102,5 @@ class DelayedLog:
 def _record(record: dict):
     message = Message(record["exchange"], record["key"], bytes.fromhex(record["props"]),
                       bytes.fromhex(record["body"]), None, record["keys"])
+    message.read_expiration()
     return record["id"], record["at"], record["vhost"], record["exchange"], message
