@@ -26,10 +26,10 @@ def vhost(clock):
     return VHost("/", timers=Timers(clock))
 
 
-def declare(vhost, name, **arguments):
+def declare(vhost, name, durable=False, **arguments):
     table = FieldTable((k, LONGSTR if isinstance(v, str) else SIGNEDINT,
                         v.encode() if isinstance(v, str) else v) for k, v in arguments.items())
-    return vhost.declare_queue(None, name, False, False, False, False, table)
+    return vhost.declare_queue(None, name, False, durable, False, False, table)
 
 
 def message(body: bytes, expiration: int | None = None, priority: int | None = None) -> Message:
@@ -148,16 +148,18 @@ def test_config_file_policies(tmp_path):
 
 
 def test_limits_and_dead_letters_over_paged_transient_messages(tmp_path, clock):
-    """A length-limited queue beyond the page limit: drop-head reaches into paged runs in
-    order, byte counts stay right, and dead letters keep arrival order."""
+    """A durable length-limited queue beyond the page limit (its transient messages paged as
+    T records): drop-head reaches into paged runs in order, byte counts stay right, and dead
+    letters keep arrival order."""
     from yizhan.amqp.store import DiskStore
 
     store = DiskStore(str(tmp_path))
-    store.messages.load()  # what boot does: the segments are open
+    store.messages.load()  # what boot does: the segments and the definitions log are open
+    store.definitions.load()
     store.page_limit = 4
     vhost = VHost("/", store, Timers(clock))
     dead = declare(vhost, "dead")
-    q = declare(vhost, "q", **{"x-max-length-bytes": 100, "x-dead-letter-exchange": "",
+    q = declare(vhost, "q", durable=True, **{"x-max-length-bytes": 100, "x-dead-letter-exchange": "",
                                "x-dead-letter-routing-key": "dead"})
     for i in range(20):
         q.publish(message(b"m%09d" % i))
