@@ -142,3 +142,22 @@ def test_auto_ack_consumers_never_time_out(short):
     wait_until(connection, lambda: got, "the delivery")
     connection.process_data_events(time_limit=3 * TIMEOUT_MS / 1000)
     assert ch.is_open and ch.queue_declare(q, passive=True).method.consumer_count == 1
+
+
+def test_a_timed_out_single_active_consumer_hands_over(short):
+    """The active consumer's channel is closed by the timeout: the waiting consumer becomes
+    active and gets the held message first, redelivered."""
+    connection = short.connect()
+    holder, other = connection.channel(), connection.channel()
+    q = other.queue_declare(unique("ct"), exclusive=True,
+                            arguments={"x-single-active-consumer": True}).method.queue
+    closed = []
+    holder._impl.add_on_close_callback(lambda channel, reason: closed.append(reason.reply_code))
+    holder.basic_qos(prefetch_count=1)
+    holder.basic_consume(q, lambda *args: None, consumer_tag="holder")
+    got = []
+    other.basic_consume(q, lambda ch, m, p, body: (got.append((body, m.redelivered)),
+                                                   ch.basic_ack(m.delivery_tag)))
+    publish_confirmed(connection, "", q, [b"a", b"b"])
+    wait_until(connection, lambda: closed and len(got) == 2, "the hand-over")
+    assert (closed, got) == ([406], [(b"a", True), (b"b", False)])

@@ -58,6 +58,9 @@ CASES = {
                ev0("return {a=1}"), ev0("return {1,{2,{3}}}"), ev0("return {1.5, 2.9}"),
                ev0("return {'a', {err='inner'}}"), ev0("return {'a', {ok='inner'}}"),
                ev0("return {true, false, 'x'}")],
+    "deep-tables": [ev0("local t = {'x'} for i = 1, 300 do t = {t, {ok='y'}, {double=1.5}} end return t"),
+                    ev0("local t = {} for i = 1, 150 do t = {map={k=t}} end return t"),
+                    ev0("local t = {} for i = 1, 150 do t = {set={[i]=true}, t} end return t")],
     "err-ok-tables": [ev0("return {err='foo'}"), ev0("return {err='-foo bar'}"), ev0("return {err='MY foo bar'}"),
                       ev0("return {ok='FINE'}"), ev0("return {ok='-FINE'}"), ev0("return {err=1}"),
                       ev0("return {ok=1}"), ev0("return {ok='a\\r\\nb'}"), ev0("return {err='a\\nb'}"),
@@ -242,3 +245,28 @@ def test_matches_redis(differential, name, proto):
 @pytest.mark.parametrize("name", sorted(RESP2_ONLY))
 def test_matches_redis_resp2(differential, name):
     differential.check(RESP2_ONLY[name], proto=2)
+
+
+def _raw_reply_until(port: int, request: bytes, end: bytes) -> bytes:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(request)
+        data = b""
+        while not data.endswith(end):
+            chunk = sock.recv(65536)
+            assert chunk, data[-200:]
+            data += chunk
+        sock.sendall(b"PING\r\n")
+        assert sock.recv(100) == b"+PONG\r\n"
+    return data
+
+
+def test_recursive_table_stops_at_the_lua_stack_limit(yizhan_server, reference_redis):
+    """A table that contains itself: nested arrays down to Redis's Lua stack limit, then its
+    error in place of the next level (deeper than hiredis parses, so read raw)."""
+    body = b"local a = {}; local b = {a}; a[1] = b; return a"
+    request = b"*3\r\n$4\r\nEVAL\r\n$%d\r\n%s\r\n$1\r\n0\r\n" % (len(body), body)
+    ours = _raw_reply_until(yizhan_server.port, request, b"-ERR reached lua stack limit\r\n")
+    theirs = _raw_reply_until(reference_redis.port, request, b"-ERR reached lua stack limit\r\n")
+    assert ours == theirs

@@ -144,7 +144,7 @@ def test_both_alarms_are_named_in_one_reason():
     alarms.set_alarm(broker, "disk", True)
     alarms.set_alarm(broker, "memory", True)
     out = pub.raw(publishes(1))
-    assert out[0][1].reason == "low on memory & disk"
+    assert out[0][1].reason == "low on disk & memory"
 
 
 def test_a_client_without_the_capability_is_blocked_silently():

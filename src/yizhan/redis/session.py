@@ -27,6 +27,7 @@ NOT_QUEUED = frozenset("exec discard multi watch quit reset".split())
 
 
 class Client:
+    in_script = False  # True for the client a Lua state runs its scripts' commands on
     __slots__ = (
         "server", "id", "addr", "laddr", "name", "db", "proto", "authenticated", "created",
         "last_interaction", "last_command", "lib_name", "lib_ver", "close_after_reply",

@@ -388,8 +388,8 @@ def sort_generic(c, argv: list[bytes], readonly: bool):
         kind = type_name(value)
         if kind not in _SORTABLE:
             raise ErrorReply(errors.WRONGTYPE)
-    if o.dontsort and kind == "set" and o.store is not None:
-        o.dontsort, o.alpha, o.sortby = False, True, None  # so replicas store the same order
+    if o.dontsort and kind == "set" and (o.store is not None or c.in_script):
+        o.dontsort, o.alpha, o.sortby = False, True, None  # so replicas and scripts see one order
     if kind == "zset" and getattr(value, "listpack", False):
         value.listpack = False  # zsetConvert: SORT turns a listpack sorted set into a skiplist
     start, end = _limits(o, len(value))

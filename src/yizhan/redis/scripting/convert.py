@@ -22,6 +22,7 @@ import hiredis
 import lupa.lua51 as lupa
 
 from yizhan.resp import NULL_ARRAY, ErrorReply, Raw, Simple, Verbatim, encode
+from yizhan.resp.encoder import encode_into
 from yizhan.resp.encoder import format_double
 
 _MIN = -(1 << 63)
@@ -32,8 +33,16 @@ _lua_type = lupa.lua_type
 _ARRAY, _ERR, _OK, _DOUBLE, _BIG, _MAP, _SET, _VERBATIM = range(8)
 
 
+# Nested tables deeper than this are encoded by `_encode_deep` (no Python recursion), and a table
+# nested deeper than Redis's Lua stack allows (LUAI_MAXCSTACK, 8000 slots: 7995 levels when the
+# script returns it) becomes the error Redis puts in its place.
+_DEEP = 100
+LUA_STACK_LEVELS = 7995
+STACK_LIMIT_ERROR = b"-ERR reached lua stack limit\r\n"
+
+
 # -- Lua -> reply --------------------------------------------------------------------------------
-def lua_to_reply(value, state, proto: int):
+def lua_to_reply(value, state, proto: int, depth: int = 1):
     kind = type(value)
     if kind is bytes:
         return value
@@ -48,7 +57,9 @@ def lua_to_reply(value, state, proto: int):
             return 1 if value else None
         return value
     if _lua_type(value) == "table":
-        return _table_to_reply(state.shape(value), state, proto)
+        if depth > _DEEP:
+            return Raw(_encode_deep(value, state, proto, depth))
+        return _table_to_reply(state.shape(value), state, proto, depth)
     return None
 
 
@@ -59,12 +70,13 @@ def truncate(value: float) -> int:
     return int(value)
 
 
-def _table_to_reply(shaped, state, proto: int):
+def _table_to_reply(shaped, state, proto: int, depth: int = 1):
     if type(shaped) is not tuple:  # an empty array: the kind code alone
         return []
     kind = shaped[0]
+    depth += 1
     if kind == _ARRAY:
-        return [lua_to_reply(item, state, proto) for item in shaped[1:]]
+        return [lua_to_reply(item, state, proto, depth) for item in shaped[1:]]
     if kind == _ERR:
         return ErrorReply(_c_string(shaped[1]).decode("utf-8", "surrogateescape"))
     if kind == _OK:
@@ -77,11 +89,11 @@ def _table_to_reply(shaped, state, proto: int):
     if kind == _MAP:
         items = shaped[1:]
         head = b"%%%d\r\n" % (len(items) // 2) if proto == 3 else b"*%d\r\n" % len(items)
-        return Raw(head + b"".join(encode(lua_to_reply(item, state, proto), proto) for item in items))
+        return Raw(head + b"".join(encode(lua_to_reply(item, state, proto, depth), proto) for item in items))
     if kind == _SET:
         items = shaped[1:]
         head = (b"~%d\r\n" if proto == 3 else b"*%d\r\n") % len(items)
-        return Raw(head + b"".join(encode(lua_to_reply(item, state, proto), proto) for item in items))
+        return Raw(head + b"".join(encode(lua_to_reply(item, state, proto, depth), proto) for item in items))
     if kind == _VERBATIM:
         fmt, text = shaped[1], shaped[2]
         if type(fmt) is not bytes or type(text) is not bytes:
@@ -90,6 +102,39 @@ def _table_to_reply(shaped, state, proto: int):
             return Raw(b"=%d\r\n%b:%b\r\n" % (len(text) + 4, fmt[:3], text))
         return text
     return None
+
+
+def _encode_deep(table, state, proto: int, depth: int) -> bytes:
+    """A table nested `depth` levels deep, encoded with an explicit stack."""
+    out: list[bytes] = []
+    stack = [iter((table,))]
+    base = depth - 1  # the level of a table found in stack[-1] is base + len(stack)
+    while stack:
+        for value in stack[-1]:
+            if _lua_type(value) != "table":
+                encode_into(lua_to_reply(value, state, proto), proto, out)
+                continue
+            level = base + len(stack)
+            if level > LUA_STACK_LEVELS:
+                out.append(STACK_LIMIT_ERROR)
+                continue
+            shaped = state.shape(value)
+            kind = shaped[0] if type(shaped) is tuple else _ARRAY
+            items = shaped[1:] if type(shaped) is tuple else ()
+            if kind == _ARRAY:
+                out.append(b"*%d\r\n" % len(items))
+            elif kind == _MAP:
+                out.append(b"%%%d\r\n" % (len(items) // 2) if proto == 3 else b"*%d\r\n" % len(items))
+            elif kind == _SET:
+                out.append((b"~%d\r\n" if proto == 3 else b"*%d\r\n") % len(items))
+            else:
+                encode_into(_table_to_reply(shaped, state, proto, level), proto, out)
+                continue
+            stack.append(iter(items))
+            break
+        else:
+            stack.pop()
+    return b"".join(out)
 
 
 def _c_string(raw) -> bytes:

@@ -33,6 +33,7 @@ from yizhan.redis import errors
 from yizhan.redis.instance import REDIS_VERSION
 from yizhan.redis.scripting import busy, convert
 from yizhan.redis.scripting.libs import install
+from yizhan.redis.session import Client
 from yizhan.redis.table import BY_REQUEST_NAME, COMMANDS
 from yizhan.resp import ErrorReply
 
@@ -40,6 +41,13 @@ log = logging.getLogger("yizhan.redis")
 
 _LOG_LEVELS = {0: logging.DEBUG, 1: logging.DEBUG + 5, 2: logging.INFO, 3: logging.WARNING}
 HOOK_INSTRUCTIONS = 100_000
+
+
+class ScriptClient(Client):
+    """The client a Lua state runs its scripts' commands on (Redis's script client)."""
+
+    __slots__ = ()
+    in_script = True
 
 
 class ScriptError(Exception):
@@ -66,15 +74,13 @@ class ScriptRun:
 
 class LuaState:
     def __init__(self, server, chunkname: str = "@user_script"):
-        from yizhan.redis.session import Client  # noqa: PLC0415  (session imports the table)
-
         self.server = server
         self.chunkname = chunkname.encode()
         self.runtime = lupa.LuaRuntime(encoding=None, unpack_returned_tuples=True,
                                        register_eval=False, register_builtins=False)
         self.run: ScriptRun | None = None
         self.resp = 2
-        self.client = Client(server, "?:0")
+        self.client = ScriptClient(server, "?:0")
         self.client.in_exec = True  # blocking commands answer at once, as inside MULTI
         self._install_libraries()
         source = resources.files(__package__).joinpath("sandbox.lua").read_bytes()

@@ -176,7 +176,10 @@ hook = function()
 end
 dbg.sethook(hook, "", 100000)  -- for good: it does nothing outside scripts
 
--- Running one script: KEYS and ARGV, then the body under the message handler.
+-- Running one script: KEYS and ARGV, then the body under the message handler; every 50 runs a
+-- step of garbage collection, as Redis's LUA_GC_CYCLE_PERIOD (no full cycle's latency later).
+local collectgarbage = collectgarbage
+local runs = 0
 local function run(f, nkeys, ...)
   local all = {...}
   local n = select("#", ...)
@@ -196,6 +199,11 @@ local function run(f, nkeys, ...)
   if killed then
     killed = false
     dbg.sethook(hook, "", 100000)
+  end
+  runs = runs + 1
+  if runs == 50 then
+    runs = 0
+    collectgarbage("step", 50)
   end
   return ok, result
 end
