@@ -229,7 +229,10 @@ class Queue(FeatureQueue):
         """A routed message arrives; False if the queue refused it (reject-publish)."""
         if self.special or message.expiration is not None:
             self.special = True
-            return self.publish_special(message)
+            accepted = self.publish_special(message)
+            if len(self.ready) + self.paged_count + self.unacked > self.flow_limit:
+                flow.over_budget(self, message.publisher)
+            return accepted
         if self.paged or len(self.ready) >= self.page_limit:
             self._page_out(message)
         else:
