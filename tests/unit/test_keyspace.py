@@ -199,10 +199,10 @@ def test_lazy_expiry_on_access(db, clock):
     db.set(b"k", b"v")
     db.set_expire(b"k", clock.ms() + 100)
     clock.advance(99)
-    assert db.get(b"k") == b"v"
+    assert db.lookup_read(b"k") == b"v"
     clock.advance(1)
     assert b"k" in db.data          # not reclaimed until looked at...
-    assert db.get(b"k") is None     # ...and then it is
+    assert db.lookup_read(b"k") is None     # ...and then it is
     assert b"k" not in db.data and b"k" not in db.expires
 
 
@@ -257,7 +257,7 @@ def test_take_and_put_carry_ttl_and_object_state(clock):
     src.set(b"k", b"123")
     src.set_expire(b"k", clock.ms() + 5000)
     src.set_encoding(b"k", "embstr")
-    src.get(b"k")
+    src.lookup_read(b"k")
     entry = src.take(b"k")
     assert b"k" not in src.data and b"k" not in src.expires and b"k" not in src.hits
     dst.put(b"k", entry)
@@ -268,7 +268,7 @@ def test_take_and_put_carry_ttl_and_object_state(clock):
 
 def test_set_overwrite_keeps_lfu_but_resets_encoding(db):
     db.set(b"k", b"1")
-    db.get(b"k")
+    db.lookup_read(b"k")
     db.set_encoding(b"k", "int-private")
     db.set(b"k", b"2")
     assert db.hits[b"k"] == 1 and b"k" not in db.encodings
@@ -279,16 +279,16 @@ def test_idle_seconds_follow_accesses(db, clock):
     assert db.idle_seconds(b"k") == 0
     clock.advance(5_000)
     assert db.idle_seconds(b"k") == 5
-    db.get(b"k", touch=False)
+    db.lookup_read(b"k", touch=False)
     assert db.idle_seconds(b"k") == 5
-    db.get(b"k")
+    db.lookup_read(b"k")
     assert db.idle_seconds(b"k") == 0
 
 
 def test_lfu_counter_starts_at_5_increments_and_decays(db, clock):
     db.set(b"k", b"v")
     assert db.lfu_counter(b"k", 10, 1) == 5
-    db.get(b"k")
+    db.lookup_read(b"k")
     assert db.lfu_counter(b"k", 10, 1) == 6  # p = 1 below the initial value + 1
     assert db.lfu_counter(b"k", 10, 1) == 6  # stable without accesses
     clock.advance(3 * 60_000)
@@ -345,6 +345,6 @@ def test_on_expired_hook_fires_for_reclaimed_keys_only(db, clock):
         db.set_expire(key, clock.ms() + 10)
     db.delete(b"deleted")
     clock.advance(10)
-    assert db.get(b"lazy") is None
+    assert db.lookup_read(b"lazy") is None
     db.active_expire()
     assert reclaimed == [b"lazy", b"active"]

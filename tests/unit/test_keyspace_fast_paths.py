@@ -1,7 +1,7 @@
 """The keyspace's fast paths (issue 6) against the general operations they stand for:
 `set_pairs` (MSET) is `set` for each pair, `replace` (SET) is `get` then `set`."""
 
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from yizhan.clock import ManualClock
 from yizhan.redis.instance import Stats
@@ -38,7 +38,7 @@ def _database(state) -> tuple[Database, list]:
 def _snapshot(db: Database, changes: list) -> tuple:
     table = sorted(db.data.table) if db.data.table is not None else None
     return (dict(db.data), dict(db.expires), dict(db.encodings), dict(db.access), dict(db.hits),
-            db.stats.dirty, sorted(changes), table)
+            db.stats.dirty, db.stats.keyspace_hits, db.stats.keyspace_misses, sorted(changes), table)
 
 
 @given(STATE, st.lists(st.tuples(KEYS, st.binary(max_size=3)), min_size=1, max_size=6))
@@ -57,7 +57,7 @@ def test_replace_is_get_then_set(state, key, value):
     fast, fast_changes = _database(state)
     fast.replace(key, value)
     slow, slow_changes = _database(state)
-    slow.get(key)
+    slow.lookup_write(key)
     slow.set(key, value)
     assert _snapshot(fast, fast_changes) == _snapshot(slow, slow_changes)
     assert fast.stats.expired_keys == slow.stats.expired_keys
@@ -81,3 +81,114 @@ def test_key_dict_is_a_plain_dict_until_scanned_and_after_clear():
     assert data.table is None and type(data).__setitem__ is dict.__setitem__
     data[b"x"] = 1
     assert sorted(data.scan_table()) == [b"x"]
+
+
+# -- the command fast paths (GET, SET without options, INCR/DECR/INCRBY, ZADD key score member)
+# against their general twins, on the same states: reply, keyspace after (values, TTLs, access
+# times, LFU hits), dirty count, keyspace_hits/keyspace_misses, expired keys and notifications.
+def _instance(state) -> tuple:
+    from yizhan.redis import commands  # noqa: F401  (fills the command table)
+    from yizhan.redis.instance import RedisInstance
+    from yizhan.redis.session import Client
+    from yizhan.redis.types.zsets import ZSet
+
+    clock = ManualClock()
+    srv = RedisInstance(clock=clock)
+    srv.pubsub.notify_flags = "AKEm"
+    events: list = []
+    srv.notify = lambda db, klass, event, key: events.append((db.index, klass, event, key))
+    c = Client(srv, "test")
+    db = c.db
+    for key, value in state["existing"].items():
+        if key in state["zsets"]:
+            zs = ZSet()
+            zs.insert(b"m", 1.0)
+            db.set(key, zs)
+        else:
+            db.set(key, value)
+        if key in state["ttl"]:
+            db.set_expire(key, clock.ms() + state["ttl"][key])
+    clock.advance(1000)
+    clock.tick()
+    srv.reset_stats()
+    events.clear()
+    return c, events
+
+
+def _command_snapshot(c, events: list, reply) -> tuple:
+    db, stats = c.db, c.server.stats
+    values = {k: (type(v).__name__, getattr(v, "scores", v)) for k, v in db.data.items()}
+    return (reply, values, dict(db.expires), dict(db.access), dict(db.hits), stats.dirty,
+            stats.keyspace_hits, stats.keyspace_misses, stats.expired_keys, list(events))
+
+
+def _handler(argv):
+    from yizhan.redis.table import BY_REQUEST_NAME
+
+    return BY_REQUEST_NAME[argv[0]].handler
+
+
+def _general_get(c, argv):
+    value = c.db.read_string(argv[1])
+    return bytes(value) if value is not None else None
+
+
+def _general_set(c, argv):
+    from yizhan.redis.commands.strings import set_generic
+
+    return set_generic(c, argv[1], argv[2])
+
+
+def _general_incr(c, argv):
+    from yizhan.redis import errors
+    from yizhan.redis.args import INT64_MAX, INT64_MIN, parse_int
+    from yizhan.resp import ErrorReply
+
+    delta = {b"INCR": 1, b"DECR": -1}.get(argv[0]) or parse_int(argv[2])
+    value = c.db.write_string(argv[1])
+    result = (0 if value is None else parse_int(bytes(value))) + delta
+    if not INT64_MIN <= result <= INT64_MAX:
+        raise ErrorReply(errors.OVERFLOW)
+    c.db.set(argv[1], b"%d" % result, keep_ttl=True)
+    c.server.notify(c.db, "$", "incrby", argv[1])
+    return result
+
+
+def _general_zadd(c, argv):
+    from yizhan.redis.commands.zsets import _zadd
+
+    return _zadd(c, argv, incr=False)
+
+
+COMMAND_STATE = st.fixed_dictionaries({
+    "existing": st.dictionaries(KEYS, st.sampled_from([b"1", b"-7", b"x", b"9223372036854775807", b""])),
+    "ttl": st.dictionaries(KEYS, st.integers(-5, 5)),
+    "zsets": st.sets(KEYS),
+})
+FAST_COMMANDS = st.one_of(
+    st.tuples(st.just(b"GET"), KEYS),
+    st.tuples(st.just(b"SET"), KEYS, st.binary(max_size=3)),
+    st.tuples(st.sampled_from([b"INCR", b"DECR"]), KEYS),
+    st.tuples(st.just(b"INCRBY"), KEYS, st.sampled_from([b"1", b"-3", b"9223372036854775807"])),
+    st.tuples(st.just(b"ZADD"), KEYS, st.sampled_from([b"1", b"2.5", b"-0"]), st.sampled_from([b"m", b"n"])),
+)
+GENERAL = {b"GET": _general_get, b"SET": _general_set, b"INCR": _general_incr, b"DECR": _general_incr,
+           b"INCRBY": _general_incr, b"ZADD": _general_zadd}
+
+
+@settings(max_examples=400)
+@given(COMMAND_STATE, FAST_COMMANDS)
+def test_command_fast_paths_equal_their_general_twins(state, command):
+    from yizhan.resp import ErrorReply
+
+    argv = list(command)
+    fast, fast_events = _instance(state)
+    slow, slow_events = _instance(state)
+    outcomes = []
+    for c, events, run in ((fast, fast_events, _handler(argv)), (slow, slow_events, GENERAL[argv[0]])):
+        try:
+            reply = run(c, argv)
+        except ErrorReply as error:
+            reply = ("error", str(error))
+        outcomes.append(_command_snapshot(c, events, reply))
+    assert outcomes[0] == outcomes[1]

@@ -48,7 +48,7 @@ def test_expiry_reads_the_clock_itself():
     conn = RedisConnection(Client(RedisInstance(clock=clock)))
     assert _send(conn, ["SET", "k", "v", "PX", "100"]) == b"+OK\r\n"
     clock.now += 100       # no tick: the next batch's reading is not needed to expire it
-    assert conn.client.db.get(b"k") is None
+    assert conn.client.db.lookup_read(b"k") is None
 
 
 def test_hits_count_only_under_an_lfu_policy():

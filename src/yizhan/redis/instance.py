@@ -96,6 +96,7 @@ class RedisInstance:
         self.dbs = [Database(i, self.clock, self.stats) for i in range(self.params.int("databases"))]
         for db in self.dbs:
             db.on_expired = self._key_expired
+            db.on_keymiss = self._key_missed
         self._update_hit_counting()
         self.clients: dict[int, "Client"] = {}
         self.scheduler = ManualScheduler()
@@ -199,6 +200,9 @@ class RedisInstance:
     # -- pub/sub and keyspace notifications ----------------------------------------------
     def _key_expired(self, db: Database, key: bytes) -> None:
         self.notify(db, "x", "expired", key)
+
+    def _key_missed(self, db: Database, key: bytes) -> None:
+        self.notify(db, "m", "keymiss", key)
 
     def notify(self, db: Database, klass: str, event: str, key: bytes) -> None:
         """A keyspace event: klass is one of Redis's class letters (g $ l s h z x e ...)."""

@@ -410,7 +410,7 @@ class Database:
     number Redis stored as text, "int-private" for an integer Redis does not share)."""
 
     __slots__ = ("index", "clock", "data", "expires", "_heap", "access", "hits", "count_hits", "lfu",
-                 "encodings", "on_change", "on_expired", "stats")
+                 "encodings", "on_change", "on_expired", "on_keymiss", "stats")
 
     def __init__(self, index: int, clock: Clock, stats=None):
         self.index = index
@@ -427,15 +427,44 @@ class Database:
         # Called after a key is reclaimed because its time passed (lazily or by the active
         # cycle): the owner hangs Redis's "expired" keyspace event here.
         self.on_expired: Callable[[Database, bytes], None] | None = None
+        # Called when a read lookup misses: the owner hangs Redis's "keymiss" event here.
+        self.on_keymiss: Callable[[Database, bytes], None] | None = None
         self.stats = stats
 
     def __len__(self) -> int:
         return len(self.data)
 
-    # -- reading -------------------------------------------------------------------------
-    def get(self, key: bytes, touch: bool = True):
-        """The live value at `key`, or None; an expired key is deleted on the way. `touch`
-        records an access (LRU time and LFU hit), as Redis's lookups without NOTOUCH do."""
+    # -- reading: Redis's lookupKeyRead / lookupKeyWrite --------------------------------
+    def lookup_read(self, key: bytes, touch: bool = True, keymiss: bool = True):
+        """Redis's lookupKeyRead: the live value at `key`, or None; an expired key is deleted
+        on the way. `touch` records an access (LRU time and LFU hit; Redis's NOTOUCH is
+        touch=False). Counts keyspace_hits / keyspace_misses, as every read lookup in Redis
+        does (NOTOUCH ones too), and fires "keymiss" on a miss unless `keymiss` is False
+        (Redis's NONOTIFY, which only OBJECT uses)."""
+        value = self.data.get(key)
+        if value is not None and self.expires:
+            when = self.expires.get(key)
+            if when is not None and when <= self.clock.ms():
+                self._expire(key)
+                value = None
+        if value is None:
+            if self.stats is not None:
+                self.stats.keyspace_misses += 1
+            if keymiss and self.on_keymiss is not None:
+                self.on_keymiss(self, key)
+            return None
+        if touch:
+            self.access[key] = self.clock.tick_ms
+            if self.count_hits:
+                hits = self.hits
+                hits[key] = hits.get(key, 0) + 1
+        if self.stats is not None:
+            self.stats.keyspace_hits += 1
+        return value
+
+    def lookup_write(self, key: bytes, touch: bool = True):
+        """Redis's lookupKeyWrite: as `lookup_read`, without the hit/miss statistics and the
+        keymiss event."""
         value = self.data.get(key)
         if value is None:
             return None
@@ -451,14 +480,47 @@ class Database:
                 hits[key] = hits.get(key, 0) + 1
         return value
 
-    def get_string(self, key: bytes):
-        value = self.get(key)
+    def read_string(self, key: bytes):
+        """`lookup_read` of a string: WRONGTYPE for any other type."""
+        value = self.lookup_read(key)
         if value is None or type(value) is bytes or type(value) is bytearray:
             return value
         raise ErrorReply(errors.WRONGTYPE)
 
-    def get_typed(self, key: bytes, cls: type):
-        """`get(key)` (its body inlined: every typed command's lookup), WRONGTYPE unless the
+    def write_string(self, key: bytes):
+        """`lookup_write` of a string: WRONGTYPE for any other type."""
+        value = self.lookup_write(key)
+        if value is None or type(value) is bytes or type(value) is bytearray:
+            return value
+        raise ErrorReply(errors.WRONGTYPE)
+
+    def read_typed(self, key: bytes, cls: type):
+        """`lookup_read` (its body inlined: every typed read's lookup), WRONGTYPE unless the
+        value is a `cls`."""
+        value = self.data.get(key)
+        if value is not None and self.expires:
+            when = self.expires.get(key)
+            if when is not None and when <= self.clock.ms():
+                self._expire(key)
+                value = None
+        if value is None:
+            if self.stats is not None:
+                self.stats.keyspace_misses += 1
+            if self.on_keymiss is not None:
+                self.on_keymiss(self, key)
+            return None
+        self.access[key] = self.clock.tick_ms
+        if self.count_hits:
+            hits = self.hits
+            hits[key] = hits.get(key, 0) + 1
+        if self.stats is not None:
+            self.stats.keyspace_hits += 1
+        if type(value) is cls:
+            return value
+        raise ErrorReply(errors.WRONGTYPE)
+
+    def write_typed(self, key: bytes, cls: type):
+        """`lookup_write` (its body inlined: every typed write's lookup), WRONGTYPE unless the
         value is a `cls`."""
         value = self.data.get(key)
         if value is None:
@@ -477,7 +539,8 @@ class Database:
         raise ErrorReply(errors.WRONGTYPE)
 
     def contains(self, key: bytes) -> bool:
-        return self.get(key, touch=False) is not None
+        """Whether `key` is live, as Redis's expireIfNeeded + dictFind: no access, no stats."""
+        return self.lookup_write(key, touch=False) is not None
 
     def ttl_ms(self, key: bytes) -> int | None:
         """Absolute expiry in ms of a live key, or None when it has none."""
@@ -544,7 +607,7 @@ class Database:
         self.changed(key)
 
     def delete(self, key: bytes) -> bool:
-        if self.get(key, touch=False) is None:
+        if not self.contains(key):
             return False
         self._remove(key)
         self.changed(key)
@@ -667,7 +730,7 @@ class Database:
             key = table.random_element(rng)
             if key is None:
                 return None
-            if not self.expires or self.get(key, touch=False) is not None:
+            if not self.expires or self.contains(key):
                 return key
 
     def live_keys(self) -> list[bytes]:

@@ -42,14 +42,14 @@ def writable_bits(db, key: bytes, last_byte: int) -> tuple[bytearray, bool]:
     Like Redis's lookupStringForBitCommand this does not signal a change by itself: the caller
     calls `db.changed` when the command really modified the value (Redis does not, for example,
     when every BITFIELD write fails with OVERFLOW FAIL)."""
-    value = db.get_string(key)
+    value = db.write_string(key)
     encodings = getattr(db, "encodings", None)  # an OBJECT ENCODING override no longer holds
     if encodings:
         encodings.pop(key, None)
     if value is None:
         buf = bytearray(last_byte + 1)
         db.data[key] = buf
-        db.access[key] = db.clock.ms()
+        db.access[key] = db.clock.tick_ms
         return buf, True
     if type(value) is bytes:
         value = bytearray(value)
@@ -117,7 +117,7 @@ def setbit(c, argv):
          summary="Returns the bit value at offset in the string value stored at key")
 def getbit(c, argv):
     offset = parse_bit_offset(c, argv[2])
-    value = c.db.get_string(argv[1])
+    value = c.db.read_string(argv[1])
     byte = offset >> 3
     if value is None or byte >= len(value):
         return 0
@@ -128,7 +128,7 @@ def getbit(c, argv):
 @command("BITCOUNT key [start end [BYTE | BIT]]", arity=-2, flags="readonly", keys=(1, 1, 1),
          group="bitmap", since="2.6.0", summary="Count set bits in a string", complexity="O(N)")
 def bitcount(c, argv):
-    value = c.db.get_string(argv[1])
+    value = c.db.read_string(argv[1])
     if value is None:
         return 0
     if len(argv) == 2:
@@ -155,7 +155,7 @@ def bitpos(c, argv):
     bit = parse_int(argv[2])
     if bit not in (0, 1):
         raise ErrorReply(errors.BITPOS_BIT)
-    value = c.db.get_string(argv[1])
+    value = c.db.read_string(argv[1])
     if value is None:
         return -1 if bit else 0
     if len(argv) > 6:
@@ -198,7 +198,7 @@ def bitop(c, argv):
     if op == b"not" and len(argv) != 4:
         raise ErrorReply(errors.BITOP_NOT_SOURCES)
     db = c.db
-    sources = [db.get_string(key) or b"" for key in argv[3:]]
+    sources = [db.read_string(key) or b"" for key in argv[3:]]
     size = max(len(src) for src in sources)
     if not size:
         if db.delete(argv[2]):
@@ -353,7 +353,7 @@ def bitfield_generic(c, argv, read_only_command: bool) -> list:
     db, key = c.db, argv[1]
     writes = [op for op in ops if op[0] != b"get"]
     if not writes:
-        value = db.get_string(key)
+        value = db.read_string(key)
         return [get_field(value, op[3], op[2], op[1]) for op in ops]
     if read_only_command:
         raise ErrorReply(errors.BITFIELD_RO_GET_ONLY)

@@ -67,7 +67,12 @@ def distinct_random(size: int, count: int, pick: Callable, everything: Callable,
 
 # -- reading -------------------------------------------------------------------------------------
 def _get_hash(c, key: bytes) -> Hash | None:
-    return c.db.get_typed(key, Hash)
+    return c.db.read_typed(key, Hash)
+
+
+def _hash_for_delete(c, key: bytes) -> Hash | None:
+    """The hash at `key` for HDEL (lookupKeyWrite)."""
+    return c.db.write_typed(key, Hash)
 
 
 @command("HGET key field", arity=3, flags="readonly fast", keys=(1, 1, 1), group="hash",
@@ -137,7 +142,7 @@ def hgetall(c, argv):
 # -- writing -------------------------------------------------------------------------------------
 def _hash_for_write(c, key: bytes) -> tuple[Hash, bool]:
     """The hash at `key`, or a new empty one (not stored yet): (hash, created)."""
-    h = c.db.get_typed(key, Hash)
+    h = c.db.write_typed(key, Hash)
     return (Hash(), True) if h is None else (h, False)
 
 
@@ -170,7 +175,7 @@ def _hset_pairs(c, argv, name: str) -> int:
 def hset(c, argv):
     if len(argv) == 4:  # one pair: `_hset_pairs` without its helpers
         db, key = c.db, argv[1]
-        h = db.get_typed(key, Hash)
+        h = db.write_typed(key, Hash)
         if h is None:
             h = Hash()
             added = 1 if h.set(argv[2], argv[3], c.server.int_params) else 0
@@ -211,7 +216,7 @@ def hsetnx(c, argv):
          complexity="O(N) where N is the number of fields to be removed.")
 def hdel(c, argv):
     key = argv[1]
-    h = _get_hash(c, key)
+    h = _hash_for_delete(c, key)
     if h is None:
         return 0
     deleted = 0

@@ -42,7 +42,7 @@ def _signed64(value: int) -> int:
          complexity="O(1) to add every element.")
 def pfadd(c, argv):
     db, key = c.db, argv[1]
-    value = db.get(key)
+    value = db.lookup_write(key)
     created = value is None
     if created:
         hll = Hll.new(_max_bytes(c))
@@ -77,7 +77,7 @@ def pfcount(c, argv):
     if len(argv) > 2:
         return _signed64(estimate(histogram(merged_registers(db, argv[1:])[0])))
     key = argv[1]
-    value = db.get(key)
+    value = db.lookup_read(key)
     if value is None:
         return 0
     check(value)
@@ -98,7 +98,7 @@ def merged_registers(db, keys) -> tuple[bytes, bool]:
     registers = bytes(REGISTERS)
     any_dense = False
     for key in keys:
-        value = db.get(key)
+        value = db.lookup_read(key)
         if value is None:
             continue
         check(value)
@@ -122,7 +122,7 @@ _NONZERO = re.compile(rb"[^\x00]")
 def pfmerge(c, argv):
     db, key = c.db, argv[1]
     registers, use_dense = merged_registers(db, argv[1:])
-    value = db.get(key)
+    value = db.lookup_write(key)
     created = value is None
     if created:
         hll = Hll.new(_max_bytes(c))
@@ -150,7 +150,7 @@ def pfmerge(c, argv):
          complexity="N/A")
 def pfdebug(c, argv):
     db, key = c.db, argv[2]
-    value = db.get(key)
+    value = db.lookup_write(key)
     if value is None:
         raise ErrorReply(errors.PFDEBUG_NO_KEY)
     check(value)

@@ -64,7 +64,7 @@ def unlink(c, argv):
          summary="Determine if a key exists", tips="request_policy:multi_shard response_policy:agg_sum",
          complexity="O(N) where N is the number of keys to check.")
 def exists(c, argv):
-    get = c.db.get
+    get = c.db.lookup_read
     return sum(get(key, False) is not None for key in argv[1:])
 
 
@@ -73,14 +73,14 @@ def exists(c, argv):
          "existing keys specified.", tips="request_policy:multi_shard response_policy:agg_sum",
          complexity="O(N) where N is the number of keys that will be touched.")
 def touch(c, argv):
-    get = c.db.get
+    get = c.db.lookup_read
     return sum(get(key) is not None for key in argv[1:])
 
 
 @command("TYPE key", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic",
          summary="Determine the type stored at key")
 def type_(c, argv):
-    return Simple(_type_of(c.db.get(argv[1], touch=False)))
+    return Simple(_type_of(c.db.lookup_read(argv[1], touch=False)))
 
 
 def _type_of(value) -> str:
@@ -156,10 +156,10 @@ def _scan_keeps(db, key: bytes, pattern: bytes | None, type_filter: bytes | None
     key and calls it "none"), then expiry."""
     if pattern is not None and not match(pattern, key):
         return False
-    if type_filter is not None and type_filter != _type_of(db.get(key, touch=False)).encode():
+    if type_filter is not None and type_filter != _type_of(db.lookup_read(key, touch=False)).encode():
         return False
     if db.is_expired(key):
-        db.get(key, touch=False)  # reclaims it
+        db.contains(key)  # reclaims it
         return False
     return True
 
@@ -174,11 +174,11 @@ def randomkey(c, argv):
 # -- renaming, moving, copying ---------------------------------------------------------------
 def _rename(c, argv, nx: bool):
     db, source, target = c.db, argv[1], argv[2]
-    if db.get(source) is None:
+    if db.lookup_write(source) is None:
         raise ErrorReply(errors.NO_SUCH_KEY)
     if source == target:
         return 0 if nx else OK
-    if db.get(target) is not None:
+    if db.lookup_write(target) is not None:
         if nx:
             return 0
         db.delete(target)
@@ -218,7 +218,7 @@ def move(c, argv):
     target = parse_db_index(c, argv[2])
     if target is source:
         raise ErrorReply(errors.SAME_OBJECT)
-    if source.get(key) is None or target.get(key) is not None:
+    if source.lookup_write(key) is None or target.lookup_write(key) is not None:
         return 0
     target.put(key, source.take(key))
     _notify(c, source, "move_from", key)
@@ -246,11 +246,11 @@ def copy(c, argv):
         j += 1
     if target_db is source_db and source == target:
         raise ErrorReply(errors.SAME_OBJECT)
-    value = source_db.get(source)
+    value = source_db.lookup_read(source)
     if value is None:
         return 0
     expire = source_db.expires.get(source)
-    if target_db.get(target) is not None:
+    if target_db.lookup_write(target) is not None:
         if not replace:
             return 0
         target_db.delete(target)
@@ -307,7 +307,7 @@ def object_help(c, argv):
          tips="nondeterministic_output",
          since="2.2.3", summary="Inspect the internal encoding of a Redis object")
 def object_encoding(c, argv):
-    value = c.db.get(argv[2], touch=False)
+    value = c.db.lookup_read(argv[2], touch=False, keymiss=False)
     if value is None:
         return None
     if type(value) is bytes or type(value) is bytearray:
@@ -324,7 +324,7 @@ def object_encoding(c, argv):
          since="2.2.3", summary="Get the number of references to the value of the key")
 def object_refcount(c, argv):
     db, key = c.db, argv[2]
-    value = db.get(key, touch=False)
+    value = db.lookup_read(key, touch=False, keymiss=False)
     if value is None:
         return None
     return SHARED_REFCOUNT if _is_shared_integer(c, db, key, value) else 1
@@ -352,7 +352,7 @@ def _lfu_selected(c) -> bool:
          since="2.2.3", summary="Get the time since a Redis object was last accessed")
 def object_idletime(c, argv):
     db, key = c.db, argv[2]
-    if db.get(key, touch=False) is None:
+    if db.lookup_read(key, touch=False, keymiss=False) is None:
         return None
     if _lfu_selected(c):
         raise ErrorReply(errors.LFU_SELECTED)
@@ -364,7 +364,7 @@ def object_idletime(c, argv):
          since="4.0.0", summary="Get the logarithmic access frequency counter of a Redis object")
 def object_freq(c, argv):
     db, key = c.db, argv[2]
-    if db.get(key, touch=False) is None:
+    if db.lookup_read(key, touch=False, keymiss=False) is None:
         return None
     if not _lfu_selected(c):
         raise ErrorReply(errors.LFU_NOT_SELECTED)
@@ -400,7 +400,7 @@ def _expire(c, argv, relative: bool, seconds: bool, name: str):
         raise ErrorReply(errors.invalid_expire(name))
     when += base
     db, key = c.db, argv[1]
-    if db.get(key) is None:
+    if db.lookup_write(key) is None:
         return 0
     if flags and not _expire_condition_holds(flags, when, db.expires.get(key, -1)):
         return 0
@@ -453,7 +453,7 @@ def pexpireat(c, argv):
 
 def _ttl(c, key: bytes, milliseconds: bool, absolute: bool) -> int:
     db = c.db
-    if db.get(key, touch=False) is None:
+    if db.lookup_read(key, touch=False) is None:
         return -2
     when = db.expires.get(key)
     if when is None:
@@ -492,7 +492,7 @@ def pexpiretime(c, argv):
          summary="Remove the expiration from a key")
 def persist(c, argv):
     db, key = c.db, argv[1]
-    if db.get(key) is None or not db.persist(key):
+    if db.lookup_write(key) is None or not db.persist(key):
         return 0
     _notify(c, db, "persist", key)
     return 1

@@ -54,12 +54,18 @@ def _at_least_one(raw: bytes, message: str) -> int:
 
 
 def _list(c, key: bytes) -> RedisList | None:
-    return c.db.get_typed(key, RedisList)
+    """The list at `key` for a reading command (lookupKeyRead)."""
+    return c.db.read_typed(key, RedisList)
+
+
+def _list_for_write(c, key: bytes) -> RedisList | None:
+    """The list at `key` for a writing command (lookupKeyWrite)."""
+    return c.db.write_typed(key, RedisList)
 
 
 def _peek_list(db, key: bytes) -> RedisList | None:
     """The list at `key` for a blocked client's retry: None when missing or of another type."""
-    value = db.get(key)
+    value = db.lookup_write(key)
     return value if type(value) is RedisList else None
 
 
@@ -120,7 +126,7 @@ def _slice(lst: RedisList, start: int, end: int) -> list[bytes]:
 def _push(c, argv, left: bool, only_existing: bool) -> int:
     db = c.db
     key = argv[1]
-    lst = db.get_typed(key, RedisList)
+    lst = db.write_typed(key, RedisList)
     if lst is None:
         if only_existing:
             return 0
@@ -156,7 +162,7 @@ _PUSH_COMPLEXITY = ("O(1) for each element added, so O(N) to add N elements when
 def lpush(c, argv):
     if len(argv) == 3:  # one element: `_push` with its helpers inlined
         db, key = c.db, argv[1]
-        lst = db.get_typed(key, RedisList)
+        lst = db.write_typed(key, RedisList)
         if lst is None:
             lst = RedisList()
             lst.appendleft(argv[2])
@@ -200,7 +206,7 @@ def linsert(c, argv):
     if where != b"BEFORE" and where != b"AFTER":
         raise ErrorReply(errors.SYNTAX)
     key = argv[1]
-    lst = _list(c, key)
+    lst = _list_for_write(c, key)
     if lst is None:
         return 0
     try:
@@ -220,7 +226,7 @@ def _pop(c, argv, left: bool):
     has_count = len(argv) == 3
     count = _positive(argv[2]) if has_count else 0
     key = argv[1]
-    lst = c.db.get_typed(key, RedisList)
+    lst = c.db.write_typed(key, RedisList)
     if lst is None:
         return NULL_ARRAY if has_count else None
     if has_count and not count:
@@ -239,7 +245,7 @@ def _pop(c, argv, left: bool):
 def lpop(c, argv):
     if len(argv) == 2:  # no count: `_pop` and `_removed` inlined
         db, key = c.db, argv[1]
-        lst = db.get_typed(key, RedisList)
+        lst = db.write_typed(key, RedisList)
         if lst is None:
             return None
         reply = lst.popleft()
@@ -286,7 +292,7 @@ def _pop_first(c, db, keys, left: bool, count: int | None, strict: bool):
     `strict` raises WRONGTYPE at a key of another type (a command run by its client); a blocked
     client's retry skips such keys instead."""
     for key in keys:
-        lst = _list(c, key) if strict else _peek_list(db, key)
+        lst = _list_for_write(c, key) if strict else _peek_list(db, key)
         if not lst:
             continue
         if count is None:
@@ -413,7 +419,7 @@ def _lpos_scan(lst, element: bytes, rank: int, count: int, maxlen: int, from_tai
                     "element of the list is O(1).")
 def lset(c, argv):
     key = argv[1]
-    lst = _list(c, key)
+    lst = _list_for_write(c, key)
     if lst is None:
         raise ErrorReply(errors.NO_SUCH_KEY)
     index = parse_int(argv[2])
@@ -433,7 +439,7 @@ def lset(c, argv):
 def lrem(c, argv):
     limit = parse_int(argv[2])
     key, element = argv[1], argv[3]
-    lst = _list(c, key)
+    lst = _list_for_write(c, key)
     if lst is None:
         return 0
     removed = _remove_matches(lst, element, limit)
@@ -470,7 +476,7 @@ def _remove_matches(lst: RedisList, element: bytes, limit: int) -> int:
 def ltrim(c, argv):
     start, end = parse_int(argv[2]), parse_int(argv[3])
     key = argv[1]
-    lst = _list(c, key)
+    lst = _list_for_write(c, key)
     if lst is None:
         return OK
     size = len(lst)
@@ -513,10 +519,10 @@ def _move(c, db, source: bytes, src: RedisList, destination: bytes, dst: RedisLi
 
 
 def _lmove(c, source: bytes, destination: bytes, from_left: bool, to_left: bool):
-    src = _list(c, source)
+    src = _list_for_write(c, source)
     if src is None:
         return None
-    dst = _list(c, destination)
+    dst = _list_for_write(c, destination)
     return _move(c, c.db, source, src, destination, dst, from_left, to_left)
 
 
@@ -584,7 +590,7 @@ def blmpop(c, argv):
 
 
 def _blocking_move(c, source: bytes, destination: bytes, from_left: bool, to_left: bool, timeout_ms: int):
-    if _list(c, source) is not None:
+    if _list_for_write(c, source) is not None:
         return _lmove(c, source, destination, from_left, to_left)
     if _deny_blocking(c):
         return None
@@ -594,7 +600,7 @@ def _blocking_move(c, source: bytes, destination: bytes, from_left: bool, to_lef
         src = _peek_list(db, source)
         if not src:
             return None
-        dst = db.get(destination)
+        dst = db.lookup_write(destination)
         if dst is not None and type(dst) is not RedisList:
             return ErrorReply(errors.WRONGTYPE)  # Redis answers the error and unblocks
         return _move(c, db, source, src, destination, dst, from_left, to_left)

@@ -61,7 +61,7 @@ def memory_usage(c, argv):
                 raise ErrorReply(errors.SYNTAX)
         else:
             raise ErrorReply(errors.SYNTAX)
-    value = c.db.get(argv[2], touch=False)
+    value = c.db.lookup_write(argv[2], touch=False)
     if value is None:
         return None
     return estimate(argv[2], value, samples)

@@ -24,7 +24,7 @@ def _word(raw: bytes) -> bytes:
          complexity="O(1) to access the key and additional O(N*M) to serialize it, where N is "
                     "the number of Redis objects composing the value and M their average size.")
 def dump(c, argv):
-    value = c.db.get(argv[1])
+    value = c.db.lookup_read(argv[1])
     if value is None:
         return None
     return rdb.dump_payload(value, c.server.params.flag("rdbcompression"))
@@ -66,7 +66,7 @@ def _restore_options(argv) -> tuple[bool, bool, int, int]:
 def restore(c, argv):
     replace, absttl, idle, freq = _restore_options(argv)
     db, key, payload = c.db, argv[1], bytes(argv[3])
-    if not replace and db.get(key, touch=False) is not None:
+    if not replace and db.lookup_write(key, touch=False) is not None:
         raise ErrorReply(errors.BUSYKEY)
     ttl = parse_int(argv[2])
     if ttl < 0:

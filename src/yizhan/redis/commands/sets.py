@@ -22,7 +22,12 @@ from yizhan.resp import ErrorReply, ReplySet
 
 
 def _get_set(c, key: bytes) -> Set | None:
-    return c.db.get_typed(key, Set)
+    return c.db.read_typed(key, Set)
+
+
+def _set_for_write(c, key: bytes) -> Set | None:
+    """The set at `key` for SREM and SPOP (lookupKeyWrite)."""
+    return c.db.write_typed(key, Set)
 
 
 def _max_intset(c) -> int:
@@ -47,7 +52,7 @@ def _after_removal(c, key: bytes, s: Set, event: str) -> None:
                     "called with multiple arguments.")
 def sadd(c, argv):
     key = argv[1]
-    s = c.db.get_typed(key, Set)
+    s = c.db.write_typed(key, Set)
     created = s is None
     if created:
         s = Set()
@@ -73,7 +78,7 @@ def sadd(c, argv):
          complexity="O(N) where N is the number of members to be removed.")
 def srem(c, argv):
     key = argv[1]
-    s = _get_set(c, key)
+    s = _set_for_write(c, key)
     if s is None:
         return 0
     removed = 0
@@ -152,7 +157,7 @@ def spop(c, argv):
         raise ErrorReply(errors.SYNTAX)
     key = argv[1]
     if len(argv) == 2:
-        s = _get_set(c, key)
+        s = _set_for_write(c, key)
         if s is None:
             return None
         member = s.pop_random()
@@ -161,12 +166,12 @@ def spop(c, argv):
     count = parse_int(argv[2], errors.MUST_BE_POSITIVE)
     if count < 0:
         raise ErrorReply(errors.MUST_BE_POSITIVE)
-    s = _get_set(c, key)
+    s = _set_for_write(c, key)
     if s is None or count == 0:
         return ReplySet()
     size = len(s)
-    if count >= size:  # the whole set, listed as a fresh union of it
-        popped = ReplySet(Set.build(s, _max_intset(c)))
+    if count >= size:  # the whole set, listed as a fresh union of it (SUNION's read lookup)
+        popped = ReplySet(Set.build(c.db.read_typed(key, Set), _max_intset(c)))
         c.db.delete(key)
         c.server.notify(c.db, "s", "spop", key)
         c.server.notify(c.db, "g", "del", key)
@@ -198,7 +203,7 @@ def _pop_many(s: Set, count: int) -> list[bytes]:
          group="set", summary="Move a member from one set to another")
 def smove(c, argv):
     db, src_key, dst_key, member = c.db, argv[1], argv[2], argv[3]
-    src, dst = db.get(src_key), db.get(dst_key)
+    src, dst = db.lookup_write(src_key), db.lookup_write(dst_key)
     if src is None:
         return 0
     if type(src) is not Set or (dst is not None and type(dst) is not Set):
@@ -223,7 +228,7 @@ def smove(c, argv):
 # -- set algebra -------------------------------------------------------------------------------
 def _sets_of(c, keys: list[bytes]) -> list[Set | None]:
     """Every key's set (None when missing), type-checked before anything is computed."""
-    get = c.db.get_typed
+    get = c.db.read_typed
     return [get(key, Set) for key in keys]
 
 

@@ -118,7 +118,7 @@ def compile_pattern(pattern: bytes):
         postfix, field = pattern[star + 1:arrow], pattern[arrow + 2:]
 
         def hash_field(db, element):
-            value = db.get(prefix + element + postfix)
+            value = db.lookup_read(prefix + element + postfix)
             if value is None or type_name(value) != "hash":
                 return None
             found = value.get(field)
@@ -128,7 +128,7 @@ def compile_pattern(pattern: bytes):
     postfix = pattern[star + 1:]
 
     def string_value(db, element):
-        value = db.get(prefix + element + postfix)
+        value = db.lookup_read(prefix + element + postfix)
         kind = type(value)
         if kind is bytes:
             return value
@@ -382,7 +382,7 @@ def _sort(db, elements: list, o: _Options, start: int, end: int) -> bool:
 def sort_generic(c, argv: list[bytes], readonly: bool):
     o = _parse(argv, readonly)
     db = c.db
-    value = db.get(argv[1])
+    value = db.lookup_read(argv[1])
     if value is None:
         kind, value = "list", ()
     else:

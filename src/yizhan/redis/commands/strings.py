@@ -48,19 +48,25 @@ def _option(raw: bytes) -> bytes:
          summary="Get the value of a key")
 def get(c, argv):
     key = argv[1]
-    db = c.db  # db.get(key), inlined
+    db = c.db  # db.lookup_read(key), inlined
     value = db.data.get(key)
-    if value is None:
-        return None
-    if db.expires:
+    if value is not None and db.expires:
         when = db.expires.get(key)
         if when is not None and when <= db.clock.ms():
             db._expire(key)
-            return None
+            value = None
+    if value is None:
+        if db.stats is not None:
+            db.stats.keyspace_misses += 1
+        if db.on_keymiss is not None:
+            db.on_keymiss(db, key)
+        return None
     db.access[key] = db.clock.tick_ms
     if db.count_hits:
         hits = db.hits
         hits[key] = hits.get(key, 0) + 1
+    if db.stats is not None:
+        db.stats.keyspace_hits += 1
     if type(value) is bytes:
         return value
     if type(value) is bytearray:
@@ -127,8 +133,8 @@ def set_generic(c, key: bytes, value: bytes, flags=frozenset(), expiry=None, nam
     when = expiry_ms(expiry[1], expiry[0], name, c.server.clock.ms()) if expiry else None
     db = c.db
     get_old = b"GET" in flags
-    old = db.get_string(key) if get_old else None
-    exists = db.get(key) is not None
+    old = db.read_string(key) if get_old else None
+    exists = db.lookup_write(key) is not None
     if (b"NX" in flags and exists) or (b"XX" in flags and not exists):
         return old if get_old else abort
     db.set(key, value, keep_ttl=b"KEEPTTL" in flags)
@@ -145,7 +151,7 @@ def set_generic(c, key: bytes, value: bytes, flags=frozenset(), expiry=None, nam
 def set_(c, argv):
     if len(argv) == 3:  # no options: what set_generic does for them, without the parsing
         key = argv[1]
-        db = c.db  # db.replace(key, argv[2]), inlined with its db.changed(key)
+        db = c.db  # db.replace(key, argv[2]) (a write lookup), inlined with its db.changed(key)
         data = db.data
         if key in data:
             expires = db.expires
@@ -192,7 +198,7 @@ def psetex(c, argv):
 @command("GETSET key value", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string",
          summary="Set the string value of a key and return its old value")
 def getset(c, argv):
-    old = c.db.get_string(argv[1])
+    old = c.db.read_string(argv[1])
     c.db.set(argv[1], argv[2])
     _notify(c, "$", "set", argv[1])
     return old
@@ -201,7 +207,7 @@ def getset(c, argv):
 @command("GETDEL key", arity=2, flags="write fast", keys=(1, 1, 1), group="string", since="6.2.0",
          summary="Get the value of a key and delete the key")
 def getdel(c, argv):
-    old = c.db.get_string(argv[1])
+    old = c.db.read_string(argv[1])
     if old is not None:
         c.db.delete(argv[1])
         _notify(c, "g", "del", argv[1])
@@ -214,7 +220,7 @@ def getdel(c, argv):
 def getex(c, argv):
     flags, expiry = parse_string_options(argv, 2, for_set=False)
     db, key = c.db, argv[1]
-    value = db.get_string(key)
+    value = db.read_string(key)
     if value is None:
         return None
     now = c.server.clock.ms()
@@ -235,7 +241,7 @@ def getex(c, argv):
          summary="Get the values of all the given keys",
          complexity="O(N) where N is the number of keys to retrieve.")
 def mget(c, argv):
-    get_value = c.db.get
+    get_value = c.db.lookup_read
     replies = []
     for key in argv[1:]:
         value = get_value(key)
@@ -247,7 +253,7 @@ def _mset(c, argv, name: str, nx: bool):
     if len(argv) % 2 == 0:
         raise ErrorReply(errors.wrong_arity(name))
     db = c.db
-    if nx and any(db.get(argv[i]) is not None for i in range(1, len(argv), 2)):
+    if nx and any(db.lookup_write(argv[i]) is not None for i in range(1, len(argv), 2)):
         return 0
     if c.server.pubsub.notify_flags:
         for i in range(1, len(argv), 2):
@@ -281,7 +287,7 @@ def msetnx(c, argv):
                     "library used by Redis will double the free space available on every reallocation.")
 def append(c, argv):
     db, key, tail = c.db, argv[1], argv[2]
-    value = db.get_string(key)
+    value = db.write_string(key)
     if value is None:
         value = tail
         db.set(key, value)
@@ -300,7 +306,7 @@ def append(c, argv):
 @command("STRLEN key", arity=2, flags="readonly fast", keys=(1, 1, 1), group="string", since="2.2.0",
          summary="Get the length of the value stored in a key")
 def strlen(c, argv):
-    value = c.db.get_string(argv[1])
+    value = c.db.read_string(argv[1])
     return 0 if value is None else len(value)
 
 
@@ -314,7 +320,7 @@ def setrange(c, argv):
     offset = parse_int(argv[2])
     if offset < 0:
         raise ErrorReply(errors.OFFSET_OUT_OF_RANGE)
-    value = db.get_string(key)
+    value = db.write_string(key)
     if not patch:
         return 0 if value is None else len(value)
     _check_length(c, offset, len(patch))
@@ -338,7 +344,7 @@ def setrange(c, argv):
 
 def _getrange(c, argv):
     start, end = parse_int(argv[2]), parse_int(argv[3])
-    value = c.db.get_string(argv[1])
+    value = c.db.read_string(argv[1])
     if value is None or (start < 0 and end < 0 and start > end):
         return b""
     size = len(value)
@@ -372,8 +378,9 @@ def substr(c, argv):
 
 # -- counters ----------------------------------------------------------------------------------
 def _incr(c, argv: list[bytes], delta: int = 1) -> int:
-    """INCRBY of argv[1] by `delta`: `db.get(key)` then
-    `db.set(key, result, keep_ttl)`, both inlined (one access-time write stands for both)."""
+    """INCRBY of argv[1] by `delta`: `db.lookup_write(key)` then
+    `db.set(key, result, keep_ttl)`, both inlined (the lookup's access-time write stands for
+    both; a key that is created gets its own)."""
     key = argv[1]
     db = c.db
     data = db.data
@@ -383,9 +390,11 @@ def _incr(c, argv: list[bytes], delta: int = 1) -> int:
         if expires and (when := expires.get(key)) is not None and when <= db.clock.ms():
             db._expire(key)
             value = None
-        elif db.count_hits:
-            hits = db.hits
-            hits[key] = hits.get(key, 0) + 1
+        else:
+            db.access[key] = db.clock.tick_ms  # touched even when the command then fails
+            if db.count_hits:
+                hits = db.hits
+                hits[key] = hits.get(key, 0) + 1
     if value is None:
         current = 0
     elif type(value) is bytes:
@@ -404,7 +413,8 @@ def _incr(c, argv: list[bytes], delta: int = 1) -> int:
     data[key] = b"%d" % result
     if db.encodings:
         db.encodings.pop(key, None)
-    db.access[key] = db.clock.tick_ms
+    if value is None:
+        db.access[key] = db.clock.tick_ms
     if db.stats is not None:  # db.changed(key), inlined
         db.stats.dirty += 1
     if db.on_change is not None:
@@ -445,7 +455,7 @@ def decrby(c, argv):
          group="string", since="2.6.0", summary="Increment the float value of a key by the given amount")
 def incrbyfloat(c, argv):
     db, key = c.db, argv[1]
-    value = db.get_string(key)
+    value = db.write_string(key)
     current = (0, 0) if value is None else parse_long_double(bytes(value))
     result = add_long_double(current, parse_long_double(argv[2]))
     text = format_long_double_human(result)
@@ -594,7 +604,7 @@ def _decimal_bytes(n: int) -> bytes:
          keys=(1, 2, 1), group="string", since="7.0.0", summary="Find longest common substring",
          complexity="O(N*M) where N and M are the lengths of s1 and s2, respectively")
 def lcs(c, argv):
-    a, b = c.db.get(argv[1]), c.db.get(argv[2])
+    a, b = c.db.lookup_read(argv[1]), c.db.lookup_read(argv[2])
     if (a is not None and type(a) not in _STRING_TYPES) or (b is not None and type(b) not in _STRING_TYPES):
         raise ErrorReply(errors.LCS_NOT_STRINGS)
     a, b = bytes(a or b""), bytes(b or b"")

@@ -320,7 +320,7 @@ def _reply_items(c, items, withscores: bool) -> list:
 
 
 def _zset(c, key: bytes) -> ZSet | None:
-    return c.db.get_typed(key, ZSet)
+    return c.db.read_typed(key, ZSet)
 
 
 def _dirty(db, changes: int) -> None:
@@ -388,7 +388,7 @@ def _zadd(c, argv, incr: bool):
         raise ErrorReply(errors.ZADD_INCR_PAIRS)
     scores = [parse_score(argv[i]) for i in range(pos, len(argv), 2)]
     db, key = c.db, argv[1]
-    zs = db.get_typed(key, ZSet)
+    zs = db.write_typed(key, ZSet)
     created = zs is None
     if created and xx:
         return None if incr else 0
@@ -449,7 +449,7 @@ def zadd(c, argv):
         return _zadd(c, argv, incr=False)
     raw = argv[2]
     score = float(raw) if len(raw) <= 20 and raw.isdigit() else parse_score(raw)
-    db.access[key] = db.clock.tick_ms  # db.get_typed(key, ZSet)'s bookkeeping, inlined
+    db.access[key] = db.clock.tick_ms  # db.write_typed(key, ZSet)'s bookkeeping, inlined
     if db.count_hits:
         hits = db.hits
         hits[key] = hits.get(key, 0) + 1
@@ -590,7 +590,7 @@ def _zrange(c, argv, first: int, store: bool, by: str | None, reverse: bool | No
         start, end = parse_int(low), parse_int(high)
     else:
         rng = ScoreRange(low, high) if by == _SCORE else LexRange(low, high)
-    zs = c.db.get_typed(argv[first], ZSet)
+    zs = c.db.read_typed(argv[first], ZSet)
     if zs is None:
         return _range_store(c, argv[1], [], None) if store else []
     if by == _RANK:
@@ -699,7 +699,7 @@ def zrevrangebylex(c, argv):
                     "number of elements to be removed.")
 def zrem(c, argv):
     db, key = c.db, argv[1]
-    zs = db.get_typed(key, ZSet)
+    zs = db.write_typed(key, ZSet)
     if zs is None:
         return 0
     deleted = 0
@@ -724,7 +724,7 @@ def _zremrange(c, argv, by: str):
         rng = LexRange(argv[2], argv[3])
         event = "zremrangebylex"
     db, key = c.db, argv[1]
-    zs = db.get_typed(key, ZSet)
+    zs = db.write_typed(key, ZSet)
     if zs is None:
         return 0
     if by == _RANK:
@@ -793,7 +793,7 @@ def _zpop(c, keys, maximum: bool, emitkey: bool, count: int, nested: bool, nil_w
     """genericZpopCommand: the first existing key is popped (after its type is checked)."""
     db = c.db
     for key in keys:
-        zs = db.get_typed(key, ZSet)
+        zs = db.write_typed(key, ZSet)
         if zs is not None:
             break
     else:
@@ -866,7 +866,7 @@ def _blocking_pop(c, keys, maximum: bool, timeout_ms: int, count: int, nested: b
     """blockingGenericZpopCommand: serve from the first non-empty key, or park the client."""
     db = c.db
     for key in keys:
-        zs = db.get_typed(key, ZSet)
+        zs = db.write_typed(key, ZSet)
         if zs is not None:
             items = _pop_from(c, db, key, zs, maximum, 1 if count == -1 else count)
             return _pop_reply(c, key, items, True, nested)
@@ -874,7 +874,7 @@ def _blocking_pop(c, keys, maximum: bool, timeout_ms: int, count: int, nested: b
 
     def attempt(ready_key: bytes | None = None):
         for key in waiting if ready_key is None else (ready_key,):
-            zs = db.get(key, touch=False)
+            zs = db.lookup_write(key, touch=False)
             if type(zs) is ZSet:
                 items = _pop_from(c, db, key, zs, maximum, 1 if count == -1 else count)
                 return _pop_reply(c, key, items, True, nested)
@@ -1007,7 +1007,7 @@ def _setop(c, argv, numkeys_index: int, op: str, store: bool, card: bool = False
     db = c.db
     sources = []
     for key in argv[numkeys_index + 1:numkeys_index + 1 + setnum]:
-        value = db.get(key)
+        value = db.lookup_read(key)
         if value is not None and type(value) is not ZSet and type_name(value) != "set":
             raise ErrorReply(errors.WRONGTYPE)
         sources.append(_Source(value))
