@@ -90,9 +90,23 @@ OTHERS = [
     ["RANDOMKEY"], ["DBSIZE"], ["WATCH", "x"], ["UNWATCH"], ["FLUSHDB"], ["GET", "x"],
 ]
 
-CASES = {"strings": STRINGS, "expired": EXPIRED, "lists": LISTS, "hashes": HASHES, "sets": SETS,
+MULTI_ELEMENT = [
+    ["SET", "a", "1", "EX", "100"], ["SET", "b", "2"], ["RENAME", "a", "b"], ["COPY", "b", "c", "REPLACE"],
+    ["SET", "c", "x"], ["COPY", "b", "c", "REPLACE"], ["RPUSH", "l", "a", "x", "b", "x", "c", "x", "d"],
+    ["LREM", "l", "2", "x"], ["LTRIM", "l", "1", "-2"], ["LTRIM", "l", "0", "-1"], ["LPUSHX", "l", "p", "q", "r"],
+    ["BITFIELD", "bf", "SET", "u8", "0", "1", "SET", "u8", "8", "2", "GET", "u8", "0"],
+    ["BITFIELD", "bf", "SET", "u8", "0", "1", "INCRBY", "u8", "8", "0"],
+    ["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"], ["ZREMRANGEBYSCORE", "z", "2", "3"],
+    ["ZADD", "z", "GT", "CH", "0", "a", "9", "d", "5", "e"], ["HSET", "h", "a", "1", "a", "2"],
+    ["SADD", "s", "1", "2", "3", "4", "5"], ["SPOP", "s", "2"], ["SPOP", "s", "4"],
+    ["PFADD", "p", "a", "b", "c", "d"], ["PFADD", "p", "a", "e"], ["MSET", "m1", "1", "m2", "2", "m1", "3"],
+    ["EXPIRE", "m1", "100"], ["EXPIRE", "nokey", "100"], ["PERSIST", "m1"], ["GETEX", "m2", "EX", "100"],
+    ["SELECT", "1"], ["SET", "other", "v"], ["SELECT", "0"], ["FLUSHALL"],
+]
+
+CASES = {"multi-element": MULTI_ELEMENT, "strings": STRINGS, "expired": EXPIRED, "lists": LISTS, "hashes": HASHES, "sets": SETS,
          "zsets": ZSETS, "others": OTHERS}
-FIELDS = (b"keyspace_hits", b"keyspace_misses")
+FIELDS = (b"keyspace_hits", b"keyspace_misses", b"rdb_changes_since_last_save")
 
 
 def _counters(client: RawClient) -> dict:

@@ -552,16 +552,17 @@ class Database:
         return when is not None and when <= (self.clock.ms() if now_ms is None else now_ms)
 
     # -- writing -------------------------------------------------------------------------
-    def set(self, key: bytes, value, keep_ttl: bool = False) -> None:
+    def set(self, key: bytes, value, keep_ttl: bool = False, dirty: int = 1) -> None:
         """Store `value`; an existing TTL is dropped unless `keep_ttl`. Overwriting keeps the
-        LFU counter (Redis's dbSetValue does) and resets the encoding override."""
+        LFU counter (Redis's dbSetValue does) and resets the encoding override. Counts `dirty`
+        changes (see `changed`)."""
         self.data[key] = value
         if not keep_ttl and self.expires:
             self.expires.pop(key, None)
         if self.encodings:
             self.encodings.pop(key, None)
         self.access[key] = self.clock.tick_ms
-        self.changed(key)
+        self.changed(key, dirty)
 
     def set_pairs(self, argv: list[bytes], start: int = 1) -> None:
         """MSET's writes: `set(argv[i], argv[i + 1])` for each pair from `start` on, as C-level
@@ -606,20 +607,23 @@ class Database:
         self.access[key] = self.clock.tick_ms
         self.changed(key)
 
-    def delete(self, key: bytes) -> bool:
+    def delete(self, key: bytes, dirty: int = 1) -> bool:
+        """Delete a live key (signals the change, counting `dirty`); False when there is none."""
         if not self.contains(key):
             return False
         self._remove(key)
-        self.changed(key)
+        self.changed(key, dirty)
         return True
 
-    def set_expire(self, key: bytes, when_ms: int) -> None:
+    def set_expire(self, key: bytes, when_ms: int, dirty: int = 1) -> None:
+        """Give `key` an expiry; `dirty` is the change it counts (0 when the command already
+        counted its write, as SET EX, RESTORE, COPY and RENAME count one change in Redis)."""
         self.expires[key] = when_ms
         heapq.heappush(self._heap, (when_ms, key))
         if len(self._heap) > 64 and len(self._heap) > 2 * len(self.expires):
             self._heap = [(w, k) for k, w in self.expires.items()]
             heapq.heapify(self._heap)
-        self.changed(key)
+        self.changed(key, dirty)
 
     def persist(self, key: bytes) -> bool:
         if self.expires.pop(key, None) is None:
@@ -633,15 +637,20 @@ class Database:
         that is not the shared object, e.g. COPY's duplicate). Cleared by the next `set`."""
         self.encodings[key] = encoding
 
-    def changed(self, key: bytes) -> None:
-        """Every write to `key` ends here: WATCH, notifications and the dirty counter hang off it."""
+    def changed(self, key: bytes, dirty: int = 1) -> None:
+        """Every write to `key` ends here: WATCH, notifications and the dirty counter hang off it.
+        `dirty` is what Redis's command adds to server.dirty for it: one per element added or
+        removed for multi-element writes, 0 for a key reclaimed because its time passed."""
         if self.stats is not None:
-            self.stats.dirty += 1
+            self.stats.dirty += dirty
         if self.on_change is not None:
             self.on_change(self, key)
 
     def clear(self) -> int:
+        """FLUSHDB: drop every key; counts one change per key, as Redis's emptyData."""
         removed = len(self.data)
+        if self.stats is not None:
+            self.stats.dirty += removed
         keys = list(self.data) if self.on_change is not None else ()
         self.data = KeyDict()
         self.expires = {}
@@ -680,10 +689,10 @@ class Database:
             self.lfu[key] = entry.lfu
         if entry.encoding is not None:
             self.encodings[key] = entry.encoding
-        if entry.expire_ms is not None:
-            self.set_expire(key, entry.expire_ms)  # signals the change
+        if entry.expire_ms is not None:  # signals the change; `take` counted it
+            self.set_expire(key, entry.expire_ms, dirty=0)
         else:
-            self.changed(key)
+            self.changed(key, 0)
 
     # -- object state: OBJECT IDLETIME / FREQ ---------------------------------------------
     def idle_seconds(self, key: bytes) -> int:
@@ -758,7 +767,7 @@ class Database:
             self.stats.expired_keys += 1
         if self.on_expired is not None:
             self.on_expired(self, key)
-        self.changed(key)
+        self.changed(key, 0)  # Redis counts no change for an expired key's deletion
 
     def active_expire(self, limit: int = 200) -> int:
         """Delete up to `limit` keys whose time has passed; returns how many were deleted."""

@@ -367,9 +367,7 @@ def bitfield_generic(c, argv, read_only_command: bool) -> list:
         replies.append(reply)
         changes += changed
     if changes:
-        db.changed(key)
-        if db.stats is not None:
-            db.stats.dirty += changes - 1  # Redis counts each changing subcommand as a change
+        db.changed(key, changes)  # Redis counts each changing subcommand as a change
         c.server.notify(db, "$", "setbit", key)
     return replies
 

@@ -146,11 +146,11 @@ def _hash_for_write(c, key: bytes) -> tuple[Hash, bool]:
     return (Hash(), True) if h is None else (h, False)
 
 
-def _store(c, key: bytes, h: Hash, created: bool, event: str) -> None:
+def _store(c, key: bytes, h: Hash, created: bool, event: str, dirty: int = 1) -> None:
     if created:
-        c.db.set(key, h)
+        c.db.set(key, h, dirty=dirty)
     else:
-        c.db.changed(key)
+        c.db.changed(key, dirty)
     if c.server.pubsub.notify_flags:
         c.server.notify(c.db, "h", event, key)
 
@@ -164,7 +164,7 @@ def _hset_pairs(c, argv, name: str) -> int:
     added = 0
     for i in range(2, len(argv), 2):
         added += h.set(argv[i], argv[i + 1], params)
-    _store(c, key, h, created, "hset")
+    _store(c, key, h, created, "hset", (len(argv) - 2) // 2)  # one change per pair set
     return added
 
 
@@ -225,9 +225,9 @@ def hdel(c, argv):
     if deleted:
         emptied = not h.fields
         if emptied:
-            c.db.delete(key)
+            c.db.delete(key, deleted)
         else:
-            c.db.changed(key)
+            c.db.changed(key, deleted)
         c.server.notify(c.db, "h", "hdel", key)
         if emptied:
             c.server.notify(c.db, "g", "del", key)

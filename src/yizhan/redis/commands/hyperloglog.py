@@ -23,8 +23,8 @@ def _unshare(db, key: bytes, value):
     return value
 
 
-def _store(c, key: bytes, value: bytearray, created: bool = False) -> None:
-    c.db.set(key, value, keep_ttl=not created)
+def _store(c, key: bytes, value: bytearray, created: bool = False, dirty: int = 1) -> None:
+    c.db.set(key, value, keep_ttl=not created, dirty=dirty)
 
 
 def _max_bytes(c) -> int:
@@ -61,7 +61,7 @@ def pfadd(c, argv):
     if not updated:
         return 0
     hll.invalidate()
-    _store(c, key, hll.value(), created)
+    _store(c, key, hll.value(), created, updated)  # Redis counts each register raised (and the creation)
     c.server.notify(db, "$", "pfadd", key)
     return 1
 

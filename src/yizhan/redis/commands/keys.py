@@ -181,7 +181,7 @@ def _rename(c, argv, nx: bool):
     if db.lookup_write(target) is not None:
         if nx:
             return 0
-        db.delete(target)
+        db.delete(target, dirty=0)  # RENAME counts one change in all
     db.put(target, db.take(source))
     _notify(c, db, "rename_from", source)
     _notify(c, db, "rename_to", target)
@@ -253,13 +253,13 @@ def copy(c, argv):
     if target_db.lookup_write(target) is not None:
         if not replace:
             return 0
-        target_db.delete(target)
+        target_db.delete(target, dirty=0)  # COPY counts one change in all
     target_db.set(target, copy_value(value))
     encoding = _copied_encoding(source_db, source, value)
     if encoding is not None:
         target_db.set_encoding(target, encoding)
     if expire is not None:
-        target_db.set_expire(target, expire)
+        target_db.set_expire(target, expire, dirty=0)
     _notify(c, target_db, "copy_to", target)
     return 1
 

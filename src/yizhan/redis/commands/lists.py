@@ -79,16 +79,17 @@ def _unique(keys) -> list[bytes]:
     return list(dict.fromkeys(keys))
 
 
-def _removed(c, db, key: bytes, lst: RedisList, event: str) -> None:
+def _removed(c, db, key: bytes, lst: RedisList, event: str, dirty: int = 1) -> None:
     """After elements were taken from `lst` (Redis's listElementsRemoved): fire `event`, then
-    delete the key if the list became empty, firing "del"."""
+    delete the key if the list became empty, firing "del". `dirty`: the elements removed, as
+    the command counts them in Redis."""
     server = c.server
     if server.pubsub.notify_flags:
         server.notify(db, "l", event, key)
     if lst:
-        db.changed(key)
+        db.changed(key, dirty)
     else:
-        db.delete(key)
+        db.delete(key, dirty)
         c.server.notify(db, "g", "del", key)
 
 
@@ -132,10 +133,10 @@ def _push(c, argv, left: bool, only_existing: bool) -> int:
             return 0
         lst = RedisList()
         _extend(lst, argv, left)
-        db.set(key, lst)
+        db.set(key, lst, dirty=len(argv) - 2)
     else:
         _extend(lst, argv, left)
-        db.changed(key)
+        db.changed(key, len(argv) - 2)  # one change per element, as Redis counts them
     if c.server.pubsub.notify_flags:
         c.server.notify(db, "l", "lpush" if left else "rpush", key)
     return len(lst)
@@ -235,7 +236,7 @@ def _pop(c, argv, left: bool):
         reply = _pop_many(lst, left, count)
     else:
         reply = lst.popleft() if left else lst.pop()
-    _removed(c, c.db, key, lst, "lpop" if left else "rpop")
+    _removed(c, c.db, key, lst, "lpop" if left else "rpop", len(reply) if has_count else 1)
     return reply
 
 
@@ -299,7 +300,7 @@ def _pop_first(c, db, keys, left: bool, count: int | None, strict: bool):
             reply = [key, lst.popleft() if left else lst.pop()]
         else:
             reply = [key, _pop_many(lst, left, count)]
-        _removed(c, db, key, lst, "lpop" if left else "rpop")
+        _removed(c, db, key, lst, "lpop" if left else "rpop", 1 if count is None else len(reply[1]))
         return reply
     return None
 
@@ -444,7 +445,7 @@ def lrem(c, argv):
         return 0
     removed = _remove_matches(lst, element, limit)
     if removed:
-        _removed(c, c.db, key, lst, "lrem")
+        _removed(c, c.db, key, lst, "lrem", removed)
     return removed
 
 
@@ -495,7 +496,7 @@ def ltrim(c, argv):
                 lst.popleft()
             for _ in range(drop_right):
                 lst.pop()
-    _removed(c, c.db, key, lst, "ltrim")
+    _removed(c, c.db, key, lst, "ltrim", size - len(lst))
     return OK
 
 
@@ -505,14 +506,14 @@ def _move(c, db, source: bytes, src: RedisList, destination: bytes, dst: RedisLi
     """Pop from `src` and push onto `dst` (None: create it), with Redis's events in its order:
     the push on the destination, then the pop on the source, then its deletion if emptied."""
     value = src.popleft() if from_left else src.pop()
-    if dst is None:
-        db.set(destination, RedisList((value,)))
+    if dst is None:  # LMOVE counts one change in all: the pop's
+        db.set(destination, RedisList((value,)), dirty=0)
     else:
         if to_left:
             dst.appendleft(value)
         else:
             dst.append(value)
-        db.changed(destination)
+        db.changed(destination, 0)
     c.server.notify(db, "l", "lpush" if to_left else "rpush", destination)
     _removed(c, db, source, src, "lpop" if from_left else "rpop")
     return value

@@ -77,17 +77,18 @@ def restore(c, argv):
         value = rdb.restore_payload(payload, rdb.Limits.from_params(c.server.params))
     except RDBError:
         raise ErrorReply(errors.BAD_DATA_FORMAT) from None
-    deleted = db.delete(key) if replace else False
+    deleted = db.delete(key, dirty=0) if replace else False  # RESTORE counts one change in all
     now = c.server.clock.ms()
     if ttl and not absttl:
         ttl += now
     if ttl and ttl <= now:
         if deleted:
+            db.changed(key)
             c.server.notify(db, "g", "del", key)
         return OK
     db.set(key, value)
     if ttl:
-        db.set_expire(key, ttl)
+        db.set_expire(key, ttl, dirty=0)
     _set_lru_or_lfu(c, db, key, idle, freq, now)
     c.server.notify(db, "g", "restore", key)
     return OK

@@ -34,13 +34,14 @@ def _max_intset(c) -> int:
     return c.server.int_params.int("set-max-intset-entries")
 
 
-def _after_removal(c, key: bytes, s: Set, event: str) -> None:
-    """Signal and notify a removal from the set at `key`; delete the key if it emptied."""
+def _after_removal(c, key: bytes, s: Set, event: str, dirty: int = 1) -> None:
+    """Signal and notify a removal from the set at `key` (`dirty`: the members removed);
+    delete the key if it emptied."""
     if len(s):
-        c.db.changed(key)
+        c.db.changed(key, dirty)
         c.server.notify(c.db, "s", event, key)
     else:
-        c.db.delete(key)
+        c.db.delete(key, dirty)
         c.server.notify(c.db, "s", event, key)
         c.server.notify(c.db, "g", "del", key)
 
@@ -65,9 +66,9 @@ def sadd(c, argv):
         for member in argv[2:]:
             added += s.add(member, max_intset)
     if created:
-        c.db.set(key, s)
+        c.db.set(key, s, dirty=added)
     elif added:
-        c.db.changed(key)
+        c.db.changed(key, added)  # one change per member added, as Redis counts them
     if added and c.server.pubsub.notify_flags:
         c.server.notify(c.db, "s", "sadd", key)
     return added
@@ -87,7 +88,7 @@ def srem(c, argv):
         if not len(s):
             break
     if removed:
-        _after_removal(c, key, s, "srem")
+        _after_removal(c, key, s, "srem", removed)
     return removed
 
 
@@ -172,18 +173,18 @@ def spop(c, argv):
     size = len(s)
     if count >= size:  # the whole set, listed as a fresh union of it (SUNION's read lookup)
         popped = ReplySet(Set.build(c.db.read_typed(key, Set), _max_intset(c)))
-        c.db.delete(key)
+        c.db.delete(key, size)
         c.server.notify(c.db, "s", "spop", key)
         c.server.notify(c.db, "g", "del", key)
         return popped
     remaining = size - count
     if remaining * 5 > count:
         popped = _pop_many(s, count)
-        c.db.changed(key)
+        c.db.changed(key, count)
     else:  # Redis moves a few random members to a new set and hands over the old one
         kept = _pop_many(s, remaining)
         popped = list(s)
-        c.db.set(key, Set.build(kept, _max_intset(c)), keep_ttl=True)
+        c.db.set(key, Set.build(kept, _max_intset(c)), keep_ttl=True, dirty=count)
     c.server.notify(c.db, "s", "spop", key)
     return ReplySet(popped)
 

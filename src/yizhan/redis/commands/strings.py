@@ -140,7 +140,7 @@ def set_generic(c, key: bytes, value: bytes, flags=frozenset(), expiry=None, nam
     db.set(key, value, keep_ttl=b"KEEPTTL" in flags)
     _notify(c, "$", "set", key)
     if when is not None:
-        db.set_expire(key, when)
+        db.set_expire(key, when, dirty=0)  # SET EX counts one change
         _notify(c, "g", "expire", key)
     return old if get_old else ok
 

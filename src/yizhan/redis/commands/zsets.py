@@ -323,20 +323,13 @@ def _zset(c, key: bytes) -> ZSet | None:
     return c.db.read_typed(key, ZSet)
 
 
-def _dirty(db, changes: int) -> None:
-    """Top up the change counter to `changes` for a command whose one `changed` call counted 1."""
-    if changes > 1 and db.stats is not None:
-        db.stats.dirty += changes - 1
-
-
 def _commit(c, db, key: bytes, zs: ZSet, changes: int, event: str) -> None:
     """After removing members in place: delete the key if it emptied, signal, notify."""
     emptied = not zs
     if emptied:
-        db.delete(key)
+        db.delete(key, changes)
     else:
-        db.changed(key)
-    _dirty(db, changes)
+        db.changed(key, changes)
     c.server.notify(db, "z", event, key)
     if emptied:
         c.server.notify(db, "g", "del", key)
@@ -423,10 +416,9 @@ def _zadd(c, argv, incr: bool):
     finally:
         if added or updated:
             if created:
-                db.set(key, zs)
+                db.set(key, zs, dirty=added + updated)
             else:
-                db.changed(key)
-            _dirty(db, added + updated)
+                db.changed(key, added + updated)
             c.server.notify(db, "z", "zincr" if incr else "zadd", key)
     if incr:
         return score if processed else None
