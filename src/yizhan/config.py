@@ -14,6 +14,7 @@ from pathlib import Path
 
 SERVER_KEYS = {"bind", "port", "amqp-port", "http-port", "data-dir", "log-level"}
 AMQP_KEYS = {"amqp-user", "amqp-vhost", "amqp-guest-loopback-only"}
+POLICY_KEYS = {"amqp-policy"}
 CONSUMER_KEYS = {"amqp-consumer-timeout"}
 RESOURCE_KEYS = {"amqp-vm-memory-high-watermark", "amqp-vm-memory-high-watermark-absolute",
                  "amqp-vm-memory-high-watermark-paging-ratio", "amqp-disk-free-limit"}
@@ -32,6 +33,8 @@ class Config:
     # only log in from loopback (RabbitMQ's loopback_users default).
     amqp_users: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     amqp_vhosts: tuple[str, ...] = ()
+    # `amqp-policy` lines, as definitions.json policy records (amqp/policies.py)
+    amqp_policies: tuple[dict, ...] = ()
     guest_loopback_only: bool = True
     # resource alarms (amqp/alarms.py): RabbitMQ's vm_memory_high_watermark (relative, or
     # absolute bytes when set) and disk_free_limit (bytes)
@@ -69,6 +72,9 @@ def load_file(path: str | Path, base: Config | None = None) -> Config:
         name, values = words[0].lower(), words[1:]
         if name in AMQP_KEYS:
             changes.update(_amqp_setting(name, values, changes, base, f"{path}:{number}"))
+        elif name in POLICY_KEYS:
+            changes["amqp_policies"] = changes.get("amqp_policies", base.amqp_policies) + (
+                _policy(values, f"{path}:{number}"),)
         elif name in CONSUMER_KEYS:
             changes["amqp_consumer_timeout"] = _consumer_timeout(name, values, f"{path}:{number}")
         elif name in RESOURCE_KEYS:
@@ -101,6 +107,36 @@ def _redis_value(name: str, value: str, where: str) -> str:
         reason = exc.message.split(" - ", 1)[-1]
         raise ConfigFileError(f"{where}: bad value for '{name}': {reason}") from None
     return value
+
+
+def _policy(values: list[str], where: str) -> dict:
+    """`amqp-policy VHOST NAME PATTERN JSON-DEFINITION [priority N] [apply-to queues|exchanges|all]`,
+    checked as RabbitMQ checks a policy."""
+    import json
+
+    from yizhan.amqp.policies import PolicyError, make_policy
+
+    usage = (f"{where}: 'amqp-policy' takes a vhost, a name, a pattern, a JSON definition and "
+             "optional 'priority N' and 'apply-to queues|exchanges|all'")
+    if len(values) < 4 or len(values) % 2:
+        raise ConfigFileError(usage)
+    vhost, name, pattern, text = values[:4]
+    options = dict(zip(values[4::2], values[5::2]))
+    if set(options) - {"priority", "apply-to"}:
+        raise ConfigFileError(usage)
+    try:
+        definition = json.loads(text)
+    except ValueError:
+        raise ConfigFileError(f"{where}: the policy definition is not JSON: {text}") from None
+    priority = options.get("priority", "0")
+    if not priority.lstrip("-").isdigit():
+        raise ConfigFileError(f"{where}: the policy priority must be an integer: {priority}")
+    try:
+        policy = make_policy(vhost, name, pattern, definition, int(priority),
+                             options.get("apply-to", "all"))
+    except PolicyError as exc:
+        raise ConfigFileError(f"{where}: policy '{name}': {exc}") from None
+    return policy.record()
 
 
 def _consumer_timeout(name: str, values: list[str], where: str) -> int | None:

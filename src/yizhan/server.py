@@ -9,6 +9,7 @@ import logging
 import socket
 
 from yizhan.amqp.alarms import ResourceMonitor
+from yizhan.amqp import policies
 from yizhan.amqp.broker import Broker
 from yizhan.amqp.consumer_timeout import ConsumerTimeouts
 from yizhan.amqp.store import DiskStore
@@ -142,7 +143,8 @@ class ServerRuntime:
 
 
 def configure_accounts(broker: Broker, config: Config) -> None:
-    """AMQP vhosts and users from the config file (before stored definitions are recovered)."""
+    """AMQP vhosts, users and policies from the config file (before stored definitions are
+    recovered: config-file ones win)."""
     for name in config.amqp_vhosts:
         broker.add_vhost(name)
     for name, password, vhosts in config.amqp_users:
@@ -151,6 +153,8 @@ def configure_accounts(broker: Broker, config: Config) -> None:
                 broker.add_vhost(vhost)
         broker.add_user(name, password, vhosts)
     broker.users["guest"].loopback_only = config.guest_loopback_only
+    for record in config.amqp_policies:
+        broker.add_policy(policies.from_record(record), source="config")
 
 
 def _bind(host: str, port: int, purpose: str) -> socket.socket:

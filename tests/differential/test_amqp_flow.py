@@ -108,7 +108,9 @@ def wait_depth(raw: RawAMQP, queue: str, wanted: int) -> int:
     return found
 
 
-@pytest.mark.parametrize("resources,reason", [(("memory",), "low on memory"), (("disk",), "low on disk")])
+@pytest.mark.parametrize("resources,reason", [(("memory",), "low on memory"), (("disk",), "low on disk"),
+                                              (("disk", "memory"), "low on disk & memory"),
+                                              (("memory", "disk"), "low on disk & memory")])
 def test_publishers_are_blocked_and_unblocked_as_rabbitmq_does(broker, alarms, resources, reason):
     queue = unique("flow")
     publisher = raw_client(broker, BLOCKED_CAPS)

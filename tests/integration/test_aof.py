@@ -215,7 +215,8 @@ def test_file_written_by_redis_server_replays_in_yizhan(data_dir):
 def test_redis_multi_part_aof_directory_loads_into_yizhan(data_dir, preamble):
     """Redis 7.0's appendonlydir/ (base file in RDB or RESP, then incr files, listed by the
     manifest) is loaded and converted into yizhan's single file."""
-    ref = RedisReference("redis-server", "--appendonly", "yes", "--aof-use-rdb-preamble", preamble).start()
+    ref = RedisReference("redis-server", "--appendonly", "yes", "--aof-use-rdb-preamble", preamble,
+                         "--appendfsync", "always").start()  # written before the reply: safe to copy
     try:
         r = redis.Redis(port=ref.port)
         r.set("before-rewrite", "1")

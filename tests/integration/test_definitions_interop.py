@@ -121,6 +121,32 @@ def conn_refused_on_redeclare(port, queue, arguments) -> int | None:
     return None
 
 
+# -- policies ----------------------------------------------------------------------------------
+POLICIES = [  # as RabbitMQ exports them (sorted by vhost and name, keys sorted)
+    {"apply-to": "queues", "definition": {"max-length": 1, "overflow": "drop-head"},
+     "name": "cap", "pattern": "^pcap\\.", "priority": 2, "vhost": "/"},
+    {"apply-to": "all", "definition": {"max-length": 5, "message-ttl": 60000}, "name": "loose",
+     "pattern": "^pcap", "priority": 1, "vhost": "/"},
+    {"apply-to": "all", "definition": {"dead-letter-exchange": "dlx", "expires": 3600000},
+     "name": "v2-dlx", "pattern": ".*", "priority": 0, "vhost": "v2"},
+]
+POLICY_LINES = "".join(
+    f"amqp-policy {p['vhost']} {p['name']} '{p['pattern']}' '{json.dumps(p['definition'])}' "
+    f"priority {p['priority']} apply-to {p['apply-to']}\n" for p in POLICIES)
+
+
+def verify_policies(port) -> None:
+    """The higher-priority policy caps `pcap.*` queues at one message (drop-head)."""
+    with connect(port) as conn:
+        ch = conn.channel()
+        ch.confirm_delivery()
+        q = ch.queue_declare("pcap.q", exclusive=True).method.queue
+        for body in (b"1", b"2", b"3"):
+            ch.basic_publish("", q, body)
+        assert ch.queue_declare(q, passive=True).method.message_count == 1
+        assert ch.basic_get(q, auto_ack=True)[2] == b"3"
+
+
 # -- comparing exports -----------------------------------------------------------------------------
 def normalized(definitions: dict) -> dict:
     """What both servers must agree on: durable definitions, users with their hashes,
@@ -140,6 +166,7 @@ def normalized(definitions: dict) -> dict:
                            for x in definitions["exchanges"] if x["durable"]),
         "queues": canon(without(q, "type") for q in definitions["queues"] if q["durable"]),
         "bindings": canon(definitions["bindings"]),
+        "policies": canon(definitions["policies"]),
     }
 
 
@@ -155,7 +182,7 @@ def rabbitmq():
 
 def test_topology_from_yizhan_through_rabbitmq_and_back(rabbitmq, tmp_path):
     config = tmp_path / "yizhan.conf"
-    config.write_text("amqp-user bob secret v2\n")
+    config.write_text("amqp-user bob secret v2\n" + POLICY_LINES)
     srv = Yizhan(tmp_path / "data", tmp_path / "log1.txt", config)
     try:
         declare_topology(srv.port)
@@ -169,6 +196,7 @@ def test_topology_from_yizhan_through_rabbitmq_and_back(rabbitmq, tmp_path):
     assert bob["hashing_algorithm"] == "rabbit_password_hashing_sha256"
     assert passwords.check_password("secret", bob["password_hash"])
     assert {"user": "bob", "vhost": "v2", "configure": ".*", "write": ".*", "read": ".*"} in ours["permissions"]
+    assert ours["policies"] == POLICIES
 
     rabbitmq.ctl("import_definitions", str(exported))
     verify_topology(rabbitmq.port, internal=True)
@@ -181,6 +209,7 @@ def test_topology_from_yizhan_through_rabbitmq_and_back(rabbitmq, tmp_path):
     srv = Yizhan(tmp_path / "fresh", tmp_path / "log2.txt")  # no config: bob comes from the log
     try:
         verify_topology(srv.port, internal=False)
+        verify_policies(srv.port)
     finally:
         srv.stop()
     again = tmp_path / "again.json"
@@ -196,6 +225,11 @@ def test_topology_from_rabbitmq_through_yizhan(rabbitmq, tmp_path):
     rabbitmq.ctl("set_permissions", "-p", "v2", "bob", ".*", ".*", ".*")
     rabbitmq.ctl("set_user_tags", "bob", "monitoring")
     declare_topology(rabbitmq.port)
+    for policy in POLICIES:
+        rabbitmq.ctl("set_policy", "-p", policy["vhost"], "--priority", str(policy["priority"]),
+                     "--apply-to", policy["apply-to"], policy["name"], policy["pattern"],
+                     json.dumps(policy["definition"]))
+    verify_policies(rabbitmq.port)
     theirs_path = tmp_path / "from-rabbitmq.json"
     rabbitmq.ctl("export_definitions", str(theirs_path))
     theirs = json.loads(theirs_path.read_text())
@@ -206,8 +240,9 @@ def test_topology_from_rabbitmq_through_yizhan(rabbitmq, tmp_path):
         srv = Yizhan(tmp_path / "data", tmp_path / f"log{round_}.txt")
         try:
             verify_topology(srv.port, internal=False)
+            verify_policies(srv.port)
         finally:
-            srv.stop(signum)  # accounts and topology survive either way
+            srv.stop(signum)  # accounts, topology and policies survive either way
     ours_path = tmp_path / "from-yizhan.json"
     yizhan_cli("export", ours_path, "--data-dir", tmp_path / "data")
     ours = json.loads(ours_path.read_text())

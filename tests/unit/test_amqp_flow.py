@@ -144,7 +144,7 @@ def test_both_alarms_are_named_in_one_reason():
     alarms.set_alarm(broker, "disk", True)
     alarms.set_alarm(broker, "memory", True)
     out = pub.raw(publishes(1))
-    assert out[0][1].reason == "low on memory & disk"
+    assert out[0][1].reason == "low on disk & memory"
 
 
 def test_a_client_without_the_capability_is_blocked_silently():
@@ -206,3 +206,21 @@ def test_config_keys_set_the_watermark_and_the_disk_limit(tmp_path):
         path.write_text(bad + "\n")
         with pytest.raises(ConfigFileError):
             load_file(path)
+
+
+def test_queues_with_ttl_or_limits_hold_publishers_too():
+    broker = Broker()
+    pub = Wire(broker)
+    pub.open()
+    pub.send(C.Queue.Declare(queue="q", arguments={"x-message-ttl": 600000, "x-max-priority": 5}), 1)
+    queue = broker.vhosts["/"].queues["q"]
+    queue.flow_limit = 10
+    sub = consumer(broker)
+    gate = gated(pub)
+    sub.conn.pause_writing()
+    pub.raw(publishes(30))
+    assert gate == [True] and 10 < queue.message_count < 30
+    sub.conn.resume_writing()
+    sub.output()
+    sub.send(B.Ack(delivery_tag=queue.unacked, multiple=True), 1)
+    assert gate == [True, False]

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from pamqp import commands as spec
 
-from yizhan.amqp import codec, errors, passwords
+from yizhan.amqp import codec, errors, passwords, policies
 from yizhan.amqp.delayed import DelayedMessages
 from yizhan.amqp.store import NullStore
 from yizhan.amqp.timers import Timers
@@ -127,12 +127,24 @@ class Broker:
             old = self.users.get(name)
             if old is None or old.source != "config":
                 self.users[name] = _stored_user(record, old)
+        for record in state.policies.values():
+            self.add_policy(policies.from_record(record))
         for (user_name, vhost), record in state.permissions.items():
             user = self.users.get(user_name)
             if user is not None and user.source == "stored":
                 self.add_vhost(vhost)
                 user.vhosts.add(vhost)
                 user.permissions[vhost] = {k: record.get(k, ".*") for k in ("configure", "write", "read")}
+
+    def add_policy(self, policy, source: str = "stored") -> None:
+        """A policy from the config file or the definitions log (a config one of the same
+        vhost and name wins)."""
+        vhost = self.add_vhost(policy.vhost)
+        old = vhost.policies.get(policy.name)
+        if old is not None and old.source == "config" and source != "config":
+            return
+        policy.source = source
+        vhost.set_policy(policy)
 
     def open_vhost(self, user: User, name: str) -> VHost:
         """connection.open: the vhost, or 530 as RabbitMQ words it."""

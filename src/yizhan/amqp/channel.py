@@ -16,6 +16,7 @@ from pamqp import commands as spec
 from yizhan.amqp import arguments, codec, erlang, errors, queue_types, reply_to
 from yizhan.amqp.codec import FieldTable, new
 from yizhan.amqp.erlang import Atom
+from yizhan.amqp.headers import with_delivery_count
 from yizhan.amqp.message import Message
 from yizhan.amqp.queue import Consumer
 from yizhan.amqp.vhost import generated_name
@@ -480,9 +481,12 @@ class Channel:
             self.unacked[tag] = (tag, queue, entry, consumer)
         message = entry.message
         conn = self.conn
+        props = message.raw_properties
+        if queue.quorum:
+            props = with_delivery_count(props, entry.delivery_count)
         conn.write(codec.deliver_frames(self.number, consumer.tag_s, tag, entry.redelivered,
                                         message.exchange_s, message.routing_key_s,
-                                        message.raw_properties, message.body, conn.frame_max))
+                                        props, message.body, conn.frame_max))
 
     def deliver_reply(self, message: Message) -> None:
         """A direct reply-to message for this channel's reply consumer."""
@@ -507,11 +511,14 @@ class Channel:
         if queue.durable:
             queue.delivered(entry, m.no_ack)
         message = entry.message
+        props = message.raw_properties
+        if queue.quorum:
+            props = with_delivery_count(props, entry.delivery_count)
         self.write(codec.content_frames(
             self.number,
             codec.get_ok_payload(tag, entry.redelivered, message.exchange_s,
                                  message.routing_key_s, queue.message_count),
-            len(message.body), message.raw_properties, message.body, self.conn.frame_max))
+            len(message.body), props, message.body, self.conn.frame_max))
 
     # -- acknowledgements -------------------------------------------------------------------
     def _collect(self, tag: int, multiple: bool) -> list[tuple]:

@@ -558,12 +558,12 @@ def _publish_fields(payload: bytes):
 
 
 UNBLOCKED_FRAME = codec.method_frame(0, new(Conn.Unblocked))
-ALARM_ORDER = ("memory", "disk")
+ALARM_ORDER = ("disk", "memory")  # as RabbitMQ 3.10 lists both, whichever came first
 
 
 def blocked_frame(alarms) -> bytes:
     """connection.blocked with rabbit_reader's reason text: "low on memory", "low on disk",
-    "low on memory & disk"."""
+    "low on disk & memory"."""
     reason = " & ".join(name for name in ALARM_ORDER if name in alarms)
     return codec.method_frame(0, new(Conn.Blocked, reason=f"low on {reason}"))
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from yizhan.amqp import codec
 from yizhan.amqp.codec import ARRAY, LONG, LONGSTR, TABLE, TIMESTAMP, FieldTable
+from yizhan.amqp.headers import set_table_value, sorted_table
 from yizhan.amqp.message import Message
 
 REJECTED, EXPIRED, MAXLEN, DELIVERY_LIMIT = "rejected", "expired", "maxlen", "delivery_limit"
@@ -69,13 +70,13 @@ def update_x_death(info: list, headers: FieldTable) -> FieldTable:
     exchange, queue, reason = info[3][2], info[1][2], info[0][2]
     found = headers.lookup("x-death")
     if found is None:
-        headers = _set(headers, "x-first-death-reason", LONGSTR, reason)
-        headers = _set(headers, "x-first-death-queue", LONGSTR, queue)
-        headers = _set(headers, "x-first-death-exchange", LONGSTR, exchange)
-        return _set(headers, "x-death", ARRAY, [(TABLE, FieldTable([("count", LONG, 1)] + info))])
+        headers = set_table_value(headers, "x-first-death-reason", LONGSTR, reason)
+        headers = set_table_value(headers, "x-first-death-queue", LONGSTR, queue)
+        headers = set_table_value(headers, "x-first-death-exchange", LONGSTR, exchange)
+        return set_table_value(headers, "x-death", ARRAY, [(TABLE, FieldTable([("count", LONG, 1)] + info))])
     kind, tables = found
     if kind is not ARRAY:
-        return _set(headers, "x-death", ARRAY, [(TABLE, FieldTable([("count", LONG, 1)] + info))])
+        return set_table_value(headers, "x-death", ARRAY, [(TABLE, FieldTable([("count", LONG, 1)] + info))])
     grouped = _group_by_queue_and_reason(tables)
     matches = [t for t in grouped if _matches(t, queue, reason)]
     others = [t for t in grouped if not _matches(t, queue, reason)]
@@ -83,7 +84,7 @@ def update_x_death(info: list, headers: FieldTable) -> FieldTable:
         first = [("count", LONG, 1)] + info
     else:
         first = _increment_count(matches[0][1])
-    return _set(headers, "x-death", ARRAY, [(TABLE, _sorted(first))] + others)
+    return set_table_value(headers, "x-death", ARRAY, [(TABLE, sorted_table(first))] + others)
 
 
 def _group_by_queue_and_reason(tables: list) -> list:
@@ -133,22 +134,6 @@ def _matches(item, queue, reason) -> bool:
     if kind is not TABLE:
         return False
     return _event_key(info, "queue") == queue and _event_key(info, "reason") == reason
-
-
-def _set(headers: FieldTable, key: str, kind, value) -> FieldTable:
-    """rabbit_misc:set_table_value: keystore, then the table sorted by key (stable)."""
-    entries = list(headers)
-    for index, entry in enumerate(entries):
-        if entry[0] == key:
-            entries[index] = (key, kind, value)
-            break
-    else:
-        entries.append((key, kind, value))
-    return _sorted(entries)
-
-
-def _sorted(entries) -> FieldTable:
-    return FieldTable(sorted(entries, key=lambda e: e[0].encode("utf-8", "surrogateescape")))
 
 
 def _deaths(message) -> list:

@@ -45,13 +45,14 @@ class QueueEntry:
     """A message in this queue: its arrival sequence number, whether it was delivered before,
     and when it expires (clock ms; None: never)."""
 
-    __slots__ = ("message", "seq", "redelivered", "expires")
+    __slots__ = ("message", "seq", "redelivered", "expires", "delivery_count")
 
     def __init__(self, message, seq: int, redelivered: bool = False):
         self.message = message
         self.seq = seq
         self.redelivered = redelivered
         self.expires = None
+        self.delivery_count = 0  # quorum queues: times it came back (x-delivery-count)
 
 
 class Consumer:
@@ -161,11 +162,18 @@ class Queue(FeatureQueue):
         self.timers = vhost.timers
         self.ready_bytes = 0          # body bytes of ready and paged messages (special queues)
         self.ttl_timer = None         # (expiry ms, handle) of the head's expiry
+        self.return_seq = -(1 << 62)  # quorum returns: seqs below every arrival, in order
         self.expiry_timer = None      # the unused-queue expiry
         self.priorities = False
         self.settings = None
         self.special = False          # TTL, limits, DLX, priorities: queue_features.py paths
-        self.apply_settings(QueueSettings.of(self.arguments))
+        self.apply_policy()
+
+    def apply_policy(self) -> None:
+        """The queue's arguments and the policy that matches it (vhost.py) decide its settings."""
+        policy = self.vhost.policy_for(self.name)
+        self.policy = policy
+        self.apply_settings(QueueSettings.of(self.arguments, policy))
 
     def apply_settings(self, settings) -> None:
         """New effective settings (at declare, or a policy changed)."""
@@ -221,7 +229,10 @@ class Queue(FeatureQueue):
         """A routed message arrives; False if the queue refused it (reject-publish)."""
         if self.special or message.expiration is not None:
             self.special = True
-            return self.publish_special(message)
+            accepted = self.publish_special(message)
+            if len(self.ready) + self.paged_count + self.unacked > self.flow_limit:
+                flow.over_budget(self, message.publisher)
+            return accepted
         if self.paged or len(self.ready) >= self.page_limit:
             self._page_out(message)
         else:
@@ -236,20 +247,28 @@ class Queue(FeatureQueue):
     def requeue(self, entries, dispatch: bool = True, returned: bool = False) -> None:
         """Put delivered entries back at their original positions, marked redelivered.
 
-        On a quorum queue only messages `returned` by a channel that went away do so (they go
-        to rabbit_fifo's returns, served first); a reject, nack or recover puts them at the
-        back."""
+        Quorum queues (rabbit_fifo 3.10) count each return as a delivery; a requeue (nack or
+        reject) goes to the back when no delivery limit is set, while the deliveries of a
+        closed channel (`returned`), and every requeue under a delivery limit, go to the front,
+        ahead of the other messages, in the order they came back."""
         if self.deleted:
             if self.durable:  # the store released its ready and paged ones at delete
                 self.vhost.store.removed(self, entries)
             return
-        if self.special:
-            self.requeue_special(entries, dispatch)
-            return
-        if self.quorum and not returned:
-            self._return_to_back(entries)
+        if self.quorum:
+            entries = self.count_returns(entries)
+            settings = self.settings
+            if returned or (settings is not None and settings.delivery_limit is not None):
+                self._return_to_front(entries)
+            else:
+                self._return_to_back(entries)
+            if self.special:
+                self.after_requeue()
             if dispatch:
                 self.dispatch()
+            return
+        if self.special:
+            self.requeue_special(entries, dispatch)
             return
         ready = self.ready
         for entry in sorted(entries, key=lambda e: e.seq, reverse=True):
@@ -263,6 +282,15 @@ class Queue(FeatureQueue):
                 ready.insert(bisect_left(_SeqView(ready), entry.seq), entry)
         if dispatch:
             self.dispatch()
+
+    def _return_to_front(self, entries) -> None:
+        """rabbit_fifo's returns queue: served before the other messages, first come first."""
+        for entry in sorted(entries, key=lambda e: e.seq):
+            entry.redelivered = True
+            self.unacked -= 1
+            entry.seq = self.return_seq
+            self.return_seq += 1
+            self.reinsert(entry)
 
     def _return_to_back(self, entries) -> None:
         """Quorum queues (rabbit_fifo in 3.10): a requeued message goes to the back of the queue,
@@ -337,8 +365,9 @@ class Queue(FeatureQueue):
 
     # -- paging -------------------------------------------------------------------------------
     def _page_out_entry(self, entry: QueueEntry) -> None:
-        """A special queue's entry beyond the memory bound: one with an expiry stays whole."""
-        if entry.expires is not None or entry.message.store_id is None:
+        """A special queue's entry beyond the memory bound: one with an expiry stays whole (a
+        paged run keeps ids only)."""
+        if entry.expires is not None:
             self.paged.append(entry)
             self.paged_count += 1
             return

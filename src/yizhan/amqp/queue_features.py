@@ -20,7 +20,7 @@ requeue take the paths below, which follow rabbit_amqqueue_process:
 
 from __future__ import annotations
 
-from yizhan.amqp.dead_letter import EXPIRED, MAXLEN, REJECTED, dead_letter
+from yizhan.amqp.dead_letter import DELIVERY_LIMIT, EXPIRED, MAXLEN, REJECTED, dead_letter
 
 
 class FeatureQueue:
@@ -209,10 +209,32 @@ class FeatureQueue:
             self.unacked -= 1
             self.ready_bytes += len(entry.message.body)
             self.reinsert(entry)
-        self._drop_head()
-        self.drop_expired()
+        self.after_requeue()
         if dispatch:
             self.dispatch()
+
+    def after_requeue(self) -> None:
+        self._drop_head()
+        self.drop_expired()
+
+    def count_returns(self, entries) -> list:
+        """Quorum queues (rabbit_fifo): each return counts a delivery; past `delivery_limit`
+        the message is dead-lettered (reason delivery_limit) or dropped. The ones that stay."""
+        settings = self.settings
+        limit = settings.delivery_limit if settings is not None else None
+        kept, over = [], []
+        for entry in entries:
+            entry.delivery_count += 1
+            if limit is not None and entry.delivery_count > limit:
+                over.append(entry)
+            else:
+                kept.append(entry)
+                if self.special:
+                    self.ready_bytes += len(entry.message.body)
+        if over:
+            self.unacked -= len(over)
+            self._leave(over, DELIVERY_LIMIT)
+        return kept
 
     # -- boot -----------------------------------------------------------------------------------
     def restored(self) -> None:

@@ -17,6 +17,7 @@ from yizhan.amqp.erlang import Atom
 from yizhan.amqp.exchanges import Binding, Exchange, freeze, new_exchange, TYPES
 from yizhan.amqp.queue import Queue
 from yizhan.amqp.store import NullStore
+from yizhan.amqp.policies import select
 from yizhan.amqp.timers import Timers
 
 PREDECLARED = [("", "direct", False), ("amq.direct", "direct", False),
@@ -39,6 +40,7 @@ class VHost:
         self.name = name
         self.store = store if store is not None else NullStore()  # durable definitions go here
         self.timers = timers if timers is not None else Timers()  # message TTL, queue expiry
+        self.policies: dict = {}  # name -> policies.Policy
         self.delayed = None  # the broker's DelayedMessages (x-delayed-message exchanges)
         self.exchanges: dict[str, Exchange] = {}
         self.queues: dict[str, Queue] = {}
@@ -276,6 +278,20 @@ class VHost:
         queue.consumers.clear()
         queue.ready.clear()
         flow.relieve(queue)
+
+    # -- policies ---------------------------------------------------------------------------
+    def policy_for(self, queue_name: str) -> dict | None:
+        """The definition of the policy that applies to a queue of this name, if any."""
+        if not self.policies:
+            return None
+        policy = select(self.policies.values(), queue_name)
+        return policy.definition if policy is not None else None
+
+    def set_policy(self, policy) -> None:
+        """Define (or replace) a policy; it applies to existing queues at once."""
+        self.policies[policy.name] = policy
+        for queue in list(self.queues.values()):
+            queue.apply_policy()
 
     # -- routing ----------------------------------------------------------------------------
     def route(self, exchange: Exchange, routing_keys: list[str], message,

@@ -3,7 +3,8 @@ one JSON line per change.
 
 Record types (`op`): `v+`/`v-` a vhost (with RabbitMQ's `metadata` and `limits` kept as data),
 `u+`/`u-` a user (name, password_hash, hashing_algorithm, tags, limits: RabbitMQ's user
-fields), `p+`/`p-` a user's permissions in a vhost (configure, write, read), `x+`/`x-`
+fields), `p+`/`p-` a user's permissions in a vhost (configure, write, read), `P+`/`P-` a
+policy (vhost, name, pattern, apply-to, definition, priority: RabbitMQ's fields), `x+`/`x-`
 exchanges, `q+`/`q-` queues, `b+`/`b-` bindings. Accounts come from `yizhan definitions
 import`; the topology from the running broker (and import).
 
@@ -28,6 +29,7 @@ class Definitions:
         self.vhosts: dict[str, dict] = {}            # name -> record
         self.users: dict[str, dict] = {}             # name -> record
         self.permissions: dict[tuple, dict] = {}     # (user, vhost) -> record
+        self.policies: dict[tuple, dict] = {}        # (vhost, name) -> record
         self.exchanges: dict[tuple, dict] = {}  # (vhost, name) -> record
         self.queues: dict[tuple, dict] = {}     # (vhost, name) -> record
         self.bindings: dict[tuple, dict] = {}   # (vhost, source, kind, dest, key, args) -> record
@@ -38,7 +40,11 @@ class Definitions:
             self._apply_account(op, record)
             return
         vhost = record["vhost"]
-        if op == "x+":
+        if op == "P+":
+            self.policies[(vhost, record["name"])] = record
+        elif op == "P-":
+            self.policies.pop((vhost, record["name"]), None)
+        elif op == "x+":
             self.exchanges[(vhost, record["name"])] = record
         elif op == "x-":
             self.exchanges.pop((vhost, record["name"]), None)
@@ -67,7 +73,7 @@ class Definitions:
 
     def records(self) -> list[dict]:
         return [*self.vhosts.values(), *self.users.values(), *self.permissions.values(),
-                *self.exchanges.values(), *self.queues.values(), *self.bindings.values()]
+                *self.policies.values(), *self.exchanges.values(), *self.queues.values(), *self.bindings.values()]
 
 
 def binding_key(record: dict) -> tuple:

@@ -12,7 +12,7 @@ exported too (RabbitMQ's own export leaves them out; its import takes them).
 Import appends the file's vhosts, users, permissions and durable exchanges, queues and
 bindings to the log of a stopped server's data dir; they appear at its next start. Non-durable
 exchanges and queues (RabbitMQ exports them) cannot outlive a stopped server and are skipped,
-as are policies, parameters and topic permissions. Argument values get the AMQP types
+as are parameters and topic permissions; policies are checked as RabbitMQ checks them and kept. Argument values get the AMQP types
 RabbitMQ gives JSON values (rabbit_misc:to_amqp_table: integers long, floats double).
 """
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 import base64
 import os
 
-from yizhan.amqp import codec, passwords
+from yizhan.amqp import codec, passwords, policies
 from yizhan.amqp.codec import FieldTable
 from yizhan.amqp.store.definitions import DefinitionsLog
 
@@ -44,7 +44,8 @@ def export_definitions(data_dir: str, config=None) -> dict:
         "users": sorted(users, key=lambda u: u["name"]),
         "vhosts": vhosts,
         "permissions": sorted(permissions, key=lambda p: (p["user"], p["vhost"])),
-        "topic_permissions": [], "parameters": [], "global_parameters": [], "policies": [],
+        "topic_permissions": [], "parameters": [], "global_parameters": [],
+        "policies": _export_policies(state, config),
         "queues": [{"name": r["name"], "vhost": r["vhost"], "durable": True,
                     "auto_delete": r["auto_delete"], "arguments": _json_args(r["args"])}
                    for r in state.queues.values()],
@@ -56,6 +57,19 @@ def export_definitions(data_dir: str, config=None) -> dict:
                       "destination_type": r["kind"], "routing_key": r["key"],
                       "arguments": _json_args(r["args"])} for r in state.bindings.values()],
     }
+
+
+def _export_policies(state, config) -> list[dict]:
+    """Stored policies and the config file's (which win), sorted by vhost and name."""
+    found = {key: dict(r) for key, r in state.policies.items()}
+    for record in (config.amqp_policies if config is not None else ()):
+        found[(record["vhost"], record["name"])] = dict(record)
+    out = []
+    for key in sorted(found):
+        record = found[key]
+        record.pop("op", None)
+        out.append({k: record[k] for k in sorted(record)})
+    return out
 
 
 def _export_accounts(state, config) -> tuple[list[dict], list[dict]]:
@@ -88,9 +102,10 @@ def _new_user(name: str, password: str, tags: list) -> dict:
 
 def _export_vhosts(state, config, permissions: list[dict]) -> list[dict]:
     names = {"/"} | set(state.vhosts) | {p["vhost"] for p in permissions}
-    names |= {key[0] for key in [*state.exchanges, *state.queues, *state.bindings]}
+    names |= {key[0] for key in [*state.exchanges, *state.queues, *state.bindings,
+                                 *state.policies]}
     if config is not None:
-        names |= set(config.amqp_vhosts)
+        names |= set(config.amqp_vhosts) | {p["vhost"] for p in config.amqp_policies}
     out = []
     for name in sorted(names):
         record = state.vhosts.get(name)
@@ -102,7 +117,8 @@ def _export_vhosts(state, config, permissions: list[dict]) -> list[dict]:
 # -- import -------------------------------------------------------------------------------------
 def import_definitions(data_dir: str, definitions: dict) -> int:
     """Append the accounts and durable topology of a definitions.json; the records added."""
-    records = [*_account_records(definitions), *_topology_records(definitions)]
+    records = [*_account_records(definitions), *_policy_records(definitions),
+               *_topology_records(definitions)]
     log = DefinitionsLog(log_path(data_dir))
     os.makedirs(os.path.dirname(log.path), exist_ok=True)
     log.load()
@@ -116,7 +132,7 @@ def import_definitions(data_dir: str, definitions: dict) -> int:
 
 def _account_records(definitions: dict) -> list[dict]:
     listed = {v["name"]: v for v in definitions.get("vhosts", [])}
-    used = {item["vhost"] for kind in ("permissions", "exchanges", "queues", "bindings")
+    used = {item["vhost"] for kind in ("permissions", "policies", "exchanges", "queues", "bindings")
             for item in definitions.get(kind, [])}
     records = []
     for name in sorted(set(listed) | used):
@@ -128,6 +144,20 @@ def _account_records(definitions: dict) -> list[dict]:
     for p in definitions.get("permissions", []):
         records.append({"op": "p+", "user": p["user"], "vhost": p["vhost"],
                         **{k: p.get(k, "") for k in ALL}})
+    return records
+
+
+def _policy_records(definitions: dict) -> list[dict]:
+    """Policies, checked as RabbitMQ checks them (a bad one stops the import: ValueError)."""
+    records = []
+    for item in definitions.get("policies", []):
+        try:
+            policy = policies.make_policy(item["vhost"], item["name"], item["pattern"],
+                                          item.get("definition"), item.get("priority", 0),
+                                          item.get("apply-to", "all"))
+        except policies.PolicyError as exc:
+            raise ValueError(f"policy {item['name']!r} in vhost {item['vhost']!r}: {exc}") from None
+        records.append({"op": "P+", **policy.record()})
     return records
 
 
