@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from yizhan.redis.commands.hyperloglog import pack
+from yizhan.redis.types.hll import pack
 
 HEADER_SPARSE = b"HYLL\x01\x00\x00\x00" + bytes(7) + b"\x80"
 HEADER_DENSE = b"HYLL\x00\x00\x00\x00" + bytes(7) + b"\x80"

@@ -14,8 +14,9 @@ import time
 import pytest
 import redis
 
-from yizhan.redis.commands.hashes import Hash, Pool
-from yizhan.redis.commands.sets import Set
+from yizhan.redis.types.hashes import Hash
+from yizhan.redis.types.pool import Pool
+from yizhan.redis.types.sets import Set
 from yizhan.redis.params import Params
 
 

@@ -9,7 +9,7 @@ import socket
 import pytest
 import redis
 
-from yizhan.redis.commands.hyperloglog import pack
+from yizhan.redis.types.hll import pack
 
 STD_ERROR = 1.04 / math.sqrt(16384)
 

@@ -383,7 +383,7 @@ def test_keyspace_events_when_a_blocked_client_is_served(both_servers, pool):
 
 # -- the stored value -------------------------------------------------------------------------
 def test_stored_list_is_a_deque_of_bytes(yizhan_server, yizhan_redis):
-    from yizhan.redis.commands.lists import RedisList
+    from yizhan.redis.types.lists import RedisList
 
     yizhan_redis.rpush("l", "a", 1, b"\x00")
     database = yizhan_server.runtime.redis.dbs[0]

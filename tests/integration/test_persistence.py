@@ -436,9 +436,9 @@ def test_random_lists_zsets_and_intsets_dump_byte_identically(reference_redis):
     yizhan's serialization of random values equals redis-server's byte for byte."""
     import random
 
-    from yizhan.redis.commands.lists import RedisList
-    from yizhan.redis.commands.sets import Set
-    from yizhan.redis.commands.zsets import ZSet
+    from yizhan.redis.types.lists import RedisList
+    from yizhan.redis.types.sets import Set
+    from yizhan.redis.types.zsets import ZSet
     from yizhan.redis.persistence import rdb
 
     theirs = redis.Redis(port=reference_redis.port)

@@ -392,7 +392,7 @@ def test_zscan_match_on_a_skiplist(yizhan_redis):
 
 # -- stored representation and the redis-py API ------------------------------------------------
 def test_stored_value_and_encodings(yizhan_server, yizhan_redis):
-    from yizhan.redis.commands.zsets import ZSet
+    from yizhan.redis.types.zsets import ZSet
 
     r = yizhan_redis
     r.zadd("z", {"b": 2, "a": 2, "c": -0.0})

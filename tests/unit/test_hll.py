@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from yizhan.redis.commands import hyperloglog as H
+from yizhan.redis.types import hll as H
 
 # -- a literal port of hllSparseSet, byte by byte (slow, obviously faithful) ------------------
 

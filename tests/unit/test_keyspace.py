@@ -7,10 +7,8 @@ import random
 import pytest
 
 from yizhan.clock import ManualClock
-from yizhan.redis.keyspace import (
-    Database, ScanTable, _next_cursor, canonical_int, copy_value, lfu_decay, lfu_increment,
-    string_encoding,
-)
+from yizhan.redis.keyspace import Database, ScanTable, _next_cursor, copy_value, lfu_decay, lfu_increment
+from yizhan.redis.types.strings import canonical_int, string_encoding
 
 MASK64 = (1 << 64) - 1
 

@@ -8,10 +8,10 @@ import struct
 
 import pytest
 
-from yizhan.redis.commands.hashes import Hash
-from yizhan.redis.commands.lists import RedisList
-from yizhan.redis.commands.sets import Set
-from yizhan.redis.commands.zsets import ZSet
+from yizhan.redis.types.hashes import Hash
+from yizhan.redis.types.lists import RedisList
+from yizhan.redis.types.sets import Set
+from yizhan.redis.types.zsets import ZSet
 from yizhan.redis.persistence import rdb
 from yizhan.redis.persistence.codec import (RDBError, Reader, crc64, encode_length, encode_string,
                                              intset, listpack, listpack_entry, lzf_compress,

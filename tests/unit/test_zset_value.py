@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from yizhan.redis.commands import zsets
-from yizhan.redis.commands.zsets import LexRange, ScoreRange, ZSet, parse_score, strtod
+from yizhan.redis.commands.zsets import LexRange, ScoreRange, parse_score, strtod
+from yizhan.redis.types.zsets import ZSet
 from yizhan.resp import ErrorReply
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)

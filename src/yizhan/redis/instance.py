@@ -15,6 +15,7 @@ from yizhan.config import Config
 from yizhan.redis.blocking import BlockingRegistry
 from yizhan.redis.keyspace import Database
 from yizhan.redis.params import Params
+from yizhan.redis.persistence.aof import aof_state
 from yizhan.redis.pubsub import PubSub, parse_notify_flags
 
 REDIS_VERSION = "7.0.15"
@@ -230,7 +231,6 @@ class RedisInstance:
         elif name == "notify-keyspace-events":
             self.pubsub.notify_flags = self.params.get(name)
         elif name == "appendonly":
-            from yizhan.redis.persistence.aof import aof_state
             if self.params.flag("appendonly"):
                 aof_state(self).start()
             elif self.aof is not None:

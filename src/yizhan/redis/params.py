@@ -7,6 +7,7 @@ import fnmatch
 import re
 from dataclasses import dataclass
 
+from yizhan.redis.pubsub import parse_notify_flags
 from yizhan.resp import ErrorReply
 
 _MEMORY_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2,
@@ -147,8 +148,6 @@ class Params:
                 raise set_failed(param.name, "argument(s) must be one of the following: " + ", ".join(param.choices))
             return value.lower()
         if param.name == "notify-keyspace-events":
-            from yizhan.redis.pubsub import parse_notify_flags
-
             flags = parse_notify_flags(value)
             if flags is None:
                 raise set_failed(param.name, "Invalid event class character. Use 'Ag$lshzxeKEtmd'.")

@@ -1,21 +1,14 @@
-"""Hash commands (HSET ... HSCAN) and the `Hash` value type.
+"""Hash commands (HSET ... HSCAN) over the `Hash` value type of types/hashes.py. A listpack
+hash is scanned in one HSCAN call (cursor 0, COUNT ignored); a hashtable hash through its
+`Pool`.
 
-A hash keeps its fields in a dict, which is also the order Redis's listpack encoding keeps:
-insertion order, a field set again keeps its place. Like Redis 7.0, a hash starts "listpack"
-and becomes "hashtable" for good once it holds more than hash-max-listpack-entries fields or a
-field or value longer than hash-max-listpack-value bytes. A listpack hash is scanned in one
-HSCAN call (cursor 0, COUNT ignored); a hashtable hash keeps, from its first HSCAN or random
-pick on, a `Pool` of its fields, which gives uniform O(1) random picks (Redis's "fair" random
-key) and cursors with Redis's SCAN guarantees while the hash changes.
-
-Also here, shared with sets.py: `Pool`, SCAN-family option parsing, and the count argument and
-random picks of HRANDFIELD / SRANDMEMBER.
+Also here, shared with sets.py: SCAN-family option parsing, and the count argument and random
+picks of HRANDFIELD / SRANDMEMBER.
 """
 
 from __future__ import annotations
 
 import random
-from itertools import islice
 from typing import Callable
 
 from yizhan.redis import errors
@@ -24,136 +17,9 @@ from yizhan.redis.commands.keys import parse_cursor
 from yizhan.redis.commands.strings import (add_long_double, format_long_double_human,
                                            parse_long_double)
 from yizhan.redis.glob import match
-from yizhan.redis.keyspace import register_type
 from yizhan.redis.table import command
+from yizhan.redis.types.hashes import Hash
 from yizhan.resp import OK, ErrorReply
-
-
-class Pool:
-    """Distinct elements in a list, with each one's position: uniform random picks in O(1),
-    O(1) add and discard, and SCAN cursors. Discarding moves the last element into the hole,
-    so an element only ever moves to a lower position; a scan walks positions from the top
-    down, so it returns every element present for the whole iteration (some perhaps twice),
-    which is what Redis's SCAN guarantees. A cursor is the next position to visit plus one."""
-
-    __slots__ = ("items", "where")
-
-    def __init__(self, elements=()):
-        self.items: list = list(elements)
-        self.where: dict = {element: i for i, element in enumerate(self.items)}
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __contains__(self, element) -> bool:
-        return element in self.where
-
-    def __iter__(self):
-        return iter(self.items)
-
-    def add(self, element) -> bool:
-        where = self.where
-        if element in where:
-            return False
-        where[element] = len(self.items)
-        self.items.append(element)
-        return True
-
-    def discard(self, element) -> bool:
-        i = self.where.pop(element, None)
-        if i is None:
-            return False
-        items = self.items
-        last = items.pop()
-        if i < len(items):
-            items[i] = last
-            self.where[last] = i
-        return True
-
-    def random(self, rng=random):
-        """An element picked uniformly (the pool is not empty)."""
-        return self.items[rng.randrange(len(self.items))]
-
-    def scan(self, cursor: int, count: int, weight: int = 1) -> tuple[int, list]:
-        """One SCAN step from `cursor` (0: start): up to `count` reply items, each element
-        counting as `weight` of them (2 for a hash's field and value); (next cursor, elements)."""
-        items = self.items
-        top = len(items) - 1 if cursor == 0 else min(cursor - 1, len(items) - 1)
-        stop = top - -(-count // weight)
-        if stop < 0:
-            return 0, items[top::-1] if top >= 0 else []
-        return stop + 1, items[top:stop:-1]
-
-
-class Hash:
-    """A Redis hash: `fields` maps field -> value (bytes), in listpack (insertion) order.
-    `hashtable` records the encoding (never reverts); `pool` holds a hashtable hash's fields
-    for HSCAN cursors and uniform random picks, from when they are first needed."""
-
-    __slots__ = ("fields", "hashtable", "pool")
-
-    def __init__(self, fields: dict | None = None, hashtable: bool = False):
-        self.fields: dict[bytes, bytes] = fields if fields is not None else {}
-        self.hashtable = hashtable
-        self.pool: Pool | None = None
-
-    def __len__(self) -> int:
-        return len(self.fields)
-
-    def __contains__(self, field: bytes) -> bool:
-        return field in self.fields
-
-    def __iter__(self):
-        return iter(self.fields)
-
-    def get(self, field: bytes):
-        return self.fields.get(field)
-
-    def items(self):
-        return self.fields.items()
-
-    def set(self, field: bytes, value: bytes, params) -> bool:
-        """Set a field; True if it is new. Converts to hashtable as Redis's hashTypeSet does."""
-        fields = self.fields
-        new = field not in fields
-        fields[field] = value
-        if new and self.pool is not None:
-            self.pool.add(field)
-        if not self.hashtable:
-            limit = params.int("hash-max-listpack-value")
-            if (len(field) > limit or len(value) > limit
-                    or len(fields) > params.int("hash-max-listpack-entries")):
-                self.hashtable = True
-        return new
-
-    def delete(self, field: bytes) -> bool:
-        fields = self.fields
-        if field not in fields:
-            return False
-        del fields[field]
-        if self.pool is not None:
-            self.pool.discard(field)
-        return True
-
-    def field_pool(self) -> Pool:
-        if self.pool is None:
-            self.pool = Pool(self.fields)
-        return self.pool
-
-    def random_field(self, rng=random) -> bytes:
-        """One field picked uniformly at random (the hash is not empty)."""
-        if self.hashtable:
-            return self.field_pool().random(rng)
-        return next(islice(self.fields, rng.randrange(len(self.fields)), None))
-
-    def copy(self) -> "Hash":
-        return Hash(dict(self.fields), self.hashtable)
-
-    def encoding(self, params=None) -> str:
-        return "hashtable" if self.hashtable else "listpack"
-
-
-register_type(Hash, "hash", copy=Hash.copy, encoding=Hash.encoding)
 
 
 # -- helpers shared with sets.py ---------------------------------------------------------------

@@ -10,11 +10,10 @@ from __future__ import annotations
 from yizhan.redis import errors
 from yizhan.redis.args import INT64_MAX, parse_int
 from yizhan.redis.glob import match
-from yizhan.redis.keyspace import (
-    ENCODINGS, SHARED_INTEGERS, SHARED_REFCOUNT, TYPE_NAMES, canonical_int, copy_value,
-    string_encoding,
-)
+from yizhan.redis.keyspace import ENCODINGS, TYPE_NAMES, copy_value
 from yizhan.redis.table import command, container
+from yizhan.redis.types.strings import (SHARED_INTEGERS, SHARED_REFCOUNT, canonical_int,
+                                         string_encoding)
 from yizhan.resp import OK, ErrorReply, Simple
 
 _UINT64_MAX = (1 << 64) - 1

@@ -1,7 +1,6 @@
-"""Lists: the list value type and every list command, blocking ones included (Redis 7.0's t_list.c).
-
-A list is a `RedisList`, a deque of bytes: O(1) push and pop at both ends, as Redis's
-quicklist. An empty list is never stored: the command that empties it deletes the key.
+"""Lists: every list command, blocking ones included (Redis 7.0's t_list.c), over the
+`RedisList` value type of types/lists.py. An empty list is never stored: the command that
+empties it deletes the key.
 
 Blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) serve at once when they can;
 otherwise they park the client with `c.block`, handing over an `attempt` closure that the
@@ -10,33 +9,16 @@ blocking registry retries, first blocked first served, whenever one of the keys 
 
 from __future__ import annotations
 
-from collections import deque
 from itertools import islice
 
 from yizhan.redis import errors
 from yizhan.redis.args import parse_int
 from yizhan.redis.blocking import parse_timeout
-from yizhan.redis.keyspace import register_type
 from yizhan.redis.table import command
+from yizhan.redis.types.lists import RedisList
 from yizhan.resp import NULL_ARRAY, OK, ErrorReply
 from yizhan.resp.encoder import BulkStrings
 
-
-class RedisList(deque):
-    """A Redis list: a deque of bytes elements."""
-
-    __slots__ = ()
-
-    def copy(self) -> "RedisList":
-        return RedisList(self)
-
-    def encoding(self, params=None) -> str:
-        """OBJECT ENCODING: Redis 7.0 stores every list as a quicklist, whatever its size and
-        list-max-listpack-size."""
-        return "quicklist"
-
-
-register_type(RedisList, "list", copy=RedisList.copy, encoding=RedisList.encoding)
 
 _LEFT, _RIGHT = b"LEFT", b"RIGHT"
 

@@ -6,11 +6,13 @@ Python objects, sampling `SAMPLES` elements of containers (default 5, 0 = all) a
 
 from __future__ import annotations
 
+import gc
 import sys
 from itertools import islice
 
 from yizhan.redis import errors
 from yizhan.redis.args import Args
+from yizhan.redis.commands.server import _rss_bytes
 from yizhan.redis.table import command, container
 from yizhan.resp import OK, ErrorReply, Simple, Verbatim
 
@@ -73,8 +75,6 @@ def memory_doctor(c, argv):
 
 @command("MEMORY PURGE", arity=2, group="server", since="4.0.0", summary="Ask the allocator to release memory")
 def memory_purge(c, argv):
-    import gc
-
     gc.collect()
     return OK
 
@@ -86,8 +86,6 @@ def memory_malloc_stats(c, argv):
 
 @command("MEMORY STATS", arity=2, group="server", since="4.0.0", summary="Show memory usage details")
 def memory_stats(c, argv):
-    from yizhan.redis.commands.server import _rss_bytes
-
     rss = _rss_bytes()
     stats = {b"peak.allocated": rss, b"total.allocated": rss, b"startup.allocated": 0,
              b"keys.count": sum(len(db) for db in c.server.dbs), b"dataset.bytes": rss}

@@ -7,7 +7,8 @@ from __future__ import annotations
 from yizhan.redis import errors
 from yizhan.redis.args import parse_int
 from yizhan.redis.keyspace import lfu_minutes
-from yizhan.redis.persistence import rdb, snapshot  # modules: they import the value types
+from yizhan.redis.persistence import rdb, snapshot
+from yizhan.redis.persistence.aof import aof_state
 from yizhan.redis.persistence.codec import RDBError
 from yizhan.redis.table import command
 from yizhan.resp import OK, ErrorReply, Raw, Simple
@@ -145,7 +146,6 @@ def lastsave(c, argv):
          since="1.0.0", summary="Asynchronously rewrite the append-only file",
          complexity="O(1)")
 def bgrewriteaof(c, argv):
-    from yizhan.redis.persistence.aof import aof_state  # it imports snapshot, which imports us
     state = aof_state(c.server)
     if state.rewrite_in_progress():
         raise ErrorReply(errors.AOF_REWRITE_IN_PROGRESS)

@@ -17,6 +17,8 @@ from yizhan.redis import errors
 from yizhan.redis.args import parse_int
 from yizhan.redis.instance import REDIS_VERSION
 from yizhan.redis.params import BY_NAME
+from yizhan.redis.persistence.aof import aof_state
+from yizhan.redis.persistence.snapshot import snapshotter
 from yizhan.redis.scripting import eval as scripting_eval
 from yizhan.redis.table import COMMANDS, command, container, docs_reply, info_reply, numkeys_keys
 from yizhan.resp import OK, ErrorReply, Simple, Verbatim
@@ -47,8 +49,6 @@ def flushall(c, argv):
     _flush_mode(argv)
     for db in c.server.dbs:
         db.clear()
-    from yizhan.redis.persistence.snapshot import snapshotter  # it imports the command table
-
     snapshotter(c.server).flushall_save()  # kills a BGSAVE; saves at once if save points are set
     return OK
 
@@ -335,8 +335,6 @@ def _info_memory(srv):
 
 
 def _info_persistence(srv):
-    from yizhan.redis.persistence.snapshot import snapshotter
-    from yizhan.redis.persistence.aof import aof_state
     saver = snapshotter(srv)
     aof = aof_state(srv)
     aof.rewrite_in_progress()  # reap a finished rewrite child first

@@ -24,6 +24,7 @@ from yizhan.redis import errors
 from yizhan.redis.args import parse_int
 from yizhan.redis.keyspace import type_name
 from yizhan.redis.table import command
+from yizhan.redis.types.lists import RedisList
 from yizhan.resp import ErrorReply
 
 _SORTABLE = ("list", "set", "zset")
@@ -423,8 +424,6 @@ def _get(db, elements: list, patterns: list[bytes]) -> list:
 
 def _store(c, key: bytes, items: list, outputlen: int) -> None:
     """The result as a list at `key` (TTL dropped), or `key` deleted when there is none."""
-    from yizhan.redis.commands.lists import RedisList  # the list type's own module
-
     db = c.db
     if outputlen:
         db.set(key, RedisList(items))

@@ -31,7 +31,8 @@ from pathlib import Path
 
 from yizhan.clock import ManualClock
 from yizhan.redis.persistence import rdb
-from yizhan.redis.persistence.snapshot import RDBLoadError, key_save_delay, kill_child, library_codes
+from yizhan.redis.persistence.snapshot import RDBLoadError, key_save_delay, kill_child, library_codes, snapshotter
+from yizhan.redis.session import Client
 from yizhan.resp import ErrorReply
 
 log = logging.getLogger("yizhan")
@@ -475,7 +476,6 @@ class AOF:
         if self.child_pid is not None:
             self._reap()
         if self.scheduled and self.child_pid is None:
-            from yizhan.redis.persistence.snapshot import snapshotter
             if not snapshotter(self.srv).in_progress():
                 self.scheduled = False
                 self.rewrite()
@@ -532,8 +532,6 @@ class AOF:
                     db.access[key] = now
 
     def _replay_commands(self, path: Path, data: bytes) -> tuple[int, int]:
-        from yizhan.redis.session import Client  # the session imports this module's users
-
         client = Client(self.srv, "aof:0")
         client.authenticated = True
         count = valid_end = 0
@@ -574,8 +572,6 @@ class AOF:
     def _load_multipart(self) -> int | None:
         """Redis 7.0's <appenddirname>/<appendfilename>.manifest: the base file (RDB or RESP),
         then the incr files in order; the result is written as the single-file AOF."""
-        from yizhan.redis.persistence.snapshot import snapshotter
-
         directory = self.path().parent / self.srv.params.get("appenddirname")
         manifest = directory / (self.path().name + ".manifest")
         try:

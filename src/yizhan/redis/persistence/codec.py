@@ -1,4 +1,5 @@
-"""The byte-level pieces of Redis's RDB format, with no knowledge of yizhan's value types:
+"""The byte-level pieces of Redis's RDB format, with no knowledge of yizhan's value classes
+(only types.strings' int64 parse):
 CRC64 (crc64.c: Jones polynomial, reflected), LZF (liblzf as Redis builds it), RDB lengths and
 strings, and the packed containers Redis stores inside strings: listpack, ziplist, intset.
 
@@ -8,6 +9,8 @@ Everything here is sans-IO: functions take and return bytes. Readers raise `RDBE
 from __future__ import annotations
 
 import struct
+
+from yizhan.redis.types.strings import canonical_int
 
 
 class RDBError(ValueError):
@@ -308,24 +311,10 @@ def _backlen(n: int) -> bytes:
                   ((n >> 7) & 127) | 128, (n & 127) | 128))
 
 
-def _canonical_int64(value: bytes) -> int | None:
-    """string2ll: the int64 whose canonical text `value` is."""
-    n = len(value)
-    if not n or n > 20:
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        return None
-    if b"%d" % number != value or not -(1 << 63) <= number < 1 << 63:
-        return None
-    return number
-
-
 def listpack_entry(value) -> bytes:
     """One listpack entry (encoding, data, backlen) as lpInsert writes it for a string."""
     value = bytes(value)
-    number = _canonical_int64(value) if len(value) <= 20 else None
+    number = canonical_int(value) if len(value) <= 20 else None
     if number is not None:
         if 0 <= number <= 127:
             body = bytes((number,))

@@ -21,13 +21,13 @@ import struct
 import time
 from dataclasses import dataclass, field
 
-from yizhan.redis.commands.hashes import Hash
-from yizhan.redis.commands.lists import RedisList
-from yizhan.redis.commands.sets import Set
-from yizhan.redis.commands.zsets import ZSet
 from yizhan.redis.persistence.codec import (RDBError, RDBUnsupported, Reader, crc64, encode_length, encode_string,
                                              intset, listpack, listpack_entry, parse_intset, parse_listpack,
                                              parse_ziplist)
+from yizhan.redis.types.hashes import Hash
+from yizhan.redis.types.lists import RedisList
+from yizhan.redis.types.sets import Set
+from yizhan.redis.types.zsets import ZSet
 
 RDB_VERSION = 10
 MAGIC = b"REDIS%04d" % RDB_VERSION
