@@ -1,7 +1,7 @@
 """Queue features of durable queues through real restarts (`python -m yizhan serve`, SIGTERM
 or SIGKILL): priority order, dead-lettered persistent copies, message TTL and dead-lettering
-after a restart (TTL counted from the message's arrival, not the restart), length limits over paged messages, and queue expiry (its timer restarts at
-boot, as RabbitMQ's does)."""
+after a restart (TTL counted from the message's arrival, not the restart), length limits over
+paged messages, and queue expiry (its timer restarts at boot, as RabbitMQ's does)."""
 
 from __future__ import annotations
 
