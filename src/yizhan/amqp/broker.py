@@ -70,6 +70,7 @@ class Broker:
         self.limits = limits or Limits()
         self.store = store if store is not None else NullStore()
         self.timers = timers if timers is not None else Timers()
+        self.store.clock = self.timers.clock  # arrival times of stored messages (TTL)
         self.delayed = DelayedMessages(self)  # messages held by x-delayed-message exchanges
         self.vhosts: dict[str, VHost] = {}
         self.add_vhost("/")
