@@ -45,12 +45,13 @@ def stop(port, thread) -> None:
     thread.join(30)
 
 
-def wait_for_busy(client) -> None:
-    for _ in range(600):
+def wait_for_busy(client, result: dict) -> None:
+    for _ in range(3000):  # a loaded machine may take seconds to start the script
         reply = client.call("PING")
         if reply == BUSY:
             return
         assert reply == b"+PONG\r\n"
+        assert "reply" not in result, result  # the script ended: it should not
         time.sleep(0.01)
     raise AssertionError("no BUSY reply")
 
@@ -59,7 +60,7 @@ def test_busy_then_script_kill(threshold):
     other = RawClient("127.0.0.1", threshold, timeout=30)
     caller, thread, result = start_script(threshold, FOREVER, "0")
     try:
-        wait_for_busy(other)
+        wait_for_busy(other, result)
         assert other.call("GET", "x") == BUSY
         assert other.call("NOSUCH") == b"-ERR unknown command 'NOSUCH', with args beginning with: \r\n"
         assert other.call("SCRIPT", "KILL", "x") == b"-ERR wrong number of arguments for 'script|kill' command\r\n"
@@ -87,7 +88,7 @@ def test_script_that_wrote_is_unkillable(threshold):
     other = RawClient("127.0.0.1", threshold, timeout=30)
     caller, thread, result = start_script(threshold, WRITE_THEN_SPIN, "1", "w")
     try:
-        wait_for_busy(other)
+        wait_for_busy(other, result)
         assert other.call("SCRIPT", "KILL") == UNKILLABLE
         thread.join(30)
         assert result["reply"] == b"$4\r\ndone\r\n"
@@ -103,7 +104,7 @@ def test_pipelined_output_keeps_its_order(threshold):
     other = RawClient("127.0.0.1", threshold, timeout=30)
     caller, thread, result = start_script(threshold, FOREVER, "0")
     try:
-        wait_for_busy(other)
+        wait_for_busy(other, result)
         other.send_raw(b"PING\r\nECHO x\r\nSCRIPT KILL\r\n")
         assert other.read_reply() == BUSY
         assert other.read_reply() == BUSY
