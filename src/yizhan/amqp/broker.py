@@ -78,6 +78,7 @@ class Broker:
                                                      tags=["administrator"], source="builtin")}
         self.connections: set = set()
         self.alarms: set = set()  # resource alarms in effect: "memory", "disk" (alarms.py)
+        self.unwritable = 0  # connections not writable now (flow.py: none, no socket-paced park)
         self.next_connection_id = 1
         self.deferred: list = []
         self.reply_channels: dict = {}  # direct reply-to: channel token -> channel

@@ -150,6 +150,7 @@ class Queue(FeatureQueue):
         self.blocked: dict = {}       # channel -> [Consumer] parked, in blocking order
         self.suspended: set = set()   # channels whose global prefetch refused this queue
         self.consumers: dict = {}     # (channel, tag) -> Consumer
+        self.uncredited = 0           # consumers without a prefetch credit (flow.socket_paced)
         self.exclusive_consumer: Consumer | None = None
         self.type_name = queue_type(self.arguments)
         self.quorum = self.type_name == "quorum"
@@ -516,6 +517,8 @@ class Queue(FeatureQueue):
     # -- consumers ----------------------------------------------------------------------------
     def add_consumer(self, consumer: Consumer) -> None:
         self.consumers[(consumer.channel, consumer.tag)] = consumer
+        if consumer.credit is None:
+            self.uncredited += 1
         if consumer.exclusive:
             self.exclusive_consumer = consumer
         self.had_consumers = True
@@ -536,6 +539,8 @@ class Queue(FeatureQueue):
         back (requeue_and_run; rabbit_fifo's return_all): the channel calls `dispatch`."""
         if self.consumers.pop((consumer.channel, consumer.tag), None) is None:
             return
+        if consumer.credit is None:
+            self.uncredited -= 1
         if self.exclusive_consumer is consumer:
             self.exclusive_consumer = None
         if not self.ring.remove(consumer):
