@@ -29,6 +29,15 @@ def threshold(both_servers):
         admin.call("CONFIG", "SET", "busy-reply-threshold", "5000")
 
 
+def connected(port: int) -> RawClient:
+    """A client whose connection the server has taken on (asyncio's default loop accepts a
+    socket, then makes its protocol in a later loop turn: a connection still in between when a
+    script starts waits for the script's end)."""
+    client = RawClient("127.0.0.1", port, timeout=30)
+    assert client.call("PING") == b"+PONG\r\n"
+    return client
+
+
 def start_script(port, *args):
     caller = RawClient("127.0.0.1", port, timeout=30)
     result = {}
@@ -57,7 +66,7 @@ def wait_for_busy(client, result: dict) -> None:
 
 
 def test_busy_then_script_kill(threshold):
-    other = RawClient("127.0.0.1", threshold, timeout=30)
+    other = connected(threshold)
     caller, thread, result = start_script(threshold, FOREVER, "0")
     try:
         wait_for_busy(other, result)
@@ -85,7 +94,7 @@ def test_busy_then_script_kill(threshold):
 
 
 def test_script_that_wrote_is_unkillable(threshold):
-    other = RawClient("127.0.0.1", threshold, timeout=30)
+    other = connected(threshold)
     caller, thread, result = start_script(threshold, WRITE_THEN_SPIN, "1", "w")
     try:
         wait_for_busy(other, result)
@@ -101,7 +110,7 @@ def test_script_that_wrote_is_unkillable(threshold):
 
 def test_pipelined_output_keeps_its_order(threshold):
     """Replies a client was owed before the script went busy leave before its BUSY replies."""
-    other = RawClient("127.0.0.1", threshold, timeout=30)
+    other = connected(threshold)
     caller, thread, result = start_script(threshold, FOREVER, "0")
     try:
         wait_for_busy(other, result)
