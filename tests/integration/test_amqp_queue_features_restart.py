@@ -1,7 +1,7 @@
 """Queue features of durable queues through real restarts (`python -m yizhan serve`, SIGTERM
 or SIGKILL): priority order, dead-lettered persistent copies, message TTL and dead-lettering
-after a restart, length limits over paged messages, and queue expiry (its timer restarts at
-boot, as RabbitMQ's does)."""
+after a restart (TTL counted from the message's arrival, not the restart), length limits over
+paged messages, and queue expiry (its timer restarts at boot, as RabbitMQ's does)."""
 
 from __future__ import annotations
 
@@ -177,5 +177,38 @@ def test_queue_expiry_restarts_at_boot(tmp_path):
     srv = start(data, tmp_path)
     try:
         assert not exists(srv.connect(), "brief")
+    finally:
+        srv.stop()
+
+
+def test_a_stored_message_expires_at_its_original_time_after_a_restart(tmp_path):
+    """RabbitMQ keeps a persistent message's expiry across restarts: TTL counts from its
+    arrival, not from the restart. The message must be gone before restart + TTL (when it would
+    expire if its TTL counted from the restart)."""
+    data = tmp_path / "data"
+    ttl = 5.0
+    srv = start(data, tmp_path)
+    try:
+        ch = srv.connect().channel()
+        ch.queue_declare("dead", durable=True)
+        ch.queue_declare("ttl", durable=True, arguments={
+            "x-message-ttl": int(ttl * 1000), "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": "dead"})
+        publish(ch, "ttl", [(b"m", pika.BasicProperties(delivery_mode=PERSISTENT))])
+        time.sleep(3.0)  # most of its TTL passes before the restart
+        restarted = time.monotonic()
+    finally:
+        srv.stop(signal.SIGTERM)
+    srv = start(data, tmp_path)
+    try:
+        conn = srv.connect()
+        ch = conn.channel()
+        deadline = restarted + ttl - 0.5  # 2.5 s after its original expiry
+        while ch.queue_declare("dead", passive=True).method.message_count == 0:
+            assert time.monotonic() < deadline, "the message outlived its original expiry"
+            conn.process_data_events(0.05)
+        assert ch.queue_declare("ttl", passive=True).method.message_count == 0
+        (body, props), = drain(ch, "dead")
+        assert body == b"m" and props.headers["x-death"][0]["reason"] == "expired"
     finally:
         srv.stop()

@@ -78,6 +78,25 @@ def test_prefetch_limited_consumers_set_their_own_pace_and_do_not_block_publishe
     assert gate == [] and not pub.conn.blocked and queue.message_count == 25
 
 
+def test_a_parked_prefetch_limited_consumer_whose_socket_fills_holds_publishers():
+    """flow.over_budget skips socket_paced while no connection is unwritable (the broker counts
+    them); once the parked consumer's socket is full the next publish over budget holds."""
+    broker, pub, sub, queue = setup(limit=10, prefetch=5)
+    gate = gated(pub)
+    pub.raw(publishes(30))                    # the consumer is parked on its credit
+    assert gate == [] and broker.unwritable == 0
+    sub.conn.pause_writing()
+    sub.conn.pause_writing()                  # counted once
+    assert broker.unwritable == 1
+    pub.raw(publishes(2))                     # held from the content frame after the first
+    assert gate == [True] and pub.conn.blocked
+    sub.conn.resume_writing()
+    assert broker.unwritable == 0
+    sub.conn.pause_writing()
+    sub.conn.connection_lost()                # gone while unwritable: no longer counted
+    assert broker.unwritable == 0 and not pub.conn.blocked
+
+
 def test_a_connection_that_consumes_is_never_held_by_flow():
     broker, pub, sub, queue = setup(limit=10)
     pub.send(C.Queue.Declare(queue="other"), 1)

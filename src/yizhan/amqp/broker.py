@@ -70,6 +70,7 @@ class Broker:
         self.limits = limits or Limits()
         self.store = store if store is not None else NullStore()
         self.timers = timers if timers is not None else Timers()
+        self.store.clock = self.timers.clock  # arrival times of stored messages (TTL)
         self.delayed = DelayedMessages(self)  # messages held by x-delayed-message exchanges
         self.vhosts: dict[str, VHost] = {}
         self.add_vhost("/")
@@ -77,6 +78,7 @@ class Broker:
                                                      tags=["administrator"], source="builtin")}
         self.connections: set = set()
         self.alarms: set = set()  # resource alarms in effect: "memory", "disk" (alarms.py)
+        self.unwritable = 0  # connections not writable now (flow.py: none, no socket-paced park)
         self.next_connection_id = 1
         self.deferred: list = []
         self.reply_channels: dict = {}  # direct reply-to: channel token -> channel

@@ -506,9 +506,13 @@ class AMQPConnection:
 
     # -- flow and teardown --------------------------------------------------------------------
     def pause_writing(self) -> None:
+        if self.writable and not self.released:  # counted while not writable and not released
+            self.broker.unwritable += 1
         self.writable = False
 
     def resume_writing(self) -> None:
+        if not self.writable and not self.released:
+            self.broker.unwritable -= 1
         self.writable = True
         for channel in list(self.channels.values()):
             channel.resume_delivery()
@@ -525,6 +529,8 @@ class AMQPConnection:
         if self.released:
             return
         self.released = True
+        if not self.writable:  # gone while its socket was full: no longer counted
+            self.broker.unwritable -= 1
         for queue in self.flow_queues:
             queue.throttled.discard(self)
         self.flow_queues.clear()

@@ -33,6 +33,8 @@ def over_budget(queue, publisher) -> None:
     are paced by their sockets."""
     if publisher is None or publisher in queue.throttled or not queue.consumers:
         return
+    if not queue.uncredited and not publisher.broker.unwritable:
+        return  # socket_paced would find neither kind of consumer: asked on every publish
     if not socket_paced(queue) or consumes(publisher):
         return
     queue.throttled.add(publisher)

@@ -58,17 +58,27 @@ class Message:
 class PagedRun:
     """Messages of a queue kept on disk only (paged out): their store ids in queue order, the
     sequence number of the first (the others follow it), and the ids that come back
-    redelivered (delivered before a restart). `transient`: the run's records are `T` copies
-    of transient messages (or of messages this queue does not hold durably), released when
-    read back and forgotten at boot."""
+    redelivered (delivered before a restart or requeued). `transient`: the run's records are
+    `T` copies of transient messages (or of messages this queue does not hold durably),
+    released when read back and forgotten at boot. Queues with features (queue_features.py)
+    keep `sizes`, each message's body size (for max-length-bytes), and `expires`, each one's
+    expiry (clock ms, NO_EXPIRY for none), so expiry from the head and length limits work
+    without reading the bodies; both None in plain queues' runs and in runs restored at boot
+    (read back, their TTL counts from the stored arrival time)."""
 
-    __slots__ = ("first_seq", "ids", "redelivered", "transient")
+    __slots__ = ("first_seq", "ids", "redelivered", "transient", "sizes", "expires")
 
-    def __init__(self, first_seq: int, ids, redelivered=None, transient: bool = False):
+    def __init__(self, first_seq: int, ids, redelivered=None, transient: bool = False,
+                 sizes=None, expires=None):
         self.first_seq = first_seq
         self.ids = ids
         self.redelivered = redelivered
         self.transient = transient
+        self.sizes = sizes
+        self.expires = expires
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+NO_EXPIRY = -1  # in PagedRun.expires: the message never expires

@@ -18,9 +18,11 @@ Paging: a durable queue, and under memory pressure any queue, holds at most `pag
 ready messages in memory; later ones wait in
 `paged` as `PagedRun`s of store ids, in order: a durable queue's stored messages by their ids,
 any other message (transient, or a non-durable queue's) as a transient `T` copy in the store
-that is read back once and forgotten at a restart. They come back a batch at a time when the
-ready list runs dry. Ready seqs stay below paged ones, so
-a requeued message still goes back into the ready list.
+that is read back once and forgotten at a restart. A special queue's run also keeps each
+message's body size and expiry, so length limits and expiry from the head need no bodies. They
+come back a batch at a time when the ready list runs dry. Ready seqs stay below paged ones, so
+a requeued message still goes back into the ready list. A priority queue pages per priority
+(priority.py: each band has its own paged tail).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from collections import deque
 from yizhan.amqp import flow
 from yizhan.amqp.arguments import queue_type
 from yizhan.amqp.codec import BOOL, FieldTable
-from yizhan.amqp.message import PagedRun
+from yizhan.amqp.message import NO_EXPIRY, PagedRun
 from yizhan.amqp.priority import PriorityReady
 from yizhan.amqp.queue_features import FeatureQueue
 from yizhan.amqp.queue_settings import QueueSettings
@@ -148,6 +150,7 @@ class Queue(FeatureQueue):
         self.blocked: dict = {}       # channel -> [Consumer] parked, in blocking order
         self.suspended: set = set()   # channels whose global prefetch refused this queue
         self.consumers: dict = {}     # (channel, tag) -> Consumer
+        self.uncredited = 0           # consumers without a prefetch credit (flow.socket_paced)
         self.exclusive_consumer: Consumer | None = None
         self.type_name = queue_type(self.arguments)
         self.quorum = self.type_name == "quorum"
@@ -181,13 +184,14 @@ class Queue(FeatureQueue):
         self.special = self.special or settings is not None
         if settings is not None and settings.max_priority is not None and not self.priorities:
             self.priorities = True
-            self.page_limit = sys.maxsize  # priority bands are not paged
-            ready, self.ready = self.ready, PriorityReady(settings.max_priority)
+            ready, self.ready = self.ready, PriorityReady(settings.max_priority, self)
             for entry in ready:
                 self.ready.append(entry)
         if self.special:
-            self.ready_bytes = sum(len(e.message.body) for e in self.ready) + sum(
-                len(e.message.body) for e in self.paged if type(e) is QueueEntry)
+            self.ready_bytes = (
+                sum(len(e.message.body) for e in self.ready)
+                + sum(len(e.message.body) for e in self.paged if type(e) is QueueEntry)
+                + sum(sum(run.sizes) for run in self.paged_runs() if run.sizes is not None))
             self.touch()
             self._drop_head()
             self.drop_expired()
@@ -220,7 +224,9 @@ class Queue(FeatureQueue):
 
     def enqueue(self, entry: QueueEntry) -> None:
         """A new entry at the tail (paged out beyond the memory bound)."""
-        if self.paged or len(self.ready) >= self.page_limit:
+        if self.priorities:
+            self.ready.append(entry)  # paged per priority band beyond the bound
+        elif self.paged or len(self.ready) >= self.page_limit:
             self._page_out_entry(entry)
         else:
             self.ready.append(entry)
@@ -352,9 +358,8 @@ class Queue(FeatureQueue):
         count = self.message_count
         self.drop_transient()
         if self.durable:
-            self.vhost.store.removed(self, self.ready)
-            self.vhost.store.removed_paged(
-                self, [run for run in self.paged if type(run) is PagedRun])
+            self.vhost.store.removed(self, self.ready)  # the entries in memory
+            self.vhost.store.removed_paged(self, list(self.paged_runs()))
         self.ready.clear()
         self.paged.clear()
         self.paged_count = 0
@@ -365,44 +370,88 @@ class Queue(FeatureQueue):
 
     # -- paging -------------------------------------------------------------------------------
     def _page_out_entry(self, entry: QueueEntry) -> None:
-        """A special queue's entry beyond the memory bound: one with an expiry stays whole (a
-        paged run keeps ids only)."""
-        if entry.expires is not None:
-            self.paged.append(entry)
-            self.paged_count += 1
-            return
-        seq, self.next_seq = self.next_seq, entry.seq
-        self._page_out(entry.message)
-        self.next_seq = seq
+        """A special queue's entry beyond the memory bound: its id, size and expiry only."""
+        self.paged_count += 1
+        self.page_into(self.paged, entry.message, entry.seq, entry.expires, entry.redelivered)
 
     def _page_out(self, message) -> None:
         """Keep a message beyond the memory bound: its store id only, if it is stored."""
-        paged = self.paged
         self.paged_count += 1
+        self.page_into(self.paged, message, self.next_seq)
+
+    def page_into(self, paged: deque, message, seq: int, expires=None,
+                  redelivered: bool = False) -> None:
+        """Append a message to `paged` (this queue's, or a priority band's tail) as a store id
+        in a `PagedRun`: a message the queue holds durably by its id, any other as a transient
+        `T` copy. Special queues keep each body size and expiry beside it."""
         transient = message.store_id is None or not self.durable
         msg_id = (self.vhost.store.page_transient(message) if transient
                   else message.store_id)
-        last = paged[-1] if paged else None
-        if (type(last) is PagedRun and last.transient is transient
-                and len(last.ids) < PAGE_BATCH):
-            last.ids.append(msg_id)
-        else:
-            paged.append(PagedRun(self.next_seq, array("Q", (msg_id,)), None, transient))
+        timed = self.special
+        run = paged[-1] if paged else None
+        if (type(run) is not PagedRun or run.transient is not transient
+                or len(run.ids) >= PAGE_BATCH or (run.expires is not None) is not timed):
+            run = (PagedRun(seq, array("Q"), None, transient, array("I"), array("q")) if timed
+                   else PagedRun(seq, array("Q"), None, transient))
+            paged.append(run)
+        run.ids.append(msg_id)
+        if timed:
+            run.sizes.append(len(message.body))
+            run.expires.append(NO_EXPIRY if expires is None else expires)
+        if redelivered:
+            if run.redelivered is None:
+                run.redelivered = set()
+            run.redelivered.add(msg_id)
+
+    def paged_runs(self):
+        """Every `PagedRun` of the queue (a priority queue's band tails too)."""
+        for item in self.paged:
+            if type(item) is PagedRun:
+                yield item
+        if self.priorities:
+            yield from self.ready.runs()
 
     def memory_pressure(self, on: bool) -> None:
         """A non-durable queue pages beyond the store's page limit while memory is short
         (alarms.py: RabbitMQ's vm_memory_high_watermark_paging_ratio)."""
-        if not self.durable and not self.priorities and self.vhost.store.page_limit:
+        if not self.durable and self.vhost.store.page_limit:
             self.page_limit = self.vhost.store.page_limit if on else sys.maxsize
 
     def drop_transient(self) -> None:
         """Release the transient paged runs (purge, delete): the store forgets them."""
         runs = [item for item in self.paged if type(item) is PagedRun and item.transient]
         if runs:
-            self.vhost.store.drop_transient(runs)
             self.paged = deque(item for item in self.paged
                                if not (type(item) is PagedRun and item.transient))
             self.paged_count -= sum(len(run.ids) for run in runs)
+        if self.priorities:
+            runs += self.ready.drop_transient_runs()
+        if runs:
+            self.vhost.store.drop_transient(runs)
+
+    def read_run(self, run: PagedRun) -> list:
+        """A paged run's messages read back as entries (seqs, redelivered flags, expiries)."""
+        store = self.vhost.store
+        expires = run.expires
+        arrivals = None
+        if run.transient:
+            messages = store.read_transient(run.ids)
+        else:
+            arrivals = [] if expires is None else None
+            messages = store.read_messages(run.ids, arrivals)
+        redelivered = run.redelivered or ()
+        ids = run.ids
+        seq = run.first_seq
+        out = []
+        for i, message in enumerate(messages):
+            entry = QueueEntry(message, seq + i, ids[i] in redelivered)
+            if expires is not None:
+                if expires[i] != NO_EXPIRY:
+                    entry.expires = expires[i]
+            elif self.special or message.expiration is not None:
+                self.restored_expiry(entry, arrivals[i] if arrivals else None)
+            out.append(entry)
+        return out
 
     def _page_in(self) -> None:
         """Move the next batch of paged messages into the ready list (reading stored ones)."""
@@ -415,16 +464,7 @@ class Queue(FeatureQueue):
                 budget -= 1
                 self.paged_count -= 1
                 continue
-            seq = item.first_seq
-            redelivered = item.redelivered or ()
-            store = self.vhost.store
-            read = store.read_transient if item.transient else store.read_messages
-            for message in read(item.ids):
-                entry = QueueEntry(message, seq, message.store_id in redelivered)
-                if self.special:
-                    self.restored_expiry(entry)
-                ready.append(entry)
-                seq += 1
+            ready.extend(self.read_run(item))
             budget -= len(item.ids)
             self.paged_count -= len(item.ids)
 
@@ -444,7 +484,13 @@ class Queue(FeatureQueue):
 
     def restore(self, ids, delivered: set) -> None:
         """Boot: the queue's stored messages (ids in order) come back paged out; the first
-        batch is read in. Those in `delivered` come back redelivered."""
+        batch is read in. Those in `delivered` come back redelivered. A priority or
+        length-limited queue reads them through once (bands, sizes and expiries), keeping
+        those beyond its memory bound paged."""
+        settings = self.settings
+        if self.priorities or (settings is not None and settings.limited):
+            self.restore_through(ids, delivered)
+            return
         for start in range(0, len(ids), PAGE_BATCH):
             chunk = ids[start:start + PAGE_BATCH]
             again = {m for m in chunk if m in delivered} if delivered else None
@@ -458,19 +504,21 @@ class Queue(FeatureQueue):
 
     def stored_ids(self):
         """Store ids of the ready and paged messages (not of those held unacked by channels)."""
-        for entry in self.ready:
+        for entry in self.ready:  # the entries in memory
             if entry.message.store_id is not None:
                 yield entry.message.store_id
         for item in self.paged:
-            if type(item) is PagedRun:
-                if not item.transient:
-                    yield from item.ids
-            elif item.message.store_id is not None:
+            if type(item) is QueueEntry and item.message.store_id is not None:
                 yield item.message.store_id
+        for run in self.paged_runs():
+            if not run.transient:
+                yield from run.ids
 
     # -- consumers ----------------------------------------------------------------------------
     def add_consumer(self, consumer: Consumer) -> None:
         self.consumers[(consumer.channel, consumer.tag)] = consumer
+        if consumer.credit is None:
+            self.uncredited += 1
         if consumer.exclusive:
             self.exclusive_consumer = consumer
         self.had_consumers = True
@@ -491,6 +539,8 @@ class Queue(FeatureQueue):
         back (requeue_and_run; rabbit_fifo's return_all): the channel calls `dispatch`."""
         if self.consumers.pop((consumer.channel, consumer.tag), None) is None:
             return
+        if consumer.credit is None:
+            self.uncredited -= 1
         if self.exclusive_consumer is consumer:
             self.exclusive_consumer = None
         if not self.ring.remove(consumer):

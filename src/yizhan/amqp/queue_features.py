@@ -237,21 +237,36 @@ class FeatureQueue:
         return kept
 
     # -- boot -----------------------------------------------------------------------------------
-    def restored(self) -> None:
-        """Boot: a priority or length-limited queue reads all its stored messages back (its
-        bands and byte count need them); then expired ones leave."""
-        settings = self.settings
-        while self.paged and (self.priorities or (settings is not None and settings.limited)):
-            self._page_in()
-        self.ready_bytes = sum(len(entry.message.body) for entry in self.ready)
-        self.drop_expired()
+    def restore_through(self, ids, delivered: set) -> None:
+        """Boot, priority and length-limited queues: the stored messages are read once, a
+        batch at a time, and enqueued again (those beyond the memory bound stay paged by id),
+        so bands, byte counts and expiries are known without holding every body."""
+        from yizhan.amqp.queue import PAGE_BATCH, QueueEntry
 
-    def restored_expiry(self, entry) -> None:
-        """A stored message read back: its TTL counts from now (the arrival time is not
-        stored)."""
+        store = self.vhost.store
+        for start in range(0, len(ids), PAGE_BATCH):
+            arrivals = []
+            for i, message in enumerate(store.read_messages(ids[start:start + PAGE_BATCH],
+                                                            arrivals)):
+                entry = QueueEntry(message, self.next_seq, message.store_id in delivered)
+                self.next_seq += 1
+                self.restored_expiry(entry, arrivals[i])
+                self.enqueue(entry)
+                self.ready_bytes += len(message.body)
+        self.restored()
+
+    def restored(self) -> None:
+        """Boot: expired messages leave from the head."""
+        if self.special:
+            self.drop_expired()
+
+    def restored_expiry(self, entry, arrived) -> None:
+        """A stored message read back: its TTL counts from its arrival time when the store
+        kept it (`arrived`, clock ms), else from now (records written before it was kept)."""
         ttl = self._ttl_of(entry.message)
         if ttl is not None and entry.expires is None:
-            entry.expires = self.timers.now() + ttl
+            self.special = True
+            entry.expires = (arrived if arrived is not None else self.timers.now()) + ttl
 
     # -- queue expiry ---------------------------------------------------------------------------
     def touch(self) -> None:

@@ -276,6 +276,7 @@ class VHost:
         for consumer in list(queue.consumers.values()):
             consumer.channel.consumer_cancelled_by_broker(consumer)
         queue.consumers.clear()
+        queue.uncredited = 0
         queue.ready.clear()
         flow.relieve(queue)
 

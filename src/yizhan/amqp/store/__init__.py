@@ -30,6 +30,7 @@ from yizhan.amqp.store.definitions import DefinitionsLog
 from yizhan.amqp.store.delayed import DelayedLog
 from yizhan.amqp.store.errors import StoreError
 from yizhan.amqp.store.messages import MessageStore
+from yizhan.clock import Clock
 
 __all__ = ["NullStore", "DiskStore", "StoreError", "is_persistent"]
 log = logging.getLogger("yizhan")
@@ -95,6 +96,7 @@ class DiskStore(NullStore):
         self.delayed = DelayedLog(os.path.join(self.dir, "delayed.log"))
         self.scheduler = scheduler  # loop.call_soon; None: flush at once (tests, no loop)
         self.page_limit = int(os.environ.get("YIZHAN_AMQP_PAGE_MESSAGES", PAGE_MESSAGES))
+        self.clock = Clock()  # the broker's (its Timers' clock): stamps each message's arrival
         self.waiting: list = []
         self.flush_scheduled = False
         self.sync_needed = False
@@ -150,7 +152,8 @@ class DiskStore(NullStore):
         if not durable:
             return False
         message.store_id = self.messages.publish(durable, message.exchange, message.routing_key,
-                                                 message.raw_properties, message.body)
+                                                 message.raw_properties, message.body,
+                                                 self.clock.ms())
         self._schedule()
         return True
 
@@ -199,10 +202,13 @@ class DiskStore(NullStore):
         for run in runs:
             self.messages.release_transient(run.ids)
 
-    def read_messages(self, ids) -> list[Message]:
-        """Paged-out messages read back for a queue (its next batch)."""
+    def read_messages(self, ids, arrivals: list | None = None) -> list[Message]:
+        """Paged-out messages read back for a queue (its next batch); `arrivals` gets each
+        one's arrival time (clock ms, or None for records that did not keep it)."""
         out = []
         for stored in self.messages.read(ids):
+            if arrivals is not None:
+                arrivals.append(stored.arrived)
             message = Message(stored.exchange, stored.routing_key, stored.props, stored.body)
             message.store_id = stored.msg_id
             message.read_expiration()

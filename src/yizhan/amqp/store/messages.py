@@ -4,7 +4,9 @@
 and payload; the payload's first byte says what it is:
 - `H` segment header: the first message id the segment may hold;
 - `P` publish: message id, the durable queues it went to, exchange, routing key, the raw
-  property bytes and the body;
+  property bytes and the body, then optional tagged fields: `a` + u64 arrival time (clock ms;
+  message TTL counts from it after a restart). Records written before it had no such field
+  and still load (their TTL counts from the restart);
 - `A` a message left one queue (acked, rejected, consumed with no-ack);
 - `D` a message was delivered from a queue (it comes back redelivered after a restart);
 - `R` many messages left one queue at once (a purge of paged-out messages), as id runs;
@@ -90,9 +92,10 @@ class Recovered:
 class StoredMessage:
     """A message read back from a segment."""
 
-    __slots__ = ("msg_id", "queues", "exchange", "routing_key", "props", "body")
+    __slots__ = ("msg_id", "queues", "exchange", "routing_key", "props", "body", "arrived")
 
-    def __init__(self, msg_id, queues, exchange, routing_key, props, body):
+    def __init__(self, msg_id, queues, exchange, routing_key, props, body, arrived=None):
+        self.arrived = arrived  # clock ms, None in records written before it was kept
         self.msg_id = msg_id
         self.queues = queues
         self.exchange = exchange
@@ -140,14 +143,15 @@ class MessageStore:
 
     # -- writing --------------------------------------------------------------------------------
     def publish(self, queues: list[str], exchange: str, routing_key: str, props: bytes,
-                body: bytes) -> int:
+                body: bytes, arrived: int | None = None) -> int:
         msg_id = self.next_id
         self.next_id += 1
         self.published += 1
         offset = self.size + len(self.buffer)
         self._append(b"".join([b"P", _id.pack(msg_id), _u16.pack(len(queues)),
                                *(_str(q) for q in queues), _str(exchange), _str(routing_key),
-                               _u32.pack(len(props)), props, _u32.pack(len(body)), body]))
+                               _u32.pack(len(props)), props, _u32.pack(len(body)), body,
+                               b"" if arrived is None else b"a" + _id.pack(arrived)]))
         segment = self.segments[self.current]
         block = segment.blocks[-1] if segment.blocks else None
         if block is None or block.first + len(block.counts) != msg_id:
@@ -605,7 +609,15 @@ def _parse_publish(payload) -> StoredMessage:
     pos += 4 + size
     (size,) = _u32.unpack_from(payload, pos)
     body = bytes(payload[pos + 4:pos + 4 + size])
-    return StoredMessage(msg_id, queues, exchange, routing_key, props, body)
+    pos += 4 + size
+    arrived = None
+    while pos < len(payload):  # optional tagged fields
+        tag = payload[pos]
+        if tag != 0x61:  # b"a": arrival time; other tags belong to later versions
+            break
+        (arrived,) = _id.unpack_from(payload, pos + 1)
+        pos += 9
+    return StoredMessage(msg_id, queues, exchange, routing_key, props, body, arrived)
 
 
 def _runs(ids) -> list[tuple[int, int]]:

@@ -92,6 +92,7 @@ class LuaState:
         self._add_library = setup[b"add_library"]
         self._where = setup[b"where"]
         self._publish_libraries()
+        self.runtime.eval('collectgarbage("collect")')  # the set-up's garbage (used_memory_lua)
 
     # -- set-up ------------------------------------------------------------------------------
     def _install_libraries(self) -> None:

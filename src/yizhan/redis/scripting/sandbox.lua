@@ -70,6 +70,16 @@ globals.type = function(value)
   return t
 end
 
+-- getmetatable: _G's and strings' metatables are seen read-only; the library views have none.
+local string_meta_view = protect({__index = globals.string})
+local G_meta_view = protect({__index = dbg.getmetatable(env).__index, __newindex = dbg.getmetatable(env).__newindex})
+globals.getmetatable = function(value)
+  if value == env then return G_meta_view end
+  if readonly[value] then return nil end
+  if type(value) == "string" then return string_meta_view end
+  return real_getmetatable(value)
+end
+
 globals.next = function(t, k) return next(readonly[t] or t, k) end
 globals.pairs = function(t)
   local backing = readonly[t]
@@ -88,8 +98,26 @@ globals.setmetatable = function(t, mt)
   return real_setmetatable(t, mt)
 end
 
+-- Redis's Lua reads no binary chunks: one is text to its parser, which stops at the ESC byte.
+local function chunk_id(source)
+  source = string.match(source, "^[^%z]*")
+  local first = string.sub(source, 1, 1)
+  if first == "=" then return string.sub(source, 2, 60) end
+  if first == "@" then
+    source = string.sub(source, 2)
+    if #source > 43 then return "..." .. string.sub(source, -40) end
+    return source
+  end
+  local len = math.min(#(string.match(source, "^[^\n\r]*")), 43)
+  if len < #source then return '[string "' .. string.sub(source, 1, len) .. '..."]' end
+  return '[string "' .. source .. '"]'
+end
+
 -- Chunks loaded by a script run in the script's environment.
 globals.loadstring = function(s, name)
+  if type(s) == "string" and string.byte(s, 1) == 27 then
+    return nil, chunk_id(name or s) .. ":1: unexpected symbol near 'char(27)'"
+  end
   local f, err = real_loadstring(s, name)
   if f then setfenv(f, env) end
   return f, err
