@@ -29,6 +29,15 @@ def threshold(both_servers):
         admin.call("CONFIG", "SET", "busy-reply-threshold", "5000")
 
 
+def connected(port: int) -> RawClient:
+    """A client whose connection the server has taken on (asyncio's default loop accepts a
+    socket, then makes its protocol in a later loop turn: a connection still in between when a
+    script starts waits for the script's end)."""
+    client = RawClient("127.0.0.1", port, timeout=30)
+    assert client.call("PING") == b"+PONG\r\n"
+    return client
+
+
 def start_script(port, *args):
     caller = RawClient("127.0.0.1", port, timeout=30)
     result = {}
@@ -45,21 +54,22 @@ def stop(port, thread) -> None:
     thread.join(30)
 
 
-def wait_for_busy(client) -> None:
-    for _ in range(600):
+def wait_for_busy(client, result: dict) -> None:
+    for _ in range(3000):  # a loaded machine may take seconds to start the script
         reply = client.call("PING")
         if reply == BUSY:
             return
         assert reply == b"+PONG\r\n"
+        assert "reply" not in result, result  # the script ended: it should not
         time.sleep(0.01)
     raise AssertionError("no BUSY reply")
 
 
 def test_busy_then_script_kill(threshold):
-    other = RawClient("127.0.0.1", threshold, timeout=30)
+    other = connected(threshold)
     caller, thread, result = start_script(threshold, FOREVER, "0")
     try:
-        wait_for_busy(other)
+        wait_for_busy(other, result)
         assert other.call("GET", "x") == BUSY
         assert other.call("NOSUCH") == b"-ERR unknown command 'NOSUCH', with args beginning with: \r\n"
         assert other.call("SCRIPT", "KILL", "x") == b"-ERR wrong number of arguments for 'script|kill' command\r\n"
@@ -84,10 +94,10 @@ def test_busy_then_script_kill(threshold):
 
 
 def test_script_that_wrote_is_unkillable(threshold):
-    other = RawClient("127.0.0.1", threshold, timeout=30)
+    other = connected(threshold)
     caller, thread, result = start_script(threshold, WRITE_THEN_SPIN, "1", "w")
     try:
-        wait_for_busy(other)
+        wait_for_busy(other, result)
         assert other.call("SCRIPT", "KILL") == UNKILLABLE
         thread.join(30)
         assert result["reply"] == b"$4\r\ndone\r\n"
@@ -100,10 +110,10 @@ def test_script_that_wrote_is_unkillable(threshold):
 
 def test_pipelined_output_keeps_its_order(threshold):
     """Replies a client was owed before the script went busy leave before its BUSY replies."""
-    other = RawClient("127.0.0.1", threshold, timeout=30)
+    other = connected(threshold)
     caller, thread, result = start_script(threshold, FOREVER, "0")
     try:
-        wait_for_busy(other)
+        wait_for_busy(other, result)
         other.send_raw(b"PING\r\nECHO x\r\nSCRIPT KILL\r\n")
         assert other.read_reply() == BUSY
         assert other.read_reply() == BUSY

@@ -163,13 +163,29 @@ class RedisProtocol(asyncio.Protocol):
         if not data:
             return  # end of input: the event loop sees it again once the script ends
         self.instance.stats.total_net_input_bytes += len(data)
-        self.flush()
         reply = conn.receive_while_busy(data, run)
         if reply:
             self.instance.stats.total_net_output_bytes += len(reply)
-            self.transport.write(reply)
+            self._write_now(reply)
         if conn.closing:
             self.transport.close()
+
+    def _write_now(self, reply: bytes) -> None:
+        """Send output while the loop is stopped: what was pending first, then `reply`, straight
+        to the socket when the transport holds nothing unsent (its own writes may wait for the
+        loop), else through the transport, behind what it holds."""
+        pending = b"".join(self.out) + reply
+        self.out = []
+        if self.transport.get_write_buffer_size() == 0:
+            try:
+                sent = os.write(self.fd, pending)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:
+                return
+            pending = pending[sent:]
+        if pending:
+            self.transport.write(pending)
 
     def data_received(self, data: bytes) -> None:
         conn = self.conn
