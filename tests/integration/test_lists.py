@@ -230,17 +230,20 @@ def test_blocking_commands_inside_multi_do_not_block(both_servers):
 
 # -- timeouts ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("call", [
-    lambda r: r.blpop(["none"], 0.2),
-    lambda r: r.brpop(["none", "other"], 0.2),
-    lambda r: r.blmove("none", "dst", 0.2, "LEFT", "RIGHT"),
-    lambda r: r.brpoplpush("none", "dst", 0.2),
-    lambda r: r.execute_command("BLMPOP", "0.2", 1, "none", "LEFT"),
+    lambda r: r.blpop(["none"], 1.5),
+    lambda r: r.brpop(["none", "other"], 1.5),
+    lambda r: r.blmove("none", "dst", 1.5, "LEFT", "RIGHT"),
+    lambda r: r.brpoplpush("none", "dst", 1.5),
+    lambda r: r.execute_command("BLMPOP", "1.5", 1, "none", "LEFT"),
 ], ids=["blpop", "brpop", "blmove", "brpoplpush", "blmpop"])
 def test_fractional_timeouts(both_servers, call, pool):
     r = connect(both_servers)
     future = pool.submit(call, connect(both_servers))
-    time.sleep(0.05)
-    assert blocked_count(r) == 1  # still waiting well before its 0.2 s are up
+    waited = 0.0
+    while blocked_count(r) == 0 and waited < 1.0:   # the call may take a while to arrive
+        time.sleep(0.01)
+        waited += 0.01
+    assert blocked_count(r) == 1  # waiting: a fractional timeout is not read as "return at once"
     assert future.result(timeout=5) is None
     assert r.exists("dst") == 0
     assert blocked_count(r) == 0

@@ -167,3 +167,22 @@ def test_records_without_an_arrival_time_still_load_and_count_ttl_from_the_resta
     frames = wire.send(C.Basic.Get(queue="tq", no_ack=True), 1)
     assert name(frames[0][1]) == "Basic.GetOk" and messages(frames)[0][2] == b"old"
     store.close()
+
+
+def test_purge_and_delete_of_a_paged_priority_queue_release_its_stored_messages(
+        tmp_path, monkeypatch):
+    store, broker, wire = boot(tmp_path, monkeypatch)
+    for q in ("purged", "deleted"):
+        wire.send(C.Queue.Declare(queue=q, durable=True, arguments={"x-max-priority": 3}), 1)
+        for i in range(30):
+            publish(wire, q, b"m%d" % i, mode=2 if i % 3 else 1, priority=i % 4)
+    frames = wire.send(C.Queue.Purge(queue="purged"), 1)
+    assert frames[0][1].message_count == 30
+    frames = wire.send(C.Queue.Delete(queue="deleted"), 1)
+    assert frames[0][1].message_count == 30
+    assert store.messages.live_count() == 0
+    assert declared_count(wire, "purged") == 0
+    store.close()
+    store, broker, wire = boot(tmp_path, monkeypatch)
+    assert declared_count(wire, "purged") == 0 and store.messages.live_count() == 0
+    store.close()

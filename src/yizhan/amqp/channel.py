@@ -325,16 +325,16 @@ class Channel:
                 raise errors.no_exchange(exchange_name, vhost.name)
             if exchange.internal:
                 raise errors.internal_exchange(exchange_name, vhost.name)
-            expiration = props = None
-            if raw_props == b"\x00\x00":
-                routing_keys = [routing_key]
+            if raw_props == b"\x00\x00":  # no properties: nothing to check or decode
+                message = Message(exchange_name, routing_key, raw_props, body, self.conn,
+                                  [routing_key])
             else:
                 routing_keys, raw_props, expiration, props = self._check_properties(routing_key,
                                                                                     raw_props)
-            message = Message(exchange_name, routing_key, raw_props, body, self.conn,
-                              routing_keys)
-            message.expiration = expiration
-            message._properties = props  # decoded once: the store and queues read them
+                message = Message(exchange_name, routing_key, raw_props, body, self.conn,
+                                  routing_keys)
+                message.expiration = expiration
+                message._properties = props  # decoded once: the store and queues read them
             if self.tx is not None:
                 self.tx.publishes.append((exchange, message, mandatory))
                 return

@@ -239,15 +239,16 @@ class Queue(FeatureQueue):
             if len(self.ready) + self.paged_count + self.unacked > self.flow_limit:
                 flow.over_budget(self, message.publisher)
             return accepted
-        if self.paged or len(self.ready) >= self.page_limit:
+        ready = self.ready
+        if self.paged or len(ready) >= self.page_limit:
             self._page_out(message)
         else:
-            self.ready.append(QueueEntry(message, self.next_seq))
+            ready.append(QueueEntry(message, self.next_seq))
         self.next_seq += 1
         if self.ring.size:
             self.dispatch()
-        if len(self.ready) + self.paged_count + self.unacked > self.flow_limit:
-            flow.over_budget(self, message.publisher)
+        if len(ready) + self.paged_count + self.unacked > self.flow_limit and self.consumers:
+            flow.over_budget(self, message.publisher)  # (without consumers it holds no one)
         return True
 
     def requeue(self, entries, dispatch: bool = True, returned: bool = False) -> None:
