@@ -106,6 +106,7 @@ def serve(config: Config) -> int:
         loop.close()
         return 1
     stop = asyncio.Event()
+    runtime.on_shutdown = stop.set  # SHUTDOWN from a client
     for signum in (signal.SIGINT, signal.SIGTERM):
         try:
             loop.add_signal_handler(signum, stop.set)

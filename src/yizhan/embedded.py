@@ -65,12 +65,18 @@ class Server:
     def stop(self) -> None:
         if self._loop is None or self._thread is None:
             return
-        future = asyncio.run_coroutine_threadsafe(self.runtime.stop(), self._loop)
-        future.result(timeout=10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
+        if not self.stopped:
+            future = asyncio.run_coroutine_threadsafe(self.runtime.stop(), self._loop)
+            future.result(timeout=10)
+            self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._thread = None
         self._remove_temp_dir()
+
+    @property
+    def stopped(self) -> bool:
+        """True once the runtime has stopped, by `stop()` or a client's SHUTDOWN."""
+        return self._thread is None or not self._thread.is_alive()
 
     def _remove_temp_dir(self) -> None:
         if self._temp_dir is not None:
@@ -104,6 +110,7 @@ class Server:
             self._ready.set()
             loop.close()
             return
+        self.runtime.on_shutdown = loop.stop  # SHUTDOWN from a client ends the thread
         self._ready.set()
         try:
             loop.run_forever()

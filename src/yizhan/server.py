@@ -49,10 +49,13 @@ class ServerRuntime:
         self._reserved: list[socket.socket] = []
         self._expire_handle: asyncio.TimerHandle | None = None
         self._stopped = asyncio.Event()
+        self._stopping = False
+        self.on_shutdown = None  # the owner's: called once SHUTDOWN has stopped the runtime
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         self.redis.scheduler = loop
+        self.redis.shutdown_hook = lambda: loop.call_soon(self._shutdown_by_command)
         cfg = self.config
         self._load()  # before listening: raises RDBLoadError / AOFLoadError
         self.broker.store.scheduler = loop.call_soon
@@ -113,20 +116,24 @@ class ServerRuntime:
         aof_state(self.redis).cron()  # everysec fsync, a finished rewrite child
         self._schedule_expiry()
 
+    def _shutdown_by_command(self) -> None:
+        """SHUTDOWN succeeded (its persistence is done): stop, then tell the owner."""
+        task = asyncio.get_running_loop().create_task(self.stop())
+        task.add_done_callback(lambda _: self.on_shutdown() if self.on_shutdown is not None else None)
+
     async def stop(self) -> None:
+        if self._stopping:  # SHUTDOWN and a signal (or Server.stop) may both ask
+            await self._stopped.wait()
+            return
+        self._stopping = True
         if self._expire_handle is not None:
             self._expire_handle.cancel()
         self.monitor.stop()
         self.consumer_timeouts.stop()
         self.broker.delayed.stop()
         log.info("AMQP resources: %s", self.monitor.status())
-        if self.redis.aof is not None:
-            self.redis.aof.stop()  # flush, fsync and close the AOF
-        aof_state(self.redis).abort_rewrite()
-        saver = snapshotter(self.redis)
-        saver.abort()  # a BGSAVE child does not outlive the server
-        if saver.save_points():
-            saver.save()  # as Redis on SIGTERM: a final snapshot when save points are set
+        if not self.redis.shut_down:  # SHUTDOWN did this already, as its options said
+            self._persist()
         for server in self._servers:
             server.close()
         for client in list(self.redis.clients.values()):
@@ -140,6 +147,18 @@ class ServerRuntime:
         for sock in self._reserved:
             sock.close()
         self._stopped.set()
+
+
+    def _persist(self) -> None:
+        """As Redis on SIGTERM: the AOF flushed, fsynced and closed, children stopped, a final
+        snapshot when save points are set."""
+        if self.redis.aof is not None:
+            self.redis.aof.stop()
+        aof_state(self.redis).abort_rewrite()
+        saver = snapshotter(self.redis)
+        saver.abort()  # a BGSAVE child does not outlive the server
+        if saver.save_points():
+            saver.save()
 
 
 def configure_accounts(broker: Broker, config: Config) -> None:

@@ -164,6 +164,8 @@ class RedisProtocol(asyncio.Protocol):
             return  # end of input: the event loop sees it again once the script ends
         self.instance.stats.total_net_input_bytes += len(data)
         reply = conn.receive_while_busy(data, run)
+        if self.transport.is_closing():  # dropped by what it sent (SHUTDOWN NOSAVE): no answer
+            return
         if reply:
             self.instance.stats.total_net_output_bytes += len(reply)
             self._write_now(reply)
@@ -247,7 +249,7 @@ class BusyPeer:
             return
         self.instance.stats.total_net_input_bytes += len(data)
         reply = self.conn.receive_while_busy(data, run)
-        if reply:
+        if reply and not self.closed:
             self.instance.stats.total_net_output_bytes += len(reply)
             try:
                 self.sock.sendall(reply)  # small replies; a full socket buffer waits here

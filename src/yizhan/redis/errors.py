@@ -219,3 +219,6 @@ def function_unknown_option(option: bytes) -> str:
 
 def function_list_unknown_argument(argument: bytes) -> str:
     return "ERR Unknown argument " + text(argument)
+NO_SHUTDOWN = "ERR No shutdown in progress."
+SHUTDOWN_FAILED = "ERR Errors trying to SHUTDOWN. Check logs."
+NOT_IN_MULTI = "ERR Command not allowed inside a transaction"

@@ -114,6 +114,23 @@ class RedisInstance:
         self.script_running = None  # the ScriptRun of the EVAL/FCALL in progress (scripting.busy)
         self.poll_while_busy = None  # set by the network layer: accept connections during a long script
         self.after_busy = None  # set by the network layer: a long script ended
+        self.shutdown_hook = None  # set by the runtime: SHUTDOWN succeeded, stop the server
+        self.shut_down = False  # SHUTDOWN did its persistence work: the runtime's stop skips it
+
+    def finish_shutdown(self) -> None:
+        """SHUTDOWN succeeded: the AOF is closed, every client is dropped unanswered (as
+        redis-server exits before writing), a running script stops at its next hook, and
+        the runtime stops (`shutdown_hook`)."""
+        self.shut_down = True
+        if self.aof is not None:
+            self.aof.stop()  # nothing after SHUTDOWN reaches it (a busy script's writes)
+        run = self.script_running
+        if run is not None:
+            run.killed = True
+        for client in list(self.clients.values()):
+            client.kill()
+        if self.shutdown_hook is not None:
+            self.shutdown_hook()
 
     def next_client_id(self) -> int:
         client_id = self._next_client_id

@@ -114,6 +114,8 @@ class Client:
                 raise ErrorReply(
                     f"ERR Can't execute '{cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
                     "QUIT / RESET are allowed in this context")
+            if self.multi is not None and "no_multi" in cmd.flags:
+                raise ErrorReply(errors.NOT_IN_MULTI)
         except ErrorReply as err:
             return self._reject(argv, err)
         if self.multi is not None and name not in NOT_QUEUED:

@@ -1,8 +1,9 @@
-"""Server commands: INFO, CONFIG, COMMAND, DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, DEBUG."""
+"""Server commands: INFO, CONFIG, COMMAND, DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, DEBUG, SHUTDOWN."""
 
 from __future__ import annotations
 
 import fnmatch
+import logging
 import os
 import platform
 import sys
@@ -19,9 +20,12 @@ from yizhan.redis.instance import REDIS_VERSION
 from yizhan.redis.params import BY_NAME
 from yizhan.redis.persistence.aof import aof_state
 from yizhan.redis.persistence.snapshot import snapshotter
+from yizhan.redis.scripting import busy
 from yizhan.redis.scripting import eval as scripting_eval
 from yizhan.redis.table import COMMANDS, command, container, docs_reply, info_reply, numkeys_keys
 from yizhan.resp import OK, ErrorReply, Simple, Verbatim
+
+log = logging.getLogger("yizhan.redis")
 
 
 @command("DBSIZE", arity=1, flags="readonly fast", group="server", acl="keyspace",
@@ -72,6 +76,52 @@ def swapdb(c, argv):
 def time_(c, argv):
     now = c.server.clock.us()
     return [str(now // 1_000_000).encode(), str(now % 1_000_000).encode()]
+
+
+_SHUTDOWN_OPTIONS = (b"nosave", b"save", b"now", b"force", b"abort")
+
+
+@command("SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]", arity=-1,
+         flags="admin noscript loading stale no_multi allow_busy", group="server",
+         summary="Synchronously save the dataset to disk and then shut down the server",
+         complexity="O(N) when saving, where N is the total number of keys in all databases when "
+                    "saving data, otherwise O(1)")
+def shutdown(c, argv):
+    """Redis's shutdownCommand. With no replicas NOW changes nothing and no shutdown is ever
+    left in progress, so ABORT always finds none. On success nothing is sent: every client is
+    dropped and the runtime stops."""
+    options = {arg.lower() for arg in argv[1:]}
+    if not options <= set(_SHUTDOWN_OPTIONS) or (b"abort" in options and len(options) > 1) \
+            or {b"nosave", b"save"} <= options:
+        raise ErrorReply(errors.SYNTAX)
+    if b"abort" in options:
+        raise ErrorReply(errors.NO_SHUTDOWN)
+    run = busy.running(c.server)
+    if b"nosave" not in options and run is not None and run.busy:
+        raise busy.busy_reply(run)
+    if not _persist_for_shutdown(c.server, b"save" in options, b"nosave" in options, b"force" in options):
+        raise ErrorReply(errors.SHUTDOWN_FAILED)
+    log.warning("User requested shutdown...")
+    c.server.finish_shutdown()
+    return OK  # never sent: the connection is already dropped
+
+
+def _persist_for_shutdown(srv, save: bool, nosave: bool, force: bool) -> bool:
+    """finishShutdown's persistence: children killed, the AOF written and fsynced, the RDB
+    saved when save points are set (or SAVE), unless NOSAVE. False when the save failed
+    without FORCE (the server then keeps running)."""
+    saver = snapshotter(srv)
+    saver.abort()
+    aof_state(srv).abort_rewrite()
+    if srv.aof is not None:
+        srv.aof.sync()
+    if (save or saver.save_points()) and not nosave and not saver.save():
+        if not force:
+            log.warning("Error trying to save the DB, can't exit.")
+            log.warning("Errors trying to shut down the server. Check the logs for more information.")
+            return False
+        log.warning("Error trying to save the DB. Exit anyway.")
+    return True
 
 
 container("DEBUG", group="server", since="1.0.0", summary="A container for debugging commands")

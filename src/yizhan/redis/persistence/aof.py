@@ -471,6 +471,14 @@ class AOF:
         else:
             self.unsynced = True
 
+    def sync(self) -> None:
+        """Write the buffered commands and fsync the file (SHUTDOWN)."""
+        self.flush()
+        if self.fd is not None:
+            os.fsync(self.fd)
+            self.last_fsync = time.monotonic()
+            self.unsynced = False
+
     def cron(self) -> None:
         """The periodic tick: `everysec` fsync, and a finished rewrite child."""
         if self.child_pid is not None:
