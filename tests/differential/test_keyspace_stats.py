@@ -101,6 +101,9 @@ MULTI_ELEMENT = [
     ["SADD", "s", "1", "2", "3", "4", "5"], ["SPOP", "s", "2"], ["SPOP", "s", "4"],
     ["PFADD", "p", "a", "b", "c", "d"], ["PFADD", "p", "a", "e"], ["MSET", "m1", "1", "m2", "2", "m1", "3"],
     ["EXPIRE", "m1", "100"], ["EXPIRE", "nokey", "100"], ["PERSIST", "m1"], ["GETEX", "m2", "EX", "100"],
+    ["RPUSH", "sl", "3", "1", "2"], ["SORT", "sl", "STORE", "sd"], ["SORT", "nosl", "STORE", "sd"],
+    ["SINTERSTORE", "si", "s", "s"], ["ZUNIONSTORE", "zu", "1", "z"], ["BITOP", "OR", "bo", "bf", "bf"],
+    ["PFMERGE", "pm", "p", "p"], ["MSETNX", "n1", "1", "n2", "2"], ["SETRANGE", "n1", "3", "x"],
     ["SELECT", "1"], ["SET", "other", "v"], ["SELECT", "0"], ["FLUSHALL"],
 ]
 

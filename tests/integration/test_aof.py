@@ -25,7 +25,8 @@ from yizhan.testing.reference import RedisReference
 
 
 def contents(port: int) -> dict:
-    """Everything in every database: type, value, TTL rounded to the minute."""
+    """Everything in every database: type, value, absolute expiry time (PEXPIRETIME: the AOF
+    carries absolute times, so a replay must give the same millisecond)."""
     out = {}
     for db in range(16):
         r = redis.Redis(port=port, db=db)
@@ -36,8 +37,7 @@ def contents(port: int) -> dict:
             value = {"string": r.get, "list": lambda k: r.lrange(k, 0, -1),
                      "hash": r.hgetall, "set": lambda k: sorted(r.smembers(k)),
                      "zset": lambda k: r.zrange(k, 0, -1, withscores=True)}[kind](key)
-            pttl = r.pttl(key)
-            out[(db, key)] = (kind, value, round(pttl / 60000) if pttl > 0 else pttl)
+            out[(db, key)] = (kind, value, r.execute_command("PEXPIRETIME", key))
         r.close()
     return out
 

@@ -239,11 +239,7 @@ def test_blocking_commands_inside_multi_do_not_block(both_servers):
 def test_fractional_timeouts(both_servers, call, pool):
     r = connect(both_servers)
     future = pool.submit(call, connect(both_servers))
-    waited = 0.0
-    while blocked_count(r) == 0 and waited < 1.0:   # the call may take a while to arrive
-        time.sleep(0.01)
-        waited += 0.01
-    assert blocked_count(r) == 1  # waiting: a fractional timeout is not read as "return at once"
+    wait_blocked(r, 1, timeout=1.0)  # waiting: a fractional timeout is not read as "return at once"
     assert future.result(timeout=5) is None
     assert r.exists("dst") == 0
     assert blocked_count(r) == 0

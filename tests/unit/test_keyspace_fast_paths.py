@@ -94,7 +94,7 @@ def _instance(state) -> tuple:
 
     clock = ManualClock()
     srv = RedisInstance(clock=clock)
-    srv.pubsub.notify_flags = "AKEm"
+    srv.set_notify_flags("AKEm")
     events: list = []
     srv.notify = lambda db, klass, event, key: events.append((db.index, klass, event, key))
     c = Client(srv, "test")

@@ -10,6 +10,13 @@ routing of frames to channels, heartbeats and the closing sequence, as rabbit_re
 * a hard error afterwards sends connection.close and waits for close-ok, ignoring everything
   else; framing errors (bad frame end, oversized frame) close the socket 3 s after the close.
 
+Output is bounded per connection: once the bytes produced for the socket since the last flush
+pass `OUTPUT_HIGH_WATER` the connection counts as not writable at once, exactly as when the
+socket's buffer is full (`pause_writing`), so queues park its consumers; it becomes writable
+again when the transport has taken the bytes (`flushed`) and its socket is not full. Without
+this a no-ack consumer on a long (paged) queue would pull the whole queue into one loop turn's
+output (RabbitMQ's writer and TCP backpressure throttle such a consumer).
+
 Throttling follows rabbit_reader: while the connection has a reason to block (a queue's flow,
 amqp/flow.py; a resource alarm, amqp/alarms.py) its next content frame blocks it: frames after
 that one stay unread in the buffer, the transport stops reading (`input_gate`), and
@@ -40,6 +47,7 @@ TUNE_IDS = codec.SPEC_OF[Conn.Tune].ids
 OPEN_IDS = codec.SPEC_OF[Conn.Open].ids
 PUBLISH_INDEX = spec.Basic.Publish.index
 ACK_INDEX = spec.Basic.Ack.index
+OUTPUT_HIGH_WATER = 256 * 1024  # bytes of output in one turn before deliveries stop
 _head = codec.FRAME_HEADER_STRUCT
 _uint = codec.UINT_STRUCT
 _ulong = codec.ULONG_STRUCT
@@ -67,7 +75,10 @@ class AMQPConnection:
         self.channel_max = 0
         self.frame_max = codec.FRAME_MIN_SIZE
         self.heartbeat = 0
-        self.writable = True
+        self.writable = True            # neither reason below: queues may deliver to it
+        self.socket_full = False        # the transport's buffer is above its high-water mark
+        self.out_full = False           # out_bytes passed OUTPUT_HIGH_WATER since the last flush
+        self.out_bytes = 0
         self.receiving = False
         self.wakeup = None          # set by the transport: output is waiting outside receive()
         self.closer = None          # set by the transport: drop the socket now
@@ -91,14 +102,27 @@ class AMQPConnection:
         out.append(data)
         if len(out) == 1 and not self.receiving and self.wakeup is not None:
             self.wakeup()
+        self.out_bytes += len(data)
+        if self.out_bytes > OUTPUT_HIGH_WATER and not self.out_full:
+            self.out_full = True
+            self._update_writable()
 
     def data_to_send(self) -> bytes:
+        """The output so far, handed to the transport, which calls `flushed` once it wrote it."""
         if not self.out:
             return b""
         data = b"".join(self.out) if len(self.out) > 1 else self.out[0]
         self.out = []
+        self.out_bytes = 0
         self.sent_since_tick = True
         return data
+
+    def flushed(self) -> None:
+        """The transport wrote what `data_to_send` gave it (and said `pause_writing` if that
+        filled its buffer): output over the mark no longer holds deliveries back."""
+        if self.out_full and not self.out_bytes:
+            self.out_full = False
+            self._update_writable()
 
     def capability(self, name: str) -> bool:
         return self.capabilities.value(name) is True
@@ -506,17 +530,27 @@ class AMQPConnection:
 
     # -- flow and teardown --------------------------------------------------------------------
     def pause_writing(self) -> None:
-        if self.writable and not self.released:  # counted while not writable and not released
-            self.broker.unwritable += 1
-        self.writable = False
+        """The socket's buffer is full."""
+        self.socket_full = True
+        self._update_writable()
 
     def resume_writing(self) -> None:
-        if not self.writable and not self.released:
-            self.broker.unwritable -= 1
-        self.writable = True
-        for channel in list(self.channels.values()):
-            channel.resume_delivery()
-        self.broker.run_deferred()
+        self.socket_full = False
+        self._update_writable()
+
+    def _update_writable(self) -> None:
+        """Writable unless the socket or this turn's output is full; becoming writable again
+        lets the parked consumers of every channel rejoin their queues' lines."""
+        writable = not (self.socket_full or self.out_full)
+        if writable is self.writable:
+            return
+        self.writable = writable
+        if not self.released:  # counted while not writable and not released
+            self.broker.unwritable += -1 if writable else 1
+        if writable:
+            for channel in list(self.channels.values()):
+                channel.resume_delivery()
+            self.broker.run_deferred()
 
     def connection_lost(self) -> None:
         self.release()

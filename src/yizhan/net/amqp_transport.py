@@ -4,7 +4,10 @@ loop iteration for deliveries caused by other connections), drives its timers (h
 timeout, heartbeats every heartbeat/2 seconds) and closes the socket when it asks.
 
 Backpressure: while the socket's write buffer is above the high-water mark the connection is
-told it is not writable (queues stop delivering to it) and reading pauses. Reading also pauses
+told it is not writable (queues stop delivering to it) and reading pauses. A connection also
+stops taking deliveries once one turn's output passes its own mark (connection.py); after the
+flush hands those bytes to the socket it is told (`flushed`) and deliveries go on, so each
+turn adds at most that much to the socket's buffer. Reading also pauses
 while the connection is blocked (flow or a resource alarm: `input_gate`); when it is unblocked
 the frames it had buffered are handled on the next loop turn, then reading resumes.
 """
@@ -78,7 +81,9 @@ class AMQPProtocol(asyncio.Protocol):
             return
         data = conn.data_to_send()
         if data:
-            self.transport.write(data)
+            self.transport.write(data)  # may call pause_writing at once
+            if conn.out_full:
+                conn.flushed()  # deliveries resume; their output waits for the next flush
         if conn.close_after is not None:
             self._close(conn.close_after)
         elif conn.close_deadline is not None and self.close_timer is None:

@@ -96,13 +96,12 @@ class RedisInstance:
         self.dbs = [Database(i, self.clock, self.stats) for i in range(self.params.int("databases"))]
         for db in self.dbs:
             db.on_expired = self._key_expired
-            db.on_keymiss = self._key_missed
         self._update_hit_counting()
         self.clients: dict[int, "Client"] = {}
         self.scheduler = ManualScheduler()
         self.blocking = BlockingRegistry(self)
         self.pubsub = PubSub()
-        self.pubsub.notify_flags = parse_notify_flags(self.params.get("notify-keyspace-events")) or ""
+        self.set_notify_flags(parse_notify_flags(self.params.get("notify-keyspace-events")) or "")
         self.watchers: dict[tuple[int, bytes], dict] = {}
         self._next_client_id = 1
         self.started_ms = self.clock.ms()
@@ -239,6 +238,14 @@ class RedisInstance:
     def uptime_seconds(self) -> int:
         return int(time.monotonic() - self.started_monotonic)
 
+    def set_notify_flags(self, flags: str) -> None:
+        """notify-keyspace-events, canonical; read misses call `_key_missed` only while the
+        key-miss class is on, so a miss costs nothing otherwise."""
+        self.pubsub.notify_flags = flags
+        hook = self._key_missed if "m" in flags else None
+        for db in self.dbs:
+            db.on_keymiss = hook
+
     def _update_hit_counting(self) -> None:
         """Accesses feed the LFU counter only under an LFU policy (where OBJECT FREQ answers)."""
         lfu = "lfu" in self.params.get("maxmemory-policy")
@@ -250,7 +257,7 @@ class RedisInstance:
         if name == "maxmemory-policy":
             self._update_hit_counting()
         elif name == "notify-keyspace-events":
-            self.pubsub.notify_flags = self.params.get(name)
+            self.set_notify_flags(self.params.get(name))
         elif name == "appendonly":
             if self.params.flag("appendonly"):
                 aof_state(self).start()

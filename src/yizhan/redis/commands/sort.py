@@ -426,7 +426,7 @@ def _store(c, key: bytes, items: list, outputlen: int) -> None:
     """The result as a list at `key` (TTL dropped), or `key` deleted when there is none."""
     db = c.db
     if outputlen:
-        db.set(key, RedisList(items))
+        db.set(key, RedisList(items), dirty=outputlen)  # one change per element stored, as Redis
         c.server.notify(db, "l", "sortstore", key)
     elif db.delete(key):
         c.server.notify(db, "g", "del", key)
