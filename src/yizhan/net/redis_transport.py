@@ -148,8 +148,10 @@ class RedisProtocol(asyncio.Protocol):
 
     def _read_now(self) -> None:
         """While a script is busy the event loop is not running: read the socket directly
-        (it is non-blocking), write what was pending for this connection first, then the
-        answers (BUSY for most commands)."""
+        (it is non-blocking), write what was pending for this connection first (also with
+        no new input: replies made earlier in the loop iteration that started the script,
+        which Redis's processEventsWhileBlocked sends too), then the answers (BUSY for most
+        commands)."""
         conn = self.conn
         run = self.instance.script_running
         if conn is None or run is None or self.fd < 0 or self.transport.is_closing():
@@ -157,17 +159,17 @@ class RedisProtocol(asyncio.Protocol):
         try:
             data = os.read(self.fd, 65536)
         except (BlockingIOError, InterruptedError):
-            return
+            data = b""
         except OSError:
             return
-        if not data:
-            return  # end of input: the event loop sees it again once the script ends
-        self.instance.stats.total_net_input_bytes += len(data)
-        reply = conn.receive_while_busy(data, run)
-        if self.transport.is_closing():  # dropped by what it sent (SHUTDOWN NOSAVE): no answer
-            return
-        if reply:
+        reply = b""
+        if data:  # (none at end of input: the event loop sees that once the script ends)
+            self.instance.stats.total_net_input_bytes += len(data)
+            reply = conn.receive_while_busy(data, run)
+            if self.transport.is_closing():  # dropped by what it sent (SHUTDOWN NOSAVE): no answer
+                return
             self.instance.stats.total_net_output_bytes += len(reply)
+        if reply or self.out:  # a reply made in the loop iteration that started the script
             self._write_now(reply)
         if conn.closing:
             self.transport.close()
