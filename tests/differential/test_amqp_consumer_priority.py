@@ -11,18 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from yizhan.testing.amqp import broker_error, publish_confirmed, queue_counts, unique, wait_until
-
-
-class Recorder:
-    def __init__(self):
-        self.got = []
-
-    def __call__(self, channel, method, properties, body):
-        self.got.append((method.consumer_tag, body.decode(), method.delivery_tag))
-
-    def tags(self):
-        return [(t, b) for t, b, _ in self.got]
+from yizhan.testing.amqp import Recorder, broker_error, publish_confirmed, queue_counts, unique, wait_until
 
 
 def publish(connection, q, n, start=0):
@@ -67,7 +56,7 @@ def test_the_higher_consumer_takes_over_when_it_has_credit_again(queue):
     publish(connection, q, 3)
     wait_until(connection, lambda: len(rec.got) == 3, "three deliveries")
     assert rec.tags() == [("high", "m0"), ("low", "m1"), ("low", "m2")]
-    ch.basic_ack(rec.got[0][2])
+    ch.basic_ack(rec.got[0][3])
     publish(connection, q, 1, start=3)
     wait_until(connection, lambda: len(rec.got) == 4, "the next delivery")
     assert rec.tags()[-1] == ("high", "m3")

@@ -8,20 +8,7 @@ through the queue's ready count, which cannot change once every window is full."
 import pika
 import pytest
 
-from yizhan.testing.amqp import broker_error, publish_confirmed, queue_counts, unique, wait_until
-
-
-class Recorder:
-    """Collects deliveries of many consumers as (consumer_tag, body, redelivered, delivery_tag)."""
-
-    def __init__(self):
-        self.got = []
-
-    def __call__(self, channel, method, properties, body):
-        self.got.append((method.consumer_tag, body.decode(), method.redelivered, method.delivery_tag))
-
-    def of(self, tag):
-        return [body for t, body, _, _ in self.got if t == tag]
+from yizhan.testing.amqp import Recorder, broker_error, publish_confirmed, queue_counts, unique, wait_until
 
 
 def publish(ch, q, n, start=0):

@@ -9,23 +9,10 @@ received is read from the queue's ready count once the active one's window is fu
 
 import pytest
 
-from yizhan.testing.amqp import broker_error, publish_confirmed, queue_counts, unique, wait_until
+from yizhan.testing.amqp import Recorder, broker_error, publish_confirmed, queue_counts, unique, wait_until
 
 SAC = {"x-single-active-consumer": True}
 QUORUM_SAC = {"x-single-active-consumer": True, "x-queue-type": "quorum"}
-
-
-class Recorder:
-    """Deliveries of many consumers as (consumer_tag, body, redelivered, delivery_tag)."""
-
-    def __init__(self):
-        self.got = []
-
-    def __call__(self, channel, method, properties, body):
-        self.got.append((method.consumer_tag, body.decode(), method.redelivered, method.delivery_tag))
-
-    def of(self, tag):
-        return [body for t, body, _, _ in self.got if t == tag]
 
 
 def publish(connection, q, n, start=0):

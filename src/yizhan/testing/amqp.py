@@ -79,6 +79,25 @@ def publish_confirmed(connection, exchange: str, routing_key: str, bodies, prope
     channel.close()
 
 
+class Recorder:
+    """A pika consumer callback for many consumers: deliveries as (consumer_tag, body,
+    redelivered, delivery_tag), in arrival order."""
+
+    def __init__(self):
+        self.got = []
+
+    def __call__(self, channel, method, properties, body):
+        self.got.append((method.consumer_tag, body.decode(), method.redelivered, method.delivery_tag))
+
+    def of(self, tag):
+        """The bodies `tag` received."""
+        return [body for t, body, _, _ in self.got if t == tag]
+
+    def tags(self):
+        """(consumer_tag, body) of every delivery."""
+        return [(t, body) for t, body, _, _ in self.got]
+
+
 def queue_counts(channel, queue: str) -> tuple[int, int]:
     """(message_count, consumer_count) from a passive Queue.Declare."""
     ok = channel.queue_declare(queue, passive=True).method
