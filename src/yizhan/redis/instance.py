@@ -219,6 +219,9 @@ class RedisInstance:
     def _key_missed(self, db: Database, key: bytes) -> None:
         self.notify(db, "m", "keymiss", key)
 
+    def _key_event(self, db: Database, klass: str, event: str, key: bytes) -> None:
+        self.pubsub.notify(klass, event, key, db.index)
+
     def notify(self, db: Database, klass: str, event: str, key: bytes) -> None:
         """A keyspace event: klass is one of Redis's class letters (g $ l s h z x e ...)."""
         if self.pubsub.notify_flags:
@@ -239,11 +242,14 @@ class RedisInstance:
 
     def set_notify_flags(self, flags: str) -> None:
         """notify-keyspace-events, canonical; read misses call `_key_missed` only while the
-        key-miss class is on, so a miss costs nothing otherwise."""
+        key-miss class is on, so a miss costs nothing otherwise; `Database.commit` fires events
+        only while some class is on."""
         self.pubsub.notify_flags = flags
         hook = self._key_missed if "m" in flags else None
+        event_hook = self._key_event if flags else None
         for db in self.dbs:
             db.on_keymiss = hook
+            db.on_event = event_hook
 
     def _update_hit_counting(self) -> None:
         """Accesses feed the LFU counter only under an LFU policy (where OBJECT FREQ answers)."""
