@@ -97,6 +97,8 @@ def _instance(state) -> tuple:
     srv.set_notify_flags("AKEm")
     events: list = []
     srv.notify = lambda db, klass, event, key: events.append((db.index, klass, event, key))
+    for db in srv.dbs:
+        db.on_event = srv.notify
     c = Client(srv, "test")
     db = c.db
     for key, value in state["existing"].items():

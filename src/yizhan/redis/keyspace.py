@@ -1,5 +1,6 @@
 """The keyspace: numbered databases of typed values, with expiry that is lazy on access and
-reclaimed by an active cycle, and one `changed` hook that every write passes through.
+reclaimed by an active cycle, one lookup for reads and one for writes, and one commit path
+(`Database.commit`) that every write ends with.
 
 Values are plain Python objects; a string is `bytes` (or `bytearray` once modified in place,
 which is also Redis's "raw" encoding). Later data types register their Python class, name, deep
@@ -27,6 +28,9 @@ from yizhan.resp import ErrorReply
 TYPE_NAMES: dict[type, str] = {bytes: "string", bytearray: "string"}
 COPIERS: dict[type, Callable] = {bytes: lambda value: value, bytearray: bytearray}
 ENCODINGS: dict[type, Callable] = {}
+
+# Keyspace event classes: the letters of notify-keyspace-events (Redis's NOTIFY_* flags).
+GENERIC, STRING, LIST, SET, HASH, ZSET, STREAM = "g", "$", "l", "s", "h", "z", "t"
 
 
 def register_type(cls: type, name: str, copy: Callable | None = None,
@@ -410,7 +414,7 @@ class Database:
     number Redis stored as text, "int-private" for an integer Redis does not share)."""
 
     __slots__ = ("index", "clock", "data", "expires", "_heap", "access", "hits", "count_hits", "lfu",
-                 "encodings", "on_change", "on_expired", "on_keymiss", "stats")
+                 "encodings", "on_change", "on_event", "on_expired", "on_keymiss", "stats")
 
     def __init__(self, index: int, clock: Clock, stats=None):
         self.index = index
@@ -424,6 +428,9 @@ class Database:
         self.lfu: dict[bytes, tuple[int, int]] = {}
         self.encodings: dict[bytes, str] = {}
         self.on_change: Callable[[Database, bytes], None] | None = None
+        # Called with (db, class, event, key) for each keyspace event while
+        # notify-keyspace-events is not empty: the owner publishes it.
+        self.on_event: Callable[[Database, str, str, bytes], None] | None = None
         # Called after a key is reclaimed because its time passed (lazily or by the active
         # cycle): the owner hangs Redis's "expired" keyspace event here.
         self.on_expired: Callable[[Database, bytes], None] | None = None
@@ -551,17 +558,81 @@ class Database:
         when = self.expires.get(key)
         return when is not None and when <= (self.clock.ms() if now_ms is None else now_ms)
 
-    # -- writing -------------------------------------------------------------------------
-    def set(self, key: bytes, value, keep_ttl: bool = False, dirty: int = 1) -> None:
-        """Store `value`; an existing TTL is dropped unless `keep_ttl`. Overwriting keeps the
-        LFU counter (Redis's dbSetValue does) and resets the encoding override. Counts `dirty`
-        changes (see `changed`)."""
+    # -- the commit path: Redis's signalModifiedKey + notifyKeyspaceEvent + server.dirty ------
+    def commit(self, key: bytes, klass: str, event: str, dirty: int = 1, container=None) -> None:
+        """End a write to `key`: the one way a command reports what it changed.
+
+        A command changes the keyspace through the storage primitives below (`store`,
+        `remove`, `expire_at`, `clear_expire`) or in place through its value type's API, then
+        calls `commit` once for each keyspace event Redis fires, in Redis's order. `commit`
+        - deletes the key when `container` (the collection the command took elements from)
+          is empty now: Redis never stores an empty list, set, hash or sorted set;
+        - adds `dirty` to the dirty counter (Redis's server.dirty, which drives save points,
+          rdb_changes_since_last_save and AOF propagation): one per element pushed, popped,
+          added or removed, 1 for a whole-value write, 0 for a second event of one change
+          (SET EX's "expire" after its "set");
+        - signals the modified key (`on_change`: WATCH makes EXEC fail, blocked clients get the
+          key offered after the command);
+        - fires the keyspace event `event` of class `klass` (one of GENERIC, STRING, LIST, SET,
+          HASH, ZSET, STREAM), then "del" (GENERIC) if the key was deleted as empty.
+
+        Cheap when nobody watches, waits or listens: two attribute tests and an addition.
+        Example (LPOP): `value = lst.popleft(); db.commit(key, LIST, "lpop", 1, lst)`.
+        """
+        emptied = container is not None and not container
+        if emptied:
+            self._remove(key)
+        if self.stats is not None:
+            self.stats.dirty += dirty
+        if self.on_change is not None:
+            self.on_change(self, key)
+        if self.on_event is not None:
+            self.on_event(self, klass, event, key)
+            if emptied:
+                self.on_event(self, GENERIC, "del", key)
+
+    def notify(self, klass: str, event: str, key: bytes) -> None:
+        """A keyspace event with no change behind it (Redis fires a few: "expired" comes
+        from the expiry code; `commit` fires the rest)."""
+        if self.on_event is not None:
+            self.on_event(self, klass, event, key)
+
+    # -- storage primitives: they change state and report nothing (see `commit`) ---------
+    def store(self, key: bytes, value, keep_ttl: bool = False) -> None:
+        """Redis's setKey without the signal: store `value`, dropping an existing TTL unless
+        `keep_ttl`. Overwriting keeps the LFU counter (as dbSetValue) and drops the encoding
+        override; the access time is now."""
         self.data[key] = value
         if not keep_ttl and self.expires:
             self.expires.pop(key, None)
         if self.encodings:
             self.encodings.pop(key, None)
         self.access[key] = self.clock.tick_ms
+
+    def remove(self, key: bytes) -> bool:
+        """Redis's dbDelete after expireIfNeeded: delete a live key with its TTL and object
+        state; False when there is none (an expired one is reclaimed on the way)."""
+        if self.lookup_write(key, touch=False) is None:
+            return False
+        self._remove(key)
+        return True
+
+    def expire_at(self, key: bytes, when_ms: int) -> None:
+        """Redis's setExpire: give the live `key` an absolute expiry time in ms."""
+        self.expires[key] = when_ms
+        heapq.heappush(self._heap, (when_ms, key))
+        if len(self._heap) > 64 and len(self._heap) > 2 * len(self.expires):
+            self._heap = [(w, k) for k, w in self.expires.items()]
+            heapq.heapify(self._heap)
+
+    def clear_expire(self, key: bytes) -> bool:
+        """Redis's removeExpire: drop the TTL of `key`; False when it had none."""
+        return self.expires.pop(key, None) is not None
+
+    # -- writing, the older signalling forms (being replaced by the primitives + commit) --
+    def set(self, key: bytes, value, keep_ttl: bool = False, dirty: int = 1) -> None:
+        """`store` then the signal and `dirty` (no event)."""
+        self.store(key, value, keep_ttl)
         self.changed(key, dirty)
 
     def set_pairs(self, argv: list[bytes], start: int = 1) -> None:
@@ -608,25 +679,19 @@ class Database:
         self.changed(key)
 
     def delete(self, key: bytes, dirty: int = 1) -> bool:
-        """Delete a live key (signals the change, counting `dirty`); False when there is none."""
-        if not self.contains(key):
+        """`remove` then the signal and `dirty` (no event)."""
+        if not self.remove(key):
             return False
-        self._remove(key)
         self.changed(key, dirty)
         return True
 
     def set_expire(self, key: bytes, when_ms: int, dirty: int = 1) -> None:
-        """Give `key` an expiry; `dirty` is the change it counts (0 when the command already
-        counted its write, as SET EX, RESTORE, COPY and RENAME count one change in Redis)."""
-        self.expires[key] = when_ms
-        heapq.heappush(self._heap, (when_ms, key))
-        if len(self._heap) > 64 and len(self._heap) > 2 * len(self.expires):
-            self._heap = [(w, k) for k, w in self.expires.items()]
-            heapq.heapify(self._heap)
+        """`expire_at` then the signal and `dirty` (no event)."""
+        self.expire_at(key, when_ms)
         self.changed(key, dirty)
 
     def persist(self, key: bytes) -> bool:
-        if self.expires.pop(key, None) is None:
+        if not self.clear_expire(key):
             return False
         self.changed(key)
         return True
