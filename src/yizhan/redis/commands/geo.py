@@ -18,6 +18,7 @@ from yizhan.redis import errors
 from yizhan.redis.args import parse_int
 from yizhan.redis.commands.strings import format_long_double_human
 from yizhan.redis.commands.zsets import _Limits, _store_result, _word, _zadd, parse_score
+from yizhan.redis.keyspace import GENERIC, ZSET
 from yizhan.redis.table import command
 from yizhan.redis.types import geohash
 from yizhan.redis.types.geohash import Shape
@@ -469,17 +470,16 @@ def _store(c, points: list[list], query: _Query, event: str) -> int:
         items = [(member, meters / conversion) for meters, _, member, _, _ in points]
     else:
         items = [(member, score) for _, score, member, _, _ in points]
-    zs = _store_result(_Limits(c), items)
     db = c.db
-    db.set(key, zs, dirty=len(points))
-    c.server.notify(db, "z", event, key)
+    db.store(key, _store_result(_Limits(c), items))
+    db.commit(key, ZSET, event, len(points))
     return len(points)
 
 
 def _delete_destination(c, key: bytes) -> None:
     db = c.db
-    if db.delete(key):
-        c.server.notify(db, "g", "del", key)
+    if db.remove(key):
+        db.commit(key, GENERIC, "del")
 
 
 @command("GEORADIUS key longitude latitude radius M | KM | FT | MI [WITHCOORD] [WITHDIST] [WITHHASH] "
