@@ -35,6 +35,8 @@ DECREMENT_OVERFLOW = "ERR decrement would overflow"
 LCS_NOT_STRINGS = "ERR The specified keys must contain string values"
 LCS_LEN_AND_IDX = "ERR If you want both the length and indexes, please just use IDX."
 LCS_TOO_LONG = "ERR String too long for LCS"
+REPLICA_KEYSPACE = "ERR Replica can't interact with the keyspace"
+SLOWLOG_COUNT = "ERR count should be greater than or equal to -1"
 LCS_TOO_MUCH_MEMORY = "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
 
 
