@@ -41,7 +41,7 @@ class ServerRuntime:
         self.monitor = ResourceMonitor(self.broker, config.data_dir, config.amqp_memory_watermark,
                                        config.amqp_memory_watermark_absolute,
                                        config.amqp_disk_free_limit, config.amqp_paging_ratio)
-        self.consumer_timeouts = ConsumerTimeouts(self.broker, config.amqp_consumer_timeout)
+        self.consumer_timeouts = ConsumerTimeouts(self.broker, config.amqp_consumer_timeout, self.redis.clock)
         self.redis_port = 0
         self.amqp_port = 0
         self.http_port = 0

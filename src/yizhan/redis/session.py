@@ -9,7 +9,6 @@ batch (pipelining); while its client is blocked it only buffers input.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Callable
 
 from yizhan.redis import errors
@@ -45,7 +44,7 @@ class Client:
         self.db = server.dbs[0]
         self.proto = 2
         self.authenticated = not server.params.get("requirepass")
-        self.created = time.monotonic()
+        self.created = server.clock.ms()  # wall-clock ms, as Redis's ctime and lastinteraction
         self.last_interaction = self.created
         self.last_command = "NULL"
         self.lib_name = b""
@@ -250,7 +249,7 @@ class Client:
             self.server.stats.client_output_buffer_limit_disconnections += 1
             self.kill()
         elif soft and used > soft:
-            now = time.monotonic()
+            now = self.server.clock.monotonic()
             if self.soft_limit_since is None:
                 self.soft_limit_since = now
             elif now - self.soft_limit_since > seconds:
@@ -311,7 +310,9 @@ class RedisConnection:
         next_commands = parser.next_commands
         blocking = server.blocking
         by_name = BY_REQUEST_NAME.get
-        server.clock.tick()  # the LRU clock of this batch
+        clock = server.clock
+        clock.tick()  # the LRU clock of this batch
+        client.last_interaction = clock.tick_ms  # as Redis's lastinteraction, set on a read
         out: list[bytes] = []
         append = out.append
         client.batch = out
@@ -374,5 +375,4 @@ class RedisConnection:
             aof.flush()
         if client.close_after_reply:
             self.closing = True
-        client.last_interaction = time.monotonic()
         return b"".join(out)

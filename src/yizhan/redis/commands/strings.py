@@ -12,6 +12,7 @@ import re
 
 from yizhan.redis import errors
 from yizhan.redis.args import INT64_MAX, INT64_MIN, Args, parse_int
+from yizhan.redis.keyspace import GENERIC, STRING
 from yizhan.redis.table import command
 from yizhan.resp import OK, ErrorReply
 
@@ -31,11 +32,6 @@ def _check_length(c, size: int, append: int) -> None:
     """Redis's checkStringLength: the string would grow beyond proto-max-bulk-len."""
     if size + append > _max_len(c):
         raise ErrorReply(errors.STRING_TOO_LONG)
-
-
-def _notify(c, klass: str, event: str, key: bytes) -> None:
-    """A keyspace notification, named and classed as Redis names the event."""
-    c.server.notify(c.db, klass, event, key)
 
 
 def _option(raw: bytes) -> bytes:
@@ -137,11 +133,11 @@ def set_generic(c, key: bytes, value: bytes, flags=frozenset(), expiry=None, nam
     exists = db.lookup_write(key) is not None
     if (b"NX" in flags and exists) or (b"XX" in flags and not exists):
         return old if get_old else abort
-    db.set(key, value, keep_ttl=b"KEEPTTL" in flags)
-    _notify(c, "$", "set", key)
+    db.store(key, value, keep_ttl=b"KEEPTTL" in flags)
+    db.commit(key, STRING, "set")
     if when is not None:
-        db.set_expire(key, when, dirty=0)  # SET EX counts one change
-        _notify(c, "g", "expire", key)
+        db.expire_at(key, when)
+        db.commit(key, GENERIC, "expire", 0)  # SET EX counts one change
     return old if get_old else ok
 
 
@@ -166,12 +162,12 @@ def set_(c, argv):
         if db.encodings:
             db.encodings.pop(key, None)
         db.access[key] = db.clock.tick_ms
-        if db.stats is not None:
+        if db.stats is not None:  # db.commit(key, STRING, "set"), inlined
             db.stats.dirty += 1
         if db.on_change is not None:
             db.on_change(db, key)
-        if c.server.pubsub.notify_flags:
-            _notify(c, "$", "set", key)
+        if db.on_event is not None:
+            db.on_event(db, STRING, "set", key)
         return OK
     flags, expiry = parse_string_options(argv, 3, for_set=True)
     return set_generic(c, argv[1], argv[2], flags, expiry)
@@ -198,19 +194,21 @@ def psetex(c, argv):
 @command("GETSET key value", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string",
          summary="Set the string value of a key and return its old value")
 def getset(c, argv):
-    old = c.db.read_string(argv[1])
-    c.db.set(argv[1], argv[2])
-    _notify(c, "$", "set", argv[1])
+    db, key = c.db, argv[1]
+    old = db.read_string(key)
+    db.store(key, argv[2])
+    db.commit(key, STRING, "set")
     return old
 
 
 @command("GETDEL key", arity=2, flags="write fast", keys=(1, 1, 1), group="string", since="6.2.0",
          summary="Get the value of a key and delete the key")
 def getdel(c, argv):
-    old = c.db.read_string(argv[1])
+    db, key = c.db, argv[1]
+    old = db.read_string(key)
     if old is not None:
-        c.db.delete(argv[1])
-        _notify(c, "g", "del", argv[1])
+        db.remove(key)
+        db.commit(key, GENERIC, "del")
     return old
 
 
@@ -227,13 +225,13 @@ def getex(c, argv):
     when = expiry_ms(expiry[1], expiry[0], "getex", now) if expiry else None
     value = _reply(value)
     if when is not None and expiry[0] in (b"EXAT", b"PXAT") and when <= now:
-        db.delete(key)
-        _notify(c, "g", "del", key)
+        db.remove(key)
+        db.commit(key, GENERIC, "del")
     elif when is not None:
-        db.set_expire(key, when)
-        _notify(c, "g", "expire", key)
-    elif b"PERSIST" in flags and db.persist(key):
-        _notify(c, "g", "persist", key)
+        db.expire_at(key, when)
+        db.commit(key, GENERIC, "expire")
+    elif b"PERSIST" in flags and db.clear_expire(key):
+        db.commit(key, GENERIC, "persist")
     return value
 
 
@@ -255,10 +253,10 @@ def _mset(c, argv, name: str, nx: bool):
     db = c.db
     if nx and any(db.lookup_write(argv[i]) is not None for i in range(1, len(argv), 2)):
         return 0
-    if c.server.pubsub.notify_flags:
+    if db.on_event is not None or db.on_change is not None:
         for i in range(1, len(argv), 2):
-            db.set(argv[i], argv[i + 1])
-            _notify(c, "$", "set", argv[i])
+            db.store(argv[i], argv[i + 1])
+            db.commit(argv[i], STRING, "set")
     else:
         db.set_pairs(argv)
     return 1 if nx else OK
@@ -290,16 +288,15 @@ def append(c, argv):
     value = db.write_string(key)
     if value is None:
         value = tail
-        db.set(key, value)
+        db.store(key, value)
     else:
         _check_length(c, len(value), len(tail))
         if type(value) is bytearray:
             value += tail
-            db.changed(key)
         else:
             value = bytearray(value) + tail
-            db.set(key, value, keep_ttl=True)
-    _notify(c, "$", "append", key)
+            db.store(key, value, keep_ttl=True)
+    db.commit(key, STRING, "append")
     return len(value)
 
 
@@ -326,7 +323,7 @@ def setrange(c, argv):
     _check_length(c, offset, len(patch))
     if value is None:
         value = bytearray(offset) + patch
-        db.set(key, value)
+        db.store(key, value)
     else:
         in_place = type(value) is bytearray
         if not in_place:
@@ -334,11 +331,9 @@ def setrange(c, argv):
         if len(value) < offset:
             value.extend(bytes(offset - len(value)))
         value[offset:offset + len(patch)] = patch
-        if in_place:
-            db.changed(key)
-        else:
-            db.set(key, value, keep_ttl=True)
-    _notify(c, "$", "setrange", key)
+        if not in_place:
+            db.store(key, value, keep_ttl=True)
+    db.commit(key, STRING, "setrange")
     return len(value)
 
 
@@ -415,12 +410,12 @@ def _incr(c, argv: list[bytes], delta: int = 1) -> int:
         db.encodings.pop(key, None)
     if value is None:
         db.access[key] = db.clock.tick_ms
-    if db.stats is not None:  # db.changed(key), inlined
+    if db.stats is not None:  # db.commit(key, STRING, "incrby"), inlined
         db.stats.dirty += 1
     if db.on_change is not None:
         db.on_change(db, key)
-    if c.server.pubsub.notify_flags:
-        _notify(c, "$", "incrby", key)
+    if db.on_event is not None:
+        db.on_event(db, STRING, "incrby", key)
     return result
 
 
@@ -459,10 +454,10 @@ def incrbyfloat(c, argv):
     current = (0, 0) if value is None else parse_long_double(bytes(value))
     result = add_long_double(current, parse_long_double(argv[2]))
     text = format_long_double_human(result)
-    db.set(key, text, keep_ttl=True)
+    db.store(key, text, keep_ttl=True)
     if b"." not in text and len(text) <= 44:
         db.set_encoding(key, "embstr")  # Redis never makes INCRBYFLOAT's result an int object
-    _notify(c, "$", "incrbyfloat", key)
+    db.commit(key, STRING, "incrbyfloat")
     return text
 
 
