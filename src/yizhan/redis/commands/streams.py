@@ -15,6 +15,7 @@ from itertools import islice
 
 from yizhan.redis import errors
 from yizhan.redis.args import parse_int
+from yizhan.redis.keyspace import STREAM
 from yizhan.redis.table import command, container
 from yizhan.redis.types.streams import (INVALID_ENTRIES_READ, LISTPACK_MAX_SIZE, MAX, MAX_ID, ZERO,
                                         Group, Nack, Stream, decr_id, format_id, incr_id)
@@ -246,14 +247,15 @@ def _now(c) -> int:
     return c.server.clock.ms()
 
 
-def _notify(c, event: str, key: bytes) -> None:
-    if c.server.pubsub.notify_flags:
-        c.server.notify(c.db, "t", event, key)
-
-
-def _count_dirty(c, n: int = 1) -> None:
-    """A change Redis counts without signalling the key (group and PEL bookkeeping)."""
-    c.server.stats.dirty += n
+def _unsignalled(c, key: bytes, event: str | None, dirty: int = 1) -> None:
+    """A change Redis makes without signalModifiedKey (consumer-group and PEL bookkeeping:
+    WATCH does not see it): `dirty` counted and `event` fired, as `Database.commit` would,
+    without the key's signal."""
+    db = c.db
+    if db.stats is not None:
+        db.stats.dirty += dirty
+    if event is not None and db.on_event is not None:
+        db.on_event(db, STREAM, event, key)
 
 
 # -- XADD, XTRIM, XDEL, XLEN, XSETID --------------------------------------------------------------
@@ -286,12 +288,10 @@ def xadd(c, argv):
     params = c.server.int_params
     s.append(sid, fields, params["stream-node-max-bytes"], params["stream-node-max-entries"])
     if created:
-        db.set(key, s)
-    else:
-        db.changed(key)
-    _notify(c, "xadd", key)
+        db.store(key, s)
+    db.commit(key, STREAM, "xadd")
     if args.strategy and _trim(c, s, args):
-        _notify(c, "xtrim", key)
+        db.commit(key, STREAM, "xtrim", 0)
     return format_id(sid)
 
 
@@ -322,8 +322,7 @@ def xtrim(c, argv):
         return 0
     deleted = _trim(c, s, args)
     if deleted:
-        _notify(c, "xtrim", key)
-        db.changed(key, deleted)
+        db.commit(key, STREAM, "xtrim", deleted)
     return deleted
 
 
@@ -352,8 +351,7 @@ def xdel(c, argv):
             s.first_id = ZERO
         elif first_entry:
             s.first_id = s.ids[0]
-        _notify(c, "xdel", key)
-        db.changed(key, deleted)
+        db.commit(key, STREAM, "xdel", deleted)
     return deleted
 
 
@@ -399,8 +397,7 @@ def xsetid(c, argv):
         s.entries_added = entries_added
     if max_deleted != ZERO:
         s.max_deleted = max_deleted
-    _count_dirty(c)
-    _notify(c, "xsetid", argv[1])
+    _unsignalled(c, argv[1], "xsetid")
     return OK
 
 
@@ -534,8 +531,7 @@ def _serve_group(c, s: Stream, key: bytes, group: Group, args: ReadArgs, after, 
     consumer = group.consumer(args.consumer, now)
     if consumer is None:
         consumer = group.add_consumer(args.consumer, now)
-        _count_dirty(c)
-        _notify(c, "xgroup-createconsumer", key)
+        _unsignalled(c, key, "xgroup-createconsumer")
     if after is not None:
         return _history(s, consumer, after, count, now)
     items = s.after(group.last_id, count)
@@ -591,7 +587,7 @@ def _read(c, argv, group_mode: bool):
                 if not s.ids or s.ids[-1] <= group.last_id:
                     continue
             served.append([key, _serve_group(c, s, key, group, args, after, args.count)])
-            _count_dirty(c)
+            _unsignalled(c, key, None)
         elif s.ids and s.ids[-1] > after:
             served.append([key, _entries(s.after(after, args.count))])
     if served:
@@ -708,12 +704,12 @@ def xgroup_create(c, argv):
     db, key = c.db, argv[2]
     if s is None:
         s = Stream()
-        db.set(key, s, dirty=0)
+        db.store(key, s)
+        db.commit(key, STREAM, None, 0)
     if argv[3] in s.groups:
         raise ErrorReply(errors.BUSYGROUP)
     s.groups[argv[3]] = Group(sid, entries_read)
-    _count_dirty(c)
-    _notify(c, "xgroup-create", key)
+    _unsignalled(c, key, "xgroup-create")
     return OK
 
 
@@ -728,8 +724,7 @@ def xgroup_setid(c, argv):
     sid = s.last_id if _cstr(argv[4]) == b"$" else parse_id(argv[4], 0)[0]
     group.last_id = sid
     group.entries_read = entries_read
-    _count_dirty(c)
-    _notify(c, "xgroup-setid", argv[2])
+    _unsignalled(c, argv[2], "xgroup-setid")
     return OK
 
 
@@ -740,8 +735,7 @@ def xgroup_destroy(c, argv):
     s = _group_stream(c, argv)
     if s.groups.pop(argv[3], None) is None:
         return 0
-    _count_dirty(c)
-    _notify(c, "xgroup-destroy", argv[2])
+    _unsignalled(c, argv[2], "xgroup-destroy")
     c.server.blocking.key_changed(c.db.index, argv[2])  # wakes its blocked readers
     return 1
 
@@ -752,8 +746,7 @@ def xgroup_createconsumer(c, argv):
     _, group = _existing_group(c, argv)
     if group.add_consumer(argv[4], _now(c)) is None:
         return 0
-    _count_dirty(c)
-    _notify(c, "xgroup-createconsumer", argv[2])
+    _unsignalled(c, argv[2], "xgroup-createconsumer")
     return 1
 
 
@@ -765,8 +758,7 @@ def xgroup_delconsumer(c, argv):
     if consumer is None:
         return 0
     pending = group.delete_consumer(consumer)
-    _count_dirty(c)
-    _notify(c, "xgroup-delconsumer", argv[2])
+    _unsignalled(c, argv[2], "xgroup-delconsumer")
     return pending
 
 
@@ -811,7 +803,7 @@ def xack(c, argv):
         if group.ack(sid):
             acked += 1
     if acked:
-        _count_dirty(c, acked)
+        _unsignalled(c, argv[1], None, acked)
     return acked
 
 
@@ -889,8 +881,7 @@ def _claimer(c, group: Group, name: bytes, key: bytes, now: int):
     consumer = group.consumer(name, now)
     if consumer is None:
         consumer = group.add_consumer(name, now)
-        _count_dirty(c)
-        _notify(c, "xgroup-createconsumer", key)
+        _unsignalled(c, key, "xgroup-createconsumer")
     return consumer
 
 
@@ -940,7 +931,7 @@ def xclaim(c, argv):
         j += 1
     if last_id > group.last_id:
         group.last_id = last_id
-        _count_dirty(c)
+        _unsignalled(c, argv[1], None)
     if delivery == -1 or delivery < 0 or delivery > now:
         delivery = now
     consumer = None
@@ -951,7 +942,7 @@ def xclaim(c, argv):
         if item is None:
             if nack is not None:
                 group.ack(sid)
-                _count_dirty(c)
+                _unsignalled(c, argv[1], None)
             continue
         if force and nack is None:
             nack = group.pel[sid] = Nack(now, None)
@@ -968,7 +959,7 @@ def xclaim(c, argv):
             nack.delivery_count += 1
         group.assign(sid, nack, consumer)
         out.append(format_id(sid) if justid else _entry(item))
-        _count_dirty(c)
+        _unsignalled(c, argv[1], None)
     return out
 
 
@@ -1013,7 +1004,7 @@ def xautoclaim(c, argv):
         item = s.index.get(sid)
         if item is None:
             group.ack(sid)
-            _count_dirty(c)
+            _unsignalled(c, argv[1], None)
             deleted.append(format_id(sid))
             count -= 1
             continue
@@ -1027,7 +1018,7 @@ def xautoclaim(c, argv):
         group.assign(sid, nack, consumer)
         claimed.append(format_id(sid) if justid else _entry(item))
         count -= 1
-        _count_dirty(c)
+        _unsignalled(c, argv[1], None)
     next_id = format_id(pending[at]) if at < len(pending) else b"0-0"
     return [next_id, claimed, deleted]
 
