@@ -222,3 +222,27 @@ def function_list_unknown_argument(argument: bytes) -> str:
 NO_SHUTDOWN = "ERR No shutdown in progress."
 SHUTDOWN_FAILED = "ERR Errors trying to SHUTDOWN. Check logs."
 NOT_IN_MULTI = "ERR Command not allowed inside a transaction"
+
+
+# -- geo (geo.py) ----------------------------------------------------------------------------
+GEO_UNIT = "ERR unsupported unit provided. please use M, KM, FT, MI"
+GEO_RADIUS_NOT_NUMERIC = "ERR need numeric radius"
+GEO_RADIUS_NEGATIVE = "ERR radius cannot be negative"
+GEO_WIDTH_NOT_NUMERIC = "ERR need numeric width"
+GEO_HEIGHT_NOT_NUMERIC = "ERR need numeric height"
+GEO_BOX_NEGATIVE = "ERR height or width cannot be negative"
+GEO_NO_MEMBER = "ERR could not decode requested zset member"
+GEO_COUNT_POSITIVE = "ERR COUNT must be > 0"
+GEO_ANY_WITHOUT_COUNT = "ERR the ANY argument requires COUNT argument"
+
+
+def geo_position(longitude: float, latitude: float) -> str:
+    return "ERR invalid longitude,latitude pair %f,%f" % (longitude, latitude)
+
+
+def geo_store_with(command: str) -> str:
+    return f"ERR {command} is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
+
+
+def geo_exactly_one(what: str, name: bytes) -> str:
+    return "ERR exactly one of %s can be specified for %s" % (what, text(name))

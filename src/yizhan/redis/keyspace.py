@@ -553,17 +553,14 @@ class Database:
         """Whether `key` is live, as Redis's expireIfNeeded + dictFind: no access, no stats."""
         return self.lookup_write(key, touch=False) is not None
 
-    def ttl_ms(self, key: bytes) -> int | None:
-        """Absolute expiry in ms of a live key, or None when it has none."""
-        return self.expires.get(key)
-
     def is_expired(self, key: bytes, now_ms: int | None = None) -> bool:
         """Whether `key` is present but past its expiry (without reclaiming it)."""
         when = self.expires.get(key)
         return when is not None and when <= (self.clock.ms() if now_ms is None else now_ms)
 
     # -- the commit path: Redis's signalModifiedKey + notifyKeyspaceEvent + server.dirty ------
-    def commit(self, key: bytes, klass: str, event: str, dirty: int = 1, container=None) -> None:
+    def commit(self, key: bytes, klass: str, event: str | None, dirty: int = 1,
+               container=None) -> None:
         """End a write to `key`: the one way a command reports what it changed.
 
         A command changes the keyspace through the storage primitives below (`store`,
@@ -578,7 +575,8 @@ class Database:
         - signals the modified key (`on_change`: WATCH makes EXEC fail, blocked clients get the
           key offered after the command);
         - fires the keyspace event `event` of class `klass` (one of GENERIC, STRING, LIST, SET,
-          HASH, ZSET, STREAM), then "del" (GENERIC) if the key was deleted as empty.
+          HASH, ZSET, STREAM; None: no event, as PFCOUNT caching its count), then "del"
+          (GENERIC) if the key was deleted as empty.
 
         Cheap when nobody watches, waits or listens: two attribute tests and an addition.
         Example (LPOP): `value = lst.popleft(); db.commit(key, LIST, "lpop", 1, lst)`.
@@ -591,15 +589,10 @@ class Database:
         if self.on_change is not None:
             self.on_change(self, key)
         if self.on_event is not None:
-            self.on_event(self, klass, event, key)
+            if event is not None:
+                self.on_event(self, klass, event, key)
             if emptied:
                 self.on_event(self, GENERIC, "del", key)
-
-    def notify(self, klass: str, event: str, key: bytes) -> None:
-        """A keyspace event with no change behind it (Redis fires a few: "expired" comes
-        from the expiry code; `commit` fires the rest)."""
-        if self.on_event is not None:
-            self.on_event(self, klass, event, key)
 
     # -- storage primitives: they change state and report nothing (see `commit`) ---------
     def store(self, key: bytes, value, keep_ttl: bool = False) -> None:
@@ -633,15 +626,10 @@ class Database:
         """Redis's removeExpire: drop the TTL of `key`; False when it had none."""
         return self.expires.pop(key, None) is not None
 
-    # -- writing, the older signalling forms (being replaced by the primitives + commit) --
-    def set(self, key: bytes, value, keep_ttl: bool = False, dirty: int = 1) -> None:
-        """`store` then the signal and `dirty` (no event)."""
-        self.store(key, value, keep_ttl)
-        self.changed(key, dirty)
-
     def set_pairs(self, argv: list[bytes], start: int = 1) -> None:
-        """MSET's writes: `set(argv[i], argv[i + 1])` for each pair from `start` on, as C-level
-        dict updates (a repeated key: the last value wins, as in sequence)."""
+        """MSET's writes: `store(argv[i], argv[i + 1])` and `commit(argv[i], STRING, "set")` for
+        each pair from `start` on, as C-level dict updates while nobody watches, waits or
+        listens (a repeated key: the last value wins, as in sequence)."""
         keys = argv[start::2]
         pairs = zip(keys, argv[start + 1::2])
         data = self.data
@@ -657,63 +645,17 @@ class Database:
             for key in keys:
                 self.encodings.pop(key, None)
         self.access.update(dict.fromkeys(keys, self.clock.tick_ms))
-        if self.on_change is not None:
+        if self.on_change is not None or self.on_event is not None:
             for key in keys:
-                self.changed(key)
-        elif self.stats is not None:  # what `changed` does for each key when nobody listens
+                self.commit(key, STRING, "set")
+        elif self.stats is not None:  # what `commit` does for each key when nobody listens
             self.stats.dirty += len(keys)
-
-    def replace(self, key: bytes, value) -> None:
-        """SET without options: `get(key)` (a write lookup: an expired key is reclaimed, a live
-        one counts an access) then `set(key, value)`."""
-        data = self.data
-        if key in data:
-            when = self.expires.get(key) if self.expires else None
-            if when is not None and when <= self.clock.ms():
-                self._expire(key)
-            elif self.count_hits:
-                hits = self.hits
-                hits[key] = hits.get(key, 0) + 1
-        data[key] = value
-        if self.expires:
-            self.expires.pop(key, None)
-        if self.encodings:
-            self.encodings.pop(key, None)
-        self.access[key] = self.clock.tick_ms
-        self.changed(key)
-
-    def delete(self, key: bytes, dirty: int = 1) -> bool:
-        """`remove` then the signal and `dirty` (no event)."""
-        if not self.remove(key):
-            return False
-        self.changed(key, dirty)
-        return True
-
-    def set_expire(self, key: bytes, when_ms: int, dirty: int = 1) -> None:
-        """`expire_at` then the signal and `dirty` (no event)."""
-        self.expire_at(key, when_ms)
-        self.changed(key, dirty)
-
-    def persist(self, key: bytes) -> bool:
-        if not self.clear_expire(key):
-            return False
-        self.changed(key)
-        return True
 
     def set_encoding(self, key: bytes, encoding: str) -> None:
         """Record that the string at `key` is not encoded the way `string_encoding` would guess:
         "embstr" (INCRBYFLOAT's result is never an integer object), "int-private" (an integer
         that is not the shared object, e.g. COPY's duplicate). Cleared by the next `set`."""
         self.encodings[key] = encoding
-
-    def changed(self, key: bytes, dirty: int = 1) -> None:
-        """Every write to `key` ends here: WATCH, notifications and the dirty counter hang off it.
-        `dirty` is what Redis's command adds to server.dirty for it: one per element added or
-        removed for multi-element writes, 0 for a key reclaimed because its time passed."""
-        if self.stats is not None:
-            self.stats.dirty += dirty
-        if self.on_change is not None:
-            self.on_change(self, key)
 
     def clear(self) -> int:
         """FLUSHDB: drop every key; counts one change per key, as Redis's emptyData."""
@@ -741,15 +683,15 @@ class Database:
 
     # -- moving keys: RENAME, MOVE ---------------------------------------------------------
     def take(self, key: bytes) -> Entry:
-        """Remove a live key and return it with its TTL and object state (signals a change)."""
+        """Remove a live key and return it with its TTL and object state (reports nothing)."""
         entry = Entry(self.data[key], self.expires.get(key), self.last_access_ms(key),
                       self.hits.get(key, 0), self.lfu.get(key), self.encodings.get(key))
         self._remove(key)
-        self.changed(key)
         return entry
 
     def put(self, key: bytes, entry: Entry) -> None:
-        """Store a taken entry at `key` (which must not exist), state and TTL included."""
+        """Store a taken entry at `key` (which must not exist), state and TTL included
+        (reports nothing)."""
         self.data[key] = entry.value
         self.access[key] = self.clock.tick_ms if entry.access_ms is None else entry.access_ms
         if entry.hits:
@@ -758,10 +700,8 @@ class Database:
             self.lfu[key] = entry.lfu
         if entry.encoding is not None:
             self.encodings[key] = entry.encoding
-        if entry.expire_ms is not None:  # signals the change; `take` counted it
-            self.set_expire(key, entry.expire_ms, dirty=0)
-        else:
-            self.changed(key, 0)
+        if entry.expire_ms is not None:
+            self.expire_at(key, entry.expire_ms)
 
     # -- object state: OBJECT IDLETIME / FREQ ---------------------------------------------
     ARCHIVE_MIN = 50_000  # `archive_access` leaves a smaller `access` dict alone
@@ -848,12 +788,6 @@ class Database:
             if not self.expires or self.contains(key):
                 return key
 
-    def live_keys(self) -> list[bytes]:
-        """All keys that are not yet expired (expired ones are reclaimed on the way)."""
-        if self.expires:
-            self.active_expire(limit=1 << 62)
-        return list(self.data)
-
     # -- expiry --------------------------------------------------------------------------
     def _remove(self, key: bytes) -> None:
         del self.data[key]
@@ -873,7 +807,7 @@ class Database:
             self.stats.expired_keys += 1
         if self.on_expired is not None:
             self.on_expired(self, key)
-        self.changed(key, 0)  # Redis counts no change for an expired key's deletion
+        self.commit(key, GENERIC, None, 0)  # no change counted; "expired" came from on_expired
 
     def active_expire(self, limit: int = 200) -> int:
         """Delete up to `limit` keys whose time has passed; returns how many were deleted."""

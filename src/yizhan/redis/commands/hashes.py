@@ -17,6 +17,7 @@ from yizhan.redis.commands.keys import parse_cursor
 from yizhan.redis.commands.strings import (add_long_double, format_long_double_human,
                                            parse_long_double)
 from yizhan.redis.glob import match
+from yizhan.redis.keyspace import HASH
 from yizhan.redis.table import command
 from yizhan.redis.types.hashes import Hash
 from yizhan.resp import OK, ErrorReply
@@ -148,11 +149,8 @@ def _hash_for_write(c, key: bytes) -> tuple[Hash, bool]:
 
 def _store(c, key: bytes, h: Hash, created: bool, event: str, dirty: int = 1) -> None:
     if created:
-        c.db.set(key, h, dirty=dirty)
-    else:
-        c.db.changed(key, dirty)
-    if c.server.pubsub.notify_flags:
-        c.server.notify(c.db, "h", event, key)
+        c.db.store(key, h)
+    c.db.commit(key, HASH, event, dirty)
 
 
 def _hset_pairs(c, argv, name: str) -> int:
@@ -179,12 +177,10 @@ def hset(c, argv):
         if h is None:
             h = Hash()
             added = 1 if h.set(argv[2], argv[3], c.server.int_params) else 0
-            db.set(key, h)
+            db.store(key, h)
         else:
             added = 1 if h.set(argv[2], argv[3], c.server.int_params) else 0
-            db.changed(key)
-        if c.server.pubsub.notify_flags:
-            c.server.notify(db, "h", "hset", key)
+        db.commit(key, HASH, "hset")
         return added
     return _hset_pairs(c, argv, "hset")
 
@@ -223,14 +219,7 @@ def hdel(c, argv):
     for field in argv[2:]:
         deleted += h.delete(field)
     if deleted:
-        emptied = not h.fields
-        if emptied:
-            c.db.delete(key, deleted)
-        else:
-            c.db.changed(key, deleted)
-        c.server.notify(c.db, "h", "hdel", key)
-        if emptied:
-            c.server.notify(c.db, "g", "del", key)
+        c.db.commit(key, HASH, "hdel", deleted, h)
     return deleted
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from yizhan.redis import errors
 from yizhan.redis.args import INT64_MAX, parse_int
 from yizhan.redis.glob import match
-from yizhan.redis.keyspace import ENCODINGS, TYPE_NAMES, copy_value
+from yizhan.redis.keyspace import ENCODINGS, GENERIC, TYPE_NAMES, copy_value
 from yizhan.redis.table import command, container
 from yizhan.redis.types.strings import (SHARED_INTEGERS, SHARED_REFCOUNT, canonical_int,
                                          string_encoding)
@@ -25,16 +25,11 @@ def _word(raw: bytes) -> bytes:
     return raw.split(b"\0", 1)[0].lower()
 
 
-def _notify(c, db, event: str, key: bytes) -> None:
-    """A generic ("g") keyspace event, named as Redis names it."""
-    c.server.notify(db, "g", event, key)
-
-
 def _delete_keys(c, keys) -> int:
     db, deleted = c.db, 0
     for key in keys:
-        if db.delete(key):
-            _notify(c, db, "del", key)
+        if db.remove(key):
+            db.commit(key, GENERIC, "del")
             deleted += 1
     return deleted
 
@@ -181,10 +176,10 @@ def _rename(c, argv, nx: bool):
     if db.lookup_write(target) is not None:
         if nx:
             return 0
-        db.delete(target, dirty=0)  # RENAME counts one change in all
+        db.remove(target)
     db.put(target, db.take(source))
-    _notify(c, db, "rename_from", source)
-    _notify(c, db, "rename_to", target)
+    db.commit(source, GENERIC, "rename_from")
+    db.commit(target, GENERIC, "rename_to", 0)  # RENAME counts one change in all
     return 1 if nx else OK
 
 
@@ -221,8 +216,8 @@ def move(c, argv):
     if source.lookup_write(key) is None or target.lookup_write(key) is not None:
         return 0
     target.put(key, source.take(key))
-    _notify(c, source, "move_from", key)
-    _notify(c, target, "move_to", key)
+    source.commit(key, GENERIC, "move_from")
+    target.commit(key, GENERIC, "move_to", 0)  # MOVE counts one change in all
     return 1
 
 
@@ -253,14 +248,14 @@ def copy(c, argv):
     if target_db.lookup_write(target) is not None:
         if not replace:
             return 0
-        target_db.delete(target, dirty=0)  # COPY counts one change in all
-    target_db.set(target, copy_value(value))
+        target_db.remove(target)
+    target_db.store(target, copy_value(value))
     encoding = _copied_encoding(source_db, source, value)
     if encoding is not None:
         target_db.set_encoding(target, encoding)
     if expire is not None:
-        target_db.set_expire(target, expire, dirty=0)
-    _notify(c, target_db, "copy_to", target)
+        target_db.expire_at(target, expire)
+    target_db.commit(target, GENERIC, "copy_to")  # COPY counts one change in all
     return 1
 
 
@@ -405,11 +400,11 @@ def _expire(c, argv, relative: bool, seconds: bool, name: str):
     if flags and not _expire_condition_holds(flags, when, db.expires.get(key, -1)):
         return 0
     if when <= now:
-        db.delete(key)
-        _notify(c, db, "del", key)
+        db.remove(key)
+        db.commit(key, GENERIC, "del")
     else:
-        db.set_expire(key, when)
-        _notify(c, db, "expire", key)
+        db.expire_at(key, when)
+        db.commit(key, GENERIC, "expire")
     return 1
 
 
@@ -492,7 +487,7 @@ def pexpiretime(c, argv):
          summary="Remove the expiration from a key")
 def persist(c, argv):
     db, key = c.db, argv[1]
-    if db.lookup_write(key) is None or not db.persist(key):
+    if db.lookup_write(key) is None or not db.clear_expire(key):
         return 0
-    _notify(c, db, "persist", key)
+    db.commit(key, GENERIC, "persist")
     return 1

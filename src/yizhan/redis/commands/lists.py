@@ -14,6 +14,7 @@ from itertools import islice
 from yizhan.redis import errors
 from yizhan.redis.args import parse_int
 from yizhan.redis.blocking import parse_timeout
+from yizhan.redis.keyspace import LIST
 from yizhan.redis.table import command
 from yizhan.redis.types.lists import RedisList
 from yizhan.resp import NULL_ARRAY, OK, ErrorReply
@@ -79,20 +80,6 @@ def _unique(keys) -> list[bytes]:
     return list(dict.fromkeys(keys))
 
 
-def _removed(c, db, key: bytes, lst: RedisList, event: str, dirty: int = 1) -> None:
-    """After elements were taken from `lst` (Redis's listElementsRemoved): fire `event`, then
-    delete the key if the list became empty, firing "del". `dirty`: the elements removed, as
-    the command counts them in Redis."""
-    server = c.server
-    if server.pubsub.notify_flags:
-        server.notify(db, "l", event, key)
-    if lst:
-        db.changed(key, dirty)
-    else:
-        db.delete(key, dirty)
-        c.server.notify(db, "g", "del", key)
-
-
 def _pop_many(lst: RedisList, left: bool, count: int) -> list[bytes]:
     take = min(count, len(lst))
     pop = lst.popleft if left else lst.pop
@@ -133,12 +120,10 @@ def _push(c, argv, left: bool, only_existing: bool) -> int:
             return 0
         lst = RedisList()
         _extend(lst, argv, left)
-        db.set(key, lst, dirty=len(argv) - 2)
+        db.store(key, lst)
     else:
         _extend(lst, argv, left)
-        db.changed(key, len(argv) - 2)  # one change per element, as Redis counts them
-    if c.server.pubsub.notify_flags:
-        c.server.notify(db, "l", "lpush" if left else "rpush", key)
+    db.commit(key, LIST, "lpush" if left else "rpush", len(argv) - 2)  # one per element
     return len(lst)
 
 
@@ -167,12 +152,10 @@ def lpush(c, argv):
         if lst is None:
             lst = RedisList()
             lst.appendleft(argv[2])
-            db.set(key, lst)
+            db.store(key, lst)
         else:
             lst.appendleft(argv[2])
-            db.changed(key)
-        if c.server.pubsub.notify_flags:
-            c.server.notify(db, "l", "lpush", key)
+        db.commit(key, LIST, "lpush")
         return len(lst)
     return _push(c, argv, left=True, only_existing=False)
 
@@ -215,8 +198,7 @@ def linsert(c, argv):
     except ValueError:
         return -1
     lst.insert(index if where == b"BEFORE" else index + 1, argv[4])
-    c.db.changed(key)
-    c.server.notify(c.db, "l", "linsert", key)
+    c.db.commit(key, LIST, "linsert")
     return len(lst)
 
 
@@ -236,7 +218,7 @@ def _pop(c, argv, left: bool):
         reply = _pop_many(lst, left, count)
     else:
         reply = lst.popleft() if left else lst.pop()
-    _removed(c, c.db, key, lst, "lpop" if left else "rpop", len(reply) if has_count else 1)
+    c.db.commit(key, LIST, "lpop" if left else "rpop", len(reply) if has_count else 1, lst)
     return reply
 
 
@@ -250,14 +232,7 @@ def lpop(c, argv):
         if lst is None:
             return None
         reply = lst.popleft()
-        server = c.server
-        if server.pubsub.notify_flags:
-            server.notify(db, "l", "lpop", key)
-        if lst:
-            db.changed(key)
-        else:
-            db.delete(key)
-            server.notify(db, "g", "del", key)
+        db.commit(key, LIST, "lpop", 1, lst)
         return reply
     return _pop(c, argv, left=True)
 
@@ -300,7 +275,7 @@ def _pop_first(c, db, keys, left: bool, count: int | None, strict: bool):
             reply = [key, lst.popleft() if left else lst.pop()]
         else:
             reply = [key, _pop_many(lst, left, count)]
-        _removed(c, db, key, lst, "lpop" if left else "rpop", 1 if count is None else len(reply[1]))
+        db.commit(key, LIST, "lpop" if left else "rpop", 1 if count is None else len(reply[1]), lst)
         return reply
     return None
 
@@ -429,8 +404,7 @@ def lset(c, argv):
     if not 0 <= index < len(lst):
         raise ErrorReply(errors.INDEX_OUT_OF_RANGE)
     lst[index] = argv[3]
-    c.db.changed(key)
-    c.server.notify(c.db, "l", "lset", key)
+    c.db.commit(key, LIST, "lset")
     return OK
 
 
@@ -445,7 +419,7 @@ def lrem(c, argv):
         return 0
     removed = _remove_matches(lst, element, limit)
     if removed:
-        _removed(c, c.db, key, lst, "lrem", removed)
+        c.db.commit(key, LIST, "lrem", removed, lst)
     return removed
 
 
@@ -496,7 +470,7 @@ def ltrim(c, argv):
                 lst.popleft()
             for _ in range(drop_right):
                 lst.pop()
-    _removed(c, c.db, key, lst, "ltrim", size - len(lst))
+    c.db.commit(key, LIST, "ltrim", size - len(lst), lst)
     return OK
 
 
@@ -506,16 +480,14 @@ def _move(c, db, source: bytes, src: RedisList, destination: bytes, dst: RedisLi
     """Pop from `src` and push onto `dst` (None: create it), with Redis's events in its order:
     the push on the destination, then the pop on the source, then its deletion if emptied."""
     value = src.popleft() if from_left else src.pop()
-    if dst is None:  # LMOVE counts one change in all: the pop's
-        db.set(destination, RedisList((value,)), dirty=0)
+    if dst is None:
+        db.store(destination, RedisList((value,)))
+    elif to_left:
+        dst.appendleft(value)
     else:
-        if to_left:
-            dst.appendleft(value)
-        else:
-            dst.append(value)
-        db.changed(destination, 0)
-    c.server.notify(db, "l", "lpush" if to_left else "rpush", destination)
-    _removed(c, db, source, src, "lpop" if from_left else "rpop")
+        dst.append(value)
+    db.commit(destination, LIST, "lpush" if to_left else "rpush", 0)  # LMOVE counts the pop only
+    db.commit(source, LIST, "lpop" if from_left else "rpop", 1, src)
     return value
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from yizhan.redis import errors
 from yizhan.redis.args import parse_int
-from yizhan.redis.keyspace import lfu_minutes
+from yizhan.redis.keyspace import GENERIC, lfu_minutes
 from yizhan.redis.persistence import rdb, snapshot
 from yizhan.redis.persistence.aof import aof_state
 from yizhan.redis.persistence.codec import RDBError
@@ -77,20 +77,19 @@ def restore(c, argv):
         value = rdb.restore_payload(payload, rdb.Limits.from_params(c.server.params))
     except RDBError:
         raise ErrorReply(errors.BAD_DATA_FORMAT) from None
-    deleted = db.delete(key, dirty=0) if replace else False  # RESTORE counts one change in all
+    deleted = db.remove(key) if replace else False
     now = c.server.clock.ms()
     if ttl and not absttl:
         ttl += now
     if ttl and ttl <= now:
         if deleted:
-            db.changed(key)
-            c.server.notify(db, "g", "del", key)
+            db.commit(key, GENERIC, "del")
         return OK
-    db.set(key, value)
+    db.store(key, value)
     if ttl:
-        db.set_expire(key, ttl, dirty=0)
+        db.expire_at(key, ttl)
     _set_lru_or_lfu(c, db, key, idle, freq, now)
-    c.server.notify(db, "g", "restore", key)
+    db.commit(key, GENERIC, "restore")  # RESTORE counts one change in all
     return OK
 
 

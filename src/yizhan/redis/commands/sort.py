@@ -22,7 +22,7 @@ from itertools import islice
 
 from yizhan.redis import errors
 from yizhan.redis.args import parse_int
-from yizhan.redis.keyspace import type_name
+from yizhan.redis.keyspace import GENERIC, LIST, type_name
 from yizhan.redis.table import command
 from yizhan.redis.types.lists import RedisList
 from yizhan.resp import ErrorReply
@@ -426,10 +426,10 @@ def _store(c, key: bytes, items: list, outputlen: int) -> None:
     """The result as a list at `key` (TTL dropped), or `key` deleted when there is none."""
     db = c.db
     if outputlen:
-        db.set(key, RedisList(items), dirty=outputlen)  # one change per element stored, as Redis
-        c.server.notify(db, "l", "sortstore", key)
-    elif db.delete(key):
-        c.server.notify(db, "g", "del", key)
+        db.store(key, RedisList(items))
+        db.commit(key, LIST, "sortstore", outputlen)  # one change per element stored, as Redis
+    elif db.remove(key):
+        db.commit(key, GENERIC, "del")
 
 
 _COMPLEXITY = ("O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M "

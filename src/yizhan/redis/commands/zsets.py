@@ -20,7 +20,7 @@ from yizhan.redis.args import INT64_MAX, parse_int
 from yizhan.redis.blocking import parse_timeout
 from yizhan.redis.commands.keys import parse_cursor
 from yizhan.redis.glob import match
-from yizhan.redis.keyspace import type_name
+from yizhan.redis.keyspace import GENERIC, ZSET, type_name
 from yizhan.redis.table import command
 from yizhan.redis.types.zsets import ZSet
 from yizhan.resp import NULL_ARRAY, ErrorReply
@@ -323,17 +323,6 @@ def _zset(c, key: bytes) -> ZSet | None:
     return c.db.read_typed(key, ZSet)
 
 
-def _commit(c, db, key: bytes, zs: ZSet, changes: int, event: str) -> None:
-    """After removing members in place: delete the key if it emptied, signal, notify."""
-    emptied = not zs
-    if emptied:
-        db.delete(key, changes)
-    else:
-        db.changed(key, changes)
-    c.server.notify(db, "z", event, key)
-    if emptied:
-        c.server.notify(db, "g", "del", key)
-
 
 def _word(raw: bytes) -> bytes:
     """An option as Redis's strcasecmp sees it: upper-cased, cut at the first NUL byte."""
@@ -416,10 +405,8 @@ def _zadd(c, argv, incr: bool):
     finally:
         if added or updated:
             if created:
-                db.set(key, zs, dirty=added + updated)
-            else:
-                db.changed(key, added + updated)
-            c.server.notify(db, "z", "zincr" if incr else "zadd", key)
+                db.store(key, zs)
+            db.commit(key, ZSET, "zincr" if incr else "zadd", added + updated)
     if incr:
         return score if processed else None
     return added + updated if ch else added
@@ -454,9 +441,7 @@ def zadd(c, argv):
         zs.rescore(member, current, score)
     else:
         return 0
-    db.changed(key)
-    if c.server.pubsub.notify_flags:
-        c.server.notify(db, "z", "zadd", key)
+    db.commit(key, ZSET, "zadd")
     return 1 if current is None else 0
 
 
@@ -609,16 +594,16 @@ def _range_store(c, key: bytes, items, size_hint: int | None) -> int:
     filled by zsetAdd one element at a time; an empty result deletes the destination."""
     db = c.db
     if not items:
-        if db.delete(key):
-            c.server.notify(db, "g", "del", key)
+        if db.remove(key):
+            db.commit(key, GENERIC, "del")
         return 0
     limits = _Limits(c)
     zs = ZSet(listpack=size_hint is None or size_hint <= limits.entries)
     for score, member in items:
         limits.make_room(zs, member)
         zs.insert(member, score)
-    db.set(key, zs)
-    c.server.notify(db, "z", "zrangestore", key)
+    db.store(key, zs)
+    db.commit(key, ZSET, "zrangestore")
     return len(zs)
 
 
@@ -701,7 +686,7 @@ def zrem(c, argv):
             if not zs:
                 break
     if deleted:
-        _commit(c, db, key, zs, deleted, "zrem")
+        db.commit(key, ZSET, "zrem", deleted, zs)
     return deleted
 
 
@@ -726,7 +711,7 @@ def _zremrange(c, argv, by: str):
     if stop <= begin:
         return 0
     zs.remove_slice(begin, stop)
-    _commit(c, db, key, zs, stop - begin, event)
+    db.commit(key, ZSET, event, stop - begin, zs)
     return stop - begin
 
 
@@ -765,7 +750,7 @@ def _pop_from(c, db, key: bytes, zs: ZSet, maximum: bool, count: int) -> list:
         items.reverse()
     else:
         items = zs.remove_slice(0, n)
-    _commit(c, db, key, zs, n, "zpopmax" if maximum else "zpopmin")
+    db.commit(key, ZSET, "zpopmax" if maximum else "zpopmin", n, zs)
     return items
 
 
@@ -1092,12 +1077,12 @@ def _diff(sources) -> dict[bytes, float]:
 def _setop_store(c, key: bytes, result: dict, op: str) -> int:
     db = c.db
     if not result:
-        if db.delete(key):
-            c.server.notify(db, "g", "del", key)
+        if db.remove(key):
+            db.commit(key, GENERIC, "del")
         return 0
     zs = _store_result(_Limits(c), result.items())
-    db.set(key, zs)
-    c.server.notify(db, "z", "z" + op + "store", key)
+    db.store(key, zs)
+    db.commit(key, ZSET, "z" + op + "store")
     return len(zs)
 
 

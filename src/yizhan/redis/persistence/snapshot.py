@@ -298,7 +298,7 @@ class Snapshotter:
             elif not lfu and record.idle is not None:
                 db.access[record.key] = max(now - record.idle * 1000, 0)
             if record.expire_ms is not None:
-                db.set_expire(record.key, record.expire_ms)
+                db.expire_at(record.key, record.expire_ms)
             loaded += 1
         srv.stats.dirty = 0
         self.last_load_loaded, self.last_load_expired = loaded, expired
