@@ -354,10 +354,10 @@ def test_on_expired_hook_fires_for_reclaimed_keys_only(db, clock):
 def test_archived_access_times_answer_idletime_and_freq_as_the_dict_did():
     clock = ManualClock()
     db = Database(0, clock)
-    db.set(b"old", b"1")
+    db.store(b"old", b"1")
     clock.advance(3_500)
-    db.set(b"new\x00\x02", b"2")
-    db.set(b"gone", b"3")
+    db.store(b"new\x00\x02", b"2")
+    db.store(b"gone", b"3")
     before = {k: db.idle_seconds(k) for k in (b"old", b"new\x00\x02", b"gone")}
     db.archive_access(min_entries=1)
     assert db.access == {} and len(db.archive) == 3
@@ -366,9 +366,9 @@ def test_archived_access_times_answer_idletime_and_freq_as_the_dict_did():
     assert db.idle_seconds(b"old") == before[b"old"] + 2
     db.lookup_read(b"old")  # touched again: the dict shadows the archive
     assert db.idle_seconds(b"old") == 0
-    db.delete(b"gone")
+    db.remove(b"gone")
     db.archive_access(min_entries=1)
-    db.set(b"gone", b"again")  # a new key is never given a dead entry's time
+    db.store(b"gone", b"again")  # a new key is never given a dead entry's time
     clock.advance(1_000)
     assert db.idle_seconds(b"gone") == 1 and db.idle_seconds(b"new\x00\x02") == before[b"new\x00\x02"] + 3
 
@@ -377,13 +377,13 @@ def test_a_renamed_key_keeps_its_archived_time_and_compaction_drops_dead_entries
     clock = ManualClock()
     db = Database(0, clock)
     for i in range(10):
-        db.set(b"k%d" % i, b"v")
+        db.store(b"k%d" % i, b"v")
     clock.advance(5_000)
     db.archive_access(min_entries=1)
     db.put(b"renamed", db.take(b"k0"))
     assert db.idle_seconds(b"renamed") == 5
     for i in range(1, 10):
-        db.delete(b"k%d" % i)
+        db.remove(b"k%d" % i)
     for round_ in range(3):  # each archive pass re-adds the renamed key's stamp
         db.access[b"renamed"] = clock.tick_ms - 5_000
         db.archive_access(min_entries=1)
