@@ -10,3 +10,4 @@ from yizhan.redis.commands import zsets, geo  # noqa: F401
 from yizhan.redis.commands import persistence  # noqa: F401
 from yizhan.redis.commands import scripting  # noqa: F401
 from yizhan.redis.commands import functions  # noqa: F401
+from yizhan.redis.commands import streams  # noqa: F401
