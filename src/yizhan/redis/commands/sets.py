@@ -181,7 +181,7 @@ def _pop_many(s: Set, count: int) -> list[bytes]:
         ints = s.ints
         picks = random.sample(range(len(ints)), count)
         chosen = set(picks)
-        s.ints = [n for i, n in enumerate(ints) if i not in chosen]
+        s.keep_ints(n for i, n in enumerate(ints) if i not in chosen)
         return [b"%d" % ints[i] for i in picks]
     return [s.pop_random() for _ in range(count)]
 
