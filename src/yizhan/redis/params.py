@@ -86,6 +86,8 @@ PARAMS: list[Param] = [
     Param("zset-max-listpack-value", "64", "memory", aliases=("zset-max-ziplist-value",)),
     Param("busy-reply-threshold", "5000", "int", aliases=("lua-time-limit",)),
     Param("hll-sparse-max-bytes", "3000", "memory"),
+    Param("stream-node-max-bytes", "4096", "memory"),
+    Param("stream-node-max-entries", "100", "int"),
 ]
 BY_NAME: dict[str, Param] = {}
 for _p in PARAMS:

@@ -9,7 +9,6 @@ batch (pipelining); while its client is blocked it only buffers input.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Callable
 
 from yizhan.redis import errors
@@ -45,7 +44,7 @@ class Client:
         self.db = server.dbs[0]
         self.proto = 2
         self.authenticated = not server.params.get("requirepass")
-        self.created = time.monotonic()
+        self.created = server.clock.ms()  # wall-clock ms, as Redis's ctime and lastinteraction
         self.last_interaction = self.created
         self.last_command = "NULL"
         self.lib_name = b""
@@ -281,7 +280,7 @@ class Client:
             self.server.stats.client_output_buffer_limit_disconnections += 1
             self.kill()
         elif soft and used > soft:
-            now = time.monotonic()
+            now = self.server.clock.monotonic()
             if self.soft_limit_since is None:
                 self.soft_limit_since = now
             elif now - self.soft_limit_since > seconds:
@@ -344,6 +343,7 @@ class RedisConnection:
         by_name = BY_REQUEST_NAME.get
         clock = server.clock
         clock.tick()  # the LRU clock of this batch
+        client.last_interaction = clock.tick_ms  # as Redis's lastinteraction, set on a read
         now_ns = clock.monotonic_ns
         ran = server.observer.ran
         out: list[bytes] = []
@@ -415,5 +415,4 @@ class RedisConnection:
             aof.flush()
         if client.close_after_reply:
             self.closing = True
-        client.last_interaction = time.monotonic()
         return b"".join(out)

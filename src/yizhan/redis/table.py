@@ -22,7 +22,8 @@ BY_REQUEST_NAME: dict[bytes, "Command"] = {}
 _GROUP_CATEGORY = {
     "string": "string", "bitmap": "bitmap", "generic": "keyspace", "connection": "connection",
     "server": "", "list": "list", "hash": "hash", "set": "set", "sorted_set": "sortedset",
-    "hyperloglog": "hyperloglog", "pubsub": "pubsub", "transactions": "transaction",
+    "hyperloglog": "hyperloglog", "pubsub": "pubsub", "transactions": "transaction", "geo": "geo",
+    "stream": "stream",
 }
 _CATEGORY_ORDER = ("keyspace read write set sortedset list hash string bitmap hyperloglog geo stream "
                    "pubsub admin fast slow blocking dangerous connection transaction scripting").split()

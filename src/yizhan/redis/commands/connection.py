@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 from yizhan.redis import errors
 from yizhan.redis.args import Args, parse_int
@@ -199,10 +198,10 @@ def client_setinfo(c, argv):
 
 
 def client_line(c) -> str:
-    now = time.monotonic()
+    now = c.server.clock.ms()
     return (
         f"id={c.id} addr={c.addr} laddr={c.laddr} fd=8 name={errors.text(c.name)} "
-        f"age={int(now - c.created)} idle={int(now - c.last_interaction)} flags={c.flags} "
+        f"age={(now - c.created) // 1000} idle={(now - c.last_interaction) // 1000} flags={c.flags} "
         f"db={c.db.index} sub={len(c.subscriptions)} psub={len(c.patterns)} ssub={len(c.shard_subscriptions)} "
         f"multi={len(c.multi) if c.multi is not None else -1} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 "
         f"rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=1024 events=r cmd={c.last_command} user=default "

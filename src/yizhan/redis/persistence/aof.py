@@ -31,7 +31,8 @@ from pathlib import Path
 
 from yizhan.clock import ManualClock
 from yizhan.redis.persistence import rdb
-from yizhan.redis.persistence.snapshot import RDBLoadError, key_save_delay, kill_child, library_codes, snapshotter
+from yizhan.redis.persistence.snapshot import (WAIT_STEP, RDBLoadError, key_save_delay, kill_child, library_codes,
+                                               snapshotter)
 from yizhan.redis.session import Client
 from yizhan.resp import ErrorReply
 
@@ -293,7 +294,7 @@ class AOF:
         self.parked: dict = {}
         self.child_pid: int | None = None
         self.child_started = 0.0
-        self.last_fsync = time.monotonic()
+        self.last_fsync = self.srv.clock.monotonic()
         self.unsynced = False
         self.last_rewrite_seconds = -1
         self.last_rewrite_ok = True
@@ -467,7 +468,7 @@ class AOF:
         policy = self.srv.params.get("appendfsync")
         if policy == "always":
             os.fsync(self.fd)
-            self.last_fsync = time.monotonic()
+            self.last_fsync = self.srv.clock.monotonic()
         else:
             self.unsynced = True
 
@@ -476,7 +477,7 @@ class AOF:
         self.flush()
         if self.fd is not None:
             os.fsync(self.fd)
-            self.last_fsync = time.monotonic()
+            self.last_fsync = self.srv.clock.monotonic()
             self.unsynced = False
 
     def cron(self) -> None:
@@ -490,7 +491,7 @@ class AOF:
         if self.fd is None:
             return
         self.flush()
-        now = time.monotonic()
+        now = self.srv.clock.monotonic()
         if self.unsynced and now - self.last_fsync >= EVERYSEC and self.srv.params.get("appendfsync") == "everysec":
             os.fsync(self.fd)
             self.unsynced = False
@@ -536,8 +537,7 @@ class AOF:
             now = real.ms()
             for db in srv.dbs:
                 db.clock = real
-                for key in db.access:
-                    db.access[key] = now
+                db.touch_all(now)
 
     def _replay_commands(self, path: Path, data: bytes) -> tuple[int, int]:
         client = Client(self.srv, "aof:0")
@@ -640,7 +640,7 @@ class AOF:
     def rewrite(self) -> bool:
         """BGREWRITEAOF: a forked child writes the dataset; False when it could not start."""
         self.flush()
-        self.child_started = time.monotonic()
+        self.child_started = self.srv.clock.monotonic()
         if not hasattr(os, "fork") or sys.platform == "win32":
             return self._rewrite_in_process()
         self.rewrite_buf = bytearray()
@@ -722,7 +722,7 @@ class AOF:
         self._finished(True)
 
     def _finished(self, ok: bool) -> None:
-        self.last_rewrite_seconds = int(time.monotonic() - self.child_started)
+        self.last_rewrite_seconds = int(self.srv.clock.monotonic() - self.child_started)
         self.last_rewrite_ok = ok
         if ok:
             self.rewrites += 1
@@ -740,11 +740,12 @@ class AOF:
         self._temp(pid).unlink(missing_ok=True)
 
     def wait_rewrite(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while self.child_pid is not None and time.monotonic() < deadline:
+        for _ in range(int(timeout / WAIT_STEP)):  # real time: a ManualClock must not stall it
+            if self.child_pid is None:
+                return
             self._reap()
             if self.child_pid is not None:
-                time.sleep(0.01)
+                time.sleep(WAIT_STEP)
 
     def info(self) -> list:
         running = self.child_pid is not None
@@ -752,7 +753,7 @@ class AOF:
             ("aof_enabled", 1 if self.srv.aof is not None else 0),
             ("aof_rewrite_in_progress", int(running)), ("aof_rewrite_scheduled", int(self.scheduled)),
             ("aof_last_rewrite_time_sec", self.last_rewrite_seconds),
-            ("aof_current_rewrite_time_sec", int(time.monotonic() - self.child_started) if running else -1),
+            ("aof_current_rewrite_time_sec", int(self.srv.clock.monotonic() - self.child_started) if running else -1),
             ("aof_last_bgrewrite_status", "ok" if self.last_rewrite_ok else "err"),
             ("aof_rewrites", self.rewrites), ("aof_rewrites_consecutive_failures", self.failures),
             ("aof_last_write_status", "ok" if self.last_write_ok else "err"), ("aof_last_cow_size", 0),

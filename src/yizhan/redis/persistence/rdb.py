@@ -18,7 +18,6 @@ Redis 7.0 does.
 from __future__ import annotations
 
 import struct
-import time
 from dataclasses import dataclass, field
 
 from yizhan.redis.persistence.codec import (RDBError, RDBUnsupported, Reader, crc64, encode_length, encode_string,
@@ -353,8 +352,8 @@ def _aux(name: bytes, value: bytes) -> bytes:
     return bytes((OP_AUX,)) + encode_string(name) + encode_string(value)
 
 
-def encode_header(now_s: int | None = None, used_mem: int = 0) -> bytes:
-    now_s = int(time.time()) if now_s is None else now_s
+def encode_header(now_s: int, used_mem: int = 0) -> bytes:
+    """The magic and aux fields; `now_s` is the ctime field (the server clock's, in seconds)."""
     return (MAGIC + _aux(b"redis-ver", b"7.0.15") + _aux(b"redis-bits", b"64")
             + _aux(b"ctime", b"%d" % now_s) + _aux(b"used-mem", b"%d" % used_mem)
             + _aux(b"aof-base", b"0"))
@@ -379,7 +378,7 @@ def encode_db(index: int, items, sizes: tuple[int, int], compress: bool = True):
         yield head + bytes((kind,)) + encode_string(key, compress) + body
 
 
-def iter_file(dbs, now_s: int | None = None, compress: bool = True, functions=()):
+def iter_file(dbs, now_s: int, compress: bool = True, functions=()):
     """A complete RDB file, chunk by chunk, from (db index, items, sizes) triples in index order
     (see `encode_db`) after the function libraries' codes: memory stays bounded by one value,
     however large the dataset."""
@@ -398,7 +397,7 @@ def _chain(*iterables):
         yield from iterable
 
 
-def encode_file(dbs: dict[int, list], now_s: int | None = None, compress: bool = True,
+def encode_file(dbs: dict[int, list], now_s: int = 0, compress: bool = True,
                 functions=()) -> bytes:
     """A complete RDB file of {db index: [(key, value, expire_ms or None), ...]} and the
     function libraries' codes."""

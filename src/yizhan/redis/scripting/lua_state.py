@@ -23,8 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 
 import lupa.lua51 as lupa
@@ -66,7 +65,7 @@ class ScriptRun:
     name: str                           # shown in errors: the sha of an EVAL script
     read_only: bool = False             # EVAL_RO, FCALL_RO, flags=no-writes
     kind: str = "script"                # "script" or "function" (SCRIPT KILL vs FUNCTION KILL)
-    started: float = field(default_factory=time.monotonic)
+    started: float = 0.0                # the server clock's monotonic() when it began
     wrote: bool = False                 # a write command was called: no longer killable
     killed: bool = False
     busy: bool = False                  # past busy-reply-threshold: other clients get BUSY
@@ -153,6 +152,7 @@ class LuaState:
         sc.proto = 2
         self.resp = 2
         self.run = self.server.script_running = run
+        run.started = self.server.clock.monotonic()
         aof = self.server.aof
         if aof is not None:
             aof.begin_script(c)
