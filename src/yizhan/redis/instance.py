@@ -237,6 +237,12 @@ class RedisInstance:
     def active_expire_cycle(self, limit_per_db: int = 500) -> int:
         return sum(db.active_expire(limit_per_db) for db in self.dbs if db.expires)
 
+    def archive_access(self) -> None:
+        """The cron's memory step: large access-time dicts move into their packed archives."""
+        for db in self.dbs:
+            if len(db.access) >= db.ARCHIVE_MIN:
+                db.archive_access()
+
     def uptime_seconds(self) -> int:
         return int(self.clock.monotonic() - self.started_monotonic)
 

@@ -521,8 +521,7 @@ class AOF:
             now = real.ms()
             for db in srv.dbs:
                 db.clock = real
-                for key in db.access:
-                    db.access[key] = now
+                db.touch_all(now)
 
     def _replay_commands(self, path: Path, data: bytes) -> tuple[int, int]:
         client = Client(self.srv, "aof:0")
