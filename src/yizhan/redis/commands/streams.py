@@ -14,7 +14,7 @@ import os
 from itertools import islice
 
 from yizhan.redis import errors
-from yizhan.redis.args import parse_int
+from yizhan.redis.args import option_word, parse_int
 from yizhan.redis.keyspace import STREAM
 from yizhan.redis.table import command, container
 from yizhan.redis.types.streams import (INVALID_ENTRIES_READ, LISTPACK_MAX_SIZE, MAX, MAX_ID, ZERO,
@@ -33,11 +33,6 @@ _MEMORY_BYTES = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 def _cstr(raw: bytes) -> bytes:
     """An argument as C string functions see it: up to the first NUL."""
     return raw.split(b"\0", 1)[0]
-
-
-def _word(raw: bytes) -> bytes:
-    """An option as strcasecmp sees it: upper-cased, cut at the first NUL."""
-    return raw.split(b"\0", 1)[0].upper()
 
 
 def _strtoull(text: bytes) -> int | None:
@@ -144,7 +139,7 @@ def _parse_trim(argv, xadd: bool) -> TrimArgs:
     while i < n:
         more = n - 1 - i
         opt = argv[i]
-        word = _word(opt)
+        word = option_word(opt)
         if xadd and _cstr(opt) == b"*":
             break
         if word == b"MAXLEN" and more:
@@ -372,7 +367,7 @@ def xsetid(c, argv):
     i = 3
     while i < len(argv):
         more = len(argv) - 1 - i
-        word = _word(argv[i])
+        word = option_word(argv[i])
         if word == b"ENTRIESADDED" and more:
             entries_added = _long(argv[i + 1])
             if entries_added < 0:
@@ -409,7 +404,7 @@ def _range(c, argv, rev: bool):
     count = -1
     i = 4
     while i < len(argv):
-        if _word(argv[i]) == b"COUNT" and len(argv) - i - 1 >= 1:
+        if option_word(argv[i]) == b"COUNT" and len(argv) - i - 1 >= 1:
             count = max(_long(argv[i + 1]), 0)
             i += 2
         else:
@@ -460,7 +455,7 @@ def _parse_read(c, argv, group_mode: bool) -> ReadArgs:
     i = 1
     while i < n:
         more = n - i - 1
-        word = _word(argv[i])
+        word = option_word(argv[i])
         if word == b"BLOCK" and more:
             if c.in_script:
                 raise ErrorReply(errors.block_in_script(argv[0]))
@@ -660,7 +655,7 @@ def _group_options(argv, create: bool, setid: bool) -> tuple[bool, int]:
     entries_read = INVALID_ENTRIES_READ
     i = 5
     while i < len(argv):
-        word = _word(argv[i])
+        word = option_word(argv[i])
         if create and word == b"MKSTREAM":
             mkstream = True
             i += 1
@@ -823,7 +818,7 @@ def xpending(c, argv):
     if n >= 6:
         at = 3
         min_idle = 0
-        if _word(argv[3]) == b"IDLE":
+        if option_word(argv[3]) == b"IDLE":
             min_idle = _long(argv[4])
             if n < 8:
                 raise ErrorReply(errors.SYNTAX)
@@ -909,7 +904,7 @@ def xclaim(c, argv):
     last_id = ZERO
     while j < len(argv):
         more = len(argv) - 1 - j
-        word = _word(argv[j])
+        word = option_word(argv[j])
         if word == b"FORCE":
             force = True
         elif word == b"JUSTID":
@@ -932,7 +927,7 @@ def xclaim(c, argv):
     if last_id > group.last_id:
         group.last_id = last_id
         _unsignalled(c, argv[1], None)
-    if delivery == -1 or delivery < 0 or delivery > now:
+    if delivery < 0 or (delivery > now and now):  # (now 0: an AOF replay's stopped clock)
         delivery = now
     consumer = None
     out = []
@@ -976,7 +971,7 @@ def xautoclaim(c, argv):
     j = 6
     while j < len(argv):
         more = len(argv) - 1 - j
-        word = _word(argv[j])
+        word = option_word(argv[j])
         if word == b"COUNT" and more:
             count = _long(argv[j + 1], errors.XAUTOCLAIM_COUNT)
             if not 1 <= count <= ((1 << 63) - 1) // 16:
@@ -1032,11 +1027,11 @@ def _info_stream(c, argv, s: Stream):
     count = 10
     options = argv[3:]
     if options:
-        if len(options) not in (1, 3) or _word(options[0]) != b"FULL":
+        if len(options) not in (1, 3) or option_word(options[0]) != b"FULL":
             raise ErrorReply(errors.subcommand_syntax(argv[1], errors.text(argv[0])))
         full = True
         if len(options) == 3:
-            if _word(options[1]) != b"COUNT":
+            if option_word(options[1]) != b"COUNT":
                 raise ErrorReply(errors.subcommand_syntax(argv[1], errors.text(argv[0])))
             count = _long(options[2])
             if count < 0:
