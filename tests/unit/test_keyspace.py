@@ -348,3 +348,45 @@ def test_on_expired_hook_fires_for_reclaimed_keys_only(db, clock):
     assert db.lookup_read(b"lazy") is None
     db.active_expire()
     assert reclaimed == [b"lazy", b"active"]
+
+
+# -- the access-time archive --------------------------------------------------------------------
+def test_archived_access_times_answer_idletime_and_freq_as_the_dict_did():
+    clock = ManualClock()
+    db = Database(0, clock)
+    db.store(b"old", b"1")
+    clock.advance(3_500)
+    db.store(b"new\x00\x02", b"2")
+    db.store(b"gone", b"3")
+    before = {k: db.idle_seconds(k) for k in (b"old", b"new\x00\x02", b"gone")}
+    db.archive_access(min_entries=1)
+    assert db.access == {} and len(db.archive) == 3
+    assert {k: db.idle_seconds(k) for k in before} == before
+    clock.advance(2_000)
+    assert db.idle_seconds(b"old") == before[b"old"] + 2
+    db.lookup_read(b"old")  # touched again: the dict shadows the archive
+    assert db.idle_seconds(b"old") == 0
+    db.remove(b"gone")
+    db.archive_access(min_entries=1)
+    db.store(b"gone", b"again")  # a new key is never given a dead entry's time
+    clock.advance(1_000)
+    assert db.idle_seconds(b"gone") == 1 and db.idle_seconds(b"new\x00\x02") == before[b"new\x00\x02"] + 3
+
+
+def test_a_renamed_key_keeps_its_archived_time_and_compaction_drops_dead_entries():
+    clock = ManualClock()
+    db = Database(0, clock)
+    for i in range(10):
+        db.store(b"k%d" % i, b"v")
+    clock.advance(5_000)
+    db.archive_access(min_entries=1)
+    db.put(b"renamed", db.take(b"k0"))
+    assert db.idle_seconds(b"renamed") == 5
+    for i in range(1, 10):
+        db.remove(b"k%d" % i)
+    for round_ in range(3):  # each archive pass re-adds the renamed key's stamp
+        db.access[b"renamed"] = clock.tick_ms - 5_000
+        db.archive_access(min_entries=1)
+    assert db.archive.entries <= 2 * len(db.data) + 1000 and db.idle_seconds(b"renamed") == 5
+    db.archive.compact(db.data, db.access)
+    assert db.archive.entries == 1 and db.access_stamps() == {b"renamed": (clock.tick_ms - 5_000) // 1000 * 1000}

@@ -13,6 +13,7 @@ from yizhan.clock import Clock
 from yizhan.config import Config
 from yizhan.redis.blocking import BlockingRegistry
 from yizhan.redis.keyspace import Database
+from yizhan.redis.observer import Observer
 from yizhan.redis.params import Params
 from yizhan.redis.persistence.aof import aof_state
 from yizhan.redis.pubsub import PubSub, parse_notify_flags
@@ -100,6 +101,7 @@ class RedisInstance:
         self.scheduler = ManualScheduler()
         self.blocking = BlockingRegistry(self)
         self.pubsub = PubSub()
+        self.observer = Observer(self)
         self.set_notify_flags(parse_notify_flags(self.params.get("notify-keyspace-events")) or "")
         self.watchers: dict[tuple[int, bytes], dict] = {}
         self._next_client_id = 1
@@ -147,6 +149,7 @@ class RedisInstance:
             self.blocking.unpark(client.blocked)
             client.blocked = None
         self.pubsub.drop_client(client)
+        self.observer.monitors.pop(client, None)
         self.unwatch(client)
         if self.aof is not None:
             self.aof.parked.pop(client.id, None)
@@ -241,6 +244,12 @@ class RedisInstance:
             return 0
         return sum(db.active_expire(limit_per_db) for db in self.dbs if db.expires)
 
+    def archive_access(self) -> None:
+        """The cron's memory step: large access-time dicts move into their packed archives."""
+        for db in self.dbs:
+            if len(db.access) >= db.ARCHIVE_MIN:
+                db.archive_access()
+
     def uptime_seconds(self) -> int:
         return int(self.clock.monotonic() - self.started_monotonic)
 
@@ -263,6 +272,7 @@ class RedisInstance:
 
     def on_param_changed(self, name: str) -> None:
         self.int_params.clear()
+        self.observer.configure()
         if name == "maxmemory-policy":
             self._update_hit_counting()
         elif name == "notify-keyspace-events":
@@ -276,5 +286,6 @@ class RedisInstance:
     def reset_stats(self) -> None:
         dirty = self.stats.dirty
         self.stats = Stats(dirty=dirty)
+        self.observer.reset_stats()
         for db in self.dbs:
             db.stats = self.stats

@@ -23,6 +23,7 @@ from typing import Callable, NamedTuple
 
 from yizhan.clock import Clock
 from yizhan.redis import errors
+from yizhan.redis.access_archive import AccessArchive
 from yizhan.resp import ErrorReply
 
 TYPE_NAMES: dict[type, str] = {bytes: "string", bytearray: "string"}
@@ -406,14 +407,16 @@ class Entry(NamedTuple):
 class Database:
     """One numbered database: `data` holds values, `expires` absolute expiry times in ms.
 
-    Per-key object state: `access` (ms of last access, OBJECT IDLETIME), `hits` (accesses not
+    Per-key object state: `access` (ms of last access, OBJECT IDLETIME; keys not touched since
+    the cron last moved a large `access` into `archive` have their second there instead, see
+    access_archive.py, so read it with `last_access_ms`), `hits` (accesses not
     yet folded into the LFU counter; counted while `count_hits`, which the instance keeps on
     only under an LFU maxmemory-policy, the only time OBJECT FREQ answers) and `lfu` ((counter, minutes) once
     folded), `encodings`
     (an OBJECT ENCODING that differs from the one `string_encoding` derives: "embstr" for a
     number Redis stored as text, "int-private" for an integer Redis does not share)."""
 
-    __slots__ = ("index", "clock", "data", "expires", "_heap", "access", "hits", "count_hits", "lfu",
+    __slots__ = ("index", "clock", "data", "expires", "_heap", "access", "archive", "hits", "count_hits", "lfu",
                  "encodings", "on_change", "on_event", "on_expired", "on_keymiss", "stats")
 
     def __init__(self, index: int, clock: Clock, stats=None):
@@ -423,6 +426,7 @@ class Database:
         self.expires: dict[bytes, int] = {}
         self._heap: list[tuple[int, bytes]] = []
         self.access: dict[bytes, int] = {}
+        self.archive = AccessArchive()
         self.hits: dict[bytes, int] = {}
         self.count_hits = True  # the owning instance turns it off outside an LFU policy
         self.lfu: dict[bytes, tuple[int, int]] = {}
@@ -663,6 +667,7 @@ class Database:
         self.expires = {}
         self._heap = []
         self.access = {}
+        self.archive = AccessArchive()
         self.hits = {}
         self.lfu = {}
         self.encodings = {}
@@ -671,7 +676,7 @@ class Database:
         return removed
 
     def swap_with(self, other: "Database") -> None:
-        for name in ("data", "expires", "_heap", "access", "hits", "lfu", "encodings"):
+        for name in ("data", "expires", "_heap", "access", "archive", "hits", "lfu", "encodings"):
             mine, theirs = getattr(self, name), getattr(other, name)
             setattr(self, name, theirs)
             setattr(other, name, mine)
@@ -679,7 +684,7 @@ class Database:
     # -- moving keys: RENAME, MOVE ---------------------------------------------------------
     def take(self, key: bytes) -> Entry:
         """Remove a live key and return it with its TTL and object state (reports nothing)."""
-        entry = Entry(self.data[key], self.expires.get(key), self.access.get(key),
+        entry = Entry(self.data[key], self.expires.get(key), self.last_access_ms(key),
                       self.hits.get(key, 0), self.lfu.get(key), self.encodings.get(key))
         self._remove(key)
         return entry
@@ -688,8 +693,7 @@ class Database:
         """Store a taken entry at `key` (which must not exist), state and TTL included
         (reports nothing)."""
         self.data[key] = entry.value
-        if entry.access_ms is not None:
-            self.access[key] = entry.access_ms
+        self.access[key] = self.clock.tick_ms if entry.access_ms is None else entry.access_ms
         if entry.hits:
             self.hits[key] = entry.hits
         if entry.lfu is not None:
@@ -700,17 +704,54 @@ class Database:
             self.expire_at(key, entry.expire_ms)
 
     # -- object state: OBJECT IDLETIME / FREQ ---------------------------------------------
-    def idle_seconds(self, key: bytes) -> int:
-        """Seconds since the last access, on Redis's 24-bit seconds LRU clock."""
+    ARCHIVE_MIN = 50_000  # `archive_access` leaves a smaller `access` dict alone
+
+    def last_access_ms(self, key: bytes) -> int | None:
+        """When `key` was last accessed (ms; whole seconds once archived), or None."""
+        when = self.access.get(key)
+        if when is None and self.archive.entries:
+            second = self.archive.seconds_of(key)
+            if second is not None:
+                return second * 1000
+        return when
+
+    def archive_access(self, min_entries: int | None = None) -> None:
+        """The cron's step: move the `access` dict into the packed archive once it holds
+        `min_entries` keys (ARCHIVE_MIN), and drop dead archive entries once they outnumber
+        the live keys."""
+        if len(self.access) < (self.ARCHIVE_MIN if min_entries is None else min_entries):
+            return
+        self.archive.add(self.access)
+        self.access = {}
+        if self.archive.entries > 2 * len(self.data) + 1000:
+            self.archive.compact(self.data, self.access)
+
+    def access_stamps(self) -> dict[bytes, int]:
+        """Every key's last access in ms, in one pass (for a whole-dataset writer)."""
+        stamps = self.archive.stamps() if self.archive.entries else {}
+        stamps.update(self.access)
+        return stamps
+
+    def touch_all(self, when_ms: int) -> None:
+        """Every key accessed at `when_ms` (the end of loading an AOF)."""
+        self.access = dict.fromkeys(self.data, when_ms)
+        self.archive = AccessArchive()
+
+    def idle_seconds(self, key: bytes, last_ms: int | None = None) -> int:
+        """Seconds since the last access (or `last_ms`, when the caller has it), on Redis's
+        24-bit seconds LRU clock."""
         now = (self.clock.ms() // 1000) & LRU_CLOCK_MAX
-        last = (self.access.get(key, self.clock.ms()) // 1000) & LRU_CLOCK_MAX
+        if last_ms is None:
+            last_ms = self.last_access_ms(key)
+        last = ((self.clock.ms() if last_ms is None else last_ms) // 1000) & LRU_CLOCK_MAX
         return now - last if now >= last else now + (LRU_CLOCK_MAX - last)
 
     def lfu_counter(self, key: bytes, log_factor: int, decay_time: int, rng=random) -> int:
         """The LFU counter as OBJECT FREQ reports it: pending hits are folded in (as if they
         happened at the last access), then the minutes since then decay it."""
         now_ms = self.clock.ms()
-        last_minutes = lfu_minutes(self.access.get(key, now_ms))
+        last = self.last_access_ms(key)
+        last_minutes = lfu_minutes(now_ms if last is None else last)
         counter, ldt = self.lfu.get(key, (LFU_INIT_VAL, last_minutes))
         hits = self.hits.pop(key, 0)
         if hits:

@@ -23,6 +23,7 @@ _GROUP_CATEGORY = {
     "string": "string", "bitmap": "bitmap", "generic": "keyspace", "connection": "connection",
     "server": "", "list": "list", "hash": "hash", "set": "set", "sorted_set": "sortedset",
     "hyperloglog": "hyperloglog", "pubsub": "pubsub", "transactions": "transaction", "geo": "geo",
+    "stream": "stream",
 }
 _CATEGORY_ORDER = ("keyspace read write set sortedset list hash string bitmap hyperloglog geo stream "
                    "pubsub admin fast slow blocking dangerous connection transaction scripting").split()
@@ -45,14 +46,21 @@ class Command:
     numkeys: int = 0                 # index of a numkeys argument the keys follow (EVAL, FCALL)
     key_flags: str = ""              # the key spec's flags when the command's flags do not say them
     key_notes: str = ""              # the key spec's notes
+    history: tuple = ()              # COMMAND DOCS history: (version, change) pairs
     subcommands: dict[bytes, "Command"] = field(default_factory=dict)
     # False for a command whose subcommands Redis dispatches inside one handler (DEBUG): COMMAND
     # INFO/DOCS show none, and an unknown one or a wrong count is one "subcommand syntax" error.
     lists_subcommands: bool = True
     no_auth: bool = field(init=False)  # may run before AUTH
+    monitored: bool = field(init=False)  # shown to MONITOR after it ran (observer.py)
+    slow_logged: bool = field(init=False)  # may enter the slow log
+    touches_keyspace: bool = field(init=False)  # refused to a client in MONITOR mode
 
     def __post_init__(self) -> None:
         self.no_auth = "no_auth" in self.flags
+        self.monitored = not {"admin", "skip_monitor"} & set(self.flags)
+        self.slow_logged = "skip_slowlog" not in self.flags
+        self.touches_keyspace = bool({"readonly", "write", "may_replicate"} & set(self.flags))
 
     @property
     def display_name(self) -> str:
@@ -97,6 +105,7 @@ def command(
     numkeys: int = 0,
     key_flags: str = "",
     key_notes: str = "",
+    history: tuple = (),
 ) -> Callable:
     """Register the decorated handler for the command named by the syntax line's first word
     (first two for a subcommand of a container, e.g. "CLIENT KILL ..."). `numkeys`: the
@@ -108,7 +117,7 @@ def command(
         is_sub = container is not None and len(words) > 1 and words[1].replace("-", "").replace("_", "").isupper()
         name = f"{words[0]}|{words[1]}".lower() if is_sub else words[0].lower()
         cmd = Command(name, arity, tuple(flags.split()), keys, handler, group, since, summary,
-                      syntax, complexity, acl, tips, numkeys, key_flags, key_notes)
+                      syntax, complexity, acl, tips, numkeys, key_flags, key_notes, history)
         if is_sub:
             container.subcommands[words[1].lower().encode()] = cmd
             _forget_request_names(container.name)
@@ -205,8 +214,11 @@ def docs_reply(cmd: Command) -> dict:
         b"summary": cmd.summary.encode(),
         b"since": cmd.since.encode(),
         b"group": cmd.group.encode(),
-        b"complexity": cmd.complexity.encode(),
     }
+    if cmd.complexity:
+        docs[b"complexity"] = cmd.complexity.encode()
+    if cmd.history:
+        docs[b"history"] = [[version.encode(), change.encode()] for version, change in cmd.history]
     name_words = len(cmd.name.split("|"))
     arguments = parse_syntax(" ".join(cmd.syntax.split()[name_words:]))
     if arguments and not cmd.subcommands:  # a container has subcommands, not arguments

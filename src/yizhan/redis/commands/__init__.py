@@ -11,3 +11,5 @@ from yizhan.redis.commands import persistence  # noqa: F401
 from yizhan.redis.commands import debug, replication  # noqa: F401
 from yizhan.redis.commands import scripting  # noqa: F401
 from yizhan.redis.commands import functions  # noqa: F401
+from yizhan.redis.commands import introspection  # noqa: F401
+from yizhan.redis.commands import streams  # noqa: F401

@@ -15,9 +15,9 @@ coordinates with ld2string's human form ("%.17Lf" trimmed), a RESP3 double in RE
 from __future__ import annotations
 
 from yizhan.redis import errors
-from yizhan.redis.args import parse_int
-from yizhan.redis.commands.strings import format_long_double_human
-from yizhan.redis.commands.zsets import _Limits, _store_result, _word, _zadd, parse_score
+from yizhan.redis.args import option_word, parse_int
+from yizhan.redis.commands.zsets import _Limits, _store_result, _zadd
+from yizhan.redis.floats import format_long_double_human, parse_double
 from yizhan.redis.keyspace import GENERIC, ZSET
 from yizhan.redis.table import command
 from yizhan.redis.types import geohash
@@ -41,8 +41,8 @@ _COORDS, _MEMBER, _NOSTORE, _SEARCH, _SEARCHSTORE = 1, 2, 4, 8, 16
 # -- argument parsing ------------------------------------------------------------------------
 def _position(argv: list[bytes], index: int) -> tuple[float, float]:
     """extractLongLatOrReply: a longitude and a latitude inside Redis's limits."""
-    longitude = parse_score(argv[index])
-    latitude = parse_score(argv[index + 1])
+    longitude = parse_double(argv[index])
+    latitude = parse_double(argv[index + 1])
     if not (geohash.LONG_MIN <= longitude <= geohash.LONG_MAX
             and geohash.LAT_MIN <= latitude <= geohash.LAT_MAX):
         raise ErrorReply(errors.geo_position(longitude, latitude))
@@ -51,7 +51,7 @@ def _position(argv: list[bytes], index: int) -> tuple[float, float]:
 
 def _unit(raw: bytes) -> float:
     """extractUnitOrReply: meters per unit (m, km, ft, mi in any case)."""
-    factor = _UNITS.get(_word(raw))
+    factor = _UNITS.get(option_word(raw))
     if factor is None:
         raise ErrorReply(errors.GEO_UNIT)
     return factor
@@ -59,7 +59,7 @@ def _unit(raw: bytes) -> float:
 
 def _radius(argv: list[bytes], index: int) -> tuple[float, float]:
     """extractDistanceOrReply: (radius, meters per unit)."""
-    radius = parse_score(argv[index], errors.GEO_RADIUS_NOT_NUMERIC)
+    radius = parse_double(argv[index], errors.GEO_RADIUS_NOT_NUMERIC)
     if radius < 0:
         raise ErrorReply(errors.GEO_RADIUS_NEGATIVE)
     return radius, _unit(argv[index + 1])
@@ -67,8 +67,8 @@ def _radius(argv: list[bytes], index: int) -> tuple[float, float]:
 
 def _box(argv: list[bytes], index: int) -> tuple[float, float, float]:
     """extractBoxOrReply: (width, height, meters per unit)."""
-    width = parse_score(argv[index], errors.GEO_WIDTH_NOT_NUMERIC)
-    height = parse_score(argv[index + 1], errors.GEO_HEIGHT_NOT_NUMERIC)
+    width = parse_double(argv[index], errors.GEO_WIDTH_NOT_NUMERIC)
+    height = parse_double(argv[index + 1], errors.GEO_HEIGHT_NOT_NUMERIC)
     if height < 0 or width < 0:
         raise ErrorReply(errors.GEO_BOX_NEGATIVE)
     return width, height, _unit(argv[index + 2])
@@ -110,7 +110,7 @@ def geoadd(c, argv):
     """ZADD with each longitude/latitude pair turned into its score, as geoaddCommand does."""
     first, nx, xx = 2, False, False
     while first < len(argv):
-        option = _word(argv[first])
+        option = option_word(argv[first])
         if option == b"NX":
             nx = True
         elif option == b"XX":
@@ -210,7 +210,7 @@ class _Query:
         store_allowed = not flags & (_NOSTORE | _SEARCH)
         i, end = base, len(argv)
         while i < end:
-            option = _word(argv[i])
+            option = option_word(argv[i])
             left = end - i - 1  # arguments after this one
             if option in _FLAG_OPTIONS:
                 self._flag(option)

@@ -12,10 +12,9 @@ import random
 from typing import Callable
 
 from yizhan.redis import errors
-from yizhan.redis.args import INT64_MAX, INT64_MIN, parse_int
+from yizhan.redis.args import INT64_MAX, INT64_MIN, option_word, parse_int
 from yizhan.redis.commands.keys import parse_cursor
-from yizhan.redis.commands.strings import (add_long_double, format_long_double_human,
-                                           parse_long_double)
+from yizhan.redis.floats import add_long_double, format_long_double_human, parse_long_double
 from yizhan.redis.glob import match
 from yizhan.redis.keyspace import HASH
 from yizhan.redis.table import command
@@ -24,22 +23,17 @@ from yizhan.resp import OK, ErrorReply
 
 
 # -- helpers shared with sets.py ---------------------------------------------------------------
-def c_word(raw: bytes) -> bytes:
-    """An option word as Redis's strcasecmp sees it: cut at the first NUL, lower-cased."""
-    return raw.split(b"\0", 1)[0].lower()
-
-
 def parse_scan_options(argv: list[bytes], start: int) -> tuple[int, bytes | None]:
     """COUNT and MATCH of HSCAN/SSCAN (Redis's scanGenericCommand): (count, pattern or None)."""
     count, pattern = 10, None
     i = start
     while i < len(argv):
-        option = c_word(argv[i])
-        if option == b"count" and len(argv) - i >= 2:
+        option = option_word(argv[i])
+        if option == b"COUNT" and len(argv) - i >= 2:
             count = parse_int(argv[i + 1])
             if count < 1:
                 raise ErrorReply(errors.SYNTAX)
-        elif option == b"match" and len(argv) - i >= 2:
+        elif option == b"MATCH" and len(argv) - i >= 2:
             pattern = argv[i + 1] if argv[i + 1] != b"*" else None
         else:
             raise ErrorReply(errors.SYNTAX)
@@ -273,7 +267,7 @@ def hrandfield(c, argv):
         h = _get_hash(c, argv[1])
         return None if h is None else h.random_field()
     count = parse_random_count(argv[2])
-    if len(argv) > 4 or (len(argv) == 4 and c_word(argv[3]) != b"withvalues"):
+    if len(argv) > 4 or (len(argv) == 4 and option_word(argv[3]) != b"WITHVALUES"):
         raise ErrorReply(errors.SYNTAX)
     with_values = len(argv) == 4
     if with_values and not -(INT64_MAX // 2) <= count <= INT64_MAX // 2:

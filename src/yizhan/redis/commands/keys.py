@@ -8,7 +8,7 @@ LFU hit); EXISTS, TYPE, TTL, OBJECT and SCAN's TYPE filter look without touching
 from __future__ import annotations
 
 from yizhan.redis import errors
-from yizhan.redis.args import INT64_MAX, parse_int
+from yizhan.redis.args import INT64_MAX, option_word, parse_int
 from yizhan.redis.glob import match
 from yizhan.redis.keyspace import ENCODINGS, GENERIC, TYPE_NAMES, copy_value
 from yizhan.redis.table import command, container
@@ -18,11 +18,6 @@ from yizhan.resp import OK, ErrorReply, Simple
 
 _UINT64_MAX = (1 << 64) - 1
 _C_SPACE = b" \t\n\v\f\r"
-
-
-def _word(raw: bytes) -> bytes:
-    """An option word as Redis's strcasecmp sees it: a C string, ending at a NUL byte; lower case."""
-    return raw.split(b"\0", 1)[0].lower()
 
 
 def _delete_keys(c, keys) -> int:
@@ -129,15 +124,15 @@ def scan(c, argv):
     count, pattern, type_filter = 10, None, None
     i = 2
     while i < len(argv):
-        option = _word(argv[i])
-        if option == b"count" and len(argv) - i >= 2:
+        option = option_word(argv[i])
+        if option == b"COUNT" and len(argv) - i >= 2:
             count = parse_int(argv[i + 1])
             if count < 1:
                 raise ErrorReply(errors.SYNTAX)
-        elif option == b"match" and len(argv) - i >= 2:
+        elif option == b"MATCH" and len(argv) - i >= 2:
             pattern = argv[i + 1] if argv[i + 1] != b"*" else None
-        elif option == b"type" and len(argv) - i >= 2:
-            type_filter = _word(argv[i + 1])
+        elif option == b"TYPE" and len(argv) - i >= 2:
+            type_filter = option_word(argv[i + 1])
         else:
             raise ErrorReply(errors.SYNTAX)
         i += 2
@@ -151,7 +146,7 @@ def _scan_keeps(db, key: bytes, pattern: bytes | None, type_filter: bytes | None
     key and calls it "none"), then expiry."""
     if pattern is not None and not match(pattern, key):
         return False
-    if type_filter is not None and type_filter != _type_of(db.lookup_read(key, touch=False)).encode():
+    if type_filter is not None and type_filter != _type_of(db.lookup_read(key, touch=False)).encode().upper():
         return False
     if db.is_expired(key):
         db.contains(key)  # reclaims it
@@ -230,10 +225,10 @@ def copy(c, argv):
     target_db, replace = source_db, False
     j = 3
     while j < len(argv):
-        option = _word(argv[j])
-        if option == b"replace":
+        option = option_word(argv[j])
+        if option == b"REPLACE":
             replace = True
-        elif option == b"db" and len(argv) - j - 1 >= 1:
+        elif option == b"DB" and len(argv) - j - 1 >= 1:
             target_db = parse_db_index(c, argv[j + 1])
             j += 1
         else:
@@ -368,7 +363,7 @@ def object_freq(c, argv):
 
 
 # -- expiry ----------------------------------------------------------------------------------
-_EXPIRE_FLAGS = (b"nx", b"xx", b"gt", b"lt")
+_EXPIRE_FLAGS = (b"NX", b"XX", b"GT", b"LT")
 _SECONDS_MAX = INT64_MAX // 1000
 _SECONDS_MIN = -((1 << 63) // 1000)  # C's LLONG_MIN / 1000 truncates toward zero
 
@@ -376,13 +371,13 @@ _SECONDS_MIN = -((1 << 63) // 1000)  # C's LLONG_MIN / 1000 truncates toward zer
 def _expire(c, argv, relative: bool, seconds: bool, name: str):
     flags = set()
     for option in argv[3:]:
-        word = _word(option)
+        word = option_word(option)
         if word not in _EXPIRE_FLAGS:
             raise ErrorReply(errors.unsupported_option(option))
         flags.add(word)
-    if b"nx" in flags and len(flags) > 1:
+    if b"NX" in flags and len(flags) > 1:
         raise ErrorReply(errors.NX_XX_GT_LT)
-    if b"gt" in flags and b"lt" in flags:
+    if b"GT" in flags and b"LT" in flags:
         raise ErrorReply(errors.GT_LT)
     when = parse_int(argv[2])
     now = c.server.clock.ms()
@@ -409,13 +404,13 @@ def _expire(c, argv, relative: bool, seconds: bool, name: str):
 
 
 def _expire_condition_holds(flags: set, when: int, current: int) -> bool:
-    if b"nx" in flags and current != -1:
+    if b"NX" in flags and current != -1:
         return False
-    if b"xx" in flags and current == -1:
+    if b"XX" in flags and current == -1:
         return False
-    if b"gt" in flags and (when <= current or current == -1):
+    if b"GT" in flags and (when <= current or current == -1):
         return False
-    if b"lt" in flags and current != -1 and when >= current:
+    if b"LT" in flags and current != -1 and when >= current:
         return False
     return True
 

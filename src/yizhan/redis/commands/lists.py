@@ -12,7 +12,7 @@ from __future__ import annotations
 from itertools import islice
 
 from yizhan.redis import errors
-from yizhan.redis.args import parse_int
+from yizhan.redis.args import option_word, parse_int
 from yizhan.redis.blocking import parse_timeout
 from yizhan.redis.keyspace import LIST
 from yizhan.redis.table import command
@@ -25,14 +25,9 @@ _LEFT, _RIGHT = b"LEFT", b"RIGHT"
 
 
 # -- shared helpers ---------------------------------------------------------------------------
-def _word(raw: bytes) -> bytes:
-    """An option as Redis's strcasecmp sees it: upper-cased, cut at the first NUL."""
-    return raw.split(b"\0", 1)[0].upper()
-
-
 def _side(raw: bytes) -> bytes:
     """LEFT or RIGHT (getListPositionFromObjectOrReply)."""
-    side = _word(raw)
+    side = option_word(raw)
     if side != _LEFT and side != _RIGHT:
         raise ErrorReply(errors.SYNTAX)
     return side
@@ -186,7 +181,7 @@ def rpushx(c, argv):
                     "This means that inserting somewhere on the left end on the list (head) can be "
                     "considered O(1) and inserting somewhere on the right end (tail) is O(N).")
 def linsert(c, argv):
-    where = _word(argv[2])
+    where = option_word(argv[2])
     if where != b"BEFORE" and where != b"AFTER":
         raise ErrorReply(errors.SYNTAX)
     key = argv[1]
@@ -254,7 +249,7 @@ def _parse_mpop(argv, numkeys_at: int) -> tuple[list[bytes], bool, int]:
     count = -1
     pos = where_at + 1
     while pos < len(argv):
-        if count == -1 and _word(argv[pos]) == b"COUNT" and pos + 1 < len(argv):
+        if count == -1 and option_word(argv[pos]) == b"COUNT" and pos + 1 < len(argv):
             count = _at_least_one(argv[pos + 1], "ERR count should be greater than 0")
             pos += 2
         else:
@@ -354,7 +349,7 @@ def _parse_lpos(argv) -> tuple[int, int, int]:
     rank, count, maxlen = 1, -1, 0
     pos = 3
     while pos < len(argv):
-        option = _word(argv[pos])
+        option = option_word(argv[pos])
         has_value = pos + 1 < len(argv)
         if option == b"RANK" and has_value:
             rank = parse_int(argv[pos + 1])

@@ -449,7 +449,8 @@ def _info_keyspace(srv):
 _SECTIONS = {
     "server": _info_server, "clients": _info_clients, "memory": _info_memory,
     "persistence": _info_persistence, "stats": _info_stats, "replication": _info_replication,
-    "cpu": _info_cpu, "modules": lambda srv: [], "errorstats": lambda srv: [],
+    "cpu": _info_cpu, "modules": lambda srv: [], "errorstats": lambda srv: srv.observer.info_errorstats(),
     "cluster": lambda srv: [("cluster_enabled", 0)], "keyspace": _info_keyspace,
-    "commandstats": lambda srv: [], "latencystats": lambda srv: [],
+    "commandstats": lambda srv: srv.observer.info_commandstats(),
+    "latencystats": lambda srv: srv.observer.info_latencystats(),
 }

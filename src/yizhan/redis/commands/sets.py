@@ -11,8 +11,8 @@ from __future__ import annotations
 import random
 
 from yizhan.redis import errors
-from yizhan.redis.args import parse_int
-from yizhan.redis.commands.hashes import (c_word, distinct_random, parse_random_count,
+from yizhan.redis.args import option_word, parse_int
+from yizhan.redis.commands.hashes import (distinct_random, parse_random_count,
                                           parse_scan_options)
 from yizhan.redis.commands.keys import parse_cursor
 from yizhan.redis.glob import match
@@ -181,7 +181,7 @@ def _pop_many(s: Set, count: int) -> list[bytes]:
         ints = s.ints
         picks = random.sample(range(len(ints)), count)
         chosen = set(picks)
-        s.ints = [n for i, n in enumerate(ints) if i not in chosen]
+        s.keep_ints(n for i, n in enumerate(ints) if i not in chosen)
         return [b"%d" % ints[i] for i in picks]
     return [s.pop_random() for _ in range(count)]
 
@@ -310,7 +310,7 @@ def sintercard(c, argv):
         raise ErrorReply(errors.NUMKEYS_TOO_MANY)
     limit, i = 0, 2 + numkeys
     while i < len(argv):
-        if c_word(argv[i]) == b"limit" and i + 1 < len(argv):
+        if option_word(argv[i]) == b"LIMIT" and i + 1 < len(argv):
             limit = parse_int(argv[i + 1], errors.LIMIT_NEGATIVE)
             if limit < 0:
                 raise ErrorReply(errors.LIMIT_NEGATIVE)

@@ -4,21 +4,21 @@ over the `ZSet` value type of types/zsets.py.
 Lexicographic ranges assume, as Redis documents, that all scores are equal; then they bisect.
 With mixed scores the result is what Redis's listpack walk gives (a linear scan).
 
-Numbers are parsed as Redis parses them with C's strtod (`strtod` below): scores with
+Numbers are parsed as Redis parses them with C's strtod (redis/floats.py): scores with
 string2d's rules (no overflow to inf, no underflow to 0), range bounds with zslParseRange's
-laxer ones (leading spaces, "" meaning 0, text after a NUL byte ignored).
+laxer ones (leading spaces, "" meaning 0, text after a NUL byte ignored, ERANGE ignored).
 """
 
 from __future__ import annotations
 
 import math
 import random
-import re
 
 from yizhan.redis import errors
-from yizhan.redis.args import INT64_MAX, parse_int
+from yizhan.redis.args import INT64_MAX, option_word, parse_int
 from yizhan.redis.blocking import parse_timeout
 from yizhan.redis.commands.keys import parse_cursor
+from yizhan.redis.floats import parse_double, strtod
 from yizhan.redis.glob import match
 from yizhan.redis.keyspace import GENERIC, ZSET, type_name
 from yizhan.redis.table import command
@@ -56,52 +56,7 @@ def _store_result(limits: _Limits, items) -> ZSet:
     return zs
 
 
-# -- number parsing: C's strtod ------------------------------------------------------------
-_STRTOD = re.compile(
-    rb"[ \t\n\v\f\r]*(?P<sign>[+-]?)(?:(?P<inf>inf(?:inity)?)|(?P<nan>nan(?:\([0-9a-z_]*\))?)"
-    rb"|0x(?P<hex>(?P<hexmant>[0-9a-f]+\.?[0-9a-f]*|\.[0-9a-f]+)(?:p[+-]?[0-9]+)?)"
-    rb"|(?P<dec>(?P<mant>[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?))",
-    re.IGNORECASE)
-
-
-def strtod(raw: bytes) -> tuple[float, int, bool]:
-    """(value, characters consumed, ERANGE) as glibc's strtod; nothing converted: (0.0, 0, False)."""
-    m = _STRTOD.match(raw)
-    if m is None:
-        return 0.0, 0, False
-    negative = m.group("sign") == b"-"
-    erange = False
-    if m.group("inf") is not None:
-        value = _INF
-    elif m.group("nan") is not None:
-        value = math.nan
-    elif m.group("hex") is not None:
-        try:
-            value = float.fromhex("0x" + m.group("hex").decode())
-        except OverflowError:
-            value, erange = _INF, True
-        else:
-            erange = value == 0.0 and m.group("hexmant").strip(b"0.") != b""
-    else:
-        value = float(m.group("dec"))
-        if value == _INF:
-            erange = True
-        elif value == 0.0 and m.group("mant").strip(b"0.") != b"":
-            erange = True
-    return (-value if negative else value), m.end(), erange
-
-
-def parse_score(raw: bytes, message: str = errors.NOT_FLOAT) -> float:
-    """A double as Redis's string2d accepts it (scores, increments, weights)."""
-    if len(raw) <= 20 and raw.isdigit():  # plain digits (the usual score): as strtod reads them
-        return float(raw)
-    value, end, erange = strtod(raw)
-    if (not raw or raw[0] in b" \t\n\v\f\r" or end != len(raw) or math.isnan(value)
-            or (erange and (math.isinf(value) or value == 0.0))):
-        raise ErrorReply(message)
-    return value
-
-
+# -- number parsing: redis/floats.py's strtod ---------------------------------------------
 def _range_item(raw: bytes) -> tuple[float, bool] | None:
     """One bound of zslParseRange: (value, exclusive), or None when invalid."""
     exclusive = raw[:1] == b"("
@@ -324,11 +279,6 @@ def _zset(c, key: bytes) -> ZSet | None:
 
 
 
-def _word(raw: bytes) -> bytes:
-    """An option as Redis's strcasecmp sees it: upper-cased, cut at the first NUL byte."""
-    return raw.split(b"\0", 1)[0].upper()
-
-
 def _long(raw: bytes, message: str | None, lo: int, hi: int) -> int:
     """getRangeLongFromObjectOrReply: not an integer and out of range share `message`."""
     value = parse_int(raw, message or errors.NOT_INTEGER)
@@ -343,7 +293,7 @@ def _zadd(c, argv, incr: bool):
     while pos < len(argv):
         if not argv[pos][:1].isalpha():  # a score: no option starts otherwise
             break
-        option = _word(argv[pos])
+        option = option_word(argv[pos])
         if option == b"NX":
             nx = True
         elif option == b"XX":
@@ -368,7 +318,7 @@ def _zadd(c, argv, incr: bool):
         raise ErrorReply(errors.ZADD_GT_LT_NX)
     if incr and pairs > 2:
         raise ErrorReply(errors.ZADD_INCR_PAIRS)
-    scores = [parse_score(argv[i]) for i in range(pos, len(argv), 2)]
+    scores = [parse_double(argv[i]) for i in range(pos, len(argv), 2)]
     db, key = c.db, argv[1]
     zs = db.write_typed(key, ZSet)
     created = zs is None
@@ -427,7 +377,7 @@ def zadd(c, argv):
     if type(zs) is not ZSet or (db.expires and key in db.expires):
         return _zadd(c, argv, incr=False)
     raw = argv[2]
-    score = float(raw) if len(raw) <= 20 and raw.isdigit() else parse_score(raw)
+    score = float(raw) if len(raw) <= 20 and raw.isdigit() else parse_double(raw)
     db.access[key] = db.clock.tick_ms  # db.write_typed(key, ZSet)'s bookkeeping, inlined
     if db.count_hits:
         hits = db.hits
@@ -537,7 +487,7 @@ def _zrange(c, argv, first: int, store: bool, by: str | None, reverse: bool | No
     withscores, offset, limit = False, 0, -1
     pos = first + 3
     while pos < len(argv):
-        option = _word(argv[pos])
+        option = option_word(argv[pos])
         left = len(argv) - pos - 1
         if not store and option == b"WITHSCORES":
             withscores = True
@@ -817,13 +767,13 @@ def _parse_mpop(argv, numkeys_index: int) -> tuple[list[bytes], bool, int]:
     where = numkeys_index + numkeys + 1
     if where >= len(argv):
         raise ErrorReply(errors.SYNTAX)
-    side = _word(argv[where])
+    side = option_word(argv[where])
     if side not in (b"MIN", b"MAX"):
         raise ErrorReply(errors.SYNTAX)
     count = -1
     pos = where + 1
     while pos < len(argv):
-        if count == -1 and _word(argv[pos]) == b"COUNT" and pos + 1 < len(argv):
+        if count == -1 and option_word(argv[pos]) == b"COUNT" and pos + 1 < len(argv):
             count = _long(argv[pos + 1], errors.ZSET_COUNT_POSITIVE, 1, INT64_MAX)
             pos += 2
         else:
@@ -904,7 +854,7 @@ def zrandmember(c, argv):
             return None
         return zs.order[random.randrange(len(zs))][1]
     count = _long(argv[2], None, -_LONG_MAX, _LONG_MAX)
-    if len(argv) > 4 or (len(argv) == 4 and _word(argv[3]) != b"WITHSCORES"):
+    if len(argv) > 4 or (len(argv) == 4 and option_word(argv[3]) != b"WITHSCORES"):
         raise ErrorReply(errors.SYNTAX)
     withscores = len(argv) == 4
     if withscores and not -(_LONG_MAX // 2) <= count <= _LONG_MAX // 2:
@@ -992,13 +942,13 @@ def _setop(c, argv, numkeys_index: int, op: str, store: bool, card: bool = False
     pos = numkeys_index + 1 + setnum
     while pos < len(argv):
         remaining = len(argv) - pos
-        option = _word(argv[pos])
+        option = option_word(argv[pos])
         if op != "diff" and not card and remaining >= setnum + 1 and option == b"WEIGHTS":
             for i, source in enumerate(sources):
-                source.weight = parse_score(argv[pos + 1 + i], errors.ZSET_WEIGHT_NOT_FLOAT)
+                source.weight = parse_double(argv[pos + 1 + i], errors.ZSET_WEIGHT_NOT_FLOAT)
             pos += setnum + 1
         elif op != "diff" and not card and remaining >= 2 and option == b"AGGREGATE":
-            aggregate = _word(argv[pos + 1])
+            aggregate = option_word(argv[pos + 1])
             if aggregate not in (b"SUM", b"MIN", b"MAX"):
                 raise ErrorReply(errors.SYNTAX)
             pos += 2
@@ -1183,7 +1133,7 @@ def zscan(c, argv):
     count, pattern = 10, None
     pos = 3
     while pos < len(argv):
-        option = _word(argv[pos])
+        option = option_word(argv[pos])
         if option == b"COUNT" and len(argv) - pos >= 2:
             count = parse_int(argv[pos + 1])
             if count < 1:

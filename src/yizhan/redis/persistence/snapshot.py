@@ -93,6 +93,7 @@ class Snapshotter:
 
         def live(db):
             expires = db.expires
+            stamps = db.access_stamps() if lru else None
             for key, value in db.data.items():
                 when = expires.get(key)
                 if when is not None and when <= now:
@@ -100,7 +101,7 @@ class Snapshotter:
                 if delay:
                     time.sleep(delay)
                 if lru:
-                    yield key, value, when, (db.idle_seconds(key), None)
+                    yield key, value, when, (db.idle_seconds(key, stamps.get(key)), None)
                 elif lfu:
                     yield key, value, when, (None, self._lfu(db, key))
                 else:
