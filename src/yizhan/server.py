@@ -41,7 +41,7 @@ class ServerRuntime:
         self.monitor = ResourceMonitor(self.broker, config.data_dir, config.amqp_memory_watermark,
                                        config.amqp_memory_watermark_absolute,
                                        config.amqp_disk_free_limit, config.amqp_paging_ratio)
-        self.consumer_timeouts = ConsumerTimeouts(self.broker, config.amqp_consumer_timeout)
+        self.consumer_timeouts = ConsumerTimeouts(self.broker, config.amqp_consumer_timeout, self.redis.clock)
         self.redis_port = 0
         self.amqp_port = 0
         self.http_port = 0
@@ -112,6 +112,7 @@ class ServerRuntime:
 
     def _expiry_tick(self) -> None:
         self.redis.active_expire_cycle()
+        self.redis.archive_access()
         snapshotter(self.redis).cron()  # save points and a finished BGSAVE child
         aof_state(self.redis).cron()  # everysec fsync, a finished rewrite child
         self._schedule_expiry()

@@ -1,5 +1,5 @@
 """The keyspace's fast paths (issue 6) against the general operations they stand for:
-`set_pairs` (MSET) is `set` for each pair, `replace` (SET) is `get` then `set`."""
+`set_pairs` (MSET) is `store` + `commit` for each pair."""
 
 from hypothesis import given, settings, strategies as st
 
@@ -22,9 +22,9 @@ def _database(state) -> tuple[Database, list]:
     db = Database(0, clock, Stats())
     changes: list = []
     for key, value in state["existing"].items():
-        db.set(key, value)
+        db.store(key, value)
         if key in state["ttl"]:
-            db.set_expire(key, clock.ms() + state["ttl"][key])
+            db.expire_at(key, clock.ms() + state["ttl"][key])
         if key in state["encodings"]:
             db.set_encoding(key, "embstr")
     if state["scan"]:
@@ -48,19 +48,9 @@ def test_set_pairs_is_set_for_each_pair(state, pairs):
     fast.set_pairs(argv)
     slow, slow_changes = _database(state)
     for key, value in pairs:
-        slow.set(key, value)
+        slow.store(key, value)
+        slow.commit(key, "$", "set")
     assert _snapshot(fast, fast_changes) == _snapshot(slow, slow_changes)
-
-
-@given(STATE, KEYS, st.binary(max_size=3))
-def test_replace_is_get_then_set(state, key, value):
-    fast, fast_changes = _database(state)
-    fast.replace(key, value)
-    slow, slow_changes = _database(state)
-    slow.lookup_write(key)
-    slow.set(key, value)
-    assert _snapshot(fast, fast_changes) == _snapshot(slow, slow_changes)
-    assert fast.stats.expired_keys == slow.stats.expired_keys
 
 
 def test_key_dict_is_a_plain_dict_until_scanned_and_after_clear():
@@ -97,17 +87,19 @@ def _instance(state) -> tuple:
     srv.set_notify_flags("AKEm")
     events: list = []
     srv.notify = lambda db, klass, event, key: events.append((db.index, klass, event, key))
+    for db in srv.dbs:
+        db.on_event = srv.notify
     c = Client(srv, "test")
     db = c.db
     for key, value in state["existing"].items():
         if key in state["zsets"]:
             zs = ZSet()
             zs.insert(b"m", 1.0)
-            db.set(key, zs)
+            db.store(key, zs)
         else:
-            db.set(key, value)
+            db.store(key, value)
         if key in state["ttl"]:
-            db.set_expire(key, clock.ms() + state["ttl"][key])
+            db.expire_at(key, clock.ms() + state["ttl"][key])
     clock.advance(1000)
     clock.tick()
     srv.reset_stats()
@@ -149,8 +141,8 @@ def _general_incr(c, argv):
     result = (0 if value is None else parse_int(bytes(value))) + delta
     if not INT64_MIN <= result <= INT64_MAX:
         raise ErrorReply(errors.OVERFLOW)
-    c.db.set(argv[1], b"%d" % result, keep_ttl=True)
-    c.server.notify(c.db, "$", "incrby", argv[1])
+    c.db.store(argv[1], b"%d" % result, keep_ttl=True)
+    c.db.commit(argv[1], "$", "incrby")
     return result
 
 

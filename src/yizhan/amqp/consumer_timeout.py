@@ -14,10 +14,10 @@ therefore comes between the timeout and the timeout plus two intervals.
 
 from __future__ import annotations
 
-import time
 from collections import deque
 
 from yizhan.amqp import errors
+from yizhan.clock import Clock
 
 MAX_INTERVAL = 60.0   # rabbit's channel_tick_interval
 MIN_INTERVAL = 0.01
@@ -35,10 +35,10 @@ def timed_out(channel_number: int, timeout_ms: int) -> errors.AMQPError:
 class ConsumerTimeouts:
     """The sweep for one broker: `start(loop)`, `stop()`; `sweep(now)` is the whole check."""
 
-    def __init__(self, broker, timeout_ms: int | None, clock=time.monotonic):
+    def __init__(self, broker, timeout_ms: int | None, clock: Clock | None = None):
         self.broker = broker
         self.timeout_ms = timeout_ms
-        self.clock = clock
+        self.clock = clock or Clock()  # the server's (the sweep reads its monotonic time)
         self.interval = (min(MAX_INTERVAL, max(MIN_INTERVAL, timeout_ms / 10_000))
                          if timeout_ms is not None else None)
         self.marks: dict = {}   # channel -> deque of (next delivery tag, time), oldest first
@@ -56,7 +56,7 @@ class ConsumerTimeouts:
             self.handle = None
 
     def _tick(self) -> None:
-        self.sweep(self.clock())
+        self.sweep(self.clock.monotonic())
         self.handle = self.loop.call_later(self.interval, self._tick)
 
     def sweep(self, now: float) -> None:

@@ -7,13 +7,13 @@ one instance per server and hands each new connection to `connect`.
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass
 
 from yizhan.clock import Clock
 from yizhan.config import Config
 from yizhan.redis.blocking import BlockingRegistry
 from yizhan.redis.keyspace import Database
+from yizhan.redis.observer import Observer
 from yizhan.redis.params import Params
 from yizhan.redis.persistence.aof import aof_state
 from yizhan.redis.pubsub import PubSub, parse_notify_flags
@@ -101,14 +101,17 @@ class RedisInstance:
         self.scheduler = ManualScheduler()
         self.blocking = BlockingRegistry(self)
         self.pubsub = PubSub()
+        self.observer = Observer(self)
         self.set_notify_flags(parse_notify_flags(self.params.get("notify-keyspace-events")) or "")
         self.watchers: dict[tuple[int, bytes], dict] = {}
         self._next_client_id = 1
         self.started_ms = self.clock.ms()
-        self.started_monotonic = time.monotonic()
+        self.started_monotonic = self.clock.monotonic()
         self.run_id = os.urandom(20).hex()
+        self.repl_id = os.urandom(20).hex()  # master_replid; DEBUG CHANGE-REPL-ID draws a new one
+        self.active_expire_enabled = True  # DEBUG SET-ACTIVE-EXPIRE
         self.tcp_port = self.config.port
-        self.last_save_time = int(time.time())
+        self.last_save_time = self.clock.ms() // 1000
         self.aof = None  # the running append-only file (persistence.aof.AOF) while appendonly is on
         self.script_running = None  # the ScriptRun of the EVAL/FCALL in progress (scripting.busy)
         self.poll_while_busy = None  # set by the network layer: accept connections during a long script
@@ -146,6 +149,7 @@ class RedisInstance:
             self.blocking.unpark(client.blocked)
             client.blocked = None
         self.pubsub.drop_client(client)
+        self.observer.monitors.pop(client, None)
         self.unwatch(client)
         if self.aof is not None:
             self.aof.parked.pop(client.id, None)
@@ -220,6 +224,9 @@ class RedisInstance:
     def _key_missed(self, db: Database, key: bytes) -> None:
         self.notify(db, "m", "keymiss", key)
 
+    def _key_event(self, db: Database, klass: str, event: str, key: bytes) -> None:
+        self.pubsub.notify(klass, event, key, db.index)
+
     def notify(self, db: Database, klass: str, event: str, key: bytes) -> None:
         """A keyspace event: klass is one of Redis's class letters (g $ l s h z x e ...)."""
         if self.pubsub.notify_flags:
@@ -233,18 +240,29 @@ class RedisInstance:
         return 0, 0, 0
 
     def active_expire_cycle(self, limit_per_db: int = 500) -> int:
+        if not self.active_expire_enabled:
+            return 0
         return sum(db.active_expire(limit_per_db) for db in self.dbs if db.expires)
 
+    def archive_access(self) -> None:
+        """The cron's memory step: large access-time dicts move into their packed archives."""
+        for db in self.dbs:
+            if len(db.access) >= db.ARCHIVE_MIN:
+                db.archive_access()
+
     def uptime_seconds(self) -> int:
-        return int(time.monotonic() - self.started_monotonic)
+        return int(self.clock.monotonic() - self.started_monotonic)
 
     def set_notify_flags(self, flags: str) -> None:
         """notify-keyspace-events, canonical; read misses call `_key_missed` only while the
-        key-miss class is on, so a miss costs nothing otherwise."""
+        key-miss class is on, so a miss costs nothing otherwise; `Database.commit` fires events
+        only while some class is on."""
         self.pubsub.notify_flags = flags
         hook = self._key_missed if "m" in flags else None
+        event_hook = self._key_event if flags else None
         for db in self.dbs:
             db.on_keymiss = hook
+            db.on_event = event_hook
 
     def _update_hit_counting(self) -> None:
         """Accesses feed the LFU counter only under an LFU policy (where OBJECT FREQ answers)."""
@@ -254,6 +272,7 @@ class RedisInstance:
 
     def on_param_changed(self, name: str) -> None:
         self.int_params.clear()
+        self.observer.configure()
         if name == "maxmemory-policy":
             self._update_hit_counting()
         elif name == "notify-keyspace-events":
@@ -267,5 +286,6 @@ class RedisInstance:
     def reset_stats(self) -> None:
         dirty = self.stats.dirty
         self.stats = Stats(dirty=dirty)
+        self.observer.reset_stats()
         for db in self.dbs:
             db.stats = self.stats

@@ -1,5 +1,6 @@
 """The keyspace: numbered databases of typed values, with expiry that is lazy on access and
-reclaimed by an active cycle, and one `changed` hook that every write passes through.
+reclaimed by an active cycle, one lookup for reads and one for writes, and one commit path
+(`Database.commit`) that every write ends with.
 
 Values are plain Python objects; a string is `bytes` (or `bytearray` once modified in place,
 which is also Redis's "raw" encoding). Later data types register their Python class, name, deep
@@ -22,11 +23,15 @@ from typing import Callable, NamedTuple
 
 from yizhan.clock import Clock
 from yizhan.redis import errors
+from yizhan.redis.access_archive import AccessArchive
 from yizhan.resp import ErrorReply
 
 TYPE_NAMES: dict[type, str] = {bytes: "string", bytearray: "string"}
 COPIERS: dict[type, Callable] = {bytes: lambda value: value, bytearray: bytearray}
 ENCODINGS: dict[type, Callable] = {}
+
+# Keyspace event classes: the letters of notify-keyspace-events (Redis's NOTIFY_* flags).
+GENERIC, STRING, LIST, SET, HASH, ZSET, STREAM = "g", "$", "l", "s", "h", "z", "t"
 
 
 def register_type(cls: type, name: str, copy: Callable | None = None,
@@ -402,15 +407,17 @@ class Entry(NamedTuple):
 class Database:
     """One numbered database: `data` holds values, `expires` absolute expiry times in ms.
 
-    Per-key object state: `access` (ms of last access, OBJECT IDLETIME), `hits` (accesses not
+    Per-key object state: `access` (ms of last access, OBJECT IDLETIME; keys not touched since
+    the cron last moved a large `access` into `archive` have their second there instead, see
+    access_archive.py, so read it with `last_access_ms`), `hits` (accesses not
     yet folded into the LFU counter; counted while `count_hits`, which the instance keeps on
     only under an LFU maxmemory-policy, the only time OBJECT FREQ answers) and `lfu` ((counter, minutes) once
     folded), `encodings`
     (an OBJECT ENCODING that differs from the one `string_encoding` derives: "embstr" for a
     number Redis stored as text, "int-private" for an integer Redis does not share)."""
 
-    __slots__ = ("index", "clock", "data", "expires", "_heap", "access", "hits", "count_hits", "lfu",
-                 "encodings", "on_change", "on_expired", "on_keymiss", "stats")
+    __slots__ = ("index", "clock", "data", "expires", "_heap", "access", "archive", "hits", "count_hits", "lfu",
+                 "encodings", "on_change", "on_event", "on_expired", "on_keymiss", "stats")
 
     def __init__(self, index: int, clock: Clock, stats=None):
         self.index = index
@@ -419,11 +426,15 @@ class Database:
         self.expires: dict[bytes, int] = {}
         self._heap: list[tuple[int, bytes]] = []
         self.access: dict[bytes, int] = {}
+        self.archive = AccessArchive()
         self.hits: dict[bytes, int] = {}
         self.count_hits = True  # the owning instance turns it off outside an LFU policy
         self.lfu: dict[bytes, tuple[int, int]] = {}
         self.encodings: dict[bytes, str] = {}
         self.on_change: Callable[[Database, bytes], None] | None = None
+        # Called with (db, class, event, key) for each keyspace event while
+        # notify-keyspace-events is not empty: the owner publishes it.
+        self.on_event: Callable[[Database, str, str, bytes], None] | None = None
         # Called after a key is reclaimed because its time passed (lazily or by the active
         # cycle): the owner hangs Redis's "expired" keyspace event here.
         self.on_expired: Callable[[Database, bytes], None] | None = None
@@ -542,31 +553,83 @@ class Database:
         """Whether `key` is live, as Redis's expireIfNeeded + dictFind: no access, no stats."""
         return self.lookup_write(key, touch=False) is not None
 
-    def ttl_ms(self, key: bytes) -> int | None:
-        """Absolute expiry in ms of a live key, or None when it has none."""
-        return self.expires.get(key)
-
     def is_expired(self, key: bytes, now_ms: int | None = None) -> bool:
         """Whether `key` is present but past its expiry (without reclaiming it)."""
         when = self.expires.get(key)
         return when is not None and when <= (self.clock.ms() if now_ms is None else now_ms)
 
-    # -- writing -------------------------------------------------------------------------
-    def set(self, key: bytes, value, keep_ttl: bool = False, dirty: int = 1) -> None:
-        """Store `value`; an existing TTL is dropped unless `keep_ttl`. Overwriting keeps the
-        LFU counter (Redis's dbSetValue does) and resets the encoding override. Counts `dirty`
-        changes (see `changed`)."""
+    # -- the commit path: Redis's signalModifiedKey + notifyKeyspaceEvent + server.dirty ------
+    def commit(self, key: bytes, klass: str, event: str | None, dirty: int = 1,
+               container=None) -> None:
+        """End a write to `key`: the one way a command reports what it changed.
+
+        A command changes the keyspace through the storage primitives below (`store`,
+        `remove`, `expire_at`, `clear_expire`) or in place through its value type's API, then
+        calls `commit` once for each keyspace event Redis fires, in Redis's order. `commit`
+        - deletes the key when `container` (the collection the command took elements from)
+          is empty now: Redis never stores an empty list, set, hash or sorted set;
+        - adds `dirty` to the dirty counter (Redis's server.dirty, which drives save points,
+          rdb_changes_since_last_save and AOF propagation): one per element pushed, popped,
+          added or removed, 1 for a whole-value write, 0 for a second event of one change
+          (SET EX's "expire" after its "set");
+        - signals the modified key (`on_change`: WATCH makes EXEC fail, blocked clients get the
+          key offered after the command);
+        - fires the keyspace event `event` of class `klass` (one of GENERIC, STRING, LIST, SET,
+          HASH, ZSET, STREAM; None: no event, as PFCOUNT caching its count), then "del"
+          (GENERIC) if the key was deleted as empty.
+
+        Cheap when nobody watches, waits or listens: two attribute tests and an addition.
+        Example (LPOP): `value = lst.popleft(); db.commit(key, LIST, "lpop", 1, lst)`.
+        """
+        emptied = container is not None and not container
+        if emptied:
+            self._remove(key)
+        if self.stats is not None:
+            self.stats.dirty += dirty
+        if self.on_change is not None:
+            self.on_change(self, key)
+        if self.on_event is not None:
+            if event is not None:
+                self.on_event(self, klass, event, key)
+            if emptied:
+                self.on_event(self, GENERIC, "del", key)
+
+    # -- storage primitives: they change state and report nothing (see `commit`) ---------
+    def store(self, key: bytes, value, keep_ttl: bool = False) -> None:
+        """Redis's setKey without the signal: store `value`, dropping an existing TTL unless
+        `keep_ttl`. Overwriting keeps the LFU counter (as dbSetValue) and drops the encoding
+        override; the access time is now."""
         self.data[key] = value
         if not keep_ttl and self.expires:
             self.expires.pop(key, None)
         if self.encodings:
             self.encodings.pop(key, None)
         self.access[key] = self.clock.tick_ms
-        self.changed(key, dirty)
+
+    def remove(self, key: bytes) -> bool:
+        """Redis's dbDelete after expireIfNeeded: delete a live key with its TTL and object
+        state; False when there is none (an expired one is reclaimed on the way)."""
+        if self.lookup_write(key, touch=False) is None:
+            return False
+        self._remove(key)
+        return True
+
+    def expire_at(self, key: bytes, when_ms: int) -> None:
+        """Redis's setExpire: give the live `key` an absolute expiry time in ms."""
+        self.expires[key] = when_ms
+        heapq.heappush(self._heap, (when_ms, key))
+        if len(self._heap) > 64 and len(self._heap) > 2 * len(self.expires):
+            self._heap = [(w, k) for k, w in self.expires.items()]
+            heapq.heapify(self._heap)
+
+    def clear_expire(self, key: bytes) -> bool:
+        """Redis's removeExpire: drop the TTL of `key`; False when it had none."""
+        return self.expires.pop(key, None) is not None
 
     def set_pairs(self, argv: list[bytes], start: int = 1) -> None:
-        """MSET's writes: `set(argv[i], argv[i + 1])` for each pair from `start` on, as C-level
-        dict updates (a repeated key: the last value wins, as in sequence)."""
+        """MSET's writes: `store(argv[i], argv[i + 1])` and `commit(argv[i], STRING, "set")` for
+        each pair from `start` on, as C-level dict updates while nobody watches, waits or
+        listens (a repeated key: the last value wins, as in sequence)."""
         keys = argv[start::2]
         pairs = zip(keys, argv[start + 1::2])
         data = self.data
@@ -582,69 +645,17 @@ class Database:
             for key in keys:
                 self.encodings.pop(key, None)
         self.access.update(dict.fromkeys(keys, self.clock.tick_ms))
-        if self.on_change is not None:
+        if self.on_change is not None or self.on_event is not None:
             for key in keys:
-                self.changed(key)
-        elif self.stats is not None:  # what `changed` does for each key when nobody listens
+                self.commit(key, STRING, "set")
+        elif self.stats is not None:  # what `commit` does for each key when nobody listens
             self.stats.dirty += len(keys)
-
-    def replace(self, key: bytes, value) -> None:
-        """SET without options: `get(key)` (a write lookup: an expired key is reclaimed, a live
-        one counts an access) then `set(key, value)`."""
-        data = self.data
-        if key in data:
-            when = self.expires.get(key) if self.expires else None
-            if when is not None and when <= self.clock.ms():
-                self._expire(key)
-            elif self.count_hits:
-                hits = self.hits
-                hits[key] = hits.get(key, 0) + 1
-        data[key] = value
-        if self.expires:
-            self.expires.pop(key, None)
-        if self.encodings:
-            self.encodings.pop(key, None)
-        self.access[key] = self.clock.tick_ms
-        self.changed(key)
-
-    def delete(self, key: bytes, dirty: int = 1) -> bool:
-        """Delete a live key (signals the change, counting `dirty`); False when there is none."""
-        if not self.contains(key):
-            return False
-        self._remove(key)
-        self.changed(key, dirty)
-        return True
-
-    def set_expire(self, key: bytes, when_ms: int, dirty: int = 1) -> None:
-        """Give `key` an expiry; `dirty` is the change it counts (0 when the command already
-        counted its write, as SET EX, RESTORE, COPY and RENAME count one change in Redis)."""
-        self.expires[key] = when_ms
-        heapq.heappush(self._heap, (when_ms, key))
-        if len(self._heap) > 64 and len(self._heap) > 2 * len(self.expires):
-            self._heap = [(w, k) for k, w in self.expires.items()]
-            heapq.heapify(self._heap)
-        self.changed(key, dirty)
-
-    def persist(self, key: bytes) -> bool:
-        if self.expires.pop(key, None) is None:
-            return False
-        self.changed(key)
-        return True
 
     def set_encoding(self, key: bytes, encoding: str) -> None:
         """Record that the string at `key` is not encoded the way `string_encoding` would guess:
         "embstr" (INCRBYFLOAT's result is never an integer object), "int-private" (an integer
         that is not the shared object, e.g. COPY's duplicate). Cleared by the next `set`."""
         self.encodings[key] = encoding
-
-    def changed(self, key: bytes, dirty: int = 1) -> None:
-        """Every write to `key` ends here: WATCH, notifications and the dirty counter hang off it.
-        `dirty` is what Redis's command adds to server.dirty for it: one per element added or
-        removed for multi-element writes, 0 for a key reclaimed because its time passed."""
-        if self.stats is not None:
-            self.stats.dirty += dirty
-        if self.on_change is not None:
-            self.on_change(self, key)
 
     def clear(self) -> int:
         """FLUSHDB: drop every key; counts one change per key, as Redis's emptyData."""
@@ -656,6 +667,7 @@ class Database:
         self.expires = {}
         self._heap = []
         self.access = {}
+        self.archive = AccessArchive()
         self.hits = {}
         self.lfu = {}
         self.encodings = {}
@@ -664,48 +676,82 @@ class Database:
         return removed
 
     def swap_with(self, other: "Database") -> None:
-        for name in ("data", "expires", "_heap", "access", "hits", "lfu", "encodings"):
+        for name in ("data", "expires", "_heap", "access", "archive", "hits", "lfu", "encodings"):
             mine, theirs = getattr(self, name), getattr(other, name)
             setattr(self, name, theirs)
             setattr(other, name, mine)
 
     # -- moving keys: RENAME, MOVE ---------------------------------------------------------
     def take(self, key: bytes) -> Entry:
-        """Remove a live key and return it with its TTL and object state (signals a change)."""
-        entry = Entry(self.data[key], self.expires.get(key), self.access.get(key),
+        """Remove a live key and return it with its TTL and object state (reports nothing)."""
+        entry = Entry(self.data[key], self.expires.get(key), self.last_access_ms(key),
                       self.hits.get(key, 0), self.lfu.get(key), self.encodings.get(key))
         self._remove(key)
-        self.changed(key)
         return entry
 
     def put(self, key: bytes, entry: Entry) -> None:
-        """Store a taken entry at `key` (which must not exist), state and TTL included."""
+        """Store a taken entry at `key` (which must not exist), state and TTL included
+        (reports nothing)."""
         self.data[key] = entry.value
-        if entry.access_ms is not None:
-            self.access[key] = entry.access_ms
+        self.access[key] = self.clock.tick_ms if entry.access_ms is None else entry.access_ms
         if entry.hits:
             self.hits[key] = entry.hits
         if entry.lfu is not None:
             self.lfu[key] = entry.lfu
         if entry.encoding is not None:
             self.encodings[key] = entry.encoding
-        if entry.expire_ms is not None:  # signals the change; `take` counted it
-            self.set_expire(key, entry.expire_ms, dirty=0)
-        else:
-            self.changed(key, 0)
+        if entry.expire_ms is not None:
+            self.expire_at(key, entry.expire_ms)
 
     # -- object state: OBJECT IDLETIME / FREQ ---------------------------------------------
-    def idle_seconds(self, key: bytes) -> int:
-        """Seconds since the last access, on Redis's 24-bit seconds LRU clock."""
+    ARCHIVE_MIN = 50_000  # `archive_access` leaves a smaller `access` dict alone
+
+    def last_access_ms(self, key: bytes) -> int | None:
+        """When `key` was last accessed (ms; whole seconds once archived), or None."""
+        when = self.access.get(key)
+        if when is None and self.archive.entries:
+            second = self.archive.seconds_of(key)
+            if second is not None:
+                return second * 1000
+        return when
+
+    def archive_access(self, min_entries: int | None = None) -> None:
+        """The cron's step: move the `access` dict into the packed archive once it holds
+        `min_entries` keys (ARCHIVE_MIN), and drop dead archive entries once they outnumber
+        the live keys."""
+        if len(self.access) < (self.ARCHIVE_MIN if min_entries is None else min_entries):
+            return
+        self.archive.add(self.access)
+        self.access = {}
+        if self.archive.entries > 2 * len(self.data) + 1000:
+            self.archive.compact(self.data, self.access)
+
+    def access_stamps(self) -> dict[bytes, int]:
+        """Every key's last access in ms, in one pass (for a whole-dataset writer)."""
+        stamps = self.archive.stamps() if self.archive.entries else {}
+        stamps.update(self.access)
+        return stamps
+
+    def touch_all(self, when_ms: int) -> None:
+        """Every key accessed at `when_ms` (the end of loading an AOF)."""
+        self.access = dict.fromkeys(self.data, when_ms)
+        self.archive = AccessArchive()
+
+    def idle_seconds(self, key: bytes, last_ms: int | None = None) -> int:
+        """Seconds since the last access (or `last_ms`, when the caller has it), on Redis's
+        24-bit seconds LRU clock."""
         now = (self.clock.ms() // 1000) & LRU_CLOCK_MAX
-        last = (self.access.get(key, self.clock.ms()) // 1000) & LRU_CLOCK_MAX
+        if last_ms is None:
+            last_ms = self.last_access_ms(key)
+        last = ((self.clock.ms() if last_ms is None else last_ms) // 1000) & LRU_CLOCK_MAX
         return now - last if now >= last else now + (LRU_CLOCK_MAX - last)
 
     def lfu_counter(self, key: bytes, log_factor: int, decay_time: int, rng=random) -> int:
         """The LFU counter as OBJECT FREQ reports it: pending hits are folded in (as if they
         happened at the last access), then the minutes since then decay it."""
         now_ms = self.clock.ms()
-        last_minutes = lfu_minutes(self.access.get(key, now_ms))
+        last = self.last_access_ms(key)
+        last_minutes = lfu_minutes(now_ms if last is None else last)
         counter, ldt = self.lfu.get(key, (LFU_INIT_VAL, last_minutes))
         hits = self.hits.pop(key, 0)
         if hits:
@@ -742,12 +788,6 @@ class Database:
             if not self.expires or self.contains(key):
                 return key
 
-    def live_keys(self) -> list[bytes]:
-        """All keys that are not yet expired (expired ones are reclaimed on the way)."""
-        if self.expires:
-            self.active_expire(limit=1 << 62)
-        return list(self.data)
-
     # -- expiry --------------------------------------------------------------------------
     def _remove(self, key: bytes) -> None:
         del self.data[key]
@@ -767,7 +807,7 @@ class Database:
             self.stats.expired_keys += 1
         if self.on_expired is not None:
             self.on_expired(self, key)
-        self.changed(key, 0)  # Redis counts no change for an expired key's deletion
+        self.commit(key, GENERIC, None, 0)  # no change counted; "expired" came from on_expired
 
     def active_expire(self, limit: int = 200) -> int:
         """Delete up to `limit` keys whose time has passed; returns how many were deleted."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from yizhan.redis import errors
 from yizhan.redis.args import INT64_MAX, parse_int
+from yizhan.redis.keyspace import GENERIC, STRING
 from yizhan.redis.table import command
 from yizhan.resp import ErrorReply
 
@@ -40,20 +41,18 @@ def writable_bits(db, key: bytes, last_byte: int) -> tuple[bytearray, bool]:
     zero-padded as needed), and whether it was created or grown.
 
     Like Redis's lookupStringForBitCommand this does not signal a change by itself: the caller
-    calls `db.changed` when the command really modified the value (Redis does not, for example,
+    calls `db.commit` when the command really modified the value (Redis does not, for example,
     when every BITFIELD write fails with OVERFLOW FAIL)."""
     value = db.write_string(key)
-    encodings = getattr(db, "encodings", None)  # an OBJECT ENCODING override no longer holds
-    if encodings:
-        encodings.pop(key, None)
+    if db.encodings:  # an OBJECT ENCODING override no longer holds
+        db.encodings.pop(key, None)
     if value is None:
         buf = bytearray(last_byte + 1)
-        db.data[key] = buf
-        db.access[key] = db.clock.tick_ms
+        db.store(key, buf)
         return buf, True
     if type(value) is bytes:
         value = bytearray(value)
-        db.data[key] = value  # same contents, now "raw": not a change
+        db.store(key, value, keep_ttl=True)  # same contents, now "raw": not a change
     grow = last_byte + 1 - len(value)
     if grow > 0:
         value.extend(bytes(grow))
@@ -107,8 +106,7 @@ def setbit(c, argv):
     old = (buf[byte] >> shift) & 1
     if grown or old != on:
         buf[byte] = (buf[byte] & ~(1 << shift)) | (on << shift)
-        db.changed(key)
-        c.server.notify(db, "$", "setbit", key)
+        db.commit(key, STRING, "setbit")
     return old
 
 
@@ -201,8 +199,8 @@ def bitop(c, argv):
     sources = [db.read_string(key) or b"" for key in argv[3:]]
     size = max(len(src) for src in sources)
     if not size:
-        if db.delete(argv[2]):
-            c.server.notify(db, "g", "del", argv[2])
+        if db.remove(argv[2]):
+            db.commit(argv[2], GENERIC, "del")
         return 0
     if op == b"not":
         result = bytearray(sources[0].translate(_INVERT))
@@ -217,8 +215,8 @@ def bitop(c, argv):
             else:
                 acc ^= number
         result = bytearray(acc.to_bytes(size, "big"))
-    db.set(argv[2], result)
-    c.server.notify(db, "$", "set", argv[2])
+    db.store(argv[2], result)
+    db.commit(argv[2], STRING, "set")
     return size
 
 
@@ -367,8 +365,7 @@ def bitfield_generic(c, argv, read_only_command: bool) -> list:
         replies.append(reply)
         changes += changed
     if changes:
-        db.changed(key, changes)  # Redis counts each changing subcommand as a change
-        c.server.notify(db, "$", "setbit", key)
+        db.commit(key, STRING, "setbit", changes)  # one per changing subcommand, as Redis
     return replies
 
 

@@ -12,33 +12,28 @@ import random
 from typing import Callable
 
 from yizhan.redis import errors
-from yizhan.redis.args import INT64_MAX, INT64_MIN, parse_int
+from yizhan.redis.args import INT64_MAX, INT64_MIN, option_word, parse_int
 from yizhan.redis.commands.keys import parse_cursor
-from yizhan.redis.commands.strings import (add_long_double, format_long_double_human,
-                                           parse_long_double)
+from yizhan.redis.floats import add_long_double, format_long_double_human, parse_long_double
 from yizhan.redis.glob import match
+from yizhan.redis.keyspace import HASH
 from yizhan.redis.table import command
 from yizhan.redis.types.hashes import Hash
 from yizhan.resp import OK, ErrorReply
 
 
 # -- helpers shared with sets.py ---------------------------------------------------------------
-def c_word(raw: bytes) -> bytes:
-    """An option word as Redis's strcasecmp sees it: cut at the first NUL, lower-cased."""
-    return raw.split(b"\0", 1)[0].lower()
-
-
 def parse_scan_options(argv: list[bytes], start: int) -> tuple[int, bytes | None]:
     """COUNT and MATCH of HSCAN/SSCAN (Redis's scanGenericCommand): (count, pattern or None)."""
     count, pattern = 10, None
     i = start
     while i < len(argv):
-        option = c_word(argv[i])
-        if option == b"count" and len(argv) - i >= 2:
+        option = option_word(argv[i])
+        if option == b"COUNT" and len(argv) - i >= 2:
             count = parse_int(argv[i + 1])
             if count < 1:
                 raise ErrorReply(errors.SYNTAX)
-        elif option == b"match" and len(argv) - i >= 2:
+        elif option == b"MATCH" and len(argv) - i >= 2:
             pattern = argv[i + 1] if argv[i + 1] != b"*" else None
         else:
             raise ErrorReply(errors.SYNTAX)
@@ -148,11 +143,8 @@ def _hash_for_write(c, key: bytes) -> tuple[Hash, bool]:
 
 def _store(c, key: bytes, h: Hash, created: bool, event: str, dirty: int = 1) -> None:
     if created:
-        c.db.set(key, h, dirty=dirty)
-    else:
-        c.db.changed(key, dirty)
-    if c.server.pubsub.notify_flags:
-        c.server.notify(c.db, "h", event, key)
+        c.db.store(key, h)
+    c.db.commit(key, HASH, event, dirty)
 
 
 def _hset_pairs(c, argv, name: str) -> int:
@@ -179,12 +171,10 @@ def hset(c, argv):
         if h is None:
             h = Hash()
             added = 1 if h.set(argv[2], argv[3], c.server.int_params) else 0
-            db.set(key, h)
+            db.store(key, h)
         else:
             added = 1 if h.set(argv[2], argv[3], c.server.int_params) else 0
-            db.changed(key)
-        if c.server.pubsub.notify_flags:
-            c.server.notify(db, "h", "hset", key)
+        db.commit(key, HASH, "hset")
         return added
     return _hset_pairs(c, argv, "hset")
 
@@ -223,14 +213,7 @@ def hdel(c, argv):
     for field in argv[2:]:
         deleted += h.delete(field)
     if deleted:
-        emptied = not h.fields
-        if emptied:
-            c.db.delete(key, deleted)
-        else:
-            c.db.changed(key, deleted)
-        c.server.notify(c.db, "h", "hdel", key)
-        if emptied:
-            c.server.notify(c.db, "g", "del", key)
+        c.db.commit(key, HASH, "hdel", deleted, h)
     return deleted
 
 
@@ -284,7 +267,7 @@ def hrandfield(c, argv):
         h = _get_hash(c, argv[1])
         return None if h is None else h.random_field()
     count = parse_random_count(argv[2])
-    if len(argv) > 4 or (len(argv) == 4 and c_word(argv[3]) != b"withvalues"):
+    if len(argv) > 4 or (len(argv) == 4 and option_word(argv[3]) != b"WITHVALUES"):
         raise ErrorReply(errors.SYNTAX)
     with_values = len(argv) == 4
     if with_values and not -(INT64_MAX // 2) <= count <= INT64_MAX // 2:

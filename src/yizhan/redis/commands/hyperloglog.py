@@ -9,6 +9,7 @@ import random
 import re
 
 from yizhan.redis import errors
+from yizhan.redis.keyspace import STRING
 from yizhan.redis.table import command
 from yizhan.redis.types.hll import (DENSE, HEADER, REGISTERS, SPARSE, U64, Hll, check,
                                      count_value, dense_get, estimate, histogram, pack,
@@ -19,12 +20,14 @@ def _unshare(db, key: bytes, value):
     """dbUnshareStringValue: the value becomes a private "raw" string (no change signalled)."""
     if type(value) is bytes:
         value = bytearray(value)
-        db.data[key] = value
+        db.store(key, value, keep_ttl=True)
     return value
 
 
 def _store(c, key: bytes, value: bytearray, created: bool = False, dirty: int = 1) -> None:
-    c.db.set(key, value, keep_ttl=not created, dirty=dirty)
+    """Store the new HLL string and commit it as Redis's PFADD and PFMERGE do ("pfadd")."""
+    c.db.store(key, value, keep_ttl=not created)
+    c.db.commit(key, STRING, "pfadd", dirty)
 
 
 def _max_bytes(c) -> int:
@@ -56,13 +59,12 @@ def pfadd(c, argv):
         if result == 1:
             updated += 1
         elif result == -1:
-            db.data[key] = hll.value()  # Redis changed the value in place before failing
+            db.store(key, hll.value(), keep_ttl=True)  # Redis changed it in place before failing
             raise ErrorReply(errors.HLL_INVALID)
     if not updated:
         return 0
     hll.invalidate()
     _store(c, key, hll.value(), created, updated)  # Redis counts each register raised (and the creation)
-    c.server.notify(db, "$", "pfadd", key)
     return 1
 
 
@@ -88,7 +90,7 @@ def pfcount(c, argv):
     if not valid:
         raise ErrorReply(errors.HLL_INVALID)
     value[8:16] = card.to_bytes(8, "little")
-    db.changed(key)  # the cached cardinality is part of the string
+    db.commit(key, STRING, None)  # the cached cardinality is part of the string (no event)
     return _signed64(card)
 
 
@@ -141,7 +143,6 @@ def pfmerge(c, argv):
         hll.dense = pack(register_max(unpack(hll.dense), registers))
     hll.invalidate()
     _store(c, key, hll.value(), created)
-    c.server.notify(db, "$", "pfadd", key)
     return OK
 
 
@@ -162,7 +163,7 @@ def pfdebug(c, argv):
         if converted:
             if not hll.to_dense():
                 raise ErrorReply(errors.HLL_INVALID)
-            db.data[key] = hll.value()  # Redis converts in place (no change signalled)
+            db.store(key, hll.value(), keep_ttl=True)  # Redis converts in place (no signal)
             if c.server.stats is not None:
                 c.server.stats.dirty += 1
         if sub == b"todense":

@@ -12,8 +12,9 @@ from __future__ import annotations
 from itertools import islice
 
 from yizhan.redis import errors
-from yizhan.redis.args import parse_int
+from yizhan.redis.args import option_word, parse_int
 from yizhan.redis.blocking import parse_timeout
+from yizhan.redis.keyspace import LIST
 from yizhan.redis.table import command
 from yizhan.redis.types.lists import RedisList
 from yizhan.resp import NULL_ARRAY, OK, ErrorReply
@@ -24,14 +25,9 @@ _LEFT, _RIGHT = b"LEFT", b"RIGHT"
 
 
 # -- shared helpers ---------------------------------------------------------------------------
-def _word(raw: bytes) -> bytes:
-    """An option as Redis's strcasecmp sees it: upper-cased, cut at the first NUL."""
-    return raw.split(b"\0", 1)[0].upper()
-
-
 def _side(raw: bytes) -> bytes:
     """LEFT or RIGHT (getListPositionFromObjectOrReply)."""
-    side = _word(raw)
+    side = option_word(raw)
     if side != _LEFT and side != _RIGHT:
         raise ErrorReply(errors.SYNTAX)
     return side
@@ -79,20 +75,6 @@ def _unique(keys) -> list[bytes]:
     return list(dict.fromkeys(keys))
 
 
-def _removed(c, db, key: bytes, lst: RedisList, event: str, dirty: int = 1) -> None:
-    """After elements were taken from `lst` (Redis's listElementsRemoved): fire `event`, then
-    delete the key if the list became empty, firing "del". `dirty`: the elements removed, as
-    the command counts them in Redis."""
-    server = c.server
-    if server.pubsub.notify_flags:
-        server.notify(db, "l", event, key)
-    if lst:
-        db.changed(key, dirty)
-    else:
-        db.delete(key, dirty)
-        c.server.notify(db, "g", "del", key)
-
-
 def _pop_many(lst: RedisList, left: bool, count: int) -> list[bytes]:
     take = min(count, len(lst))
     pop = lst.popleft if left else lst.pop
@@ -133,12 +115,10 @@ def _push(c, argv, left: bool, only_existing: bool) -> int:
             return 0
         lst = RedisList()
         _extend(lst, argv, left)
-        db.set(key, lst, dirty=len(argv) - 2)
+        db.store(key, lst)
     else:
         _extend(lst, argv, left)
-        db.changed(key, len(argv) - 2)  # one change per element, as Redis counts them
-    if c.server.pubsub.notify_flags:
-        c.server.notify(db, "l", "lpush" if left else "rpush", key)
+    db.commit(key, LIST, "lpush" if left else "rpush", len(argv) - 2)  # one per element
     return len(lst)
 
 
@@ -167,12 +147,10 @@ def lpush(c, argv):
         if lst is None:
             lst = RedisList()
             lst.appendleft(argv[2])
-            db.set(key, lst)
+            db.store(key, lst)
         else:
             lst.appendleft(argv[2])
-            db.changed(key)
-        if c.server.pubsub.notify_flags:
-            c.server.notify(db, "l", "lpush", key)
+        db.commit(key, LIST, "lpush")
         return len(lst)
     return _push(c, argv, left=True, only_existing=False)
 
@@ -203,7 +181,7 @@ def rpushx(c, argv):
                     "This means that inserting somewhere on the left end on the list (head) can be "
                     "considered O(1) and inserting somewhere on the right end (tail) is O(N).")
 def linsert(c, argv):
-    where = _word(argv[2])
+    where = option_word(argv[2])
     if where != b"BEFORE" and where != b"AFTER":
         raise ErrorReply(errors.SYNTAX)
     key = argv[1]
@@ -215,8 +193,7 @@ def linsert(c, argv):
     except ValueError:
         return -1
     lst.insert(index if where == b"BEFORE" else index + 1, argv[4])
-    c.db.changed(key)
-    c.server.notify(c.db, "l", "linsert", key)
+    c.db.commit(key, LIST, "linsert")
     return len(lst)
 
 
@@ -236,7 +213,7 @@ def _pop(c, argv, left: bool):
         reply = _pop_many(lst, left, count)
     else:
         reply = lst.popleft() if left else lst.pop()
-    _removed(c, c.db, key, lst, "lpop" if left else "rpop", len(reply) if has_count else 1)
+    c.db.commit(key, LIST, "lpop" if left else "rpop", len(reply) if has_count else 1, lst)
     return reply
 
 
@@ -250,14 +227,7 @@ def lpop(c, argv):
         if lst is None:
             return None
         reply = lst.popleft()
-        server = c.server
-        if server.pubsub.notify_flags:
-            server.notify(db, "l", "lpop", key)
-        if lst:
-            db.changed(key)
-        else:
-            db.delete(key)
-            server.notify(db, "g", "del", key)
+        db.commit(key, LIST, "lpop", 1, lst)
         return reply
     return _pop(c, argv, left=True)
 
@@ -279,7 +249,7 @@ def _parse_mpop(argv, numkeys_at: int) -> tuple[list[bytes], bool, int]:
     count = -1
     pos = where_at + 1
     while pos < len(argv):
-        if count == -1 and _word(argv[pos]) == b"COUNT" and pos + 1 < len(argv):
+        if count == -1 and option_word(argv[pos]) == b"COUNT" and pos + 1 < len(argv):
             count = _at_least_one(argv[pos + 1], "ERR count should be greater than 0")
             pos += 2
         else:
@@ -300,7 +270,7 @@ def _pop_first(c, db, keys, left: bool, count: int | None, strict: bool):
             reply = [key, lst.popleft() if left else lst.pop()]
         else:
             reply = [key, _pop_many(lst, left, count)]
-        _removed(c, db, key, lst, "lpop" if left else "rpop", 1 if count is None else len(reply[1]))
+        db.commit(key, LIST, "lpop" if left else "rpop", 1 if count is None else len(reply[1]), lst)
         return reply
     return None
 
@@ -379,7 +349,7 @@ def _parse_lpos(argv) -> tuple[int, int, int]:
     rank, count, maxlen = 1, -1, 0
     pos = 3
     while pos < len(argv):
-        option = _word(argv[pos])
+        option = option_word(argv[pos])
         has_value = pos + 1 < len(argv)
         if option == b"RANK" and has_value:
             rank = parse_int(argv[pos + 1])
@@ -429,8 +399,7 @@ def lset(c, argv):
     if not 0 <= index < len(lst):
         raise ErrorReply(errors.INDEX_OUT_OF_RANGE)
     lst[index] = argv[3]
-    c.db.changed(key)
-    c.server.notify(c.db, "l", "lset", key)
+    c.db.commit(key, LIST, "lset")
     return OK
 
 
@@ -445,7 +414,7 @@ def lrem(c, argv):
         return 0
     removed = _remove_matches(lst, element, limit)
     if removed:
-        _removed(c, c.db, key, lst, "lrem", removed)
+        c.db.commit(key, LIST, "lrem", removed, lst)
     return removed
 
 
@@ -496,7 +465,7 @@ def ltrim(c, argv):
                 lst.popleft()
             for _ in range(drop_right):
                 lst.pop()
-    _removed(c, c.db, key, lst, "ltrim", size - len(lst))
+    c.db.commit(key, LIST, "ltrim", size - len(lst), lst)
     return OK
 
 
@@ -506,16 +475,14 @@ def _move(c, db, source: bytes, src: RedisList, destination: bytes, dst: RedisLi
     """Pop from `src` and push onto `dst` (None: create it), with Redis's events in its order:
     the push on the destination, then the pop on the source, then its deletion if emptied."""
     value = src.popleft() if from_left else src.pop()
-    if dst is None:  # LMOVE counts one change in all: the pop's
-        db.set(destination, RedisList((value,)), dirty=0)
+    if dst is None:
+        db.store(destination, RedisList((value,)))
+    elif to_left:
+        dst.appendleft(value)
     else:
-        if to_left:
-            dst.appendleft(value)
-        else:
-            dst.append(value)
-        db.changed(destination, 0)
-    c.server.notify(db, "l", "lpush" if to_left else "rpush", destination)
-    _removed(c, db, source, src, "lpop" if from_left else "rpop")
+        dst.append(value)
+    db.commit(destination, LIST, "lpush" if to_left else "rpush", 0)  # LMOVE counts the pop only
+    db.commit(source, LIST, "lpop" if from_left else "rpop", 1, src)
     return value
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 import random
 
 from yizhan.redis import errors
-from yizhan.redis.args import parse_int
-from yizhan.redis.commands.hashes import (c_word, distinct_random, parse_random_count,
+from yizhan.redis.args import option_word, parse_int
+from yizhan.redis.commands.hashes import (distinct_random, parse_random_count,
                                           parse_scan_options)
 from yizhan.redis.commands.keys import parse_cursor
 from yizhan.redis.glob import match
+from yizhan.redis.keyspace import GENERIC, SET
 from yizhan.redis.table import command
 from yizhan.redis.types.sets import Set
 from yizhan.resp import ErrorReply, ReplySet
@@ -32,18 +33,6 @@ def _set_for_write(c, key: bytes) -> Set | None:
 
 def _max_intset(c) -> int:
     return c.server.int_params.int("set-max-intset-entries")
-
-
-def _after_removal(c, key: bytes, s: Set, event: str, dirty: int = 1) -> None:
-    """Signal and notify a removal from the set at `key` (`dirty`: the members removed);
-    delete the key if it emptied."""
-    if len(s):
-        c.db.changed(key, dirty)
-        c.server.notify(c.db, "s", event, key)
-    else:
-        c.db.delete(key, dirty)
-        c.server.notify(c.db, "s", event, key)
-        c.server.notify(c.db, "g", "del", key)
 
 
 # -- single-set commands -------------------------------------------------------------------------
@@ -66,11 +55,9 @@ def sadd(c, argv):
         for member in argv[2:]:
             added += s.add(member, max_intset)
     if created:
-        c.db.set(key, s, dirty=added)
-    elif added:
-        c.db.changed(key, added)  # one change per member added, as Redis counts them
-    if added and c.server.pubsub.notify_flags:
-        c.server.notify(c.db, "s", "sadd", key)
+        c.db.store(key, s)
+    if added:
+        c.db.commit(key, SET, "sadd", added)  # one change per member added, as Redis counts them
     return added
 
 
@@ -88,7 +75,7 @@ def srem(c, argv):
         if not len(s):
             break
     if removed:
-        _after_removal(c, key, s, "srem", removed)
+        c.db.commit(key, SET, "srem", removed, s)
     return removed
 
 
@@ -162,7 +149,7 @@ def spop(c, argv):
         if s is None:
             return None
         member = s.pop_random()
-        _after_removal(c, key, s, "spop")
+        c.db.commit(key, SET, "spop", 1, s)
         return member
     count = parse_int(argv[2], errors.MUST_BE_POSITIVE)
     if count < 0:
@@ -173,19 +160,18 @@ def spop(c, argv):
     size = len(s)
     if count >= size:  # the whole set, listed as a fresh union of it (SUNION's read lookup)
         popped = ReplySet(Set.build(c.db.read_typed(key, Set), _max_intset(c)))
-        c.db.delete(key, size)
-        c.server.notify(c.db, "s", "spop", key)
-        c.server.notify(c.db, "g", "del", key)
+        c.db.remove(key)
+        c.db.commit(key, SET, "spop", size)
+        c.db.commit(key, GENERIC, "del", 0)
         return popped
     remaining = size - count
     if remaining * 5 > count:
         popped = _pop_many(s, count)
-        c.db.changed(key, count)
     else:  # Redis moves a few random members to a new set and hands over the old one
         kept = _pop_many(s, remaining)
         popped = list(s)
-        c.db.set(key, Set.build(kept, _max_intset(c)), keep_ttl=True, dirty=count)
-    c.server.notify(c.db, "s", "spop", key)
+        c.db.store(key, Set.build(kept, _max_intset(c)), keep_ttl=True)
+    c.db.commit(key, SET, "spop", count)
     return ReplySet(popped)
 
 
@@ -195,7 +181,7 @@ def _pop_many(s: Set, count: int) -> list[bytes]:
         ints = s.ints
         picks = random.sample(range(len(ints)), count)
         chosen = set(picks)
-        s.ints = [n for i, n in enumerate(ints) if i not in chosen]
+        s.keep_ints(n for i, n in enumerate(ints) if i not in chosen)
         return [b"%d" % ints[i] for i in picks]
     return [s.pop_random() for _ in range(count)]
 
@@ -213,16 +199,12 @@ def smove(c, argv):
         return int(member in src)
     if not src.discard(member):
         return 0
-    _after_removal(c, src_key, src, "srem")
+    db.commit(src_key, SET, "srem", 1, src)
     if dst is None:
         dst = Set()
-        dst.add(member, _max_intset(c))
-        db.set(dst_key, dst)
-    elif dst.add(member, _max_intset(c)):
-        db.changed(dst_key)
-    else:
-        return 1
-    c.server.notify(db, "s", "sadd", dst_key)
+        db.store(dst_key, dst)
+    if dst.add(member, _max_intset(c)):
+        db.commit(dst_key, SET, "sadd")
     return 1
 
 
@@ -259,11 +241,11 @@ def _intersection(sets: list[Set], limit: int = 0):
 def _store(c, dst_key: bytes, result: Set, event: str) -> int:
     """Store a STORE command's result at `dst_key` (deleting it when the result is empty)."""
     if len(result):
-        c.db.set(dst_key, result)
-        c.server.notify(c.db, "s", event, dst_key)
+        c.db.store(dst_key, result)
+        c.db.commit(dst_key, SET, event)
         return len(result)
-    if c.db.delete(dst_key):
-        c.server.notify(c.db, "g", "del", dst_key)
+    if c.db.remove(dst_key):
+        c.db.commit(dst_key, GENERIC, "del")
     return 0
 
 
@@ -328,7 +310,7 @@ def sintercard(c, argv):
         raise ErrorReply(errors.NUMKEYS_TOO_MANY)
     limit, i = 0, 2 + numkeys
     while i < len(argv):
-        if c_word(argv[i]) == b"limit" and i + 1 < len(argv):
+        if option_word(argv[i]) == b"LIMIT" and i + 1 < len(argv):
             limit = parse_int(argv[i + 1], errors.LIMIT_NEGATIVE)
             if limit < 0:
                 raise ErrorReply(errors.LIMIT_NEGATIVE)

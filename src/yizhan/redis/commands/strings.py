@@ -1,17 +1,14 @@
 """String commands: the value is `bytes` (or `bytearray` once changed in place by APPEND or
-SETRANGE, which is what Redis calls the "raw" encoding).
-
-Also here: Redis's C `long double` arithmetic for INCRBYFLOAT, emulated exactly with integers
-(x86 80-bit extended precision: 64-bit significand, round-half-even), so that parsing, adding
-and "%.17Lf" formatting give the same digits as redis-server.
+SETRANGE, which is what Redis calls the "raw" encoding). INCRBYFLOAT's long double arithmetic
+is in redis/floats.py.
 """
 
 from __future__ import annotations
 
-import re
-
 from yizhan.redis import errors
-from yizhan.redis.args import INT64_MAX, INT64_MIN, Args, parse_int
+from yizhan.redis.args import INT64_MAX, INT64_MIN, option_word, parse_int
+from yizhan.redis.floats import add_long_double, format_long_double_human, parse_long_double
+from yizhan.redis.keyspace import GENERIC, STRING
 from yizhan.redis.table import command
 from yizhan.resp import OK, ErrorReply
 
@@ -31,16 +28,6 @@ def _check_length(c, size: int, append: int) -> None:
     """Redis's checkStringLength: the string would grow beyond proto-max-bulk-len."""
     if size + append > _max_len(c):
         raise ErrorReply(errors.STRING_TOO_LONG)
-
-
-def _notify(c, klass: str, event: str, key: bytes) -> None:
-    """A keyspace notification, named and classed as Redis names the event."""
-    c.server.notify(c.db, klass, event, key)
-
-
-def _option(raw: bytes) -> bytes:
-    """An option word as Redis's C comparisons see it: upper-cased, cut at the first NUL."""
-    return raw.split(b"\0", 1)[0].upper()
 
 
 # -- GET and SET families --------------------------------------------------------------------
@@ -74,11 +61,6 @@ def get(c, argv):
     raise ErrorReply(errors.WRONGTYPE)
 
 
-def parse_expiry(args: Args, option: bytes, command_name: str, now_ms: int) -> int:
-    """The absolute expiry in ms for EX/PX/EXAT/PXAT; Redis's errors for bad values."""
-    return expiry_ms(args.next(), option, command_name, now_ms)
-
-
 def expiry_ms(raw: bytes, option: bytes, command_name: str, now_ms: int) -> int:
     """`raw` (the argument after EX/PX/EXAT/PXAT) as an absolute time in ms, as Redis's
     getExpireMillisecondsOrReply computes it: positive, and no int64 overflow on the way."""
@@ -105,7 +87,7 @@ def parse_string_options(argv: list[bytes], start: int, for_set: bool):
     expiry = None
     pos = start
     while pos < len(argv):
-        option = _option(argv[pos])
+        option = option_word(argv[pos])
         has_next = pos + 1 < len(argv)
         timed = flags & _EXPIRY_OPTIONS
         if for_set and option in (b"NX", b"XX") and (b"XX" if option == b"NX" else b"NX") not in flags:
@@ -137,11 +119,11 @@ def set_generic(c, key: bytes, value: bytes, flags=frozenset(), expiry=None, nam
     exists = db.lookup_write(key) is not None
     if (b"NX" in flags and exists) or (b"XX" in flags and not exists):
         return old if get_old else abort
-    db.set(key, value, keep_ttl=b"KEEPTTL" in flags)
-    _notify(c, "$", "set", key)
+    db.store(key, value, keep_ttl=b"KEEPTTL" in flags)
+    db.commit(key, STRING, "set")
     if when is not None:
-        db.set_expire(key, when, dirty=0)  # SET EX counts one change
-        _notify(c, "g", "expire", key)
+        db.expire_at(key, when)
+        db.commit(key, GENERIC, "expire", 0)  # SET EX counts one change
     return old if get_old else ok
 
 
@@ -166,12 +148,12 @@ def set_(c, argv):
         if db.encodings:
             db.encodings.pop(key, None)
         db.access[key] = db.clock.tick_ms
-        if db.stats is not None:
+        if db.stats is not None:  # db.commit(key, STRING, "set"), inlined
             db.stats.dirty += 1
         if db.on_change is not None:
             db.on_change(db, key)
-        if c.server.pubsub.notify_flags:
-            _notify(c, "$", "set", key)
+        if db.on_event is not None:
+            db.on_event(db, STRING, "set", key)
         return OK
     flags, expiry = parse_string_options(argv, 3, for_set=True)
     return set_generic(c, argv[1], argv[2], flags, expiry)
@@ -198,19 +180,21 @@ def psetex(c, argv):
 @command("GETSET key value", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string",
          summary="Set the string value of a key and return its old value")
 def getset(c, argv):
-    old = c.db.read_string(argv[1])
-    c.db.set(argv[1], argv[2])
-    _notify(c, "$", "set", argv[1])
+    db, key = c.db, argv[1]
+    old = db.read_string(key)
+    db.store(key, argv[2])
+    db.commit(key, STRING, "set")
     return old
 
 
 @command("GETDEL key", arity=2, flags="write fast", keys=(1, 1, 1), group="string", since="6.2.0",
          summary="Get the value of a key and delete the key")
 def getdel(c, argv):
-    old = c.db.read_string(argv[1])
+    db, key = c.db, argv[1]
+    old = db.read_string(key)
     if old is not None:
-        c.db.delete(argv[1])
-        _notify(c, "g", "del", argv[1])
+        db.remove(key)
+        db.commit(key, GENERIC, "del")
     return old
 
 
@@ -227,13 +211,13 @@ def getex(c, argv):
     when = expiry_ms(expiry[1], expiry[0], "getex", now) if expiry else None
     value = _reply(value)
     if when is not None and expiry[0] in (b"EXAT", b"PXAT") and when <= now:
-        db.delete(key)
-        _notify(c, "g", "del", key)
+        db.remove(key)
+        db.commit(key, GENERIC, "del")
     elif when is not None:
-        db.set_expire(key, when)
-        _notify(c, "g", "expire", key)
-    elif b"PERSIST" in flags and db.persist(key):
-        _notify(c, "g", "persist", key)
+        db.expire_at(key, when)
+        db.commit(key, GENERIC, "expire")
+    elif b"PERSIST" in flags and db.clear_expire(key):
+        db.commit(key, GENERIC, "persist")
     return value
 
 
@@ -255,10 +239,10 @@ def _mset(c, argv, name: str, nx: bool):
     db = c.db
     if nx and any(db.lookup_write(argv[i]) is not None for i in range(1, len(argv), 2)):
         return 0
-    if c.server.pubsub.notify_flags:
+    if db.on_event is not None or db.on_change is not None:
         for i in range(1, len(argv), 2):
-            db.set(argv[i], argv[i + 1])
-            _notify(c, "$", "set", argv[i])
+            db.store(argv[i], argv[i + 1])
+            db.commit(argv[i], STRING, "set")
     else:
         db.set_pairs(argv)
     return 1 if nx else OK
@@ -290,16 +274,15 @@ def append(c, argv):
     value = db.write_string(key)
     if value is None:
         value = tail
-        db.set(key, value)
+        db.store(key, value)
     else:
         _check_length(c, len(value), len(tail))
         if type(value) is bytearray:
             value += tail
-            db.changed(key)
         else:
             value = bytearray(value) + tail
-            db.set(key, value, keep_ttl=True)
-    _notify(c, "$", "append", key)
+            db.store(key, value, keep_ttl=True)
+    db.commit(key, STRING, "append")
     return len(value)
 
 
@@ -326,7 +309,7 @@ def setrange(c, argv):
     _check_length(c, offset, len(patch))
     if value is None:
         value = bytearray(offset) + patch
-        db.set(key, value)
+        db.store(key, value)
     else:
         in_place = type(value) is bytearray
         if not in_place:
@@ -334,11 +317,9 @@ def setrange(c, argv):
         if len(value) < offset:
             value.extend(bytes(offset - len(value)))
         value[offset:offset + len(patch)] = patch
-        if in_place:
-            db.changed(key)
-        else:
-            db.set(key, value, keep_ttl=True)
-    _notify(c, "$", "setrange", key)
+        if not in_place:
+            db.store(key, value, keep_ttl=True)
+    db.commit(key, STRING, "setrange")
     return len(value)
 
 
@@ -415,12 +396,12 @@ def _incr(c, argv: list[bytes], delta: int = 1) -> int:
         db.encodings.pop(key, None)
     if value is None:
         db.access[key] = db.clock.tick_ms
-    if db.stats is not None:  # db.changed(key), inlined
+    if db.stats is not None:  # db.commit(key, STRING, "incrby"), inlined
         db.stats.dirty += 1
     if db.on_change is not None:
         db.on_change(db, key)
-    if c.server.pubsub.notify_flags:
-        _notify(c, "$", "incrby", key)
+    if db.on_event is not None:
+        db.on_event(db, STRING, "incrby", key)
     return result
 
 
@@ -459,144 +440,11 @@ def incrbyfloat(c, argv):
     current = (0, 0) if value is None else parse_long_double(bytes(value))
     result = add_long_double(current, parse_long_double(argv[2]))
     text = format_long_double_human(result)
-    db.set(key, text, keep_ttl=True)
+    db.store(key, text, keep_ttl=True)
     if b"." not in text and len(text) <= 44:
         db.set_encoding(key, "embstr")  # Redis never makes INCRBYFLOAT's result an int object
-    _notify(c, "$", "incrbyfloat", key)
+    db.commit(key, STRING, "incrbyfloat")
     return text
-
-
-# -- long double emulation (x86 80-bit extended) ------------------------------------------------
-# A finite value is (mantissa, exponent) meaning mantissa * 2**exponent with |mantissa| < 2**64;
-# an infinity is the string "inf" or "-inf" (it can be parsed, but never stored by INCRBYFLOAT).
-_LD_BITS = 64
-_LD_MIN_EXP = -16445            # weight of the last bit of the smallest subnormal: 2**-16445
-_LD_MAX_EXP = 16384 - _LD_BITS  # largest finite value is (2**64 - 1) * 2**16320
-_LD_MAX_CHARS = 5 * 1024        # MAX_LONG_DOUBLE_CHARS: longer input is rejected
-_DEC_RE = re.compile(rb"([+-]?)(?:(\d+)\.?(\d*)|\.(\d+))(?:[eE]([+-]?\d+))?")
-_HEX_RE = re.compile(rb"([+-]?)0[xX](?:([0-9a-fA-F]+)\.?([0-9a-fA-F]*)|\.([0-9a-fA-F]+))(?:[pP]([+-]?\d+))?")
-_INF_RE = re.compile(rb"([+-]?)(?:inf|infinity)", re.IGNORECASE)
-_EXP_CLAMP = 10 ** 7            # exponents beyond this over/underflow whatever the digits
-
-
-def parse_long_double(raw: bytes):
-    """Redis's string2ld: the whole of `raw` must be what strtold reads (no spaces, no NUL, no
-    nan); the result is rounded to the nearest long double; over/underflow is rejected."""
-    if not raw or len(raw) >= _LD_MAX_CHARS:
-        raise ErrorReply(errors.NOT_FLOAT)
-    match = _INF_RE.fullmatch(raw)
-    if match:
-        return "-inf" if match.group(1) == b"-" else "inf"
-    match = _DEC_RE.fullmatch(raw)
-    hexadecimal = match is None
-    if hexadecimal:
-        match = _HEX_RE.fullmatch(raw)
-        if match is None:
-            raise ErrorReply(errors.NOT_FLOAT)
-    sign, whole, frac, only_frac, exp = match.groups()
-    frac = frac or only_frac or b""
-    digits = (whole or b"") + frac
-    mantissa = int(digits, 16) if hexadecimal else _decimal_int(digits)
-    if not mantissa:
-        return (0, 0)
-    if hexadecimal:  # mantissa * 2**scale
-        scale = _clamped_exp(exp) - 4 * len(frac)
-        if _too_far(mantissa.bit_length() + scale, 16400, 16500):
-            raise ErrorReply(errors.NOT_FLOAT)
-        num, den = (mantissa << scale, 1) if scale >= 0 else (mantissa, 1 << -scale)
-    else:  # mantissa * 10**scale
-        scale = _clamped_exp(exp) - len(frac)
-        if _too_far(len(digits.lstrip(b"0")) + scale, 4940, 4960):
-            raise ErrorReply(errors.NOT_FLOAT)
-        num, den = (mantissa * 10 ** scale, 1) if scale >= 0 else (mantissa, 10 ** -scale)
-    rounded = _round_ld(num, den)
-    if rounded is None or rounded[0] == 0:
-        raise ErrorReply(errors.NOT_FLOAT)  # ERANGE: overflow to HUGE_VAL or underflow to zero
-    m, e = rounded
-    return (-m if sign == b"-" else m, e)
-
-
-def _too_far(magnitude: int, high: int, low: int) -> bool:
-    """Whether a number of about 10**magnitude (or 2**magnitude) certainly over/underflows."""
-    return magnitude > high or magnitude < -low
-
-
-def _clamped_exp(text: bytes | None) -> int:
-    if not text:
-        return 0
-    digits = text.lstrip(b"+-").lstrip(b"0")
-    value = int(digits or b"0") if len(digits) <= 8 else _EXP_CLAMP
-    return -value if text.startswith(b"-") else value
-
-
-def _decimal_int(digits: bytes) -> int:
-    """int(digits) for any length (Python limits str->int conversion to 4300 digits)."""
-    value = 0
-    for i in range(0, len(digits), 4000):
-        chunk = digits[i:i + 4000]
-        value = value * 10 ** len(chunk) + int(chunk)
-    return value
-
-
-def _round_ld(num: int, den: int):
-    """num/den (positive) rounded half-even to a long double: (m, e), m == 0 on underflow,
-    None on overflow."""
-    exp = num.bit_length() - den.bit_length()
-    if (num << max(-exp, 0)) < (den << max(exp, 0)):
-        exp -= 1
-    e = max(exp - (_LD_BITS - 1), _LD_MIN_EXP)
-    n, d = (num, den << e) if e >= 0 else (num << -e, den)
-    m, rest = divmod(n, d)
-    if 2 * rest > d or (2 * rest == d and m & 1):
-        m += 1
-    if m == 1 << _LD_BITS:
-        m, e = m >> 1, e + 1
-    return None if e > _LD_MAX_EXP else (m, e)
-
-
-def add_long_double(a, b):
-    """a + b with one rounding, as the x87 FPU does it; NaN or infinity is an error."""
-    if isinstance(a, str) or isinstance(b, str):
-        raise ErrorReply(errors.INCR_FLOAT_NAN)
-    (ma, ea), (mb, eb) = a, b
-    e = min(ea, eb)
-    total = (ma << (ea - e)) + (mb << (eb - e))
-    if total == 0:
-        return (0, 0)
-    num, den = (abs(total) << e, 1) if e >= 0 else (abs(total), 1 << -e)
-    rounded = _round_ld(num, den)
-    if rounded is None:
-        raise ErrorReply(errors.INCR_FLOAT_NAN)
-    return (-rounded[0] if total < 0 else rounded[0], rounded[1])
-
-
-def format_long_double_human(value) -> bytes:
-    """printf("%.17Lf") rounded half-even from the exact value, then trailing zeros (and a
-    trailing '.') removed, and "-0" written as "0" (Redis's ld2string LD_STR_HUMAN)."""
-    m, e = value
-    scaled = abs(m) * 10 ** 17
-    if e >= 0:
-        fixed = scaled << e
-    else:
-        fixed, rest = divmod(scaled, 1 << -e)
-        half = 1 << (-e - 1)
-        if rest > half or (rest == half and fixed & 1):
-            fixed += 1
-    whole, frac = divmod(fixed, 10 ** 17)
-    text = (b"-" if m < 0 else b"") + _decimal_bytes(whole) + b".%017d" % frac
-    text = text.rstrip(b"0").rstrip(b".")
-    return b"0" if text == b"-0" else text
-
-
-_CHUNK = 10 ** 4000
-
-
-def _decimal_bytes(n: int) -> bytes:
-    """str(n) for any size (Python limits int->str conversion to 4300 digits)."""
-    if n < _CHUNK:
-        return b"%d" % n
-    high, low = divmod(n, _CHUNK)
-    return _decimal_bytes(high) + b"%04000d" % low
 
 
 # -- LCS -------------------------------------------------------------------------------------
@@ -612,7 +460,7 @@ def lcs(c, argv):
     min_match_len = 0
     pos = 3
     while pos < len(argv):
-        option = _option(argv[pos])
+        option = option_word(argv[pos])
         if option == b"IDX":
             get_idx = True
         elif option == b"LEN":

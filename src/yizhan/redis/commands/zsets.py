@@ -4,23 +4,23 @@ over the `ZSet` value type of types/zsets.py.
 Lexicographic ranges assume, as Redis documents, that all scores are equal; then they bisect.
 With mixed scores the result is what Redis's listpack walk gives (a linear scan).
 
-Numbers are parsed as Redis parses them with C's strtod (`strtod` below): scores with
+Numbers are parsed as Redis parses them with C's strtod (redis/floats.py): scores with
 string2d's rules (no overflow to inf, no underflow to 0), range bounds with zslParseRange's
-laxer ones (leading spaces, "" meaning 0, text after a NUL byte ignored).
+laxer ones (leading spaces, "" meaning 0, text after a NUL byte ignored, ERANGE ignored).
 """
 
 from __future__ import annotations
 
 import math
 import random
-import re
 
 from yizhan.redis import errors
-from yizhan.redis.args import INT64_MAX, parse_int
+from yizhan.redis.args import INT64_MAX, option_word, parse_int
 from yizhan.redis.blocking import parse_timeout
 from yizhan.redis.commands.keys import parse_cursor
+from yizhan.redis.floats import parse_double, strtod
 from yizhan.redis.glob import match
-from yizhan.redis.keyspace import type_name
+from yizhan.redis.keyspace import GENERIC, ZSET, type_name
 from yizhan.redis.table import command
 from yizhan.redis.types.zsets import ZSet
 from yizhan.resp import NULL_ARRAY, ErrorReply
@@ -56,52 +56,7 @@ def _store_result(limits: _Limits, items) -> ZSet:
     return zs
 
 
-# -- number parsing: C's strtod ------------------------------------------------------------
-_STRTOD = re.compile(
-    rb"[ \t\n\v\f\r]*(?P<sign>[+-]?)(?:(?P<inf>inf(?:inity)?)|(?P<nan>nan(?:\([0-9a-z_]*\))?)"
-    rb"|0x(?P<hex>(?P<hexmant>[0-9a-f]+\.?[0-9a-f]*|\.[0-9a-f]+)(?:p[+-]?[0-9]+)?)"
-    rb"|(?P<dec>(?P<mant>[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?))",
-    re.IGNORECASE)
-
-
-def strtod(raw: bytes) -> tuple[float, int, bool]:
-    """(value, characters consumed, ERANGE) as glibc's strtod; nothing converted: (0.0, 0, False)."""
-    m = _STRTOD.match(raw)
-    if m is None:
-        return 0.0, 0, False
-    negative = m.group("sign") == b"-"
-    erange = False
-    if m.group("inf") is not None:
-        value = _INF
-    elif m.group("nan") is not None:
-        value = math.nan
-    elif m.group("hex") is not None:
-        try:
-            value = float.fromhex("0x" + m.group("hex").decode())
-        except OverflowError:
-            value, erange = _INF, True
-        else:
-            erange = value == 0.0 and m.group("hexmant").strip(b"0.") != b""
-    else:
-        value = float(m.group("dec"))
-        if value == _INF:
-            erange = True
-        elif value == 0.0 and m.group("mant").strip(b"0.") != b"":
-            erange = True
-    return (-value if negative else value), m.end(), erange
-
-
-def parse_score(raw: bytes, message: str = errors.NOT_FLOAT) -> float:
-    """A double as Redis's string2d accepts it (scores, increments, weights)."""
-    if len(raw) <= 20 and raw.isdigit():  # plain digits (the usual score): as strtod reads them
-        return float(raw)
-    value, end, erange = strtod(raw)
-    if (not raw or raw[0] in b" \t\n\v\f\r" or end != len(raw) or math.isnan(value)
-            or (erange and (math.isinf(value) or value == 0.0))):
-        raise ErrorReply(message)
-    return value
-
-
+# -- number parsing: redis/floats.py's strtod ---------------------------------------------
 def _range_item(raw: bytes) -> tuple[float, bool] | None:
     """One bound of zslParseRange: (value, exclusive), or None when invalid."""
     exclusive = raw[:1] == b"("
@@ -323,22 +278,6 @@ def _zset(c, key: bytes) -> ZSet | None:
     return c.db.read_typed(key, ZSet)
 
 
-def _commit(c, db, key: bytes, zs: ZSet, changes: int, event: str) -> None:
-    """After removing members in place: delete the key if it emptied, signal, notify."""
-    emptied = not zs
-    if emptied:
-        db.delete(key, changes)
-    else:
-        db.changed(key, changes)
-    c.server.notify(db, "z", event, key)
-    if emptied:
-        c.server.notify(db, "g", "del", key)
-
-
-def _word(raw: bytes) -> bytes:
-    """An option as Redis's strcasecmp sees it: upper-cased, cut at the first NUL byte."""
-    return raw.split(b"\0", 1)[0].upper()
-
 
 def _long(raw: bytes, message: str | None, lo: int, hi: int) -> int:
     """getRangeLongFromObjectOrReply: not an integer and out of range share `message`."""
@@ -354,7 +293,7 @@ def _zadd(c, argv, incr: bool):
     while pos < len(argv):
         if not argv[pos][:1].isalpha():  # a score: no option starts otherwise
             break
-        option = _word(argv[pos])
+        option = option_word(argv[pos])
         if option == b"NX":
             nx = True
         elif option == b"XX":
@@ -379,7 +318,7 @@ def _zadd(c, argv, incr: bool):
         raise ErrorReply(errors.ZADD_GT_LT_NX)
     if incr and pairs > 2:
         raise ErrorReply(errors.ZADD_INCR_PAIRS)
-    scores = [parse_score(argv[i]) for i in range(pos, len(argv), 2)]
+    scores = [parse_double(argv[i]) for i in range(pos, len(argv), 2)]
     db, key = c.db, argv[1]
     zs = db.write_typed(key, ZSet)
     created = zs is None
@@ -416,10 +355,8 @@ def _zadd(c, argv, incr: bool):
     finally:
         if added or updated:
             if created:
-                db.set(key, zs, dirty=added + updated)
-            else:
-                db.changed(key, added + updated)
-            c.server.notify(db, "z", "zincr" if incr else "zadd", key)
+                db.store(key, zs)
+            db.commit(key, ZSET, "zincr" if incr else "zadd", added + updated)
     if incr:
         return score if processed else None
     return added + updated if ch else added
@@ -440,7 +377,7 @@ def zadd(c, argv):
     if type(zs) is not ZSet or (db.expires and key in db.expires):
         return _zadd(c, argv, incr=False)
     raw = argv[2]
-    score = float(raw) if len(raw) <= 20 and raw.isdigit() else parse_score(raw)
+    score = float(raw) if len(raw) <= 20 and raw.isdigit() else parse_double(raw)
     db.access[key] = db.clock.tick_ms  # db.write_typed(key, ZSet)'s bookkeeping, inlined
     if db.count_hits:
         hits = db.hits
@@ -454,9 +391,7 @@ def zadd(c, argv):
         zs.rescore(member, current, score)
     else:
         return 0
-    db.changed(key)
-    if c.server.pubsub.notify_flags:
-        c.server.notify(db, "z", "zadd", key)
+    db.commit(key, ZSET, "zadd")
     return 1 if current is None else 0
 
 
@@ -552,7 +487,7 @@ def _zrange(c, argv, first: int, store: bool, by: str | None, reverse: bool | No
     withscores, offset, limit = False, 0, -1
     pos = first + 3
     while pos < len(argv):
-        option = _word(argv[pos])
+        option = option_word(argv[pos])
         left = len(argv) - pos - 1
         if not store and option == b"WITHSCORES":
             withscores = True
@@ -609,16 +544,16 @@ def _range_store(c, key: bytes, items, size_hint: int | None) -> int:
     filled by zsetAdd one element at a time; an empty result deletes the destination."""
     db = c.db
     if not items:
-        if db.delete(key):
-            c.server.notify(db, "g", "del", key)
+        if db.remove(key):
+            db.commit(key, GENERIC, "del")
         return 0
     limits = _Limits(c)
     zs = ZSet(listpack=size_hint is None or size_hint <= limits.entries)
     for score, member in items:
         limits.make_room(zs, member)
         zs.insert(member, score)
-    db.set(key, zs)
-    c.server.notify(db, "z", "zrangestore", key)
+    db.store(key, zs)
+    db.commit(key, ZSET, "zrangestore")
     return len(zs)
 
 
@@ -701,7 +636,7 @@ def zrem(c, argv):
             if not zs:
                 break
     if deleted:
-        _commit(c, db, key, zs, deleted, "zrem")
+        db.commit(key, ZSET, "zrem", deleted, zs)
     return deleted
 
 
@@ -726,7 +661,7 @@ def _zremrange(c, argv, by: str):
     if stop <= begin:
         return 0
     zs.remove_slice(begin, stop)
-    _commit(c, db, key, zs, stop - begin, event)
+    db.commit(key, ZSET, event, stop - begin, zs)
     return stop - begin
 
 
@@ -765,7 +700,7 @@ def _pop_from(c, db, key: bytes, zs: ZSet, maximum: bool, count: int) -> list:
         items.reverse()
     else:
         items = zs.remove_slice(0, n)
-    _commit(c, db, key, zs, n, "zpopmax" if maximum else "zpopmin")
+    db.commit(key, ZSET, "zpopmax" if maximum else "zpopmin", n, zs)
     return items
 
 
@@ -832,13 +767,13 @@ def _parse_mpop(argv, numkeys_index: int) -> tuple[list[bytes], bool, int]:
     where = numkeys_index + numkeys + 1
     if where >= len(argv):
         raise ErrorReply(errors.SYNTAX)
-    side = _word(argv[where])
+    side = option_word(argv[where])
     if side not in (b"MIN", b"MAX"):
         raise ErrorReply(errors.SYNTAX)
     count = -1
     pos = where + 1
     while pos < len(argv):
-        if count == -1 and _word(argv[pos]) == b"COUNT" and pos + 1 < len(argv):
+        if count == -1 and option_word(argv[pos]) == b"COUNT" and pos + 1 < len(argv):
             count = _long(argv[pos + 1], errors.ZSET_COUNT_POSITIVE, 1, INT64_MAX)
             pos += 2
         else:
@@ -919,7 +854,7 @@ def zrandmember(c, argv):
             return None
         return zs.order[random.randrange(len(zs))][1]
     count = _long(argv[2], None, -_LONG_MAX, _LONG_MAX)
-    if len(argv) > 4 or (len(argv) == 4 and _word(argv[3]) != b"WITHSCORES"):
+    if len(argv) > 4 or (len(argv) == 4 and option_word(argv[3]) != b"WITHSCORES"):
         raise ErrorReply(errors.SYNTAX)
     withscores = len(argv) == 4
     if withscores and not -(_LONG_MAX // 2) <= count <= _LONG_MAX // 2:
@@ -1007,13 +942,13 @@ def _setop(c, argv, numkeys_index: int, op: str, store: bool, card: bool = False
     pos = numkeys_index + 1 + setnum
     while pos < len(argv):
         remaining = len(argv) - pos
-        option = _word(argv[pos])
+        option = option_word(argv[pos])
         if op != "diff" and not card and remaining >= setnum + 1 and option == b"WEIGHTS":
             for i, source in enumerate(sources):
-                source.weight = parse_score(argv[pos + 1 + i], errors.ZSET_WEIGHT_NOT_FLOAT)
+                source.weight = parse_double(argv[pos + 1 + i], errors.ZSET_WEIGHT_NOT_FLOAT)
             pos += setnum + 1
         elif op != "diff" and not card and remaining >= 2 and option == b"AGGREGATE":
-            aggregate = _word(argv[pos + 1])
+            aggregate = option_word(argv[pos + 1])
             if aggregate not in (b"SUM", b"MIN", b"MAX"):
                 raise ErrorReply(errors.SYNTAX)
             pos += 2
@@ -1092,12 +1027,12 @@ def _diff(sources) -> dict[bytes, float]:
 def _setop_store(c, key: bytes, result: dict, op: str) -> int:
     db = c.db
     if not result:
-        if db.delete(key):
-            c.server.notify(db, "g", "del", key)
+        if db.remove(key):
+            db.commit(key, GENERIC, "del")
         return 0
     zs = _store_result(_Limits(c), result.items())
-    db.set(key, zs)
-    c.server.notify(db, "z", "z" + op + "store", key)
+    db.store(key, zs)
+    db.commit(key, ZSET, "z" + op + "store")
     return len(zs)
 
 
@@ -1198,7 +1133,7 @@ def zscan(c, argv):
     count, pattern = 10, None
     pos = 3
     while pos < len(argv):
-        option = _word(argv[pos])
+        option = option_word(argv[pos])
         if option == b"COUNT" and len(argv) - pos >= 2:
             count = parse_int(argv[pos + 1])
             if count < 1:

@@ -30,8 +30,9 @@ import time
 from pathlib import Path
 
 from yizhan.clock import ManualClock
-from yizhan.redis.persistence import rdb
-from yizhan.redis.persistence.snapshot import RDBLoadError, key_save_delay, kill_child, library_codes, snapshotter
+from yizhan.redis.persistence import rdb, streams
+from yizhan.redis.persistence.snapshot import (WAIT_STEP, RDBLoadError, key_save_delay, kill_child, library_codes,
+                                               snapshotter)
 from yizhan.redis.session import Client
 from yizhan.resp import ErrorReply
 
@@ -118,24 +119,6 @@ def _rw_spop(c, argv, reply):
     return [[b"SREM", argv[1], *members]] if members else []
 
 
-def _rw_xadd(c, argv, reply):
-    i = 2
-    while i < len(argv):
-        opt = _lower(argv[i])
-        if opt == b"nomkstream":
-            i += 1
-        elif opt in (b"maxlen", b"minid"):
-            i += 2 if argv[i + 1] in (b"=", b"~") else 1
-            i += 1
-        elif opt == b"limit":
-            i += 2
-        else:
-            break
-    if reply is None or i >= len(argv):
-        return [argv]
-    return [list(argv[:i]) + [reply] + list(argv[i + 1:])]
-
-
 def _rw_bpop(direction: bytes):
     def rewrite(c, argv, reply):
         return [[direction, reply[0]]] if isinstance(reply, list) else []
@@ -175,7 +158,9 @@ REWRITES = {
     "expire": _rw_expire, "pexpire": _rw_expire, "expireat": _rw_expire, "pexpireat": _rw_expire,
     "getex": _rw_expire, "set": _rw_set, "setex": _rw_setex, "psetex": _rw_setex,
     "restore": _rw_restore, "incrbyfloat": _rw_incrbyfloat, "hincrbyfloat": _rw_hincrbyfloat,
-    "spop": _rw_spop, "xadd": _rw_xadd, "blpop": _rw_bpop(b"LPOP"), "brpop": _rw_bpop(b"RPOP"),
+    "spop": _rw_spop, "xadd": streams.rewrite_xadd, "xtrim": streams.rewrite_xtrim,
+    "xreadgroup": streams.rewrite_xreadgroup, "xclaim": streams.rewrite_xclaim,
+    "xautoclaim": streams.rewrite_xclaim, "blpop": _rw_bpop(b"LPOP"), "brpop": _rw_bpop(b"RPOP"),
     "blmove": _rw_blmove, "brpoplpush": _rw_brpoplpush, "blmpop": _rw_blmpop,
     "bzpopmin": _rw_bzpop, "bzpopmax": _rw_bzpop, "bzmpop": _rw_bzmpop,
 }
@@ -293,7 +278,7 @@ class AOF:
         self.parked: dict = {}
         self.child_pid: int | None = None
         self.child_started = 0.0
-        self.last_fsync = time.monotonic()
+        self.last_fsync = self.srv.clock.monotonic()
         self.unsynced = False
         self.last_rewrite_seconds = -1
         self.last_rewrite_ok = True
@@ -467,7 +452,7 @@ class AOF:
         policy = self.srv.params.get("appendfsync")
         if policy == "always":
             os.fsync(self.fd)
-            self.last_fsync = time.monotonic()
+            self.last_fsync = self.srv.clock.monotonic()
         else:
             self.unsynced = True
 
@@ -476,7 +461,7 @@ class AOF:
         self.flush()
         if self.fd is not None:
             os.fsync(self.fd)
-            self.last_fsync = time.monotonic()
+            self.last_fsync = self.srv.clock.monotonic()
             self.unsynced = False
 
     def cron(self) -> None:
@@ -490,7 +475,7 @@ class AOF:
         if self.fd is None:
             return
         self.flush()
-        now = time.monotonic()
+        now = self.srv.clock.monotonic()
         if self.unsynced and now - self.last_fsync >= EVERYSEC and self.srv.params.get("appendfsync") == "everysec":
             os.fsync(self.fd)
             self.unsynced = False
@@ -536,8 +521,7 @@ class AOF:
             now = real.ms()
             for db in srv.dbs:
                 db.clock = real
-                for key in db.access:
-                    db.access[key] = now
+                db.touch_all(now)
 
     def _replay_commands(self, path: Path, data: bytes) -> tuple[int, int]:
         client = Client(self.srv, "aof:0")
@@ -545,6 +529,7 @@ class AOF:
         count = valid_end = 0
         multi_start = None
         truncated = False
+        self.srv.observer.loading = True  # replayed commands enter no statistics
         try:
             for argv, start, end in parse_commands(data, path):
                 name = argv[0].lower() if argv else b""
@@ -560,6 +545,8 @@ class AOF:
                 valid_end = end
         except _Truncated:
             truncated = True
+        finally:
+            self.srv.observer.loading = False
         if multi_start is not None:
             log.warning("Revert incomplete MULTI/EXEC transaction in AOF file %s", path)
             client.multi = None
@@ -637,7 +624,7 @@ class AOF:
     def rewrite(self) -> bool:
         """BGREWRITEAOF: a forked child writes the dataset; False when it could not start."""
         self.flush()
-        self.child_started = time.monotonic()
+        self.child_started = self.srv.clock.monotonic()
         if not hasattr(os, "fork") or sys.platform == "win32":
             return self._rewrite_in_process()
         self.rewrite_buf = bytearray()
@@ -719,7 +706,7 @@ class AOF:
         self._finished(True)
 
     def _finished(self, ok: bool) -> None:
-        self.last_rewrite_seconds = int(time.monotonic() - self.child_started)
+        self.last_rewrite_seconds = int(self.srv.clock.monotonic() - self.child_started)
         self.last_rewrite_ok = ok
         if ok:
             self.rewrites += 1
@@ -737,11 +724,12 @@ class AOF:
         self._temp(pid).unlink(missing_ok=True)
 
     def wait_rewrite(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while self.child_pid is not None and time.monotonic() < deadline:
+        for _ in range(int(timeout / WAIT_STEP)):  # real time: a ManualClock must not stall it
+            if self.child_pid is None:
+                return
             self._reap()
             if self.child_pid is not None:
-                time.sleep(0.01)
+                time.sleep(WAIT_STEP)
 
     def info(self) -> list:
         running = self.child_pid is not None
@@ -749,7 +737,7 @@ class AOF:
             ("aof_enabled", 1 if self.srv.aof is not None else 0),
             ("aof_rewrite_in_progress", int(running)), ("aof_rewrite_scheduled", int(self.scheduled)),
             ("aof_last_rewrite_time_sec", self.last_rewrite_seconds),
-            ("aof_current_rewrite_time_sec", int(time.monotonic() - self.child_started) if running else -1),
+            ("aof_current_rewrite_time_sec", int(self.srv.clock.monotonic() - self.child_started) if running else -1),
             ("aof_last_bgrewrite_status", "ok" if self.last_rewrite_ok else "err"),
             ("aof_rewrites", self.rewrites), ("aof_rewrites_consecutive_failures", self.failures),
             ("aof_last_write_status", "ok" if self.last_write_ok else "err"), ("aof_last_cow_size", 0),

@@ -5,8 +5,8 @@ Sans-IO: bytes in, bytes out. Values are written as Redis 7.0 writes them (strin
 and LZF encodings, lists as quicklist-2 listpack nodes, small hashes and sorted sets as
 listpacks, integer sets as intsets) and read in every encoding Redis 7.0 reads, including the
 ziplist, zipmap-free older ones. Loaded values take the encoding Redis would give them under
-the instance's *-max-* parameters. Streams and modules are not types yizhan has: reading one
-raises `RDBError`.
+the instance's *-max-* parameters; streams (persistence/streams.py) as RDB_TYPE_STREAM_LISTPACKS_2.
+Modules are not a type yizhan has: reading one raises `RDBError`.
 
 Function libraries travel as their code (the whole `#!lua name=...` payload), one
 RDB_OPCODE_FUNCTION2 record each, before the databases; FUNCTION DUMP's payload is those
@@ -18,7 +18,6 @@ Redis 7.0 does.
 from __future__ import annotations
 
 import struct
-import time
 from dataclasses import dataclass, field
 
 from yizhan.redis.persistence.codec import (RDBError, RDBUnsupported, Reader, crc64, encode_length, encode_string,
@@ -26,7 +25,9 @@ from yizhan.redis.persistence.codec import (RDBError, RDBUnsupported, Reader, cr
                                              parse_ziplist)
 from yizhan.redis.types.hashes import Hash
 from yizhan.redis.types.lists import RedisList
+from yizhan.redis.persistence.streams import T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_2, decode_stream, encode_stream
 from yizhan.redis.types.sets import Set
+from yizhan.redis.types.streams import Stream
 from yizhan.redis.types.zsets import ZSet
 
 RDB_VERSION = 10
@@ -75,7 +76,7 @@ def _double_text(score: float) -> bytes:
     return b"%.17g" % score
 
 
-def _list_nodes(lst) -> list[list[bytes]]:
+def list_nodes(lst) -> list[list[bytes]]:
     """Elements grouped in quicklist nodes as RPUSH fills them (_quicklistNodeAllowInsert with
     list-max-listpack-size -2: a node takes an element while its size plus the element's length
     plus an 8-byte estimate of the overhead stays within 8 KB)."""
@@ -101,7 +102,7 @@ def encode_value(value, compress: bool = True) -> tuple[int, bytes]:
     if kind is bytes or kind is bytearray:
         return T_STRING, encode_string(value, compress)
     if kind is RedisList:
-        nodes = _list_nodes(value)
+        nodes = list_nodes(value)
         parts = [encode_length(len(nodes))]
         for node in nodes:
             parts.append(encode_length(NODE_PACKED))
@@ -134,6 +135,8 @@ def encode_value(value, compress: bool = True) -> tuple[int, bytes]:
             parts.append(encode_string(member, compress))
             parts.append(struct.pack("<d", score))
         return T_ZSET_2, b"".join(parts)
+    if kind is Stream:
+        return T_STREAM_LISTPACKS_2, encode_stream(value, compress)
     raise RDBError(f"cannot serialize a {kind.__name__}")
 
 
@@ -234,17 +237,19 @@ def decode_value(kind: int, r: Reader, limits: Limits):
         blob = r.string()
         items = parse_listpack(blob) if kind == T_HASH_LISTPACK else parse_ziplist(blob)
         return _build_hash(_pairs(items), limits, by_length_only=True)
+    if kind in (T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_2):
+        return decode_stream(kind, r)
     if kind in _UNSUPPORTED:
         raise RDBUnsupported(f"a key holds {_UNSUPPORTED[kind]} (RDB type {kind}), which yizhan does not support")
     raise RDBError(f"unknown RDB value type {kind}")
 
 
-_UNSUPPORTED = {6: "a module value", 7: "a module value", 15: "a stream", 19: "a stream",
+_UNSUPPORTED = {6: "a module value", 7: "a module value",
                 T_HASH_ZIPMAP: "a zipmap hash (Redis before 2.6)"}
 
 
 def _check_non_empty(value) -> None:
-    if type(value) not in (bytes, bytearray) and not len(value):
+    if type(value) not in (bytes, bytearray, Stream) and not len(value):  # a stream may be empty
         raise RDBError("empty aggregate value")
 
 
@@ -353,8 +358,8 @@ def _aux(name: bytes, value: bytes) -> bytes:
     return bytes((OP_AUX,)) + encode_string(name) + encode_string(value)
 
 
-def encode_header(now_s: int | None = None, used_mem: int = 0) -> bytes:
-    now_s = int(time.time()) if now_s is None else now_s
+def encode_header(now_s: int, used_mem: int = 0) -> bytes:
+    """The magic and aux fields; `now_s` is the ctime field (the server clock's, in seconds)."""
     return (MAGIC + _aux(b"redis-ver", b"7.0.15") + _aux(b"redis-bits", b"64")
             + _aux(b"ctime", b"%d" % now_s) + _aux(b"used-mem", b"%d" % used_mem)
             + _aux(b"aof-base", b"0"))
@@ -379,7 +384,7 @@ def encode_db(index: int, items, sizes: tuple[int, int], compress: bool = True):
         yield head + bytes((kind,)) + encode_string(key, compress) + body
 
 
-def iter_file(dbs, now_s: int | None = None, compress: bool = True, functions=()):
+def iter_file(dbs, now_s: int, compress: bool = True, functions=()):
     """A complete RDB file, chunk by chunk, from (db index, items, sizes) triples in index order
     (see `encode_db`) after the function libraries' codes: memory stays bounded by one value,
     however large the dataset."""
@@ -398,7 +403,7 @@ def _chain(*iterables):
         yield from iterable
 
 
-def encode_file(dbs: dict[int, list], now_s: int | None = None, compress: bool = True,
+def encode_file(dbs: dict[int, list], now_s: int = 0, compress: bool = True,
                 functions=()) -> bytes:
     """A complete RDB file of {db index: [(key, value, expire_ms or None), ...]} and the
     function libraries' codes."""

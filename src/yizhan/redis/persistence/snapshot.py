@@ -27,6 +27,7 @@ from yizhan.redis.persistence.codec import RDBError, RDBUnsupported
 log = logging.getLogger("yizhan")
 
 CRON_INTERVAL = 0.1  # seconds between checks of a child's exit and of the save points
+WAIT_STEP = 0.01  # seconds between checks while waiting for a child to end
 
 
 def kill_child(pid: int) -> None:
@@ -81,7 +82,7 @@ class Snapshotter:
         return self.child_pid is not None
 
     def current_seconds(self) -> int:
-        return int(time.monotonic() - self.child_started)
+        return int(self.srv.clock.monotonic() - self.child_started)
 
     def chunks(self):
         """The whole dataset as RDB file chunks; keys already expired are left out."""
@@ -92,6 +93,7 @@ class Snapshotter:
 
         def live(db):
             expires = db.expires
+            stamps = db.access_stamps() if lru else None
             for key, value in db.data.items():
                 when = expires.get(key)
                 if when is not None and when <= now:
@@ -99,14 +101,14 @@ class Snapshotter:
                 if delay:
                     time.sleep(delay)
                 if lru:
-                    yield key, value, when, (db.idle_seconds(key), None)
+                    yield key, value, when, (db.idle_seconds(key, stamps.get(key)), None)
                 elif lfu:
                     yield key, value, when, (None, self._lfu(db, key))
                 else:
                     yield key, value, when
 
         dbs = ((db.index, live(db), (len(db.data), len(db.expires))) for db in self.srv.dbs if db.data)
-        return rdb.iter_file(dbs, now_s=int(time.time()), compress=self.srv.params.flag("rdbcompression"),
+        return rdb.iter_file(dbs, now_s=self.srv.clock.ms() // 1000, compress=self.srv.params.flag("rdbcompression"),
                              functions=library_codes(self.srv))
 
     def _lfu(self, db, key: bytes) -> int:
@@ -142,7 +144,7 @@ class Snapshotter:
             self.last_status_ok = False
             return False
         self.srv.stats.dirty = 0
-        self.srv.last_save_time = int(time.time())
+        self.srv.last_save_time = self.srv.clock.ms() // 1000
         self.last_status_ok = True
         self.saves += counted
         log.info("DB saved on disk")
@@ -150,11 +152,11 @@ class Snapshotter:
 
     # -- BGSAVE ---------------------------------------------------------------------------
     def bgsave(self) -> bool:
-        self.last_attempt = time.time()
+        self.last_attempt = self.srv.clock.ms() / 1000
         if not hasattr(os, "fork") or sys.platform == "win32":
             return self.save()  # no fork (Windows): a consistent snapshot, in the foreground
         self.dirty_at_fork = self.srv.stats.dirty
-        self.child_started = time.monotonic()
+        self.child_started = self.srv.clock.monotonic()
         pid = os.fork()
         if pid == 0:  # the child: write and leave without running anything of the parent
             code = 1
@@ -182,13 +184,13 @@ class Snapshotter:
         if pid == 0:
             return False
         self.child_pid = None
-        self.last_bgsave_seconds = int(time.monotonic() - self.child_started)
+        self.last_bgsave_seconds = int(self.srv.clock.monotonic() - self.child_started)
         ok = os.waitstatus_to_exitcode(status) == 0
         self.last_status_ok = ok
         if ok:
             self.saves += 1
             self.srv.stats.dirty -= self.dirty_at_fork
-            self.srv.last_save_time = int(time.time())
+            self.srv.last_save_time = self.srv.clock.ms() // 1000
             log.info("Background saving terminated with success")
         else:
             log.warning("Background saving error")
@@ -205,11 +207,12 @@ class Snapshotter:
 
     def wait(self, timeout: float = 30.0) -> None:
         """Block until a running BGSAVE child has finished (shutdown, tests)."""
-        deadline = time.monotonic() + timeout
-        while self.child_pid is not None and time.monotonic() < deadline:
+        for _ in range(int(timeout / WAIT_STEP)):  # real time: a ManualClock must not stall it
+            if self.child_pid is None:
+                return
             self._poll()
             if self.child_pid is not None:
-                time.sleep(0.01)
+                time.sleep(WAIT_STEP)
 
     # -- save points ----------------------------------------------------------------------
     def save_points(self) -> list[tuple[int, int]]:
@@ -227,7 +230,7 @@ class Snapshotter:
         than 5 seconds later)."""
         if self.in_progress() or self.other_child_running():
             return
-        now = time.time()
+        now = self.srv.clock.ms() / 1000
         if self.scheduled and (self.last_status_ok or now - self.last_attempt > 5):
             if self.bgsave():
                 self.scheduled = False
@@ -295,7 +298,7 @@ class Snapshotter:
             elif not lfu and record.idle is not None:
                 db.access[record.key] = max(now - record.idle * 1000, 0)
             if record.expire_ms is not None:
-                db.set_expire(record.key, record.expire_ms)
+                db.expire_at(record.key, record.expire_ms)
             loaded += 1
         srv.stats.dirty = 0
         self.last_load_loaded, self.last_load_expired = loaded, expired

@@ -14,7 +14,6 @@ wrote cannot be killed (UNKILLABLE).
 from __future__ import annotations
 
 import logging
-import time
 
 from yizhan.resp import OK, ErrorReply
 
@@ -54,7 +53,7 @@ def on_hook(state, run):
     server = state.server
     if not run.busy and not run.killed:
         limit = server.params.int("busy-reply-threshold")
-        elapsed = (time.monotonic() - run.started) * 1000
+        elapsed = (server.clock.monotonic() - run.started) * 1000
         if limit <= 0 or elapsed < limit:
             return None
         run.busy = True

@@ -15,7 +15,6 @@ A function is called with its keys and arguments as parameters (no KEYS / ARGV g
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 from yizhan.redis import errors
@@ -173,7 +172,7 @@ class FunctionState(LuaState):
     def _hook(self):
         deadline = self.load_deadline
         if deadline is not None:
-            if time.monotonic() <= deadline:
+            if self.server.clock.monotonic() <= deadline:
                 return None
             self.load_deadline = None  # once: nothing a library runs at load time can catch it
             return self.error_table("FUNCTION LOAD timeout")
@@ -206,7 +205,7 @@ class LuaEngine:
         if chunk is None:
             raise FunctionError("ERR Error compiling function: " + errors.text(err))
         saved, loader = self._begin_load(library, chunk)
-        state.load_deadline = time.monotonic() + timeout_ms / 1000 if timeout_ms > 0 else None
+        state.load_deadline = self.srv.clock.monotonic() + timeout_ms / 1000 if timeout_ms > 0 else None
         try:
             ok, result = state._run(loader, 0)
         finally:
@@ -226,8 +225,8 @@ class LuaEngine:
                           argv=list(argv))
         keys, args = argv[3:3 + numkeys], argv[3 + numkeys:]
         reply = self.state.call_script(c, function.callback, keys, args, run)
-        if type(reply) is ErrorReply:
-            c.server.stats.total_error_replies += 1
+        if type(reply) is ErrorReply and not run.error_already_counted(reply.message):
+            c.server.observer.error(reply.message)
         return reply
 
     def memory(self) -> int:
@@ -276,7 +275,7 @@ def stats(c) -> dict:
     running = None
     if run is not None:
         running = {b"name": run.name.encode(), b"command": run.argv,
-                   b"duration_ms": int((time.monotonic() - run.started) * 1000)}
+                   b"duration_ms": int((c.server.clock.monotonic() - run.started) * 1000)}
     return {b"running_script": running, b"engines": engines}
 
 

@@ -23,8 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 
 import lupa.lua51 as lupa
@@ -66,10 +65,17 @@ class ScriptRun:
     name: str                           # shown in errors: the sha of an EVAL script
     read_only: bool = False             # EVAL_RO, FCALL_RO, flags=no-writes
     kind: str = "script"                # "script" or "function" (SCRIPT KILL vs FUNCTION KILL)
-    started: float = field(default_factory=time.monotonic)
+    started: float = 0.0                # the server clock's monotonic() when it began
     wrote: bool = False                 # a write command was called: no longer killable
     killed: bool = False
     busy: bool = False                  # past busy-reply-threshold: other clients get BUSY
+    last_command_error: str | None = None  # the last error a redis.call/pcall command replied
+
+    def error_already_counted(self, message: str) -> bool:
+        """Whether the script's error reply is a command's error passed on (counted in INFO
+        errorstats when the command replied it, so not again, as Redis 7.0 does)."""
+        last = self.last_command_error
+        return last is not None and message.startswith(last)
 
 
 class LuaState:
@@ -146,6 +152,7 @@ class LuaState:
         sc.proto = 2
         self.resp = 2
         self.run = self.server.script_running = run
+        run.started = self.server.clock.monotonic()
         aof = self.server.aof
         if aof is not None:
             aof.begin_script(c)
@@ -194,12 +201,14 @@ class LuaState:
         if kind is bytes or kind is int:
             return reply
         if kind is ErrorReply:
+            self.run.last_command_error = reply.message
             raise ScriptError(self.reply_error_table(reply.message))
         return convert.reply_to_lua(reply, self)
 
     def _pcall(self, *argv):
         reply = self._execute(argv)
         if type(reply) is ErrorReply:
+            self.run.last_command_error = reply.message
             return self.reply_error_table(reply.message)
         return convert.reply_to_lua(reply, self)
 
