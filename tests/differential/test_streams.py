@@ -182,7 +182,7 @@ CASES = {
                    ["XPENDING", "s", "g"], ["XACK", "s", "g", "1-1", "3-1", "9-9"], ["XPENDING", "s", "g"],
                    ["XDEL", "s", "2-1"], ["XREADGROUP", "GROUP", "g", "a", "STREAMS", "s", "0"], ["XINFO", "GROUPS", "s"],
                    ["XADD", "s", "6-1", "f", "v"], ["XINFO", "GROUPS", "s"], ["XREADGROUP", "GROUP", "g", "a", "NOACK", "STREAMS", "s", ">"],
-                   ["XINFO", "GROUPS", "s"], ["XPENDING", "s", "g", "-", "+", "10", "a"]],
+                   ["XINFO", "GROUPS", "s"], ["?XPENDING", "s", "g", "-", "+", "10", "a"]],
     "xreadgroup-errors": [["XADD", "s", "1-1", "f", "v"], ["XGROUP", "CREATE", "s", "g", "0"], ["SET", "k", "v"],
                           ["XREADGROUP", "GROUP", "nog", "c", "STREAMS", "s", ">"],
                           ["XREADGROUP", "GROUP", "g", "c", "STREAMS", "nokey", ">"],

@@ -927,7 +927,7 @@ def xclaim(c, argv):
     if last_id > group.last_id:
         group.last_id = last_id
         _unsignalled(c, argv[1], None)
-    if delivery == -1 or delivery < 0 or delivery > now:
+    if delivery < 0 or (delivery > now and now):  # (now 0: an AOF replay's stopped clock)
         delivery = now
     consumer = None
     out = []
