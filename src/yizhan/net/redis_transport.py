@@ -25,6 +25,10 @@ def _format_addr(addr) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+def _nothing_buffered() -> int:
+    return 0
+
+
 class WriteBatch:
     """The connections of one event loop with output pending; flushed by one `call_soon`
     callback, which the loop runs after the I/O callbacks of the current iteration."""
@@ -210,6 +214,8 @@ class RedisProtocol(asyncio.Protocol):
             self.client.writer = None
             self.client.resume = None
             self.client.read_now = None
+            self.client.buffer_size = _nothing_buffered
+            self.conn.release()  # its buffers go now, not when a garbage collection finds them
 
     def pause_writing(self) -> None:
         self.transport.pause_reading()
@@ -264,6 +270,7 @@ class BusyPeer:
         if not self.closed:
             self.closed = True
             self.instance.unregister(self.client)
+            self.conn.release()
             self.sock.close()
 
 
