@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from yizhan.redis import errors
 from yizhan.redis.args import option_word, parse_int
-from yizhan.redis.commands.zsets import _Limits, _store_result, _zadd
+from yizhan.redis.commands.zsets import Limits, _store_result, _zadd
 from yizhan.redis.floats import format_long_double_human, parse_double
 from yizhan.redis.keyspace import GENERIC, ZSET
 from yizhan.redis.table import command
@@ -471,7 +471,7 @@ def _store(c, points: list[list], query: _Query, event: str) -> int:
     else:
         items = [(member, score) for _, score, member, _, _ in points]
     db = c.db
-    db.store(key, _store_result(_Limits(c), items))
+    db.store(key, _store_result(Limits(c), items))
     db.commit(key, ZSET, event, len(points))
     return len(points)
 

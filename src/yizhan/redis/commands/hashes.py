@@ -165,17 +165,6 @@ def _hset_pairs(c, argv, name: str) -> int:
          complexity="O(1) for each field/value pair added, so O(N) to add N field/value pairs when "
                     "the command is called with multiple field/value pairs.")
 def hset(c, argv):
-    if len(argv) == 4:  # one pair: `_hset_pairs` without its helpers
-        db, key = c.db, argv[1]
-        h = db.write_typed(key, Hash)
-        if h is None:
-            h = Hash()
-            added = 1 if h.set(argv[2], argv[3], c.server.int_params) else 0
-            db.store(key, h)
-        else:
-            added = 1 if h.set(argv[2], argv[3], c.server.int_params) else 0
-        db.commit(key, HASH, "hset")
-        return added
     return _hset_pairs(c, argv, "hset")
 
 

@@ -141,17 +141,6 @@ _PUSH_COMPLEXITY = ("O(1) for each element added, so O(N) to add N elements when
 @command("LPUSH key element [element ...]", arity=-3, flags="write denyoom fast", keys=(1, 1, 1),
          group="list", summary="Prepend one or multiple elements to a list", complexity=_PUSH_COMPLEXITY)
 def lpush(c, argv):
-    if len(argv) == 3:  # one element: `_push` with its helpers inlined
-        db, key = c.db, argv[1]
-        lst = db.write_typed(key, RedisList)
-        if lst is None:
-            lst = RedisList()
-            lst.appendleft(argv[2])
-            db.store(key, lst)
-        else:
-            lst.appendleft(argv[2])
-        db.commit(key, LIST, "lpush")
-        return len(lst)
     return _push(c, argv, left=True, only_existing=False)
 
 
@@ -221,14 +210,6 @@ def _pop(c, argv, left: bool):
          summary="Remove and get the first elements in a list",
          complexity="O(N) where N is the number of elements returned")
 def lpop(c, argv):
-    if len(argv) == 2:  # no count: `_pop` and `_removed` inlined
-        db, key = c.db, argv[1]
-        lst = db.write_typed(key, RedisList)
-        if lst is None:
-            return None
-        reply = lst.popleft()
-        db.commit(key, LIST, "lpop", 1, lst)
-        return reply
     return _pop(c, argv, left=True)
 
 

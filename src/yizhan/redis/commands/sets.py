@@ -46,14 +46,10 @@ def sadd(c, argv):
     created = s is None
     if created:
         s = Set()
-    if len(argv) == 3 and s.members is not None:  # one member into a hashtable set
-        added = 1 if s.members.add(argv[2]) else 0
-    else:
-        # the limit matters while the set is an intset (`members` is None)
-        max_intset = c.server.int_params.int("set-max-intset-entries") if s.members is None else 0
-        added = 0
-        for member in argv[2:]:
-            added += s.add(member, max_intset)
+    max_intset = _max_intset(c)
+    added = 0
+    for member in argv[2:]:
+        added += s.add(member, max_intset)
     if created:
         c.db.store(key, s)
     if added:

@@ -34,31 +34,7 @@ def _check_length(c, size: int, append: int) -> None:
 @command("GET key", arity=2, flags="readonly fast", keys=(1, 1, 1), group="string",
          summary="Get the value of a key")
 def get(c, argv):
-    key = argv[1]
-    db = c.db  # db.lookup_read(key), inlined
-    value = db.data.get(key)
-    if value is not None and db.expires:
-        when = db.expires.get(key)
-        if when is not None and when <= db.clock.ms():
-            db._expire(key)
-            value = None
-    if value is None:
-        if db.stats is not None:
-            db.stats.keyspace_misses += 1
-        if db.on_keymiss is not None:
-            db.on_keymiss(db, key)
-        return None
-    db.access[key] = db.clock.tick_ms
-    if db.count_hits:
-        hits = db.hits
-        hits[key] = hits.get(key, 0) + 1
-    if db.stats is not None:
-        db.stats.keyspace_hits += 1
-    if type(value) is bytes:
-        return value
-    if type(value) is bytearray:
-        return bytes(value)
-    raise ErrorReply(errors.WRONGTYPE)
+    return _reply(c.db.read_string(argv[1]))
 
 
 def expiry_ms(raw: bytes, option: bytes, command_name: str, now_ms: int) -> int:
@@ -131,30 +107,6 @@ def set_generic(c, key: bytes, value: bytes, flags=frozenset(), expiry=None, nam
          "PXAT unix-time-milliseconds | KEEPTTL]", arity=-3, flags="write denyoom", keys=(1, 1, 1),
          group="string", summary="Set the string value of a key", complexity="O(1)")
 def set_(c, argv):
-    if len(argv) == 3:  # no options: what set_generic does for them, without the parsing
-        key = argv[1]
-        db = c.db  # db.replace(key, argv[2]) (a write lookup), inlined with its db.changed(key)
-        data = db.data
-        if key in data:
-            expires = db.expires
-            if expires and (when := expires.get(key)) is not None and when <= db.clock.ms():
-                db._expire(key)
-            elif db.count_hits:
-                hits = db.hits
-                hits[key] = hits.get(key, 0) + 1
-        data[key] = argv[2]
-        if db.expires:
-            db.expires.pop(key, None)
-        if db.encodings:
-            db.encodings.pop(key, None)
-        db.access[key] = db.clock.tick_ms
-        if db.stats is not None:  # db.commit(key, STRING, "set"), inlined
-            db.stats.dirty += 1
-        if db.on_change is not None:
-            db.on_change(db, key)
-        if db.on_event is not None:
-            db.on_event(db, STRING, "set", key)
-        return OK
     flags, expiry = parse_string_options(argv, 3, for_set=True)
     return set_generic(c, argv[1], argv[2], flags, expiry)
 
@@ -239,12 +191,11 @@ def _mset(c, argv, name: str, nx: bool):
     db = c.db
     if nx and any(db.lookup_write(argv[i]) is not None for i in range(1, len(argv), 2)):
         return 0
-    if db.on_event is not None or db.on_change is not None:
-        for i in range(1, len(argv), 2):
-            db.store(argv[i], argv[i + 1])
-            db.commit(argv[i], STRING, "set")
-    else:
-        db.set_pairs(argv)
+    for i in range(1, len(argv), 2):
+        if not nx:
+            db.lookup_write(argv[i])  # setKey's lookup: an expired key is reclaimed first
+        db.store(argv[i], argv[i + 1])
+        db.commit(argv[i], STRING, "set")
     return 1 if nx else OK
 
 
@@ -359,49 +310,15 @@ def substr(c, argv):
 
 # -- counters ----------------------------------------------------------------------------------
 def _incr(c, argv: list[bytes], delta: int = 1) -> int:
-    """INCRBY of argv[1] by `delta`: `db.lookup_write(key)` then
-    `db.set(key, result, keep_ttl)`, both inlined (the lookup's access-time write stands for
-    both; a key that is created gets its own)."""
-    key = argv[1]
-    db = c.db
-    data = db.data
-    value = data.get(key)
-    if value is not None:
-        expires = db.expires
-        if expires and (when := expires.get(key)) is not None and when <= db.clock.ms():
-            db._expire(key)
-            value = None
-        else:
-            db.access[key] = db.clock.tick_ms  # touched even when the command then fails
-            if db.count_hits:
-                hits = db.hits
-                hits[key] = hits.get(key, 0) + 1
-    if value is None:
-        current = 0
-    elif type(value) is bytes:
-        n = len(value)  # parse_int's usual case inline: plain digits, in range
-        if 0 < n < 19 and value.isdigit() and (value[0] != 48 or n == 1):
-            current = int(value)
-        else:
-            current = parse_int(value)
-    elif type(value) is bytearray:
-        current = parse_int(bytes(value))
-    else:
-        raise ErrorReply(errors.WRONGTYPE)
+    """INCRBY of argv[1] by `delta` (incrDecrCommand): the TTL stays."""
+    db, key = c.db, argv[1]
+    value = db.write_string(key)
+    current = 0 if value is None else parse_int(bytes(value))
     result = current + delta
     if not INT64_MIN <= result <= INT64_MAX:
         raise ErrorReply(errors.OVERFLOW)
-    data[key] = b"%d" % result
-    if db.encodings:
-        db.encodings.pop(key, None)
-    if value is None:
-        db.access[key] = db.clock.tick_ms
-    if db.stats is not None:  # db.commit(key, STRING, "incrby"), inlined
-        db.stats.dirty += 1
-    if db.on_change is not None:
-        db.on_change(db, key)
-    if db.on_event is not None:
-        db.on_event(db, STRING, "incrby", key)
+    db.store(key, b"%d" % result, keep_ttl=True)
+    db.commit(key, STRING, "incrby")
     return result
 
 

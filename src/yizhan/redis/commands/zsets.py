@@ -29,7 +29,7 @@ _GROUP = "sorted_set"
 _INF = math.inf
 
 
-class _Limits:
+class Limits:
     """zset-max-listpack-entries / -value, read once per command."""
 
     __slots__ = ("entries", "value")
@@ -45,7 +45,7 @@ class _Limits:
             zs.listpack = False
 
 
-def _store_result(limits: _Limits, items) -> ZSet:
+def _store_result(limits: Limits, items) -> ZSet:
     """A *STORE result, built as a skiplist and converted to a listpack if small enough
     (zsetConvertToListpackIfNeeded)."""
     items = list(items)
@@ -324,7 +324,7 @@ def _zadd(c, argv, incr: bool):
     created = zs is None
     if created and xx:
         return None if incr else 0
-    limits = _Limits(c) if created else None
+    limits = Limits(c) if created else None
     if created:  # the first member decides the encoding of a new key
         zs = ZSet(listpack=limits.entries != 0 and len(argv[pos + 1]) <= limits.value)
     added = updated = processed = 0
@@ -347,7 +347,7 @@ def _zadd(c, argv, incr: bool):
                     updated += 1
             elif not xx:
                 if limits is None:
-                    limits = _Limits(c)
+                    limits = Limits(c)
                 limits.make_room(zs, member)
                 zs.insert(member, score)
                 added += 1
@@ -367,32 +367,7 @@ def _zadd(c, argv, incr: bool):
          summary="Add one or more members to a sorted set, or update its score if it already exists",
          complexity="O(log(N)) for each item added, where N is the number of elements in the sorted set.")
 def zadd(c, argv):
-    """ZADD key score member (no options) on a live sorted set: `_zadd` without its option
-    parsing and loops; anything else (options, a new key, a key with a TTL) goes through
-    `_zadd`."""
-    if len(argv) != 4 or argv[2][:1].isalpha():
-        return _zadd(c, argv, incr=False)
-    db, key = c.db, argv[1]
-    zs = db.data.get(key)
-    if type(zs) is not ZSet or (db.expires and key in db.expires):
-        return _zadd(c, argv, incr=False)
-    raw = argv[2]
-    score = float(raw) if len(raw) <= 20 and raw.isdigit() else parse_double(raw)
-    db.access[key] = db.clock.tick_ms  # db.write_typed(key, ZSet)'s bookkeeping, inlined
-    if db.count_hits:
-        hits = db.hits
-        hits[key] = hits.get(key, 0) + 1
-    member = argv[3]
-    current = zs.scores.get(member)
-    if current is None:
-        _Limits(c).make_room(zs, member)
-        zs.insert(member, score)
-    elif score != current:
-        zs.rescore(member, current, score)
-    else:
-        return 0
-    db.commit(key, ZSET, "zadd")
-    return 1 if current is None else 0
+    return _zadd(c, argv, incr=False)
 
 
 @command("ZINCRBY key increment member", arity=4, flags="write denyoom fast", keys=(1, 1, 1),
@@ -547,7 +522,7 @@ def _range_store(c, key: bytes, items, size_hint: int | None) -> int:
         if db.remove(key):
             db.commit(key, GENERIC, "del")
         return 0
-    limits = _Limits(c)
+    limits = Limits(c)
     zs = ZSet(listpack=size_hint is None or size_hint <= limits.entries)
     for score, member in items:
         limits.make_room(zs, member)
@@ -1030,7 +1005,7 @@ def _setop_store(c, key: bytes, result: dict, op: str) -> int:
         if db.remove(key):
             db.commit(key, GENERIC, "del")
         return 0
-    zs = _store_result(_Limits(c), result.items())
+    zs = _store_result(Limits(c), result.items())
     db.store(key, zs)
     db.commit(key, ZSET, "z" + op + "store")
     return len(zs)
