@@ -15,7 +15,13 @@ import os
 import socket
 import weakref
 
+from yizhan.redis import admission
 from yizhan.redis.session import Client, RedisConnection
+
+
+def _peer_host(addr) -> str | None:
+    """The peer's address as text; None for a Unix socket (its peer name is a path or empty)."""
+    return addr[0] if isinstance(addr, tuple) and addr else None
 
 
 def _format_addr(addr) -> str:
@@ -84,9 +90,10 @@ class RedisProtocol(asyncio.Protocol):
         if self.adopted is not None:
             self._adopt(self.adopted)
             return
-        if len(instance.clients) >= instance.params.int("maxclients"):
+        refused = admission.refusal(instance, _peer_host(transport.get_extra_info("peername")))
+        if refused is not None:
             instance.stats.rejected_connections += 1
-            transport.write(b"-ERR max number of clients reached\r\n")
+            transport.write(refused)
             transport.close()
             return
         self.batch = write_batch(asyncio.get_running_loop())
@@ -296,6 +303,15 @@ class BusyAcceptor:
                 break
             except OSError:
                 break
+            refused = admission.refusal(instance, _peer_host(addr))
+            if refused is not None:
+                instance.stats.rejected_connections += 1
+                try:
+                    sock.send(refused)
+                except OSError:
+                    pass
+                sock.close()
+                continue
             self.peers.append(BusyPeer(instance, sock, addr))
             self.peers[-1].read_now()
 
