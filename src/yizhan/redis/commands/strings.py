@@ -103,34 +103,47 @@ def set_generic(c, key: bytes, value: bytes, flags=frozenset(), expiry=None, nam
     return old if get_old else ok
 
 
+def set_keys(argv: list[bytes]) -> list:
+    """setGetKeys: the key's flags depend on GET (read and written) or not (overwritten)."""
+    if any(arg.lower() == b"get" for arg in argv[3:]):
+        return [(1, ("RW", "access", "update"))]
+    return [(1, ("OW", "update"))]
+
+
 @command("SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | "
          "PXAT unix-time-milliseconds | KEEPTTL]", arity=-3, flags="write denyoom", keys=(1, 1, 1),
-         group="string", summary="Set the string value of a key", complexity="O(1)")
+         group="string", summary="Set the string value of a key", complexity="O(1)",
+         key_specs=("RW access update variable_flags index:1 -- RW and ACCESS due to the optional "
+                    "`GET` argument"), getkeys=set_keys)
 def set_(c, argv):
     flags, expiry = parse_string_options(argv, 3, for_set=True)
     return set_generic(c, argv[1], argv[2], flags, expiry)
 
 
 @command("SETNX key value", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string",
-         summary="Set the value of a key, only if the key does not exist")
+         summary="Set the value of a key, only if the key does not exist",
+         key_specs="OW insert index:1")
 def setnx(c, argv):
     return set_generic(c, argv[1], argv[2], {b"NX"}, ok=1, abort=0)
 
 
 @command("SETEX key seconds value", arity=4, flags="write denyoom", keys=(1, 1, 1), group="string",
-         since="2.0.0", summary="Set the value and expiration of a key")
+         since="2.0.0", summary="Set the value and expiration of a key",
+         key_specs="OW update index:1")
 def setex(c, argv):
     return set_generic(c, argv[1], argv[3], expiry=(b"EX", argv[2]), name="setex")
 
 
 @command("PSETEX key milliseconds value", arity=4, flags="write denyoom", keys=(1, 1, 1),
-         group="string", since="2.6.0", summary="Set the value and expiration in milliseconds of a key")
+         group="string", since="2.6.0", summary="Set the value and expiration in milliseconds of a key",
+         key_specs="OW update index:1")
 def psetex(c, argv):
     return set_generic(c, argv[1], argv[3], expiry=(b"PX", argv[2]), name="psetex")
 
 
 @command("GETSET key value", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string",
-         summary="Set the string value of a key and return its old value")
+         summary="Set the string value of a key and return its old value",
+         key_specs="RW access update index:1")
 def getset(c, argv):
     db, key = c.db, argv[1]
     old = db.read_string(key)
@@ -140,7 +153,8 @@ def getset(c, argv):
 
 
 @command("GETDEL key", arity=2, flags="write fast", keys=(1, 1, 1), group="string", since="6.2.0",
-         summary="Get the value of a key and delete the key")
+         summary="Get the value of a key and delete the key",
+         key_specs="RW access delete index:1")
 def getdel(c, argv):
     db, key = c.db, argv[1]
     old = db.read_string(key)
@@ -152,7 +166,8 @@ def getdel(c, argv):
 
 @command("GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | "
          "PXAT unix-time-milliseconds | PERSIST]", arity=-2, flags="write fast", keys=(1, 1, 1),
-         group="string", since="6.2.0", summary="Get the value of a key and optionally set its expiration")
+         group="string", since="6.2.0", summary="Get the value of a key and optionally set its expiration",
+         key_specs="RW access update index:1 -- RW and UPDATE because it changes the TTL")
 def getex(c, argv):
     flags, expiry = parse_string_options(argv, 2, for_set=False)
     db, key = c.db, argv[1]
@@ -201,7 +216,8 @@ def _mset(c, argv, name: str, nx: bool):
 
 @command("MSET key value [key value ...]", arity=-3, flags="write denyoom", keys=(1, -1, 2),
          group="string", since="1.0.1", summary="Set multiple keys to multiple values",
-         complexity="O(N) where N is the number of keys to set.")
+         complexity="O(N) where N is the number of keys to set.",
+         key_specs="OW update index:1 range:-1:2:0")
 def mset(c, argv):
     return _mset(c, argv, "mset", nx=False)
 
@@ -209,7 +225,8 @@ def mset(c, argv):
 @command("MSETNX key value [key value ...]", arity=-3, flags="write denyoom", keys=(1, -1, 2),
          group="string", since="1.0.1",
          summary="Set multiple keys to multiple values, only if none of the keys exist",
-         complexity="O(N) where N is the number of keys to set.")
+         complexity="O(N) where N is the number of keys to set.",
+         key_specs="OW insert index:1 range:-1:2:0")
 def msetnx(c, argv):
     return _mset(c, argv, "msetnx", nx=True)
 
@@ -219,7 +236,8 @@ def msetnx(c, argv):
          since="2.0.0", summary="Append a value to a key",
          complexity="O(1). The amortized time complexity is O(1) assuming the appended value is "
                     "small and the already present value is of any size, since the dynamic string "
-                    "library used by Redis will double the free space available on every reallocation.")
+                    "library used by Redis will double the free space available on every reallocation.",
+         key_specs="RW insert index:1")
 def append(c, argv):
     db, key, tail = c.db, argv[1], argv[2]
     value = db.write_string(key)
@@ -238,7 +256,8 @@ def append(c, argv):
 
 
 @command("STRLEN key", arity=2, flags="readonly fast", keys=(1, 1, 1), group="string", since="2.2.0",
-         summary="Get the length of the value stored in a key")
+         summary="Get the length of the value stored in a key",
+         key_specs="RO index:1")
 def strlen(c, argv):
     value = c.db.read_string(argv[1])
     return 0 if value is None else len(value)
@@ -323,25 +342,29 @@ def _incr(c, argv: list[bytes], delta: int = 1) -> int:
 
 
 @command("INCR key", arity=2, flags="write denyoom fast", keys=(1, 1, 1), group="string",
-         summary="Increment the integer value of a key by one")
+         summary="Increment the integer value of a key by one",
+         key_specs="RW access update index:1")
 def incr(c, argv):
     return _incr(c, argv)
 
 
 @command("DECR key", arity=2, flags="write denyoom fast", keys=(1, 1, 1), group="string",
-         summary="Decrement the integer value of a key by one")
+         summary="Decrement the integer value of a key by one",
+         key_specs="RW access update index:1")
 def decr(c, argv):
     return _incr(c, argv, -1)
 
 
 @command("INCRBY key increment", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string",
-         summary="Increment the integer value of a key by the given amount")
+         summary="Increment the integer value of a key by the given amount",
+         key_specs="RW access update index:1")
 def incrby(c, argv):
     return _incr(c, argv, parse_int(argv[2]))
 
 
 @command("DECRBY key decrement", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string",
-         summary="Decrement the integer value of a key by the given number")
+         summary="Decrement the integer value of a key by the given number",
+         key_specs="RW access update index:1")
 def decrby(c, argv):
     delta = parse_int(argv[2])
     if delta == INT64_MIN:
@@ -350,7 +373,8 @@ def decrby(c, argv):
 
 
 @command("INCRBYFLOAT key increment", arity=3, flags="write denyoom fast", keys=(1, 1, 1),
-         group="string", since="2.6.0", summary="Increment the float value of a key by the given amount")
+         group="string", since="2.6.0", summary="Increment the float value of a key by the given amount",
+         key_specs="RW access update index:1")
 def incrbyfloat(c, argv):
     db, key = c.db, argv[1]
     value = db.write_string(key)
