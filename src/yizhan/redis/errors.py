@@ -35,6 +35,8 @@ DECREMENT_OVERFLOW = "ERR decrement would overflow"
 LCS_NOT_STRINGS = "ERR The specified keys must contain string values"
 LCS_LEN_AND_IDX = "ERR If you want both the length and indexes, please just use IDX."
 LCS_TOO_LONG = "ERR String too long for LCS"
+REPLICA_KEYSPACE = "ERR Replica can't interact with the keyspace"
+SLOWLOG_COUNT = "ERR count should be greater than or equal to -1"
 LCS_TOO_MUCH_MEMORY = "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
 
 
@@ -105,6 +107,7 @@ INDEX_OUT_OF_RANGE = "ERR index out of range"
 LPOS_RANK_ZERO = ("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... "
                   "or use negative to start from the end of the list")
 TIMEOUT_NOT_FLOAT = "ERR timeout is not a float or out of range"
+TIMEOUT_NOT_INTEGER = "ERR timeout is not an integer or out of range"
 
 
 # -- hashes and sets (hashes.py, sets.py) ------------------------------------------------------
@@ -312,3 +315,9 @@ def geo_store_with(command: str) -> str:
 
 def geo_exactly_one(what: str, name: bytes) -> str:
     return "ERR exactly one of %s can be specified for %s" % (what, text(name))
+
+
+# -- DEBUG (debug.py) ----------------------------------------------------------------------------
+DEBUG_NOT_ALLOWED = ("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you "
+                     "can run it from a local connection, otherwise you need to set this option in the "
+                     "configuration file, and then restart the server.")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from yizhan.redis.args import parse_int
+from yizhan.redis.args import atoi, parse_int
 from yizhan.resp import ErrorReply, ReplySet, Simple
 
 COMMANDS: dict[bytes, "Command"] = {}
@@ -46,15 +46,29 @@ class Command:
     numkeys: int = 0                 # index of a numkeys argument the keys follow (EVAL, FCALL)
     key_flags: str = ""              # the key spec's flags when the command's flags do not say them
     key_notes: str = ""              # the key spec's notes
+    history: tuple = ()              # COMMAND DOCS history: (version, change) pairs
     subcommands: dict[bytes, "Command"] = field(default_factory=dict)
+    # False for a command whose subcommands Redis dispatches inside one handler (DEBUG): COMMAND
+    # INFO/DOCS show none, and an unknown one or a wrong count is one "subcommand syntax" error.
+    lists_subcommands: bool = True
     no_auth: bool = field(init=False)  # may run before AUTH
+    monitored: bool = field(init=False)  # shown to MONITOR after it ran (observer.py)
+    slow_logged: bool = field(init=False)  # may enter the slow log
+    touches_keyspace: bool = field(init=False)  # refused to a client in MONITOR mode
 
     def __post_init__(self) -> None:
         self.no_auth = "no_auth" in self.flags
+        self.monitored = not {"admin", "skip_monitor"} & set(self.flags)
+        self.slow_logged = "skip_slowlog" not in self.flags
+        self.touches_keyspace = bool({"readonly", "write", "may_replicate"} & set(self.flags))
 
     @property
     def display_name(self) -> str:
         return self.name.split("|")[-1]
+
+    def arity_fits(self, argc: int) -> bool:
+        arity = self.arity
+        return argc == arity if arity > 0 else argc >= -arity
 
     @property
     def is_write(self) -> bool:
@@ -91,6 +105,7 @@ def command(
     numkeys: int = 0,
     key_flags: str = "",
     key_notes: str = "",
+    history: tuple = (),
 ) -> Callable:
     """Register the decorated handler for the command named by the syntax line's first word
     (first two for a subcommand of a container, e.g. "CLIENT KILL ..."). `numkeys`: the
@@ -102,7 +117,7 @@ def command(
         is_sub = container is not None and len(words) > 1 and words[1].replace("-", "").replace("_", "").isupper()
         name = f"{words[0]}|{words[1]}".lower() if is_sub else words[0].lower()
         cmd = Command(name, arity, tuple(flags.split()), keys, handler, group, since, summary,
-                      syntax, complexity, acl, tips, numkeys, key_flags, key_notes)
+                      syntax, complexity, acl, tips, numkeys, key_flags, key_notes, history)
         if is_sub:
             container.subcommands[words[1].lower().encode()] = cmd
             _forget_request_names(container.name)
@@ -114,10 +129,13 @@ def command(
     return register
 
 
-def container(name: str, *, group: str, since: str, summary: str) -> Command:
-    """Declare a command that only has subcommands (CLIENT, CONFIG, OBJECT, ...)."""
-    cmd = Command(name.lower(), -2, (), (0, 0, 0), None, group, since, summary, f"{name} <subcommand>",
-                  "Depends on subcommand.")
+def container(name: str, *, group: str, since: str, summary: str, flags: str = "",
+              complexity: str = "Depends on subcommand.", handler: Callable | None = None) -> Command:
+    """Declare a command that only has subcommands (CLIENT, CONFIG, OBJECT, ...). With a
+    `handler`, it is DEBUG's kind (see `Command.lists_subcommands`): the handler answers an
+    unknown subcommand or one with the wrong number of arguments."""
+    cmd = Command(name.lower(), -2, tuple(flags.split()), (0, 0, 0), handler, group, since, summary,
+                  f"{name} <subcommand>", complexity, lists_subcommands=handler is None)
     COMMANDS[name.lower().encode()] = cmd
     _forget_request_names(name)
     return cmd
@@ -142,7 +160,7 @@ def info_reply(cmd: Command) -> list:
         set_of_status(cmd.acl_categories()),
         ReplySet(tip.encode() for tip in cmd.tips.split()),
         ReplySet(key_specs(cmd)),
-        ReplySet(info_reply(sub) for sub in cmd.subcommands.values()),
+        ReplySet(info_reply(sub) for sub in cmd.subcommands.values() if cmd.lists_subcommands),
     ]
 
 
@@ -185,25 +203,10 @@ def numkeys_keys(cmd: Command, argv: list[bytes]) -> list[bytes] | None:
         count = -1
     if 0 < count and first + count <= len(argv):
         return argv[first:first + count]
-    count = _atoi(raw)
+    count = atoi(raw)
     if 1 <= count <= len(argv) - first:
         return argv[first:first + count]
     return None
-
-
-def _atoi(raw: bytes) -> int:
-    """C's atoi as glibc does it: leading blanks, a sign, the digits up to the first other byte."""
-    text = raw.lstrip(b" \t\n\r\v\f")
-    sign = -1 if text[:1] == b"-" else 1
-    if text[:1] in (b"-", b"+"):
-        text = text[1:]
-    digits = b""
-    for ch in text:
-        if not 48 <= ch <= 57:
-            break
-        digits += bytes((ch,))
-    value = sign * int(digits) if digits else 0
-    return (value + (1 << 31)) % (1 << 32) - (1 << 31)
 
 
 def docs_reply(cmd: Command) -> dict:
@@ -211,13 +214,16 @@ def docs_reply(cmd: Command) -> dict:
         b"summary": cmd.summary.encode(),
         b"since": cmd.since.encode(),
         b"group": cmd.group.encode(),
-        b"complexity": cmd.complexity.encode(),
     }
+    if cmd.complexity:
+        docs[b"complexity"] = cmd.complexity.encode()
+    if cmd.history:
+        docs[b"history"] = [[version.encode(), change.encode()] for version, change in cmd.history]
     name_words = len(cmd.name.split("|"))
     arguments = parse_syntax(" ".join(cmd.syntax.split()[name_words:]))
-    if arguments and cmd.handler is not None:  # a container has subcommands, not arguments
+    if arguments and not cmd.subcommands:  # a container has subcommands, not arguments
         docs[b"arguments"] = [argument_doc(arg) for arg in arguments]
-    if cmd.subcommands:
+    if cmd.subcommands and cmd.lists_subcommands:
         docs[b"subcommands"] = {sub.name.encode(): docs_reply(sub) for sub in cmd.subcommands.values()}
     return docs
 

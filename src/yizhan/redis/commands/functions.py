@@ -250,6 +250,7 @@ def fcall_ro(c, argv):
 
 def _fcall(c, argv, ro: bool):
     """fcallCommandGeneric: find the function, check numkeys, run it."""
+    c.server.observer.script_starts(c, argv)
     function = _registry(c).find(argv[1])
     if function is None:
         raise ErrorReply(errors.FUNCTION_NOT_FOUND)

@@ -326,7 +326,7 @@ def _points_in_shape(zs: ZSet, shape: Shape, limit: int) -> list[list]:
         if points and limit and len(points) >= limit:
             break
         low, high = geohash.cell_scores(*cell)
-        for score, member in order.irange((low,), (high,), inclusive=(True, False)):
+        for score, member in order.islice(order.bisect_left((low,)), order.bisect_left((high,))):
             longitude, latitude = geohash.decode_score(score)
             meters = shape.contains(longitude, latitude)
             if meters is not None:

@@ -24,6 +24,7 @@ _RO_NOTES = dict(_RO, key_notes="We cannot tell how the keys will be used so we 
          group="scripting", since="2.6.0", summary="Execute a Lua script server side",
          complexity="Depends on the script that is executed.", acl="slow scripting", **_RW_NOTES)
 def eval_(c, argv):
+    c.server.observer.script_starts(c, argv)
     return engine(c.server).eval(c, argv, by_sha=False, read_only=False)
 
 
@@ -31,6 +32,7 @@ def eval_(c, argv):
          group="scripting", since="2.6.0", summary="Execute a Lua script server side",
          complexity="Depends on the script that is executed.", acl="slow scripting", **_RW)
 def evalsha(c, argv):
+    c.server.observer.script_starts(c, argv)
     return engine(c.server).eval(c, argv, by_sha=True, read_only=False)
 
 
@@ -38,6 +40,7 @@ def evalsha(c, argv):
          group="scripting", since="7.0.0", summary="Execute a read-only Lua script server side",
          complexity="Depends on the script that is executed.", acl="slow scripting", **_RO_NOTES)
 def eval_ro(c, argv):
+    c.server.observer.script_starts(c, argv)
     return engine(c.server).eval(c, argv, by_sha=False, read_only=True)
 
 
@@ -45,6 +48,7 @@ def eval_ro(c, argv):
          group="scripting", since="7.0.0", summary="Execute a read-only Lua script server side",
          complexity="Depends on the script that is executed.", acl="slow scripting", **_RO)
 def evalsha_ro(c, argv):
+    c.server.observer.script_starts(c, argv)
     return engine(c.server).eval(c, argv, by_sha=True, read_only=True)
 
 

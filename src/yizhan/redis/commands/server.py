@@ -124,7 +124,13 @@ def _persist_for_shutdown(srv, save: bool, nosave: bool, force: bool) -> bool:
     return True
 
 
-container("DEBUG", group="server", since="1.0.0", summary="A container for debugging commands")
+def _debug_subcommand_syntax(c, argv):
+    raise ErrorReply(errors.subcommand_syntax(argv[1], "debug"))
+
+
+# DEBUG's other subcommands are in debug.py (and DEBUG RELOAD in persistence.py).
+container("DEBUG", group="server", since="1.0.0", summary="A container for debugging commands",
+          flags="admin noscript loading stale", handler=_debug_subcommand_syntax)
 
 
 @command("DEBUG SLEEP seconds", arity=3, flags="admin noscript loading stale", group="server",
@@ -136,14 +142,6 @@ def debug_sleep(c, argv):
         seconds = 0.0
     time.sleep(seconds)  # Redis blocks the whole server too; that is what this command is for
     return OK
-
-
-@command("DEBUG HELP", arity=2, flags="admin noscript loading stale", group="server",
-         summary="Show helpful text about the different subcommands")
-def debug_help(c, argv):
-    return [Simple("DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"),
-            Simple("SLEEP <seconds>"), Simple("    Stop the server for <seconds>. Decimals allowed."),
-            Simple("HELP"), Simple("    Print this help.")]
 
 
 # -- CONFIG ----------------------------------------------------------------------------------
@@ -426,7 +424,7 @@ def _info_stats(srv):
 
 def _info_replication(srv):
     return [("role", "master"), ("connected_slaves", 0), ("master_failover_state", "no-failover"),
-            ("master_replid", srv.run_id), ("master_replid2", "0" * 40), ("master_repl_offset", 0),
+            ("master_replid", srv.repl_id), ("master_replid2", "0" * 40), ("master_repl_offset", 0),
             ("second_repl_offset", -1), ("repl_backlog_active", 0), ("repl_backlog_size", 1048576),
             ("repl_backlog_first_byte_offset", 0), ("repl_backlog_histlen", 0)]
 
@@ -451,7 +449,8 @@ def _info_keyspace(srv):
 _SECTIONS = {
     "server": _info_server, "clients": _info_clients, "memory": _info_memory,
     "persistence": _info_persistence, "stats": _info_stats, "replication": _info_replication,
-    "cpu": _info_cpu, "modules": lambda srv: [], "errorstats": lambda srv: [],
+    "cpu": _info_cpu, "modules": lambda srv: [], "errorstats": lambda srv: srv.observer.info_errorstats(),
     "cluster": lambda srv: [("cluster_enabled", 0)], "keyspace": _info_keyspace,
-    "commandstats": lambda srv: [], "latencystats": lambda srv: [],
+    "commandstats": lambda srv: srv.observer.info_commandstats(),
+    "latencystats": lambda srv: srv.observer.info_latencystats(),
 }

@@ -529,6 +529,7 @@ class AOF:
         count = valid_end = 0
         multi_start = None
         truncated = False
+        self.srv.observer.loading = True  # replayed commands enter no statistics
         try:
             for argv, start, end in parse_commands(data, path):
                 name = argv[0].lower() if argv else b""
@@ -544,6 +545,8 @@ class AOF:
                 valid_end = end
         except _Truncated:
             truncated = True
+        finally:
+            self.srv.observer.loading = False
         if multi_start is not None:
             log.warning("Revert incomplete MULTI/EXEC transaction in AOF file %s", path)
             client.multi = None
