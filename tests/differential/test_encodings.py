@@ -4,6 +4,10 @@ value starts in, the write that converts it, that it never converts back, and wh
 commands, SPOP with a count and SORT make. Each case runs against yizhan and redis-server."""
 
 import pytest
+import redis
+
+DEFAULTS = {"hash-max-listpack-entries": "512", "hash-max-listpack-value": "64", "set-max-intset-entries": "512",
+            "zset-max-listpack-entries": "128", "zset-max-listpack-value": "64", "list-max-listpack-size": "-2"}
 
 
 def fields(n, start=0):
@@ -89,7 +93,18 @@ CASES = {
 }
 
 
+@pytest.fixture
+def thresholds_restored(yizhan_server, reference_redis):
+    """The servers are shared by the whole session: put the thresholds back after each case."""
+    yield
+    for port in (yizhan_server.port, reference_redis.port):
+        client = redis.Redis(port=port)
+        for name, value in DEFAULTS.items():
+            client.config_set(name, value)
+        client.close()
+
+
 @pytest.mark.parametrize("proto", [2, 3])
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_matches_redis(differential, name, proto):
+def test_matches_redis(differential, thresholds_restored, name, proto):
     differential.check(CASES[name], proto=proto)
