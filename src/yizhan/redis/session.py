@@ -313,21 +313,42 @@ class RedisConnection:
 
     def receive(self, data: bytes) -> bytes:
         self.parser.feed(data)
+        if self.parser.buffered > self.client.server.int_params.int("client-query-buffer-limit"):
+            self._query_buffer_full()
+            return b""
         if self.client.blocked is not None:
             return b""
         return self.process()
+
+    def _query_buffer_full(self) -> None:
+        """client-query-buffer-limit reached: closed unanswered and logged, as Redis does."""
+        head = self.parser.head(64)
+        log.warning("Closing client that reached max query buffer length: %s (qbuf initial bytes: %s)",
+                    client_line(self.client).rstrip("\n"), repr_bytes(head))
+        self.release()
+        self.closing = True
+        self.client.close_after_reply = True
+
+    def release(self) -> None:
+        """The connection is gone: drop its buffers now, not at the next garbage collection."""
+        self.parser.release()
 
     def receive_while_busy(self, data: bytes, run) -> bytes:
         """Input that arrives while a script is busy: every complete request is answered
         now, BUSY for all but the commands allowed then (`Client.execute_while_busy`)."""
         self.parser.feed(data)
         client = self.client
+        if self.parser.buffered > client.server.int_params.int("client-query-buffer-limit"):
+            self._query_buffer_full()
+            return b""
         if client.blocked is not None:
             return b""
+        self.parser.max_bulk = client.server.int_params.int("proto-max-bulk-len")
         out: list[bytes] = []
         client.batch = out
         try:
             while not client.close_after_reply:
+                self.parser.auth_required = not client.authenticated
                 try:
                     argv = self.parser.next_command()
                 except ProtocolError as exc:
@@ -357,10 +378,12 @@ class RedisConnection:
         client.last_interaction = clock.tick_ms  # as Redis's lastinteraction, set on a read
         now_ns = clock.monotonic_ns
         ran = server.observer.ran
+        parser.max_bulk = server.int_params.int("proto-max-bulk-len")
         out: list[bytes] = []
         append = out.append
         client.batch = out
         while not client.close_after_reply:
+            parser.auth_required = not client.authenticated  # Redis's limits before AUTH
             try:
                 commands = next_commands()
             except ProtocolError as exc:
@@ -427,3 +450,36 @@ class RedisConnection:
         if client.close_after_reply:
             self.closing = True
         return b"".join(out)
+
+
+def repr_bytes(data: bytes) -> str:
+    """Bytes quoted as Redis's sdscatrepr quotes them in its log lines."""
+    out = ['"']
+    for byte in data:
+        char = chr(byte)
+        if char in '\\"':
+            out.append("\\" + char)
+        elif char in _REPR_ESCAPES:
+            out.append(_REPR_ESCAPES[char])
+        elif 32 <= byte < 127:
+            out.append(char)
+        else:
+            out.append("\\x%02x" % byte)
+    out.append('"')
+    return "".join(out)
+
+
+_REPR_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\a": "\\a", "\b": "\\b"}
+
+
+def client_line(c) -> str:
+    """The CLIENT LIST line of a client (also what Redis logs about a client it drops)."""
+    now = c.server.clock.ms()
+    return (
+        f"id={c.id} addr={c.addr} laddr={c.laddr} fd=8 name={errors.text(c.name)} "
+        f"age={(now - c.created) // 1000} idle={(now - c.last_interaction) // 1000} flags={c.flags} "
+        f"db={c.db.index} sub={len(c.subscriptions)} psub={len(c.patterns)} ssub={len(c.shard_subscriptions)} "
+        f"multi={len(c.multi) if c.multi is not None else -1} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 "
+        f"rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=1024 events=r cmd={c.last_command} user=default "
+        f"redir=-1 resp={c.proto} lib-name={errors.text(c.lib_name)} lib-ver={errors.text(c.lib_ver)}\n"
+    )
