@@ -111,6 +111,8 @@ class RedisInstance:
         self.started_ms = self.clock.ms()
         self.started_monotonic = self.clock.monotonic()
         self.run_id = os.urandom(20).hex()
+        self.repl_id = os.urandom(20).hex()  # master_replid; DEBUG CHANGE-REPL-ID draws a new one
+        self.active_expire_enabled = True  # DEBUG SET-ACTIVE-EXPIRE
         self.tcp_port = self.config.port
         self.last_save_time = self.clock.ms() // 1000
         self.aof = None  # the running append-only file (persistence.aof.AOF) while appendonly is on
@@ -245,6 +247,8 @@ class RedisInstance:
         return 0, 0, 0
 
     def active_expire_cycle(self, limit_per_db: int = 500) -> int:
+        if not self.active_expire_enabled:
+            return 0
         return sum(db.active_expire(limit_per_db) for db in self.dbs if db.expires)
 
     def archive_access(self) -> None:

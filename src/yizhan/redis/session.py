@@ -119,9 +119,11 @@ class Client:
         try:
             cmd = self.find(argv)
             self.check_arity(cmd, argv)
+            name = cmd.name.split("|")[0]
+            if name == "debug" and not self.may_debug():
+                raise ErrorReply(errors.DEBUG_NOT_ALLOWED)
             if not self.authenticated and not cmd.no_auth:
                 raise ErrorReply(errors.NOAUTH)
-            name = cmd.name.split("|")[0]
             if self.proto == 2 and self.subscription_count and name not in SUBSCRIBED_MODE_COMMANDS:
                 raise ErrorReply(
                     f"ERR Can't execute '{cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
@@ -136,6 +138,14 @@ class Client:
             self.multi.append((cmd, argv))
             return QUEUED
         return self.call(cmd, argv)
+
+    def may_debug(self) -> bool:
+        """enable-debug-command (a protected action): "yes", or "local" for a client on the
+        loopback address or a Unix socket."""
+        allowed = self.server.params.get("enable-debug-command")
+        if allowed == "local":
+            return self.addr.startswith(("127.0.0.1:", "::1:", "[::1]:", "/")) or self.addr[:1] == ":"
+        return allowed == "yes"
 
     def execute_while_busy(self, argv: list[bytes], run):
         """A command that arrives while a script is busy (past busy-reply-threshold): refused
@@ -234,6 +244,8 @@ class Client:
             raise ErrorReply(errors.unknown_command(argv[0], argv[1:]))
         if cmd.subcommands and len(argv) > 1:
             sub = cmd.subcommands.get(argv[1].lower())
+            if not cmd.lists_subcommands:  # DEBUG: the container's handler refuses a bad one
+                return sub if sub is not None and sub.arity_fits(len(argv)) else cmd
             if sub is None:
                 raise ErrorReply(errors.unknown_subcommand(argv[1], cmd.name))
             cmd = sub
@@ -241,8 +253,7 @@ class Client:
 
     @staticmethod
     def check_arity(cmd: Command, argv: list[bytes]) -> None:
-        arity = cmd.arity
-        if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
+        if not cmd.arity_fits(len(argv)):
             raise ErrorReply(errors.wrong_arity(cmd.name))
 
     # -- blocking ------------------------------------------------------------------------
@@ -306,21 +317,42 @@ class RedisConnection:
 
     def receive(self, data: bytes) -> bytes:
         self.parser.feed(data)
+        if self.parser.buffered > self.client.server.int_params.int("client-query-buffer-limit"):
+            self._query_buffer_full()
+            return b""
         if self.client.blocked is not None:
             return b""
         return self.process()
+
+    def _query_buffer_full(self) -> None:
+        """client-query-buffer-limit reached: closed unanswered and logged, as Redis does."""
+        head = self.parser.head(64)
+        log.warning("Closing client that reached max query buffer length: %s (qbuf initial bytes: %s)",
+                    client_line(self.client).rstrip("\n"), repr_bytes(head))
+        self.release()
+        self.closing = True
+        self.client.close_after_reply = True
+
+    def release(self) -> None:
+        """The connection is gone: drop its buffers now, not at the next garbage collection."""
+        self.parser.release()
 
     def receive_while_busy(self, data: bytes, run) -> bytes:
         """Input that arrives while a script is busy: every complete request is answered
         now, BUSY for all but the commands allowed then (`Client.execute_while_busy`)."""
         self.parser.feed(data)
         client = self.client
+        if self.parser.buffered > client.server.int_params.int("client-query-buffer-limit"):
+            self._query_buffer_full()
+            return b""
         if client.blocked is not None:
             return b""
+        self.parser.max_bulk = client.server.int_params.int("proto-max-bulk-len")
         out: list[bytes] = []
         client.batch = out
         try:
             while not client.close_after_reply:
+                self.parser.auth_required = not client.authenticated
                 try:
                     argv = self.parser.next_command()
                 except ProtocolError as exc:
@@ -352,10 +384,12 @@ class RedisConnection:
         ran = server.observer.ran
         tracking = server.tracking
         server.current_client = client
+        parser.max_bulk = server.int_params.int("proto-max-bulk-len")
         out: list[bytes] = []
         append = out.append
         client.batch = out
         while not client.close_after_reply:
+            parser.auth_required = not client.authenticated  # Redis's limits before AUTH
             try:
                 commands = next_commands()
             except ProtocolError as exc:
@@ -427,3 +461,36 @@ class RedisConnection:
         if client.close_after_reply:
             self.closing = True
         return b"".join(out)
+
+
+def repr_bytes(data: bytes) -> str:
+    """Bytes quoted as Redis's sdscatrepr quotes them in its log lines."""
+    out = ['"']
+    for byte in data:
+        char = chr(byte)
+        if char in '\\"':
+            out.append("\\" + char)
+        elif char in _REPR_ESCAPES:
+            out.append(_REPR_ESCAPES[char])
+        elif 32 <= byte < 127:
+            out.append(char)
+        else:
+            out.append("\\x%02x" % byte)
+    out.append('"')
+    return "".join(out)
+
+
+_REPR_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\a": "\\a", "\b": "\\b"}
+
+
+def client_line(c) -> str:
+    """The CLIENT LIST line of a client (also what Redis logs about a client it drops)."""
+    now = c.server.clock.ms()
+    return (
+        f"id={c.id} addr={c.addr} laddr={c.laddr} fd=8 name={errors.text(c.name)} "
+        f"age={(now - c.created) // 1000} idle={(now - c.last_interaction) // 1000} flags={c.flags} "
+        f"db={c.db.index} sub={len(c.subscriptions)} psub={len(c.patterns)} ssub={len(c.shard_subscriptions)} "
+        f"multi={len(c.multi) if c.multi is not None else -1} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 "
+        f"rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=1024 events=r cmd={c.last_command} user=default "
+        f"redir={c.tracking.redirect if c.tracking is not None else -1} resp={c.proto} lib-name={errors.text(c.lib_name)} lib-ver={errors.text(c.lib_ver)}\n"
+    )

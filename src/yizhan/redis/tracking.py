@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from yizhan.redis.table import Command, numkeys_keys
+from yizhan.redis.table import Command, command_keys
 from yizhan.resp import Push, Raw
 
 CHANNEL = b"__redis__:invalidate"
@@ -61,17 +61,6 @@ class TrackingState:
 
 
 _NOT_REMEMBERED = frozenset(("eval_ro", "evalsha_ro", "fcall_ro"))  # their scripts' reads are
-
-
-def command_keys(cmd: Command, argv: list[bytes]) -> list[bytes]:
-    """The keys a command names, from its declaration (key positions or numkeys)."""
-    if cmd.numkeys:
-        return numkeys_keys(cmd, argv) or []
-    first, last, step = cmd.keys
-    if not first:
-        return []
-    last = len(argv) + last if last < 0 else last
-    return argv[first:last + 1:step]
 
 
 class _Prefix:
@@ -144,7 +133,7 @@ class Tracking:
         if state is None:
             return
         if "readonly" in cmd.flags and not state.bcast and cmd.name not in _NOT_REMEMBERED:
-            self.remember(caller, command_keys(cmd, argv))
+            self.remember(caller, [argv[position] for position, _ in command_keys(cmd, argv)])
         if (state.caching and not client.in_script and not cmd.name.startswith("client|")
                 and caller.multi is None and not caller.in_exec):
             state.caching = False

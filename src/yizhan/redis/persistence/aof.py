@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 from yizhan.clock import ManualClock
-from yizhan.redis.persistence import rdb, streams
+from yizhan.redis.persistence import child, rdb, streams
 from yizhan.redis.persistence.snapshot import (WAIT_STEP, RDBLoadError, key_save_delay, kill_child, library_codes,
                                                snapshotter)
 from yizhan.redis.session import Client
@@ -629,7 +629,7 @@ class AOF:
             return self._rewrite_in_process()
         self.rewrite_buf = bytearray()
         self.selected_db = -1  # the new file's next command must say its db
-        pid = os.fork()
+        pid = child.fork()
         if pid == 0:
             code = 1
             try:
