@@ -4,8 +4,8 @@ Like Redis 7.0, a set is an "intset" while every member is the canonical text of
 there are at most set-max-intset-entries of them: it is then a sorted array of the numbers,
 2, 4 or 8 bytes each as the widest member needs (an intset's upgrade; a list of ints costs
 40), listed in numeric order, as Redis does. Otherwise it is a "hashtable" for good: a dict
-member -> None (a dict entry is smaller than a set slot at Python's load factors), listed in its own order as Redis lists a dict in
-hash order, plus, from the first SSCAN, SPOP or SRANDMEMBER on, a `Pool` of the members, which
+member -> None (a dict entry is smaller than a set slot at Python's load factors), listed in
+its own order as Redis lists a dict in hash order, plus, from the first SSCAN, SPOP or SRANDMEMBER on, a `Pool` of the members, which
 gives SSCAN its cursors and SPOP/SRANDMEMBER uniform O(1) random picks (the pool costs about
 as much again as the dict, so a set that is never scanned or sampled goes without).
 """
