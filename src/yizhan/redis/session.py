@@ -32,7 +32,7 @@ class Client:
         "last_interaction", "last_command", "lib_name", "lib_ver", "close_after_reply",
         "closer", "writer", "buffer_size", "resume", "multi", "multi_error", "in_exec",
         "watched", "dirty_cas", "blocked", "subscriptions", "patterns", "shard_subscriptions",
-        "soft_limit_since", "batch", "read_now", "direct", "monitoring", "__weakref__",
+        "soft_limit_since", "batch", "read_now", "direct", "monitoring", "tracking", "__weakref__",
     )
 
     def __init__(self, server, addr: str = "?:0", laddr: str = "?:0"):
@@ -71,6 +71,7 @@ class Client:
         self.soft_limit_since: float | None = None
         self.batch: list[bytes] | None = None  # replies being gathered for one write
         self.monitoring = False  # in MONITOR mode
+        self.tracking = None  # a tracking.TrackingState while CLIENT TRACKING is on
         # Whether the connection's direct path may run this client's commands: nothing about
         # it (MONITOR mode ...) needs the checks of `execute` (see `update_direct`).
         self.direct = True
@@ -85,13 +86,16 @@ class Client:
 
     @property
     def flags(self) -> str:
-        flags = ""
+        flags = "O" if self.monitoring else ""
         if self.subscription_count:
             flags += "P"
         if self.multi is not None:
             flags += "x"
         if self.blocked is not None:
             flags += "b"
+        tracking = self.tracking
+        if tracking is not None:
+            flags += "t" + ("R" if tracking.broken else "") + ("B" if tracking.bcast else "")
         return flags or "N"
 
     def update_direct(self) -> None:
@@ -378,6 +382,8 @@ class RedisConnection:
         client.last_interaction = clock.tick_ms  # as Redis's lastinteraction, set on a read
         now_ns = clock.monotonic_ns
         ran = server.observer.ran
+        tracking = server.tracking
+        server.current_client = client
         parser.max_bulk = server.int_params.int("proto-max-bulk-len")
         out: list[bytes] = []
         append = out.append
@@ -437,13 +443,18 @@ class RedisConnection:
                     encode_into(reply, client.proto, out)
                 if blocking.ready:
                     blocking.serve_ready()
+                if tracking.pending:  # the client's own invalidations, after its reply
+                    tracking.send_pending()
                 if client.close_after_reply:
                     parser.unread(list(pending))
                     break
             else:
                 continue
             break  # blocked, or closing
+        if tracking.pending:
+            tracking.send_pending()
         client.batch = None
+        server.current_client = None
         aof = client.server.aof
         if aof is not None:  # before the batch's replies leave: write (and fsync) its writes
             aof.flush()
@@ -481,5 +492,5 @@ def client_line(c) -> str:
         f"db={c.db.index} sub={len(c.subscriptions)} psub={len(c.patterns)} ssub={len(c.shard_subscriptions)} "
         f"multi={len(c.multi) if c.multi is not None else -1} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 "
         f"rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=1024 events=r cmd={c.last_command} user=default "
-        f"redir=-1 resp={c.proto} lib-name={errors.text(c.lib_name)} lib-ver={errors.text(c.lib_ver)}\n"
+        f"redir={c.tracking.redirect if c.tracking is not None else -1} resp={c.proto} lib-name={errors.text(c.lib_name)} lib-ver={errors.text(c.lib_ver)}\n"
     )

@@ -44,7 +44,7 @@ def _flush_mode(argv) -> None:
          summary="Remove all keys from the current database")
 def flushdb(c, argv):
     _flush_mode(argv)
-    c.db.clear()
+    c.server.tracking.flush(c.db.clear)
     return OK
 
 
@@ -52,8 +52,7 @@ def flushdb(c, argv):
          summary="Remove all keys from all databases")
 def flushall(c, argv):
     _flush_mode(argv)
-    for db in c.server.dbs:
-        db.clear()
+    c.server.tracking.flush(lambda: [db.clear() for db in c.server.dbs])
     snapshotter(c.server).flushall_save()  # kills a BGSAVE; saves at once if save points are set
     return OK
 
@@ -368,7 +367,7 @@ def _info_clients(srv):
         ("connected_clients", len(srv.clients)), ("cluster_connections", 0),
         ("maxclients", srv.params.int("maxclients")), ("client_recent_max_input_buffer", 0),
         ("client_recent_max_output_buffer", 0),
-        ("blocked_clients", sum(1 for c in srv.clients.values() if c.blocked is not None)), ("tracking_clients", 0),
+        ("blocked_clients", sum(1 for c in srv.clients.values() if c.blocked is not None)), ("tracking_clients", srv.tracking.clients),
         ("clients_in_timeout_table", 0),
     ]
 
@@ -450,7 +449,8 @@ def _info_stats(srv):
         ("keyspace_hits", s.keyspace_hits), ("keyspace_misses", s.keyspace_misses),
         ("pubsub_channels", len(srv.pubsub.channels)), ("pubsub_patterns", len(srv.pubsub.patterns)),
         ("pubsubshard_channels", len(srv.pubsub.shard_channels)), ("latest_fork_usec", 0),
-        ("total_forks", 0), ("migrate_cached_sockets", 0), ("total_error_replies", s.total_error_replies),
+        ("total_forks", 0), ("migrate_cached_sockets", 0), *srv.tracking.info_stats(),
+        ("total_error_replies", s.total_error_replies),
         ("unexpected_error_replies", s.unexpected_error_replies), ("total_reads_processed", 0),
         ("total_writes_processed", 0),
         ("client_output_buffer_limit_disconnections", s.client_output_buffer_limit_disconnections),
