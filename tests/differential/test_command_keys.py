@@ -93,3 +93,16 @@ def test_command_list_filters_match_redis(differential, proto):
         ["COMMAND", "LIST", "x"], ["COMMAND", "LIST", "FILTERBY", "PATTERN", "a", "b"],
         ["COMMAND", "LIST", "FILTERBY", "PATTERN", "a", "FILTERBY", "ACLCAT", "geo"],
     ], proto=proto)
+
+
+WHOLE_INFO = ["command", "command|count", "command|info", "command|docs", "command|list", "command|getkeys",
+              "command|getkeysandflags", "command|help", "debug", "debug|digest", "wait", "geoadd", "geodist",
+              "geohash", "geopos", "georadius", "georadius_ro", "georadiusbymember", "georadiusbymember_ro",
+              "geosearch", "geosearchstore"]
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_command_info_of_command_debug_wait_and_geo_matches_redis(differential, proto):
+    """Whole COMMAND INFO replies (flags, ACL categories, tips, subcommands) for these."""
+    differential.check([["COMMAND", "INFO", name] for name in WHOLE_INFO if name != "command"]
+                       + [["COMMAND", "COUNT", "x"], ["COMMAND", "GETKEYS"]], proto=proto)
