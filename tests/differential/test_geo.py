@@ -177,6 +177,20 @@ CASES = {
     "geosearch-ties-skiplist": [SKIPLIST, TIES,
                                 ["GEOSEARCH", "t", "FROMMEMBER", "mid", "BYBOX", "30", "30", "km", "COUNT", "45", "DESC"],
                                 ["GEOSEARCH", "t", "FROMMEMBER", "mid", "BYBOX", "30", "30", "km", "COUNT", "3", "ANY"], LISTPACK],
+    "geosearch-extreme-sizes": [
+        ["GEOADD", "g", "0", "0", "a", "10", "10", "b", "-170", "80", "c", "179.999", "-85", "d"],
+        ["GEOSEARCH", "g", "FROMLONLAT", "0", "0", "BYRADIUS", "inf", "m", "WITHDIST"],
+        ["GEOSEARCH", "g", "FROMLONLAT", "0", "0", "BYRADIUS", "1e300", "km", "WITHDIST"],
+        ["GEOSEARCH", "g", "FROMLONLAT", "0", "0", "BYBOX", "inf", "1", "m"], ["GEOSEARCH", "g", "FROMLONLAT", "0", "0", "BYBOX", "1", "inf", "m"],
+        ["GEOSEARCH", "g", "FROMLONLAT", "0", "0", "BYBOX", "1e308", "1e308", "mi"], ["GEOSEARCH", "g", "FROMLONLAT", "0", "0", "BYBOX", "0", "inf", "km"],
+        ["GEOSEARCH", "g", "FROMLONLAT", "0", "85", "BYBOX", "50000", "50000", "km", "WITHDIST"],
+        ["GEOSEARCH", "g", "FROMLONLAT", "180", "85.05112878", "BYRADIUS", "20000", "km", "WITHDIST"],
+        ["GEOSEARCH", "g", "FROMLONLAT", "-180", "-85.05112878", "BYRADIUS", "100", "km", "WITHDIST"],
+        ["GEOSEARCH", "g", "FROMLONLAT", "0", "0", "BYRADIUS", "1e-300", "m", "WITHDIST"],
+        ["GEOSEARCH", "g", "FROMLONLAT", "0", "0", "BYRADIUS", "5e-324", "m", "WITHDIST"],
+        ["GEOSEARCH", "g", "FROMMEMBER", "d", "BYRADIUS", "100000", "km", "WITHDIST", "COUNT", "2", "DESC"],
+        ["GEORADIUS", "g", "0", "0", "inf", "km", "STOREDIST", "x"], ["ZRANGE", "x", "0", "-1", "WITHSCORES"],
+        ["GEOSEARCH", "g", "FROMLONLAT", "-0", "-0", "BYRADIUS", "-0", "km", "WITHDIST", "WITHCOORD"]],
     "geo-with-zset-commands": [CITIES, ["ZREM", "g", "Paris"], ["GEOPOS", "g", "Paris"], ["ZINCRBY", "g", "1", "Rome"],
                                ["GEOPOS", "g", "Rome"], ["ZADD", "g", "0", "zero"], ["GEOPOS", "g", "zero"],
                                ["GEOSEARCH", "g", "FROMMEMBER", "zero", "BYRADIUS", "100", "km", "WITHCOORD"],
@@ -226,7 +240,8 @@ def searches(draw, lon0, lat0):
               else ["FROMLONLAT", repr(lon0 + draw(st.floats(-1, 1))) if abs(lon0) < 179 else repr(lon0),
                     repr(lat0)])
     unit = draw(UNITS)
-    size = st.floats(min_value=0, max_value=500000).map(lambda v: repr(v))
+    size = st.one_of(st.floats(min_value=0, max_value=500000).map(repr),
+                     st.sampled_from(["0", "inf", "1e300", "5e-324", "20037726.37"]))
     shape = (["BYRADIUS", draw(size), unit] if draw(st.booleans())
              else ["BYBOX", draw(size), draw(size), unit])
     options = draw(REPLY_OPTIONS)

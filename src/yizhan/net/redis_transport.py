@@ -15,7 +15,13 @@ import os
 import socket
 import weakref
 
+from yizhan.redis import admission
 from yizhan.redis.session import Client, RedisConnection
+
+
+def _peer_host(addr) -> str | None:
+    """The peer's address as text; None for a Unix socket (its peer name is a path or empty)."""
+    return addr[0] if isinstance(addr, tuple) and addr else None
 
 
 def _format_addr(addr) -> str:
@@ -23,6 +29,10 @@ def _format_addr(addr) -> str:
         return "?:0"
     host, port = addr[0], addr[1]
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _nothing_buffered() -> int:
+    return 0
 
 
 class WriteBatch:
@@ -80,9 +90,10 @@ class RedisProtocol(asyncio.Protocol):
         if self.adopted is not None:
             self._adopt(self.adopted)
             return
-        if len(instance.clients) >= instance.params.int("maxclients"):
+        refused = admission.refusal(instance, _peer_host(transport.get_extra_info("peername")))
+        if refused is not None:
             instance.stats.rejected_connections += 1
-            transport.write(b"-ERR max number of clients reached\r\n")
+            transport.write(refused)
             transport.close()
             return
         self.batch = write_batch(asyncio.get_running_loop())
@@ -210,6 +221,8 @@ class RedisProtocol(asyncio.Protocol):
             self.client.writer = None
             self.client.resume = None
             self.client.read_now = None
+            self.client.buffer_size = _nothing_buffered
+            self.conn.release()  # its buffers go now, not when a garbage collection finds them
 
     def pause_writing(self) -> None:
         self.transport.pause_reading()
@@ -264,6 +277,7 @@ class BusyPeer:
         if not self.closed:
             self.closed = True
             self.instance.unregister(self.client)
+            self.conn.release()
             self.sock.close()
 
 
@@ -289,6 +303,15 @@ class BusyAcceptor:
                 break
             except OSError:
                 break
+            refused = admission.refusal(instance, _peer_host(addr))
+            if refused is not None:
+                instance.stats.rejected_connections += 1
+                try:
+                    sock.send(refused)
+                except OSError:
+                    pass
+                sock.close()
+                continue
             self.peers.append(BusyPeer(instance, sock, addr))
             self.peers[-1].read_now()
 

@@ -32,6 +32,21 @@ def option_word(raw: bytes) -> bytes:
     return raw.split(b"\0", 1)[0].upper()
 
 
+def atoi(raw: bytes) -> int:
+    """C's atoi as glibc does it: leading blanks, a sign, the digits up to the first other byte."""
+    text = raw.lstrip(b" \t\n\r\v\f")
+    sign = -1 if text[:1] == b"-" else 1
+    if text[:1] in (b"-", b"+"):
+        text = text[1:]
+    digits = b""
+    for ch in text:
+        if not 48 <= ch <= 57:
+            break
+        digits += bytes((ch,))
+    value = sign * int(digits) if digits else 0
+    return (value + (1 << 31)) % (1 << 32) - (1 << 31)
+
+
 class Args:
     """A cursor over argv[start:]. Options are compared upper-cased."""
 

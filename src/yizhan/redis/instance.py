@@ -13,6 +13,7 @@ from yizhan.clock import Clock
 from yizhan.config import Config
 from yizhan.redis.blocking import BlockingRegistry
 from yizhan.redis.keyspace import Database
+from yizhan.redis.observer import Observer
 from yizhan.redis.params import Params
 from yizhan.redis.persistence.aof import aof_state
 from yizhan.redis.pubsub import PubSub, parse_notify_flags
@@ -100,12 +101,15 @@ class RedisInstance:
         self.scheduler = ManualScheduler()
         self.blocking = BlockingRegistry(self)
         self.pubsub = PubSub()
+        self.observer = Observer(self)
         self.set_notify_flags(parse_notify_flags(self.params.get("notify-keyspace-events")) or "")
         self.watchers: dict[tuple[int, bytes], dict] = {}
         self._next_client_id = 1
         self.started_ms = self.clock.ms()
         self.started_monotonic = self.clock.monotonic()
         self.run_id = os.urandom(20).hex()
+        self.repl_id = os.urandom(20).hex()  # master_replid; DEBUG CHANGE-REPL-ID draws a new one
+        self.active_expire_enabled = True  # DEBUG SET-ACTIVE-EXPIRE
         self.tcp_port = self.config.port
         self.last_save_time = self.clock.ms() // 1000
         self.aof = None  # the running append-only file (persistence.aof.AOF) while appendonly is on
@@ -145,6 +149,7 @@ class RedisInstance:
             self.blocking.unpark(client.blocked)
             client.blocked = None
         self.pubsub.drop_client(client)
+        self.observer.monitors.pop(client, None)
         self.unwatch(client)
         if self.aof is not None:
             self.aof.parked.pop(client.id, None)
@@ -235,6 +240,8 @@ class RedisInstance:
         return 0, 0, 0
 
     def active_expire_cycle(self, limit_per_db: int = 500) -> int:
+        if not self.active_expire_enabled:
+            return 0
         return sum(db.active_expire(limit_per_db) for db in self.dbs if db.expires)
 
     def archive_access(self) -> None:
@@ -265,6 +272,7 @@ class RedisInstance:
 
     def on_param_changed(self, name: str) -> None:
         self.int_params.clear()
+        self.observer.configure()
         if name == "maxmemory-policy":
             self._update_hit_counting()
         elif name == "notify-keyspace-events":
@@ -278,5 +286,6 @@ class RedisInstance:
     def reset_stats(self) -> None:
         dirty = self.stats.dirty
         self.stats = Stats(dirty=dirty)
+        self.observer.reset_stats()
         for db in self.dbs:
             db.stats = self.stats

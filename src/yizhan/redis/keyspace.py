@@ -317,7 +317,6 @@ def _power_of_two(n: int) -> int:
 
 
 _dict_setitem = dict.__setitem__
-_dict_update = dict.update
 
 
 class KeyDict(dict):
@@ -506,46 +505,16 @@ class Database:
         raise ErrorReply(errors.WRONGTYPE)
 
     def read_typed(self, key: bytes, cls: type):
-        """`lookup_read` (its body inlined: every typed read's lookup), WRONGTYPE unless the
-        value is a `cls`."""
-        value = self.data.get(key)
-        if value is not None and self.expires:
-            when = self.expires.get(key)
-            if when is not None and when <= self.clock.ms():
-                self._expire(key)
-                value = None
-        if value is None:
-            if self.stats is not None:
-                self.stats.keyspace_misses += 1
-            if self.on_keymiss is not None:
-                self.on_keymiss(self, key)
-            return None
-        self.access[key] = self.clock.tick_ms
-        if self.count_hits:
-            hits = self.hits
-            hits[key] = hits.get(key, 0) + 1
-        if self.stats is not None:
-            self.stats.keyspace_hits += 1
-        if type(value) is cls:
+        """`lookup_read`, WRONGTYPE unless the value is a `cls`."""
+        value = self.lookup_read(key)
+        if value is None or type(value) is cls:
             return value
         raise ErrorReply(errors.WRONGTYPE)
 
     def write_typed(self, key: bytes, cls: type):
-        """`lookup_write` (its body inlined: every typed write's lookup), WRONGTYPE unless the
-        value is a `cls`."""
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if self.expires:
-            when = self.expires.get(key)
-            if when is not None and when <= self.clock.ms():
-                self._expire(key)
-                return None
-        self.access[key] = self.clock.tick_ms
-        if self.count_hits:
-            hits = self.hits
-            hits[key] = hits.get(key, 0) + 1
-        if type(value) is cls:
+        """`lookup_write`, WRONGTYPE unless the value is a `cls`."""
+        value = self.lookup_write(key)
+        if value is None or type(value) is cls:
             return value
         raise ErrorReply(errors.WRONGTYPE)
 
@@ -626,35 +595,10 @@ class Database:
         """Redis's removeExpire: drop the TTL of `key`; False when it had none."""
         return self.expires.pop(key, None) is not None
 
-    def set_pairs(self, argv: list[bytes], start: int = 1) -> None:
-        """MSET's writes: `store(argv[i], argv[i + 1])` and `commit(argv[i], STRING, "set")` for
-        each pair from `start` on, as C-level dict updates while nobody watches, waits or
-        listens (a repeated key: the last value wins, as in sequence)."""
-        keys = argv[start::2]
-        pairs = zip(keys, argv[start + 1::2])
-        data = self.data
-        if data.table is None:
-            _dict_update(data, pairs)
-        else:
-            for key, value in pairs:
-                data[key] = value
-        if self.expires:
-            for key in keys:
-                self.expires.pop(key, None)
-        if self.encodings:
-            for key in keys:
-                self.encodings.pop(key, None)
-        self.access.update(dict.fromkeys(keys, self.clock.tick_ms))
-        if self.on_change is not None or self.on_event is not None:
-            for key in keys:
-                self.commit(key, STRING, "set")
-        elif self.stats is not None:  # what `commit` does for each key when nobody listens
-            self.stats.dirty += len(keys)
-
     def set_encoding(self, key: bytes, encoding: str) -> None:
         """Record that the string at `key` is not encoded the way `string_encoding` would guess:
         "embstr" (INCRBYFLOAT's result is never an integer object), "int-private" (an integer
-        that is not the shared object, e.g. COPY's duplicate). Cleared by the next `set`."""
+        that is not the shared object, e.g. COPY's duplicate). Cleared by the next `store`."""
         self.encodings[key] = encoding
 
     def clear(self) -> int:

@@ -94,7 +94,8 @@ def bit_window(buf, first_bit: int, last_bit: int) -> int:
 # -- SETBIT / GETBIT ---------------------------------------------------------------------
 @command("SETBIT key offset value", arity=4, flags="write denyoom", keys=(1, 1, 1),
          group="bitmap", since="2.2.0",
-         summary="Sets or clears the bit at offset in the string value stored at key")
+         summary="Sets or clears the bit at offset in the string value stored at key",
+         key_specs="RW access update index:1")
 def setbit(c, argv):
     offset = parse_bit_offset(c, argv[2])
     on = parse_int(argv[3], errors.BIT_VALUE)
@@ -188,7 +189,8 @@ def bitpos(c, argv):
 # -- BITOP -------------------------------------------------------------------------------
 @command("BITOP operation destkey key [key ...]", arity=-4, flags="write denyoom", keys=(2, -1, 1),
          group="bitmap", since="2.6.0", summary="Perform bitwise operations between strings",
-         complexity="O(N)")
+         complexity="O(N)",
+         key_specs="OW update index:2; RO access index:3 range:-1:1:0")
 def bitop(c, argv):
     op = argv[1].lower()
     if op not in (b"and", b"or", b"xor", b"not"):
@@ -369,11 +371,28 @@ def bitfield_generic(c, argv, read_only_command: bool) -> list:
     return replies
 
 
+def bitfield_keys(argv: list[bytes]) -> list:
+    """bitfieldGetKeys: read-only flags when every operation is a GET (or OVERFLOW)."""
+    i = 2
+    while i < len(argv):
+        more = len(argv) - i - 1
+        op = argv[i].split(b"\0", 1)[0].lower()
+        if op == b"get" and more >= 2:
+            i += 3
+        elif op == b"overflow" and more >= 1:
+            i += 2
+        else:  # SET or INCRBY, or a syntax error: assume it writes
+            return [(1, ("RW", "access", "update"))]
+    return [(1, ("RO", "access"))]
+
+
 @command("BITFIELD key [GET encoding offset | [OVERFLOW WRAP | SAT | FAIL] SET encoding offset value "
          "| INCRBY encoding offset increment ...]", arity=-2, flags="write denyoom",
          keys=(1, 1, 1), group="bitmap", since="3.2.0",
          summary="Perform arbitrary bitfield integer operations on strings",
-         complexity="O(1) for each subcommand specified")
+         complexity="O(1) for each subcommand specified",
+         key_specs=("RW access update variable_flags index:1 -- This command allows both access "
+                    "and modification of the key"), getkeys=bitfield_keys)
 def bitfield(c, argv):
     return bitfield_generic(c, argv, read_only_command=False)
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-
 from yizhan.redis import errors
 from yizhan.redis.args import Args, parse_int
 from yizhan.redis.instance import REDIS_VERSION
+from yizhan.redis.session import client_line
 from yizhan.redis.table import command, container
 from yizhan.resp import OK, ErrorReply, Simple, Verbatim
 from yizhan.resp.encoder import PONG
@@ -195,18 +195,6 @@ def client_setinfo(c, argv):
     else:
         c.lib_ver = argv[3]
     return OK
-
-
-def client_line(c) -> str:
-    now = c.server.clock.ms()
-    return (
-        f"id={c.id} addr={c.addr} laddr={c.laddr} fd=8 name={errors.text(c.name)} "
-        f"age={(now - c.created) // 1000} idle={(now - c.last_interaction) // 1000} flags={c.flags} "
-        f"db={c.db.index} sub={len(c.subscriptions)} psub={len(c.patterns)} ssub={len(c.shard_subscriptions)} "
-        f"multi={len(c.multi) if c.multi is not None else -1} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 "
-        f"rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=1024 events=r cmd={c.last_command} user=default "
-        f"redir=-1 resp={c.proto} lib-name={errors.text(c.lib_name)} lib-ver={errors.text(c.lib_ver)}\n"
-    )
 
 
 @command("CLIENT INFO", arity=2, flags="noscript loading stale", group="connection", since="6.2.0",

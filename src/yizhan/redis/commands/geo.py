@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from yizhan.redis import errors
 from yizhan.redis.args import option_word, parse_int
-from yizhan.redis.commands.zsets import _Limits, _store_result, _zadd
+from yizhan.redis.commands.zsets import Limits, _store_result, _zadd
 from yizhan.redis.floats import format_long_double_human, parse_double
 from yizhan.redis.keyspace import GENERIC, ZSET
 from yizhan.redis.table import command
@@ -326,7 +326,7 @@ def _points_in_shape(zs: ZSet, shape: Shape, limit: int) -> list[list]:
         if points and limit and len(points) >= limit:
             break
         low, high = geohash.cell_scores(*cell)
-        for score, member in order.irange((low,), (high,), inclusive=(True, False)):
+        for score, member in order.islice(order.bisect_left((low,)), order.bisect_left((high,))):
             longitude, latitude = geohash.decode_score(score)
             meters = shape.contains(longitude, latitude)
             if meters is not None:
@@ -471,7 +471,7 @@ def _store(c, points: list[list], query: _Query, event: str) -> int:
     else:
         items = [(member, score) for _, score, member, _, _ in points]
     db = c.db
-    db.store(key, _store_result(_Limits(c), items))
+    db.store(key, _store_result(Limits(c), items))
     db.commit(key, ZSET, event, len(points))
     return len(points)
 
@@ -486,7 +486,8 @@ def _delete_destination(c, key: bytes) -> None:
          "[COUNT count [ANY]] [ASC | DESC] [STORE key] [STOREDIST key]", arity=-6,
          flags="write denyoom movablekeys", keys=(1, 1, 1), group=_GROUP, since="3.2.0",
          summary="Query a sorted set representing a geospatial index to fetch members matching a given "
-                 "maximum distance from a point", complexity=_SEARCH_COMPLEXITY)
+                 "maximum distance from a point", complexity=_SEARCH_COMPLEXITY,
+         key_specs="RO access index:1; OW update keyword:STORE:6; OW update keyword:STOREDIST:6")
 def georadius(c, argv):
     return _search(c, argv, 1, _COORDS)
 
@@ -495,7 +496,8 @@ def georadius(c, argv):
          "[COUNT count [ANY]] [ASC | DESC] [STORE key] [STOREDIST key]", arity=-5,
          flags="write denyoom movablekeys", keys=(1, 1, 1), group=_GROUP, since="3.2.0",
          summary="Query a sorted set representing a geospatial index to fetch members matching a given "
-                 "maximum distance from a member", complexity=_SEARCH_COMPLEXITY)
+                 "maximum distance from a member", complexity=_SEARCH_COMPLEXITY,
+         key_specs="RO access index:1; OW update keyword:STORE:5; OW update keyword:STOREDIST:5")
 def georadiusbymember(c, argv):
     return _search(c, argv, 1, _MEMBER)
 
@@ -527,6 +529,7 @@ def geosearch(c, argv):
          "radius M | KM | FT | MI | BYBOX width height M | KM | FT | MI [ASC | DESC] [COUNT count [ANY]] "
          "[STOREDIST]", arity=-8, flags="write denyoom", keys=(1, 2, 1), group=_GROUP, since="6.2.0",
          summary="Query a sorted set representing a geospatial index to fetch members inside an area of a "
-                 "box or a circle, and store the result in another key.", complexity=_GEOSEARCH_COMPLEXITY)
+                 "box or a circle, and store the result in another key.", complexity=_GEOSEARCH_COMPLEXITY,
+         key_specs="OW update index:1; RO access index:2")
 def geosearchstore(c, argv):
     return _search(c, argv, 2, _SEARCH | _SEARCHSTORE)

@@ -89,14 +89,16 @@ def hmget(c, argv):
 
 
 @command("HLEN key", arity=2, flags="readonly fast", keys=(1, 1, 1), group="hash", since="2.0.0",
-         summary="Get the number of fields in a hash")
+         summary="Get the number of fields in a hash",
+         key_specs="RO index:1")
 def hlen(c, argv):
     h = _get_hash(c, argv[1])
     return 0 if h is None else len(h.fields)
 
 
 @command("HSTRLEN key field", arity=3, flags="readonly fast", keys=(1, 1, 1), group="hash",
-         since="3.2.0", summary="Get the length of the value of a hash field")
+         since="3.2.0", summary="Get the length of the value of a hash field",
+         key_specs="RO index:1")
 def hstrlen(c, argv):
     h = _get_hash(c, argv[1])
     value = None if h is None else h.fields.get(argv[2])
@@ -104,7 +106,8 @@ def hstrlen(c, argv):
 
 
 @command("HEXISTS key field", arity=3, flags="readonly fast", keys=(1, 1, 1), group="hash",
-         since="2.0.0", summary="Determine if a hash field exists")
+         since="2.0.0", summary="Determine if a hash field exists",
+         key_specs="RO index:1")
 def hexists(c, argv):
     h = _get_hash(c, argv[1])
     return int(h is not None and argv[2] in h.fields)
@@ -165,17 +168,6 @@ def _hset_pairs(c, argv, name: str) -> int:
          complexity="O(1) for each field/value pair added, so O(N) to add N field/value pairs when "
                     "the command is called with multiple field/value pairs.")
 def hset(c, argv):
-    if len(argv) == 4:  # one pair: `_hset_pairs` without its helpers
-        db, key = c.db, argv[1]
-        h = db.write_typed(key, Hash)
-        if h is None:
-            h = Hash()
-            added = 1 if h.set(argv[2], argv[3], c.server.int_params) else 0
-            db.store(key, h)
-        else:
-            added = 1 if h.set(argv[2], argv[3], c.server.int_params) else 0
-        db.commit(key, HASH, "hset")
-        return added
     return _hset_pairs(c, argv, "hset")
 
 
@@ -190,7 +182,8 @@ def hmset(c, argv):
 
 @command("HSETNX key field value", arity=4, flags="write denyoom fast", keys=(1, 1, 1),
          group="hash", since="2.0.0",
-         summary="Set the value of a hash field, only if the field does not exist")
+         summary="Set the value of a hash field, only if the field does not exist",
+         key_specs="RW insert index:1")
 def hsetnx(c, argv):
     key, field = argv[1], argv[2]
     h, created = _hash_for_write(c, key)
@@ -203,7 +196,8 @@ def hsetnx(c, argv):
 
 @command("HDEL key field [field ...]", arity=-3, flags="write fast", keys=(1, 1, 1), group="hash",
          since="2.0.0", summary="Delete one or more hash fields",
-         complexity="O(N) where N is the number of fields to be removed.")
+         complexity="O(N) where N is the number of fields to be removed.",
+         key_specs="RW delete index:1")
 def hdel(c, argv):
     key = argv[1]
     h = _hash_for_delete(c, key)
@@ -219,7 +213,8 @@ def hdel(c, argv):
 
 @command("HINCRBY key field increment", arity=4, flags="write denyoom fast", keys=(1, 1, 1),
          group="hash", since="2.0.0",
-         summary="Increment the integer value of a hash field by the given number")
+         summary="Increment the integer value of a hash field by the given number",
+         key_specs="RW access update index:1")
 def hincrby(c, argv):
     increment = parse_int(argv[3])
     key, field = argv[1], argv[2]
@@ -237,7 +232,8 @@ def hincrby(c, argv):
 
 @command("HINCRBYFLOAT key field increment", arity=4, flags="write denyoom fast", keys=(1, 1, 1),
          group="hash", since="2.6.0",
-         summary="Increment the float value of a hash field by the given amount")
+         summary="Increment the float value of a hash field by the given amount",
+         key_specs="RW access update index:1")
 def hincrbyfloat(c, argv):
     increment = parse_long_double(argv[3])
     if isinstance(increment, str):  # an infinity

@@ -42,7 +42,8 @@ def _signed64(value: int) -> int:
 @command("PFADD key [element [element ...]]", arity=-2, flags="write denyoom fast", keys=(1, 1, 1),
          group="hyperloglog", since="2.8.9",
          summary="Adds the specified elements to the specified HyperLogLog.",
-         complexity="O(1) to add every element.")
+         complexity="O(1) to add every element.",
+         key_specs="RW insert index:1")
 def pfadd(c, argv):
     db, key = c.db, argv[1]
     value = db.lookup_write(key)
@@ -73,7 +74,9 @@ def pfadd(c, argv):
          summary="Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).",
          complexity="O(1) with a very small average constant time when called with a single key. "
                     "O(N) with N being the number of keys, and much bigger constant times, when "
-                    "called with multiple keys.")
+                    "called with multiple keys.",
+         key_specs=("RW access index:1 range:-1:1:0 -- RW because it may change the internal "
+                    "representation of the key, and propagate to replicas"))
 def pfcount(c, argv):
     db = c.db
     if len(argv) > 2:
@@ -120,7 +123,8 @@ _NONZERO = re.compile(rb"[^\x00]")
 
 @command("PFMERGE destkey sourcekey [sourcekey ...]", arity=-2, flags="write denyoom", keys=(1, -1, 1),
          group="hyperloglog", since="2.8.9", summary="Merge N different HyperLogLogs into a single one.",
-         complexity="O(N) to merge N HyperLogLogs, but with high constant times.")
+         complexity="O(N) to merge N HyperLogLogs, but with high constant times.",
+         key_specs="RW access insert index:1; RO access index:2 range:-1:1:0")
 def pfmerge(c, argv):
     db, key = c.db, argv[1]
     registers, use_dense = merged_registers(db, argv[1:])
@@ -148,7 +152,8 @@ def pfmerge(c, argv):
 
 @command("PFDEBUG subcommand key", arity=3, flags="write denyoom admin", keys=(2, 2, 1),
          group="hyperloglog", since="2.8.9", summary="Internal commands for debugging HyperLogLog values",
-         complexity="N/A")
+         complexity="N/A",
+         key_specs="RW access index:2")
 def pfdebug(c, argv):
     db, key = c.db, argv[2]
     value = db.lookup_write(key)

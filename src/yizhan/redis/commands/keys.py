@@ -35,7 +35,8 @@ def _delete_keys(c, keys) -> int:
          complexity="O(N) where N is the number of keys that will be removed. When a key to remove "
                     "holds a value other than a string, the individual complexity for this key is O(M) "
                     "where M is the number of elements in the list, set, sorted set or hash. Removing a "
-                    "single key that holds a string value is O(1).")
+                    "single key that holds a string value is O(1).",
+         key_specs="RM delete index:1 range:-1:1:0")
 def del_(c, argv):
     return _delete_keys(c, argv[1:])
 
@@ -45,14 +46,16 @@ def del_(c, argv):
          "just as DEL, but non blocking.", tips="request_policy:multi_shard response_policy:agg_sum",
          complexity="O(1) for each key removed regardless of its size. Then the command does O(N) work "
                     "in a different thread in order to reclaim memory, where N is the number of "
-                    "allocations the deleted objects where composed of.")
+                    "allocations the deleted objects where composed of.",
+         key_specs="RM delete index:1 range:-1:1:0")
 def unlink(c, argv):
     return _delete_keys(c, argv[1:])
 
 
 @command("EXISTS key [key ...]", arity=-2, flags="readonly fast", keys=(1, -1, 1), group="generic",
          summary="Determine if a key exists", tips="request_policy:multi_shard response_policy:agg_sum",
-         complexity="O(N) where N is the number of keys to check.")
+         complexity="O(N) where N is the number of keys to check.",
+         key_specs="RO index:1 range:-1:1:0")
 def exists(c, argv):
     get = c.db.lookup_read
     return sum(get(key, False) is not None for key in argv[1:])
@@ -61,14 +64,16 @@ def exists(c, argv):
 @command("TOUCH key [key ...]", arity=-2, flags="readonly fast", keys=(1, -1, 1), group="generic",
          since="3.2.1", summary="Alters the last access time of a key(s). Returns the number of "
          "existing keys specified.", tips="request_policy:multi_shard response_policy:agg_sum",
-         complexity="O(N) where N is the number of keys that will be touched.")
+         complexity="O(N) where N is the number of keys that will be touched.",
+         key_specs="RO index:1 range:-1:1:0")
 def touch(c, argv):
     get = c.db.lookup_read
     return sum(get(key) is not None for key in argv[1:])
 
 
 @command("TYPE key", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic",
-         summary="Determine the type stored at key")
+         summary="Determine the type stored at key",
+         key_specs="RO index:1")
 def type_(c, argv):
     return Simple(_type_of(c.db.lookup_read(argv[1], touch=False)))
 
@@ -179,13 +184,15 @@ def _rename(c, argv, nx: bool):
 
 
 @command("RENAME key newkey", arity=3, flags="write", keys=(1, 2, 1), group="generic",
-         summary="Rename a key")
+         summary="Rename a key",
+         key_specs="RW access delete index:1; OW update index:2")
 def rename(c, argv):
     return _rename(c, argv, nx=False)
 
 
 @command("RENAMENX key newkey", arity=3, flags="write fast", keys=(1, 2, 1), group="generic",
-         summary="Rename a key, only if the new key does not exist")
+         summary="Rename a key, only if the new key does not exist",
+         key_specs="RW access delete index:1; OW insert index:2")
 def renamenx(c, argv):
     return _rename(c, argv, nx=True)
 
@@ -202,7 +209,8 @@ def parse_db_index(c, raw: bytes):
 
 
 @command("MOVE key db", arity=3, flags="write fast", keys=(1, 1, 1), group="generic",
-         summary="Move a key to another database")
+         summary="Move a key to another database",
+         key_specs="RW access update index:1")
 def move(c, argv):
     source, key = c.db, argv[1]
     target = parse_db_index(c, argv[2])
@@ -219,7 +227,8 @@ def move(c, argv):
 @command("COPY source destination [DB destination-db] [REPLACE]", arity=-3, flags="write denyoom",
          keys=(1, 2, 1), group="generic", since="6.2.0", summary="Copy a key",
          complexity="O(N) worst case for collections, where N is the number of nested items. "
-                    "O(1) for string values.")
+                    "O(1) for string values.",
+         key_specs="RO access index:1; OW update index:2")
 def copy(c, argv):
     source_db, source, target = c.db, argv[1], argv[2]
     target_db, replace = source_db, False
@@ -295,7 +304,8 @@ def object_help(c, argv):
 
 @command("OBJECT ENCODING key", arity=3, flags="readonly", keys=(2, 2, 1), group="generic",
          tips="nondeterministic_output",
-         since="2.2.3", summary="Inspect the internal encoding of a Redis object")
+         since="2.2.3", summary="Inspect the internal encoding of a Redis object",
+         key_specs="RO index:2")
 def object_encoding(c, argv):
     value = c.db.lookup_read(argv[2], touch=False, keymiss=False)
     if value is None:
@@ -311,7 +321,8 @@ def object_encoding(c, argv):
 
 @command("OBJECT REFCOUNT key", arity=3, flags="readonly", keys=(2, 2, 1), group="generic",
          tips="nondeterministic_output",
-         since="2.2.3", summary="Get the number of references to the value of the key")
+         since="2.2.3", summary="Get the number of references to the value of the key",
+         key_specs="RO index:2")
 def object_refcount(c, argv):
     db, key = c.db, argv[2]
     value = db.lookup_read(key, touch=False, keymiss=False)
@@ -339,7 +350,8 @@ def _lfu_selected(c) -> bool:
 
 @command("OBJECT IDLETIME key", arity=3, flags="readonly", keys=(2, 2, 1), group="generic",
          tips="nondeterministic_output",
-         since="2.2.3", summary="Get the time since a Redis object was last accessed")
+         since="2.2.3", summary="Get the time since a Redis object was last accessed",
+         key_specs="RO index:2")
 def object_idletime(c, argv):
     db, key = c.db, argv[2]
     if db.lookup_read(key, touch=False, keymiss=False) is None:
@@ -351,7 +363,8 @@ def object_idletime(c, argv):
 
 @command("OBJECT FREQ key", arity=3, flags="readonly", keys=(2, 2, 1), group="generic",
          tips="nondeterministic_output",
-         since="4.0.0", summary="Get the logarithmic access frequency counter of a Redis object")
+         since="4.0.0", summary="Get the logarithmic access frequency counter of a Redis object",
+         key_specs="RO index:2")
 def object_freq(c, argv):
     db, key = c.db, argv[2]
     if db.lookup_read(key, touch=False, keymiss=False) is None:

@@ -139,38 +139,31 @@ _PUSH_COMPLEXITY = ("O(1) for each element added, so O(N) to add N elements when
 
 
 @command("LPUSH key element [element ...]", arity=-3, flags="write denyoom fast", keys=(1, 1, 1),
-         group="list", summary="Prepend one or multiple elements to a list", complexity=_PUSH_COMPLEXITY)
+         group="list", summary="Prepend one or multiple elements to a list", complexity=_PUSH_COMPLEXITY,
+         key_specs="RW insert index:1")
 def lpush(c, argv):
-    if len(argv) == 3:  # one element: `_push` with its helpers inlined
-        db, key = c.db, argv[1]
-        lst = db.write_typed(key, RedisList)
-        if lst is None:
-            lst = RedisList()
-            lst.appendleft(argv[2])
-            db.store(key, lst)
-        else:
-            lst.appendleft(argv[2])
-        db.commit(key, LIST, "lpush")
-        return len(lst)
     return _push(c, argv, left=True, only_existing=False)
 
 
 @command("RPUSH key element [element ...]", arity=-3, flags="write denyoom fast", keys=(1, 1, 1),
-         group="list", summary="Append one or multiple elements to a list", complexity=_PUSH_COMPLEXITY)
+         group="list", summary="Append one or multiple elements to a list", complexity=_PUSH_COMPLEXITY,
+         key_specs="RW insert index:1")
 def rpush(c, argv):
     return _push(c, argv, left=False, only_existing=False)
 
 
 @command("LPUSHX key element [element ...]", arity=-3, flags="write denyoom fast", keys=(1, 1, 1),
          group="list", since="2.2.0", summary="Prepend an element to a list, only if the list exists",
-         complexity=_PUSH_COMPLEXITY)
+         complexity=_PUSH_COMPLEXITY,
+         key_specs="RW insert index:1")
 def lpushx(c, argv):
     return _push(c, argv, left=True, only_existing=True)
 
 
 @command("RPUSHX key element [element ...]", arity=-3, flags="write denyoom fast", keys=(1, 1, 1),
          group="list", since="2.2.0", summary="Append an element to a list, only if the list exists",
-         complexity=_PUSH_COMPLEXITY)
+         complexity=_PUSH_COMPLEXITY,
+         key_specs="RW insert index:1")
 def rpushx(c, argv):
     return _push(c, argv, left=False, only_existing=True)
 
@@ -179,7 +172,8 @@ def rpushx(c, argv):
          group="list", since="2.2.0", summary="Insert an element before or after another element in a list",
          complexity="O(N) where N is the number of elements to traverse before seeing the value pivot. "
                     "This means that inserting somewhere on the left end on the list (head) can be "
-                    "considered O(1) and inserting somewhere on the right end (tail) is O(N).")
+                    "considered O(1) and inserting somewhere on the right end (tail) is O(N).",
+         key_specs="RW insert index:1")
 def linsert(c, argv):
     where = option_word(argv[2])
     if where != b"BEFORE" and where != b"AFTER":
@@ -219,22 +213,16 @@ def _pop(c, argv, left: bool):
 
 @command("LPOP key [count]", arity=-2, flags="write fast", keys=(1, 1, 1), group="list",
          summary="Remove and get the first elements in a list",
-         complexity="O(N) where N is the number of elements returned")
+         complexity="O(N) where N is the number of elements returned",
+         key_specs="RW access delete index:1")
 def lpop(c, argv):
-    if len(argv) == 2:  # no count: `_pop` and `_removed` inlined
-        db, key = c.db, argv[1]
-        lst = db.write_typed(key, RedisList)
-        if lst is None:
-            return None
-        reply = lst.popleft()
-        db.commit(key, LIST, "lpop", 1, lst)
-        return reply
     return _pop(c, argv, left=True)
 
 
 @command("RPOP key [count]", arity=-2, flags="write fast", keys=(1, 1, 1), group="list",
          summary="Remove and get the last elements in a list",
-         complexity="O(N) where N is the number of elements returned")
+         complexity="O(N) where N is the number of elements returned",
+         key_specs="RW access delete index:1")
 def rpop(c, argv):
     return _pop(c, argv, left=False)
 
@@ -278,7 +266,8 @@ def _pop_first(c, db, keys, left: bool, count: int | None, strict: bool):
 @command("LMPOP numkeys key [key ...] <LEFT | RIGHT> [COUNT count]", arity=-4, flags="write movablekeys",
          group="list", since="7.0.0", summary="Pop elements from a list",
          complexity="O(N+M) where N is the number of provided keys and M is the number of elements "
-                    "returned.")
+                    "returned.",
+         key_specs="RW access delete index:1 keynum:0:1:1")
 def lmpop(c, argv):
     keys, left, count = _parse_mpop(argv, 1)
     reply = _pop_first(c, c.db, keys, left, count, strict=True)
@@ -287,7 +276,8 @@ def lmpop(c, argv):
 
 # -- reading ----------------------------------------------------------------------------------
 @command("LLEN key", arity=2, flags="readonly fast", keys=(1, 1, 1), group="list",
-         summary="Get the length of a list")
+         summary="Get the length of a list",
+         key_specs="RO index:1")
 def llen(c, argv):
     lst = _list(c, argv[1])
     return 0 if lst is None else len(lst)
@@ -405,7 +395,8 @@ def lset(c, argv):
 
 @command("LREM key count element", arity=4, flags="write", keys=(1, 1, 1), group="list",
          summary="Remove elements from a list",
-         complexity="O(N+M) where N is the length of the list and M is the number of elements removed.")
+         complexity="O(N+M) where N is the length of the list and M is the number of elements removed.",
+         key_specs="RW delete index:1")
 def lrem(c, argv):
     limit = parse_int(argv[2])
     key, element = argv[1], argv[3]
@@ -442,7 +433,8 @@ def _remove_matches(lst: RedisList, element: bytes, limit: int) -> int:
 
 @command("LTRIM key start stop", arity=4, flags="write", keys=(1, 1, 1), group="list",
          summary="Trim a list to the specified range",
-         complexity="O(N) where N is the number of elements to be removed by the operation.")
+         complexity="O(N) where N is the number of elements to be removed by the operation.",
+         key_specs="RW delete index:1")
 def ltrim(c, argv):
     start, end = parse_int(argv[2]), parse_int(argv[3])
     key = argv[1]
@@ -496,7 +488,8 @@ def _lmove(c, source: bytes, destination: bytes, from_left: bool, to_left: bool)
 
 @command("LMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT>", arity=5, flags="write denyoom",
          keys=(1, 2, 1), group="list", since="6.2.0",
-         summary="Pop an element from a list, push it to another list and return it")
+         summary="Pop an element from a list, push it to another list and return it",
+         key_specs="RW access delete index:1; RW insert index:2")
 def lmove(c, argv):
     from_left = _side(argv[3]) == _LEFT
     to_left = _side(argv[4]) == _LEFT
@@ -504,7 +497,8 @@ def lmove(c, argv):
 
 
 @command("RPOPLPUSH source destination", arity=3, flags="write denyoom", keys=(1, 2, 1), group="list",
-         since="1.2.0", summary="Remove the last element in a list, prepend it to another list and return it")
+         since="1.2.0", summary="Remove the last element in a list, prepend it to another list and return it",
+         key_specs="RW access delete index:1; RW insert index:2")
 def rpoplpush(c, argv):
     return _lmove(c, argv[1], argv[2], from_left=False, to_left=True)
 
@@ -531,7 +525,8 @@ def _blocking_pop(c, keys: list[bytes], timeout_ms: int, left: bool, count: int 
 @command("BLPOP key [key ...] timeout", arity=-3, flags="write noscript blocking", keys=(1, -2, 1),
          group="list", since="2.0.0",
          summary="Remove and get the first element in a list, or block until one is available",
-         complexity="O(N) where N is the number of provided keys.")
+         complexity="O(N) where N is the number of provided keys.",
+         key_specs="RW access delete index:1 range:-2:1:0")
 def blpop(c, argv):
     timeout_ms = parse_timeout(argv[-1])
     return _blocking_pop(c, argv[1:-1], timeout_ms, left=True, count=None)
@@ -540,7 +535,8 @@ def blpop(c, argv):
 @command("BRPOP key [key ...] timeout", arity=-3, flags="write noscript blocking", keys=(1, -2, 1),
          group="list", since="2.0.0",
          summary="Remove and get the last element in a list, or block until one is available",
-         complexity="O(N) where N is the number of provided keys.")
+         complexity="O(N) where N is the number of provided keys.",
+         key_specs="RW access delete index:1 range:-2:1:0")
 def brpop(c, argv):
     timeout_ms = parse_timeout(argv[-1])
     return _blocking_pop(c, argv[1:-1], timeout_ms, left=False, count=None)
@@ -550,7 +546,8 @@ def brpop(c, argv):
          flags="write blocking movablekeys", group="list", since="7.0.0",
          summary="Pop elements from a list, or block until one is available",
          complexity="O(N+M) where N is the number of provided keys and M is the number of elements "
-                    "returned.")
+                    "returned.",
+         key_specs="RW access delete index:2 keynum:0:1:1")
 def blmpop(c, argv):
     keys, left, count = _parse_mpop(argv, 2)
     timeout_ms = parse_timeout(argv[1])
@@ -579,7 +576,8 @@ def _blocking_move(c, source: bytes, destination: bytes, from_left: bool, to_lef
 @command("BLMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout", arity=6,
          flags="write denyoom noscript blocking", keys=(1, 2, 1), group="list", since="6.2.0",
          summary="Pop an element from a list, push it to another list and return it; or block until "
-                 "one is available")
+                 "one is available",
+         key_specs="RW access delete index:1; RW insert index:2")
 def blmove(c, argv):
     from_left = _side(argv[3]) == _LEFT
     to_left = _side(argv[4]) == _LEFT
@@ -590,7 +588,8 @@ def blmove(c, argv):
 @command("BRPOPLPUSH source destination timeout", arity=4, flags="write denyoom noscript blocking",
          keys=(1, 2, 1), group="list", since="2.2.0",
          summary="Pop an element from a list, push it to another list and return it; or block until "
-                 "one is available")
+                 "one is available",
+         key_specs="RW access delete index:1; RW insert index:2")
 def brpoplpush(c, argv):
     timeout_ms = parse_timeout(argv[3])
     return _blocking_move(c, argv[1], argv[2], False, True, timeout_ms)

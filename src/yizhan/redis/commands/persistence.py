@@ -58,7 +58,8 @@ def _restore_options(argv) -> tuple[bool, bool, int, int]:
          summary="Create a key using the provided serialized value, previously obtained using DUMP.",
          complexity="O(1) to create the new key and additional O(N*M) to reconstruct the "
                     "serialized value, where N is the number of Redis objects composing the value "
-                    "and M their average size.")
+                    "and M their average size.",
+         key_specs="OW update index:1")
 def restore(c, argv):
     replace, absttl, idle, freq = _restore_options(argv)
     db, key, payload = c.db, argv[1], bytes(argv[3])

@@ -39,21 +39,18 @@ def _max_intset(c) -> int:
 @command("SADD key member [member ...]", arity=-3, flags="write denyoom fast", keys=(1, 1, 1),
          group="set", summary="Add one or more members to a set",
          complexity="O(1) for each element added, so O(N) to add N elements when the command is "
-                    "called with multiple arguments.")
+                    "called with multiple arguments.",
+         key_specs="RW insert index:1")
 def sadd(c, argv):
     key = argv[1]
     s = c.db.write_typed(key, Set)
     created = s is None
     if created:
         s = Set()
-    if len(argv) == 3 and s.members is not None:  # one member into a hashtable set
-        added = 1 if s.members.add(argv[2]) else 0
-    else:
-        # the limit matters while the set is an intset (`members` is None)
-        max_intset = c.server.int_params.int("set-max-intset-entries") if s.members is None else 0
-        added = 0
-        for member in argv[2:]:
-            added += s.add(member, max_intset)
+    max_intset = _max_intset(c)
+    added = 0
+    for member in argv[2:]:
+        added += s.add(member, max_intset)
     if created:
         c.db.store(key, s)
     if added:
@@ -63,7 +60,8 @@ def sadd(c, argv):
 
 @command("SREM key member [member ...]", arity=-3, flags="write fast", keys=(1, 1, 1), group="set",
          summary="Remove one or more members from a set",
-         complexity="O(N) where N is the number of members to be removed.")
+         complexity="O(N) where N is the number of members to be removed.",
+         key_specs="RW delete index:1")
 def srem(c, argv):
     key = argv[1]
     s = _set_for_write(c, key)
@@ -80,14 +78,16 @@ def srem(c, argv):
 
 
 @command("SCARD key", arity=2, flags="readonly fast", keys=(1, 1, 1), group="set",
-         summary="Get the number of members in a set")
+         summary="Get the number of members in a set",
+         key_specs="RO index:1")
 def scard(c, argv):
     s = _get_set(c, argv[1])
     return 0 if s is None else len(s)
 
 
 @command("SISMEMBER key member", arity=3, flags="readonly fast", keys=(1, 1, 1), group="set",
-         summary="Determine if a given value is a member of a set")
+         summary="Determine if a given value is a member of a set",
+         key_specs="RO index:1")
 def sismember(c, argv):
     s = _get_set(c, argv[1])
     return int(s is not None and argv[2] in s)
@@ -139,7 +139,8 @@ def srandmember(c, argv):
 @command("SPOP key [count]", arity=-2, flags="write fast", keys=(1, 1, 1), group="set",
          summary="Remove and return one or multiple random members from a set",
          complexity="Without the count argument O(1), otherwise O(N) where N is the value of the "
-                    "passed count.", tips="nondeterministic_output")
+                    "passed count.", tips="nondeterministic_output",
+         key_specs="RW access delete index:1")
 def spop(c, argv):
     if len(argv) > 3:
         raise ErrorReply(errors.SYNTAX)
@@ -187,7 +188,8 @@ def _pop_many(s: Set, count: int) -> list[bytes]:
 
 
 @command("SMOVE source destination member", arity=4, flags="write fast", keys=(1, 2, 1),
-         group="set", summary="Move a member from one set to another")
+         group="set", summary="Move a member from one set to another",
+         key_specs="RW access delete index:1; RW insert index:2")
 def smove(c, argv):
     db, src_key, dst_key, member = c.db, argv[1], argv[2], argv[3]
     src, dst = db.lookup_write(src_key), db.lookup_write(dst_key)
@@ -292,7 +294,8 @@ def sinter(c, argv):
 @command("SINTERSTORE destination key [key ...]", arity=-3, **_STORE,
          summary="Intersect multiple sets and store the resulting set in a key",
          complexity="O(N*M) worst case where N is the cardinality of the smallest set and M is the "
-                    "number of sets.")
+                    "number of sets.",
+         key_specs="RW update index:1; RO access index:2 range:-1:1:0")
 def sinterstore(c, argv):
     return _sinter(c, argv[2:], argv[1])
 
@@ -301,7 +304,8 @@ def sinterstore(c, argv):
          group="set", since="7.0.0",
          summary="Intersect multiple sets and return the cardinality of the result",
          complexity="O(N*M) worst case where N is the cardinality of the smallest set and M is the "
-                    "number of sets.")
+                    "number of sets.",
+         key_specs="RO access index:1 keynum:0:1:1")
 def sintercard(c, argv):
     numkeys = parse_int(argv[1], errors.NUMKEYS_NOT_POSITIVE)
     if numkeys < 1:
@@ -331,7 +335,8 @@ def sunion(c, argv):
 
 @command("SUNIONSTORE destination key [key ...]", arity=-3, **_STORE,
          summary="Add multiple sets and store the resulting set in a key",
-         complexity="O(N) where N is the total number of elements in all given sets.")
+         complexity="O(N) where N is the total number of elements in all given sets.",
+         key_specs="OW update index:1; RO access index:2 range:-1:1:0")
 def sunionstore(c, argv):
     return _sunion_diff(c, argv[2:], argv[1], diff=False)
 
@@ -344,7 +349,8 @@ def sdiff(c, argv):
 
 @command("SDIFFSTORE destination key [key ...]", arity=-3, **_STORE,
          summary="Subtract multiple sets and store the resulting set in a key",
-         complexity="O(N) where N is the total number of elements in all given sets.")
+         complexity="O(N) where N is the total number of elements in all given sets.",
+         key_specs="OW update index:1; RO access index:2 range:-1:1:0")
 def sdiffstore(c, argv):
     return _sunion_diff(c, argv[2:], argv[1], diff=True)
 

@@ -384,10 +384,38 @@ _COMPLEXITY = ("O(N+M*log(M)) where N is the number of elements in the list or s
                "the number of returned elements. When the elements are not sorted, complexity is O(N).")
 
 
+_SKIPPED = {b"limit": 2, b"get": 1, b"by": 1}  # sortGetKeys: options whose arguments are not keys
+
+
+def sort_ro_keys(argv: list[bytes]) -> list:
+    """sortROGetKeys: the sorted key (BY and GET patterns name no key of their own)."""
+    return [(1, ("RO", "access"))]
+
+
+def sort_keys(argv: list[bytes]) -> list:
+    """sortGetKeys: the sorted key, then the last STORE destination."""
+    keys = sort_ro_keys(argv)
+    store = None
+    i = 2
+    while i < len(argv):
+        word = argv[i].split(b"\0", 1)[0].lower()
+        if word in _SKIPPED:
+            i += _SKIPPED[word]
+        elif word == b"store" and i + 1 < len(argv):
+            store = (i + 1, ("OW", "update"))
+        i += 1
+    return keys + [store] if store else keys
+
+
 @command("SORT key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] "
          "[ALPHA] [STORE destination]", arity=-2, flags="write denyoom movablekeys", keys=(1, 1, 1),
          group="generic", summary="Sort the elements in a list, set or sorted set",
-         complexity=_COMPLEXITY, acl="write set sortedset list slow dangerous")
+         complexity=_COMPLEXITY, acl="write set sortedset list slow dangerous",
+         key_specs=("RO access index:1; RO access unknown -- For the optional BY/GET keyword. It "
+                    "is marked 'unknown' because the key names derive from the content of the key "
+                    "we sort; OW update unknown -- For the optional STORE keyword. It is marked "
+                    "'unknown' because the keyword can appear anywhere in the argument array"),
+         getkeys=sort_keys)
 def sort(c, argv):
     return sort_generic(c, argv, readonly=False)
 
@@ -395,6 +423,9 @@ def sort(c, argv):
 @command("SORT_RO key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] "
          "[ALPHA]", arity=-2, flags="readonly movablekeys", keys=(1, 1, 1), group="generic", since="7.0.0",
          summary="Sort the elements in a list, set or sorted set. Read-only variant of SORT.",
-         complexity=_COMPLEXITY, acl="read set sortedset list slow dangerous")
+         complexity=_COMPLEXITY, acl="read set sortedset list slow dangerous",
+         key_specs=("RO access index:1; RO access unknown -- For the optional BY/GET keyword. It "
+                    "is marked 'unknown' because the key names derive from the content of the key "
+                    "we sort"), getkeys=sort_ro_keys)
 def sort_ro(c, argv):
     return sort_generic(c, argv, readonly=True)

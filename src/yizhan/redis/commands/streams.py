@@ -258,7 +258,9 @@ def _unsignalled(c, key: bytes, event: str | None, dirty: int = 1) -> None:
          "[field value ...]", arity=-5, flags="write denyoom fast", keys=(1, 1, 1), group=_GROUP,
          since="5.0.0", summary="Appends a new entry to a stream",
          complexity="O(1) when adding a new entry, O(N) when trimming where N being the number of "
-                    "entries evicted.", tips="nondeterministic_output")
+                    "entries evicted.", tips="nondeterministic_output",
+         key_specs=("RW update index:1 -- UPDATE instead of INSERT because of the optional "
+                    "trimming feature"))
 def xadd(c, argv):
     args = _parse_trim(argv, xadd=True)
     field_at = args.id_at + 1
@@ -308,7 +310,8 @@ def _new_id(c, s: Stream, args: TrimArgs):
          keys=(1, 1, 1), group=_GROUP, since="6.2.0", summary="Trims the stream to (approximately if '~' "
          "is passed) a certain size", complexity="O(N), with N being the number of evicted entries. "
          "Constant times are very small however, since entries are organized in macro nodes containing "
-         "multiple entries that can be released with a single deallocation.", tips="nondeterministic_output")
+         "multiple entries that can be released with a single deallocation.", tips="nondeterministic_output",
+         key_specs="RW delete index:1")
 def xtrim(c, argv):
     args = _parse_trim(argv, xadd=False)
     db, key = c.db, argv[1]
@@ -325,7 +328,8 @@ def xtrim(c, argv):
          since="5.0.0", summary="Removes the specified entries from the stream. Returns the number of "
          "items actually deleted, that may be different from the number of IDs passed in case certain "
          "IDs do not exist.", complexity="O(1) for each single item to delete in the stream, regardless "
-         "of the stream size.")
+         "of the stream size.",
+         key_specs="RW delete index:1")
 def xdel(c, argv):
     db, key = c.db, argv[1]
     s = db.write_typed(key, Stream)
@@ -351,7 +355,8 @@ def xdel(c, argv):
 
 
 @command("XLEN key", arity=2, flags="readonly fast", keys=(1, 1, 1), group=_GROUP, since="5.0.0",
-         summary="Return the number of entries in a stream")
+         summary="Return the number of entries in a stream",
+         key_specs="RO index:1")
 def xlen(c, argv):
     s = c.db.read_typed(argv[1], Stream)
     return 0 if s is None else len(s.ids)
@@ -629,7 +634,8 @@ def _block(c, args: ReadArgs, ids: list, group_mode: bool):
          "by the caller for each stream. Can block.", complexity="For each stream mentioned: O(N) with N "
          "being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is "
          "O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M "
-         "clients blocked on the stream getting new data.")
+         "clients blocked on the stream getting new data.",
+         key_specs="RO access keyword:STREAMS:1 range:-1:1:2")
 def xread(c, argv):
     return _read(c, argv, group_mode=False)
 
@@ -641,7 +647,8 @@ def xread(c, argv):
          complexity="For each stream mentioned: O(M) with M being the number of elements returned. If M "
          "is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it "
          "O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve "
-         "the N clients blocked on the stream getting new data.")
+         "the N clients blocked on the stream getting new data.",
+         key_specs="RO access keyword:STREAMS:4 range:-1:1:2")
 def xreadgroup(c, argv):
     return _read(c, argv, group_mode=True)
 
@@ -686,7 +693,8 @@ def _existing_group(c, argv) -> tuple[Stream, Group]:
 
 @command("XGROUP CREATE key groupname <id | $> [MKSTREAM] [ENTRIESREAD entries_read]", arity=-5,
          flags="write denyoom", keys=(2, 2, 1), group=_GROUP, since="5.0.0",
-         summary="Create a consumer group.")
+         summary="Create a consumer group.",
+         key_specs="RW insert index:2")
 def xgroup_create(c, argv):
     mkstream, entries_read = _group_options(argv, create=True, setid=False)
     s = _group_stream(c, argv, mkstream)
@@ -725,7 +733,8 @@ def xgroup_setid(c, argv):
 
 @command("XGROUP DESTROY key groupname", arity=4, flags="write", keys=(2, 2, 1), group=_GROUP,
          since="5.0.0", summary="Destroy a consumer group.",
-         complexity="O(N) where N is the number of entries in the group's pending entries list (PEL).")
+         complexity="O(N) where N is the number of entries in the group's pending entries list (PEL).",
+         key_specs="RW delete index:2")
 def xgroup_destroy(c, argv):
     s = _group_stream(c, argv)
     if s.groups.pop(argv[3], None) is None:
@@ -736,7 +745,8 @@ def xgroup_destroy(c, argv):
 
 
 @command("XGROUP CREATECONSUMER key groupname consumername", arity=5, flags="write denyoom",
-         keys=(2, 2, 1), group=_GROUP, since="6.2.0", summary="Create a consumer in a consumer group.")
+         keys=(2, 2, 1), group=_GROUP, since="6.2.0", summary="Create a consumer in a consumer group.",
+         key_specs="RW insert index:2")
 def xgroup_createconsumer(c, argv):
     _, group = _existing_group(c, argv)
     if group.add_consumer(argv[4], _now(c)) is None:
@@ -746,7 +756,8 @@ def xgroup_createconsumer(c, argv):
 
 
 @command("XGROUP DELCONSUMER key groupname consumername", arity=5, flags="write", keys=(2, 2, 1),
-         group=_GROUP, since="5.0.0", summary="Delete a consumer from a consumer group.")
+         group=_GROUP, since="5.0.0", summary="Delete a consumer from a consumer group.",
+         key_specs="RW delete index:2")
 def xgroup_delconsumer(c, argv):
     _, group = _existing_group(c, argv)
     consumer = group.consumer(argv[4], 0, refresh=False)
@@ -962,7 +973,8 @@ def xclaim(c, argv):
          flags="write fast", keys=(1, 1, 1), group=_GROUP, since="6.2.0",
          summary="Changes (or acquires) ownership of messages in a consumer group, as if the messages "
          "were delivered to the specified consumer.", complexity="O(1) if COUNT is small.",
-         tips="nondeterministic_output")
+         tips="nondeterministic_output",
+         key_specs="RW delete index:1")
 def xautoclaim(c, argv):
     min_idle = max(_long(argv[4], errors.XAUTOCLAIM_MIN_IDLE), 0)
     start = _interval_start(argv[5])

@@ -34,31 +34,7 @@ def _check_length(c, size: int, append: int) -> None:
 @command("GET key", arity=2, flags="readonly fast", keys=(1, 1, 1), group="string",
          summary="Get the value of a key")
 def get(c, argv):
-    key = argv[1]
-    db = c.db  # db.lookup_read(key), inlined
-    value = db.data.get(key)
-    if value is not None and db.expires:
-        when = db.expires.get(key)
-        if when is not None and when <= db.clock.ms():
-            db._expire(key)
-            value = None
-    if value is None:
-        if db.stats is not None:
-            db.stats.keyspace_misses += 1
-        if db.on_keymiss is not None:
-            db.on_keymiss(db, key)
-        return None
-    db.access[key] = db.clock.tick_ms
-    if db.count_hits:
-        hits = db.hits
-        hits[key] = hits.get(key, 0) + 1
-    if db.stats is not None:
-        db.stats.keyspace_hits += 1
-    if type(value) is bytes:
-        return value
-    if type(value) is bytearray:
-        return bytes(value)
-    raise ErrorReply(errors.WRONGTYPE)
+    return _reply(c.db.read_string(argv[1]))
 
 
 def expiry_ms(raw: bytes, option: bytes, command_name: str, now_ms: int) -> int:
@@ -127,58 +103,47 @@ def set_generic(c, key: bytes, value: bytes, flags=frozenset(), expiry=None, nam
     return old if get_old else ok
 
 
+def set_keys(argv: list[bytes]) -> list:
+    """setGetKeys: the key's flags depend on GET (read and written) or not (overwritten)."""
+    if any(arg.lower() == b"get" for arg in argv[3:]):
+        return [(1, ("RW", "access", "update"))]
+    return [(1, ("OW", "update"))]
+
+
 @command("SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | "
          "PXAT unix-time-milliseconds | KEEPTTL]", arity=-3, flags="write denyoom", keys=(1, 1, 1),
-         group="string", summary="Set the string value of a key", complexity="O(1)")
+         group="string", summary="Set the string value of a key", complexity="O(1)",
+         key_specs=("RW access update variable_flags index:1 -- RW and ACCESS due to the optional "
+                    "`GET` argument"), getkeys=set_keys)
 def set_(c, argv):
-    if len(argv) == 3:  # no options: what set_generic does for them, without the parsing
-        key = argv[1]
-        db = c.db  # db.replace(key, argv[2]) (a write lookup), inlined with its db.changed(key)
-        data = db.data
-        if key in data:
-            expires = db.expires
-            if expires and (when := expires.get(key)) is not None and when <= db.clock.ms():
-                db._expire(key)
-            elif db.count_hits:
-                hits = db.hits
-                hits[key] = hits.get(key, 0) + 1
-        data[key] = argv[2]
-        if db.expires:
-            db.expires.pop(key, None)
-        if db.encodings:
-            db.encodings.pop(key, None)
-        db.access[key] = db.clock.tick_ms
-        if db.stats is not None:  # db.commit(key, STRING, "set"), inlined
-            db.stats.dirty += 1
-        if db.on_change is not None:
-            db.on_change(db, key)
-        if db.on_event is not None:
-            db.on_event(db, STRING, "set", key)
-        return OK
     flags, expiry = parse_string_options(argv, 3, for_set=True)
     return set_generic(c, argv[1], argv[2], flags, expiry)
 
 
 @command("SETNX key value", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string",
-         summary="Set the value of a key, only if the key does not exist")
+         summary="Set the value of a key, only if the key does not exist",
+         key_specs="OW insert index:1")
 def setnx(c, argv):
     return set_generic(c, argv[1], argv[2], {b"NX"}, ok=1, abort=0)
 
 
 @command("SETEX key seconds value", arity=4, flags="write denyoom", keys=(1, 1, 1), group="string",
-         since="2.0.0", summary="Set the value and expiration of a key")
+         since="2.0.0", summary="Set the value and expiration of a key",
+         key_specs="OW update index:1")
 def setex(c, argv):
     return set_generic(c, argv[1], argv[3], expiry=(b"EX", argv[2]), name="setex")
 
 
 @command("PSETEX key milliseconds value", arity=4, flags="write denyoom", keys=(1, 1, 1),
-         group="string", since="2.6.0", summary="Set the value and expiration in milliseconds of a key")
+         group="string", since="2.6.0", summary="Set the value and expiration in milliseconds of a key",
+         key_specs="OW update index:1")
 def psetex(c, argv):
     return set_generic(c, argv[1], argv[3], expiry=(b"PX", argv[2]), name="psetex")
 
 
 @command("GETSET key value", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string",
-         summary="Set the string value of a key and return its old value")
+         summary="Set the string value of a key and return its old value",
+         key_specs="RW access update index:1")
 def getset(c, argv):
     db, key = c.db, argv[1]
     old = db.read_string(key)
@@ -188,7 +153,8 @@ def getset(c, argv):
 
 
 @command("GETDEL key", arity=2, flags="write fast", keys=(1, 1, 1), group="string", since="6.2.0",
-         summary="Get the value of a key and delete the key")
+         summary="Get the value of a key and delete the key",
+         key_specs="RW access delete index:1")
 def getdel(c, argv):
     db, key = c.db, argv[1]
     old = db.read_string(key)
@@ -200,7 +166,8 @@ def getdel(c, argv):
 
 @command("GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | "
          "PXAT unix-time-milliseconds | PERSIST]", arity=-2, flags="write fast", keys=(1, 1, 1),
-         group="string", since="6.2.0", summary="Get the value of a key and optionally set its expiration")
+         group="string", since="6.2.0", summary="Get the value of a key and optionally set its expiration",
+         key_specs="RW access update index:1 -- RW and UPDATE because it changes the TTL")
 def getex(c, argv):
     flags, expiry = parse_string_options(argv, 2, for_set=False)
     db, key = c.db, argv[1]
@@ -239,18 +206,18 @@ def _mset(c, argv, name: str, nx: bool):
     db = c.db
     if nx and any(db.lookup_write(argv[i]) is not None for i in range(1, len(argv), 2)):
         return 0
-    if db.on_event is not None or db.on_change is not None:
-        for i in range(1, len(argv), 2):
-            db.store(argv[i], argv[i + 1])
-            db.commit(argv[i], STRING, "set")
-    else:
-        db.set_pairs(argv)
+    for i in range(1, len(argv), 2):
+        if not nx:
+            db.lookup_write(argv[i])  # setKey's lookup: an expired key is reclaimed first
+        db.store(argv[i], argv[i + 1])
+        db.commit(argv[i], STRING, "set")
     return 1 if nx else OK
 
 
 @command("MSET key value [key value ...]", arity=-3, flags="write denyoom", keys=(1, -1, 2),
          group="string", since="1.0.1", summary="Set multiple keys to multiple values",
-         complexity="O(N) where N is the number of keys to set.")
+         complexity="O(N) where N is the number of keys to set.",
+         key_specs="OW update index:1 range:-1:2:0")
 def mset(c, argv):
     return _mset(c, argv, "mset", nx=False)
 
@@ -258,7 +225,8 @@ def mset(c, argv):
 @command("MSETNX key value [key value ...]", arity=-3, flags="write denyoom", keys=(1, -1, 2),
          group="string", since="1.0.1",
          summary="Set multiple keys to multiple values, only if none of the keys exist",
-         complexity="O(N) where N is the number of keys to set.")
+         complexity="O(N) where N is the number of keys to set.",
+         key_specs="OW insert index:1 range:-1:2:0")
 def msetnx(c, argv):
     return _mset(c, argv, "msetnx", nx=True)
 
@@ -268,7 +236,8 @@ def msetnx(c, argv):
          since="2.0.0", summary="Append a value to a key",
          complexity="O(1). The amortized time complexity is O(1) assuming the appended value is "
                     "small and the already present value is of any size, since the dynamic string "
-                    "library used by Redis will double the free space available on every reallocation.")
+                    "library used by Redis will double the free space available on every reallocation.",
+         key_specs="RW insert index:1")
 def append(c, argv):
     db, key, tail = c.db, argv[1], argv[2]
     value = db.write_string(key)
@@ -287,7 +256,8 @@ def append(c, argv):
 
 
 @command("STRLEN key", arity=2, flags="readonly fast", keys=(1, 1, 1), group="string", since="2.2.0",
-         summary="Get the length of the value stored in a key")
+         summary="Get the length of the value stored in a key",
+         key_specs="RO index:1")
 def strlen(c, argv):
     value = c.db.read_string(argv[1])
     return 0 if value is None else len(value)
@@ -359,72 +329,42 @@ def substr(c, argv):
 
 # -- counters ----------------------------------------------------------------------------------
 def _incr(c, argv: list[bytes], delta: int = 1) -> int:
-    """INCRBY of argv[1] by `delta`: `db.lookup_write(key)` then
-    `db.set(key, result, keep_ttl)`, both inlined (the lookup's access-time write stands for
-    both; a key that is created gets its own)."""
-    key = argv[1]
-    db = c.db
-    data = db.data
-    value = data.get(key)
-    if value is not None:
-        expires = db.expires
-        if expires and (when := expires.get(key)) is not None and when <= db.clock.ms():
-            db._expire(key)
-            value = None
-        else:
-            db.access[key] = db.clock.tick_ms  # touched even when the command then fails
-            if db.count_hits:
-                hits = db.hits
-                hits[key] = hits.get(key, 0) + 1
-    if value is None:
-        current = 0
-    elif type(value) is bytes:
-        n = len(value)  # parse_int's usual case inline: plain digits, in range
-        if 0 < n < 19 and value.isdigit() and (value[0] != 48 or n == 1):
-            current = int(value)
-        else:
-            current = parse_int(value)
-    elif type(value) is bytearray:
-        current = parse_int(bytes(value))
-    else:
-        raise ErrorReply(errors.WRONGTYPE)
+    """INCRBY of argv[1] by `delta` (incrDecrCommand): the TTL stays."""
+    db, key = c.db, argv[1]
+    value = db.write_string(key)
+    current = 0 if value is None else parse_int(bytes(value))
     result = current + delta
     if not INT64_MIN <= result <= INT64_MAX:
         raise ErrorReply(errors.OVERFLOW)
-    data[key] = b"%d" % result
-    if db.encodings:
-        db.encodings.pop(key, None)
-    if value is None:
-        db.access[key] = db.clock.tick_ms
-    if db.stats is not None:  # db.commit(key, STRING, "incrby"), inlined
-        db.stats.dirty += 1
-    if db.on_change is not None:
-        db.on_change(db, key)
-    if db.on_event is not None:
-        db.on_event(db, STRING, "incrby", key)
+    db.store(key, b"%d" % result, keep_ttl=True)
+    db.commit(key, STRING, "incrby")
     return result
 
 
 @command("INCR key", arity=2, flags="write denyoom fast", keys=(1, 1, 1), group="string",
-         summary="Increment the integer value of a key by one")
+         summary="Increment the integer value of a key by one",
+         key_specs="RW access update index:1")
 def incr(c, argv):
     return _incr(c, argv)
 
 
 @command("DECR key", arity=2, flags="write denyoom fast", keys=(1, 1, 1), group="string",
-         summary="Decrement the integer value of a key by one")
+         summary="Decrement the integer value of a key by one",
+         key_specs="RW access update index:1")
 def decr(c, argv):
     return _incr(c, argv, -1)
 
 
 @command("INCRBY key increment", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string",
-         summary="Increment the integer value of a key by the given amount")
+         summary="Increment the integer value of a key by the given amount",
+         key_specs="RW access update index:1")
 def incrby(c, argv):
     return _incr(c, argv, parse_int(argv[2]))
 
 
 @command("DECRBY key decrement", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string",
-         summary="Decrement the integer value of a key by the given number")
+         summary="Decrement the integer value of a key by the given number",
+         key_specs="RW access update index:1")
 def decrby(c, argv):
     delta = parse_int(argv[2])
     if delta == INT64_MIN:
@@ -433,7 +373,8 @@ def decrby(c, argv):
 
 
 @command("INCRBYFLOAT key increment", arity=3, flags="write denyoom fast", keys=(1, 1, 1),
-         group="string", since="2.6.0", summary="Increment the float value of a key by the given amount")
+         group="string", since="2.6.0", summary="Increment the float value of a key by the given amount",
+         key_specs="RW access update index:1")
 def incrbyfloat(c, argv):
     db, key = c.db, argv[1]
     value = db.write_string(key)

@@ -29,7 +29,7 @@ _GROUP = "sorted_set"
 _INF = math.inf
 
 
-class _Limits:
+class Limits:
     """zset-max-listpack-entries / -value, read once per command."""
 
     __slots__ = ("entries", "value")
@@ -45,7 +45,7 @@ class _Limits:
             zs.listpack = False
 
 
-def _store_result(limits: _Limits, items) -> ZSet:
+def _store_result(limits: Limits, items) -> ZSet:
     """A *STORE result, built as a skiplist and converted to a listpack if small enough
     (zsetConvertToListpackIfNeeded)."""
     items = list(items)
@@ -324,7 +324,7 @@ def _zadd(c, argv, incr: bool):
     created = zs is None
     if created and xx:
         return None if incr else 0
-    limits = _Limits(c) if created else None
+    limits = Limits(c) if created else None
     if created:  # the first member decides the encoding of a new key
         zs = ZSet(listpack=limits.entries != 0 and len(argv[pos + 1]) <= limits.value)
     added = updated = processed = 0
@@ -347,7 +347,7 @@ def _zadd(c, argv, incr: bool):
                     updated += 1
             elif not xx:
                 if limits is None:
-                    limits = _Limits(c)
+                    limits = Limits(c)
                 limits.make_room(zs, member)
                 zs.insert(member, score)
                 added += 1
@@ -367,37 +367,13 @@ def _zadd(c, argv, incr: bool):
          summary="Add one or more members to a sorted set, or update its score if it already exists",
          complexity="O(log(N)) for each item added, where N is the number of elements in the sorted set.")
 def zadd(c, argv):
-    """ZADD key score member (no options) on a live sorted set: `_zadd` without its option
-    parsing and loops; anything else (options, a new key, a key with a TTL) goes through
-    `_zadd`."""
-    if len(argv) != 4 or argv[2][:1].isalpha():
-        return _zadd(c, argv, incr=False)
-    db, key = c.db, argv[1]
-    zs = db.data.get(key)
-    if type(zs) is not ZSet or (db.expires and key in db.expires):
-        return _zadd(c, argv, incr=False)
-    raw = argv[2]
-    score = float(raw) if len(raw) <= 20 and raw.isdigit() else parse_double(raw)
-    db.access[key] = db.clock.tick_ms  # db.write_typed(key, ZSet)'s bookkeeping, inlined
-    if db.count_hits:
-        hits = db.hits
-        hits[key] = hits.get(key, 0) + 1
-    member = argv[3]
-    current = zs.scores.get(member)
-    if current is None:
-        _Limits(c).make_room(zs, member)
-        zs.insert(member, score)
-    elif score != current:
-        zs.rescore(member, current, score)
-    else:
-        return 0
-    db.commit(key, ZSET, "zadd")
-    return 1 if current is None else 0
+    return _zadd(c, argv, incr=False)
 
 
 @command("ZINCRBY key increment member", arity=4, flags="write denyoom fast", keys=(1, 1, 1),
          group=_GROUP, since="1.2.0", summary="Increment the score of a member in a sorted set",
-         complexity="O(log(N)) where N is the number of elements in the sorted set.")
+         complexity="O(log(N)) where N is the number of elements in the sorted set.",
+         key_specs="RW access update index:1")
 def zincrby(c, argv):
     return _zadd(c, argv, incr=True)
 
@@ -421,7 +397,8 @@ def zmscore(c, argv):
 
 
 @command("ZCARD key", arity=2, flags="readonly fast", keys=(1, 1, 1), group=_GROUP, since="1.2.0",
-         summary="Get the number of members in a sorted set")
+         summary="Get the number of members in a sorted set",
+         key_specs="RO index:1")
 def zcard(c, argv):
     zs = _zset(c, argv[1])
     return 0 if zs is None else len(zs)
@@ -547,7 +524,7 @@ def _range_store(c, key: bytes, items, size_hint: int | None) -> int:
         if db.remove(key):
             db.commit(key, GENERIC, "del")
         return 0
-    limits = _Limits(c)
+    limits = Limits(c)
     zs = ZSet(listpack=size_hint is None or size_hint <= limits.entries)
     for score, member in items:
         limits.make_room(zs, member)
@@ -575,7 +552,8 @@ def zrange(c, argv):
          flags="write denyoom", keys=(1, 2, 1), group=_GROUP, since="6.2.0",
          summary="Store a range of members from sorted set into another key",
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the "
-                    "number of elements stored into the destination key.")
+                    "number of elements stored into the destination key.",
+         key_specs="OW update index:1; RO access index:2")
 def zrangestore(c, argv):
     return _zrange(c, argv, 2, True, None, None)
 
@@ -623,7 +601,8 @@ def zrevrangebylex(c, argv):
 @command("ZREM key member [member ...]", arity=-3, flags="write fast", keys=(1, 1, 1), group=_GROUP,
          since="1.2.0", summary="Remove one or more members from a sorted set",
          complexity="O(M*log(N)) with N being the number of elements in the sorted set and M the "
-                    "number of elements to be removed.")
+                    "number of elements to be removed.",
+         key_specs="RW delete index:1")
 def zrem(c, argv):
     db, key = c.db, argv[1]
     zs = db.write_typed(key, ZSet)
@@ -671,14 +650,16 @@ _REMRANGE_COMPLEXITY = ("O(log(N)+M) with N being the number of elements in the 
 
 @command("ZREMRANGEBYRANK key start stop", arity=4, flags="write", keys=(1, 1, 1), group=_GROUP,
          since="2.0.0", summary="Remove all members in a sorted set within the given indexes",
-         complexity=_REMRANGE_COMPLEXITY)
+         complexity=_REMRANGE_COMPLEXITY,
+         key_specs="RW delete index:1")
 def zremrangebyrank(c, argv):
     return _zremrange(c, argv, _RANK)
 
 
 @command("ZREMRANGEBYSCORE key min max", arity=4, flags="write", keys=(1, 1, 1), group=_GROUP,
          since="1.2.0", summary="Remove all members in a sorted set within the given scores",
-         complexity=_REMRANGE_COMPLEXITY)
+         complexity=_REMRANGE_COMPLEXITY,
+         key_specs="RW delete index:1")
 def zremrangebyscore(c, argv):
     return _zremrange(c, argv, _SCORE)
 
@@ -686,7 +667,8 @@ def zremrangebyscore(c, argv):
 @command("ZREMRANGEBYLEX key min max", arity=4, flags="write", keys=(1, 1, 1), group=_GROUP,
          since="2.8.9",
          summary="Remove all members in a sorted set between the given lexicographical range",
-         complexity=_REMRANGE_COMPLEXITY)
+         complexity=_REMRANGE_COMPLEXITY,
+         key_specs="RW delete index:1")
 def zremrangebylex(c, argv):
     return _zremrange(c, argv, _LEX)
 
@@ -749,14 +731,16 @@ _MPOP_COMPLEXITY = ("O(K) + O(M*log(N)) where K is the number of provided keys, 
 
 @command("ZPOPMIN key [count]", arity=-2, flags="write fast", keys=(1, 1, 1), group=_GROUP,
          since="5.0.0", summary="Remove and return members with the lowest scores in a sorted set",
-         complexity=_POP_COMPLEXITY)
+         complexity=_POP_COMPLEXITY,
+         key_specs="RW access delete index:1")
 def zpopmin(c, argv):
     return _zpopminmax(c, argv, maximum=False)
 
 
 @command("ZPOPMAX key [count]", arity=-2, flags="write fast", keys=(1, 1, 1), group=_GROUP,
          since="5.0.0", summary="Remove and return members with the highest scores in a sorted set",
-         complexity=_POP_COMPLEXITY)
+         complexity=_POP_COMPLEXITY,
+         key_specs="RW access delete index:1")
 def zpopmax(c, argv):
     return _zpopminmax(c, argv, maximum=True)
 
@@ -783,7 +767,8 @@ def _parse_mpop(argv, numkeys_index: int) -> tuple[list[bytes], bool, int]:
 
 @command("ZMPOP numkeys key [key ...] MIN | MAX [COUNT count]", arity=-4, flags="write movablekeys",
          group=_GROUP, since="7.0.0", summary="Remove and return members with scores in a sorted set",
-         complexity=_MPOP_COMPLEXITY)
+         complexity=_MPOP_COMPLEXITY,
+         key_specs="RW access delete index:1 keynum:0:1:1")
 def zmpop(c, argv):
     keys, maximum, count = _parse_mpop(argv, 1)
     return _zpop(c, keys, maximum, True, count, True, True)
@@ -814,7 +799,8 @@ def _blocking_pop(c, keys, maximum: bool, timeout_ms: int, count: int, nested: b
          keys=(1, -2, 1), group=_GROUP, since="5.0.0",
          summary="Remove and return the member with the lowest score from one or more sorted sets, "
                  "or block until one is available",
-         complexity="O(log(N)) with N being the number of elements in the sorted set.")
+         complexity="O(log(N)) with N being the number of elements in the sorted set.",
+         key_specs="RW access delete index:1 range:-2:1:0")
 def bzpopmin(c, argv):
     timeout_ms = parse_timeout(argv[-1])
     return _blocking_pop(c, argv[1:-1], False, timeout_ms, -1, False)
@@ -824,7 +810,8 @@ def bzpopmin(c, argv):
          keys=(1, -2, 1), group=_GROUP, since="5.0.0",
          summary="Remove and return the member with the highest score from one or more sorted sets, "
                  "or block until one is available",
-         complexity="O(log(N)) with N being the number of elements in the sorted set.")
+         complexity="O(log(N)) with N being the number of elements in the sorted set.",
+         key_specs="RW access delete index:1 range:-2:1:0")
 def bzpopmax(c, argv):
     timeout_ms = parse_timeout(argv[-1])
     return _blocking_pop(c, argv[1:-1], True, timeout_ms, -1, False)
@@ -833,7 +820,8 @@ def bzpopmax(c, argv):
 @command("BZMPOP timeout numkeys key [key ...] MIN | MAX [COUNT count]", arity=-5,
          flags="write blocking movablekeys", group=_GROUP, since="7.0.0",
          summary="Remove and return members with scores in a sorted set or block until one is available",
-         complexity=_MPOP_COMPLEXITY)
+         complexity=_MPOP_COMPLEXITY,
+         key_specs="RW access delete index:2 keynum:0:1:1")
 def bzmpop(c, argv):
     keys, maximum, count = _parse_mpop(argv, 2)
     timeout_ms = parse_timeout(argv[1])
@@ -1030,7 +1018,7 @@ def _setop_store(c, key: bytes, result: dict, op: str) -> int:
         if db.remove(key):
             db.commit(key, GENERIC, "del")
         return 0
-    zs = _store_result(_Limits(c), result.items())
+    zs = _store_result(Limits(c), result.items())
     db.store(key, zs)
     db.commit(key, ZSET, "z" + op + "store")
     return len(zs)
@@ -1047,20 +1035,23 @@ _DIFF_COMPLEXITY = ("O(L + (N-K)log(N)) worst case where L is the total number o
 
 @command("ZUNION numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX] "
          "[WITHSCORES]", arity=-3, flags="readonly movablekeys", group=_GROUP, since="6.2.0",
-         summary="Add multiple sorted sets", complexity=_UNION_COMPLEXITY)
+         summary="Add multiple sorted sets", complexity=_UNION_COMPLEXITY,
+         key_specs="RO access index:1 keynum:0:1:1")
 def zunion(c, argv):
     return _setop(c, argv, 1, "union", store=False)
 
 
 @command("ZINTER numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX] "
          "[WITHSCORES]", arity=-3, flags="readonly movablekeys", group=_GROUP, since="6.2.0",
-         summary="Intersect multiple sorted sets", complexity=_INTER_COMPLEXITY)
+         summary="Intersect multiple sorted sets", complexity=_INTER_COMPLEXITY,
+         key_specs="RO access index:1 keynum:0:1:1")
 def zinter(c, argv):
     return _setop(c, argv, 1, "inter", store=False)
 
 
 @command("ZDIFF numkeys key [key ...] [WITHSCORES]", arity=-3, flags="readonly movablekeys",
-         group=_GROUP, since="6.2.0", summary="Subtract multiple sorted sets", complexity=_DIFF_COMPLEXITY)
+         group=_GROUP, since="6.2.0", summary="Subtract multiple sorted sets", complexity=_DIFF_COMPLEXITY,
+         key_specs="RO access index:1 keynum:0:1:1")
 def zdiff(c, argv):
     return _setop(c, argv, 1, "diff", store=False)
 
@@ -1070,7 +1061,8 @@ def zdiff(c, argv):
          group=_GROUP, since="2.0.0",
          summary="Add multiple sorted sets and store the resulting sorted set in a new key",
          complexity="O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M "
-                    "being the number of elements in the resulting sorted set.")
+                    "being the number of elements in the resulting sorted set.",
+         key_specs="OW update index:1; RO access index:2 keynum:0:1:1")
 def zunionstore(c, argv):
     return _setop(c, argv, 2, "union", store=True)
 
@@ -1079,7 +1071,8 @@ def zunionstore(c, argv):
          "[AGGREGATE SUM | MIN | MAX]", arity=-4, flags="write denyoom movablekeys", keys=(1, 1, 1),
          group=_GROUP, since="2.0.0",
          summary="Intersect multiple sorted sets and store the resulting sorted set in a new key",
-         complexity=_INTER_COMPLEXITY)
+         complexity=_INTER_COMPLEXITY,
+         key_specs="OW update index:1; RO access index:2 keynum:0:1:1")
 def zinterstore(c, argv):
     return _setop(c, argv, 2, "inter", store=True)
 
@@ -1087,7 +1080,8 @@ def zinterstore(c, argv):
 @command("ZDIFFSTORE destination numkeys key [key ...]", arity=-4, flags="write denyoom movablekeys",
          keys=(1, 1, 1), group=_GROUP, since="6.2.0",
          summary="Subtract multiple sorted sets and store the resulting sorted set in a new key",
-         complexity=_DIFF_COMPLEXITY)
+         complexity=_DIFF_COMPLEXITY,
+         key_specs="OW update index:1; RO access index:2 keynum:0:1:1")
 def zdiffstore(c, argv):
     return _setop(c, argv, 2, "diff", store=True)
 
@@ -1096,7 +1090,8 @@ def zdiffstore(c, argv):
          group=_GROUP, since="7.0.0",
          summary="Intersect multiple sorted sets and return the cardinality of the result",
          complexity="O(N*K) worst case with N being the smallest input sorted set, K being the number "
-                    "of input sorted sets.")
+                    "of input sorted sets.",
+         key_specs="RO access index:1 keynum:0:1:1")
 def zintercard(c, argv):
     return _setop(c, argv, 1, "inter", store=False, card=True)
 

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 from yizhan.clock import ManualClock
-from yizhan.redis.persistence import rdb, streams
+from yizhan.redis.persistence import child, rdb, streams
 from yizhan.redis.persistence.snapshot import (WAIT_STEP, RDBLoadError, key_save_delay, kill_child, library_codes,
                                                snapshotter)
 from yizhan.redis.session import Client
@@ -529,6 +529,7 @@ class AOF:
         count = valid_end = 0
         multi_start = None
         truncated = False
+        self.srv.observer.loading = True  # replayed commands enter no statistics
         try:
             for argv, start, end in parse_commands(data, path):
                 name = argv[0].lower() if argv else b""
@@ -544,6 +545,8 @@ class AOF:
                 valid_end = end
         except _Truncated:
             truncated = True
+        finally:
+            self.srv.observer.loading = False
         if multi_start is not None:
             log.warning("Revert incomplete MULTI/EXEC transaction in AOF file %s", path)
             client.multi = None
@@ -626,7 +629,7 @@ class AOF:
             return self._rewrite_in_process()
         self.rewrite_buf = bytearray()
         self.selected_db = -1  # the new file's next command must say its db
-        pid = os.fork()
+        pid = child.fork()
         if pid == 0:
             code = 1
             try:

@@ -76,7 +76,7 @@ def _double_text(score: float) -> bytes:
     return b"%.17g" % score
 
 
-def _list_nodes(lst) -> list[list[bytes]]:
+def list_nodes(lst) -> list[list[bytes]]:
     """Elements grouped in quicklist nodes as RPUSH fills them (_quicklistNodeAllowInsert with
     list-max-listpack-size -2: a node takes an element while its size plus the element's length
     plus an 8-byte estimate of the overhead stays within 8 KB)."""
@@ -102,7 +102,7 @@ def encode_value(value, compress: bool = True) -> tuple[int, bytes]:
     if kind is bytes or kind is bytearray:
         return T_STRING, encode_string(value, compress)
     if kind is RedisList:
-        nodes = _list_nodes(value)
+        nodes = list_nodes(value)
         parts = [encode_length(len(nodes))]
         for node in nodes:
             parts.append(encode_length(NODE_PACKED))

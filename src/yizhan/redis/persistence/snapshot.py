@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from yizhan.redis.keyspace import lfu_minutes
-from yizhan.redis.persistence import rdb
+from yizhan.redis.persistence import child, rdb
 from yizhan.redis.persistence.codec import RDBError, RDBUnsupported
 
 log = logging.getLogger("yizhan")
@@ -157,7 +157,7 @@ class Snapshotter:
             return self.save()  # no fork (Windows): a consistent snapshot, in the foreground
         self.dirty_at_fork = self.srv.stats.dirty
         self.child_started = self.srv.clock.monotonic()
-        pid = os.fork()
+        pid = child.fork()
         if pid == 0:  # the child: write and leave without running anything of the parent
             code = 1
             try:

@@ -178,7 +178,24 @@ def distance(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return 2.0 * EARTH_RADIUS * _asin(_sqrt(a))
 
 
-_sin, _cos, _asin, _sqrt = math.sin, math.cos, math.asin, math.sqrt
+def _sin(x: float) -> float:
+    """libm's sin: NaN for an infinite argument, where Python's math.sin raises."""
+    return math.sin(x) if -_INF < x < _INF else math.nan
+
+
+def _cos(x: float) -> float:
+    return math.cos(x) if -_INF < x < _INF else math.nan
+
+
+def _asin(x: float) -> float:
+    return math.asin(x) if -1.0 <= x <= 1.0 else math.nan
+
+
+def _sqrt(x: float) -> float:
+    return math.sqrt(x) if x >= 0.0 else math.nan
+
+
+_INF = math.inf
 
 
 # -- search shapes ----------------------------------------------------------------------------
@@ -217,8 +234,8 @@ class Shape:
         width = self.conversion * (self.radius if circle else self.width / 2)
         latitude = self.latitude
         lat_delta = rad_deg(height / EARTH_RADIUS)
-        long_delta_top = rad_deg(width / EARTH_RADIUS / math.cos(deg_rad(latitude + lat_delta)))
-        long_delta_bottom = rad_deg(width / EARTH_RADIUS / math.cos(deg_rad(latitude - lat_delta)))
+        long_delta_top = rad_deg(_divide(width / EARTH_RADIUS, _cos(deg_rad(latitude + lat_delta))))
+        long_delta_bottom = rad_deg(_divide(width / EARTH_RADIUS, _cos(deg_rad(latitude - lat_delta))))
         long_delta = long_delta_bottom if latitude < 0 else long_delta_top
         return (self.longitude - long_delta, latitude - lat_delta,
                 self.longitude + long_delta, latitude + lat_delta)
@@ -227,8 +244,17 @@ class Shape:
         if self.radius is not None:
             meters = self.radius
         else:
-            meters = math.sqrt((self.width / 2) * (self.width / 2) + (self.height / 2) * (self.height / 2))
+            meters = _sqrt((self.width / 2) * (self.width / 2) + (self.height / 2) * (self.height / 2))
         return meters * self.conversion
+
+
+def _divide(a: float, b: float) -> float:
+    """IEEE division, as C does it: x/0 is an infinity (or NaN), never an exception."""
+    if b == 0.0:
+        if a == 0.0 or a != a:
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
+    return a / b
 
 
 def estimate_step(range_meters: float, latitude: float) -> int:

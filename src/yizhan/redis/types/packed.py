@@ -30,6 +30,35 @@ def unescape(text: bytes) -> bytes:
     return text.replace(b"\x02\x10", b"\x00").replace(b"\x02\x11", b"\x01").replace(b"\x02\x12", _ESC)
 
 
+def value_span(blob: bytes, field: bytes) -> tuple[int, int, int]:
+    """(start of `field`'s mark, start of its value, end of its value) in a packed blob;
+    (-1, -1, -1) when the field is absent."""
+    needle = FIELD_MARK + escape(field) + VALUE_MARK
+    at = blob.find(needle)
+    if at < 0:
+        return -1, -1, -1
+    start = at + len(needle)
+    end = blob.find(FIELD_MARK, start)
+    return at, start, len(blob) if end < 0 else end
+
+
+def split_raw(blob: bytes) -> list[bytes]:
+    """field1, value1, field2, value2, ... of a packed blob, still escaped."""
+    return blob.translate(_TO_FIELD_MARK).split(FIELD_MARK)[1:]
+
+
+def split(blob: bytes) -> list[bytes]:
+    """field1, value1, field2, value2, ... of a packed blob."""
+    parts = split_raw(blob)
+    if 2 in blob:
+        parts = [unescape(p) if 2 in p else p for p in parts]
+    return parts
+
+
+def entry(field: bytes, value: bytes) -> bytes:
+    return FIELD_MARK + escape(field) + VALUE_MARK + escape(value)
+
+
 class PackedMap:
     """A read-mostly mapping over a packed blob (see the module docstring), with the dict API
     the hash commands read through (`get`, `in`, `len`, iteration, `keys`/`values`/`items`,
@@ -39,22 +68,11 @@ class PackedMap:
     __slots__ = ("blob",)
 
     def __init__(self, pairs=()):
-        self.blob = b"".join(FIELD_MARK + escape(f) + VALUE_MARK + escape(v) for f, v in pairs)
+        self.blob = b"".join(entry(f, v) for f, v in pairs)
 
     # -- reading ------------------------------------------------------------------------------
-    def _value_span(self, field: bytes) -> tuple[int, int, int]:
-        """(start of the field's mark, start of its value, end of its value); start -1: absent."""
-        needle = FIELD_MARK + escape(field) + VALUE_MARK
-        blob = self.blob
-        at = blob.find(needle)
-        if at < 0:
-            return -1, -1, -1
-        start = at + len(needle)
-        end = blob.find(FIELD_MARK, start)
-        return at, start, len(blob) if end < 0 else end
-
     def get(self, field: bytes, default=None):
-        _, start, end = self._value_span(field)
+        _, start, end = value_span(self.blob, field)
         if start < 0:
             return default
         value = self.blob[start:end]
@@ -84,10 +102,7 @@ class PackedMap:
 
     def flat(self) -> list[bytes]:
         """field1, value1, field2, value2, ... in order."""
-        parts = self.blob.translate(_TO_FIELD_MARK).split(FIELD_MARK)[1:]
-        if 2 in self.blob:
-            parts = [unescape(p) if 2 in p else p for p in parts]
-        return parts
+        return split(self.blob)
 
     def keys(self) -> list[bytes]:
         return self.flat()[0::2]
@@ -105,19 +120,19 @@ class PackedMap:
     # -- writing ------------------------------------------------------------------------------
     def set(self, field: bytes, value: bytes) -> bool:
         """Set a field; True when it is new (appended at the end)."""
-        at, start, end = self._value_span(field)
         blob = self.blob
+        at, start, end = value_span(blob, field)
         if at < 0:
-            self.blob = blob + FIELD_MARK + escape(field) + VALUE_MARK + escape(value)
+            self.blob = blob + entry(field, value)
             return True
         self.blob = blob[:start] + escape(value) + blob[end:]
         return False
 
     def delete(self, field: bytes) -> bool:
-        at, _, end = self._value_span(field)
+        blob = self.blob
+        at, _, end = value_span(blob, field)
         if at < 0:
             return False
-        blob = self.blob
         self.blob = blob[:at] + blob[end:]
         return True
 
