@@ -131,3 +131,25 @@ def test_wait_without_timeout_is_released_by_client_unblock(r, pool):
     assert r.client_unblock(waiter_id) is True
     assert future.result(timeout=5) == 0
     waiter.close()
+
+
+def test_protocol_attrib_is_an_attribute_then_a_reply(debug_servers):
+    """RESP3 attributes ("|") are beyond the test client's parser: the bytes are compared."""
+    import socket
+    seen = []
+    for port in debug_servers.values():
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            out = b""
+            for proto in (b"2", b"3"):
+                sock.sendall(b"*2\r\n$5\r\nHELLO\r\n$1\r\n%s\r\n" % proto)
+                time.sleep(0.1)
+                sock.recv(65536)
+                sock.sendall(b"*3\r\n$5\r\nDEBUG\r\n$8\r\nPROTOCOL\r\n$6\r\nattrib\r\n")
+                expected_end = b"Some real reply following the attribute\r\n"
+                data = b""
+                while not data.endswith(expected_end):
+                    data += sock.recv(65536)
+                out += data
+            seen.append(out)
+    assert seen[0] == seen[1]
+    assert b"|1\r\n$14\r\nkey-popularity\r\n" in seen[0]

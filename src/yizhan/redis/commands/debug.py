@@ -1,10 +1,11 @@
 """DEBUG subcommands that clients and test suites use (debug.c), as Redis 7.0: HELP, OBJECT,
-SET-ACTIVE-EXPIRE, POPULATE, CHANGE-REPL-ID, DIGEST and DIGEST-VALUE (SLEEP is in server.py,
-RELOAD in persistence.py).
+SET-ACTIVE-EXPIRE, POPULATE, CHANGE-REPL-ID, DIGEST, DIGEST-VALUE, PROTOCOL, ERROR, LOG, LISTPACK
+and QUICKLIST (SLEEP is in server.py, RELOAD in persistence.py).
 
 DEBUG DIGEST is computed exactly as Redis computes it, so that yizhan and redis-server holding
 the same data print the same digest: per key, SHA1 "mixing" (digest = SHA1(digest xor
-SHA1(data))) of the key, the type code and the elements where order matters (strings, lists),
+SHA1(data))) of the key, the type code and the elements where order matters (strings, lists,
+stream entries),
 and "xoring" of per-element digests where it does not (sets, hashes, sorted sets, the keys of a
 database), with "!!expire!!" xored in for a key with a TTL.
 """
@@ -12,6 +13,7 @@ database), with "!!expire!!" xored in for a key with a TTL.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 
 from yizhan.redis import errors
@@ -24,12 +26,13 @@ from yizhan.redis.table import command
 from yizhan.redis.types.hashes import Hash
 from yizhan.redis.types.lists import RedisList
 from yizhan.redis.types.sets import Set
-from yizhan.redis.types.streams import Stream
+from yizhan.redis.types.streams import MAX, ZERO, Stream
 from yizhan.redis.types.strings import SHARED_REFCOUNT, string_encoding
 from yizhan.redis.types.zsets import ZSet
-from yizhan.resp import OK, ErrorReply, Simple
+from yizhan.resp import OK, ErrorReply, Many, Push, Raw, ReplySet, Simple, Verbatim
 
 _FLAGS = "admin noscript loading stale"
+log = logging.getLogger("yizhan.redis")
 _ZERO = bytes(20)
 _OBJ_TYPE = {bytes: 0, bytearray: 0, RedisList: 1, Set: 2, ZSet: 3, Hash: 4, Stream: 6}  # Redis's OBJ_* codes
 
@@ -141,11 +144,11 @@ def _value_digest(digest: bytes, value) -> bytes:
     elif kind is Hash:
         for field, item in value.items():
             digest = xor_digest(digest, mix_digest(mix_digest(_ZERO, _text(field)), _text(item)))
-    elif kind is Stream:  # the entries in order ("ms.seq", then fields and values); not the groups
-        for sid in value.ids:
-            digest = mix_digest(digest, b"%d.%d" % sid)
-            for element in value.index[sid].fields:
-                digest = mix_digest(digest, element)
+    elif kind is Stream:  # entries in order; consumer groups do not count
+        for entry in value.range(ZERO, MAX):
+            digest = mix_digest(digest, b"%d.%d" % entry.id)
+            for part in entry.fields:
+                digest = mix_digest(digest, _text(part))
     return digest
 
 
@@ -268,3 +271,77 @@ def _positive(raw: bytes) -> int:
         raise ErrorReply(errors.MUST_BE_POSITIVE)
     return value
 
+
+
+# -- replies for client test suites ------------------------------------------------------------
+_PROTOCOL_TYPES = "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false"
+_BIGNUM = b"1234567999999999999999999999999999999"
+_ATTRIBUTE = b"|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n"
+
+
+@command("DEBUG PROTOCOL type", arity=3, flags=_FLAGS, group="server",
+         summary="Reply with a test value of the given RESP type")
+def debug_protocol(c, argv):
+    kind = argv[2].split(b"\0", 1)[0].lower()
+    resp3 = c.proto == 3
+    replies = {
+        b"string": lambda: b"Hello World", b"integer": lambda: 12345, b"double": lambda: 3.141,
+        b"bignum": lambda: Raw(b"(%s\r\n" % _BIGNUM) if resp3 else _BIGNUM, b"null": lambda: None,
+        b"array": lambda: [0, 1, 2], b"set": lambda: ReplySet([0, 1, 2]),
+        b"map": lambda: {0: False, 1: True, 2: False},
+        b"attrib": lambda: Many([Raw(_ATTRIBUTE), b"Some real reply following the attribute"]) if resp3
+        else b"Some real reply following the attribute",
+        b"push": _protocol_push if resp3 else _protocol_push_resp2,
+        b"verbatim": lambda: Verbatim("This is a verbatim\nstring"), b"true": lambda: True, b"false": lambda: False,
+    }
+    reply = replies.get(kind)
+    if reply is None:
+        raise ErrorReply("ERR Wrong protocol type name. Please use one of the following: " + _PROTOCOL_TYPES)
+    return reply()
+
+
+def _protocol_push():
+    return Many([Push([b"server-cpu-usage", 42]), b"Some real reply following the push reply"])
+
+
+def _protocol_push_resp2():
+    raise ErrorReply("ERR RESP2 is not supported by this command")
+
+
+@command("DEBUG ERROR message", arity=3, flags=_FLAGS, group="server",
+         summary="Reply with the given error (its first word is the error code)")
+def debug_error(c, argv):
+    raise ErrorReply(errors.text(argv[2]).replace("\r", " ").replace("\n", " "))
+
+
+@command("DEBUG LOG message", arity=3, flags=_FLAGS, group="server", summary="Write a message to the server log")
+def debug_log(c, argv):
+    log.warning("DEBUG LOG: %s", errors.text(argv[2].split(b"\0", 1)[0]))
+    return OK
+
+
+@command("DEBUG LISTPACK key", arity=3, flags=_FLAGS, group="server",
+         summary="Show low level info about the listpack encoding of a key")
+def debug_listpack(c, argv):
+    _require_encoding(c, argv[2], "listpack", "ERR Not a listpack encoded object.")
+    return Simple("Listpack structure printed on stdout")
+
+
+@command("DEBUG QUICKLIST key [full]", arity=-3, flags=_FLAGS, group="server",
+         summary="Show low level info about the quicklist encoding of a key")
+def debug_quicklist(c, argv):
+    if len(argv) > 4:
+        raise ErrorReply(errors.subcommand_syntax(argv[1], "debug"))
+    _require_encoding(c, argv[2], "quicklist", "ERR Not a quicklist encoded object.")
+    return Simple("Quicklist structure printed on stdout")
+
+
+def _require_encoding(c, key: bytes, encoding: str, message: str) -> None:
+    """objectCommandLookupOrReply, then the encoding check (the structure itself goes nowhere:
+    redis-server prints it on its stdout)."""
+    db = c.db
+    value = db.lookup_read(key, touch=False, keymiss=False)
+    if value is None:
+        raise ErrorReply(errors.NO_SUCH_KEY)
+    if _encoding(db, key, value, c.server.params) != encoding:
+        raise ErrorReply(message)
