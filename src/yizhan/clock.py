@@ -37,6 +37,8 @@ class Clock:
     def tick(self) -> None:
         self.tick_ms = time.time_ns() // 1_000_000
 
+    monotonic_ns = staticmethod(time.monotonic_ns)  # durations (command timings)
+
 
 class ManualClock(Clock):
     """A clock that only moves when told to; for tests of expiry without sleeping."""
@@ -61,6 +63,9 @@ class ManualClock(Clock):
 
     def tick(self) -> None:
         pass
+
+    def monotonic_ns(self) -> int:
+        return self.now_us * 1000
 
     def advance(self, milliseconds: float) -> None:
         self.now_us += int(milliseconds * 1000)

@@ -112,6 +112,7 @@ class ServerRuntime:
 
     def _expiry_tick(self) -> None:
         self.redis.active_expire_cycle()
+        self.redis.archive_access()
         snapshotter(self.redis).cron()  # save points and a finished BGSAVE child
         aof_state(self.redis).cron()  # everysec fsync, a finished rewrite child
         self._schedule_expiry()

@@ -12,7 +12,9 @@ import time
 
 import pytest
 
+from yizhan import Server
 from yizhan.testing.raw import RawClient
+from yizhan.testing.reference import RedisReference
 
 STRINGS = [
     ["SET", "k", "v"], ["GET", "k"], ["GET", "nokey"], ["MGET", "k", "nokey", "k"],
@@ -146,3 +148,44 @@ def test_counters_move_as_redis(yizhan_server, reference_redis, name):
     theirs = _deltas(reference_redis.port, CASES[name])
     differ = [f"{a[0]}: yizhan {a[1:]} redis-server {b[1:]}" for a, b in zip(ours, theirs) if a != b]
     assert not differ, "counters differ from redis-server:\n" + "\n".join(differ)
+
+
+@pytest.fixture(scope="module")
+def debug_servers(tmp_path_factory):
+    """Both servers with DEBUG allowed, for DEBUG SET-ACTIVE-EXPIRE 0: a key past its time
+    then stays until a command meets it."""
+    data_dir = tmp_path_factory.mktemp("yizhan-mset")
+    with RedisReference("redis-server", "--enable-debug-command", "local") as ref, \
+            Server(data_dir=str(data_dir), save="", enable_debug_command="local") as ours:
+        yield ours.port, ref.port
+
+
+def _mset_over_expired(port: int) -> tuple:
+    """MSET over a key past its time (setKey's write lookup reclaims it first): the reply,
+    expired_keys and the key events, in order."""
+    with RawClient("127.0.0.1", port) as client, RawClient("127.0.0.1", port) as subscriber:
+        client.call("FLUSHALL")
+        client.call("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+        client.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
+        try:
+            subscriber.call("PSUBSCRIBE", "__keyevent@0__:*")
+            subscriber.call("SUBSCRIBE", "end-of-events")
+            client.call("SET", "e", "v", "PX", "1")
+            time.sleep(0.02)
+            client.call("CONFIG", "RESETSTAT")
+            reply = client.call("MSET", "e", "w", "f", "x")
+            stats = client.call("INFO", "stats")
+            expired = [line for line in stats.split(b"\r\n") if line.startswith(b"expired_keys:")]
+            client.call("PUBLISH", "end-of-events", "x")
+            events = []
+            while b"end-of-events" not in (message := subscriber.read_reply()):
+                events.append(message)
+            return reply, expired, events, client.call("MGET", "e", "f")
+        finally:
+            client.call("CONFIG", "SET", "notify-keyspace-events", "")
+            client.call("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+
+
+def test_mset_reclaims_an_expired_key_as_redis(debug_servers):
+    ours, theirs = debug_servers
+    assert _mset_over_expired(ours) == _mset_over_expired(theirs)

@@ -351,23 +351,6 @@ def test_lzf_output_is_byte_identical_to_redis_for_random_strings(reference_redi
         assert theirs.dump("k") == rdb.dump_payload(value), (i, value[:40])
 
 
-def test_a_redis_dump_with_a_stream_is_refused_by_name(data_dir):
-    ref = _reference_with_file(None)
-    try:
-        r = redis.Redis(port=ref.port)
-        r.set("fine", "1")
-        r.xadd("events", {"a": "1"})
-        r.save()
-        data_dir.mkdir()
-        shutil.copy(os.path.join(ref.workdir, "dump.rdb"), data_dir / "dump.rdb")
-    finally:
-        ref.stop()
-    with pytest.raises(RDBLoadError) as info:
-        yizhan.Server(data_dir=str(data_dir)).start()
-    assert str(data_dir / "dump.rdb") in str(info.value)
-    assert "a stream" in str(info.value)
-
-
 def _serve(data_dir, port, *extra) -> subprocess.Popen:
     process = subprocess.Popen(
         [sys.executable, "-m", "yizhan", "serve", "--port", str(port), "--amqp-port", "0",

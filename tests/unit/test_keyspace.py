@@ -161,7 +161,7 @@ def db_scan_all(db: Database, count: int = 10) -> list:
 
 def test_scan_costs_about_count_per_call(db):
     for i in range(50_000):
-        db.set(b"k%d" % i, b"v")
+        db.store(b"k%d" % i, b"v")
     cursor, batch = db.scan(0, 10)
     assert cursor != 0 and 10 <= len(batch) < 40
     cursor, batch = db.scan(cursor, 100)
@@ -170,7 +170,7 @@ def test_scan_costs_about_count_per_call(db):
 
 
 def test_scan_sees_keys_written_directly_into_data(db):
-    db.set(b"a", b"1")
+    db.store(b"a", b"1")
     assert db_scan_all(db) == [b"a"]  # builds the table
     db.data[b"b"] = bytearray(b"2")   # as a command writing in place would
     db.data.setdefault(b"c", b"3")
@@ -186,8 +186,8 @@ def test_scan_sees_keys_written_directly_into_data(db):
 
 def test_scan_follows_swap_and_clear(clock):
     a, b = Database(0, clock), Database(1, clock)
-    a.set(b"in-a", b"1")
-    b.set(b"in-b", b"1")
+    a.store(b"in-a", b"1")
+    b.store(b"in-b", b"1")
     assert db_scan_all(a) == [b"in-a"]
     a.swap_with(b)
     assert db_scan_all(a) == [b"in-b"] and db_scan_all(b) == [b"in-a"]
@@ -196,8 +196,8 @@ def test_scan_follows_swap_and_clear(clock):
 
 
 def test_lazy_expiry_on_access(db, clock):
-    db.set(b"k", b"v")
-    db.set_expire(b"k", clock.ms() + 100)
+    db.store(b"k", b"v")
+    db.expire_at(b"k", clock.ms() + 100)
     clock.advance(99)
     assert db.lookup_read(b"k") == b"v"
     clock.advance(1)
@@ -213,11 +213,11 @@ def test_active_expiry_reclaims_keys_nobody_reads(clock):
 
     db = Database(0, clock, Stats())
     for i in range(300):
-        db.set(b"short%d" % i, b"v")
-        db.set_expire(b"short%d" % i, clock.ms() + 1000)
-    db.set(b"long", b"v")
-    db.set_expire(b"long", clock.ms() + 60_000)
-    db.set(b"forever", b"v")
+        db.store(b"short%d" % i, b"v")
+        db.expire_at(b"short%d" % i, clock.ms() + 1000)
+    db.store(b"long", b"v")
+    db.expire_at(b"long", clock.ms() + 60_000)
+    db.store(b"forever", b"v")
     clock.advance(999)
     assert db.active_expire() == 0
     clock.advance(1)
@@ -229,12 +229,12 @@ def test_active_expiry_reclaims_keys_nobody_reads(clock):
 
 
 def test_active_expiry_ignores_stale_schedule_entries(db, clock):
-    db.set(b"k", b"v")
-    db.set_expire(b"k", clock.ms() + 10)
-    db.set_expire(b"k", clock.ms() + 1000)  # pushed back
+    db.store(b"k", b"v")
+    db.expire_at(b"k", clock.ms() + 10)
+    db.expire_at(b"k", clock.ms() + 1000)  # pushed back
     clock.advance(20)
     assert db.active_expire() == 0 and b"k" in db.data
-    db.persist(b"k")
+    db.clear_expire(b"k")
     clock.advance(2000)
     assert db.active_expire() == 0 and b"k" in db.data
 
@@ -242,20 +242,20 @@ def test_active_expiry_ignores_stale_schedule_entries(db, clock):
 def test_random_key_skips_and_reclaims_expired_keys(db, clock):
     assert db.random_key() is None
     for i in range(20):
-        db.set(b"e%d" % i, b"v")
-        db.set_expire(b"e%d" % i, clock.ms() + 5)
-    db.set(b"live", b"v")
+        db.store(b"e%d" % i, b"v")
+        db.expire_at(b"e%d" % i, clock.ms() + 5)
+    db.store(b"live", b"v")
     clock.advance(10)
     assert {db.random_key() for _ in range(50)} == {b"live"}
-    db.delete(b"live")
+    db.remove(b"live")
     assert db.random_key() is None
     assert len(db.data) == 0
 
 
 def test_take_and_put_carry_ttl_and_object_state(clock):
     src, dst = Database(0, clock), Database(1, clock)
-    src.set(b"k", b"123")
-    src.set_expire(b"k", clock.ms() + 5000)
+    src.store(b"k", b"123")
+    src.expire_at(b"k", clock.ms() + 5000)
     src.set_encoding(b"k", "embstr")
     src.lookup_read(b"k")
     entry = src.take(b"k")
@@ -267,15 +267,15 @@ def test_take_and_put_carry_ttl_and_object_state(clock):
 
 
 def test_set_overwrite_keeps_lfu_but_resets_encoding(db):
-    db.set(b"k", b"1")
+    db.store(b"k", b"1")
     db.lookup_read(b"k")
     db.set_encoding(b"k", "int-private")
-    db.set(b"k", b"2")
+    db.store(b"k", b"2")
     assert db.hits[b"k"] == 1 and b"k" not in db.encodings
 
 
 def test_idle_seconds_follow_accesses(db, clock):
-    db.set(b"k", b"v")
+    db.store(b"k", b"v")
     assert db.idle_seconds(b"k") == 0
     clock.advance(5_000)
     assert db.idle_seconds(b"k") == 5
@@ -286,7 +286,7 @@ def test_idle_seconds_follow_accesses(db, clock):
 
 
 def test_lfu_counter_starts_at_5_increments_and_decays(db, clock):
-    db.set(b"k", b"v")
+    db.store(b"k", b"v")
     assert db.lfu_counter(b"k", 10, 1) == 5
     db.lookup_read(b"k")
     assert db.lfu_counter(b"k", 10, 1) == 6  # p = 1 below the initial value + 1
@@ -294,7 +294,7 @@ def test_lfu_counter_starts_at_5_increments_and_decays(db, clock):
     clock.advance(3 * 60_000)
     assert db.lfu_counter(b"k", 10, 1) == 3  # one step per minute (lfu-decay-time 1)
     assert db.lfu_counter(b"k", 10, 0) == 6  # decay disabled
-    db.set(b"fresh", b"v")
+    db.store(b"fresh", b"v")
     clock.advance(10 * 60_000)
     assert db.lfu_counter(b"fresh", 10, 1) == 0
 
@@ -341,10 +341,52 @@ def test_on_expired_hook_fires_for_reclaimed_keys_only(db, clock):
     reclaimed = []
     db.on_expired = lambda database, key: reclaimed.append(key)
     for key in (b"lazy", b"active", b"deleted"):
-        db.set(key, b"v")
-        db.set_expire(key, clock.ms() + 10)
-    db.delete(b"deleted")
+        db.store(key, b"v")
+        db.expire_at(key, clock.ms() + 10)
+    db.remove(b"deleted")
     clock.advance(10)
     assert db.lookup_read(b"lazy") is None
     db.active_expire()
     assert reclaimed == [b"lazy", b"active"]
+
+
+# -- the access-time archive --------------------------------------------------------------------
+def test_archived_access_times_answer_idletime_and_freq_as_the_dict_did():
+    clock = ManualClock()
+    db = Database(0, clock)
+    db.store(b"old", b"1")
+    clock.advance(3_500)
+    db.store(b"new\x00\x02", b"2")
+    db.store(b"gone", b"3")
+    before = {k: db.idle_seconds(k) for k in (b"old", b"new\x00\x02", b"gone")}
+    db.archive_access(min_entries=1)
+    assert db.access == {} and len(db.archive) == 3
+    assert {k: db.idle_seconds(k) for k in before} == before
+    clock.advance(2_000)
+    assert db.idle_seconds(b"old") == before[b"old"] + 2
+    db.lookup_read(b"old")  # touched again: the dict shadows the archive
+    assert db.idle_seconds(b"old") == 0
+    db.remove(b"gone")
+    db.archive_access(min_entries=1)
+    db.store(b"gone", b"again")  # a new key is never given a dead entry's time
+    clock.advance(1_000)
+    assert db.idle_seconds(b"gone") == 1 and db.idle_seconds(b"new\x00\x02") == before[b"new\x00\x02"] + 3
+
+
+def test_a_renamed_key_keeps_its_archived_time_and_compaction_drops_dead_entries():
+    clock = ManualClock()
+    db = Database(0, clock)
+    for i in range(10):
+        db.store(b"k%d" % i, b"v")
+    clock.advance(5_000)
+    db.archive_access(min_entries=1)
+    db.put(b"renamed", db.take(b"k0"))
+    assert db.idle_seconds(b"renamed") == 5
+    for i in range(1, 10):
+        db.remove(b"k%d" % i)
+    for round_ in range(3):  # each archive pass re-adds the renamed key's stamp
+        db.access[b"renamed"] = clock.tick_ms - 5_000
+        db.archive_access(min_entries=1)
+    assert db.archive.entries <= 2 * len(db.data) + 1000 and db.idle_seconds(b"renamed") == 5
+    db.archive.compact(db.data, db.access)
+    assert db.archive.entries == 1 and db.access_stamps() == {b"renamed": (clock.tick_ms - 5_000) // 1000 * 1000}

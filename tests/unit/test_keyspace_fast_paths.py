@@ -1,66 +1,190 @@
-"""The keyspace's fast paths (issue 6) against the general operations they stand for:
-`set_pairs` (MSET) is `set` for each pair, `replace` (SET) is `get` then `set`."""
+"""Every direct path of redis/commands/fast.py against the general handler it stands for, in one
+table: both run the same command on the same starting state (missing keys, every value type,
+live and expired TTLs, encoding overrides, a built SCAN table, LFU counting on or off, WATCH
+and keyspace notifications on or off), and everything observable afterwards must be equal: the
+reply (or error), the whole keyspace (values, encodings, TTLs, access times, LFU hits, the SCAN
+table), the keyspace events in order, the keys signalled to WATCH/blocking, the dirty count,
+keyspace_hits/misses and expired_keys."""
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from yizhan.clock import ManualClock
-from yizhan.redis.instance import Stats
-from yizhan.redis.keyspace import Database, KeyDict
+from yizhan.redis import commands  # noqa: F401  (fills the command table)
+from yizhan.redis.commands.fast import FAST_PATHS
+from yizhan.redis.instance import RedisInstance
+from yizhan.redis.keyspace import ENCODINGS, KeyDict
+from yizhan.redis.session import Client
+from yizhan.redis.types.hashes import Hash
+from yizhan.redis.types.lists import RedisList
+from yizhan.redis.types.sets import Set
+from yizhan.redis.types.zsets import ZSet
+from yizhan.resp import ErrorReply
 
-KEYS = st.sampled_from([b"a", b"b", b"c", b"d"])
+KEYS = [b"a", b"b", b"c"]
+KEY = st.sampled_from(KEYS)
+VALUE = st.sampled_from([b"1", b"-7", b"x", b"", b"9223372036854775807", b"12345678901234567890"])
+MEMBER = st.sampled_from([b"1", b"2", b"m", b"n", b"-0"])
+SCORE = st.sampled_from([b"1", b"2.5", b"-0", b"0", b"inf", b"x", b"NX", b"1e400"])
+DELTA = st.sampled_from([b"1", b"-3", b"9223372036854775807", b"-9223372036854775808", b"x"])
+
+
+def _argv(name: bytes, *shapes):
+    """argv for `name` from the strategies of its argument shapes (one is picked)."""
+    return st.one_of(*[st.tuples(*shape) for shape in shapes]).map(lambda args: [name, *args])
+
+
+def _pairs(first, second, max_size=4):
+    return st.lists(st.tuples(first, second), min_size=1, max_size=max_size).map(
+        lambda pairs: [x for pair in pairs for x in pair])
+
+
+# Each direct path with the commands that exercise it: its own shape and shapes it hands over.
+COMMANDS = {
+    "get": _argv(b"GET", (KEY,)),
+    "set": _argv(b"SET", (KEY, VALUE), (KEY, VALUE, st.sampled_from([b"NX", b"XX", b"GET", b"KEEPTTL"]))),
+    "incr": _argv(b"INCR", (KEY,)),
+    "decr": _argv(b"DECR", (KEY,)),
+    "incrby": _argv(b"INCRBY", (KEY, DELTA)),
+    "decrby": _argv(b"DECRBY", (KEY, DELTA)),
+    "mset": st.one_of(_pairs(KEY, VALUE), _pairs(KEY, VALUE).map(lambda a: a + [b"odd"])).map(
+        lambda args: [b"MSET", *args]),
+    "lpush": _argv(b"LPUSH", (KEY, VALUE), (KEY, VALUE, VALUE)),
+    "lpop": _argv(b"LPOP", (KEY,), (KEY, st.sampled_from([b"1", b"2", b"0", b"-1"]))),
+    "sadd": _argv(b"SADD", (KEY, MEMBER), (KEY, MEMBER, MEMBER)),
+    "hset": _argv(b"HSET", (KEY, MEMBER, VALUE), (KEY, MEMBER, VALUE, MEMBER, VALUE)),
+    "zadd": _argv(b"ZADD", (KEY, SCORE, MEMBER), (KEY, SCORE, MEMBER, SCORE, MEMBER)),
+}
+
+STRINGS = st.one_of(VALUE, VALUE.map(bytearray))
+VALUES = st.one_of(
+    st.tuples(st.just("string"), STRINGS),
+    st.tuples(st.just("list"), st.lists(VALUE, min_size=1, max_size=3)),
+    st.tuples(st.just("set"), st.lists(MEMBER, min_size=1, max_size=3)),
+    st.tuples(st.just("hash"), st.dictionaries(MEMBER, VALUE, min_size=1, max_size=3)),
+    st.tuples(st.just("zset"), st.dictionaries(MEMBER, st.sampled_from([0.0, 1.0, 2.5]), min_size=1, max_size=3)),
+)
 STATE = st.fixed_dictionaries({
-    "existing": st.dictionaries(KEYS, st.binary(max_size=3)),
-    "ttl": st.dictionaries(KEYS, st.integers(-5, 5)),       # relative to now; <= 0: expired
-    "encodings": st.dictionaries(KEYS, st.just("embstr")),
-    "scan": st.booleans(),
-    "listening": st.booleans(),
+    "values": st.dictionaries(KEY, VALUES, min_size=1),
+    "ttl": st.dictionaries(KEY, st.integers(-5, 5)),  # ms from now; <= 0: already expired
+    "embstr": st.sets(KEY),                              # an encoding override on a string
+    "scan": st.booleans(),                               # SCAN's table already built
+    "lfu": st.booleans(),                                # LFU hits counted (an LFU policy)
+    "watched": st.sets(KEY),                             # WATCHed by another client
+    "notify": st.booleans(),                             # notify-keyspace-events on
 })
 
 
-def _database(state) -> tuple[Database, list]:
+def _value(kind: str, content):
+    if kind == "string":
+        return content
+    if kind == "list":
+        return RedisList(content)
+    if kind == "set":
+        return Set.build(content, 512)
+    if kind == "hash":
+        h = Hash()
+        for field, value in content.items():
+            h.set(field, value, _PARAMS)
+        return h
+    zs = ZSet()
+    for member, score in content.items():
+        zs.insert(member, score)
+    return zs
+
+
+_PARAMS = RedisInstance(clock=ManualClock()).int_params
+
+
+def _instance(state) -> tuple:
+    """A server in `state`, a client on db 0, and the recorders of events and signals."""
     clock = ManualClock()
-    db = Database(0, clock, Stats())
-    changes: list = []
-    for key, value in state["existing"].items():
-        db.set(key, value)
+    srv = RedisInstance(clock=clock)
+    events, signals = [], []
+    srv.pubsub.notify = lambda klass, event, key, db_index: events.append((db_index, klass, event, key))
+    if state["notify"]:
+        srv.set_notify_flags("KEAm")
+    real_key_changed = srv.key_changed
+    srv.key_changed = lambda db, key: (signals.append(key), real_key_changed(db, key))
+    c = Client(srv, "test")
+    db = c.db
+    for key, (kind, content) in state["values"].items():
+        db.store(key, _value(kind, content))
         if key in state["ttl"]:
-            db.set_expire(key, clock.ms() + state["ttl"][key])
-        if key in state["encodings"]:
+            db.expire_at(key, clock.ms() + state["ttl"][key])
+        if kind == "string" and key in state["embstr"]:
             db.set_encoding(key, "embstr")
     if state["scan"]:
         db.data.scan_table()
+    watcher = Client(srv, "watcher")
+    for key in sorted(state["watched"]):
+        srv.watch(watcher, key)
+    for d in srv.dbs:
+        d.count_hits = state["lfu"]
     clock.advance(1000)
-    if state["listening"]:
-        db.on_change = lambda _db, key: changes.append(key)
-    return db, changes
+    srv.reset_stats()
+    srv.stats.dirty = 0
+    events.clear()
+    return c, watcher, events, signals
 
 
-def _snapshot(db: Database, changes: list) -> tuple:
+def _encoding(srv, db, key, value) -> str:
+    if type(value) in (bytes, bytearray):
+        return db.encodings.get(key, "derived")
+    return ENCODINGS[type(value)](value, srv.params)
+
+
+def _content(value):
+    if type(value) in (bytes, bytearray):
+        return (type(value).__name__, bytes(value))
+    if type(value) is RedisList:
+        return ("list", list(value))
+    if type(value) is Set:
+        return ("set", sorted(value))
+    if type(value) is Hash:
+        return ("hash", sorted(value.items()))
+    return ("zset", sorted(value.scores.items()))
+
+
+def _outcome(c, watcher, events, signals, reply) -> tuple:
+    db, stats = c.db, c.server.stats
+    keyspace = {key: (_content(value), _encoding(c.server, db, key, value)) for key, value in db.data.items()}
     table = sorted(db.data.table) if db.data.table is not None else None
-    return (dict(db.data), dict(db.expires), dict(db.encodings), dict(db.access), dict(db.hits),
-            db.stats.dirty, db.stats.keyspace_hits, db.stats.keyspace_misses, sorted(changes), table)
+    return (reply, keyspace, dict(db.expires), dict(db.access), dict(db.hits), table, list(events),
+            list(signals), watcher.dirty_cas, stats.dirty, stats.keyspace_hits, stats.keyspace_misses,
+            stats.expired_keys)
 
 
-@given(STATE, st.lists(st.tuples(KEYS, st.binary(max_size=3)), min_size=1, max_size=6))
-def test_set_pairs_is_set_for_each_pair(state, pairs):
-    argv = [b"MSET"] + [x for pair in pairs for x in pair]
-    fast, fast_changes = _database(state)
-    fast.set_pairs(argv)
-    slow, slow_changes = _database(state)
-    for key, value in pairs:
-        slow.set(key, value)
-    assert _snapshot(fast, fast_changes) == _snapshot(slow, slow_changes)
+def _run(handler, c, argv):
+    try:
+        reply = handler(c, list(argv))
+    except ErrorReply as error:
+        return ("error", str(error))
+    return bytes(reply) if type(reply) is bytearray else reply
 
 
-@given(STATE, KEYS, st.binary(max_size=3))
-def test_replace_is_get_then_set(state, key, value):
-    fast, fast_changes = _database(state)
-    fast.replace(key, value)
-    slow, slow_changes = _database(state)
-    slow.lookup_write(key)
-    slow.set(key, value)
-    assert _snapshot(fast, fast_changes) == _snapshot(slow, slow_changes)
-    assert fast.stats.expired_keys == slow.stats.expired_keys
+def test_every_direct_path_is_in_the_table():
+    assert set(COMMANDS) == set(FAST_PATHS)
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+@settings(max_examples=300, deadline=None)
+@given(state=STATE, data=st.data())
+def test_every_direct_path_equals_its_general_twin(name, state, data):
+    argv = data.draw(COMMANDS[name])
+    direct, general = FAST_PATHS[name]
+    outcomes = []
+    for handler in (direct, general):
+        c, watcher, events, signals = _instance(state)
+        outcomes.append(_outcome(c, watcher, events, signals, _run(handler, c, argv)))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_direct_paths_are_what_the_command_table_runs():
+    from yizhan.redis.table import COMMANDS as TABLE
+
+    for name, (direct, general) in FAST_PATHS.items():
+        assert TABLE[name.encode()].handler is direct and direct is not general
 
 
 def test_key_dict_is_a_plain_dict_until_scanned_and_after_clear():
@@ -81,116 +205,3 @@ def test_key_dict_is_a_plain_dict_until_scanned_and_after_clear():
     assert data.table is None and type(data).__setitem__ is dict.__setitem__
     data[b"x"] = 1
     assert sorted(data.scan_table()) == [b"x"]
-
-
-# -- the command fast paths (GET, SET without options, INCR/DECR/INCRBY, ZADD key score member)
-# against their general twins, on the same states: reply, keyspace after (values, TTLs, access
-# times, LFU hits), dirty count, keyspace_hits/keyspace_misses, expired keys and notifications.
-def _instance(state) -> tuple:
-    from yizhan.redis import commands  # noqa: F401  (fills the command table)
-    from yizhan.redis.instance import RedisInstance
-    from yizhan.redis.session import Client
-    from yizhan.redis.types.zsets import ZSet
-
-    clock = ManualClock()
-    srv = RedisInstance(clock=clock)
-    srv.set_notify_flags("AKEm")
-    events: list = []
-    srv.notify = lambda db, klass, event, key: events.append((db.index, klass, event, key))
-    for db in srv.dbs:
-        db.on_event = srv.notify
-    c = Client(srv, "test")
-    db = c.db
-    for key, value in state["existing"].items():
-        if key in state["zsets"]:
-            zs = ZSet()
-            zs.insert(b"m", 1.0)
-            db.set(key, zs)
-        else:
-            db.set(key, value)
-        if key in state["ttl"]:
-            db.set_expire(key, clock.ms() + state["ttl"][key])
-    clock.advance(1000)
-    clock.tick()
-    srv.reset_stats()
-    events.clear()
-    return c, events
-
-
-def _command_snapshot(c, events: list, reply) -> tuple:
-    db, stats = c.db, c.server.stats
-    values = {k: (type(v).__name__, getattr(v, "scores", v)) for k, v in db.data.items()}
-    return (reply, values, dict(db.expires), dict(db.access), dict(db.hits), stats.dirty,
-            stats.keyspace_hits, stats.keyspace_misses, stats.expired_keys, list(events))
-
-
-def _handler(argv):
-    from yizhan.redis.table import BY_REQUEST_NAME
-
-    return BY_REQUEST_NAME[argv[0]].handler
-
-
-def _general_get(c, argv):
-    value = c.db.read_string(argv[1])
-    return bytes(value) if value is not None else None
-
-
-def _general_set(c, argv):
-    from yizhan.redis.commands.strings import set_generic
-
-    return set_generic(c, argv[1], argv[2])
-
-
-def _general_incr(c, argv):
-    from yizhan.redis import errors
-    from yizhan.redis.args import INT64_MAX, INT64_MIN, parse_int
-    from yizhan.resp import ErrorReply
-
-    delta = {b"INCR": 1, b"DECR": -1}.get(argv[0]) or parse_int(argv[2])
-    value = c.db.write_string(argv[1])
-    result = (0 if value is None else parse_int(bytes(value))) + delta
-    if not INT64_MIN <= result <= INT64_MAX:
-        raise ErrorReply(errors.OVERFLOW)
-    c.db.set(argv[1], b"%d" % result, keep_ttl=True)
-    c.server.notify(c.db, "$", "incrby", argv[1])
-    return result
-
-
-def _general_zadd(c, argv):
-    from yizhan.redis.commands.zsets import _zadd
-
-    return _zadd(c, argv, incr=False)
-
-
-COMMAND_STATE = st.fixed_dictionaries({
-    "existing": st.dictionaries(KEYS, st.sampled_from([b"1", b"-7", b"x", b"9223372036854775807", b""])),
-    "ttl": st.dictionaries(KEYS, st.integers(-5, 5)),
-    "zsets": st.sets(KEYS),
-})
-FAST_COMMANDS = st.one_of(
-    st.tuples(st.just(b"GET"), KEYS),
-    st.tuples(st.just(b"SET"), KEYS, st.binary(max_size=3)),
-    st.tuples(st.sampled_from([b"INCR", b"DECR"]), KEYS),
-    st.tuples(st.just(b"INCRBY"), KEYS, st.sampled_from([b"1", b"-3", b"9223372036854775807"])),
-    st.tuples(st.just(b"ZADD"), KEYS, st.sampled_from([b"1", b"2.5", b"-0"]), st.sampled_from([b"m", b"n"])),
-)
-GENERAL = {b"GET": _general_get, b"SET": _general_set, b"INCR": _general_incr, b"DECR": _general_incr,
-           b"INCRBY": _general_incr, b"ZADD": _general_zadd}
-
-
-@settings(max_examples=400)
-@given(COMMAND_STATE, FAST_COMMANDS)
-def test_command_fast_paths_equal_their_general_twins(state, command):
-    from yizhan.resp import ErrorReply
-
-    argv = list(command)
-    fast, fast_events = _instance(state)
-    slow, slow_events = _instance(state)
-    outcomes = []
-    for c, events, run in ((fast, fast_events, _handler(argv)), (slow, slow_events, GENERAL[argv[0]])):
-        try:
-            reply = run(c, argv)
-        except ErrorReply as error:
-            reply = ("error", str(error))
-        outcomes.append(_command_snapshot(c, events, reply))
-    assert outcomes[0] == outcomes[1]

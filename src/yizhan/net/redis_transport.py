@@ -17,7 +17,13 @@ import os
 import socket
 import weakref
 
+from yizhan.redis import admission
 from yizhan.redis.session import Client, RedisConnection
+
+
+def _peer_host(addr) -> str | None:
+    """The peer's address as text; None for a Unix socket (its peer name is a path or empty)."""
+    return addr[0] if isinstance(addr, tuple) and addr else None
 
 
 def _format_addr(addr) -> str:
@@ -82,9 +88,10 @@ class RedisProtocol(asyncio.Protocol):
         if self.adopted is not None:
             self._adopt(self.adopted)
             return
-        if len(instance.clients) >= instance.params.int("maxclients"):
+        refused = admission.refusal(instance, _peer_host(transport.get_extra_info("peername")))
+        if refused is not None:
             instance.stats.rejected_connections += 1
-            transport.write(b"-ERR max number of clients reached\r\n")
+            transport.write(refused)
             transport.close()
             return
         self.batch = write_batch(asyncio.get_running_loop())
@@ -236,6 +243,7 @@ class BusyPeer:
         if not self.closed:
             self.closed = True
             self.instance.unregister(self.client)
+            self.conn.release()
             self.sock.close()
 
 
@@ -261,6 +269,15 @@ class BusyAcceptor:
                 break
             except OSError:
                 break
+            refused = admission.refusal(instance, _peer_host(addr))
+            if refused is not None:
+                instance.stats.rejected_connections += 1
+                try:
+                    sock.send(refused)
+                except OSError:
+                    pass
+                sock.close()
+                continue
             self.peers.append(BusyPeer(instance, sock, addr))
             self.peers[-1].read_now()
 

@@ -1,16 +1,14 @@
-"""Argument parsing shared by every command: Redis's strict integer and float rules, and a cursor
-over the arguments whose `finish()` turns anything left over into a syntax error."""
+"""Argument parsing shared by every command: Redis's strict integer rules, option words as
+Redis's C code compares them, and a cursor over the arguments. Doubles and long doubles are
+parsed by redis/floats.py."""
 
 from __future__ import annotations
-
-import math
 
 from yizhan.redis import errors
 from yizhan.resp import ErrorReply
 
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
-_FLOAT_BAD_CHARS = frozenset(b" \t\n\r\v\f_")
 
 
 def parse_int(raw: bytes, message: str = errors.NOT_INTEGER) -> int:
@@ -28,20 +26,25 @@ def parse_int(raw: bytes, message: str = errors.NOT_INTEGER) -> int:
     raise ErrorReply(message)
 
 
-def parse_float(raw: bytes, message: str = errors.NOT_FLOAT) -> float:
-    """A double as Redis's strtod-based parsing accepts it: inf allowed, nan and spaces not."""
-    if not raw or raw[0] in _FLOAT_BAD_CHARS or raw[-1] in b" \t\n\r\v\f" or b"_" in raw:
-        raise ErrorReply(message)
-    try:
-        value = float(raw)
-    except ValueError:
-        try:
-            value = float.fromhex(raw.decode("ascii"))
-        except (ValueError, UnicodeDecodeError):
-            raise ErrorReply(message) from None
-    if math.isnan(value):
-        raise ErrorReply(message)
-    return value
+def option_word(raw: bytes) -> bytes:
+    """An option word as Redis's C code compares it (strcasecmp on a C string): cut at the
+    first NUL byte, upper-cased. Compare the result with upper-case words."""
+    return raw.split(b"\0", 1)[0].upper()
+
+
+def atoi(raw: bytes) -> int:
+    """C's atoi as glibc does it: leading blanks, a sign, the digits up to the first other byte."""
+    text = raw.lstrip(b" \t\n\r\v\f")
+    sign = -1 if text[:1] == b"-" else 1
+    if text[:1] in (b"-", b"+"):
+        text = text[1:]
+    digits = b""
+    for ch in text:
+        if not 48 <= ch <= 57:
+            break
+        digits += bytes((ch,))
+    value = sign * int(digits) if digits else 0
+    return (value + (1 << 31)) % (1 << 32) - (1 << 31)
 
 
 class Args:
@@ -68,14 +71,7 @@ class Args:
         return value
 
     def next_option(self) -> bytes:
-        return self.next().upper()
+        return option_word(self.next())
 
     def next_int(self, message: str = errors.NOT_INTEGER) -> int:
         return parse_int(self.next(), message)
-
-    def next_float(self, message: str = errors.NOT_FLOAT) -> float:
-        return parse_float(self.next(), message)
-
-    def finish(self) -> None:
-        if self.pos < len(self.argv):
-            raise ErrorReply(errors.SYNTAX)

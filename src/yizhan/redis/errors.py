@@ -22,6 +22,21 @@ AUTH_NOT_CONFIGURED = (
     "ERR AUTH <password> called without any password configured for the default user. "
     "Are you sure your configuration is correct?"
 )
+MAX_CLIENTS = "ERR max number of clients reached"
+PROTECTED_MODE = (
+    "DENIED Redis is running in protected mode because protected mode is enabled and no password "
+    "is set for the default user. In this mode connections are only accepted from the loopback "
+    "interface. If you want to connect from external computers to Redis you may adopt one of the "
+    "following solutions: 1) Just disable protected mode sending the command 'CONFIG SET "
+    "protected-mode no' from the loopback interface by connecting to Redis from the same host the "
+    "server is running, however MAKE SURE Redis is not publicly accessible from internet if you do "
+    "so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable "
+    "the protected mode by editing the Redis configuration file, and setting the protected mode "
+    "option to 'no', and then restarting the server. 3) If you started the server manually just "
+    "for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication "
+    "password for the default user. NOTE: You only need to do one of the above things in order for "
+    "the server to start accepting connections from the outside."
+)
 STRING_TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 BIT_OFFSET = "ERR bit offset is not an integer or out of range"
 BIT_VALUE = "ERR bit is not an integer or out of range"
@@ -35,6 +50,8 @@ DECREMENT_OVERFLOW = "ERR decrement would overflow"
 LCS_NOT_STRINGS = "ERR The specified keys must contain string values"
 LCS_LEN_AND_IDX = "ERR If you want both the length and indexes, please just use IDX."
 LCS_TOO_LONG = "ERR String too long for LCS"
+REPLICA_KEYSPACE = "ERR Replica can't interact with the keyspace"
+SLOWLOG_COUNT = "ERR count should be greater than or equal to -1"
 LCS_TOO_MUCH_MEMORY = "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
 
 
@@ -105,6 +122,7 @@ INDEX_OUT_OF_RANGE = "ERR index out of range"
 LPOS_RANK_ZERO = ("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... "
                   "or use negative to start from the end of the list")
 TIMEOUT_NOT_FLOAT = "ERR timeout is not a float or out of range"
+TIMEOUT_NOT_INTEGER = "ERR timeout is not an integer or out of range"
 
 
 # -- hashes and sets (hashes.py, sets.py) ------------------------------------------------------
@@ -222,3 +240,99 @@ def function_list_unknown_argument(argument: bytes) -> str:
 NO_SHUTDOWN = "ERR No shutdown in progress."
 SHUTDOWN_FAILED = "ERR Errors trying to SHUTDOWN. Check logs."
 NOT_IN_MULTI = "ERR Command not allowed inside a transaction"
+
+
+# -- streams (t_stream.c) ---------------------------------------------------------------------
+STREAM_INVALID_ID = "ERR Invalid stream ID specified as stream command argument"
+XADD_ID_ZERO = "ERR The ID specified in XADD must be greater than 0-0"
+XADD_EXHAUSTED = "ERR The stream has exhausted the last possible ID, unable to add more items"
+XADD_ID_SMALL = "ERR The ID specified in XADD is equal or smaller than the target stream top item"
+XADD_TOO_LARGE = "ERR Elements are too large to be stored"
+TRIM_MAXLEN_AND_MINID = "ERR syntax error, MAXLEN and MINID options at the same time are not compatible"
+TRIM_MAXLEN_NEGATIVE = "ERR The MAXLEN argument must be >= 0."
+TRIM_LIMIT_NEGATIVE = "ERR The LIMIT argument must be >= 0."
+TRIM_LIMIT_WITHOUT_STRATEGY = "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy"
+XTRIM_WITHOUT_STRATEGY = "ERR syntax error, XTRIM must be called with a trimming strategy"
+TRIM_LIMIT_WITHOUT_APPROX = "ERR syntax error, LIMIT cannot be used without the special ~ option"
+STREAM_INVALID_START = "ERR invalid start ID for the interval"
+STREAM_INVALID_END = "ERR invalid end ID for the interval"
+XREAD_UNBALANCED = ("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be "
+                    "specified.")
+XREAD_GROUP_OPTION = "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead."
+XREAD_NOACK_OPTION = "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead."
+XREADGROUP_MISSING_GROUP = "ERR Missing GROUP option for XREADGROUP"
+XREADGROUP_DOLLAR = ("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the "
+                     "history of this consumer by specifying a proper ID, or use the > ID to get new "
+                     "messages. The $ ID would just return an empty result set.")
+XREAD_GREATER = ("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> "
+                 "<consumer> option.")
+XREAD_TIMEOUT_NOT_INTEGER = "ERR timeout is not an integer or out of range"
+XGROUP_ENTRIESREAD = "ERR value for ENTRIESREAD must be positive or -1"
+XGROUP_NEEDS_KEY = ("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may "
+                    "want to use the MKSTREAM option to create an empty stream automatically.")
+BUSYGROUP = "BUSYGROUP Consumer Group name already exists"
+XSETID_ENTRIES_ADDED_NEGATIVE = "ERR entries_added must be positive"
+XSETID_BELOW_MAX_DELETED = "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id"
+XSETID_SMALL = "ERR The ID specified in XSETID is smaller than the target stream top item"
+XSETID_ENTRIES_ADDED_SMALL = ("ERR The entries_added specified in XSETID is smaller than the target "
+                              "stream length")
+XCLAIM_MIN_IDLE = "ERR Invalid min-idle-time argument for XCLAIM"
+XCLAIM_IDLE = "ERR Invalid IDLE option argument for XCLAIM"
+XCLAIM_TIME = "ERR Invalid TIME option argument for XCLAIM"
+XCLAIM_RETRYCOUNT = "ERR Invalid RETRYCOUNT option argument for XCLAIM"
+XAUTOCLAIM_MIN_IDLE = "ERR Invalid min-idle-time argument for XAUTOCLAIM"
+XAUTOCLAIM_COUNT = "ERR COUNT must be > 0"
+XAUTOCLAIM_COUNT_TOO_HIGH = "ERR Insufficient memory, failed allocating transient memory, COUNT too high."
+NOGROUP_BLOCKED = "NOGROUP the consumer group this client was blocked on no longer exists"
+UNBLOCKED_STREAM_GONE = "UNBLOCKED the stream key no longer exists"
+
+
+def _c_text(raw: bytes) -> str:
+    """An argument as C's %s prints it: up to the first NUL."""
+    return text(raw.split(b"\0", 1)[0])
+
+
+def nogroup(key: bytes, group: bytes, suffix: str = "") -> str:
+    return f"NOGROUP No such key '{_c_text(key)}' or consumer group '{_c_text(group)}'{suffix}"
+
+
+def nogroup_for_key(group: bytes, key: bytes) -> str:
+    return f"NOGROUP No such consumer group '{_c_text(group)}' for key name '{_c_text(key)}'"
+
+
+def xclaim_unrecognized(option: bytes) -> str:
+    return f"ERR Unrecognized XCLAIM option '{_c_text(option)}'"
+
+
+def block_in_script(name: bytes) -> str:
+    return f"ERR {_c_text(name)} command is not allowed with BLOCK option from scripts"
+
+
+# -- geo (geo.py) ----------------------------------------------------------------------------
+GEO_UNIT = "ERR unsupported unit provided. please use M, KM, FT, MI"
+GEO_RADIUS_NOT_NUMERIC = "ERR need numeric radius"
+GEO_RADIUS_NEGATIVE = "ERR radius cannot be negative"
+GEO_WIDTH_NOT_NUMERIC = "ERR need numeric width"
+GEO_HEIGHT_NOT_NUMERIC = "ERR need numeric height"
+GEO_BOX_NEGATIVE = "ERR height or width cannot be negative"
+GEO_NO_MEMBER = "ERR could not decode requested zset member"
+GEO_COUNT_POSITIVE = "ERR COUNT must be > 0"
+GEO_ANY_WITHOUT_COUNT = "ERR the ANY argument requires COUNT argument"
+
+
+def geo_position(longitude: float, latitude: float) -> str:
+    return "ERR invalid longitude,latitude pair %f,%f" % (longitude, latitude)
+
+
+def geo_store_with(command: str) -> str:
+    return f"ERR {command} is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
+
+
+def geo_exactly_one(what: str, name: bytes) -> str:
+    return "ERR exactly one of %s can be specified for %s" % (what, text(name))
+
+
+# -- DEBUG (debug.py) ----------------------------------------------------------------------------
+DEBUG_NOT_ALLOWED = ("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you "
+                     "can run it from a local connection, otherwise you need to set this option in the "
+                     "configuration file, and then restart the server.")

@@ -13,9 +13,11 @@ from yizhan.clock import Clock
 from yizhan.config import Config
 from yizhan.redis.blocking import BlockingRegistry
 from yizhan.redis.keyspace import Database
+from yizhan.redis.observer import Observer
 from yizhan.redis.params import Params
 from yizhan.redis.persistence.aof import aof_state
 from yizhan.redis.pubsub import PubSub, parse_notify_flags
+from yizhan.redis.tracking import Tracking
 
 REDIS_VERSION = "7.0.15"
 
@@ -100,12 +102,17 @@ class RedisInstance:
         self.scheduler = ManualScheduler()
         self.blocking = BlockingRegistry(self)
         self.pubsub = PubSub()
+        self.observer = Observer(self)
+        self.tracking = Tracking(self)
+        self.current_client = None  # the client whose requests are being answered (NOLOOP)
         self.set_notify_flags(parse_notify_flags(self.params.get("notify-keyspace-events")) or "")
         self.watchers: dict[tuple[int, bytes], dict] = {}
         self._next_client_id = 1
         self.started_ms = self.clock.ms()
         self.started_monotonic = self.clock.monotonic()
         self.run_id = os.urandom(20).hex()
+        self.repl_id = os.urandom(20).hex()  # master_replid; DEBUG CHANGE-REPL-ID draws a new one
+        self.active_expire_enabled = True  # DEBUG SET-ACTIVE-EXPIRE
         self.tcp_port = self.config.port
         self.last_save_time = self.clock.ms() // 1000
         self.aof = None  # the running append-only file (persistence.aof.AOF) while appendonly is on
@@ -145,6 +152,8 @@ class RedisInstance:
             self.blocking.unpark(client.blocked)
             client.blocked = None
         self.pubsub.drop_client(client)
+        self.observer.monitors.pop(client, None)
+        self.tracking.disable(client)
         self.unwatch(client)
         if self.aof is not None:
             self.aof.parked.pop(client.id, None)
@@ -162,10 +171,13 @@ class RedisInstance:
             for client in watchers:
                 client.dirty_cas = True
         self.blocking.key_changed(db.index, key)
+        if self.tracking.active:
+            self.tracking.key_changed(key)
 
     def update_change_hooks(self) -> None:
-        """Databases report changes only while someone watches or waits: writes stay cheap."""
-        hook = self.key_changed if (self.watchers or self.blocking.waiting) else None
+        """Databases report changes only while someone watches, waits or tracks keys: writes
+        stay cheap."""
+        hook = self.key_changed if (self.watchers or self.blocking.waiting or self.tracking.active) else None
         for db in self.dbs:
             db.on_change = hook
 
@@ -235,7 +247,15 @@ class RedisInstance:
         return 0, 0, 0
 
     def active_expire_cycle(self, limit_per_db: int = 500) -> int:
+        if not self.active_expire_enabled:
+            return 0
         return sum(db.active_expire(limit_per_db) for db in self.dbs if db.expires)
+
+    def archive_access(self) -> None:
+        """The cron's memory step: large access-time dicts move into their packed archives."""
+        for db in self.dbs:
+            if len(db.access) >= db.ARCHIVE_MIN:
+                db.archive_access()
 
     def uptime_seconds(self) -> int:
         return int(self.clock.monotonic() - self.started_monotonic)
@@ -259,6 +279,7 @@ class RedisInstance:
 
     def on_param_changed(self, name: str) -> None:
         self.int_params.clear()
+        self.observer.configure()
         if name == "maxmemory-policy":
             self._update_hit_counting()
         elif name == "notify-keyspace-events":
@@ -272,5 +293,6 @@ class RedisInstance:
     def reset_stats(self) -> None:
         dirty = self.stats.dirty
         self.stats = Stats(dirty=dirty)
+        self.observer.reset_stats()
         for db in self.dbs:
             db.stats = self.stats

@@ -23,6 +23,7 @@ from typing import Callable, NamedTuple
 
 from yizhan.clock import Clock
 from yizhan.redis import errors
+from yizhan.redis.access_archive import AccessArchive
 from yizhan.resp import ErrorReply
 
 TYPE_NAMES: dict[type, str] = {bytes: "string", bytearray: "string"}
@@ -316,7 +317,6 @@ def _power_of_two(n: int) -> int:
 
 
 _dict_setitem = dict.__setitem__
-_dict_update = dict.update
 
 
 class KeyDict(dict):
@@ -406,14 +406,16 @@ class Entry(NamedTuple):
 class Database:
     """One numbered database: `data` holds values, `expires` absolute expiry times in ms.
 
-    Per-key object state: `access` (ms of last access, OBJECT IDLETIME), `hits` (accesses not
+    Per-key object state: `access` (ms of last access, OBJECT IDLETIME; keys not touched since
+    the cron last moved a large `access` into `archive` have their second there instead, see
+    access_archive.py, so read it with `last_access_ms`), `hits` (accesses not
     yet folded into the LFU counter; counted while `count_hits`, which the instance keeps on
     only under an LFU maxmemory-policy, the only time OBJECT FREQ answers) and `lfu` ((counter, minutes) once
     folded), `encodings`
     (an OBJECT ENCODING that differs from the one `string_encoding` derives: "embstr" for a
     number Redis stored as text, "int-private" for an integer Redis does not share)."""
 
-    __slots__ = ("index", "clock", "data", "expires", "_heap", "access", "hits", "count_hits", "lfu",
+    __slots__ = ("index", "clock", "data", "expires", "_heap", "access", "archive", "hits", "count_hits", "lfu",
                  "encodings", "on_change", "on_event", "on_expired", "on_keymiss", "stats")
 
     def __init__(self, index: int, clock: Clock, stats=None):
@@ -423,6 +425,7 @@ class Database:
         self.expires: dict[bytes, int] = {}
         self._heap: list[tuple[int, bytes]] = []
         self.access: dict[bytes, int] = {}
+        self.archive = AccessArchive()
         self.hits: dict[bytes, int] = {}
         self.count_hits = True  # the owning instance turns it off outside an LFU policy
         self.lfu: dict[bytes, tuple[int, int]] = {}
@@ -502,46 +505,16 @@ class Database:
         raise ErrorReply(errors.WRONGTYPE)
 
     def read_typed(self, key: bytes, cls: type):
-        """`lookup_read` (its body inlined: every typed read's lookup), WRONGTYPE unless the
-        value is a `cls`."""
-        value = self.data.get(key)
-        if value is not None and self.expires:
-            when = self.expires.get(key)
-            if when is not None and when <= self.clock.ms():
-                self._expire(key)
-                value = None
-        if value is None:
-            if self.stats is not None:
-                self.stats.keyspace_misses += 1
-            if self.on_keymiss is not None:
-                self.on_keymiss(self, key)
-            return None
-        self.access[key] = self.clock.tick_ms
-        if self.count_hits:
-            hits = self.hits
-            hits[key] = hits.get(key, 0) + 1
-        if self.stats is not None:
-            self.stats.keyspace_hits += 1
-        if type(value) is cls:
+        """`lookup_read`, WRONGTYPE unless the value is a `cls`."""
+        value = self.lookup_read(key)
+        if value is None or type(value) is cls:
             return value
         raise ErrorReply(errors.WRONGTYPE)
 
     def write_typed(self, key: bytes, cls: type):
-        """`lookup_write` (its body inlined: every typed write's lookup), WRONGTYPE unless the
-        value is a `cls`."""
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if self.expires:
-            when = self.expires.get(key)
-            if when is not None and when <= self.clock.ms():
-                self._expire(key)
-                return None
-        self.access[key] = self.clock.tick_ms
-        if self.count_hits:
-            hits = self.hits
-            hits[key] = hits.get(key, 0) + 1
-        if type(value) is cls:
+        """`lookup_write`, WRONGTYPE unless the value is a `cls`."""
+        value = self.lookup_write(key)
+        if value is None or type(value) is cls:
             return value
         raise ErrorReply(errors.WRONGTYPE)
 
@@ -549,17 +522,14 @@ class Database:
         """Whether `key` is live, as Redis's expireIfNeeded + dictFind: no access, no stats."""
         return self.lookup_write(key, touch=False) is not None
 
-    def ttl_ms(self, key: bytes) -> int | None:
-        """Absolute expiry in ms of a live key, or None when it has none."""
-        return self.expires.get(key)
-
     def is_expired(self, key: bytes, now_ms: int | None = None) -> bool:
         """Whether `key` is present but past its expiry (without reclaiming it)."""
         when = self.expires.get(key)
         return when is not None and when <= (self.clock.ms() if now_ms is None else now_ms)
 
     # -- the commit path: Redis's signalModifiedKey + notifyKeyspaceEvent + server.dirty ------
-    def commit(self, key: bytes, klass: str, event: str, dirty: int = 1, container=None) -> None:
+    def commit(self, key: bytes, klass: str, event: str | None, dirty: int = 1,
+               container=None) -> None:
         """End a write to `key`: the one way a command reports what it changed.
 
         A command changes the keyspace through the storage primitives below (`store`,
@@ -574,7 +544,8 @@ class Database:
         - signals the modified key (`on_change`: WATCH makes EXEC fail, blocked clients get the
           key offered after the command);
         - fires the keyspace event `event` of class `klass` (one of GENERIC, STRING, LIST, SET,
-          HASH, ZSET, STREAM), then "del" (GENERIC) if the key was deleted as empty.
+          HASH, ZSET, STREAM; None: no event, as PFCOUNT caching its count), then "del"
+          (GENERIC) if the key was deleted as empty.
 
         Cheap when nobody watches, waits or listens: two attribute tests and an addition.
         Example (LPOP): `value = lst.popleft(); db.commit(key, LIST, "lpop", 1, lst)`.
@@ -587,15 +558,10 @@ class Database:
         if self.on_change is not None:
             self.on_change(self, key)
         if self.on_event is not None:
-            self.on_event(self, klass, event, key)
+            if event is not None:
+                self.on_event(self, klass, event, key)
             if emptied:
                 self.on_event(self, GENERIC, "del", key)
-
-    def notify(self, klass: str, event: str, key: bytes) -> None:
-        """A keyspace event with no change behind it (Redis fires a few: "expired" comes
-        from the expiry code; `commit` fires the rest)."""
-        if self.on_event is not None:
-            self.on_event(self, klass, event, key)
 
     # -- storage primitives: they change state and report nothing (see `commit`) ---------
     def store(self, key: bytes, value, keep_ttl: bool = False) -> None:
@@ -629,87 +595,11 @@ class Database:
         """Redis's removeExpire: drop the TTL of `key`; False when it had none."""
         return self.expires.pop(key, None) is not None
 
-    # -- writing, the older signalling forms (being replaced by the primitives + commit) --
-    def set(self, key: bytes, value, keep_ttl: bool = False, dirty: int = 1) -> None:
-        """`store` then the signal and `dirty` (no event)."""
-        self.store(key, value, keep_ttl)
-        self.changed(key, dirty)
-
-    def set_pairs(self, argv: list[bytes], start: int = 1) -> None:
-        """MSET's writes: `set(argv[i], argv[i + 1])` for each pair from `start` on, as C-level
-        dict updates (a repeated key: the last value wins, as in sequence)."""
-        keys = argv[start::2]
-        pairs = zip(keys, argv[start + 1::2])
-        data = self.data
-        if data.table is None:
-            _dict_update(data, pairs)
-        else:
-            for key, value in pairs:
-                data[key] = value
-        if self.expires:
-            for key in keys:
-                self.expires.pop(key, None)
-        if self.encodings:
-            for key in keys:
-                self.encodings.pop(key, None)
-        self.access.update(dict.fromkeys(keys, self.clock.tick_ms))
-        if self.on_change is not None:
-            for key in keys:
-                self.changed(key)
-        elif self.stats is not None:  # what `changed` does for each key when nobody listens
-            self.stats.dirty += len(keys)
-
-    def replace(self, key: bytes, value) -> None:
-        """SET without options: `get(key)` (a write lookup: an expired key is reclaimed, a live
-        one counts an access) then `set(key, value)`."""
-        data = self.data
-        if key in data:
-            when = self.expires.get(key) if self.expires else None
-            if when is not None and when <= self.clock.ms():
-                self._expire(key)
-            elif self.count_hits:
-                hits = self.hits
-                hits[key] = hits.get(key, 0) + 1
-        data[key] = value
-        if self.expires:
-            self.expires.pop(key, None)
-        if self.encodings:
-            self.encodings.pop(key, None)
-        self.access[key] = self.clock.tick_ms
-        self.changed(key)
-
-    def delete(self, key: bytes, dirty: int = 1) -> bool:
-        """`remove` then the signal and `dirty` (no event)."""
-        if not self.remove(key):
-            return False
-        self.changed(key, dirty)
-        return True
-
-    def set_expire(self, key: bytes, when_ms: int, dirty: int = 1) -> None:
-        """`expire_at` then the signal and `dirty` (no event)."""
-        self.expire_at(key, when_ms)
-        self.changed(key, dirty)
-
-    def persist(self, key: bytes) -> bool:
-        if not self.clear_expire(key):
-            return False
-        self.changed(key)
-        return True
-
     def set_encoding(self, key: bytes, encoding: str) -> None:
         """Record that the string at `key` is not encoded the way `string_encoding` would guess:
         "embstr" (INCRBYFLOAT's result is never an integer object), "int-private" (an integer
-        that is not the shared object, e.g. COPY's duplicate). Cleared by the next `set`."""
+        that is not the shared object, e.g. COPY's duplicate). Cleared by the next `store`."""
         self.encodings[key] = encoding
-
-    def changed(self, key: bytes, dirty: int = 1) -> None:
-        """Every write to `key` ends here: WATCH, notifications and the dirty counter hang off it.
-        `dirty` is what Redis's command adds to server.dirty for it: one per element added or
-        removed for multi-element writes, 0 for a key reclaimed because its time passed."""
-        if self.stats is not None:
-            self.stats.dirty += dirty
-        if self.on_change is not None:
-            self.on_change(self, key)
 
     def clear(self) -> int:
         """FLUSHDB: drop every key; counts one change per key, as Redis's emptyData."""
@@ -721,6 +611,7 @@ class Database:
         self.expires = {}
         self._heap = []
         self.access = {}
+        self.archive = AccessArchive()
         self.hits = {}
         self.lfu = {}
         self.encodings = {}
@@ -729,48 +620,82 @@ class Database:
         return removed
 
     def swap_with(self, other: "Database") -> None:
-        for name in ("data", "expires", "_heap", "access", "hits", "lfu", "encodings"):
+        for name in ("data", "expires", "_heap", "access", "archive", "hits", "lfu", "encodings"):
             mine, theirs = getattr(self, name), getattr(other, name)
             setattr(self, name, theirs)
             setattr(other, name, mine)
 
     # -- moving keys: RENAME, MOVE ---------------------------------------------------------
     def take(self, key: bytes) -> Entry:
-        """Remove a live key and return it with its TTL and object state (signals a change)."""
-        entry = Entry(self.data[key], self.expires.get(key), self.access.get(key),
+        """Remove a live key and return it with its TTL and object state (reports nothing)."""
+        entry = Entry(self.data[key], self.expires.get(key), self.last_access_ms(key),
                       self.hits.get(key, 0), self.lfu.get(key), self.encodings.get(key))
         self._remove(key)
-        self.changed(key)
         return entry
 
     def put(self, key: bytes, entry: Entry) -> None:
-        """Store a taken entry at `key` (which must not exist), state and TTL included."""
+        """Store a taken entry at `key` (which must not exist), state and TTL included
+        (reports nothing)."""
         self.data[key] = entry.value
-        if entry.access_ms is not None:
-            self.access[key] = entry.access_ms
+        self.access[key] = self.clock.tick_ms if entry.access_ms is None else entry.access_ms
         if entry.hits:
             self.hits[key] = entry.hits
         if entry.lfu is not None:
             self.lfu[key] = entry.lfu
         if entry.encoding is not None:
             self.encodings[key] = entry.encoding
-        if entry.expire_ms is not None:  # signals the change; `take` counted it
-            self.set_expire(key, entry.expire_ms, dirty=0)
-        else:
-            self.changed(key, 0)
+        if entry.expire_ms is not None:
+            self.expire_at(key, entry.expire_ms)
 
     # -- object state: OBJECT IDLETIME / FREQ ---------------------------------------------
-    def idle_seconds(self, key: bytes) -> int:
-        """Seconds since the last access, on Redis's 24-bit seconds LRU clock."""
+    ARCHIVE_MIN = 50_000  # `archive_access` leaves a smaller `access` dict alone
+
+    def last_access_ms(self, key: bytes) -> int | None:
+        """When `key` was last accessed (ms; whole seconds once archived), or None."""
+        when = self.access.get(key)
+        if when is None and self.archive.entries:
+            second = self.archive.seconds_of(key)
+            if second is not None:
+                return second * 1000
+        return when
+
+    def archive_access(self, min_entries: int | None = None) -> None:
+        """The cron's step: move the `access` dict into the packed archive once it holds
+        `min_entries` keys (ARCHIVE_MIN), and drop dead archive entries once they outnumber
+        the live keys."""
+        if len(self.access) < (self.ARCHIVE_MIN if min_entries is None else min_entries):
+            return
+        self.archive.add(self.access)
+        self.access = {}
+        if self.archive.entries > 2 * len(self.data) + 1000:
+            self.archive.compact(self.data, self.access)
+
+    def access_stamps(self) -> dict[bytes, int]:
+        """Every key's last access in ms, in one pass (for a whole-dataset writer)."""
+        stamps = self.archive.stamps() if self.archive.entries else {}
+        stamps.update(self.access)
+        return stamps
+
+    def touch_all(self, when_ms: int) -> None:
+        """Every key accessed at `when_ms` (the end of loading an AOF)."""
+        self.access = dict.fromkeys(self.data, when_ms)
+        self.archive = AccessArchive()
+
+    def idle_seconds(self, key: bytes, last_ms: int | None = None) -> int:
+        """Seconds since the last access (or `last_ms`, when the caller has it), on Redis's
+        24-bit seconds LRU clock."""
         now = (self.clock.ms() // 1000) & LRU_CLOCK_MAX
-        last = (self.access.get(key, self.clock.ms()) // 1000) & LRU_CLOCK_MAX
+        if last_ms is None:
+            last_ms = self.last_access_ms(key)
+        last = ((self.clock.ms() if last_ms is None else last_ms) // 1000) & LRU_CLOCK_MAX
         return now - last if now >= last else now + (LRU_CLOCK_MAX - last)
 
     def lfu_counter(self, key: bytes, log_factor: int, decay_time: int, rng=random) -> int:
         """The LFU counter as OBJECT FREQ reports it: pending hits are folded in (as if they
         happened at the last access), then the minutes since then decay it."""
         now_ms = self.clock.ms()
-        last_minutes = lfu_minutes(self.access.get(key, now_ms))
+        last = self.last_access_ms(key)
+        last_minutes = lfu_minutes(now_ms if last is None else last)
         counter, ldt = self.lfu.get(key, (LFU_INIT_VAL, last_minutes))
         hits = self.hits.pop(key, 0)
         if hits:
@@ -807,12 +732,6 @@ class Database:
             if not self.expires or self.contains(key):
                 return key
 
-    def live_keys(self) -> list[bytes]:
-        """All keys that are not yet expired (expired ones are reclaimed on the way)."""
-        if self.expires:
-            self.active_expire(limit=1 << 62)
-        return list(self.data)
-
     # -- expiry --------------------------------------------------------------------------
     def _remove(self, key: bytes) -> None:
         del self.data[key]
@@ -832,7 +751,7 @@ class Database:
             self.stats.expired_keys += 1
         if self.on_expired is not None:
             self.on_expired(self, key)
-        self.changed(key, 0)  # Redis counts no change for an expired key's deletion
+        self.commit(key, GENERIC, None, 0)  # no change counted; "expired" came from on_expired
 
     def active_expire(self, limit: int = 200) -> int:
         """Delete up to `limit` keys whose time has passed; returns how many were deleted."""

@@ -55,6 +55,7 @@ PARAMS: list[Param] = [
     Param("logfile", "", immutable=True),
     Param("daemonize", "no", "bool", immutable=True),
     Param("protected-mode", "yes", "bool"),
+    Param("enable-debug-command", "no", "enum", ("no", "yes", "local"), immutable=True),
     Param("io-threads", "1", "int", minimum=1, maximum=128, immutable=True),
     Param("notify-keyspace-events", "", "special"),
     Param("proto-max-bulk-len", "536870912", "memory", minimum=1024 * 1024),
@@ -66,6 +67,9 @@ PARAMS: list[Param] = [
     Param("slowlog-log-slower-than", "10000", "int", minimum=-1),
     Param("slowlog-max-len", "128", "int"),
     Param("latency-tracking", "yes", "bool"),
+    Param("latency-tracking-info-percentiles", "50 99 99.9", "special"),
+    Param("latency-monitor-threshold", "0", "int"),
+    Param("tracking-table-max-keys", "1000000", "int"),
     Param("lazyfree-lazy-user-flush", "no", "bool"),
     Param("lazyfree-lazy-user-del", "no", "bool"),
     Param("lazyfree-lazy-expire", "no", "bool"),
@@ -84,6 +88,8 @@ PARAMS: list[Param] = [
     Param("zset-max-listpack-value", "64", "memory", aliases=("zset-max-ziplist-value",)),
     Param("busy-reply-threshold", "5000", "int", aliases=("lua-time-limit",)),
     Param("hll-sparse-max-bytes", "3000", "memory"),
+    Param("stream-node-max-bytes", "4096", "memory"),
+    Param("stream-node-max-entries", "100", "int"),
 ]
 BY_NAME: dict[str, Param] = {}
 for _p in PARAMS:
@@ -154,6 +160,8 @@ class Params:
             return flags
         if param.name == "client-output-buffer-limit":
             return _normalize_buffer_limits(param.name, value, self.values.get(param.name, param.default))
+        if param.name == "latency-tracking-info-percentiles":
+            return _normalize_percentiles(param.name, value)
         if param.name == "appenddirname" and ("/" in value or "\\" in value):
             raise set_failed(param.name, "appenddirname can't be a path, just a dirname")
         if param.kind == "save":
@@ -162,6 +170,17 @@ class Params:
                 raise set_failed(param.name, "Invalid save parameters")
             return " ".join(words)
         return value
+
+
+def _normalize_percentiles(name: str, value: str) -> str:
+    """Numbers between 0 and 100, written as Redis writes them back (50 99 99.9)."""
+    try:
+        numbers = [float(word) for word in value.split()]
+    except ValueError:
+        raise set_failed(name, "Invalid latency-tracking-info-percentiles parameters") from None
+    if not all(0 <= n <= 100 for n in numbers):
+        raise set_failed(name, "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]")
+    return " ".join(f"{n:f}".rstrip("0").rstrip(".") for n in numbers)
 
 
 def _parse_plain_int(text: str) -> int | None:

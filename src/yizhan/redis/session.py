@@ -36,7 +36,8 @@ class Client:
         "server", "id", "addr", "laddr", "name", "db", "proto", "authenticated", "created",
         "last_interaction", "last_command", "lib_name", "lib_ver", "close_after_reply",
         "conn", "multi", "multi_error", "in_exec", "watched", "dirty_cas", "blocked",
-        "subscriptions", "patterns", "shard_subscriptions", "soft_limit_since", "__weakref__",
+        "subscriptions", "patterns", "shard_subscriptions", "soft_limit_since", "direct",
+        "monitoring", "tracking", "__weakref__",
     )
 
     def __init__(self, server, addr: str = "?:0", laddr: str = "?:0"):
@@ -65,6 +66,11 @@ class Client:
         self.patterns: dict[bytes, None] = {}
         self.shard_subscriptions: dict[bytes, None] = {}
         self.soft_limit_since: float | None = None
+        self.monitoring = False  # in MONITOR mode
+        self.tracking = None  # a tracking.TrackingState while CLIENT TRACKING is on
+        # Whether the connection's direct path may run this client's commands: nothing about
+        # it (MONITOR mode ...) needs the checks of `execute` (see `update_direct`).
+        self.direct = True
 
     # -- state ---------------------------------------------------------------------------
     def select(self, index: int) -> None:
@@ -76,14 +82,20 @@ class Client:
 
     @property
     def flags(self) -> str:
-        flags = ""
+        flags = "O" if self.monitoring else ""
         if self.subscription_count:
             flags += "P"
         if self.multi is not None:
             flags += "x"
         if self.blocked is not None:
             flags += "b"
+        tracking = self.tracking
+        if tracking is not None:
+            flags += "t" + ("R" if tracking.broken else "") + ("B" if tracking.bcast else "")
         return flags or "N"
+
+    def update_direct(self) -> None:
+        self.direct = not self.monitoring
 
     def kill(self) -> None:
         """Drop this client now, discarding unsent output (CLIENT KILL, output limits, shutdown)."""
@@ -102,23 +114,37 @@ class Client:
         cmd = BY_REQUEST_NAME.get(argv[0])
         if cmd is not None and self.multi is None and self.can_run_directly(cmd, argv):
             return self.call(cmd, argv)
+        cmd = None
         try:
-            cmd = self.lookup(argv)
+            cmd = self.find(argv)
+            self.check_arity(cmd, argv)
+            name = cmd.name.split("|")[0]
+            if name == "debug" and not self.may_debug():
+                raise ErrorReply(errors.DEBUG_NOT_ALLOWED)
             if not self.authenticated and not cmd.no_auth:
                 raise ErrorReply(errors.NOAUTH)
-            name = cmd.name.split("|")[0]
             if self.proto == 2 and self.subscription_count and name not in SUBSCRIBED_MODE_COMMANDS:
                 raise ErrorReply(
                     f"ERR Can't execute '{cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
                     "QUIT / RESET are allowed in this context")
+            if self.monitoring and cmd.touches_keyspace:
+                raise ErrorReply(errors.REPLICA_KEYSPACE)
             if self.multi is not None and "no_multi" in cmd.flags:
                 raise ErrorReply(errors.NOT_IN_MULTI)
         except ErrorReply as err:
-            return self._reject(argv, err)
+            return self._reject(argv, err, cmd)
         if self.multi is not None and name not in NOT_QUEUED:
             self.multi.append((cmd, argv))
             return QUEUED
         return self.call(cmd, argv)
+
+    def may_debug(self) -> bool:
+        """enable-debug-command (a protected action): "yes", or "local" for a client on the
+        loopback address or a Unix socket."""
+        allowed = self.server.params.get("enable-debug-command")
+        if allowed == "local":
+            return self.addr.startswith(("127.0.0.1:", "::1:", "[::1]:", "/")) or self.addr[:1] == ":"
+        return allowed == "yes"
 
     def execute_while_busy(self, argv: list[bytes], run):
         """A command that arrives while a script is busy (past busy-reply-threshold): refused
@@ -140,13 +166,16 @@ class Client:
         this: arity right, client authenticated, not in RESP2 subscribed mode. (MULTI is the
         caller's to check.)"""
         arity = cmd.arity
-        return ((len(argv) == arity) if arity > 0 else (len(argv) >= -arity)) and self.authenticated and not (
+        return ((len(argv) == arity) if arity > 0 else (len(argv) >= -arity)) and self.authenticated and self.direct and not (
             self.proto == 2 and (self.subscriptions or self.patterns or self.shard_subscriptions))
 
-    def _reject(self, argv: list[bytes], err: ErrorReply) -> ErrorReply:
+    def _reject(self, argv: list[bytes], err: ErrorReply, cmd: Command | None = None) -> ErrorReply:
         """A command refused before running: it spoils an open transaction, and a refused EXEC
-        ends it (Redis's rejectCommand)."""
-        self.server.stats.total_error_replies += 1
+        ends it (Redis's rejectCommand). `cmd`: the command, if it was found."""
+        observer = self.server.observer
+        observer.error(err.message)
+        if cmd is not None:
+            observer.rejected(cmd)
         if self.multi is not None:
             self.multi_error = True
         if argv[0].lower() == b"exec":
@@ -163,21 +192,28 @@ class Client:
     def call(self, cmd: Command, argv: list[bytes]):
         """Run a looked-up command now (EXEC runs its queue through here)."""
         self.last_command = cmd.name
-        self.server.stats.total_commands_processed += 1
+        server = self.server
+        server.stats.total_commands_processed += 1
+        clock = server.clock
+        start = clock.monotonic_ns()
         try:
-            if self.server.aof is None:
-                return cmd.handler(self, argv)
-            return self._call_logged(cmd, argv)
+            if server.aof is None:
+                reply = cmd.handler(self, argv)
+            else:
+                reply = self._call_logged(cmd, argv)
         except Exception as exc:  # noqa: BLE001
-            return self.failed(exc, argv)
+            reply = self.failed(exc, argv)
+        server.observer.ran(self, cmd, argv, reply, clock.monotonic_ns() - start)
+        return reply
 
     def failed(self, exc: Exception, argv: list[bytes]) -> ErrorReply:
         """The reply of a command that raised: its ErrorReply, or for a bug an internal error
         (a bug must cost one reply, never the server)."""
-        self.server.stats.total_error_replies += 1
         if isinstance(exc, ErrorReply):
+            self.server.observer.error(exc.message)
             return exc
         log.error("command %r failed", argv[:1], exc_info=exc)
+        self.server.observer.error("ERR")
         return ErrorReply("ERR internal error while executing the command")
 
     def _call_logged(self, cmd: Command, argv: list[bytes]):
@@ -192,21 +228,32 @@ class Client:
                 aof.feed(self, cmd, argv, reply)
         return reply
 
-    @staticmethod
-    def lookup(argv: list[bytes]) -> Command:
+    @classmethod
+    def lookup(cls, argv: list[bytes]) -> Command:
         """The command (or subcommand) argv names, arity-checked; ErrorReply otherwise."""
+        cmd = cls.find(argv)
+        cls.check_arity(cmd, argv)
+        return cmd
+
+    @staticmethod
+    def find(argv: list[bytes]) -> Command:
+        """The command (or subcommand) argv names; ErrorReply if there is none."""
         cmd = COMMANDS.get(argv[0].lower())
         if cmd is None:
             raise ErrorReply(errors.unknown_command(argv[0], argv[1:]))
         if cmd.subcommands and len(argv) > 1:
             sub = cmd.subcommands.get(argv[1].lower())
+            if not cmd.lists_subcommands:  # DEBUG: the container's handler refuses a bad one
+                return sub if sub is not None and sub.arity_fits(len(argv)) else cmd
             if sub is None:
                 raise ErrorReply(errors.unknown_subcommand(argv[1], cmd.name))
             cmd = sub
-        arity = cmd.arity
-        if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
-            raise ErrorReply(errors.wrong_arity(cmd.name))
         return cmd
+
+    @staticmethod
+    def check_arity(cmd: Command, argv: list[bytes]) -> None:
+        if not cmd.arity_fits(len(argv)):
+            raise ErrorReply(errors.wrong_arity(cmd.name))
 
     # -- blocking ------------------------------------------------------------------------
     def block(self, keys: list[bytes], timeout_ms: int, attempt: Callable, timeout_reply):
@@ -304,7 +351,9 @@ class RedisConnection:
     def receive(self, data: bytes) -> None:
         self.client.server.stats.total_net_input_bytes += len(data)
         self.parser.feed(data)
-        if self.client.blocked is None:
+        if self.parser.buffered > self.client.server.int_params.int("client-query-buffer-limit"):
+            self._query_buffer_full()
+        elif self.client.blocked is None:
             self.process()
 
     def resume(self) -> None:
@@ -321,17 +370,36 @@ class RedisConnection:
         self.out = []
         self.client.server.unregister(self.client)
         self.on_wakeup = self.closer = self.unsent = self.read_now = None
+        self.release()  # its buffers go now, not when a garbage collection finds them
+
+    def _query_buffer_full(self) -> None:
+        """client-query-buffer-limit reached: closed unanswered and logged, as Redis does."""
+        head = self.parser.head(64)
+        log.warning("Closing client that reached max query buffer length: %s (qbuf initial bytes: %s)",
+                    client_line(self.client).rstrip("\n"), repr_bytes(head))
+        self.release()
+        self.close_after = 0.0
+        self.client.close_after_reply = True
+
+    def release(self) -> None:
+        """The connection is gone: drop its buffers now, not at the next garbage collection."""
+        self.parser.release()
 
     def receive_while_busy(self, data: bytes, run) -> None:
         """Input that arrives while a script is busy: every complete request is answered
         now, BUSY for all but the commands allowed then (`Client.execute_while_busy`)."""
-        self.client.server.stats.total_net_input_bytes += len(data)
-        self.parser.feed(data)
         client = self.client
+        client.server.stats.total_net_input_bytes += len(data)
+        self.parser.feed(data)
+        if self.parser.buffered > client.server.int_params.int("client-query-buffer-limit"):
+            self._query_buffer_full()
+            return
         if client.blocked is not None:
             return
+        self.parser.max_bulk = client.server.int_params.int("proto-max-bulk-len")
         out = self.out
         while not client.close_after_reply:
+            self.parser.auth_required = not client.authenticated
             try:
                 argv = self.parser.next_command()
             except ProtocolError as exc:
@@ -356,9 +424,15 @@ class RedisConnection:
         clock = server.clock
         clock.tick()  # the LRU clock of this batch
         client.last_interaction = clock.tick_ms  # as Redis's lastinteraction, set on a read
+        now_ns = clock.monotonic_ns
+        ran = server.observer.ran
+        tracking = server.tracking
+        server.current_client = client
+        parser.max_bulk = server.int_params.int("proto-max-bulk-len")
         out = self.out
         append = out.append
         while not client.close_after_reply:
+            parser.auth_required = not client.authenticated  # Redis's limits before AUTH
             try:
                 commands = next_commands()
             except ProtocolError as exc:
@@ -367,6 +441,9 @@ class RedisConnection:
                 break
             if not commands:
                 break
+            # One clock reading per command (they cost): a command's duration runs from the
+            # previous one's end, so it includes encoding that one's reply.
+            last_ns = now_ns()
             pending = iter(commands)
             for argv in pending:
                 # The direct path: what `execute` and `call` do for a command found by its
@@ -375,7 +452,7 @@ class RedisConnection:
                 cmd = by_name(argv[0])
                 if (cmd is not None and client.multi is None and server.aof is None
                         and ((len(argv) == cmd.arity) if cmd.arity > 0 else (len(argv) >= -cmd.arity))
-                        and client.authenticated
+                        and client.authenticated and client.direct
                         and not (client.proto == 2 and (client.subscriptions or client.patterns
                                                         or client.shard_subscriptions))):
                     client.last_command = cmd.name
@@ -384,8 +461,12 @@ class RedisConnection:
                         reply = cmd.handler(client, argv)
                     except Exception as exc:  # noqa: BLE001  (as `call`: an error reply, never a crash)
                         reply = client.failed(exc, argv)
+                    end_ns = now_ns()
+                    ran(client, cmd, argv, reply, end_ns - last_ns)
+                    last_ns = end_ns
                 else:
                     reply = client.execute(argv)
+                    last_ns = now_ns()
                 kind = type(reply)
                 if kind is bytes:
                     size = len(reply)
@@ -405,14 +486,52 @@ class RedisConnection:
                     encode_into(reply, client.proto, out)
                 if blocking.ready:
                     blocking.serve_ready()
+                if tracking.pending:  # the client's own invalidations, after its reply
+                    tracking.send_pending()
                 if client.close_after_reply:
                     parser.unread(list(pending))
                     break
             else:
                 continue
             break  # blocked, or closing
+        if tracking.pending:
+            tracking.send_pending()
+        server.current_client = None
         aof = client.server.aof
         if aof is not None:  # before the batch's replies leave: write (and fsync) its writes
             aof.flush()
         if client.close_after_reply:
             self.close_after = 0.0
+
+
+def repr_bytes(data: bytes) -> str:
+    """Bytes quoted as Redis's sdscatrepr quotes them in its log lines."""
+    out = ['"']
+    for byte in data:
+        char = chr(byte)
+        if char in '\\"':
+            out.append("\\" + char)
+        elif char in _REPR_ESCAPES:
+            out.append(_REPR_ESCAPES[char])
+        elif 32 <= byte < 127:
+            out.append(char)
+        else:
+            out.append("\\x%02x" % byte)
+    out.append('"')
+    return "".join(out)
+
+
+_REPR_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\a": "\\a", "\b": "\\b"}
+
+
+def client_line(c) -> str:
+    """The CLIENT LIST line of a client (also what Redis logs about a client it drops)."""
+    now = c.server.clock.ms()
+    return (
+        f"id={c.id} addr={c.addr} laddr={c.laddr} fd=8 name={errors.text(c.name)} "
+        f"age={(now - c.created) // 1000} idle={(now - c.last_interaction) // 1000} flags={c.flags} "
+        f"db={c.db.index} sub={len(c.subscriptions)} psub={len(c.patterns)} ssub={len(c.shard_subscriptions)} "
+        f"multi={len(c.multi) if c.multi is not None else -1} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 "
+        f"rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=1024 events=r cmd={c.last_command} user=default "
+        f"redir={c.tracking.redirect if c.tracking is not None else -1} resp={c.proto} lib-name={errors.text(c.lib_name)} lib-ver={errors.text(c.lib_ver)}\n"
+    )

@@ -1,21 +1,42 @@
 """Request parsing, sans-IO: feed bytes, take commands (lists of bytes) out.
 
-Multibulk requests (what every client library sends) are parsed by hiredis's C reader.
-Inline requests (`PING\\r\\n` typed into telnet) are split here with Redis's quoting rules.
+Two parsers share the stream, switching only at request boundaries:
+- hiredis's C reader parses reads that start at a request boundary and hold nothing it could
+  read differently from redis-server (the hot path: multibulk requests of ordinary sizes);
+- `_PyParser` parses everything else exactly as redis-server 7.0's processMultibulkBuffer and
+  processInlineBuffer do, with their limits and error texts in their order: inline requests,
+  requests split across reads, unauthenticated clients' requests (10 arguments of 16 KiB at
+  most), counts of 1,000 elements or more and bulks of 1,000,000 bytes or more (checked
+  against INT_MAX and `proto-max-bulk-len`, nothing allocated for what is only announced),
+  malformed headers, and RESP types other than `*` and `$`.
 The parser never does I/O and never raises on its own input except `ProtocolError`, after
 which the connection must be answered with the error and closed, as Redis does.
 """
 
 from __future__ import annotations
 
+import re
 from itertools import chain
 
 import hiredis
 
-INLINE_MAX = 64 * 1024
+INLINE_MAX = 64 * 1024  # PROTO_INLINE_MAX_SIZE: an unterminated line or count string
+MULTIBULK_MAX = 2**31 - 1  # INT_MAX
+UNAUTHENTICATED_MULTIBULK_MAX = 10
+UNAUTHENTICATED_BULK_MAX = 16384
+PROTO_MAX_BULK_LEN = 512 * 1024 * 1024  # the default of proto-max-bulk-len
+
+# What hiredis must not see: a header announcing an array or push of 1,000 elements or more
+# (hiredis allocates the whole list at once), a bulk length of seven digits or more (at
+# least proto-max-bulk-len's minimum, 1 MiB), a line starting with a RESP type other than
+# `*` and `$` (hiredis reads `+`, `=` and `(` as bulk-like strings). Bulk data can look like
+# this too; that read then just takes the Python parser.
+_SUSPECTS = tuple(re.compile(pattern).search
+                  for pattern in (rb"\*\d{4}", rb">\d{4}", rb"\$\d{7}", rb"\n[+=(~>%|]"))
+_LISTS_ONLY = {list}
+_CANONICAL_INT = re.compile(rb"-?[1-9][0-9]*|0")
 _HEX = b"0123456789abcdefABCDEF"
 _ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
-_TYPE_BYTE = {int: ":", list: "*", type(None): "_"}
 _join = b"".join
 _chain = chain.from_iterable
 
@@ -25,36 +46,47 @@ class ProtocolError(Exception):
 
 
 class RequestParser:
-    """Feed bytes with `feed`; call `next_command` until it returns None (needs more data).
+    """Feed bytes with `feed`; call `next_commands` (or `next_command`) until it returns
+    nothing (more data is needed). Set `auth_required` (the client must still AUTH: Redis's
+    unauthenticated limits apply, one request is parsed at a time) and `max_bulk`
+    (proto-max-bulk-len) before taking commands."""
 
-    Limitation: an inline request that follows a multibulk request *in the same read* is a
-    protocol error here (Redis accepts it); each kind alone, or in separate reads, is fine.
-    """
-
-    __slots__ = ("_reader", "_inline", "_partial", "_ready", "_error")
+    __slots__ = ("_reader", "_fresh", "_py", "_ready", "_error", "auth_required", "max_bulk")
 
     def __init__(self) -> None:
         self._reader = hiredis.Reader()
-        self._inline = bytearray()
-        # True while hiredis holds bytes not yet returned as a command (a partial request).
-        # hiredis's has_data() cannot tell: it is False once a type byte has been consumed.
-        self._partial = False
+        # Reads for hiredis, starting at a request boundary. Invariant: `_fresh` and the
+        # Python parser never both hold bytes (the newer ones would otherwise jump the queue).
+        self._fresh: list[bytes] = []
+        self._py = _PyParser()
         self._ready: list[list[bytes]] = []  # parsed requests handed back by `unread`
         self._error: ProtocolError | None = None  # raised once the requests before it are taken
+        self.auth_required = False
+        self.max_bulk = PROTO_MAX_BULK_LEN
 
     def feed(self, data: bytes) -> None:
-        if self._partial:
-            self._reader.feed(data)  # the rest of a multibulk request
-        elif not self._inline and data[:1] == b"*":
-            self._reader.feed(data)  # multibulk requests: straight to hiredis
-            self._partial = True
-        else:
-            self._inline += data
+        if self._fresh or (data[:1] == b"*" and self._py.idle):
+            self._fresh.append(data)
+        elif data:
+            self._py.buf += data
 
     @property
     def buffered(self) -> int:
-        """Bytes received but not yet parsed into commands (approximate while in hiredis)."""
-        return len(self._inline) + (self._reader.len() if self._partial else 0)
+        """Bytes received and not yet parsed: Redis's query buffer (arguments already parsed
+        out of a request in progress are not counted, as in Redis)."""
+        return sum(map(len, self._fresh)) + len(self._py.buf) - self._py.pos
+
+    def head(self, size: int) -> bytes:
+        """The first `size` bytes not yet parsed (for log lines)."""
+        py = self._py
+        return bytes(py.buf[py.pos:py.pos + size]) if py.buf else _join(self._fresh)[:size]
+
+    def release(self) -> None:
+        """Drop every buffer now (the client is gone)."""
+        self._reader = hiredis.Reader()
+        self._fresh = []
+        self._py = _PyParser()
+        self._ready = []
 
     def next_command(self) -> list[bytes] | None:
         """The next complete request, or None when more data is needed."""
@@ -70,26 +102,63 @@ class RequestParser:
         self._ready = commands + self._ready
 
     def next_commands(self) -> list[list[bytes]]:
-        """Every complete request buffered, in order; an empty list when more data is needed.
-        A protocol error is raised by the call after the one that returned the requests
-        before it (they are answered first)."""
+        """Every complete request buffered, in order (one at a time while `auth_required`);
+        an empty list when more data is needed. A protocol error is raised by the call after
+        the one that returned the requests before it (they are answered first)."""
         if self._ready:
             ready = self._ready
             self._ready = []
             return ready
         if self._error is not None:
             raise self._error
-        if not self._partial:
-            command = self._next_command_slow()
-            return [] if command is None else [command]
-        # The common case: multibulk requests, taken from hiredis in one tight loop and
-        # checked together (`has_data` after each: the reader holding nothing is the only
-        # sure sign that no request is half-read, see `feed`).
+        py = self._py
+        commands: list[list[bytes]] = []
+        while True:
+            if self._fresh:
+                if self.auth_required:
+                    py.buf += _join(self._fresh)
+                    self._fresh = []
+                else:
+                    parsed = self._hiredis_commands()
+                    if not py.buf:
+                        return commands + parsed if commands else parsed
+                    commands += parsed
+            if not py.buf or (commands and self.auth_required):
+                return commands
+            py.auth_required = self.auth_required
+            py.max_bulk = self.max_bulk
+            try:
+                parsed, rest = py.parse()
+            except ProtocolError as exc:
+                self._error = ProtocolError(exc.args[0])
+                self.release()
+                commands += exc.args[1] if exc.args[1:] else []
+                if commands:  # the requests parsed before the error are answered first
+                    return commands
+                raise self._error from None
+            commands += parsed
+            if not rest:
+                return commands
+            self._fresh.append(rest)  # back at a boundary with clean input: hiredis again
+
+    def _hiredis_commands(self) -> list[list[bytes]]:
+        """The complete requests of the fresh reads, by hiredis. What hiredis must not parse
+        (`_SUSPECTS`), a request left incomplete and anything that is not a request of bulk
+        strings go to the Python parser from the start of that request."""
+        fresh = self._fresh
+        data = fresh[0] if len(fresh) == 1 else _join(fresh)
+        self._fresh = []
+        for suspect in _SUSPECTS:
+            if suspect(data) is not None:
+                self._py.take(data)
+                return []
         reader = self._reader
+        reader.feed(data)
         gets = reader.gets
         has_data = reader.has_data
         items: list = []
         append = items.append
+        complete = False
         try:
             while True:
                 item = gets()
@@ -97,114 +166,183 @@ class RequestParser:
                     break
                 append(item)
                 if not has_data():
-                    self._partial = False
+                    complete = True
                     break
-        except hiredis.ProtocolError as exc:
-            self._error = ProtocolError(_translate_hiredis_error(str(exc)))
-        if items:
+        except hiredis.ProtocolError:
+            pass
+        if complete:
             try:  # C loops: join refuses anything but bytes(-like) items in lists
                 _join(_chain(items))
-                if [] not in items:
+                if [] not in items and set(map(type, items)) == _LISTS_ONLY:
                     return items
             except TypeError:
                 pass
-            commands = self._checked(items)
         else:
-            commands = items
-        if not commands:
-            if self._error is not None:
-                raise self._error
-            if not self._partial:
-                return self.next_commands()
-        return commands
+            self._reader = hiredis.Reader()  # mid-request or broken: start afresh later
+        trusted = _trusted_prefix(items)
+        self._py.take(data[_encoded_size(trusted):])
+        return trusted
 
-    def _checked(self, items: list) -> list[list[bytes]]:
-        """The requests among hiredis's items up to the first malformed one, which becomes
-        the pending error; "*0" and "*-1" are ignored, as Redis does."""
-        commands = []
-        for item in items:
-            if type(item) is list:
-                if not item:
-                    continue
-                for arg in item:
-                    if type(arg) is not bytes:
-                        self._error = _not_bulk(arg)
-                        return commands
-                commands.append(item)
-            elif item is not None:
-                self._error = ProtocolError("Protocol error: expected '*', got something else")
-                return commands
-        return commands
 
-    def _next_command_slow(self) -> list[bytes] | None:
-        while True:
-            if self._partial:
-                command = self._next_multibulk()
-                if command is not None or self._partial:
-                    return command
-            if not self._inline:
-                return None
-            if self._inline[0] == 42:  # "*": hand everything to hiredis
-                self._reader.feed(self._inline)
-                self._inline = bytearray()
-                self._partial = True
-                continue
-            command = self._next_inline()
-            if command is None:
-                return None
-            if command:
-                return command
-            # an empty line is ignored, as Redis does
+class _PyParser:
+    """Redis's own parsing loop over a buffer (processInputBuffer): inline and multibulk
+    requests, one argument at a time, every limit checked when its header is read."""
 
-    def _next_multibulk(self) -> list[bytes] | None:
-        reader = self._reader
-        while True:
-            try:
-                item = reader.gets()
-            except hiredis.ProtocolError as exc:
-                raise ProtocolError(_translate_hiredis_error(str(exc))) from None
-            if item is False:
-                return None
-            self._partial = reader.has_data()
-            if type(item) is list:
-                if not item:
-                    if self._partial:
-                        continue
-                    return None  # "*0\r\n" is ignored
-                for arg in item:
-                    if type(arg) is not bytes:
-                        raise _not_bulk(arg)
-                return item
-            if item is None:
-                if self._partial:
-                    continue
-                return None  # "*-1\r\n" is ignored
-            raise ProtocolError("Protocol error: expected '*', got something else")
+    __slots__ = ("buf", "pos", "argc", "bulk", "args", "until", "auth_required", "max_bulk")
 
-    def _next_inline(self) -> list[bytes] | None:
-        buf = self._inline
-        end = buf.find(b"\n")
+    def __init__(self) -> None:
+        self.buf = bytearray()
+        self.pos = 0
+        self.argc = 0  # elements still to read of the multibulk request in progress
+        self.bulk = -1  # the length of the bulk being read; -1 before its header
+        self.args: list[bytes] = []
+        self.until = 0  # parse at least up to here before handing back to hiredis
+        self.auth_required = False
+        self.max_bulk = PROTO_MAX_BULK_LEN
+
+    @property
+    def idle(self) -> bool:
+        return not self.buf and not self.argc
+
+    def take(self, data: bytes) -> None:
+        """Parse `data` (which starts at a request boundary) up to its end at least: the
+        rest of a suspect read is not searched again, so no read is searched twice."""
+        self.buf += data
+        self.until = len(self.buf)
+
+    def parse(self) -> tuple[list[list[bytes]], bytes]:
+        """The complete requests buffered (one at most while `auth_required`), and the bytes
+        after them to hand back to hiredis (b"" to keep them). A ProtocolError carries the
+        requests parsed before it as its second argument."""
+        commands: list[list[bytes]] = []
+        buf = self.buf
+        rest = b""
+        try:
+            while self.pos < len(buf) or self.argc:
+                if not self.argc:
+                    if commands and self.auth_required:
+                        break
+                    if self.pos >= self.until and not self.auth_required and buf[self.pos] == 42:
+                        rest = bytes(buf[self.pos:])
+                        self.pos = len(buf)
+                        break
+                command = self._multibulk() if self.argc or buf[self.pos] == 42 else self._inline()
+                if command is None:
+                    break
+                if command:
+                    commands.append(command)
+        except ProtocolError as exc:
+            raise ProtocolError(str(exc), commands) if commands else exc
+        self.until = max(0, self.until - self.pos)
+        del buf[:self.pos]
+        self.pos = 0
+        return commands, rest
+
+    def _inline(self) -> list[bytes] | None:
+        buf, pos = self.buf, self.pos
+        end = _find_line_end(buf, pos, 10)
         if end < 0:
-            if len(buf) > INLINE_MAX:
+            if len(buf) - pos > INLINE_MAX:
                 raise ProtocolError("Protocol error: too big inline request")
             return None
-        line = bytes(buf[:end])
-        del buf[: end + 1]
-        if line.endswith(b"\r"):
-            line = line[:-1]
-        args = split_args(line)
+        self.pos = end + 1
+        if end > pos and buf[end - 1] == 13:
+            end -= 1
+        args = split_args(bytes(buf[pos:end]))
         if args is None:
             raise ProtocolError("Protocol error: unbalanced quotes in request")
+        return args  # an empty line is ignored, as Redis does
+
+    def _multibulk(self) -> list[bytes] | None:
+        buf = self.buf
+        if not self.argc:
+            count = self._header_number(b"mbulk count")
+            if count is None:
+                return None
+            if count > MULTIBULK_MAX:
+                raise ProtocolError("Protocol error: invalid multibulk length")
+            if count > UNAUTHENTICATED_MULTIBULK_MAX and self.auth_required:
+                raise ProtocolError("Protocol error: unauthenticated multibulk length")
+            if count <= 0:
+                return []  # "*0", "*-5": ignored, as Redis does
+            self.argc = count
+            self.args = []
+        args = self.args
+        while self.argc:
+            if self.bulk < 0:
+                length = self._header_number(b"bulk count")
+                if length is None:
+                    return None
+                if length < 0 or length > self.max_bulk:
+                    raise ProtocolError("Protocol error: invalid bulk length")
+                if length > UNAUTHENTICATED_BULK_MAX and self.auth_required:
+                    raise ProtocolError("Protocol error: unauthenticated bulk length")
+                self.bulk = length
+            start = self.pos
+            end = start + self.bulk
+            if len(buf) < end + 2:
+                return None  # (the trailing CRLF is skipped unchecked, as Redis does)
+            args.append(bytes(buf[start:end]))
+            self.pos = end + 2
+            self.bulk = -1
+            self.argc -= 1
+        self.args = []
         return args
 
+    def _header_number(self, what: bytes) -> int | None:
+        """The number of the `*N` / `$N` line at `pos` (consumed), None while the line is
+        incomplete; Redis's errors for a line too long or a number that is not one."""
+        buf, pos = self.buf, self.pos
+        end = _find_line_end(buf, pos, 13)
+        if end < 0:
+            if len(buf) - pos > INLINE_MAX:
+                raise ProtocolError(f"Protocol error: too big {what.decode()} string")
+            return None
+        if end + 1 >= len(buf):
+            return None  # the LF is not here yet
+        kind = buf[pos]
+        if kind != (42 if what == b"mbulk count" else 36):
+            got = bytes([kind]).decode("utf-8", "surrogateescape")
+            raise ProtocolError(f"Protocol error: expected '$', got '{got}'")
+        number = _string2ll(buf[pos + 1:end])
+        if number is None:
+            raise ProtocolError("Protocol error: invalid multibulk length" if kind == 42
+                                else "Protocol error: invalid bulk length")
+        self.pos = end + 2
+        return number
 
-def _not_bulk(arg) -> ProtocolError:
-    """The error for an array element that is not a bulk string."""
-    return ProtocolError(f"Protocol error: expected '$', got '{_TYPE_BYTE.get(type(arg), '-')}'")
+
+def _find_line_end(buf: bytearray, pos: int, byte: int) -> int:
+    """Where `byte` (CR or LF) is after `pos`, as C's strchr on Redis's query buffer finds
+    it: -1 when absent or when a NUL comes first."""
+    end = buf.find(byte, pos)
+    if buf.find(0, pos, end if end >= 0 else len(buf)) >= 0:
+        return -1
+    return end
 
 
-def _translate_hiredis_error(message: str) -> str:
-    return "Protocol error: " + message.split(":", 1)[-1].strip().lower() if message else "Protocol error"
+def _string2ll(text: bytearray) -> int | None:
+    """Redis's string2ll: a canonical decimal integer within a signed 64-bit range."""
+    if len(text) > 20 or _CANONICAL_INT.fullmatch(text) is None:
+        return None
+    number = int(text)
+    return number if -(2**63) <= number < 2**63 else None
+
+
+def _trusted_prefix(items: list) -> list[list[bytes]]:
+    """The leading requests made only of bulk strings (what hiredis reads as Redis does)."""
+    for index, item in enumerate(items):
+        if type(item) is not list or not item or any(type(arg) is not bytes for arg in item):
+            return items[:index]
+    return items
+
+
+def _encoded_size(commands: list[list[bytes]]) -> int:
+    """The bytes these requests took on the wire (`*N\\r\\n` then `$L\\r\\n<arg>\\r\\n` each:
+    hiredis accepts canonical numbers only), counted by C loops."""
+    args = list(_chain(commands))
+    return (sum(map(len, args)) + sum(map(len, map(str, map(len, args)))) + 5 * len(args)
+            + sum(map(len, map(str, map(len, commands)))) + 3 * len(commands))
 
 
 def split_args(line: bytes) -> list[bytes] | None:

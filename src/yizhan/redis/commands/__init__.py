@@ -6,7 +6,11 @@ from yizhan.redis.commands import transactions, pubsub, memory  # noqa: F401
 from yizhan.redis.commands import hyperloglog, sort  # noqa: F401
 from yizhan.redis.commands import lists  # noqa: F401
 from yizhan.redis.commands import hashes, sets  # noqa: F401
-from yizhan.redis.commands import zsets  # noqa: F401
+from yizhan.redis.commands import zsets, geo  # noqa: F401
 from yizhan.redis.commands import persistence  # noqa: F401
+from yizhan.redis.commands import debug, replication  # noqa: F401
 from yizhan.redis.commands import scripting  # noqa: F401
 from yizhan.redis.commands import functions  # noqa: F401
+from yizhan.redis.commands import introspection  # noqa: F401
+from yizhan.redis.commands import streams  # noqa: F401
+from yizhan.redis.commands import fast  # noqa: F401  (last: installs the direct paths)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from yizhan.redis import errors
 from yizhan.redis.args import INT64_MAX, parse_int
+from yizhan.redis.keyspace import GENERIC, STRING
 from yizhan.redis.table import command
 from yizhan.resp import ErrorReply
 
@@ -40,20 +41,18 @@ def writable_bits(db, key: bytes, last_byte: int) -> tuple[bytearray, bool]:
     zero-padded as needed), and whether it was created or grown.
 
     Like Redis's lookupStringForBitCommand this does not signal a change by itself: the caller
-    calls `db.changed` when the command really modified the value (Redis does not, for example,
+    calls `db.commit` when the command really modified the value (Redis does not, for example,
     when every BITFIELD write fails with OVERFLOW FAIL)."""
     value = db.write_string(key)
-    encodings = getattr(db, "encodings", None)  # an OBJECT ENCODING override no longer holds
-    if encodings:
-        encodings.pop(key, None)
+    if db.encodings:  # an OBJECT ENCODING override no longer holds
+        db.encodings.pop(key, None)
     if value is None:
         buf = bytearray(last_byte + 1)
-        db.data[key] = buf
-        db.access[key] = db.clock.tick_ms
+        db.store(key, buf)
         return buf, True
     if type(value) is bytes:
         value = bytearray(value)
-        db.data[key] = value  # same contents, now "raw": not a change
+        db.store(key, value, keep_ttl=True)  # same contents, now "raw": not a change
     grow = last_byte + 1 - len(value)
     if grow > 0:
         value.extend(bytes(grow))
@@ -95,7 +94,8 @@ def bit_window(buf, first_bit: int, last_bit: int) -> int:
 # -- SETBIT / GETBIT ---------------------------------------------------------------------
 @command("SETBIT key offset value", arity=4, flags="write denyoom", keys=(1, 1, 1),
          group="bitmap", since="2.2.0",
-         summary="Sets or clears the bit at offset in the string value stored at key")
+         summary="Sets or clears the bit at offset in the string value stored at key",
+         key_specs="RW access update index:1")
 def setbit(c, argv):
     offset = parse_bit_offset(c, argv[2])
     on = parse_int(argv[3], errors.BIT_VALUE)
@@ -107,8 +107,7 @@ def setbit(c, argv):
     old = (buf[byte] >> shift) & 1
     if grown or old != on:
         buf[byte] = (buf[byte] & ~(1 << shift)) | (on << shift)
-        db.changed(key)
-        c.server.notify(db, "$", "setbit", key)
+        db.commit(key, STRING, "setbit")
     return old
 
 
@@ -190,7 +189,8 @@ def bitpos(c, argv):
 # -- BITOP -------------------------------------------------------------------------------
 @command("BITOP operation destkey key [key ...]", arity=-4, flags="write denyoom", keys=(2, -1, 1),
          group="bitmap", since="2.6.0", summary="Perform bitwise operations between strings",
-         complexity="O(N)")
+         complexity="O(N)",
+         key_specs="OW update index:2; RO access index:3 range:-1:1:0")
 def bitop(c, argv):
     op = argv[1].lower()
     if op not in (b"and", b"or", b"xor", b"not"):
@@ -201,8 +201,8 @@ def bitop(c, argv):
     sources = [db.read_string(key) or b"" for key in argv[3:]]
     size = max(len(src) for src in sources)
     if not size:
-        if db.delete(argv[2]):
-            c.server.notify(db, "g", "del", argv[2])
+        if db.remove(argv[2]):
+            db.commit(argv[2], GENERIC, "del")
         return 0
     if op == b"not":
         result = bytearray(sources[0].translate(_INVERT))
@@ -217,8 +217,8 @@ def bitop(c, argv):
             else:
                 acc ^= number
         result = bytearray(acc.to_bytes(size, "big"))
-    db.set(argv[2], result)
-    c.server.notify(db, "$", "set", argv[2])
+    db.store(argv[2], result)
+    db.commit(argv[2], STRING, "set")
     return size
 
 
@@ -367,16 +367,32 @@ def bitfield_generic(c, argv, read_only_command: bool) -> list:
         replies.append(reply)
         changes += changed
     if changes:
-        db.changed(key, changes)  # Redis counts each changing subcommand as a change
-        c.server.notify(db, "$", "setbit", key)
+        db.commit(key, STRING, "setbit", changes)  # one per changing subcommand, as Redis
     return replies
+
+
+def bitfield_keys(argv: list[bytes]) -> list:
+    """bitfieldGetKeys: read-only flags when every operation is a GET (or OVERFLOW)."""
+    i = 2
+    while i < len(argv):
+        more = len(argv) - i - 1
+        op = argv[i].split(b"\0", 1)[0].lower()
+        if op == b"get" and more >= 2:
+            i += 3
+        elif op == b"overflow" and more >= 1:
+            i += 2
+        else:  # SET or INCRBY, or a syntax error: assume it writes
+            return [(1, ("RW", "access", "update"))]
+    return [(1, ("RO", "access"))]
 
 
 @command("BITFIELD key [GET encoding offset | [OVERFLOW WRAP | SAT | FAIL] SET encoding offset value "
          "| INCRBY encoding offset increment ...]", arity=-2, flags="write denyoom",
          keys=(1, 1, 1), group="bitmap", since="3.2.0",
          summary="Perform arbitrary bitfield integer operations on strings",
-         complexity="O(1) for each subcommand specified")
+         complexity="O(1) for each subcommand specified",
+         key_specs=("RW access update variable_flags index:1 -- This command allows both access "
+                    "and modification of the key"), getkeys=bitfield_keys)
 def bitfield(c, argv):
     return bitfield_generic(c, argv, read_only_command=False)
 

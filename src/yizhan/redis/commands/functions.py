@@ -231,8 +231,7 @@ def function_help(c, argv):
 # -- FCALL / FCALL_RO -------------------------------------------------------------------------------
 @command("FCALL function numkeys [key ...] [arg ...]", arity=-3,
          flags="noscript stale skip_monitor no_mandatory_keys movablekeys", group=_GROUP, since="7.0.0",
-         acl="scripting", numkeys=2, key_flags="RW access update",
-         key_notes=_KEY_NOTES + "RW and UPDATE",
+         acl="scripting", key_specs="RW access update index:2 keynum:0:1:1 -- " + _KEY_NOTES + "RW and UPDATE",
          summary="Invoke a function", complexity="Depends on the function that is executed.")
 def fcall(c, argv):
     return _fcall(c, argv, ro=False)
@@ -240,8 +239,7 @@ def fcall(c, argv):
 
 @command("FCALL_RO function numkeys [key ...] [arg ...]", arity=-3,
          flags="readonly noscript stale skip_monitor no_mandatory_keys movablekeys", group=_GROUP,
-         since="7.0.0", acl="scripting", numkeys=2, key_flags="RO access",
-         key_notes=_KEY_NOTES + "RO and ACCESS",
+         since="7.0.0", acl="scripting", key_specs="RO access index:2 keynum:0:1:1 -- " + _KEY_NOTES + "RO and ACCESS",
          summary="Invoke a read-only function",
          complexity="Depends on the function that is executed.")
 def fcall_ro(c, argv):
@@ -250,6 +248,7 @@ def fcall_ro(c, argv):
 
 def _fcall(c, argv, ro: bool):
     """fcallCommandGeneric: find the function, check numkeys, run it."""
+    c.server.observer.script_starts(c, argv)
     function = _registry(c).find(argv[1])
     if function is None:
         raise ErrorReply(errors.FUNCTION_NOT_FOUND)

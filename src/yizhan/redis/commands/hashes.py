@@ -12,33 +12,28 @@ import random
 from typing import Callable
 
 from yizhan.redis import errors
-from yizhan.redis.args import INT64_MAX, INT64_MIN, parse_int
+from yizhan.redis.args import INT64_MAX, INT64_MIN, option_word, parse_int
 from yizhan.redis.commands.keys import parse_cursor
-from yizhan.redis.commands.strings import (add_long_double, format_long_double_human,
-                                           parse_long_double)
+from yizhan.redis.floats import add_long_double, format_long_double_human, parse_long_double
 from yizhan.redis.glob import match
+from yizhan.redis.keyspace import HASH
 from yizhan.redis.table import command
 from yizhan.redis.types.hashes import Hash
 from yizhan.resp import OK, ErrorReply
 
 
 # -- helpers shared with sets.py ---------------------------------------------------------------
-def c_word(raw: bytes) -> bytes:
-    """An option word as Redis's strcasecmp sees it: cut at the first NUL, lower-cased."""
-    return raw.split(b"\0", 1)[0].lower()
-
-
 def parse_scan_options(argv: list[bytes], start: int) -> tuple[int, bytes | None]:
     """COUNT and MATCH of HSCAN/SSCAN (Redis's scanGenericCommand): (count, pattern or None)."""
     count, pattern = 10, None
     i = start
     while i < len(argv):
-        option = c_word(argv[i])
-        if option == b"count" and len(argv) - i >= 2:
+        option = option_word(argv[i])
+        if option == b"COUNT" and len(argv) - i >= 2:
             count = parse_int(argv[i + 1])
             if count < 1:
                 raise ErrorReply(errors.SYNTAX)
-        elif option == b"match" and len(argv) - i >= 2:
+        elif option == b"MATCH" and len(argv) - i >= 2:
             pattern = argv[i + 1] if argv[i + 1] != b"*" else None
         else:
             raise ErrorReply(errors.SYNTAX)
@@ -94,14 +89,16 @@ def hmget(c, argv):
 
 
 @command("HLEN key", arity=2, flags="readonly fast", keys=(1, 1, 1), group="hash", since="2.0.0",
-         summary="Get the number of fields in a hash")
+         summary="Get the number of fields in a hash",
+         key_specs="RO index:1")
 def hlen(c, argv):
     h = _get_hash(c, argv[1])
     return 0 if h is None else len(h.fields)
 
 
 @command("HSTRLEN key field", arity=3, flags="readonly fast", keys=(1, 1, 1), group="hash",
-         since="3.2.0", summary="Get the length of the value of a hash field")
+         since="3.2.0", summary="Get the length of the value of a hash field",
+         key_specs="RO index:1")
 def hstrlen(c, argv):
     h = _get_hash(c, argv[1])
     value = None if h is None else h.fields.get(argv[2])
@@ -109,7 +106,8 @@ def hstrlen(c, argv):
 
 
 @command("HEXISTS key field", arity=3, flags="readonly fast", keys=(1, 1, 1), group="hash",
-         since="2.0.0", summary="Determine if a hash field exists")
+         since="2.0.0", summary="Determine if a hash field exists",
+         key_specs="RO index:1")
 def hexists(c, argv):
     h = _get_hash(c, argv[1])
     return int(h is not None and argv[2] in h.fields)
@@ -148,11 +146,8 @@ def _hash_for_write(c, key: bytes) -> tuple[Hash, bool]:
 
 def _store(c, key: bytes, h: Hash, created: bool, event: str, dirty: int = 1) -> None:
     if created:
-        c.db.set(key, h, dirty=dirty)
-    else:
-        c.db.changed(key, dirty)
-    if c.server.pubsub.notify_flags:
-        c.server.notify(c.db, "h", event, key)
+        c.db.store(key, h)
+    c.db.commit(key, HASH, event, dirty)
 
 
 def _hset_pairs(c, argv, name: str) -> int:
@@ -173,19 +168,6 @@ def _hset_pairs(c, argv, name: str) -> int:
          complexity="O(1) for each field/value pair added, so O(N) to add N field/value pairs when "
                     "the command is called with multiple field/value pairs.")
 def hset(c, argv):
-    if len(argv) == 4:  # one pair: `_hset_pairs` without its helpers
-        db, key = c.db, argv[1]
-        h = db.write_typed(key, Hash)
-        if h is None:
-            h = Hash()
-            added = 1 if h.set(argv[2], argv[3], c.server.int_params) else 0
-            db.set(key, h)
-        else:
-            added = 1 if h.set(argv[2], argv[3], c.server.int_params) else 0
-            db.changed(key)
-        if c.server.pubsub.notify_flags:
-            c.server.notify(db, "h", "hset", key)
-        return added
     return _hset_pairs(c, argv, "hset")
 
 
@@ -200,7 +182,8 @@ def hmset(c, argv):
 
 @command("HSETNX key field value", arity=4, flags="write denyoom fast", keys=(1, 1, 1),
          group="hash", since="2.0.0",
-         summary="Set the value of a hash field, only if the field does not exist")
+         summary="Set the value of a hash field, only if the field does not exist",
+         key_specs="RW insert index:1")
 def hsetnx(c, argv):
     key, field = argv[1], argv[2]
     h, created = _hash_for_write(c, key)
@@ -213,7 +196,8 @@ def hsetnx(c, argv):
 
 @command("HDEL key field [field ...]", arity=-3, flags="write fast", keys=(1, 1, 1), group="hash",
          since="2.0.0", summary="Delete one or more hash fields",
-         complexity="O(N) where N is the number of fields to be removed.")
+         complexity="O(N) where N is the number of fields to be removed.",
+         key_specs="RW delete index:1")
 def hdel(c, argv):
     key = argv[1]
     h = _hash_for_delete(c, key)
@@ -223,20 +207,14 @@ def hdel(c, argv):
     for field in argv[2:]:
         deleted += h.delete(field)
     if deleted:
-        emptied = not h.fields
-        if emptied:
-            c.db.delete(key, deleted)
-        else:
-            c.db.changed(key, deleted)
-        c.server.notify(c.db, "h", "hdel", key)
-        if emptied:
-            c.server.notify(c.db, "g", "del", key)
+        c.db.commit(key, HASH, "hdel", deleted, h)
     return deleted
 
 
 @command("HINCRBY key field increment", arity=4, flags="write denyoom fast", keys=(1, 1, 1),
          group="hash", since="2.0.0",
-         summary="Increment the integer value of a hash field by the given number")
+         summary="Increment the integer value of a hash field by the given number",
+         key_specs="RW access update index:1")
 def hincrby(c, argv):
     increment = parse_int(argv[3])
     key, field = argv[1], argv[2]
@@ -254,7 +232,8 @@ def hincrby(c, argv):
 
 @command("HINCRBYFLOAT key field increment", arity=4, flags="write denyoom fast", keys=(1, 1, 1),
          group="hash", since="2.6.0",
-         summary="Increment the float value of a hash field by the given amount")
+         summary="Increment the float value of a hash field by the given amount",
+         key_specs="RW access update index:1")
 def hincrbyfloat(c, argv):
     increment = parse_long_double(argv[3])
     if isinstance(increment, str):  # an infinity
@@ -284,7 +263,7 @@ def hrandfield(c, argv):
         h = _get_hash(c, argv[1])
         return None if h is None else h.random_field()
     count = parse_random_count(argv[2])
-    if len(argv) > 4 or (len(argv) == 4 and c_word(argv[3]) != b"withvalues"):
+    if len(argv) > 4 or (len(argv) == 4 and option_word(argv[3]) != b"WITHVALUES"):
         raise ErrorReply(errors.SYNTAX)
     with_values = len(argv) == 4
     if with_values and not -(INT64_MAX // 2) <= count <= INT64_MAX // 2:

@@ -9,6 +9,7 @@ import random
 import re
 
 from yizhan.redis import errors
+from yizhan.redis.keyspace import STRING
 from yizhan.redis.table import command
 from yizhan.redis.types.hll import (DENSE, HEADER, REGISTERS, SPARSE, U64, Hll, check,
                                      count_value, dense_get, estimate, histogram, pack,
@@ -19,12 +20,14 @@ def _unshare(db, key: bytes, value):
     """dbUnshareStringValue: the value becomes a private "raw" string (no change signalled)."""
     if type(value) is bytes:
         value = bytearray(value)
-        db.data[key] = value
+        db.store(key, value, keep_ttl=True)
     return value
 
 
 def _store(c, key: bytes, value: bytearray, created: bool = False, dirty: int = 1) -> None:
-    c.db.set(key, value, keep_ttl=not created, dirty=dirty)
+    """Store the new HLL string and commit it as Redis's PFADD and PFMERGE do ("pfadd")."""
+    c.db.store(key, value, keep_ttl=not created)
+    c.db.commit(key, STRING, "pfadd", dirty)
 
 
 def _max_bytes(c) -> int:
@@ -39,7 +42,8 @@ def _signed64(value: int) -> int:
 @command("PFADD key [element [element ...]]", arity=-2, flags="write denyoom fast", keys=(1, 1, 1),
          group="hyperloglog", since="2.8.9",
          summary="Adds the specified elements to the specified HyperLogLog.",
-         complexity="O(1) to add every element.")
+         complexity="O(1) to add every element.",
+         key_specs="RW insert index:1")
 def pfadd(c, argv):
     db, key = c.db, argv[1]
     value = db.lookup_write(key)
@@ -56,13 +60,12 @@ def pfadd(c, argv):
         if result == 1:
             updated += 1
         elif result == -1:
-            db.data[key] = hll.value()  # Redis changed the value in place before failing
+            db.store(key, hll.value(), keep_ttl=True)  # Redis changed it in place before failing
             raise ErrorReply(errors.HLL_INVALID)
     if not updated:
         return 0
     hll.invalidate()
     _store(c, key, hll.value(), created, updated)  # Redis counts each register raised (and the creation)
-    c.server.notify(db, "$", "pfadd", key)
     return 1
 
 
@@ -71,7 +74,9 @@ def pfadd(c, argv):
          summary="Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).",
          complexity="O(1) with a very small average constant time when called with a single key. "
                     "O(N) with N being the number of keys, and much bigger constant times, when "
-                    "called with multiple keys.")
+                    "called with multiple keys.",
+         key_specs=("RW access index:1 range:-1:1:0 -- RW because it may change the internal "
+                    "representation of the key, and propagate to replicas"))
 def pfcount(c, argv):
     db = c.db
     if len(argv) > 2:
@@ -88,7 +93,7 @@ def pfcount(c, argv):
     if not valid:
         raise ErrorReply(errors.HLL_INVALID)
     value[8:16] = card.to_bytes(8, "little")
-    db.changed(key)  # the cached cardinality is part of the string
+    db.commit(key, STRING, None)  # the cached cardinality is part of the string (no event)
     return _signed64(card)
 
 
@@ -118,7 +123,8 @@ _NONZERO = re.compile(rb"[^\x00]")
 
 @command("PFMERGE destkey sourcekey [sourcekey ...]", arity=-2, flags="write denyoom", keys=(1, -1, 1),
          group="hyperloglog", since="2.8.9", summary="Merge N different HyperLogLogs into a single one.",
-         complexity="O(N) to merge N HyperLogLogs, but with high constant times.")
+         complexity="O(N) to merge N HyperLogLogs, but with high constant times.",
+         key_specs="RW access insert index:1; RO access index:2 range:-1:1:0")
 def pfmerge(c, argv):
     db, key = c.db, argv[1]
     registers, use_dense = merged_registers(db, argv[1:])
@@ -141,13 +147,13 @@ def pfmerge(c, argv):
         hll.dense = pack(register_max(unpack(hll.dense), registers))
     hll.invalidate()
     _store(c, key, hll.value(), created)
-    c.server.notify(db, "$", "pfadd", key)
     return OK
 
 
 @command("PFDEBUG subcommand key", arity=3, flags="write denyoom admin", keys=(2, 2, 1),
          group="hyperloglog", since="2.8.9", summary="Internal commands for debugging HyperLogLog values",
-         complexity="N/A")
+         complexity="N/A",
+         key_specs="RW access index:2")
 def pfdebug(c, argv):
     db, key = c.db, argv[2]
     value = db.lookup_write(key)
@@ -162,7 +168,7 @@ def pfdebug(c, argv):
         if converted:
             if not hll.to_dense():
                 raise ErrorReply(errors.HLL_INVALID)
-            db.data[key] = hll.value()  # Redis converts in place (no change signalled)
+            db.store(key, hll.value(), keep_ttl=True)  # Redis converts in place (no signal)
             if c.server.stats is not None:
                 c.server.stats.dirty += 1
         if sub == b"todense":

@@ -8,9 +8,9 @@ LFU hit); EXISTS, TYPE, TTL, OBJECT and SCAN's TYPE filter look without touching
 from __future__ import annotations
 
 from yizhan.redis import errors
-from yizhan.redis.args import INT64_MAX, parse_int
+from yizhan.redis.args import INT64_MAX, option_word, parse_int
 from yizhan.redis.glob import match
-from yizhan.redis.keyspace import ENCODINGS, TYPE_NAMES, copy_value
+from yizhan.redis.keyspace import ENCODINGS, GENERIC, TYPE_NAMES, copy_value
 from yizhan.redis.table import command, container
 from yizhan.redis.types.strings import (SHARED_INTEGERS, SHARED_REFCOUNT, canonical_int,
                                          string_encoding)
@@ -20,21 +20,11 @@ _UINT64_MAX = (1 << 64) - 1
 _C_SPACE = b" \t\n\v\f\r"
 
 
-def _word(raw: bytes) -> bytes:
-    """An option word as Redis's strcasecmp sees it: a C string, ending at a NUL byte; lower case."""
-    return raw.split(b"\0", 1)[0].lower()
-
-
-def _notify(c, db, event: str, key: bytes) -> None:
-    """A generic ("g") keyspace event, named as Redis names it."""
-    c.server.notify(db, "g", event, key)
-
-
 def _delete_keys(c, keys) -> int:
     db, deleted = c.db, 0
     for key in keys:
-        if db.delete(key):
-            _notify(c, db, "del", key)
+        if db.remove(key):
+            db.commit(key, GENERIC, "del")
             deleted += 1
     return deleted
 
@@ -45,7 +35,8 @@ def _delete_keys(c, keys) -> int:
          complexity="O(N) where N is the number of keys that will be removed. When a key to remove "
                     "holds a value other than a string, the individual complexity for this key is O(M) "
                     "where M is the number of elements in the list, set, sorted set or hash. Removing a "
-                    "single key that holds a string value is O(1).")
+                    "single key that holds a string value is O(1).",
+         key_specs="RM delete index:1 range:-1:1:0")
 def del_(c, argv):
     return _delete_keys(c, argv[1:])
 
@@ -55,14 +46,16 @@ def del_(c, argv):
          "just as DEL, but non blocking.", tips="request_policy:multi_shard response_policy:agg_sum",
          complexity="O(1) for each key removed regardless of its size. Then the command does O(N) work "
                     "in a different thread in order to reclaim memory, where N is the number of "
-                    "allocations the deleted objects where composed of.")
+                    "allocations the deleted objects where composed of.",
+         key_specs="RM delete index:1 range:-1:1:0")
 def unlink(c, argv):
     return _delete_keys(c, argv[1:])
 
 
 @command("EXISTS key [key ...]", arity=-2, flags="readonly fast", keys=(1, -1, 1), group="generic",
          summary="Determine if a key exists", tips="request_policy:multi_shard response_policy:agg_sum",
-         complexity="O(N) where N is the number of keys to check.")
+         complexity="O(N) where N is the number of keys to check.",
+         key_specs="RO index:1 range:-1:1:0")
 def exists(c, argv):
     get = c.db.lookup_read
     return sum(get(key, False) is not None for key in argv[1:])
@@ -71,14 +64,16 @@ def exists(c, argv):
 @command("TOUCH key [key ...]", arity=-2, flags="readonly fast", keys=(1, -1, 1), group="generic",
          since="3.2.1", summary="Alters the last access time of a key(s). Returns the number of "
          "existing keys specified.", tips="request_policy:multi_shard response_policy:agg_sum",
-         complexity="O(N) where N is the number of keys that will be touched.")
+         complexity="O(N) where N is the number of keys that will be touched.",
+         key_specs="RO index:1 range:-1:1:0")
 def touch(c, argv):
     get = c.db.lookup_read
     return sum(get(key) is not None for key in argv[1:])
 
 
 @command("TYPE key", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic",
-         summary="Determine the type stored at key")
+         summary="Determine the type stored at key",
+         key_specs="RO index:1")
 def type_(c, argv):
     return Simple(_type_of(c.db.lookup_read(argv[1], touch=False)))
 
@@ -134,15 +129,15 @@ def scan(c, argv):
     count, pattern, type_filter = 10, None, None
     i = 2
     while i < len(argv):
-        option = _word(argv[i])
-        if option == b"count" and len(argv) - i >= 2:
+        option = option_word(argv[i])
+        if option == b"COUNT" and len(argv) - i >= 2:
             count = parse_int(argv[i + 1])
             if count < 1:
                 raise ErrorReply(errors.SYNTAX)
-        elif option == b"match" and len(argv) - i >= 2:
+        elif option == b"MATCH" and len(argv) - i >= 2:
             pattern = argv[i + 1] if argv[i + 1] != b"*" else None
-        elif option == b"type" and len(argv) - i >= 2:
-            type_filter = _word(argv[i + 1])
+        elif option == b"TYPE" and len(argv) - i >= 2:
+            type_filter = option_word(argv[i + 1])
         else:
             raise ErrorReply(errors.SYNTAX)
         i += 2
@@ -156,7 +151,7 @@ def _scan_keeps(db, key: bytes, pattern: bytes | None, type_filter: bytes | None
     key and calls it "none"), then expiry."""
     if pattern is not None and not match(pattern, key):
         return False
-    if type_filter is not None and type_filter != _type_of(db.lookup_read(key, touch=False)).encode():
+    if type_filter is not None and type_filter != _type_of(db.lookup_read(key, touch=False)).encode().upper():
         return False
     if db.is_expired(key):
         db.contains(key)  # reclaims it
@@ -181,21 +176,23 @@ def _rename(c, argv, nx: bool):
     if db.lookup_write(target) is not None:
         if nx:
             return 0
-        db.delete(target, dirty=0)  # RENAME counts one change in all
+        db.remove(target)
     db.put(target, db.take(source))
-    _notify(c, db, "rename_from", source)
-    _notify(c, db, "rename_to", target)
+    db.commit(source, GENERIC, "rename_from")
+    db.commit(target, GENERIC, "rename_to", 0)  # RENAME counts one change in all
     return 1 if nx else OK
 
 
 @command("RENAME key newkey", arity=3, flags="write", keys=(1, 2, 1), group="generic",
-         summary="Rename a key")
+         summary="Rename a key",
+         key_specs="RW access delete index:1; OW update index:2")
 def rename(c, argv):
     return _rename(c, argv, nx=False)
 
 
 @command("RENAMENX key newkey", arity=3, flags="write fast", keys=(1, 2, 1), group="generic",
-         summary="Rename a key, only if the new key does not exist")
+         summary="Rename a key, only if the new key does not exist",
+         key_specs="RW access delete index:1; OW insert index:2")
 def renamenx(c, argv):
     return _rename(c, argv, nx=True)
 
@@ -212,7 +209,8 @@ def parse_db_index(c, raw: bytes):
 
 
 @command("MOVE key db", arity=3, flags="write fast", keys=(1, 1, 1), group="generic",
-         summary="Move a key to another database")
+         summary="Move a key to another database",
+         key_specs="RW access update index:1")
 def move(c, argv):
     source, key = c.db, argv[1]
     target = parse_db_index(c, argv[2])
@@ -221,24 +219,25 @@ def move(c, argv):
     if source.lookup_write(key) is None or target.lookup_write(key) is not None:
         return 0
     target.put(key, source.take(key))
-    _notify(c, source, "move_from", key)
-    _notify(c, target, "move_to", key)
+    source.commit(key, GENERIC, "move_from")
+    target.commit(key, GENERIC, "move_to", 0)  # MOVE counts one change in all
     return 1
 
 
 @command("COPY source destination [DB destination-db] [REPLACE]", arity=-3, flags="write denyoom",
          keys=(1, 2, 1), group="generic", since="6.2.0", summary="Copy a key",
          complexity="O(N) worst case for collections, where N is the number of nested items. "
-                    "O(1) for string values.")
+                    "O(1) for string values.",
+         key_specs="RO access index:1; OW update index:2")
 def copy(c, argv):
     source_db, source, target = c.db, argv[1], argv[2]
     target_db, replace = source_db, False
     j = 3
     while j < len(argv):
-        option = _word(argv[j])
-        if option == b"replace":
+        option = option_word(argv[j])
+        if option == b"REPLACE":
             replace = True
-        elif option == b"db" and len(argv) - j - 1 >= 1:
+        elif option == b"DB" and len(argv) - j - 1 >= 1:
             target_db = parse_db_index(c, argv[j + 1])
             j += 1
         else:
@@ -253,14 +252,14 @@ def copy(c, argv):
     if target_db.lookup_write(target) is not None:
         if not replace:
             return 0
-        target_db.delete(target, dirty=0)  # COPY counts one change in all
-    target_db.set(target, copy_value(value))
+        target_db.remove(target)
+    target_db.store(target, copy_value(value))
     encoding = _copied_encoding(source_db, source, value)
     if encoding is not None:
         target_db.set_encoding(target, encoding)
     if expire is not None:
-        target_db.set_expire(target, expire, dirty=0)
-    _notify(c, target_db, "copy_to", target)
+        target_db.expire_at(target, expire)
+    target_db.commit(target, GENERIC, "copy_to")  # COPY counts one change in all
     return 1
 
 
@@ -305,7 +304,8 @@ def object_help(c, argv):
 
 @command("OBJECT ENCODING key", arity=3, flags="readonly", keys=(2, 2, 1), group="generic",
          tips="nondeterministic_output",
-         since="2.2.3", summary="Inspect the internal encoding of a Redis object")
+         since="2.2.3", summary="Inspect the internal encoding of a Redis object",
+         key_specs="RO index:2")
 def object_encoding(c, argv):
     value = c.db.lookup_read(argv[2], touch=False, keymiss=False)
     if value is None:
@@ -321,7 +321,8 @@ def object_encoding(c, argv):
 
 @command("OBJECT REFCOUNT key", arity=3, flags="readonly", keys=(2, 2, 1), group="generic",
          tips="nondeterministic_output",
-         since="2.2.3", summary="Get the number of references to the value of the key")
+         since="2.2.3", summary="Get the number of references to the value of the key",
+         key_specs="RO index:2")
 def object_refcount(c, argv):
     db, key = c.db, argv[2]
     value = db.lookup_read(key, touch=False, keymiss=False)
@@ -349,7 +350,8 @@ def _lfu_selected(c) -> bool:
 
 @command("OBJECT IDLETIME key", arity=3, flags="readonly", keys=(2, 2, 1), group="generic",
          tips="nondeterministic_output",
-         since="2.2.3", summary="Get the time since a Redis object was last accessed")
+         since="2.2.3", summary="Get the time since a Redis object was last accessed",
+         key_specs="RO index:2")
 def object_idletime(c, argv):
     db, key = c.db, argv[2]
     if db.lookup_read(key, touch=False, keymiss=False) is None:
@@ -361,7 +363,8 @@ def object_idletime(c, argv):
 
 @command("OBJECT FREQ key", arity=3, flags="readonly", keys=(2, 2, 1), group="generic",
          tips="nondeterministic_output",
-         since="4.0.0", summary="Get the logarithmic access frequency counter of a Redis object")
+         since="4.0.0", summary="Get the logarithmic access frequency counter of a Redis object",
+         key_specs="RO index:2")
 def object_freq(c, argv):
     db, key = c.db, argv[2]
     if db.lookup_read(key, touch=False, keymiss=False) is None:
@@ -373,7 +376,7 @@ def object_freq(c, argv):
 
 
 # -- expiry ----------------------------------------------------------------------------------
-_EXPIRE_FLAGS = (b"nx", b"xx", b"gt", b"lt")
+_EXPIRE_FLAGS = (b"NX", b"XX", b"GT", b"LT")
 _SECONDS_MAX = INT64_MAX // 1000
 _SECONDS_MIN = -((1 << 63) // 1000)  # C's LLONG_MIN / 1000 truncates toward zero
 
@@ -381,13 +384,13 @@ _SECONDS_MIN = -((1 << 63) // 1000)  # C's LLONG_MIN / 1000 truncates toward zer
 def _expire(c, argv, relative: bool, seconds: bool, name: str):
     flags = set()
     for option in argv[3:]:
-        word = _word(option)
+        word = option_word(option)
         if word not in _EXPIRE_FLAGS:
             raise ErrorReply(errors.unsupported_option(option))
         flags.add(word)
-    if b"nx" in flags and len(flags) > 1:
+    if b"NX" in flags and len(flags) > 1:
         raise ErrorReply(errors.NX_XX_GT_LT)
-    if b"gt" in flags and b"lt" in flags:
+    if b"GT" in flags and b"LT" in flags:
         raise ErrorReply(errors.GT_LT)
     when = parse_int(argv[2])
     now = c.server.clock.ms()
@@ -405,22 +408,22 @@ def _expire(c, argv, relative: bool, seconds: bool, name: str):
     if flags and not _expire_condition_holds(flags, when, db.expires.get(key, -1)):
         return 0
     if when <= now:
-        db.delete(key)
-        _notify(c, db, "del", key)
+        db.remove(key)
+        db.commit(key, GENERIC, "del")
     else:
-        db.set_expire(key, when)
-        _notify(c, db, "expire", key)
+        db.expire_at(key, when)
+        db.commit(key, GENERIC, "expire")
     return 1
 
 
 def _expire_condition_holds(flags: set, when: int, current: int) -> bool:
-    if b"nx" in flags and current != -1:
+    if b"NX" in flags and current != -1:
         return False
-    if b"xx" in flags and current == -1:
+    if b"XX" in flags and current == -1:
         return False
-    if b"gt" in flags and (when <= current or current == -1):
+    if b"GT" in flags and (when <= current or current == -1):
         return False
-    if b"lt" in flags and current != -1 and when >= current:
+    if b"LT" in flags and current != -1 and when >= current:
         return False
     return True
 
@@ -492,7 +495,7 @@ def pexpiretime(c, argv):
          summary="Remove the expiration from a key")
 def persist(c, argv):
     db, key = c.db, argv[1]
-    if db.lookup_write(key) is None or not db.persist(key):
+    if db.lookup_write(key) is None or not db.clear_expire(key):
         return 0
-    _notify(c, db, "persist", key)
+    db.commit(key, GENERIC, "persist")
     return 1

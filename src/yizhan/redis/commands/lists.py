@@ -12,8 +12,9 @@ from __future__ import annotations
 from itertools import islice
 
 from yizhan.redis import errors
-from yizhan.redis.args import parse_int
+from yizhan.redis.args import option_word, parse_int
 from yizhan.redis.blocking import parse_timeout
+from yizhan.redis.keyspace import LIST
 from yizhan.redis.table import command
 from yizhan.redis.types.lists import RedisList
 from yizhan.resp import NULL_ARRAY, OK, ErrorReply
@@ -24,14 +25,9 @@ _LEFT, _RIGHT = b"LEFT", b"RIGHT"
 
 
 # -- shared helpers ---------------------------------------------------------------------------
-def _word(raw: bytes) -> bytes:
-    """An option as Redis's strcasecmp sees it: upper-cased, cut at the first NUL."""
-    return raw.split(b"\0", 1)[0].upper()
-
-
 def _side(raw: bytes) -> bytes:
     """LEFT or RIGHT (getListPositionFromObjectOrReply)."""
-    side = _word(raw)
+    side = option_word(raw)
     if side != _LEFT and side != _RIGHT:
         raise ErrorReply(errors.SYNTAX)
     return side
@@ -79,20 +75,6 @@ def _unique(keys) -> list[bytes]:
     return list(dict.fromkeys(keys))
 
 
-def _removed(c, db, key: bytes, lst: RedisList, event: str, dirty: int = 1) -> None:
-    """After elements were taken from `lst` (Redis's listElementsRemoved): fire `event`, then
-    delete the key if the list became empty, firing "del". `dirty`: the elements removed, as
-    the command counts them in Redis."""
-    server = c.server
-    if server.pubsub.notify_flags:
-        server.notify(db, "l", event, key)
-    if lst:
-        db.changed(key, dirty)
-    else:
-        db.delete(key, dirty)
-        c.server.notify(db, "g", "del", key)
-
-
 def _pop_many(lst: RedisList, left: bool, count: int) -> list[bytes]:
     take = min(count, len(lst))
     pop = lst.popleft if left else lst.pop
@@ -133,12 +115,10 @@ def _push(c, argv, left: bool, only_existing: bool) -> int:
             return 0
         lst = RedisList()
         _extend(lst, argv, left)
-        db.set(key, lst, dirty=len(argv) - 2)
+        db.store(key, lst)
     else:
         _extend(lst, argv, left)
-        db.changed(key, len(argv) - 2)  # one change per element, as Redis counts them
-    if c.server.pubsub.notify_flags:
-        c.server.notify(db, "l", "lpush" if left else "rpush", key)
+    db.commit(key, LIST, "lpush" if left else "rpush", len(argv) - 2)  # one per element
     return len(lst)
 
 
@@ -159,40 +139,31 @@ _PUSH_COMPLEXITY = ("O(1) for each element added, so O(N) to add N elements when
 
 
 @command("LPUSH key element [element ...]", arity=-3, flags="write denyoom fast", keys=(1, 1, 1),
-         group="list", summary="Prepend one or multiple elements to a list", complexity=_PUSH_COMPLEXITY)
+         group="list", summary="Prepend one or multiple elements to a list", complexity=_PUSH_COMPLEXITY,
+         key_specs="RW insert index:1")
 def lpush(c, argv):
-    if len(argv) == 3:  # one element: `_push` with its helpers inlined
-        db, key = c.db, argv[1]
-        lst = db.write_typed(key, RedisList)
-        if lst is None:
-            lst = RedisList()
-            lst.appendleft(argv[2])
-            db.set(key, lst)
-        else:
-            lst.appendleft(argv[2])
-            db.changed(key)
-        if c.server.pubsub.notify_flags:
-            c.server.notify(db, "l", "lpush", key)
-        return len(lst)
     return _push(c, argv, left=True, only_existing=False)
 
 
 @command("RPUSH key element [element ...]", arity=-3, flags="write denyoom fast", keys=(1, 1, 1),
-         group="list", summary="Append one or multiple elements to a list", complexity=_PUSH_COMPLEXITY)
+         group="list", summary="Append one or multiple elements to a list", complexity=_PUSH_COMPLEXITY,
+         key_specs="RW insert index:1")
 def rpush(c, argv):
     return _push(c, argv, left=False, only_existing=False)
 
 
 @command("LPUSHX key element [element ...]", arity=-3, flags="write denyoom fast", keys=(1, 1, 1),
          group="list", since="2.2.0", summary="Prepend an element to a list, only if the list exists",
-         complexity=_PUSH_COMPLEXITY)
+         complexity=_PUSH_COMPLEXITY,
+         key_specs="RW insert index:1")
 def lpushx(c, argv):
     return _push(c, argv, left=True, only_existing=True)
 
 
 @command("RPUSHX key element [element ...]", arity=-3, flags="write denyoom fast", keys=(1, 1, 1),
          group="list", since="2.2.0", summary="Append an element to a list, only if the list exists",
-         complexity=_PUSH_COMPLEXITY)
+         complexity=_PUSH_COMPLEXITY,
+         key_specs="RW insert index:1")
 def rpushx(c, argv):
     return _push(c, argv, left=False, only_existing=True)
 
@@ -201,9 +172,10 @@ def rpushx(c, argv):
          group="list", since="2.2.0", summary="Insert an element before or after another element in a list",
          complexity="O(N) where N is the number of elements to traverse before seeing the value pivot. "
                     "This means that inserting somewhere on the left end on the list (head) can be "
-                    "considered O(1) and inserting somewhere on the right end (tail) is O(N).")
+                    "considered O(1) and inserting somewhere on the right end (tail) is O(N).",
+         key_specs="RW insert index:1")
 def linsert(c, argv):
-    where = _word(argv[2])
+    where = option_word(argv[2])
     if where != b"BEFORE" and where != b"AFTER":
         raise ErrorReply(errors.SYNTAX)
     key = argv[1]
@@ -215,8 +187,7 @@ def linsert(c, argv):
     except ValueError:
         return -1
     lst.insert(index if where == b"BEFORE" else index + 1, argv[4])
-    c.db.changed(key)
-    c.server.notify(c.db, "l", "linsert", key)
+    c.db.commit(key, LIST, "linsert")
     return len(lst)
 
 
@@ -236,35 +207,22 @@ def _pop(c, argv, left: bool):
         reply = _pop_many(lst, left, count)
     else:
         reply = lst.popleft() if left else lst.pop()
-    _removed(c, c.db, key, lst, "lpop" if left else "rpop", len(reply) if has_count else 1)
+    c.db.commit(key, LIST, "lpop" if left else "rpop", len(reply) if has_count else 1, lst)
     return reply
 
 
 @command("LPOP key [count]", arity=-2, flags="write fast", keys=(1, 1, 1), group="list",
          summary="Remove and get the first elements in a list",
-         complexity="O(N) where N is the number of elements returned")
+         complexity="O(N) where N is the number of elements returned",
+         key_specs="RW access delete index:1")
 def lpop(c, argv):
-    if len(argv) == 2:  # no count: `_pop` and `_removed` inlined
-        db, key = c.db, argv[1]
-        lst = db.write_typed(key, RedisList)
-        if lst is None:
-            return None
-        reply = lst.popleft()
-        server = c.server
-        if server.pubsub.notify_flags:
-            server.notify(db, "l", "lpop", key)
-        if lst:
-            db.changed(key)
-        else:
-            db.delete(key)
-            server.notify(db, "g", "del", key)
-        return reply
     return _pop(c, argv, left=True)
 
 
 @command("RPOP key [count]", arity=-2, flags="write fast", keys=(1, 1, 1), group="list",
          summary="Remove and get the last elements in a list",
-         complexity="O(N) where N is the number of elements returned")
+         complexity="O(N) where N is the number of elements returned",
+         key_specs="RW access delete index:1")
 def rpop(c, argv):
     return _pop(c, argv, left=False)
 
@@ -279,7 +237,7 @@ def _parse_mpop(argv, numkeys_at: int) -> tuple[list[bytes], bool, int]:
     count = -1
     pos = where_at + 1
     while pos < len(argv):
-        if count == -1 and _word(argv[pos]) == b"COUNT" and pos + 1 < len(argv):
+        if count == -1 and option_word(argv[pos]) == b"COUNT" and pos + 1 < len(argv):
             count = _at_least_one(argv[pos + 1], "ERR count should be greater than 0")
             pos += 2
         else:
@@ -300,7 +258,7 @@ def _pop_first(c, db, keys, left: bool, count: int | None, strict: bool):
             reply = [key, lst.popleft() if left else lst.pop()]
         else:
             reply = [key, _pop_many(lst, left, count)]
-        _removed(c, db, key, lst, "lpop" if left else "rpop", 1 if count is None else len(reply[1]))
+        db.commit(key, LIST, "lpop" if left else "rpop", 1 if count is None else len(reply[1]), lst)
         return reply
     return None
 
@@ -308,7 +266,8 @@ def _pop_first(c, db, keys, left: bool, count: int | None, strict: bool):
 @command("LMPOP numkeys key [key ...] <LEFT | RIGHT> [COUNT count]", arity=-4, flags="write movablekeys",
          group="list", since="7.0.0", summary="Pop elements from a list",
          complexity="O(N+M) where N is the number of provided keys and M is the number of elements "
-                    "returned.")
+                    "returned.",
+         key_specs="RW access delete index:1 keynum:0:1:1")
 def lmpop(c, argv):
     keys, left, count = _parse_mpop(argv, 1)
     reply = _pop_first(c, c.db, keys, left, count, strict=True)
@@ -317,7 +276,8 @@ def lmpop(c, argv):
 
 # -- reading ----------------------------------------------------------------------------------
 @command("LLEN key", arity=2, flags="readonly fast", keys=(1, 1, 1), group="list",
-         summary="Get the length of a list")
+         summary="Get the length of a list",
+         key_specs="RO index:1")
 def llen(c, argv):
     lst = _list(c, argv[1])
     return 0 if lst is None else len(lst)
@@ -379,7 +339,7 @@ def _parse_lpos(argv) -> tuple[int, int, int]:
     rank, count, maxlen = 1, -1, 0
     pos = 3
     while pos < len(argv):
-        option = _word(argv[pos])
+        option = option_word(argv[pos])
         has_value = pos + 1 < len(argv)
         if option == b"RANK" and has_value:
             rank = parse_int(argv[pos + 1])
@@ -429,14 +389,14 @@ def lset(c, argv):
     if not 0 <= index < len(lst):
         raise ErrorReply(errors.INDEX_OUT_OF_RANGE)
     lst[index] = argv[3]
-    c.db.changed(key)
-    c.server.notify(c.db, "l", "lset", key)
+    c.db.commit(key, LIST, "lset")
     return OK
 
 
 @command("LREM key count element", arity=4, flags="write", keys=(1, 1, 1), group="list",
          summary="Remove elements from a list",
-         complexity="O(N+M) where N is the length of the list and M is the number of elements removed.")
+         complexity="O(N+M) where N is the length of the list and M is the number of elements removed.",
+         key_specs="RW delete index:1")
 def lrem(c, argv):
     limit = parse_int(argv[2])
     key, element = argv[1], argv[3]
@@ -445,7 +405,7 @@ def lrem(c, argv):
         return 0
     removed = _remove_matches(lst, element, limit)
     if removed:
-        _removed(c, c.db, key, lst, "lrem", removed)
+        c.db.commit(key, LIST, "lrem", removed, lst)
     return removed
 
 
@@ -473,7 +433,8 @@ def _remove_matches(lst: RedisList, element: bytes, limit: int) -> int:
 
 @command("LTRIM key start stop", arity=4, flags="write", keys=(1, 1, 1), group="list",
          summary="Trim a list to the specified range",
-         complexity="O(N) where N is the number of elements to be removed by the operation.")
+         complexity="O(N) where N is the number of elements to be removed by the operation.",
+         key_specs="RW delete index:1")
 def ltrim(c, argv):
     start, end = parse_int(argv[2]), parse_int(argv[3])
     key = argv[1]
@@ -496,7 +457,7 @@ def ltrim(c, argv):
                 lst.popleft()
             for _ in range(drop_right):
                 lst.pop()
-    _removed(c, c.db, key, lst, "ltrim", size - len(lst))
+    c.db.commit(key, LIST, "ltrim", size - len(lst), lst)
     return OK
 
 
@@ -506,16 +467,14 @@ def _move(c, db, source: bytes, src: RedisList, destination: bytes, dst: RedisLi
     """Pop from `src` and push onto `dst` (None: create it), with Redis's events in its order:
     the push on the destination, then the pop on the source, then its deletion if emptied."""
     value = src.popleft() if from_left else src.pop()
-    if dst is None:  # LMOVE counts one change in all: the pop's
-        db.set(destination, RedisList((value,)), dirty=0)
+    if dst is None:
+        db.store(destination, RedisList((value,)))
+    elif to_left:
+        dst.appendleft(value)
     else:
-        if to_left:
-            dst.appendleft(value)
-        else:
-            dst.append(value)
-        db.changed(destination, 0)
-    c.server.notify(db, "l", "lpush" if to_left else "rpush", destination)
-    _removed(c, db, source, src, "lpop" if from_left else "rpop")
+        dst.append(value)
+    db.commit(destination, LIST, "lpush" if to_left else "rpush", 0)  # LMOVE counts the pop only
+    db.commit(source, LIST, "lpop" if from_left else "rpop", 1, src)
     return value
 
 
@@ -529,7 +488,8 @@ def _lmove(c, source: bytes, destination: bytes, from_left: bool, to_left: bool)
 
 @command("LMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT>", arity=5, flags="write denyoom",
          keys=(1, 2, 1), group="list", since="6.2.0",
-         summary="Pop an element from a list, push it to another list and return it")
+         summary="Pop an element from a list, push it to another list and return it",
+         key_specs="RW access delete index:1; RW insert index:2")
 def lmove(c, argv):
     from_left = _side(argv[3]) == _LEFT
     to_left = _side(argv[4]) == _LEFT
@@ -537,7 +497,8 @@ def lmove(c, argv):
 
 
 @command("RPOPLPUSH source destination", arity=3, flags="write denyoom", keys=(1, 2, 1), group="list",
-         since="1.2.0", summary="Remove the last element in a list, prepend it to another list and return it")
+         since="1.2.0", summary="Remove the last element in a list, prepend it to another list and return it",
+         key_specs="RW access delete index:1; RW insert index:2")
 def rpoplpush(c, argv):
     return _lmove(c, argv[1], argv[2], from_left=False, to_left=True)
 
@@ -564,7 +525,8 @@ def _blocking_pop(c, keys: list[bytes], timeout_ms: int, left: bool, count: int 
 @command("BLPOP key [key ...] timeout", arity=-3, flags="write noscript blocking", keys=(1, -2, 1),
          group="list", since="2.0.0",
          summary="Remove and get the first element in a list, or block until one is available",
-         complexity="O(N) where N is the number of provided keys.")
+         complexity="O(N) where N is the number of provided keys.",
+         key_specs="RW access delete index:1 range:-2:1:0")
 def blpop(c, argv):
     timeout_ms = parse_timeout(argv[-1])
     return _blocking_pop(c, argv[1:-1], timeout_ms, left=True, count=None)
@@ -573,7 +535,8 @@ def blpop(c, argv):
 @command("BRPOP key [key ...] timeout", arity=-3, flags="write noscript blocking", keys=(1, -2, 1),
          group="list", since="2.0.0",
          summary="Remove and get the last element in a list, or block until one is available",
-         complexity="O(N) where N is the number of provided keys.")
+         complexity="O(N) where N is the number of provided keys.",
+         key_specs="RW access delete index:1 range:-2:1:0")
 def brpop(c, argv):
     timeout_ms = parse_timeout(argv[-1])
     return _blocking_pop(c, argv[1:-1], timeout_ms, left=False, count=None)
@@ -583,7 +546,8 @@ def brpop(c, argv):
          flags="write blocking movablekeys", group="list", since="7.0.0",
          summary="Pop elements from a list, or block until one is available",
          complexity="O(N+M) where N is the number of provided keys and M is the number of elements "
-                    "returned.")
+                    "returned.",
+         key_specs="RW access delete index:2 keynum:0:1:1")
 def blmpop(c, argv):
     keys, left, count = _parse_mpop(argv, 2)
     timeout_ms = parse_timeout(argv[1])
@@ -612,7 +576,8 @@ def _blocking_move(c, source: bytes, destination: bytes, from_left: bool, to_lef
 @command("BLMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout", arity=6,
          flags="write denyoom noscript blocking", keys=(1, 2, 1), group="list", since="6.2.0",
          summary="Pop an element from a list, push it to another list and return it; or block until "
-                 "one is available")
+                 "one is available",
+         key_specs="RW access delete index:1; RW insert index:2")
 def blmove(c, argv):
     from_left = _side(argv[3]) == _LEFT
     to_left = _side(argv[4]) == _LEFT
@@ -623,7 +588,8 @@ def blmove(c, argv):
 @command("BRPOPLPUSH source destination timeout", arity=4, flags="write denyoom noscript blocking",
          keys=(1, 2, 1), group="list", since="2.2.0",
          summary="Pop an element from a list, push it to another list and return it; or block until "
-                 "one is available")
+                 "one is available",
+         key_specs="RW access delete index:1; RW insert index:2")
 def brpoplpush(c, argv):
     timeout_ms = parse_timeout(argv[3])
     return _blocking_move(c, argv[1], argv[2], False, True, timeout_ms)

@@ -50,7 +50,8 @@ def estimate(key: bytes, value, samples: int) -> int:
 
 
 @command("MEMORY USAGE key [SAMPLES count]", arity=-3, flags="readonly", keys=(2, 2, 1), group="server",
-         since="4.0.0", summary="Estimate the memory usage of a key", complexity="O(N) where N is the number of samples.")
+         since="4.0.0", summary="Estimate the memory usage of a key", complexity="O(N) where N is the number of samples.",
+         key_specs="RO index:2")
 def memory_usage(c, argv):
     args = Args(argv, 3)
     samples = 5

@@ -5,17 +5,13 @@ yizhan.redis.persistence), BGREWRITEAOF (compaction of the append-only file, per
 from __future__ import annotations
 
 from yizhan.redis import errors
-from yizhan.redis.args import parse_int
-from yizhan.redis.keyspace import lfu_minutes
+from yizhan.redis.args import option_word, parse_int
+from yizhan.redis.keyspace import GENERIC, lfu_minutes
 from yizhan.redis.persistence import rdb, snapshot
 from yizhan.redis.persistence.aof import aof_state
 from yizhan.redis.persistence.codec import RDBError
 from yizhan.redis.table import command
 from yizhan.resp import OK, ErrorReply, Raw, Simple
-
-
-def _word(raw: bytes) -> bytes:
-    return raw.split(b"\0", 1)[0].lower()
 
 
 @command("DUMP key", arity=2, flags="readonly", keys=(1, 1, 1), group="generic", since="2.6.0",
@@ -35,17 +31,17 @@ def _restore_options(argv) -> tuple[bool, bool, int, int]:
     idle = freq = -1
     j = 4
     while j < len(argv):
-        option, more = _word(argv[j]), len(argv) - j - 1
-        if option == b"replace":
+        option, more = option_word(argv[j]), len(argv) - j - 1
+        if option == b"REPLACE":
             replace = True
-        elif option == b"absttl":
+        elif option == b"ABSTTL":
             absttl = True
-        elif option == b"idletime" and more >= 1 and freq == -1:
+        elif option == b"IDLETIME" and more >= 1 and freq == -1:
             idle = parse_int(argv[j + 1])
             if idle < 0:
                 raise ErrorReply(errors.INVALID_IDLETIME)
             j += 1
-        elif option == b"freq" and more >= 1 and idle == -1:
+        elif option == b"FREQ" and more >= 1 and idle == -1:
             freq = parse_int(argv[j + 1])
             if not 0 <= freq <= 255:
                 raise ErrorReply(errors.INVALID_FREQ)
@@ -62,7 +58,8 @@ def _restore_options(argv) -> tuple[bool, bool, int, int]:
          summary="Create a key using the provided serialized value, previously obtained using DUMP.",
          complexity="O(1) to create the new key and additional O(N*M) to reconstruct the "
                     "serialized value, where N is the number of Redis objects composing the value "
-                    "and M their average size.")
+                    "and M their average size.",
+         key_specs="OW update index:1")
 def restore(c, argv):
     replace, absttl, idle, freq = _restore_options(argv)
     db, key, payload = c.db, argv[1], bytes(argv[3])
@@ -77,20 +74,19 @@ def restore(c, argv):
         value = rdb.restore_payload(payload, rdb.Limits.from_params(c.server.params))
     except RDBError:
         raise ErrorReply(errors.BAD_DATA_FORMAT) from None
-    deleted = db.delete(key, dirty=0) if replace else False  # RESTORE counts one change in all
+    deleted = db.remove(key) if replace else False
     now = c.server.clock.ms()
     if ttl and not absttl:
         ttl += now
     if ttl and ttl <= now:
         if deleted:
-            db.changed(key)
-            c.server.notify(db, "g", "del", key)
+            db.commit(key, GENERIC, "del")
         return OK
-    db.set(key, value)
+    db.store(key, value)
     if ttl:
-        db.set_expire(key, ttl, dirty=0)
+        db.expire_at(key, ttl)
     _set_lru_or_lfu(c, db, key, idle, freq, now)
-    c.server.notify(db, "g", "restore", key)
+    db.commit(key, GENERIC, "restore")  # RESTORE counts one change in all
     return OK
 
 
@@ -121,7 +117,7 @@ def save(c, argv):
          since="1.0.0", summary="Asynchronously save the dataset to disk",
          complexity="O(N) where N is the total number of keys in all databases")
 def bgsave(c, argv):
-    if len(argv) > 1 and not (len(argv) == 2 and _word(argv[1]) == b"schedule"):
+    if len(argv) > 1 and not (len(argv) == 2 and option_word(argv[1]) == b"SCHEDULE"):
         raise ErrorReply(errors.SYNTAX)
     saver = snapshot.snapshotter(c.server)
     if saver.in_progress():  # SCHEDULE only waits for an AOF rewrite, never for another save
@@ -166,12 +162,12 @@ def debug_reload(c, argv):
     flush = save = True
     merge = False
     for option in argv[2:]:
-        option = _word(option)
-        if option == b"merge":
+        option = option_word(option)
+        if option == b"MERGE":
             merge = True
-        elif option == b"noflush":
+        elif option == b"NOFLUSH":
             flush = False
-        elif option == b"nosave":
+        elif option == b"NOSAVE":
             save = False
         else:
             raise ErrorReply("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")

@@ -62,13 +62,15 @@ def punsubscribe(c, argv):
 
 
 @command("SSUBSCRIBE shardchannel [shardchannel ...]", arity=-2, flags="pubsub noscript loading stale",
-         keys=(1, -1, 1), group="pubsub", since="7.0.0", summary="Listen for messages published to the given shard channels")
+         keys=(1, -1, 1), group="pubsub", since="7.0.0", summary="Listen for messages published to the given shard channels",
+         key_specs="not_key index:1 range:-1:1:0")
 def ssubscribe(c, argv):
     return _subscribe(c, argv[1:], b"ssubscribe", c.shard_subscriptions, c.server.pubsub.ssubscribe, shard=True)
 
 
 @command("SUNSUBSCRIBE [shardchannel ...]", arity=-1, flags="pubsub noscript loading stale",
-         keys=(1, -1, 1), group="pubsub", since="7.0.0", summary="Stop listening for messages posted to the given shard channels")
+         keys=(1, -1, 1), group="pubsub", since="7.0.0", summary="Stop listening for messages posted to the given shard channels",
+         key_specs="not_key index:1 range:-1:1:0")
 def sunsubscribe(c, argv):
     return _unsubscribe(c, argv[1:], b"sunsubscribe", c.shard_subscriptions, c.server.pubsub.sunsubscribe,
                         shard=True)
@@ -81,7 +83,8 @@ def publish(c, argv):
 
 
 @command("SPUBLISH shardchannel message", arity=3, flags="pubsub loading stale fast may_replicate",
-         keys=(1, 1, 1), group="pubsub", since="7.0.0", summary="Post a message to a shard channel")
+         keys=(1, 1, 1), group="pubsub", since="7.0.0", summary="Post a message to a shard channel",
+         key_specs="not_key index:1")
 def spublish(c, argv):
     return c.server.pubsub.spublish(argv[1], argv[2])
 

@@ -14,16 +14,18 @@ from yizhan.resp import OK, ErrorReply, Simple
 
 _EVAL_FLAGS = "noscript stale skip_monitor no_mandatory_keys movablekeys"
 # numkeys is argument 2, the keys follow it; the key specs as Redis 7.0 declares them
-_RW = dict(numkeys=2, key_flags="RW access update")
-_RO = dict(numkeys=2, key_flags="RO access")
-_RW_NOTES = dict(_RW, key_notes="We cannot tell how the keys will be used so we assume the worst, RW and UPDATE")
-_RO_NOTES = dict(_RO, key_notes="We cannot tell how the keys will be used so we assume the worst, RO and ACCESS")
+_RW = dict(key_specs="RW access update index:2 keynum:0:1:1")
+_RO = dict(key_specs="RO access index:2 keynum:0:1:1")
+_NOTES = " -- We cannot tell how the keys will be used so we assume the worst, "
+_RW_NOTES = dict(key_specs=_RW["key_specs"] + _NOTES + "RW and UPDATE")
+_RO_NOTES = dict(key_specs=_RO["key_specs"] + _NOTES + "RO and ACCESS")
 
 
 @command("EVAL script numkeys [key [key ...]] [arg [arg ...]]", arity=-3, flags=_EVAL_FLAGS,
          group="scripting", since="2.6.0", summary="Execute a Lua script server side",
          complexity="Depends on the script that is executed.", acl="slow scripting", **_RW_NOTES)
 def eval_(c, argv):
+    c.server.observer.script_starts(c, argv)
     return engine(c.server).eval(c, argv, by_sha=False, read_only=False)
 
 
@@ -31,6 +33,7 @@ def eval_(c, argv):
          group="scripting", since="2.6.0", summary="Execute a Lua script server side",
          complexity="Depends on the script that is executed.", acl="slow scripting", **_RW)
 def evalsha(c, argv):
+    c.server.observer.script_starts(c, argv)
     return engine(c.server).eval(c, argv, by_sha=True, read_only=False)
 
 
@@ -38,6 +41,7 @@ def evalsha(c, argv):
          group="scripting", since="7.0.0", summary="Execute a read-only Lua script server side",
          complexity="Depends on the script that is executed.", acl="slow scripting", **_RO_NOTES)
 def eval_ro(c, argv):
+    c.server.observer.script_starts(c, argv)
     return engine(c.server).eval(c, argv, by_sha=False, read_only=True)
 
 
@@ -45,6 +49,7 @@ def eval_ro(c, argv):
          group="scripting", since="7.0.0", summary="Execute a read-only Lua script server side",
          complexity="Depends on the script that is executed.", acl="slow scripting", **_RO)
 def evalsha_ro(c, argv):
+    c.server.observer.script_starts(c, argv)
     return engine(c.server).eval(c, argv, by_sha=True, read_only=True)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 import os
 import platform
@@ -22,7 +21,9 @@ from yizhan.redis.persistence.aof import aof_state
 from yizhan.redis.persistence.snapshot import snapshotter
 from yizhan.redis.scripting import busy
 from yizhan.redis.scripting import eval as scripting_eval
-from yizhan.redis.table import COMMANDS, command, container, docs_reply, info_reply, numkeys_keys
+from yizhan.redis.glob import match
+from yizhan.redis.table import (COMMANDS, command, command_keys, container, docs_reply, has_keys, info_reply,
+                                  set_of_status)
 from yizhan.resp import OK, ErrorReply, Simple, Verbatim
 
 log = logging.getLogger("yizhan.redis")
@@ -43,7 +44,7 @@ def _flush_mode(argv) -> None:
          summary="Remove all keys from the current database")
 def flushdb(c, argv):
     _flush_mode(argv)
-    c.db.clear()
+    c.server.tracking.flush(c.db.clear)
     return OK
 
 
@@ -51,8 +52,7 @@ def flushdb(c, argv):
          summary="Remove all keys from all databases")
 def flushall(c, argv):
     _flush_mode(argv)
-    for db in c.server.dbs:
-        db.clear()
+    c.server.tracking.flush(lambda: [db.clear() for db in c.server.dbs])
     snapshotter(c.server).flushall_save()  # kills a BGSAVE; saves at once if save points are set
     return OK
 
@@ -124,7 +124,13 @@ def _persist_for_shutdown(srv, save: bool, nosave: bool, force: bool) -> bool:
     return True
 
 
-container("DEBUG", group="server", since="1.0.0", summary="A container for debugging commands")
+def _debug_subcommand_syntax(c, argv):
+    raise ErrorReply(errors.subcommand_syntax(argv[1], "debug"))
+
+
+# DEBUG's other subcommands are in debug.py (and DEBUG RELOAD in persistence.py).
+container("DEBUG", group="server", since="1.0.0", summary="A container for debugging commands",
+          flags="admin noscript loading stale", handler=_debug_subcommand_syntax)
 
 
 @command("DEBUG SLEEP seconds", arity=3, flags="admin noscript loading stale", group="server",
@@ -136,14 +142,6 @@ def debug_sleep(c, argv):
         seconds = 0.0
     time.sleep(seconds)  # Redis blocks the whole server too; that is what this command is for
     return OK
-
-
-@command("DEBUG HELP", arity=2, flags="admin noscript loading stale", group="server",
-         summary="Show helpful text about the different subcommands")
-def debug_help(c, argv):
-    return [Simple("DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"),
-            Simple("SLEEP <seconds>"), Simple("    Stop the server for <seconds>. Decimals allowed."),
-            Simple("HELP"), Simple("    Print this help.")]
 
 
 # -- CONFIG ----------------------------------------------------------------------------------
@@ -238,40 +236,74 @@ def command_docs(c, argv):
 @command("COMMAND LIST [FILTERBY MODULE module-name | ACLCAT category | PATTERN pattern]", arity=-2,
          flags="loading stale", group="server", since="7.0.0", summary="Get an array of Redis command names")
 def command_list(c, argv):
-    names = [cmd.name.encode() for cmd in COMMANDS.values()]
-    if len(argv) == 2:
-        return names
-    if len(argv) != 5 or argv[2].upper() != b"FILTERBY":
-        raise ErrorReply(errors.SYNTAX)
-    kind, value = argv[3].upper(), errors.text(argv[4])
-    if kind == b"PATTERN":
-        return [n for n in names if fnmatch.fnmatchcase(n.decode(), value.lower())]
-    if kind == b"ACLCAT":
-        return [cmd.name.encode() for cmd in COMMANDS.values() if "@" + value.lower() in cmd.acl_categories()]
-    if kind == b"MODULE":
-        return []
-    raise ErrorReply(errors.SYNTAX)
+    """Every command and subcommand name ("config|get"), optionally filtered: by ACL category
+    (case-insensitive; an unknown one matches nothing), by glob pattern over the full name
+    (case-insensitive), by module (there are none)."""
+    keep = None
+    i = 2
+    while i < len(argv):
+        if argv[i].lower() != b"filterby" or len(argv) - 1 - i != 2:
+            raise ErrorReply(errors.SYNTAX)
+        kind, value = argv[i + 1].lower(), argv[i + 2]
+        if kind == b"module":
+            keep = _nothing
+        elif kind == b"aclcat":
+            keep = _in_category("@" + errors.text(value).lower())
+        elif kind == b"pattern":
+            keep = _matching(value)
+        else:
+            raise ErrorReply(errors.SYNTAX)
+        i += 3
+    return [cmd.name.encode() for cmd in _all_commands() if keep is None or keep(cmd)]
+
+
+def _all_commands():
+    for cmd in COMMANDS.values():
+        yield cmd
+        if cmd.lists_subcommands:
+            yield from cmd.subcommands.values()
+
+
+def _nothing(cmd) -> bool:
+    return False
+
+
+def _in_category(category: str):
+    return lambda cmd: category in cmd.acl_categories()
+
+
+def _matching(pattern: bytes):
+    return lambda cmd: match(pattern, cmd.name.encode(), nocase=True)
 
 
 @command("COMMAND GETKEYS command [arg ...]", arity=-4, flags="loading stale", group="server",
          since="2.8.13", summary="Extract keys given a full Redis command")
 def command_getkeys(c, argv):
-    inner = argv[2:]
+    return [argv[2 + position] for position, _ in _keys_of(argv[2:])]
+
+
+@command("COMMAND GETKEYSANDFLAGS command [arg ...]", arity=-4, flags="loading stale", group="server",
+         since="7.0.0", summary="Extract keys and access flags given a full Redis command")
+def command_getkeysandflags(c, argv):
+    return [[argv[2 + position], set_of_status(flags)] for position, flags in _keys_of(argv[2:])]
+
+
+def _keys_of(inner: list[bytes]) -> list:
+    """getKeysSubcommandImpl: the keys of the command `inner` (its arity checked), or the
+    error Redis gives."""
     cmd = COMMANDS.get(inner[0].lower())
+    if cmd is not None and cmd.subcommands and cmd.lists_subcommands and len(inner) > 1:
+        cmd = cmd.subcommands.get(inner[1].lower())
     if cmd is None:
         raise ErrorReply("ERR Invalid command specified")
-    if (cmd.arity > 0 and len(inner) != cmd.arity) or len(inner) < -cmd.arity:
-        raise ErrorReply("ERR Invalid number of arguments specified for command")
-    if cmd.numkeys:
-        keys = numkeys_keys(cmd, inner)
-        if keys is None and "no_mandatory_keys" not in cmd.flags:
-            raise ErrorReply("ERR Invalid arguments specified for command")
-        return keys or []
-    first, last, step = cmd.keys
-    if not first:
+    if not has_keys(cmd):
         raise ErrorReply("ERR The command has no key arguments")
-    last = len(inner) + last if last < 0 else last
-    return inner[first : last + 1 : step]
+    if not cmd.arity_fits(len(inner)):
+        raise ErrorReply("ERR Invalid number of arguments specified for command")
+    keys = command_keys(cmd, inner)
+    if not keys and "no_mandatory_keys" not in cmd.flags:
+        raise ErrorReply("ERR Invalid arguments specified for command")
+    return keys
 
 
 @command("COMMAND HELP", arity=2, flags="loading stale", group="server", since="5.0.0",
@@ -335,7 +367,7 @@ def _info_clients(srv):
         ("connected_clients", len(srv.clients)), ("cluster_connections", 0),
         ("maxclients", srv.params.int("maxclients")), ("client_recent_max_input_buffer", 0),
         ("client_recent_max_output_buffer", 0),
-        ("blocked_clients", sum(1 for c in srv.clients.values() if c.blocked is not None)), ("tracking_clients", 0),
+        ("blocked_clients", sum(1 for c in srv.clients.values() if c.blocked is not None)), ("tracking_clients", srv.tracking.clients),
         ("clients_in_timeout_table", 0),
     ]
 
@@ -417,7 +449,8 @@ def _info_stats(srv):
         ("keyspace_hits", s.keyspace_hits), ("keyspace_misses", s.keyspace_misses),
         ("pubsub_channels", len(srv.pubsub.channels)), ("pubsub_patterns", len(srv.pubsub.patterns)),
         ("pubsubshard_channels", len(srv.pubsub.shard_channels)), ("latest_fork_usec", 0),
-        ("total_forks", 0), ("migrate_cached_sockets", 0), ("total_error_replies", s.total_error_replies),
+        ("total_forks", 0), ("migrate_cached_sockets", 0), *srv.tracking.info_stats(),
+        ("total_error_replies", s.total_error_replies),
         ("unexpected_error_replies", s.unexpected_error_replies), ("total_reads_processed", 0),
         ("total_writes_processed", 0),
         ("client_output_buffer_limit_disconnections", s.client_output_buffer_limit_disconnections),
@@ -426,7 +459,7 @@ def _info_stats(srv):
 
 def _info_replication(srv):
     return [("role", "master"), ("connected_slaves", 0), ("master_failover_state", "no-failover"),
-            ("master_replid", srv.run_id), ("master_replid2", "0" * 40), ("master_repl_offset", 0),
+            ("master_replid", srv.repl_id), ("master_replid2", "0" * 40), ("master_repl_offset", 0),
             ("second_repl_offset", -1), ("repl_backlog_active", 0), ("repl_backlog_size", 1048576),
             ("repl_backlog_first_byte_offset", 0), ("repl_backlog_histlen", 0)]
 
@@ -451,7 +484,8 @@ def _info_keyspace(srv):
 _SECTIONS = {
     "server": _info_server, "clients": _info_clients, "memory": _info_memory,
     "persistence": _info_persistence, "stats": _info_stats, "replication": _info_replication,
-    "cpu": _info_cpu, "modules": lambda srv: [], "errorstats": lambda srv: [],
+    "cpu": _info_cpu, "modules": lambda srv: [], "errorstats": lambda srv: srv.observer.info_errorstats(),
     "cluster": lambda srv: [("cluster_enabled", 0)], "keyspace": _info_keyspace,
-    "commandstats": lambda srv: [], "latencystats": lambda srv: [],
+    "commandstats": lambda srv: srv.observer.info_commandstats(),
+    "latencystats": lambda srv: srv.observer.info_latencystats(),
 }

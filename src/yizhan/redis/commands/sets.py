@@ -11,11 +11,12 @@ from __future__ import annotations
 import random
 
 from yizhan.redis import errors
-from yizhan.redis.args import parse_int
-from yizhan.redis.commands.hashes import (c_word, distinct_random, parse_random_count,
+from yizhan.redis.args import option_word, parse_int
+from yizhan.redis.commands.hashes import (distinct_random, parse_random_count,
                                           parse_scan_options)
 from yizhan.redis.commands.keys import parse_cursor
 from yizhan.redis.glob import match
+from yizhan.redis.keyspace import GENERIC, SET
 from yizhan.redis.table import command
 from yizhan.redis.types.sets import Set
 from yizhan.resp import ErrorReply, ReplySet
@@ -34,49 +35,33 @@ def _max_intset(c) -> int:
     return c.server.int_params.int("set-max-intset-entries")
 
 
-def _after_removal(c, key: bytes, s: Set, event: str, dirty: int = 1) -> None:
-    """Signal and notify a removal from the set at `key` (`dirty`: the members removed);
-    delete the key if it emptied."""
-    if len(s):
-        c.db.changed(key, dirty)
-        c.server.notify(c.db, "s", event, key)
-    else:
-        c.db.delete(key, dirty)
-        c.server.notify(c.db, "s", event, key)
-        c.server.notify(c.db, "g", "del", key)
-
-
 # -- single-set commands -------------------------------------------------------------------------
 @command("SADD key member [member ...]", arity=-3, flags="write denyoom fast", keys=(1, 1, 1),
          group="set", summary="Add one or more members to a set",
          complexity="O(1) for each element added, so O(N) to add N elements when the command is "
-                    "called with multiple arguments.")
+                    "called with multiple arguments.",
+         key_specs="RW insert index:1")
 def sadd(c, argv):
     key = argv[1]
     s = c.db.write_typed(key, Set)
     created = s is None
     if created:
         s = Set()
-    if len(argv) == 3 and s.members is not None:  # one member into a hashtable set
-        added = 1 if s.members.add(argv[2]) else 0
-    else:
-        # the limit matters while the set is an intset (`members` is None)
-        max_intset = c.server.int_params.int("set-max-intset-entries") if s.members is None else 0
-        added = 0
-        for member in argv[2:]:
-            added += s.add(member, max_intset)
+    max_intset = _max_intset(c)
+    added = 0
+    for member in argv[2:]:
+        added += s.add(member, max_intset)
     if created:
-        c.db.set(key, s, dirty=added)
-    elif added:
-        c.db.changed(key, added)  # one change per member added, as Redis counts them
-    if added and c.server.pubsub.notify_flags:
-        c.server.notify(c.db, "s", "sadd", key)
+        c.db.store(key, s)
+    if added:
+        c.db.commit(key, SET, "sadd", added)  # one change per member added, as Redis counts them
     return added
 
 
 @command("SREM key member [member ...]", arity=-3, flags="write fast", keys=(1, 1, 1), group="set",
          summary="Remove one or more members from a set",
-         complexity="O(N) where N is the number of members to be removed.")
+         complexity="O(N) where N is the number of members to be removed.",
+         key_specs="RW delete index:1")
 def srem(c, argv):
     key = argv[1]
     s = _set_for_write(c, key)
@@ -88,19 +73,21 @@ def srem(c, argv):
         if not len(s):
             break
     if removed:
-        _after_removal(c, key, s, "srem", removed)
+        c.db.commit(key, SET, "srem", removed, s)
     return removed
 
 
 @command("SCARD key", arity=2, flags="readonly fast", keys=(1, 1, 1), group="set",
-         summary="Get the number of members in a set")
+         summary="Get the number of members in a set",
+         key_specs="RO index:1")
 def scard(c, argv):
     s = _get_set(c, argv[1])
     return 0 if s is None else len(s)
 
 
 @command("SISMEMBER key member", arity=3, flags="readonly fast", keys=(1, 1, 1), group="set",
-         summary="Determine if a given value is a member of a set")
+         summary="Determine if a given value is a member of a set",
+         key_specs="RO index:1")
 def sismember(c, argv):
     s = _get_set(c, argv[1])
     return int(s is not None and argv[2] in s)
@@ -152,7 +139,8 @@ def srandmember(c, argv):
 @command("SPOP key [count]", arity=-2, flags="write fast", keys=(1, 1, 1), group="set",
          summary="Remove and return one or multiple random members from a set",
          complexity="Without the count argument O(1), otherwise O(N) where N is the value of the "
-                    "passed count.", tips="nondeterministic_output")
+                    "passed count.", tips="nondeterministic_output",
+         key_specs="RW access delete index:1")
 def spop(c, argv):
     if len(argv) > 3:
         raise ErrorReply(errors.SYNTAX)
@@ -162,7 +150,7 @@ def spop(c, argv):
         if s is None:
             return None
         member = s.pop_random()
-        _after_removal(c, key, s, "spop")
+        c.db.commit(key, SET, "spop", 1, s)
         return member
     count = parse_int(argv[2], errors.MUST_BE_POSITIVE)
     if count < 0:
@@ -173,19 +161,18 @@ def spop(c, argv):
     size = len(s)
     if count >= size:  # the whole set, listed as a fresh union of it (SUNION's read lookup)
         popped = ReplySet(Set.build(c.db.read_typed(key, Set), _max_intset(c)))
-        c.db.delete(key, size)
-        c.server.notify(c.db, "s", "spop", key)
-        c.server.notify(c.db, "g", "del", key)
+        c.db.remove(key)
+        c.db.commit(key, SET, "spop", size)
+        c.db.commit(key, GENERIC, "del", 0)
         return popped
     remaining = size - count
     if remaining * 5 > count:
         popped = _pop_many(s, count)
-        c.db.changed(key, count)
     else:  # Redis moves a few random members to a new set and hands over the old one
         kept = _pop_many(s, remaining)
         popped = list(s)
-        c.db.set(key, Set.build(kept, _max_intset(c)), keep_ttl=True, dirty=count)
-    c.server.notify(c.db, "s", "spop", key)
+        c.db.store(key, Set.build(kept, _max_intset(c)), keep_ttl=True)
+    c.db.commit(key, SET, "spop", count)
     return ReplySet(popped)
 
 
@@ -195,13 +182,14 @@ def _pop_many(s: Set, count: int) -> list[bytes]:
         ints = s.ints
         picks = random.sample(range(len(ints)), count)
         chosen = set(picks)
-        s.ints = [n for i, n in enumerate(ints) if i not in chosen]
+        s.keep_ints(n for i, n in enumerate(ints) if i not in chosen)
         return [b"%d" % ints[i] for i in picks]
     return [s.pop_random() for _ in range(count)]
 
 
 @command("SMOVE source destination member", arity=4, flags="write fast", keys=(1, 2, 1),
-         group="set", summary="Move a member from one set to another")
+         group="set", summary="Move a member from one set to another",
+         key_specs="RW access delete index:1; RW insert index:2")
 def smove(c, argv):
     db, src_key, dst_key, member = c.db, argv[1], argv[2], argv[3]
     src, dst = db.lookup_write(src_key), db.lookup_write(dst_key)
@@ -213,16 +201,12 @@ def smove(c, argv):
         return int(member in src)
     if not src.discard(member):
         return 0
-    _after_removal(c, src_key, src, "srem")
+    db.commit(src_key, SET, "srem", 1, src)
     if dst is None:
         dst = Set()
-        dst.add(member, _max_intset(c))
-        db.set(dst_key, dst)
-    elif dst.add(member, _max_intset(c)):
-        db.changed(dst_key)
-    else:
-        return 1
-    c.server.notify(db, "s", "sadd", dst_key)
+        db.store(dst_key, dst)
+    if dst.add(member, _max_intset(c)):
+        db.commit(dst_key, SET, "sadd")
     return 1
 
 
@@ -259,11 +243,11 @@ def _intersection(sets: list[Set], limit: int = 0):
 def _store(c, dst_key: bytes, result: Set, event: str) -> int:
     """Store a STORE command's result at `dst_key` (deleting it when the result is empty)."""
     if len(result):
-        c.db.set(dst_key, result)
-        c.server.notify(c.db, "s", event, dst_key)
+        c.db.store(dst_key, result)
+        c.db.commit(dst_key, SET, event)
         return len(result)
-    if c.db.delete(dst_key):
-        c.server.notify(c.db, "g", "del", dst_key)
+    if c.db.remove(dst_key):
+        c.db.commit(dst_key, GENERIC, "del")
     return 0
 
 
@@ -310,7 +294,8 @@ def sinter(c, argv):
 @command("SINTERSTORE destination key [key ...]", arity=-3, **_STORE,
          summary="Intersect multiple sets and store the resulting set in a key",
          complexity="O(N*M) worst case where N is the cardinality of the smallest set and M is the "
-                    "number of sets.")
+                    "number of sets.",
+         key_specs="RW update index:1; RO access index:2 range:-1:1:0")
 def sinterstore(c, argv):
     return _sinter(c, argv[2:], argv[1])
 
@@ -319,7 +304,8 @@ def sinterstore(c, argv):
          group="set", since="7.0.0",
          summary="Intersect multiple sets and return the cardinality of the result",
          complexity="O(N*M) worst case where N is the cardinality of the smallest set and M is the "
-                    "number of sets.")
+                    "number of sets.",
+         key_specs="RO access index:1 keynum:0:1:1")
 def sintercard(c, argv):
     numkeys = parse_int(argv[1], errors.NUMKEYS_NOT_POSITIVE)
     if numkeys < 1:
@@ -328,7 +314,7 @@ def sintercard(c, argv):
         raise ErrorReply(errors.NUMKEYS_TOO_MANY)
     limit, i = 0, 2 + numkeys
     while i < len(argv):
-        if c_word(argv[i]) == b"limit" and i + 1 < len(argv):
+        if option_word(argv[i]) == b"LIMIT" and i + 1 < len(argv):
             limit = parse_int(argv[i + 1], errors.LIMIT_NEGATIVE)
             if limit < 0:
                 raise ErrorReply(errors.LIMIT_NEGATIVE)
@@ -349,7 +335,8 @@ def sunion(c, argv):
 
 @command("SUNIONSTORE destination key [key ...]", arity=-3, **_STORE,
          summary="Add multiple sets and store the resulting set in a key",
-         complexity="O(N) where N is the total number of elements in all given sets.")
+         complexity="O(N) where N is the total number of elements in all given sets.",
+         key_specs="OW update index:1; RO access index:2 range:-1:1:0")
 def sunionstore(c, argv):
     return _sunion_diff(c, argv[2:], argv[1], diff=False)
 
@@ -362,7 +349,8 @@ def sdiff(c, argv):
 
 @command("SDIFFSTORE destination key [key ...]", arity=-3, **_STORE,
          summary="Subtract multiple sets and store the resulting set in a key",
-         complexity="O(N) where N is the total number of elements in all given sets.")
+         complexity="O(N) where N is the total number of elements in all given sets.",
+         key_specs="OW update index:1; RO access index:2 range:-1:1:0")
 def sdiffstore(c, argv):
     return _sunion_diff(c, argv[2:], argv[1], diff=True)
 

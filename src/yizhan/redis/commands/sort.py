@@ -16,85 +16,33 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import Decimal
-from fractions import Fraction
 from itertools import islice
 
 from yizhan.redis import errors
-from yizhan.redis.args import parse_int
-from yizhan.redis.keyspace import type_name
+from yizhan.redis.args import option_word, parse_int
+from yizhan.redis.floats import DBL_MIN, strtod
+from yizhan.redis.keyspace import GENERIC, LIST, type_name
 from yizhan.redis.table import command
 from yizhan.redis.types.lists import RedisList
 from yizhan.resp import ErrorReply
 
 _SORTABLE = ("list", "set", "zset")
-_DBL_MIN = 2.2250738585072014e-308
-
-
-def _word(raw: bytes) -> bytes:
-    """An option as strcasecmp sees it: cut at the first NUL, upper-cased."""
-    return raw.split(b"\0", 1)[0].upper()
 
 
 def _cstr(raw: bytes) -> bytes:
     return raw.split(b"\0", 1)[0]
 
 
-# -- glibc strtod ----------------------------------------------------------------------------
-_STRTOD = re.compile(
-    rb"[ \t\n\v\f\r]*(?P<sign>[+-]?)(?:(?P<inf>inf(?:inity)?)|(?P<nan>nan(?:\([0-9a-z_]*\))?)"
-    rb"|0x(?P<hex>(?P<hmant>[0-9a-f]+\.?[0-9a-f]*|\.[0-9a-f]+)(?:p(?P<hexp>[+-]?[0-9]+))?)"
-    rb"|(?P<dec>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?))",
-    re.IGNORECASE)
-
-
-def strtod(raw: bytes) -> tuple[float, int, bool]:
-    """(value, bytes consumed, ERANGE) as glibc's strtod; (0.0, 0, False) if nothing parses."""
-    m = _STRTOD.match(raw)
-    if m is None:
-        return 0.0, 0, False
-    if m.group("inf") is not None:
-        value, exact = math.inf, None
-    elif m.group("nan") is not None:
-        value, exact = math.nan, None
-    elif m.group("hex") is not None:
-        mantissa = m.group("hmant").decode()
-        whole, _, fraction = mantissa.partition(".")
-        exact = Fraction(int(whole + fraction or "0", 16)) * Fraction(2) ** (
-            int(m.group("hexp") or 0) - 4 * len(fraction))
-        value = _to_float(exact)
-    else:
-        text = m.group("dec").decode()
-        value = float(text)
-        exact = Fraction(Decimal(text)) if value == 0.0 or abs(value) < _DBL_MIN else None
-    erange = False
-    if exact is not None or m.group("dec") is not None:
-        if math.isinf(value):
-            erange = True
-        elif abs(value) < _DBL_MIN:
-            exact = exact if exact is not None else Fraction(0)
-            erange = exact != 0 and Fraction(value) != exact  # an inexact underflow
-    if m.group("sign") == b"-":
-        value = -value
-    return value, m.end(), erange
-
-
-def _to_float(exact: Fraction) -> float:
-    try:
-        return exact.numerator / exact.denominator  # correctly rounded
-    except OverflowError:
-        return math.inf
-
-
+# -- weights ---------------------------------------------------------------------------------
 _PLAIN = re.compile(rb"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?").fullmatch
 
 
 def sort_score(raw: bytes) -> tuple[float, bool]:
     """The weight SORT reads from a string, and whether it "can't be converted into double":
-    text after the number (up to a NUL byte), ERANGE, or NaN."""
+    text after the number (up to a NUL byte), any ERANGE (sortCommand checks errno), or NaN."""
     if _PLAIN(raw) is not None:
         value = float(raw)
-        if _DBL_MIN <= abs(value) < math.inf:  # no overflow, no underflow: strtod agrees
+        if DBL_MIN <= abs(value) < math.inf:  # no overflow, no underflow: strtod agrees
             return value, False
     value, end, erange = strtod(raw)
     bad = (end < len(raw) and raw[end] != 0) or erange or math.isnan(value)
@@ -234,7 +182,7 @@ def _parse(argv: list[bytes], readonly: bool) -> _Options:
     o = _Options()
     j = 2
     while j < len(argv):
-        word = _word(argv[j])
+        word = option_word(argv[j])
         left = len(argv) - j - 1
         if word == b"ASC":
             o.desc = False
@@ -319,7 +267,7 @@ def _scores(db, elements: list, weigh) -> tuple[list[float], bool]:
                 value = float(weight)
             except ValueError:
                 value = 0.0
-            if _DBL_MIN <= abs(value) < inf:
+            if DBL_MIN <= abs(value) < inf:
                 scores.append(value)
                 continue
         value, invalid = sort_score(weight)
@@ -426,20 +374,48 @@ def _store(c, key: bytes, items: list, outputlen: int) -> None:
     """The result as a list at `key` (TTL dropped), or `key` deleted when there is none."""
     db = c.db
     if outputlen:
-        db.set(key, RedisList(items), dirty=outputlen)  # one change per element stored, as Redis
-        c.server.notify(db, "l", "sortstore", key)
-    elif db.delete(key):
-        c.server.notify(db, "g", "del", key)
+        db.store(key, RedisList(items))
+        db.commit(key, LIST, "sortstore", outputlen)  # one change per element stored, as Redis
+    elif db.remove(key):
+        db.commit(key, GENERIC, "del")
 
 
 _COMPLEXITY = ("O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M "
                "the number of returned elements. When the elements are not sorted, complexity is O(N).")
 
 
+_SKIPPED = {b"limit": 2, b"get": 1, b"by": 1}  # sortGetKeys: options whose arguments are not keys
+
+
+def sort_ro_keys(argv: list[bytes]) -> list:
+    """sortROGetKeys: the sorted key (BY and GET patterns name no key of their own)."""
+    return [(1, ("RO", "access"))]
+
+
+def sort_keys(argv: list[bytes]) -> list:
+    """sortGetKeys: the sorted key, then the last STORE destination."""
+    keys = sort_ro_keys(argv)
+    store = None
+    i = 2
+    while i < len(argv):
+        word = argv[i].split(b"\0", 1)[0].lower()
+        if word in _SKIPPED:
+            i += _SKIPPED[word]
+        elif word == b"store" and i + 1 < len(argv):
+            store = (i + 1, ("OW", "update"))
+        i += 1
+    return keys + [store] if store else keys
+
+
 @command("SORT key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] "
          "[ALPHA] [STORE destination]", arity=-2, flags="write denyoom movablekeys", keys=(1, 1, 1),
          group="generic", summary="Sort the elements in a list, set or sorted set",
-         complexity=_COMPLEXITY, acl="write set sortedset list slow dangerous")
+         complexity=_COMPLEXITY, acl="write set sortedset list slow dangerous",
+         key_specs=("RO access index:1; RO access unknown -- For the optional BY/GET keyword. It "
+                    "is marked 'unknown' because the key names derive from the content of the key "
+                    "we sort; OW update unknown -- For the optional STORE keyword. It is marked "
+                    "'unknown' because the keyword can appear anywhere in the argument array"),
+         getkeys=sort_keys)
 def sort(c, argv):
     return sort_generic(c, argv, readonly=False)
 
@@ -447,6 +423,9 @@ def sort(c, argv):
 @command("SORT_RO key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] "
          "[ALPHA]", arity=-2, flags="readonly movablekeys", keys=(1, 1, 1), group="generic", since="7.0.0",
          summary="Sort the elements in a list, set or sorted set. Read-only variant of SORT.",
-         complexity=_COMPLEXITY, acl="read set sortedset list slow dangerous")
+         complexity=_COMPLEXITY, acl="read set sortedset list slow dangerous",
+         key_specs=("RO access index:1; RO access unknown -- For the optional BY/GET keyword. It "
+                    "is marked 'unknown' because the key names derive from the content of the key "
+                    "we sort"), getkeys=sort_ro_keys)
 def sort_ro(c, argv):
     return sort_generic(c, argv, readonly=True)

@@ -1,17 +1,13 @@
 """String commands: the value is `bytes` (or `bytearray` once changed in place by APPEND or
-SETRANGE, which is what Redis calls the "raw" encoding).
-
-Also here: Redis's C `long double` arithmetic for INCRBYFLOAT, emulated exactly with integers
-(x86 80-bit extended precision: 64-bit significand, round-half-even), so that parsing, adding
-and "%.17Lf" formatting give the same digits as redis-server.
+SETRANGE, which is what Redis calls the "raw" encoding). INCRBYFLOAT's long double arithmetic
+is in redis/floats.py.
 """
 
 from __future__ import annotations
 
-import re
-
 from yizhan.redis import errors
-from yizhan.redis.args import INT64_MAX, INT64_MIN, Args, parse_int
+from yizhan.redis.args import INT64_MAX, INT64_MIN, option_word, parse_int
+from yizhan.redis.floats import add_long_double, format_long_double_human, parse_long_double
 from yizhan.redis.keyspace import GENERIC, STRING
 from yizhan.redis.table import command
 from yizhan.resp import OK, ErrorReply
@@ -34,45 +30,11 @@ def _check_length(c, size: int, append: int) -> None:
         raise ErrorReply(errors.STRING_TOO_LONG)
 
 
-def _option(raw: bytes) -> bytes:
-    """An option word as Redis's C comparisons see it: upper-cased, cut at the first NUL."""
-    return raw.split(b"\0", 1)[0].upper()
-
-
 # -- GET and SET families --------------------------------------------------------------------
 @command("GET key", arity=2, flags="readonly fast", keys=(1, 1, 1), group="string",
          summary="Get the value of a key")
 def get(c, argv):
-    key = argv[1]
-    db = c.db  # db.lookup_read(key), inlined
-    value = db.data.get(key)
-    if value is not None and db.expires:
-        when = db.expires.get(key)
-        if when is not None and when <= db.clock.ms():
-            db._expire(key)
-            value = None
-    if value is None:
-        if db.stats is not None:
-            db.stats.keyspace_misses += 1
-        if db.on_keymiss is not None:
-            db.on_keymiss(db, key)
-        return None
-    db.access[key] = db.clock.tick_ms
-    if db.count_hits:
-        hits = db.hits
-        hits[key] = hits.get(key, 0) + 1
-    if db.stats is not None:
-        db.stats.keyspace_hits += 1
-    if type(value) is bytes:
-        return value
-    if type(value) is bytearray:
-        return bytes(value)
-    raise ErrorReply(errors.WRONGTYPE)
-
-
-def parse_expiry(args: Args, option: bytes, command_name: str, now_ms: int) -> int:
-    """The absolute expiry in ms for EX/PX/EXAT/PXAT; Redis's errors for bad values."""
-    return expiry_ms(args.next(), option, command_name, now_ms)
+    return _reply(c.db.read_string(argv[1]))
 
 
 def expiry_ms(raw: bytes, option: bytes, command_name: str, now_ms: int) -> int:
@@ -101,7 +63,7 @@ def parse_string_options(argv: list[bytes], start: int, for_set: bool):
     expiry = None
     pos = start
     while pos < len(argv):
-        option = _option(argv[pos])
+        option = option_word(argv[pos])
         has_next = pos + 1 < len(argv)
         timed = flags & _EXPIRY_OPTIONS
         if for_set and option in (b"NX", b"XX") and (b"XX" if option == b"NX" else b"NX") not in flags:
@@ -141,58 +103,47 @@ def set_generic(c, key: bytes, value: bytes, flags=frozenset(), expiry=None, nam
     return old if get_old else ok
 
 
+def set_keys(argv: list[bytes]) -> list:
+    """setGetKeys: the key's flags depend on GET (read and written) or not (overwritten)."""
+    if any(arg.lower() == b"get" for arg in argv[3:]):
+        return [(1, ("RW", "access", "update"))]
+    return [(1, ("OW", "update"))]
+
+
 @command("SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | "
          "PXAT unix-time-milliseconds | KEEPTTL]", arity=-3, flags="write denyoom", keys=(1, 1, 1),
-         group="string", summary="Set the string value of a key", complexity="O(1)")
+         group="string", summary="Set the string value of a key", complexity="O(1)",
+         key_specs=("RW access update variable_flags index:1 -- RW and ACCESS due to the optional "
+                    "`GET` argument"), getkeys=set_keys)
 def set_(c, argv):
-    if len(argv) == 3:  # no options: what set_generic does for them, without the parsing
-        key = argv[1]
-        db = c.db  # db.replace(key, argv[2]) (a write lookup), inlined with its db.changed(key)
-        data = db.data
-        if key in data:
-            expires = db.expires
-            if expires and (when := expires.get(key)) is not None and when <= db.clock.ms():
-                db._expire(key)
-            elif db.count_hits:
-                hits = db.hits
-                hits[key] = hits.get(key, 0) + 1
-        data[key] = argv[2]
-        if db.expires:
-            db.expires.pop(key, None)
-        if db.encodings:
-            db.encodings.pop(key, None)
-        db.access[key] = db.clock.tick_ms
-        if db.stats is not None:  # db.commit(key, STRING, "set"), inlined
-            db.stats.dirty += 1
-        if db.on_change is not None:
-            db.on_change(db, key)
-        if db.on_event is not None:
-            db.on_event(db, STRING, "set", key)
-        return OK
     flags, expiry = parse_string_options(argv, 3, for_set=True)
     return set_generic(c, argv[1], argv[2], flags, expiry)
 
 
 @command("SETNX key value", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string",
-         summary="Set the value of a key, only if the key does not exist")
+         summary="Set the value of a key, only if the key does not exist",
+         key_specs="OW insert index:1")
 def setnx(c, argv):
     return set_generic(c, argv[1], argv[2], {b"NX"}, ok=1, abort=0)
 
 
 @command("SETEX key seconds value", arity=4, flags="write denyoom", keys=(1, 1, 1), group="string",
-         since="2.0.0", summary="Set the value and expiration of a key")
+         since="2.0.0", summary="Set the value and expiration of a key",
+         key_specs="OW update index:1")
 def setex(c, argv):
     return set_generic(c, argv[1], argv[3], expiry=(b"EX", argv[2]), name="setex")
 
 
 @command("PSETEX key milliseconds value", arity=4, flags="write denyoom", keys=(1, 1, 1),
-         group="string", since="2.6.0", summary="Set the value and expiration in milliseconds of a key")
+         group="string", since="2.6.0", summary="Set the value and expiration in milliseconds of a key",
+         key_specs="OW update index:1")
 def psetex(c, argv):
     return set_generic(c, argv[1], argv[3], expiry=(b"PX", argv[2]), name="psetex")
 
 
 @command("GETSET key value", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string",
-         summary="Set the string value of a key and return its old value")
+         summary="Set the string value of a key and return its old value",
+         key_specs="RW access update index:1")
 def getset(c, argv):
     db, key = c.db, argv[1]
     old = db.read_string(key)
@@ -202,7 +153,8 @@ def getset(c, argv):
 
 
 @command("GETDEL key", arity=2, flags="write fast", keys=(1, 1, 1), group="string", since="6.2.0",
-         summary="Get the value of a key and delete the key")
+         summary="Get the value of a key and delete the key",
+         key_specs="RW access delete index:1")
 def getdel(c, argv):
     db, key = c.db, argv[1]
     old = db.read_string(key)
@@ -214,7 +166,8 @@ def getdel(c, argv):
 
 @command("GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | "
          "PXAT unix-time-milliseconds | PERSIST]", arity=-2, flags="write fast", keys=(1, 1, 1),
-         group="string", since="6.2.0", summary="Get the value of a key and optionally set its expiration")
+         group="string", since="6.2.0", summary="Get the value of a key and optionally set its expiration",
+         key_specs="RW access update index:1 -- RW and UPDATE because it changes the TTL")
 def getex(c, argv):
     flags, expiry = parse_string_options(argv, 2, for_set=False)
     db, key = c.db, argv[1]
@@ -253,18 +206,18 @@ def _mset(c, argv, name: str, nx: bool):
     db = c.db
     if nx and any(db.lookup_write(argv[i]) is not None for i in range(1, len(argv), 2)):
         return 0
-    if db.on_event is not None or db.on_change is not None:
-        for i in range(1, len(argv), 2):
-            db.store(argv[i], argv[i + 1])
-            db.commit(argv[i], STRING, "set")
-    else:
-        db.set_pairs(argv)
+    for i in range(1, len(argv), 2):
+        if not nx:
+            db.lookup_write(argv[i])  # setKey's lookup: an expired key is reclaimed first
+        db.store(argv[i], argv[i + 1])
+        db.commit(argv[i], STRING, "set")
     return 1 if nx else OK
 
 
 @command("MSET key value [key value ...]", arity=-3, flags="write denyoom", keys=(1, -1, 2),
          group="string", since="1.0.1", summary="Set multiple keys to multiple values",
-         complexity="O(N) where N is the number of keys to set.")
+         complexity="O(N) where N is the number of keys to set.",
+         key_specs="OW update index:1 range:-1:2:0")
 def mset(c, argv):
     return _mset(c, argv, "mset", nx=False)
 
@@ -272,7 +225,8 @@ def mset(c, argv):
 @command("MSETNX key value [key value ...]", arity=-3, flags="write denyoom", keys=(1, -1, 2),
          group="string", since="1.0.1",
          summary="Set multiple keys to multiple values, only if none of the keys exist",
-         complexity="O(N) where N is the number of keys to set.")
+         complexity="O(N) where N is the number of keys to set.",
+         key_specs="OW insert index:1 range:-1:2:0")
 def msetnx(c, argv):
     return _mset(c, argv, "msetnx", nx=True)
 
@@ -282,7 +236,8 @@ def msetnx(c, argv):
          since="2.0.0", summary="Append a value to a key",
          complexity="O(1). The amortized time complexity is O(1) assuming the appended value is "
                     "small and the already present value is of any size, since the dynamic string "
-                    "library used by Redis will double the free space available on every reallocation.")
+                    "library used by Redis will double the free space available on every reallocation.",
+         key_specs="RW insert index:1")
 def append(c, argv):
     db, key, tail = c.db, argv[1], argv[2]
     value = db.write_string(key)
@@ -301,7 +256,8 @@ def append(c, argv):
 
 
 @command("STRLEN key", arity=2, flags="readonly fast", keys=(1, 1, 1), group="string", since="2.2.0",
-         summary="Get the length of the value stored in a key")
+         summary="Get the length of the value stored in a key",
+         key_specs="RO index:1")
 def strlen(c, argv):
     value = c.db.read_string(argv[1])
     return 0 if value is None else len(value)
@@ -373,72 +329,42 @@ def substr(c, argv):
 
 # -- counters ----------------------------------------------------------------------------------
 def _incr(c, argv: list[bytes], delta: int = 1) -> int:
-    """INCRBY of argv[1] by `delta`: `db.lookup_write(key)` then
-    `db.set(key, result, keep_ttl)`, both inlined (the lookup's access-time write stands for
-    both; a key that is created gets its own)."""
-    key = argv[1]
-    db = c.db
-    data = db.data
-    value = data.get(key)
-    if value is not None:
-        expires = db.expires
-        if expires and (when := expires.get(key)) is not None and when <= db.clock.ms():
-            db._expire(key)
-            value = None
-        else:
-            db.access[key] = db.clock.tick_ms  # touched even when the command then fails
-            if db.count_hits:
-                hits = db.hits
-                hits[key] = hits.get(key, 0) + 1
-    if value is None:
-        current = 0
-    elif type(value) is bytes:
-        n = len(value)  # parse_int's usual case inline: plain digits, in range
-        if 0 < n < 19 and value.isdigit() and (value[0] != 48 or n == 1):
-            current = int(value)
-        else:
-            current = parse_int(value)
-    elif type(value) is bytearray:
-        current = parse_int(bytes(value))
-    else:
-        raise ErrorReply(errors.WRONGTYPE)
+    """INCRBY of argv[1] by `delta` (incrDecrCommand): the TTL stays."""
+    db, key = c.db, argv[1]
+    value = db.write_string(key)
+    current = 0 if value is None else parse_int(bytes(value))
     result = current + delta
     if not INT64_MIN <= result <= INT64_MAX:
         raise ErrorReply(errors.OVERFLOW)
-    data[key] = b"%d" % result
-    if db.encodings:
-        db.encodings.pop(key, None)
-    if value is None:
-        db.access[key] = db.clock.tick_ms
-    if db.stats is not None:  # db.commit(key, STRING, "incrby"), inlined
-        db.stats.dirty += 1
-    if db.on_change is not None:
-        db.on_change(db, key)
-    if db.on_event is not None:
-        db.on_event(db, STRING, "incrby", key)
+    db.store(key, b"%d" % result, keep_ttl=True)
+    db.commit(key, STRING, "incrby")
     return result
 
 
 @command("INCR key", arity=2, flags="write denyoom fast", keys=(1, 1, 1), group="string",
-         summary="Increment the integer value of a key by one")
+         summary="Increment the integer value of a key by one",
+         key_specs="RW access update index:1")
 def incr(c, argv):
     return _incr(c, argv)
 
 
 @command("DECR key", arity=2, flags="write denyoom fast", keys=(1, 1, 1), group="string",
-         summary="Decrement the integer value of a key by one")
+         summary="Decrement the integer value of a key by one",
+         key_specs="RW access update index:1")
 def decr(c, argv):
     return _incr(c, argv, -1)
 
 
 @command("INCRBY key increment", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string",
-         summary="Increment the integer value of a key by the given amount")
+         summary="Increment the integer value of a key by the given amount",
+         key_specs="RW access update index:1")
 def incrby(c, argv):
     return _incr(c, argv, parse_int(argv[2]))
 
 
 @command("DECRBY key decrement", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string",
-         summary="Decrement the integer value of a key by the given number")
+         summary="Decrement the integer value of a key by the given number",
+         key_specs="RW access update index:1")
 def decrby(c, argv):
     delta = parse_int(argv[2])
     if delta == INT64_MIN:
@@ -447,7 +373,8 @@ def decrby(c, argv):
 
 
 @command("INCRBYFLOAT key increment", arity=3, flags="write denyoom fast", keys=(1, 1, 1),
-         group="string", since="2.6.0", summary="Increment the float value of a key by the given amount")
+         group="string", since="2.6.0", summary="Increment the float value of a key by the given amount",
+         key_specs="RW access update index:1")
 def incrbyfloat(c, argv):
     db, key = c.db, argv[1]
     value = db.write_string(key)
@@ -459,139 +386,6 @@ def incrbyfloat(c, argv):
         db.set_encoding(key, "embstr")  # Redis never makes INCRBYFLOAT's result an int object
     db.commit(key, STRING, "incrbyfloat")
     return text
-
-
-# -- long double emulation (x86 80-bit extended) ------------------------------------------------
-# A finite value is (mantissa, exponent) meaning mantissa * 2**exponent with |mantissa| < 2**64;
-# an infinity is the string "inf" or "-inf" (it can be parsed, but never stored by INCRBYFLOAT).
-_LD_BITS = 64
-_LD_MIN_EXP = -16445            # weight of the last bit of the smallest subnormal: 2**-16445
-_LD_MAX_EXP = 16384 - _LD_BITS  # largest finite value is (2**64 - 1) * 2**16320
-_LD_MAX_CHARS = 5 * 1024        # MAX_LONG_DOUBLE_CHARS: longer input is rejected
-_DEC_RE = re.compile(rb"([+-]?)(?:(\d+)\.?(\d*)|\.(\d+))(?:[eE]([+-]?\d+))?")
-_HEX_RE = re.compile(rb"([+-]?)0[xX](?:([0-9a-fA-F]+)\.?([0-9a-fA-F]*)|\.([0-9a-fA-F]+))(?:[pP]([+-]?\d+))?")
-_INF_RE = re.compile(rb"([+-]?)(?:inf|infinity)", re.IGNORECASE)
-_EXP_CLAMP = 10 ** 7            # exponents beyond this over/underflow whatever the digits
-
-
-def parse_long_double(raw: bytes):
-    """Redis's string2ld: the whole of `raw` must be what strtold reads (no spaces, no NUL, no
-    nan); the result is rounded to the nearest long double; over/underflow is rejected."""
-    if not raw or len(raw) >= _LD_MAX_CHARS:
-        raise ErrorReply(errors.NOT_FLOAT)
-    match = _INF_RE.fullmatch(raw)
-    if match:
-        return "-inf" if match.group(1) == b"-" else "inf"
-    match = _DEC_RE.fullmatch(raw)
-    hexadecimal = match is None
-    if hexadecimal:
-        match = _HEX_RE.fullmatch(raw)
-        if match is None:
-            raise ErrorReply(errors.NOT_FLOAT)
-    sign, whole, frac, only_frac, exp = match.groups()
-    frac = frac or only_frac or b""
-    digits = (whole or b"") + frac
-    mantissa = int(digits, 16) if hexadecimal else _decimal_int(digits)
-    if not mantissa:
-        return (0, 0)
-    if hexadecimal:  # mantissa * 2**scale
-        scale = _clamped_exp(exp) - 4 * len(frac)
-        if _too_far(mantissa.bit_length() + scale, 16400, 16500):
-            raise ErrorReply(errors.NOT_FLOAT)
-        num, den = (mantissa << scale, 1) if scale >= 0 else (mantissa, 1 << -scale)
-    else:  # mantissa * 10**scale
-        scale = _clamped_exp(exp) - len(frac)
-        if _too_far(len(digits.lstrip(b"0")) + scale, 4940, 4960):
-            raise ErrorReply(errors.NOT_FLOAT)
-        num, den = (mantissa * 10 ** scale, 1) if scale >= 0 else (mantissa, 10 ** -scale)
-    rounded = _round_ld(num, den)
-    if rounded is None or rounded[0] == 0:
-        raise ErrorReply(errors.NOT_FLOAT)  # ERANGE: overflow to HUGE_VAL or underflow to zero
-    m, e = rounded
-    return (-m if sign == b"-" else m, e)
-
-
-def _too_far(magnitude: int, high: int, low: int) -> bool:
-    """Whether a number of about 10**magnitude (or 2**magnitude) certainly over/underflows."""
-    return magnitude > high or magnitude < -low
-
-
-def _clamped_exp(text: bytes | None) -> int:
-    if not text:
-        return 0
-    digits = text.lstrip(b"+-").lstrip(b"0")
-    value = int(digits or b"0") if len(digits) <= 8 else _EXP_CLAMP
-    return -value if text.startswith(b"-") else value
-
-
-def _decimal_int(digits: bytes) -> int:
-    """int(digits) for any length (Python limits str->int conversion to 4300 digits)."""
-    value = 0
-    for i in range(0, len(digits), 4000):
-        chunk = digits[i:i + 4000]
-        value = value * 10 ** len(chunk) + int(chunk)
-    return value
-
-
-def _round_ld(num: int, den: int):
-    """num/den (positive) rounded half-even to a long double: (m, e), m == 0 on underflow,
-    None on overflow."""
-    exp = num.bit_length() - den.bit_length()
-    if (num << max(-exp, 0)) < (den << max(exp, 0)):
-        exp -= 1
-    e = max(exp - (_LD_BITS - 1), _LD_MIN_EXP)
-    n, d = (num, den << e) if e >= 0 else (num << -e, den)
-    m, rest = divmod(n, d)
-    if 2 * rest > d or (2 * rest == d and m & 1):
-        m += 1
-    if m == 1 << _LD_BITS:
-        m, e = m >> 1, e + 1
-    return None if e > _LD_MAX_EXP else (m, e)
-
-
-def add_long_double(a, b):
-    """a + b with one rounding, as the x87 FPU does it; NaN or infinity is an error."""
-    if isinstance(a, str) or isinstance(b, str):
-        raise ErrorReply(errors.INCR_FLOAT_NAN)
-    (ma, ea), (mb, eb) = a, b
-    e = min(ea, eb)
-    total = (ma << (ea - e)) + (mb << (eb - e))
-    if total == 0:
-        return (0, 0)
-    num, den = (abs(total) << e, 1) if e >= 0 else (abs(total), 1 << -e)
-    rounded = _round_ld(num, den)
-    if rounded is None:
-        raise ErrorReply(errors.INCR_FLOAT_NAN)
-    return (-rounded[0] if total < 0 else rounded[0], rounded[1])
-
-
-def format_long_double_human(value) -> bytes:
-    """printf("%.17Lf") rounded half-even from the exact value, then trailing zeros (and a
-    trailing '.') removed, and "-0" written as "0" (Redis's ld2string LD_STR_HUMAN)."""
-    m, e = value
-    scaled = abs(m) * 10 ** 17
-    if e >= 0:
-        fixed = scaled << e
-    else:
-        fixed, rest = divmod(scaled, 1 << -e)
-        half = 1 << (-e - 1)
-        if rest > half or (rest == half and fixed & 1):
-            fixed += 1
-    whole, frac = divmod(fixed, 10 ** 17)
-    text = (b"-" if m < 0 else b"") + _decimal_bytes(whole) + b".%017d" % frac
-    text = text.rstrip(b"0").rstrip(b".")
-    return b"0" if text == b"-0" else text
-
-
-_CHUNK = 10 ** 4000
-
-
-def _decimal_bytes(n: int) -> bytes:
-    """str(n) for any size (Python limits int->str conversion to 4300 digits)."""
-    if n < _CHUNK:
-        return b"%d" % n
-    high, low = divmod(n, _CHUNK)
-    return _decimal_bytes(high) + b"%04000d" % low
 
 
 # -- LCS -------------------------------------------------------------------------------------
@@ -607,7 +401,7 @@ def lcs(c, argv):
     min_match_len = 0
     pos = 3
     while pos < len(argv):
-        option = _option(argv[pos])
+        option = option_word(argv[pos])
         if option == b"IDX":
             get_idx = True
         elif option == b"LEN":

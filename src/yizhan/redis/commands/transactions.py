@@ -58,7 +58,8 @@ def discard(c, argv):
 
 
 @command("WATCH key [key ...]", arity=-2, flags="noscript loading stale fast allow_busy", keys=(1, -1, 1),
-         group="transactions", since="2.2.0", summary="Watch the given keys to determine execution of the MULTI/EXEC block")
+         group="transactions", since="2.2.0", summary="Watch the given keys to determine execution of the MULTI/EXEC block",
+         key_specs="RO index:1 range:-1:1:0")
 def watch(c, argv):
     if c.multi is not None:
         raise ErrorReply("ERR WATCH inside MULTI is not allowed")

@@ -4,23 +4,23 @@ over the `ZSet` value type of types/zsets.py.
 Lexicographic ranges assume, as Redis documents, that all scores are equal; then they bisect.
 With mixed scores the result is what Redis's listpack walk gives (a linear scan).
 
-Numbers are parsed as Redis parses them with C's strtod (`strtod` below): scores with
+Numbers are parsed as Redis parses them with C's strtod (redis/floats.py): scores with
 string2d's rules (no overflow to inf, no underflow to 0), range bounds with zslParseRange's
-laxer ones (leading spaces, "" meaning 0, text after a NUL byte ignored).
+laxer ones (leading spaces, "" meaning 0, text after a NUL byte ignored, ERANGE ignored).
 """
 
 from __future__ import annotations
 
 import math
 import random
-import re
 
 from yizhan.redis import errors
-from yizhan.redis.args import INT64_MAX, parse_int
+from yizhan.redis.args import INT64_MAX, option_word, parse_int
 from yizhan.redis.blocking import parse_timeout
 from yizhan.redis.commands.keys import parse_cursor
+from yizhan.redis.floats import parse_double, strtod
 from yizhan.redis.glob import match
-from yizhan.redis.keyspace import type_name
+from yizhan.redis.keyspace import GENERIC, ZSET, type_name
 from yizhan.redis.table import command
 from yizhan.redis.types.zsets import ZSet
 from yizhan.resp import NULL_ARRAY, ErrorReply
@@ -29,7 +29,7 @@ _GROUP = "sorted_set"
 _INF = math.inf
 
 
-class _Limits:
+class Limits:
     """zset-max-listpack-entries / -value, read once per command."""
 
     __slots__ = ("entries", "value")
@@ -45,7 +45,7 @@ class _Limits:
             zs.listpack = False
 
 
-def _store_result(limits: _Limits, items) -> ZSet:
+def _store_result(limits: Limits, items) -> ZSet:
     """A *STORE result, built as a skiplist and converted to a listpack if small enough
     (zsetConvertToListpackIfNeeded)."""
     items = list(items)
@@ -56,52 +56,7 @@ def _store_result(limits: _Limits, items) -> ZSet:
     return zs
 
 
-# -- number parsing: C's strtod ------------------------------------------------------------
-_STRTOD = re.compile(
-    rb"[ \t\n\v\f\r]*(?P<sign>[+-]?)(?:(?P<inf>inf(?:inity)?)|(?P<nan>nan(?:\([0-9a-z_]*\))?)"
-    rb"|0x(?P<hex>(?P<hexmant>[0-9a-f]+\.?[0-9a-f]*|\.[0-9a-f]+)(?:p[+-]?[0-9]+)?)"
-    rb"|(?P<dec>(?P<mant>[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?))",
-    re.IGNORECASE)
-
-
-def strtod(raw: bytes) -> tuple[float, int, bool]:
-    """(value, characters consumed, ERANGE) as glibc's strtod; nothing converted: (0.0, 0, False)."""
-    m = _STRTOD.match(raw)
-    if m is None:
-        return 0.0, 0, False
-    negative = m.group("sign") == b"-"
-    erange = False
-    if m.group("inf") is not None:
-        value = _INF
-    elif m.group("nan") is not None:
-        value = math.nan
-    elif m.group("hex") is not None:
-        try:
-            value = float.fromhex("0x" + m.group("hex").decode())
-        except OverflowError:
-            value, erange = _INF, True
-        else:
-            erange = value == 0.0 and m.group("hexmant").strip(b"0.") != b""
-    else:
-        value = float(m.group("dec"))
-        if value == _INF:
-            erange = True
-        elif value == 0.0 and m.group("mant").strip(b"0.") != b"":
-            erange = True
-    return (-value if negative else value), m.end(), erange
-
-
-def parse_score(raw: bytes, message: str = errors.NOT_FLOAT) -> float:
-    """A double as Redis's string2d accepts it (scores, increments, weights)."""
-    if len(raw) <= 20 and raw.isdigit():  # plain digits (the usual score): as strtod reads them
-        return float(raw)
-    value, end, erange = strtod(raw)
-    if (not raw or raw[0] in b" \t\n\v\f\r" or end != len(raw) or math.isnan(value)
-            or (erange and (math.isinf(value) or value == 0.0))):
-        raise ErrorReply(message)
-    return value
-
-
+# -- number parsing: redis/floats.py's strtod ---------------------------------------------
 def _range_item(raw: bytes) -> tuple[float, bool] | None:
     """One bound of zslParseRange: (value, exclusive), or None when invalid."""
     exclusive = raw[:1] == b"("
@@ -323,22 +278,6 @@ def _zset(c, key: bytes) -> ZSet | None:
     return c.db.read_typed(key, ZSet)
 
 
-def _commit(c, db, key: bytes, zs: ZSet, changes: int, event: str) -> None:
-    """After removing members in place: delete the key if it emptied, signal, notify."""
-    emptied = not zs
-    if emptied:
-        db.delete(key, changes)
-    else:
-        db.changed(key, changes)
-    c.server.notify(db, "z", event, key)
-    if emptied:
-        c.server.notify(db, "g", "del", key)
-
-
-def _word(raw: bytes) -> bytes:
-    """An option as Redis's strcasecmp sees it: upper-cased, cut at the first NUL byte."""
-    return raw.split(b"\0", 1)[0].upper()
-
 
 def _long(raw: bytes, message: str | None, lo: int, hi: int) -> int:
     """getRangeLongFromObjectOrReply: not an integer and out of range share `message`."""
@@ -354,7 +293,7 @@ def _zadd(c, argv, incr: bool):
     while pos < len(argv):
         if not argv[pos][:1].isalpha():  # a score: no option starts otherwise
             break
-        option = _word(argv[pos])
+        option = option_word(argv[pos])
         if option == b"NX":
             nx = True
         elif option == b"XX":
@@ -379,13 +318,13 @@ def _zadd(c, argv, incr: bool):
         raise ErrorReply(errors.ZADD_GT_LT_NX)
     if incr and pairs > 2:
         raise ErrorReply(errors.ZADD_INCR_PAIRS)
-    scores = [parse_score(argv[i]) for i in range(pos, len(argv), 2)]
+    scores = [parse_double(argv[i]) for i in range(pos, len(argv), 2)]
     db, key = c.db, argv[1]
     zs = db.write_typed(key, ZSet)
     created = zs is None
     if created and xx:
         return None if incr else 0
-    limits = _Limits(c) if created else None
+    limits = Limits(c) if created else None
     if created:  # the first member decides the encoding of a new key
         zs = ZSet(listpack=limits.entries != 0 and len(argv[pos + 1]) <= limits.value)
     added = updated = processed = 0
@@ -408,7 +347,7 @@ def _zadd(c, argv, incr: bool):
                     updated += 1
             elif not xx:
                 if limits is None:
-                    limits = _Limits(c)
+                    limits = Limits(c)
                 limits.make_room(zs, member)
                 zs.insert(member, score)
                 added += 1
@@ -416,10 +355,8 @@ def _zadd(c, argv, incr: bool):
     finally:
         if added or updated:
             if created:
-                db.set(key, zs, dirty=added + updated)
-            else:
-                db.changed(key, added + updated)
-            c.server.notify(db, "z", "zincr" if incr else "zadd", key)
+                db.store(key, zs)
+            db.commit(key, ZSET, "zincr" if incr else "zadd", added + updated)
     if incr:
         return score if processed else None
     return added + updated if ch else added
@@ -430,39 +367,13 @@ def _zadd(c, argv, incr: bool):
          summary="Add one or more members to a sorted set, or update its score if it already exists",
          complexity="O(log(N)) for each item added, where N is the number of elements in the sorted set.")
 def zadd(c, argv):
-    """ZADD key score member (no options) on a live sorted set: `_zadd` without its option
-    parsing and loops; anything else (options, a new key, a key with a TTL) goes through
-    `_zadd`."""
-    if len(argv) != 4 or argv[2][:1].isalpha():
-        return _zadd(c, argv, incr=False)
-    db, key = c.db, argv[1]
-    zs = db.data.get(key)
-    if type(zs) is not ZSet or (db.expires and key in db.expires):
-        return _zadd(c, argv, incr=False)
-    raw = argv[2]
-    score = float(raw) if len(raw) <= 20 and raw.isdigit() else parse_score(raw)
-    db.access[key] = db.clock.tick_ms  # db.write_typed(key, ZSet)'s bookkeeping, inlined
-    if db.count_hits:
-        hits = db.hits
-        hits[key] = hits.get(key, 0) + 1
-    member = argv[3]
-    current = zs.scores.get(member)
-    if current is None:
-        _Limits(c).make_room(zs, member)
-        zs.insert(member, score)
-    elif score != current:
-        zs.rescore(member, current, score)
-    else:
-        return 0
-    db.changed(key)
-    if c.server.pubsub.notify_flags:
-        c.server.notify(db, "z", "zadd", key)
-    return 1 if current is None else 0
+    return _zadd(c, argv, incr=False)
 
 
 @command("ZINCRBY key increment member", arity=4, flags="write denyoom fast", keys=(1, 1, 1),
          group=_GROUP, since="1.2.0", summary="Increment the score of a member in a sorted set",
-         complexity="O(log(N)) where N is the number of elements in the sorted set.")
+         complexity="O(log(N)) where N is the number of elements in the sorted set.",
+         key_specs="RW access update index:1")
 def zincrby(c, argv):
     return _zadd(c, argv, incr=True)
 
@@ -486,7 +397,8 @@ def zmscore(c, argv):
 
 
 @command("ZCARD key", arity=2, flags="readonly fast", keys=(1, 1, 1), group=_GROUP, since="1.2.0",
-         summary="Get the number of members in a sorted set")
+         summary="Get the number of members in a sorted set",
+         key_specs="RO index:1")
 def zcard(c, argv):
     zs = _zset(c, argv[1])
     return 0 if zs is None else len(zs)
@@ -552,7 +464,7 @@ def _zrange(c, argv, first: int, store: bool, by: str | None, reverse: bool | No
     withscores, offset, limit = False, 0, -1
     pos = first + 3
     while pos < len(argv):
-        option = _word(argv[pos])
+        option = option_word(argv[pos])
         left = len(argv) - pos - 1
         if not store and option == b"WITHSCORES":
             withscores = True
@@ -609,16 +521,16 @@ def _range_store(c, key: bytes, items, size_hint: int | None) -> int:
     filled by zsetAdd one element at a time; an empty result deletes the destination."""
     db = c.db
     if not items:
-        if db.delete(key):
-            c.server.notify(db, "g", "del", key)
+        if db.remove(key):
+            db.commit(key, GENERIC, "del")
         return 0
-    limits = _Limits(c)
+    limits = Limits(c)
     zs = ZSet(listpack=size_hint is None or size_hint <= limits.entries)
     for score, member in items:
         limits.make_room(zs, member)
         zs.insert(member, score)
-    db.set(key, zs)
-    c.server.notify(db, "z", "zrangestore", key)
+    db.store(key, zs)
+    db.commit(key, ZSET, "zrangestore")
     return len(zs)
 
 
@@ -640,7 +552,8 @@ def zrange(c, argv):
          flags="write denyoom", keys=(1, 2, 1), group=_GROUP, since="6.2.0",
          summary="Store a range of members from sorted set into another key",
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the "
-                    "number of elements stored into the destination key.")
+                    "number of elements stored into the destination key.",
+         key_specs="OW update index:1; RO access index:2")
 def zrangestore(c, argv):
     return _zrange(c, argv, 2, True, None, None)
 
@@ -688,7 +601,8 @@ def zrevrangebylex(c, argv):
 @command("ZREM key member [member ...]", arity=-3, flags="write fast", keys=(1, 1, 1), group=_GROUP,
          since="1.2.0", summary="Remove one or more members from a sorted set",
          complexity="O(M*log(N)) with N being the number of elements in the sorted set and M the "
-                    "number of elements to be removed.")
+                    "number of elements to be removed.",
+         key_specs="RW delete index:1")
 def zrem(c, argv):
     db, key = c.db, argv[1]
     zs = db.write_typed(key, ZSet)
@@ -701,7 +615,7 @@ def zrem(c, argv):
             if not zs:
                 break
     if deleted:
-        _commit(c, db, key, zs, deleted, "zrem")
+        db.commit(key, ZSET, "zrem", deleted, zs)
     return deleted
 
 
@@ -726,7 +640,7 @@ def _zremrange(c, argv, by: str):
     if stop <= begin:
         return 0
     zs.remove_slice(begin, stop)
-    _commit(c, db, key, zs, stop - begin, event)
+    db.commit(key, ZSET, event, stop - begin, zs)
     return stop - begin
 
 
@@ -736,14 +650,16 @@ _REMRANGE_COMPLEXITY = ("O(log(N)+M) with N being the number of elements in the 
 
 @command("ZREMRANGEBYRANK key start stop", arity=4, flags="write", keys=(1, 1, 1), group=_GROUP,
          since="2.0.0", summary="Remove all members in a sorted set within the given indexes",
-         complexity=_REMRANGE_COMPLEXITY)
+         complexity=_REMRANGE_COMPLEXITY,
+         key_specs="RW delete index:1")
 def zremrangebyrank(c, argv):
     return _zremrange(c, argv, _RANK)
 
 
 @command("ZREMRANGEBYSCORE key min max", arity=4, flags="write", keys=(1, 1, 1), group=_GROUP,
          since="1.2.0", summary="Remove all members in a sorted set within the given scores",
-         complexity=_REMRANGE_COMPLEXITY)
+         complexity=_REMRANGE_COMPLEXITY,
+         key_specs="RW delete index:1")
 def zremrangebyscore(c, argv):
     return _zremrange(c, argv, _SCORE)
 
@@ -751,7 +667,8 @@ def zremrangebyscore(c, argv):
 @command("ZREMRANGEBYLEX key min max", arity=4, flags="write", keys=(1, 1, 1), group=_GROUP,
          since="2.8.9",
          summary="Remove all members in a sorted set between the given lexicographical range",
-         complexity=_REMRANGE_COMPLEXITY)
+         complexity=_REMRANGE_COMPLEXITY,
+         key_specs="RW delete index:1")
 def zremrangebylex(c, argv):
     return _zremrange(c, argv, _LEX)
 
@@ -765,7 +682,7 @@ def _pop_from(c, db, key: bytes, zs: ZSet, maximum: bool, count: int) -> list:
         items.reverse()
     else:
         items = zs.remove_slice(0, n)
-    _commit(c, db, key, zs, n, "zpopmax" if maximum else "zpopmin")
+    db.commit(key, ZSET, "zpopmax" if maximum else "zpopmin", n, zs)
     return items
 
 
@@ -814,14 +731,16 @@ _MPOP_COMPLEXITY = ("O(K) + O(M*log(N)) where K is the number of provided keys, 
 
 @command("ZPOPMIN key [count]", arity=-2, flags="write fast", keys=(1, 1, 1), group=_GROUP,
          since="5.0.0", summary="Remove and return members with the lowest scores in a sorted set",
-         complexity=_POP_COMPLEXITY)
+         complexity=_POP_COMPLEXITY,
+         key_specs="RW access delete index:1")
 def zpopmin(c, argv):
     return _zpopminmax(c, argv, maximum=False)
 
 
 @command("ZPOPMAX key [count]", arity=-2, flags="write fast", keys=(1, 1, 1), group=_GROUP,
          since="5.0.0", summary="Remove and return members with the highest scores in a sorted set",
-         complexity=_POP_COMPLEXITY)
+         complexity=_POP_COMPLEXITY,
+         key_specs="RW access delete index:1")
 def zpopmax(c, argv):
     return _zpopminmax(c, argv, maximum=True)
 
@@ -832,13 +751,13 @@ def _parse_mpop(argv, numkeys_index: int) -> tuple[list[bytes], bool, int]:
     where = numkeys_index + numkeys + 1
     if where >= len(argv):
         raise ErrorReply(errors.SYNTAX)
-    side = _word(argv[where])
+    side = option_word(argv[where])
     if side not in (b"MIN", b"MAX"):
         raise ErrorReply(errors.SYNTAX)
     count = -1
     pos = where + 1
     while pos < len(argv):
-        if count == -1 and _word(argv[pos]) == b"COUNT" and pos + 1 < len(argv):
+        if count == -1 and option_word(argv[pos]) == b"COUNT" and pos + 1 < len(argv):
             count = _long(argv[pos + 1], errors.ZSET_COUNT_POSITIVE, 1, INT64_MAX)
             pos += 2
         else:
@@ -848,7 +767,8 @@ def _parse_mpop(argv, numkeys_index: int) -> tuple[list[bytes], bool, int]:
 
 @command("ZMPOP numkeys key [key ...] MIN | MAX [COUNT count]", arity=-4, flags="write movablekeys",
          group=_GROUP, since="7.0.0", summary="Remove and return members with scores in a sorted set",
-         complexity=_MPOP_COMPLEXITY)
+         complexity=_MPOP_COMPLEXITY,
+         key_specs="RW access delete index:1 keynum:0:1:1")
 def zmpop(c, argv):
     keys, maximum, count = _parse_mpop(argv, 1)
     return _zpop(c, keys, maximum, True, count, True, True)
@@ -879,7 +799,8 @@ def _blocking_pop(c, keys, maximum: bool, timeout_ms: int, count: int, nested: b
          keys=(1, -2, 1), group=_GROUP, since="5.0.0",
          summary="Remove and return the member with the lowest score from one or more sorted sets, "
                  "or block until one is available",
-         complexity="O(log(N)) with N being the number of elements in the sorted set.")
+         complexity="O(log(N)) with N being the number of elements in the sorted set.",
+         key_specs="RW access delete index:1 range:-2:1:0")
 def bzpopmin(c, argv):
     timeout_ms = parse_timeout(argv[-1])
     return _blocking_pop(c, argv[1:-1], False, timeout_ms, -1, False)
@@ -889,7 +810,8 @@ def bzpopmin(c, argv):
          keys=(1, -2, 1), group=_GROUP, since="5.0.0",
          summary="Remove and return the member with the highest score from one or more sorted sets, "
                  "or block until one is available",
-         complexity="O(log(N)) with N being the number of elements in the sorted set.")
+         complexity="O(log(N)) with N being the number of elements in the sorted set.",
+         key_specs="RW access delete index:1 range:-2:1:0")
 def bzpopmax(c, argv):
     timeout_ms = parse_timeout(argv[-1])
     return _blocking_pop(c, argv[1:-1], True, timeout_ms, -1, False)
@@ -898,7 +820,8 @@ def bzpopmax(c, argv):
 @command("BZMPOP timeout numkeys key [key ...] MIN | MAX [COUNT count]", arity=-5,
          flags="write blocking movablekeys", group=_GROUP, since="7.0.0",
          summary="Remove and return members with scores in a sorted set or block until one is available",
-         complexity=_MPOP_COMPLEXITY)
+         complexity=_MPOP_COMPLEXITY,
+         key_specs="RW access delete index:2 keynum:0:1:1")
 def bzmpop(c, argv):
     keys, maximum, count = _parse_mpop(argv, 2)
     timeout_ms = parse_timeout(argv[1])
@@ -919,7 +842,7 @@ def zrandmember(c, argv):
             return None
         return zs.order[random.randrange(len(zs))][1]
     count = _long(argv[2], None, -_LONG_MAX, _LONG_MAX)
-    if len(argv) > 4 or (len(argv) == 4 and _word(argv[3]) != b"WITHSCORES"):
+    if len(argv) > 4 or (len(argv) == 4 and option_word(argv[3]) != b"WITHSCORES"):
         raise ErrorReply(errors.SYNTAX)
     withscores = len(argv) == 4
     if withscores and not -(_LONG_MAX // 2) <= count <= _LONG_MAX // 2:
@@ -1007,13 +930,13 @@ def _setop(c, argv, numkeys_index: int, op: str, store: bool, card: bool = False
     pos = numkeys_index + 1 + setnum
     while pos < len(argv):
         remaining = len(argv) - pos
-        option = _word(argv[pos])
+        option = option_word(argv[pos])
         if op != "diff" and not card and remaining >= setnum + 1 and option == b"WEIGHTS":
             for i, source in enumerate(sources):
-                source.weight = parse_score(argv[pos + 1 + i], errors.ZSET_WEIGHT_NOT_FLOAT)
+                source.weight = parse_double(argv[pos + 1 + i], errors.ZSET_WEIGHT_NOT_FLOAT)
             pos += setnum + 1
         elif op != "diff" and not card and remaining >= 2 and option == b"AGGREGATE":
-            aggregate = _word(argv[pos + 1])
+            aggregate = option_word(argv[pos + 1])
             if aggregate not in (b"SUM", b"MIN", b"MAX"):
                 raise ErrorReply(errors.SYNTAX)
             pos += 2
@@ -1092,12 +1015,12 @@ def _diff(sources) -> dict[bytes, float]:
 def _setop_store(c, key: bytes, result: dict, op: str) -> int:
     db = c.db
     if not result:
-        if db.delete(key):
-            c.server.notify(db, "g", "del", key)
+        if db.remove(key):
+            db.commit(key, GENERIC, "del")
         return 0
-    zs = _store_result(_Limits(c), result.items())
-    db.set(key, zs)
-    c.server.notify(db, "z", "z" + op + "store", key)
+    zs = _store_result(Limits(c), result.items())
+    db.store(key, zs)
+    db.commit(key, ZSET, "z" + op + "store")
     return len(zs)
 
 
@@ -1112,20 +1035,23 @@ _DIFF_COMPLEXITY = ("O(L + (N-K)log(N)) worst case where L is the total number o
 
 @command("ZUNION numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX] "
          "[WITHSCORES]", arity=-3, flags="readonly movablekeys", group=_GROUP, since="6.2.0",
-         summary="Add multiple sorted sets", complexity=_UNION_COMPLEXITY)
+         summary="Add multiple sorted sets", complexity=_UNION_COMPLEXITY,
+         key_specs="RO access index:1 keynum:0:1:1")
 def zunion(c, argv):
     return _setop(c, argv, 1, "union", store=False)
 
 
 @command("ZINTER numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX] "
          "[WITHSCORES]", arity=-3, flags="readonly movablekeys", group=_GROUP, since="6.2.0",
-         summary="Intersect multiple sorted sets", complexity=_INTER_COMPLEXITY)
+         summary="Intersect multiple sorted sets", complexity=_INTER_COMPLEXITY,
+         key_specs="RO access index:1 keynum:0:1:1")
 def zinter(c, argv):
     return _setop(c, argv, 1, "inter", store=False)
 
 
 @command("ZDIFF numkeys key [key ...] [WITHSCORES]", arity=-3, flags="readonly movablekeys",
-         group=_GROUP, since="6.2.0", summary="Subtract multiple sorted sets", complexity=_DIFF_COMPLEXITY)
+         group=_GROUP, since="6.2.0", summary="Subtract multiple sorted sets", complexity=_DIFF_COMPLEXITY,
+         key_specs="RO access index:1 keynum:0:1:1")
 def zdiff(c, argv):
     return _setop(c, argv, 1, "diff", store=False)
 
@@ -1135,7 +1061,8 @@ def zdiff(c, argv):
          group=_GROUP, since="2.0.0",
          summary="Add multiple sorted sets and store the resulting sorted set in a new key",
          complexity="O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M "
-                    "being the number of elements in the resulting sorted set.")
+                    "being the number of elements in the resulting sorted set.",
+         key_specs="OW update index:1; RO access index:2 keynum:0:1:1")
 def zunionstore(c, argv):
     return _setop(c, argv, 2, "union", store=True)
 
@@ -1144,7 +1071,8 @@ def zunionstore(c, argv):
          "[AGGREGATE SUM | MIN | MAX]", arity=-4, flags="write denyoom movablekeys", keys=(1, 1, 1),
          group=_GROUP, since="2.0.0",
          summary="Intersect multiple sorted sets and store the resulting sorted set in a new key",
-         complexity=_INTER_COMPLEXITY)
+         complexity=_INTER_COMPLEXITY,
+         key_specs="OW update index:1; RO access index:2 keynum:0:1:1")
 def zinterstore(c, argv):
     return _setop(c, argv, 2, "inter", store=True)
 
@@ -1152,7 +1080,8 @@ def zinterstore(c, argv):
 @command("ZDIFFSTORE destination numkeys key [key ...]", arity=-4, flags="write denyoom movablekeys",
          keys=(1, 1, 1), group=_GROUP, since="6.2.0",
          summary="Subtract multiple sorted sets and store the resulting sorted set in a new key",
-         complexity=_DIFF_COMPLEXITY)
+         complexity=_DIFF_COMPLEXITY,
+         key_specs="OW update index:1; RO access index:2 keynum:0:1:1")
 def zdiffstore(c, argv):
     return _setop(c, argv, 2, "diff", store=True)
 
@@ -1161,7 +1090,8 @@ def zdiffstore(c, argv):
          group=_GROUP, since="7.0.0",
          summary="Intersect multiple sorted sets and return the cardinality of the result",
          complexity="O(N*K) worst case with N being the smallest input sorted set, K being the number "
-                    "of input sorted sets.")
+                    "of input sorted sets.",
+         key_specs="RO access index:1 keynum:0:1:1")
 def zintercard(c, argv):
     return _setop(c, argv, 1, "inter", store=False, card=True)
 
@@ -1198,7 +1128,7 @@ def zscan(c, argv):
     count, pattern = 10, None
     pos = 3
     while pos < len(argv):
-        option = _word(argv[pos])
+        option = option_word(argv[pos])
         if option == b"COUNT" and len(argv) - pos >= 2:
             count = parse_int(argv[pos + 1])
             if count < 1:

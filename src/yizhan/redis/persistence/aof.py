@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 from yizhan.clock import ManualClock
-from yizhan.redis.persistence import rdb
+from yizhan.redis.persistence import child, rdb, streams
 from yizhan.redis.persistence.snapshot import (WAIT_STEP, RDBLoadError, key_save_delay, kill_child, library_codes,
                                                snapshotter)
 from yizhan.redis.session import Client
@@ -119,24 +119,6 @@ def _rw_spop(c, argv, reply):
     return [[b"SREM", argv[1], *members]] if members else []
 
 
-def _rw_xadd(c, argv, reply):
-    i = 2
-    while i < len(argv):
-        opt = _lower(argv[i])
-        if opt == b"nomkstream":
-            i += 1
-        elif opt in (b"maxlen", b"minid"):
-            i += 2 if argv[i + 1] in (b"=", b"~") else 1
-            i += 1
-        elif opt == b"limit":
-            i += 2
-        else:
-            break
-    if reply is None or i >= len(argv):
-        return [argv]
-    return [list(argv[:i]) + [reply] + list(argv[i + 1:])]
-
-
 def _rw_bpop(direction: bytes):
     def rewrite(c, argv, reply):
         return [[direction, reply[0]]] if isinstance(reply, list) else []
@@ -176,7 +158,9 @@ REWRITES = {
     "expire": _rw_expire, "pexpire": _rw_expire, "expireat": _rw_expire, "pexpireat": _rw_expire,
     "getex": _rw_expire, "set": _rw_set, "setex": _rw_setex, "psetex": _rw_setex,
     "restore": _rw_restore, "incrbyfloat": _rw_incrbyfloat, "hincrbyfloat": _rw_hincrbyfloat,
-    "spop": _rw_spop, "xadd": _rw_xadd, "blpop": _rw_bpop(b"LPOP"), "brpop": _rw_bpop(b"RPOP"),
+    "spop": _rw_spop, "xadd": streams.rewrite_xadd, "xtrim": streams.rewrite_xtrim,
+    "xreadgroup": streams.rewrite_xreadgroup, "xclaim": streams.rewrite_xclaim,
+    "xautoclaim": streams.rewrite_xclaim, "blpop": _rw_bpop(b"LPOP"), "brpop": _rw_bpop(b"RPOP"),
     "blmove": _rw_blmove, "brpoplpush": _rw_brpoplpush, "blmpop": _rw_blmpop,
     "bzpopmin": _rw_bzpop, "bzpopmax": _rw_bzpop, "bzmpop": _rw_bzmpop,
 }
@@ -537,8 +521,7 @@ class AOF:
             now = real.ms()
             for db in srv.dbs:
                 db.clock = real
-                for key in db.access:
-                    db.access[key] = now
+                db.touch_all(now)
 
     def _replay_commands(self, path: Path, data: bytes) -> tuple[int, int]:
         client = Client(self.srv, "aof:0")
@@ -546,6 +529,7 @@ class AOF:
         count = valid_end = 0
         multi_start = None
         truncated = False
+        self.srv.observer.loading = True  # replayed commands enter no statistics
         try:
             for argv, start, end in parse_commands(data, path):
                 name = argv[0].lower() if argv else b""
@@ -561,6 +545,8 @@ class AOF:
                 valid_end = end
         except _Truncated:
             truncated = True
+        finally:
+            self.srv.observer.loading = False
         if multi_start is not None:
             log.warning("Revert incomplete MULTI/EXEC transaction in AOF file %s", path)
             client.multi = None
@@ -643,7 +629,7 @@ class AOF:
             return self._rewrite_in_process()
         self.rewrite_buf = bytearray()
         self.selected_db = -1  # the new file's next command must say its db
-        pid = os.fork()
+        pid = child.fork()
         if pid == 0:
             code = 1
             try:

@@ -5,8 +5,8 @@ Sans-IO: bytes in, bytes out. Values are written as Redis 7.0 writes them (strin
 and LZF encodings, lists as quicklist-2 listpack nodes, small hashes and sorted sets as
 listpacks, integer sets as intsets) and read in every encoding Redis 7.0 reads, including the
 ziplist, zipmap-free older ones. Loaded values take the encoding Redis would give them under
-the instance's *-max-* parameters. Streams and modules are not types yizhan has: reading one
-raises `RDBError`.
+the instance's *-max-* parameters; streams (persistence/streams.py) as RDB_TYPE_STREAM_LISTPACKS_2.
+Modules are not a type yizhan has: reading one raises `RDBError`.
 
 Function libraries travel as their code (the whole `#!lua name=...` payload), one
 RDB_OPCODE_FUNCTION2 record each, before the databases; FUNCTION DUMP's payload is those
@@ -25,7 +25,9 @@ from yizhan.redis.persistence.codec import (RDBError, RDBUnsupported, Reader, cr
                                              parse_ziplist)
 from yizhan.redis.types.hashes import Hash
 from yizhan.redis.types.lists import RedisList
+from yizhan.redis.persistence.streams import T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_2, decode_stream, encode_stream
 from yizhan.redis.types.sets import Set
+from yizhan.redis.types.streams import Stream
 from yizhan.redis.types.zsets import ZSet
 
 RDB_VERSION = 10
@@ -74,7 +76,7 @@ def _double_text(score: float) -> bytes:
     return b"%.17g" % score
 
 
-def _list_nodes(lst) -> list[list[bytes]]:
+def list_nodes(lst) -> list[list[bytes]]:
     """Elements grouped in quicklist nodes as RPUSH fills them (_quicklistNodeAllowInsert with
     list-max-listpack-size -2: a node takes an element while its size plus the element's length
     plus an 8-byte estimate of the overhead stays within 8 KB)."""
@@ -100,7 +102,7 @@ def encode_value(value, compress: bool = True) -> tuple[int, bytes]:
     if kind is bytes or kind is bytearray:
         return T_STRING, encode_string(value, compress)
     if kind is RedisList:
-        nodes = _list_nodes(value)
+        nodes = list_nodes(value)
         parts = [encode_length(len(nodes))]
         for node in nodes:
             parts.append(encode_length(NODE_PACKED))
@@ -133,6 +135,8 @@ def encode_value(value, compress: bool = True) -> tuple[int, bytes]:
             parts.append(encode_string(member, compress))
             parts.append(struct.pack("<d", score))
         return T_ZSET_2, b"".join(parts)
+    if kind is Stream:
+        return T_STREAM_LISTPACKS_2, encode_stream(value, compress)
     raise RDBError(f"cannot serialize a {kind.__name__}")
 
 
@@ -233,17 +237,19 @@ def decode_value(kind: int, r: Reader, limits: Limits):
         blob = r.string()
         items = parse_listpack(blob) if kind == T_HASH_LISTPACK else parse_ziplist(blob)
         return _build_hash(_pairs(items), limits, by_length_only=True)
+    if kind in (T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_2):
+        return decode_stream(kind, r)
     if kind in _UNSUPPORTED:
         raise RDBUnsupported(f"a key holds {_UNSUPPORTED[kind]} (RDB type {kind}), which yizhan does not support")
     raise RDBError(f"unknown RDB value type {kind}")
 
 
-_UNSUPPORTED = {6: "a module value", 7: "a module value", 15: "a stream", 19: "a stream",
+_UNSUPPORTED = {6: "a module value", 7: "a module value",
                 T_HASH_ZIPMAP: "a zipmap hash (Redis before 2.6)"}
 
 
 def _check_non_empty(value) -> None:
-    if type(value) not in (bytes, bytearray) and not len(value):
+    if type(value) not in (bytes, bytearray, Stream) and not len(value):  # a stream may be empty
         raise RDBError("empty aggregate value")
 
 

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from yizhan.redis.keyspace import lfu_minutes
-from yizhan.redis.persistence import rdb
+from yizhan.redis.persistence import child, rdb
 from yizhan.redis.persistence.codec import RDBError, RDBUnsupported
 
 log = logging.getLogger("yizhan")
@@ -93,6 +93,7 @@ class Snapshotter:
 
         def live(db):
             expires = db.expires
+            stamps = db.access_stamps() if lru else None
             for key, value in db.data.items():
                 when = expires.get(key)
                 if when is not None and when <= now:
@@ -100,7 +101,7 @@ class Snapshotter:
                 if delay:
                     time.sleep(delay)
                 if lru:
-                    yield key, value, when, (db.idle_seconds(key), None)
+                    yield key, value, when, (db.idle_seconds(key, stamps.get(key)), None)
                 elif lfu:
                     yield key, value, when, (None, self._lfu(db, key))
                 else:
@@ -156,7 +157,7 @@ class Snapshotter:
             return self.save()  # no fork (Windows): a consistent snapshot, in the foreground
         self.dirty_at_fork = self.srv.stats.dirty
         self.child_started = self.srv.clock.monotonic()
-        pid = os.fork()
+        pid = child.fork()
         if pid == 0:  # the child: write and leave without running anything of the parent
             code = 1
             try:
@@ -297,7 +298,7 @@ class Snapshotter:
             elif not lfu and record.idle is not None:
                 db.access[record.key] = max(now - record.idle * 1000, 0)
             if record.expire_ms is not None:
-                db.set_expire(record.key, record.expire_ms)
+                db.expire_at(record.key, record.expire_ms)
             loaded += 1
         srv.stats.dirty = 0
         self.last_load_loaded, self.last_load_expired = loaded, expired

@@ -90,8 +90,8 @@ class EvalEngine:
         keys = argv[3:3 + numkeys]
         args = argv[3 + numkeys:]
         reply = self.lua.call_script(c, script.function, keys, args, run)
-        if type(reply) is ErrorReply:
-            c.server.stats.total_error_replies += 1
+        if type(reply) is ErrorReply and not run.error_already_counted(reply.message):
+            c.server.observer.error(reply.message)
         return reply
 
 

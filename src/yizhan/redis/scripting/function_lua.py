@@ -225,8 +225,8 @@ class LuaEngine:
                           argv=list(argv))
         keys, args = argv[3:3 + numkeys], argv[3 + numkeys:]
         reply = self.state.call_script(c, function.callback, keys, args, run)
-        if type(reply) is ErrorReply:
-            c.server.stats.total_error_replies += 1
+        if type(reply) is ErrorReply and not run.error_already_counted(reply.message):
+            c.server.observer.error(reply.message)
         return reply
 
     def memory(self) -> int:

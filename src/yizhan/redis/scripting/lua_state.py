@@ -69,6 +69,13 @@ class ScriptRun:
     wrote: bool = False                 # a write command was called: no longer killable
     killed: bool = False
     busy: bool = False                  # past busy-reply-threshold: other clients get BUSY
+    last_command_error: str | None = None  # the last error a redis.call/pcall command replied
+
+    def error_already_counted(self, message: str) -> bool:
+        """Whether the script's error reply is a command's error passed on (counted in INFO
+        errorstats when the command replied it, so not again, as Redis 7.0 does)."""
+        last = self.last_command_error
+        return last is not None and message.startswith(last)
 
 
 class LuaState:
@@ -194,12 +201,14 @@ class LuaState:
         if kind is bytes or kind is int:
             return reply
         if kind is ErrorReply:
+            self.run.last_command_error = reply.message
             raise ScriptError(self.reply_error_table(reply.message))
         return convert.reply_to_lua(reply, self)
 
     def _pcall(self, *argv):
         reply = self._execute(argv)
         if type(reply) is ErrorReply:
+            self.run.last_command_error = reply.message
             return self.reply_error_table(reply.message)
         return convert.reply_to_lua(reply, self)
 

@@ -1,33 +1,43 @@
 """The hash value type (t_hash.c): `Hash`.
 
-A hash keeps its fields in a dict, which is also the order Redis's listpack encoding keeps:
-insertion order, a field set again keeps its place. Like Redis 7.0, a hash starts "listpack"
-and becomes "hashtable" for good once it holds more than hash-max-listpack-entries fields or a
-field or value longer than hash-max-listpack-value bytes. A hashtable hash keeps, from its first
-HSCAN or random pick on, a `Pool` of its fields, which gives uniform O(1) random picks (Redis's
-"fair" random key) and cursors with Redis's SCAN guarantees while the hash changes.
+Like Redis 7.0, a hash starts "listpack" and becomes "hashtable" for good once it holds more
+than hash-max-listpack-entries fields or a field or value longer than hash-max-listpack-value
+bytes. The two encodings are two representations here too:
+- listpack: a `PackedMap` (types/packed.py), every field and value in one bytes object in
+  insertion order (a field set again keeps its place), about 20 bytes a short field where a
+  dict costs about 140;
+- hashtable: a dict field -> value, plus, from its first HSCAN or random pick on, a `Pool` of
+  its fields, which gives uniform O(1) random picks (Redis's "fair" random key) and cursors with
+  Redis's SCAN guarantees while the hash changes.
+Either way `Hash.fields` answers the read-only dict API (get, in, len, iteration, items, ...).
 """
 
 from __future__ import annotations
 
 import random
-from itertools import islice
 
 from yizhan.redis.keyspace import register_type
+from yizhan.redis.types.packed import PackedMap
 from yizhan.redis.types.pool import Pool
 
 
 class Hash:
-    """A Redis hash: `fields` maps field -> value (bytes), in listpack (insertion) order.
-    `hashtable` records the encoding (never reverts); `pool` holds a hashtable hash's fields
-    for HSCAN cursors and uniform random picks, from when they are first needed."""
+    """A Redis hash: `fields` maps field -> value (bytes), a `PackedMap` while listpack, a dict
+    once hashtable (which it stays); `pool` holds a hashtable hash's fields for HSCAN cursors
+    and uniform random picks, from when they are first needed."""
 
-    __slots__ = ("fields", "hashtable", "pool")
+    __slots__ = ("fields", "pool")
 
     def __init__(self, fields: dict | None = None, hashtable: bool = False):
-        self.fields: dict[bytes, bytes] = fields if fields is not None else {}
-        self.hashtable = hashtable
+        if hashtable:
+            self.fields: dict[bytes, bytes] | PackedMap = fields if fields is not None else {}
+        else:
+            self.fields = PackedMap(fields.items()) if fields else PackedMap()
         self.pool: Pool | None = None
+
+    @property
+    def hashtable(self) -> bool:
+        return type(self.fields) is dict
 
     def __len__(self) -> int:
         return len(self.fields)
@@ -47,19 +57,23 @@ class Hash:
     def set(self, field: bytes, value: bytes, params) -> bool:
         """Set a field; True if it is new. Converts to hashtable as Redis's hashTypeSet does."""
         fields = self.fields
-        new = field not in fields
-        fields[field] = value
-        if new and self.pool is not None:
-            self.pool.add(field)
-        if not self.hashtable:
-            limit = params.int("hash-max-listpack-value")
-            if (len(field) > limit or len(value) > limit
-                    or len(fields) > params.int("hash-max-listpack-entries")):
-                self.hashtable = True
+        if type(fields) is dict:
+            new = field not in fields
+            fields[field] = value
+            if new and self.pool is not None:
+                self.pool.add(field)
+            return new
+        new = fields.set(field, value)
+        limit = params.int("hash-max-listpack-value")
+        if (len(field) > limit or len(value) > limit
+                or new and len(fields) > params.int("hash-max-listpack-entries")):
+            self.fields = dict(fields.items())
         return new
 
     def delete(self, field: bytes) -> bool:
         fields = self.fields
+        if type(fields) is not dict:
+            return fields.delete(field)
         if field not in fields:
             return False
         del fields[field]
@@ -76,10 +90,13 @@ class Hash:
         """One field picked uniformly at random (the hash is not empty)."""
         if self.hashtable:
             return self.field_pool().random(rng)
-        return next(islice(self.fields, rng.randrange(len(self.fields)), None))
+        names = self.fields.keys()
+        return names[rng.randrange(len(names))]
 
     def copy(self) -> "Hash":
-        return Hash(dict(self.fields), self.hashtable)
+        twin = Hash()
+        twin.fields = dict(self.fields) if self.hashtable else self.fields.copy()
+        return twin
 
     def encoding(self, params=None) -> str:
         return "hashtable" if self.hashtable else "listpack"

@@ -1,65 +1,202 @@
-"""The sorted set value type (t_zset.c): `ZSet`, a dict member -> score and a `SortedList` of
-(score, member), so that rank, score and lex lookups are O(log N) and ranges O(log N + M).
-Equal scores order by member bytes (memcmp, shorter first), which is how Python compares bytes.
+"""The sorted set value type (t_zset.c): `ZSet`.
 
 Redis keeps small sets in a listpack and converts them to a skiplist once they outgrow
 zset-max-listpack-entries / -value (never back, except for the results of *STORE commands).
-`ZSet.listpack` tracks which one Redis would be using, because it shows: OBJECT ENCODING, ZSCAN,
-and -0 (a listpack stores an integral score as an integer, so -0 becomes 0 there).
+`ZSet.listpack` says which one Redis would be using, because it shows: OBJECT ENCODING, ZSCAN,
+and -0 (a listpack stores an integral score as an integer, so -0 becomes 0 there). The two
+encodings are two representations here too:
+- skiplist: a dict member -> score and a `SortedList` of (score, member), so that rank, score
+  and lex lookups are O(log N) and ranges O(log N + M);
+- listpack: ONE bytes object, types/packed.py's layout with each member's score as its value
+  (the shortest text that reads back as the same double), entries in (score, member) order.
+  About 20 bytes a short member where the skiplist form costs about 200. `scores` is then a
+  view that finds a member with one bytes search; `order` decodes the blob into a sorted list
+  of (score, member) with C-level split/map/zip, and keeps the last decoding (one, for the
+  whole process) until that blob changes, so a command that reads `order` many times decodes
+  it once.
+Equal scores order by member bytes (memcmp, shorter first), which is how Python compares bytes.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+from itertools import accumulate
+
 from sortedcontainers import SortedList
 
 from yizhan.redis.keyspace import ScanTable, register_type
+from yizhan.redis.types.packed import entry, split, split_raw, value_span
+
+
+def _score_text(score: float) -> bytes:
+    return b"%r" % score
+
+
+class PackedOrder(list):
+    """A listpack sorted set's (score, member) pairs in order, with the SortedList methods
+    the commands use; `offsets[i]` is where entry i starts in the blob it was decoded from."""
+
+    __slots__ = ("offsets",)
+
+    def bisect_left(self, item) -> int:
+        return bisect_left(self, item)
+
+    def bisect_right(self, item) -> int:
+        return bisect_right(self, item)
+
+    def islice(self, start=None, stop=None, reverse: bool = False):
+        part = self[start:stop]
+        return reversed(part) if reverse else iter(part)
+
+
+_last_decoded: list = [None, None]  # [blob, PackedOrder]: one decoding, reused while current
+
+
+def _decode(blob: bytes) -> PackedOrder:
+    if _last_decoded[0] is blob:
+        return _last_decoded[1]
+    parts = split(blob)
+    order = PackedOrder(zip(map(float, parts[1::2]), parts[0::2]))
+    raw = list(map(len, split_raw(blob)))
+    order.offsets = list(accumulate(map(int.__add__, raw[0::2], raw[1::2]), lambda a, b: a + b + 2,
+                                    initial=0)) if raw else [0]
+    _last_decoded[0], _last_decoded[1] = blob, order
+    return order
+
+
+class PackedScores:
+    """A listpack sorted set's member -> score mapping, read from its current blob."""
+
+    __slots__ = ("zset",)
+
+    def __init__(self, zset: "ZSet"):
+        self.zset = zset
+
+    def get(self, member: bytes, default=None):
+        blob = self.zset.blob
+        _, start, end = value_span(blob, member)
+        return default if start < 0 else float(blob[start:end])
+
+    def __getitem__(self, member: bytes) -> float:
+        score = self.get(member)
+        if score is None:
+            raise KeyError(member)
+        return score
+
+    def __contains__(self, member: bytes) -> bool:
+        return value_span(self.zset.blob, member)[0] >= 0
+
+    def __len__(self) -> int:
+        return len(self.zset)
+
+    def __iter__(self):
+        return (member for _, member in self.zset.order)
+
+    def items(self):
+        return ((member, score) for score, member in self.zset.order)
+
+    def __eq__(self, other) -> bool:
+        return dict(self.items()) == (dict(other.items()) if type(other) is PackedScores else other)
+
+    __hash__ = None
 
 
 class ZSet:
-    """A sorted set: `scores` (member -> score) and `order` (sorted (score, member) pairs)."""
+    """A sorted set: `scores` (member -> score) and `order` (sorted (score, member) pairs),
+    kept in `blob` while a listpack, in `_scores` / `_order` once a skiplist."""
 
-    __slots__ = ("scores", "order", "listpack", "table")
+    __slots__ = ("blob", "_scores", "_order", "table")
 
     def __init__(self, listpack: bool = True):
-        self.scores: dict[bytes, float] = {}
-        self.order = SortedList()
-        self.listpack = listpack
+        self.blob: bytes | None = b"" if listpack else None
+        self._scores: dict[bytes, float] | None = None if listpack else {}
+        self._order: SortedList | None = None if listpack else SortedList()
         self.table = None  # a ScanTable of the members, built by the first ZSCAN of a skiplist
 
+    @property
+    def listpack(self) -> bool:
+        return self.blob is not None
+
+    @listpack.setter
+    def listpack(self, small: bool) -> None:
+        """Convert (zsetConvert); a listpack made from a skiplist turns -0 scores into 0."""
+        if small == self.listpack:
+            return
+        if small:
+            self.blob = b"".join(entry(member, _score_text(score + 0.0)) for score, member in self._order)
+            self._scores = self._order = None
+        else:
+            order = _decode(self.blob)
+            self._order = SortedList(order)
+            self._scores = {member: score for score, member in order}
+            self.blob = None
+        self.table = None
+
+    @property
+    def scores(self):
+        return self._scores if self.blob is None else PackedScores(self)
+
+    @property
+    def order(self):
+        return self._order if self.blob is None else _decode(self.blob)
+
     def __len__(self) -> int:
-        return len(self.scores)
+        return len(self._scores) if self.blob is None else self.blob.count(b"\x00")
 
     def insert(self, member: bytes, score: float) -> None:
         """Add a member that is not present."""
-        if self.listpack:
+        blob = self.blob
+        if blob is not None:
             score += 0.0  # a listpack keeps an integral score as an integer: -0 becomes 0
-        self.scores[member] = score
-        self.order.add((score, member))
+            order = _decode(blob)
+            at = order.offsets[bisect_left(order, (score, member))]
+            self.blob = blob[:at] + entry(member, _score_text(score)) + blob[at:]
+            return
+        self._scores[member] = score
+        self._order.add((score, member))
         if self.table is not None:
             self.table.add(member)
 
     def rescore(self, member: bytes, old: float, new: float) -> None:
-        if self.listpack:
-            new += 0.0
-        order = self.order
+        if self.blob is not None:
+            self.remove(member)
+            self.insert(member, new)
+            return
+        order = self._order
         order.remove((old, member))
         order.add((new, member))
-        self.scores[member] = new
+        self._scores[member] = new
 
     def remove(self, member: bytes) -> bool:
-        score = self.scores.pop(member, None)
+        blob = self.blob
+        if blob is not None:
+            at, _, end = value_span(blob, member)
+            if at < 0:
+                return False
+            self.blob = blob[:at] + blob[end:]
+            return True
+        score = self._scores.pop(member, None)
         if score is None:
             return False
-        self.order.remove((score, member))
+        self._order.remove((score, member))
         if self.table is not None:
             self.table.discard(member)
         return True
 
     def remove_slice(self, start: int, stop: int) -> list[tuple[float, bytes]]:
         """Remove the members ranked start..stop-1 and return them."""
-        items = self.order[start:stop]
-        del self.order[start:stop]
-        scores, table = self.scores, self.table
+        blob = self.blob
+        if blob is not None:
+            order = _decode(blob)
+            items = order[start:stop]
+            if items:
+                offsets = order.offsets
+                start = min(max(start, 0), len(order))
+                self.blob = blob[:offsets[start]] + blob[offsets[start + len(items)]:]
+            return items
+        items = self._order[start:stop]
+        del self._order[start:stop]
+        scores, table = self._scores, self.table
         for _, member in items:
             del scores[member]
             if table is not None:
@@ -79,12 +216,15 @@ class ZSet:
 
     def copy(self) -> "ZSet":
         other = ZSet(self.listpack)
-        other.scores = dict(self.scores)
-        other.order = self.order.copy()
+        if self.blob is not None:
+            other.blob = self.blob
+        else:
+            other._scores = dict(self._scores)
+            other._order = self._order.copy()
         return other
 
     def encoding(self, params=None) -> str:
-        return "listpack" if self.listpack else "skiplist"
+        return "listpack" if self.blob is not None else "skiplist"
 
     def scan_table(self):
         if self.table is None:

@@ -1,0 +1,306 @@
+"""Redis's geohash arithmetic (geohash.c, geohash_helper.c), step for step, so that scores,
+coordinates, distances and the cells a search visits are the very doubles redis-server gets.
+
+A position is stored as a sorted set score: the 52-bit interleave of the latitude and longitude
+cells at step 26 (latitude bits even, longitude bits odd; latitude spans -85.05112878..85.05112878
+as in Web Mercator). Searches cover their shape with the cell at an estimated step plus its eight
+neighbours (`search_cells`) and filter the members of those score ranges by distance.
+Distances are the haversine formula on a sphere of radius 6372797.560856 m.
+
+The operations follow the C expressions in the same order, with 64-bit wrap-around made
+explicit, because every intermediate double shows in replies.
+"""
+
+from __future__ import annotations
+
+import math
+
+LONG_MIN, LONG_MAX = -180.0, 180.0
+LAT_MIN, LAT_MAX = -85.05112878, 85.05112878
+STEP_MAX = 26  # 26 * 2 = 52 bits: a score
+EARTH_RADIUS = 6372797.560856
+_MERCATOR_MAX = 20037726.37
+_D_R = math.pi / 180.0
+_U64 = (1 << 64) - 1
+_EVEN = 0x5555555555555555
+_ODD = 0xAAAAAAAAAAAAAAAA
+_SPREAD = ((16, 0x0000FFFF0000FFFF), (8, 0x00FF00FF00FF00FF), (4, 0x0F0F0F0F0F0F0F0F),
+           (2, 0x3333333333333333), (1, 0x5555555555555555))
+_SQUEEZE = ((1, 0x3333333333333333), (2, 0x0F0F0F0F0F0F0F0F), (4, 0x00FF00FF00FF00FF),
+            (8, 0x0000FFFF0000FFFF), (16, 0x00000000FFFFFFFF))
+
+
+def deg_rad(angle: float) -> float:
+    return angle * _D_R
+
+
+def rad_deg(angle: float) -> float:
+    return angle / _D_R
+
+
+# -- bits ------------------------------------------------------------------------------------
+def interleave(x: int, y: int) -> int:
+    """The bits of x (< 2**32) on the even positions, those of y on the odd ones."""
+    for shift, mask in _SPREAD:
+        x = (x | (x << shift)) & mask
+        y = (y | (y << shift)) & mask
+    return x | (y << 1)
+
+
+def deinterleave(bits: int) -> tuple[int, int]:
+    """The inverse of `interleave`: (even bits, odd bits)."""
+    x = bits & _EVEN
+    y = (bits >> 1) & _EVEN
+    for shift, mask in _SQUEEZE:
+        x = (x | (x >> shift)) & mask
+        y = (y | (y >> shift)) & mask
+    return x, y
+
+
+def score_bits(score: float) -> int:
+    """A score as C's (uint64_t) cast gives it on x86-64 (scores of non-geo members too)."""
+    if math.isnan(score) or math.isinf(score):
+        return 0 if score > 0 or math.isnan(score) else 1 << 63
+    if score < 9223372036854775808.0:
+        if score <= -9223372036854775808.0 - 1.0:
+            return 1 << 63
+        return int(score) & _U64
+    if score >= 18446744073709551616.0:
+        return 0
+    return int(score)
+
+
+# -- encoding and decoding -------------------------------------------------------------------
+def encode(longitude: float, latitude: float, step: int,
+           lat_min: float = LAT_MIN, lat_max: float = LAT_MAX) -> int | None:
+    """geohashEncode: the cell of a position at `step` bits per axis; None outside the range."""
+    if not (LONG_MIN <= longitude <= LONG_MAX and LAT_MIN <= latitude <= LAT_MAX):
+        return None
+    if not lat_min <= latitude <= lat_max:
+        return None
+    lat_offset = (latitude - lat_min) / (lat_max - lat_min)
+    long_offset = (longitude - LONG_MIN) / (LONG_MAX - LONG_MIN)
+    lat_offset *= 1 << step
+    long_offset *= 1 << step
+    return interleave(int(lat_offset) & 0xFFFFFFFF, int(long_offset) & 0xFFFFFFFF)
+
+
+def geo_score(longitude: float, latitude: float) -> int:
+    """The sorted set score of a position (geohashAlign52Bits of the step-26 cell)."""
+    return encode(longitude, latitude, STEP_MAX)
+
+
+def cell_area(bits: int, step: int) -> tuple[float, float, float, float]:
+    """geohashDecode: (long_min, long_max, lat_min, lat_max) of a cell."""
+    ilato, ilono = deinterleave(bits)
+    scale = 1 << step
+    lat_scale = LAT_MAX - LAT_MIN
+    long_scale = LONG_MAX - LONG_MIN
+    return (LONG_MIN + (ilono * 1.0 / scale) * long_scale,
+            LONG_MIN + ((ilono + 1) * 1.0 / scale) * long_scale,
+            LAT_MIN + (ilato * 1.0 / scale) * lat_scale,
+            LAT_MIN + ((ilato + 1) * 1.0 / scale) * lat_scale)
+
+
+def _decode_score(score: float) -> tuple[float, float]:
+    long_min, long_max, lat_min, lat_max = cell_area(score_bits(score), STEP_MAX)
+    longitude = (long_min + long_max) / 2
+    latitude = (lat_min + lat_max) / 2
+    longitude = min(max(longitude, LONG_MIN), LONG_MAX)
+    latitude = min(max(latitude, LAT_MIN), LAT_MAX)
+    return longitude, latitude
+
+
+# Positions already decoded, by score: decoding is a pure function of the score and costs
+# microseconds in Python, and searches decode every candidate. Bounded: cleared when full.
+_DECODED: dict[float, tuple[float, float]] = {}
+_DECODED_MAX = 1 << 16
+
+
+def decode_score(score: float) -> tuple[float, float]:
+    """(longitude, latitude) of a member: the centre of its step-26 cell, clamped to the range
+    (geohashDecodeToLongLatWGS84)."""
+    position = _DECODED.get(score)
+    if position is None:
+        position = _decode_score(score)
+        if len(_DECODED) >= _DECODED_MAX:
+            _DECODED.clear()
+        _DECODED[score] = position
+    return position
+
+
+def standard_geohash(longitude: float, latitude: float) -> bytes:
+    """The 11-character geohash string GEOHASH prints (latitude re-encoded over -90..90; the
+    eleventh character stands for bits Redis does not keep, always '0')."""
+    bits = encode(longitude, latitude, STEP_MAX, -90.0, 90.0)
+    alphabet = b"0123456789bcdefghjkmnpqrstuvwxyz"
+    chars = bytes(alphabet[(bits >> (52 - (i + 1) * 5)) & 0x1F] for i in range(10))
+    return chars + b"0"
+
+
+# -- neighbours --------------------------------------------------------------------------------
+def _move(bits: int, step: int, d: int, moving: int, keeping: int) -> int:
+    """geohash_move_x / _y: one cell along the axis whose bits are in `moving`, wrapping."""
+    if d == 0:
+        return bits
+    x = bits & moving
+    y = bits & keeping
+    zz = keeping >> (64 - step * 2)
+    if d > 0:
+        x = (x + (zz + 1)) & _U64
+    else:
+        x = ((x | zz) - (zz + 1)) & _U64
+    x &= moving >> (64 - step * 2)
+    return x | y
+
+
+def neighbour(bits: int, step: int, dx: int, dy: int) -> int:
+    """The cell dx east and dy north of a cell (longitude bits are the odd ones)."""
+    bits = _move(bits, step, dx, _ODD, _EVEN)
+    return _move(bits, step, dy, _EVEN, _ODD)
+
+
+# -- distances -------------------------------------------------------------------------------
+def lat_distance(lat1: float, lat2: float) -> float:
+    """geohashGetLatDistance."""
+    return EARTH_RADIUS * abs(lat2 * _D_R - lat1 * _D_R)
+
+
+def distance(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """geohashGetDistance: haversine on Redis's sphere, in meters (deg_rad inlined)."""
+    v = _sin((lon2 * _D_R - lon1 * _D_R) / 2)
+    if v == 0.0:
+        return EARTH_RADIUS * abs(lat2 * _D_R - lat1 * _D_R)
+    lat1r = lat1 * _D_R
+    lat2r = lat2 * _D_R
+    u = _sin((lat2r - lat1r) / 2)
+    a = u * u + _cos(lat1r) * _cos(lat2r) * v * v
+    return 2.0 * EARTH_RADIUS * _asin(_sqrt(a))
+
+
+def _sin(x: float) -> float:
+    """libm's sin: NaN for an infinite argument, where Python's math.sin raises."""
+    return math.sin(x) if -_INF < x < _INF else math.nan
+
+
+def _cos(x: float) -> float:
+    return math.cos(x) if -_INF < x < _INF else math.nan
+
+
+def _asin(x: float) -> float:
+    return math.asin(x) if -1.0 <= x <= 1.0 else math.nan
+
+
+def _sqrt(x: float) -> float:
+    return math.sqrt(x) if x >= 0.0 else math.nan
+
+
+_INF = math.inf
+
+
+# -- search shapes ----------------------------------------------------------------------------
+class Shape:
+    """A search area (GeoShape): a circle (`radius`) or a box (`width`, `height`) around
+    (longitude, latitude), in the unit that `conversion` turns into meters."""
+
+    __slots__ = ("longitude", "latitude", "radius", "width", "height", "conversion")
+
+    def __init__(self, longitude: float, latitude: float, conversion: float,
+                 radius: float | None = None, width: float = 0.0, height: float = 0.0):
+        self.longitude = longitude
+        self.latitude = latitude
+        self.conversion = conversion
+        self.radius = radius
+        self.width = width
+        self.height = height
+
+    def contains(self, longitude: float, latitude: float) -> float | None:
+        """geoWithinShape: the distance in meters to a point inside, None for one outside."""
+        if self.radius is not None:
+            d = distance(self.longitude, self.latitude, longitude, latitude)
+            return None if d > self.radius * self.conversion else d
+        width_m = self.width * self.conversion
+        height_m = self.height * self.conversion
+        if lat_distance(latitude, self.latitude) > height_m / 2:
+            return None
+        if distance(longitude, latitude, self.longitude, latitude) > width_m / 2:
+            return None
+        return distance(self.longitude, self.latitude, longitude, latitude)
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        """geohashBoundingBox: (min long, min lat, max long, max lat)."""
+        circle = self.radius is not None
+        height = self.conversion * (self.radius if circle else self.height / 2)
+        width = self.conversion * (self.radius if circle else self.width / 2)
+        latitude = self.latitude
+        lat_delta = rad_deg(height / EARTH_RADIUS)
+        long_delta_top = rad_deg(_divide(width / EARTH_RADIUS, _cos(deg_rad(latitude + lat_delta))))
+        long_delta_bottom = rad_deg(_divide(width / EARTH_RADIUS, _cos(deg_rad(latitude - lat_delta))))
+        long_delta = long_delta_bottom if latitude < 0 else long_delta_top
+        return (self.longitude - long_delta, latitude - lat_delta,
+                self.longitude + long_delta, latitude + lat_delta)
+
+    def radius_meters(self) -> float:
+        if self.radius is not None:
+            meters = self.radius
+        else:
+            meters = _sqrt((self.width / 2) * (self.width / 2) + (self.height / 2) * (self.height / 2))
+        return meters * self.conversion
+
+
+def _divide(a: float, b: float) -> float:
+    """IEEE division, as C does it: x/0 is an infinity (or NaN), never an exception."""
+    if b == 0.0:
+        if a == 0.0 or a != a:
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
+    return a / b
+
+
+def estimate_step(range_meters: float, latitude: float) -> int:
+    """geohashEstimateStepsByRadius."""
+    if range_meters == 0:
+        return 26
+    step = 1
+    while range_meters < _MERCATOR_MAX:
+        range_meters *= 2
+        step += 1
+    step -= 2
+    if latitude > 66 or latitude < -66:
+        step -= 1
+        if latitude > 80 or latitude < -80:
+            step -= 1
+    return min(max(step, 1), 26)
+
+
+# The order in which membersOfAllNeighbors visits the cells, as (dx, dy) from the centre.
+_CELL_ORDER = ((0, 0), (0, 1), (0, -1), (1, 0), (-1, 0), (1, 1), (-1, 1), (1, -1), (-1, -1))
+
+
+def search_cells(shape: Shape) -> list[tuple[int, int] | None]:
+    """geohashCalculateAreasByShapeWGS84: the centre cell and its eight neighbours as (bits,
+    step) in Redis's visiting order; None for a neighbour the search area cannot reach."""
+    min_lon, min_lat, max_lon, max_lat = shape.bounds()
+    step = estimate_step(shape.radius_meters(), shape.latitude)
+    bits = encode(shape.longitude, shape.latitude, step)
+    north = cell_area(neighbour(bits, step, 0, 1), step)
+    south = cell_area(neighbour(bits, step, 0, -1), step)
+    east = cell_area(neighbour(bits, step, 1, 0), step)
+    west = cell_area(neighbour(bits, step, -1, 0), step)
+    if step > 1 and (north[3] < max_lat or south[2] > min_lat or east[1] < max_lon or west[0] > min_lon):
+        step -= 1
+        bits = encode(shape.longitude, shape.latitude, step)
+    cells = [(neighbour(bits, step, dx, dy), step) for dx, dy in _CELL_ORDER]
+    if step >= 2:
+        area = cell_area(bits, step)
+        for i, (dx, dy) in enumerate(_CELL_ORDER):
+            if ((dy < 0 and area[2] < min_lat) or (dy > 0 and area[3] > max_lat)
+                    or (dx < 0 and area[0] < min_lon) or (dx > 0 and area[1] > max_lon)):
+                cells[i] = None
+    return cells
+
+
+def cell_scores(bits: int, step: int) -> tuple[int, int]:
+    """scoresOfGeoHashBox: the scores [min, max) of the members inside a cell."""
+    shift = 52 - step * 2
+    return bits << shift, (bits + 1) << shift

@@ -1,0 +1,75 @@
+"""INFO commandstats / errorstats / latencystats against redis-server 7.0 after CONFIG
+RESETSTAT and the same commands: the same commands listed with the same calls, rejected_calls
+and failed_calls, the same error counts by code, the same latency rows and percentile names
+(times differ by nature and are only checked for their format)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from yizhan.testing.raw import RawClient
+
+SCENARIO = [
+    ("SET", "k", "v"), ("GET", "k"), ("GET", "k"), ("get", "a", "b"), ("INCR", "k"), ("NOSUCH",),
+    ("CLIENT", "NOPE"), ("CLIENT", "ID"), ("CLIENT",), ("LPUSH", "k", "x"), ("MULTI",), ("INCR", "k"),
+    ("SET", "k"), ("EXEC",), ("MULTI",), ("INCR", "k"), ("EXEC",), ("EVAL", "return redis.call('get', KEYS[1])", "1", "k"),
+    ("EVAL", "return redis.pcall('incr', KEYS[1])", "1", "k"), ("AUTH", "nopass"), ("HSET", "h", "f"),
+    ("SLOWLOG", "LEN"), ("CONFIG", "GET", "maxmemory"), ("SELECT", "99"),
+]
+
+_ROW = re.compile(r"^(\w+[^:]*):(.*)$")
+
+
+def _section(client: RawClient, name: str) -> dict[str, str]:
+    raw = client.call("INFO", name)
+    body = raw.split(b"\r\n", 1)[1].decode().removeprefix("txt:")
+    rows = {}
+    for line in body.splitlines():
+        match = _ROW.match(line)
+        if match and not line.startswith("#"):
+            rows[match.group(1)] = match.group(2)
+    return rows
+
+
+def _fields(value: str) -> dict[str, str]:
+    return dict(pair.split("=", 1) for pair in value.split(","))
+
+
+def _transcript(port: int, proto: int) -> dict:
+    with RawClient("127.0.0.1", port) as client:
+        if proto == 3:
+            client.call("HELLO", "3")
+        client.call("FLUSHALL")
+        client.call("CONFIG", "RESETSTAT")
+        for command in SCENARIO:
+            client.call(*command)
+        commands = _section(client, "commandstats")
+        errors = _section(client, "errorstats")
+        latency = _section(client, "latencystats")
+        stats = _section(client, "stats")
+        client.call("CONFIG", "RESETSTAT")
+        after = (_section(client, "commandstats"), _section(client, "errorstats"))
+    for value in commands.values():
+        fields = _fields(value)
+        assert list(fields) == ["calls", "usec", "usec_per_call", "rejected_calls", "failed_calls"]
+        assert re.fullmatch(r"\d+\.\d\d", fields["usec_per_call"])
+    for value in latency.values():
+        assert all(re.fullmatch(r"\d+\.\d{3}", v) for v in _fields(value).values())
+    return {
+        "commands": {name: {k: v for k, v in _fields(value).items() if k not in ("usec", "usec_per_call")}
+                     for name, value in commands.items()},
+        "errors": errors,
+        "latency": {name: list(_fields(value)) for name, value in latency.items()},
+        "total_error_replies": stats["total_error_replies"],
+        "after_resetstat": (sorted(after[0]), after[1]),
+    }
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_commandstats_match_redis(yizhan_server, reference_redis, proto):
+    ours = _transcript(yizhan_server.port, proto)
+    theirs = _transcript(reference_redis.port, proto)
+    assert ours == theirs
+    assert ours["commands"]["cmdstat_get"]["rejected_calls"] == "1"
