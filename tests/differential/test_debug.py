@@ -8,10 +8,13 @@ clock values, so its fields are compared in tests/integration/test_debug.py.
 """
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from yizhan import Server
 from yizhan.testing.differential import Differential
 from yizhan.testing.reference import RedisReference
+
+from .test_property import COMMANDS, unordered_execs
 
 EVERY_TYPE = [
     ["SET", "str", "hello"], ["SET", "int", "12345"], ["SET", "neg", "-7"], ["SET", "raw", "x" * 100],
@@ -115,3 +118,13 @@ def test_debug_is_refused_by_default(differential):
     differential.check([["DEBUG", "DIGEST"], ["DEBUG", "NOSUCH"], ["DEBUG", "SLEEP", "0"], ["DEBUG"],
                         ["CONFIG", "GET", "enable-debug-command"], ["CONFIG", "SET", "enable-debug-command", "yes"],
                         ["MULTI"], ["DEBUG", "DIGEST"], ["EXEC"]])
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(commands=st.lists(COMMANDS, min_size=1, max_size=25))
+def test_digest_of_random_data_matches_redis(debug_differential, proto, commands):
+    """The property test's random command sequences (every type, TTLs, MULTI), then the digests:
+    the same data must hash the same on both servers."""
+    steps = [command for command in unordered_execs(commands)] + [["DISCARD"]]
+    debug_differential.check(steps + [["DEBUG", "DIGEST"], ["DEBUG", "DIGEST-VALUE", "a", "b", "c"]], proto=proto)

@@ -17,6 +17,7 @@ from yizhan.redis.observer import Observer
 from yizhan.redis.params import Params
 from yizhan.redis.persistence.aof import aof_state
 from yizhan.redis.pubsub import PubSub, parse_notify_flags
+from yizhan.redis.tracking import Tracking
 
 REDIS_VERSION = "7.0.15"
 
@@ -102,6 +103,8 @@ class RedisInstance:
         self.blocking = BlockingRegistry(self)
         self.pubsub = PubSub()
         self.observer = Observer(self)
+        self.tracking = Tracking(self)
+        self.current_client = None  # the client whose requests are being answered (NOLOOP)
         self.set_notify_flags(parse_notify_flags(self.params.get("notify-keyspace-events")) or "")
         self.watchers: dict[tuple[int, bytes], dict] = {}
         self._next_client_id = 1
@@ -150,6 +153,7 @@ class RedisInstance:
             client.blocked = None
         self.pubsub.drop_client(client)
         self.observer.monitors.pop(client, None)
+        self.tracking.disable(client)
         self.unwatch(client)
         if self.aof is not None:
             self.aof.parked.pop(client.id, None)
@@ -167,10 +171,13 @@ class RedisInstance:
             for client in watchers:
                 client.dirty_cas = True
         self.blocking.key_changed(db.index, key)
+        if self.tracking.active:
+            self.tracking.key_changed(key)
 
     def update_change_hooks(self) -> None:
-        """Databases report changes only while someone watches or waits: writes stay cheap."""
-        hook = self.key_changed if (self.watchers or self.blocking.waiting) else None
+        """Databases report changes only while someone watches, waits or tracks keys: writes
+        stay cheap."""
+        hook = self.key_changed if (self.watchers or self.blocking.waiting or self.tracking.active) else None
         for db in self.dbs:
             db.on_change = hook
 

@@ -90,7 +90,7 @@ class Observer:
         duration_us = duration_ns // 1000
         stat = self.commands.get(cmd)
         if (stat is not None and duration_us < self.quick_us and type(reply) is not ErrorReply
-                and not self.monitors):
+                and not self.monitors and not self.server.tracking.clients):
             by_us = stat.by_us
             by_us[duration_us] = by_us.get(duration_us, 0) + 1
         else:
@@ -109,6 +109,8 @@ class Observer:
             self._noteworthy(client, cmd, argv, duration_us)
         if self.monitors and cmd.monitored:
             self.feed_monitors(client, cmd.name, argv)
+        if self.server.tracking.clients:
+            self.server.tracking.after_command(client, cmd, argv)
 
     def _noteworthy(self, client, cmd, argv: list[bytes], duration_us: int) -> None:
         """A command slow enough for the slow log or the latency monitor."""

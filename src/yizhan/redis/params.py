@@ -69,6 +69,7 @@ PARAMS: list[Param] = [
     Param("latency-tracking", "yes", "bool"),
     Param("latency-tracking-info-percentiles", "50 99 99.9", "special"),
     Param("latency-monitor-threshold", "0", "int"),
+    Param("tracking-table-max-keys", "1000000", "int"),
     Param("lazyfree-lazy-user-flush", "no", "bool"),
     Param("lazyfree-lazy-user-del", "no", "bool"),
     Param("lazyfree-lazy-expire", "no", "bool"),

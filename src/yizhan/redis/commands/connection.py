@@ -7,7 +7,7 @@ from yizhan.redis.args import Args, parse_int
 from yizhan.redis.instance import REDIS_VERSION
 from yizhan.redis.session import client_line
 from yizhan.redis.table import command, container
-from yizhan.resp import OK, ErrorReply, Simple, Verbatim
+from yizhan.resp import OK, ErrorReply, ReplySet, Simple, Verbatim
 from yizhan.resp.encoder import PONG
 
 
@@ -114,6 +114,7 @@ def reset(c, argv):
     c.multi = None
     c.multi_error = False
     c.server.unwatch(c)
+    c.server.tracking.disable(c)
     c.server.pubsub.drop_client(c)
     c.subscriptions.clear()
     c.patterns.clear()
@@ -301,3 +302,109 @@ def client_unblock(c, argv):
     else:
         target.unblock(blocked.timeout_reply)
     return 1
+
+
+# -- CLIENT TRACKING / CACHING / GETREDIR / TRACKINGINFO (see yizhan.redis.tracking) -----------
+@command("CLIENT TRACKING ON | OFF [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] "
+         "[OPTOUT] [NOLOOP]", arity=-3, flags="noscript loading stale", group="connection", since="6.0.0",
+         summary="Enable or disable server assisted client side caching support",
+         complexity="O(1). Some options may introduce additional complexity.")
+def client_tracking(c, argv):
+    redirect = 0
+    bcast = optin = optout = noloop = False
+    prefixes: list[bytes] = []
+    args = Args(argv, 3)
+    while args:
+        option = args.next_option()
+        if option == b"REDIRECT" and args:
+            if redirect:
+                raise ErrorReply("ERR A client can only redirect to a single other client")
+            redirect = parse_int(args.next())
+            if redirect not in c.server.clients:
+                raise ErrorReply("ERR The client ID you want redirect to does not exist")
+        elif option == b"BCAST":
+            bcast = True
+        elif option == b"OPTIN":
+            optin = True
+        elif option == b"OPTOUT":
+            optout = True
+        elif option == b"NOLOOP":
+            noloop = True
+        elif option == b"PREFIX" and args:
+            prefixes.append(args.next())
+        else:
+            raise ErrorReply(errors.SYNTAX)
+    switch = argv[2].upper()
+    if switch == b"OFF":
+        c.server.tracking.disable(c)
+        return OK
+    if switch != b"ON":
+        raise ErrorReply(errors.SYNTAX)
+    _check_tracking_options(c.tracking, bcast, optin, optout, prefixes)
+    c.server.tracking.enable(c, redirect, bcast, optin, optout, noloop, prefixes)
+    return OK
+
+
+def _check_tracking_options(state, bcast: bool, optin: bool, optout: bool, prefixes: list[bytes]) -> None:
+    """The refusals of CLIENT TRACKING ON, in Redis's order."""
+    if prefixes and not bcast:
+        raise ErrorReply("ERR PREFIX option requires BCAST mode to be enabled")
+    if state is not None and state.bcast != bcast:
+        raise ErrorReply("ERR You can't switch BCAST mode on/off before disabling tracking for this client, "
+                         "and then re-enabling it with a different mode.")
+    if bcast and (optin or optout):
+        raise ErrorReply("ERR OPTIN and OPTOUT are not compatible with BCAST")
+    if optin and optout:
+        raise ErrorReply("ERR You can't specify both OPTIN mode and OPTOUT mode")
+    if state is not None and ((optin and state.optout) or (optout and state.optin)):
+        raise ErrorReply("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, "
+                         "and then re-enabling it with a different mode.")
+    if bcast:
+        for i, prefix in enumerate(prefixes):
+            for existing in (state.prefixes if state is not None else ()):
+                if _overlap(existing, prefix):
+                    raise ErrorReply(f"ERR Prefix '{errors.text(prefix)}' overlaps with an existing prefix "
+                                     f"'{errors.text(existing)}'. Prefixes for a single client must not overlap.")
+            for other in prefixes[i + 1:]:
+                if _overlap(prefix, other):
+                    raise ErrorReply(f"ERR Prefix '{errors.text(prefix)}' overlaps with another provided prefix "
+                                     f"'{errors.text(other)}'. Prefixes for a single client must not overlap.")
+
+
+def _overlap(a: bytes, b: bytes) -> bool:
+    return a.startswith(b) or b.startswith(a)
+
+
+@command("CLIENT CACHING YES | NO", arity=3, flags="noscript loading stale", group="connection", since="6.0.0",
+         summary="Instruct the server about tracking or not keys in the next request")
+def client_caching(c, argv):
+    state = c.tracking
+    if state is None:
+        raise ErrorReply("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN "
+                         "or OPTOUT mode enabled")
+    answer = argv[2].upper()
+    if answer == b"YES":
+        if not state.optin:
+            raise ErrorReply("ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.")
+    elif answer == b"NO":
+        if not state.optout:
+            raise ErrorReply("ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.")
+    else:
+        raise ErrorReply(errors.SYNTAX)
+    state.caching = True
+    return OK
+
+
+@command("CLIENT GETREDIR", arity=2, flags="noscript loading stale", group="connection", since="6.0.0",
+         summary="Get tracking notifications redirection client ID if any")
+def client_getredir(c, argv):
+    return -1 if c.tracking is None else c.tracking.redirect
+
+
+@command("CLIENT TRACKINGINFO", arity=2, flags="noscript loading stale", group="connection", since="6.2.0",
+         summary="Return information about server assisted client side caching for the current connection")
+def client_trackinginfo(c, argv):
+    state = c.tracking
+    if state is None:
+        return {b"flags": ReplySet([b"off"]), b"redirect": -1, b"prefixes": []}
+    return {b"flags": ReplySet(state.flags()), b"redirect": state.redirect, b"prefixes": sorted(state.prefixes)}
