@@ -70,7 +70,7 @@ class Client:
         self.tracking = None  # a tracking.TrackingState while CLIENT TRACKING is on
         # Whether the connection's direct path may run this client's commands: nothing about
         # it (MONITOR mode ...) needs the checks of `execute` (see `update_direct`).
-        self.direct = True
+        self.direct = not server.int_params.int("maxmemory")
 
     # -- state ---------------------------------------------------------------------------
     def select(self, index: int) -> None:
@@ -95,7 +95,7 @@ class Client:
         return flags or "N"
 
     def update_direct(self) -> None:
-        self.direct = not self.monitoring
+        self.direct = not self.monitoring and not self.server.int_params.int("maxmemory")
 
     def kill(self) -> None:
         """Drop this client now, discarding unsent output (CLIENT KILL, output limits, shutdown)."""
@@ -123,6 +123,8 @@ class Client:
                 raise ErrorReply(errors.DEBUG_NOT_ALLOWED)
             if not self.authenticated and not cmd.no_auth:
                 raise ErrorReply(errors.NOAUTH)
+            if not self.direct and self.server.int_params.int("maxmemory") and self.out_of_memory(cmd):
+                return self._reject(argv, ErrorReply(errors.OOM), cmd)  # not raised: no traceback
             if self.proto == 2 and self.subscription_count and name not in SUBSCRIBED_MODE_COMMANDS:
                 raise ErrorReply(
                     f"ERR Can't execute '{cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
@@ -137,6 +139,19 @@ class Client:
             self.multi.append((cmd, argv))
             return QUEUED
         return self.call(cmd, argv)
+
+    def out_of_memory(self, cmd: Command) -> bool:
+        """Redis's maxmemory step of processCommand: evict what the policy allows; whether
+        the command must then be refused (deny-oom commands, anything queued in MULTI, an
+        EXEC of deny-oom commands)."""
+        if self.server.evictor.perform():
+            return False
+        name = cmd.name
+        if self.multi is not None and name not in ("exec", "discard", "quit", "reset"):
+            return True
+        if name == "exec" and self.multi:
+            return any("denyoom" in queued.flags for queued, _ in self.multi)
+        return "denyoom" in cmd.flags
 
     def may_debug(self) -> bool:
         """enable-debug-command (a protected action): "yes", or "local" for a client on the
