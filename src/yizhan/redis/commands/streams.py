@@ -520,7 +520,9 @@ def _read_ids(c, args: ReadArgs, group_mode: bool) -> tuple[list, list]:
                 raise ErrorReply(errors.XREAD_GREATER)
             ids.append(None)
         else:
-            ids.append(_strict_id(raw))
+            sid = _strict_id(raw)
+            # Redis keeps ">" as the largest ID: that ID given explicitly reads new entries too
+            ids.append(None if group_mode and sid == MAX else sid)
     return ids, groups
 
 
