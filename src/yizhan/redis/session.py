@@ -14,10 +14,13 @@ from typing import Callable
 from yizhan.redis import errors
 from yizhan.redis.blocking import Blocked
 from yizhan.redis.table import BY_REQUEST_NAME, COMMANDS, Command
-from yizhan.resp import OK, QUEUED, ErrorReply, ProtocolError, RequestParser
+from yizhan.resp import OK, QUEUED, ErrorReply, Many, ProtocolError, Push, Raw, RequestParser
 from yizhan.resp.encoder import BULK_HEADS, SMALL_INTS, encode, encode_into
 
 log = logging.getLogger("yizhan.redis")
+
+REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP = 0, 1, 2, 3  # CLIENT REPLY ON/OFF/SKIP, the skipped one
+NO_REPLY = Raw(b"")  # what a command answers under CLIENT REPLY OFF/SKIP
 
 # Commands a RESP2 client may send while subscribed, and those MULTI runs instead of queueing.
 SUBSCRIBED_MODE_COMMANDS = frozenset(
@@ -32,7 +35,7 @@ class Client:
         "last_interaction", "last_command", "lib_name", "lib_ver", "close_after_reply",
         "closer", "writer", "buffer_size", "resume", "multi", "multi_error", "in_exec",
         "watched", "dirty_cas", "blocked", "subscriptions", "patterns", "shard_subscriptions",
-        "soft_limit_since", "batch", "read_now", "direct", "monitoring", "tracking", "__weakref__",
+        "soft_limit_since", "batch", "read_now", "direct", "monitoring", "tracking", "reply_mode", "no_evict", "__weakref__",
     )
 
     def __init__(self, server, addr: str = "?:0", laddr: str = "?:0"):
@@ -72,9 +75,11 @@ class Client:
         self.batch: list[bytes] | None = None  # replies being gathered for one write
         self.monitoring = False  # in MONITOR mode
         self.tracking = None  # a tracking.TrackingState while CLIENT TRACKING is on
+        self.reply_mode = REPLY_ON  # CLIENT REPLY
+        self.no_evict = False  # CLIENT NO-EVICT
         # Whether the connection's direct path may run this client's commands: nothing about
-        # it (MONITOR mode ...) needs the checks of `execute` (see `update_direct`).
-        self.direct = True
+        # it (MONITOR mode, CLIENT REPLY, a pause ...) needs the checks of `execute`.
+        self.direct = server.pause is None
 
     # -- state ---------------------------------------------------------------------------
     def select(self, index: int) -> None:
@@ -96,10 +101,26 @@ class Client:
         tracking = self.tracking
         if tracking is not None:
             flags += "t" + ("R" if tracking.broken else "") + ("B" if tracking.bcast else "")
+        if self.no_evict:
+            flags += "e"
         return flags or "N"
 
     def update_direct(self) -> None:
-        self.direct = not self.monitoring
+        self.direct = not self.monitoring and self.reply_mode == REPLY_ON and self.server.pause is None
+
+    def filtered(self, reply):
+        """The reply that leaves under CLIENT REPLY OFF/SKIP: nothing but out-of-band pushes
+        (and the OK of CLIENT REPLY ON)."""
+        mode = self.reply_mode
+        kind = type(reply)
+        if mode == REPLY_ON or kind is Blocked or (self.proto == 3 and (kind is Push or kind is Many)):
+            return reply
+        if mode == REPLY_SKIP_NEXT:  # CLIENT REPLY SKIP itself: the next one is skipped
+            self.reply_mode = REPLY_SKIP
+        elif mode == REPLY_SKIP:
+            self.reply_mode = REPLY_ON
+            self.update_direct()
+        return NO_REPLY
 
     def kill(self) -> None:
         """Drop this client now, discarding unsent output (CLIENT KILL, output limits, shutdown)."""
@@ -134,6 +155,9 @@ class Client:
                 raise ErrorReply(errors.NOT_IN_MULTI)
         except ErrorReply as err:
             return self._reject(argv, err, cmd)
+        pause = self.server.pause
+        if pause is not None and pause.covers(self, cmd):
+            return pause.postpone(self, argv)
         if self.multi is not None and name not in NOT_QUEUED:
             self.multi.append((cmd, argv))
             return QUEUED
@@ -424,6 +448,8 @@ class RedisConnection:
                 else:
                     reply = client.execute(argv)
                     last_ns = now_ns()
+                    if client.reply_mode:
+                        reply = client.filtered(reply)
                 kind = type(reply)
                 if kind is bytes:
                     size = len(reply)
