@@ -309,3 +309,13 @@ def test_pool_scan_counts_weighted_items():
     assert pool.scan(5, 100) == (0, [4, 3, 2, 1, 0])
     assert pool.scan(10**20, 1) == (9, [9])
     assert Pool().scan(0, 10) == (0, [])
+
+
+def test_intset_widens_as_redis_upgrades_and_keeps_order():
+    s = Set.build([b"1", b"-5"], max_intset=10)
+    assert s.ints.itemsize == 2
+    s.add(b"70000", max_intset=10)
+    assert s.ints.itemsize == 4 and list(s) == [b"-5", b"1", b"70000"]
+    s.add(b"-9223372036854775808", max_intset=10)
+    assert s.ints.itemsize == 8 and list(s)[0] == b"-9223372036854775808"
+    assert s.copy().ints.itemsize == 8 and s.encoding() == "intset"

@@ -5,7 +5,8 @@ Why: `Database.access` (key -> ms of the last access) is a dict entry per key, a
 at a million keys, as much as the key's value; Redis keeps the same 24 bits inside the object
 header. The access times are read rarely (OBJECT IDLETIME / FREQ, DEBUG OBJECT, an RDB written
 under an LRU or LFU policy) but written on every command, so writes keep going to the plain
-dict, and the server cron moves a large dict here (`Database.archive_access`).
+dict, and the server cron moves the dict here once it holds 16,384 keys
+(`Database.archive_access`).
 
 The archive is a list of tiers, oldest first, each (second, blob): the keys last touched in
 that second, escaped as types/packed.py escapes (so they hold no NUL) and joined between NULs.

@@ -654,7 +654,7 @@ class Database:
             self.expire_at(key, entry.expire_ms)
 
     # -- object state: OBJECT IDLETIME / FREQ ---------------------------------------------
-    ARCHIVE_MIN = 50_000  # `archive_access` leaves a smaller `access` dict alone
+    ARCHIVE_MIN = 16_384  # `archive_access` leaves a smaller `access` dict alone
 
     def last_access_ms(self, key: bytes) -> int | None:
         """When `key` was last accessed (ms; whole seconds once archived), or None."""

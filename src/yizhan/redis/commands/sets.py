@@ -232,7 +232,7 @@ def _intersection(sets: list[Set], limit: int = 0):
                 if found == limit:
                     return
     else:
-        for member in first.members.items:
+        for member in first:
             if all(member in other for other in others):
                 yield member
                 found += 1

@@ -1,11 +1,13 @@
 """The set value type (t_set.c): `Set`.
 
 Like Redis 7.0, a set is an "intset" while every member is the canonical text of an int64 and
-there are at most set-max-intset-entries of them: it is then a sorted `array('q')` of the
-numbers (8 bytes a member, where a list of ints costs 40), listed in numeric order, as Redis
-does. Otherwise it is a "hashtable" for good: a `Pool` of bytes (listed
-in its own order, as Redis lists a dict in hash order), which also gives SSCAN its cursors and
-SPOP/SRANDMEMBER uniform O(1) random picks.
+there are at most set-max-intset-entries of them: it is then a sorted array of the numbers,
+2, 4 or 8 bytes each as the widest member needs (an intset's upgrade; a list of ints costs
+40), listed in numeric order, as Redis does. Otherwise it is a "hashtable" for good: a dict
+member -> None (a dict entry is smaller than a set slot at Python's load factors), listed in
+its own order as Redis lists a dict in hash order, plus, from the first SSCAN, SPOP or SRANDMEMBER on, a `Pool` of the members, which
+gives SSCAN its cursors and SPOP/SRANDMEMBER uniform O(1) random picks (the pool costs about
+as much again as the dict, so a set that is never scanned or sampled goes without).
 """
 
 from __future__ import annotations
@@ -19,15 +21,30 @@ from yizhan.redis.types.pool import Pool
 from yizhan.redis.types.strings import canonical_int
 
 
-class Set:
-    """A Redis set: `ints` (a sorted array of int64) while an intset, else `members` (and
-    `members` is None while an intset)."""
+_LIMITS = {"h": (-(1 << 15), (1 << 15) - 1), "i": (-(1 << 31), (1 << 31) - 1),
+           "q": (-(1 << 63), (1 << 63) - 1)}
 
-    __slots__ = ("ints", "members")
+
+def _width_for(*numbers: int) -> str:
+    """The narrowest array typecode holding `numbers` (Redis's intset encodings)."""
+    lo, hi = min(numbers), max(numbers)
+    for code in "hi":
+        if _LIMITS[code][0] <= lo and hi <= _LIMITS[code][1]:
+            return code
+    return "q"
+
+
+class Set:
+    """A Redis set: `ints` (a sorted array of int64) while an intset, else `hashed` (member ->
+    None) and, once needed, `pool`. `members` is the pool of a hashtable set (None while an
+    intset)."""
+
+    __slots__ = ("ints", "hashed", "pool")
 
     def __init__(self):
-        self.ints: array | None = array("q")
-        self.members: Pool | None = None
+        self.ints: array | None = array("h")
+        self.hashed: dict[bytes, None] | None = None
+        self.pool: Pool | None = None
 
     @classmethod
     def build(cls, members, max_intset: int) -> "Set":
@@ -39,47 +56,67 @@ class Set:
 
     @property
     def is_intset(self) -> bool:
-        return self.members is None
+        return self.hashed is None
+
+    @property
+    def members(self) -> Pool | None:
+        """The members as a `Pool` (SSCAN cursors, uniform random picks), built on first use
+        and kept in step from then on; None while an intset."""
+        if self.hashed is None:
+            return None
+        if self.pool is None:
+            self.pool = Pool(self.hashed)
+        return self.pool
 
     def __len__(self) -> int:
-        return len(self.ints) if self.members is None else len(self.members)
+        return len(self.ints) if self.hashed is None else len(self.hashed)
 
     def __iter__(self):
-        if self.members is None:
+        if self.hashed is None:
             return (b"%d" % n for n in self.ints)
-        return iter(self.members)
+        return iter(self.hashed)
 
     def __contains__(self, member: bytes) -> bool:
-        if self.members is None:
+        if self.hashed is None:
             n = canonical_int(member)
             return n is not None and self.has_int(n)
-        return member in self.members.where
+        return member in self.hashed
 
     def has_int(self, n: int) -> bool:
-        if self.members is None:
+        if self.hashed is None:
             ints = self.ints
             i = bisect_left(ints, n)
             return i < len(ints) and ints[i] == n
-        return b"%d" % n in self.members.where
+        return b"%d" % n in self.hashed
 
     def add(self, member: bytes, max_intset: int) -> bool:
         """Add a member; True if it is new. Converts to hashtable as Redis's setTypeAdd does."""
-        if self.members is None:
+        hashed = self.hashed
+        if hashed is None:
             n = canonical_int(member)
             if n is not None:
                 ints = self.ints
                 i = bisect_left(ints, n)
                 if i < len(ints) and ints[i] == n:
                     return False
+                if not _LIMITS[ints.typecode][0] <= n <= _LIMITS[ints.typecode][1]:
+                    ints = self.ints = array(_width_for(n), ints)  # intsetUpgradeAndAdd
                 ints.insert(i, n)
                 if len(ints) > max_intset:
                     self._to_hashtable()
                 return True
             self._to_hashtable()
-        return self.members.add(member)
+            hashed = self.hashed
+        if member in hashed:
+            return False
+        hashed[member] = None
+        if self.pool is not None:
+            self.pool.add(member)
+        return True
 
     def discard(self, member: bytes) -> bool:
-        if self.members is None:
+        hashed = self.hashed
+        if hashed is None:
             n = canonical_int(member)
             if n is None:
                 return False
@@ -89,39 +126,45 @@ class Set:
                 return False
             del ints[i]
             return True
-        return self.members.discard(member)
+        if member not in hashed:
+            return False
+        del hashed[member]
+        if self.pool is not None:
+            self.pool.discard(member)
+        return True
 
     def keep_ints(self, numbers) -> None:
         """Make an intset hold `numbers` (sorted, distinct) instead."""
-        self.ints = array("q", numbers)
+        numbers = list(numbers)
+        self.ints = array(_width_for(*numbers) if numbers else "h", numbers)
 
     def _to_hashtable(self) -> None:
-        self.members = Pool(b"%d" % n for n in self.ints)
+        self.hashed = dict.fromkeys(b"%d" % n for n in self.ints)
         self.ints = None
 
     def random_member(self, rng=random) -> bytes:
         """A member picked uniformly at random (the set is not empty)."""
-        if self.members is None:
+        if self.hashed is None:
             return b"%d" % self.ints[rng.randrange(len(self.ints))]
         return self.members.random(rng)
 
     def pop_random(self, rng=random) -> bytes:
-        if self.members is None:
+        if self.hashed is None:
             return b"%d" % self.ints.pop(rng.randrange(len(self.ints)))
         member = self.members.random(rng)
-        self.members.discard(member)
+        self.discard(member)
         return member
 
     def copy(self) -> "Set":
         s = Set()
-        if self.members is None:
-            s.ints = array("q", self.ints)
+        if self.hashed is None:
+            s.ints = array(self.ints.typecode, self.ints)
         else:
-            s.ints, s.members = None, Pool(self.members.items)
+            s.ints, s.hashed = None, dict(self.hashed)
         return s
 
     def encoding(self, params=None) -> str:
-        return "intset" if self.members is None else "hashtable"
+        return "intset" if self.hashed is None else "hashtable"
 
 
 register_type(Set, "set", copy=Set.copy, encoding=Set.encoding)
