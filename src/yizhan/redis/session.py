@@ -140,7 +140,7 @@ class Client:
             cmd = self.find(argv)
             self.check_arity(cmd, argv)
             name = cmd.name.split("|")[0]
-            if name == "debug" and not self.may_debug():
+            if self.debug_refused(cmd):
                 raise ErrorReply(errors.DEBUG_NOT_ALLOWED)
             if not self.authenticated and not cmd.no_auth:
                 raise ErrorReply(errors.NOAUTH)
@@ -162,9 +162,12 @@ class Client:
             return QUEUED
         return self.call(cmd, argv)
 
+    def debug_refused(self, cmd: Command) -> bool:
+        """DEBUG is a protected command: refused unless enable-debug-command allows this
+        client ("yes", or "local" for one on the loopback address or a Unix socket)."""
+        return cmd.name.split("|")[0] == "debug" and not self.may_debug()
+
     def may_debug(self) -> bool:
-        """enable-debug-command (a protected action): "yes", or "local" for a client on the
-        loopback address or a Unix socket."""
         allowed = self.server.params.get("enable-debug-command")
         if allowed == "local":
             return self.addr.startswith(("127.0.0.1:", "::1:", "[::1]:", "/")) or self.addr[:1] == ":"
@@ -173,9 +176,12 @@ class Client:
     def execute_while_busy(self, argv: list[bytes], run):
         """A command that arrives while a script is busy (past busy-reply-threshold): refused
         with BUSY unless it may run then (`allow_busy`: SCRIPT KILL, FUNCTION KILL, MULTI ...),
-        after the checks that come first in Redis (unknown command, arity, NOAUTH)."""
+        after the checks that come first in Redis (unknown command, arity, the DEBUG refusal,
+        NOAUTH)."""
         try:
             cmd = self.lookup(argv)
+            if self.debug_refused(cmd):
+                raise ErrorReply(errors.DEBUG_NOT_ALLOWED)
             if not self.authenticated and not cmd.no_auth:
                 raise ErrorReply(errors.NOAUTH)
         except ErrorReply as err:
