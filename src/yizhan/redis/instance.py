@@ -106,6 +106,7 @@ class RedisInstance:
         self.observer = Observer(self)
         self.tracking = Tracking(self)
         self.current_client = None  # the client whose requests are being answered (NOLOOP)
+        self.pause = None  # the CLIENT PAUSE in force (pause.Pause)
         self.set_notify_flags(parse_notify_flags(self.params.get("notify-keyspace-events")) or "")
         self.watchers: dict[tuple[int, bytes], dict] = {}
         self._next_client_id = 1
@@ -230,6 +231,9 @@ class RedisInstance:
     def _key_expired(self, db: Database, key: bytes) -> None:
         self.notify(db, "x", "expired", key)
 
+    def _key_created(self, db: Database, key: bytes) -> None:
+        self.notify(db, "n", "new", key)
+
     def _key_missed(self, db: Database, key: bytes) -> None:
         self.notify(db, "m", "keymiss", key)
 
@@ -269,9 +273,11 @@ class RedisInstance:
         self.pubsub.notify_flags = flags
         hook = self._key_missed if "m" in flags else None
         event_hook = self._key_event if flags else None
+        new_hook = self._key_created if "n" in flags else None
         for db in self.dbs:
             db.on_keymiss = hook
             db.on_event = event_hook
+            db.on_new = new_hook
 
     def _update_hit_counting(self) -> None:
         """Accesses feed the LFU counter only under an LFU policy (where OBJECT FREQ answers)."""
