@@ -73,3 +73,10 @@ def test_commandstats_match_redis(yizhan_server, reference_redis, proto):
     theirs = _transcript(reference_redis.port, proto)
     assert ours == theirs
     assert ours["commands"]["cmdstat_get"]["rejected_calls"] == "1"
+
+
+def test_errorstats_keep_error_codes_bytes(differential):
+    """An error code that is not UTF-8 is counted and shown with its bytes (the connection
+    survives: the INFO reply used to fail to encode)."""
+    differential.check([["CONFIG", "RESETSTAT"], ["EVAL", b"return redis.error_reply('\xff\xfeBAD oops')", "0"],
+                        ["INFO", "errorstats"], ["EVAL", b"return {err='\xc3'}", "0"], ["INFO", "errorstats"]])

@@ -131,7 +131,8 @@ class Observer:
     def error(self, message: str) -> None:
         """An error reply went out (INFO errorstats and total_error_replies)."""
         self.server.stats.total_error_replies += 1
-        code = message.split(" ", 1)[0]
+        space = message.find(" ", 0, 31)  # Redis: a code is what precedes a space in the first 32 bytes
+        code = message[:space] if space >= 0 else "ERR"
         errors = self.errors
         if code in errors:
             errors[code] += 1

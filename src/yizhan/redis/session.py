@@ -19,10 +19,13 @@ from typing import Callable
 from yizhan.redis import errors
 from yizhan.redis.blocking import Blocked
 from yizhan.redis.table import BY_REQUEST_NAME, COMMANDS, Command
-from yizhan.resp import OK, QUEUED, ErrorReply, ProtocolError, RequestParser
+from yizhan.resp import OK, QUEUED, ErrorReply, Many, ProtocolError, Push, Raw, RequestParser
 from yizhan.resp.encoder import BULK_HEADS, SMALL_INTS, encode_into
 
 log = logging.getLogger("yizhan.redis")
+
+REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP = 0, 1, 2, 3  # CLIENT REPLY ON/OFF/SKIP, the skipped one
+NO_REPLY = Raw(b"")  # what a command answers under CLIENT REPLY OFF/SKIP
 
 # Commands a RESP2 client may send while subscribed, and those MULTI runs instead of queueing.
 SUBSCRIBED_MODE_COMMANDS = frozenset(
@@ -37,7 +40,7 @@ class Client:
         "last_interaction", "last_command", "lib_name", "lib_ver", "close_after_reply",
         "conn", "multi", "multi_error", "in_exec", "watched", "dirty_cas", "blocked",
         "subscriptions", "patterns", "shard_subscriptions", "soft_limit_since", "direct",
-        "monitoring", "tracking", "__weakref__",
+        "monitoring", "tracking", "reply_mode", "no_evict", "__weakref__",
     )
 
     def __init__(self, server, addr: str = "?:0", laddr: str = "?:0"):
@@ -68,9 +71,11 @@ class Client:
         self.soft_limit_since: float | None = None
         self.monitoring = False  # in MONITOR mode
         self.tracking = None  # a tracking.TrackingState while CLIENT TRACKING is on
+        self.reply_mode = REPLY_ON  # CLIENT REPLY
+        self.no_evict = False  # CLIENT NO-EVICT
         # Whether the connection's direct path may run this client's commands: nothing about
-        # it (MONITOR mode ...) needs the checks of `execute` (see `update_direct`).
-        self.direct = True
+        # it (MONITOR mode, CLIENT REPLY, a pause, maxmemory ...) needs the checks of `execute`.
+        self.direct = server.pause is None and not server.int_params.int("maxmemory")
 
     # -- state ---------------------------------------------------------------------------
     def select(self, index: int) -> None:
@@ -92,10 +97,27 @@ class Client:
         tracking = self.tracking
         if tracking is not None:
             flags += "t" + ("R" if tracking.broken else "") + ("B" if tracking.bcast else "")
+        if self.no_evict:
+            flags += "e"
         return flags or "N"
 
     def update_direct(self) -> None:
-        self.direct = not self.monitoring
+        self.direct = (not self.monitoring and self.reply_mode == REPLY_ON and self.server.pause is None
+                       and not self.server.int_params.int("maxmemory"))
+
+    def filtered(self, reply):
+        """The reply that leaves under CLIENT REPLY OFF/SKIP: nothing but out-of-band pushes
+        (and the OK of CLIENT REPLY ON)."""
+        mode = self.reply_mode
+        kind = type(reply)
+        if mode == REPLY_ON or kind is Blocked or (self.proto == 3 and (kind is Push or kind is Many)):
+            return reply
+        if mode == REPLY_SKIP_NEXT:  # CLIENT REPLY SKIP itself: the next one is skipped
+            self.reply_mode = REPLY_SKIP
+        elif mode == REPLY_SKIP:
+            self.reply_mode = REPLY_ON
+            self.update_direct()
+        return NO_REPLY
 
     def kill(self) -> None:
         """Drop this client now, discarding unsent output (CLIENT KILL, output limits, shutdown)."""
@@ -119,10 +141,12 @@ class Client:
             cmd = self.find(argv)
             self.check_arity(cmd, argv)
             name = cmd.name.split("|")[0]
-            if name == "debug" and not self.may_debug():
+            if self.debug_refused(cmd):
                 raise ErrorReply(errors.DEBUG_NOT_ALLOWED)
             if not self.authenticated and not cmd.no_auth:
                 raise ErrorReply(errors.NOAUTH)
+            if not self.direct and self.server.int_params.int("maxmemory") and self.out_of_memory(cmd):
+                return self._reject(argv, ErrorReply(errors.OOM), cmd)  # not raised: no traceback
             if self.proto == 2 and self.subscription_count and name not in SUBSCRIBED_MODE_COMMANDS:
                 raise ErrorReply(
                     f"ERR Can't execute '{cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
@@ -133,14 +157,33 @@ class Client:
                 raise ErrorReply(errors.NOT_IN_MULTI)
         except ErrorReply as err:
             return self._reject(argv, err, cmd)
+        pause = self.server.pause
+        if pause is not None and pause.covers(self, cmd):
+            return pause.postpone(self, argv)
         if self.multi is not None and name not in NOT_QUEUED:
             self.multi.append((cmd, argv))
             return QUEUED
         return self.call(cmd, argv)
 
+    def out_of_memory(self, cmd: Command) -> bool:
+        """Redis's maxmemory step of processCommand: evict what the policy allows; whether
+        the command must then be refused (deny-oom commands, anything queued in MULTI, an
+        EXEC of deny-oom commands)."""
+        if self.server.evictor.perform():
+            return False
+        name = cmd.name
+        if self.multi is not None and name not in ("exec", "discard", "quit", "reset"):
+            return True
+        if name == "exec" and self.multi:
+            return any("denyoom" in queued.flags for queued, _ in self.multi)
+        return "denyoom" in cmd.flags
+
+    def debug_refused(self, cmd: Command) -> bool:
+        """DEBUG is a protected command: refused unless enable-debug-command allows this
+        client ("yes", or "local" for one on the loopback address or a Unix socket)."""
+        return cmd.name.split("|")[0] == "debug" and not self.may_debug()
+
     def may_debug(self) -> bool:
-        """enable-debug-command (a protected action): "yes", or "local" for a client on the
-        loopback address or a Unix socket."""
         allowed = self.server.params.get("enable-debug-command")
         if allowed == "local":
             return self.addr.startswith(("127.0.0.1:", "::1:", "[::1]:", "/")) or self.addr[:1] == ":"
@@ -149,9 +192,12 @@ class Client:
     def execute_while_busy(self, argv: list[bytes], run):
         """A command that arrives while a script is busy (past busy-reply-threshold): refused
         with BUSY unless it may run then (`allow_busy`: SCRIPT KILL, FUNCTION KILL, MULTI ...),
-        after the checks that come first in Redis (unknown command, arity, NOAUTH)."""
+        after the checks that come first in Redis (unknown command, arity, the DEBUG refusal,
+        NOAUTH)."""
         try:
             cmd = self.lookup(argv)
+            if self.debug_refused(cmd):
+                raise ErrorReply(errors.DEBUG_NOT_ALLOWED)
             if not self.authenticated and not cmd.no_auth:
                 raise ErrorReply(errors.NOAUTH)
         except ErrorReply as err:
@@ -467,6 +513,8 @@ class RedisConnection:
                 else:
                     reply = client.execute(argv)
                     last_ns = now_ns()
+                    if client.reply_mode:
+                        reply = client.filtered(reply)
                 kind = type(reply)
                 if kind is bytes:
                     size = len(reply)
