@@ -17,7 +17,7 @@ def monitor(c, argv):
     if not c.monitoring:
         c.monitoring = True
         c.update_direct()
-        c.server.observer.monitors[c] = None
+        c.server.observer.add_monitor(c)
     return OK
 
 
