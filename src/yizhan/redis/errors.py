@@ -23,6 +23,7 @@ AUTH_NOT_CONFIGURED = (
     "Are you sure your configuration is correct?"
 )
 MAX_CLIENTS = "ERR max number of clients reached"
+OOM = "OOM command not allowed when used memory > 'maxmemory'."
 PROTECTED_MODE = (
     "DENIED Redis is running in protected mode because protected mode is enabled and no password "
     "is set for the default user. In this mode connections are only accepted from the loopback "

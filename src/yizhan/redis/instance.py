@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from yizhan.clock import Clock
 from yizhan.config import Config
 from yizhan.redis.blocking import BlockingRegistry
+from yizhan.redis.eviction import Evictor
 from yizhan.redis.keyspace import Database
 from yizhan.redis.observer import Observer
 from yizhan.redis.params import Params
@@ -116,6 +117,7 @@ class RedisInstance:
         self.active_expire_enabled = True  # DEBUG SET-ACTIVE-EXPIRE
         self.tcp_port = self.config.port
         self.last_save_time = self.clock.ms() // 1000
+        self.evictor = Evictor(self)  # maxmemory (eviction.py)
         self.aof = None  # the running append-only file (persistence.aof.AOF) while appendonly is on
         self.script_running = None  # the ScriptRun of the EVAL/FCALL in progress (scripting.busy)
         self.poll_while_busy = None  # set by the network layer: accept connections during a long script
@@ -286,7 +288,11 @@ class RedisInstance:
     def on_param_changed(self, name: str) -> None:
         self.int_params.clear()
         self.observer.configure()
-        if name == "maxmemory-policy":
+        if name == "maxmemory":  # clients leave the direct path while it is set; evict now
+            for client in self.clients.values():
+                client.update_direct()
+            self.evictor.perform()
+        elif name == "maxmemory-policy":
             self._update_hit_counting()
         elif name == "notify-keyspace-events":
             self.set_notify_flags(self.params.get(name))

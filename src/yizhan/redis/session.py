@@ -74,8 +74,8 @@ class Client:
         self.reply_mode = REPLY_ON  # CLIENT REPLY
         self.no_evict = False  # CLIENT NO-EVICT
         # Whether the connection's direct path may run this client's commands: nothing about
-        # it (MONITOR mode, CLIENT REPLY, a pause ...) needs the checks of `execute`.
-        self.direct = server.pause is None
+        # it (MONITOR mode, CLIENT REPLY, a pause, maxmemory ...) needs the checks of `execute`.
+        self.direct = server.pause is None and not server.int_params.int("maxmemory")
 
     # -- state ---------------------------------------------------------------------------
     def select(self, index: int) -> None:
@@ -102,7 +102,8 @@ class Client:
         return flags or "N"
 
     def update_direct(self) -> None:
-        self.direct = not self.monitoring and self.reply_mode == REPLY_ON and self.server.pause is None
+        self.direct = (not self.monitoring and self.reply_mode == REPLY_ON and self.server.pause is None
+                       and not self.server.int_params.int("maxmemory"))
 
     def filtered(self, reply):
         """The reply that leaves under CLIENT REPLY OFF/SKIP: nothing but out-of-band pushes
@@ -144,6 +145,8 @@ class Client:
                 raise ErrorReply(errors.DEBUG_NOT_ALLOWED)
             if not self.authenticated and not cmd.no_auth:
                 raise ErrorReply(errors.NOAUTH)
+            if not self.direct and self.server.int_params.int("maxmemory") and self.out_of_memory(cmd):
+                return self._reject(argv, ErrorReply(errors.OOM), cmd)  # not raised: no traceback
             if self.proto == 2 and self.subscription_count and name not in SUBSCRIBED_MODE_COMMANDS:
                 raise ErrorReply(
                     f"ERR Can't execute '{cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
@@ -161,6 +164,19 @@ class Client:
             self.multi.append((cmd, argv))
             return QUEUED
         return self.call(cmd, argv)
+
+    def out_of_memory(self, cmd: Command) -> bool:
+        """Redis's maxmemory step of processCommand: evict what the policy allows; whether
+        the command must then be refused (deny-oom commands, anything queued in MULTI, an
+        EXEC of deny-oom commands)."""
+        if self.server.evictor.perform():
+            return False
+        name = cmd.name
+        if self.multi is not None and name not in ("exec", "discard", "quit", "reset"):
+            return True
+        if name == "exec" and self.multi:
+            return any("denyoom" in queued.flags for queued, _ in self.multi)
+        return "denyoom" in cmd.flags
 
     def debug_refused(self, cmd: Command) -> bool:
         """DEBUG is a protected command: refused unless enable-debug-command allows this

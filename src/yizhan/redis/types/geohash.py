@@ -196,6 +196,7 @@ def _sqrt(x: float) -> float:
 
 
 _INF = math.inf
+_math_sin, _math_cos, _math_asin, _math_sqrt = math.sin, math.cos, math.asin, math.sqrt
 
 
 # -- search shapes ----------------------------------------------------------------------------
@@ -232,7 +233,16 @@ class Shape:
     def contains(self, longitude: float, latitude: float) -> float | None:
         """geoWithinShape: the distance in meters to a point inside, None for one outside."""
         if self.radius is not None:
-            d = self.from_center(longitude, latitude)
+            try:  # `from_center` with Python's math directly: a search's hot loop
+                v = _math_sin((longitude * _D_R - self._lon_rad) / 2)
+                if v == 0.0:
+                    d = EARTH_RADIUS * abs(latitude * _D_R - self._lat_rad)
+                else:
+                    lat2r = latitude * _D_R
+                    u = _math_sin((lat2r - self._lat_rad) / 2)
+                    d = 2.0 * EARTH_RADIUS * _math_asin(_math_sqrt(u * u + self._lat_cos * _math_cos(lat2r) * v * v))
+            except ValueError:  # a domain C answers with NaN
+                d = self.from_center(longitude, latitude)
             return None if d > self.radius * self.conversion else d
         width_m = self.width * self.conversion
         height_m = self.height * self.conversion
