@@ -154,8 +154,8 @@ class RedisInstance:
             self.blocking.unpark(client.blocked)
             client.blocked = None
         self.pubsub.drop_client(client)
-        self.observer.monitors.pop(client, None)
         self.tracking.disable(client)
+        self.observer.drop_client(client)
         self.unwatch(client)
         if self.aof is not None:
             self.aof.parked.pop(client.id, None)
