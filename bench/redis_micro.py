@@ -1,5 +1,5 @@
 """In-process micro benchmark of the Redis request path: redis-benchmark's default commands fed
-to `RedisConnection.receive` in pipelined reads (16 commands per read, as `-P 16` sends them),
+to `RedisConnection.receive` (then `data_to_send`, as the transport does) in pipelined reads (16 commands per read, as `-P 16` sends them),
 reporting µs per command. No sockets, no event loop: only the Python path that the pipelined
 figures depend on, so changes to it can be compared on a noisy machine.
 
@@ -45,11 +45,13 @@ def measure(test: str, reads: int, pipeline: int) -> float:
     conn = RedisConnection(Client(RedisInstance()))
     if test in ("lpop", "lrange_100"):  # a long list, as redis-benchmark's own fill leaves it
         conn.receive(REQUESTS["lpush"] * (reads * pipeline + 100))
+        conn.data_to_send()
     batch = REQUESTS[test] * pipeline
-    receive = conn.receive
+    receive, data_to_send = conn.receive, conn.data_to_send
     began = time.perf_counter()
     for _ in range(reads):
         receive(batch)
+        data_to_send()
     return (time.perf_counter() - began) / (reads * pipeline) * 1e6
 
 

@@ -36,9 +36,8 @@ DEFAULT_FILES = [
 # later issue), so its test modules are left out whole.
 EXCLUDED_TESTS = re.compile(
     r"^test_(script|eval|fcall|function|tfunction|x[a-z]+|async_xread|stream|acl|auth|role|module|cluster|"
-    r"sentinel|geo|monitor|replicaof|slaveof|failover|shutdown|bgrewriteaof|latency|slowlog|"
-    r"lolwut|sync|psync|memory_doctor|memory_malloc|memory_purge|client_tracking|client_getredir|"
-    r"client_pause|client_unpause|client_no_evict|client_no_touch|client_reply|client_kill_filter_by_user|"
+    r"sentinel|geo|replicaof|slaveof|failover|shutdown|bgrewriteaof|"
+    r"lolwut|sync|psync|memory_doctor|memory_malloc|memory_purge|client_no_touch|client_kill_filter_by_user|"
     r"hexpire|hpexpire|httl|hpttl|hpersist|hexpiretime|hpexpiretime|hgetdel|hgetex|hsetex|vset|json|"
     r"search|ft_|bf_|cf_|cms_|topk|tdigest|ts_)", re.I)
 EXCLUDED_MODULES = ("tests.test_lock", "tests.test_asyncio.test_lock")

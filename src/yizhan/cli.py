@@ -24,6 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", help="where data files live (default ./yizhan-data)")
     serve.add_argument("--config", metavar="FILE", help="config file (redis.conf style: name value)")
     serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="default info")
+    serve.add_argument("--amqp-recover-damaged", action="store_true", default=None,
+                       help="load damaged AMQP data files without their damaged records (each file is "
+                            "copied aside first and the loss logged) instead of refusing to start")
     defs = sub.add_parser("definitions", help="AMQP definitions in RabbitMQ's definitions.json format")
     defs.add_argument("action", choices=["export", "import"])
     defs.add_argument("file", help="the JSON file to write (export; - for stdout) or read (import)")
@@ -63,7 +66,8 @@ def definitions(args: argparse.Namespace) -> int:
 def config_from_args(args: argparse.Namespace) -> Config:
     config = load_file(args.config) if args.config else Config()
     return config.with_overrides(bind=args.bind, port=args.port, amqp_port=args.amqp_port,
-                                 http_port=args.http_port, data_dir=args.data_dir, log_level=args.log_level)
+                                 http_port=args.http_port, data_dir=args.data_dir, log_level=args.log_level,
+                                 amqp_recover_damaged=args.amqp_recover_damaged)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,7 @@ SERVER_KEYS = {"bind", "port", "amqp-port", "http-port", "data-dir", "log-level"
 AMQP_KEYS = {"amqp-user", "amqp-vhost", "amqp-guest-loopback-only"}
 POLICY_KEYS = {"amqp-policy"}
 CONSUMER_KEYS = {"amqp-consumer-timeout"}
+STORE_KEYS = {"amqp-recover-damaged"}
 RESOURCE_KEYS = {"amqp-vm-memory-high-watermark", "amqp-vm-memory-high-watermark-absolute",
                  "amqp-vm-memory-high-watermark-paging-ratio", "amqp-disk-free-limit"}
 
@@ -44,6 +45,9 @@ class Config:
     amqp_disk_free_limit: int = 50_000_000
     # RabbitMQ's consumer_timeout in ms (None: off); amqp/consumer_timeout.py
     amqp_consumer_timeout: int | None = 1_800_000
+    # damaged AMQP data files: copied aside and loaded without their damaged records instead
+    # of refusing the start (amqp/store/damage.py)
+    amqp_recover_damaged: bool = False
 
     def with_overrides(self, **changes) -> "Config":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -77,6 +81,10 @@ def load_file(path: str | Path, base: Config | None = None) -> Config:
                 _policy(values, f"{path}:{number}"),)
         elif name in CONSUMER_KEYS:
             changes["amqp_consumer_timeout"] = _consumer_timeout(name, values, f"{path}:{number}")
+        elif name in STORE_KEYS:
+            if len(values) != 1 or values[0].lower() not in ("yes", "no"):
+                raise ConfigFileError(f"{path}:{number}: '{name}' takes yes or no")
+            changes["amqp_recover_damaged"] = values[0].lower() == "yes"
         elif name in RESOURCE_KEYS:
             changes.update(_resource_setting(name, values, f"{path}:{number}"))
         elif name in SERVER_KEYS:

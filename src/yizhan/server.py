@@ -36,7 +36,7 @@ class ServerRuntime:
     def __init__(self, config: Config, clock: Clock | None = None):
         self.config = config
         self.redis = RedisInstance(config, clock)
-        self.broker = Broker(store=DiskStore(config.data_dir), timers=Timers(self.redis.clock))
+        self.broker = Broker(store=DiskStore(config.data_dir, recover_damaged=config.amqp_recover_damaged), timers=Timers(self.redis.clock))
         configure_accounts(self.broker, config)
         self.monitor = ResourceMonitor(self.broker, config.data_dir, config.amqp_memory_watermark,
                                        config.amqp_memory_watermark_absolute,

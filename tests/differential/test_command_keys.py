@@ -7,6 +7,7 @@ declaration in the table), COMMAND GETKEYS / GETKEYSANDFLAGS for fixed and movab
 
 import hiredis
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from yizhan.testing.raw import RawClient
 
@@ -93,3 +94,34 @@ def test_command_list_filters_match_redis(differential, proto):
         ["COMMAND", "LIST", "x"], ["COMMAND", "LIST", "FILTERBY", "PATTERN", "a", "b"],
         ["COMMAND", "LIST", "FILTERBY", "PATTERN", "a", "FILTERBY", "ACLCAT", "geo"],
     ], proto=proto)
+
+
+WHOLE_INFO = ["command", "command|count", "command|info", "command|docs", "command|list", "command|getkeys",
+              "command|getkeysandflags", "command|help", "debug", "debug|digest", "wait", "geoadd", "geodist",
+              "geohash", "geopos", "georadius", "georadius_ro", "georadiusbymember", "georadiusbymember_ro",
+              "geosearch", "geosearchstore"]
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_command_info_of_command_debug_wait_and_geo_matches_redis(differential, proto):
+    """Whole COMMAND INFO replies (flags, ACL categories, tips, subcommands) for these."""
+    differential.check([["COMMAND", "INFO", name] for name in WHOLE_INFO if name != "command"]
+                       + [["COMMAND", "COUNT", "x"], ["COMMAND", "GETKEYS"]], proto=proto)
+
+
+# -- property-based: random argument lists for commands whose keys move ---------------------
+MOVABLE = st.sampled_from(["EVAL", "EVALSHA", "EVAL_RO", "FCALL", "FCALL_RO", "ZUNIONSTORE", "ZINTER", "ZDIFFSTORE",
+                           "ZINTERCARD", "SINTERCARD", "LMPOP", "BLMPOP", "ZMPOP", "BZMPOP", "SORT", "SORT_RO",
+                           "GEORADIUS", "GEORADIUSBYMEMBER", "XREAD", "XREADGROUP", "SET", "BITFIELD", "MSET",
+                           "BLPOP", "DEL", "BITOP", "GEOSEARCHSTORE", "OBJECT"])  # MIGRATE: not in yizhan
+WORDS = st.sampled_from(["0", "1", "2", "3", "-1", "x", "k1", "k2", "STORE", "store", "STOREDIST", "STREAMS", "GET",
+                         "BY", "LIMIT", "KEYS", "SET", "INCRBY", "OVERFLOW", "u8", "GROUP", "COUNT", "ENCODING",
+                         "1abc", " 2", ""])
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=MOVABLE, args=st.lists(WORDS, max_size=9))
+def test_getkeys_of_random_arguments_match_redis(differential, proto, name, args):
+    differential.check([["COMMAND", "GETKEYS", name, *args], ["COMMAND", "GETKEYSANDFLAGS", name, *args]],
+                       proto=proto)

@@ -4,21 +4,13 @@ geo helpers parsing the replies."""
 
 import time
 
+import pytest
 import redis
 
 from yizhan.testing.blocking import connect
+from yizhan.testing.keyspace_events import collect_events
 
 PLACES = (13.361389, 38.115556, "Palermo", 15.087269, 37.502669, "Catania", 2.3522, 48.8566, "Paris")
-
-
-def collect_events(pubsub, count: int, timeout: float = 5.0) -> list:
-    events = []
-    deadline = time.monotonic() + timeout
-    while len(events) < count and time.monotonic() < deadline:
-        message = pubsub.get_message(timeout=0.1)
-        if message is not None and message["type"] == "pmessage":
-            events.append((message["channel"].split(b":", 1)[1].decode(), message["data"].decode()))
-    return events
 
 
 def geo_workload(r: redis.Redis) -> None:
@@ -89,14 +81,22 @@ def test_geoadd_spoils_watch_only_when_it_changes_something(both_servers):
             pass
 
 
-def test_redis_py_helpers_read_the_replies(both_servers):
-    r = connect(both_servers)
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_redis_py_helpers_read_the_replies(both_servers, protocol):
+    r = connect(both_servers, protocol=protocol)
     r.flushall()
     r.geoadd("Sicily", PLACES[:6])
     assert r.geodist("Sicily", "Palermo", "Catania", unit="km") == 166.2742
-    assert r.geohash("Sicily", "Palermo", "nope") == ["sqc8b49rny0", None]
+    hashes = r.geohash("Sicily", "Palermo", "nope")  # redis-py decodes them in RESP2 only
+    assert [h.decode() if isinstance(h, bytes) else h for h in hashes] == ["sqc8b49rny0", None]
     near = r.geosearch("Sicily", longitude=15, latitude=37, radius=200, unit="km", withdist=True,
                        withcoord=True, sort="ASC")
     assert [item[0] for item in near] == [b"Catania", b"Palermo"]
     assert near[0][1] == 56.4413
-    assert near[0][2] == (15.087267458438873, 37.50266842333162)
+    assert tuple(near[0][2]) == (15.087267458438873, 37.50266842333162)
+    position, missing = r.geopos("Sicily", "Palermo", "nope")
+    assert tuple(position) == (13.361389338970184, 38.1155563954963) and missing is None
+    stored = r.geosearchstore("dst", "Sicily", longitude=15, latitude=37, radius=200, unit="km", storedist=True)
+    assert stored == 2
+    assert [tuple(pair) for pair in r.zrange("dst", 0, -1, withscores=True)] == [
+        (b"Catania", 56.4412578701582), (b"Palermo", 190.44242984775784)]

@@ -74,6 +74,7 @@ def test_busy_then_script_kill(threshold):
         assert other.call("NOSUCH") == b"-ERR unknown command 'NOSUCH', with args beginning with: \r\n"
         assert other.call("SCRIPT", "KILL", "x") == b"-ERR wrong number of arguments for 'script|kill' command\r\n"
         assert other.call("FUNCTION", "KILL") == BUSY
+        assert other.call("DEBUG", "DIGEST").startswith(b"-ERR DEBUG command not allowed.")  # checked before BUSY
         assert other.call("MULTI") == b"+OK\r\n"
         assert other.call("SET", "a", "b") == BUSY
         assert other.call("DISCARD") == b"+OK\r\n"

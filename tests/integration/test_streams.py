@@ -191,3 +191,22 @@ def test_redis_py_stream_api_round_trip(both_servers):
     info = r.xinfo_stream("jobs")
     assert info["length"] == 5 and info["entries-added"] == 5 and info["groups"] == 1
     assert r.xinfo_groups("jobs")[0]["lag"] == 2
+
+
+@pytest.mark.parametrize("how", ["TIMEOUT", "ERROR"])
+def test_client_unblock_of_blocked_stream_readers(both_servers, pool, how):
+    reader, other = connect(both_servers), connect(both_servers)
+    reader_id = reader.client_id()
+    other.xgroup_create("s", "g", "$", mkstream=True)
+    futures = [pool.submit(reader.xread, {"s": "$"}, None, 5000)]
+    wait_blocked(other)
+    assert other.client_unblock(reader_id, error=how == "ERROR") is True
+    futures.append(pool.submit(reader.xreadgroup, "g", "c", {"s": ">"}, None, 5000))
+    wait_blocked(other)
+    assert other.client_unblock(reader_id, error=how == "ERROR") is True
+    for future in futures:
+        if how == "ERROR":
+            with pytest.raises(redis.ResponseError, match="^UNBLOCKED client unblocked via CLIENT UNBLOCK"):
+                future.result(timeout=5)
+        else:
+            assert future.result(timeout=5) == []

@@ -175,3 +175,22 @@ def test_aof_rewrite_keeps_streams(data_dir):
         ours = view(srv.port)
     with yizhan.Server(data_dir=str(data_dir), save="", appendonly="yes") as srv:
         assert view(srv.port) == ours
+
+
+def test_aof_logs_what_a_blocked_xreadgroup_was_served(data_dir, pool):
+    with yizhan.Server(data_dir=str(data_dir), save="", appendonly="yes") as srv:
+        writer, reader = redis.Redis(port=srv.port), redis.Redis(port=srv.port)
+        writer.xgroup_create("s", "g", "$", mkstream=True)
+        future = pool.submit(reader.xreadgroup, "g", "waiter", {"s": ">"}, None, 5000)
+        deadline = time.time() + 5
+        while writer.info("clients")["blocked_clients"] != 1 and time.time() < deadline:
+            time.sleep(0.01)
+        writer.xadd("s", {"f": "v"}, id="7-0")
+        assert future.result(timeout=5) == [[b"s", [(b"7-0", {b"f": b"v"})]]]
+        before = writer.xpending_range("s", "g", "-", "+", 10)
+    with yizhan.Server(data_dir=str(data_dir), save="", appendonly="yes") as srv:
+        r = redis.Redis(port=srv.port)
+        after = r.xpending_range("s", "g", "-", "+", 10)
+        assert [(p["message_id"], p["consumer"], p["times_delivered"]) for p in after] == \
+            [(p["message_id"], p["consumer"], p["times_delivered"]) for p in before] == [(b"7-0", b"waiter", 1)]
+        assert r.xinfo_groups("s")[0]["last-delivered-id"] == b"7-0"

@@ -1,9 +1,11 @@
 """A misbehaving client never crashes the broker: arbitrary bytes, arbitrary frames and
-arbitrary method arguments end in a reply, a connection error or a close, never an exception,
-and a well-behaved connection on the same broker keeps working."""
+arbitrary method arguments end in a reply, a connection error or a close, never an exception:
+no 541 INTERNAL_ERROR (the answer to a bug) comes out and nothing is logged at error level, and
+a well-behaved connection on the same broker keeps working."""
 
 from __future__ import annotations
 
+import logging
 import struct
 
 from hypothesis import HealthCheck, given, settings
@@ -11,11 +13,15 @@ from hypothesis import strategies as st
 from pamqp import commands as C
 
 from yizhan.amqp import codec
+from yizhan.amqp.errors import INTERNAL_ERROR
 from yizhan.amqp.broker import Broker
 from yizhan.amqp.connection import AMQPConnection
 from test_amqp_helpers import HEADER, Wire, messages, parse
 
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# caplog is cleared by each example itself (`clean`), so sharing it across examples is safe.
+FUZZ = settings(max_examples=300, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+CLOSE_METHODS = {C.Connection.Close.index, C.Channel.Close.index}
 
 
 def healthy(broker: Broker) -> None:
@@ -27,25 +33,62 @@ def healthy(broker: Broker) -> None:
     assert messages(wire.send(C.Basic.Get(queue="canary", no_ack=True), 1))[0][2] == b"alive"
 
 
+def close_codes(data: bytes) -> list[int]:
+    """The reply codes of the connection.close and channel.close frames in broker output, which
+    must be a sequence of complete frames (after a protocol header, if any)."""
+    if data.startswith(b"AMQP"):
+        data = data[8:]
+    codes = []
+    while data:
+        kind, _channel, size = struct.unpack(">BHI", data[:7])
+        assert data[7 + size] == codec.FRAME_END
+        payload = data[7:7 + size]
+        if kind == codec.FRAME_METHOD and struct.unpack(">I", payload[:4])[0] in CLOSE_METHODS:
+            codes.append(struct.unpack(">H", payload[4:6])[0])
+        data = data[8 + size:]
+    return codes
+
+
+def clean(caplog, data: bytes) -> None:
+    """No internal error answered, none logged (then ready for the next example)."""
+    assert INTERNAL_ERROR not in close_codes(data)
+    logged = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    caplog.clear()
+    assert logged == []
+
+
+def test_the_checks_see_an_internal_error(caplog):
+    """What `clean` looks for is there when a handler has a bug: a 541 close and a logged error."""
+    wire = Wire()
+    wire.open(1)
+    wire.conn.channels[1].handle_method_frame = None  # a bug: calling it raises TypeError
+    caplog.clear()
+    out = wire.raw_bytes(codec.method_frame(1, C.Queue.Declare(queue="q")))
+    assert close_codes(out) == [INTERNAL_ERROR]
+    assert [record.levelno for record in caplog.records] == [logging.ERROR]
+
+
 @FUZZ
-@given(st.binary(max_size=300))
-def test_arbitrary_bytes_before_the_handshake(data):
+@given(data=st.binary(max_size=300))
+def test_arbitrary_bytes_before_the_handshake(caplog, data):
+    caplog.clear()
     broker = Broker()
     conn = AMQPConnection(broker)
     conn.receive(data)
-    conn.data_to_send()
+    clean(caplog, conn.data_to_send())
     healthy(broker)
 
 
 @FUZZ
-@given(st.lists(st.binary(max_size=120), max_size=6))
-def test_arbitrary_bytes_after_the_handshake(chunks):
+@given(chunks=st.lists(st.binary(max_size=120), max_size=6))
+def test_arbitrary_bytes_after_the_handshake(caplog, chunks):
+    caplog.clear()
     broker = Broker()
     wire = Wire(broker)
     wire.open(1)
     for chunk in chunks:
         wire.conn.receive(chunk)
-    wire.conn.data_to_send()
+    clean(caplog, wire.conn.data_to_send())
     healthy(broker)
 
 
@@ -68,29 +111,22 @@ def frames(draw):
 
 
 @FUZZ
-@given(st.lists(frames(), min_size=1, max_size=12))
-def test_well_framed_nonsense(sequence):
+@given(sequence=st.lists(frames(), min_size=1, max_size=12))
+def test_well_framed_nonsense(caplog, sequence):
+    caplog.clear()
     broker = Broker()
     wire = Wire(broker)
     wire.open(1)
     wire.conn.receive(b"".join(sequence))
-    out = wire.conn.data_to_send()
-    parse_or_raw(out)
+    clean(caplog, wire.conn.data_to_send())
     healthy(broker)
 
 
-def parse_or_raw(data: bytes) -> None:
-    """The output is a sequence of complete frames (their texts may not be UTF-8)."""
-    while data:
-        size = struct.unpack(">I", data[3:7])[0]
-        assert data[7 + size] == 0xCE
-        data = data[8 + size:]
-
-
 @FUZZ
-@given(st.lists(st.sampled_from(sorted(codec.SPECS)), min_size=1, max_size=8), st.data())
-def test_valid_methods_with_random_arguments(indexes, data):
+@given(indexes=st.lists(st.sampled_from(sorted(codec.SPECS)), min_size=1, max_size=8), data=st.data())
+def test_valid_methods_with_random_arguments(caplog, indexes, data):
     """Every client method, with arguments drawn from their types, in any order."""
+    caplog.clear()
     broker = Broker()
     wire = Wire(broker)
     wire.open(1)
@@ -106,7 +142,7 @@ def test_valid_methods_with_random_arguments(indexes, data):
         if spec.has_content:
             wire.conn.receive(codec.frame(2, 1, struct.pack(">HHQ", 60, 0, 1) + b"\x00\x00"))
             wire.conn.receive(codec.frame(3, 1, b"x"))
-    parse_or_raw(wire.conn.data_to_send())
+    clean(caplog, wire.conn.data_to_send())
     healthy(broker)
 
 

@@ -12,6 +12,7 @@ from pamqp import header as pheader
 
 from yizhan.amqp.broker import Broker
 from yizhan.amqp.connection import AMQPConnection
+from yizhan.testing.core import exchange
 
 HEADER = b"AMQP\x00\x00\x09\x01"
 CAPS = {"consumer_cancel_notify": True, "authentication_failure_close": True,
@@ -55,12 +56,10 @@ class Wire:
             assert name(opened[0][1]) == "Connection.OpenOk", opened
 
     def raw(self, data: bytes) -> list:
-        self.conn.receive(data)
-        return parse(self.conn.data_to_send())
+        return parse(exchange(self.conn, data))
 
     def raw_bytes(self, data: bytes) -> bytes:
-        self.conn.receive(data)
-        return self.conn.data_to_send()
+        return exchange(self.conn, data)
 
     def send(self, method, channel: int = 0) -> list:
         return self.raw(pframe.marshal(method, channel))

@@ -13,6 +13,7 @@ from yizhan.redis import commands  # noqa: F401  (registers the commands)
 from yizhan.redis.instance import RedisInstance
 from yizhan.redis.persistence.aof import AOFLoadError, aof_state, encode_command, parse_commands
 from yizhan.redis.session import Client, RedisConnection
+from yizhan.testing.core import exchange, request
 
 NOW = 1_700_000_000_000
 
@@ -191,7 +192,7 @@ def test_always_fsyncs_once_per_pipelined_batch_before_the_replies(tmp_path, mon
     srv, aof, c = make(tmp_path, "always")
     conn = RedisConnection(c)
     calls = counting_fsync(monkeypatch)
-    out = conn.receive(b"".join(encode_command([b"INCR", b"n"]) for _ in range(100)))
+    out = exchange(conn, b"".join(encode_command([b"INCR", b"n"]) for _ in range(100)))
     assert out == b"".join(b":%d\r\n" % i for i in range(1, 101))
     assert len(calls) == 1
     assert len(logged(aof)) == 101  # all on disk by the time the replies are returned
@@ -231,14 +232,16 @@ def test_a_blocked_pop_served_later_is_logged_after_the_push(tmp_path):
     srv, aof, c = make(tmp_path)
     waiter = RedisConnection(Client(srv))
     srv.register(waiter.client)
-    assert waiter.receive(encode_command([b"BLMOVE", b"src", b"dst", b"RIGHT", b"LEFT", b"0"])) == b""
-    assert waiter.receive(encode_command([b"BRPOP", b"other", b"0"])) == b""  # buffered meanwhile
+    assert request(waiter, [b"BLMOVE", b"src", b"dst", b"RIGHT", b"LEFT", b"0"]) == b""
+    assert request(waiter, [b"BRPOP", b"other", b"0"]) == b""  # buffered meanwhile
     pusher = RedisConnection(c)
-    assert pusher.receive(encode_command([b"RPUSH", b"src", b"a", b"b"])) == b":2\r\n"
+    assert request(pusher, [b"RPUSH", b"src", b"a", b"b"]) == b":2\r\n"
     assert logged(aof) == [
         [b"SELECT", b"0"], [b"RPUSH", b"src", b"a", b"b"], [b"LMOVE", b"src", b"dst", b"RIGHT", b"LEFT"],
     ]
-    assert waiter.process() == b""  # the buffered BRPOP parks in its turn
+    assert waiter.data_to_send() == b"$1\r\nb\r\n"  # served
+    srv.scheduler.run_soon()  # the buffered BRPOP parks in its turn
+    assert waiter.data_to_send() == b""
     assert list(aof.parked) == [waiter.client.id]
     srv.unregister(waiter.client)  # a blocked client that leaves leaves nothing behind
     assert aof.parked == {}
@@ -278,10 +281,10 @@ def test_a_pop_blocked_before_the_aof_was_switched_on_is_logged(tmp_path, monkey
     monkeypatch.delattr("os.fork")  # the rewrite that switching on starts runs in-process
     srv = RedisInstance(Config(data_dir=str(tmp_path)), ManualClock(NOW))
     waiters = []
-    for request in ([b"BLPOP", b"l", b"0"], [b"BLMPOP", b"0", b"1", b"m", b"RIGHT", b"COUNT", b"2"]):
+    for blocking in ([b"BLPOP", b"l", b"0"], [b"BLMPOP", b"0", b"1", b"m", b"RIGHT", b"COUNT", b"2"]):
         waiter = RedisConnection(Client(srv))
         srv.register(waiter.client)
-        assert waiter.receive(encode_command(request)) == b""
+        assert exchange(waiter, encode_command(blocking)) == b""
         waiters.append(waiter)
     c = Client(srv)
     c.execute([b"CONFIG", b"SET", b"appendonly", b"yes"])

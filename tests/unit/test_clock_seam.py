@@ -13,7 +13,7 @@ from yizhan.clock import ManualClock
 from yizhan.redis import commands  # noqa: F401  (fills the command table)
 from yizhan.redis.instance import RedisInstance
 from yizhan.redis.session import Client, RedisConnection
-from yizhan.testing.raw import encode_command
+from yizhan.testing.core import request
 
 PACKAGE = Path(yizhan.__file__).parent
 CLOCK_READS = {"time", "time_ns", "monotonic", "monotonic_ns", "perf_counter", "perf_counter_ns",
@@ -52,10 +52,6 @@ def _connection(clock: ManualClock, server: RedisInstance | None = None) -> Redi
     return RedisConnection(client)
 
 
-def _send(conn: RedisConnection, *commands_: list) -> bytes:
-    return conn.receive(b"".join(encode_command(c) for c in commands_))
-
-
 def _client_list_field(reply: bytes, name: str) -> int:
     line = reply.split(b"\r\n")[1].decode()
     return int(dict(word.split("=", 1) for word in line.split() if "=" in word)[name])
@@ -64,22 +60,22 @@ def _client_list_field(reply: bytes, name: str) -> int:
 def test_client_list_age_and_idle_follow_the_clock():
     clock = ManualClock()
     conn = _connection(clock)
-    assert _client_list_field(_send(conn, ["CLIENT", "INFO"]), "age") == 0
+    assert _client_list_field(request(conn, ["CLIENT", "INFO"]), "age") == 0
     clock.advance(5_000)
-    reply = _send(conn, ["CLIENT", "INFO"])  # a read: idle is 0 again, age goes on
+    reply = request(conn, ["CLIENT", "INFO"])  # a read: idle is 0 again, age goes on
     assert _client_list_field(reply, "age") == 5 and _client_list_field(reply, "idle") == 0
     other = _connection(clock, conn.client.server)
     clock.advance(3_000)
-    listing = _send(other, ["CLIENT", "LIST", "ID", str(conn.client.id)])
+    listing = request(other, ["CLIENT", "LIST", "ID", str(conn.client.id)])
     assert _client_list_field(listing, "age") == 8 and _client_list_field(listing, "idle") == 3
 
 
 def test_uptime_and_lastsave_follow_the_clock():
     clock = ManualClock(start_ms=1_700_000_000_000)
     conn = _connection(clock)
-    assert _send(conn, ["LASTSAVE"]) == b":1700000000\r\n"
+    assert request(conn, ["LASTSAVE"]) == b":1700000000\r\n"
     clock.advance(90_000)
-    info = _send(conn, ["INFO", "server"])
+    info = request(conn, ["INFO", "server"])
     assert b"uptime_in_seconds:90\r\n" in info
     assert b"uptime_in_days:0\r\n" in info
 

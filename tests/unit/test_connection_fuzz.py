@@ -8,7 +8,7 @@ from yizhan.redis import commands  # noqa: F401  (fills the table)
 from yizhan.redis.instance import RedisInstance
 from yizhan.redis.session import Client, RedisConnection
 from yizhan.redis.table import COMMANDS
-from yizhan.testing.raw import encode_command
+from yizhan.testing.core import exchange, request
 
 # Commands that write files or fork are left out: the fuzzed instance has no data directory.
 UNSAFE = {b"quit", b"save", b"bgsave", b"sync", b"psync", b"replconf", b"shutdown", b"debug"}
@@ -27,11 +27,11 @@ def new_connection() -> RedisConnection:
 @given(st.binary(max_size=200))
 def test_arbitrary_bytes(data):
     conn = new_connection()
-    out = conn.receive(data)
+    out = exchange(conn, data)
     assert isinstance(out, bytes)
     assert b"internal error" not in out
     if out.startswith(b"-ERR Protocol error") or b"\r\n-ERR Protocol error" in out:
-        assert conn.closing
+        assert conn.close_after == 0.0
 
 
 ARG = st.one_of(
@@ -50,7 +50,7 @@ ARG = st.one_of(
 def test_random_commands_never_hit_an_internal_error(calls):
     conn = new_connection()
     for name, args in calls:
-        out = conn.receive(encode_command([*name.encode().split(), *args]))
+        out = request(conn, [*name.encode().split(), *args])
         assert b"internal error" not in out, (name, args, out)
-        if conn.closing:
+        if conn.close_after is not None:
             break

@@ -23,8 +23,10 @@ that one stay unread in the buffer, the transport stops reading (`input_gate`), 
 connection.blocked is sent (alarms only, to clients with the capability); when the last reason
 goes, connection.unblocked follows if blocked was sent and the buffered frames are handled.
 
-The transport (net/amqp_transport.py) moves bytes, calls `tick` every heartbeat/2 seconds,
-and closes the socket when `close_after` is set.
+The transport (net/amqp_transport.py) moves bytes in the shape both protocol cores share
+(`receive`, then `data_to_send`; `on_wakeup` when output appears outside `receive`; see
+docs/ARCHITECTURE.md), calls `tick` every heartbeat/2 seconds, and closes the socket when
+`close_after` is set.
 """
 
 from __future__ import annotations
@@ -42,8 +44,6 @@ log = logging.getLogger("yizhan.amqp")
 Conn = spec.Connection
 RUNNING = "running"
 HANDSHAKE_STATES = ("starting", "securing", "tuning", "opening")
-CONNECTION_CLOSE_IDS = codec.SPEC_OF[Conn.Close].ids
-TUNE_IDS = codec.SPEC_OF[Conn.Tune].ids
 OPEN_IDS = codec.SPEC_OF[Conn.Open].ids
 PUBLISH_INDEX = spec.Basic.Publish.index
 ACK_INDEX = spec.Basic.Ack.index
@@ -80,7 +80,7 @@ class AMQPConnection:
         self.out_full = False           # out_bytes passed OUTPUT_HIGH_WATER since the last flush
         self.out_bytes = 0
         self.receiving = False
-        self.wakeup = None          # set by the transport: output is waiting outside receive()
+        self.on_wakeup = None          # set by the transport: output is waiting outside receive()
         self.closer = None          # set by the transport: drop the socket now
         self.close_after: float | None = None  # the transport closes the socket after this delay
         self.close_deadline: float | None = None  # after our connection.close: wait this long
@@ -100,8 +100,8 @@ class AMQPConnection:
     def write(self, data: bytes) -> None:
         out = self.out
         out.append(data)
-        if len(out) == 1 and not self.receiving and self.wakeup is not None:
-            self.wakeup()
+        if len(out) == 1 and not self.receiving and self.on_wakeup is not None:
+            self.on_wakeup()
         self.out_bytes += len(data)
         if self.out_bytes > OUTPUT_HIGH_WATER and not self.out_full:
             self.out_full = True

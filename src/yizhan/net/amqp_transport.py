@@ -61,7 +61,7 @@ class AMQPProtocol(asyncio.Protocol):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         peer, loopback = _peer(transport)
         conn = AMQPConnection(self.broker, peer, loopback)
-        conn.wakeup = self._schedule_flush
+        conn.on_wakeup = self._schedule_flush
         conn.closer = transport.abort
         conn.input_gate = self._input_gate
         self.conn = conn
@@ -152,7 +152,7 @@ class AMQPProtocol(asyncio.Protocol):
         self.closing = True
         self._cancel_timers()
         if self.conn is not None:
-            self.conn.wakeup = None
+            self.conn.on_wakeup = None
             self.conn.closer = None
             self.conn.connection_lost()
 

@@ -1,12 +1,14 @@
 """asyncio transport for Redis clients: moves bytes between a socket and a sans-IO
-`RedisConnection`, and pauses reading while the peer is not reading.
+`RedisConnection` (`receive`, `data_to_send`, `on_wakeup`: the shape of both protocol cores),
+and pauses reading while the peer is not reading.
 
 Output is written once per event-loop iteration, after every connection that had input was
-served, as redis-server writes its replies in beforeSleep: a client that pipelines is woken
-once per batch of replies rather than once per connection served in between, which on
-loopback is where most of the kernel's time per request goes. A connection's output keeps its
-order: replies and out-of-band output (pub/sub messages, served blocked commands) join the same
-pending list."""
+served, as redis-server writes its replies in beforeSleep: a connection that received input or
+woke (out-of-band output: pub/sub messages, served blocked commands) joins the iteration's
+`WriteBatch`, whose one callback takes each one's `data_to_send()`. A client that pipelines is
+woken once per batch of replies rather than once per connection served in between, which on
+loopback is where most of the kernel's time per request goes. The core keeps a connection's
+output in order: replies and out-of-band output join the same list."""
 
 from __future__ import annotations
 
@@ -29,10 +31,6 @@ def _format_addr(addr) -> str:
         return "?:0"
     host, port = addr[0], addr[1]
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def _nothing_buffered() -> int:
-    return 0
 
 
 class WriteBatch:
@@ -67,7 +65,7 @@ def write_batch(loop) -> WriteBatch:
 
 
 class RedisProtocol(asyncio.Protocol):
-    __slots__ = ("instance", "transport", "conn", "client", "out", "batch", "fd", "adopted")
+    __slots__ = ("instance", "transport", "conn", "client", "queued", "batch", "fd", "adopted")
 
     def __init__(self, instance, adopted: "BusyPeer | None" = None):
         self.instance = instance
@@ -75,7 +73,7 @@ class RedisProtocol(asyncio.Protocol):
         self.transport = None
         self.conn = None
         self.client = None
-        self.out: list[bytes] = []  # output not yet handed to the transport
+        self.queued = False  # in the loop iteration's WriteBatch
         self.batch: WriteBatch | None = None
         self.fd = -1
 
@@ -99,70 +97,61 @@ class RedisProtocol(asyncio.Protocol):
         self.batch = write_batch(asyncio.get_running_loop())
         client = Client(instance, _format_addr(transport.get_extra_info("peername")),
                         _format_addr(transport.get_extra_info("sockname")))
-        self._attach(client)
-        instance.register(client)
         self.client = client
         self.conn = RedisConnection(client)
+        self._attach(self.conn)
+        instance.register(client)
 
     def _adopt(self, peer: "BusyPeer") -> None:
         """Take over a connection served by `BusyPeer` while a script was busy: same client,
         same parser (with any partial request it holds)."""
         self.batch = write_batch(asyncio.get_running_loop())
         self.client, self.conn = peer.client, peer.conn
-        self._attach(self.client)
+        self._attach(self.conn)
         if self.client.id not in self.instance.clients:  # closed meanwhile
             self.transport.close()
         elif self.conn.parser.buffered:
-            self._resume()
+            self.conn.resume()
 
-    def _attach(self, client) -> None:
-        client.closer = self.transport.abort
-        client.writer = self._write
-        client.buffer_size = self._buffer_size
-        client.resume = self._resume
-        client.read_now = self._read_now
+    def _attach(self, conn: RedisConnection) -> None:
+        conn.on_wakeup = self._queue
+        conn.closer = self.transport.abort
+        conn.unsent = self.transport.get_write_buffer_size
+        conn.read_now = self._read_now
 
-    def _write(self, data: bytes) -> None:
-        """Queue output; it leaves with the loop iteration's other output (`flush`)."""
-        self.instance.stats.total_net_output_bytes += len(data)
-        out = self.out
-        if not out:
+    def _queue(self) -> None:
+        """Output waits: it leaves with the loop iteration's other output (`flush`)."""
+        if not self.queued:
+            self.queued = True
             self.batch.add(self)
-        out.append(data)
 
     def flush(self) -> None:
-        out = self.out
-        if not out:
+        self.queued = False
+        conn, transport = self.conn, self.transport
+        if transport.is_closing():
             return
-        self.out = []
-        if not self.transport.is_closing():
-            self.transport.write(out[0] if len(out) == 1 else b"".join(out))
+        data = conn.data_to_send()
+        if data:
+            transport.write(data)
+        if conn.close_after is not None:
+            transport.close()
 
-    def _buffer_size(self) -> int:
-        """Output not yet sent: what waits here and in the transport's buffer."""
-        return self.transport.get_write_buffer_size() + sum(map(len, self.out))
-
-    def _close(self) -> None:
-        self.flush()
-        self.transport.close()
-
-    def _resume(self) -> None:
-        """Continue with requests that arrived while the client was blocked."""
+    def data_received(self, data: bytes) -> None:
         conn = self.conn
-        if conn is None or self.transport.is_closing() or conn.client.blocked is not None:
+        if conn is None:
             return
-        reply = conn.process()
-        if reply:
-            self._write(reply)
-        if conn.closing:
-            self._close()
+        conn.receive(data)
+        if conn.close_after is not None:
+            self.flush()
+        elif not self.queued:
+            self.queued = True
+            self.batch.add(self)
 
     def _read_now(self) -> None:
         """While a script is busy the event loop is not running: read the socket directly
-        (it is non-blocking), write what was pending for this connection first (also with
-        no new input: replies made earlier in the loop iteration that started the script,
-        which Redis's processEventsWhileBlocked sends too), then the answers (BUSY for most
-        commands)."""
+        (it is non-blocking), answer, and send the connection's output now: also with no new
+        input, as replies made earlier in the loop iteration that started the script wait
+        (Redis's processEventsWhileBlocked sends those too)."""
         conn = self.conn
         run = self.instance.script_running
         if conn is None or run is None or self.fd < 0 or self.transport.is_closing():
@@ -173,24 +162,20 @@ class RedisProtocol(asyncio.Protocol):
             data = b""
         except OSError:
             return
-        reply = b""
         if data:  # (none at end of input: the event loop sees that once the script ends)
-            self.instance.stats.total_net_input_bytes += len(data)
-            reply = conn.receive_while_busy(data, run)
+            conn.receive_while_busy(data, run)
             if self.transport.is_closing():  # dropped by what it sent (SHUTDOWN NOSAVE): no answer
                 return
-            self.instance.stats.total_net_output_bytes += len(reply)
-        if reply or self.out:  # a reply made in the loop iteration that started the script
-            self._write_now(reply)
-        if conn.closing:
+        pending = conn.data_to_send()
+        if pending:
+            self._write_now(pending)
+        if conn.close_after is not None:
             self.transport.close()
 
-    def _write_now(self, reply: bytes) -> None:
-        """Send output while the loop is stopped: what was pending first, then `reply`, straight
-        to the socket when the transport holds nothing unsent (its own writes may wait for the
-        loop), else through the transport, behind what it holds."""
-        pending = b"".join(self.out) + reply
-        self.out = []
+    def _write_now(self, pending: bytes) -> None:
+        """Send output while the loop is stopped: straight to the socket when the transport
+        holds nothing unsent (its own writes may wait for the loop), else through the
+        transport, behind what it holds."""
         if self.transport.get_write_buffer_size() == 0:
             try:
                 sent = os.write(self.fd, pending)
@@ -202,27 +187,9 @@ class RedisProtocol(asyncio.Protocol):
         if pending:
             self.transport.write(pending)
 
-    def data_received(self, data: bytes) -> None:
-        conn = self.conn
-        if conn is None:
-            return
-        self.instance.stats.total_net_input_bytes += len(data)
-        reply = conn.receive(data)
-        if reply:
-            self._write(reply)
-        if conn.closing:
-            self._close()
-
     def connection_lost(self, exc) -> None:
-        self.out = []
-        if self.client is not None:
-            self.instance.unregister(self.client)
-            self.client.closer = None
-            self.client.writer = None
-            self.client.resume = None
-            self.client.read_now = None
-            self.client.buffer_size = _nothing_buffered
-            self.conn.release()  # its buffers go now, not when a garbage collection finds them
+        if self.conn is not None:
+            self.conn.connection_lost()
 
     def pause_writing(self) -> None:
         self.transport.pause_reading()
@@ -244,8 +211,8 @@ class BusyPeer:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.client = Client(instance, _format_addr(addr), _format_addr(sock.getsockname()))
         self.conn = RedisConnection(self.client)
-        self.client.read_now = self.read_now
-        self.client.closer = self.close
+        self.conn.read_now = self.read_now
+        self.conn.closer = self.close
         self.closed = False
         instance.register(self.client)
 
@@ -262,15 +229,14 @@ class BusyPeer:
         if not data:
             self.close()
             return
-        self.instance.stats.total_net_input_bytes += len(data)
-        reply = self.conn.receive_while_busy(data, run)
+        self.conn.receive_while_busy(data, run)
+        reply = self.conn.data_to_send()
         if reply and not self.closed:
-            self.instance.stats.total_net_output_bytes += len(reply)
             try:
                 self.sock.sendall(reply)  # small replies; a full socket buffer waits here
             except OSError:
                 self.close()
-        if self.conn.closing:
+        if self.conn.close_after is not None:
             self.close()
 
     def close(self) -> None:
@@ -320,6 +286,6 @@ class BusyAcceptor:
         for peer in peers:
             if peer.closed:
                 continue
-            peer.client.read_now = peer.client.closer = None
+            peer.conn.read_now = peer.conn.closer = None
             self.loop.create_task(self.loop.connect_accepted_socket(
                 lambda peer=peer: RedisProtocol(self.instance, adopted=peer), peer.sock))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from yizhan.clock import Clock
 from yizhan.config import Config
 from yizhan.redis.blocking import BlockingRegistry
+from yizhan.redis.eviction import Evictor
 from yizhan.redis.keyspace import Database
 from yizhan.redis.observer import Observer
 from yizhan.redis.params import Params
@@ -105,16 +106,17 @@ class RedisInstance:
         self.observer = Observer(self)
         self.tracking = Tracking(self)
         self.current_client = None  # the client whose requests are being answered (NOLOOP)
+        self.pause = None  # the CLIENT PAUSE in force (pause.Pause)
         self.set_notify_flags(parse_notify_flags(self.params.get("notify-keyspace-events")) or "")
         self.watchers: dict[tuple[int, bytes], dict] = {}
         self._next_client_id = 1
-        self.started_ms = self.clock.ms()
         self.started_monotonic = self.clock.monotonic()
         self.run_id = os.urandom(20).hex()
         self.repl_id = os.urandom(20).hex()  # master_replid; DEBUG CHANGE-REPL-ID draws a new one
         self.active_expire_enabled = True  # DEBUG SET-ACTIVE-EXPIRE
         self.tcp_port = self.config.port
         self.last_save_time = self.clock.ms() // 1000
+        self.evictor = Evictor(self)  # maxmemory (eviction.py)
         self.aof = None  # the running append-only file (persistence.aof.AOF) while appendonly is on
         self.script_running = None  # the ScriptRun of the EVAL/FCALL in progress (scripting.busy)
         self.poll_while_busy = None  # set by the network layer: accept connections during a long script
@@ -152,8 +154,8 @@ class RedisInstance:
             self.blocking.unpark(client.blocked)
             client.blocked = None
         self.pubsub.drop_client(client)
-        self.observer.monitors.pop(client, None)
         self.tracking.disable(client)
+        self.observer.drop_client(client)
         self.unwatch(client)
         if self.aof is not None:
             self.aof.parked.pop(client.id, None)
@@ -228,6 +230,9 @@ class RedisInstance:
     def _key_expired(self, db: Database, key: bytes) -> None:
         self.notify(db, "x", "expired", key)
 
+    def _key_created(self, db: Database, key: bytes) -> None:
+        self.notify(db, "n", "new", key)
+
     def _key_missed(self, db: Database, key: bytes) -> None:
         self.notify(db, "m", "keymiss", key)
 
@@ -267,9 +272,11 @@ class RedisInstance:
         self.pubsub.notify_flags = flags
         hook = self._key_missed if "m" in flags else None
         event_hook = self._key_event if flags else None
+        new_hook = self._key_created if "n" in flags else None
         for db in self.dbs:
             db.on_keymiss = hook
             db.on_event = event_hook
+            db.on_new = new_hook
 
     def _update_hit_counting(self) -> None:
         """Accesses feed the LFU counter only under an LFU policy (where OBJECT FREQ answers)."""
@@ -280,7 +287,11 @@ class RedisInstance:
     def on_param_changed(self, name: str) -> None:
         self.int_params.clear()
         self.observer.configure()
-        if name == "maxmemory-policy":
+        if name == "maxmemory":  # clients leave the direct path while it is set; evict now
+            for client in self.clients.values():
+                client.update_direct()
+            self.evictor.perform()
+        elif name == "maxmemory-policy":
             self._update_hit_counting()
         elif name == "notify-keyspace-events":
             self.set_notify_flags(self.params.get(name))

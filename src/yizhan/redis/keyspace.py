@@ -416,7 +416,7 @@ class Database:
     number Redis stored as text, "int-private" for an integer Redis does not share)."""
 
     __slots__ = ("index", "clock", "data", "expires", "_heap", "access", "archive", "hits", "count_hits", "lfu",
-                 "encodings", "on_change", "on_event", "on_expired", "on_keymiss", "stats")
+                 "encodings", "on_change", "on_event", "on_expired", "on_keymiss", "on_new", "stats")
 
     def __init__(self, index: int, clock: Clock, stats=None):
         self.index = index
@@ -437,6 +437,8 @@ class Database:
         # Called after a key is reclaimed because its time passed (lazily or by the active
         # cycle): the owner hangs Redis's "expired" keyspace event here.
         self.on_expired: Callable[[Database, bytes], None] | None = None
+        # Called with a key about to be created (the "new" keyspace event), while class n is on.
+        self.on_new: Callable[[Database, bytes], None] | None = None
         # Called when a read lookup misses: the owner hangs Redis's "keymiss" event here.
         self.on_keymiss: Callable[[Database, bytes], None] | None = None
         self.stats = stats
@@ -568,6 +570,8 @@ class Database:
         """Redis's setKey without the signal: store `value`, dropping an existing TTL unless
         `keep_ttl`. Overwriting keeps the LFU counter (as dbSetValue) and drops the encoding
         override; the access time is now."""
+        if self.on_new is not None and key not in self.data:
+            self.on_new(self, key)
         self.data[key] = value
         if not keep_ttl and self.expires:
             self.expires.pop(key, None)
@@ -635,7 +639,9 @@ class Database:
 
     def put(self, key: bytes, entry: Entry) -> None:
         """Store a taken entry at `key` (which must not exist), state and TTL included
-        (reports nothing)."""
+        (reports nothing but the "new" event)."""
+        if self.on_new is not None:
+            self.on_new(self, key)
         self.data[key] = entry.value
         self.access[key] = self.clock.tick_ms if entry.access_ms is None else entry.access_ms
         if entry.hits:
@@ -731,6 +737,18 @@ class Database:
                 return None
             if not self.expires or self.contains(key):
                 return key
+
+    def random_volatile_key(self, rng=random) -> bytes | None:
+        """A random key with a time to live, or None: drawn from the expiry heap (at least half
+        of its entries are current, see `expire_at`), else the first of `expires`."""
+        heap, expires = self._heap, self.expires
+        if not expires:
+            return None
+        for _ in range(16 if heap else 0):
+            when, key = heap[rng.randrange(len(heap))]
+            if expires.get(key) == when:
+                return key
+        return next(iter(expires))
 
     # -- expiry --------------------------------------------------------------------------
     def _remove(self, key: bytes) -> None:

@@ -11,8 +11,6 @@ from yizhan.redis.glob import match as glob_match
 from yizhan.resp import Push
 
 # notify-keyspace-events classes, as Redis spells them.
-NOTIFY_KEYSPACE = "K"
-NOTIFY_KEYEVENT = "E"
 _CLASSES = "g$lshzxetmnd"   # generic string list set hash zset expired evicted stream key-miss new module
 _ALL_ALIAS = "g$lshzxetd"   # what "A" stands for
 
@@ -31,17 +29,16 @@ def parse_notify_flags(text: str) -> str | None:
 
 
 def format_notify_flags(flags: set[str]) -> str:
-    out = ""
+    """As Redis's keyspaceEventsFlagsToString: the classes ("A" for all of its alias), K, E,
+    then m. (Redis also hides n behind A; here "An" stays, so that the value read back by
+    CONFIG GET keeps the n class it stands for.)"""
     if set(_ALL_ALIAS) <= flags:
-        out = "A"
-        rest = [c for c in _CLASSES if c in flags and c not in _ALL_ALIAS]
+        out = "A" + ("n" if "n" in flags else "")
     else:
-        rest = [c for c in _CLASSES if c in flags]
-    out += "".join(rest)
-    if "K" in flags:
-        out += "K"
-    if "E" in flags:
-        out += "E"
+        out = "".join(c for c in "g$lshzxetdn" if c in flags)
+    for letter in "KEm":
+        if letter in flags:
+            out += letter
     return out
 
 

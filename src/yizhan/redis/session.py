@@ -4,6 +4,11 @@
 watched keys, subscriptions, a parked blocking command) and executes commands through the
 table. `RedisConnection` parses requests and answers every complete request of one read in one
 batch (pipelining); while its client is blocked it only buffers input.
+
+`RedisConnection` has the API shape of every protocol core (AMQP's `AMQPConnection` too):
+`receive(data)` takes bytes from the peer, `data_to_send()` hands over the output so far, and
+`on_wakeup()` (set by the transport) says output is waiting that no `receive` call produced
+(a pub/sub message, the reply of a served blocked command); `connection_lost()` ends it.
 """
 
 from __future__ import annotations
@@ -14,10 +19,13 @@ from typing import Callable
 from yizhan.redis import errors
 from yizhan.redis.blocking import Blocked
 from yizhan.redis.table import BY_REQUEST_NAME, COMMANDS, Command
-from yizhan.resp import OK, QUEUED, ErrorReply, ProtocolError, RequestParser
-from yizhan.resp.encoder import BULK_HEADS, SMALL_INTS, encode, encode_into
+from yizhan.resp import OK, QUEUED, ErrorReply, Many, ProtocolError, Push, Raw, RequestParser
+from yizhan.resp.encoder import BULK_HEADS, SMALL_INTS, encode_into
 
 log = logging.getLogger("yizhan.redis")
+
+REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP = 0, 1, 2, 3  # CLIENT REPLY ON/OFF/SKIP, the skipped one
+NO_REPLY = Raw(b"")  # what a command answers under CLIENT REPLY OFF/SKIP
 
 # Commands a RESP2 client may send while subscribed, and those MULTI runs instead of queueing.
 SUBSCRIBED_MODE_COMMANDS = frozenset(
@@ -30,9 +38,9 @@ class Client:
     __slots__ = (
         "server", "id", "addr", "laddr", "name", "db", "proto", "authenticated", "created",
         "last_interaction", "last_command", "lib_name", "lib_ver", "close_after_reply",
-        "closer", "writer", "buffer_size", "resume", "multi", "multi_error", "in_exec",
-        "watched", "dirty_cas", "blocked", "subscriptions", "patterns", "shard_subscriptions",
-        "soft_limit_since", "batch", "read_now", "direct", "monitoring", "tracking", "__weakref__",
+        "conn", "multi", "multi_error", "in_exec", "watched", "dirty_cas", "blocked",
+        "subscriptions", "patterns", "shard_subscriptions", "soft_limit_since", "direct",
+        "monitoring", "tracking", "reply_mode", "no_evict", "__weakref__",
     )
 
     def __init__(self, server, addr: str = "?:0", laddr: str = "?:0"):
@@ -50,15 +58,7 @@ class Client:
         self.lib_name = b""
         self.lib_ver = b""
         self.close_after_reply = False
-        # Set by the network layer: close the connection, write bytes out of band, how many
-        # bytes wait in the output buffer, and continue processing buffered requests.
-        self.closer: Callable[[], None] | None = None
-        self.writer: Callable[[bytes], None] | None = None
-        self.buffer_size: Callable[[], int] = lambda: 0
-        self.resume: Callable[[], None] | None = None
-        # Set by the network layer: read and answer what the socket holds now, without
-        # waiting (a busy script serves other clients through it, see scripting/busy.py).
-        self.read_now: Callable[[], None] | None = None
+        self.conn: RedisConnection | None = None  # None for clients of no connection (scripts, AOF loading)
         self.multi: list[tuple[Command, list[bytes]]] | None = None
         self.multi_error = False
         self.in_exec = False
@@ -69,12 +69,13 @@ class Client:
         self.patterns: dict[bytes, None] = {}
         self.shard_subscriptions: dict[bytes, None] = {}
         self.soft_limit_since: float | None = None
-        self.batch: list[bytes] | None = None  # replies being gathered for one write
         self.monitoring = False  # in MONITOR mode
         self.tracking = None  # a tracking.TrackingState while CLIENT TRACKING is on
+        self.reply_mode = REPLY_ON  # CLIENT REPLY
+        self.no_evict = False  # CLIENT NO-EVICT
         # Whether the connection's direct path may run this client's commands: nothing about
-        # it (MONITOR mode ...) needs the checks of `execute` (see `update_direct`).
-        self.direct = True
+        # it (MONITOR mode, CLIENT REPLY, a pause, maxmemory ...) needs the checks of `execute`.
+        self.direct = server.pause is None and not server.int_params.int("maxmemory")
 
     # -- state ---------------------------------------------------------------------------
     def select(self, index: int) -> None:
@@ -96,17 +97,37 @@ class Client:
         tracking = self.tracking
         if tracking is not None:
             flags += "t" + ("R" if tracking.broken else "") + ("B" if tracking.bcast else "")
+        if self.no_evict:
+            flags += "e"
         return flags or "N"
 
     def update_direct(self) -> None:
-        self.direct = not self.monitoring
+        self.direct = (not self.monitoring and self.reply_mode == REPLY_ON and self.server.pause is None
+                       and not self.server.int_params.int("maxmemory"))
+
+    def filtered(self, reply):
+        """The reply that leaves under CLIENT REPLY OFF/SKIP: nothing but out-of-band pushes
+        (and the OK of CLIENT REPLY ON)."""
+        mode = self.reply_mode
+        kind = type(reply)
+        if mode == REPLY_ON or kind is Blocked or (self.proto == 3 and (kind is Push or kind is Many)):
+            return reply
+        if mode == REPLY_SKIP_NEXT:  # CLIENT REPLY SKIP itself: the next one is skipped
+            self.reply_mode = REPLY_SKIP
+        elif mode == REPLY_SKIP:
+            self.reply_mode = REPLY_ON
+            self.update_direct()
+        return NO_REPLY
 
     def kill(self) -> None:
         """Drop this client now, discarding unsent output (CLIENT KILL, output limits, shutdown)."""
         self.close_after_reply = True
         self.server.unregister(self)
-        if self.closer is not None:
-            self.closer()
+        conn = self.conn
+        if conn is not None:
+            conn.out = []
+            if conn.closer is not None:
+                conn.closer()
 
     # -- executing -----------------------------------------------------------------------
     def execute(self, argv: list[bytes]):
@@ -120,10 +141,12 @@ class Client:
             cmd = self.find(argv)
             self.check_arity(cmd, argv)
             name = cmd.name.split("|")[0]
-            if name == "debug" and not self.may_debug():
+            if self.debug_refused(cmd):
                 raise ErrorReply(errors.DEBUG_NOT_ALLOWED)
             if not self.authenticated and not cmd.no_auth:
                 raise ErrorReply(errors.NOAUTH)
+            if not self.direct and self.server.int_params.int("maxmemory") and self.out_of_memory(cmd):
+                return self._reject(argv, ErrorReply(errors.OOM), cmd)  # not raised: no traceback
             if self.proto == 2 and self.subscription_count and name not in SUBSCRIBED_MODE_COMMANDS:
                 raise ErrorReply(
                     f"ERR Can't execute '{cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
@@ -134,14 +157,33 @@ class Client:
                 raise ErrorReply(errors.NOT_IN_MULTI)
         except ErrorReply as err:
             return self._reject(argv, err, cmd)
+        pause = self.server.pause
+        if pause is not None and pause.covers(self, cmd):
+            return pause.postpone(self, argv)
         if self.multi is not None and name not in NOT_QUEUED:
             self.multi.append((cmd, argv))
             return QUEUED
         return self.call(cmd, argv)
 
+    def out_of_memory(self, cmd: Command) -> bool:
+        """Redis's maxmemory step of processCommand: evict what the policy allows; whether
+        the command must then be refused (deny-oom commands, anything queued in MULTI, an
+        EXEC of deny-oom commands)."""
+        if self.server.evictor.perform():
+            return False
+        name = cmd.name
+        if self.multi is not None and name not in ("exec", "discard", "quit", "reset"):
+            return True
+        if name == "exec" and self.multi:
+            return any("denyoom" in queued.flags for queued, _ in self.multi)
+        return "denyoom" in cmd.flags
+
+    def debug_refused(self, cmd: Command) -> bool:
+        """DEBUG is a protected command: refused unless enable-debug-command allows this
+        client ("yes", or "local" for one on the loopback address or a Unix socket)."""
+        return cmd.name.split("|")[0] == "debug" and not self.may_debug()
+
     def may_debug(self) -> bool:
-        """enable-debug-command (a protected action): "yes", or "local" for a client on the
-        loopback address or a Unix socket."""
         allowed = self.server.params.get("enable-debug-command")
         if allowed == "local":
             return self.addr.startswith(("127.0.0.1:", "::1:", "[::1]:", "/")) or self.addr[:1] == ":"
@@ -150,9 +192,12 @@ class Client:
     def execute_while_busy(self, argv: list[bytes], run):
         """A command that arrives while a script is busy (past busy-reply-threshold): refused
         with BUSY unless it may run then (`allow_busy`: SCRIPT KILL, FUNCTION KILL, MULTI ...),
-        after the checks that come first in Redis (unknown command, arity, NOAUTH)."""
+        after the checks that come first in Redis (unknown command, arity, the DEBUG refusal,
+        NOAUTH)."""
         try:
             cmd = self.lookup(argv)
+            if self.debug_refused(cmd):
+                raise ErrorReply(errors.DEBUG_NOT_ALLOWED)
             if not self.authenticated and not cmd.no_auth:
                 raise ErrorReply(errors.NOAUTH)
         except ErrorReply as err:
@@ -173,6 +218,7 @@ class Client:
     def _reject(self, argv: list[bytes], err: ErrorReply, cmd: Command | None = None) -> ErrorReply:
         """A command refused before running: it spoils an open transaction, and a refused EXEC
         ends it (Redis's rejectCommand). `cmd`: the command, if it was found."""
+        err.__traceback__ = None  # the reply must not keep the frames (and `argv`) alive
         observer = self.server.observer
         observer.error(err.message)
         if cmd is not None:
@@ -212,6 +258,7 @@ class Client:
         (a bug must cost one reply, never the server)."""
         if isinstance(exc, ErrorReply):
             self.server.observer.error(exc.message)
+            exc.__traceback__ = None  # it would keep the frames (and `argv`) alive in a cycle
             return exc
         log.error("command %r failed", argv[:1], exc_info=exc)
         self.server.observer.error("ERR")
@@ -271,26 +318,24 @@ class Client:
             aof.served(self, reply)
             aof.flush()
         self.send(reply)
-        if self.resume is not None:
-            self.server.call_soon(self.resume)
+        if self.conn is not None:
+            self.server.call_soon(self.conn.resume)
 
     # -- out-of-band output --------------------------------------------------------------
     def send(self, reply) -> None:
-        """Out-of-band output. While this client's own requests are being answered it joins
-        that batch, so a push lands after the replies of earlier pipelined commands."""
-        if self.close_after_reply:
-            return
-        if self.batch is not None:
-            encode_into(reply, self.proto, self.batch)
-        elif self.writer is not None:
-            self.writer(encode(reply, self.proto))
+        """Out-of-band output: it joins the connection's output in order, so a push made
+        while this client's own requests are answered lands after the replies of earlier
+        pipelined commands."""
+        conn = self.conn
+        if conn is not None and not self.close_after_reply:
+            conn.push(reply)
 
     def deliver(self, push) -> None:
         """A pub/sub message; a subscriber that stops reading is disconnected at the
         `client-output-buffer-limit pubsub` limits, as Redis does."""
         self.send(push)
         hard, soft, seconds = self.server.pubsub_buffer_limits()
-        used = self.buffer_size()
+        used = self.conn.output_size() if self.conn is not None else 0
         if hard and used > hard:
             self.server.stats.client_output_buffer_limit_disconnections += 1
             self.kill()
@@ -306,23 +351,74 @@ class Client:
 
 
 class RedisConnection:
-    """Sans-IO: `receive(data)` returns the bytes to send back; `closing` says to close after."""
+    """Sans-IO: `receive(data)`, then `data_to_send()`; `on_wakeup()` when output waits that
+    no `receive` made; once `close_after` is set the transport sends the output and closes
+    the socket (after that many seconds: always 0 for Redis, which closes at once)."""
 
-    __slots__ = ("client", "parser", "closing")
+    __slots__ = ("client", "parser", "close_after", "out", "on_wakeup", "closer", "unsent", "read_now")
 
     def __init__(self, client: Client):
         self.client = client
+        client.conn = self
         self.parser = RequestParser()
-        self.closing = False
+        self.close_after: float | None = None
+        self.out: list[bytes] = []  # output not yet handed over by `data_to_send`
+        # Set by the transport: output is waiting outside `receive` (call `data_to_send`
+        # soon); drop the connection now; how many bytes the transport holds unsent; read and
+        # answer what the socket holds now, without waiting (a busy script serves other
+        # clients through it while the event loop stands still, see scripting/busy.py).
+        self.on_wakeup: Callable[[], None] | None = None
+        self.closer: Callable[[], None] | None = None
+        self.unsent: Callable[[], int] | None = None
+        self.read_now: Callable[[], None] | None = None
 
-    def receive(self, data: bytes) -> bytes:
+    # -- output ------------------------------------------------------------------------------
+    def data_to_send(self) -> bytes:
+        """The output so far (replies, then what came out of band, in order)."""
+        out = self.out
+        if not out:
+            return b""
+        self.out = []
+        data = out[0] if len(out) == 1 else b"".join(out)
+        self.client.server.stats.total_net_output_bytes += len(data)
+        return data
+
+    def push(self, reply) -> None:
+        """Out-of-band output (`Client.send`): wakes the transport when it is the first."""
+        out = self.out
+        first = not out
+        encode_into(reply, self.client.proto, out)
+        if first and self.on_wakeup is not None:
+            self.on_wakeup()
+
+    def output_size(self) -> int:
+        """Output not yet sent: what waits here and in the transport."""
+        return sum(map(len, self.out)) + (self.unsent() if self.unsent is not None else 0)
+
+    # -- input -------------------------------------------------------------------------------
+    def receive(self, data: bytes) -> None:
+        self.client.server.stats.total_net_input_bytes += len(data)
         self.parser.feed(data)
         if self.parser.buffered > self.client.server.int_params.int("client-query-buffer-limit"):
             self._query_buffer_full()
-            return b""
-        if self.client.blocked is not None:
-            return b""
-        return self.process()
+        elif self.client.blocked is None:
+            self.process()
+
+    def resume(self) -> None:
+        """Go on with requests that arrived while the client was blocked (scheduled when it
+        is served), or that a connection adopted from the busy-script path holds."""
+        if self.close_after is not None or self.client.blocked is not None:
+            return
+        self.process()
+        if (self.out or self.close_after is not None) and self.on_wakeup is not None:
+            self.on_wakeup()
+
+    def connection_lost(self) -> None:
+        self.close_after = 0.0
+        self.out = []
+        self.client.server.unregister(self.client)
+        self.on_wakeup = self.closer = self.unsent = self.read_now = None
+        self.release()  # its buffers go now, not when a garbage collection finds them
 
     def _query_buffer_full(self) -> None:
         """client-query-buffer-limit reached: closed unanswered and logged, as Redis does."""
@@ -330,45 +426,41 @@ class RedisConnection:
         log.warning("Closing client that reached max query buffer length: %s (qbuf initial bytes: %s)",
                     client_line(self.client).rstrip("\n"), repr_bytes(head))
         self.release()
-        self.closing = True
+        self.close_after = 0.0
         self.client.close_after_reply = True
 
     def release(self) -> None:
         """The connection is gone: drop its buffers now, not at the next garbage collection."""
         self.parser.release()
 
-    def receive_while_busy(self, data: bytes, run) -> bytes:
+    def receive_while_busy(self, data: bytes, run) -> None:
         """Input that arrives while a script is busy: every complete request is answered
         now, BUSY for all but the commands allowed then (`Client.execute_while_busy`)."""
-        self.parser.feed(data)
         client = self.client
+        client.server.stats.total_net_input_bytes += len(data)
+        self.parser.feed(data)
         if self.parser.buffered > client.server.int_params.int("client-query-buffer-limit"):
             self._query_buffer_full()
-            return b""
+            return
         if client.blocked is not None:
-            return b""
+            return
         self.parser.max_bulk = client.server.int_params.int("proto-max-bulk-len")
-        out: list[bytes] = []
-        client.batch = out
-        try:
-            while not client.close_after_reply:
-                self.parser.auth_required = not client.authenticated
-                try:
-                    argv = self.parser.next_command()
-                except ProtocolError as exc:
-                    encode_into(ErrorReply("ERR " + str(exc)), client.proto, out)
-                    self.closing = True
-                    break
-                if argv is None:
-                    break
-                encode_into(client.execute_while_busy(argv, run), client.proto, out)
-        finally:
-            client.batch = None
+        out = self.out
+        while not client.close_after_reply:
+            self.parser.auth_required = not client.authenticated
+            try:
+                argv = self.parser.next_command()
+            except ProtocolError as exc:
+                encode_into(ErrorReply("ERR " + str(exc)), client.proto, out)
+                self.close_after = 0.0
+                break
+            if argv is None:
+                break
+            encode_into(client.execute_while_busy(argv, run), client.proto, out)
         if client.close_after_reply:
-            self.closing = True
-        return b"".join(out)
+            self.close_after = 0.0
 
-    def process(self) -> bytes:
+    def process(self) -> None:
         """Answer every buffered request until input runs out, a command blocks, or the
         connection is to close."""
         client = self.client
@@ -385,16 +477,15 @@ class RedisConnection:
         tracking = server.tracking
         server.current_client = client
         parser.max_bulk = server.int_params.int("proto-max-bulk-len")
-        out: list[bytes] = []
+        out = self.out
         append = out.append
-        client.batch = out
         while not client.close_after_reply:
             parser.auth_required = not client.authenticated  # Redis's limits before AUTH
             try:
                 commands = next_commands()
             except ProtocolError as exc:
                 encode_into(ErrorReply("ERR " + str(exc)), client.proto, out)
-                self.closing = True
+                self.close_after = 0.0
                 break
             if not commands:
                 break
@@ -424,6 +515,8 @@ class RedisConnection:
                 else:
                     reply = client.execute(argv)
                     last_ns = now_ns()
+                    if client.reply_mode:
+                        reply = client.filtered(reply)
                 kind = type(reply)
                 if kind is bytes:
                     size = len(reply)
@@ -453,14 +546,12 @@ class RedisConnection:
             break  # blocked, or closing
         if tracking.pending:
             tracking.send_pending()
-        client.batch = None
         server.current_client = None
         aof = client.server.aof
         if aof is not None:  # before the batch's replies leave: write (and fsync) its writes
             aof.flush()
         if client.close_after_reply:
-            self.closing = True
-        return b"".join(out)
+            self.close_after = 0.0
 
 
 def repr_bytes(data: bytes) -> str:

@@ -109,7 +109,7 @@ def _write(value, proto: int, out: list) -> None:
     elif kind is bytearray:  # copied: the value may change before the output is joined
         out.append(b"$%d\r\n%b\r\n" % (len(value), value))
     elif kind is Simple:
-        out.append(b"+%b\r\n" % value.encode())
+        out.append(b"+%b\r\n" % value.encode("utf-8", "surrogateescape"))
     elif kind is int:
         out.append(b":%d\r\n" % value)
     elif value is None:
@@ -143,8 +143,8 @@ def _write(value, proto: int, out: list) -> None:
         out.append((b"~%d\r\n" if proto == 3 else b"*%d\r\n") % len(value))
         for item in value:
             _write(item, proto, out)
-    elif kind is Verbatim:
-        data = value.encode()
+    elif kind is Verbatim:  # (surrogates: bytes a text carries through, e.g. an error code in INFO)
+        data = value.encode("utf-8", "surrogateescape")
         if proto == 3:
             out.append(b"=%d\r\ntxt:%b\r\n" % (len(data) + 4, data))
         else:
@@ -161,7 +161,7 @@ def _write(value, proto: int, out: list) -> None:
     elif value is NULL_ARRAY:
         out.append(b"_\r\n" if proto == 3 else b"*-1\r\n")
     elif kind is str:
-        data = value.encode()
+        data = value.encode("utf-8", "surrogateescape")
         out.append(b"$%d\r\n%b\r\n" % (len(data), data))
     elif kind is memoryview:
         out.append(b"$%d\r\n%b\r\n" % (len(value), bytes(value)))

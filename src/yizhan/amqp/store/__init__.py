@@ -88,11 +88,15 @@ class NullStore:
 class DiskStore(NullStore):
     durable = True
 
-    def __init__(self, data_dir: str, scheduler=None):
+    def __init__(self, data_dir: str, scheduler=None, recover_damaged: bool = False):
         self.dir = os.path.join(data_dir, "amqp")
         os.makedirs(self.dir, exist_ok=True)
-        self.definitions = DefinitionsLog(os.path.join(self.dir, "definitions.log"))
-        self.messages = MessageStore(os.path.join(self.dir, "messages"))
+        # recover_damaged: damaged files are copied aside and loaded without their damaged
+        # records instead of refusing the start (store/damage.py)
+        quarantine = os.path.join(self.dir, "quarantine")
+        self.definitions = DefinitionsLog(os.path.join(self.dir, "definitions.log"), recover_damaged, quarantine)
+        self.messages = MessageStore(os.path.join(self.dir, "messages"), recover_damaged=recover_damaged,
+                                     quarantine=quarantine)
         self.delayed = DelayedLog(os.path.join(self.dir, "delayed.log"))
         self.scheduler = scheduler  # loop.call_soon; None: flush at once (tests, no loop)
         self.page_limit = int(os.environ.get("YIZHAN_AMQP_PAGE_MESSAGES", PAGE_MESSAGES))

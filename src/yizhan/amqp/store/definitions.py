@@ -10,16 +10,28 @@ import`; the topology from the running broker (and import).
 
 `<data-dir>/amqp/definitions.log` is appended on every change to a durable definition and
 replayed at boot into a state (`Definitions`), which is then written back compacted (a temp
-file, fsynced, renamed over the log). A torn last line (a crash mid-append) is dropped; a bad
-line anywhere else is a `StoreError` naming the file and line.
+file, fsynced, renamed over the log).
+
+Format 2 (issue 17) starts with the line `yizhan-definitions 2`; each record is then the
+CRC-32 of its JSON text (8 hex digits), a space and the JSON text. A file without that first
+line is format 1 (bare JSON lines, no checksum) and still loads; it is rewritten in format 2.
+A torn last line (a crash mid-append: the text after the final newline) is dropped with a
+warning; a bad line anywhere else is a `StoreError` naming the file, line and byte offset,
+or with `recover_damaged` (store/damage.py) the file is copied aside, the damaged records
+are skipped and their count logged.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import zlib
 
-from yizhan.amqp.store.errors import StoreError
+from yizhan.amqp.store import damage
+
+log = logging.getLogger("yizhan.amqp")
+HEADER = b"yizhan-definitions 2"
 
 
 class Definitions:
@@ -82,15 +94,17 @@ def binding_key(record: dict) -> tuple:
 
 
 class DefinitionsLog:
-    def __init__(self, path: str):
+    def __init__(self, path: str, recover_damaged: bool = False, quarantine: str | None = None):
         self.path = path
         self.file = None
+        self.recover_damaged = recover_damaged
+        self.quarantine = quarantine or os.path.join(os.path.dirname(path), "quarantine")
 
     def load(self) -> Definitions:
         """Replay the log, then rewrite it compacted and open it for appending."""
         state = Definitions()
         if os.path.exists(self.path):
-            self._replay(state)
+            self._replay(state, recover=True)
         self._rewrite(state)
         self.file = open(self.path, "ab", buffering=0)
         return state
@@ -102,25 +116,37 @@ class DefinitionsLog:
             self._replay(state)
         return state
 
-    def _replay(self, state: Definitions) -> None:
+    def _replay(self, state: Definitions, recover: bool = False) -> None:
         with open(self.path, "rb") as f:
-            lines = f.read().split(b"\n")
-        last = len(lines) - 1  # the text after the final newline: empty unless torn
-        for number, line in enumerate(lines, 1):
-            if not line:
-                continue
-            try:
-                state.apply(json.loads(line))
-            except (ValueError, KeyError, TypeError):
-                if number - 1 == last:
-                    break  # a torn last line: the change was never acknowledged
-                raise StoreError(f"{self.path}:{number}: corrupt definitions record; restore "
-                                 "the file from a backup or remove it to start without "
-                                 "durable definitions") from None
+            data = f.read()
+        lines = data.split(b"\n")
+        checked = lines[0] == HEADER
+        torn = lines.pop()  # the text after the final newline: empty unless torn
+        offset = len(lines[0]) + 1 if checked else 0
+        damaged = []
+        for number, line in enumerate(lines[1:] if checked else lines, 2 if checked else 1):
+            if line:
+                try:
+                    state.apply(_record(line, checked))
+                except (ValueError, KeyError, TypeError):
+                    damaged.append((number, offset))
+            offset += len(line) + 1
+        if torn:
+            log.warning("AMQP definitions log: %s: dropped a torn last line at byte %d (%d bytes of a "
+                        "change that was never acknowledged)", self.path, offset, len(torn))
+        if not damaged:
+            return
+        number, offset = damaged[0]
+        if not (recover and self.recover_damaged):
+            raise damage.refusal(self.path, offset, "definitions record", line=number)
+        aside = damage.quarantine(self.path, self.quarantine)
+        log.warning("AMQP definitions log: %s was damaged: %d records skipped (the first at line %d, "
+                    "byte %d); a copy is kept as %s", self.path, len(damaged), number, offset, aside)
 
     def _rewrite(self, state: Definitions) -> None:
         tmp = self.path + ".tmp"
         with open(tmp, "wb") as f:
+            f.write(HEADER + b"\n")
             for record in state.records():
                 f.write(_line(record))
             f.flush()
@@ -139,4 +165,17 @@ class DefinitionsLog:
 
 
 def _line(record: dict) -> bytes:
-    return json.dumps(record, separators=(",", ":")).encode() + b"\n"
+    text = json.dumps(record, separators=(",", ":")).encode()
+    return b"%08x %s\n" % (zlib.crc32(text), text)
+
+
+def _record(line: bytes, checked: bool) -> dict:
+    """The record of one line (format 2: its checksum verified first); ValueError if bad."""
+    if checked:
+        if len(line) < 10 or line[8:9] != b" " or int(line[:8], 16) != zlib.crc32(line[9:]):
+            raise ValueError("checksum mismatch")
+        line = line[9:]
+    record = json.loads(line)
+    if type(record) is not dict:
+        raise ValueError("not a record")
+    return record

@@ -27,19 +27,27 @@ Reclaiming space: a segment none of whose messages is held by a queue is deleted
 segment its A/D/R/X records refer to still holds messages (otherwise a deleted ack could bring a
 message back at boot); until then it is stripped: rewritten without its publish records, so the
 acks it keeps are a few bytes and the segments acking its own messages can go. Boot reads the segments one at a time, keeping only offsets, counts and
-each queue's ids; a torn record at the end of the last segment is cut off; any other bad
-record is a `StoreError` naming the file.
+each queue's ids. Every record is checked (length and CRC-32) before any is used: a torn
+record at the end of the last segment (incomplete, or zeros, with no sound record after it) is
+cut off with a warning; any other bad record is a `StoreError` naming the file and offset, or
+with `recover_damaged` (store/damage.py) the segment is copied aside, rewritten with its sound
+records only, and the message ids lost are logged.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import struct
 import zlib
 from array import array
 from bisect import bisect_right
 
+from yizhan.amqp.store import damage
 from yizhan.amqp.store.errors import StoreError
+
+log = logging.getLogger("yizhan.amqp")
 
 SEGMENT_LIMIT = 16 * 1024 * 1024
 READ_AHEAD = 256 * 1024  # bytes one pread fetches when paging messages in
@@ -51,6 +59,8 @@ _run = struct.Struct(">QI")
 MANY = 255  # a count of 255 means: the real count is in MessageStore.overflow
 
 P, A, D, R, X, H, T = (ord(c) for c in "PADRXHT")
+KINDS = frozenset(b"PADRXHT")
+_KIND_BYTE = re.compile(rb"[PADRXHT]")
 
 
 class Segment:
@@ -105,8 +115,11 @@ class StoredMessage:
 
 
 class MessageStore:
-    def __init__(self, directory: str, segment_limit: int = SEGMENT_LIMIT):
+    def __init__(self, directory: str, segment_limit: int = SEGMENT_LIMIT, recover_damaged: bool = False,
+                 quarantine: str | None = None):
         self.dir = directory
+        self.recover_damaged = recover_damaged
+        self.quarantine = quarantine or os.path.join(directory, "quarantine")
         self.segment_limit = segment_limit
         self.segments: dict[int, Segment] = {}  # ascending numbers
         self.firsts: list[int] = []             # the blocks' first ids, ascending
@@ -133,7 +146,8 @@ class MessageStore:
         numbers = sorted(int(n[:-4]) for n in os.listdir(self.dir) if n.endswith(".seg"))
         boot = _Boot(self)
         for index, number in enumerate(numbers):
-            boot.scan(number, self._path(number), last=index == len(numbers) - 1)
+            following = numbers[index + 1] if index + 1 < len(numbers) else None
+            boot.scan(number, self._sound(number, following))
         recovered = boot.finish()
         self.current = (numbers[-1] if numbers else 0) + 1
         self._open_segment()
@@ -421,6 +435,59 @@ class MessageStore:
     def _path(self, number: int) -> str:
         return os.path.join(self.dir, f"{number:08d}.seg")
 
+    # -- damaged segments ----------------------------------------------------------------------
+    def _sound(self, number: int, following: int | None) -> bytes:
+        """A segment's bytes once every record checks out: a torn tail of the last segment cut
+        off, any other damage refused or (recover_damaged) salvaged."""
+        path = self._path(number)
+        with open(path, "rb") as f:
+            data = f.read()
+        view = memoryview(data)
+        bad = _first_bad(data, view, 0)
+        if bad < 0:
+            return data
+        if following is None and _next_sound(data, view, bad) < 0 and _torn(data, bad):
+            log.warning("AMQP message store: %s: cut off a torn record at byte %d (%d bytes of a write "
+                        "that was never confirmed)", path, bad, len(data) - bad)
+            _truncate(path, bad)
+            return data[:bad]
+        if not self.recover_damaged:
+            raise damage.refusal(path, bad, "message record")
+        return self._salvage(path, data, view, following)
+
+    def _salvage(self, path: str, data: bytes, view: memoryview, following: int | None) -> bytes:
+        """The recovery option: keep a copy aside, rewrite the segment with its sound records,
+        log what was lost."""
+        spans, pos, damaged = [], 0, 0
+        while pos >= 0:
+            bad = _first_bad(data, view, pos)
+            spans.append((pos, bad if bad >= 0 else len(data)))
+            if bad < 0:
+                break
+            pos = _next_sound(data, view, bad)
+            damaged += (pos if pos >= 0 else len(data)) - bad
+        kept = b"".join(data[start:end] for start, end in spans)
+        aside = damage.quarantine(path, self.quarantine)
+        damage.replace_file(path, kept)
+        lost = _lost_ids(kept, self._first_id_of(following))
+        log.warning("AMQP message store: %s was damaged (%d bytes in %d places); a copy is kept as %s; "
+                    "%s lost; acknowledgements in the damaged bytes are lost too (those messages come back)",
+                    path, damaged, len(spans) - 1, aside, lost)
+        return kept
+
+    def _first_id_of(self, number: int | None) -> int | None:
+        """The first message id segment `number` may hold (its H record), None if unknown."""
+        if number is None:
+            return None
+        try:
+            with open(self._path(number), "rb") as f:
+                head = f.read(25)
+        except OSError:
+            return None
+        if len(head) == 25 and head[8] == H and _head.unpack_from(head)[0] == 17:
+            return _id.unpack_from(head, 9)[0]
+        return None
+
 
 class _Boot:
     """The boot scan: segments read in order into blocks, counts and each queue's ids."""
@@ -431,31 +498,17 @@ class _Boot:
         self.gone: dict[int, set] = {}            # multi-queue msg id -> queues it left
         self.delivered: dict[int, set] = {}       # msg id -> queues it was delivered from
 
-    def scan(self, number: int, path: str, last: bool) -> None:
+    def scan(self, number: int, data: bytes) -> None:
+        """One segment's records, all already checked (`MessageStore._sound`)."""
         store = self.store
         segment = store.segments[number] = Segment(number)
-        with open(path, "rb") as f:
-            data = f.read()
-        view = memoryview(data)
         block = None
         pos = 0
         size = len(data)
-        unpack_head, unpack_id, unpack_u16 = _head.unpack_from, _id.unpack_from, _u16.unpack_from
-        crc32 = zlib.crc32
+        unpack_u32, unpack_id, unpack_u16 = _u32.unpack_from, _id.unpack_from, _u16.unpack_from
         queues = self.queues
         while pos < size:
-            if pos + 8 <= size:
-                length, crc = unpack_head(data, pos)
-                end = pos + 8 + length
-                ok = length and end <= size and crc32(view[pos + 8:end]) == crc
-            else:
-                ok = False
-            if not ok:
-                if last:
-                    _truncate(path, pos)
-                    break
-                raise StoreError(f"{path}: corrupt message record at byte {pos}; move the "
-                                 "file away to start without its messages")
+            end = pos + 8 + unpack_u32(data, pos)[0]
             kind = data[pos + 8]
             if kind == P:
                 (msg_id,) = unpack_id(data, pos + 9)
@@ -652,6 +705,68 @@ def _fsync_dir(path: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _sound_end(data: bytes, view: memoryview, pos: int) -> int:
+    """The end of the sound record at `pos` (its length fits, its kind is known, its CRC
+    matches), or 0."""
+    if pos < 0 or pos + 9 > len(data):
+        return 0
+    length, crc = _head.unpack_from(data, pos)
+    end = pos + 8 + length
+    if not length or end > len(data) or data[pos + 8] not in KINDS or zlib.crc32(view[pos + 8:end]) != crc:
+        return 0
+    return end
+
+
+def _first_bad(data: bytes, view: memoryview, pos: int) -> int:
+    """Where the first unsound record from `pos` on starts; -1 when all are sound."""
+    size = len(data)
+    while pos < size:
+        end = _sound_end(data, view, pos)
+        if not end:
+            return pos
+        pos = end
+    return -1
+
+
+def _next_sound(data: bytes, view: memoryview, bad: int) -> int:
+    """The first sound record after `bad` (its kind byte found by a C scan), or -1."""
+    for match in _KIND_BYTE.finditer(data, bad + 9):
+        start = match.start() - 8
+        if _sound_end(data, view, start):
+            return start
+    return -1
+
+
+def _torn(data: bytes, bad: int) -> bool:
+    """Whether the bytes from `bad` to the end are the torn end of the last write: a record
+    cut short, or zeros (a file a crash extended before its data reached the disk)."""
+    if bad + 8 > len(data):
+        return True
+    (length,) = _u32.unpack_from(data, bad)
+    tail = data[-8:]
+    return bad + 8 + length > len(data) or tail == bytes(len(tail))
+
+
+def _lost_ids(kept: bytes, next_first: int | None) -> str:
+    """The message ids a salvaged segment no longer holds, said for the log."""
+    first, seen, pos = None, [], 0
+    while pos < len(kept):
+        (length,) = _u32.unpack_from(kept, pos)
+        kind = kept[pos + 8]
+        if kind == H:
+            first = _id.unpack_from(kept, pos + 9)[0]
+        elif kind in (P, T):
+            seen.append(_id.unpack_from(kept, pos + 9)[0])
+        pos += 8 + length
+    if not seen:
+        return "an unknown number of messages (no intact message record is left)"
+    low = first if first is not None else min(seen)
+    high = next_first - 1 if next_first is not None else max(seen)
+    missing = (high - low + 1) - len(set(seen))
+    edge = "" if first is not None and next_first is not None else " (at least: the file's edges are damaged)"
+    return f"{missing} messages (ids {low}..{high} less the {len(set(seen))} intact){edge}"
 
 
 def _truncate(path: str, size: int) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from yizhan.redis import errors
 from yizhan.redis.args import Args, parse_int
+from yizhan.redis import pause
 from yizhan.redis.instance import REDIS_VERSION
-from yizhan.redis.session import client_line
+from yizhan.redis.session import NO_REPLY, REPLY_OFF, REPLY_ON, REPLY_SKIP_NEXT, client_line
 from yizhan.redis.table import command, container
 from yizhan.resp import OK, ErrorReply, ReplySet, Simple, Verbatim
 from yizhan.resp.encoder import PONG
@@ -115,6 +116,8 @@ def reset(c, argv):
     c.multi_error = False
     c.server.unwatch(c)
     c.server.tracking.disable(c)
+    c.reply_mode = REPLY_ON
+    c.update_direct()
     c.server.pubsub.drop_client(c)
     c.subscriptions.clear()
     c.patterns.clear()
@@ -293,7 +296,7 @@ def client_unblock(c, argv):
     if mode not in (b"TIMEOUT", b"ERROR"):
         raise ErrorReply("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
     target = c.server.clients.get(client_id)
-    if target is None or target.blocked is None:
+    if target is None or target.blocked is None or target.blocked.attempt is None:  # postponed by a pause
         return 0
     blocked = target.blocked
     c.server.blocking.unpark(blocked)
@@ -408,3 +411,59 @@ def client_trackinginfo(c, argv):
     if state is None:
         return {b"flags": ReplySet([b"off"]), b"redirect": -1, b"prefixes": []}
     return {b"flags": ReplySet(state.flags()), b"redirect": state.redirect, b"prefixes": sorted(state.prefixes)}
+
+
+# -- CLIENT PAUSE / UNPAUSE / REPLY / NO-EVICT ---------------------------------------------------
+@command("CLIENT PAUSE timeout [WRITE | ALL]", arity=-3, flags="admin noscript loading stale",
+         group="connection", since="2.9.50", summary="Stop processing commands from clients for some time",
+         history=(("6.2.0", "`CLIENT PAUSE WRITE` mode added along with the `mode` option."),))
+def client_pause(c, argv):
+    if len(argv) > 4:
+        raise ErrorReply(errors.subcommand_syntax(argv[1], "client"))
+    timeout_ms = parse_int(argv[2], "ERR timeout is not an integer or out of range")
+    if timeout_ms < 0:
+        raise ErrorReply(errors.TIMEOUT_NEGATIVE)
+    everything = True
+    if len(argv) == 4:
+        mode = argv[3].upper()
+        if mode not in (b"WRITE", b"ALL"):
+            raise ErrorReply("ERR CLIENT PAUSE mode must be WRITE or ALL")
+        everything = mode == b"ALL"
+    pause.pause(c.server, timeout_ms, everything)
+    return OK
+
+
+@command("CLIENT UNPAUSE", arity=2, flags="admin noscript loading stale", group="connection", since="6.2.0",
+         summary="Resume processing of clients that were paused", complexity="O(N) Where N is the number of paused clients")
+def client_unpause(c, argv):
+    pause.unpause(c.server)
+    return OK
+
+
+@command("CLIENT REPLY ON | OFF | SKIP", arity=3, flags="noscript loading stale", group="connection",
+         since="3.2.0", summary="Instruct the server whether to reply to commands")
+def client_reply(c, argv):
+    mode = argv[2].upper()
+    if mode == b"ON":
+        c.reply_mode = REPLY_ON
+        c.update_direct()
+        return OK
+    if mode == b"OFF":
+        c.reply_mode = REPLY_OFF
+    elif mode == b"SKIP":
+        if c.reply_mode != REPLY_OFF:
+            c.reply_mode = REPLY_SKIP_NEXT
+    else:
+        raise ErrorReply(errors.SYNTAX)
+    c.update_direct()
+    return NO_REPLY
+
+
+@command("CLIENT NO-EVICT ON | OFF", arity=3, flags="admin noscript loading stale", group="connection",
+         since="7.0.0", summary="Set client eviction mode for the current connection")
+def client_no_evict(c, argv):
+    switch = argv[2].upper()
+    if switch not in (b"ON", b"OFF"):
+        raise ErrorReply(errors.SYNTAX)
+    c.no_evict = switch == b"ON"
+    return OK

@@ -90,6 +90,8 @@ def set_(c, argv):
         elif db.count_hits:  # the lookup's access stamp is overwritten by the store's
             hits = db.hits
             hits[key] = hits.get(key, 0) + 1
+    if db.on_new is not None and key not in data:
+        db.on_new(db, key)
     data[key] = argv[2]
     if db.expires:
         db.expires.pop(key, None)
@@ -135,6 +137,8 @@ def _incr(c, key: bytes, delta: int) -> int:
     result = current + delta
     if not INT64_MIN <= result <= INT64_MAX:
         raise ErrorReply(errors.OVERFLOW)
+    if value is None and db.on_new is not None:
+        db.on_new(db, key)
     data[key] = b"%d" % result
     if db.encodings:
         db.encodings.pop(key, None)

@@ -340,8 +340,9 @@ def _points_in_shape(zs: ZSet, shape: Shape, limit: int) -> list[list]:
 
 def _sort_points(points: list[list], returned: int, descending: bool) -> None:
     """By distance: a stable sort when every point is returned (glibc's qsort), Redis's
-    partial quicksort of the first `returned` otherwise."""
-    if returned == len(points):
+    partial quicksort of the first `returned` otherwise. When no two distances are equal, any
+    correct sort puts the same points first in the same order, so the C-level sort does it."""
+    if returned == len(points) or len({point[0] for point in points}) == len(points):
         points.sort(key=_distance_of, reverse=descending)
     else:
         compare = _farther if descending else _nearer

@@ -7,46 +7,15 @@ Python objects, sampling `SAMPLES` elements of containers (default 5, 0 = all) a
 from __future__ import annotations
 
 import gc
-import sys
-from itertools import islice
 
 from yizhan.redis import errors
 from yizhan.redis.args import Args
+from yizhan.redis.key_cost import estimate
 from yizhan.redis.commands.server import _rss_bytes
 from yizhan.redis.table import command, container
 from yizhan.resp import OK, ErrorReply, Simple, Verbatim
 
 container("MEMORY", group="server", since="4.0.0", summary="A container for memory diagnostics commands")
-
-
-def _elements(value):
-    """The elements of a container value, for sampling (pairs count as two objects)."""
-    if isinstance(value, (bytes, bytearray)):
-        return None
-    if isinstance(value, dict):
-        return ((k, v) for k, v in value.items())
-    members = getattr(value, "members", None)  # sorted sets keep a member -> score dict
-    if isinstance(members, dict):
-        return ((k, v) for k, v in members.items())
-    try:
-        return iter(value)
-    except TypeError:
-        return None
-
-
-def estimate(key: bytes, value, samples: int) -> int:
-    size = sys.getsizeof(key) + sys.getsizeof(value) + 48  # plus the keyspace's dict entry
-    elements = _elements(value)
-    if elements is None:
-        return size
-    length = len(value) if hasattr(value, "__len__") else 0
-    picked = list(elements) if samples == 0 else list(islice(elements, samples))
-    if not picked:
-        return size
-    per_element = sum(
-        sum(sys.getsizeof(part) for part in item) if isinstance(item, tuple) else sys.getsizeof(item)
-        for item in picked) / len(picked)
-    return int(size + per_element * length)
 
 
 @command("MEMORY USAGE key [SAMPLES count]", arity=-3, flags="readonly", keys=(2, 2, 1), group="server",

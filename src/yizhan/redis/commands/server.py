@@ -195,7 +195,8 @@ def config_rewrite(c, argv):
 
 
 # -- COMMAND ---------------------------------------------------------------------------------
-@command("COMMAND", arity=-1, flags="loading stale", group="server", since="2.8.13",
+@command("COMMAND", arity=-1, flags="loading stale", group="server", acl="connection",
+         tips="nondeterministic_output_order", since="2.8.13",
          summary="Get array of Redis command details")
 def command_(c, argv):
     if len(argv) > 1:
@@ -203,13 +204,14 @@ def command_(c, argv):
     return [info_reply(cmd) for cmd in COMMANDS.values()]
 
 
-@command("COMMAND COUNT", arity=2, flags="loading stale", group="server", since="2.8.13",
+@command("COMMAND COUNT", arity=2, flags="loading stale", group="server", acl="connection", since="2.8.13",
          summary="Get total number of Redis commands")
 def command_count(c, argv):
     return len(COMMANDS)
 
 
-@command("COMMAND INFO [command-name ...]", arity=-2, flags="loading stale", group="server",
+@command("COMMAND INFO [command-name ...]", arity=-2, flags="loading stale", group="server", acl="connection",
+         tips="nondeterministic_output_order",
          since="2.8.13", summary="Get array of specific Redis command details, or all when no argument is given")
 def command_info(c, argv):
     if len(argv) == 2:
@@ -222,11 +224,12 @@ def _info_of(name: bytes):
     container, _, sub = name.partition(b"|")
     cmd = COMMANDS.get(container)
     if cmd is not None and sub:
-        cmd = cmd.subcommands.get(sub)
+        cmd = cmd.subcommands.get(sub) if cmd.lists_subcommands else None
     return info_reply(cmd) if cmd is not None else None
 
 
-@command("COMMAND DOCS [command-name ...]", arity=-2, flags="loading stale", group="server",
+@command("COMMAND DOCS [command-name ...]", arity=-2, flags="loading stale", group="server", acl="connection",
+         tips="nondeterministic_output_order",
          since="7.0.0", summary="Get array of specific Redis command documentation")
 def command_docs(c, argv):
     names = [n.lower() for n in argv[2:]] or list(COMMANDS)
@@ -234,7 +237,8 @@ def command_docs(c, argv):
 
 
 @command("COMMAND LIST [FILTERBY MODULE module-name | ACLCAT category | PATTERN pattern]", arity=-2,
-         flags="loading stale", group="server", since="7.0.0", summary="Get an array of Redis command names")
+         flags="loading stale", group="server", acl="connection", tips="nondeterministic_output_order",
+         since="7.0.0", summary="Get an array of Redis command names")
 def command_list(c, argv):
     """Every command and subcommand name ("config|get"), optionally filtered: by ACL category
     (case-insensitive; an unknown one matches nothing), by glob pattern over the full name
@@ -276,13 +280,13 @@ def _matching(pattern: bytes):
     return lambda cmd: match(pattern, cmd.name.encode(), nocase=True)
 
 
-@command("COMMAND GETKEYS command [arg ...]", arity=-4, flags="loading stale", group="server",
+@command("COMMAND GETKEYS command [arg ...]", arity=-4, flags="loading stale", group="server", acl="connection",
          since="2.8.13", summary="Extract keys given a full Redis command")
 def command_getkeys(c, argv):
     return [argv[2 + position] for position, _ in _keys_of(argv[2:])]
 
 
-@command("COMMAND GETKEYSANDFLAGS command [arg ...]", arity=-4, flags="loading stale", group="server",
+@command("COMMAND GETKEYSANDFLAGS command [arg ...]", arity=-4, flags="loading stale", group="server", acl="connection",
          since="7.0.0", summary="Extract keys and access flags given a full Redis command")
 def command_getkeysandflags(c, argv):
     return [[argv[2 + position], set_of_status(flags)] for position, flags in _keys_of(argv[2:])]
@@ -306,7 +310,7 @@ def _keys_of(inner: list[bytes]) -> list:
     return keys
 
 
-@command("COMMAND HELP", arity=2, flags="loading stale", group="server", since="5.0.0",
+@command("COMMAND HELP", arity=2, flags="loading stale", group="server", acl="connection", since="5.0.0",
          summary="Show helpful text about the different subcommands")
 def command_help(c, argv):
     lines = ["COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",

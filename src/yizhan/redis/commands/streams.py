@@ -520,7 +520,9 @@ def _read_ids(c, args: ReadArgs, group_mode: bool) -> tuple[list, list]:
                 raise ErrorReply(errors.XREAD_GREATER)
             ids.append(None)
         else:
-            ids.append(_strict_id(raw))
+            sid = _strict_id(raw)
+            # Redis keeps ">" as the largest ID: that ID given explicitly reads new entries too
+            ids.append(None if group_mode and sid == MAX else sid)
     return ids, groups
 
 
@@ -716,19 +718,15 @@ def xgroup_create(c, argv):
     return OK
 
 
-@command("XGROUP SETID key groupname <id | $> [ENTRIESREAD entries_read]", arity=-5, flags="write",
-         keys=(2, 2, 1), group=_GROUP, since="5.0.0", summary="Set a consumer group to an arbitrary last "
-         "delivered ID value.")
-def xgroup_setid(c, argv):
-    _, entries_read = _group_options(argv, create=False, setid=True)
-    s, group = _existing_group(c, argv)
-    if len(argv) not in (5, 7):
-        raise ErrorReply(errors.subcommand_syntax(argv[1], errors.text(argv[0])))
-    sid = s.last_id if _cstr(argv[4]) == b"$" else parse_id(argv[4], 0)[0]
-    group.last_id = sid
-    group.entries_read = entries_read
-    _unsignalled(c, argv[2], "xgroup-setid")
-    return OK
+@command("XGROUP CREATECONSUMER key groupname consumername", arity=5, flags="write denyoom",
+         keys=(2, 2, 1), group=_GROUP, since="6.2.0", summary="Create a consumer in a consumer group.",
+         key_specs="RW insert index:2")
+def xgroup_createconsumer(c, argv):
+    _, group = _existing_group(c, argv)
+    if group.add_consumer(argv[4], _now(c)) is None:
+        return 0
+    _unsignalled(c, argv[2], "xgroup-createconsumer")
+    return 1
 
 
 @command("XGROUP DESTROY key groupname", arity=4, flags="write", keys=(2, 2, 1), group=_GROUP,
@@ -742,30 +740,6 @@ def xgroup_destroy(c, argv):
     _unsignalled(c, argv[2], "xgroup-destroy")
     c.server.blocking.key_changed(c.db.index, argv[2])  # wakes its blocked readers
     return 1
-
-
-@command("XGROUP CREATECONSUMER key groupname consumername", arity=5, flags="write denyoom",
-         keys=(2, 2, 1), group=_GROUP, since="6.2.0", summary="Create a consumer in a consumer group.",
-         key_specs="RW insert index:2")
-def xgroup_createconsumer(c, argv):
-    _, group = _existing_group(c, argv)
-    if group.add_consumer(argv[4], _now(c)) is None:
-        return 0
-    _unsignalled(c, argv[2], "xgroup-createconsumer")
-    return 1
-
-
-@command("XGROUP DELCONSUMER key groupname consumername", arity=5, flags="write", keys=(2, 2, 1),
-         group=_GROUP, since="5.0.0", summary="Delete a consumer from a consumer group.",
-         key_specs="RW delete index:2")
-def xgroup_delconsumer(c, argv):
-    _, group = _existing_group(c, argv)
-    consumer = group.consumer(argv[4], 0, refresh=False)
-    if consumer is None:
-        return 0
-    pending = group.delete_consumer(consumer)
-    _unsignalled(c, argv[2], "xgroup-delconsumer")
-    return pending
 
 
 _XGROUP_HELP = [
@@ -790,6 +764,34 @@ _XGROUP_HELP = [
          summary="Show helpful text about the different subcommands")
 def xgroup_help(c, argv):
     return _help(errors.text(argv[0]).upper(), _XGROUP_HELP)
+
+
+@command("XGROUP DELCONSUMER key groupname consumername", arity=5, flags="write", keys=(2, 2, 1),
+         group=_GROUP, since="5.0.0", summary="Delete a consumer from a consumer group.",
+         key_specs="RW delete index:2")
+def xgroup_delconsumer(c, argv):
+    _, group = _existing_group(c, argv)
+    consumer = group.consumer(argv[4], 0, refresh=False)
+    if consumer is None:
+        return 0
+    pending = group.delete_consumer(consumer)
+    _unsignalled(c, argv[2], "xgroup-delconsumer")
+    return pending
+
+
+@command("XGROUP SETID key groupname <id | $> [ENTRIESREAD entries_read]", arity=-5, flags="write",
+         keys=(2, 2, 1), group=_GROUP, since="5.0.0", summary="Set a consumer group to an arbitrary last "
+         "delivered ID value.")
+def xgroup_setid(c, argv):
+    _, entries_read = _group_options(argv, create=False, setid=True)
+    s, group = _existing_group(c, argv)
+    if len(argv) not in (5, 7):
+        raise ErrorReply(errors.subcommand_syntax(argv[1], errors.text(argv[0])))
+    sid = s.last_id if _cstr(argv[4]) == b"$" else parse_id(argv[4], 0)[0]
+    group.last_id = sid
+    group.entries_read = entries_read
+    _unsignalled(c, argv[2], "xgroup-setid")
+    return OK
 
 
 # -- XACK, XPENDING, XCLAIM, XAUTOCLAIM -------------------------------------------------------------
@@ -1097,38 +1099,6 @@ def _info_target(c, argv) -> Stream:
     return s
 
 
-@command("XINFO STREAM key [FULL [COUNT count]]", arity=-3, flags="readonly", keys=(2, 2, 1),
-         group=_GROUP, since="5.0.0", summary="Get information about a stream")
-def xinfo_stream(c, argv):
-    return _info_stream(c, argv, _info_target(c, argv))
-
-
-@command("XINFO GROUPS key", arity=3, flags="readonly", keys=(2, 2, 1), group=_GROUP, since="5.0.0",
-         summary="List the consumer groups of a stream")
-def xinfo_groups(c, argv):
-    s = _info_target(c, argv)
-    return [{
-        b"name": name,
-        b"consumers": len(group.consumers),
-        b"pending": len(group.pel),
-        b"last-delivered-id": format_id(group.last_id),
-        b"entries-read": None if group.entries_read == INVALID_ENTRIES_READ else group.entries_read,
-        b"lag": s.lag(group),
-    } for name, group in s.sorted_groups()]
-
-
-@command("XINFO CONSUMERS key groupname", arity=4, flags="readonly", keys=(2, 2, 1), group=_GROUP,
-         since="5.0.0", summary="List the consumers in a consumer group", tips="nondeterministic_output")
-def xinfo_consumers(c, argv):
-    s = _info_target(c, argv)
-    group = s.groups.get(argv[3])
-    if group is None:
-        raise ErrorReply(errors.nogroup_for_key(argv[3], argv[2]))
-    now = _now(c)
-    return [{b"name": consumer.name, b"pending": len(consumer.pel),
-             b"idle": max(now - consumer.seen_time, 0)} for consumer in group.sorted_consumers()]
-
-
 _XINFO_HELP = [
     "CONSUMERS <key> <groupname>",
     "    Show consumers of <groupname>.",
@@ -1143,3 +1113,35 @@ _XINFO_HELP = [
          summary="Show helpful text about the different subcommands")
 def xinfo_help(c, argv):
     return _help(errors.text(argv[0]).upper(), _XINFO_HELP)
+
+
+@command("XINFO STREAM key [FULL [COUNT count]]", arity=-3, flags="readonly", keys=(2, 2, 1),
+         group=_GROUP, since="5.0.0", summary="Get information about a stream")
+def xinfo_stream(c, argv):
+    return _info_stream(c, argv, _info_target(c, argv))
+
+
+@command("XINFO CONSUMERS key groupname", arity=4, flags="readonly", keys=(2, 2, 1), group=_GROUP,
+         since="5.0.0", summary="List the consumers in a consumer group", tips="nondeterministic_output")
+def xinfo_consumers(c, argv):
+    s = _info_target(c, argv)
+    group = s.groups.get(argv[3])
+    if group is None:
+        raise ErrorReply(errors.nogroup_for_key(argv[3], argv[2]))
+    now = _now(c)
+    return [{b"name": consumer.name, b"pending": len(consumer.pel),
+             b"idle": max(now - consumer.seen_time, 0)} for consumer in group.sorted_consumers()]
+
+
+@command("XINFO GROUPS key", arity=3, flags="readonly", keys=(2, 2, 1), group=_GROUP, since="5.0.0",
+         summary="List the consumer groups of a stream")
+def xinfo_groups(c, argv):
+    s = _info_target(c, argv)
+    return [{
+        b"name": name,
+        b"consumers": len(group.consumers),
+        b"pending": len(group.pel),
+        b"last-delivered-id": format_id(group.last_id),
+        b"entries-read": None if group.entries_read == INVALID_ENTRIES_READ else group.entries_read,
+        b"lag": s.lag(group),
+    } for name, group in s.sorted_groups()]

@@ -354,6 +354,11 @@ class AOF:
             self._select(client)
             self._append(command)
 
+    def evicted(self, index: int, key: bytes) -> None:
+        """A key evicted for maxmemory: a DEL in its database (Redis's propagateDeletion)."""
+        self._select_index(index)
+        self._append([b"DEL", key])
+
     def begin_script(self, caller) -> None:
         """A script starts: its writes are kept until it ends (`end_script`)."""
         self.script_caller = caller

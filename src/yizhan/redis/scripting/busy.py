@@ -3,9 +3,10 @@
 Scripts run on the event-loop thread. Every `HOOK_INSTRUCTIONS` Lua instructions the Lua
 state's count hook calls `on_hook`; once the script has run longer than
 `busy-reply-threshold` (alias `lua-time-limit`) milliseconds, the hook does what Redis's
-processEventsWhileBlocked does: every other client's `read_now` (set by the network layer)
-reads its socket without blocking and its connection answers at once (BUSY for all but the
-`allow_busy` commands: SCRIPT KILL, FUNCTION KILL, MULTI, DISCARD, WATCH ...); connections
+processEventsWhileBlocked does: every other client's connection's `read_now` (set by the
+network layer) reads its socket without blocking, the connection answers (BUSY for all but
+the `allow_busy` commands: SCRIPT KILL, FUNCTION KILL, MULTI, DISCARD, WATCH ...) and the
+network layer sends its `data_to_send()` at once, the loop being stopped; connections
 accepted meanwhile are served the same way through `server.poll_while_busy` when the
 network layer sets it. A killed script fails at its next hook with Redis's error; one that
 wrote cannot be killed (UNKILLABLE).
@@ -70,9 +71,9 @@ def on_hook(state, run):
 def serve_others(server, run) -> None:
     """processEventsWhileBlocked: answer every other client's input that is there now."""
     for client in list(server.clients.values()):
-        read_now = client.read_now
-        if read_now is not None and client is not run.caller:
-            read_now()
+        conn = client.conn
+        if conn is not None and conn.read_now is not None and client is not run.caller:
+            conn.read_now()
     poll = server.poll_while_busy
     if poll is not None:
         poll()

@@ -86,7 +86,10 @@ class EvalEngine:
                 raise ErrorReply("ERR Can not execute a script with write flag using *_ro command.")
         elif script.flags is not None:
             read_only = True
-        run = ScriptRun(c, script.sha, read_only=read_only)
+        allow_oom = script.flags is not None and "allow-oom" in script.flags
+        if script.flags is not None and not read_only and not allow_oom and c.server.evictor.oom:
+            raise ErrorReply(errors.OOM)  # what processCommand answers (a deny-oom script)
+        run = ScriptRun(c, script.sha, read_only=read_only, allow_oom=allow_oom)
         keys = argv[3:3 + numkeys]
         args = argv[3 + numkeys:]
         reply = self.lua.call_script(c, script.function, keys, args, run)

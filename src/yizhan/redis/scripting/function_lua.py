@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from yizhan.redis import errors
 from yizhan.redis.scripting import busy
 from yizhan.redis.scripting.eval import lua_memory
-from yizhan.redis.scripting.functions import NO_WRITES, FunctionError, Libraries, Library
+from yizhan.redis.scripting.functions import ALLOW_OOM, NO_WRITES, FunctionError, Libraries, Library
 from yizhan.redis.scripting.lua_state import LuaState, ScriptRun
 from yizhan.resp import ErrorReply
 
@@ -215,14 +215,18 @@ class LuaEngine:
             raise FunctionError("ERR Error registering functions: " + _load_error(result))
 
     def call(self, c, function, argv: list[bytes], numkeys: int, ro: bool):
-        """scriptPrepareForRun's checks for a function's flags (no cluster, no replication, no
-        maxmemory enforcement here: only FCALL_RO's), then run it with the caller's keys and
+        """scriptPrepareForRun's checks for a function's flags (no cluster, no replication:
+        FCALL_RO's and maxmemory's, a writing function without allow-oom refused while over it),
+        then run it with the caller's keys and
         arguments."""
         writes = not function.flags & NO_WRITES
         if writes and ro:
             raise ErrorReply(errors.FUNCTION_WRITE_FLAG_RO)
+        allow_oom = bool(function.flags & ALLOW_OOM)
+        if writes and not allow_oom and c.server.evictor.oom:
+            raise ErrorReply(errors.OOM)  # what processCommand answers (a deny-oom script)
         run = FunctionRun(c, errors.text(function.name), read_only=ro or not writes, kind="function",
-                          argv=list(argv))
+                          argv=list(argv), allow_oom=allow_oom)
         keys, args = argv[3:3 + numkeys], argv[3 + numkeys:]
         reply = self.state.call_script(c, function.callback, keys, args, run)
         if type(reply) is ErrorReply and not run.error_already_counted(reply.message):

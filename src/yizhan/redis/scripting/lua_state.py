@@ -64,6 +64,7 @@ class ScriptRun:
     caller: object                      # the client whose EVAL/FCALL runs it
     name: str                           # shown in errors: the sha of an EVAL script
     read_only: bool = False             # EVAL_RO, FCALL_RO, flags=no-writes
+    allow_oom: bool = False             # flags=allow-oom: deny-oom commands run even over maxmemory
     kind: str = "script"                # "script" or "function" (SCRIPT KILL vs FUNCTION KILL)
     started: float = 0.0                # the server clock's monotonic() when it began
     wrote: bool = False                 # a write command was called: no longer killable
@@ -241,6 +242,9 @@ class LuaState:
             run = self.run
             if run.read_only:
                 return ErrorReply("ERR Write commands are not allowed from read-only scripts.")
+            if (not run.wrote and not run.allow_oom and "denyoom" in cmd.flags
+                    and self.client.server.evictor.oom):  # scriptVerifyOOM: before the first write only
+                return ErrorReply(errors.OOM)
             run.wrote = True
         return self.client.call(cmd, argv)
 

@@ -26,8 +26,6 @@ _EVEN = 0x5555555555555555
 _ODD = 0xAAAAAAAAAAAAAAAA
 _SPREAD = ((16, 0x0000FFFF0000FFFF), (8, 0x00FF00FF00FF00FF), (4, 0x0F0F0F0F0F0F0F0F),
            (2, 0x3333333333333333), (1, 0x5555555555555555))
-_SQUEEZE = ((1, 0x3333333333333333), (2, 0x0F0F0F0F0F0F0F0F), (4, 0x00FF00FF00FF00FF),
-            (8, 0x0000FFFF0000FFFF), (16, 0x00000000FFFFFFFF))
 
 
 def deg_rad(angle: float) -> float:
@@ -48,13 +46,18 @@ def interleave(x: int, y: int) -> int:
 
 
 def deinterleave(bits: int) -> tuple[int, int]:
-    """The inverse of `interleave`: (even bits, odd bits)."""
-    x = bits & _EVEN
-    y = (bits >> 1) & _EVEN
-    for shift, mask in _SQUEEZE:
-        x = (x | (x >> shift)) & mask
-        y = (y | (y >> shift)) & mask
-    return x, y
+    """The inverse of `interleave`: (even bits, odd bits), unrolled (searches decode cells)."""
+    x = bits & 0x5555555555555555
+    y = (bits >> 1) & 0x5555555555555555
+    x = (x | (x >> 1)) & 0x3333333333333333
+    y = (y | (y >> 1)) & 0x3333333333333333
+    x = (x | (x >> 2)) & 0x0F0F0F0F0F0F0F0F
+    y = (y | (y >> 2)) & 0x0F0F0F0F0F0F0F0F
+    x = (x | (x >> 4)) & 0x00FF00FF00FF00FF
+    y = (y | (y >> 4)) & 0x00FF00FF00FF00FF
+    x = (x | (x >> 8)) & 0x0000FFFF0000FFFF
+    y = (y | (y >> 8)) & 0x0000FFFF0000FFFF
+    return (x | (x >> 16)) & 0xFFFFFFFF, (y | (y >> 16)) & 0xFFFFFFFF
 
 
 def score_bits(score: float) -> int:
@@ -139,25 +142,22 @@ def standard_geohash(longitude: float, latitude: float) -> bytes:
 
 
 # -- neighbours --------------------------------------------------------------------------------
-def _move(bits: int, step: int, d: int, moving: int, keeping: int) -> int:
-    """geohash_move_x / _y: one cell along the axis whose bits are in `moving`, wrapping."""
-    if d == 0:
-        return bits
-    x = bits & moving
-    y = bits & keeping
+def _moved(part: int, step: int, d: int, moving: int, keeping: int) -> int:
+    """geohash_move_x / _y on one axis's bits (`part`, within `moving`): one cell on, wrapping."""
     zz = keeping >> (64 - step * 2)
     if d > 0:
-        x = (x + (zz + 1)) & _U64
+        part = (part + (zz + 1)) & _U64
     else:
-        x = ((x | zz) - (zz + 1)) & _U64
-    x &= moving >> (64 - step * 2)
-    return x | y
+        part = ((part | zz) - (zz + 1)) & _U64
+    return part & (moving >> (64 - step * 2))
 
 
-def neighbour(bits: int, step: int, dx: int, dy: int) -> int:
-    """The cell dx east and dy north of a cell (longitude bits are the odd ones)."""
-    bits = _move(bits, step, dx, _ODD, _EVEN)
-    return _move(bits, step, dy, _EVEN, _ODD)
+def _neighbourhood(bits: int, step: int) -> dict[tuple[int, int], int]:
+    """The cell and its eight neighbours by (dx, dy): each axis moved once, then combined."""
+    x, y = bits & _ODD, bits & _EVEN
+    xs = {0: x, 1: _moved(x, step, 1, _ODD, _EVEN), -1: _moved(x, step, -1, _ODD, _EVEN)}
+    ys = {0: y, 1: _moved(y, step, 1, _EVEN, _ODD), -1: _moved(y, step, -1, _EVEN, _ODD)}
+    return {(dx, dy): xs[dx] | ys[dy] for dx, dy in _CELL_ORDER}
 
 
 # -- distances -------------------------------------------------------------------------------
@@ -196,6 +196,7 @@ def _sqrt(x: float) -> float:
 
 
 _INF = math.inf
+_math_sin, _math_cos, _math_asin, _math_sqrt = math.sin, math.cos, math.asin, math.sqrt
 
 
 # -- search shapes ----------------------------------------------------------------------------
@@ -203,7 +204,8 @@ class Shape:
     """A search area (GeoShape): a circle (`radius`) or a box (`width`, `height`) around
     (longitude, latitude), in the unit that `conversion` turns into meters."""
 
-    __slots__ = ("longitude", "latitude", "radius", "width", "height", "conversion")
+    __slots__ = ("longitude", "latitude", "radius", "width", "height", "conversion", "_lon_rad", "_lat_rad",
+                 "_lat_cos")
 
     def __init__(self, longitude: float, latitude: float, conversion: float,
                  radius: float | None = None, width: float = 0.0, height: float = 0.0):
@@ -213,19 +215,61 @@ class Shape:
         self.radius = radius
         self.width = width
         self.height = height
+        self._lon_rad = longitude * _D_R  # the centre's terms of `distance`, computed once
+        self._lat_rad = latitude * _D_R
+        self._lat_cos = _cos(self._lat_rad)
+
+    def from_center(self, longitude: float, latitude: float) -> float:
+        """`distance(centre, point)` with the centre's terms precomputed: the same operations
+        on the same doubles, so the same result."""
+        v = _sin((longitude * _D_R - self._lon_rad) / 2)
+        lat1r = self._lat_rad
+        if v == 0.0:
+            return EARTH_RADIUS * abs(latitude * _D_R - lat1r)
+        lat2r = latitude * _D_R
+        u = _sin((lat2r - lat1r) / 2)
+        return 2.0 * EARTH_RADIUS * _asin(_sqrt(u * u + self._lat_cos * _cos(lat2r) * v * v))
 
     def contains(self, longitude: float, latitude: float) -> float | None:
-        """geoWithinShape: the distance in meters to a point inside, None for one outside."""
+        """geoWithinShape: the distance in meters to a point inside, None for one outside.
+        Python's math functions are called directly (a search's hot loop); after a ValueError
+        (a domain where C answers NaN) the NaN-safe forms decide."""
+        try:
+            if self.radius is not None:
+                d = self._fast_from_center(longitude, latitude)
+                return None if d > self.radius * self.conversion else d
+            # geohashGetDistanceIfInRectangle: latitude first, then the distance along the parallel
+            if EARTH_RADIUS * abs(self._lat_rad - latitude * _D_R) > self.height * self.conversion / 2:
+                return None
+            v = _math_sin((self._lon_rad - longitude * _D_R) / 2)
+            if v != 0.0:
+                lat_cos = _math_cos(latitude * _D_R)
+                if 2.0 * EARTH_RADIUS * _math_asin(_math_sqrt(0.0 + lat_cos * lat_cos * v * v)) > \
+                        self.width * self.conversion / 2:
+                    return None
+            elif 0.0 > self.width * self.conversion / 2:
+                return None
+            return self._fast_from_center(longitude, latitude)
+        except ValueError:
+            return self._contains_nan_safe(longitude, latitude)
+
+    def _fast_from_center(self, longitude: float, latitude: float) -> float:
+        v = _math_sin((longitude * _D_R - self._lon_rad) / 2)
+        if v == 0.0:
+            return EARTH_RADIUS * abs(latitude * _D_R - self._lat_rad)
+        lat2r = latitude * _D_R
+        u = _math_sin((lat2r - self._lat_rad) / 2)
+        return 2.0 * EARTH_RADIUS * _math_asin(_math_sqrt(u * u + self._lat_cos * _math_cos(lat2r) * v * v))
+
+    def _contains_nan_safe(self, longitude: float, latitude: float) -> float | None:
         if self.radius is not None:
-            d = distance(self.longitude, self.latitude, longitude, latitude)
+            d = self.from_center(longitude, latitude)
             return None if d > self.radius * self.conversion else d
-        width_m = self.width * self.conversion
-        height_m = self.height * self.conversion
-        if lat_distance(latitude, self.latitude) > height_m / 2:
+        if lat_distance(latitude, self.latitude) > self.height * self.conversion / 2:
             return None
-        if distance(longitude, latitude, self.longitude, latitude) > width_m / 2:
+        if distance(longitude, latitude, self.longitude, latitude) > self.width * self.conversion / 2:
             return None
-        return distance(self.longitude, self.latitude, longitude, latitude)
+        return self.from_center(longitude, latitude)
 
     def bounds(self) -> tuple[float, float, float, float]:
         """geohashBoundingBox: (min long, min lat, max long, max lat)."""
@@ -283,14 +327,13 @@ def search_cells(shape: Shape) -> list[tuple[int, int] | None]:
     min_lon, min_lat, max_lon, max_lat = shape.bounds()
     step = estimate_step(shape.radius_meters(), shape.latitude)
     bits = encode(shape.longitude, shape.latitude, step)
-    north = cell_area(neighbour(bits, step, 0, 1), step)
-    south = cell_area(neighbour(bits, step, 0, -1), step)
-    east = cell_area(neighbour(bits, step, 1, 0), step)
-    west = cell_area(neighbour(bits, step, -1, 0), step)
-    if step > 1 and (north[3] < max_lat or south[2] > min_lat or east[1] < max_lon or west[0] > min_lon):
+    around = _neighbourhood(bits, step)
+    if step > 1 and (cell_area(around[0, 1], step)[3] < max_lat or cell_area(around[0, -1], step)[2] > min_lat
+                     or cell_area(around[1, 0], step)[1] < max_lon or cell_area(around[-1, 0], step)[0] > min_lon):
         step -= 1
         bits = encode(shape.longitude, shape.latitude, step)
-    cells = [(neighbour(bits, step, dx, dy), step) for dx, dy in _CELL_ORDER]
+        around = _neighbourhood(bits, step)
+    cells = [(around[offset], step) for offset in _CELL_ORDER]
     if step >= 2:
         area = cell_area(bits, step)
         for i, (dx, dy) in enumerate(_CELL_ORDER):

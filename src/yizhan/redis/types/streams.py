@@ -16,8 +16,6 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 
-from sortedcontainers import SortedDict
-
 from yizhan.redis.keyspace import register_type
 from yizhan.redis.types.strings import canonical_int
 
@@ -144,6 +142,80 @@ class Node:
         return size + int_size(lp_count)
 
 
+class Pel:
+    """A pending entries list: ID -> Nack, read in ID order. A dict, with its sorted IDs kept
+    while entries arrive in increasing order (XREADGROUP delivers them so) and rebuilt by one
+    sort after anything else; deliveries and acks cost a dict operation, ordered reads (XPENDING,
+    XAUTOCLAIM, history, XINFO FULL, RDB) a sort at most once per change of order."""
+
+    __slots__ = ("_nacks", "_order")
+
+    def __init__(self):
+        self._nacks: dict = {}
+        self._order: list | None = []
+
+    def __len__(self) -> int:
+        return len(self._nacks)
+
+    def __contains__(self, sid) -> bool:
+        return sid in self._nacks
+
+    def __getitem__(self, sid):
+        return self._nacks[sid]
+
+    def get(self, sid, default=None):
+        return self._nacks.get(sid, default)
+
+    def __setitem__(self, sid, nack) -> None:
+        nacks = self._nacks
+        if sid not in nacks:
+            order = self._order
+            if order is not None:
+                if not order or sid > order[-1]:
+                    order.append(sid)
+                else:
+                    self._order = None
+        nacks[sid] = nack
+
+    def pop(self, sid, default=None):
+        nack = self._nacks.pop(sid, None)
+        if nack is None:
+            return default
+        order = self._order
+        if order is not None:
+            if order[-1] == sid:
+                order.pop()
+            elif order[0] == sid and len(order) < 64:
+                del order[0]
+            else:
+                self._order = None
+        return nack
+
+    def __delitem__(self, sid) -> None:
+        if self.pop(sid) is None:
+            raise KeyError(sid)
+
+    def keys(self) -> list:
+        """The IDs in order (a list the caller must not change)."""
+        if self._order is None:
+            self._order = sorted(self._nacks)
+        return self._order
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def items(self) -> list:
+        nacks = self._nacks
+        return [(sid, nacks[sid]) for sid in self.keys()]
+
+    def irange(self, minimum=None, maximum=None) -> list:
+        """IDs from `minimum` to `maximum` (inclusive), in order."""
+        order = self.keys()
+        lo = 0 if minimum is None else bisect_left(order, minimum)
+        hi = len(order) if maximum is None else bisect_right(order, maximum)
+        return order[lo:hi]
+
+
 class Nack:
     """A pending entry: when it was last delivered, how often, to which consumer."""
 
@@ -161,7 +233,7 @@ class Consumer:
     def __init__(self, name: bytes, seen_time: int):
         self.name = name
         self.seen_time = seen_time
-        self.pel: SortedDict = SortedDict()
+        self.pel = Pel()
 
 
 class Group:
@@ -170,7 +242,7 @@ class Group:
     def __init__(self, last_id, entries_read: int):
         self.last_id = last_id
         self.entries_read = entries_read
-        self.pel: SortedDict = SortedDict()  # id -> Nack
+        self.pel = Pel()  # id -> Nack
         self.consumers: dict[bytes, Consumer] = {}
 
     def sorted_consumers(self) -> list[Consumer]:
@@ -192,7 +264,7 @@ class Group:
 
     def delete_consumer(self, consumer: Consumer) -> int:
         pending = len(consumer.pel)
-        for sid in consumer.pel:
+        for sid in list(consumer.pel):
             del self.pel[sid]
         del self.consumers[consumer.name]
         return pending
