@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+import hiredis
+
 import pytest
 
 from yizhan.testing.raw import RawClient
@@ -80,3 +82,54 @@ def test_errorstats_keep_error_codes_bytes(differential):
     survives: the INFO reply used to fail to encode)."""
     differential.check([["CONFIG", "RESETSTAT"], ["EVAL", b"return redis.error_reply('\xff\xfeBAD oops')", "0"],
                         ["INFO", "errorstats"], ["EVAL", b"return {err='\xc3'}", "0"], ["INFO", "errorstats"]])
+
+
+def _histogram(port: int, proto: int) -> dict:
+    with RawClient("127.0.0.1", port) as client:
+        if proto == 3:
+            client.call("HELLO", "3")
+        client.call("CONFIG", "RESETSTAT")
+        for _ in range(5):
+            client.call("SET", "h", "v")
+        client.call("GET", "h")
+        reader = hiredis.Reader()
+        reader.feed(client.call("LATENCY", "HISTOGRAM", "set", "get", "nosuch", "config"))
+        reply = reader.gets()
+    pairs = reply.items() if isinstance(reply, dict) else zip(reply[::2], reply[1::2])
+    shape = {}
+    for name, body in pairs:
+        fields = body if isinstance(body, dict) else dict(zip(body[::2], body[1::2]))
+        buckets = fields[b"histogram_usec"]
+        buckets = list(buckets.items()) if isinstance(buckets, dict) else list(zip(buckets[::2], buckets[1::2]))
+        counts = [count for _, count in buckets]
+        assert counts == sorted(counts) and counts[-1] == fields[b"calls"]
+        assert all(key in _STEPS for key, _ in buckets)
+        shape[name] = fields[b"calls"]
+    return shape
+
+
+# The microsecond keys Redis's logarithmic iteration (1024 ns, doubling) reports.
+_STEPS = {1, 2, 4, 8, 16, 33, 66, 132, 264, 528, 1056, 2113, 4227, 8454, 16908, 33816, 67633, 135266}
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_latency_histogram_matches_redis(yizhan_server, reference_redis, proto):
+    ours = _histogram(yizhan_server.port, proto)
+    assert ours == _histogram(reference_redis.port, proto)
+    assert ours == {b"set": 5, b"get": 1, b"config|resetstat": 1}
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_latency_histogram_reply_shape_matches_redis(differential, proto):
+    """Arguments in order, repeated ones repeated, a container's subcommands: one call each,
+    so one bucket each, and only the numbers (times) may differ."""
+    def shape(port):
+        with RawClient("127.0.0.1", port) as client:
+            if proto == 3:
+                client.call("HELLO", "3")
+            client.call("CONFIG", "RESETSTAT")
+            client.call("SET", "h", "v")
+            client.call("GET", "h")
+            raw = client.call("LATENCY", "HISTOGRAM", "set", "get", "nosuch", "config", "set")
+            return re.sub(rb"([:$])\d+", rb"\1N", raw)
+    assert shape(differential.ours_port) == shape(differential.theirs_port)

@@ -82,7 +82,22 @@ def unauthenticated(port: int) -> list[socket.socket]:
     return clients
 
 
-LOADS = {"huge-count": huge_count, "over-proto-max": over_proto_max, "nested-counts": nested_counts,
+def refused_big_arguments(port: int) -> list[socket.socket]:
+    """100 MB of LPUSH of 10 KB values on a string key: every one refused with WRONGTYPE (a
+    refused command's error used to keep its arguments alive until a garbage collection)."""
+    client = redis.Redis(port=port)
+    client.set("string", "x")
+    value = b"v" * 10_000
+    for _ in range(100):
+        pipe = client.pipeline(transaction=False)
+        for _ in range(100):
+            pipe.lpush("string", value)
+        pipe.execute(raise_on_error=False)
+    client.close()
+    return []
+
+
+LOADS = {"refused-big-arguments": refused_big_arguments, "huge-count": huge_count, "over-proto-max": over_proto_max, "nested-counts": nested_counts,
          "unauthenticated": unauthenticated}
 
 

@@ -221,17 +221,20 @@ class Histogram:
         return 0.0
 
     def cumulative_usec(self) -> dict[int, int]:
-        """LATENCY HISTOGRAM's buckets: for each power of two (microseconds) up to the largest
-        recorded, the number of calls that took at most that long."""
-        result: dict[int, int] = {}
-        seen = 0
-        bound = 1
+        """LATENCY HISTOGRAM's buckets, as Redis's logarithmic HDR iteration reports them:
+        at each doubling from 1024 ns up to the largest sample, the microseconds of that step
+        (the step's highest equivalent value) and how many calls took at most that long,
+        listed when the count grew."""
         ordered = sorted(self.counts.items())  # (bucket's lowest ns, count)
-        i = 0
+        result: dict[int, int] = {}
+        seen = previous = i = 0
+        step = 1024
         while i < len(ordered):
-            while i < len(ordered) and ordered[i][0] <= bound * 1000:
+            while i < len(ordered) and ordered[i][0] <= step:
                 seen += ordered[i][1]
                 i += 1
-            result[bound] = seen
-            bound *= 2
+            if seen > previous:
+                result[highest_in_bucket(step) // 1000] = seen
+            previous = seen
+            step *= 2
         return result

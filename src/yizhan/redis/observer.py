@@ -53,6 +53,7 @@ class Observer:
         self.slowlog = SlowLog()
         self.latency = LatencyMonitor()
         self.monitors: dict = {}  # the clients in MONITOR mode, in the order they asked
+        self.watched = False  # monitors or tracking clients exist: every command takes `_record`
         self.configure()
 
     def configure(self) -> None:
@@ -90,7 +91,7 @@ class Observer:
         duration_us = duration_ns // 1000
         stat = self.commands.get(cmd)
         if (stat is not None and duration_us < self.quick_us and type(reply) is not ErrorReply
-                and not self.monitors and not self.server.tracking.clients):
+                and not self.watched):
             by_us = stat.by_us
             by_us[duration_us] = by_us.get(duration_us, 0) + 1
         else:
@@ -120,6 +121,18 @@ class Observer:
         if 0 < self.latency_threshold_us <= duration_us:
             event = "fast-command" if "fast" in cmd.flags else "command"
             self.latency.add(event, duration_us // 1000, now_s)
+
+    def add_monitor(self, client) -> None:
+        self.monitors[client] = None
+        self.refresh()
+
+    def drop_client(self, client) -> None:
+        self.monitors.pop(client, None)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """After MONITOR, CLIENT TRACKING or a disconnection: whether commands need `_record`."""
+        self.watched = bool(self.monitors) or bool(self.server.tracking.clients)
 
     def rejected(self, cmd) -> None:
         """`cmd` was refused before it ran (arity, NOAUTH, MULTI rules ...)."""

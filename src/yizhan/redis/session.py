@@ -218,6 +218,7 @@ class Client:
     def _reject(self, argv: list[bytes], err: ErrorReply, cmd: Command | None = None) -> ErrorReply:
         """A command refused before running: it spoils an open transaction, and a refused EXEC
         ends it (Redis's rejectCommand). `cmd`: the command, if it was found."""
+        err.__traceback__ = None  # the reply must not keep the frames (and `argv`) alive
         observer = self.server.observer
         observer.error(err.message)
         if cmd is not None:
@@ -257,6 +258,7 @@ class Client:
         (a bug must cost one reply, never the server)."""
         if isinstance(exc, ErrorReply):
             self.server.observer.error(exc.message)
+            exc.__traceback__ = None  # it would keep the frames (and `argv`) alive in a cycle
             return exc
         log.error("command %r failed", argv[:1], exc_info=exc)
         self.server.observer.error("ERR")

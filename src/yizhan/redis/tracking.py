@@ -93,6 +93,7 @@ class Tracking:
         if state is None:
             state = client.tracking = TrackingState()
             self.clients += 1
+            self.server.observer.refresh()
         state.redirect = redirect
         state.bcast, state.optin, state.optout, state.noloop = bcast, optin, optout, noloop
         state.broken = False
@@ -118,6 +119,7 @@ class Tracking:
                     del self.prefixes[prefix]
         client.tracking = None
         self.clients -= 1
+        self.server.observer.refresh()
         self.server.update_change_hooks()
 
     # -- remembering reads -------------------------------------------------------------------

@@ -5,7 +5,8 @@ from __future__ import annotations
 from yizhan.redis import errors
 from yizhan.redis.args import parse_int
 from yizhan.redis.table import COMMANDS, command, container
-from yizhan.resp import OK, ErrorReply, Simple, Verbatim
+from yizhan.resp import OK, ErrorReply, Raw, Simple, Verbatim
+from yizhan.resp.encoder import encode_into
 
 
 @command("MONITOR", arity=1, flags="admin noscript loading stale", group="server", since="1.0.0", complexity="",
@@ -16,7 +17,7 @@ def monitor(c, argv):
     if not c.monitoring:
         c.monitoring = True
         c.update_direct()
-        c.server.observer.monitors[c] = None
+        c.server.observer.add_monitor(c)
     return OK
 
 
@@ -154,17 +155,24 @@ def latency_doctor(c, argv):
          complexity="O(N) where N is the number of commands with latency information being retrieved.",
          tips="nondeterministic_output request_policy:all_nodes response_policy:special")
 def latency_histogram(c, argv):
+    """A map in the order asked, a command as often as asked (as Redis replies it); a container
+    stands for its subcommands."""
     stats = c.server.observer.commands
     if len(argv) == 2:
-        wanted = [cmd for cmd in stats if stats[cmd].histogram.total]
+        wanted = list(stats)
     else:
         wanted = []
         for name in argv[2:]:
             cmd = _named_command(name)
-            if cmd is not None and cmd in stats and stats[cmd].histogram.total and cmd not in wanted:
-                wanted.append(cmd)
-    return {cmd.name.encode(): {b"calls": stats[cmd].calls,
-                                b"histogram_usec": stats[cmd].histogram.cumulative_usec()} for cmd in wanted}
+            if cmd is not None:
+                wanted += cmd.subcommands.values() if cmd.subcommands else [cmd]
+    shown = [cmd for cmd in wanted if cmd in stats and stats[cmd].histogram.total]
+    out: list[bytes] = [b"%%%d\r\n" % len(shown) if c.proto == 3 else b"*%d\r\n" % (2 * len(shown))]
+    for cmd in shown:
+        encode_into(cmd.name.encode(), c.proto, out)
+        encode_into({b"calls": stats[cmd].calls, b"histogram_usec": stats[cmd].histogram.cumulative_usec()},
+                    c.proto, out)
+    return Raw(b"".join(out))
 
 
 def _named_command(name: bytes):

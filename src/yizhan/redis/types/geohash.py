@@ -231,24 +231,43 @@ class Shape:
         return 2.0 * EARTH_RADIUS * _asin(_sqrt(u * u + self._lat_cos * _cos(lat2r) * v * v))
 
     def contains(self, longitude: float, latitude: float) -> float | None:
-        """geoWithinShape: the distance in meters to a point inside, None for one outside."""
+        """geoWithinShape: the distance in meters to a point inside, None for one outside.
+        Python's math functions are called directly (a search's hot loop); after a ValueError
+        (a domain where C answers NaN) the NaN-safe forms decide."""
+        try:
+            if self.radius is not None:
+                d = self._fast_from_center(longitude, latitude)
+                return None if d > self.radius * self.conversion else d
+            # geohashGetDistanceIfInRectangle: latitude first, then the distance along the parallel
+            if EARTH_RADIUS * abs(self._lat_rad - latitude * _D_R) > self.height * self.conversion / 2:
+                return None
+            v = _math_sin((self._lon_rad - longitude * _D_R) / 2)
+            if v != 0.0:
+                lat_cos = _math_cos(latitude * _D_R)
+                if 2.0 * EARTH_RADIUS * _math_asin(_math_sqrt(0.0 + lat_cos * lat_cos * v * v)) > \
+                        self.width * self.conversion / 2:
+                    return None
+            elif 0.0 > self.width * self.conversion / 2:
+                return None
+            return self._fast_from_center(longitude, latitude)
+        except ValueError:
+            return self._contains_nan_safe(longitude, latitude)
+
+    def _fast_from_center(self, longitude: float, latitude: float) -> float:
+        v = _math_sin((longitude * _D_R - self._lon_rad) / 2)
+        if v == 0.0:
+            return EARTH_RADIUS * abs(latitude * _D_R - self._lat_rad)
+        lat2r = latitude * _D_R
+        u = _math_sin((lat2r - self._lat_rad) / 2)
+        return 2.0 * EARTH_RADIUS * _math_asin(_math_sqrt(u * u + self._lat_cos * _math_cos(lat2r) * v * v))
+
+    def _contains_nan_safe(self, longitude: float, latitude: float) -> float | None:
         if self.radius is not None:
-            try:  # `from_center` with Python's math directly: a search's hot loop
-                v = _math_sin((longitude * _D_R - self._lon_rad) / 2)
-                if v == 0.0:
-                    d = EARTH_RADIUS * abs(latitude * _D_R - self._lat_rad)
-                else:
-                    lat2r = latitude * _D_R
-                    u = _math_sin((lat2r - self._lat_rad) / 2)
-                    d = 2.0 * EARTH_RADIUS * _math_asin(_math_sqrt(u * u + self._lat_cos * _math_cos(lat2r) * v * v))
-            except ValueError:  # a domain C answers with NaN
-                d = self.from_center(longitude, latitude)
+            d = self.from_center(longitude, latitude)
             return None if d > self.radius * self.conversion else d
-        width_m = self.width * self.conversion
-        height_m = self.height * self.conversion
-        if lat_distance(latitude, self.latitude) > height_m / 2:
+        if lat_distance(latitude, self.latitude) > self.height * self.conversion / 2:
             return None
-        if distance(longitude, latitude, self.longitude, latitude) > width_m / 2:
+        if distance(longitude, latitude, self.longitude, latitude) > self.width * self.conversion / 2:
             return None
         return self.from_center(longitude, latitude)
 
