@@ -290,7 +290,7 @@ class RedisInstance:
         if name == "maxmemory":  # clients leave the direct path while it is set; evict now
             for client in self.clients.values():
                 client.update_direct()
-            self.evictor.perform()
+            self.evictor.limit_changed()
         elif name == "maxmemory-policy":
             self._update_hit_counting()
         elif name == "notify-keyspace-events":
