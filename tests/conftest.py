@@ -20,6 +20,24 @@ def differential(yizhan_server, reference_redis) -> Differential:
     return Differential(yizhan_server.port, reference_redis.port)
 
 
+@pytest.fixture(scope="session")
+def debug_servers(tmp_path_factory) -> dict:
+    """Ports of a yizhan and a redis-server that allow DEBUG (`enable-debug-command local`; the
+    tests connect over loopback), as Redis's own test suite runs its servers. The session's
+    other servers keep the default, which refuses DEBUG."""
+    from yizhan import Server
+
+    data_dir = tmp_path_factory.mktemp("yizhan-debug")
+    with RedisReference("redis-server", "--enable-debug-command", "local") as ref, \
+            Server(data_dir=str(data_dir), save="", enable_debug_command="local") as ours:
+        yield {"yizhan": ours.port, "redis-server": ref.port}
+
+
+@pytest.fixture(scope="session")
+def debug_differential(debug_servers) -> Differential:
+    return Differential(debug_servers["yizhan"], debug_servers["redis-server"])
+
+
 @pytest.fixture
 def raw(yizhan_server):
     """A raw-socket RESP client on the session's yizhan."""

@@ -10,10 +10,6 @@ clock values, so its fields are compared in tests/integration/test_debug.py.
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from yizhan import Server
-from yizhan.testing.differential import Differential
-from yizhan.testing.reference import RedisReference
-
 from .test_property import COMMANDS, unordered_execs
 
 EVERY_TYPE = [
@@ -94,16 +90,6 @@ CASES = {
 }
 
 
-
-
-@pytest.fixture(scope="module")
-def debug_differential(tmp_path_factory):
-    """yizhan and redis-server with `enable-debug-command local` (the tests connect over
-    loopback), as Redis's own test suite runs its servers."""
-    data_dir = tmp_path_factory.mktemp("yizhan-debug")
-    with RedisReference("redis-server", "--enable-debug-command", "local") as ref, \
-            Server(data_dir=str(data_dir), save="", enable_debug_command="local") as ours:
-        yield Differential(ours.port, ref.port)
 
 
 @pytest.mark.parametrize("proto", [2, 3])

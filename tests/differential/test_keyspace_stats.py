@@ -12,9 +12,7 @@ import time
 
 import pytest
 
-from yizhan import Server
 from yizhan.testing.raw import RawClient
-from yizhan.testing.reference import RedisReference
 
 STRINGS = [
     ["SET", "k", "v"], ["GET", "k"], ["GET", "nokey"], ["MGET", "k", "nokey", "k"],
@@ -150,16 +148,6 @@ def test_counters_move_as_redis(yizhan_server, reference_redis, name):
     assert not differ, "counters differ from redis-server:\n" + "\n".join(differ)
 
 
-@pytest.fixture(scope="module")
-def debug_servers(tmp_path_factory):
-    """Both servers with DEBUG allowed, for DEBUG SET-ACTIVE-EXPIRE 0: a key past its time
-    then stays until a command meets it."""
-    data_dir = tmp_path_factory.mktemp("yizhan-mset")
-    with RedisReference("redis-server", "--enable-debug-command", "local") as ref, \
-            Server(data_dir=str(data_dir), save="", enable_debug_command="local") as ours:
-        yield ours.port, ref.port
-
-
 def _mset_over_expired(port: int) -> tuple:
     """MSET over a key past its time (setKey's write lookup reclaims it first): the reply,
     expired_keys and the key events, in order."""
@@ -187,5 +175,4 @@ def _mset_over_expired(port: int) -> tuple:
 
 
 def test_mset_reclaims_an_expired_key_as_redis(debug_servers):
-    ours, theirs = debug_servers
-    assert _mset_over_expired(ours) == _mset_over_expired(theirs)
+    assert _mset_over_expired(debug_servers["yizhan"]) == _mset_over_expired(debug_servers["redis-server"])

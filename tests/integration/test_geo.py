@@ -8,18 +8,9 @@ import pytest
 import redis
 
 from yizhan.testing.blocking import connect
+from yizhan.testing.keyspace_events import collect_events
 
 PLACES = (13.361389, 38.115556, "Palermo", 15.087269, 37.502669, "Catania", 2.3522, 48.8566, "Paris")
-
-
-def collect_events(pubsub, count: int, timeout: float = 5.0) -> list:
-    events = []
-    deadline = time.monotonic() + timeout
-    while len(events) < count and time.monotonic() < deadline:
-        message = pubsub.get_message(timeout=0.1)
-        if message is not None and message["type"] == "pmessage":
-            events.append((message["channel"].split(b":", 1)[1].decode(), message["data"].decode()))
-    return events
 
 
 def geo_workload(r: redis.Redis) -> None:

@@ -10,6 +10,7 @@ import redis
 
 import yizhan
 from yizhan.clock import ManualClock
+from yizhan.testing.keyspace_events import pattern_messages
 
 
 def _fill(client, keys):
@@ -56,16 +57,6 @@ def test_scan_returns_keys_present_throughout_while_others_come_and_go(both_serv
     assert stable <= seen
 
 
-def _events(pubsub, count: int) -> list:
-    out = []
-    deadline = time.monotonic() + 5
-    while len(out) < count and time.monotonic() < deadline:
-        message = pubsub.get_message(timeout=0.1)
-        if message is not None and message["type"] == "pmessage":
-            out.append((message["channel"], message["data"]))
-    return out
-
-
 def test_keyspace_events_of_generic_commands(both_servers):
     r = redis.Redis(port=both_servers)
     r.config_set("notify-keyspace-events", "KEg")
@@ -86,7 +77,7 @@ def test_keyspace_events_of_generic_commands(both_servers):
         r.set("p", "v")
         r.pexpire("p", -1)                   # in the past: deleted
         r.unlink("p")                        # already gone: no event
-        events = _events(pubsub, 24)
+        events = pattern_messages(pubsub, 24)
         keyspace = [(ch.split(b":", 1)[1], data) for ch, data in events if ch.startswith(b"__keyspace")]
         assert keyspace == [
             (b"a", b"del"), (b"b", b"del"), (b"k", b"expire"), (b"k", b"persist"),

@@ -13,6 +13,7 @@ import redis
 import redis.asyncio
 
 from yizhan.testing.blocking import blocked_count, connect, wait_blocked
+from yizhan.testing.keyspace_events import collect_events
 from yizhan.testing.raw import RawClient
 
 
@@ -308,16 +309,6 @@ def test_asyncio_clients_block_and_wake(both_servers):
 
 
 # -- keyspace events --------------------------------------------------------------------------
-def collect_events(pubsub, count: int, timeout: float = 5.0) -> list:
-    events = []
-    deadline = time.monotonic() + timeout
-    while len(events) < count and time.monotonic() < deadline:
-        message = pubsub.get_message(timeout=0.1)
-        if message is not None and message["type"] == "pmessage":
-            events.append((message["channel"].split(b":", 1)[1].decode(), message["data"].decode()))
-    return events
-
-
 def test_keyspace_events_of_list_commands(both_servers):
     r = connect(both_servers)
     r.config_set("notify-keyspace-events", "Elg")

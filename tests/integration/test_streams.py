@@ -195,16 +195,14 @@ def test_redis_py_stream_api_round_trip(both_servers):
 
 @pytest.mark.parametrize("how", ["TIMEOUT", "ERROR"])
 def test_client_unblock_of_blocked_stream_readers(both_servers, pool, how):
-    reader, other = connect(both_servers), connect(both_servers)
-    reader_id = reader.client_id()
+    other = connect(both_servers)
     other.xgroup_create("s", "g", "$", mkstream=True)
-    futures = [pool.submit(reader.xread, {"s": "$"}, None, 5000)]
-    wait_blocked(other)
-    assert other.client_unblock(reader_id, error=how == "ERROR") is True
-    futures.append(pool.submit(reader.xreadgroup, "g", "c", {"s": ">"}, None, 5000))
-    wait_blocked(other)
-    assert other.client_unblock(reader_id, error=how == "ERROR") is True
-    for future in futures:
+    for read in (lambda r: r.xread({"s": "$"}, block=5000), lambda r: r.xreadgroup("g", "c", {"s": ">"}, block=5000)):
+        reader = connect(both_servers)
+        reader_id = reader.client_id()  # the pool's one connection, which the read then uses
+        future = pool.submit(read, reader)
+        wait_blocked(other)
+        assert other.client_unblock(reader_id, error=how == "ERROR") is True
         if how == "ERROR":
             with pytest.raises(redis.ResponseError, match="^UNBLOCKED client unblocked via CLIENT UNBLOCK"):
                 future.result(timeout=5)

@@ -16,6 +16,7 @@ import redis
 import redis.asyncio
 
 from yizhan.testing.blocking import blocked_count, connect, wait_blocked
+from yizhan.testing.keyspace_events import collect_events
 from yizhan.testing.raw import RawClient
 
 
@@ -197,16 +198,6 @@ def test_asyncio_clients_block_and_wake(both_servers):
 
 
 # -- keyspace events and change accounting ------------------------------------------------------
-def collect_events(pubsub, count: int, timeout: float = 5.0) -> list:
-    events = []
-    deadline = time.monotonic() + timeout
-    while len(events) < count and time.monotonic() < deadline:
-        message = pubsub.get_message(timeout=0.1)
-        if message is not None and message["type"] == "pmessage":
-            events.append((message["channel"].split(b":", 1)[1].decode(), message["data"].decode()))
-    return events
-
-
 def zset_workload(r: redis.Redis) -> None:
     """Writes of every kind, including ones that change nothing (and so fire nothing)."""
     r.zadd("z", {"a": 1, "b": 2, "c": 3, "d": 4})

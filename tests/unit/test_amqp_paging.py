@@ -13,15 +13,18 @@ from yizhan.amqp import queue as queue_module
 from yizhan.amqp.broker import Broker
 from yizhan.amqp.message import Message, PagedRun
 from yizhan.amqp.store import DiskStore
+from yizhan.amqp.timers import Timers
 
 LIMIT = 5
 
 
-def boot(data_dir, monkeypatch, limit=LIMIT, batch=4):
+def boot(data_dir, monkeypatch, limit=LIMIT, batch=4, clock=None):
+    """A broker on `data_dir` (a restart when it holds a store), paging past `limit` messages,
+    with a wire whose channel 1 is open; `clock` is the broker's (a real one by default)."""
     monkeypatch.setenv("YIZHAN_AMQP_PAGE_MESSAGES", str(limit))
     monkeypatch.setattr(queue_module, "PAGE_BATCH", batch)
     store = DiskStore(str(data_dir))
-    broker = Broker(store=store)
+    broker = Broker(store=store, timers=Timers(clock))
     broker.recover()
     wire = Wire(broker)
     wire.open(1)

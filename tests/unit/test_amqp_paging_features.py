@@ -8,29 +8,17 @@ from __future__ import annotations
 from pamqp import commands as C
 
 from test_amqp_helpers import messages, name
-from test_amqp_paging import LIMIT, declared_count, get_all
+from test_amqp_paging import LIMIT, boot as paging_boot, declared_count, get_all
 
 from yizhan.amqp import alarms
-from yizhan.amqp import queue as queue_module
-from yizhan.amqp.broker import Broker
 from yizhan.amqp.message import PagedRun
-from yizhan.amqp.store import DiskStore
-from yizhan.amqp.timers import Timers
 from yizhan.clock import ManualClock
-from test_amqp_helpers import Wire
 
 START = 1_700_000_000_000
 
 
 def boot(data_dir, monkeypatch, clock=None):
-    monkeypatch.setenv("YIZHAN_AMQP_PAGE_MESSAGES", str(LIMIT))
-    monkeypatch.setattr(queue_module, "PAGE_BATCH", 4)
-    store = DiskStore(str(data_dir))
-    broker = Broker(store=store, timers=Timers(clock or ManualClock(START)))
-    broker.recover()
-    wire = Wire(broker)
-    wire.open(1)
-    return store, broker, wire
+    return paging_boot(data_dir, monkeypatch, clock=clock or ManualClock(START))
 
 
 def publish(wire, queue: str, body: bytes, mode: int = 1, **props) -> None:

@@ -706,10 +706,3 @@ def encode_properties(props: Properties) -> bytes:
             parts.append(_ulong.pack(value))
     return _ushort.pack(flags) + b"".join(parts)
 
-
-def headers_of(raw: bytes) -> FieldTable | None:
-    """The headers table of raw properties, decoding only as far as the headers."""
-    flags = property_flags(raw)
-    if not flags & FLAG_HEADERS:
-        return None
-    return decode_properties(raw).headers

@@ -144,11 +144,6 @@ def unknown_exchange_type(type_name: str, known_atom: bool) -> AMQPError:
     return AMQPError(COMMAND_INVALID, f"{word} exchange type '{type_name}'")
 
 
-def no_binding(key: str, source: str, dest_kind: str, dest: str, vhost: str) -> AMQPError:
-    return AMQPError(NOT_FOUND, f"no binding {key} between {rs('exchange', source, vhost)} "
-                                f"and {rs(dest_kind, dest, vhost)}")
-
-
 # -- argument checks ------------------------------------------------------------------------
 def value_text(value) -> str:
     """rabbit_misc:val/1 for the texts of inequivalent arguments."""
@@ -215,10 +210,6 @@ def precondition(text: str) -> AMQPError:
     return AMQPError(PRECONDITION_FAILED, text)
 
 
-def channel_error(text: str) -> AMQPError:
-    return AMQPError(CHANNEL_ERROR, text)
-
-
 def unimplemented_method() -> AMQPError:
     return AMQPError(COMMAND_INVALID, "unimplemented method")
 
@@ -231,10 +222,6 @@ SECOND_OPEN = "second 'channel.open' seen"
 
 
 # -- connection and framing -----------------------------------------------------------------
-def unexpected_state(state: str) -> AMQPError:
-    return AMQPError(CHANNEL_ERROR, f"unexpected method in connection state {state}")
-
-
 def channel_max_reached(count: int, channel_max: int) -> AMQPError:
     return AMQPError(NOT_ALLOWED, f"number of channels opened ({count}) has reached the "
                                   f"negotiated channel_max ({channel_max})", NO_METHOD)

@@ -158,7 +158,6 @@ class Queue(FeatureQueue):
         self.active_consumer: Consumer | None = None   # single active consumer only
         self.waiting: list[Consumer] = []              # single active consumer: the others
         self.cancelled_holding: set = set()  # quorum: cancelled holding messages (still counted)
-        self.had_consumers = False
         self.unacked = 0
         self.bound_from: dict = {}    # binding ident -> Binding into this queue
         self.deleted = False
@@ -522,7 +521,6 @@ class Queue(FeatureQueue):
             self.uncredited += 1
         if consumer.exclusive:
             self.exclusive_consumer = consumer
-        self.had_consumers = True
         if self.single_active:
             if self.active_consumer is not None:
                 self.waiting.append(consumer)

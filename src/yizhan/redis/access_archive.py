@@ -24,7 +24,11 @@ SEP = b"\x00"
 
 
 def _pack(keys) -> bytes:
-    return SEP + SEP.join(escape(k) for k in keys) + SEP
+    keys = list(keys)
+    body = SEP.join(keys)
+    if body.count(SEP) != len(keys) - 1 or 2 in body:  # some key needs escaping (rare)
+        body = SEP.join(map(escape, keys))
+    return SEP + body + SEP
 
 
 def _unpack(blob: bytes) -> list[bytes]:
@@ -71,12 +75,13 @@ class AccessArchive:
     def compact(self, live, recent) -> None:
         """Drop the entries of keys not in `live` or shadowed by `recent` or a newer tier."""
         seen = set(recent)
+        live_keys = live.keys()
         kept_tiers = []
         entries = 0
-        for second, blob in reversed(self.tiers):
-            kept = [k for k in _unpack(blob) if k not in seen and k in live]
+        for second, blob in reversed(self.tiers):  # set operations: C loops, not Python ones
+            kept = (set(_unpack(blob)) & live_keys) - seen  # `-` walks `kept`; `-=` would walk `seen`
             if kept:
-                seen.update(kept)
+                seen |= kept
                 kept_tiers.append((second, _pack(kept)))
                 entries += len(kept)
         kept_tiers.reverse()

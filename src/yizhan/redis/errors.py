@@ -195,21 +195,15 @@ FUNCTION_NO_LIBRARY_NAME = "ERR Library name was not given"
 FUNCTION_NAME_RULES = ("ERR Library names can only contain letters, numbers, or underscores(_) and must be "
                        "at least one character long")
 FUNCTION_NONE_REGISTERED = "ERR No functions registered"
-FUNCTION_CODE_MISSING = "ERR Function code is missing"
 FUNCTION_LIBRARY_NOT_FOUND = "ERR Library not found"
 FUNCTION_NOT_FOUND = "ERR Function not found"
 FUNCTION_LIBRARY_NAME_MISSING = "ERR library name argument was not given"
 FUNCTION_FLUSH_MODE = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option"
 FUNCTION_RESTORE_POLICY = "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE."
-FUNCTION_RESTORE_NOT_FUNCTION = "ERR given type is not a function"
-FUNCTION_RESTORE_BAD_TYPE = "ERR can not read data type"
-FUNCTION_RESTORE_FAILED = "ERR failed loading the given functions payload"
 FUNCTION_BAD_NUMKEYS = "ERR Bad number of keys provided"
 FUNCTION_NUMKEYS_TOO_MANY = "ERR Number of keys can't be greater than number of args"
 FUNCTION_NUMKEYS_NEGATIVE = "ERR Number of keys can't be negative"
 FUNCTION_WRITE_FLAG_RO = "ERR Can not execute a script with write flag using *_ro command."
-FUNCTION_NO_CLUSTER = "ERR Can not run script on cluster, 'no-cluster' flag is set."
-FUNCTION_OOM = "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'"
 
 
 def function_bad_metadata(part: bytes) -> str:

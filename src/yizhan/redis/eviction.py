@@ -21,7 +21,6 @@ as modified and is logged to the AOF as a DEL.
 
 from __future__ import annotations
 
-import random
 from bisect import insort
 
 from yizhan.redis.key_cost import estimate
@@ -160,20 +159,6 @@ class Evictor:
 
 
 def _volatile_sample(db, count: int) -> list[bytes]:
-    """Up to `count` keys with a time to live: random keys of the database that have one,
-    else (few keys have one) random ones from the expires dict."""
-    expires = db.expires
-    if not expires:
-        return []
-    if 4 * len(expires) >= len(db.data):
-        found = []
-        for _ in range(count * 4):
-            key = db.random_key()
-            if key is not None and key in expires:
-                found.append(key)
-                if len(found) == count:
-                    break
-        if found:
-            return found
-    keys = list(expires)  # few volatile keys: a direct draw
-    return random.sample(keys, min(count, len(keys)))
+    """Up to `count` random keys with a time to live."""
+    keys = (db.random_volatile_key() for _ in range(count))
+    return [key for key in keys if key is not None]

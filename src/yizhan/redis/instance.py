@@ -113,7 +113,6 @@ class RedisInstance:
         self.set_notify_flags(parse_notify_flags(self.params.get("notify-keyspace-events")) or "")
         self.watchers: dict[tuple[int, bytes], dict] = {}
         self._next_client_id = 1
-        self.started_ms = self.clock.ms()
         self.started_monotonic = self.clock.monotonic()
         self.run_id = os.urandom(20).hex()
         self.repl_id = os.urandom(20).hex()  # master_replid; DEBUG CHANGE-REPL-ID draws a new one

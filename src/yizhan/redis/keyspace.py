@@ -738,6 +738,18 @@ class Database:
             if not self.expires or self.contains(key):
                 return key
 
+    def random_volatile_key(self, rng=random) -> bytes | None:
+        """A random key with a time to live, or None: drawn from the expiry heap (at least half
+        of its entries are current, see `expire_at`), else the first of `expires`."""
+        heap, expires = self._heap, self.expires
+        if not expires:
+            return None
+        for _ in range(16 if heap else 0):
+            when, key = heap[rng.randrange(len(heap))]
+            if expires.get(key) == when:
+                return key
+        return next(iter(expires))
+
     # -- expiry --------------------------------------------------------------------------
     def _remove(self, key: bytes) -> None:
         del self.data[key]

@@ -11,8 +11,6 @@ from yizhan.redis.glob import match as glob_match
 from yizhan.resp import Push
 
 # notify-keyspace-events classes, as Redis spells them.
-NOTIFY_KEYSPACE = "K"
-NOTIFY_KEYEVENT = "E"
 _CLASSES = "g$lshzxetmnd"   # generic string list set hash zset expired evicted stream key-miss new module
 _ALL_ALIAS = "g$lshzxetd"   # what "A" stands for
 

@@ -61,10 +61,6 @@ class Command:
         self.slow_logged = "skip_slowlog" not in self.flags
         self.touches_keyspace = bool({"readonly", "write", "may_replicate"} & set(self.flags))
 
-    @property
-    def display_name(self) -> str:
-        return self.name.split("|")[-1]
-
     def arity_fits(self, argc: int) -> bool:
         arity = self.arity
         return argc == arity if arity > 0 else argc >= -arity

@@ -289,7 +289,7 @@ def zadd(c, argv):
         hits = db.hits
         hits[key] = hits.get(key, 0) + 1
     member = argv[3]
-    current = zs.scores.get(member)
+    current = zs.score(member)
     if current is None:
         zsets.Limits(c).make_room(zs, member)
         zs.insert(member, score)

@@ -331,7 +331,7 @@ def _zadd(c, argv, incr: bool):
     score = 0.0
     try:
         for score, member in zip(scores, argv[pos + 1::2]):
-            current = zs.scores.get(member)
+            current = zs.score(member)
             if current is not None:
                 if nx:
                     continue
@@ -383,7 +383,7 @@ def zincrby(c, argv):
          since="1.2.0", summary="Get the score associated with the given member in a sorted set")
 def zscore(c, argv):
     zs = _zset(c, argv[1])
-    return None if zs is None else zs.scores.get(argv[2])
+    return None if zs is None else zs.score(argv[2])
 
 
 @command("ZMSCORE key member [member ...]", arity=-3, flags="readonly fast", keys=(1, 1, 1),

@@ -143,6 +143,14 @@ class ZSet:
     def __len__(self) -> int:
         return len(self._scores) if self.blob is None else self.blob.count(b"\x00")
 
+    def score(self, member: bytes) -> float | None:
+        """The member's score or None: `scores.get` without making a view (ZADD, ZSCORE)."""
+        blob = self.blob
+        if blob is None:
+            return self._scores.get(member)
+        _, start, end = value_span(blob, member)
+        return None if start < 0 else float(blob[start:end])
+
     def insert(self, member: bytes, score: float) -> None:
         """Add a member that is not present."""
         blob = self.blob
