@@ -2,7 +2,7 @@
 for an element that is not a bulk string, must be those of checking element by element."""
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from yizhan.resp import ProtocolError, RequestParser
 
@@ -71,3 +71,41 @@ def test_empty_and_null_arrays_are_ignored_in_a_batch():
     assert parser.next_commands() == [[b"PING"], [b"ECHO", b"x"]]
     parser.feed(b"PING\r\n")  # an inline request in a later read
     assert parser.next_commands() == [[b"PING"]]
+
+
+FRAGMENTS = st.sampled_from([b"\n*12345\r\n", b"\r\n$1234567\r\n", b"\n+OK\r\n", b"*0\r\n", b"\n=5\r\ntxt:x",
+                             b"\n>1000\r\n", b"*2147483647", b"\x00", b"\r", b"\n"])
+ARG = st.one_of(st.binary(max_size=12), st.lists(FRAGMENTS, min_size=1, max_size=3).map(b"".join))
+INLINE = st.lists(st.sampled_from([b"PING", b"ECHO", b"x", b"\"a b\""]), min_size=1, max_size=3)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.one_of(st.lists(ARG, min_size=1, max_size=5).map(lambda a: ("multi", a)),
+                          INLINE.map(lambda words: ("inline", words)),
+                          st.just(("ignored", b"*0\r\n")), st.just(("ignored", b"*-7\r\n"))),
+                min_size=1, max_size=15),
+       st.data())
+def test_hiredis_and_the_python_parser_hand_over_at_request_boundaries(requests, data):
+    """Requests whose values look like headers, inline requests between multibulk ones and
+    ignored counts, cut anywhere: each comes out once, whole, in order, whichever parser
+    takes which part."""
+    stream, expected = b"", []
+    for kind, value in requests:
+        if kind == "multi":
+            stream += encoded(value)
+            expected.append(value)
+        elif kind == "inline":
+            stream += b" ".join(value) + b"\r\n"
+            expected.append([b"a b" if word == b'"a b"' else word for word in value])
+        else:
+            stream += value
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=5)))
+    parser = RequestParser()
+    taken: list = []
+    for start, end in zip([0] + cuts, cuts + [len(stream)]):
+        if end > start:
+            parser.feed(stream[start:end])
+        taken += parser.next_commands()
+    taken += parser.next_commands()
+    assert taken == expected
+    assert parser.buffered == 0

@@ -161,7 +161,7 @@ class Observer:
         line = monitor_line(client, name, argv, self.server.clock.us())
         for monitor in list(self.monitors):
             if monitor is client:  # after the reply the command is still to get
-                self.server.call_soon(monitor.send, line)
+                self.server.after_reply.append((monitor.send, line))
             else:
                 monitor.send(line)
 
