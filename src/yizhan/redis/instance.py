@@ -266,9 +266,17 @@ class RedisInstance:
         return sum(db.active_expire(limit_per_db) for db in self.dbs if db.expires)
 
     def archive_access(self) -> None:
-        """The cron's memory step: large access-time dicts move into their packed archives."""
+        """The cron's memory step: large access-time dicts move into their packed archives,
+        except under an LRU or LFU maxmemory-policy, whose eviction reads a sampled key's access
+        time on every eviction (an archived one costs a search of the archive): then archives
+        are read back into the dicts."""
+        policy = self.params.get("maxmemory-policy")
+        evicting_by_access = "lru" in policy or "lfu" in policy
         for db in self.dbs:
-            if len(db.access) >= db.ARCHIVE_MIN:
+            if evicting_by_access:
+                if db.archive.entries:
+                    db.unarchive_access()
+            elif len(db.access) >= db.ARCHIVE_MIN:
                 db.archive_access()
 
     def uptime_seconds(self) -> int:

@@ -318,6 +318,7 @@ class Client:
             aof.served(self, reply)
             aof.flush()
         self.send(reply)
+        self.server.observer.unblocked(self, reply)
         if self.conn is not None:
             self.server.call_soon(self.conn.resume)
 
