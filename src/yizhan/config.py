@@ -12,7 +12,7 @@ import shlex
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-SERVER_KEYS = {"bind", "port", "amqp-port", "amqps-port", "http-port", "data-dir", "log-level"}
+SERVER_KEYS = {"bind", "port", "amqp-port", "amqps-port", "http-port", "metrics-port", "data-dir", "log-level"}
 # RabbitMQ's ssl_options for the AMQPS listener (net/tls.py)
 SSL_KEYS = {"amqp-ssl-certfile", "amqp-ssl-keyfile", "amqp-ssl-cacertfile", "amqp-ssl-verify",
             "amqp-ssl-fail-if-no-peer-cert"}
@@ -30,6 +30,9 @@ class Config:
     port: int = 6379
     amqp_port: int = 5672
     http_port: int = 15672
+    # Prometheus /metrics (rabbitmq_prometheus's 15692); None: 15692, or a free port when
+    # http_port is 0 (tests), so servers started on free ports never collide on it
+    metrics_port: int | None = None
     data_dir: str = "./yizhan-data"
     log_level: str = "info"
     redis_params: dict[str, str] = field(default_factory=dict)
@@ -59,6 +62,12 @@ class Config:
     amqp_ssl_cacertfile: str = ""
     amqp_ssl_verify: str = "verify_none"
     amqp_ssl_fail_if_no_peer_cert: bool = False
+
+    @property
+    def metrics_listen_port(self) -> int:
+        if self.metrics_port is not None:
+            return self.metrics_port
+        return 0 if self.http_port == 0 else 15692
 
     def with_overrides(self, **changes) -> "Config":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

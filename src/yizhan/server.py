@@ -1,5 +1,5 @@
-"""Starts the listeners (Redis and AMQP; the HTTP port reserved until its issue lands) on
-one event loop, runs the periodic tasks, and shuts down cleanly."""
+"""Starts the listeners (Redis, AMQP, the management HTTP API and Prometheus /metrics) on one
+event loop, runs the periodic tasks, and shuts down cleanly."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from yizhan.amqp.store import DiskStore
 from yizhan.amqp.timers import Timers
 from yizhan.clock import Clock
 from yizhan.config import Config
+from yizhan.management.api import ManagementAPI
+from yizhan.management.http import HTTPProtocol
 from yizhan.net.amqp_transport import AMQPProtocol
 from yizhan.net.redis_transport import BusyAcceptor, RedisProtocol
 from yizhan.net import tls
@@ -52,8 +54,9 @@ class ServerRuntime:
         self.http_port = 0
         self.tls_port = 0  # the Redis TLS port (0: none)
         self.amqps_port = 0  # the AMQPS port (0: none)
+        self.metrics_port = 0
+        self._http_connections: set = set()
         self._servers: list[asyncio.base_events.Server] = []
-        self._reserved: list[socket.socket] = []
         self._expire_handle: asyncio.TimerHandle | None = None
         self._stopped = asyncio.Event()
         self._stopping = False
@@ -72,9 +75,9 @@ class ServerRuntime:
         tls_port = self.redis.params.int("tls-port")
         plain = not (tls_port and cfg.port == 0)  # `port 0` with a TLS port: TLS only, as Redis
         wanted = [(cfg.port if plain else None, "Redis"), (tls_port or None, "Redis TLS"),
-                  (cfg.amqp_port, "AMQP"), (amqps_port, "AMQPS"), (cfg.http_port, "HTTP")]
-        sock, tls_sock, amqp, amqps, http = _bind_all(cfg.bind, wanted)
-        self._reserved = [http]
+                  (cfg.amqp_port, "AMQP"), (amqps_port, "AMQPS"), (cfg.http_port, "HTTP"),
+                  (cfg.metrics_listen_port, "Prometheus metrics")]
+        sock, tls_sock, amqp, amqps, http, metrics = _bind_all(cfg.bind, wanted)
         if sock is not None:
             server = await loop.create_server(lambda: RedisProtocol(self.redis), sock=sock, backlog=511)
             BusyAcceptor(self.redis, sock, loop)  # connections accepted while a script is busy
@@ -99,7 +102,13 @@ class ServerRuntime:
                 lambda: AMQPProtocol(broker), sock=amqps, backlog=511, ssl=amqp_tls))
             self.amqps_port = amqps.getsockname()[1]
             log.info("AMQPS listening on %s:%d", cfg.bind, self.amqps_port)
-        log.info("HTTP port %s:%d reserved (the management API is not built yet)", cfg.bind, self.http_port)
+        self.metrics_port = metrics.getsockname()[1]
+        api, metrics_api = ManagementAPI(self), ManagementAPI(self, metrics_only=True)
+        for listener, handler in ((http, api.handle), (metrics, metrics_api.handle)):
+            factory = lambda h=handler: HTTPProtocol(h, self._http_connections)  # noqa: E731
+            self._servers.append(await loop.create_server(factory, sock=listener, backlog=511))
+        log.info("management HTTP API listening on %s:%d", cfg.bind, self.http_port)
+        log.info("Prometheus metrics listening on %s:%d", cfg.bind, self.metrics_port)
         self._schedule_expiry()
         self.monitor.start(loop)
         self.consumer_timeouts.start(loop)
@@ -168,11 +177,11 @@ class ServerRuntime:
         for connection in list(self.broker.connections):
             if connection.closer is not None:
                 connection.closer()
+        for connection in list(self._http_connections):
+            connection.close()
         for server in self._servers:
             await server.wait_closed()
         self.broker.store.close()
-        for sock in self._reserved:
-            sock.close()
         self._stopped.set()
 
 
