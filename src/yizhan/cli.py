@@ -20,7 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--bind", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="Redis port (default 6379; 0 picks a free one)")
     serve.add_argument("--amqp-port", type=int, help="AMQP port (default 5672)")
-    serve.add_argument("--http-port", type=int, help="management HTTP port (default 15672)")
+    serve.add_argument("--http-port", type=int, help="management HTTP API port (default 15672)")
+    serve.add_argument("--metrics-port", type=int,
+                       help="Prometheus /metrics port (default 15692; a free one when --http-port is 0)")
     serve.add_argument("--data-dir", help="where data files live (default ./yizhan-data)")
     serve.add_argument("--config", metavar="FILE", help="config file (redis.conf style: name value)")
     serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="default info")
@@ -66,7 +68,7 @@ def definitions(args: argparse.Namespace) -> int:
 def config_from_args(args: argparse.Namespace) -> Config:
     config = load_file(args.config) if args.config else Config()
     return config.with_overrides(bind=args.bind, port=args.port, amqp_port=args.amqp_port,
-                                 http_port=args.http_port, data_dir=args.data_dir, log_level=args.log_level,
+                                 http_port=args.http_port, metrics_port=args.metrics_port, data_dir=args.data_dir, log_level=args.log_level,
                                  amqp_recover_damaged=args.amqp_recover_damaged)
 
 

@@ -12,7 +12,7 @@ import shlex
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-SERVER_KEYS = {"bind", "port", "amqp-port", "http-port", "data-dir", "log-level"}
+SERVER_KEYS = {"bind", "port", "amqp-port", "http-port", "metrics-port", "data-dir", "log-level"}
 AMQP_KEYS = {"amqp-user", "amqp-vhost", "amqp-guest-loopback-only"}
 POLICY_KEYS = {"amqp-policy"}
 CONSUMER_KEYS = {"amqp-consumer-timeout"}
@@ -27,6 +27,9 @@ class Config:
     port: int = 6379
     amqp_port: int = 5672
     http_port: int = 15672
+    # Prometheus /metrics (rabbitmq_prometheus's 15692); None: 15692, or a free port when
+    # http_port is 0 (tests), so servers started on free ports never collide on it
+    metrics_port: int | None = None
     data_dir: str = "./yizhan-data"
     log_level: str = "info"
     redis_params: dict[str, str] = field(default_factory=dict)
@@ -48,6 +51,12 @@ class Config:
     # damaged AMQP data files: copied aside and loaded without their damaged records instead
     # of refusing the start (amqp/store/damage.py)
     amqp_recover_damaged: bool = False
+
+    @property
+    def metrics_listen_port(self) -> int:
+        if self.metrics_port is not None:
+            return self.metrics_port
+        return 0 if self.http_port == 0 else 15692
 
     def with_overrides(self, **changes) -> "Config":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

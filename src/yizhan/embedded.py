@@ -45,6 +45,20 @@ class Server:
         return self.runtime.amqp_port
 
     @property
+    def http_port(self) -> int:
+        """The management HTTP API's port (a free one when http_port=0 was passed)."""
+        return self.runtime.http_port
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{self.host}:{self.runtime.http_port}"
+
+    @property
+    def metrics_port(self) -> int:
+        """Prometheus /metrics' own port (a free one when http_port=0 and no metrics_port)."""
+        return self.runtime.metrics_port
+
+    @property
     def redis_url(self) -> str:
         return f"redis://{self.host}:{self.runtime.redis_port}/0"
 

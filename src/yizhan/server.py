@@ -1,5 +1,5 @@
-"""Starts the listeners (Redis and AMQP; the HTTP port reserved until its issue lands) on
-one event loop, runs the periodic tasks, and shuts down cleanly."""
+"""Starts the listeners (Redis, AMQP, the management HTTP API and Prometheus /metrics) on one
+event loop, runs the periodic tasks, and shuts down cleanly."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from yizhan.amqp.store import DiskStore
 from yizhan.amqp.timers import Timers
 from yizhan.clock import Clock
 from yizhan.config import Config
+from yizhan.management.api import ManagementAPI
+from yizhan.management.http import HTTPProtocol
 from yizhan.net.amqp_transport import AMQPProtocol
 from yizhan.net.redis_transport import BusyAcceptor, RedisProtocol
 from yizhan.redis import commands  # noqa: F401  (registers every command in the table)
@@ -45,8 +47,9 @@ class ServerRuntime:
         self.redis_port = 0
         self.amqp_port = 0
         self.http_port = 0
+        self.metrics_port = 0
+        self._http_connections: set = set()
         self._servers: list[asyncio.base_events.Server] = []
-        self._reserved: list[socket.socket] = []
         self._expire_handle: asyncio.TimerHandle | None = None
         self._stopped = asyncio.Event()
         self._stopping = False
@@ -62,13 +65,17 @@ class ServerRuntime:
         self.broker.timers.loop = loop  # message TTL and queue expiry timers
         self.broker.recover()  # before listening: raises StoreError
         sock = _bind(cfg.bind, cfg.port, "Redis")
+        bound = [sock]
         try:
             amqp = _bind(cfg.bind, cfg.amqp_port, "AMQP")
+            bound.append(amqp)
             http = _bind(cfg.bind, cfg.http_port, "HTTP")
+            bound.append(http)
+            metrics = _bind(cfg.bind, cfg.metrics_listen_port, "Prometheus metrics")
         except PortInUse:
-            sock.close()
+            for bound_sock in bound:
+                bound_sock.close()
             raise
-        self._reserved = [http]
         server = await loop.create_server(lambda: RedisProtocol(self.redis), sock=sock, backlog=511)
         BusyAcceptor(self.redis, sock, loop)  # connections accepted while a script is busy
         self._servers.append(server)
@@ -79,9 +86,15 @@ class ServerRuntime:
         self.redis.tcp_port = self.redis_port
         self.amqp_port = amqp.getsockname()[1]
         self.http_port = http.getsockname()[1]
+        self.metrics_port = metrics.getsockname()[1]
+        api, metrics_api = ManagementAPI(self), ManagementAPI(self, metrics_only=True)
+        for listener, handler in ((http, api.handle), (metrics, metrics_api.handle)):
+            factory = lambda h=handler: HTTPProtocol(h, self._http_connections)  # noqa: E731
+            self._servers.append(await loop.create_server(factory, sock=listener, backlog=511))
         log.info("Redis listening on %s:%d", cfg.bind, self.redis_port)
         log.info("AMQP listening on %s:%d", cfg.bind, self.amqp_port)
-        log.info("HTTP port %s:%d reserved (the management API is not built yet)", cfg.bind, self.http_port)
+        log.info("management HTTP API listening on %s:%d", cfg.bind, self.http_port)
+        log.info("Prometheus metrics listening on %s:%d", cfg.bind, self.metrics_port)
         self._schedule_expiry()
         self.monitor.start(loop)
         self.consumer_timeouts.start(loop)
@@ -142,11 +155,11 @@ class ServerRuntime:
         for connection in list(self.broker.connections):
             if connection.closer is not None:
                 connection.closer()
+        for connection in list(self._http_connections):
+            connection.close()
         for server in self._servers:
             await server.wait_closed()
         self.broker.store.close()
-        for sock in self._reserved:
-            sock.close()
         self._stopped.set()
 
 

@@ -11,7 +11,7 @@ import hiredis
 
 import pytest
 
-from yizhan.testing.raw import RawClient
+from yizhan.testing.raw import RawClient, encode_command
 
 SCENARIO = [
     ("SET", "k", "v"), ("GET", "k"), ("GET", "k"), ("get", "a", "b"), ("INCR", "k"), ("NOSUCH",),
@@ -133,3 +133,47 @@ def test_latency_histogram_reply_shape_matches_redis(differential, proto):
             raw = client.call("LATENCY", "HISTOGRAM", "set", "get", "nosuch", "config", "set")
             return re.sub(rb"([:$])\d+", rb"\1N", raw)
     assert shape(differential.ours_port) == shape(differential.theirs_port)
+
+
+def _blocked_stats(port: int) -> list:
+    """A blocked command's call counts when it blocks (as Redis 7.0 counts calls); an UNBLOCKED
+    error makes it a failed call and an error reply."""
+    with RawClient("127.0.0.1", port) as a, RawClient("127.0.0.1", port) as b:
+        b.call("DEL", "bl")
+        b.call("CONFIG", "RESETSTAT")
+        b.call("SLOWLOG", "RESET")
+        b.call("CONFIG", "SET", "slowlog-log-slower-than", "0")
+        try:
+            a_id = a.call("CLIENT", "ID")[1:-2]
+            seen = []
+            a.send_raw(encode_command(["BLPOP", "bl", "0"]))
+            while b"blocked_clients:1" not in b.call("INFO", "clients"):
+                pass
+            seen.append(_calls(b, "cmdstat_blpop"))
+            b.call("RPUSH", "bl", "x")
+            seen.append(a.read_reply())
+            seen.append(_calls(b, "cmdstat_blpop"))
+            a.send_raw(encode_command(["BLPOP", "bl", "0"]))
+            while b"blocked_clients:1" not in b.call("INFO", "clients"):
+                pass
+            seen.append(b.call("CLIENT", "UNBLOCK", a_id, "ERROR"))
+            seen.append(a.read_reply())
+            seen.append(_calls(b, "cmdstat_blpop"))
+            seen.append(a.call("BLPOP", "bl", "0.01"))
+            seen.append(_calls(b, "cmdstat_blpop"))
+            seen.append(b.call("INFO", "errorstats").split(b"\r\n", 1)[1])
+            return seen
+        finally:
+            b.call("CONFIG", "SET", "slowlog-log-slower-than", "10000")
+
+
+def _calls(client: RawClient, name: str):
+    for line in client.call("INFO", "commandstats").decode().split("\r\n"):
+        if line.startswith(name + ":"):
+            return [field for field in line.split(",") if not field.startswith(("usec", name + ":calls=0,usec"))
+                    and "usec" not in field]
+    return None
+
+
+def test_blocked_command_stats_match_redis(yizhan_server, reference_redis):
+    assert _blocked_stats(yizhan_server.port) == _blocked_stats(reference_redis.port)

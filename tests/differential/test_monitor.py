@@ -64,6 +64,8 @@ def _monitor_transcript(port: int, monitor_proto: int, client_proto: int) -> tup
         # a client in MONITOR mode: keyspace commands refused, others answered
         own = [monitor.call("GET", "k"), monitor.call("SET", "k", "v"), monitor.call("PING"),
                monitor.call("CLIENT", "GETNAME")]
+        own += [monitor.call("RESET"), monitor.call("GET", "k"), monitor.call("ECHO", "after-reset")]
+        client.call("SET", "unseen", "1")  # no longer monitoring: nothing more arrives
         return [_masked(line) for line in lines], [_masked(r) if _TIMESTAMP.match(r) else r for r in own]
 
 

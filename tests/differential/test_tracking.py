@@ -162,6 +162,30 @@ def _broadcast(port: int, proto: int) -> list:
     return t.lines
 
 
+def _write_paths(port: int, proto: int) -> list:
+    """Reads of every kind remembered; writes of every kind (RENAME, MOVE, expiry, list/set/zset
+    changes) invalidate; SWAPDB and SORT ... STORE into another key do not touch them."""
+    t = Transcript(port)
+    a, b = t.connect(3), t.connect()
+    with a, b:
+        t.call(b, "FLUSHALL")
+        for args in [("SET", "r1", "v"), ("SET", "m1", "v"), ("SET", "e1", "v"), ("RPUSH", "l1", "a"),
+                     ("SADD", "s1", "a"), ("ZADD", "z1", "1", "a"), ("SET", "sw", "v"), ("RPUSH", "sort", "3", "1")]:
+            t.call(b, *args)
+        t.call(a, "CLIENT", "TRACKING", "ON")
+        for args in [("GET", "r1"), ("GET", "m1"), ("GET", "e1"), ("LRANGE", "l1", "0", "-1"), ("SMEMBERS", "s1"),
+                     ("ZSCORE", "z1", "a"), ("GET", "sw"), ("SORT_RO", "sort"), ("STRLEN", "r1"), ("EXISTS", "x1"),
+                     ("TYPE", "z1"), ("OBJECT", "ENCODING", "l1"), ("GETRANGE", "m1", "0", "1"),
+                     ("ZUNION", "2", "z1", "s1")]:
+            t.call(a, *args)
+        for args in [("RENAME", "r1", "r2"), ("MOVE", "m1", "1"), ("PEXPIRE", "e1", "1"), ("LPUSH", "l1", "b"),
+                     ("SREM", "s1", "a"), ("ZINCRBY", "z1", "1", "a"), ("SWAPDB", "0", "1"), ("SET", "x1", "1"),
+                     ("SWAPDB", "0", "1"), ("SORT", "sort", "STORE", "dst"), ("RPUSH", "sort", "9")]:
+            t.call(b, *args)
+            t.received(args, a)
+    return t.lines
+
+
 REFUSALS = [
     ["CLIENT", "TRACKING", "ON", "PREFIX", "a"], ["CLIENT", "TRACKING", "ON", "OPTIN", "OPTOUT"],
     ["CLIENT", "TRACKING", "ON", "BCAST", "OPTIN"], ["CLIENT", "TRACKING", "ON", "REDIRECT", "999999"],
@@ -179,7 +203,7 @@ REFUSALS = [
 
 
 @pytest.mark.parametrize("proto", [2, 3])
-@pytest.mark.parametrize("scenario", [_default_mode, _opt_modes, _broadcast])
+@pytest.mark.parametrize("scenario", [_default_mode, _opt_modes, _broadcast, _write_paths])
 def test_tracking_matches_redis(yizhan_server, reference_redis, scenario, proto):
     ours = scenario(yizhan_server.port, proto)
     theirs = scenario(reference_redis.port, proto)

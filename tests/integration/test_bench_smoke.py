@@ -35,3 +35,16 @@ def test_run_all_quick_writes_every_row(tmp_path):
     if importlib.util.find_spec("matplotlib") is None:   # the chart needs the 'bench' extra
         return
     assert (tmp_path / "chart.png").stat().st_size > 0
+
+
+def test_memory_suite_writes_a_row_per_dataset_with_both_encodings():
+    """bench/memory_suite.py at a thousandth of its size: a row for every dataset, on both
+    servers, each naming the OBJECT ENCODING its server reported (no figure is asserted)."""
+    result = subprocess.run([sys.executable, str(BENCH / "memory_suite.py"), "--scale", "0.001"],
+                            capture_output=True, text=True, timeout=900, cwd=BENCH)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    rows = [line.split("|") for line in result.stdout.splitlines() if line.startswith("| ") and "RSS" not in line]
+    assert [row[1].strip().split(" (")[0].split(":")[0] for row in rows] == [
+        "issue", "strings", "strings, integer values", "hash small", "hash large", "set intset",
+        "set small strings", "set large", "zset small", "zset large", "list small", "list large"]
+    assert all(" / " in row[8] for row in rows)

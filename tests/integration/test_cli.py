@@ -40,7 +40,7 @@ def test_serve_logs_listeners_and_stops_cleanly(tmp_path, signum):
     try:
         port, lines = wait_for_port(proc)
         text = "".join(lines)
-        assert "AMQP listening on" in text and "HTTP port" in text
+        assert "AMQP listening on" in text and "management HTTP API listening on" in text
         with RawClient("127.0.0.1", port) as raw:
             assert raw.call("PING") == b"+PONG\r\n"
         proc.send_signal(signum)

@@ -390,3 +390,17 @@ def test_a_renamed_key_keeps_its_archived_time_and_compaction_drops_dead_entries
     assert db.archive.entries <= 2 * len(db.data) + 1000 and db.idle_seconds(b"renamed") == 5
     db.archive.compact(db.data, db.access)
     assert db.archive.entries == 1 and db.access_stamps() == {b"renamed": (clock.tick_ms - 5_000) // 1000 * 1000}
+
+
+def test_unarchived_access_times_are_the_archived_ones_for_live_keys():
+    clock = ManualClock()
+    db = Database(0, clock)
+    for name in (b"a", b"b", b"c"):
+        db.store(name, b"v")
+    clock.advance(4_000)
+    db.archive_access(min_entries=1)
+    db.remove(b"c")
+    db.lookup_read(b"b")
+    db.unarchive_access()
+    assert db.archive.entries == 0 and set(db.access) == {b"a", b"b"}
+    assert db.idle_seconds(b"a") == 4 and db.idle_seconds(b"b") == 0

@@ -21,11 +21,13 @@ as modified and is logged to the AOF as a DEL.
 
 from __future__ import annotations
 
+import logging
 from bisect import insort
 
 from yizhan.redis.key_cost import estimate
 from yizhan.redis.keyspace import GENERIC
 
+log = logging.getLogger("yizhan.redis")
 EVPOOL_SIZE = 16
 SAMPLED_KEYS = 32
 RESAMPLE_MS = 100
@@ -75,6 +77,17 @@ class Evictor:
         # Redis's pre_command_oom_state: the last check found the server over maxmemory
         # (scripts refuse deny-oom commands then, scripting/lua_state.py)
         self.oom = False
+
+    def limit_changed(self) -> None:
+        """CONFIG SET maxmemory: Redis's warning when the data is already over it, then the
+        evictions at once."""
+        limit = self.srv.int_params.int("maxmemory")
+        used = self.memory.used()
+        if limit and limit < used:
+            log.warning("WARNING: the new maxmemory value set via CONFIG SET (%d) is smaller than the current "
+                        "memory usage (%d). This will result in key eviction and/or the inability to accept "
+                        "new write commands depending on the maxmemory-policy.", limit, used)
+        self.perform()
 
     def perform(self) -> bool:
         """Evict until under maxmemory; False when over it and nothing more may go (OOM)."""

@@ -107,6 +107,9 @@ class RedisInstance:
         self.tracking = Tracking(self)
         self.current_client = None  # the client whose requests are being answered (NOLOOP)
         self.pause = None  # the CLIENT PAUSE in force (pause.Pause)
+        # (function, args...) to run once the current command's reply is out: output a client
+        # makes for itself during its command (its own invalidations, its MONITOR line)
+        self.after_reply: list[tuple] = []
         self.set_notify_flags(parse_notify_flags(self.params.get("notify-keyspace-events")) or "")
         self.watchers: dict[tuple[int, bytes], dict] = {}
         self._next_client_id = 1
@@ -138,6 +141,12 @@ class RedisInstance:
             client.kill()
         if self.shutdown_hook is not None:
             self.shutdown_hook()
+
+    def run_after_reply(self) -> None:
+        pending = self.after_reply[:]
+        self.after_reply.clear()  # the same list: connections hold it
+        for function, *args in pending:
+            function(*args)
 
     def next_client_id(self) -> int:
         client_id = self._next_client_id
@@ -252,14 +261,22 @@ class RedisInstance:
         return 0, 0, 0
 
     def active_expire_cycle(self, limit_per_db: int = 500) -> int:
-        if not self.active_expire_enabled:
+        if not self.active_expire_enabled or self.pause is not None:  # no deletion while paused
             return 0
         return sum(db.active_expire(limit_per_db) for db in self.dbs if db.expires)
 
     def archive_access(self) -> None:
-        """The cron's memory step: large access-time dicts move into their packed archives."""
+        """The cron's memory step: large access-time dicts move into their packed archives,
+        except under an LRU or LFU maxmemory-policy, whose eviction reads a sampled key's access
+        time on every eviction (an archived one costs a search of the archive): then archives
+        are read back into the dicts."""
+        policy = self.params.get("maxmemory-policy")
+        evicting_by_access = "lru" in policy or "lfu" in policy
         for db in self.dbs:
-            if len(db.access) >= db.ARCHIVE_MIN:
+            if evicting_by_access:
+                if db.archive.entries:
+                    db.unarchive_access()
+            elif len(db.access) >= db.ARCHIVE_MIN:
                 db.archive_access()
 
     def uptime_seconds(self) -> int:
@@ -290,7 +307,7 @@ class RedisInstance:
         if name == "maxmemory":  # clients leave the direct path while it is set; evict now
             for client in self.clients.values():
                 client.update_direct()
-            self.evictor.perform()
+            self.evictor.limit_changed()
         elif name == "maxmemory-policy":
             self._update_hit_counting()
         elif name == "notify-keyspace-events":

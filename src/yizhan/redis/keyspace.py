@@ -676,6 +676,14 @@ class Database:
         if self.archive.entries > 2 * len(self.data) + 1000:
             self.archive.compact(self.data, self.access)
 
+    def unarchive_access(self) -> None:
+        """Every archived access time back into the `access` dict (of live keys only)."""
+        stamps = self.archive.stamps()
+        stamps.update(self.access)
+        data = self.data
+        self.access = {key: ms for key, ms in stamps.items() if key in data}
+        self.archive = AccessArchive()
+
     def access_stamps(self) -> dict[bytes, int]:
         """Every key's last access in ms, in one pass (for a whole-dataset writer)."""
         stamps = self.archive.stamps() if self.archive.entries else {}

@@ -8,6 +8,10 @@ does the same); commands refused before running reach `rejected`, and every erro
 at startup is not recorded, EXEC is not slow-logged (the commands it ran are), admin commands
 and those flagged skip_monitor are not shown to monitors (EVAL and FCALL show themselves
 before their script's commands, see `feed_monitors`).
+
+Differs from Redis: a blocking command enters the slow log and the latency figures when it
+blocks, with the time until then (Redis records a served one when it is served, with the
+time of both calls, and leaves out one that timed out or was unblocked).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 from yizhan.redis.latency import EXACT_US, Histogram, LatencyMonitor
 from yizhan.redis.monitor import monitor_line, redacted
 from yizhan.redis.slowlog import SlowLog
+from yizhan.redis.table import COMMANDS
 from yizhan.resp import ErrorReply
 
 MAX_ERROR_CODES = 128  # Redis's ERROR_STATS_NUMBER: distinct codes kept, the rest are not
@@ -122,6 +127,16 @@ class Observer:
             event = "fast-command" if "fast" in cmd.flags else "command"
             self.latency.add(event, duration_us // 1000, now_s)
 
+    def unblocked(self, client, reply) -> None:
+        """A blocked command was answered. (Its call was counted when it blocked, as Redis
+        7.0 counts calls; an UNBLOCKED error from CLIENT UNBLOCK is a failed call and an error
+        reply, as there.)"""
+        if type(reply) is ErrorReply:
+            self.error(reply.message)
+            stat = self.commands.get(COMMANDS.get(client.last_command.encode()))  # the blocking command
+            if stat is not None:
+                stat.failed += 1
+
     def add_monitor(self, client) -> None:
         self.monitors[client] = None
         self.refresh()
@@ -161,7 +176,7 @@ class Observer:
         line = monitor_line(client, name, argv, self.server.clock.us())
         for monitor in list(self.monitors):
             if monitor is client:  # after the reply the command is still to get
-                self.server.call_soon(monitor.send, line)
+                self.server.after_reply.append((monitor.send, line))
             else:
                 monitor.send(line)
 

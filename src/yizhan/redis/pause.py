@@ -4,8 +4,9 @@ MAY_REPLICATE, EXEC of a transaction holding one) is postponed: the client is pa
 later requests buffered, and runs it, in arrival order, when the pause ends (its time is up
 or CLIENT UNPAUSE). A new pause extends the end time and can turn WRITE into ALL, never back.
 
-Differs from Redis: keys still expire during a WRITE pause (Redis stops active and lazy
-deletion then).
+The active expire cycle stops during a pause, as in Redis. Differs from Redis: a key read
+during a pause past its expiry is deleted (Redis answers as if it were gone but keeps it
+until the pause ends).
 """
 
 from __future__ import annotations
@@ -88,3 +89,5 @@ def unpause(server) -> None:
         else:
             client.blocked = blocked  # unblock answers and resumes the buffered requests
             client.unblock(reply)
+        if server.after_reply:
+            server.run_after_reply()

@@ -318,6 +318,7 @@ class Client:
             aof.served(self, reply)
             aof.flush()
         self.send(reply)
+        self.server.observer.unblocked(self, reply)
         if self.conn is not None:
             self.server.call_soon(self.conn.resume)
 
@@ -474,7 +475,7 @@ class RedisConnection:
         client.last_interaction = clock.tick_ms  # as Redis's lastinteraction, set on a read
         now_ns = clock.monotonic_ns
         ran = server.observer.ran
-        tracking = server.tracking
+        after_reply = server.after_reply
         server.current_client = client
         parser.max_bulk = server.int_params.int("proto-max-bulk-len")
         out = self.out
@@ -536,16 +537,16 @@ class RedisConnection:
                     encode_into(reply, client.proto, out)
                 if blocking.ready:
                     blocking.serve_ready()
-                if tracking.pending:  # the client's own invalidations, after its reply
-                    tracking.send_pending()
+                if after_reply:  # what goes to the client after its reply (tracking, MONITOR)
+                    server.run_after_reply()
                 if client.close_after_reply:
                     parser.unread(list(pending))
                     break
             else:
                 continue
             break  # blocked, or closing
-        if tracking.pending:
-            tracking.send_pending()
+        if after_reply:
+            server.run_after_reply()
         server.current_client = None
         aof = client.server.aof
         if aof is not None:  # before the batch's replies leave: write (and fsync) its writes

@@ -12,7 +12,7 @@ prefix and client. FLUSHDB/FLUSHALL send a null invalidation to every tracking c
 Delivery (sendTrackingMessage): a RESP3 push `invalidate [keys]`; with REDIRECT to the target,
 as a push if it speaks RESP3, else a `__redis__:invalidate` message if it is subscribed to
 anything; a RESP2 client without redirect gets nothing. A client's own invalidation during
-its command waits until that command's reply has been written (`pending`). A vanished
+its command waits until that command's reply has been written (`RedisInstance.after_reply`). A vanished
 redirect target marks the client broken_redirect and, in RESP3, tells it with a
 `tracking-redir-broken` push. The table holds at most `tracking-table-max-keys` keys: beyond,
 the oldest are invalidated.
@@ -77,7 +77,6 @@ class Tracking:
         self.table: dict[bytes, dict[int, None]] = {}
         self.prefixes: dict[bytes, _Prefix] = {}
         self.clients = 0                      # clients with tracking on
-        self.pending: list = []               # (client, key or None): after its command's reply
         self.flushing = False
         self._broadcast_scheduled = False
 
@@ -181,7 +180,7 @@ class Tracking:
                 continue
             if target is current:
                 if not target.tracking.noloop:
-                    self.pending.append((target, key))
+                    self.server.after_reply.append((self._send_own, target, key))
             else:
                 self.send(target, [key])
 
@@ -202,18 +201,16 @@ class Tracking:
         for client in list(self.server.clients.values()):
             if client.tracking is not None:
                 if client is current:
-                    self.pending.append((client, None))
+                    self.server.after_reply.append((self._send_own, client, None))
                 else:
                     self.send(client, None)
         self.table.clear()
         self.server.update_change_hooks()
 
-    def send_pending(self) -> None:
-        """The current client's own invalidations, after its command's reply."""
-        pending, self.pending = self.pending, []
-        for client, key in pending:
-            if client.tracking is not None:
-                self.send(client, None if key is None else [key])
+    def _send_own(self, client, key: bytes | None) -> None:
+        """The current client's own invalidation, after its command's reply."""
+        if client.tracking is not None:
+            self.send(client, None if key is None else [key])
 
     def send(self, client, keys: list[bytes] | None) -> None:
         """sendTrackingMessage: `keys` (None: everything, after a flush) to `client` or its

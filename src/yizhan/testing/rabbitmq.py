@@ -7,8 +7,10 @@ against.
 
 The node is private to this object: its own epmd on a free port (started here in the foreground,
 so it can be stopped here), a unique node name, its own Mnesia/log/config directories, a HOME with
-an Erlang cookie, and no plugins (so no management listener). A missing rabbitmq-server is an
-error, never a skip: CI cannot pass without its reference.
+an Erlang cookie, and no plugins unless asked: `RabbitMQReference(management=True)` enables
+rabbitmq_management (and rabbitmq_prometheus) with their listeners on free ports (`.http_port`,
+`.metrics_port`). A missing rabbitmq-server is an error, never a skip: CI cannot pass without its
+reference.
 
 `ctl(*args)` runs rabbitmqctl against the node (same node name, epmd port, HOME and cookie),
 e.g. `ref.ctl("export_definitions", path)`; `ctl_env()` is that environment for other tools.
@@ -42,6 +44,13 @@ vm_memory_high_watermark.relative = 0.8
 log.console = false
 log.file.level = warning
 """
+MANAGEMENT_CONFIG = """\
+management.tcp.port = {http_port}
+management.tcp.ip = 127.0.0.1
+collect_statistics_interval = 500
+prometheus.tcp.port = {metrics_port}
+prometheus.tcp.ip = 127.0.0.1
+"""
 
 
 def server_script() -> str:
@@ -59,7 +68,10 @@ def server_script() -> str:
 class RabbitMQReference:
     """A private RabbitMQ node: `.port`, `.url`, `.nodename`; `start()`/`stop()` or `with`."""
 
-    def __init__(self):
+    def __init__(self, management: bool = False):
+        self.management = management
+        self.http_port = 0
+        self.metrics_port = 0
         self.script = server_script()
         self.erl = shutil.which("erl")
         self.epmd_binary = shutil.which("epmd")
@@ -145,8 +157,15 @@ class RabbitMQReference:
         cookie = home / ".erlang.cookie"
         cookie.write_text(f"YIZHANREF{self.port}{os.getpid()}")
         cookie.chmod(0o400)
-        (node / "rabbitmq.conf").write_text(CONFIG.format(port=self.port))
-        (node / "enabled_plugins").write_text("[].\n")
+        config = CONFIG.format(port=self.port)
+        plugins = "[]"
+        if self.management:
+            self.http_port, self.metrics_port = free_port(), free_port()
+            config += MANAGEMENT_CONFIG.format(http_port=self.http_port,
+                                               metrics_port=self.metrics_port)
+            plugins = "[rabbitmq_management,rabbitmq_prometheus]"
+        (node / "rabbitmq.conf").write_text(config)
+        (node / "enabled_plugins").write_text(plugins + ".\n")
         (node / "rabbitmq-env.conf").write_text("")
         self.nodename = f"yizhan-ref-{self.port}@localhost"
         env = {key: value for key, value in os.environ.items() if not key.startswith("RABBITMQ_")}
@@ -177,7 +196,7 @@ class RabbitMQReference:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 return False
-            if _port_open(self.port):
+            if _port_open(self.port) and (not self.management or _port_open(self.http_port)):
                 try:
                     pika.BlockingConnection(params).close()
                     return True

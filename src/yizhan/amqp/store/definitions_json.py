@@ -199,19 +199,19 @@ def _topology_records(definitions: dict) -> list[dict]:
 # -- arguments ----------------------------------------------------------------------------------
 def _json_args(hex_text: str) -> dict:
     """rabbit_misc:amqp_table: a field table as JSON values (non-UTF-8 strings as base64)."""
-    return {k: _json_value(v) for k, v in sorted(_table(hex_text).to_python().items())}
+    return {k: json_value(v) for k, v in sorted(_table(hex_text).to_python().items())}
 
 
-def _json_value(value):
+def json_value(value):
     if isinstance(value, (bytes, bytearray)):
         try:
             return bytes(value).decode("utf-8")
         except UnicodeDecodeError:
             return "Not UTF-8, base64 is: " + base64.b64encode(bytes(value)).decode()
     if isinstance(value, list):
-        return [_json_value(v) for v in value]
+        return [json_value(v) for v in value]
     if isinstance(value, dict):
-        return {k: _json_value(v) for k, v in sorted(value.items())}
+        return {k: json_value(v) for k, v in sorted(value.items())}
     return value
 
 
@@ -221,10 +221,10 @@ def _table(hex_text: str) -> FieldTable:
 
 
 def _hex_args(arguments: dict | None) -> str:
-    return codec.encode_table(_amqp_table(arguments)).hex() if arguments else ""
+    return codec.encode_table(amqp_table(arguments)).hex() if arguments else ""
 
 
-def _amqp_table(arguments: dict) -> FieldTable:
+def amqp_table(arguments: dict) -> FieldTable:
     """rabbit_misc:to_amqp_table: keys in Erlang map order (sorted), typed values."""
     return FieldTable((key, *_typed(arguments[key])) for key in sorted(arguments))
 
@@ -239,7 +239,7 @@ def _typed(value) -> tuple:
     if isinstance(value, str):
         return codec.LONGSTR, value.encode("utf-8", "surrogateescape")
     if isinstance(value, dict):
-        return codec.TABLE, _amqp_table(value)
+        return codec.TABLE, amqp_table(value)
     if isinstance(value, list):
         return codec.ARRAY, [_typed(v) for v in value]
     raise ValueError(f"argument value {value!r} has no AMQP type (null is not allowed)")

@@ -117,6 +117,8 @@ def reset(c, argv):
     c.server.unwatch(c)
     c.server.tracking.disable(c)
     c.reply_mode = REPLY_ON
+    c.monitoring = False  # leaves MONITOR mode
+    c.server.observer.drop_client(c)
     c.update_direct()
     c.server.pubsub.drop_client(c)
     c.subscriptions.clear()

@@ -493,3 +493,8 @@ _SECTIONS = {
     "commandstats": lambda srv: srv.observer.info_commandstats(),
     "latencystats": lambda srv: srv.observer.info_latencystats(),
 }
+
+
+def info_fields(srv, section: str) -> list:
+    """One INFO section's (field, value) pairs (the management port's /metrics reads them)."""
+    return _SECTIONS[section](srv)

@@ -1,0 +1,418 @@
+"""RabbitMQ's management HTTP API (the first slice of issue 16): routing, HTTP Basic auth
+against the AMQP users, and the handlers. Handlers are synchronous: they read the broker and
+change it through the same VHost operations as the AMQP methods (queue.declare, queue.delete,
+queue.purge, exchange.declare, exchange.delete), so durable changes reach the definitions log.
+
+Answers follow cowboy_rest's decision order as the management plugin uses it: an unknown path
+is 404, a method the resource does not allow 405 (empty body), then authentication (401 with
+WWW-Authenticate), then the resource itself (404 {"error":"Object Not Found",...}).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import json
+from dataclasses import dataclass
+from urllib.parse import parse_qs, unquote
+
+from yizhan.amqp import errors
+from yizhan.amqp.errors import AMQPError
+from yizhan.amqp.store.definitions_json import amqp_table
+from yizhan.management import metrics, views
+from yizhan.management.http import Request, Response
+
+REALM = 'Basic realm="RabbitMQ Management"'
+MANAGEMENT_TAGS = {"administrator", "monitoring", "policymaker", "management"}
+SEES_ALL_VHOSTS = {"administrator", "monitoring"}
+
+
+class HTTPError(Exception):
+    """An answer other than success: status, RabbitMQ's error and reason (None: empty body)."""
+
+    def __init__(self, status: int, error: str | None = None, reason: str | None = None,
+                 headers: list | None = None):
+        super().__init__(status, error, reason)
+        self.status = status
+        self.error = error
+        self.reason = reason
+        self.headers = headers or []
+
+
+NOT_FOUND = HTTPError(404, "Object Not Found", "Not Found")
+
+
+@dataclass
+class Call:
+    """One request being answered: the runtime, the authenticated user, path parameters,
+    query parameters and the body."""
+    runtime: object
+    user: object
+    params: list[str]
+    query: dict[str, str]
+    body: bytes
+
+    @property
+    def broker(self):
+        return self.runtime.broker
+
+    def vhost(self, name: str):
+        vhost = self.broker.vhosts.get(name)
+        if vhost is None or name not in self.visible_vhosts():
+            raise NOT_FOUND
+        return vhost
+
+    def visible_vhosts(self) -> list[str]:
+        if SEES_ALL_VHOSTS & set(self.user.tags):
+            return sorted(self.broker.vhosts)
+        return views.user_vhosts(self.user, self.broker)
+
+    def json_body(self) -> dict:
+        if not self.body.strip():
+            return {}
+        try:
+            value = json.loads(self.body)
+        except (ValueError, UnicodeDecodeError):
+            raise HTTPError(400, "bad_request", "not_json") from None
+        if not isinstance(value, dict):
+            raise HTTPError(400, "bad_request", "not_json")
+        return value
+
+
+# -- handlers ---------------------------------------------------------------------------------
+def get_overview(call: Call):
+    return views.overview_json(call.runtime, call.broker.server_properties()["cluster_name"])
+
+
+def get_whoami(call: Call):
+    return {"name": call.user.name, "tags": list(call.user.tags)}
+
+
+def get_vhosts(call: Call):
+    return [views.vhost_json(call.broker.vhosts[name]) for name in call.visible_vhosts()]
+
+
+def get_vhost(call: Call):
+    return views.vhost_json(call.vhost(call.params[0]))
+
+
+def get_users(call: Call):
+    require_administrator(call)
+    return [views.user_json(call.broker.users[name]) for name in sorted(call.broker.users)]
+
+
+def get_user(call: Call):
+    require_administrator(call)
+    user = call.broker.users.get(call.params[0])
+    if user is None:
+        raise NOT_FOUND
+    return views.user_json(user)
+
+
+def get_permissions(call: Call):
+    require_administrator(call)
+    return views.permissions_json(call.broker)
+
+
+def _queues_of(call: Call, vhost_names: list[str]):
+    now = call.runtime.broker.timers.clock.ms()
+    rows = []
+    for name in vhost_names:
+        vhost = call.broker.vhosts[name]
+        rows += [views.queue_json(vhost.queues[q], now) for q in sorted(vhost.queues)]
+    return rows
+
+
+def get_queues(call: Call):
+    return _queues_of(call, call.visible_vhosts())
+
+
+def get_vhost_queues(call: Call):
+    return _queues_of(call, [call.vhost(call.params[0]).name])
+
+
+def _queue(call: Call):
+    queue = call.vhost(call.params[0]).queues.get(call.params[1])
+    if queue is None:
+        raise NOT_FOUND
+    return queue
+
+
+def get_queue(call: Call):
+    return views.queue_detail_json(_queue(call), call.broker.timers.clock.ms())
+
+
+def put_queue(call: Call):
+    vhost = call.vhost(call.params[0])
+    body = call.json_body()
+    existed = call.params[1] in vhost.queues
+    vhost.declare_queue(None, call.params[1], False, _flag(body, "durable"), False,
+                        _flag(body, "auto_delete"), _arguments(body))
+    return _created(existed)
+
+
+def delete_queue(call: Call):
+    queue = _queue(call)
+    queue.vhost.delete_queue_checked(None, queue.name, _query_flag(call, "if-unused"),
+                                     _query_flag(call, "if-empty"))
+
+
+def delete_queue_contents(call: Call):
+    queue = _queue(call)
+    queue.vhost.check_exclusive(queue, None)
+    queue.purge()
+
+
+def _exchanges_of(call: Call, vhost_names: list[str]):
+    rows = []
+    for name in vhost_names:
+        vhost = call.broker.vhosts[name]
+        rows += [views.exchange_json(vhost.exchanges[x], name) for x in sorted(vhost.exchanges)]
+    return rows
+
+
+def get_exchanges(call: Call):
+    return _exchanges_of(call, call.visible_vhosts())
+
+
+def get_vhost_exchanges(call: Call):
+    return _exchanges_of(call, [call.vhost(call.params[0]).name])
+
+
+def _exchange(call: Call):
+    vhost = call.vhost(call.params[0])
+    exchange = vhost.exchanges.get(call.params[1])
+    if exchange is None:
+        raise NOT_FOUND
+    return vhost, exchange
+
+
+def get_exchange(call: Call):
+    vhost, exchange = _exchange(call)
+    return views.exchange_detail_json(exchange, vhost.name)
+
+
+def put_exchange(call: Call):
+    vhost = call.vhost(call.params[0])
+    body = call.json_body()
+    existed = call.params[1] in vhost.exchanges
+    vhost.declare_exchange(call.params[1], str(body.get("type", "direct")), False,
+                           _flag(body, "durable"), _flag(body, "auto_delete"),
+                           _flag(body, "internal"), _arguments(body))
+    return _created(existed)
+
+
+def delete_exchange(call: Call):
+    vhost, exchange = _exchange(call)
+    vhost.delete_exchange(exchange.name, _query_flag(call, "if-unused"))
+
+
+def get_bindings(call: Call):
+    rows = []
+    for name in call.visible_vhosts():
+        rows += views.vhost_bindings(call.broker.vhosts[name])
+    return rows
+
+
+def get_vhost_bindings(call: Call):
+    return views.vhost_bindings(call.vhost(call.params[0]))
+
+
+def get_aliveness(call: Call):
+    """RabbitMQ declares (and keeps) the queue aliveness-test in the vhost, then publishes to
+    it and gets the message back; yizhan declares it through queue.declare's path."""
+    vhost = call.vhost(call.params[0])
+    vhost.declare_queue(None, "aliveness-test", False, False, False, False, None)
+    return {"status": "ok"}
+
+
+def get_alarms(call: Call):
+    alarms = sorted(call.broker.alarms)
+    if not alarms:
+        return {"status": "ok"}
+    node = views.node_name()
+    raise JSONAnswer(503, {"status": "failed",
+                           "reason": "resource alarm(s) in effect in the cluster",
+                           "alarms": [{"node": node, "resource": r} for r in alarms]})
+
+
+def get_metrics(call: Call):
+    return Response(200, metrics.render(call.runtime).encode(),
+                    [("content-type", metrics.CONTENT_TYPE)])
+
+
+class JSONAnswer(Exception):
+    """A JSON body with a status other than 200 (health checks that fail answer 503)."""
+
+    def __init__(self, status: int, value):
+        super().__init__(status)
+        self.status = status
+        self.value = value
+
+
+# -- helpers ----------------------------------------------------------------------------------
+def require_administrator(call: Call) -> None:
+    if "administrator" not in call.user.tags:
+        raise HTTPError(401, "not_authorised", "Not administrator user", [("www-authenticate", REALM)])
+
+
+def _flag(body: dict, name: str) -> bool:
+    value = body.get(name, False)
+    return value is True or value == "true"
+
+
+def _query_flag(call: Call, name: str) -> bool:
+    return call.query.get(name) == "true"
+
+
+def _arguments(body: dict):
+    value = body.get("arguments") or {}
+    if not isinstance(value, dict):
+        raise HTTPError(400, "bad_request", "arguments must be an object")
+    try:
+        return amqp_table(value)
+    except ValueError as exc:
+        raise HTTPError(400, "bad_request", str(exc)) from None
+
+
+def _created(existed: bool) -> Response:
+    return Response(204 if existed else 201)
+
+
+# -- routing ----------------------------------------------------------------------------------
+ROUTES = [  # path pattern (None: one path segment), {method: handler}
+    (("overview",), {"GET": get_overview}),
+    (("whoami",), {"GET": get_whoami}),
+    (("vhosts",), {"GET": get_vhosts}),
+    (("vhosts", None), {"GET": get_vhost}),
+    (("users",), {"GET": get_users}),
+    (("users", None), {"GET": get_user}),
+    (("permissions",), {"GET": get_permissions}),
+    (("queues",), {"GET": get_queues}),
+    (("queues", None), {"GET": get_vhost_queues}),
+    (("queues", None, None), {"GET": get_queue, "PUT": put_queue, "DELETE": delete_queue}),
+    (("queues", None, None, "contents"), {"DELETE": delete_queue_contents}),
+    (("exchanges",), {"GET": get_exchanges}),
+    (("exchanges", None), {"GET": get_vhost_exchanges}),
+    (("exchanges", None, None), {"GET": get_exchange, "PUT": put_exchange,
+                                 "DELETE": delete_exchange}),
+    (("bindings",), {"GET": get_bindings}),
+    (("bindings", None), {"GET": get_vhost_bindings}),
+    (("aliveness-test", None), {"GET": get_aliveness}),
+    (("health", "checks", "alarms"), {"GET": get_alarms}),
+]
+
+
+def route(segments: list[str]):
+    """(handlers by method, path parameters) for /api/<segments>, or None."""
+    for pattern, handlers in ROUTES:
+        if len(pattern) == len(segments) and all(p is None or p == s
+                                                 for p, s in zip(pattern, segments)):
+            return handlers, [s for p, s in zip(pattern, segments) if p is None]
+    return None
+
+
+class ManagementAPI:
+    """The handler behind the management port: `handle(Request) -> Response`."""
+
+    def __init__(self, runtime, metrics_only: bool = False):
+        self.runtime = runtime
+        self.metrics_only = metrics_only  # the metrics port answers /metrics and nothing else
+
+    def handle(self, request: Request) -> Response:
+        path, _, query_text = request.target.partition("?")
+        try:
+            return self._dispatch(request, path, query_text)
+        except HTTPError as exc:
+            return error_response(exc)
+        except JSONAnswer as answer:
+            return json_response(answer.value, answer.status)
+
+    def _dispatch(self, request: Request, path: str, query_text: str) -> Response:
+        if path == "/metrics":
+            return self._call(request, {"GET": get_metrics}, [], query_text, authenticate=False)
+        if self.metrics_only:
+            raise NOT_FOUND
+        raw = path.split("/")
+        if len(raw) < 3 or raw[0] != "" or raw[1] != "api":
+            raise NOT_FOUND
+        found = route([unquote(s) for s in raw[2:]])
+        if found is None:
+            raise NOT_FOUND
+        handlers, params = found
+        return self._call(request, handlers, params, query_text)
+
+    def _call(self, request: Request, handlers: dict, params: list[str], query_text: str,
+              authenticate: bool = True) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        handler = handlers.get(method)
+        if handler is None:
+            raise HTTPError(405)
+        user = self.authenticate(request) if authenticate else None
+        query = {k: v[-1] for k, v in parse_qs(query_text, keep_blank_values=True).items()}
+        call = Call(self.runtime, user, params, query, request.body)
+        try:
+            result = handler(call)
+        except AMQPError as exc:
+            raise amqp_error(exc) from None
+        if isinstance(result, Response):
+            return result
+        if result is None:
+            return Response(204)
+        return json_response(result)
+
+    def authenticate(self, request: Request):
+        """HTTP Basic against the AMQP users; guest (loopback-only) only from loopback, and
+        only users with a management tag, as rabbit_mgmt_util:is_authorized."""
+        header = request.headers.get("authorization")
+        if header is None:
+            raise HTTPError(401, headers=[("www-authenticate", REALM)])
+        scheme, _, token = header.partition(" ")
+        login_failed = HTTPError(401, "not_authorized", "Login failed",
+                                 [("www-authenticate", REALM)])
+        if scheme.lower() != "basic":
+            raise login_failed
+        try:
+            username, _, password = base64.b64decode(token.strip(), validate=True).decode("utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise login_failed from None
+        user = self.runtime.broker.check_login(username, password)
+        if user is None or (user.loopback_only and not _is_loopback(request.peer)):
+            raise login_failed
+        if not MANAGEMENT_TAGS & set(user.tags):
+            raise HTTPError(401, "not_authorized", "Not management user",
+                            [("www-authenticate", REALM)])
+        return user
+
+
+def amqp_error(exc: AMQPError) -> HTTPError:
+    """rabbit_mgmt_util's mapping of a channel error: not_found 404, access_refused 401,
+    anything else 400 with the error's text."""
+    if exc.code == errors.NOT_FOUND:
+        return NOT_FOUND
+    if exc.code == errors.ACCESS_REFUSED:
+        return HTTPError(401, "not_authorised", "Access refused.")
+    return HTTPError(400, "bad_request", exc.explanation or errors.NAMES[exc.code])
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+VARY = ("vary", "accept, accept-encoding, origin")
+
+
+def json_response(value, status: int = 200) -> Response:
+    body = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return Response(status, body, [("content-type", "application/json"), VARY])
+
+
+def error_response(exc: HTTPError) -> Response:
+    if exc.error is None:
+        return Response(exc.status, b"", [*exc.headers, ("vary", "origin")])
+    body = json.dumps({"error": exc.error, "reason": exc.reason}, separators=(",", ":")).encode()
+    return Response(exc.status, body, [("content-type", "application/json"), *exc.headers, VARY])

@@ -1,0 +1,341 @@
+"""The JSON objects of RabbitMQ 3.10's management API, built from the broker's live state:
+field names, types and nesting as rabbit_mgmt_format writes them.
+
+Statistics that yizhan does not sample yet (message rates, per-object message_stats, byte
+counters, churn) are left out rather than invented; fields that only describe Erlang internals
+(garbage_collection, reductions, backing_queue_status) keep RabbitMQ's shape with yizhan's
+plain values, so clients that read them still find them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import platform
+import socket
+from urllib.parse import quote
+
+from yizhan.amqp import passwords
+from yizhan.amqp.broker import VERSION
+from yizhan.amqp.codec import FieldTable
+from yizhan.amqp.store.definitions_json import json_value
+
+ALL_PERMISSIONS = {"configure": ".*", "write": ".*", "read": ".*"}
+EXCHANGE_DESCRIPTIONS = [
+    ("direct", "AMQP direct exchange, as per the AMQP specification"),
+    ("fanout", "AMQP fanout exchange, as per the AMQP specification"),
+    ("headers", "AMQP headers exchange, as per the AMQP specification"),
+    ("topic", "AMQP topic exchange, as per the AMQP specification"),
+]
+PREDECLARED_CREATOR = "rmq-internal"
+
+
+def node_name() -> str:
+    return f"yizhan@{socket.gethostname()}"
+
+
+def rate(value) -> dict:
+    return {"rate": float(value)}
+
+
+def arguments_json(table) -> dict:
+    """rabbit_mgmt_format:amqp_table: a field table as a JSON object (keys sorted)."""
+    return {key: json_value(value) for key, value in sorted(table.to_python().items())}
+
+
+def iso_time(ms: int) -> str:
+    """idle_since as RabbitMQ 3.10 formats it: 2026-12-07T19:54:57.418+00:00."""
+    when = datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}+00:00"
+
+
+# -- queues -----------------------------------------------------------------------------------
+def queue_json(queue, now_ms: int) -> dict:
+    """A queue in /api/queues: the classic shape, or the quorum one (rabbit_quorum_queue's
+    info items: leader, members, online, no backing queue)."""
+    if queue.quorum:
+        return quorum_queue_json(queue)
+    ready = queue.message_count
+    unacked = queue.unacked
+    ready_bytes = sum(len(e.message.body) for e in queue.ready)
+    consumers = queue.consumer_count
+    return {
+        "arguments": arguments_json(queue.arguments),
+        "auto_delete": queue.auto_delete,
+        "backing_queue_status": backing_queue_status(queue, ready),
+        "consumer_capacity": 1.0 if consumers else 0,
+        "consumer_utilisation": 1.0 if consumers else 0,
+        "consumers": consumers,
+        "durable": queue.durable,
+        "effective_policy_definition": dict(queue.policy or {}),
+        "exclusive": queue.exclusive_owner is not None,
+        "exclusive_consumer_tag": (queue.exclusive_consumer.tag
+                                   if queue.exclusive_consumer is not None else None),
+        "garbage_collection": {"fullsweep_after": 0, "max_heap_size": 0, "min_bin_vheap_size": 0,
+                               "min_heap_size": 0, "minor_gcs": 0},
+        "head_message_timestamp": None,
+        **({"idle_since": iso_time(now_ms)} if not consumers else {}),
+        "memory": 0,
+        "message_bytes": ready_bytes,
+        "message_bytes_paged_out": 0,
+        "message_bytes_persistent": 0,
+        "message_bytes_ram": ready_bytes,
+        "message_bytes_ready": ready_bytes,
+        "message_bytes_unacknowledged": 0,
+        "messages": ready + unacked,
+        "messages_details": rate(0),
+        "messages_paged_out": queue.paged_count,
+        "messages_persistent": 0,
+        "messages_ram": len(queue.ready),
+        "messages_ready": ready,
+        "messages_ready_details": rate(0),
+        "messages_ready_ram": len(queue.ready),
+        "messages_unacknowledged": unacked,
+        "messages_unacknowledged_details": rate(0),
+        "messages_unacknowledged_ram": unacked,
+        "name": queue.name,
+        "node": node_name(),
+        "operator_policy": None,
+        "policy": None,
+        "recoverable_slaves": None,
+        "reductions": 0,
+        "reductions_details": rate(0),
+        "single_active_consumer_tag": (queue.active_consumer.tag
+                                       if queue.active_consumer is not None else None),
+        "state": "running",
+        "type": queue.type_name,
+        "vhost": queue.vhost.name,
+    }
+
+
+def quorum_queue_json(queue) -> dict:
+    ready = queue.message_count
+    unacked = queue.unacked
+    ready_bytes = sum(len(e.message.body) for e in queue.ready)
+    consumers = queue.consumer_count
+    node = node_name()
+    return {
+        "arguments": arguments_json(queue.arguments),
+        "auto_delete": queue.auto_delete,
+        "consumer_capacity": 1.0 if consumers else 0,
+        "consumer_utilisation": 1.0 if consumers else 0,
+        "consumers": consumers,
+        "durable": queue.durable,
+        "effective_policy_definition": dict(queue.policy or {}),
+        "exclusive": False,
+        "garbage_collection": {"fullsweep_after": 0, "max_heap_size": 0, "min_bin_vheap_size": 0,
+                               "min_heap_size": 0, "minor_gcs": 0},
+        "leader": node,
+        "members": [node],
+        "memory": 0,
+        "message_bytes": ready_bytes,
+        "message_bytes_dlx": 0,
+        "message_bytes_persistent": ready_bytes,
+        "message_bytes_ram": 0,
+        "message_bytes_ready": ready_bytes,
+        "message_bytes_unacknowledged": 0,
+        "messages": ready + unacked,
+        "messages_details": rate(0),
+        "messages_dlx": 0,
+        "messages_persistent": ready + unacked,
+        "messages_ram": 0,
+        "messages_ready": ready,
+        "messages_ready_details": rate(0),
+        "messages_unacknowledged": unacked,
+        "messages_unacknowledged_details": rate(0),
+        "name": queue.name,
+        "node": node,
+        "online": [node],
+        "open_files": {node: 0},
+        "operator_policy": None,
+        "policy": None,
+        "reductions": 0,
+        "reductions_details": rate(0),
+        "single_active_consumer_ctag": (queue.active_consumer.tag
+                                        if queue.active_consumer is not None else None),
+        "state": "running",
+        "type": "quorum",
+        "vhost": queue.vhost.name,
+    }
+
+
+def backing_queue_status(queue, ready: int) -> dict:
+    """rabbit_variable_queue's status in its shape: every ready message counts in q4 (RAM)."""
+    return {"avg_ack_egress_rate": 0.0, "avg_ack_ingress_rate": 0.0, "avg_egress_rate": 0.0,
+            "avg_ingress_rate": 0.0, "delta": ["delta", "undefined", 0, 0, "undefined"],
+            "len": ready, "mode": "default", "next_deliver_seq_id": 0,
+            "next_seq_id": queue.next_seq, "q1": 0, "q2": 0, "q3": 0, "q4": ready,
+            "target_ram_count": "infinity", "version": 1}
+
+
+def queue_detail_json(queue, now_ms: int) -> dict:
+    """GET /api/queues/{vhost}/{name}: the list entry plus consumer_details, deliveries, incoming."""
+    return {"consumer_details": [], **queue_json(queue, now_ms), "deliveries": [], "incoming": []}
+
+
+# -- exchanges and bindings ---------------------------------------------------------------
+def exchange_json(exchange, vhost_name: str) -> dict:
+    return {
+        "arguments": arguments_json(exchange.arguments),
+        "auto_delete": exchange.auto_delete,
+        "durable": exchange.durable,
+        "internal": exchange.internal,
+        "name": exchange.name,
+        "type": exchange.type_name,
+        "vhost": vhost_name,
+    }
+
+
+def exchange_detail_json(exchange, vhost_name: str) -> dict:
+    return {**exchange_json(exchange, vhost_name), "incoming": [], "outgoing": []}
+
+
+def binding_json(vhost_name: str, source: str, dest_kind: str, dest: str, key: str, args) -> dict:
+    table = arguments_json(args)
+    return {"source": source, "vhost": vhost_name, "destination": dest,
+            "destination_type": dest_kind, "routing_key": key, "arguments": table,
+            "properties_key": properties_key(key, table)}
+
+
+def properties_key(key: str, arguments: dict) -> str:
+    """rabbit_mgmt_format:pack_binding_props: the URL-quoted routing key; with arguments a
+    `~` and a digest of them follows (yizhan's digest, not Erlang's phash2)."""
+    quoted = quote(key, safe="")
+    if not arguments:
+        return quoted or "~"
+    digest = passwords.hash_password(repr(sorted(arguments.items())), salt=b"\0\0\0\0")
+    return quoted + "~" + digest[8:14].replace("+", "-").replace("/", "_")
+
+
+def vhost_bindings(vhost) -> list[dict]:
+    """The default exchange's implicit bindings (queue by queue) then the explicit ones, in
+    rabbit_binding's order (source, routing key, destination)."""
+    rows = [binding_json(vhost.name, "", "queue", name, name, FieldTable())
+            for name in sorted(vhost.queues)]
+    explicit = []
+    for exchange in vhost.exchanges.values():
+        for binding in exchange.bindings.values():
+            explicit.append(binding)
+    explicit.sort(key=lambda b: (b.source.name, b.key, b.destination.kind, b.destination.name))
+    rows += [binding_json(vhost.name, b.source.name, b.destination.kind, b.destination.name,
+                          b.key, b.args) for b in explicit]
+    return rows
+
+
+# -- vhosts, users, permissions ---------------------------------------------------------------
+def vhost_json(vhost) -> dict:
+    ready = sum(q.message_count for q in vhost.queues.values())
+    unacked = sum(q.unacked for q in vhost.queues.values())
+    description = "Default virtual host" if vhost.name == "/" else ""
+    return {
+        "cluster_state": {node_name(): "running"},
+        "default_queue_type": "undefined",
+        "description": description,
+        "messages": ready + unacked,
+        "messages_details": rate(0),
+        "messages_ready": ready,
+        "messages_ready_details": rate(0),
+        "messages_unacknowledged": unacked,
+        "messages_unacknowledged_details": rate(0),
+        "metadata": {"description": description, "tags": []},
+        "name": vhost.name,
+        "tags": [],
+        "tracing": False,
+    }
+
+
+def user_json(user) -> dict:
+    password_hash = user.password_hash or (passwords.hash_password(user.password)
+                                           if user.password is not None else "")
+    return {"name": user.name, "password_hash": password_hash,
+            "hashing_algorithm": user.hashing_algorithm, "tags": list(user.tags),
+            "limits": dict(user.limits)}
+
+
+def user_vhosts(user, broker) -> list[str]:
+    if "*" in user.vhosts:
+        return sorted(broker.vhosts)
+    return sorted(v for v in user.vhosts if v in broker.vhosts)
+
+
+def permissions_json(broker) -> list[dict]:
+    rows = []
+    for name in sorted(broker.users):
+        user = broker.users[name]
+        for vhost in user_vhosts(user, broker):
+            granted = user.permissions.get(vhost, ALL_PERMISSIONS)
+            rows.append({"user": name, "vhost": vhost, **{k: granted[k] for k in
+                                                          ("configure", "write", "read")}})
+    return rows
+
+
+# -- overview ---------------------------------------------------------------------------------
+def overview_json(runtime, cluster_name: str) -> dict:
+    broker = runtime.broker
+    queues = [q for v in broker.vhosts.values() for q in v.queues.values()]
+    ready = sum(q.message_count for q in queues)
+    unacked = sum(q.unacked for q in queues)
+    node = node_name()
+    return {
+        "management_version": VERSION,
+        "rates_mode": "none",
+        "sample_retention_policies": {"global": [600, 3600, 28800, 86400], "basic": [600, 3600],
+                                      "detailed": [600]},
+        "exchange_types": [{"name": name, "description": text, "enabled": True}
+                           for name, text in EXCHANGE_DESCRIPTIONS],
+        "product_version": VERSION,
+        "product_name": "RabbitMQ",
+        "rabbitmq_version": VERSION,
+        "cluster_name": cluster_name,
+        "erlang_version": f"Python {platform.python_version()}",
+        "erlang_full_version": f"Python {platform.python_version()} ({platform.python_implementation()})",
+        "release_series_support_status": "supported",
+        "disable_stats": False,
+        "enable_queue_totals": False,
+        "message_stats": {},
+        "queue_totals": {"messages": ready + unacked, "messages_details": rate(0),
+                         "messages_ready": ready, "messages_ready_details": rate(0),
+                         "messages_unacknowledged": unacked,
+                         "messages_unacknowledged_details": rate(0)},
+        "object_totals": object_totals(broker),
+        "statistics_db_event_queue": 0,
+        "node": node,
+        "listeners": listeners_json(runtime, node),
+        "contexts": contexts_json(runtime, node),
+    }
+
+
+def object_totals(broker) -> dict:
+    vhosts = broker.vhosts.values()
+    return {"channels": sum(len(c.channels) for c in broker.connections),
+            "connections": len(broker.connections),
+            "consumers": sum(len(q.consumers) for v in vhosts for q in v.queues.values()),
+            "exchanges": sum(len(v.exchanges) for v in vhosts),
+            "queues": sum(len(v.queues) for v in vhosts)}
+
+
+def contexts_json(runtime, node: str) -> list[dict]:
+    """rabbit_web_dispatch's HTTP contexts: the API's, then the metrics port's (their values
+    as RabbitMQ renders them: port as a string, Erlang terms in text)."""
+    ip = runtime.config.bind
+    base = {"ssl_opts": [], "node": node, "path": "/", "cowboy_opts": "[{sendfile,false}]",
+            "ip": ip}
+    rows = [{**base, "description": "RabbitMQ Management", "port": str(runtime.http_port)}]
+    if runtime.metrics_port:
+        rows.append({**base, "description": "RabbitMQ Prometheus",
+                     "port": str(runtime.metrics_port), "protocol": "'http/prometheus'"})
+    return [{k: row[k] for k in ("ssl_opts", "node", "description", "path", "cowboy_opts", "ip",
+                                 "port", "protocol") if k in row} for row in rows]
+
+
+def listeners_json(runtime, node: str) -> list[dict]:
+    ip = runtime.config.bind
+    rows = [{"node": node, "protocol": "amqp", "ip_address": ip, "port": runtime.amqp_port,
+             "socket_opts": {"backlog": 511, "nodelay": True}},
+            {"node": node, "protocol": "http", "ip_address": ip, "port": runtime.http_port,
+             "socket_opts": {"ip": ip, "port": runtime.http_port}}]
+    if runtime.metrics_port:
+        rows.append({"node": node, "protocol": "http/prometheus", "ip_address": ip,
+                     "port": runtime.metrics_port,
+                     "socket_opts": {"ip": ip, "port": runtime.metrics_port,
+                                     "protocol": "http/prometheus"}})
+    return rows
