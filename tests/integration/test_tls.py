@@ -19,6 +19,7 @@ import aio_pika
 import pika
 import pytest
 import redis
+import requests
 
 from yizhan import Server
 from yizhan.testing.certs import make_certificates
@@ -388,3 +389,28 @@ def test_the_plain_amqp_port_still_serves(amqps):
     connection = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", amqps.amqp_port))
     assert connection.is_open
     connection.close()
+
+
+# -- the management API over HTTPS (RabbitMQ's management.ssl.*) ------------------------------
+
+def test_management_api_over_https(certs):
+    server = Server(port=0, amqp_port=0, http_port=0, save="")
+    server.config = replace(server.config, management_ssl_port=0, management_ssl_certfile=certs.server_cert,
+                            management_ssl_keyfile=certs.server_key)
+    server.start()
+    try:
+        port = server.runtime.https_port
+        assert port not in (0, server.runtime.http_port)
+        secure = requests.get(f"https://127.0.0.1:{port}/api/overview", auth=("guest", "guest"),
+                              verify=certs.ca, timeout=10)
+        plain = requests.get(f"http://127.0.0.1:{server.runtime.http_port}/api/overview",
+                             auth=("guest", "guest"), timeout=10)
+        assert secure.status_code == plain.status_code == 200
+        assert secure.json().keys() == plain.json().keys()
+        refused = requests.get(f"https://127.0.0.1:{port}/api/overview", auth=("guest", "wrong"),
+                               verify=certs.ca, timeout=10)
+        assert refused.status_code == 401
+        with pytest.raises(requests.exceptions.ConnectionError):  # plain HTTP on the HTTPS port
+            requests.get(f"http://127.0.0.1:{port}/api/overview", auth=("guest", "guest"), timeout=10)
+    finally:
+        server.stop()
