@@ -10,7 +10,18 @@ import logging
 import signal
 import sys
 
-from yizhan.config import Config, ConfigFileError, load_file
+from yizhan.config import Config, ConfigFileError, load_file, redis_value
+
+
+# Redis's TLS parameters, also accepted on the command line as redis-server accepts them
+TLS_OPTIONS = {
+    "tls-port": "Redis TLS port (default 0: off; with it, --port 0 means no plain Redis port)",
+    "tls-cert-file": "the Redis TLS port's certificate (PEM)",
+    "tls-key-file": "its private key (PEM)",
+    "tls-ca-cert-file": "CA certificates that client certificates are checked against",
+    "tls-auth-clients": "yes (default: a client certificate is required), optional or no",
+    "tls-protocols": 'e.g. "TLSv1.2 TLSv1.3" (the default)',
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--http-port", type=int, help="management HTTP API port (default 15672)")
     serve.add_argument("--metrics-port", type=int,
                        help="Prometheus /metrics port (default 15692; a free one when --http-port is 0)")
+    serve.add_argument("--amqps-port", type=int,
+                       help="AMQPS port (default 5671 when amqp-ssl-certfile is set in the config file, else off)")
+    for name, text in TLS_OPTIONS.items():
+        serve.add_argument(f"--{name}", metavar="VALUE", help=text)
     serve.add_argument("--data-dir", help="where data files live (default ./yizhan-data)")
     serve.add_argument("--config", metavar="FILE", help="config file (redis.conf style: name value)")
     serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="default info")
@@ -67,8 +82,13 @@ def definitions(args: argparse.Namespace) -> int:
 
 def config_from_args(args: argparse.Namespace) -> Config:
     config = load_file(args.config) if args.config else Config()
+    tls = {name: getattr(args, name.replace("-", "_")) for name in TLS_OPTIONS}
+    params = dict(config.redis_params, **{name: redis_value(name, value, f"--{name}")
+                                          for name, value in tls.items() if value is not None})
     return config.with_overrides(bind=args.bind, port=args.port, amqp_port=args.amqp_port,
-                                 http_port=args.http_port, metrics_port=args.metrics_port, data_dir=args.data_dir, log_level=args.log_level,
+                                 amqps_port=args.amqps_port, redis_params=params,
+                                 http_port=args.http_port, metrics_port=args.metrics_port, data_dir=args.data_dir,
+                                 log_level=args.log_level,
                                  amqp_recover_damaged=args.amqp_recover_damaged)
 
 
@@ -99,7 +119,7 @@ def tune_gc() -> None:
 def serve(config: Config) -> int:
     from yizhan.net.loop import new_event_loop
     from yizhan.amqp.store import StoreError
-    from yizhan.server import PortInUse, ServerRuntime  # first: it imports the command table
+    from yizhan.server import PortInUse, ServerRuntime, StartError  # first: it imports the command table
     from yizhan.redis.persistence.snapshot import RDBLoadError
 
     loop = new_event_loop()
@@ -107,7 +127,7 @@ def serve(config: Config) -> int:
     runtime = ServerRuntime(config)
     try:
         loop.run_until_complete(runtime.start())
-    except (PortInUse, RDBLoadError, StoreError) as exc:
+    except (PortInUse, StartError, RDBLoadError, StoreError) as exc:
         print(f"yizhan: {exc}", file=sys.stderr)
         loop.close()
         return 1

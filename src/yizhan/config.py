@@ -12,7 +12,10 @@ import shlex
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-SERVER_KEYS = {"bind", "port", "amqp-port", "http-port", "metrics-port", "data-dir", "log-level"}
+SERVER_KEYS = {"bind", "port", "amqp-port", "amqps-port", "http-port", "metrics-port", "data-dir", "log-level"}
+# RabbitMQ's ssl_options for the AMQPS listener (net/tls.py)
+SSL_KEYS = {"amqp-ssl-certfile", "amqp-ssl-keyfile", "amqp-ssl-cacertfile", "amqp-ssl-verify",
+            "amqp-ssl-fail-if-no-peer-cert"}
 AMQP_KEYS = {"amqp-user", "amqp-vhost", "amqp-guest-loopback-only"}
 POLICY_KEYS = {"amqp-policy"}
 CONSUMER_KEYS = {"amqp-consumer-timeout"}
@@ -51,6 +54,14 @@ class Config:
     # damaged AMQP data files: copied aside and loaded without their damaged records instead
     # of refusing the start (amqp/store/damage.py)
     amqp_recover_damaged: bool = False
+    # AMQPS (net/tls.py): the port (None: 5671 when a certificate is set, else no listener)
+    # and RabbitMQ's ssl_options certfile, keyfile, cacertfile, verify, fail_if_no_peer_cert
+    amqps_port: int | None = None
+    amqp_ssl_certfile: str = ""
+    amqp_ssl_keyfile: str = ""
+    amqp_ssl_cacertfile: str = ""
+    amqp_ssl_verify: str = "verify_none"
+    amqp_ssl_fail_if_no_peer_cert: bool = False
 
     @property
     def metrics_listen_port(self) -> int:
@@ -94,6 +105,8 @@ def load_file(path: str | Path, base: Config | None = None) -> Config:
             if len(values) != 1 or values[0].lower() not in ("yes", "no"):
                 raise ConfigFileError(f"{path}:{number}: '{name}' takes yes or no")
             changes["amqp_recover_damaged"] = values[0].lower() == "yes"
+        elif name in SSL_KEYS:
+            changes.update(_ssl_setting(name, values, f"{path}:{number}"))
         elif name in RESOURCE_KEYS:
             changes.update(_resource_setting(name, values, f"{path}:{number}"))
         elif name in SERVER_KEYS:
@@ -106,11 +119,11 @@ def load_file(path: str | Path, base: Config | None = None) -> Config:
                 value = int(values[0])
             changes[name.replace("-", "_")] = value
         else:
-            params[name] = _redis_value(name, " ".join(values), f"{path}:{number}")
+            params[name] = redis_value(name, " ".join(values), f"{path}:{number}")
     return replace(base, redis_params=params, **changes)
 
 
-def _redis_value(name: str, value: str, where: str) -> str:
+def redis_value(name: str, value: str, where: str) -> str:
     """A Redis parameter's start value, checked as CONFIG SET checks it (unknown names pass)."""
     from yizhan.redis.params import BY_NAME, Params
     from yizhan.resp import ErrorReply
@@ -204,3 +217,20 @@ def _amqp_setting(name: str, values: list[str], changes: dict, base: Config, whe
     if len(values) != 1 or values[0].lower() not in ("yes", "no"):
         raise ConfigFileError(f"{where}: 'amqp-guest-loopback-only' takes yes or no")
     return {"guest_loopback_only": values[0].lower() == "yes"}
+
+
+def _ssl_setting(name: str, values: list[str], where: str) -> dict:
+    """`amqp-ssl-certfile PATH` (and keyfile, cacertfile), `amqp-ssl-verify verify_peer|verify_none`,
+    `amqp-ssl-fail-if-no-peer-cert true|false`: RabbitMQ's ssl_options.*."""
+    if len(values) != 1:
+        raise ConfigFileError(f"{where}: '{name}' takes exactly one value")
+    value = values[0]
+    if name == "amqp-ssl-verify":
+        if value not in ("verify_peer", "verify_none"):
+            raise ConfigFileError(f"{where}: 'amqp-ssl-verify' takes verify_peer or verify_none")
+        return {"amqp_ssl_verify": value}
+    if name == "amqp-ssl-fail-if-no-peer-cert":
+        if value not in ("true", "false"):
+            raise ConfigFileError(f"{where}: 'amqp-ssl-fail-if-no-peer-cert' takes true or false")
+        return {"amqp_ssl_fail_if_no_peer_cert": value == "true"}
+    return {name.replace("-", "_"): value}

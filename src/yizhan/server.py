@@ -20,6 +20,7 @@ from yizhan.management.api import ManagementAPI
 from yizhan.management.http import HTTPProtocol
 from yizhan.net.amqp_transport import AMQPProtocol
 from yizhan.net.redis_transport import BusyAcceptor, RedisProtocol
+from yizhan.net import tls
 from yizhan.redis import commands  # noqa: F401  (registers every command in the table)
 from yizhan.redis.instance import RedisInstance
 from yizhan.redis.persistence.aof import aof_state
@@ -30,6 +31,10 @@ log = logging.getLogger("yizhan")
 
 class PortInUse(Exception):
     """A listener could not bind; the message names the address and what it was for."""
+
+
+class StartError(Exception):
+    """The configuration cannot be served (TLS set up wrongly, no Redis listener at all)."""
 
 
 class ServerRuntime:
@@ -47,6 +52,8 @@ class ServerRuntime:
         self.redis_port = 0
         self.amqp_port = 0
         self.http_port = 0
+        self.tls_port = 0  # the Redis TLS port (0: none)
+        self.amqps_port = 0  # the AMQPS port (0: none)
         self.metrics_port = 0
         self._http_connections: set = set()
         self._servers: list[asyncio.base_events.Server] = []
@@ -64,41 +71,56 @@ class ServerRuntime:
         self.broker.store.scheduler = loop.call_soon
         self.broker.timers.loop = loop  # message TTL and queue expiry timers
         self.broker.recover()  # before listening: raises StoreError
-        sock = _bind(cfg.bind, cfg.port, "Redis")
-        bound = [sock]
-        try:
-            amqp = _bind(cfg.bind, cfg.amqp_port, "AMQP")
-            bound.append(amqp)
-            http = _bind(cfg.bind, cfg.http_port, "HTTP")
-            bound.append(http)
-            metrics = _bind(cfg.bind, cfg.metrics_listen_port, "Prometheus metrics")
-        except PortInUse:
-            for bound_sock in bound:
-                bound_sock.close()
-            raise
-        server = await loop.create_server(lambda: RedisProtocol(self.redis), sock=sock, backlog=511)
-        BusyAcceptor(self.redis, sock, loop)  # connections accepted while a script is busy
-        self._servers.append(server)
+        redis_tls, amqp_tls, amqps_port = self._tls_contexts()
+        tls_port = self.redis.params.int("tls-port")
+        plain = not (tls_port and cfg.port == 0)  # `port 0` with a TLS port: TLS only, as Redis
+        wanted = [(cfg.port if plain else None, "Redis"), (tls_port or None, "Redis TLS"),
+                  (cfg.amqp_port, "AMQP"), (amqps_port, "AMQPS"), (cfg.http_port, "HTTP"),
+                  (cfg.metrics_listen_port, "Prometheus metrics")]
+        sock, tls_sock, amqp, amqps, http, metrics = _bind_all(cfg.bind, wanted)
+        if sock is not None:
+            server = await loop.create_server(lambda: RedisProtocol(self.redis), sock=sock, backlog=511)
+            BusyAcceptor(self.redis, sock, loop)  # connections accepted while a script is busy
+            self._servers.append(server)
+            self.redis_port = sock.getsockname()[1]
+            self.redis.tcp_port = self.redis_port
+            log.info("Redis listening on %s:%d", cfg.bind, self.redis_port)
+        self.redis.params.values["port"] = str(self.redis_port)  # CONFIG GET port: the bound one (0: none)
+        if tls_sock is not None:
+            self._servers.append(await loop.create_server(
+                lambda: RedisProtocol(self.redis), sock=tls_sock, backlog=511, ssl=redis_tls))
+            self.tls_port = tls_sock.getsockname()[1]
+            log.info("Redis TLS listening on %s:%d", cfg.bind, self.tls_port)
         broker = self.broker
         amqp_server = await loop.create_server(lambda: AMQPProtocol(broker), sock=amqp, backlog=511)
         self._servers.append(amqp_server)
-        self.redis_port = sock.getsockname()[1]
-        self.redis.tcp_port = self.redis_port
         self.amqp_port = amqp.getsockname()[1]
         self.http_port = http.getsockname()[1]
+        log.info("AMQP listening on %s:%d", cfg.bind, self.amqp_port)
+        if amqps is not None:
+            self._servers.append(await loop.create_server(
+                lambda: AMQPProtocol(broker), sock=amqps, backlog=511, ssl=amqp_tls))
+            self.amqps_port = amqps.getsockname()[1]
+            log.info("AMQPS listening on %s:%d", cfg.bind, self.amqps_port)
         self.metrics_port = metrics.getsockname()[1]
         api, metrics_api = ManagementAPI(self), ManagementAPI(self, metrics_only=True)
         for listener, handler in ((http, api.handle), (metrics, metrics_api.handle)):
             factory = lambda h=handler: HTTPProtocol(h, self._http_connections)  # noqa: E731
             self._servers.append(await loop.create_server(factory, sock=listener, backlog=511))
-        log.info("Redis listening on %s:%d", cfg.bind, self.redis_port)
-        log.info("AMQP listening on %s:%d", cfg.bind, self.amqp_port)
         log.info("management HTTP API listening on %s:%d", cfg.bind, self.http_port)
         log.info("Prometheus metrics listening on %s:%d", cfg.bind, self.metrics_port)
         self._schedule_expiry()
         self.monitor.start(loop)
         self.consumer_timeouts.start(loop)
         self.broker.delayed.start()
+
+    def _tls_contexts(self):
+        """The Redis TLS context, the AMQPS context and port (None where off); StartError
+        when TLS is configured wrongly."""
+        try:
+            return tls.redis_context(self.redis.params), tls.amqp_context(self.config), tls.amqps_port(self.config)
+        except tls.TLSConfigError as exc:
+            raise StartError(f"Failed to configure TLS: {exc}") from None
 
     def _load(self) -> None:
         """The AOF when appendonly is on and it exists (preferred, as Redis), else dump.rdb;
@@ -188,6 +210,21 @@ def configure_accounts(broker: Broker, config: Config) -> None:
     broker.users["guest"].loopback_only = config.guest_loopback_only
     for record in config.amqp_policies:
         broker.add_policy(policies.from_record(record), source="config")
+
+
+def _bind_all(host: str, wanted: list[tuple[int | None, str]]) -> list[socket.socket | None]:
+    """A listening socket for each (port, purpose), None where the port is None; on a
+    failure the ones already bound are closed."""
+    bound: list[socket.socket | None] = []
+    try:
+        for port, purpose in wanted:
+            bound.append(None if port is None else _bind(host, port, purpose))
+    except PortInUse:
+        for sock in bound:
+            if sock is not None:
+                sock.close()
+        raise
+    return bound
 
 
 def _bind(host: str, port: int, purpose: str) -> socket.socket:

@@ -82,8 +82,8 @@ class RedisProtocol(asyncio.Protocol):
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if sock is not None:
-            self.fd = sock.fileno()
+        if sock is not None and transport.get_extra_info("ssl_object") is None:
+            self.fd = sock.fileno()  # (a TLS connection's socket carries ciphertext: see _read_now)
         instance = self.instance
         if self.adopted is not None:
             self._adopt(self.adopted)
@@ -151,7 +151,9 @@ class RedisProtocol(asyncio.Protocol):
         """While a script is busy the event loop is not running: read the socket directly
         (it is non-blocking), answer, and send the connection's output now: also with no new
         input, as replies made earlier in the loop iteration that started the script wait
-        (Redis's processEventsWhileBlocked sends those too)."""
+        (Redis's processEventsWhileBlocked sends those too). A TLS connection is not read or
+        written here (its socket carries ciphertext and its SSL state belongs to the transport):
+        what it sends while a script is busy waits, and is served once the script ends."""
         conn = self.conn
         run = self.instance.script_running
         if conn is None or run is None or self.fd < 0 or self.transport.is_closing():
