@@ -17,6 +17,8 @@ import pytest
 import requests
 
 import yizhan
+from prometheus_client.parser import text_string_to_metric_families
+
 from yizhan.testing.rabbitmq import RabbitMQReference
 
 AUTH = ("guest", "guest")
@@ -38,8 +40,9 @@ QUORUM_VALUES = ["arguments", "auto_delete", "durable", "exclusive", "name", "vh
 class Target:
     """One server under test: its AMQP URL and the base URL of its management API."""
 
-    def __init__(self, name: str, amqp_url: str, http_base: str, metrics_base: str):
+    def __init__(self, name: str, amqp_url: str, http_base: str, metrics_base: str, add_user):
         self.name = name
+        self.add_user = add_user  # (name, password, tags): a user with all permissions on /
         self.amqp_url = amqp_url
         self.base = http_base
         self.metrics_base = metrics_base
@@ -79,13 +82,25 @@ def targets(tmp_path_factory):
     with RabbitMQReference(management=True) as ref, \
             yizhan.Server(http_port=0, data_dir=str(tmp_path_factory.mktemp("mgmt")), save="") as srv:
         rabbit = Target("rabbitmq", ref.url, f"http://127.0.0.1:{ref.http_port}",
-                        f"http://127.0.0.1:{ref.metrics_port}")
-        ours = Target("yizhan", srv.amqp_url, srv.http_url, f"http://127.0.0.1:{srv.metrics_port}")
+                        f"http://127.0.0.1:{ref.metrics_port}", lambda *user: _rabbit_user(ref, *user))
+        ours = Target("yizhan", srv.amqp_url, srv.http_url, f"http://127.0.0.1:{srv.metrics_port}",
+                      lambda *user: srv.call(_yizhan_user, srv.runtime.broker, *user))
         connections = [scenario(t.amqp_url) for t in (rabbit, ours)]
         _wait_for_stats(rabbit)
         yield rabbit, ours
         for connection in connections:
             connection.close()
+
+
+def _rabbit_user(ref: RabbitMQReference, name: str, password: str, tags: list[str]) -> None:
+    ref.ctl("add_user", name, password)
+    ref.ctl("set_user_tags", name, *tags)
+    ref.ctl("set_permissions", "-p", "/", name, ".*", ".*", ".*")
+
+
+def _yizhan_user(broker, name: str, password: str, tags: list[str]) -> None:
+    broker.add_user(name, password, ("/",))
+    broker.users[name].tags = list(tags)
 
 
 def _wait_for_stats(target: Target) -> None:
@@ -146,6 +161,30 @@ def test_overview_shape_and_totals(targets):
     same = lambda c: {k: v for k, v in c.items() if k not in ("node", "port")}  # noqa: E731
     assert [same(c) for c in mine["contexts"]] == [same(c) for c in theirs["contexts"]]
     assert by_name(mine["listeners"], "protocol")["http"]["port"] == int(ours.base.rsplit(":", 1)[1])
+
+
+def metric_families(target: Target) -> dict:
+    response = requests.get(target.metrics_base + "/metrics", timeout=30)
+    assert response.status_code == 200
+    return {f.name: f for f in text_string_to_metric_families(response.text)}
+
+
+AGGREGATED = ["rabbitmq_queues", "rabbitmq_connections", "rabbitmq_channels", "rabbitmq_consumers",
+              "rabbitmq_queue_messages_ready", "rabbitmq_queue_messages_unacked"]
+
+
+def test_metrics_as_rabbitmq_prometheus(targets):
+    rabbit, ours = targets
+    theirs, mine = metric_families(rabbit), metric_families(ours)
+    for name in AGGREGATED:
+        assert (mine[name].type, mine[name].documentation) == (theirs[name].type, theirs[name].documentation)
+        assert [(s.name, s.labels, s.value) for s in mine[name].samples] == \
+            [(s.name, s.labels, s.value) for s in theirs[name].samples], name
+    for name in ("rabbitmq_build_info", "rabbitmq_identity_info"):
+        assert mine[name].type == theirs[name].type and mine[name].documentation == theirs[name].documentation
+        assert [sorted(s.labels) for s in mine[name].samples] == [sorted(s.labels) for s in theirs[name].samples]
+    assert mine["rabbitmq_build_info"].samples[0].labels["rabbitmq_version"] == \
+        theirs["rabbitmq_build_info"].samples[0].labels["rabbitmq_version"]
 
 
 def test_whoami_users_permissions(targets):
@@ -224,6 +263,35 @@ def test_health(targets, path):
     if "aliveness" in path:  # both leave the aliveness-test queue behind
         assert ours.get("/api/queues/%2F/aliveness-test")["durable"] is False
         assert rabbit.get("/api/queues/%2F/aliveness-test")["durable"] is False
+
+
+def test_queue_names_with_slashes(targets):
+    """A name with `/` travels percent-encoded as one path segment."""
+    for target in targets:
+        assert target.request("PUT", "/api/queues/%2F/m%2Fslash%20name", json={}).status_code == 201
+    _wait_for_queue(targets[0], "m%2Fslash%20name")
+    names = [t.get("/api/queues/%2F/m%2Fslash%20name")["name"] for t in targets]
+    assert names == ["m/slash name", "m/slash name"]
+    for target in targets:
+        assert target.request("DELETE", "/api/queues/%2F/m%2Fslash%20name").status_code == 204
+
+
+@pytest.mark.parametrize("tag", ["management", "monitoring", ""])
+def test_tags_limit_what_users_see(targets, tag):
+    rabbit, ours = targets
+    name = f"m-{tag or 'untagged'}"
+    for target in targets:
+        target.add_user(name, "pw", [tag] if tag else [])
+    for path in ("/api/whoami", "/api/users", "/api/permissions", "/api/vhosts", "/api/overview"):
+        theirs = rabbit.request("GET", path, auth=(name, "pw"))
+        mine = ours.request("GET", path, auth=(name, "pw"))
+        assert mine.status_code == theirs.status_code, path
+        if theirs.status_code != 200:
+            assert answer(mine) == answer(theirs), path
+        elif path == "/api/whoami":
+            assert mine.json() == theirs.json()
+        elif path == "/api/vhosts":
+            assert [v["name"] for v in mine.json()] == [v["name"] for v in theirs.json()]
 
 
 # -- answers other than 200 -------------------------------------------------------------------

@@ -254,7 +254,7 @@ class JSONAnswer(Exception):
 # -- helpers ----------------------------------------------------------------------------------
 def require_administrator(call: Call) -> None:
     if "administrator" not in call.user.tags:
-        raise HTTPError(401, "not_authorised", "Not administrator user", [("www-authenticate", REALM)])
+        raise HTTPError(401, "not_authorised", "Not administrator user")
 
 
 def _flag(body: dict, name: str) -> bool:
@@ -381,8 +381,7 @@ class ManagementAPI:
         if user is None or (user.loopback_only and not _is_loopback(request.peer)):
             raise login_failed
         if not MANAGEMENT_TAGS & set(user.tags):
-            raise HTTPError(401, "not_authorized", "Not management user",
-                            [("www-authenticate", REALM)])
+            raise HTTPError(401, "not_authorised", "Not management user")
         return user
 
 
