@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="Prometheus /metrics port (default 15692; a free one when --http-port is 0)")
     serve.add_argument("--amqps-port", type=int,
                        help="AMQPS port (default 5671 when amqp-ssl-certfile is set in the config file, else off)")
+    serve.add_argument("--management-ssl-port", type=int,
+                       help="management API HTTPS port (default 15671 when management-ssl-certfile is set, else off)")
     for name, text in TLS_OPTIONS.items():
         serve.add_argument(f"--{name}", metavar="VALUE", help=text)
     serve.add_argument("--data-dir", help="where data files live (default ./yizhan-data)")
@@ -86,7 +88,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
     params = dict(config.redis_params, **{name: redis_value(name, value, f"--{name}")
                                           for name, value in tls.items() if value is not None})
     return config.with_overrides(bind=args.bind, port=args.port, amqp_port=args.amqp_port,
-                                 amqps_port=args.amqps_port, redis_params=params,
+                                 amqps_port=args.amqps_port, management_ssl_port=args.management_ssl_port,
+                                 redis_params=params,
                                  http_port=args.http_port, metrics_port=args.metrics_port, data_dir=args.data_dir,
                                  log_level=args.log_level,
                                  amqp_recover_damaged=args.amqp_recover_damaged)

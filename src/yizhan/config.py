@@ -12,10 +12,11 @@ import shlex
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-SERVER_KEYS = {"bind", "port", "amqp-port", "amqps-port", "http-port", "metrics-port", "data-dir", "log-level"}
-# RabbitMQ's ssl_options for the AMQPS listener (net/tls.py)
-SSL_KEYS = {"amqp-ssl-certfile", "amqp-ssl-keyfile", "amqp-ssl-cacertfile", "amqp-ssl-verify",
-            "amqp-ssl-fail-if-no-peer-cert"}
+SERVER_KEYS = {"bind", "port", "amqp-port", "amqps-port", "http-port", "management-ssl-port",
+               "metrics-port", "data-dir", "log-level"}
+# RabbitMQ's ssl_options (AMQPS) and management.ssl.* (the management API over HTTPS): net/tls.py
+SSL_KEYS = {f"{listener}-ssl-{key}" for listener in ("amqp", "management")
+            for key in ("certfile", "keyfile", "cacertfile", "verify", "fail-if-no-peer-cert")}
 AMQP_KEYS = {"amqp-user", "amqp-vhost", "amqp-guest-loopback-only"}
 POLICY_KEYS = {"amqp-policy"}
 CONSUMER_KEYS = {"amqp-consumer-timeout"}
@@ -62,6 +63,14 @@ class Config:
     amqp_ssl_cacertfile: str = ""
     amqp_ssl_verify: str = "verify_none"
     amqp_ssl_fail_if_no_peer_cert: bool = False
+    # the management API over HTTPS, RabbitMQ's management.ssl.* (port: 15671 when a
+    # certificate is set, else no HTTPS listener)
+    management_ssl_port: int | None = None
+    management_ssl_certfile: str = ""
+    management_ssl_keyfile: str = ""
+    management_ssl_cacertfile: str = ""
+    management_ssl_verify: str = "verify_none"
+    management_ssl_fail_if_no_peer_cert: bool = False
 
     @property
     def metrics_listen_port(self) -> int:
@@ -221,16 +230,17 @@ def _amqp_setting(name: str, values: list[str], changes: dict, base: Config, whe
 
 def _ssl_setting(name: str, values: list[str], where: str) -> dict:
     """`amqp-ssl-certfile PATH` (and keyfile, cacertfile), `amqp-ssl-verify verify_peer|verify_none`,
-    `amqp-ssl-fail-if-no-peer-cert true|false`: RabbitMQ's ssl_options.*."""
+    `amqp-ssl-fail-if-no-peer-cert true|false`: RabbitMQ's ssl_options.*; the same five with
+    `management-ssl-` for management.ssl.*."""
     if len(values) != 1:
         raise ConfigFileError(f"{where}: '{name}' takes exactly one value")
-    value = values[0]
-    if name == "amqp-ssl-verify":
+    value, field = values[0], name.replace("-", "_")
+    if name.endswith("-verify"):
         if value not in ("verify_peer", "verify_none"):
-            raise ConfigFileError(f"{where}: 'amqp-ssl-verify' takes verify_peer or verify_none")
-        return {"amqp_ssl_verify": value}
-    if name == "amqp-ssl-fail-if-no-peer-cert":
+            raise ConfigFileError(f"{where}: '{name}' takes verify_peer or verify_none")
+        return {field: value}
+    if name.endswith("-fail-if-no-peer-cert"):
         if value not in ("true", "false"):
-            raise ConfigFileError(f"{where}: 'amqp-ssl-fail-if-no-peer-cert' takes true or false")
-        return {"amqp_ssl_fail_if_no_peer_cert": value == "true"}
-    return {name.replace("-", "_"): value}
+            raise ConfigFileError(f"{where}: '{name}' takes true or false")
+        return {field: value == "true"}
+    return {field: value}

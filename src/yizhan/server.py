@@ -54,6 +54,7 @@ class ServerRuntime:
         self.http_port = 0
         self.tls_port = 0  # the Redis TLS port (0: none)
         self.amqps_port = 0  # the AMQPS port (0: none)
+        self.https_port = 0  # the management API's HTTPS port (0: none)
         self.metrics_port = 0
         self._http_connections: set = set()
         self._servers: list[asyncio.base_events.Server] = []
@@ -71,13 +72,13 @@ class ServerRuntime:
         self.broker.store.scheduler = loop.call_soon
         self.broker.timers.loop = loop  # message TTL and queue expiry timers
         self.broker.recover()  # before listening: raises StoreError
-        redis_tls, amqp_tls, amqps_port = self._tls_contexts()
+        redis_tls, (amqp_tls, amqps_port), (https_tls, https_port) = self._tls_contexts()
         tls_port = self.redis.params.int("tls-port")
         plain = not (tls_port and cfg.port == 0)  # `port 0` with a TLS port: TLS only, as Redis
         wanted = [(cfg.port if plain else None, "Redis"), (tls_port or None, "Redis TLS"),
                   (cfg.amqp_port, "AMQP"), (amqps_port, "AMQPS"), (cfg.http_port, "HTTP"),
-                  (cfg.metrics_listen_port, "Prometheus metrics")]
-        sock, tls_sock, amqp, amqps, http, metrics = _bind_all(cfg.bind, wanted)
+                  (cfg.metrics_listen_port, "Prometheus metrics"), (https_port, "management HTTPS")]
+        sock, tls_sock, amqp, amqps, http, metrics, https = _bind_all(cfg.bind, wanted)
         if sock is not None:
             server = await loop.create_server(lambda: RedisProtocol(self.redis), sock=sock, backlog=511)
             BusyAcceptor(self.redis, sock, loop)  # connections accepted while a script is busy
@@ -104,10 +105,16 @@ class ServerRuntime:
             log.info("AMQPS listening on %s:%d", cfg.bind, self.amqps_port)
         self.metrics_port = metrics.getsockname()[1]
         api, metrics_api = ManagementAPI(self), ManagementAPI(self, metrics_only=True)
-        for listener, handler in ((http, api.handle), (metrics, metrics_api.handle)):
+        for listener, handler, context in ((http, api.handle, None), (metrics, metrics_api.handle, None),
+                                           (https, api.handle, https_tls)):
+            if listener is None:
+                continue
             factory = lambda h=handler: HTTPProtocol(h, self._http_connections)  # noqa: E731
-            self._servers.append(await loop.create_server(factory, sock=listener, backlog=511))
+            self._servers.append(await loop.create_server(factory, sock=listener, backlog=511, ssl=context))
         log.info("management HTTP API listening on %s:%d", cfg.bind, self.http_port)
+        if https is not None:
+            self.https_port = https.getsockname()[1]
+            log.info("management HTTPS API listening on %s:%d", cfg.bind, self.https_port)
         log.info("Prometheus metrics listening on %s:%d", cfg.bind, self.metrics_port)
         self._schedule_expiry()
         self.monitor.start(loop)
@@ -115,10 +122,13 @@ class ServerRuntime:
         self.broker.delayed.start()
 
     def _tls_contexts(self):
-        """The Redis TLS context, the AMQPS context and port (None where off); StartError
-        when TLS is configured wrongly."""
+        """The Redis TLS context, the AMQPS and management HTTPS (context, port) pairs (None
+        where off); StartError when TLS is configured wrongly."""
+        cfg = self.config
         try:
-            return tls.redis_context(self.redis.params), tls.amqp_context(self.config), tls.amqps_port(self.config)
+            return (tls.redis_context(self.redis.params),
+                    (tls.listener_context(cfg, tls.AMQPS), tls.listener_port(cfg, tls.AMQPS)),
+                    (tls.listener_context(cfg, tls.MANAGEMENT_HTTPS), tls.listener_port(cfg, tls.MANAGEMENT_HTTPS)))
         except tls.TLSConfigError as exc:
             raise StartError(f"Failed to configure TLS: {exc}") from None
 

@@ -11,6 +11,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import replace
 
@@ -18,15 +19,20 @@ import aio_pika
 import pika
 import pytest
 import redis
+import requests
 
 from yizhan import Server
 from yizhan.testing.certs import make_certificates
+from yizhan.testing.raw import RawClient
 from yizhan.testing.reference import RedisReference, free_port
 
 
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory):
     return make_certificates(tmp_path_factory.mktemp("certs"))
+
+
+BUSY = b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n"
 
 
 def tls_options(certs, **more: str) -> dict[str, str]:
@@ -186,6 +192,38 @@ def test_plain_text_on_the_tls_port_gets_no_reply(pair):
 def test_the_plain_port_still_serves_the_same_data(pair, certs):
     client(pair.ports[0], certs).set("shared", "both ports")
     assert redis.Redis(port=pair.yizhan.port).get("shared") == b"both ports"
+
+
+def test_a_tls_client_is_served_after_a_busy_script(pair, certs):
+    """yizhan only, a documented difference: while a script is busy a TLS connection is not read
+    (its SSL state belongs to the event loop), so its PING is answered after SCRIPT KILL, with
+    +PONG where redis-server would answer -BUSY at once. No timing is asserted."""
+    plain = pair.yizhan.port
+    context = ssl.create_default_context(cafile=certs.ca)
+    context.load_cert_chain(certs.client_cert, certs.client_key)
+    with RawClient("127.0.0.1", plain, timeout=30) as admin, \
+            context.wrap_socket(socket.create_connection(("127.0.0.1", pair.ports[0]), timeout=30),
+                                server_hostname="127.0.0.1") as tls:
+        tls.sendall(b"PING\r\n")
+        assert tls.recv(64) == b"+PONG\r\n"
+        assert admin.call("CONFIG", "SET", "busy-reply-threshold", "100") == b"+OK\r\n"
+        caller = RawClient("127.0.0.1", plain, timeout=30)
+        thread = threading.Thread(target=caller.call, args=("EVAL", "while true do end", "0"))
+        thread.start()
+        try:
+            while admin.call("PING") != BUSY:
+                assert thread.is_alive()
+                time.sleep(0.01)
+            tls.sendall(b"PING\r\n")
+            assert admin.call("PING") == BUSY  # the server still answers plain clients
+            assert admin.call("SCRIPT", "KILL") == b"+OK\r\n"
+            assert tls.recv(64) == b"+PONG\r\n"
+        finally:
+            if thread.is_alive():
+                admin.call("SCRIPT", "KILL")
+            thread.join(30)
+            caller.close()
+            admin.call("CONFIG", "SET", "busy-reply-threshold", "5000")
 
 
 @pytest.mark.parametrize("auth, cert, answered", [
@@ -351,3 +389,28 @@ def test_the_plain_amqp_port_still_serves(amqps):
     connection = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", amqps.amqp_port))
     assert connection.is_open
     connection.close()
+
+
+# -- the management API over HTTPS (RabbitMQ's management.ssl.*) ------------------------------
+
+def test_management_api_over_https(certs):
+    server = Server(port=0, amqp_port=0, http_port=0, save="")
+    server.config = replace(server.config, management_ssl_port=0, management_ssl_certfile=certs.server_cert,
+                            management_ssl_keyfile=certs.server_key)
+    server.start()
+    try:
+        port = server.runtime.https_port
+        assert port not in (0, server.runtime.http_port)
+        secure = requests.get(f"https://127.0.0.1:{port}/api/overview", auth=("guest", "guest"),
+                              verify=certs.ca, timeout=10)
+        plain = requests.get(f"http://127.0.0.1:{server.runtime.http_port}/api/overview",
+                             auth=("guest", "guest"), timeout=10)
+        assert secure.status_code == plain.status_code == 200
+        assert secure.json().keys() == plain.json().keys()
+        refused = requests.get(f"https://127.0.0.1:{port}/api/overview", auth=("guest", "wrong"),
+                               verify=certs.ca, timeout=10)
+        assert refused.status_code == 401
+        with pytest.raises(requests.exceptions.ConnectionError):  # plain HTTP on the HTTPS port
+            requests.get(f"http://127.0.0.1:{port}/api/overview", auth=("guest", "guest"), timeout=10)
+    finally:
+        server.stop()

@@ -54,11 +54,23 @@ def test_a_bad_tls_value_on_the_command_line_is_refused():
 
 
 def test_amqps_is_on_5671_only_with_a_certificate():
-    assert tls.amqps_port(Config()) is None
-    assert tls.amqps_port(Config(amqp_ssl_certfile="c.pem", amqp_ssl_keyfile="k.pem")) == 5671
-    assert tls.amqps_port(Config(amqp_ssl_certfile="c.pem", amqps_port=0)) == 0
+    assert tls.listener_port(Config(), tls.AMQPS) is None
+    assert tls.listener_port(Config(amqp_ssl_certfile="c.pem", amqp_ssl_keyfile="k.pem"), tls.AMQPS) == 5671
+    assert tls.listener_port(Config(amqp_ssl_certfile="c.pem", amqps_port=0), tls.AMQPS) == 0
     with pytest.raises(tls.TLSConfigError, match="amqps-port is set but amqp-ssl-certfile is not"):
-        tls.amqps_port(Config(amqps_port=5671))
+        tls.listener_port(Config(amqps_port=5671), tls.AMQPS)
+
+
+def test_management_https_is_on_15671_only_with_a_certificate(tmp_path):
+    path = tmp_path / "yizhan.conf"
+    path.write_text("management-ssl-certfile /c/s.pem\nmanagement-ssl-keyfile /c/s.key\n"
+                    "management-ssl-verify verify_peer\n")
+    config = load_file(path)
+    assert config.management_ssl_certfile == "/c/s.pem" and config.management_ssl_verify == "verify_peer"
+    assert tls.listener_port(config, tls.MANAGEMENT_HTTPS) == 15671
+    assert tls.listener_port(Config(), tls.MANAGEMENT_HTTPS) is None
+    with pytest.raises(tls.TLSConfigError, match="management-ssl-verify verify_peer needs management-ssl-cacertfile"):
+        tls.listener_context(config, tls.MANAGEMENT_HTTPS)
 
 
 def test_redis_tls_is_off_without_a_tls_port():

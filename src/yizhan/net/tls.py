@@ -1,5 +1,6 @@
 """TLS for both listeners: the server-side `ssl.SSLContext` built from Redis's `tls-*`
-parameters (the Redis TLS port) and from RabbitMQ's `ssl_options` equivalents (the AMQPS port).
+parameters (the Redis TLS port) and from RabbitMQ's `ssl_options` and `management.ssl`
+equivalents (the AMQPS port, the management API's HTTPS port).
 asyncio's `create_server(ssl=...)` then runs the handshake in front of the usual protocols.
 
 Redis's `tls-auth-clients` maps to OpenSSL's verify modes as Redis sets them: `yes` requires a
@@ -42,30 +43,40 @@ def redis_context(params) -> ssl.SSLContext | None:
     return context
 
 
-def amqp_context(config: Config) -> ssl.SSLContext | None:
-    """The AMQPS listener's context, or None when no certificate is configured."""
-    if not config.amqp_ssl_certfile:
+# the listeners with RabbitMQ-style ssl options: config field prefix, port option, default port
+AMQPS = ("amqp", "amqps_port", 5671)
+MANAGEMENT_HTTPS = ("management", "management_ssl_port", 15671)
+
+
+def listener_context(config: Config, listener: tuple[str, str, int]) -> ssl.SSLContext | None:
+    """The context of AMQPS or the management API's HTTPS port, or None when no certificate
+    is configured for it."""
+    prefix = listener[0]
+    cert, key, ca, verify_name, fail = (getattr(config, f"{prefix}_ssl_{field}") for field in (
+        "certfile", "keyfile", "cacertfile", "verify", "fail_if_no_peer_cert"))
+    if not cert:
         return None
-    if not config.amqp_ssl_keyfile:
-        raise TLSConfigError("amqp-ssl-certfile is set but amqp-ssl-keyfile is not")
-    if config.amqp_ssl_verify == "verify_none":
+    if not key:
+        raise TLSConfigError(f"{prefix}-ssl-certfile is set but {prefix}-ssl-keyfile is not")
+    if verify_name == "verify_none":
         verify = ssl.CERT_NONE
     else:
-        if not config.amqp_ssl_cacertfile:
-            raise TLSConfigError("amqp-ssl-verify verify_peer needs amqp-ssl-cacertfile")
-        verify = ssl.CERT_REQUIRED if config.amqp_ssl_fail_if_no_peer_cert else ssl.CERT_OPTIONAL
-    return _server_context(config.amqp_ssl_certfile, config.amqp_ssl_keyfile,
-                           config.amqp_ssl_cacertfile, verify)
+        if not ca:
+            raise TLSConfigError(f"{prefix}-ssl-verify verify_peer needs {prefix}-ssl-cacertfile")
+        verify = ssl.CERT_REQUIRED if fail else ssl.CERT_OPTIONAL
+    return _server_context(cert, key, ca, verify)
 
 
-def amqps_port(config: Config) -> int | None:
-    """The AMQPS port: as configured, else RabbitMQ's 5671 when a certificate is configured,
-    else None (no AMQPS listener)."""
-    if config.amqps_port is not None:
-        if not config.amqp_ssl_certfile:
-            raise TLSConfigError("amqps-port is set but amqp-ssl-certfile is not")
-        return config.amqps_port
-    return 5671 if config.amqp_ssl_certfile else None
+def listener_port(config: Config, listener: tuple[str, str, int]) -> int | None:
+    """The listener's port: as configured, else RabbitMQ's default (5671, 15671) when a
+    certificate is configured, else None (no listener)."""
+    prefix, port_field, default = listener
+    port, cert = getattr(config, port_field), getattr(config, f"{prefix}_ssl_certfile")
+    if port is not None:
+        if not cert:
+            raise TLSConfigError(f"{port_field.replace('_', '-')} is set but {prefix}-ssl-certfile is not")
+        return port
+    return default if cert else None
 
 
 def _server_context(cert: str, key: str, ca: str, verify: ssl.VerifyMode) -> ssl.SSLContext:
