@@ -56,8 +56,9 @@ class Target:
         return response.json()
 
 
-def scenario(amqp_url: str) -> pika.BlockingConnection:
-    """Declarations and messages; the connection (one channel) stays open."""
+def scenario(amqp_url: str) -> list[pika.BlockingConnection]:
+    """Declarations and messages on one connection, then a consumer (prefetch 1, manual acks)
+    on a second that holds m.limited's message unacknowledged; both stay open."""
     connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
     ch = connection.channel()
     ch.confirm_delivery()
@@ -74,7 +75,14 @@ def scenario(amqp_url: str) -> pika.BlockingConnection:
         ch.basic_publish("m.topic", "a.x", f"durable {i}".encode())
     ch.basic_publish("m.fanout", "", b"fanned")
     ch.basic_publish("", "m.quorum", b"q")
-    return connection
+    consuming = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    cch = consuming.channel()
+    cch.basic_qos(prefetch_count=1)
+    received = []
+    cch.basic_consume("m.limited", lambda *delivery: received.append(delivery), consumer_tag="m.tag")
+    while not received:
+        consuming.process_data_events(time_limit=0.1)
+    return [connection, consuming]
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +93,7 @@ def targets(tmp_path_factory):
                         f"http://127.0.0.1:{ref.metrics_port}", lambda *user: _rabbit_user(ref, *user))
         ours = Target("yizhan", srv.amqp_url, srv.http_url, f"http://127.0.0.1:{srv.metrics_port}",
                       lambda *user: srv.call(_yizhan_user, srv.runtime.broker, *user))
-        connections = [scenario(t.amqp_url) for t in (rabbit, ours)]
+        connections = [c for t in (rabbit, ours) for c in scenario(t.amqp_url)]
         _wait_for_stats(rabbit)
         yield rabbit, ours
         for connection in connections:
@@ -110,8 +118,8 @@ def _wait_for_stats(target: Target) -> None:
         queues = {q["name"]: q.get("messages") for q in target.get("/api/queues/%2F")}
         totals = target.get("/api/overview")["object_totals"]
         contexts = target.get("/api/overview")["contexts"]
-        if (queues == {"m.durable": 3, "m.limited": 1, "m.quorum": 1} and totals["channels"] == 1
-                and len(contexts) == 2):
+        if (queues == {"m.durable": 3, "m.limited": 1, "m.quorum": 1} and totals["channels"] == 2
+                and totals["consumers"] == 1 and len(contexts) == 2):
             return
         time.sleep(0.25)
     raise AssertionError(f"RabbitMQ's statistics did not settle: {queues} {totals}")

@@ -116,11 +116,12 @@ def get_permissions(call: Call):
 
 
 def _queues_of(call: Call, vhost_names: list[str]):
-    now = call.runtime.broker.timers.clock.ms()
+    now = call.broker.timers.clock.ms()
+    held = views.unacked_bytes(call.broker)
     rows = []
     for name in vhost_names:
         vhost = call.broker.vhosts[name]
-        rows += [views.queue_json(vhost.queues[q], now) for q in sorted(vhost.queues)]
+        rows += [views.queue_json(vhost.queues[q], now, held) for q in sorted(vhost.queues)]
     return rows
 
 
@@ -140,7 +141,8 @@ def _queue(call: Call):
 
 
 def get_queue(call: Call):
-    return views.queue_detail_json(_queue(call), call.broker.timers.clock.ms())
+    return views.queue_detail_json(_queue(call), call.broker.timers.clock.ms(),
+                                   views.unacked_bytes(call.broker))
 
 
 def put_queue(call: Call):

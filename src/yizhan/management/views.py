@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from yizhan.amqp import passwords
 from yizhan.amqp.broker import VERSION
+from yizhan.amqp.channel import ENTRY, QUEUE
 from yizhan.amqp.codec import FieldTable
 from yizhan.amqp.store.definitions_json import json_value
 
@@ -49,14 +50,27 @@ def iso_time(ms: int) -> str:
 
 
 # -- queues -----------------------------------------------------------------------------------
-def queue_json(queue, now_ms: int) -> dict:
+def unacked_bytes(broker) -> dict:
+    """Body bytes of the messages delivered and not yet acknowledged, by queue (the channels
+    hold them), counted once per request."""
+    held: dict = {}
+    for connection in broker.connections:
+        for channel in connection.channels.values():
+            for item in channel.unacked.values():
+                queue = item[QUEUE]
+                held[queue] = held.get(queue, 0) + len(item[ENTRY].message.body)
+    return held
+
+
+def queue_json(queue, now_ms: int, held: dict) -> dict:
     """A queue in /api/queues: the classic shape, or the quorum one (rabbit_quorum_queue's
-    info items: leader, members, online, no backing queue)."""
+    info items: leader, members, online, no backing queue). `held`: `unacked_bytes`."""
     if queue.quorum:
-        return quorum_queue_json(queue)
+        return quorum_queue_json(queue, held.get(queue, 0))
     ready = queue.message_count
     unacked = queue.unacked
     ready_bytes = sum(len(e.message.body) for e in queue.ready)
+    unacked_size = held.get(queue, 0)
     consumers = queue.consumer_count
     return {
         "arguments": arguments_json(queue.arguments),
@@ -73,19 +87,19 @@ def queue_json(queue, now_ms: int) -> dict:
         "garbage_collection": {"fullsweep_after": 0, "max_heap_size": 0, "min_bin_vheap_size": 0,
                                "min_heap_size": 0, "minor_gcs": 0},
         "head_message_timestamp": None,
-        **({"idle_since": iso_time(now_ms)} if not consumers else {}),
+        "idle_since": iso_time(now_ms),  # activity is not tracked yet: idle as of this request
         "memory": 0,
-        "message_bytes": ready_bytes,
+        "message_bytes": ready_bytes + unacked_size,
         "message_bytes_paged_out": 0,
         "message_bytes_persistent": 0,
-        "message_bytes_ram": ready_bytes,
+        "message_bytes_ram": ready_bytes + unacked_size,
         "message_bytes_ready": ready_bytes,
-        "message_bytes_unacknowledged": 0,
+        "message_bytes_unacknowledged": unacked_size,
         "messages": ready + unacked,
         "messages_details": rate(0),
         "messages_paged_out": queue.paged_count,
         "messages_persistent": 0,
-        "messages_ram": len(queue.ready),
+        "messages_ram": len(queue.ready) + unacked,
         "messages_ready": ready,
         "messages_ready_details": rate(0),
         "messages_ready_ram": len(queue.ready),
@@ -107,7 +121,7 @@ def queue_json(queue, now_ms: int) -> dict:
     }
 
 
-def quorum_queue_json(queue) -> dict:
+def quorum_queue_json(queue, unacked_size: int) -> dict:
     ready = queue.message_count
     unacked = queue.unacked
     ready_bytes = sum(len(e.message.body) for e in queue.ready)
@@ -127,12 +141,12 @@ def quorum_queue_json(queue) -> dict:
         "leader": node,
         "members": [node],
         "memory": 0,
-        "message_bytes": ready_bytes,
+        "message_bytes": ready_bytes + unacked_size,
         "message_bytes_dlx": 0,
-        "message_bytes_persistent": ready_bytes,
+        "message_bytes_persistent": ready_bytes + unacked_size,
         "message_bytes_ram": 0,
         "message_bytes_ready": ready_bytes,
-        "message_bytes_unacknowledged": 0,
+        "message_bytes_unacknowledged": unacked_size,
         "messages": ready + unacked,
         "messages_details": rate(0),
         "messages_dlx": 0,
@@ -167,9 +181,10 @@ def backing_queue_status(queue, ready: int) -> dict:
             "target_ram_count": "infinity", "version": 1}
 
 
-def queue_detail_json(queue, now_ms: int) -> dict:
+def queue_detail_json(queue, now_ms: int, held: dict) -> dict:
     """GET /api/queues/{vhost}/{name}: the list entry plus consumer_details, deliveries, incoming."""
-    return {"consumer_details": [], **queue_json(queue, now_ms), "deliveries": [], "incoming": []}
+    return {"consumer_details": [], **queue_json(queue, now_ms, held), "deliveries": [],
+            "incoming": []}
 
 
 # -- exchanges and bindings ---------------------------------------------------------------
