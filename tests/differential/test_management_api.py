@@ -253,7 +253,7 @@ def test_exchange_lists(targets, path):
 def test_exchange_detail(targets):
     rabbit, ours = targets
     keep = lambda x: {k: v for k, v in x.items() if k not in NOT_SAMPLED}  # noqa: E731
-    for name in ("m.topic", "m.fanout", "amq.direct"):
+    for name in ("m.topic", "m.fanout", "amq.direct", "amq.default"):
         path = f"/api/exchanges/%2F/{name}"
         assert keep(ours.get(path)) == keep(rabbit.get(path)), name
 
@@ -327,6 +327,23 @@ ERROR_CASES = {
     "exchange inequivalent": ("PUT", "/api/exchanges/%2F/m.topic", AUTH,
                               {"json": {"type": "direct", "durable": True}}),
     "body not JSON": ("PUT", "/api/queues/%2F/m.other", AUTH, {"data": b"not json"}),
+    "unknown path without credentials": ("GET", "/api/nothing-here", None, {}),
+    "method not allowed without credentials": ("POST", "/api/overview", None, {}),
+    "unknown queue without credentials": ("GET", "/api/queues/%2F/m.missing", None, {}),
+    "put queue in unknown vhost": ("PUT", "/api/queues/no-such-vhost/q", AUTH, {"json": {}}),
+    "put queue with a bad argument": ("PUT", "/api/queues/%2F/m.bad-arg", AUTH,
+                                      {"json": {"arguments": {"x-max-length": "ten"}}}),
+    "put queue with a reserved name": ("PUT", "/api/queues/%2F/amq.mine", AUTH, {"json": {}}),
+    "put exchange of unknown type": ("PUT", "/api/exchanges/%2F/m.bad-type", AUTH,
+                                     {"json": {"type": "nope"}}),
+    "put exchange with a reserved name": ("PUT", "/api/exchanges/%2F/amq.mine", AUTH,
+                                          {"json": {"type": "direct"}}),
+    "delete the default exchange": ("DELETE", "/api/exchanges/%2F/amq.default", AUTH, {}),
+    "put the default exchange": ("PUT", "/api/exchanges/%2F/amq.default", AUTH,
+                                 {"json": {"type": "direct", "durable": True}}),
+    "put exchange in unknown vhost": ("PUT", "/api/exchanges/no-such-vhost/x", AUTH,
+                                      {"json": {"type": "direct"}}),
+    "head of a missing queue": ("HEAD", "/api/queues/%2F/m.missing", AUTH, {}),
 }
 
 

@@ -26,6 +26,7 @@ from yizhan.management.http import Request, Response
 REALM = 'Basic realm="RabbitMQ Management"'
 MANAGEMENT_TAGS = {"administrator", "monitoring", "policymaker", "management"}
 SEES_ALL_VHOSTS = {"administrator", "monitoring"}
+DEFAULT_EXCHANGE = "amq.default"
 
 
 class HTTPError(Exception):
@@ -67,6 +68,13 @@ class Call:
         if SEES_ALL_VHOSTS & set(self.user.tags):
             return sorted(self.broker.vhosts)
         return views.user_vhosts(self.user, self.broker)
+
+    def vhost_to_change(self, name: str):
+        """The vhost a PUT declares into: a missing one is RabbitMQ's 404 vhost_not_found."""
+        try:
+            return self.vhost(name)
+        except HTTPError:
+            raise HTTPError(404, "not_found", "vhost_not_found") from None
 
     def json_body(self) -> dict:
         if not self.body.strip():
@@ -146,7 +154,7 @@ def get_queue(call: Call):
 
 
 def put_queue(call: Call):
-    vhost = call.vhost(call.params[0])
+    vhost = call.vhost_to_change(call.params[0])
     body = call.json_body()
     existed = call.params[1] in vhost.queues
     vhost.declare_queue(None, call.params[1], False, _flag(body, "durable"), False,
@@ -182,9 +190,14 @@ def get_vhost_exchanges(call: Call):
     return _exchanges_of(call, [call.vhost(call.params[0]).name])
 
 
+def exchange_name(segment: str) -> str:
+    """The API names the default exchange amq.default (rabbit_mgmt_util:id)."""
+    return "" if segment == DEFAULT_EXCHANGE else segment
+
+
 def _exchange(call: Call):
     vhost = call.vhost(call.params[0])
-    exchange = vhost.exchanges.get(call.params[1])
+    exchange = vhost.exchanges.get(exchange_name(call.params[1]))
     if exchange is None:
         raise NOT_FOUND
     return vhost, exchange
@@ -196,10 +209,11 @@ def get_exchange(call: Call):
 
 
 def put_exchange(call: Call):
-    vhost = call.vhost(call.params[0])
+    vhost = call.vhost_to_change(call.params[0])
     body = call.json_body()
-    existed = call.params[1] in vhost.exchanges
-    vhost.declare_exchange(call.params[1], str(body.get("type", "direct")), False,
+    name = exchange_name(call.params[1])
+    existed = name in vhost.exchanges
+    vhost.declare_exchange(name, str(body.get("type", "direct")), False,
                            _flag(body, "durable"), _flag(body, "auto_delete"),
                            _flag(body, "internal"), _arguments(body))
     return _created(existed)
