@@ -23,6 +23,7 @@ from yizhan.net.redis_transport import BusyAcceptor, RedisProtocol
 from yizhan.net import tls
 from yizhan.redis import commands  # noqa: F401  (registers every command in the table)
 from yizhan.redis.instance import RedisInstance
+from yizhan.redis.params import Params
 from yizhan.redis.persistence.aof import aof_state
 from yizhan.redis.persistence.snapshot import snapshotter
 
@@ -53,6 +54,8 @@ class ServerRuntime:
         self.amqp_port = 0
         self.http_port = 0
         self.tls_port = 0  # the Redis TLS port (0: none)
+        self._tls_listener: socket.socket | None = None  # its socket (each server gets a dup)
+        self._tls_server: asyncio.base_events.Server | None = None
         self.amqps_port = 0  # the AMQPS port (0: none)
         self.https_port = 0  # the management API's HTTPS port (0: none)
         self.metrics_port = 0
@@ -88,10 +91,8 @@ class ServerRuntime:
             log.info("Redis listening on %s:%d", cfg.bind, self.redis_port)
         self.redis.params.values["port"] = str(self.redis_port)  # CONFIG GET port: the bound one (0: none)
         if tls_sock is not None:
-            self._servers.append(await loop.create_server(
-                lambda: RedisProtocol(self.redis), sock=tls_sock, backlog=511, ssl=redis_tls))
-            self.tls_port = tls_sock.getsockname()[1]
-            log.info("Redis TLS listening on %s:%d", cfg.bind, self.tls_port)
+            await self._serve_tls(tls_sock, redis_tls)
+        self.redis.reconfigure_tls = self._reconfigure_tls
         broker = self.broker
         amqp_server = await loop.create_server(lambda: AMQPProtocol(broker), sock=amqp, backlog=511)
         self._servers.append(amqp_server)
@@ -131,6 +132,47 @@ class ServerRuntime:
                     (tls.listener_context(cfg, tls.MANAGEMENT_HTTPS), tls.listener_port(cfg, tls.MANAGEMENT_HTTPS)))
         except tls.TLSConfigError as exc:
             raise StartError(f"Failed to configure TLS: {exc}") from None
+
+    async def _serve_tls(self, sock: socket.socket, context) -> None:
+        """Serve Redis over TLS on `sock` with `context`, in place of the TLS server before it
+        (CONFIG SET of a tls-* parameter); the server gets a duplicate of the socket, so
+        replacing the server keeps the listening socket and its backlog."""
+        if self._tls_server is not None:
+            self._tls_server.close()
+            self._servers.remove(self._tls_server)
+            self._tls_server = None
+        if self._tls_listener is not sock:
+            if self._tls_listener is not None:
+                self._tls_listener.close()
+            self._tls_listener = sock
+        if sock is None:
+            self.tls_port = 0
+            return
+        self._tls_server = await asyncio.get_running_loop().create_server(
+            lambda: RedisProtocol(self.redis), sock=sock.dup(), backlog=511, ssl=context)
+        self._servers.append(self._tls_server)
+        self.tls_port = sock.getsockname()[1]
+        log.info("Redis TLS listening on %s:%d", self.config.bind, self.tls_port)
+
+    def _reconfigure_tls(self, values: dict[str, str]) -> str | None:
+        """CONFIG SET of tls-* parameters, `values` being every parameter as it would become:
+        the new context (and listener, for a new tls-port) is made before anything changes,
+        as Redis's applyTlsCfg/applyTLSPort do; None when done, else Redis's reason."""
+        params = Params(values)
+        try:
+            context = tls.redis_context(params)
+        except tls.TLSConfigError as exc:
+            log.warning("Failed to configure TLS: %s", exc)
+            return "Unable to update TLS configuration. Check server logs."
+        port, sock = params.int("tls-port"), self._tls_listener
+        if port != self.tls_port:
+            try:
+                sock = _bind(self.config.bind, port, "Redis TLS") if port else None
+            except PortInUse as exc:
+                log.warning("%s", exc)
+                return "Unable to listen on this port. Check server logs."
+        asyncio.get_running_loop().create_task(self._serve_tls(sock, context))
+        return None
 
     def _load(self) -> None:
         """The AOF when appendonly is on and it exists (preferred, as Redis), else dump.rdb;
@@ -191,6 +233,8 @@ class ServerRuntime:
             connection.close()
         for server in self._servers:
             await server.wait_closed()
+        if self._tls_listener is not None:
+            self._tls_listener.close()
         self.broker.store.close()
         self._stopped.set()
 

@@ -130,6 +130,7 @@ SESSION = [
     ["HELLO", "3"],
     ["CONFIG", "GET", "tls-auth-clients"],
     ["CONFIG", "GET", "tls-protocols"],
+    ["CONFIG", "SET", "tls-auth-clients", "maybe"],
     ["NOSUCHCOMMAND"],
 ]
 
@@ -237,6 +238,59 @@ def test_tls_auth_clients_no_and_optional(certs, auth, cert, answered):
     finally:
         stop_pair(started)
     assert results[0] == results[1] == (True if answered else "ConnectionError")
+
+
+def test_config_set_remakes_the_tls_setup(certs):
+    """CONFIG SET of tls-* parameters as redis-server applies them: a bad file refused with
+    its reason and nothing changed, tls-auth-clients taking effect for new connections,
+    tls-port moving the listener."""
+    started = start_pair(certs)
+    try:
+        ports = list(started.ports)
+        refused = [outcome(port, certs, "CONFIG", "SET", "tls-cert-file", "/nonexistent.pem") for port in ports]
+        bad_port = [outcome(port, certs, "CONFIG", "SET", "tls-port", str(started.yizhan.port))
+                    for port in ports]
+        kept = [outcome(port, certs, "CONFIG", "GET", "tls-cert-file") for port in ports]
+        assert [outcome(port, certs, "PING", cert=None) for port in ports] == ["ConnectionError"] * 2
+        changed = [outcome(port, certs, "CONFIG", "SET", "tls-auth-clients", "no") for port in ports]
+        without_cert = [outcome(port, certs, "PING", cert=None) for port in ports]
+        moved = [free_port(), free_port()]
+        answers = [outcome(port, certs, "CONFIG", "SET", "tls-port", str(new)) for port, new in zip(ports, moved)]
+        deadline = time.monotonic() + 30
+        while outcome(moved[0], certs, "PING") != True and time.monotonic() < deadline:  # noqa: E712
+            time.sleep(0.05)  # (yizhan starts serving the new port in the next loop turns)
+        on_new_port = [outcome(port, certs, "CONFIG", "GET", "tls-port") for port in moved]
+        old_port = [outcome(port, certs, "PING") for port in ports]
+    finally:
+        stop_pair(started)
+    assert refused[0] == refused[1] == "ResponseError"
+    assert kept[0] == {b"tls-cert-file": certs.server_cert.encode()} and kept[0] == kept[1]
+    assert changed == [b"OK", b"OK"] and without_cert == [True, True]
+    assert answers == [b"OK", b"OK"]
+    assert on_new_port == [{b"tls-port": str(new).encode()} for new in moved]
+    assert old_port == ["ConnectionError", "ConnectionError"]
+    assert bad_port[0] == bad_port[1] == "ResponseError"
+
+
+def test_config_set_errors_match(certs):
+    started = start_pair(certs)
+    try:
+        texts = []
+        for port in started.ports:
+            connection = client(port, certs)
+            row = []
+            for name, value in (("tls-cert-file", "/nonexistent.pem"), ("tls-port", str(started.yizhan.port)),
+                                ("tls-protocols", "TLSv9"), ("tls-auth-clients", "maybe")):
+                with pytest.raises(redis.ResponseError) as info:
+                    connection.config_set(name, value)
+                row.append(str(info.value))
+            connection.close()
+            texts.append(row)
+    finally:
+        stop_pair(started)
+    assert texts[0] == texts[1]
+    assert texts[0][0] == ("CONFIG SET failed (possibly related to argument 'tls-cert-file') - Unable to "
+                           "update TLS configuration. Check server logs.")
 
 
 def test_tls_protocols_refuses_older_clients(certs):

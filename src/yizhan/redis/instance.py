@@ -124,6 +124,9 @@ class RedisInstance:
         self.script_running = None  # the ScriptRun of the EVAL/FCALL in progress (scripting.busy)
         self.poll_while_busy = None  # set by the network layer: accept connections during a long script
         self.after_busy = None  # set by the network layer: a long script ended
+        # set by the runtime: CONFIG SET of tls-* parameters, given every parameter's new
+        # value; answers None once applied, else the reason CONFIG SET fails with
+        self.reconfigure_tls = None
         self.shutdown_hook = None  # set by the runtime: SHUTDOWN succeeded, stop the server
         self.shut_down = False  # SHUTDOWN did its persistence work: the runtime's stop skips it
 

@@ -90,13 +90,13 @@ PARAMS: list[Param] = [
     Param("hll-sparse-max-bytes", "3000", "memory"),
     Param("stream-node-max-bytes", "4096", "memory"),
     Param("stream-node-max-entries", "100", "int"),
-    # TLS (net/tls.py); fixed at start here, where Redis reloads them on CONFIG SET
-    Param("tls-port", "0", "int", maximum=65535, immutable=True),
-    Param("tls-cert-file", "", immutable=True),
-    Param("tls-key-file", "", immutable=True),
-    Param("tls-ca-cert-file", "", immutable=True),
-    Param("tls-auth-clients", "yes", "enum", ("no", "yes", "optional"), immutable=True),
-    Param("tls-protocols", "", immutable=True),
+    # TLS (net/tls.py); CONFIG SET remakes the context and listener (server.py)
+    Param("tls-port", "0", "int", maximum=65535),
+    Param("tls-cert-file", ""),
+    Param("tls-key-file", ""),
+    Param("tls-ca-cert-file", ""),
+    Param("tls-auth-clients", "yes", "enum", ("no", "yes", "optional")),
+    Param("tls-protocols", ""),
 ]
 BY_NAME: dict[str, Param] = {}
 for _p in PARAMS:

@@ -16,7 +16,7 @@ except ImportError:  # Windows
 from yizhan.redis import errors
 from yizhan.redis.args import parse_int
 from yizhan.redis.instance import REDIS_VERSION
-from yizhan.redis.params import BY_NAME
+from yizhan.redis.params import BY_NAME, set_failed
 from yizhan.redis.persistence.aof import aof_state
 from yizhan.redis.persistence.snapshot import snapshotter
 from yizhan.redis.scripting import busy
@@ -175,6 +175,11 @@ def config_set(c, argv):
         if param.immutable:
             raise ErrorReply(f"ERR CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config")
         staged[param.name] = params.normalize(param, errors.text(argv[i + 1]))
+    tls_names = [name for name in staged if name.startswith("tls-")]
+    if tls_names and c.server.reconfigure_tls is not None:
+        reason = c.server.reconfigure_tls(dict(params.values, **staged))
+        if reason is not None:
+            raise set_failed(tls_names[0], reason)
     params.values.update(staged)
     for name in staged:
         c.server.on_param_changed(name)
