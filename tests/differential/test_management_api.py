@@ -264,6 +264,20 @@ def test_bindings(targets, path):
     assert ours.get(path) == rabbit.get(path)
 
 
+@pytest.mark.parametrize("path", [
+    "/api/queues/%2F/m.limited/bindings", "/api/queues/%2F/m.durable/bindings",
+    "/api/exchanges/%2F/m.topic/bindings/source", "/api/exchanges/%2F/m.topic/bindings/destination",
+    "/api/exchanges/%2F/amq.direct/bindings/source", "/api/exchanges/%2F/m.fanout/bindings/source",
+    "/api/exchanges/%2F/amq.default/bindings/source",
+    # the plugin does not look the object up: a missing one has no bindings, or (a queue)
+    # just the default exchange's implicit one
+    "/api/queues/%2F/m.missing/bindings", "/api/exchanges/%2F/m.missing/bindings/source",
+    "/api/queues/nohost/q/bindings", "/api/exchanges/nohost/x/bindings/destination"])
+def test_object_bindings(targets, path):
+    rabbit, ours = targets
+    assert ours.get(path) == rabbit.get(path)
+
+
 @pytest.mark.parametrize("path", ["/api/aliveness-test/%2F", "/api/health/checks/alarms"])
 def test_health(targets, path):
     rabbit, ours = targets

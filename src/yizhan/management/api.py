@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote
 
 from yizhan.amqp import errors
+from yizhan.amqp.codec import FieldTable
 from yizhan.amqp.errors import AMQPError
 from yizhan.amqp.store.definitions_json import amqp_table
 from yizhan.management import metrics, views
@@ -235,6 +236,43 @@ def get_vhost_bindings(call: Call):
     return views.vhost_bindings(call.vhost(call.params[0]))
 
 
+def _bindings_vhost(call: Call):
+    """The vhost of a per-object bindings list: the plugin looks up neither the object nor the
+    vhost there, so a missing one answers an empty list rather than 404."""
+    name = call.params[0]
+    return call.broker.vhosts.get(name) if name in call.visible_vhosts() else None
+
+
+def get_queue_bindings(call: Call):
+    """As the plugin: the queue is not looked up, so a missing one still shows the default
+    exchange's implicit binding to its name."""
+    vhost = _bindings_vhost(call)
+    if vhost is None:
+        return []
+    name = call.params[1]
+    implicit = views.binding_json(vhost.name, "", "queue", name, name, FieldTable())
+    return [implicit] + [b for b in views.vhost_bindings(vhost) if b["source"] != ""
+                         and b["destination_type"] == "queue" and b["destination"] == name]
+
+
+def get_exchange_bindings_source(call: Call):
+    """Bindings from the exchange (none for a missing one: it is not looked up)."""
+    vhost = _bindings_vhost(call)
+    if vhost is None:
+        return []
+    name = exchange_name(call.params[1])
+    return [b for b in views.vhost_bindings(vhost) if b["source"] == name]
+
+
+def get_exchange_bindings_destination(call: Call):
+    vhost = _bindings_vhost(call)
+    if vhost is None:
+        return []
+    name = exchange_name(call.params[1])
+    return [b for b in views.vhost_bindings(vhost)
+            if b["destination_type"] == "exchange" and b["destination"] == name]
+
+
 def get_aliveness(call: Call):
     """RabbitMQ declares (and keeps) the queue aliveness-test in the vhost, then publishes to
     it and gets the message back; yizhan declares it through queue.declare's path."""
@@ -309,10 +347,14 @@ ROUTES = [  # path pattern (None: one path segment), {method: handler}
     (("queues", None), {"GET": get_vhost_queues}),
     (("queues", None, None), {"GET": get_queue, "PUT": put_queue, "DELETE": delete_queue}),
     (("queues", None, None, "contents"), {"DELETE": delete_queue_contents}),
+    (("queues", None, None, "bindings"), {"GET": get_queue_bindings}),
     (("exchanges",), {"GET": get_exchanges}),
     (("exchanges", None), {"GET": get_vhost_exchanges}),
     (("exchanges", None, None), {"GET": get_exchange, "PUT": put_exchange,
                                  "DELETE": delete_exchange}),
+    (("exchanges", None, None, "bindings", "source"), {"GET": get_exchange_bindings_source}),
+    (("exchanges", None, None, "bindings", "destination"),
+     {"GET": get_exchange_bindings_destination}),
     (("bindings",), {"GET": get_bindings}),
     (("bindings", None), {"GET": get_vhost_bindings}),
     (("aliveness-test", None), {"GET": get_aliveness}),
