@@ -23,6 +23,7 @@ import requests
 
 from yizhan import Server
 from yizhan.testing.certs import make_certificates
+from yizhan.testing.rabbitmq import RabbitMQReference
 from yizhan.testing.raw import RawClient
 from yizhan.testing.reference import RedisReference, free_port
 
@@ -364,11 +365,14 @@ def amqps_server(certs, **ssl_options) -> Server:
     return server.start()
 
 
-def pika_parameters(server: Server, certs, cert: str | None) -> pika.ConnectionParameters:
+def pika_parameters(server: Server | int, certs, cert: str | None) -> pika.ConnectionParameters:
+    """pika's parameters for the AMQPS port of `server` (or that port number), with `cert`'s
+    client certificate (None: none)."""
     context = ssl.create_default_context(cafile=certs.ca)
     if cert is not None:
         context.load_cert_chain(certs.path(f"{cert}.crt"), certs.path(f"{cert}.key"))
-    return pika.ConnectionParameters("127.0.0.1", server.runtime.amqps_port,
+    port = server if isinstance(server, int) else server.runtime.amqps_port
+    return pika.ConnectionParameters("127.0.0.1", port,
                                      ssl_options=pika.SSLOptions(context, "127.0.0.1"),
                                      connection_attempts=1, socket_timeout=10)
 
@@ -420,6 +424,29 @@ def test_verify_none_accepts_any_client(certs):
         assert pika_round_trip(pika_parameters(server, certs, "stranger")) == b"over amqps"
     finally:
         server.stop()
+
+
+@pytest.mark.slow
+def test_amqps_refusals_as_rabbitmq(amqps, certs):
+    """The same client certificates against RabbitMQ 3.10 with ssl_options verify_peer and
+    fail_if_no_peer_cert true: accepted with the CA's, refused without one or with another
+    CA's, on both brokers."""
+    port = free_port()
+    options = (f"listeners.ssl.1 = 127.0.0.1:{port}\nssl_options.cacertfile = {certs.ca}\n"
+               f"ssl_options.certfile = {certs.server_cert}\nssl_options.keyfile = {certs.server_key}\n"
+               "ssl_options.verify = verify_peer\nssl_options.fail_if_no_peer_cert = true\n")
+    with RabbitMQReference(extra_config=options) as rabbitmq:
+        results = []
+        for amqps_port in (amqps.runtime.amqps_port, port):
+            row = []
+            for cert in ("client", None, "stranger"):
+                parameters = pika_parameters(amqps_port, certs, cert)
+                try:
+                    row.append(pika_round_trip(parameters))
+                except pika.exceptions.AMQPConnectionError:
+                    row.append("refused")
+            results.append(row)
+    assert results[0] == results[1] == [b"over amqps", "refused", "refused"]
 
 
 def test_aio_pika_amqps_url(amqps, certs):

@@ -68,8 +68,9 @@ def server_script() -> str:
 class RabbitMQReference:
     """A private RabbitMQ node: `.port`, `.url`, `.nodename`; `start()`/`stop()` or `with`."""
 
-    def __init__(self, management: bool = False):
+    def __init__(self, management: bool = False, extra_config: str = ""):
         self.management = management
+        self.extra_config = extra_config  # more rabbitmq.conf lines (e.g. listeners.ssl, ssl_options)
         self.http_port = 0
         self.metrics_port = 0
         self.script = server_script()
@@ -164,7 +165,7 @@ class RabbitMQReference:
             config += MANAGEMENT_CONFIG.format(http_port=self.http_port,
                                                metrics_port=self.metrics_port)
             plugins = "[rabbitmq_management,rabbitmq_prometheus]"
-        (node / "rabbitmq.conf").write_text(config)
+        (node / "rabbitmq.conf").write_text(config + self.extra_config)
         (node / "enabled_plugins").write_text(plugins + ".\n")
         (node / "rabbitmq-env.conf").write_text("")
         self.nodename = f"yizhan-ref-{self.port}@localhost"
