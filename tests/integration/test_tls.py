@@ -466,6 +466,18 @@ def test_aio_pika_amqps_url(amqps, certs):
     assert asyncio.run(run()) == b"aio over amqps"
 
 
+def test_the_overview_lists_the_amqps_listener(amqps, certs):
+    overview = requests.get(f"http://127.0.0.1:{amqps.runtime.http_port}/api/overview",
+                            auth=("guest", "guest"), timeout=10).json()
+    protocols = [row["protocol"] for row in overview["listeners"]]
+    assert protocols[:2] == ["amqp", "amqp/ssl"]  # RabbitMQ's order
+    options = overview["listeners"][1]["socket_opts"]
+    assert overview["listeners"][1]["port"] == amqps.runtime.amqps_port
+    assert (options["certfile"], options["keyfile"], options["cacertfile"]) == (
+        certs.server_cert, certs.server_key, certs.ca)
+    assert options["verify"] == "verify_peer" and options["fail_if_no_peer_cert"] is True
+
+
 def test_the_plain_amqp_port_still_serves(amqps):
     connection = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", amqps.amqp_port))
     assert connection.is_open
@@ -488,6 +500,11 @@ def test_management_api_over_https(certs):
                              auth=("guest", "guest"), timeout=10)
         assert secure.status_code == plain.status_code == 200
         assert secure.json().keys() == plain.json().keys()
+        https = [row for row in plain.json()["listeners"] if row["protocol"] == "https"]
+        assert https == [{"node": https[0]["node"], "protocol": "https", "ip_address": "127.0.0.1",
+                          "port": port, "socket_opts": {"port": port, "ssl": True, "ssl_opts": {
+                              "keyfile": certs.server_key, "certfile": certs.server_cert,
+                              "ip": "127.0.0.1", "port": port}}}]
         refused = requests.get(f"https://127.0.0.1:{port}/api/overview", auth=("guest", "wrong"),
                                verify=certs.ca, timeout=10)
         assert refused.status_code == 401

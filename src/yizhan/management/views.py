@@ -344,13 +344,29 @@ def contexts_json(runtime, node: str) -> list[dict]:
 
 def listeners_json(runtime, node: str) -> list[dict]:
     ip = runtime.config.bind
+    cfg = runtime.config
     rows = [{"node": node, "protocol": "amqp", "ip_address": ip, "port": runtime.amqp_port,
-             "socket_opts": {"backlog": 511, "nodelay": True}},
-            {"node": node, "protocol": "http", "ip_address": ip, "port": runtime.http_port,
-             "socket_opts": {"ip": ip, "port": runtime.http_port}}]
+             "socket_opts": {"backlog": 511, "nodelay": True}}]
+    if runtime.amqps_port:  # RabbitMQ's socket_opts of an ssl listener carry its ssl_options
+        files = {"keyfile": cfg.amqp_ssl_keyfile, "certfile": cfg.amqp_ssl_certfile,
+                 "cacertfile": cfg.amqp_ssl_cacertfile}
+        rows.append({"node": node, "protocol": "amqp/ssl", "ip_address": ip, "port": runtime.amqps_port,
+                     "socket_opts": {"backlog": 511, "nodelay": True, "versions": ["tlsv1.3", "tlsv1.2"],
+                                     **{k: v for k, v in files.items() if v},
+                                     "fail_if_no_peer_cert": cfg.amqp_ssl_fail_if_no_peer_cert,
+                                     "verify": cfg.amqp_ssl_verify}})
+    rows.append({"node": node, "protocol": "http", "ip_address": ip, "port": runtime.http_port,
+                 "socket_opts": {"ip": ip, "port": runtime.http_port}})
     if runtime.metrics_port:
         rows.append({"node": node, "protocol": "http/prometheus", "ip_address": ip,
                      "port": runtime.metrics_port,
                      "socket_opts": {"ip": ip, "port": runtime.metrics_port,
                                      "protocol": "http/prometheus"}})
+    if runtime.https_port:
+        files = {"cacertfile": cfg.management_ssl_cacertfile, "keyfile": cfg.management_ssl_keyfile,
+                 "certfile": cfg.management_ssl_certfile}
+        rows.append({"node": node, "protocol": "https", "ip_address": ip, "port": runtime.https_port,
+                     "socket_opts": {"port": runtime.https_port, "ssl": True,
+                                     "ssl_opts": {**{k: v for k, v in files.items() if v}, "ip": ip,
+                                                  "port": runtime.https_port}}})
     return rows
