@@ -5,7 +5,7 @@ Positions live in sorted sets (TYPE zset), scored by their 52-bit geohash; the a
 types/geohash.py. GEOADD is ZADD with scores made from coordinates, as in Redis. A search visits
 the nine cells of `geohash.search_cells` in Redis's order, keeps the members inside the shape,
 and sorts them the way redis-server does: glibc's qsort (a stable merge sort on this platform)
-when all results are returned, Redis's partial quicksort (`_partial_sort`, pqsort.c) when COUNT
+when all results are returned, Redis's partial quicksort (`redis/pqsort.py`, pqsort.c) when COUNT
 cuts them, so equal distances come out in the same order on both servers.
 
 Replies format numbers as Redis does: distances with four decimals (fixedpoint_d2string),
@@ -18,6 +18,7 @@ from yizhan.redis import errors
 from yizhan.redis.args import option_word, parse_int
 from yizhan.redis.commands.zsets import Limits, _store_result, _zadd
 from yizhan.redis.floats import format_long_double_human, parse_double
+from yizhan.redis.pqsort import pqsort
 from yizhan.redis.keyspace import GENERIC, ZSET
 from yizhan.redis.table import command
 from yizhan.redis.types import geohash
@@ -346,7 +347,7 @@ def _sort_points(points: list[list], returned: int, descending: bool) -> None:
         points.sort(key=_distance_of, reverse=descending)
     else:
         compare = _farther if descending else _nearer
-        _partial_sort(points, 0, len(points), compare, 0, returned - 1)
+        pqsort(points, compare, 0, returned - 1)
 
 
 def _distance_of(point: list) -> float:
@@ -360,84 +361,6 @@ def _nearer(a: list, b: list) -> int:
 
 def _farther(a: list, b: list) -> int:
     return -_nearer(a, b)
-
-
-def _partial_sort(a: list, start: int, n: int, compare, left: int, right: int) -> None:
-    """pqsort.c's _pqsort on a[start:start + n]: Bentley-McIlroy quicksort with three-way
-    partitioning that only recurses into parts overlapping positions left..right. Its
-    exchanges decide which of several equally distant points COUNT returns, and in what order."""
-    while True:
-        if n < 7:
-            for m in range(start + 1, start + n):
-                j = m
-                while j > start and compare(a[j - 1], a[j]) > 0:
-                    a[j], a[j - 1] = a[j - 1], a[j]
-                    j -= 1
-            return
-        pm = start + n // 2
-        if n > 7:
-            pl, pn = start, start + n - 1
-            if n > 40:
-                d = n // 8
-                pl = _median3(a, pl, pl + d, pl + 2 * d, compare)
-                pm = _median3(a, pm - d, pm, pm + d, compare)
-                pn = _median3(a, pn - 2 * d, pn - d, pn, compare)
-            pm = _median3(a, pl, pm, pn, compare)
-        a[start], a[pm] = a[pm], a[start]
-        pa = pb = start + 1
-        pc = pd = start + n - 1
-        while True:
-            while pb <= pc:
-                result = compare(a[pb], a[start])
-                if result > 0:
-                    break
-                if result == 0:
-                    a[pa], a[pb] = a[pb], a[pa]
-                    pa += 1
-                pb += 1
-            while pb <= pc:
-                result = compare(a[pc], a[start])
-                if result < 0:
-                    break
-                if result == 0:
-                    a[pc], a[pd] = a[pd], a[pc]
-                    pd -= 1
-                pc -= 1
-            if pb > pc:
-                break
-            a[pb], a[pc] = a[pc], a[pb]
-            pb += 1
-            pc -= 1
-        pn = start + n
-        _swap_runs(a, start, pb - min(pa - start, pb - pa), min(pa - start, pb - pa))
-        _swap_runs(a, pb, pn - min(pd - pc, pn - pd - 1), min(pd - pc, pn - pd - 1))
-        size = pb - pa
-        if size > 1 and _overlaps(start, size, left, right):
-            _partial_sort(a, start, size, compare, left, right)
-        size = pd - pc
-        if size <= 1:
-            return
-        start, n = pn - size, size
-        if not _overlaps(start, n, left, right):
-            return
-
-
-def _median3(a: list, i: int, j: int, k: int, compare) -> int:
-    if compare(a[i], a[j]) < 0:
-        return j if compare(a[j], a[k]) < 0 else (k if compare(a[i], a[k]) < 0 else i)
-    return j if compare(a[j], a[k]) > 0 else (i if compare(a[i], a[k]) < 0 else k)
-
-
-def _swap_runs(a: list, i: int, j: int, n: int) -> None:
-    """vecswap: exchange a[i:i+n] and a[j:j+n] element by element."""
-    for k in range(n):
-        a[i + k], a[j + k] = a[j + k], a[i + k]
-
-
-def _overlaps(start: int, n: int, left: int, right: int) -> bool:
-    """Whether a[start:start + n] holds any wanted position (pqsort's range test)."""
-    end = start + n
-    return not ((left < start and right < start) or (left >= end and right >= end))
 
 
 def _search_reply(c, points: list[list], query: _Query) -> list:
