@@ -228,8 +228,8 @@ def test_static_files_need_no_auth_and_only_get(server):
 
 def add_user(srv, name: str, tag: str) -> None:
     broker = srv.runtime.broker
-    broker.add_user(name, "pw")
-    broker.users[name].tags = [tag]
+    srv.call(broker.add_user, name, "pw", ("/",))
+    srv.call(setattr, broker.users[name], "tags", [tag])
 
 
 def test_redis_endpoints_need_auth_and_tags(server):
