@@ -180,6 +180,7 @@ function showTab(tab) {
 async function refresh() {
   clearTimeout(state.timer);
   if (!state.auth) return;
+  if (document.hidden) return;  // a tab in the background asks nothing; visibilitychange resumes
   try {
     await Promise.all(VIEWS[state.tab].map((load) => load()));
     status("");
@@ -552,6 +553,7 @@ function wire() {
   });
   $("logout").addEventListener("click", logout);
   $("refresh").addEventListener("change", refresh);
+  document.addEventListener("visibilitychange", refresh);
   window.addEventListener("hashchange", () => { showTab(location.hash.slice(1)); refresh(); });
   for (const button of document.querySelectorAll("[data-close]")) {
     button.addEventListener("click", () => {
