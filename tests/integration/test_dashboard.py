@@ -72,14 +72,23 @@ def server(tmp_path):
 @pytest.fixture
 def page(browser, server, request):
     """The dashboard logged in as guest; afterwards a screenshot and no script errors."""
-    browser.get(server.http_url + "/")
-    wait_for(browser, lambda: browser.find_element(By.ID, "login-username").is_displayed())
-    browser.find_element(By.ID, "login-username").send_keys("guest")
-    browser.find_element(By.ID, "login-password").send_keys("guest")
-    browser.find_element(By.ID, "login-button").click()
-    wait_for(browser, lambda: text(browser, "total-queues") not in ("", "–"))
+    log_in(browser, server, "guest", "guest")
     yield browser
     shot(browser, request.node.name + "-end")
+    log_out_checking_errors(browser)
+
+
+def log_in(browser, srv, username: str, password: str) -> None:
+    browser.get(srv.http_url + "/")
+    wait_for(browser, lambda: browser.find_element(By.ID, "login-username").is_displayed())
+    browser.find_element(By.ID, "login-username").send_keys(username)
+    browser.find_element(By.ID, "login-password").send_keys(password)
+    browser.find_element(By.ID, "login-button").click()
+    wait_for(browser, lambda: text(browser, "total-queues") not in ("", "–"))
+
+
+def log_out_checking_errors(browser) -> None:
+    """No script error happened (failed requests are the page's to show, not errors here)."""
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE" and e["source"] != "network"]
     browser.execute_script("sessionStorage.clear()")
     assert errors == []
@@ -198,6 +207,50 @@ def test_redis_panel_shows_a_key_set_with_redis_py(page, server):
     client.set("dashboard:another", "1")
     wait_for(page, lambda: page.find_element(By.CSS_SELECTOR, '#redis-keyspace tr[data-db="0"] td.keys').text == "4")
     shot(page, "redis")
+
+
+def test_exchange_drill_down_shows_bindings_both_ways(page, server):
+    connection, channel = amqp_channel(server)
+    channel.exchange_declare("orders", "topic", durable=True)
+    channel.exchange_declare("audit-in", "fanout")
+    channel.queue_declare("billing")
+    channel.queue_bind("billing", "orders", "order.paid")
+    channel.exchange_bind("audit-in", "orders", "order.#")
+    channel.exchange_bind("orders", "amq.direct", "incoming")
+    open_tab(page, "exchanges")
+    row = '#exchanges-table tbody tr[data-exchange="orders"]'
+    wait_for(page, lambda: page.find_elements(By.CSS_SELECTOR, row))
+    assert page.find_element(By.CSS_SELECTOR, row).text.split()[-2:] == ["topic", "D"]
+    page.find_element(By.CSS_SELECTOR, row).click()
+    wait_for(page, lambda: "billing" in text(page, "exchange-bindings-source"))
+    source = [r.text for r in page.find_elements(By.CSS_SELECTOR, "#exchange-bindings-source tbody tr")]
+    assert sorted(source) == ["audit-in exchange order.#", "billing queue order.paid"]
+    destination = [r.text for r in page.find_elements(By.CSS_SELECTOR, "#exchange-bindings-destination tbody tr")]
+    assert destination == ["amq.direct incoming"]
+    shot(page, "exchange-detail")
+    connection.close()
+
+
+def test_management_user_sees_amqp_but_not_the_redis_panel(browser, server):
+    add_user(server, "manager", "management")
+    log_in(browser, server, "manager", "pw")
+    wait_for(browser, lambda: "monitoring or administrator" in text(browser, "overview-redis-note"))
+    connection, channel = amqp_channel(server)
+    channel.queue_declare("visible")
+    open_tab(browser, "queues")
+    wait_for(browser, lambda: browser.find_elements(By.CSS_SELECTOR, '#queues-table tr[data-queue="visible"]'))
+    browser.find_element(By.CSS_SELECTOR, '#queues-table tr[data-queue="visible"]').click()
+    wait_for(browser, lambda: text(browser, "queue-detail-name") == "visible")
+    assert not browser.find_element(By.ID, "queue-purge").is_displayed()  # administrators only
+    open_tab(browser, "redis")
+    assert not browser.find_element(By.ID, "redis-browser").is_displayed()
+    open_tab(browser, "overview")
+    wait_for(browser, lambda: "monitoring or administrator" in text(browser, "overview-redis-note"))
+    assert browser.find_element(By.ID, "app").is_displayed()  # still logged in
+    assert text(browser, "whoami") == "manager"
+    shot(browser, "management-user")
+    connection.close()
+    log_out_checking_errors(browser)
 
 
 def test_page_loads_without_auth_and_refuses_bad_login(browser, server):

@@ -24,7 +24,11 @@ class APIError extends Error {
   constructor(status, body) {
     super((body && (body.reason || body.error)) || "HTTP " + status);
     this.status = status;
+    this.error = body && body.error;
   }
+
+  /* 401 "not_authorized" is a failed login; 401 "not_authorised" a user lacking a tag. */
+  get loginFailed() { return this.status === 401 && this.error !== "not_authorised"; }
 }
 
 async function api(path, options = {}) {
@@ -180,7 +184,7 @@ async function refresh() {
     await Promise.all(VIEWS[state.tab].map((load) => load()));
     status("");
   } catch (error) {
-    if (error.status === 401) { logout(); $("login-error").textContent = error.message; return; }
+    if (error.loginFailed) { logout(); $("login-error").textContent = error.message; return; }
     status("Could not read the management API: " + error.message);
   }
   const every = Number($("refresh").value);
@@ -416,7 +420,17 @@ function publishToExchange(event) {
 
 /* -- Redis ------------------------------------------------------------------------------ */
 async function loadRedis() {
-  const redis = await api("yizhan/redis");
+  let redis;
+  try {
+    redis = await api("yizhan/redis");
+  } catch (error) {
+    if (error.loginFailed || error.status !== 401) throw error;
+    $("redis-note").textContent = "The Redis panel needs a user tagged monitoring or administrator (" + error.message + ").";
+    $("overview-redis-note").textContent = $("redis-note").textContent;
+    return;
+  }
+  $("redis-note").textContent = "";
+  $("overview-redis-note").textContent = "";
   ensureCharts();
   const now = Date.now();
   const commands = redis.stats.total_commands_processed;
