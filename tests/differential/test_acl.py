@@ -18,13 +18,11 @@ A step ["#alive", tag] compares whether that connection is still open.
 
 from __future__ import annotations
 
-import re
-import socket
-
 import hiredis
 import pytest
 
 from yizhan import Server
+from yizhan.testing.acl import canonical_rules
 from yizhan.testing.differential import unordered
 from yizhan.testing.raw import RawClient
 from yizhan.testing.reference import RedisReference
@@ -187,19 +185,9 @@ CASES = {
 }
 
 
-def _rule_tokens(text: bytes, shared: set[bytes]):
-    """A rule string with its single-command rules as a set (Redis emits them in hash order)."""
-    groups = []
-    for part in re.split(rb" \(|\)$|\) \(", text):
-        tokens = part.split()
-        single = sorted(t for t in tokens if re.match(rb"^[+-][^@]", t) and t[1:].split(b"|")[0] in shared)
-        groups.append(([t for t in tokens if not re.match(rb"^[+-][^@]", t)], single))
-    return groups
-
-
 def _normalized(value, mode: str, shared=frozenset()):
     if isinstance(value, bytes):
-        return _rule_tokens(value, shared) if mode == "!" else value
+        return canonical_rules(value, shared) if mode == "!" else value
     if isinstance(value, list):
         items = [_normalized(v, mode, shared) for v in value]
         if mode == "L" and len(items) % 2 == 0:
