@@ -240,4 +240,35 @@ class ZSet:
         return self.table
 
 
+
+class Limits:
+    """zset-max-listpack-entries / -value (from a server's int_params), read once per command."""
+
+    __slots__ = ("entries", "value")
+
+    def __init__(self, params):
+        self.entries = params.int("zset-max-listpack-entries")
+        self.value = params.int("zset-max-listpack-value")
+
+    def new_zset(self, first_member: bytes) -> ZSet:
+        """An empty sorted set for a new key, its encoding decided by the first member to go
+        in (zsetTypeCreate as ZADD calls it)."""
+        return ZSet(listpack=self.entries != 0 and len(first_member) <= self.value)
+
+    def make_room(self, zs: ZSet, member: bytes) -> None:
+        """zsetAdd's check before a listpack insert: convert when it would outgrow the limits."""
+        if zs.listpack and (len(zs) + 1 > self.entries or len(member) > self.value):
+            zs.listpack = False
+
+
+def from_items(limits: Limits, items) -> ZSet:
+    """A *STORE result from (member, score) pairs, built as a skiplist and converted to a
+    listpack if small enough (zsetConvertToListpackIfNeeded)."""
+    items = list(items)
+    small = len(items) <= limits.entries and all(len(m) <= limits.value for m, _ in items)
+    zs = ZSet(listpack=small)
+    for member, score in items:
+        zs.insert(member, score)
+    return zs
+
 register_type(ZSet, "zset", copy=ZSet.copy, encoding=ZSet.encoding)
