@@ -33,7 +33,7 @@ PROTO_MAX_BULK_LEN = 512 * 1024 * 1024  # the default of proto-max-bulk-len
 # ordinary requests seldom hold, so they are searched only when one of those bytes is in the
 # read (an `in` test is a memchr; a regex with a character class walks every byte).
 _HEADER_SUSPECTS = (re.compile(rb"\*\d{4}").search, re.compile(rb"\$\d{7}").search)
-_RARE_BYTES = (b"+", b"=", b"(", b"~", b">", b"%", b"|")
+_RARE_BYTES = tuple(b"+=(~>%|")  # as ints: `in` on an int is a memchr
 _RARE_SUSPECTS = tuple(re.compile(pattern).search for pattern in (rb">\d{4}", rb"~\d{4}", rb"%\d{4}", rb"\|\d{4}"))
 # What hiredis may parse but reads differently from Redis: a line starting with a RESP type
 # other than `*` and `$` (hiredis reads `+`, `=` and `(` as bulk-like strings). A bulk such
@@ -204,13 +204,12 @@ def _suspect(data: bytes) -> int:
     for search in _HEADER_SUSPECTS:
         if search(data) is not None:
             return PYTHON
-    for byte in _RARE_BYTES:
-        if byte in data:
-            for search in _RARE_SUSPECTS:
-                if search(data) is not None:
-                    return PYTHON
-            return CLEAN if _OTHER_TYPE(data) is None else VERIFY
-    return CLEAN
+    if not any(map(data.__contains__, _RARE_BYTES)):  # the common case, by C loops
+        return CLEAN
+    for search in _RARE_SUSPECTS:
+        if search(data) is not None:
+            return PYTHON
+    return CLEAN if _OTHER_TYPE(data) is None else VERIFY
 
 
 def _canonical(commands: list[list[bytes]], data: bytes) -> bool:

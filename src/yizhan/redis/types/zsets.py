@@ -25,7 +25,7 @@ from itertools import accumulate
 from sortedcontainers import SortedList
 
 from yizhan.redis.keyspace import ScanTable, register_type
-from yizhan.redis.types.packed import entry, split, split_raw, value_span
+from yizhan.redis.types.packed import entry, escape, split, split_raw, value_span
 
 
 def _score_text(score: float) -> bytes:
@@ -148,8 +148,14 @@ class ZSet:
         blob = self.blob
         if blob is None:
             return self._scores.get(member)
-        _, start, end = value_span(blob, member)
-        return None if start < 0 else float(blob[start:end])
+        if 0 in member or 1 in member or 2 in member:  # value_span, inlined (ZADD's path)
+            member = escape(member)
+        at = blob.find(b"\x00%b\x01" % member)
+        if at < 0:
+            return None
+        start = at + len(member) + 2
+        end = blob.find(b"\x00", start)
+        return float(blob[start:] if end < 0 else blob[start:end])
 
     def insert(self, member: bytes, score: float) -> None:
         """Add a member that is not present."""
