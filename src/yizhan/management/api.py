@@ -219,9 +219,10 @@ def get_exchange_bindings_destination(call: Call):
 def pair_handlers(kind: str, one: bool) -> dict:
     """The handlers of /api/bindings/{vhost}/e/{source}/q|e/{destination}[/{props}] for one
     destination kind: the list and POST, or (one) a binding's GET and DELETE."""
-    def pair(call: Call) -> tuple:
+    def pair(call: Call, to_change: bool = False) -> tuple:
         dest = call.params[2] if kind == "queue" else exchange_name(call.params[2])
-        return call.vhost(call.params[0]), exchange_name(call.params[1]), dest
+        vhost = (call.vhost_to_change if to_change else call.vhost)(call.params[0])
+        return vhost, exchange_name(call.params[1]), dest
 
     def rows(call: Call) -> list[dict]:
         vhost, source, dest = pair(call)
@@ -230,7 +231,7 @@ def pair_handlers(kind: str, one: bool) -> dict:
 
     def post(call: Call):
         """Bind as queue.bind / exchange.bind do; Location names the new binding."""
-        vhost, source, dest = pair(call)
+        vhost, source, dest = pair(call, to_change=True)
         body = call.json_body()
         key = str(body.get("routing_key", ""))
         args = arguments(body)
@@ -241,7 +242,8 @@ def pair_handlers(kind: str, one: bool) -> dict:
                 raise HTTPError(404, "not_found", exc.explanation) from None
             raise
         props = views.properties_key(key, views.arguments_json(args))
-        return Response(201, b"", [("location", quote(call.params[2], safe="") + "/" + props),
+        location = quote(call.params[2], safe="") + "/" + quote(props, safe="")
+        return Response(201, b"", [("location", location),
                                    ("vary", "origin")])
 
     def found(call: Call) -> dict:

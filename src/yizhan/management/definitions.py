@@ -20,8 +20,10 @@ VHOST_KEYS = ("parameters", "policies", "queues", "exchanges", "bindings")
 
 
 def get_definitions(call: Call):
+    """The CLI's export plus the product fields the plugin's export adds."""
     require_administrator(call)
-    return export_definitions(call.runtime.config.data_dir, call.runtime.config)
+    full = export_definitions(call.runtime.config.data_dir, call.runtime.config)
+    return {**full, "product_name": "RabbitMQ", "product_version": full["rabbitmq_version"]}
 
 
 def get_vhost_definitions(call: Call):

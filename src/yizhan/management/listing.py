@@ -1,6 +1,5 @@
 """The query parameters every management API answer takes, as rabbit_mgmt_util applies them:
-`sort` (a dotted key) and `sort_reverse`, `columns` (dotted keys: the rest of each object is
-left out), and on the lists RabbitMQ pages (queues, exchanges, connections, channels, vhosts)
+`sort` (a dotted key) and `sort_reverse`, `columns` (the rest of each object is left out), and on the lists RabbitMQ pages (queues, exchanges, connections, channels, vhosts)
 `page`, `page_size`, `name` and `use_regex`, which answer a page object instead of a list.
 
 Sorting follows Erlang's term order over the JSON values (numbers before atoms, atoms before
@@ -32,23 +31,13 @@ def reply(result, query: dict, paged: bool):
 
 
 def columns(row, query: dict):
+    """Only the named keys of an object; a dotted column keeps its whole top-level key, as
+    RabbitMQ 3.10 answers (columns=arguments.x-max-length keeps every argument)."""
     wanted = query.get("columns")
     if not wanted or not isinstance(row, dict):
         return row
-    return _prune(row, [c.split(".") for c in wanted.split(",") if c])
-
-
-def _prune(value: dict, paths: list[list[str]]) -> dict:
-    out = {}
-    for key, item in value.items():
-        deeper = [p[1:] for p in paths if p[0] == key]
-        if not deeper:
-            continue
-        if any(not p for p in deeper) or not isinstance(item, dict):
-            out[key] = item
-        else:
-            out[key] = _prune(item, deeper)
-    return out
+    keys = {c.split(".", 1)[0] for c in wanted.split(",") if c}
+    return {k: v for k, v in row.items() if k in keys}
 
 
 def sort_rows(rows: list, key: str, reverse: bool) -> list:

@@ -190,7 +190,8 @@ def node_json(runtime) -> dict:
         "auth_mechanisms": AUTH_MECHANISMS,
         "cluster_links": [],
         "config_files": [],
-        "contexts": views.contexts_json(runtime, views.node_name()),
+        "contexts": [{k: v for k, v in c.items() if k not in ("node", "ssl_opts")}  # reversed, as the node lists them
+                     for c in reversed(views.contexts_json(runtime, views.node_name()))],
         "db_dir": os.path.abspath(runtime.config.data_dir),
         "disk_free": disk.free,
         "disk_free_alarm": "disk" in broker.alarms,

@@ -103,5 +103,5 @@ def get_nodes(call: Call):
 def get_node(call: Call):
     _require_monitor(call)
     if call.params[0] != views.node_name():
-        raise NOT_FOUND
+        raise HTTPError(500)  # RabbitMQ 3.10's handler crashes on a node it does not know
     return live.node_json(call.runtime)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 import platform
 import socket
-from urllib.parse import quote
+from urllib.parse import quote_plus
 
 from yizhan.amqp import passwords
 from yizhan.amqp.broker import VERSION
@@ -212,9 +212,10 @@ def binding_json(vhost_name: str, source: str, dest_kind: str, dest: str, key: s
 
 
 def properties_key(key: str, arguments: dict) -> str:
-    """rabbit_mgmt_format:pack_binding_props: the URL-quoted routing key; with arguments a
-    `~` and a digest of them follows (yizhan's digest, not Erlang's phash2)."""
-    quoted = quote(key, safe="")
+    """rabbit_mgmt_format:pack_binding_props: the routing key quoted as a form value (space
+    `+`); with arguments a `~` and a digest of them follows (yizhan's digest, not Erlang's
+    phash2)."""
+    quoted = quote_plus(key, safe="")
     if not arguments:
         return quoted or "~"
     digest = passwords.hash_password(repr(sorted(arguments.items())), salt=b"\0\0\0\0")
