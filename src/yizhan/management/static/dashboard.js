@@ -32,7 +32,7 @@ class APIError extends Error {
 }
 
 async function api(path, options = {}) {
-  const headers = {Authorization: "Basic " + state.auth};
+  const headers = {Authorization: "Basic " + state.auth, ...(options.headers || {})};
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch("/api/" + path, {
     method: options.method || "GET",
@@ -180,6 +180,7 @@ function showTab(tab) {
 async function refresh() {
   clearTimeout(state.timer);
   if (!state.auth) return;
+  if (document.hidden) return;  // a tab in the background asks nothing; visibilitychange resumes
   try {
     await Promise.all(VIEWS[state.tab].map((load) => load()));
     status("");
@@ -259,7 +260,24 @@ async function loadConnections() {
     cell(tr, c.name); cell(tr, c.vhost); cell(tr, c.user);
     cell(tr, [client.product, client.version].filter(Boolean).join(" "));
     cell(tr, c.state); cell(tr, c.channels, "num"); cell(tr, c.protocol);
+    tr.dataset.connection = c.name;
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "close-connection";
+    close.textContent = "Force close";
+    close.addEventListener("click", () => closeConnection(c.name));
+    cell(tr, "", "admin-only").appendChild(close);
   });
+}
+
+async function closeConnection(name) {
+  try {
+    await api("connections/" + enc(name), {method: "DELETE", headers: {"X-Reason": "Closed from the yizhan dashboard"}});
+    showResult("connections-result", "Connection " + name + " closed.", true);
+  } catch (error) {
+    showResult("connections-result", "Close failed: " + error.message, false);
+  }
+  refresh();
 }
 
 /* -- queues ----------------------------------------------------------------------------- */
@@ -310,10 +328,24 @@ async function loadQueueDetail() {
   fillTable($("queue-bindings"), bindings, (tr, b) => {
     cell(tr, exchangeLabel(b.source)); cell(tr, b.routing_key); cell(tr, argumentsText(b.arguments));
   });
-  fillTable($("queue-consumers"), queue.consumer_details || [], (tr, c) => {
+  const consumers = await queueConsumers(queue);
+  fillTable($("queue-consumers"), consumers, (tr, c) => {
     cell(tr, (c.channel_details || {}).name); cell(tr, c.consumer_tag); cell(tr, c.ack_required);
     cell(tr, c.exclusive); cell(tr, c.prefetch_count, "num");
   });
+}
+
+/* The queue's consumers: its consumer_details, or where the server leaves that empty, its
+ * rows of /api/consumers/{vhost}. */
+async function queueConsumers(queue) {
+  if ((queue.consumer_details || []).length || !queue.consumers) return queue.consumer_details || [];
+  try {
+    const rows = await api("consumers/" + enc(queue.vhost));
+    return rows.filter((c) => c.queue && c.queue.name === queue.name);
+  } catch (error) {
+    if (error.status === 404) return [];
+    throw error;
+  }
 }
 
 async function purgeQueue(event) {
@@ -453,6 +485,7 @@ async function loadRedis() {
   if (ops !== null) state.charts.ops.push(now, [ops]);
   fillTable($("redis-keyspace"), redis.keyspace, (tr, db) => {
     tr.dataset.db = db.db;
+    tr.addEventListener("click", () => { $("redis-db").value = db.db; scanKeys(true); });
     cell(tr, "db" + db.db); cell(tr, db.keys, "num keys"); cell(tr, db.expires, "num"); cell(tr, db.avg_ttl, "num");
   });
   $("redis-slowlog-len").textContent = `(${redis.slowlog_len} entries, newest ${redis.slowlog.length} shown)`;
@@ -552,6 +585,7 @@ function wire() {
   });
   $("logout").addEventListener("click", logout);
   $("refresh").addEventListener("change", refresh);
+  document.addEventListener("visibilitychange", refresh);
   window.addEventListener("hashchange", () => { showTab(location.hash.slice(1)); refresh(); });
   for (const button of document.querySelectorAll("[data-close]")) {
     button.addEventListener("click", () => {
