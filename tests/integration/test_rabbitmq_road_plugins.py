@@ -53,7 +53,7 @@ def test_shovel_with_queue_length_moves_the_backlog_while_publishers_keep_publis
     queue, ours = unique("orders"), url(yizhan.amqp_port)
     with connect(ours) as conn:
         conn.channel().queue_declare(queue, durable=True)
-    backlog = prefill(ours, queue, "p", 5000, 512)
+    backlog = prefill(ours, "", queue, "p", 5000, 512)
     publisher = Publisher("p", ours, "", queue, size=512, first_sequence=len(backlog))
     publisher.start()
     publisher.wait_confirmed(200)

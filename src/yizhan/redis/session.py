@@ -483,7 +483,8 @@ class RedisConnection:
         clock.tick()  # the LRU clock of this batch
         client.last_interaction = clock.tick_ms  # as Redis's lastinteraction, set on a read
         now_ns = clock.monotonic_ns
-        ran = server.observer.ran
+        observer = server.observer
+        stats_of = observer.commands.get
         after_reply = server.after_reply
         server.current_client = client
         parser.max_bulk = server.int_params.int("proto-max-bulk-len")
@@ -520,7 +521,15 @@ class RedisConnection:
                     except Exception as exc:  # noqa: BLE001  (as `call`: an error reply, never a crash)
                         reply = client.failed(exc, argv)
                     end_ns = now_ns()
-                    ran(client, cmd, argv, reply, end_ns - last_ns)
+                    # observer.ran(client, cmd, argv, reply, end_ns - last_ns), its common
+                    # case written out
+                    us = (end_ns - last_ns) // 1000
+                    if (us < observer.quick_us and type(reply) is not ErrorReply
+                            and (stat := stats_of(cmd)) is not None):
+                        by_us = stat.by_us
+                        by_us[us] = by_us.get(us, 0) + 1
+                    else:
+                        observer.ran(client, cmd, argv, reply, end_ns - last_ns)
                     last_ns = end_ns
                 else:
                     reply = client.execute(argv)
