@@ -101,6 +101,9 @@ class RedisInstance:
         self._update_hit_counting()
         self.clients: dict[int, "Client"] = {}
         self.scheduler = ManualScheduler()
+        # The test controls' command hook (yizhan.testing.control.redis_faults): None unless a
+        # test installs a fault or records commands; clients then leave the direct path.
+        self.control = None
         self.blocking = BlockingRegistry(self)
         self.pubsub = PubSub()
         self.observer = Observer(self)
