@@ -17,6 +17,7 @@ from yizhan.amqp.timers import Timers
 from yizhan.clock import Clock, ClockScheduler
 from yizhan.config import Config
 from yizhan.management.api import ManagementAPI
+from yizhan.management.dashboard import Site
 from yizhan.management.http import HTTPProtocol
 from yizhan.net.amqp_transport import AMQPProtocol
 from yizhan.net.redis_transport import BusyAcceptor, RedisProtocol
@@ -117,7 +118,7 @@ class ServerRuntime:
             self.amqps_port = amqps.getsockname()[1]
             log.info("AMQPS listening on %s:%d", cfg.bind, self.amqps_port)
         self.metrics_port = metrics.getsockname()[1]
-        api, metrics_api = ManagementAPI(self), ManagementAPI(self, metrics_only=True)
+        api, metrics_api = Site(ManagementAPI(self)), ManagementAPI(self, metrics_only=True)
         for listener, handler, context in ((http, api.handle, None), (metrics, metrics_api.handle, None),
                                            (https, api.handle, https_tls)):
             if listener is None:
