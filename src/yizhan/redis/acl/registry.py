@@ -162,12 +162,12 @@ class Acl:
                     client.kill()
 
     # -- authentication ------------------------------------------------------------------------
-    def authenticate(self, client, username: bytes, password: bytes) -> None:
-        """ACLAuthenticateUser, or WRONGPASS (logged as an "auth" entry)."""
+    def authenticate(self, client, username: bytes, password: bytes, argv0: bytes = b"AUTH") -> None:
+        """ACLAuthenticateUser, or WRONGPASS (logged as an "auth" entry naming `argv0`)."""
         user = self.users.get(username)
         if user is None or not user.check_password(password):
             self.add_log(client, DENIED_AUTH, "multi" if client.multi is not None else "toplevel",
-                         b"AUTH", username)
+                         argv0, username)
             raise ErrorReply(errors.WRONGPASS)
         client.user = user
         client.logged_in = client.authenticated = True
