@@ -32,6 +32,9 @@ class Acl:
         self.users: dict[bytes, User] = {}
         self.default = self._make_default()
         self.users[DEFAULT] = self.default
+        # the user of the server's own clients (AOF loading): every permission, in no list,
+        # as Redis's NULL user
+        self.internal = self._make_default()
         self.log = AclLog()
 
     def _make_default(self) -> User:
