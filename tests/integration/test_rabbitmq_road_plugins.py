@@ -186,6 +186,10 @@ def test_exchange_federation_takes_yizhan_as_upstream(rabbitmq, yizhan):
     assert [(x["type"], x["internal"], x["auto_delete"], x["durable"]) for x in internal] == \
         [("x-federation-upstream", True, True, True)]   # not the fanout it falls back to
     assert internal[0]["arguments"]["x-max-hops"] == 1
+    link_queues = [q for q in Management(yizhan.http_port).ok("GET", "/queues/%2F")
+                   if q["name"].startswith(f"federation: {exchange} -> ")]
+    assert [(q["durable"], q["arguments"]["x-expires"], q["arguments"]["x-message-ttl"])
+            for q in link_queues] == [(True, 600000, 600000)]
 
     publisher = Publisher("f", ours, exchange, "orders.eu.paris", size=256)
     publisher.start()
