@@ -24,6 +24,11 @@ AUTH_NOT_CONFIGURED = (
 )
 MAX_CLIENTS = "ERR max number of clients reached"
 OOM = "OOM command not allowed when used memory > 'maxmemory'."
+LOADING = "LOADING Redis is loading the dataset in memory"
+READONLY_REPLICA = "READONLY You can't write against a read only replica."
+TRYAGAIN = "TRYAGAIN Multiple keys request during rehashing of slot"
+MASTERDOWN = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+BUSY_SCRIPT = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
 PROTECTED_MODE = (
     "DENIED Redis is running in protected mode because protected mode is enabled and no password "
     "is set for the default user. In this mode connections are only accepted from the loopback "
