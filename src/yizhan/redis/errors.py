@@ -355,6 +355,8 @@ ACL_NO_FILE = (
     "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the "
     "ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) "
     "in order to store users in the Redis configuration.")
+SORT_BY_ACL = "ERR BY option of SORT denied due to insufficient ACL permissions."
+SORT_GET_ACL = "ERR GET option of SORT denied due to insufficient ACL permissions."
 ACL_USERNAME_SPACES = "ERR Usernames can't contain spaces or null characters"
 ACL_GENPASS_BITS = ("ERR ACL GENPASS argument must be the number of bits for the output password, a positive "
                     "number up to 4096")
