@@ -9,6 +9,7 @@ start with a mode character:
   "!" rule strings: single-command rules (+get, -config|set) compared as a set, since Redis
       emits them in its command dict's hash order (random per process); everything else in order
   "L" ACL LOG: every field but client-info and age-seconds compared exactly
+  "S" SLOWLOG GET: only each entry's arguments compared
 A step ["#alive", tag] compares whether that connection is still open.
 """
 
@@ -177,6 +178,24 @@ CASES = {
                      ["L", "ACL", "LOG"], ["L", "ACL", "LOG", "2"], ["CONFIG", "SET", "acllog-max-len", "1"],
                      ["@b", "SET", "a", "2"], ["@b", "GET", "q"], ["L", "ACL", "LOG"],
                      ["CONFIG", "SET", "acllog-max-len", "128"]],
+    "sort-by-get": [["ACL", "SETUSER", "so", "on", "nopass", "+@all", "~k*", "%R~*"], ["RPUSH", "k1", "2", "1"],
+                    ["SET", "w_1", "5"], ["@b", "AUTH", "so", "x"], ["@b", "SORT", "k1", "BY", "w_*"],
+                    ["@b", "SORT", "k1", "GET", "w_*"], ["@b", "SORT", "k1", "BY", "nosort"],
+                    ["ACL", "SETUSER", "so", "resetkeys", "~k*"], ["@b", "SORT", "k1", "BY", "w_*"],
+                    ["@b", "SORT", "k1", "GET", "#"], ["@b", "SORT", "k1", "BY", "nosort"], ["@b", "SORT_RO", "k1", "GET", "x"],
+                    ["ACL", "SETUSER", "so", "(~* +@all)"], ["@b", "SORT", "k1", "BY", "w_*", "GET", "#"],
+                    ["@b", "EVAL", "return redis.call('sort', KEYS[1], 'by', 'w_*')", "1", "k1"]],
+    "restricted-later": [["ACL", "SETUSER", "lat", "on", "nopass", "+@all", "allkeys", "allchannels"],
+                         ["@b", "AUTH", "lat", "x"], ["@b", "SET", "a", "1"], ["@b", "GET", "a"],
+                         ["ACL", "SETUSER", "lat", "-get"], ["@b", "GET", "a"], ["@b", "SET", "a", "2"],
+                         ["ACL", "SETUSER", "lat", "+get"], ["@b", "GET", "a"], ["ACL", "SETUSER", "default", "-incr"],
+                         ["INCR", "n"], ["@c", "INCR", "n"], ["ACL", "SETUSER", "default", "+incr"], ["INCR", "n"],
+                         ["@b", "RESET"], ["@b", "ACL", "WHOAMI"], ["L", "ACL", "LOG"]],
+    "slowlog-redacts": [["CONFIG", "SET", "slowlog-log-slower-than", "0"], ["SLOWLOG", "RESET"],
+                        ["ACL", "SETUSER", "sl", "on", ">secret", "+@all"], ["AUTH", "sl", "secret"], ["S", "SLOWLOG", "GET", "3"],
+                        ["CONFIG", "SET", "slowlog-log-slower-than", "10000"]],
+    "auth-in-multi": [["ACL", "SETUSER", "am", "on", ">p", "+@all"], ["MULTI"], ["AUTH", "am", "wrong"], ["EXEC"],
+                      ["MULTI"], ["AUTH", "am", "p"], ["EXEC"], ["ACL", "WHOAMI"], ["L", "ACL", "LOG"]],
     "config-params": [["~CONFIG", "GET", "acl*"], ["CONFIG", "SET", "acl-pubsub-default", "allchannels"],
                       ["ACL", "SETUSER", "np1"], ["ACL", "LIST"], ["ACL", "SETUSER", "np1", "reset"], ["ACL", "LIST"],
                       ["CONFIG", "SET", "acl-pubsub-default", "resetchannels"], ["ACL", "SETUSER", "np2"],
@@ -264,7 +283,7 @@ def run_scenario(ports, steps) -> list[str]:
                 tag, step = step[0][1:], step[1:]
             mode = step[0][0] if step[0][0] in "?~!L" and step[0] not in ("LPUSH",) and len(step[0]) > 1 \
                 and not step[0].isupper() or step[0][:1] in "?~!" else ""
-            if step[0] == "L":
+            if step[0] in ("L", "S"):
                 mode, step = step[0], step[1:]
             args = [step[0].lstrip("?~!"), *step[1:]]
             ours, theirs = pair(tag).call(args)
@@ -272,6 +291,8 @@ def run_scenario(ports, steps) -> list[str]:
                 same = ours[:1] == theirs[:1]
             elif mode == "~":
                 same = ours[:1] == theirs[:1] and unordered(ours) == unordered(theirs)
+            elif mode == "S":
+                same = [entry[3] for entry in _decode(ours)] == [entry[3] for entry in _decode(theirs)]
             elif mode in ("!", "L"):
                 same = (ours[:1] == theirs[:1]
                         and _normalized(_decode(ours), mode) == _normalized(_decode(theirs), mode))
