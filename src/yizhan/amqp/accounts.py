@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import secrets
 
-from yizhan.amqp import passwords, policies
+from yizhan.amqp import errors, passwords, policies
+from yizhan.amqp.connection import RUNNING
 
 PERMISSION_KEYS = ("configure", "write", "read")
 ALL_PERMISSIONS = {"configure": ".*", "write": ".*", "read": ".*"}
@@ -42,8 +43,8 @@ def delete_vhost(broker, name: str) -> bool:
     if vhost is None:
         return False
     for connection in list(broker.connections):
-        if connection.vhost is vhost:
-            connection.force_close(f"vhost '{name}' is deleted")
+        if connection.vhost is vhost and connection.state == RUNNING:
+            connection.close_by_server(errors.connection_forced(f"vhost '{name}' is deleted"))
     for queue in list(vhost.queues.values()):
         vhost.delete_queue(queue)
     for exchange in [x for x in vhost.exchanges.values() if x.name and not x.name.startswith("amq.")]:

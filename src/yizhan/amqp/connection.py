@@ -448,13 +448,10 @@ class AMQPConnection:
         self.out.append(_close_frame(error))
         self._await_close_ok()
 
-    def force_close(self, reason: str) -> None:
-        """Closed from outside (the management API, a deleted vhost), as
-        rabbit_networking:close_connection: connection.close 320 with the reason, then
-        close-ok is awaited as after any hard error."""
-        if self.state != RUNNING:
-            return
-        self._hard_error(errors.AMQPError(errors.CONNECTION_FORCED, reason, errors.NO_METHOD))
+    def close_by_server(self, error: errors.AMQPError) -> None:
+        """connection.close from the server with `error` (as `rabbitmqctl close_connection`
+        sends 320 CONNECTION_FORCED; the test controls' forced close), close-ok awaited."""
+        self._hard_error(error)
         if self.on_wakeup is not None:
             self.on_wakeup()
 

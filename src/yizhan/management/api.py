@@ -23,6 +23,7 @@ from yizhan.management import accounts, definitions, listing, live, live_api, me
 from yizhan.management.call import (NOT_FOUND, Call, HTTPError, JSONAnswer, arguments, created,
                                     flag, query_flag, require_administrator)
 from yizhan.management.http import Request, Response
+from yizhan.testing.control import http as control_http
 
 REALM = 'Basic realm="RabbitMQ Management"'
 MANAGEMENT_TAGS = {"administrator", "monitoring", "policymaker", "management"}
@@ -286,6 +287,16 @@ def get_metrics(call: Call):
                     [("content-type", metrics.CONTENT_TYPE)])
 
 
+def post_control(call: Call):
+    """POST /yizhan/control/<operation>: a test control (only with test controls enabled;
+    yizhan.testing.control.http)."""
+    require_administrator(call)
+    try:
+        return {"result": control_http.run(call.runtime.controls, call.params[0], call.body)}
+    except control_http.ControlRequestError as exc:
+        raise HTTPError(exc.status, "bad_request" if exc.status == 400 else "Object Not Found", exc.reason) from None
+
+
 # -- routing ----------------------------------------------------------------------------------
 ROUTES = [  # path pattern (None: one path segment), {method: handler}
     (("overview",), {"GET": get_overview}),
@@ -378,6 +389,8 @@ class ManagementAPI:
         if self.metrics_only:
             raise NOT_FOUND
         raw = path.split("/")
+        if raw[:3] == ["", "yizhan", "control"] and len(raw) == 4 and self.runtime.config.test_control:
+            return self._call(request, {"POST": post_control}, [unquote(raw[3])], query_text)
         if len(raw) < 3 or raw[0] != "" or raw[1] != "api":
             raise NOT_FOUND
         found = route([unquote(s) for s in raw[2:]])

@@ -9,6 +9,7 @@ for the vhosts the user may see; the node needs monitoring (or administrator).
 
 from __future__ import annotations
 
+from yizhan.amqp import errors
 from yizhan.management import live, views
 from yizhan.management.call import NOT_FOUND, SEES_ALL_VHOSTS, Call, HTTPError
 
@@ -49,7 +50,7 @@ def get_connection(call: Call):
 def delete_connection(call: Call):
     connection = _connection(call)
     reason = call.headers.get("x-reason") or DEFAULT_CLOSE_REASON
-    connection.force_close(reason)
+    connection.close_by_server(errors.connection_forced(reason))
 
 
 def get_connection_channels(call: Call):

@@ -104,6 +104,9 @@ class RedisInstance:
         self.acl = Acl(self)  # users, permissions, the ACL log (redis/acl)
         self.acl.load_startup(self.params.get("requirepass"), self.config.redis_users, self.params.get("aclfile"))
         self.scheduler = ManualScheduler()
+        # The test controls' command hook (yizhan.testing.control.redis_faults): None unless a
+        # test installs a fault or records commands; clients then leave the direct path.
+        self.control = None
         self.blocking = BlockingRegistry(self)
         self.pubsub = PubSub()
         self.observer = Observer(self)
