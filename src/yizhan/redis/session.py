@@ -75,7 +75,8 @@ class Client:
         self.no_evict = False  # CLIENT NO-EVICT
         # Whether the connection's direct path may run this client's commands: nothing about
         # it (MONITOR mode, CLIENT REPLY, a pause, maxmemory ...) needs the checks of `execute`.
-        self.direct = server.pause is None and not server.int_params.int("maxmemory")
+        self.direct = (server.pause is None and not server.int_params.int("maxmemory")
+                       and server.write_refusal is None)
 
     # -- state ---------------------------------------------------------------------------
     def select(self, index: int) -> None:
@@ -103,7 +104,7 @@ class Client:
 
     def update_direct(self) -> None:
         self.direct = (not self.monitoring and self.reply_mode == REPLY_ON and self.server.pause is None
-                       and not self.server.int_params.int("maxmemory"))
+                       and not self.server.int_params.int("maxmemory") and self.server.write_refusal is None)
 
     def filtered(self, reply):
         """The reply that leaves under CLIENT REPLY OFF/SKIP: nothing but out-of-band pushes
@@ -147,6 +148,9 @@ class Client:
                 raise ErrorReply(errors.NOAUTH)
             if not self.direct and self.server.int_params.int("maxmemory") and self.out_of_memory(cmd):
                 return self._reject(argv, ErrorReply(errors.OOM), cmd)  # not raised: no traceback
+            refusal = self.server.write_refusal  # a read-only replica, min-replicas-to-write
+            if refusal is not None and (message := refusal(self, cmd)) is not None:
+                return self._reject(argv, ErrorReply(message), cmd)
             if self.proto == 2 and self.subscription_count and name not in SUBSCRIBED_MODE_COMMANDS:
                 raise ErrorReply(
                     f"ERR Can't execute '{cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
