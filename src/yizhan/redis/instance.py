@@ -246,8 +246,8 @@ class RedisInstance:
     # -- pub/sub and keyspace notifications ----------------------------------------------
     def _key_expired(self, db: Database, key: bytes) -> None:
         self.notify(db, "x", "expired", key)
-        if self.aof is not None:  # replicas (and the AOF) get the deletion, as Redis propagates it
-            self.aof.evicted(db.index, key)
+        if self.aof is not None:  # replicas get the deletion, as Redis propagates it
+            self.aof.expired(db.index, key)
 
     def _key_created(self, db: Database, key: bytes) -> None:
         self.notify(db, "n", "new", key)

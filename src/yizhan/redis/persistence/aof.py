@@ -373,9 +373,15 @@ class AOF:
         if self.stream is not None:
             self.stream.wrote(client)
 
+    def expired(self, index: int, key: bytes) -> None:
+        """A key reclaimed because its time passed: a DEL for the replicas, which do not expire
+        keys themselves (Redis's propagateDeletion); the file needs none, its absolute expiry
+        says the same on replay."""
+        if self.stream is not None:
+            self.stream.feed(index, encode_command([b"DEL", key]))
+
     def evicted(self, index: int, key: bytes) -> None:
-        """A key evicted for maxmemory, or reclaimed because its time passed: a DEL in its
-        database (Redis's propagateDeletion)."""
+        """A key evicted for maxmemory: a DEL in its database (Redis's propagateDeletion)."""
         self._select_index(index)
         self._append([b"DEL", key])
 
