@@ -2,17 +2,23 @@
 
     with yizhan.Server(port=0, amqp_port=0) as srv:
         redis.Redis.from_url(srv.redis_url).ping()
+        srv.advance(3601)          # an hour passes: keys, TTLs, timeouts and message TTLs follow
+
+Its clock is a ControlledClock (the real time until a test moves it) and `srv.controls` is the
+server's yizhan.testing.control.Controls; the methods below call them on the server's loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import shutil
 import tempfile
 import threading
 
-from yizhan.clock import Clock
+from yizhan.clock import Clock, ControlledClock
 from yizhan.config import Config
+from yizhan.testing.control.controls import OPERATIONS
 
 
 class Server:
@@ -24,7 +30,7 @@ class Server:
         self._temp_dir = None if data_dir else tempfile.mkdtemp(prefix="yizhan-")
         self.config = Config(bind=bind, port=port, amqp_port=amqp_port, http_port=http_port,
                              data_dir=data_dir or self._temp_dir, redis_params=params)
-        self.clock = clock
+        self.clock = clock if clock is not None else ControlledClock()
         self.runtime = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -103,6 +109,62 @@ class Server:
             return function(*args)
         return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout=10)
 
+    @property
+    def controls(self):
+        """The test controls (yizhan.testing.control.Controls), to be called on the server's
+        loop: `srv.control.<operation>(...)` does that."""
+        return self.runtime.controls
+
+    @property
+    def control(self) -> "ControlProxy":
+        """Every test control, run on the server's loop: `srv.control.fail("LOADING", count=2)`,
+        `srv.control.drop(protocol="redis")`, `srv.control.snapshot()` ... (the operations of
+        yizhan.testing.control.controls.OPERATIONS)."""
+        return ControlProxy(self)
+
+    def run_control(self, name: str, *args, **kwargs):
+        """Run the control `name` on the server's loop and return its result."""
+        method = getattr(self.runtime.controls, name)
+
+        async def run():
+            result = method(*args, **kwargs)
+            return await result if inspect.isawaitable(result) else result
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout=30)
+
+    # -- time ----------------------------------------------------------------------------
+    def advance(self, seconds: float) -> int:
+        """Move the server clock forward: keys expire, TTLs count down, blocking timeouts,
+        message TTLs, queue expiry, delayed messages, heartbeats and consumer timeouts act as
+        if `seconds` had passed (each due timer fires once). Returns the new time in ms."""
+        return self.run_control("advance", seconds)
+
+    def freeze(self) -> int:
+        """Stop the server clock (until `unfreeze`, moves still work)."""
+        return self.run_control("freeze")
+
+    def unfreeze(self) -> int:
+        return self.run_control("unfreeze")
+
+    def set_time(self, unix_seconds: float) -> int:
+        """Set the server's wall time (a move forward also fires the timers now due)."""
+        return self.run_control("set_time", unix_seconds)
+
+    def time(self) -> float:
+        """The server's wall time in seconds."""
+        return self.run_control("now") / 1000
+
+    # -- state ---------------------------------------------------------------------------
+    def snapshot(self, name: str = "default") -> dict:
+        """Keep the whole state (Redis databases with TTLs, AMQP topology and messages)."""
+        return self.run_control("snapshot", name)
+
+    def restore(self, name: str = "default") -> dict:
+        return self.run_control("restore", name)
+
+    def flush(self) -> dict:
+        """Empty every Redis database and AMQP vhost."""
+        return self.run_control("flush")
+
     def __enter__(self) -> "Server":
         return self.start()
 
@@ -130,3 +192,18 @@ class Server:
             loop.run_forever()
         finally:
             loop.close()
+
+
+class ControlProxy:
+    """`srv.control.<operation>(...)`: the test control of that name, run on the server's loop."""
+
+    def __init__(self, server: Server):
+        self._server = server
+
+    def __getattr__(self, name: str):
+        if name not in OPERATIONS:
+            raise AttributeError(f"no test control named {name!r}")
+        return lambda *args, **kwargs: self._server.run_control(name, *args, **kwargs)
+
+    def __dir__(self):
+        return sorted(OPERATIONS)

@@ -14,9 +14,10 @@ from yizhan.amqp.broker import Broker
 from yizhan.amqp.consumer_timeout import ConsumerTimeouts
 from yizhan.amqp.store import DiskStore
 from yizhan.amqp.timers import Timers
-from yizhan.clock import Clock
+from yizhan.clock import Clock, ClockScheduler
 from yizhan.config import Config
 from yizhan.management.api import ManagementAPI
+from yizhan.management.dashboard import Site
 from yizhan.management.http import HTTPProtocol
 from yizhan.net.amqp_transport import AMQPProtocol
 from yizhan.net.redis_transport import BusyAcceptor, RedisProtocol
@@ -28,6 +29,7 @@ from yizhan.redis.params import Params
 from yizhan.redis.persistence.aof import aof_state
 from yizhan.redis.persistence.snapshot import snapshotter
 from yizhan.redis.replication.state import replication
+from yizhan.testing.control import Controls
 
 log = logging.getLogger("yizhan")
 
@@ -63,19 +65,28 @@ class ServerRuntime:
         self.metrics_port = 0
         self._http_connections: set = set()
         self._servers: list[asyncio.base_events.Server] = []
+        # the plain Redis and AMQP listeners: protocol -> (server, protocol factory), so the
+        # test controls can stop and restart listening on the same port
+        self.listeners: dict[str, tuple] = {}
         self._expire_handle: asyncio.TimerHandle | None = None
+        self.scheduler: ClockScheduler | None = None  # the clock's timers, once started
         self._stopped = asyncio.Event()
         self._stopping = False
         self.on_shutdown = None  # the owner's: called once SHUTDOWN has stopped the runtime
+        self.controls = Controls(self)  # test controls (yizhan.testing.control)
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self.redis.scheduler = loop
+        # Every timer that means "when this much time has passed" (blocking timeouts, CLIENT
+        # PAUSE, message TTL, queue expiry, delayed messages, heartbeats, the consumer-timeout
+        # sweep) runs on the server clock: a test that moves the clock fires them.
+        self.scheduler = ClockScheduler(self.redis.clock, loop)
+        self.redis.scheduler = self.scheduler
         self.redis.shutdown_hook = lambda: loop.call_soon(self._shutdown_by_command)
         cfg = self.config
         self._load()  # before listening: raises RDBLoadError / AOFLoadError
         self.broker.store.scheduler = loop.call_soon
-        self.broker.timers.loop = loop  # message TTL and queue expiry timers
+        self.broker.timers.loop = self.scheduler  # message TTL and queue expiry timers
         self.broker.recover()  # before listening: raises StoreError
         redis_tls, (amqp_tls, amqps_port), (https_tls, https_port) = self._tls_contexts()
         tls_port = self.redis.params.int("tls-port")
@@ -86,6 +97,7 @@ class ServerRuntime:
         sock, tls_sock, amqp, amqps, http, metrics, https = _bind_all(cfg.bind, wanted)
         if sock is not None:
             server = await loop.create_server(lambda: RedisProtocol(self.redis), sock=sock, backlog=511)
+            self.listeners["redis"] = (server, lambda: RedisProtocol(self.redis))
             BusyAcceptor(self.redis, sock, loop)  # connections accepted while a script is busy
             self._servers.append(server)
             self.redis_port = sock.getsockname()[1]
@@ -97,6 +109,7 @@ class ServerRuntime:
         self.redis.reconfigure_tls = self._reconfigure_tls
         broker = self.broker
         amqp_server = await loop.create_server(lambda: AMQPProtocol(broker), sock=amqp, backlog=511)
+        self.listeners["amqp"] = (amqp_server, lambda: AMQPProtocol(broker))
         self._servers.append(amqp_server)
         self.amqp_port = amqp.getsockname()[1]
         self.http_port = http.getsockname()[1]
@@ -107,7 +120,7 @@ class ServerRuntime:
             self.amqps_port = amqps.getsockname()[1]
             log.info("AMQPS listening on %s:%d", cfg.bind, self.amqps_port)
         self.metrics_port = metrics.getsockname()[1]
-        api, metrics_api = ManagementAPI(self), ManagementAPI(self, metrics_only=True)
+        api, metrics_api = Site(ManagementAPI(self)), ManagementAPI(self, metrics_only=True)
         for listener, handler, context in ((http, api.handle, None), (metrics, metrics_api.handle, None),
                                            (https, api.handle, https_tls)):
             if listener is None:
@@ -122,7 +135,7 @@ class ServerRuntime:
         self._start_replication(loop)
         self._schedule_expiry()
         self.monitor.start(loop)
-        self.consumer_timeouts.start(loop)
+        self.consumer_timeouts.start(self.scheduler)
         self.broker.delayed.start()
 
     def _tls_contexts(self):
@@ -176,6 +189,30 @@ class ServerRuntime:
                 return "Unable to listen on this port. Check server logs."
         asyncio.get_running_loop().create_task(self._serve_tls(sock, context))
         return None
+
+    def stop_listening(self, name: str) -> int | None:
+        """Close the `name` listener ("redis" or "amqp"; new connections are refused, open
+        ones stay): its port, or None when it was not listening (a test control)."""
+        entry = self.listeners.get(name)
+        if entry is None or not entry[0].sockets:
+            return None
+        server = entry[0]
+        port = server.sockets[0].getsockname()[1]
+        server.close()
+        self._servers.remove(server)
+        return port
+
+    def listen_again(self, name: str, port: int) -> None:
+        """Listen for `name` on `port` again, after `stop_listening` (a test control): the
+        socket listens at once (connections wait in its backlog); serving starts on the loop."""
+        _server, factory = self.listeners[name]
+        sock = _bind(self.config.bind, port, name)
+        asyncio.get_running_loop().create_task(self._serve_again(name, sock, factory))
+
+    async def _serve_again(self, name: str, sock: socket.socket, factory) -> None:
+        server = await asyncio.get_running_loop().create_server(factory, sock=sock, backlog=511)
+        self._servers.append(server)
+        self.listeners[name] = (server, factory)
 
     def _load(self) -> None:
         """The AOF when appendonly is on and it exists (preferred, as Redis), else dump.rdb;
@@ -248,6 +285,7 @@ class ServerRuntime:
         if self._tls_listener is not None:
             self._tls_listener.close()
         self.broker.store.close()
+        self.scheduler.close()
         self._stopped.set()
 
 
