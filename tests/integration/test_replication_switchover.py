@@ -111,6 +111,7 @@ def test_switch_over_to_redis_server_loses_no_acknowledged_write(tmp_path):
             assert int(rs.get(f"count:{w.n}")) == w.incrs
         wait_for(lambda: link_up(yz), timeout=60, what="yizhan to follow redis-server")
         wait_equal(ref.port, ours.port)
+        assert rs.info("stats")["sync_partial_ok"] == 1  # yizhan continued the history it handed over
         total_writes = sum(w.incrs * 2 for w in writers)
         print(f"\nswitch-over: {keys_at_start} keys, RDB {rdb_mb:.1f} MB, full sync in "
               f"{synced - started:.2f} s, writes paused for {switched - switch_started:.2f} s, "
