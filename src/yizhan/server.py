@@ -14,7 +14,7 @@ from yizhan.amqp.broker import Broker
 from yizhan.amqp.consumer_timeout import ConsumerTimeouts
 from yizhan.amqp.store import DiskStore
 from yizhan.amqp.timers import Timers
-from yizhan.clock import Clock, ClockScheduler
+from yizhan.clock import Clock, ClockScheduler, ControlledClock
 from yizhan.config import Config
 from yizhan.management.api import ManagementAPI
 from yizhan.management.dashboard import Site
@@ -47,6 +47,8 @@ class ServerRuntime:
 
     def __init__(self, config: Config, clock: Clock | None = None):
         self.config = config
+        if clock is None and config.test_control:
+            clock = ControlledClock()  # a clock the test controls can move
         self.redis = RedisInstance(config, clock)
         self.broker = Broker(store=DiskStore(config.data_dir, recover_damaged=config.amqp_recover_damaged), timers=Timers(self.redis.clock))
         configure_accounts(self.broker, config)
