@@ -14,19 +14,21 @@ from yizhan.amqp.broker import Broker
 from yizhan.amqp.consumer_timeout import ConsumerTimeouts
 from yizhan.amqp.store import DiskStore
 from yizhan.amqp.timers import Timers
-from yizhan.clock import Clock, ClockScheduler
+from yizhan.clock import Clock, ClockScheduler, ControlledClock
 from yizhan.config import Config
 from yizhan.management.api import ManagementAPI
 from yizhan.management.dashboard import Site
 from yizhan.management.http import HTTPProtocol
 from yizhan.net.amqp_transport import AMQPProtocol
 from yizhan.net.redis_transport import BusyAcceptor, RedisProtocol
+from yizhan.net.replica_transport import connector
 from yizhan.net import tls
 from yizhan.redis import commands  # noqa: F401  (registers every command in the table)
 from yizhan.redis.instance import RedisInstance
 from yizhan.redis.params import Params
 from yizhan.redis.persistence.aof import aof_state
 from yizhan.redis.persistence.snapshot import snapshotter
+from yizhan.redis.replication.state import replication
 from yizhan.testing.control import Controls
 
 log = logging.getLogger("yizhan")
@@ -45,6 +47,8 @@ class ServerRuntime:
 
     def __init__(self, config: Config, clock: Clock | None = None):
         self.config = config
+        if clock is None and config.test_control:
+            clock = ControlledClock()  # a clock the test controls can move
         self.redis = RedisInstance(config, clock)
         self.broker = Broker(store=DiskStore(config.data_dir, recover_damaged=config.amqp_recover_damaged), timers=Timers(self.redis.clock))
         configure_accounts(self.broker, config)
@@ -63,6 +67,9 @@ class ServerRuntime:
         self.metrics_port = 0
         self._http_connections: set = set()
         self._servers: list[asyncio.base_events.Server] = []
+        # the plain Redis and AMQP listeners: protocol -> (server, protocol factory), so the
+        # test controls can stop and restart listening on the same port
+        self.listeners: dict[str, tuple] = {}
         self._expire_handle: asyncio.TimerHandle | None = None
         self.scheduler: ClockScheduler | None = None  # the clock's timers, once started
         self._stopped = asyncio.Event()
@@ -92,6 +99,7 @@ class ServerRuntime:
         sock, tls_sock, amqp, amqps, http, metrics, https = _bind_all(cfg.bind, wanted)
         if sock is not None:
             server = await loop.create_server(lambda: RedisProtocol(self.redis), sock=sock, backlog=511)
+            self.listeners["redis"] = (server, lambda: RedisProtocol(self.redis))
             BusyAcceptor(self.redis, sock, loop)  # connections accepted while a script is busy
             self._servers.append(server)
             self.redis_port = sock.getsockname()[1]
@@ -103,6 +111,7 @@ class ServerRuntime:
         self.redis.reconfigure_tls = self._reconfigure_tls
         broker = self.broker
         amqp_server = await loop.create_server(lambda: AMQPProtocol(broker), sock=amqp, backlog=511)
+        self.listeners["amqp"] = (amqp_server, lambda: AMQPProtocol(broker))
         self._servers.append(amqp_server)
         self.amqp_port = amqp.getsockname()[1]
         self.http_port = http.getsockname()[1]
@@ -125,6 +134,7 @@ class ServerRuntime:
             self.https_port = https.getsockname()[1]
             log.info("management HTTPS API listening on %s:%d", cfg.bind, self.https_port)
         log.info("Prometheus metrics listening on %s:%d", cfg.bind, self.metrics_port)
+        self._start_replication(loop)
         self._schedule_expiry()
         self.monitor.start(loop)
         self.consumer_timeouts.start(self.scheduler)
@@ -182,6 +192,30 @@ class ServerRuntime:
         asyncio.get_running_loop().create_task(self._serve_tls(sock, context))
         return None
 
+    def stop_listening(self, name: str) -> int | None:
+        """Close the `name` listener ("redis" or "amqp"; new connections are refused, open
+        ones stay): its port, or None when it was not listening (a test control)."""
+        entry = self.listeners.get(name)
+        if entry is None or not entry[0].sockets:
+            return None
+        server = entry[0]
+        port = server.sockets[0].getsockname()[1]
+        server.close()
+        self._servers.remove(server)
+        return port
+
+    def listen_again(self, name: str, port: int) -> None:
+        """Listen for `name` on `port` again, after `stop_listening` (a test control): the
+        socket listens at once (connections wait in its backlog); serving starts on the loop."""
+        _server, factory = self.listeners[name]
+        sock = _bind(self.config.bind, port, name)
+        asyncio.get_running_loop().create_task(self._serve_again(name, sock, factory))
+
+    async def _serve_again(self, name: str, sock: socket.socket, factory) -> None:
+        server = await asyncio.get_running_loop().create_server(factory, sock=sock, backlog=511)
+        self._servers.append(server)
+        self.listeners[name] = (server, factory)
+
     def _load(self) -> None:
         """The AOF when appendonly is on and it exists (preferred, as Redis), else dump.rdb;
         with appendonly on, the AOF is then opened for appending (created from the loaded
@@ -200,6 +234,14 @@ class ServerRuntime:
         if aof is not None:
             aof.open()
 
+    def _start_replication(self, loop) -> None:
+        """The link to a master (replicaof) connects through this loop."""
+        state = replication(self.redis)
+        state.connector = connector(loop)
+        words = self.redis.params.get("replicaof").split()
+        if len(words) == 2 and words[1].isdigit():
+            state.replicate(words[0], int(words[1]), at_start=True)
+
     def _schedule_expiry(self) -> None:
         hz = max(1, min(500, self.redis.params.int("hz")))
         loop = asyncio.get_running_loop()
@@ -210,6 +252,7 @@ class ServerRuntime:
         self.redis.archive_access()
         snapshotter(self.redis).cron()  # save points and a finished BGSAVE child
         aof_state(self.redis).cron()  # everysec fsync, a finished rewrite child
+        replication(self.redis).cron()  # pings, ACKs, WAIT, the link to a master
         self._schedule_expiry()
 
     def _shutdown_by_command(self) -> None:

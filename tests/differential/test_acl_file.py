@@ -129,3 +129,19 @@ def test_config_requirepass_and_default_line():
 def test_config_user_line_errors():
     with pytest.raises(AclFileError, match="Error loading ACL rule 'bogus' for the user named 'x': Syntax error"):
         RedisInstance(Config(redis_users=(("x", "on", "bogus"),)))
+
+
+def test_aof_replay_ignores_acl(tmp_path):
+    """Commands replayed from the AOF at start are not checked against the ACL (Redis's AOF
+    client has no user), even when the default user may not run them."""
+    data = tmp_path / "data"
+    with Server(data_dir=str(data), save="", appendonly="yes") as first, RawClient("127.0.0.1", first.port) as c:
+        assert c.call("SET", "k", "v") == b"+OK\r\n"
+        assert c.call("RPUSH", "l", "a") == b":1\r\n"
+    aclfile = tmp_path / "users.acl"
+    aclfile.write_bytes(b"user default on nopass ~* &* -@all +get +lrange\n")
+    with Server(data_dir=str(data), save="", appendonly="yes", aclfile=str(aclfile)) as second, \
+            RawClient("127.0.0.1", second.port) as c:
+        assert c.call("GET", "k") == b"$1\r\nv\r\n"
+        assert c.call("LRANGE", "l", "0", "-1") == b"*1\r\n$1\r\na\r\n"
+        assert c.call("SET", "k", "w") == b"-NOPERM this user has no permissions to run the 'set' command\r\n"

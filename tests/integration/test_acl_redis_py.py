@@ -48,6 +48,7 @@ def test_login_with_username_and_permissions(admin):
     admin.set("r:1", "v")
     reader = redis.Redis(port=port, username="reader", password="pw", decode_responses=True)
     assert reader.acl_whoami() == "reader"
+    assert "reader" in {client["user"] for client in admin.client_list()}
     assert reader.get("r:1") == "v"
     with pytest.raises(redis.exceptions.NoPermissionError, match="no permissions to run the 'set' command"):
         reader.set("r:1", "x")

@@ -24,6 +24,11 @@ AUTH_NOT_CONFIGURED = (
 )
 MAX_CLIENTS = "ERR max number of clients reached"
 OOM = "OOM command not allowed when used memory > 'maxmemory'."
+LOADING = "LOADING Redis is loading the dataset in memory"
+READONLY_REPLICA = "READONLY You can't write against a read only replica."
+TRYAGAIN = "TRYAGAIN Multiple keys request during rehashing of slot"
+MASTERDOWN = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+BUSY_SCRIPT = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
 PROTECTED_MODE = (
     "DENIED Redis is running in protected mode because protected mode is enabled and no password "
     "is set for the default user. In this mode connections are only accepted from the loopback "
@@ -332,6 +337,14 @@ DEBUG_NOT_ALLOWED = ("ERR DEBUG command not allowed. If the enable-debug-command
                      "can run it from a local connection, otherwise you need to set this option in the "
                      "configuration file, and then restart the server.")
 
+# replication (redis/replication/)
+READONLY_REPLICA = "READONLY You can't write against a read only replica."
+NOREPLICAS = "NOREPLICAS Not enough good replicas to write."
+NOMASTERLINK = "NOMASTERLINK Can't SYNC while not connected with my master"
+INVALID_MASTER_PORT = "ERR Invalid master port"
+WAIT_ON_REPLICA = ("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a "
+                   "replica is configured to be writable (which is not the default) writes to replicas are just "
+                   "local and are not propagated.")
 
 # -- ACL (redis/acl) ---------------------------------------------------------------------------
 _ACL_RULE_REASONS = {
@@ -350,6 +363,8 @@ ACL_NO_FILE = (
     "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the "
     "ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) "
     "in order to store users in the Redis configuration.")
+SORT_BY_ACL = "ERR BY option of SORT denied due to insufficient ACL permissions."
+SORT_GET_ACL = "ERR GET option of SORT denied due to insufficient ACL permissions."
 ACL_USERNAME_SPACES = "ERR Usernames can't contain spaces or null characters"
 ACL_GENPASS_BITS = ("ERR ACL GENPASS argument must be the number of bits for the output password, a positive "
                     "number up to 4096")

@@ -40,7 +40,8 @@ class Client:
         "last_interaction", "last_command", "lib_name", "lib_ver", "close_after_reply",
         "conn", "multi", "multi_error", "in_exec", "watched", "dirty_cas", "blocked",
         "subscriptions", "patterns", "shard_subscriptions", "soft_limit_since", "direct",
-        "monitoring", "tracking", "reply_mode", "no_evict", "user", "logged_in", "__weakref__",
+        "monitoring", "tracking", "reply_mode", "no_evict", "user", "logged_in", "control",
+        "__weakref__",
     )
 
     def __init__(self, server, addr: str = "?:0", laddr: str = "?:0"):
@@ -78,9 +79,11 @@ class Client:
         self.reply_mode = REPLY_ON  # CLIENT REPLY
         self.no_evict = False  # CLIENT NO-EVICT
         # Whether the connection's direct path may run this client's commands: nothing about
-        # it (MONITOR mode, CLIENT REPLY, a pause, maxmemory, a restricted ACL user ...) needs
-        # the checks of `execute`.
-        self.direct = server.pause is None and not server.int_params.int("maxmemory") and self.user.unrestricted
+        # it (MONITOR mode, CLIENT REPLY, a pause, maxmemory, a restricted ACL user, a test
+        # control's hook, a write refusal of replication ...) needs the checks of `execute`.
+        self.control = server.control  # the test controls' command hook (yizhan.testing.control)
+        self.direct = (server.pause is None and not server.int_params.int("maxmemory") and self.user.unrestricted
+                       and self.control is None and server.write_refusal is None)
 
     # -- state ---------------------------------------------------------------------------
     def select(self, index: int) -> None:
@@ -108,7 +111,8 @@ class Client:
 
     def update_direct(self) -> None:
         self.direct = (not self.monitoring and self.reply_mode == REPLY_ON and self.server.pause is None
-                       and not self.server.int_params.int("maxmemory") and self.user.unrestricted)
+                       and not self.server.int_params.int("maxmemory") and self.user.unrestricted
+                       and self.control is None and self.server.write_refusal is None)
 
     def filtered(self, reply):
         """The reply that leaves under CLIENT REPLY OFF/SKIP: nothing but out-of-band pushes
@@ -138,6 +142,10 @@ class Client:
     def execute(self, argv: list[bytes]):
         """Run (or, inside MULTI, queue) one command; returns its reply value, a `Blocked`
         when it parks the client, and never raises."""
+        if self.control is not None:  # a test's fault or recording (never set otherwise)
+            intercepted = self.control.before_command(self, argv)
+            if intercepted is not None:
+                return intercepted
         cmd = BY_REQUEST_NAME.get(argv[0])
         if cmd is not None and self.multi is None and self.can_run_directly(cmd, argv):
             return self.call(cmd, argv)
@@ -158,6 +166,9 @@ class Client:
                     return self._reject(argv, refusal, cmd)
             if not self.direct and self.server.int_params.int("maxmemory") and self.out_of_memory(cmd):
                 return self._reject(argv, ErrorReply(errors.OOM), cmd)  # not raised: no traceback
+            refusal = self.server.write_refusal  # a read-only replica, min-replicas-to-write
+            if refusal is not None and (message := refusal(self, cmd)) is not None:
+                return self._reject(argv, ErrorReply(message), cmd)
             if self.proto == 2 and self.subscription_count and name not in SUBSCRIBED_MODE_COMMANDS:
                 raise ErrorReply(
                     f"ERR Can't execute '{cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
@@ -365,7 +376,8 @@ class RedisConnection:
     no `receive` made; once `close_after` is set the transport sends the output and closes
     the socket (after that many seconds: always 0 for Redis, which closes at once)."""
 
-    __slots__ = ("client", "parser", "close_after", "out", "on_wakeup", "closer", "unsent", "read_now")
+    __slots__ = ("client", "parser", "close_after", "out", "on_wakeup", "closer", "unsent", "read_now",
+                 "network")
 
     def __init__(self, client: Client):
         self.client = client
@@ -381,6 +393,7 @@ class RedisConnection:
         self.closer: Callable[[], None] | None = None
         self.unsent: Callable[[], int] | None = None
         self.read_now: Callable[[], None] | None = None
+        self.network = None  # the transport's protocol object (the test controls shape its output)
 
     # -- output ------------------------------------------------------------------------------
     def data_to_send(self) -> bytes:

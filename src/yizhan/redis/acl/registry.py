@@ -11,8 +11,8 @@ import os
 from yizhan.redis import errors
 from yizhan.redis.acl import categories
 from yizhan.redis.acl.log import AclLog, Entry
-from yizhan.redis.acl.selectors import (DENIED_AUTH, DENIED_CHANNEL, DENIED_CMD, DENIED_KEY, OK, UNKNOWN,
-                                        RuleError, channel_allowed)
+from yizhan.redis.acl.selectors import (DENIED_AUTH, DENIED_CHANNEL, DENIED_CMD, DENIED_KEY, OK, READ,
+                                        UNKNOWN, RuleError, channel_allowed)
 from yizhan.redis.acl.users import User, has_spaces, merge_selectors
 from yizhan.redis.session import client_line
 from yizhan.resp import ErrorReply
@@ -32,6 +32,9 @@ class Acl:
         self.users: dict[bytes, User] = {}
         self.default = self._make_default()
         self.users[DEFAULT] = self.default
+        # the user of the server's own clients (AOF loading): every permission, in no list,
+        # as Redis's NULL user
+        self.internal = self._make_default()
         self.log = AclLog()
 
     def _make_default(self) -> User:
@@ -162,12 +165,12 @@ class Acl:
                     client.kill()
 
     # -- authentication ------------------------------------------------------------------------
-    def authenticate(self, client, username: bytes, password: bytes) -> None:
-        """ACLAuthenticateUser, or WRONGPASS (logged as an "auth" entry)."""
+    def authenticate(self, client, username: bytes, password: bytes, argv0: bytes = b"AUTH") -> None:
+        """ACLAuthenticateUser, or WRONGPASS (logged as an "auth" entry naming `argv0`)."""
         user = self.users.get(username)
         if user is None or not user.check_password(password):
-            self.add_log(client, DENIED_AUTH, "multi" if client.multi is not None else "toplevel",
-                         b"AUTH", username)
+            in_multi = client.multi is not None or client.in_exec
+            self.add_log(client, DENIED_AUTH, "multi" if in_multi else "toplevel", argv0, username)
             raise ErrorReply(errors.WRONGPASS)
         client.user = user
         client.logged_in = client.authenticated = True
@@ -188,6 +191,17 @@ class Acl:
             if result > relevant or (result == relevant and position > last_position):
                 relevant, last_position = result, position
         return relevant, last_position
+
+    def reads_every_key(self, user: User, argv: list[bytes]) -> bool:
+        """ACLUserCheckCmdWithUnrestrictedKeyAccess for SORT's BY and GET: a selector allows
+        the command and may read any key (allkeys, or a "*" pattern with read access)."""
+        cmd = categories.lookup(argv[0])
+        keys_cache: list = []
+        for selector in user.selectors:
+            if selector.check(cmd, argv, keys_cache)[0] == OK and (
+                    selector.all_keys or any(p == b"*" and flags & READ for p, flags in selector.keys)):
+                return True
+        return False
 
     def refuse(self, client, cmd, argv: list[bytes], context: str, in_exec: bool = False) -> ErrorReply | None:
         """The NOPERM reply for a command the client's user may not run (logged), or None:

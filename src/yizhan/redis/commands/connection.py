@@ -42,9 +42,10 @@ def quit_(c, argv):
     return OK
 
 
-def check_password(c, username: bytes, password: bytes) -> None:
-    """Authenticate `c` as `username`, or raise WRONGPASS (ACLAuthenticateUser)."""
-    c.server.acl.authenticate(c, username, password)
+def check_password(c, argv0: bytes, username: bytes, password: bytes) -> None:
+    """Authenticate `c` as `username`, or raise WRONGPASS (ACLAuthenticateUser; the ACL log
+    names the command as it was typed, `argv0`)."""
+    c.server.acl.authenticate(c, username, password, argv0)
 
 
 @command("AUTH [username] password", arity=-2, flags="noscript loading stale fast no_auth",
@@ -55,9 +56,9 @@ def auth(c, argv):
     if len(argv) == 2:
         if c.server.acl.default.nopass:
             raise ErrorReply(errors.AUTH_NOT_CONFIGURED)
-        check_password(c, b"default", argv[1])
+        check_password(c, argv[0], b"default", argv[1])
     else:
-        check_password(c, argv[1], argv[2])
+        check_password(c, argv[0], argv[1], argv[2])
     return OK
 
 
@@ -84,7 +85,7 @@ def hello(c, argv):
         else:
             raise ErrorReply(f"ERR Syntax error in HELLO option '{errors.text(option)}'")
     if credentials is not None:
-        check_password(c, *credentials)
+        check_password(c, argv[0], *credentials)
     if not c.authenticated:
         raise ErrorReply(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
