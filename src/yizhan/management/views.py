@@ -240,7 +240,9 @@ def vhost_bindings(vhost) -> list[dict]:
 def vhost_json(vhost) -> dict:
     ready = sum(q.message_count for q in vhost.queues.values())
     unacked = sum(q.unacked for q in vhost.queues.values())
-    description = "Default virtual host" if vhost.name == "/" else ""
+    metadata = vhost.metadata
+    description = metadata.get("description", "Default virtual host" if vhost.name == "/" else "")
+    tags = list(metadata.get("tags", []))
     return {
         "cluster_state": {node_name(): "running"},
         "default_queue_type": "undefined",
@@ -251,9 +253,9 @@ def vhost_json(vhost) -> dict:
         "messages_ready_details": rate(0),
         "messages_unacknowledged": unacked,
         "messages_unacknowledged_details": rate(0),
-        "metadata": {"description": description, "tags": []},
+        "metadata": {"description": description, "tags": tags},
         "name": vhost.name,
-        "tags": [],
+        "tags": tags,
         "tracing": False,
     }
 
