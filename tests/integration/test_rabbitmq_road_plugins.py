@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import pika
 import pytest
+from pika.compat import long
 
-from yizhan.testing.amqp import connect, unique
+from yizhan.testing.amqp import broker_error, connect, unique
 from yizhan.testing.process import ServerProcess
 from yizhan.testing.rabbitmq import RabbitMQReference
 from yizhan.testing.road import (ROAD_PLUGINS, Management, Publisher, drain, message_id,
@@ -102,6 +103,59 @@ def test_shovel_drains_a_queue_live_until_the_publisher_moves(rabbitmq, yizhan):
     in_order_once(arrived)
 
 
+HOPS = [  # x-received-from headers and whether an x-max-hops 2 exchange for "down" "/" forwards
+    (None, True),
+    ([], True),
+    ([{"cluster-name": "other", "vhost": "/"}], True),
+    ([{"cluster-name": "down", "vhost": "v"}], True),
+    ([{"cluster-name": "down", "vhost": "/"}], False),
+    (["not a table"], True),
+    ([{"cluster-name": "a"}, {"cluster-name": "b"}], False),
+    ("not an array", True),
+]
+
+
+def federation_upstream_exchange_behaviour(broker_url: str, name: str) -> list:
+    """Declares, refusals and routing of `x-federation-upstream` exchanges on one broker."""
+    seen = []
+    with connect(broker_url) as conn:
+        for arguments in ({}, {"x-max-hops": 1}, {"x-max-hops": "1"}):
+            seen.append(broker_error(conn.channel().exchange_declare, name + ".bad",
+                                     "x-federation-upstream", arguments=arguments))
+        channel = conn.channel()
+        arguments = {"x-max-hops": long(2), "x-downstream-name": "down",
+                     "x-downstream-vhost": "/", "x-internal-purpose": "federation"}
+        channel.exchange_declare(name, "x-federation-upstream", arguments=arguments)
+        channel.exchange_declare(name, "x-federation-upstream",   # only x-max-hops is compared
+                                 arguments={"x-max-hops": 2, "alternate-exchange": "elsewhere"})
+        seen.append(broker_error(channel.exchange_declare, name, "x-federation-upstream",
+                                 arguments={"x-max-hops": long(3)})[1:])
+        channel = conn.channel()
+        queue = channel.queue_declare("", exclusive=True).method.queue
+        channel.queue_bind(queue, name, "ignored")
+        channel.confirm_delivery()
+        for index, (hops, _) in enumerate(HOPS):
+            headers = {"x-received-from": hops} if hops is not None else None
+            channel.basic_publish(name, "any", str(index).encode(),
+                                  pika.BasicProperties(headers=headers))
+        routed = []
+        while (got := channel.basic_get(queue, auto_ack=True))[0] is not None:
+            routed.append(int(got[2]))
+        seen.append(routed)
+        channel.exchange_delete(name)
+    return seen
+
+
+def test_the_federation_upstream_exchange_type_as_rabbitmq_with_the_plugin(rabbitmq, yizhan):
+    """The exchange type the federation plugin declares on its upstream: yizhan refuses and
+    routes as RabbitMQ with the plugin does (hop limit, cycle detection, its argument checks)."""
+    name = unique("xfu")
+    ours = federation_upstream_exchange_behaviour(url(yizhan.amqp_port), name)
+    assert ours == federation_upstream_exchange_behaviour(rabbitmq.url, name)
+    assert ours[-1] == [index for index, (_, forwards) in enumerate(HOPS) if forwards]
+    assert ours[0] == ("channel", 406, "PRECONDITION_FAILED - Argument x-max-hops missing")
+
+
 def test_exchange_federation_takes_yizhan_as_upstream(rabbitmq, yizhan):
     """The federated exchange on RabbitMQ gets what is published to the same exchange on yizhan,
     for the bindings made on RabbitMQ only (the link mirrors them onto yizhan's internal
@@ -127,6 +181,11 @@ def test_exchange_federation_takes_yizhan_as_upstream(rabbitmq, yizhan):
         channel.exchange_declare(exchange, passive=True)   # the link declared it on yizhan
         wait_for(lambda: _bound_keys(yizhan, exchange) >= {"orders.eu.*", "orders.#"},
                  "the link to bind its upstream exchange")
+    internal = [x for x in Management(yizhan.http_port).ok("GET", "/exchanges/%2F")
+                if x["name"].startswith(f"federation: {exchange} -> ")]
+    assert [(x["type"], x["internal"], x["auto_delete"], x["durable"]) for x in internal] == \
+        [("x-federation-upstream", True, True, True)]   # not the fanout it falls back to
+    assert internal[0]["arguments"]["x-max-hops"] == 1
 
     publisher = Publisher("f", ours, exchange, "orders.eu.paris", size=256)
     publisher.start()

@@ -28,7 +28,7 @@ import binascii
 import itertools
 from importlib import resources
 
-from yizhan.management.api import ROUTES, SEES_ALL_VHOSTS, HTTPError, error_response, require_administrator
+from yizhan.management.api import ROUTES, HTTPError, error_response, require_administrator
 from yizhan.management.http import Request, Response
 from yizhan.redis.commands.server import info_fields
 from yizhan.redis.glob import match
@@ -36,6 +36,7 @@ from yizhan.redis.keyspace import type_name
 from yizhan.redis.types.streams import MAX, ZERO, format_id
 from yizhan.resp.encoder import format_double
 
+PANEL_TAGS = {"administrator", "monitoring"}  # the users who may read the Redis panel
 PANEL_SECTIONS = ("server", "clients", "memory", "stats", "persistence", "replication")
 SLOWLOG_ROWS = 32
 DEFAULT_SCAN_COUNT = 100
@@ -85,7 +86,7 @@ class Site:
 
 # -- the Redis panel ---------------------------------------------------------------------------
 def get_redis(call):
-    if not SEES_ALL_VHOSTS & set(call.user.tags):
+    if not PANEL_TAGS & set(call.user.tags):
         raise HTTPError(401, "not_authorised", "Not monitor user")
     redis = call.runtime.redis
     panel = {name: dict(info_fields(redis, name)) for name in PANEL_SECTIONS}
