@@ -32,7 +32,7 @@ class APIError extends Error {
 }
 
 async function api(path, options = {}) {
-  const headers = {Authorization: "Basic " + state.auth};
+  const headers = {Authorization: "Basic " + state.auth, ...(options.headers || {})};
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch("/api/" + path, {
     method: options.method || "GET",
@@ -260,7 +260,24 @@ async function loadConnections() {
     cell(tr, c.name); cell(tr, c.vhost); cell(tr, c.user);
     cell(tr, [client.product, client.version].filter(Boolean).join(" "));
     cell(tr, c.state); cell(tr, c.channels, "num"); cell(tr, c.protocol);
+    tr.dataset.connection = c.name;
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "close-connection";
+    close.textContent = "Force close";
+    close.addEventListener("click", () => closeConnection(c.name));
+    cell(tr, "", "admin-only").appendChild(close);
   });
+}
+
+async function closeConnection(name) {
+  try {
+    await api("connections/" + enc(name), {method: "DELETE", headers: {"X-Reason": "Closed from the yizhan dashboard"}});
+    showResult("connections-result", "Connection " + name + " closed.", true);
+  } catch (error) {
+    showResult("connections-result", "Close failed: " + error.message, false);
+  }
+  refresh();
 }
 
 /* -- queues ----------------------------------------------------------------------------- */
