@@ -173,6 +173,11 @@ def test_purge_from_the_page_empties_the_queue(page, server):
     wait_for(page, lambda: text(page, "queue-action-result") == "Queue purged.")
     wait_for(page, lambda: queue_cell(page, "to-purge", "messages") == "0")
     assert channel.queue_declare("to-purge", passive=True).method.message_count == 0
+    channel.basic_qos(prefetch_count=7)
+    channel.basic_consume("to-purge", lambda *a: None, consumer_tag="page-watcher")
+    wait_for(page, lambda: "page-watcher" in text(page, "queue-consumers"))
+    consumer = page.find_element(By.CSS_SELECTOR, "#queue-consumers tbody tr").text
+    assert consumer.endswith("page-watcher true false 7")
     shot(page, "queue-purged")
     connection.close()
 
