@@ -37,6 +37,8 @@ class Config:
     data_dir: str = "./yizhan-data"
     log_level: str = "info"
     redis_params: dict[str, str] = field(default_factory=dict)
+    # `user NAME RULES...` lines: ACL users defined in the config file (redis/acl)
+    redis_users: tuple[tuple[str, ...], ...] = ()
     # AMQP accounts beyond guest: (name, password, vhosts), extra vhosts, and whether guest may
     # only log in from loopback (RabbitMQ's loopback_users default).
     amqp_users: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
@@ -118,6 +120,10 @@ def load_file(path: str | Path, base: Config | None = None) -> Config:
             changes.update(_ssl_setting(name, values, f"{path}:{number}"))
         elif name in RESOURCE_KEYS:
             changes.update(_resource_setting(name, values, f"{path}:{number}"))
+        elif name == "user":
+            if not values:
+                raise ConfigFileError(f"{path}:{number}: 'user' takes a username and its ACL rules")
+            changes["redis_users"] = changes.get("redis_users", base.redis_users) + (tuple(values),)
         elif name in SERVER_KEYS:
             if len(values) != 1:
                 raise ConfigFileError(f"{path}:{number}: '{name}' takes exactly one value")

@@ -43,13 +43,8 @@ def quit_(c, argv):
 
 
 def check_password(c, username: bytes, password: bytes) -> None:
-    """Authenticate `c` as the default user, or raise the error Redis gives."""
-    required = c.server.params.get("requirepass")
-    if username != b"default":
-        raise ErrorReply(errors.WRONGPASS)
-    if required and password != required.encode():
-        raise ErrorReply(errors.WRONGPASS)
-    c.authenticated = True
+    """Authenticate `c` as `username`, or raise WRONGPASS (ACLAuthenticateUser)."""
+    c.server.acl.authenticate(c, username, password)
 
 
 @command("AUTH [username] password", arity=-2, flags="noscript loading stale fast no_auth",
@@ -58,7 +53,7 @@ def auth(c, argv):
     if len(argv) > 3:
         raise ErrorReply(errors.SYNTAX)
     if len(argv) == 2:
-        if not c.server.params.get("requirepass"):
+        if c.server.acl.default.nopass:
             raise ErrorReply(errors.AUTH_NOT_CONFIGURED)
         check_password(c, b"default", argv[1])
     else:
@@ -127,7 +122,9 @@ def reset(c, argv):
     c.select(0)
     c.proto = 2
     c.name = b""
-    c.authenticated = not c.server.params.get("requirepass")
+    c.user = c.server.acl.default  # clientSetDefaultAuth
+    c.logged_in = c.authenticated = c.server.acl.default_open()
+    c.update_direct()
     return Simple("RESET")
 
 
@@ -268,8 +265,10 @@ def client_kill(c, argv):
                 raise ErrorReply(f"ERR Unknown client type '{errors.text(value)}'")
             matches = [cl for cl in matches if kind == b"NORMAL"]
         elif option == b"USER":
-            if value != b"default":
+            user = c.server.acl.users.get(value)
+            if user is None:
                 raise ErrorReply(f"ERR No such user '{errors.text(value)}'")
+            matches = [cl for cl in matches if cl.user is user]
         elif option == b"SKIPME":
             if value.upper() not in (b"YES", b"NO"):
                 raise ErrorReply(errors.SYNTAX)
