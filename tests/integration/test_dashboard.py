@@ -259,6 +259,14 @@ def test_redis_panel_shows_a_key_set_with_redis_py(page, server):
     assert "item-99" in text(page, "redis-preview-value")
     assert "item-100" not in text(page, "redis-preview-value")
     assert "cut short" in text(page, "redis-preview-value")
+    other_db = redis.Redis(port=server.port, db=5)
+    other_db.set("in-db5", "five")
+    db5 = '#redis-keyspace tr[data-db="5"]'
+    wait_for(page, lambda: page.find_elements(By.CSS_SELECTOR, db5))
+    page.find_element(By.ID, "redis-match").clear()
+    page.find_element(By.CSS_SELECTOR, db5).click()  # a database's row browses it
+    wait_for(page, lambda: [r.get_attribute("data-name") for r in
+                            page.find_elements(By.CSS_SELECTOR, "#redis-keys tbody tr")] == ["in-db5"])
     client.set("dashboard:another", "1")
     wait_for(page, lambda: page.find_element(By.CSS_SELECTOR, '#redis-keyspace tr[data-db="0"] td.keys').text == "4")
     shot(page, "redis")
