@@ -40,12 +40,18 @@ def build_parser() -> argparse.ArgumentParser:
                        help="management API HTTPS port (default 15671 when management-ssl-certfile is set, else off)")
     for name, text in TLS_OPTIONS.items():
         serve.add_argument(f"--{name}", metavar="VALUE", help=text)
+    serve.add_argument("--replicaof", nargs=2, metavar=("HOST", "PORT"),
+                       help="start as a replica of this Redis master (as redis.conf's replicaof)")
     serve.add_argument("--data-dir", help="where data files live (default ./yizhan-data)")
     serve.add_argument("--config", metavar="FILE", help="config file (redis.conf style: name value)")
     serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="default info")
     serve.add_argument("--amqp-recover-damaged", action="store_true", default=None,
                        help="load damaged AMQP data files without their damaged records (each file is "
                             "copied aside first and the loss logged) instead of refusing to start")
+    serve.add_argument("--test-control", action="store_true", default=None,
+                       help="let test suites steer the server: a clock they can move, and POST "
+                            "/yizhan/control/<operation> on the HTTP port (administrators only); "
+                            "never on a server others use")
     defs = sub.add_parser("definitions", help="AMQP definitions in RabbitMQ's definitions.json format")
     defs.add_argument("action", choices=["export", "import"])
     defs.add_argument("file", help="the JSON file to write (export; - for stdout) or read (import)")
@@ -87,12 +93,15 @@ def config_from_args(args: argparse.Namespace) -> Config:
     tls = {name: getattr(args, name.replace("-", "_")) for name in TLS_OPTIONS}
     params = dict(config.redis_params, **{name: redis_value(name, value, f"--{name}")
                                           for name, value in tls.items() if value is not None})
+    if args.replicaof is not None:
+        params["replicaof"] = " ".join(args.replicaof)
     return config.with_overrides(bind=args.bind, port=args.port, amqp_port=args.amqp_port,
                                  amqps_port=args.amqps_port, management_ssl_port=args.management_ssl_port,
                                  redis_params=params,
                                  http_port=args.http_port, metrics_port=args.metrics_port, data_dir=args.data_dir,
                                  log_level=args.log_level,
-                                 amqp_recover_damaged=args.amqp_recover_damaged)
+                                 amqp_recover_damaged=args.amqp_recover_damaged,
+                                 test_control=args.test_control)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,13 +23,15 @@ from yizhan.testing.control.controls import OPERATIONS
 
 class Server:
     def __init__(self, port: int = 0, amqp_port: int = 0, http_port: int = 0, bind: str = "127.0.0.1",
-                 data_dir: str | None = None, clock: Clock | None = None, **redis_params: str):
+                 data_dir: str | None = None, clock: Clock | None = None, test_control: bool = False,
+                 **redis_params: str):
         params = {name.replace("_", "-"): str(value) for name, value in redis_params.items()}
         # Without a data_dir the server keeps its files in a temporary directory removed on
         # stop: an embedded server for a program or a test leaves nothing behind.
         self._temp_dir = None if data_dir else tempfile.mkdtemp(prefix="yizhan-")
         self.config = Config(bind=bind, port=port, amqp_port=amqp_port, http_port=http_port,
-                             data_dir=data_dir or self._temp_dir, redis_params=params)
+                             data_dir=data_dir or self._temp_dir, redis_params=params,
+                             test_control=test_control)
         self.clock = clock if clock is not None else ControlledClock()
         self.runtime = None
         self._loop: asyncio.AbstractEventLoop | None = None
