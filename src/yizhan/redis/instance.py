@@ -13,6 +13,7 @@ from yizhan.clock import Clock
 from yizhan.config import Config
 from yizhan.redis.blocking import BlockingRegistry
 from yizhan.redis.eviction import Evictor
+from yizhan.redis.used_memory import used_memory
 from yizhan.redis.keyspace import Database
 from yizhan.redis.observer import Observer
 from yizhan.redis.params import Params
@@ -120,6 +121,7 @@ class RedisInstance:
         self.tcp_port = self.config.port
         self.last_save_time = self.clock.ms() // 1000
         self.evictor = Evictor(self)  # maxmemory (eviction.py)
+        self.memory_peak = 0  # used_memory_peak (used_memory.py)
         self.aof = None  # the running append-only file (persistence.aof.AOF) while appendonly is on
         self.script_running = None  # the ScriptRun of the EVAL/FCALL in progress (scripting.busy)
         self.poll_while_busy = None  # set by the network layer: accept connections during a long script
@@ -273,6 +275,7 @@ class RedisInstance:
         except under an LRU or LFU maxmemory-policy, whose eviction reads a sampled key's access
         time on every eviction (an archived one costs a search of the archive): then archives
         are read back into the dicts."""
+        used_memory(self)  # the keys written since the last tick costed (key_cost.settle), the peak noted
         policy = self.params.get("maxmemory-policy")
         evicting_by_access = "lru" in policy or "lfu" in policy
         for db in self.dbs:
