@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything the test suite needs on a fresh Debian machine, then run the whole suite.
 # Installs the reference servers from Debian (redis-server, redis-tools, rabbitmq-server; openssl
-# for the TLS tests' certificates), a JDK and Debian's
+# for the TLS tests' certificates), chromium and chromium-driver (the dashboard's browser tests),
+# a JDK and Debian's
 # RabbitMQ Java client (the benchmark's Java row) and the Python test
 # dependencies; extra arguments go to pytest.
 set -euo pipefail
@@ -10,9 +11,11 @@ cd "$(dirname "$0")/.."
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null \
-    || ! command -v rabbitmq-server >/dev/null || ! command -v openssl >/dev/null; then
+    || ! command -v rabbitmq-server >/dev/null || ! command -v openssl >/dev/null \
+    || ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools rabbitmq-server openssl
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools rabbitmq-server openssl \
+    chromium chromium-driver
 fi
 # the Java client row of the benchmark (bench/clients_suite.py): javac and Debian's RabbitMQ Java client
 if ! command -v javac >/dev/null || [ ! -e /usr/share/java/amqp-client.jar ]; then

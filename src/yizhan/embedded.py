@@ -2,6 +2,10 @@
 
     with yizhan.Server(port=0, amqp_port=0) as srv:
         redis.Redis.from_url(srv.redis_url).ping()
+        srv.advance(3601)          # an hour passes: keys, TTLs, timeouts and message TTLs follow
+
+Its clock is a ControlledClock (the real time until a test moves it) and `srv.controls` is the
+server's yizhan.testing.control.Controls; the methods below call them on the server's loop.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import shutil
 import tempfile
 import threading
 
-from yizhan.clock import Clock
+from yizhan.clock import Clock, ControlledClock
 from yizhan.config import Config
 
 
@@ -24,7 +28,7 @@ class Server:
         self._temp_dir = None if data_dir else tempfile.mkdtemp(prefix="yizhan-")
         self.config = Config(bind=bind, port=port, amqp_port=amqp_port, http_port=http_port,
                              data_dir=data_dir or self._temp_dir, redis_params=params)
-        self.clock = clock
+        self.clock = clock if clock is not None else ControlledClock()
         self.runtime = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -102,6 +106,33 @@ class Server:
         async def run():
             return function(*args)
         return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout=10)
+
+    @property
+    def controls(self):
+        """The test controls (yizhan.testing.control.Controls); call them through `call`."""
+        return self.runtime.controls
+
+    # -- time ----------------------------------------------------------------------------
+    def advance(self, seconds: float) -> int:
+        """Move the server clock forward: keys expire, TTLs count down, blocking timeouts,
+        message TTLs, queue expiry, delayed messages, heartbeats and consumer timeouts act as
+        if `seconds` had passed (each due timer fires once). Returns the new time in ms."""
+        return self.call(self.controls.time.advance, seconds)
+
+    def freeze(self) -> int:
+        """Stop the server clock (until `unfreeze`, moves still work)."""
+        return self.call(self.controls.time.freeze)
+
+    def unfreeze(self) -> int:
+        return self.call(self.controls.time.unfreeze)
+
+    def set_time(self, unix_seconds: float) -> int:
+        """Set the server's wall time (a move forward also fires the timers now due)."""
+        return self.call(self.controls.time.set_ms, round(unix_seconds * 1000))
+
+    def time(self) -> float:
+        """The server's wall time in seconds."""
+        return self.call(self.controls.time.now_ms) / 1000
 
     def __enter__(self) -> "Server":
         return self.start()

@@ -14,9 +14,10 @@ from yizhan.amqp.broker import Broker
 from yizhan.amqp.consumer_timeout import ConsumerTimeouts
 from yizhan.amqp.store import DiskStore
 from yizhan.amqp.timers import Timers
-from yizhan.clock import Clock
+from yizhan.clock import Clock, ClockScheduler
 from yizhan.config import Config
 from yizhan.management.api import ManagementAPI
+from yizhan.management.dashboard import Site
 from yizhan.management.http import HTTPProtocol
 from yizhan.net.amqp_transport import AMQPProtocol
 from yizhan.net.redis_transport import BusyAcceptor, RedisProtocol
@@ -26,6 +27,7 @@ from yizhan.redis.instance import RedisInstance
 from yizhan.redis.params import Params
 from yizhan.redis.persistence.aof import aof_state
 from yizhan.redis.persistence.snapshot import snapshotter
+from yizhan.testing.control import Controls
 
 log = logging.getLogger("yizhan")
 
@@ -62,18 +64,24 @@ class ServerRuntime:
         self._http_connections: set = set()
         self._servers: list[asyncio.base_events.Server] = []
         self._expire_handle: asyncio.TimerHandle | None = None
+        self.scheduler: ClockScheduler | None = None  # the clock's timers, once started
         self._stopped = asyncio.Event()
         self._stopping = False
         self.on_shutdown = None  # the owner's: called once SHUTDOWN has stopped the runtime
+        self.controls = Controls(self)  # test controls (yizhan.testing.control)
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self.redis.scheduler = loop
+        # Every timer that means "when this much time has passed" (blocking timeouts, CLIENT
+        # PAUSE, message TTL, queue expiry, delayed messages, heartbeats, the consumer-timeout
+        # sweep) runs on the server clock: a test that moves the clock fires them.
+        self.scheduler = ClockScheduler(self.redis.clock, loop)
+        self.redis.scheduler = self.scheduler
         self.redis.shutdown_hook = lambda: loop.call_soon(self._shutdown_by_command)
         cfg = self.config
         self._load()  # before listening: raises RDBLoadError / AOFLoadError
         self.broker.store.scheduler = loop.call_soon
-        self.broker.timers.loop = loop  # message TTL and queue expiry timers
+        self.broker.timers.loop = self.scheduler  # message TTL and queue expiry timers
         self.broker.recover()  # before listening: raises StoreError
         redis_tls, (amqp_tls, amqps_port), (https_tls, https_port) = self._tls_contexts()
         tls_port = self.redis.params.int("tls-port")
@@ -105,7 +113,7 @@ class ServerRuntime:
             self.amqps_port = amqps.getsockname()[1]
             log.info("AMQPS listening on %s:%d", cfg.bind, self.amqps_port)
         self.metrics_port = metrics.getsockname()[1]
-        api, metrics_api = ManagementAPI(self), ManagementAPI(self, metrics_only=True)
+        api, metrics_api = Site(ManagementAPI(self)), ManagementAPI(self, metrics_only=True)
         for listener, handler, context in ((http, api.handle, None), (metrics, metrics_api.handle, None),
                                            (https, api.handle, https_tls)):
             if listener is None:
@@ -119,7 +127,7 @@ class ServerRuntime:
         log.info("Prometheus metrics listening on %s:%d", cfg.bind, self.metrics_port)
         self._schedule_expiry()
         self.monitor.start(loop)
-        self.consumer_timeouts.start(loop)
+        self.consumer_timeouts.start(self.scheduler)
         self.broker.delayed.start()
 
     def _tls_contexts(self):
@@ -236,6 +244,7 @@ class ServerRuntime:
         if self._tls_listener is not None:
             self._tls_listener.close()
         self.broker.store.close()
+        self.scheduler.close()
         self._stopped.set()
 
 

@@ -23,7 +23,7 @@ import heapq
 import re
 
 from yizhan.amqp import codec, errors
-from yizhan.amqp.exchanges import TYPES, Exchange
+from yizhan.amqp.exchanges import CREATE_CHECKS, TYPES, Exchange
 from yizhan.amqp.message import Message
 
 TYPE_NAME = "x-delayed-message"
@@ -110,6 +110,7 @@ def check_arguments(args) -> None:
 
 
 TYPES[TYPE_NAME] = new_delayed_exchange
+CREATE_CHECKS[TYPE_NAME] = check_arguments
 
 
 class DelayedMessages:

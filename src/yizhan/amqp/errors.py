@@ -206,6 +206,15 @@ def not_implemented(what: str) -> AMQPError:
     return AMQPError(NOT_IMPLEMENTED, what)
 
 
+def federation_argument_missing(key: str) -> AMQPError:
+    """rabbit_federation_util:validate_arg (the federation plugin's exchange types)."""
+    return AMQPError(PRECONDITION_FAILED, f"Argument {key} missing")
+
+
+def federation_argument_type(key: str, type_name: str) -> AMQPError:
+    return AMQPError(PRECONDITION_FAILED, f"Argument {key} must be of type {type_name}")
+
+
 def precondition(text: str) -> AMQPError:
     return AMQPError(PRECONDITION_FAILED, text)
 

@@ -51,6 +51,7 @@ class Exchange:
     type_name = ""
     needs_headers = False  # route() reads the message's headers
     delays = False         # route_message() may hold the message (delayed.py)
+    equivalence_keys = ("alternate-exchange",)  # arguments a redeclare must repeat
 
     def __init__(self, name: str, durable: bool = False, auto_delete: bool = False,
                  internal: bool = False, arguments: FieldTable | None = None):
@@ -293,6 +294,7 @@ class HeadersExchange(Exchange):
 
 TYPES = {cls.type_name: cls for cls in (DirectExchange, FanoutExchange, TopicExchange,
                                           HeadersExchange)}
+CREATE_CHECKS: dict = {}  # type name -> its argument check when an exchange is made (validate/1)
 
 
 def new_exchange(type_name: str, name: str, **flags) -> Exchange:

@@ -1,8 +1,9 @@
 """Broker timers: the clock queues read (message TTL, queue expiry, the x-death time) and
 one-shot callbacks at a clock time (a queue's next message expiry, its unused-expiry).
 
-`Timers.clock` is a yizhan.clock.Clock (tests may inject a ManualClock); `loop` is the asyncio
-loop, set when the server starts. Without a loop no timer fires and queues expire lazily when
+`Timers.clock` is a yizhan.clock.Clock (tests may inject a ManualClock); `loop` is the runtime's
+yizhan.clock.ClockScheduler (the loop's call_later on the server clock), set when the server
+starts. Without a loop no timer fires and queues expire lazily when
 touched (unit tests). A timer is a handle with `cancel()`.
 """
 

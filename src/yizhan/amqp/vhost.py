@@ -11,10 +11,11 @@ from __future__ import annotations
 import base64
 import os
 
-from yizhan.amqp import arguments, delayed, errors, flow, queue_types
+from yizhan.amqp import arguments, errors, flow, queue_types
+from yizhan.amqp import delayed, federation_upstream  # noqa: F401 (they register their exchange types)
 from yizhan.amqp.codec import LONGSTR, FieldTable
 from yizhan.amqp.erlang import Atom
-from yizhan.amqp.exchanges import Binding, Exchange, freeze, new_exchange, TYPES
+from yizhan.amqp.exchanges import CREATE_CHECKS, TYPES, Binding, Exchange, freeze, new_exchange
 from yizhan.amqp.queue import Queue
 from yizhan.amqp.store import NullStore
 from yizhan.amqp.policies import select
@@ -69,8 +70,9 @@ class VHost:
             if found is not None and found[0] is not LONGSTR:
                 raise errors.invalid_arg_type(found[0], "alternate-exchange", "exchange", name,
                                               self.name)
-            if type_name == delayed.TYPE_NAME:
-                delayed.check_arguments(args)
+            check = CREATE_CHECKS.get(type_name)
+            if check is not None:
+                check(args)
             exchange = new_exchange(type_name, name, durable=durable, auto_delete=auto_delete,
                                     internal=internal, arguments=args)
             self.exchanges[name] = exchange
@@ -84,7 +86,7 @@ class VHost:
         field(x.durable, durable, "durable", "exchange", x.name, self.name)
         field(x.auto_delete, auto_delete, "auto_delete", "exchange", x.name, self.name)
         field(x.internal, internal, "internal", "exchange", x.name, self.name)
-        arguments.assert_args(x.arguments, args, ["alternate-exchange"], "exchange", x.name,
+        arguments.assert_args(x.arguments, args, x.equivalence_keys, "exchange", x.name,
                               self.name)
 
     def exchange_or_die(self, name: str) -> Exchange:

@@ -1,7 +1,8 @@
 """asyncio transport for AMQP clients: moves bytes between a socket and a sans-IO
 `AMQPConnection`, flushes what the connection produced (in one write per read, or once per
 loop iteration for deliveries caused by other connections), drives its timers (handshake
-timeout, heartbeats every heartbeat/2 seconds) and closes the socket when it asks.
+timeout, heartbeats every heartbeat/2 seconds, on the server clock: a test that moves the clock
+fires them) and closes the socket when it asks.
 
 Backpressure: while the socket's write buffer is above the high-water mark the connection is
 told it is not writable (queues stop delivering to it) and reading pauses. A connection also
@@ -35,7 +36,7 @@ def _peer(transport) -> tuple[str, bool]:
 
 
 class AMQPProtocol(asyncio.Protocol):
-    __slots__ = ("broker", "transport", "conn", "loop", "handshake_timer", "heartbeat_timer",
+    __slots__ = ("broker", "transport", "conn", "loop", "clock_timers", "handshake_timer", "heartbeat_timer",
                  "close_timer", "flush_scheduled", "closing", "write_paused", "input_held",
                  "reading_paused")
 
@@ -44,6 +45,7 @@ class AMQPProtocol(asyncio.Protocol):
         self.transport = None
         self.conn = None
         self.loop = None
+        self.clock_timers = None
         self.handshake_timer = None
         self.heartbeat_timer = None
         self.close_timer = None
@@ -56,6 +58,7 @@ class AMQPProtocol(asyncio.Protocol):
     def connection_made(self, transport) -> None:
         self.transport = transport
         self.loop = asyncio.get_running_loop()
+        self.clock_timers = self.broker.timers.loop  # timers on the server clock (ClockScheduler)
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -65,7 +68,7 @@ class AMQPProtocol(asyncio.Protocol):
         conn.closer = transport.abort
         conn.input_gate = self._input_gate
         self.conn = conn
-        self.handshake_timer = self.loop.call_later(self.broker.limits.handshake_timeout,
+        self.handshake_timer = self.clock_timers.call_later(self.broker.limits.handshake_timeout,
                                                     self._handshake_timeout)
 
     # -- output -------------------------------------------------------------------------------
@@ -87,7 +90,7 @@ class AMQPProtocol(asyncio.Protocol):
         if conn.close_after is not None:
             self._close(conn.close_after)
         elif conn.close_deadline is not None and self.close_timer is None:
-            self.close_timer = self.loop.call_later(conn.close_deadline, self._close_ok_overdue)
+            self.close_timer = self.clock_timers.call_later(conn.close_deadline, self._close_ok_overdue)
 
     def _close_ok_overdue(self) -> None:
         self.close_timer = None
@@ -127,7 +130,7 @@ class AMQPProtocol(asyncio.Protocol):
 
     def _start_heartbeats(self) -> None:
         if self.heartbeat_timer is None:
-            self.heartbeat_timer = self.loop.call_later(self.conn.heartbeat / 2, self._heartbeat)
+            self.heartbeat_timer = self.clock_timers.call_later(self.conn.heartbeat / 2, self._heartbeat)
 
     def _heartbeat(self) -> None:
         self.heartbeat_timer = None
@@ -139,7 +142,7 @@ class AMQPProtocol(asyncio.Protocol):
             return
         self._flush()
         if not self.closing:
-            self.heartbeat_timer = self.loop.call_later(conn.heartbeat / 2, self._heartbeat)
+            self.heartbeat_timer = self.clock_timers.call_later(conn.heartbeat / 2, self._heartbeat)
 
     def _cancel_timers(self) -> None:
         for timer in (self.handshake_timer, self.heartbeat_timer, self.close_timer):

@@ -16,6 +16,7 @@ from pathlib import Path
 _READY = " ready"
 _REDIS_PORT = re.compile(r"Redis listening on [\d.]+:(\d+)")
 _AMQP_PORT = re.compile(r"AMQP listening on [\d.]+:(\d+)")
+_HTTP_PORT = re.compile(r"management HTTP API listening on [\d.]+:(\d+)")
 
 
 class ServerProcess:
@@ -27,7 +28,7 @@ class ServerProcess:
                  wait: bool = True, timeout: float = 60):
         self.log_path = log_path
         self.log = open(log_path, "w")
-        self.redis_port = self.amqp_port = None
+        self.redis_port = self.amqp_port = self.http_port = None
         launched = time.monotonic()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "yizhan", "serve", "--port", "0", "--amqp-port", "0",
@@ -50,6 +51,8 @@ class ServerProcess:
             if _READY in text:
                 self.redis_port = int(_REDIS_PORT.search(text).group(1))
                 self.amqp_port = int(_AMQP_PORT.search(text).group(1))
+                http = _HTTP_PORT.search(text)   # absent when the config turns it off
+                self.http_port = int(http.group(1)) if http else None
                 return
             if self.process.poll() is not None:
                 break

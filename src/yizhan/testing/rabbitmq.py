@@ -9,8 +9,9 @@ The node is private to this object: its own epmd on a free port (started here in
 so it can be stopped here), a unique node name, its own Mnesia/log/config directories, a HOME with
 an Erlang cookie, and no plugins unless asked: `RabbitMQReference(management=True)` enables
 rabbitmq_management (and rabbitmq_prometheus) with their listeners on free ports (`.http_port`,
-`.metrics_port`). A missing rabbitmq-server is an error, never a skip: CI cannot pass without its
-reference.
+`.metrics_port`); `plugins=("rabbitmq_shovel", "rabbitmq_federation")` enables more plugins
+(through the same enabled_plugins file). A missing rabbitmq-server, or a plugin missing from its
+plugins directory, is an error, never a skip: CI cannot pass without its reference.
 
 `ctl(*args)` runs rabbitmqctl against the node (same node name, epmd port, HOME and cookie),
 e.g. `ref.ctl("export_definitions", path)`; `ctl_env()` is that environment for other tools.
@@ -18,6 +19,7 @@ e.g. `ref.ctl("export_definitions", path)`; `ctl_env()` is that environment for 
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import signal
@@ -31,6 +33,7 @@ from yizhan.testing.process import descendants, terminate
 from yizhan.testing.reference import ReferenceUnavailable, free_port
 
 SERVER_SCRIPT = "/usr/lib/rabbitmq/bin/rabbitmq-server"   # the wrapper in /usr/sbin su's to rabbitmq
+PLUGINS_DIRS = "/usr/lib/rabbitmq/lib/rabbitmq_server-*/plugins"
 CTL_SCRIPT = "/usr/lib/rabbitmq/bin/rabbitmqctl"
 CTL_TIMEOUT = 120.0
 START_TIMEOUT = 60.0
@@ -68,8 +71,12 @@ def server_script() -> str:
 class RabbitMQReference:
     """A private RabbitMQ node: `.port`, `.url`, `.nodename`; `start()`/`stop()` or `with`."""
 
-    def __init__(self, management: bool = False, extra_config: str = ""):
+    def __init__(self, management: bool = False, extra_config: str = "",
+                 plugins: tuple[str, ...] = ()):
         self.management = management
+        self.plugins = tuple(plugins)   # more plugins to enable, e.g. "rabbitmq_shovel"
+        for plugin in self.plugins:
+            require_plugin(plugin)
         self.extra_config = extra_config  # more rabbitmq.conf lines (e.g. listeners.ssl, ssl_options)
         self.http_port = 0
         self.metrics_port = 0
@@ -159,14 +166,14 @@ class RabbitMQReference:
         cookie.write_text(f"YIZHANREF{self.port}{os.getpid()}")
         cookie.chmod(0o400)
         config = CONFIG.format(port=self.port)
-        plugins = "[]"
+        plugins = list(self.plugins)
         if self.management:
             self.http_port, self.metrics_port = free_port(), free_port()
             config += MANAGEMENT_CONFIG.format(http_port=self.http_port,
                                                metrics_port=self.metrics_port)
-            plugins = "[rabbitmq_management,rabbitmq_prometheus]"
+            plugins += ["rabbitmq_management", "rabbitmq_prometheus"]
         (node / "rabbitmq.conf").write_text(config + self.extra_config)
-        (node / "enabled_plugins").write_text(plugins + ".\n")
+        (node / "enabled_plugins").write_text(f"[{','.join(plugins)}].\n")
         (node / "rabbitmq-env.conf").write_text("")
         self.nodename = f"yizhan-ref-{self.port}@localhost"
         env = {key: value for key, value in os.environ.items() if not key.startswith("RABBITMQ_")}
@@ -226,6 +233,16 @@ class RabbitMQReference:
             return (self.workdir / "startup.log").read_text(errors="replace")[-2000:]
         except OSError:
             return ""
+
+
+def require_plugin(name: str) -> None:
+    """A clear error unless the installed RabbitMQ ships plugin `name` (Debian's package ships
+    them all in its plugins directory)."""
+    if not any(entry.rsplit("-", 1)[0] == name   # a directory name-3.10.8 or name-3.10.8.ez
+               for folder in glob.glob(PLUGINS_DIRS) for entry in os.listdir(folder)):
+        raise ReferenceUnavailable(
+            f"RabbitMQ plugin {name} is not installed (looked in {PLUGINS_DIRS}): reinstall "
+            "rabbitmq-server, whose Debian package ships it")
 
 
 def _stop_group(process: subprocess.Popen | None, timeout: float) -> None:
