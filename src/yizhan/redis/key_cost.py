@@ -27,7 +27,7 @@ from yizhan.redis.types.lists import RedisList
 from yizhan.redis.types.packed import split
 from yizhan.redis.types.sets import Set
 from yizhan.redis.types.streams import Stream
-from yizhan.redis.types.strings import ROBJ_BYTES as ROBJ, canonical_int, jemalloc, sds_bytes as sds, string_bytes
+from yizhan.redis.types.strings import ROBJ_BYTES as ROBJ, accounted_bytes, canonical_int, jemalloc, sds_bytes as sds, string_bytes
 from yizhan.redis.types.zsets import ZSet
 
 DICT_ENTRY = 24  # sizeof(dictEntry): what MEMORY USAGE and the overhead figures count
@@ -213,7 +213,7 @@ def value_bytes(value, samples: int = DEFAULT_SAMPLES, exact: bool = True) -> in
     (listpacks from their lengths, without a walk; dict entries at their allocated size)."""
     kind = type(value)
     if kind is bytes or kind is bytearray:
-        return string_bytes(value)
+        return string_bytes(value) if exact else accounted_bytes(value)
     if kind is Hash:
         return hash_bytes(value, samples, exact)
     if kind is Set:

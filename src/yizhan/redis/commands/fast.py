@@ -30,7 +30,7 @@ from yizhan.redis.table import COMMANDS
 from yizhan.redis.types.hashes import Hash
 from yizhan.redis.types.lists import RedisList
 from yizhan.redis.types.sets import Set
-from yizhan.redis.types.strings import key_string_bytes, string_bytes
+from yizhan.redis.types.strings import accounted_bytes, key_string_bytes
 from yizhan.redis.types.zsets import ZSet
 from yizhan.resp import OK, ErrorReply
 
@@ -94,15 +94,18 @@ def set_(c, argv):
         elif db.count_hits:  # the lookup's access stamp is overwritten by the store's
             hits = db.hits
             hits[key] = hits.get(key, 0) + 1
-    if old is None:
-        if db.on_new is not None:
-            db.on_new(db, key)
-        db.dataset += key_string_bytes(key, value)
-    elif type(old) is bytes:
-        db.dataset += string_bytes(value) - string_bytes(old)
+    # db.dataset: strings.accounted_bytes of the new value less the old one's, written out: the
+    # same length costs the same
+    if type(old) is bytes:
+        if len(old) != len(value):
+            db.dataset += accounted_bytes(value) - accounted_bytes(old)
     else:
+        if old is None:
+            if db.on_new is not None:
+                db.on_new(db, key)
+        else:
+            db.touched.add(key)
         db.dataset += key_string_bytes(key, value)
-        db.touched.add(key)
     data[key] = value
     if db.expires:
         db.expires.pop(key, None)
@@ -153,11 +156,11 @@ def _incr(c, key: bytes, delta: int) -> int:
         if db.on_new is not None:
             db.on_new(db, key)
         db.dataset += key_string_bytes(key, new)
-    elif type(value) is bytes:
-        db.dataset += string_bytes(new) - string_bytes(value)
-    else:
+    elif type(value) is not bytes:
         db.dataset += key_string_bytes(key, new)
         db.touched.add(key)
+    elif len(new) != len(value):
+        db.dataset += accounted_bytes(new) - accounted_bytes(value)
     data[key] = new
     if db.encodings:
         db.encodings.pop(key, None)
@@ -209,13 +212,13 @@ def mset(c, argv):
     cost = 0
     for key, value in zip(keys, argv[2::2]):  # a repeated key: the last value wins, as in sequence
         old = data.get(key)
-        if old is None:
-            cost += key_string_bytes(key, value)
-        elif type(old) is bytes:
-            cost += string_bytes(value) - string_bytes(old)
+        if type(old) is bytes:  # as in SET
+            if len(old) != len(value):
+                cost += accounted_bytes(value) - accounted_bytes(old)
         else:
+            if old is not None:
+                db.touched.add(key)
             cost += key_string_bytes(key, value)
-            db.touched.add(key)
         data[key] = value
     db.dataset += cost
     if db.encodings:

@@ -66,6 +66,9 @@ def sds_bytes(length: int) -> int:
 
 _SDS = [sds_bytes(n) for n in range(4096)]
 _EMBSTR = [jemalloc(ROBJ_BYTES + 4 + n) for n in range(EMBSTR_LIMIT + 1)]
+# A bytes value of length n (< 4096) that is not an integer: embstr up to 44 bytes, else raw.
+VALUE_BYTES = _EMBSTR + [ROBJ_BYTES + _SDS[n] for n in range(EMBSTR_LIMIT + 1, 4096)]
+TABLE_LIMIT = 4096
 
 
 def string_bytes(value) -> int:
@@ -75,12 +78,9 @@ def string_bytes(value) -> int:
     n = len(value)
     if type(value) is bytearray:
         return ROBJ_BYTES + _grown_sds_bytes(value)
-    if n <= EMBSTR_LIMIT:
-        if n <= 20 and value.isdigit() or value[:1] == b"-":
-            if canonical_int(value) is not None:
-                return ROBJ_BYTES
-        return _EMBSTR[n]
-    return ROBJ_BYTES + (_SDS[n] if n < 4096 else sds_bytes(n))
+    if n < 21 and (value.isdigit() or value[:1] == b"-") and canonical_int(value) is not None:
+        return ROBJ_BYTES
+    return VALUE_BYTES[n] if n < TABLE_LIMIT else ROBJ_BYTES + sds_bytes(n)
 
 
 GREEDY_LIMIT = 1 << 20  # SDS_MAX_PREALLOC
@@ -98,8 +98,23 @@ def _grown_sds_bytes(value: bytearray) -> int:
     return jemalloc(room + (2 if room < 32 else 4 if room < 256 else 6 if room < 65536 else 10))
 
 
-def key_string_bytes(key: bytes, value) -> int:
-    """A key's sds plus its string value object: what the dataset holds for a string key
-    (the main dict's entry aside)."""
+def accounted_bytes(value) -> int:
+    """`string_bytes` as used_memory's running total counts it: by length alone (embstr up to 44
+    bytes, else raw), so that SET over a value of the same length has nothing to count. Redis
+    holds an integer's text as a bare object header, 16 bytes less than a short embstr: on
+    integer values used_memory is that much over redis-server's (MEMORY USAGE is exact)."""
+    n = len(value)
+    if type(value) is bytearray:
+        return ROBJ_BYTES + _grown_sds_bytes(value)
+    return VALUE_BYTES[n] if n < TABLE_LIMIT else ROBJ_BYTES + sds_bytes(n)
+
+
+def key_name_bytes(key: bytes) -> int:
     k = len(key)
-    return (_SDS[k] if k < 4096 else sds_bytes(k)) + string_bytes(value)
+    return _SDS[k] if k < TABLE_LIMIT else sds_bytes(k)
+
+
+def key_string_bytes(key: bytes, value) -> int:
+    """A key's sds plus its string value object as used_memory counts them (the main dict's
+    entry aside)."""
+    return key_name_bytes(key) + accounted_bytes(value)
