@@ -5,7 +5,7 @@
 The suite comes from the sdist on PyPI of the installed redis-py version (never committed).
 Both servers are started here on free ports. The report counts, among the tests that pass on
 redis-server, how many pass on yizhan, leaving out what yizhan does not claim yet (modules,
-cluster, sentinel, scripting, functions, streams, ACL, ...), and lists the rest by category.
+cluster, sentinel, scripting, functions, streams, ...), and lists the rest by category.
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ DEFAULT_FILES = [
 # against the test function's name; redis-py's Lock is built on Lua scripts (scripting is a
 # later issue), so its test modules are left out whole.
 EXCLUDED_TESTS = re.compile(
-    r"^test_(script|eval|fcall|function|tfunction|x[a-z]+|async_xread|stream|acl|auth|role|module|cluster|"
+    r"^test_(script|eval|fcall|function|tfunction|x[a-z]+|async_xread|stream|role|module|cluster|"
     r"sentinel|geo|replicaof|slaveof|failover|shutdown|bgrewriteaof|"
-    r"lolwut|sync|psync|memory_doctor|memory_malloc|memory_purge|client_no_touch|client_kill_filter_by_user|"
+    r"lolwut|sync|psync|memory_doctor|memory_malloc|memory_purge|client_no_touch|"
     r"hexpire|hpexpire|httl|hpttl|hpersist|hexpiretime|hpexpiretime|hgetdel|hgetex|hsetex|vset|json|"
     r"search|ft_|bf_|cf_|cms_|topk|tdigest|ts_)", re.I)
 EXCLUDED_MODULES = ("tests.test_lock", "tests.test_asyncio.test_lock")

@@ -46,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--amqp-recover-damaged", action="store_true", default=None,
                        help="load damaged AMQP data files without their damaged records (each file is "
                             "copied aside first and the loss logged) instead of refusing to start")
+    serve.add_argument("--test-control", action="store_true", default=None,
+                       help="let test suites steer the server: a clock they can move, and POST "
+                            "/yizhan/control/<operation> on the HTTP port (administrators only); "
+                            "never on a server others use")
     defs = sub.add_parser("definitions", help="AMQP definitions in RabbitMQ's definitions.json format")
     defs.add_argument("action", choices=["export", "import"])
     defs.add_argument("file", help="the JSON file to write (export; - for stdout) or read (import)")
@@ -92,7 +96,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
                                  redis_params=params,
                                  http_port=args.http_port, metrics_port=args.metrics_port, data_dir=args.data_dir,
                                  log_level=args.log_level,
-                                 amqp_recover_damaged=args.amqp_recover_damaged)
+                                 amqp_recover_damaged=args.amqp_recover_damaged,
+                                 test_control=args.test_control)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,6 +21,7 @@ AMQP_KEYS = {"amqp-user", "amqp-vhost", "amqp-guest-loopback-only"}
 POLICY_KEYS = {"amqp-policy"}
 CONSUMER_KEYS = {"amqp-consumer-timeout"}
 STORE_KEYS = {"amqp-recover-damaged"}
+CONTROL_KEYS = {"test-control"}
 RESOURCE_KEYS = {"amqp-vm-memory-high-watermark", "amqp-vm-memory-high-watermark-absolute",
                  "amqp-vm-memory-high-watermark-paging-ratio", "amqp-disk-free-limit"}
 
@@ -37,6 +38,8 @@ class Config:
     data_dir: str = "./yizhan-data"
     log_level: str = "info"
     redis_params: dict[str, str] = field(default_factory=dict)
+    # `user NAME RULES...` lines: ACL users defined in the config file (redis/acl)
+    redis_users: tuple[tuple[str, ...], ...] = ()
     # AMQP accounts beyond guest: (name, password, vhosts), extra vhosts, and whether guest may
     # only log in from loopback (RabbitMQ's loopback_users default).
     amqp_users: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
@@ -55,6 +58,8 @@ class Config:
     # damaged AMQP data files: copied aside and loaded without their damaged records instead
     # of refusing the start (amqp/store/damage.py)
     amqp_recover_damaged: bool = False
+    # test controls over HTTP (POST /yizhan/control/<operation>) and a clock tests can move
+    test_control: bool = False
     # AMQPS (net/tls.py): the port (None: 5671 when a certificate is set, else no listener)
     # and RabbitMQ's ssl_options certfile, keyfile, cacertfile, verify, fail_if_no_peer_cert
     amqps_port: int | None = None
@@ -114,10 +119,18 @@ def load_file(path: str | Path, base: Config | None = None) -> Config:
             if len(values) != 1 or values[0].lower() not in ("yes", "no"):
                 raise ConfigFileError(f"{path}:{number}: '{name}' takes yes or no")
             changes["amqp_recover_damaged"] = values[0].lower() == "yes"
+        elif name in CONTROL_KEYS:
+            if len(values) != 1 or values[0].lower() not in ("yes", "no"):
+                raise ConfigFileError(f"{path}:{number}: '{name}' takes yes or no")
+            changes["test_control"] = values[0].lower() == "yes"
         elif name in SSL_KEYS:
             changes.update(_ssl_setting(name, values, f"{path}:{number}"))
         elif name in RESOURCE_KEYS:
             changes.update(_resource_setting(name, values, f"{path}:{number}"))
+        elif name == "user":
+            if not values:
+                raise ConfigFileError(f"{path}:{number}: 'user' takes a username and its ACL rules")
+            changes["redis_users"] = changes.get("redis_users", base.redis_users) + (tuple(values),)
         elif name in SERVER_KEYS:
             if len(values) != 1:
                 raise ConfigFileError(f"{path}:{number}: '{name}' takes exactly one value")

@@ -11,23 +11,27 @@ server's yizhan.testing.control.Controls; the methods below call them on the ser
 from __future__ import annotations
 
 import asyncio
+import inspect
 import shutil
 import tempfile
 import threading
 
 from yizhan.clock import Clock, ControlledClock
 from yizhan.config import Config
+from yizhan.testing.control.controls import OPERATIONS
 
 
 class Server:
     def __init__(self, port: int = 0, amqp_port: int = 0, http_port: int = 0, bind: str = "127.0.0.1",
-                 data_dir: str | None = None, clock: Clock | None = None, **redis_params: str):
+                 data_dir: str | None = None, clock: Clock | None = None, test_control: bool = False,
+                 **redis_params: str):
         params = {name.replace("_", "-"): str(value) for name, value in redis_params.items()}
         # Without a data_dir the server keeps its files in a temporary directory removed on
         # stop: an embedded server for a program or a test leaves nothing behind.
         self._temp_dir = None if data_dir else tempfile.mkdtemp(prefix="yizhan-")
         self.config = Config(bind=bind, port=port, amqp_port=amqp_port, http_port=http_port,
-                             data_dir=data_dir or self._temp_dir, redis_params=params)
+                             data_dir=data_dir or self._temp_dir, redis_params=params,
+                             test_control=test_control)
         self.clock = clock if clock is not None else ControlledClock()
         self.runtime = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -109,30 +113,59 @@ class Server:
 
     @property
     def controls(self):
-        """The test controls (yizhan.testing.control.Controls); call them through `call`."""
+        """The test controls (yizhan.testing.control.Controls), to be called on the server's
+        loop: `srv.control.<operation>(...)` does that."""
         return self.runtime.controls
+
+    @property
+    def control(self) -> "ControlProxy":
+        """Every test control, run on the server's loop: `srv.control.fail("LOADING", count=2)`,
+        `srv.control.drop(protocol="redis")`, `srv.control.snapshot()` ... (the operations of
+        yizhan.testing.control.controls.OPERATIONS)."""
+        return ControlProxy(self)
+
+    def run_control(self, name: str, *args, **kwargs):
+        """Run the control `name` on the server's loop and return its result."""
+        method = getattr(self.runtime.controls, name)
+
+        async def run():
+            result = method(*args, **kwargs)
+            return await result if inspect.isawaitable(result) else result
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout=30)
 
     # -- time ----------------------------------------------------------------------------
     def advance(self, seconds: float) -> int:
         """Move the server clock forward: keys expire, TTLs count down, blocking timeouts,
         message TTLs, queue expiry, delayed messages, heartbeats and consumer timeouts act as
         if `seconds` had passed (each due timer fires once). Returns the new time in ms."""
-        return self.call(self.controls.time.advance, seconds)
+        return self.run_control("advance", seconds)
 
     def freeze(self) -> int:
         """Stop the server clock (until `unfreeze`, moves still work)."""
-        return self.call(self.controls.time.freeze)
+        return self.run_control("freeze")
 
     def unfreeze(self) -> int:
-        return self.call(self.controls.time.unfreeze)
+        return self.run_control("unfreeze")
 
     def set_time(self, unix_seconds: float) -> int:
         """Set the server's wall time (a move forward also fires the timers now due)."""
-        return self.call(self.controls.time.set_ms, round(unix_seconds * 1000))
+        return self.run_control("set_time", unix_seconds)
 
     def time(self) -> float:
         """The server's wall time in seconds."""
-        return self.call(self.controls.time.now_ms) / 1000
+        return self.run_control("now") / 1000
+
+    # -- state ---------------------------------------------------------------------------
+    def snapshot(self, name: str = "default") -> dict:
+        """Keep the whole state (Redis databases with TTLs, AMQP topology and messages)."""
+        return self.run_control("snapshot", name)
+
+    def restore(self, name: str = "default") -> dict:
+        return self.run_control("restore", name)
+
+    def flush(self) -> dict:
+        """Empty every Redis database and AMQP vhost."""
+        return self.run_control("flush")
 
     def __enter__(self) -> "Server":
         return self.start()
@@ -161,3 +194,18 @@ class Server:
             loop.run_forever()
         finally:
             loop.close()
+
+
+class ControlProxy:
+    """`srv.control.<operation>(...)`: the test control of that name, run on the server's loop."""
+
+    def __init__(self, server: Server):
+        self._server = server
+
+    def __getattr__(self, name: str):
+        if name not in OPERATIONS:
+            raise AttributeError(f"no test control named {name!r}")
+        return lambda *args, **kwargs: self._server.run_control(name, *args, **kwargs)
+
+    def __dir__(self):
+        return sorted(OPERATIONS)

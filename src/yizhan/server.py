@@ -14,7 +14,7 @@ from yizhan.amqp.broker import Broker
 from yizhan.amqp.consumer_timeout import ConsumerTimeouts
 from yizhan.amqp.store import DiskStore
 from yizhan.amqp.timers import Timers
-from yizhan.clock import Clock, ClockScheduler
+from yizhan.clock import Clock, ClockScheduler, ControlledClock
 from yizhan.config import Config
 from yizhan.management.api import ManagementAPI
 from yizhan.management.dashboard import Site
@@ -45,6 +45,8 @@ class ServerRuntime:
 
     def __init__(self, config: Config, clock: Clock | None = None):
         self.config = config
+        if clock is None and config.test_control:
+            clock = ControlledClock()  # a clock the test controls can move
         self.redis = RedisInstance(config, clock)
         self.broker = Broker(store=DiskStore(config.data_dir, recover_damaged=config.amqp_recover_damaged), timers=Timers(self.redis.clock))
         configure_accounts(self.broker, config)
@@ -63,6 +65,9 @@ class ServerRuntime:
         self.metrics_port = 0
         self._http_connections: set = set()
         self._servers: list[asyncio.base_events.Server] = []
+        # the plain Redis and AMQP listeners: protocol -> (server, protocol factory), so the
+        # test controls can stop and restart listening on the same port
+        self.listeners: dict[str, tuple] = {}
         self._expire_handle: asyncio.TimerHandle | None = None
         self.scheduler: ClockScheduler | None = None  # the clock's timers, once started
         self._stopped = asyncio.Event()
@@ -92,6 +97,7 @@ class ServerRuntime:
         sock, tls_sock, amqp, amqps, http, metrics, https = _bind_all(cfg.bind, wanted)
         if sock is not None:
             server = await loop.create_server(lambda: RedisProtocol(self.redis), sock=sock, backlog=511)
+            self.listeners["redis"] = (server, lambda: RedisProtocol(self.redis))
             BusyAcceptor(self.redis, sock, loop)  # connections accepted while a script is busy
             self._servers.append(server)
             self.redis_port = sock.getsockname()[1]
@@ -103,6 +109,7 @@ class ServerRuntime:
         self.redis.reconfigure_tls = self._reconfigure_tls
         broker = self.broker
         amqp_server = await loop.create_server(lambda: AMQPProtocol(broker), sock=amqp, backlog=511)
+        self.listeners["amqp"] = (amqp_server, lambda: AMQPProtocol(broker))
         self._servers.append(amqp_server)
         self.amqp_port = amqp.getsockname()[1]
         self.http_port = http.getsockname()[1]
@@ -181,6 +188,30 @@ class ServerRuntime:
                 return "Unable to listen on this port. Check server logs."
         asyncio.get_running_loop().create_task(self._serve_tls(sock, context))
         return None
+
+    def stop_listening(self, name: str) -> int | None:
+        """Close the `name` listener ("redis" or "amqp"; new connections are refused, open
+        ones stay): its port, or None when it was not listening (a test control)."""
+        entry = self.listeners.get(name)
+        if entry is None or not entry[0].sockets:
+            return None
+        server = entry[0]
+        port = server.sockets[0].getsockname()[1]
+        server.close()
+        self._servers.remove(server)
+        return port
+
+    def listen_again(self, name: str, port: int) -> None:
+        """Listen for `name` on `port` again, after `stop_listening` (a test control): the
+        socket listens at once (connections wait in its backlog); serving starts on the loop."""
+        _server, factory = self.listeners[name]
+        sock = _bind(self.config.bind, port, name)
+        asyncio.get_running_loop().create_task(self._serve_again(name, sock, factory))
+
+    async def _serve_again(self, name: str, sock: socket.socket, factory) -> None:
+        server = await asyncio.get_running_loop().create_server(factory, sock=sock, backlog=511)
+        self._servers.append(server)
+        self.listeners[name] = (server, factory)
 
     def _load(self) -> None:
         """The AOF when appendonly is on and it exists (preferred, as Redis), else dump.rdb;

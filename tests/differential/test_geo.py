@@ -28,6 +28,27 @@ def search_variants(*where):
         ["withcoord", "withdist", "desc", "count", "100"])]
 
 
+def dense_grid(key: str, lon0: float, lat0: float, side: int, spacing: float) -> list[str]:
+    """`side` x `side` members `spacing` degrees apart around (lon0, lat0), in one GEOADD:
+    enough per cell that searches split cells along their shape (geo.py `_points_in_shape`)."""
+    args = ["GEOADD", key]
+    for i in range(side):
+        for j in range(side):
+            args += ["%.6f" % (lon0 + (i - side / 2) * spacing), "%.6f" % (lat0 + (j - side / 2) * spacing),
+                     "g%d-%d" % (i, j)]
+    return args
+
+
+DENSE = dense_grid("d", 2.3522, 48.8566, 50, 0.004)
+DENSE_SEARCHES = [  # edges through the grid, centres on and off grid points, near the cell edges
+    ["BYRADIUS", "500", "m"], ["BYRADIUS", "1.3", "km", "WITHDIST", "ASC"], ["BYRADIUS", "4", "km", "COUNT", "7"],
+    ["BYRADIUS", "2", "mi", "COUNT", "30", "ANY"], ["BYRADIUS", "9000", "ft", "WITHCOORD", "DESC"],
+    ["BYBOX", "3", "2", "km", "ASC"], ["BYBOX", "7.5", "3.2", "km", "WITHDIST", "WITHHASH"],
+    ["BYBOX", "1000", "4000", "m", "COUNT", "12", "DESC"], ["BYRADIUS", "12", "km"], ["BYBOX", "25", "25", "km", "ASC"],
+]
+DENSE_CENTRES = [("2.3522", "48.8566"), ("2.3611", "48.8401"), ("2.4001", "48.8999"), ("2.2999", "48.9001")]
+
+
 CASES = {
     # -- GEOADD ----------------------------------------------------------------------------
     "geoadd-basic": [SICILY, ["ZRANGE", "Sicily", "0", "-1", "WITHSCORES"], ["TYPE", "Sicily"],
@@ -191,6 +212,12 @@ CASES = {
         ["GEOSEARCH", "g", "FROMMEMBER", "d", "BYRADIUS", "100000", "km", "WITHDIST", "COUNT", "2", "DESC"],
         ["GEORADIUS", "g", "0", "0", "inf", "km", "STOREDIST", "x"], ["ZRANGE", "x", "0", "-1", "WITHSCORES"],
         ["GEOSEARCH", "g", "FROMLONLAT", "-0", "-0", "BYRADIUS", "-0", "km", "WITHDIST", "WITHCOORD"]],
+    "geosearch-dense": [DENSE] + [["GEOSEARCH", "d", "FROMLONLAT", lon, lat, *shape]
+                                  for lon, lat in DENSE_CENTRES for shape in DENSE_SEARCHES]
+                       + [["GEOSEARCH", "d", "FROMMEMBER", "g10-37", *shape] for shape in DENSE_SEARCHES]
+                       + [["GEORADIUS", "d", "2.36", "48.86", "3", "km", "COUNT", "20", "WITHDIST"],
+                          ["GEOSEARCHSTORE", "dd", "d", "FROMLONLAT", "2.35", "48.85", "BYBOX", "5", "5", "km", "STOREDIST"],
+                          ["ZRANGE", "dd", "0", "-1", "WITHSCORES"]],
     "geo-with-zset-commands": [CITIES, ["ZREM", "g", "Paris"], ["GEOPOS", "g", "Paris"], ["ZINCRBY", "g", "1", "Rome"],
                                ["GEOPOS", "g", "Rome"], ["ZADD", "g", "0", "zero"], ["GEOPOS", "g", "zero"],
                                ["GEOSEARCH", "g", "FROMMEMBER", "zero", "BYRADIUS", "100", "km", "WITHCOORD"],

@@ -9,16 +9,20 @@ Waits are for the page to show a state (WebDriverWait polls the DOM); nothing as
 
 from __future__ import annotations
 
+import base64
 import fnmatch
+import json
 import os
 import pathlib
 import shutil
 import tomllib
+from urllib.parse import urlencode
 
 import pika
 import pytest
 import redis
 import requests
+from hypothesis import HealthCheck, given, settings, strategies as st
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
@@ -27,6 +31,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 import yizhan
 from yizhan.management import dashboard
+from yizhan.management.api import ManagementAPI
+from yizhan.management.http import Request
 
 AUTH = ("guest", "guest")
 WAIT_SECONDS = 30  # an upper bound for the page to catch up, never a measured time
@@ -204,6 +210,14 @@ def test_redis_panel_shows_a_key_set_with_redis_py(page, server):
     assert "item-99" in text(page, "redis-preview-value")
     assert "item-100" not in text(page, "redis-preview-value")
     assert "cut short" in text(page, "redis-preview-value")
+    other_db = redis.Redis(port=server.port, db=5)
+    other_db.set("in-db5", "five")
+    db5 = '#redis-keyspace tr[data-db="5"]'
+    wait_for(page, lambda: page.find_elements(By.CSS_SELECTOR, db5))
+    page.find_element(By.ID, "redis-match").clear()
+    page.find_element(By.CSS_SELECTOR, db5).click()  # a database's row browses it
+    wait_for(page, lambda: [r.get_attribute("data-name") for r in
+                            page.find_elements(By.CSS_SELECTOR, "#redis-keys tbody tr")] == ["in-db5"])
     client.set("dashboard:another", "1")
     wait_for(page, lambda: page.find_element(By.CSS_SELECTOR, '#redis-keyspace tr[data-db="0"] td.keys').text == "4")
     shot(page, "redis")
@@ -367,3 +381,40 @@ def test_every_dashboard_file_is_package_data():
     assert served == {p.name for p in static.iterdir()}
     for name in served:
         assert any(fnmatch.fnmatch("static/" + name, pattern) for pattern in patterns), name
+
+
+PARAM_VALUES = ["", "0", "1", "15", "16", "-1", "x", "99999999999999999999999", "1e3", "٣", "%00",
+                "*", "k*", "[", "\\", "AAAA", "aGFzaA==", "bGlzdA==", "!!", "18446744073709551615"]
+
+
+def test_random_requests_to_the_dashboard_and_redis_panel(server):
+    """`Site.handle` (sans-IO, on the server's loop) answers every request with one of the API's
+    statuses, and every 200 from the Redis endpoints is JSON."""
+    client = redis.Redis(port=server.port)
+    client.set("string", "v")
+    client.rpush("list", *range(300))
+    client.hset("hash", mapping={"f": "v"})
+    client.zadd("zset", {"m": 1})
+    client.sadd("set", "a")
+    client.xadd("stream", {"f": "v"})
+    site = dashboard.Site(ManagementAPI(server.runtime))
+    auth = {"authorization": "Basic " + base64.b64encode(b"guest:guest").decode()}
+    segments = st.lists(st.sampled_from(["api", "yizhan", "redis", "keys", "key", "static", "",
+                                         "dashboard.js", "index.html", "..", "favicon.ico"]), max_size=4)
+    params = st.dictionaries(st.sampled_from(["db", "cursor", "count", "match", "key"]),
+                             st.sampled_from(PARAM_VALUES), max_size=5)
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.sampled_from(["GET", "HEAD", "POST", "DELETE"]), segments, params, st.booleans())
+    def check(method, path, query, authenticated):
+        target = "/" + "/".join(path) + ("?" + urlencode(query) if query else "")
+        request = Request(method, target, auth if authenticated else {}, b"", "127.0.0.1")
+        response = server.call(site.handle, request)
+        assert response.status in {200, 204, 400, 401, 404, 405}, (target, response)
+        if response.status == 200 and target.startswith("/api/yizhan/") and method == "GET":
+            reply = json.loads(response.body)
+            if "preview" in reply:
+                assert len(reply["preview"]) <= dashboard.PREVIEW_ITEMS or reply["type"] == "string"
+
+    check()
+    assert client.llen("list") == 300

@@ -646,11 +646,17 @@ class Channel:
     def on_recover(self, m, content) -> None:
         if not m.requeue:
             raise errors.not_implemented("requeue=false")
-        items = list(self.unacked.values())
-        self.unacked = {}
         if type(m) is Basic.Recover:
             self.send(new(Basic.RecoverOk))
+        self.requeue_unacked()
+
+    def requeue_unacked(self) -> int:
+        """Every unacknowledged delivery back to its queue, redelivered (basic.recover
+        requeue=true; also a test control's "redeliver"); how many."""
+        items = list(self.unacked.values())
+        self.unacked = {}
         self._settle(items, True)
+        return len(items)
 
     def on_qos(self, m, content) -> None:
         if m.prefetch_size != 0:

@@ -438,6 +438,13 @@ class AMQPConnection:
         self.out.append(_close_frame(error))
         self._await_close_ok()
 
+    def close_by_server(self, error: errors.AMQPError) -> None:
+        """connection.close from the server with `error` (as `rabbitmqctl close_connection`
+        sends 320 CONNECTION_FORCED; the test controls' forced close), close-ok awaited."""
+        self._hard_error(error)
+        if self.on_wakeup is not None:
+            self.on_wakeup()
+
     def _await_close_ok(self) -> None:
         """rabbit_reader:close_connection: close-ok is awaited for the heartbeat timeout, at
         most 30 s, before the socket is closed anyway."""

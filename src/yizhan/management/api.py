@@ -23,6 +23,7 @@ from yizhan.amqp.errors import AMQPError
 from yizhan.amqp.store.definitions_json import amqp_table
 from yizhan.management import metrics, views
 from yizhan.management.http import Request, Response
+from yizhan.testing.control import http as control_http
 
 REALM = 'Basic realm="RabbitMQ Management"'
 MANAGEMENT_TAGS = {"administrator", "monitoring", "policymaker", "management"}
@@ -305,6 +306,16 @@ class JSONAnswer(Exception):
         self.value = value
 
 
+def post_control(call: Call):
+    """POST /yizhan/control/<operation>: a test control (only with test controls enabled;
+    yizhan.testing.control.http)."""
+    require_administrator(call)
+    try:
+        return {"result": control_http.run(call.runtime.controls, call.params[0], call.body)}
+    except control_http.ControlRequestError as exc:
+        raise HTTPError(exc.status, "bad_request" if exc.status == 400 else "Object Not Found", exc.reason) from None
+
+
 # -- helpers ----------------------------------------------------------------------------------
 def require_administrator(call: Call) -> None:
     if "administrator" not in call.user.tags:
@@ -393,6 +404,8 @@ class ManagementAPI:
         if self.metrics_only:
             raise NOT_FOUND
         raw = path.split("/")
+        if raw[:3] == ["", "yizhan", "control"] and len(raw) == 4 and self.runtime.config.test_control:
+            return self._call(request, {"POST": post_control}, [unquote(raw[3])], query_text)
         if len(raw) < 3 or raw[0] != "" or raw[1] != "api":
             raise NOT_FOUND
         found = route([unquote(s) for s in raw[2:]])

@@ -118,6 +118,7 @@ class RedisProtocol(asyncio.Protocol):
         conn.closer = self.transport.abort
         conn.unsent = self.transport.get_write_buffer_size
         conn.read_now = self._read_now
+        conn.network = self
 
     def _queue(self) -> None:
         """Output waits: it leaves with the loop iteration's other output (`flush`)."""

@@ -14,7 +14,7 @@ def refusal(instance, peer_host: str | None) -> bytes | None:
     params = instance.params
     if len(instance.clients) >= params.int("maxclients"):
         return b"-%s\r\n" % errors.MAX_CLIENTS.encode()
-    if params.flag("protected-mode") and not params.get("requirepass") and not is_local(peer_host):
+    if params.flag("protected-mode") and instance.acl.default.nopass and not is_local(peer_host):
         return b"-%s\r\n" % errors.PROTECTED_MODE.encode()
     return None
 

@@ -24,6 +24,11 @@ AUTH_NOT_CONFIGURED = (
 )
 MAX_CLIENTS = "ERR max number of clients reached"
 OOM = "OOM command not allowed when used memory > 'maxmemory'."
+LOADING = "LOADING Redis is loading the dataset in memory"
+READONLY_REPLICA = "READONLY You can't write against a read only replica."
+TRYAGAIN = "TRYAGAIN Multiple keys request during rehashing of slot"
+MASTERDOWN = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+BUSY_SCRIPT = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
 PROTECTED_MODE = (
     "DENIED Redis is running in protected mode because protected mode is enabled and no password "
     "is set for the default user. In this mode connections are only accepted from the loopback "
@@ -331,3 +336,62 @@ def geo_exactly_one(what: str, name: bytes) -> str:
 DEBUG_NOT_ALLOWED = ("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you "
                      "can run it from a local connection, otherwise you need to set this option in the "
                      "configuration file, and then restart the server.")
+
+
+# -- ACL (redis/acl) ---------------------------------------------------------------------------
+_ACL_RULE_REASONS = {
+    "ENOENT": "Unknown command or category name in ACL",
+    "EINVAL": "Syntax error",
+    "EEXIST": ("Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not "
+               "have any effect. Try 'resetkeys' to start with an empty list of patterns"),
+    "EISDIR": ("Adding a pattern after the * pattern (or the 'allchannels' flag) is not valid and does "
+               "not have any effect. Try 'resetchannels' to start with an empty list of channels"),
+    "ENODEV": "The password you are trying to remove from the user does not exist",
+    "EBADMSG": "The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters",
+    "EALREADY": "Duplicate user found. A user can only be defined once in config files",
+    "ECHILD": "Allowing first-arg of a subcommand is not supported",
+}
+ACL_NO_FILE = (
+    "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the "
+    "ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) "
+    "in order to store users in the Redis configuration.")
+SORT_BY_ACL = "ERR BY option of SORT denied due to insufficient ACL permissions."
+SORT_GET_ACL = "ERR GET option of SORT denied due to insufficient ACL permissions."
+ACL_USERNAME_SPACES = "ERR Usernames can't contain spaces or null characters"
+ACL_GENPASS_BITS = ("ERR ACL GENPASS argument must be the number of bits for the output password, a positive "
+                    "number up to 4096")
+
+
+def acl_rule_reason(reason: str) -> str:
+    """ACLSetUserStringError for one of the errno names of acl/selectors.py."""
+    return _ACL_RULE_REASONS.get(reason, "Wrong format")
+
+
+def acl_rule_error(rule: bytes, reason: str) -> str:
+    return f"ERR Error in ACL SETUSER modifier '{text(rule)}': {acl_rule_reason(reason)}"
+
+
+def noperm(denial: int, command: str) -> str:
+    """processCommand's NOPERM reply: denial 1 command, 2 key, 4 channel."""
+    if denial == 1:
+        return f"NOPERM this user has no permissions to run the '{command}' command"
+    if denial == 2:
+        return "NOPERM this user has no permissions to access one of the keys used as arguments"
+    return "NOPERM this user has no permissions to access one of the channels used as arguments"
+
+
+def noperm_in_exec(denial: int) -> str:
+    """EXEC's reply for a queued command the ACL no longer allows."""
+    reason = {1: "no permission to execute the command or subcommand",
+              2: "no permission to touch the specified keys",
+              4: "no permission to access one of the channels used as arguments"}.get(denial, "no permission")
+    return ("NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. "
+            f"This command is no longer allowed for the following reason: {reason}")
+
+
+def noperm_in_script(denial: int) -> str:
+    """scriptVerifyACL's error (getAclErrorMessage)."""
+    reason = {1: "can't run this command or subcommand",
+              2: "can't access at least one of the keys mentioned in the command arguments",
+              4: "can't publish to the channel mentioned in the command"}.get(denial, "lacking the permissions for the command")
+    return f"ERR The user executing the script {reason}"

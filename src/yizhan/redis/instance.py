@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from yizhan.clock import Clock
 from yizhan.config import Config
+from yizhan.redis.acl import Acl
 from yizhan.redis.blocking import BlockingRegistry
 from yizhan.redis.eviction import Evictor
 from yizhan.redis.used_memory import used_memory
@@ -101,7 +102,12 @@ class RedisInstance:
             db.on_expired = self._key_expired
         self._update_hit_counting()
         self.clients: dict[int, "Client"] = {}
+        self.acl = Acl(self)  # users, permissions, the ACL log (redis/acl)
+        self.acl.load_startup(self.params.get("requirepass"), self.config.redis_users, self.params.get("aclfile"))
         self.scheduler = ManualScheduler()
+        # The test controls' command hook (yizhan.testing.control.redis_faults): None unless a
+        # test installs a fault or records commands; clients then leave the direct path.
+        self.control = None
         self.blocking = BlockingRegistry(self)
         self.pubsub = PubSub()
         self.observer = Observer(self)
@@ -318,6 +324,8 @@ class RedisInstance:
             self._update_hit_counting()
         elif name == "notify-keyspace-events":
             self.set_notify_flags(self.params.get(name))
+        elif name == "requirepass":
+            self.acl.set_default_password(self.params.get(name))
         elif name == "appendonly":
             if self.params.flag("appendonly"):
                 aof_state(self).start()

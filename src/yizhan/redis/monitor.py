@@ -3,8 +3,8 @@
 The format is redis-server 7.0's (replicationFeedMonitors): `+<unix seconds>.<microseconds>
 [<db> <client address>] "arg" ...`, every argument quoted and escaped as Redis's sdscatrepr
 escapes it; commands run by a script show `lua` as their address. Secrets are redacted in the
-line (and in the slow log) as Redis 7.0 redacts them: every AUTH argument, HELLO's AUTH pair and
-MIGRATE's AUTH/AUTH2 credentials become "(redacted)".
+line (and in the slow log) as Redis 7.0 redacts them: every AUTH argument, HELLO's AUTH pair,
+ACL SETUSER's name and rules, and MIGRATE's AUTH/AUTH2 credentials become "(redacted)".
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ def redacted(name: str, argv: list[bytes]) -> list[bytes]:
     """argv as MONITOR and SLOWLOG show it: secrets replaced by "(redacted)"."""
     if name == "auth":
         return [argv[0]] + [REDACTED] * (len(argv) - 1)
+    if name == "acl|setuser":  # the user's name and rules
+        return argv[:2] + [REDACTED] * (len(argv) - 2)
     if name == "hello":
         shown = list(argv)
         for i in range(2, len(argv) - 2):

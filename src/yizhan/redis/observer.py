@@ -2,8 +2,9 @@
 rejected and failed calls per command), errorstats (error replies by code), latencystats
 (per-command histograms), the slow log, latency events, and the MONITOR feed.
 
-`Client.call` hands every executed command to `Observer.ran` (the connection's direct path
-does the same); commands refused before running reach `rejected`, and every error reply
+`Client.call` hands every executed command to `Observer.ran`; the connection's direct path
+counts the common case itself (a call shorter than `quick_us` that did not fail, see `ran`) and
+hands it the rest; commands refused before running reach `rejected`, and every error reply
 `error`. Timings come from the injected clock. As in Redis, a command replayed from the AOF
 at startup is not recorded, EXEC is not slow-logged (the commands it ran are), admin commands
 and those flagged skip_monitor are not shown to monitors (EVAL and FCALL show themselves
@@ -59,6 +60,7 @@ class Observer:
         self.latency = LatencyMonitor()
         self.monitors: dict = {}  # the clients in MONITOR mode, in the order they asked
         self.watched = False  # monitors or tracking clients exist: every command takes `_record`
+        self._loading = False
         self.configure()
 
     def configure(self) -> None:
@@ -73,30 +75,37 @@ class Observer:
         if self.latency_threshold_us:
             bounds.append(self.latency_threshold_us)
         self.noteworthy_us = min(bounds, default=1 << 62)
-        self.quick_us = min(self.noteworthy_us, EXACT_US)  # shorter: `ran`'s common case
+        self._quick_us = min(self.noteworthy_us, EXACT_US)
+        self._set_quick_us()
+
+    def _set_quick_us(self) -> None:
+        """`quick_us`: calls shorter than this that succeed are only counted (`ran`'s common
+        case); -1 (none) while monitors or tracking clients watch or the AOF loads."""
+        self.quick_us = -1 if self.watched or self._loading else self._quick_us
 
     @property
     def loading(self) -> bool:
-        return "ran" in self.__dict__
+        return self._loading
 
     @loading.setter
     def loading(self, loading: bool) -> None:
         """While the AOF is replayed at startup its commands enter no statistics."""
+        self._loading = loading
         if loading:
             self.ran = self.rejected = _ignore
         else:
             self.__dict__.pop("ran", None)
             self.__dict__.pop("rejected", None)
+        self._set_quick_us()
 
     # -- recording -----------------------------------------------------------------------
     def ran(self, client, cmd, argv: list[bytes], reply, duration_ns: int) -> None:
         """`cmd` ran for `client` in `duration_ns` (clock.monotonic_ns) and answered `reply`.
         On every command's path: the common case (a short command that succeeded, nobody
-        monitoring) is one count."""
+        monitoring) is one count. (RedisConnection.process has this test written out.)"""
         duration_us = duration_ns // 1000
         stat = self.commands.get(cmd)
-        if (stat is not None and duration_us < self.quick_us and type(reply) is not ErrorReply
-                and not self.watched):
+        if stat is not None and duration_us < self.quick_us and type(reply) is not ErrorReply:
             by_us = stat.by_us
             by_us[duration_us] = by_us.get(duration_us, 0) + 1
         else:
@@ -148,6 +157,7 @@ class Observer:
     def refresh(self) -> None:
         """After MONITOR, CLIENT TRACKING or a disconnection: whether commands need `_record`."""
         self.watched = bool(self.monitors) or bool(self.server.tracking.clients)
+        self._set_quick_us()
 
     def rejected(self, cmd) -> None:
         """`cmd` was refused before it ran (arity, NOAUTH, MULTI rules ...)."""

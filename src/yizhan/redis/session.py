@@ -40,7 +40,8 @@ class Client:
         "last_interaction", "last_command", "lib_name", "lib_ver", "close_after_reply",
         "conn", "multi", "multi_error", "in_exec", "watched", "dirty_cas", "blocked",
         "subscriptions", "patterns", "shard_subscriptions", "soft_limit_since", "direct",
-        "monitoring", "tracking", "reply_mode", "no_evict", "__weakref__",
+        "monitoring", "tracking", "reply_mode", "no_evict", "user", "logged_in", "control",
+        "__weakref__",
     )
 
     def __init__(self, server, addr: str = "?:0", laddr: str = "?:0"):
@@ -51,7 +52,11 @@ class Client:
         self.name = b""
         self.db = server.dbs[0]
         self.proto = 2
-        self.authenticated = not server.params.get("requirepass")
+        # ACL: the user, whether this client logged in (Redis's c->authenticated: AUTH, or the
+        # default user was open when it connected), and whether it may run commands (that, or
+        # the default user is open now: `Acl.refresh_auth` keeps it up to date)
+        self.user = server.acl.default
+        self.logged_in = self.authenticated = server.acl.default_open()
         self.created = server.clock.ms()  # wall-clock ms, as Redis's ctime and lastinteraction
         self.last_interaction = self.created
         self.last_command = "NULL"
@@ -74,8 +79,11 @@ class Client:
         self.reply_mode = REPLY_ON  # CLIENT REPLY
         self.no_evict = False  # CLIENT NO-EVICT
         # Whether the connection's direct path may run this client's commands: nothing about
-        # it (MONITOR mode, CLIENT REPLY, a pause, maxmemory ...) needs the checks of `execute`.
-        self.direct = server.pause is None and not server.int_params.int("maxmemory")
+        # it (MONITOR mode, CLIENT REPLY, a pause, maxmemory, a restricted ACL user, a test
+        # control's hook ...) needs the checks of `execute`.
+        self.control = server.control  # the test controls' command hook (yizhan.testing.control)
+        self.direct = (server.pause is None and not server.int_params.int("maxmemory") and self.user.unrestricted
+                       and self.control is None)
 
     # -- state ---------------------------------------------------------------------------
     def select(self, index: int) -> None:
@@ -103,7 +111,8 @@ class Client:
 
     def update_direct(self) -> None:
         self.direct = (not self.monitoring and self.reply_mode == REPLY_ON and self.server.pause is None
-                       and not self.server.int_params.int("maxmemory"))
+                       and not self.server.int_params.int("maxmemory") and self.user.unrestricted
+                       and self.control is None)
 
     def filtered(self, reply):
         """The reply that leaves under CLIENT REPLY OFF/SKIP: nothing but out-of-band pushes
@@ -133,6 +142,10 @@ class Client:
     def execute(self, argv: list[bytes]):
         """Run (or, inside MULTI, queue) one command; returns its reply value, a `Blocked`
         when it parks the client, and never raises."""
+        if self.control is not None:  # a test's fault or recording (never set otherwise)
+            intercepted = self.control.before_command(self, argv)
+            if intercepted is not None:
+                return intercepted
         cmd = BY_REQUEST_NAME.get(argv[0])
         if cmd is not None and self.multi is None and self.can_run_directly(cmd, argv):
             return self.call(cmd, argv)
@@ -145,6 +158,12 @@ class Client:
                 raise ErrorReply(errors.DEBUG_NOT_ALLOWED)
             if not self.authenticated and not cmd.no_auth:
                 raise ErrorReply(errors.NOAUTH)
+            if self.multi is not None and "no_multi" in cmd.flags:
+                raise ErrorReply(errors.NOT_IN_MULTI)
+            if not self.user.unrestricted:  # ACL: one attribute test for an unrestricted user
+                refusal = self.server.acl.refuse(self, cmd, argv, "toplevel" if self.multi is None else "multi")
+                if refusal is not None:
+                    return self._reject(argv, refusal, cmd)
             if not self.direct and self.server.int_params.int("maxmemory") and self.out_of_memory(cmd):
                 return self._reject(argv, ErrorReply(errors.OOM), cmd)  # not raised: no traceback
             if self.proto == 2 and self.subscription_count and name not in SUBSCRIBED_MODE_COMMANDS:
@@ -153,8 +172,6 @@ class Client:
                     "QUIT / RESET are allowed in this context")
             if self.monitoring and cmd.touches_keyspace:
                 raise ErrorReply(errors.REPLICA_KEYSPACE)
-            if self.multi is not None and "no_multi" in cmd.flags:
-                raise ErrorReply(errors.NOT_IN_MULTI)
         except ErrorReply as err:
             return self._reject(argv, err, cmd)
         pause = self.server.pause
@@ -356,7 +373,8 @@ class RedisConnection:
     no `receive` made; once `close_after` is set the transport sends the output and closes
     the socket (after that many seconds: always 0 for Redis, which closes at once)."""
 
-    __slots__ = ("client", "parser", "close_after", "out", "on_wakeup", "closer", "unsent", "read_now")
+    __slots__ = ("client", "parser", "close_after", "out", "on_wakeup", "closer", "unsent", "read_now",
+                 "network")
 
     def __init__(self, client: Client):
         self.client = client
@@ -372,6 +390,7 @@ class RedisConnection:
         self.closer: Callable[[], None] | None = None
         self.unsent: Callable[[], int] | None = None
         self.read_now: Callable[[], None] | None = None
+        self.network = None  # the transport's protocol object (the test controls shape its output)
 
     # -- output ------------------------------------------------------------------------------
     def data_to_send(self) -> bytes:
@@ -474,7 +493,8 @@ class RedisConnection:
         clock.tick()  # the LRU clock of this batch
         client.last_interaction = clock.tick_ms  # as Redis's lastinteraction, set on a read
         now_ns = clock.monotonic_ns
-        ran = server.observer.ran
+        observer = server.observer
+        stats_of = observer.commands.get
         after_reply = server.after_reply
         server.current_client = client
         parser.max_bulk = server.int_params.int("proto-max-bulk-len")
@@ -511,7 +531,15 @@ class RedisConnection:
                     except Exception as exc:  # noqa: BLE001  (as `call`: an error reply, never a crash)
                         reply = client.failed(exc, argv)
                     end_ns = now_ns()
-                    ran(client, cmd, argv, reply, end_ns - last_ns)
+                    # observer.ran(client, cmd, argv, reply, end_ns - last_ns), its common
+                    # case written out
+                    us = (end_ns - last_ns) // 1000
+                    if (us < observer.quick_us and type(reply) is not ErrorReply
+                            and (stat := stats_of(cmd)) is not None):
+                        by_us = stat.by_us
+                        by_us[us] = by_us.get(us, 0) + 1
+                    else:
+                        observer.ran(client, cmd, argv, reply, end_ns - last_ns)
                     last_ns = end_ns
                 else:
                     reply = client.execute(argv)
@@ -583,6 +611,6 @@ def client_line(c) -> str:
         f"age={(now - c.created) // 1000} idle={(now - c.last_interaction) // 1000} flags={c.flags} "
         f"db={c.db.index} sub={len(c.subscriptions)} psub={len(c.patterns)} ssub={len(c.shard_subscriptions)} "
         f"multi={len(c.multi) if c.multi is not None else -1} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 "
-        f"rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=1024 events=r cmd={c.last_command} user=default "
+        f"rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=1024 events=r cmd={c.last_command} user={errors.text(c.user.name)} "
         f"redir={c.tracking.redirect if c.tracking is not None else -1} resp={c.proto} lib-name={errors.text(c.lib_name)} lib-ver={errors.text(c.lib_ver)}\n"
     )

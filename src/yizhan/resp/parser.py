@@ -30,10 +30,12 @@ PROTO_MAX_BULK_LEN = 512 * 1024 * 1024  # the default of proto-max-bulk-len
 # (hiredis allocates the whole list at once), a bulk length of seven digits or more (at
 # least proto-max-bulk-len's minimum, 1 MiB), a line starting with a RESP type other than
 # `*` and `$` (hiredis reads `+`, `=` and `(` as bulk-like strings). Bulk data can look like
-# this too; that read then just takes the Python parser.
-_SUSPECTS = tuple(re.compile(pattern).search
-                  for pattern in (rb"\*\d{4}", rb">\d{4}", rb"\$\d{7}", rb"\n[+=(~>%|]"))
-_LISTS_ONLY = {list}
+# this too; that read then just takes the Python parser. The last two patterns need a byte
+# that ordinary requests seldom hold, so they are searched only when one of those bytes is in
+# the read (a `in` test is a memchr; a regex with a character class walks every byte).
+_HEADER_SUSPECTS = (re.compile(rb"\*\d{4}").search, re.compile(rb"\$\d{7}").search)
+_RARE_BYTES = (b"+", b"=", b"(", b"~", b">", b"%", b"|")
+_RARE_SUSPECTS = (re.compile(rb">\d{4}").search, re.compile(rb"\n[+=(~>%|]").search)
 _CANONICAL_INT = re.compile(rb"-?[1-9][0-9]*|0")
 _HEX = b"0123456789abcdefABCDEF"
 _ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
@@ -143,15 +145,14 @@ class RequestParser:
 
     def _hiredis_commands(self) -> list[list[bytes]]:
         """The complete requests of the fresh reads, by hiredis. What hiredis must not parse
-        (`_SUSPECTS`), a request left incomplete and anything that is not a request of bulk
+        (`_suspect`), a request left incomplete and anything that is not a request of bulk
         strings go to the Python parser from the start of that request."""
         fresh = self._fresh
         data = fresh[0] if len(fresh) == 1 else _join(fresh)
         self._fresh = []
-        for suspect in _SUSPECTS:
-            if suspect(data) is not None:
-                self._py.take(data)
-                return []
+        if _suspect(data):
+            self._py.take(data)
+            return []
         reader = self._reader
         reader.feed(data)
         gets = reader.gets
@@ -171,17 +172,32 @@ class RequestParser:
         except hiredis.ProtocolError:
             pass
         if complete:
-            try:  # C loops: join refuses anything but bytes(-like) items in lists
+            # C loops: join refuses anything but bytes(-like) arguments, and any top-level
+            # item that is not a list (the scans above leave only `*` arrays at the top).
+            try:
                 _join(_chain(items))
-                if [] not in items and set(map(type, items)) == _LISTS_ONLY:
-                    return items
             except TypeError:
                 pass
+            else:
+                if [] not in items:
+                    return items
         else:
             self._reader = hiredis.Reader()  # mid-request or broken: start afresh later
         trusted = _trusted_prefix(items)
         self._py.take(data[_encoded_size(trusted):])
         return trusted
+
+
+def _suspect(data: bytes) -> bool:
+    """Whether `data` holds something hiredis must not parse (`_HEADER_SUSPECTS`,
+    `_RARE_SUSPECTS`)."""
+    for search in _HEADER_SUSPECTS:
+        if search(data) is not None:
+            return True
+    for byte in _RARE_BYTES:
+        if byte in data:
+            return any(search(data) is not None for search in _RARE_SUSPECTS)
+    return False
 
 
 class _PyParser:

@@ -86,6 +86,27 @@ class Management:
         return self.ok("GET", "/definitions")
 
 
+def comparable(definitions: dict) -> dict:
+    """The part of a definitions.json both brokers must agree on after an import: users with
+    their password hashes, vhost names, permissions, policies, durable exchanges (RabbitMQ's
+    export leaves internal ones out and has no `internal` field), durable queues (RabbitMQ's
+    adds their `type`) and bindings, each list in one canonical order."""
+    def canon(items):
+        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+
+    return {
+        "users": canon(definitions["users"]),
+        "vhosts": sorted(v["name"] for v in definitions["vhosts"]),
+        "permissions": canon(definitions["permissions"]),
+        "policies": canon(definitions["policies"]),
+        "exchanges": canon({**x, "internal": False} for x in definitions["exchanges"]
+                           if x["durable"] and not x.get("internal")),
+        "queues": canon({k: v for k, v in q.items() if k != "type"}
+                        for q in definitions["queues"] if q["durable"]),
+        "bindings": canon(definitions["bindings"]),
+    }
+
+
 def quote(segment: str) -> str:
     return urllib.parse.quote(segment, safe="")
 
@@ -126,15 +147,17 @@ def message_id(body: bytes) -> tuple[str, int]:
 PERSISTENT = pika.BasicProperties(delivery_mode=2)
 
 
-def prefill(url: str, queue: str, publisher: str, count: int, size: int) -> list[tuple[str, int]]:
-    """Publish `count` persistent messages to `queue` (in one transaction per 1,000, so they are
-    all in the queue when this returns); their ids in order."""
+def prefill(url: str, exchange: str, routing_key: str, publisher: str, count: int,
+            size: int) -> list[tuple[str, int]]:
+    """Publish `count` persistent messages (in one transaction per 1,000, so they are all
+    routed when this returns); their ids in order."""
     ids = []
     with connect(url) as connection:
         channel = connection.channel()
         channel.tx_select()
         for sequence in range(count):
-            channel.basic_publish("", queue, body_for(publisher, sequence, size), PERSISTENT)
+            channel.basic_publish(exchange, routing_key, body_for(publisher, sequence, size),
+                                  PERSISTENT)
             ids.append((publisher, sequence))
             if sequence % 1000 == 999:
                 channel.tx_commit()
@@ -173,6 +196,10 @@ class Publisher(threading.Thread):
             raise AssertionError(f"{self.name} failed: {self.error!r}") from self.error
         return self.confirmed
 
+    def confirmed_before_move(self) -> list[tuple[str, int]]:
+        """The ids confirmed by the broker it started on (all of them if it never moved)."""
+        return self.confirmed[:self.moves[0][1]] if self.moves else list(self.confirmed)
+
     def wait_confirmed(self, count: int, timeout: float = 60.0) -> None:
         wait_for(lambda: len(self.confirmed) >= count or self.error is not None,
                  f"{self.name} to have {count} confirmed", timeout)
@@ -197,6 +224,54 @@ class Publisher(threading.Thread):
                 self.sequence += 1
         if not self._stopping.is_set():
             self.moves.append((self._target, len(self.confirmed)))
+
+
+class Consumer(threading.Thread):
+    """Consumes `queue` with manual acks until `stop()`; `received` lists the ids it acked, in
+    delivery order (a message counts once its ack is sent, so one delivered but not acked when
+    the consumer stops goes back to the queue and is not counted here)."""
+
+    def __init__(self, name: str, url: str, queue: str, prefetch: int = 500):
+        super().__init__(name=f"consumer-{name}", daemon=True)
+        self.url = url
+        self.queue = queue
+        self.prefetch = prefetch
+        self.received: list[tuple[str, int]] = []
+        self.error: BaseException | None = None
+        self._stopping = threading.Event()
+        self.ready = threading.Event()
+
+    def run(self) -> None:
+        try:
+            with connect(self.url) as connection:
+                channel = connection.channel()
+                channel.basic_qos(prefetch_count=self.prefetch)
+                channel.basic_consume(self.queue, self._on_message)
+                self.ready.set()
+                while not self._stopping.is_set():
+                    connection.process_data_events(time_limit=0.05)
+                channel.close()   # what it holds unacked goes back to the queue
+        except BaseException as exc:   # reported by stop()
+            self.error = exc
+            self.ready.set()
+
+    def _on_message(self, channel, method, properties, body) -> None:
+        if self._stopping.is_set():
+            return   # not acked: requeued when the channel closes
+        channel.basic_ack(method.delivery_tag)
+        self.received.append(message_id(body))
+
+    def start(self) -> "Consumer":
+        super().start()
+        self.ready.wait(30)
+        return self
+
+    def stop(self) -> list[tuple[str, int]]:
+        self._stopping.set()
+        self.join(timeout=60)
+        if self.error is not None:
+            raise AssertionError(f"{self.name} failed: {self.error!r}") from self.error
+        return self.received
 
 
 def drain(url: str, queue: str) -> list[tuple[str, int]]:

@@ -485,6 +485,7 @@ async function loadRedis() {
   if (ops !== null) state.charts.ops.push(now, [ops]);
   fillTable($("redis-keyspace"), redis.keyspace, (tr, db) => {
     tr.dataset.db = db.db;
+    tr.addEventListener("click", () => { $("redis-db").value = db.db; scanKeys(true); });
     cell(tr, "db" + db.db); cell(tr, db.keys, "num keys"); cell(tr, db.expires, "num"); cell(tr, db.avg_ttl, "num");
   });
   $("redis-slowlog-len").textContent = `(${redis.slowlog_len} entries, newest ${redis.slowlog.length} shown)`;

@@ -42,14 +42,10 @@ def quit_(c, argv):
     return OK
 
 
-def check_password(c, username: bytes, password: bytes) -> None:
-    """Authenticate `c` as the default user, or raise the error Redis gives."""
-    required = c.server.params.get("requirepass")
-    if username != b"default":
-        raise ErrorReply(errors.WRONGPASS)
-    if required and password != required.encode():
-        raise ErrorReply(errors.WRONGPASS)
-    c.authenticated = True
+def check_password(c, argv0: bytes, username: bytes, password: bytes) -> None:
+    """Authenticate `c` as `username`, or raise WRONGPASS (ACLAuthenticateUser; the ACL log
+    names the command as it was typed, `argv0`)."""
+    c.server.acl.authenticate(c, username, password, argv0)
 
 
 @command("AUTH [username] password", arity=-2, flags="noscript loading stale fast no_auth",
@@ -58,11 +54,11 @@ def auth(c, argv):
     if len(argv) > 3:
         raise ErrorReply(errors.SYNTAX)
     if len(argv) == 2:
-        if not c.server.params.get("requirepass"):
+        if c.server.acl.default.nopass:
             raise ErrorReply(errors.AUTH_NOT_CONFIGURED)
-        check_password(c, b"default", argv[1])
+        check_password(c, argv[0], b"default", argv[1])
     else:
-        check_password(c, argv[1], argv[2])
+        check_password(c, argv[0], argv[1], argv[2])
     return OK
 
 
@@ -89,7 +85,7 @@ def hello(c, argv):
         else:
             raise ErrorReply(f"ERR Syntax error in HELLO option '{errors.text(option)}'")
     if credentials is not None:
-        check_password(c, *credentials)
+        check_password(c, argv[0], *credentials)
     if not c.authenticated:
         raise ErrorReply(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
@@ -127,7 +123,9 @@ def reset(c, argv):
     c.select(0)
     c.proto = 2
     c.name = b""
-    c.authenticated = not c.server.params.get("requirepass")
+    c.user = c.server.acl.default  # clientSetDefaultAuth
+    c.logged_in = c.authenticated = c.server.acl.default_open()
+    c.update_direct()
     return Simple("RESET")
 
 
@@ -268,8 +266,10 @@ def client_kill(c, argv):
                 raise ErrorReply(f"ERR Unknown client type '{errors.text(value)}'")
             matches = [cl for cl in matches if kind == b"NORMAL"]
         elif option == b"USER":
-            if value != b"default":
+            user = c.server.acl.users.get(value)
+            if user is None:
                 raise ErrorReply(f"ERR No such user '{errors.text(value)}'")
+            matches = [cl for cl in matches if cl.user is user]
         elif option == b"SKIPME":
             if value.upper() not in (b"YES", b"NO"):
                 raise ErrorReply(errors.SYNTAX)

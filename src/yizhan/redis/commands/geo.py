@@ -14,6 +14,8 @@ coordinates with ld2string's human form ("%.17Lf" trimmed), a RESP3 double in RE
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from yizhan.redis import errors
 from yizhan.redis.args import option_word, parse_int
 from yizhan.redis.commands.zsets import Limits, _store_result, _zadd
@@ -315,10 +317,20 @@ def _search(c, argv, src: int, flags: int):
 
 def _points_in_shape(zs: ZSet, shape: Shape, limit: int) -> list[list]:
     """membersOfAllNeighbors: [distance, score, member, longitude, latitude] of each member
-    inside the shape, cell by cell; with `limit` (COUNT ... ANY), stop once that many are found."""
+    inside the shape, cell by cell; with `limit` (COUNT ... ANY), stop once that many are found.
+    Within a cell only the parts that meet the shape's band are visited (`cell_ranges`), and a
+    member outside the band is passed over before the distance: both leave out only members
+    that `contains` refuses."""
     points: list[list] = []
     last = None
     order = zs.order
+    band = shape.band()
+    lat_lo, lat_hi, long_lo, long_hi = band if band is not None else (-_INF, _INF, -_INF, _INF)
+    contains = shape.contains
+    decoded = geohash.DECODED.get
+    decode = geohash.decode_score
+    bisect = order.bisect_left
+    append = points.append
     for index, cell in enumerate(geohash.search_cells(shape)):
         if cell is None:
             continue
@@ -327,16 +339,33 @@ def _points_in_shape(zs: ZSet, shape: Shape, limit: int) -> list[list]:
         if points and limit and len(points) >= limit:
             break
         low, high = geohash.cell_scores(*cell)
-        for score, member in order.islice(order.bisect_left((low,)), order.bisect_left((high,))):
-            longitude, latitude = geohash.decode_score(score)
-            meters = shape.contains(longitude, latitude)
-            if meters is not None:
-                points.append([meters, score, member, longitude, latitude])
+        members = order[bisect((low,)):bisect((high,))]  # a plain list: C-level bisects below
+        spans = [(0, len(members))]
+        if band is not None and len(members) > _CROWDED:
+            def crowded(low: int, high: int) -> bool:  # worth splitting: more than a few members
+                return bisect_left(members, (high,)) - bisect_left(members, (low,)) > _CROWDED
+            spans = [(bisect_left(members, (low,)), bisect_left(members, (high,)))
+                     for low, high in geohash.cell_ranges(*cell, band, crowded)]
+        for start, stop in spans:
+            for score, member in members[start:stop]:
+                position = decoded(score)
+                longitude, latitude = position if position is not None else decode(score)
+                if not (lat_lo <= latitude <= lat_hi and long_lo <= longitude <= long_hi):
+                    continue
+                meters = contains(longitude, latitude)
+                if meters is not None:
+                    append([meters, score, member, longitude, latitude])
+                    if limit and len(points) >= limit:
+                        break
             if points and limit and len(points) >= limit:
                 break
         if index:
             last = cell
     return points
+
+
+_INF = float("inf")
+_CROWDED = 24  # members in a cell (or part) above which it is split along the band
 
 
 def _sort_points(points: list[list], returned: int, descending: bool) -> None:

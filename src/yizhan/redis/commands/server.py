@@ -35,7 +35,7 @@ def _flush_mode(argv) -> None:
         raise ErrorReply(errors.SYNTAX)
 
 
-@command("FLUSHDB [ASYNC | SYNC]", arity=-1, flags="write", group="server",
+@command("FLUSHDB [ASYNC | SYNC]", arity=-1, flags="write", group="server", acl="keyspace dangerous",
          summary="Remove all keys from the current database")
 def flushdb(c, argv):
     _flush_mode(argv)
@@ -43,7 +43,7 @@ def flushdb(c, argv):
     return OK
 
 
-@command("FLUSHALL [ASYNC | SYNC]", arity=-1, flags="write", group="server",
+@command("FLUSHALL [ASYNC | SYNC]", arity=-1, flags="write", group="server", acl="keyspace dangerous",
          summary="Remove all keys from all databases")
 def flushall(c, argv):
     _flush_mode(argv)
@@ -52,7 +52,7 @@ def flushall(c, argv):
     return OK
 
 
-@command("SWAPDB index1 index2", arity=3, flags="write fast", group="server", since="4.0.0",
+@command("SWAPDB index1 index2", arity=3, flags="write fast", group="server", since="4.0.0", acl="keyspace dangerous",
          summary="Swaps two Redis databases")
 def swapdb(c, argv):
     first = parse_int(argv[1], "ERR invalid first DB index")
@@ -329,7 +329,7 @@ DEFAULT_SECTIONS = ("server", "clients", "memory", "persistence", "stats", "repl
                     "modules", "errorstats", "cluster", "keyspace")
 
 
-@command("INFO [section ...]", arity=-1, flags="loading stale", group="server",
+@command("INFO [section ...]", arity=-1, flags="loading stale", group="server", acl="dangerous",
          summary="Get information and statistics about the server")
 def info(c, argv):
     wanted = [a.decode("latin-1").lower() for a in argv[1:]] or ["default"]

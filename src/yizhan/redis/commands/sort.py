@@ -97,7 +97,9 @@ class _Options:
         self.gets: list[bytes] = []
 
 
-def _parse(argv: list[bytes], readonly: bool) -> _Options:
+def _parse(argv: list[bytes], readonly: bool, full_key_access) -> _Options:
+    """The options; `full_key_access()` says whether the user may read every key (BY with a
+    pattern and GET need it, as ACLUserCheckCmdWithUnrestrictedKeyAccess decides)."""
     o = _Options()
     j = 2
     while j < len(argv):
@@ -120,8 +122,12 @@ def _parse(argv: list[bytes], readonly: bool) -> _Options:
             o.sortby = argv[j + 1]
             if b"*" not in _cstr(o.sortby):
                 o.dontsort = True  # a constant pattern: nothing to sort (and it sticks)
+            elif not full_key_access():
+                raise ErrorReply(errors.SORT_BY_ACL)
             j += 1
         elif word == b"GET" and left >= 1:
+            if not full_key_access():
+                raise ErrorReply(errors.SORT_GET_ACL)
             o.gets.append(argv[j + 1])
             j += 1
         else:
@@ -247,7 +253,7 @@ def _sort(db, elements: list, o: _Options, start: int, end: int) -> bool:
 
 
 def sort_generic(c, argv: list[bytes], readonly: bool):
-    o = _parse(argv, readonly)
+    o = _parse(argv, readonly, lambda: c.user.unrestricted or c.server.acl.reads_every_key(c.user, argv))
     db = c.db
     value = db.lookup_read(argv[1])
     if value is None:

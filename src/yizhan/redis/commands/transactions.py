@@ -43,9 +43,18 @@ def exec_(c, argv):
     c.server.unwatch(c)
     c.in_exec = True
     try:
-        return [c.call(cmd, args) for cmd, args in queued]
+        return [_run_queued(c, cmd, args) for cmd, args in queued]
     finally:
         c.in_exec = False
+
+
+def _run_queued(c, cmd, args):
+    """A queued command, unless the ACL rules changed since it was queued and refuse it now."""
+    if not c.user.unrestricted:
+        refusal = c.server.acl.refuse(c, cmd, args, "multi", in_exec=True)
+        if refusal is not None:
+            return refusal
+    return c.call(cmd, args)
 
 
 @command("DISCARD", arity=1, flags="noscript loading stale fast allow_busy", group="transactions",

@@ -150,6 +150,7 @@ class LuaState:
         """Run a compiled script for client `c`; the reply to send (an ErrorReply for errors)."""
         sc = self.client
         sc.db = c.db
+        sc.user = c.user  # the script runs with its caller's permissions
         sc.proto = 2
         self.resp = 2
         self.run = self.server.script_running = run
@@ -236,9 +237,14 @@ class LuaState:
         rule = _RULES.get(cmd)
         if rule is None:
             rule = _RULES[cmd] = _rule(cmd)
+        if rule is _NOSCRIPT:
+            return ErrorReply("ERR This Redis command is not allowed from script")
+        client = self.client
+        if not client.user.unrestricted:  # scriptVerifyACL: the caller's permissions
+            refusal = client.server.acl.refuse(client, cmd, argv, "lua")
+            if refusal is not None:
+                return refusal
         if rule:
-            if rule is _NOSCRIPT:
-                return ErrorReply("ERR This Redis command is not allowed from script")
             run = self.run
             if run.read_only:
                 return ErrorReply("ERR Write commands are not allowed from read-only scripts.")
@@ -306,9 +312,11 @@ class LuaState:
         argv = _arguments(argv)
         if argv is None:
             raise self.fail("Lua redis lib command arguments must be strings or integers")
-        if BY_REQUEST_NAME.get(argv[0]) is None and _lookup(argv) is None:
+        cmd = _lookup(argv)
+        if cmd is None:
             raise self.fail("Invalid command passed to redis.acl_check_cmd()")
-        return True
+        user = self.client.user
+        return user.unrestricted or self.server.acl.check(user, cmd, argv)[0] == 0
 
     def _unwrap(self, exc):
         """An exception raised by a Python function of the API, as Lua sees the error."""

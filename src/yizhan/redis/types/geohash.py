@@ -116,19 +116,19 @@ def _decode_score(score: float) -> tuple[float, float]:
 
 # Positions already decoded, by score: decoding is a pure function of the score and costs
 # microseconds in Python, and searches decode every candidate. Bounded: cleared when full.
-_DECODED: dict[float, tuple[float, float]] = {}
+DECODED: dict[float, tuple[float, float]] = {}
 _DECODED_MAX = 1 << 16
 
 
 def decode_score(score: float) -> tuple[float, float]:
     """(longitude, latitude) of a member: the centre of its step-26 cell, clamped to the range
     (geohashDecodeToLongLatWGS84)."""
-    position = _DECODED.get(score)
+    position = DECODED.get(score)
     if position is None:
         position = _decode_score(score)
-        if len(_DECODED) >= _DECODED_MAX:
-            _DECODED.clear()
-        _DECODED[score] = position
+        if len(DECODED) >= _DECODED_MAX:
+            DECODED.clear()
+        DECODED[score] = position
     return position
 
 
@@ -290,6 +290,85 @@ class Shape:
         else:
             meters = _sqrt((self.width / 2) * (self.width / 2) + (self.height / 2) * (self.height / 2))
         return meters * self.conversion
+
+
+    def band(self) -> tuple[float, float, float, float] | None:
+        """(lowest latitude, highest latitude, lowest longitude, highest longitude), in
+        degrees, outside which no decoded position passes `contains`; None when no such box
+        is easily bounded (huge shapes, poles, the antimeridian, non-finite sizes).
+
+        Derived from the tests themselves, so it never excludes a point they accept: the
+        haversine distance is at least the latitude distance, and at most the along-parallel
+        term allows hav(dlon) <= hav(d / R) / (cos(lat0) * cos(lat)), with cos(lat) bounded
+        below over the latitude band; the box's tests are the latitude distance and
+        cos(lat) * |sin(dlon / 2)| <= sin(w / 4R). A margin of 1e-6 degrees (and 1e-9 of the
+        span) covers the doubles' rounding many times over."""
+        conversion = self.conversion
+        if self.radius is not None:
+            lat_angle = self.radius * conversion / EARTH_RADIUS  # radians
+            half = lat_angle / 2
+        else:
+            lat_angle = self.height * conversion / 2 / EARTH_RADIUS
+            half = self.width * conversion / 4 / EARTH_RADIUS
+        if not (0.0 <= lat_angle < 0.5 and 0.0 <= half < 0.25):
+            return None
+        lat_span = lat_angle / _D_R * (1 + 1e-9) + 1e-6
+        lat_lo, lat_hi = self.latitude - lat_span, self.latitude + lat_span
+        if lat_lo <= -89.0 or lat_hi >= 89.0:
+            return None
+        cos_min = min(math.cos(lat_lo * _D_R), math.cos(lat_hi * _D_R))
+        if self.radius is not None:
+            ratio = math.sin(half) / math.sqrt(self._lat_cos * cos_min)
+        else:
+            ratio = math.sin(half) / cos_min
+        if not ratio < 0.5:
+            return None
+        lon_span = 2 * math.asin(ratio) / _D_R * (1 + 1e-9) + 1e-6
+        if abs(self.longitude) + lon_span >= 179.0:
+            return None
+        return lat_lo, lat_hi, self.longitude - lon_span, self.longitude + lon_span
+
+
+def cell_ranges(bits: int, step: int, band: tuple[float, float, float, float] | None,
+                crowded=None, depth: int = 4) -> list[tuple[int, int]]:
+    """The score ranges [min, max) of a cell (`cell_scores`) that may hold a position inside
+    `band`: the cell split into quarters (at most `depth` times, and only while
+    `crowded(min, max)` says a part holds enough members to be worth it), keeping the parts
+    that meet the band, in score order (adjacent parts merged). The members they leave out
+    fail `contains`, so a search visits the members it accepts in the same order."""
+    if band is None:
+        return [cell_scores(bits, step)]
+    long_min, long_max, lat_min, lat_max = cell_area(bits, step)
+    ranges: list[list[int]] = []
+    _collect(bits, step, min(depth, STEP_MAX - step), long_min, long_max, lat_min, lat_max, band, crowded,
+             ranges)
+    return [(low, high) for low, high in ranges]
+
+
+def _collect(bits: int, step: int, depth: int, long_min: float, long_max: float, lat_min: float,
+             lat_max: float, band: tuple[float, float, float, float], crowded, ranges: list[list[int]]) -> None:
+    lat_lo, lat_hi, long_lo, long_hi = band
+    if lat_max < lat_lo or lat_min > lat_hi or long_max < long_lo or long_min > long_hi:
+        return
+    shift = 52 - step * 2
+    low, high = bits << shift, (bits + 1) << shift
+    if (depth == 0 or (lat_lo <= lat_min and lat_max <= lat_hi and long_lo <= long_min and long_max <= long_hi)
+            or (crowded is not None and not crowded(low, high))):
+        if ranges and ranges[-1][1] == low:
+            ranges[-1][1] = high
+        else:
+            ranges.append([low, high])
+        return
+    lat_mid = (lat_min + lat_max) / 2
+    long_mid = (long_min + long_max) / 2
+    bits <<= 2
+    step += 1
+    depth -= 1
+    # the quarter's two new bits: longitude's (odd) then latitude's (even)
+    _collect(bits, step, depth, long_min, long_mid, lat_min, lat_mid, band, crowded, ranges)
+    _collect(bits | 1, step, depth, long_min, long_mid, lat_mid, lat_max, band, crowded, ranges)
+    _collect(bits | 2, step, depth, long_mid, long_max, lat_min, lat_mid, band, crowded, ranges)
+    _collect(bits | 3, step, depth, long_mid, long_max, lat_mid, lat_max, band, crowded, ranges)
 
 
 def _divide(a: float, b: float) -> float:

@@ -1,0 +1,175 @@
+"""AMQP faults: the server closes a channel or a connection with a chosen reply code (320
+CONNECTION_FORCED, 404, 406, 541 ...), sends connection.blocked / connection.unblocked,
+cancels consumers (basic.cancel from the server, to clients with consumer_cancel_notify),
+requeues unacknowledged deliveries (redelivered), and nacks or holds publisher confirms.
+
+Confirm faults wrap the matching connection's `write` (an instance attribute, so nothing
+changes for any other connection): a basic.ack the server sends is a publisher confirm (it
+never acks anything else), which the fault turns into a basic.nack or holds back."""
+
+from __future__ import annotations
+
+from pamqp.commands import Basic, Connection as Conn
+
+from yizhan.amqp import codec, errors
+from yizhan.amqp.codec import new
+from yizhan.amqp.connection import RUNNING, UNBLOCKED_FRAME
+from yizhan.testing.control.network import Network
+from yizhan.testing.control.targets import Target
+
+ACK_INDEX = Basic.Ack.index
+NACK_INDEX = Basic.Nack.index
+
+
+def _is_confirm(data: bytes) -> bool:
+    """One basic.ack method frame (type 1, payload class 60 method 80)."""
+    return (len(data) == 21 and data[0] == codec.FRAME_METHOD
+            and int.from_bytes(data[7:11], "big") == ACK_INDEX)
+
+
+def _as_nack(data: bytes) -> bytes:
+    """The same confirm as basic.nack (delivery tag and multiple kept, requeue clear)."""
+    return data[:7] + NACK_INDEX.to_bytes(4, "big") + data[11:]
+
+
+class ConfirmFault:
+    """Wraps one connection's `write`: the next `count` confirms (None: all) become nacks, or
+    are held until `release`."""
+
+    def __init__(self, conn, nack: bool, target: Target):
+        self.conn, self.nack, self.target = conn, nack, target
+        self.real_write = conn.write
+        self.held: list[bytes] = []
+        conn.write = self.write
+
+    def write(self, data: bytes) -> None:
+        if _is_confirm(data) and self.target.take():
+            if not self.nack:
+                self.held.append(data)
+                return
+            data = _as_nack(data)
+        self.real_write(data)
+
+    def release(self) -> None:
+        if self.conn.__dict__.get("write") == self.write:
+            del self.conn.write
+        for data in self.held:
+            self.real_write(data)
+        self.held.clear()
+        if self.conn.on_wakeup is not None:
+            self.conn.on_wakeup()
+
+
+class AMQPFaults:
+    def __init__(self, runtime, network: Network):
+        self.runtime = runtime
+        self.network = network
+        self.confirm_faults: list[ConfirmFault] = []
+
+    def _connections(self, target: Target):
+        return self.network.amqp_connections(Target(protocol="amqp", client=target.client))
+
+    @staticmethod
+    def _wake(conn) -> None:
+        if conn.on_wakeup is not None:
+            conn.on_wakeup()
+
+    def close_connection(self, target: Target, code: int = errors.CONNECTION_FORCED,
+                         text: str = "Closed via yizhan test control") -> int:
+        """connection.close from the server (as `rabbitmqctl close_connection`: 320 and its
+        reason), then close-ok is awaited as for any server close."""
+        error = errors.AMQPError(code, text, errors.NO_METHOD)
+        closed = 0
+        for conn in self._connections(target):
+            if conn.state != RUNNING or not target.take():
+                continue
+            conn.close_by_server(error)
+            closed += 1
+        self.runtime.broker.run_deferred()
+        return closed
+
+    def close_channel(self, target: Target, code: int = errors.PRECONDITION_FAILED,
+                      text: str = "Closed via yizhan test control", channel: int | None = None) -> int:
+        """channel.close from the server on the matching open channels (its unacked
+        deliveries are requeued, as for any channel close)."""
+        if code not in errors.SOFT:
+            raise ValueError(f"{code} is a connection error: use close_connection")
+        closed = 0
+        for conn in self._connections(target):
+            for number, chan in list(conn.channels.items()):
+                if chan.state != "open" or (channel is not None and number != channel):
+                    continue
+                if not target.take():
+                    continue
+                chan.fail(errors.AMQPError(code, text, errors.NO_METHOD))
+                closed += 1
+            self._wake(conn)
+        self.runtime.broker.run_deferred()
+        return closed
+
+    def block(self, target: Target, reason: str = "low on memory") -> int:
+        """connection.blocked to the matching connections that have the capability."""
+        sent = 0
+        for conn in self._connections(target):
+            if conn.state == RUNNING and conn.capability("connection.blocked"):
+                conn.write(codec.method_frame(0, new(Conn.Blocked, reason=reason)))
+                self._wake(conn)
+                sent += 1
+        return sent
+
+    def unblock(self, target: Target) -> int:
+        sent = 0
+        for conn in self._connections(target):
+            if conn.state == RUNNING and conn.capability("connection.blocked"):
+                conn.write(UNBLOCKED_FRAME)
+                self._wake(conn)
+                sent += 1
+        return sent
+
+    def cancel_consumers(self, target: Target, queue: str | None = None, tag: str | None = None) -> int:
+        """basic.cancel from the server to the matching consumers (a client without
+        consumer_cancel_notify is not told, as with RabbitMQ; the consumer is gone either way)."""
+        cancelled = 0
+        for conn in self._connections(target):
+            for chan in list(conn.channels.values()):
+                for consumer in list(chan.consumers.values()):
+                    if tag is not None and consumer.tag != tag:
+                        continue
+                    if queue is not None and consumer.queue.name != queue:
+                        continue
+                    if not target.take():
+                        continue
+                    consumer.queue.remove_consumer(consumer)
+                    chan.consumer_cancelled_by_broker(consumer)
+                    cancelled += 1
+            self._wake(conn)
+        self.runtime.broker.run_deferred()
+        return cancelled
+
+    def redeliver(self, target: Target) -> int:
+        """Requeue the unacknowledged deliveries of the matching connections' channels: they
+        are delivered again with redelivered set (how many were requeued)."""
+        count = 0
+        for conn in self._connections(target):
+            for chan in list(conn.channels.values()):
+                if chan.state == "open":
+                    count += chan.requeue_unacked()
+        self.runtime.broker.run_deferred()
+        return count
+
+    def confirms(self, target: Target, nack: bool = True) -> int:
+        """The matching connections' next `target.count` publisher confirms (all while the
+        fault stays, when count is None) become basic.nack (`nack`) or are held back until
+        `release_confirms`."""
+        faults = 0
+        for conn in self._connections(target):
+            self.confirm_faults.append(ConfirmFault(conn, nack, target))
+            faults += 1
+        return faults
+
+    def release_confirms(self) -> int:
+        held = sum(len(fault.held) for fault in self.confirm_faults)
+        for fault in self.confirm_faults:
+            fault.release()
+        self.confirm_faults.clear()
+        return held
