@@ -4,8 +4,6 @@ GETACK answered (the master's WAIT counts yizhan), read-only for clients, partia
 the master drops the link (+CONTINUE: the master counts sync_partial_ok), and promotion with
 REPLICAOF NO ONE (new replid, the master's as replid2)."""
 
-import time
-
 import pytest
 import redis
 

@@ -20,7 +20,6 @@ from yizhan.redis.persistence.aof import AOFLoadError, _Truncated, encode_comman
 from yizhan.redis.persistence.codec import RDBError
 from yizhan.redis.persistence.snapshot import snapshotter
 from yizhan.redis.session import Client
-from yizhan.resp import ErrorReply
 
 log = logging.getLogger("yizhan")
 
