@@ -197,17 +197,21 @@ def test_publish_and_get_from_the_page(page, server):
     wait_for(page, lambda: text(page, "queue-detail-name") == "inbox")
     form = page.find_element(By.ID, "queue-publish")
     form.find_element(By.NAME, "payload").send_keys("hello from the page")
+    form.find_element(By.NAME, "persistent").click()
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     wait_for(page, lambda: text(page, "queue-action-result") == "Message published.")
     wait_for(page, lambda: queue_cell(page, "inbox", "messages") == "1")
     method, properties, body = channel.basic_get("inbox", auto_ack=False)
     assert body == b"hello from the page" and method.routing_key == "inbox"
+    assert properties.delivery_mode == 2
     channel.basic_nack(method.delivery_tag, requeue=True)
     form = page.find_element(By.ID, "queue-get")
     form.find_element(By.CSS_SELECTOR, 'select[name="ackmode"] option[value="ack_requeue_false"]').click()
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     wait_for(page, lambda: "hello from the page" in text(page, "queue-get-result"))
     assert "Redelivered\ntrue" in text(page, "queue-get-result")
+    assert "Properties\ndelivery_mode: 2" in text(page, "queue-get-result")
+    assert text(page, "queue-action-result") == ""
     wait_for(page, lambda: queue_cell(page, "inbox", "messages") == "0")
     assert channel.queue_declare("inbox", passive=True).method.message_count == 0
     shot(page, "queue-publish-get")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 
 from yizhan.redis.acl.selectors import BAD_HASH, NO_SUCH_PASSWORD, RuleError, Selector, is_word
+from yizhan.resp import ReplySet
 
 
 def hash_password(password: bytes) -> bytes:
@@ -123,7 +124,7 @@ class User:
         return self._described
 
     def getuser_reply(self) -> dict:
-        reply = {b"flags": self.flags(), b"passwords": list(self.passwords)}
+        reply = {b"flags": ReplySet(self.flags()), b"passwords": list(self.passwords)}
         reply.update(_selector_fields(self.root))
         reply[b"selectors"] = [_selector_fields(selector) for selector in self.selectors[1:]]
         return reply
