@@ -179,8 +179,61 @@ def test_purge_from_the_page_empties_the_queue(page, server):
     wait_for(page, lambda: text(page, "queue-action-result") == "Queue purged.")
     wait_for(page, lambda: queue_cell(page, "to-purge", "messages") == "0")
     assert channel.queue_declare("to-purge", passive=True).method.message_count == 0
+    channel.basic_qos(prefetch_count=7)
+    channel.basic_consume("to-purge", lambda *a: None, consumer_tag="page-watcher")
+    wait_for(page, lambda: "page-watcher" in text(page, "queue-consumers"))
+    consumer = page.find_element(By.CSS_SELECTOR, "#queue-consumers tbody tr").text
+    assert consumer.endswith("page-watcher true false 7")
     shot(page, "queue-purged")
     connection.close()
+
+
+def test_publish_and_get_from_the_page(page, server):
+    connection, channel = amqp_channel(server)
+    channel.queue_declare("inbox")
+    open_tab(page, "queues")
+    wait_for(page, lambda: queue_cell(page, "inbox", "messages") == "0")
+    page.find_element(By.CSS_SELECTOR, '#queues-table tbody tr[data-queue="inbox"]').click()
+    wait_for(page, lambda: text(page, "queue-detail-name") == "inbox")
+    form = page.find_element(By.ID, "queue-publish")
+    form.find_element(By.NAME, "payload").send_keys("hello from the page")
+    form.find_element(By.NAME, "persistent").click()
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_for(page, lambda: text(page, "queue-action-result") == "Message published.")
+    wait_for(page, lambda: queue_cell(page, "inbox", "messages") == "1")
+    method, properties, body = channel.basic_get("inbox", auto_ack=False)
+    assert body == b"hello from the page" and method.routing_key == "inbox"
+    assert properties.delivery_mode == 2
+    channel.basic_nack(method.delivery_tag, requeue=True)
+    form = page.find_element(By.ID, "queue-get")
+    form.find_element(By.CSS_SELECTOR, 'select[name="ackmode"] option[value="ack_requeue_false"]').click()
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_for(page, lambda: "hello from the page" in text(page, "queue-get-result"))
+    assert "Redelivered\ntrue" in text(page, "queue-get-result")
+    assert "Properties\ndelivery_mode: 2" in text(page, "queue-get-result")
+    assert text(page, "queue-action-result") == ""
+    wait_for(page, lambda: queue_cell(page, "inbox", "messages") == "0")
+    assert channel.queue_declare("inbox", passive=True).method.message_count == 0
+    shot(page, "queue-publish-get")
+    connection.close()
+
+
+def test_connections_tab_lists_and_closes_a_pika_connection(page, server):
+    connection, channel = amqp_channel(server)
+    open_tab(page, "connections")
+    rows = "#connections-table tbody tr"
+    wait_for(page, lambda: page.find_elements(By.CSS_SELECTOR, rows))
+    row = page.find_element(By.CSS_SELECTOR, rows)
+    cells = [td.text for td in row.find_elements(By.TAG_NAME, "td")]
+    assert cells[1:3] == ["/", "guest"] and cells[3].startswith("Pika Python Client Library")
+    assert cells[4:7] == ["running", "1", "AMQP 0-9-1"]
+    shot(page, "connections")
+    row.find_element(By.CSS_SELECTOR, "button.close-connection").click()
+    wait_for(page, lambda: text(page, "connections-result").endswith("closed."))
+    wait_for(page, lambda: not page.find_elements(By.CSS_SELECTOR, rows))
+    with pytest.raises(pika.exceptions.ConnectionClosed) as closed:
+        connection.process_data_events(time_limit=5)
+    assert closed.value.reply_code == 320
 
 
 def test_redis_panel_shows_a_key_set_with_redis_py(page, server):

@@ -122,6 +122,13 @@ function argumentsText(args) {
   return keys.length ? keys.map((k) => `${k}: ${JSON.stringify(args[k])}`).join(", ") : "";
 }
 
+/* Message properties as the API gives them (an empty set is RabbitMQ's []). */
+function propertiesText(properties) {
+  const keys = Object.keys(properties || {});
+  return keys.length && !Array.isArray(properties)
+    ? keys.map((k) => `${k}: ${JSON.stringify(properties[k])}`).join(", ") : "none";
+}
+
 function exchangeLabel(name) { return name === "" ? "(AMQP default)" : name; }
 
 /* -- login ------------------------------------------------------------------------------ */
@@ -384,6 +391,7 @@ async function getMessages(event) {
   const form = event.target;
   const out = $("queue-get-result");
   out.textContent = "";
+  $("queue-action-result").textContent = "";
   try {
     const messages = await api("queues/" + queuePath() + "/get", {
       method: "POST",
@@ -396,7 +404,7 @@ async function getMessages(event) {
       const dl = document.createElement("dl");
       dl.className = "facts";
       facts(dl, [["Message", i + 1], ["Exchange", exchangeLabel(m.exchange)], ["Routing key", m.routing_key],
-                 ["Redelivered", m.redelivered], ["Properties", JSON.stringify(m.properties)],
+                 ["Redelivered", m.redelivered], ["Properties", propertiesText(m.properties)],
                  ["Payload", `${m.payload_bytes} bytes, encoding ${m.payload_encoding}`]]);
       const pre = document.createElement("pre");
       pre.className = "value";

@@ -12,8 +12,8 @@ from yizhan.redis import errors
 from yizhan.redis.acl import categories
 from yizhan.redis.acl.log import AclLog, Entry
 from yizhan.redis.acl.selectors import (DENIED_AUTH, DENIED_CHANNEL, DENIED_CMD, DENIED_KEY, OK, READ,
-                                        UNKNOWN, RuleError, channel_allowed)
-from yizhan.redis.acl.users import User, has_spaces, merge_selectors
+                                        UNKNOWN, RuleError, channel_allowed, has_spaces)
+from yizhan.redis.acl.users import User, merge_selectors
 from yizhan.redis.session import client_line
 from yizhan.resp import ErrorReply
 
@@ -327,6 +327,3 @@ class Acl:
             if name != DEFAULT:
                 self._drop_clients_of(user)
         self.user_changed(self.default)
-
-    def reply_error(self, exc: AclFileError) -> ErrorReply:
-        return ErrorReply("ERR " + str(exc))

@@ -30,7 +30,7 @@ from yizhan.redis.table import COMMANDS
 from yizhan.redis.types.hashes import Hash
 from yizhan.redis.types.lists import RedisList
 from yizhan.redis.types.sets import Set
-from yizhan.redis.types.zsets import ZSet
+from yizhan.redis.types.zsets import Limits, ZSet
 from yizhan.resp import OK, ErrorReply
 
 FAST_PATHS: dict[str, tuple[Callable, Callable]] = {}
@@ -291,7 +291,7 @@ def zadd(c, argv):
     member = argv[3]
     current = zs.score(member)
     if current is None:
-        zsets.Limits(c).make_room(zs, member)
+        Limits(c.server.int_params).make_room(zs, member)
         zs.insert(member, score)
     elif score != current:
         zs.rescore(member, current, score)

@@ -20,7 +20,6 @@ from yizhan.redis.persistence.aof import AOFLoadError, _Truncated, encode_comman
 from yizhan.redis.persistence.codec import RDBError
 from yizhan.redis.persistence.snapshot import snapshotter
 from yizhan.redis.session import Client
-from yizhan.resp import ErrorReply
 
 log = logging.getLogger("yizhan")
 
@@ -54,7 +53,7 @@ class ReplicaLink:
         self.close_now = False
         self.on_wakeup = None  # set by the transport: output waits outside `receive`
         self.last_io = srv.clock.monotonic()
-        self.down_since = srv.clock.monotonic()
+        self.down_since: float | None = None  # since when the link is down (None: never up)
         self.last_ack = 0.0
         self.last_attempt = -1e9
         self.synced = False  # our replid and offset are a history to continue (PSYNC), not `? -1`
