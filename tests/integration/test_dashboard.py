@@ -197,17 +197,21 @@ def test_publish_and_get_from_the_page(page, server):
     wait_for(page, lambda: text(page, "queue-detail-name") == "inbox")
     form = page.find_element(By.ID, "queue-publish")
     form.find_element(By.NAME, "payload").send_keys("hello from the page")
+    form.find_element(By.NAME, "persistent").click()
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     wait_for(page, lambda: text(page, "queue-action-result") == "Message published.")
     wait_for(page, lambda: queue_cell(page, "inbox", "messages") == "1")
     method, properties, body = channel.basic_get("inbox", auto_ack=False)
     assert body == b"hello from the page" and method.routing_key == "inbox"
+    assert properties.delivery_mode == 2
     channel.basic_nack(method.delivery_tag, requeue=True)
     form = page.find_element(By.ID, "queue-get")
     form.find_element(By.CSS_SELECTOR, 'select[name="ackmode"] option[value="ack_requeue_false"]').click()
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     wait_for(page, lambda: "hello from the page" in text(page, "queue-get-result"))
     assert "Redelivered\ntrue" in text(page, "queue-get-result")
+    assert "Properties\ndelivery_mode: 2" in text(page, "queue-get-result")
+    assert text(page, "queue-action-result") == ""
     wait_for(page, lambda: queue_cell(page, "inbox", "messages") == "0")
     assert channel.queue_declare("inbox", passive=True).method.message_count == 0
     shot(page, "queue-publish-get")
@@ -234,6 +238,7 @@ def test_connections_tab_lists_and_closes_a_pika_connection(page, server):
 
 def test_redis_panel_shows_a_key_set_with_redis_py(page, server):
     client = redis.Redis(port=server.port)
+    client.config_set("slowlog-log-slower-than", 0)  # every command goes to the slow log
     client.set("dashboard:greeting", "hello from redis-py")
     client.rpush("dashboard:list", *[b"item-%d" % i for i in range(150)])
     client.set("dashboard:session", "x", ex=600)
@@ -241,6 +246,9 @@ def test_redis_panel_shows_a_key_set_with_redis_py(page, server):
     wait_for(page, lambda: page.find_elements(By.CSS_SELECTOR, '#redis-keyspace tr[data-db="0"] td.keys')
              and page.find_element(By.CSS_SELECTOR, '#redis-keyspace tr[data-db="0"] td.keys').text == "3")
     assert text(page, "redis-clients") == "1"
+    wait_for(page, lambda: "SET dashboard:greeting hello from redis-py" in text(page, "redis-slowlog"))
+    wait_for(page, lambda: "Role\nmaster, 0 replicas" in text(page, "redis-server"))
+    assert f"Port\n{server.port}" in text(page, "redis-server")
     page.find_element(By.ID, "redis-match").clear()
     page.find_element(By.ID, "redis-match").send_keys("dashboard:*")
     page.find_element(By.ID, "redis-scan").click()

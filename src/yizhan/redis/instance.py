@@ -14,6 +14,7 @@ from yizhan.config import Config
 from yizhan.redis.acl import Acl
 from yizhan.redis.blocking import BlockingRegistry
 from yizhan.redis.eviction import Evictor
+from yizhan.redis.used_memory import used_memory
 from yizhan.redis.keyspace import Database
 from yizhan.redis.observer import Observer
 from yizhan.redis.params import Params
@@ -127,6 +128,7 @@ class RedisInstance:
         self.tcp_port = self.config.port
         self.last_save_time = self.clock.ms() // 1000
         self.evictor = Evictor(self)  # maxmemory (eviction.py)
+        self.memory_peak = 0  # used_memory_peak (used_memory.py)
         # the propagation point (persistence.aof.AOF) while appendonly is on or replicas follow
         self.aof = None
         # set by redis.replication while writes may be refused (a read-only replica,
@@ -286,6 +288,7 @@ class RedisInstance:
         except under an LRU or LFU maxmemory-policy, whose eviction reads a sampled key's access
         time on every eviction (an archived one costs a search of the archive): then archives
         are read back into the dicts."""
+        used_memory(self)  # the keys written since the last tick costed (key_cost.settle), the peak noted
         policy = self.params.get("maxmemory-policy")
         evicting_by_access = "lru" in policy or "lfu" in policy
         for db in self.dbs:

@@ -122,6 +122,13 @@ function argumentsText(args) {
   return keys.length ? keys.map((k) => `${k}: ${JSON.stringify(args[k])}`).join(", ") : "";
 }
 
+/* Message properties as the API gives them (an empty set is RabbitMQ's []). */
+function propertiesText(properties) {
+  const keys = Object.keys(properties || {});
+  return keys.length && !Array.isArray(properties)
+    ? keys.map((k) => `${k}: ${JSON.stringify(properties[k])}`).join(", ") : "none";
+}
+
 function exchangeLabel(name) { return name === "" ? "(AMQP default)" : name; }
 
 /* -- login ------------------------------------------------------------------------------ */
@@ -384,6 +391,7 @@ async function getMessages(event) {
   const form = event.target;
   const out = $("queue-get-result");
   out.textContent = "";
+  $("queue-action-result").textContent = "";
   try {
     const messages = await api("queues/" + queuePath() + "/get", {
       method: "POST",
@@ -396,7 +404,7 @@ async function getMessages(event) {
       const dl = document.createElement("dl");
       dl.className = "facts";
       facts(dl, [["Message", i + 1], ["Exchange", exchangeLabel(m.exchange)], ["Routing key", m.routing_key],
-                 ["Redelivered", m.redelivered], ["Properties", JSON.stringify(m.properties)],
+                 ["Redelivered", m.redelivered], ["Properties", propertiesText(m.properties)],
                  ["Payload", `${m.payload_bytes} bytes, encoding ${m.payload_encoding}`]]);
       const pre = document.createElement("pre");
       pre.className = "value";
@@ -483,6 +491,16 @@ async function loadRedis() {
   setText("redis-hits", `${redis.stats.keyspace_hits} / ${redis.stats.keyspace_misses}`);
   setText("redis-uptime", duration(redis.server.uptime_in_seconds));
   if (ops !== null) state.charts.ops.push(now, [ops]);
+  const {server, replication, persistence, memory} = redis;
+  facts($("redis-server"), [
+    ["Version", `${server.redis_version} (yizhan ${server.yizhan_version || "?"})`],
+    ["Port", server.tcp_port],
+    ["Role", replication.role + (replication.role === "master" ? `, ${replication.connected_slaves} replicas` : "")],
+    ["Changes since last save", persistence.rdb_changes_since_last_save],
+    ["Last save", persistence.rdb_last_save_time ? new Date(persistence.rdb_last_save_time * 1000).toLocaleString() : "never"],
+    ["AOF", persistence.aof_enabled ? "on" : "off"],
+    ["Maxmemory", memory.maxmemory ? `${humanBytes(memory.maxmemory)} (${memory.maxmemory_policy})` : "none"],
+  ]);
   fillTable($("redis-keyspace"), redis.keyspace, (tr, db) => {
     tr.dataset.db = db.db;
     tr.addEventListener("click", () => { $("redis-db").value = db.db; scanKeys(true); });

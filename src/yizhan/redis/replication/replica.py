@@ -53,7 +53,7 @@ class ReplicaLink:
         self.close_now = False
         self.on_wakeup = None  # set by the transport: output waits outside `receive`
         self.last_io = srv.clock.monotonic()
-        self.down_since = srv.clock.monotonic()
+        self.down_since: float | None = None  # since when the link is down (None: never up)
         self.last_ack = 0.0
         self.last_attempt = -1e9
         self.synced = False  # our replid and offset are a history to continue (PSYNC), not `? -1`

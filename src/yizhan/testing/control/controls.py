@@ -17,7 +17,7 @@ from yizhan.testing.control.targets import Target
 OPERATIONS = frozenset("""
     advance freeze unfreeze set_time now
     fail timeout clear_faults faults
-    drop down up shape unshape
+    drop down up restart shape unshape
     amqp_close_connection amqp_close_channel amqp_block amqp_unblock amqp_cancel_consumers
     amqp_redeliver amqp_nack_confirms amqp_hold_confirms amqp_release_confirms
     record_commands stop_recording commands peek_queue record_amqp amqp_events
@@ -87,6 +87,15 @@ class Controls:
 
     def up(self, protocol: str | None = None) -> list:
         return self.network.up(protocol)
+
+    def restart(self, clean: bool = True) -> dict:
+        """A simulated restart on the same ports: listeners closed, clients dropped, only what
+        a real restart keeps is kept (ServerRuntime.simulate_restart), listeners open again."""
+        self.network.down()
+        self.amqp.release_confirms()
+        kept = self.runtime.simulate_restart(clean)
+        self.network.up()
+        return kept
 
     def shape(self, protocol: str | None = None, client: str | None = None, delay: float = 0.0,
               chunk: int | None = None, rate: int | None = None, stall: bool = False) -> int:
