@@ -238,6 +238,7 @@ def test_connections_tab_lists_and_closes_a_pika_connection(page, server):
 
 def test_redis_panel_shows_a_key_set_with_redis_py(page, server):
     client = redis.Redis(port=server.port)
+    client.config_set("slowlog-log-slower-than", 0)  # every command goes to the slow log
     client.set("dashboard:greeting", "hello from redis-py")
     client.rpush("dashboard:list", *[b"item-%d" % i for i in range(150)])
     client.set("dashboard:session", "x", ex=600)
@@ -245,6 +246,9 @@ def test_redis_panel_shows_a_key_set_with_redis_py(page, server):
     wait_for(page, lambda: page.find_elements(By.CSS_SELECTOR, '#redis-keyspace tr[data-db="0"] td.keys')
              and page.find_element(By.CSS_SELECTOR, '#redis-keyspace tr[data-db="0"] td.keys').text == "3")
     assert text(page, "redis-clients") == "1"
+    wait_for(page, lambda: "SET dashboard:greeting hello from redis-py" in text(page, "redis-slowlog"))
+    wait_for(page, lambda: "Role\nmaster, 0 replicas" in text(page, "redis-server"))
+    assert f"Port\n{server.port}" in text(page, "redis-server")
     page.find_element(By.ID, "redis-match").clear()
     page.find_element(By.ID, "redis-match").send_keys("dashboard:*")
     page.find_element(By.ID, "redis-scan").click()
