@@ -340,3 +340,25 @@ def test_aio_pika_robust_connection_survives_down_and_up(srv):
         await conn.close()
         return message.body
     assert asyncio.run(scenario()) == b"back"
+
+
+def test_next_amqp_method_fails_with_a_chosen_code(srv):
+    conn = connect(srv, "methods")
+    channel = conn.channel()
+    queue = channel.queue_declare(name()).method.queue
+    assert srv.control.amqp_fail_method("queue.declare", code=404, text="injected", client="methods") == 1
+    with pytest.raises(pika.exceptions.ChannelClosedByBroker) as closed:
+        channel.queue_declare(queue, passive=True)
+    assert (closed.value.reply_code, closed.value.reply_text) == (404, "NOT_FOUND - injected")
+    channel = conn.channel()  # a new channel: the fault was spent
+    assert channel.queue_declare(queue, passive=True).method.message_count == 0
+    srv.control.amqp_fail_method("basic.publish", code=406, client="methods")
+    channel.basic_publish("", queue, b"refused")
+    with pytest.raises(pika.exceptions.ChannelClosedByBroker) as closed:
+        channel.queue_declare(queue, passive=True)
+    assert closed.value.reply_code == 406
+    assert conn.channel().queue_declare(queue, passive=True).method.message_count == 0  # not routed
+    srv.control.amqp_fail_method("basic.consume", code=541, client="methods")
+    with pytest.raises(pika.exceptions.ConnectionClosedByBroker) as closed:
+        conn.channel().basic_consume(queue, lambda *a: None)
+    assert closed.value.reply_code == 541
