@@ -124,3 +124,19 @@ def test_memory_doctor_on_an_empty_instance(yizhan_server, reference_redis):
         client.flushall()
         replies.append(client.execute_command("MEMORY", "DOCTOR"))
     assert replies[0] == replies[1]
+
+
+CONFIG_CASES = [
+    ["CONFIG", "SET", "maxmemory-clients", "10%"], ["CONFIG", "GET", "maxmemory-clients"],
+    ["CONFIG", "SET", "maxmemory-clients", "1000"], ["CONFIG", "GET", "maxmemory-clients"],
+    ["CONFIG", "SET", "maxmemory-clients", "1mb"], ["CONFIG", "GET", "maxmemory-clients"],
+    ["CONFIG", "SET", "maxmemory-clients", "-5"], ["CONFIG", "SET", "maxmemory-clients", "abc"],
+    ["CONFIG", "SET", "maxmemory-clients", "200%"], ["CONFIG", "SET", "maxmemory-clients", "x%"],
+    ["CONFIG", "SET", "maxmemory-clients", "100%"], ["CONFIG", "GET", "maxmemory-clients"],
+    ["CONFIG", "SET", "maxmemory-clients", "0"], ["CONFIG", "GET", "maxmemory-clients"],
+]
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_maxmemory_clients_config(differential, proto):
+    differential.check(CONFIG_CASES, proto=proto)

@@ -12,7 +12,7 @@ allocated for the same state, and moves with the data as Redis's does:
   written) plus the main and expires dicts' entries and bucket arrays (overhead);
 - clients: per client what CLIENT LIST shows as tot-mem (`client_memory`): the client
   struct, its reply buffer, its query buffer, the arguments of its queued MULTI commands and its
-  pending output;
+  pending output (replicas apart, as mem_clients_slaves); the replication backlog;
 - the script and function caches.
 
 RSS stays what it is (used_memory_rss), and the fragmentation ratio is RSS / used_memory, as
@@ -59,9 +59,28 @@ def client_memory(c) -> ClientMemory:
     return ClientMemory(qbuf, 0, multi_mem, REPLY_BUFFER, omem)
 
 
-def clients_normal(srv) -> int:
-    """mem_clients_normal: every connected client's tot-mem (yizhan has no replicas)."""
-    return sum(client_memory(c).total for c in srv.clients.values())
+def replica_clients(srv) -> set[int]:
+    """id() of the clients that are replicas of this instance (redis/replication)."""
+    state = getattr(srv, "_replication", None)
+    return {id(peer.client) for peer in state.master.peers} if state is not None else set()
+
+
+def clients_memory(srv) -> tuple[int, int]:
+    """(mem_clients_normal, mem_clients_slaves): the clients' tot-mem, replicas apart."""
+    replicas = replica_clients(srv)
+    normal = slaves = 0
+    for c in srv.clients.values():
+        if id(c) in replicas:
+            slaves += client_memory(c).total
+        else:
+            normal += client_memory(c).total
+    return normal, slaves
+
+
+def replication_backlog(srv) -> int:
+    state = getattr(srv, "_replication", None)
+    backlog = state.master.backlog if state is not None else None
+    return backlog.histlen() if backlog is not None else 0
 
 
 def script_caches(srv) -> tuple[int, int]:
@@ -82,6 +101,8 @@ class Overhead:
     """getMemoryOverheadData's parts."""
 
     clients_normal: int
+    clients_slaves: int
+    replication_backlog: int
     lua_caches: int
     functions_caches: int
     per_db: list[tuple[int, int, int]]  # (db index, overhead.hashtable.main, .expires)
@@ -89,7 +110,8 @@ class Overhead:
 
     @property
     def total(self) -> int:
-        return (STARTUP_BYTES + self.clients_normal + self.lua_caches + self.functions_caches
+        return (STARTUP_BYTES + self.clients_normal + self.clients_slaves + self.replication_backlog
+                + self.lua_caches + self.functions_caches
                 + sum(main + expires for _, main, expires in self.per_db))
 
     @property
@@ -100,7 +122,7 @@ class Overhead:
 def overhead(srv) -> Overhead:
     lua, functions = script_caches(srv)
     per_db = [(db.index, *db_overhead(db)) for db in srv.dbs if db.data or db.expires]
-    return Overhead(clients_normal(srv), lua, functions, per_db, dataset_bytes(srv.dbs))
+    return Overhead(*clients_memory(srv), replication_backlog(srv), lua, functions, per_db, dataset_bytes(srv.dbs))
 
 
 def used_memory(srv) -> int:
@@ -118,8 +140,10 @@ def note_peak(srv, used: int) -> int:
 
 def for_eviction(srv) -> int:
     """What maxmemory compares with the limit: used_memory less what Redis leaves out
-    (replica output buffers and the AOF buffer, none here)."""
-    return used_memory(srv)
+    (mem_not_counted_for_evict: the replicas' output buffers; yizhan has no AOF buffer)."""
+    parts = overhead(srv)
+    note_peak(srv, parts.used)
+    return parts.used - parts.clients_slaves
 
 
 def rss_bytes() -> int:

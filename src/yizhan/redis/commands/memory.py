@@ -125,7 +125,8 @@ def memory_stats(c, argv):
     used, rss = memory.used, memory.rss
     keys = sum(len(db) for db in srv.dbs)
     stats = {b"peak.allocated": memory.peak, b"total.allocated": used, b"startup.allocated": used_memory.STARTUP_BYTES,
-             b"replication.backlog": 0, b"clients.slaves": 0, b"clients.normal": parts.clients_normal,
+             b"replication.backlog": parts.replication_backlog, b"clients.slaves": parts.clients_slaves,
+             b"clients.normal": parts.clients_normal,
              b"cluster.links": 0, b"aof.buffer": 0, b"lua.caches": parts.lua_caches,
              b"functions.caches": parts.functions_caches}
     for index, main, expires in parts.per_db:
