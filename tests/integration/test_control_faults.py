@@ -290,6 +290,9 @@ def test_redeliver_unacked_and_observe_it(srv):
     assert [(e["kind"], e.get("redelivered")) for e in events if e["kind"] in ("publish", "deliver")] == [
         ("publish", None), ("deliver", False), ("deliver", True)]
     assert events[0]["body"] == "once" and events[0]["routing_key"] == queue
+    channel.basic_ack(2)
+    conn.process_data_events(time_limit=0.1)
+    assert [(e["kind"], e["delivery_tag"]) for e in srv.control.amqp_events(kind="ack", client="redeliver")] == [("ack", 2)]
     conn.close()
 
 
@@ -304,6 +307,22 @@ def test_nacked_publisher_confirm_raises_in_pika(srv):
     channel.basic_publish("", queue, b"fine")  # the next one is acked
     assert [m["body"] for m in srv.control.peek_queue(queue)] == ["lost?", "fine"]  # nacked, yet queued
     conn.close()
+
+
+def test_held_confirms_arrive_on_release(srv):
+    async def scenario():
+        conn = await aio_pika.connect(srv.amqp_url, client_properties={"connection_name": "held"})
+        channel = await conn.channel(publisher_confirms=True)
+        queue = await channel.declare_queue(name("held"))
+        await asyncio.to_thread(srv.control.amqp_hold_confirms, None, "held")
+        confirm = asyncio.ensure_future(channel.default_exchange.publish(aio_pika.Message(b"m"), routing_key=queue.name))
+        await asyncio.sleep(0.3)
+        waiting = not confirm.done()  # held: the publish is not confirmed yet
+        assert await asyncio.to_thread(srv.control.amqp_release_confirms) == 1
+        await asyncio.wait_for(confirm, 10)
+        await conn.close()
+        return waiting
+    assert asyncio.run(scenario()) is True
 
 
 def test_aio_pika_robust_connection_reconnects_after_forced_close(srv):
