@@ -22,7 +22,8 @@ START = (b"user alice on #" + b"5" * 64 + b" ~a* &news +@read -@dangerous\n"
 
 @pytest.fixture
 def file_servers(tmp_path):
-    files = [tmp_path / "ours.acl", tmp_path / "theirs.acl"]
+    (tmp_path / "acl").mkdir()
+    files = [tmp_path / "acl" / "ours.acl", tmp_path / "acl" / "theirs.acl"]
     for path in files:
         path.write_bytes(START)
     with Server(data_dir=str(tmp_path / "data"), save="", aclfile=str(files[0])) as ours, \
@@ -145,3 +146,11 @@ def test_aof_replay_ignores_acl(tmp_path):
         assert c.call("GET", "k") == b"$1\r\nv\r\n"
         assert c.call("LRANGE", "l", "0", "-1") == b"*1\r\n$1\r\na\r\n"
         assert c.call("SET", "k", "w") == b"-NOPERM this user has no permissions to run the 'set' command\r\n"
+
+
+def test_load_of_a_missing_file_and_save_into_a_missing_directory(file_servers):
+    for _, path in file_servers:
+        path.unlink()
+    same(file_servers, "ACL", "LOAD")
+    file_servers[0][1].parent.rmdir()  # the temporary file cannot be created
+    assert same(file_servers, "ACL", "SAVE").startswith(b"-ERR There was an error trying to save the ACLs")

@@ -149,6 +149,12 @@ def test_overview_shows_live_numbers(page, server):
     chart = page.execute_script("const c = LineChart && document.getElementById('chart-queued');"
                                 " return c.toDataURL().length")
     assert chart > 1000  # the canvas has been drawn on
+    rates = page.execute_script(  # rates from `*_details.rate`, else from two counter samples
+        "const saved = state.lastStats; state.lastStats = null;"
+        "const first = messageRates({publish: 10, deliver_get: 4}, 1000);"
+        "const second = messageRates({publish: 30, deliver_get: 2, ack_details: {rate: 2.5}}, 3000);"
+        "state.lastStats = saved; return [first, second];")
+    assert rates == [[None, None, None, None], [10, 0, 2.5, None]]
     shot(page, "overview")
     for i in range(4):
         channel.basic_publish("", "live", b"n%d" % i)
@@ -238,6 +244,7 @@ def test_connections_tab_lists_and_closes_a_pika_connection(page, server):
 
 def test_redis_panel_shows_a_key_set_with_redis_py(page, server):
     client = redis.Redis(port=server.port)
+    client.config_set("slowlog-log-slower-than", 0)  # every command goes to the slow log
     client.set("dashboard:greeting", "hello from redis-py")
     client.rpush("dashboard:list", *[b"item-%d" % i for i in range(150)])
     client.set("dashboard:session", "x", ex=600)
@@ -245,6 +252,9 @@ def test_redis_panel_shows_a_key_set_with_redis_py(page, server):
     wait_for(page, lambda: page.find_elements(By.CSS_SELECTOR, '#redis-keyspace tr[data-db="0"] td.keys')
              and page.find_element(By.CSS_SELECTOR, '#redis-keyspace tr[data-db="0"] td.keys').text == "3")
     assert text(page, "redis-clients") == "1"
+    wait_for(page, lambda: "SET dashboard:greeting hello from redis-py" in text(page, "redis-slowlog"))
+    wait_for(page, lambda: "Role\nmaster, 0 replicas" in text(page, "redis-server"))
+    assert f"Port\n{server.port}" in text(page, "redis-server")
     page.find_element(By.ID, "redis-match").clear()
     page.find_element(By.ID, "redis-match").send_keys("dashboard:*")
     page.find_element(By.ID, "redis-scan").click()

@@ -491,6 +491,16 @@ async function loadRedis() {
   setText("redis-hits", `${redis.stats.keyspace_hits} / ${redis.stats.keyspace_misses}`);
   setText("redis-uptime", duration(redis.server.uptime_in_seconds));
   if (ops !== null) state.charts.ops.push(now, [ops]);
+  const {server, replication, persistence, memory} = redis;
+  facts($("redis-server"), [
+    ["Version", `${server.redis_version} (yizhan ${server.yizhan_version || "?"})`],
+    ["Port", server.tcp_port],
+    ["Role", replication.role + (replication.role === "master" ? `, ${replication.connected_slaves} replicas` : "")],
+    ["Changes since last save", persistence.rdb_changes_since_last_save],
+    ["Last save", persistence.rdb_last_save_time ? new Date(persistence.rdb_last_save_time * 1000).toLocaleString() : "never"],
+    ["AOF", persistence.aof_enabled ? "on" : "off"],
+    ["Maxmemory", memory.maxmemory ? `${humanBytes(memory.maxmemory)} (${memory.maxmemory_policy})` : "none"],
+  ]);
   fillTable($("redis-keyspace"), redis.keyspace, (tr, db) => {
     tr.dataset.db = db.db;
     tr.addEventListener("click", () => { $("redis-db").value = db.db; scanKeys(true); });
