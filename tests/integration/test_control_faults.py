@@ -16,7 +16,7 @@ import aio_pika
 import pika
 import pytest
 import redis
-from redis.backoff import NoBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import (BusyLoadingError, ConnectionError as RedisConnectionError,
                               OutOfMemoryError, ReadOnlyError, ResponseError, TimeoutError as RedisTimeout)
 from redis.retry import Retry
@@ -187,6 +187,15 @@ def test_down_refuses_connections_and_up_keeps_the_data(srv):
     assert r.get("kept") == b"v"
 
 
+def test_down_for_a_while_redis_py_retries_until_it_is_back(srv):
+    r = redis.Redis(port=srv.port, retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 50),
+                    retry_on_error=[RedisConnectionError])
+    r.set("kept", "v")
+    srv.control.down("redis", seconds=0.5)
+    assert r.get("kept") == b"v"  # refused, retried with backoff, served once it listened again
+    assert srv.control.up("redis") == []  # already up
+
+
 def test_stalled_output_times_out_and_tiny_pieces_still_parse(srv):
     r = plain(srv, socket_timeout=0.3, client_name="slow")
     r.set("big", "x" * 10_000)
@@ -290,6 +299,9 @@ def test_redeliver_unacked_and_observe_it(srv):
     assert [(e["kind"], e.get("redelivered")) for e in events if e["kind"] in ("publish", "deliver")] == [
         ("publish", None), ("deliver", False), ("deliver", True)]
     assert events[0]["body"] == "once" and events[0]["routing_key"] == queue
+    channel.basic_ack(2)
+    conn.process_data_events(time_limit=0.1)
+    assert [(e["kind"], e["delivery_tag"]) for e in srv.control.amqp_events(kind="ack", client="redeliver")] == [("ack", 2)]
     conn.close()
 
 
@@ -304,6 +316,22 @@ def test_nacked_publisher_confirm_raises_in_pika(srv):
     channel.basic_publish("", queue, b"fine")  # the next one is acked
     assert [m["body"] for m in srv.control.peek_queue(queue)] == ["lost?", "fine"]  # nacked, yet queued
     conn.close()
+
+
+def test_held_confirms_arrive_on_release(srv):
+    async def scenario():
+        conn = await aio_pika.connect(srv.amqp_url, client_properties={"connection_name": "held"})
+        channel = await conn.channel(publisher_confirms=True)
+        queue = await channel.declare_queue(name("held"))
+        await asyncio.to_thread(srv.control.amqp_hold_confirms, None, "held")
+        confirm = asyncio.ensure_future(channel.default_exchange.publish(aio_pika.Message(b"m"), routing_key=queue.name))
+        await asyncio.sleep(0.3)
+        waiting = not confirm.done()  # held: the publish is not confirmed yet
+        assert await asyncio.to_thread(srv.control.amqp_release_confirms) == 1
+        await asyncio.wait_for(confirm, 10)
+        await conn.close()
+        return waiting
+    assert asyncio.run(scenario()) is True
 
 
 def test_aio_pika_robust_connection_reconnects_after_forced_close(srv):

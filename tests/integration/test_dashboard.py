@@ -149,6 +149,12 @@ def test_overview_shows_live_numbers(page, server):
     chart = page.execute_script("const c = LineChart && document.getElementById('chart-queued');"
                                 " return c.toDataURL().length")
     assert chart > 1000  # the canvas has been drawn on
+    rates = page.execute_script(  # rates from `*_details.rate`, else from two counter samples
+        "const saved = state.lastStats; state.lastStats = null;"
+        "const first = messageRates({publish: 10, deliver_get: 4}, 1000);"
+        "const second = messageRates({publish: 30, deliver_get: 2, ack_details: {rate: 2.5}}, 3000);"
+        "state.lastStats = saved; return [first, second];")
+    assert rates == [[None, None, None, None], [10, 0, 2.5, None]]
     shot(page, "overview")
     for i in range(4):
         channel.basic_publish("", "live", b"n%d" % i)
