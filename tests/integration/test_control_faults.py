@@ -16,7 +16,7 @@ import aio_pika
 import pika
 import pytest
 import redis
-from redis.backoff import NoBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import (BusyLoadingError, ConnectionError as RedisConnectionError,
                               OutOfMemoryError, ReadOnlyError, ResponseError, TimeoutError as RedisTimeout)
 from redis.retry import Retry
@@ -185,6 +185,15 @@ def test_down_refuses_connections_and_up_keeps_the_data(srv):
     amqp.close()
     assert srv.control.up("redis") == ["redis"]
     assert r.get("kept") == b"v"
+
+
+def test_down_for_a_while_redis_py_retries_until_it_is_back(srv):
+    r = redis.Redis(port=srv.port, retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 50),
+                    retry_on_error=[RedisConnectionError])
+    r.set("kept", "v")
+    srv.control.down("redis", seconds=0.5)
+    assert r.get("kept") == b"v"  # refused, retried with backoff, served once it listened again
+    assert srv.control.up("redis") == []  # already up
 
 
 def test_stalled_output_times_out_and_tiny_pieces_still_parse(srv):

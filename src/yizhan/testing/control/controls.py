@@ -82,9 +82,10 @@ class Controls:
         """Close the matching connections now (`reset`: TCP RST); how many."""
         return self.network.drop(Target(protocol, client, count=count), reset)
 
-    def down(self, protocol: str | None = None, drop: bool = True) -> list:
-        """Stop listening (connection refused) and drop open connections; state is kept."""
-        return self.network.down(protocol, drop)
+    def down(self, protocol: str | None = None, drop: bool = True, seconds: float | None = None) -> list:
+        """Stop listening (connection refused) and drop open connections; state is kept.
+        With `seconds`, listening resumes by itself after that much real time."""
+        return self.network.down(protocol, drop, seconds)
 
     def up(self, protocol: str | None = None) -> list:
         return self.network.up(protocol)
