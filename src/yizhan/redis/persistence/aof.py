@@ -565,9 +565,7 @@ class AOF:
 
     def _replay_commands(self, path: Path, data: bytes) -> tuple[int, int]:
         client = Client(self.srv, "aof:0")
-        client.authenticated = True
-        client.user = self.srv.acl.internal  # no ACL for replayed commands (Redis's NULL user)
-        client.update_direct()
+        self.srv.acl.make_internal(client)  # no NOAUTH or ACL for replayed commands
         count = valid_end = 0
         multi_start = None
         truncated = False

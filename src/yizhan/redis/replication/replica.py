@@ -230,7 +230,7 @@ class ReplicaLink:
         self.state = self.CONNECTED
         self.synced = True
         client = Client(self.srv, f"{self.host}:{self.port}")
-        client.authenticated = True
+        self.srv.acl.make_internal(client)  # the master's commands are not checked (Redis: no user)
         self.master_client = client
         self.last_ack = 0.0
 
