@@ -8,6 +8,7 @@ import pytest
 import redis
 
 from yizhan.embedded import Server
+from yizhan.testing.process import ServerProcess
 from yizhan.testing.reference import RedisReference
 from tests.integration.test_replication_master import (caught_up, digest, link_up, populate, wait_equal,
                                                        wait_for, write_stream)
@@ -63,3 +64,33 @@ def test_replicaof_at_run_time_partial_resync_and_promotion(redis_master):
         assert info["second_repl_offset"] == offset + 1 and info["master_replid"] != old_replid
         assert replica.set("now", "writable")
         assert replica.get("k299") == b"299"
+
+
+def test_masterauth_both_ways_and_serve_replicaof(tmp_path):
+    """A master with requirepass: redis-server replicates from yizhan with masterauth, and
+    `yizhan serve --replicaof HOST PORT` (with masterauth in its config file) from redis-server."""
+    with Server(save="", enable_debug_command="local", requirepass="s3cret") as ours, \
+            RedisReference("redis-server", "--enable-debug-command", "local", "--masterauth", "s3cret",
+                           "--replicaof", "127.0.0.1", str(ours.port)) as ref:
+        redis.Redis(port=ours.port, password="s3cret").set("k", "v")
+        replica = redis.Redis(port=ref.port)
+        wait_for(lambda: link_up(replica), what="redis-server to authenticate and sync")
+        wait_for(lambda: replica.get("k") == b"v", what="the write to arrive")
+    with RedisReference("redis-server", "--enable-debug-command", "local") as ref:
+        redis.Redis(port=ref.port).config_set("requirepass", "pw")  # (after start: the fixture PINGs)
+        m = redis.Redis(port=ref.port, password="pw")
+        m.set("from", "redis-server")
+        data = tmp_path / "data"
+        data.mkdir()
+        (data / "yizhan.conf").write_text("masterauth pw\nenable-debug-command local\nsave \"\"\n")
+        ours = ServerProcess(data, tmp_path / "yizhan.log", "--config", str(data / "yizhan.conf"),
+                             "--replicaof", "127.0.0.1", str(ref.port))
+        try:
+            replica = redis.Redis(port=ours.redis_port)
+            wait_for(lambda: link_up(replica), what="yizhan to authenticate and sync")
+            m.set("later", "1")
+            wait_for(lambda: caught_up(m, replica), what="yizhan to catch up")
+            assert replica.get("from") == b"redis-server" and replica.get("later") == b"1"
+            assert digest(ours.redis_port) == m.execute_command("DEBUG", "DIGEST")
+        finally:
+            ours.stop()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 
 from yizhan.redis.acl.selectors import BAD_HASH, NO_SUCH_PASSWORD, RuleError, Selector, is_word
+from yizhan.resp import ReplySet
 
 
 def hash_password(password: bytes) -> bytes:
@@ -18,7 +19,7 @@ def _valid_hash(text: bytes) -> bool:
 
 
 class User:
-    __slots__ = ("name", "enabled", "nopass", "sanitize", "passwords", "selectors", "_described")
+    __slots__ = ("name", "enabled", "nopass", "sanitize", "passwords", "selectors", "_described", "unrestricted")
 
     def __init__(self, name: bytes, channels_default: bool = False):
         self.name = name
@@ -28,15 +29,14 @@ class User:
         self.passwords: list[bytes] = []
         self.selectors = [Selector(root=True, all_channels=channels_default)]
         self._described: bytes | None = None
+        # Every command on every key and channel (the root selector has allcommands, allkeys
+        # and allchannels): the dispatcher then skips the check. A plain attribute, kept up
+        # to date by every change, so the test is one attribute read.
+        self.unrestricted = False
 
     @property
     def root(self) -> Selector:
         return self.selectors[0]
-
-    @property
-    def unrestricted(self) -> bool:
-        """Every command on every key and channel: the dispatcher skips the check."""
-        return self.selectors[0].unrestricted
 
     def copy(self) -> "User":
         other = User(self.name)
@@ -49,12 +49,19 @@ class User:
         self.passwords = list(other.passwords)
         self.selectors = [selector.copy() for selector in other.selectors]
         self._described = None
+        self.unrestricted = other.unrestricted
 
     # -- rules -----------------------------------------------------------------------------
     def apply(self, op: bytes, channels_default: bool = False) -> None:
         """One rule (ACLSetUser); RuleError when refused (this user may be half changed:
         ACL SETUSER applies rules to a copy)."""
         self._described = None
+        try:
+            self._apply(op, channels_default)
+        finally:
+            self.unrestricted = self.root.unrestricted
+
+    def _apply(self, op: bytes, channels_default: bool) -> None:
         if not op:
             return
         if is_word(op, b"on"):
@@ -123,7 +130,7 @@ class User:
         return self._described
 
     def getuser_reply(self) -> dict:
-        reply = {b"flags": self.flags(), b"passwords": list(self.passwords)}
+        reply = {b"flags": ReplySet(self.flags()), b"passwords": list(self.passwords)}
         reply.update(_selector_fields(self.root))
         reply[b"selectors"] = [_selector_fields(selector) for selector in self.selectors[1:]]
         return reply

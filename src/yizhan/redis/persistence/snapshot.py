@@ -292,6 +292,7 @@ class Snapshotter:
                 continue
             db = srv.dbs[record.db]
             db.data[record.key] = record.value
+            db.added(record.key, record.value)
             db.access[record.key] = now
             if lfu and record.freq is not None:  # objectSetLRUOrLFU, as rdbLoad applies it
                 db.lfu[record.key] = (record.freq, lfu_minutes(now))

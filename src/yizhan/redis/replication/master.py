@@ -87,6 +87,7 @@ class MasterRole:
         self.getack_pending = False
         self.proxying = False  # a replica itself: the master's stream is fed verbatim (`proxy`)
         self.sync_full = self.sync_partial_ok = self.sync_partial_err = 0  # INFO stats
+        self.alone_since = srv.clock.monotonic()  # no replica attached since then
 
     # -- the stream ------------------------------------------------------------------------
     def active(self) -> bool:
@@ -122,8 +123,19 @@ class MasterRole:
         for peer in self.peers:
             peer.send(data)
 
+    def free_backlog(self) -> None:
+        """repl-backlog-ttl seconds without a replica: the backlog goes, and with it the cost of
+        propagating every write (Redis frees it too; a later replica needs a full sync)."""
+        log.info("Replication backlog freed after %d seconds without connected replicas.",
+                 self.srv.params.int("repl-backlog-ttl"))
+        self.backlog = None
+        self.srv.repl_id = os.urandom(20).hex()
+        self.replid2, self.second_offset = "0" * 40, -1
+        aof_state(self.srv).detach_stream()
+
     def create_backlog(self) -> None:
         self.backlog = Backlog(self.srv.params.int("repl-backlog-size"), self.offset)
+        self.alone_since = self.srv.clock.monotonic()
         aof_state(self.srv).attach_stream(self)
 
     # -- following a master (replica.ReplicaLink) -------------------------------------------
@@ -216,6 +228,11 @@ class MasterRole:
         if self.backlog is None or self.proxying:
             return
         now = self.srv.clock.monotonic()
+        if self.peers:
+            self.alone_since = now
+        elif now - self.alone_since > self.srv.params.int("repl-backlog-ttl") > 0:
+            self.free_backlog()
+            return
         if self.peers and now - self.last_ping >= self.srv.params.int("repl-ping-replica-period"):
             self.last_ping = now
             self._write(PING)

@@ -19,7 +19,8 @@ from yizhan.redis.persistence import rdb
 from yizhan.redis.persistence.aof import AOFLoadError, _Truncated, encode_command, parse_commands
 from yizhan.redis.persistence.codec import RDBError
 from yizhan.redis.persistence.snapshot import snapshotter
-from yizhan.redis.session import Client
+from yizhan.redis.session import NOT_QUEUED, Client
+from yizhan.resp import ErrorReply
 
 log = logging.getLogger("yizhan")
 
@@ -53,7 +54,7 @@ class ReplicaLink:
         self.close_now = False
         self.on_wakeup = None  # set by the transport: output waits outside `receive`
         self.last_io = srv.clock.monotonic()
-        self.down_since = srv.clock.monotonic()
+        self.down_since: float | None = None  # since when the link is down (None: never up)
         self.last_ack = 0.0
         self.last_attempt = -1e9
         self.synced = False  # our replid and offset are a history to continue (PSYNC), not `? -1`
@@ -230,7 +231,7 @@ class ReplicaLink:
         self.state = self.CONNECTED
         self.synced = True
         client = Client(self.srv, f"{self.host}:{self.port}")
-        client.authenticated = True
+        self.srv.acl.make_internal(client)  # the master's commands are not checked (Redis: no user)
         self.master_client = client
         self.last_ack = 0.0
 
@@ -241,7 +242,7 @@ class ReplicaLink:
         try:
             for argv, start, end in parse_commands(data, f"the master {self.host}:{self.port}"):
                 if argv:
-                    self.master_client.execute(argv)
+                    self._apply(argv)
                 self.role.proxy(data[start:end])
                 consumed = end
                 if self.state != self.CONNECTED:  # REPLICAOF NO ONE / another master meanwhile
@@ -252,6 +253,21 @@ class ReplicaLink:
             del self.buf[:consumed]
             raise LinkError(f"bad protocol in the replication stream: {exc}") from None
         del self.buf[:consumed]
+
+    def _apply(self, argv) -> None:
+        """Run one command of the master's stream as Redis runs its master client's: with no
+        permission, memory, pause or read-only check (the master decided; a replica that
+        refused would diverge), queued inside MULTI until EXEC."""
+        client = self.master_client
+        try:
+            cmd = Client.lookup(argv)
+        except ErrorReply as exc:
+            log.warning("The master sent a command this server cannot run: %s", exc.message)
+            return
+        if client.multi is not None and cmd.name.split("|")[0] not in NOT_QUEUED:
+            client.multi.append((cmd, argv))
+        else:
+            client.call(cmd, argv)
 
     def ack_requested(self) -> None:
         """REPLCONF GETACK from the master: our offset, before the GETACK itself counts."""

@@ -129,7 +129,8 @@ class Replication:
         offset = self.master.offset
         rows += [("slave_read_repl_offset", offset), ("slave_repl_offset", offset)]
         if not up:
-            rows.append(("master_link_down_since_seconds", int(now - link.down_since)))
+            down = link.down_since
+            rows.append(("master_link_down_since_seconds", int(now - down) if down is not None else -1))
         params = self.srv.params
         rows += [("slave_priority", params.int("replica-priority")),
                  ("slave_read_only", int(params.flag("replica-read-only"))),
