@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="management API HTTPS port (default 15671 when management-ssl-certfile is set, else off)")
     for name, text in TLS_OPTIONS.items():
         serve.add_argument(f"--{name}", metavar="VALUE", help=text)
+    serve.add_argument("--replicaof", nargs=2, metavar=("HOST", "PORT"),
+                       help="start as a replica of this Redis master (as redis.conf's replicaof)")
     serve.add_argument("--data-dir", help="where data files live (default ./yizhan-data)")
     serve.add_argument("--config", metavar="FILE", help="config file (redis.conf style: name value)")
     serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="default info")
@@ -91,6 +93,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
     tls = {name: getattr(args, name.replace("-", "_")) for name in TLS_OPTIONS}
     params = dict(config.redis_params, **{name: redis_value(name, value, f"--{name}")
                                           for name, value in tls.items() if value is not None})
+    if args.replicaof is not None:
+        params["replicaof"] = " ".join(args.replicaof)
     return config.with_overrides(bind=args.bind, port=args.port, amqp_port=args.amqp_port,
                                  amqps_port=args.amqps_port, management_ssl_port=args.management_ssl_port,
                                  redis_params=params,
@@ -130,9 +134,16 @@ def serve(config: Config) -> int:
     from yizhan.server import PortInUse, ServerRuntime, StartError  # first: it imports the command table
     from yizhan.redis.persistence.snapshot import RDBLoadError
 
+    from yizhan.redis.acl.registry import AclFileError
+
     loop = new_event_loop()
     asyncio.set_event_loop(loop)
-    runtime = ServerRuntime(config)
+    try:
+        runtime = ServerRuntime(config)
+    except AclFileError as exc:  # `user` lines or the aclfile: Redis exits as well
+        print(f"yizhan: Aborting Redis startup because of ACL errors: {exc}", file=sys.stderr)
+        loop.close()
+        return 1
     try:
         loop.run_until_complete(runtime.start())
     except (PortInUse, StartError, RDBLoadError, StoreError) as exc:

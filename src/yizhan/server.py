@@ -21,12 +21,14 @@ from yizhan.management.dashboard import Site
 from yizhan.management.http import HTTPProtocol
 from yizhan.net.amqp_transport import AMQPProtocol
 from yizhan.net.redis_transport import BusyAcceptor, RedisProtocol
+from yizhan.net.replica_transport import connector
 from yizhan.net import tls
 from yizhan.redis import commands  # noqa: F401  (registers every command in the table)
 from yizhan.redis.instance import RedisInstance
 from yizhan.redis.params import Params
 from yizhan.redis.persistence.aof import aof_state
 from yizhan.redis.persistence.snapshot import snapshotter
+from yizhan.redis.replication.state import replication
 from yizhan.testing.control import Controls
 
 log = logging.getLogger("yizhan")
@@ -132,6 +134,7 @@ class ServerRuntime:
             self.https_port = https.getsockname()[1]
             log.info("management HTTPS API listening on %s:%d", cfg.bind, self.https_port)
         log.info("Prometheus metrics listening on %s:%d", cfg.bind, self.metrics_port)
+        self._start_replication(loop)
         self._schedule_expiry()
         self.monitor.start(loop)
         self.consumer_timeouts.start(self.scheduler)
@@ -231,6 +234,14 @@ class ServerRuntime:
         if aof is not None:
             aof.open()
 
+    def _start_replication(self, loop) -> None:
+        """The link to a master (replicaof) connects through this loop."""
+        state = replication(self.redis)
+        state.connector = connector(loop)
+        words = self.redis.params.get("replicaof").split()
+        if len(words) == 2 and words[1].isdigit():
+            state.replicate(words[0], int(words[1]), at_start=True)
+
     def _schedule_expiry(self) -> None:
         hz = max(1, min(500, self.redis.params.int("hz")))
         loop = asyncio.get_running_loop()
@@ -241,6 +252,7 @@ class ServerRuntime:
         self.redis.archive_access()
         snapshotter(self.redis).cron()  # save points and a finished BGSAVE child
         aof_state(self.redis).cron()  # everysec fsync, a finished rewrite child
+        replication(self.redis).cron()  # pings, ACKs, WAIT, the link to a master
         self._schedule_expiry()
 
     def _shutdown_by_command(self) -> None:

@@ -11,6 +11,7 @@ listed once in NOT_SAMPLED.
 from __future__ import annotations
 
 import time
+from urllib.parse import quote
 
 import pika
 import pytest
@@ -358,6 +359,36 @@ ERROR_CASES = {
     "put exchange in unknown vhost": ("PUT", "/api/exchanges/no-such-vhost/x", AUTH,
                                       {"json": {"type": "direct"}}),
     "head of a missing queue": ("HEAD", "/api/queues/%2F/m.missing", AUTH, {}),
+    "publish without properties": ("POST", "/api/exchanges/%2F/amq.direct/publish", AUTH,
+                                   {"json": {"routing_key": "x", "payload": "x", "payload_encoding": "string"}}),
+    "publish with an unknown encoding": ("POST", "/api/exchanges/%2F/amq.direct/publish", AUTH,
+                                         {"json": {"properties": {}, "routing_key": "x", "payload": "x",
+                                                   "payload_encoding": "nope"}}),
+    "publish to a missing exchange": ("POST", "/api/exchanges/%2F/m.missing/publish", AUTH,
+                                      {"json": {"properties": {}, "routing_key": "x", "payload": "x",
+                                                "payload_encoding": "string"}}),
+    "publish to an internal exchange": ("POST", "/api/exchanges/%2F/amq.rabbitmq.trace/publish", AUTH,
+                                        {"json": {"properties": {}, "routing_key": "x", "payload": "x",
+                                                  "payload_encoding": "string"}}),
+    "get without ackmode": ("POST", "/api/queues/%2F/m.durable/get", AUTH, {"json": {"count": 1}}),
+    "get from a missing queue": ("POST", "/api/queues/%2F/m.missing/get", AUTH,
+                                 {"json": {"count": 1, "ackmode": "ack_requeue_true", "encoding": "auto"}}),
+    "get with GET": ("GET", "/api/queues/%2F/m.durable/get", AUTH, {}),
+    "page out of range": ("GET", "/api/queues?page=9&page_size=2", AUTH, {}),
+    "page zero": ("GET", "/api/queues?page=0", AUTH, {}),
+    "page not a number": ("GET", "/api/queues?page=x", AUTH, {}),
+    "page too large": ("GET", "/api/queues?page=1&page_size=1000", AUTH, {}),
+    "unknown connection": ("GET", "/api/connections/nope", AUTH, {}),
+    "delete unknown connection": ("DELETE", "/api/connections/nope", AUTH, {}),
+    "unknown channel": ("GET", "/api/channels/nope", AUTH, {}),
+    "consumers of unknown vhost": ("GET", "/api/consumers/no-such-vhost", AUTH, {}),
+    "unknown node": ("GET", "/api/nodes/nonode", AUTH, {}),
+    "user without tags": ("PUT", "/api/users/m.notags", AUTH, {"json": {"password": "x"}}),
+    "delete unknown user": ("DELETE", "/api/users/m.nobody", AUTH, {}),
+    "delete unknown vhost": ("DELETE", "/api/vhosts/m.nohost", AUTH, {}),
+    "unknown permission": ("GET", "/api/permissions/%2F/m.nobody", AUTH, {}),
+    "unknown policy": ("GET", "/api/policies/%2F/m.nopolicy", AUTH, {}),
+    "delete unknown binding": ("DELETE", "/api/bindings/%2F/e/m.topic/q/m.durable/nokey", AUTH, {}),
 }
 
 
@@ -423,3 +454,328 @@ def _wait_for_queue(target: Target, name: str) -> None:
             return
         time.sleep(0.2)
     raise AssertionError(f"{target.name}: queue {name} never appeared")
+
+
+# -- connections, channels, consumers, the node ---------------------------------------------------
+CONNECTION_VALUES = ["auth_mechanism", "channel_max", "channels", "frame_max", "host", "peer_host",
+                     "protocol", "ssl", "ssl_protocol", "peer_cert_subject", "state", "timeout",
+                     "type", "user", "user_who_performed_action", "vhost"]
+CHANNEL_VALUES = ["acks_uncommitted", "confirm", "consumer_count", "global_prefetch_count",
+                  "messages_unacknowledged", "messages_uncommitted", "messages_unconfirmed",
+                  "number", "pending_raft_commands", "prefetch_count", "state", "transactional",
+                  "user", "vhost"]
+# node statistics yizhan does not keep (Erlang VM, Mnesia, file I/O, object churn counters)
+NODE_NOT_KEPT = {"channel_closed", "channel_created", "connection_closed", "connection_created",
+                 "context_switches", "gc_bytes_reclaimed", "io_read_avg_time", "io_read_bytes",
+                 "io_read_count", "io_reopen_count", "io_seek_avg_time", "io_seek_count",
+                 "io_sync_avg_time", "io_sync_count", "io_write_avg_time", "io_write_bytes",
+                 "io_write_count", "metrics_gc_queue_length", "mnesia_disk_tx_count",
+                 "mnesia_ram_tx_count", "msg_store_read_count", "msg_store_write_count",
+                 "queue_created", "queue_declared", "queue_deleted", "queue_index_read_count",
+                 "queue_index_write_count", "ra_open_file_metrics"}
+
+
+def _node_not_kept() -> set:
+    return NODE_NOT_KEPT | {k + "_details" for k in NODE_NOT_KEPT
+                            if k not in ("metrics_gc_queue_length", "ra_open_file_metrics")}
+
+
+def test_connections(targets):
+    rabbit, ours = targets
+    theirs, mine = rabbit.get("/api/connections"), ours.get("/api/connections")
+    assert len(mine) == len(theirs) == 2
+    for their_row, my_row in zip(theirs, mine):
+        assert shape(my_row, NOT_SAMPLED | {"client_properties"}) == \
+            shape(their_row, NOT_SAMPLED | {"client_properties"})
+        assert {k: my_row[k] for k in CONNECTION_VALUES} == {k: their_row[k] for k in CONNECTION_VALUES}
+        assert my_row["client_properties"] == their_row["client_properties"]
+        assert my_row["name"] == f"{my_row['peer_host']}:{my_row['peer_port']} -> {my_row['host']}:{my_row['port']}"
+    name = quote(mine[0]["name"], safe="")
+    detail = ours.get(f"/api/connections/{name}")
+    their_detail = rabbit.get("/api/connections/" + quote(theirs[0]["name"], safe=""))
+    assert sorted(detail) == sorted(their_detail)
+    channels = ours.get(f"/api/connections/{name}/channels")
+    their_channels = rabbit.get("/api/connections/" + quote(theirs[0]["name"], safe="") + "/channels")
+    assert [{k: c[k] for k in CHANNEL_VALUES} for c in channels] == \
+        [{k: c[k] for k in CHANNEL_VALUES} for c in their_channels]
+
+
+@pytest.mark.parametrize("path", ["/api/channels", "/api/vhosts/%2F/channels"])
+def test_channels(targets, path):
+    rabbit, ours = targets
+    theirs, mine = rabbit.get(path), ours.get(path)
+    assert [shape(c, NOT_SAMPLED) for c in mine] == [shape(c, NOT_SAMPLED) for c in theirs]
+    assert [{k: c[k] for k in CHANNEL_VALUES} for c in mine] == \
+        [{k: c[k] for k in CHANNEL_VALUES} for c in theirs]
+    for row in mine:
+        assert row["name"] == f"{row['connection_details']['name']} ({row['number']})"
+
+
+def test_channel_detail(targets):
+    rabbit, ours = targets
+    details = []
+    for target in targets:
+        consuming = [c for c in target.get("/api/channels") if c["consumer_count"]][0]
+        details.append(target.get("/api/channels/" + quote(consuming["name"], safe="")))
+    theirs, mine = details
+    assert shape(mine, NOT_SAMPLED) == shape(theirs, NOT_SAMPLED)
+    assert [consumer_values(c) for c in mine["consumer_details"]] == \
+        [consumer_values(c) for c in theirs["consumer_details"]]
+
+
+def consumer_values(row: dict) -> dict:
+    """A consumer without the names and ports that differ between the servers."""
+    channel = {k: v for k, v in row["channel_details"].items()
+               if k not in ("connection_name", "name", "node", "peer_port")}
+    return {**row, "channel_details": channel}
+
+
+@pytest.mark.parametrize("path", ["/api/consumers", "/api/consumers/%2F"])
+def test_consumers(targets, path):
+    rabbit, ours = targets
+    theirs, mine = rabbit.get(path), ours.get(path)
+    assert [shape(c) for c in mine] == [shape(c) for c in theirs]
+    assert [consumer_values(c) for c in mine] == [consumer_values(c) for c in theirs]
+    queue = ours.get("/api/queues/%2F/m.limited")["consumer_details"]
+    assert [consumer_values(c) for c in queue] == \
+        [consumer_values(c) for c in rabbit.get("/api/queues/%2F/m.limited")["consumer_details"]]
+
+
+def test_nodes(targets):
+    rabbit, ours = targets
+    theirs, mine = rabbit.get("/api/nodes"), ours.get("/api/nodes")
+    assert len(mine) == len(theirs) == 1
+    assert set(theirs[0]) - set(mine[0]) == _node_not_kept()
+    assert set(mine[0]) <= set(theirs[0])
+    # cluster_links: RabbitMQ lists the Erlang distribution links of rabbitmqctl runs
+    skip = _node_not_kept() | {"config_files", "log_files", "contexts", "cluster_links"}
+    assert shape(mine[0], skip) == shape(theirs[0], skip)
+    contexts = lambda node: sorted((c["description"], sorted(c)) for c in node["contexts"])  # noqa: E731
+    assert contexts(mine[0]) == contexts(theirs[0])  # (their order varies from node to node)
+    for key in ("auth_mechanisms", "partitions", "running", "type", "net_ticktime",
+                "disk_free_alarm", "mem_alarm", "mem_calculation_strategy", "proc_total"):
+        assert mine[0][key] == theirs[0][key], key
+    assert ours.get("/api/nodes/" + mine[0]["name"]) .keys() == mine[0].keys()
+
+
+def test_close_connection(targets):
+    """DELETE /api/connections/{name}: the client gets connection.close 320 with X-Reason."""
+    for target in targets:
+        connection = pika.BlockingConnection(pika.URLParameters(target.amqp_url + "?heartbeat=0"))
+        port = connection._impl._transport._sock.getsockname()[1]
+        name = _wait_for_connection(target, port)
+        response = target.request("DELETE", "/api/connections/" + quote(name, safe=""),
+                                  headers={"X-Reason": "closed by the test"})
+        assert response.status_code == 204
+        with pytest.raises(pika.exceptions.ConnectionClosedByBroker) as closed:
+            connection.process_data_events(time_limit=10)
+            connection.channel()
+        assert (closed.value.reply_code, closed.value.reply_text) == \
+            (320, "CONNECTION_FORCED - closed by the test")
+        missing = target.request("DELETE", "/api/connections/" + quote(name, safe=""))
+        assert missing.status_code in (204, 404)
+
+
+def _wait_for_connection(target: Target, port: int) -> str:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        for row in target.get("/api/connections"):
+            if row["peer_port"] == port:
+                return row["name"]
+        time.sleep(0.2)
+    raise AssertionError(f"{target.name}: connection from port {port} never listed")
+
+
+# -- publish and get ------------------------------------------------------------------------------
+PUBLISHES = [
+    {"properties": {}, "routing_key": "m.get", "payload": "first", "payload_encoding": "string"},
+    {"properties": {"headers": {"h": 1, "s": "x"}, "delivery_mode": 2, "content_type": "text/plain",
+                    "priority": 3, "message_id": "id-1"},
+     "routing_key": "m.get", "payload": "c2Vjb25kIQ==", "payload_encoding": "base64"},
+    {"properties": {}, "routing_key": "m.get", "payload": "\u00e9t\u00e9 third", "payload_encoding": "string"},
+    {"properties": {}, "routing_key": "nowhere", "payload": "x", "payload_encoding": "string"},
+]
+GETS = [
+    {"count": 5, "ackmode": "ack_requeue_true", "encoding": "auto", "truncate": 3},
+    {"count": 1, "ackmode": "reject_requeue_true", "encoding": "base64"},
+    {"count": 1, "ackmode": "ack_requeue_false", "encoding": "auto"},
+    {"count": 2, "ackmode": "reject_requeue_false", "encoding": "auto"},
+    {"count": 1, "ackmode": "ack_requeue_true", "encoding": "auto"},
+]
+
+
+def test_publish_and_get(targets):
+    answers = []
+    for target in targets:
+        assert target.request("PUT", "/api/queues/%2F/m.get", json={}).status_code == 201
+        seen = [target.request("POST", "/api/exchanges/%2F/amq.default/publish", json=p).json()
+                for p in PUBLISHES]
+        seen.append(target.request("POST", "/api/exchanges/%2F/amq.direct/publish", json=PUBLISHES[0]).json())
+        for body in GETS:
+            response = target.request("POST", "/api/queues/%2F/m.get/get", json=body)
+            seen.append((response.status_code, response.json()))
+        target.request("DELETE", "/api/queues/%2F/m.get")
+        answers.append(seen)
+    theirs, mine = answers
+    assert mine == theirs
+
+
+def test_published_message_reaches_pika(targets):
+    """A message published through the API is consumed by an AMQP client with its properties."""
+    for target in targets:
+        connection = pika.BlockingConnection(pika.URLParameters(target.amqp_url))
+        ch = connection.channel()
+        ch.queue_declare("m.api-pub")
+        body = {"properties": {"headers": {"k": "v"}, "correlation_id": "c"}, "routing_key": "m.api-pub",
+                "payload": "via http", "payload_encoding": "string"}
+        assert target.request("POST", "/api/exchanges/%2F/amq.default/publish", json=body).json() == {"routed": True}
+        method, props, got = ch.basic_get("m.api-pub", auto_ack=True)
+        assert (got, props.headers, props.correlation_id) == (b"via http", {"k": "v"}, "c")
+        ch.queue_delete("m.api-pub")
+        connection.close()
+
+
+# -- bindings -------------------------------------------------------------------------------------
+def test_binding_create_read_delete(targets):
+    answers = []
+    for target in targets:
+        target.request("PUT", "/api/exchanges/%2F/m.bx", json={"type": "topic"})
+        target.request("PUT", "/api/queues/%2F/m.bq", json={})
+        seen = []
+        for body in ({"routing_key": "k1"}, {"routing_key": "k1"}, {}, {"routing_key": "a b/c"},
+                     {"routing_key": "k2", "arguments": {"x": 1}}):
+            response = target.request("POST", "/api/bindings/%2F/e/m.bx/q/m.bq", json=body)
+            location = response.headers.get("location")
+            seen.append((response.status_code, None if "~" in (location or "")[5:] else location))
+        response = target.request("POST", "/api/bindings/%2F/e/m.bx/e/amq.fanout", json={"routing_key": "r"})
+        seen.append((response.status_code, response.headers.get("location")))
+        rows = target.get("/api/bindings/%2F/e/m.bx/q/m.bq")
+        seen.append([{k: v for k, v in r.items() if k != "properties_key"} for r in rows])
+        seen.append(target.get("/api/bindings/%2F/e/m.bx/e/amq.fanout"))
+        seen.append(target.get("/api/bindings/%2F/e/m.bx/q/m.bq/k1"))
+        with_args = [r for r in rows if r["arguments"]][0]["properties_key"]
+        spaced = [r for r in rows if r["routing_key"] == "a b/c"][0]["properties_key"]
+        seen.append(spaced)
+        for props in ("k1", "k1", quote(spaced, safe=""), quote(with_args, safe="")):
+            seen.append(target.request("DELETE", f"/api/bindings/%2F/e/m.bx/q/m.bq/{props}").status_code)
+        seen.append(target.get("/api/bindings/%2F/e/m.bx/q/m.bq"))
+        for path, body in (("/api/bindings/%2F/e/m.nox/q/m.bq", {}), ("/api/bindings/%2F/e/m.bx/q/m.noq", {}),
+                           ("/api/bindings/%2F/e/amq.default/q/m.bq", {}),
+                           ("/api/bindings/no-such-vhost/e/m.bx/q/m.bq", {})):
+            seen.append(answer(target.request("POST", path, json=body)))
+        seen.append(target.get("/api/bindings/%2F/e/m.nox/q/m.bq"))
+        target.request("DELETE", "/api/exchanges/%2F/m.bx")
+        target.request("DELETE", "/api/queues/%2F/m.bq")
+        answers.append(seen)
+    theirs, mine = answers
+    assert mine == theirs
+
+
+# -- vhosts, users, permissions, policies ---------------------------------------------------------
+def _accounts_scenario(target: Target) -> list:
+    seen = []
+
+    def step(method, path, body=None):
+        response = target.request(method, path, json=body)
+        seen.append((method, path, answer(response)))
+        return response
+
+    step("PUT", "/api/vhosts/m.v1", {})
+    step("PUT", "/api/vhosts/m.v1", {})
+    step("PUT", "/api/vhosts/m.v2", {"description": "second", "tags": "a,b"})
+    step("PUT", "/api/users/m.u1", {"password": "pw1", "tags": "management"})
+    step("PUT", "/api/users/m.u1", {"password": "pw1", "tags": "management,policymaker"})
+    step("PUT", "/api/users/m.u2", {"password_hash": "", "tags": ""})
+    step("PUT", "/api/users/m.u3", {"password": "x"})
+    step("PUT", "/api/permissions/m.v1/m.u1", {"configure": ".*", "write": ".*", "read": ""})
+    step("PUT", "/api/permissions/m.v1/m.u1", {"configure": "^a", "write": ".*", "read": ""})
+    step("PUT", "/api/permissions/m.v1/m.u1", {})
+    step("PUT", "/api/permissions/m.nov/m.u1", {"configure": ".*", "write": ".*", "read": ""})
+    step("PUT", "/api/permissions/m.v1/m.nobody", {"configure": ".*", "write": ".*", "read": ""})
+    step("PUT", "/api/policies/m.v1/m.p1", {"pattern": "^q", "definition": {"max-length": 5},
+                                           "priority": 1, "apply-to": "queues"})
+    step("PUT", "/api/policies/m.v1/m.p1", {"pattern": "^q", "definition": {"max-length": 6}})
+    step("PUT", "/api/policies/m.v1/m.p2", {"pattern": "^q", "definition": {"max-length": "x"}})
+    step("PUT", "/api/policies/m.v1/m.p2", {"pattern": "^q"})
+    step("PUT", "/api/policies/m.nov/m.p2", {"pattern": "^q", "definition": {"max-length": 1}})
+    vhosts = [{k: v[k] for k in ("name", "description", "tags", "metadata", "tracing")}
+              for v in target.get("/api/vhosts") if v["name"].startswith("m.")]
+    users = [{k: u[k] for k in ("name", "tags", "hashing_algorithm", "limits")}
+             for u in target.get("/api/users") if u["name"].startswith("m.")]
+    seen += [vhosts, users, target.get("/api/permissions/m.v1/m.u1"),
+             target.get("/api/vhosts/m.v1/permissions"), target.get("/api/users/m.u1/permissions"),
+             [u["name"] for u in target.get("/api/users/without-permissions")],
+             target.get("/api/policies/m.v1"), target.get("/api/policies/m.v1/m.p1")]
+    seen.append(target.request("GET", "/api/whoami", auth=("m.u1", "pw1")).json())
+    step("DELETE", "/api/policies/m.v1/m.p1")
+    step("DELETE", "/api/policies/m.v1/m.p1")
+    step("DELETE", "/api/permissions/m.v1/m.u1")
+    step("DELETE", "/api/permissions/m.v1/m.u1")
+    for name in ("m.u1", "m.u2", "m.u1"):
+        step("DELETE", f"/api/users/{name}")
+    for name in ("m.v1", "m.v2", "m.v1"):
+        step("DELETE", f"/api/vhosts/{name}")
+    seen.append(target.request("GET", "/api/whoami", auth=("m.u1", "pw1")).status_code)
+    return seen
+
+
+def test_accounts_changes(targets):
+    rabbit, ours = targets
+    theirs = _accounts_scenario(rabbit)
+    mine = _accounts_scenario(ours)
+    for their_step, my_step in zip(theirs, mine):
+        assert my_step == their_step
+    assert len(mine) == len(theirs)
+
+
+def test_new_vhost_usable_over_amqp(targets):
+    """A vhost and user made through the API take an AMQP connection at once."""
+    for target in targets:
+        assert target.request("PUT", "/api/vhosts/m.live", json={}).status_code == 201
+        assert target.request("PUT", "/api/users/m.live", json={"password": "pw", "tags": ""}).status_code == 201
+        assert target.request("PUT", "/api/permissions/m.live/m.live",
+                              json={"configure": ".*", "write": ".*", "read": ".*"}).status_code == 201
+        url = target.amqp_url.rsplit("/", 1)[0].replace("guest:guest", "m.live:pw") + "/m.live"
+        connection = pika.BlockingConnection(pika.URLParameters(url))
+        connection.channel().queue_declare("m.in-live")
+        response = target.request("DELETE", "/api/vhosts/m.live")
+        assert response.status_code == 204
+        with pytest.raises(pika.exceptions.AMQPConnectionError):
+            connection.process_data_events(time_limit=10)
+            connection.channel()
+        target.request("DELETE", "/api/users/m.live")
+
+
+# -- columns, sort, pagination --------------------------------------------------------------------
+@pytest.mark.parametrize("query", [
+    "columns=name,messages,arguments.x-max-length", "columns=name&sort=messages",
+    "columns=name,durable&sort=name&sort_reverse=true", "columns=name&sort=arguments",
+    "columns=name&page=1&page_size=2", "columns=name&page=2&page_size=2",
+    "columns=name,messages&page=1&page_size=5&name=m.&use_regex=false",
+    "columns=name&page=1&name=^m%5C.[dl]&use_regex=true", "columns=name&sort_reverse=true",
+])
+def test_list_query_parameters(targets, query):
+    rabbit, ours = targets
+    path = "/api/queues/%2F?" + query
+    assert ours.get(path) == rabbit.get(path)
+
+
+@pytest.mark.parametrize("path", [
+    "/api/exchanges/%2F?columns=name,type&page=2&page_size=3&sort=type",
+    "/api/vhosts?columns=name&page=1", "/api/connections?columns=user,vhost&page=1&page_size=1",
+    "/api/channels?columns=number&sort=number&sort_reverse=true",
+    "/api/bindings/%2F?columns=source,destination&sort=destination",
+    "/api/queues/%2F/m.durable?columns=name,durable,arguments",
+])
+def test_query_parameters_elsewhere(targets, path):
+    rabbit, ours = targets
+    assert ours.get(path) == rabbit.get(path)
+
+
+def test_vhost_definitions_export_shape(targets):
+    rabbit, ours = targets
+    theirs, mine = rabbit.get("/api/definitions/%2F"), ours.get("/api/definitions/%2F")
+    assert sorted(mine) == sorted(theirs)
+    durable = lambda rows: sorted(r["name"] for r in rows if r.get("durable"))  # noqa: E731
+    assert durable(mine["queues"]) == durable(theirs["queues"])
+    assert sorted(ours.get("/api/definitions")) == sorted(rabbit.get("/api/definitions"))

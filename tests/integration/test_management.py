@@ -229,3 +229,54 @@ def test_oversized_body_gets_413(server):
         reply = sock.recv(65536)
     assert reply.startswith(b"HTTP/1.1 413 ")
     assert requests.get(server.http_url + "/api/queues/%2F/big", auth=AUTH).status_code == 404
+
+
+def test_accounts_and_policies_changed_over_http_survive_restart(tmp_path):
+    """Vhosts, users, permissions and policies changed through the API reach the definitions
+    log: after a restart the user logs in over AMQP and HTTP, the policy still applies, and
+    what was deleted stays deleted."""
+    data_dir = str(tmp_path / "data")
+    with yizhan.Server(http_port=0, data_dir=data_dir, save="") as srv:
+        put = lambda path, body: requests.put(srv.http_url + path, json=body, auth=AUTH)  # noqa: E731
+        assert put("/api/vhosts/kept", {"description": "d", "tags": "t1"}).status_code == 201
+        assert put("/api/vhosts/gone", {}).status_code == 201
+        assert put("/api/users/alice", {"password": "s3cret", "tags": "management"}).status_code == 201
+        assert put("/api/users/bob", {"password": "b", "tags": ""}).status_code == 201
+        assert put("/api/permissions/kept/alice", {"configure": ".*", "write": ".*", "read": ".*"}).status_code == 201
+        assert put("/api/policies/kept/short", {"pattern": "^q", "definition": {"max-length": 1},
+                                                "apply-to": "queues"}).status_code == 201
+        assert put("/api/queues/kept/q1", {"durable": True}).status_code == 201
+        assert requests.delete(srv.http_url + "/api/users/bob", auth=AUTH).status_code == 204
+        assert requests.delete(srv.http_url + "/api/vhosts/gone", auth=AUTH).status_code == 204
+        assert put("/api/users/guest", {"password": "guest2", "tags": "administrator"}).status_code == 204
+    auth = ("guest", "guest2")
+    with yizhan.Server(http_port=0, data_dir=data_dir, save="") as srv:
+        vhosts = {v["name"]: v for v in requests.get(srv.http_url + "/api/vhosts", auth=auth).json()}
+        assert sorted(vhosts) == ["/", "kept"] and vhosts["kept"]["tags"] == ["t1"]
+        assert vhosts["kept"]["description"] == "d"
+        users = {u["name"] for u in requests.get(srv.http_url + "/api/users", auth=auth).json()}
+        assert users == {"guest", "alice"}
+        assert requests.get(srv.http_url + "/api/whoami", auth=("alice", "s3cret")).json() == \
+            {"name": "alice", "tags": ["management"]}
+        url = f"amqp://alice:s3cret@127.0.0.1:{srv.amqp_port}/kept"
+        connection = pika.BlockingConnection(pika.URLParameters(url))
+        ch = connection.channel()
+        ch.confirm_delivery()
+        for body in (b"1", b"2"):
+            ch.basic_publish("", "q1", body)
+        assert ch.queue_declare("q1", passive=True).method.message_count == 1  # max-length 1
+        connection.close()
+        assert requests.get(srv.http_url + "/api/policies/kept/short", auth=auth).json()["pattern"] == "^q"
+        assert requests.get(srv.http_url + "/api/overview", auth=AUTH).status_code == 401
+
+
+def test_delete_vhost_closes_its_connections_and_drops_its_queues(server):
+    requests.put(server.http_url + "/api/vhosts/v", json={}, auth=AUTH)
+    connection = pika.BlockingConnection(pika.URLParameters(f"amqp://guest:guest@127.0.0.1:{server.amqp_port}/v"))
+    connection.channel().queue_declare("inside", durable=True)
+    assert requests.delete(server.http_url + "/api/vhosts/v", auth=AUTH).status_code == 204
+    with pytest.raises(pika.exceptions.ConnectionClosedByBroker) as closed:
+        connection.process_data_events(time_limit=5)
+        connection.channel()
+    assert closed.value.reply_code == 320
+    assert requests.get(server.http_url + "/api/queues/v/inside", auth=AUTH).status_code == 404

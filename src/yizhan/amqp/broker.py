@@ -124,20 +124,38 @@ class Broker:
 
     def restore_accounts(self, state) -> None:
         """Boot: vhosts, users and permissions from the definitions log (`Definitions`)."""
-        for name in state.vhosts:
-            self.add_vhost(name)
-        for name, record in state.users.items():
-            old = self.users.get(name)
-            if old is None or old.source != "config":
-                self.users[name] = _stored_user(record, old)
+        for record in [*state.vhosts.values(), *state.users.values(), *state.permissions.values()]:
+            self.apply_account(record, boot=True)
         for record in state.policies.values():
             self.add_policy(policies.from_record(record))
-        for (user_name, vhost), record in state.permissions.items():
-            user = self.users.get(user_name)
-            if user is not None and user.source == "stored":
-                self.add_vhost(vhost)
-                user.vhosts.add(vhost)
-                user.permissions[vhost] = {k: record.get(k, ".*") for k in ("configure", "write", "read")}
+
+    def apply_account(self, record: dict, boot: bool = False) -> None:
+        """One definitions-log account record (v+/v-, u+/u-, p+/p-), at boot or from a change
+        on the running broker (amqp/accounts.py). At boot a config-file user wins over a
+        stored one; a stored user replacing another keeps its vhosts and permissions."""
+        op = record["op"]
+        if op == "v+":
+            vhost = self.add_vhost(record["name"])
+            vhost.metadata = dict(record.get("metadata") or {})
+        elif op == "v-":
+            self.vhosts.pop(record["name"], None)
+        elif op == "u+":
+            old = self.users.get(record["name"])
+            if not (boot and old is not None and old.source == "config"):
+                self.users[record["name"]] = _stored_user(record, old)
+        elif op == "u-":
+            self.users.pop(record["name"], None)
+        else:
+            user = self.users.get(record["user"])
+            if user is None or (boot and user.source == "config"):
+                return
+            if op == "p+":
+                self.add_vhost(record["vhost"])
+                user.vhosts.add(record["vhost"])
+                user.permissions[record["vhost"]] = {k: record.get(k, ".*") for k in ("configure", "write", "read")}
+            else:
+                user.vhosts.discard(record["vhost"])
+                user.permissions.pop(record["vhost"], None)
 
     def add_policy(self, policy, source: str = "stored") -> None:
         """A policy from the config file or the definitions log (a config one of the same
@@ -176,9 +194,14 @@ class Broker:
 
 
 def _stored_user(record: dict, replaced: User | None) -> User:
-    """A user from the definitions log; replacing guest keeps guest's loopback-only flag."""
-    return User(record["name"], None, loopback_only=replaced.loopback_only if replaced else False,
+    """A user from the definitions log; replacing guest keeps guest's loopback-only flag, and
+    replacing any user keeps its vhosts and permissions."""
+    user = User(record["name"], None, loopback_only=replaced.loopback_only if replaced else False,
                 vhosts=set(), password_hash=record.get("password_hash") or "",
                 hashing_algorithm=record.get("hashing_algorithm") or passwords.DEFAULT_ALGORITHM,
                 tags=list(record.get("tags") or []), limits=dict(record.get("limits") or {}),
                 source="stored")
+    if replaced is not None:
+        user.vhosts = set(replaced.vhosts)
+        user.permissions = dict(replaced.permissions)
+    return user

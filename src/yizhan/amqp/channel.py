@@ -376,53 +376,18 @@ class Channel:
             nacks.discard(seq)
 
     def _check_properties(self, routing_key: str, raw: bytes):
-        """What RabbitMQ checks in the properties of a publish: they must decode, user_id must
-        be the user, expiration a valid TTL, delivery_mode 1 or 2; CC and BCC add routes.
-        Returns (routing keys, property bytes, expiration, the decoded properties)."""
-        if raw == b"\x00\x00":
-            return [routing_key], raw, None, None
-        try:
-            props = codec.decode_properties(raw)
-        except (codec.DecodeError, codec.TableError):
-            raise errors.AMQPError(errors.INTERNAL_ERROR, None, errors.NO_METHOD) from None
-        if props.user_id is not None and props.user_id != self.conn.user.name.encode():
-            raise errors.precondition(
-                f"user_id property set to '{_text(props.user_id)}' but authenticated user "
-                f"was '{self.conn.user.name}'")
-        expiration = None
-        if props.expiration is not None:
-            expiration = _check_expiration(props.expiration)
-        if props.reply_to == b"amq.rabbitmq.reply-to":
-            props.reply_to = reply_to.reply_address(self)
-            raw = codec.encode_properties(props)
-        if props.delivery_mode not in (None, 1, 2):
-            raise _invalid_message((Atom("delivery_mode_unknown"), props.delivery_mode))
-        keys = [routing_key]
-        if props.headers is not None:
-            keys += _header_routes(props.headers)
-            if props.headers.lookup("BCC") is not None:
-                props.headers = FieldTable(e for e in props.headers if e[0] != "BCC")
-                raw = codec.encode_properties(props)
-        return keys, raw, expiration, props
+        return check_properties(routing_key, raw, self.conn.user.name, self)
 
     def _route(self, exchange, message: Message, mandatory: bool) -> bool:
         """Route and enqueue; True when the message went to the store (persistent, durable
         queue) and a confirm must wait for the sync."""
-        if exchange is self.vhost.default_exchange and self.broker.reply_channels:
-            reply_to.deliver(self.broker, message.routing_keys, message)
-        queues = self.vhost.route(exchange, message.routing_keys, message)
-        if not queues:
-            if mandatory:
-                self.write(codec.content_frames(
-                    self.number,
-                    codec.return_payload(errors.NO_ROUTE, b"\x08NO_ROUTE", message.exchange_s,
-                                         message.routing_key_s),
-                    message.body_size, message.raw_properties, message.body, self.conn.frame_max))
-            return False
-        stored = self.broker.store.publish(message, queues)
-        for queue in queues:
-            if not queue.publish(message):
-                message.rejected = True
+        queues, stored = route_message(self.broker, self.vhost, exchange, message)
+        if not queues and mandatory:
+            self.write(codec.content_frames(
+                self.number,
+                codec.return_payload(errors.NO_ROUTE, b"\x08NO_ROUTE", message.exchange_s,
+                                     message.routing_key_s),
+                message.body_size, message.raw_properties, message.body, self.conn.frame_max))
         return stored
 
     # -- consuming --------------------------------------------------------------------------
@@ -720,6 +685,53 @@ class Channel:
         """The connection drains again: parked consumers of this channel may take messages."""
         for queue in {c.queue for c in self.consumers.values()}:
             queue.unblock(self)
+
+
+def route_message(broker, vhost, exchange, message) -> tuple[list, bool]:
+    """basic.publish's routing (and the management API's publish): the queues the message
+    went to, and whether it went to the store (persistent, durable queue)."""
+    if exchange is vhost.default_exchange and broker.reply_channels:
+        reply_to.deliver(broker, message.routing_keys, message)
+    queues = vhost.route(exchange, message.routing_keys, message)
+    if not queues:
+        return queues, False
+    stored = broker.store.publish(message, queues)
+    for queue in queues:
+        if not queue.publish(message):
+            message.rejected = True
+    return queues, stored
+
+
+def check_properties(routing_key: str, raw: bytes, user_name: str, channel=None):
+    """What RabbitMQ checks in the properties of a publish: they must decode, user_id must
+    be the user, expiration a valid TTL, delivery_mode 1 or 2; CC and BCC add routes.
+    Returns (routing keys, property bytes, expiration, the decoded properties). `channel`: the
+    publishing channel (direct reply-to), None for the management API's publish."""
+    if raw == b"\x00\x00":
+        return [routing_key], raw, None, None
+    try:
+        props = codec.decode_properties(raw)
+    except (codec.DecodeError, codec.TableError):
+        raise errors.AMQPError(errors.INTERNAL_ERROR, None, errors.NO_METHOD) from None
+    if props.user_id is not None and props.user_id != user_name.encode():
+        raise errors.precondition(
+            f"user_id property set to '{_text(props.user_id)}' but authenticated user "
+            f"was '{user_name}'")
+    expiration = None
+    if props.expiration is not None:
+        expiration = _check_expiration(props.expiration)
+    if props.reply_to == b"amq.rabbitmq.reply-to" and channel is not None:
+        props.reply_to = reply_to.reply_address(channel)
+        raw = codec.encode_properties(props)
+    if props.delivery_mode not in (None, 1, 2):
+        raise _invalid_message((Atom("delivery_mode_unknown"), props.delivery_mode))
+    keys = [routing_key]
+    if props.headers is not None:
+        keys += _header_routes(props.headers)
+        if props.headers.lookup("BCC") is not None:
+            props.headers = FieldTable(e for e in props.headers if e[0] != "BCC")
+            raw = codec.encode_properties(props)
+    return keys, raw, expiration, props
 
 
 def _text(raw: bytes) -> str:

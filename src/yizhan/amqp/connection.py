@@ -60,7 +60,12 @@ class AMQPConnection:
     def __init__(self, broker, peer: str = "127.0.0.1:0", loopback: bool = True):
         self.broker = broker
         self.peer = peer
+        self.local = ""                 # set by the transport: "ip:port" of our end
+        self.ssl = False                # set by the transport: TLS (AMQPS)
+        self.mechanism = ""             # PLAIN or AMQPLAIN, once connection.start-ok came
+        self.recv_oct = self.recv_cnt = self.send_oct = self.send_cnt = 0  # bytes and reads/writes
         self.loopback = loopback
+        self.connected_at = broker.timers.clock.ms()
         self.id = broker.next_connection_id
         broker.next_connection_id += 1
         self.state = "header"
@@ -115,6 +120,8 @@ class AMQPConnection:
         self.out = []
         self.out_bytes = 0
         self.sent_since_tick = True
+        self.send_oct += len(data)
+        self.send_cnt += 1
         return data
 
     def flushed(self) -> None:
@@ -133,6 +140,8 @@ class AMQPConnection:
         if self.state in ("closed", "dead") or not data:
             return
         self.received_since_tick = True
+        self.recv_oct += len(data)
+        self.recv_cnt += 1
         self._process(data)
 
     def resume(self) -> None:
@@ -370,6 +379,7 @@ class AMQPConnection:
             self.capabilities = found[1]
         self.state = "securing"
         mechanism = method.mechanism
+        self.mechanism = mechanism
         if mechanism == "PLAIN":
             credentials = _plain(method.response)
         elif mechanism == "AMQPLAIN":

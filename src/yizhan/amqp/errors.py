@@ -236,6 +236,12 @@ def channel_max_reached(count: int, channel_max: int) -> AMQPError:
                                   f"negotiated channel_max ({channel_max})", NO_METHOD)
 
 
+def connection_forced(reason: str) -> AMQPError:
+    """A connection closed from outside (the management API's DELETE with its X-Reason, a
+    deleted vhost), as rabbit_networking:close_connection."""
+    return AMQPError(CONNECTION_FORCED, reason, NO_METHOD)
+
+
 def vhost_not_found(vhost: str) -> AMQPError:
     return AMQPError(NOT_ALLOWED, f"vhost {vhost} not found")
 

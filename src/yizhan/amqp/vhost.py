@@ -42,6 +42,7 @@ class VHost:
         self.store = store if store is not None else NullStore()  # durable definitions go here
         self.timers = timers if timers is not None else Timers()  # message TTL, queue expiry
         self.policies: dict = {}  # name -> policies.Policy
+        self.metadata: dict = {}  # RabbitMQ's vhost metadata (description, tags), as data
         self.delayed = None  # the broker's DelayedMessages (x-delayed-message exchanges)
         self.exchanges: dict[str, Exchange] = {}
         self.queues: dict[str, Queue] = {}
@@ -295,6 +296,12 @@ class VHost:
         self.policies[policy.name] = policy
         for queue in list(self.queues.values()):
             queue.apply_policy()
+
+    def clear_policy(self, name: str) -> None:
+        """Remove a policy; the queues it applied to take the next one (or none) at once."""
+        if self.policies.pop(name, None) is not None:
+            for queue in list(self.queues.values()):
+                queue.apply_policy()
 
     # -- routing ----------------------------------------------------------------------------
     def route(self, exchange: Exchange, routing_keys: list[str], message,

@@ -14,80 +14,20 @@ import base64
 import binascii
 import ipaddress
 import json
-from dataclasses import dataclass
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, quote, unquote
 
 from yizhan.amqp import errors
 from yizhan.amqp.codec import FieldTable
 from yizhan.amqp.errors import AMQPError
-from yizhan.amqp.store.definitions_json import amqp_table
-from yizhan.management import metrics, views
+from yizhan.management import accounts, definitions, listing, live, live_api, messages, metrics, views
+from yizhan.management.call import (NOT_FOUND, Call, HTTPError, JSONAnswer, arguments, created,
+                                    flag, query_flag, require_administrator)
 from yizhan.management.http import Request, Response
 from yizhan.testing.control import http as control_http
 
 REALM = 'Basic realm="RabbitMQ Management"'
 MANAGEMENT_TAGS = {"administrator", "monitoring", "policymaker", "management"}
-SEES_ALL_VHOSTS = {"administrator", "monitoring"}
 DEFAULT_EXCHANGE = "amq.default"
-
-
-class HTTPError(Exception):
-    """An answer other than success: status, RabbitMQ's error and reason (None: empty body)."""
-
-    def __init__(self, status: int, error: str | None = None, reason: str | None = None,
-                 headers: list | None = None):
-        super().__init__(status, error, reason)
-        self.status = status
-        self.error = error
-        self.reason = reason
-        self.headers = headers or []
-
-
-NOT_FOUND = HTTPError(404, "Object Not Found", "Not Found")
-
-
-@dataclass
-class Call:
-    """One request being answered: the runtime, the authenticated user, path parameters,
-    query parameters and the body."""
-    runtime: object
-    user: object
-    params: list[str]
-    query: dict[str, str]
-    body: bytes
-
-    @property
-    def broker(self):
-        return self.runtime.broker
-
-    def vhost(self, name: str):
-        vhost = self.broker.vhosts.get(name)
-        if vhost is None or name not in self.visible_vhosts():
-            raise NOT_FOUND
-        return vhost
-
-    def visible_vhosts(self) -> list[str]:
-        if SEES_ALL_VHOSTS & set(self.user.tags):
-            return sorted(self.broker.vhosts)
-        return views.user_vhosts(self.user, self.broker)
-
-    def vhost_to_change(self, name: str):
-        """The vhost a PUT declares into: a missing one is RabbitMQ's 404 vhost_not_found."""
-        try:
-            return self.vhost(name)
-        except HTTPError:
-            raise HTTPError(404, "not_found", "vhost_not_found") from None
-
-    def json_body(self) -> dict:
-        if not self.body.strip():
-            return {}
-        try:
-            value = json.loads(self.body)
-        except (ValueError, UnicodeDecodeError):
-            raise HTTPError(400, "bad_request", "not_json") from None
-        if not isinstance(value, dict):
-            raise HTTPError(400, "bad_request", "not_json")
-        return value
 
 
 # -- handlers ---------------------------------------------------------------------------------
@@ -151,23 +91,26 @@ def _queue(call: Call):
 
 
 def get_queue(call: Call):
-    return views.queue_detail_json(_queue(call), call.broker.timers.clock.ms(),
-                                   views.unacked_bytes(call.broker))
+    queue = _queue(call)
+    detail = views.queue_detail_json(queue, call.broker.timers.clock.ms(),
+                                     views.unacked_bytes(call.broker))
+    detail["consumer_details"] = [live.consumer_json(c) for c in queue.consumers.values()]
+    return detail
 
 
 def put_queue(call: Call):
     vhost = call.vhost_to_change(call.params[0])
     body = call.json_body()
     existed = call.params[1] in vhost.queues
-    vhost.declare_queue(None, call.params[1], False, _flag(body, "durable"), False,
-                        _flag(body, "auto_delete"), _arguments(body))
-    return _created(existed)
+    vhost.declare_queue(None, call.params[1], False, flag(body, "durable"), False,
+                        flag(body, "auto_delete"), arguments(body))
+    return created(existed)
 
 
 def delete_queue(call: Call):
     queue = _queue(call)
-    queue.vhost.delete_queue_checked(None, queue.name, _query_flag(call, "if-unused"),
-                                     _query_flag(call, "if-empty"))
+    queue.vhost.delete_queue_checked(None, queue.name, query_flag(call, "if-unused"),
+                                     query_flag(call, "if-empty"))
 
 
 def delete_queue_contents(call: Call):
@@ -216,14 +159,14 @@ def put_exchange(call: Call):
     name = exchange_name(call.params[1])
     existed = name in vhost.exchanges
     vhost.declare_exchange(name, str(body.get("type", "direct")), False,
-                           _flag(body, "durable"), _flag(body, "auto_delete"),
-                           _flag(body, "internal"), _arguments(body))
-    return _created(existed)
+                           flag(body, "durable"), flag(body, "auto_delete"),
+                           flag(body, "internal"), arguments(body))
+    return created(existed)
 
 
 def delete_exchange(call: Call):
     vhost, exchange = _exchange(call)
-    vhost.delete_exchange(exchange.name, _query_flag(call, "if-unused"))
+    vhost.delete_exchange(exchange.name, query_flag(call, "if-unused"))
 
 
 def get_bindings(call: Call):
@@ -274,6 +217,53 @@ def get_exchange_bindings_destination(call: Call):
             if b["destination_type"] == "exchange" and b["destination"] == name]
 
 
+def pair_handlers(kind: str, one: bool) -> dict:
+    """The handlers of /api/bindings/{vhost}/e/{source}/q|e/{destination}[/{props}] for one
+    destination kind: the list and POST, or (one) a binding's GET and DELETE."""
+    def pair(call: Call, to_change: bool = False) -> tuple:
+        dest = call.params[2] if kind == "queue" else exchange_name(call.params[2])
+        vhost = (call.vhost_to_change if to_change else call.vhost)(call.params[0])
+        return vhost, exchange_name(call.params[1]), dest
+
+    def rows(call: Call) -> list[dict]:
+        vhost, source, dest = pair(call)
+        return [b for b in views.vhost_bindings(vhost) if b["source"] == source
+                and b["destination_type"] == kind and b["destination"] == dest]
+
+    def post(call: Call):
+        """Bind as queue.bind / exchange.bind do; Location names the new binding."""
+        vhost, source, dest = pair(call, to_change=True)
+        body = call.json_body()
+        key = str(body.get("routing_key", ""))
+        args = arguments(body)
+        try:
+            vhost.bind(source, kind, dest, key, args or None, None)
+        except AMQPError as exc:
+            if exc.code == errors.NOT_FOUND:
+                raise HTTPError(404, "not_found", exc.explanation) from None
+            raise
+        props = views.properties_key(key, views.arguments_json(args))
+        location = quote(call.params[2], safe="") + "/" + quote(props, safe="")
+        return Response(201, b"", [("location", location),
+                                   ("vary", "origin")])
+
+    def found(call: Call) -> dict:
+        for row in rows(call):
+            if row["properties_key"] == call.params[3]:
+                return row
+        raise NOT_FOUND
+
+    def delete(call: Call):
+        row = found(call)
+        call.vhost(call.params[0]).unbind(
+            row["source"], kind, row["destination"], row["routing_key"],
+            arguments({"arguments": row["arguments"]}) or None, None)
+
+    if one:
+        return {"GET": found, "DELETE": delete}
+    return {"GET": rows, "POST": post}
+
+
 def get_aliveness(call: Call):
     """RabbitMQ declares (and keeps) the queue aliveness-test in the vhost, then publishes to
     it and gets the message back; yizhan declares it through queue.declare's path."""
@@ -297,15 +287,6 @@ def get_metrics(call: Call):
                     [("content-type", metrics.CONTENT_TYPE)])
 
 
-class JSONAnswer(Exception):
-    """A JSON body with a status other than 200 (health checks that fail answer 503)."""
-
-    def __init__(self, status: int, value):
-        super().__init__(status)
-        self.status = status
-        self.value = value
-
-
 def post_control(call: Call):
     """POST /yizhan/control/<operation>: a test control (only with test controls enabled;
     yizhan.testing.control.http)."""
@@ -316,58 +297,62 @@ def post_control(call: Call):
         raise HTTPError(exc.status, "bad_request" if exc.status == 400 else "Object Not Found", exc.reason) from None
 
 
-# -- helpers ----------------------------------------------------------------------------------
-def require_administrator(call: Call) -> None:
-    if "administrator" not in call.user.tags:
-        raise HTTPError(401, "not_authorised", "Not administrator user")
-
-
-def _flag(body: dict, name: str) -> bool:
-    value = body.get(name, False)
-    return value is True or value == "true"
-
-
-def _query_flag(call: Call, name: str) -> bool:
-    return call.query.get(name) == "true"
-
-
-def _arguments(body: dict):
-    value = body.get("arguments") or {}
-    if not isinstance(value, dict):
-        raise HTTPError(400, "bad_request", "arguments must be an object")
-    try:
-        return amqp_table(value)
-    except ValueError as exc:
-        raise HTTPError(400, "bad_request", str(exc)) from None
-
-
-def _created(existed: bool) -> Response:
-    return Response(204 if existed else 201)
-
-
 # -- routing ----------------------------------------------------------------------------------
 ROUTES = [  # path pattern (None: one path segment), {method: handler}
     (("overview",), {"GET": get_overview}),
     (("whoami",), {"GET": get_whoami}),
     (("vhosts",), {"GET": get_vhosts}),
-    (("vhosts", None), {"GET": get_vhost}),
+    (("vhosts", None), {"GET": get_vhost, "PUT": accounts.put_vhost,
+                        "DELETE": accounts.delete_vhost}),
+    (("vhosts", None, "permissions"), {"GET": accounts.get_vhost_permissions}),
+    (("vhosts", None, "connections"), {"GET": live_api.get_vhost_connections}),
+    (("vhosts", None, "channels"), {"GET": live_api.get_vhost_channels}),
     (("users",), {"GET": get_users}),
-    (("users", None), {"GET": get_user}),
+    (("users", "without-permissions"), {"GET": accounts.get_users_without_permissions}),
+    (("users", None), {"GET": get_user, "PUT": accounts.put_user, "DELETE": accounts.delete_user}),
+    (("users", None, "permissions"), {"GET": accounts.get_user_permissions}),
     (("permissions",), {"GET": get_permissions}),
+    (("permissions", None, None), {"GET": accounts.get_permission, "PUT": accounts.put_permission,
+                                   "DELETE": accounts.delete_permission}),
+    (("policies",), {"GET": accounts.get_policies}),
+    (("policies", None), {"GET": accounts.get_vhost_policies}),
+    (("policies", None, None), {"GET": accounts.get_policy, "PUT": accounts.put_policy,
+                                "DELETE": accounts.delete_policy}),
+    (("parameters",), {"GET": accounts.get_parameters}),
+    (("global-parameters",), {"GET": accounts.get_global_parameters}),
+    (("definitions",), {"GET": definitions.get_definitions, "POST": definitions.post_definitions}),
+    (("definitions", None), {"GET": definitions.get_vhost_definitions,
+                             "POST": definitions.post_vhost_definitions}),
+    (("connections",), {"GET": live_api.get_connections}),
+    (("connections", None), {"GET": live_api.get_connection,
+                             "DELETE": live_api.delete_connection}),
+    (("connections", None, "channels"), {"GET": live_api.get_connection_channels}),
+    (("channels",), {"GET": live_api.get_channels}),
+    (("channels", None), {"GET": live_api.get_channel}),
+    (("consumers",), {"GET": live_api.get_consumers}),
+    (("consumers", None), {"GET": live_api.get_vhost_consumers}),
+    (("nodes",), {"GET": live_api.get_nodes}),
+    (("nodes", None), {"GET": live_api.get_node}),
     (("queues",), {"GET": get_queues}),
     (("queues", None), {"GET": get_vhost_queues}),
     (("queues", None, None), {"GET": get_queue, "PUT": put_queue, "DELETE": delete_queue}),
     (("queues", None, None, "contents"), {"DELETE": delete_queue_contents}),
     (("queues", None, None, "bindings"), {"GET": get_queue_bindings}),
+    (("queues", None, None, "get"), {"POST": messages.post_get}),
     (("exchanges",), {"GET": get_exchanges}),
     (("exchanges", None), {"GET": get_vhost_exchanges}),
     (("exchanges", None, None), {"GET": get_exchange, "PUT": put_exchange,
                                  "DELETE": delete_exchange}),
+    (("exchanges", None, None, "publish"), {"POST": messages.post_publish}),
     (("exchanges", None, None, "bindings", "source"), {"GET": get_exchange_bindings_source}),
     (("exchanges", None, None, "bindings", "destination"),
      {"GET": get_exchange_bindings_destination}),
     (("bindings",), {"GET": get_bindings}),
     (("bindings", None), {"GET": get_vhost_bindings}),
+    (("bindings", None, "e", None, "q", None), pair_handlers("queue", one=False)),
+    (("bindings", None, "e", None, "e", None), pair_handlers("exchange", one=False)),
+    (("bindings", None, "e", None, "q", None, None), pair_handlers("queue", one=True)),
+    (("bindings", None, "e", None, "e", None, None), pair_handlers("exchange", one=True)),
     (("aliveness-test", None), {"GET": get_aliveness}),
     (("health", "checks", "alarms"), {"GET": get_alarms}),
 ]
@@ -412,26 +397,29 @@ class ManagementAPI:
         if found is None:
             raise NOT_FOUND
         handlers, params = found
-        return self._call(request, handlers, params, query_text)
+        paged = len(raw) <= 4 and unquote(raw[2]) in listing.PAGED
+        return self._call(request, handlers, params, query_text, paged=paged)
 
     def _call(self, request: Request, handlers: dict, params: list[str], query_text: str,
-              authenticate: bool = True) -> Response:
+              authenticate: bool = True, paged: bool = False) -> Response:
         method = "GET" if request.method == "HEAD" else request.method
         handler = handlers.get(method)
         if handler is None:
             raise HTTPError(405)
         user = self.authenticate(request) if authenticate else None
         query = {k: v[-1] for k, v in parse_qs(query_text, keep_blank_values=True).items()}
-        call = Call(self.runtime, user, params, query, request.body)
+        call = Call(self.runtime, user, params, query, request.body, request.headers)
         try:
             result = handler(call)
         except AMQPError as exc:
             raise amqp_error(exc) from None
+        finally:
+            self.runtime.broker.run_deferred()  # what the change tells AMQP clients (basic.cancel)
         if isinstance(result, Response):
             return result
         if result is None:
             return Response(204)
-        return json_response(result)
+        return json_response(listing.reply(result, query, paged))
 
     def authenticate(self, request: Request):
         """HTTP Basic against the AMQP users; guest (loopback-only) only from loopback, and

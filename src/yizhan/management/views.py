@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 import platform
 import socket
-from urllib.parse import quote
+from urllib.parse import quote_plus
 
 from yizhan.amqp import passwords
 from yizhan.amqp.broker import VERSION
@@ -212,9 +212,10 @@ def binding_json(vhost_name: str, source: str, dest_kind: str, dest: str, key: s
 
 
 def properties_key(key: str, arguments: dict) -> str:
-    """rabbit_mgmt_format:pack_binding_props: the URL-quoted routing key; with arguments a
-    `~` and a digest of them follows (yizhan's digest, not Erlang's phash2)."""
-    quoted = quote(key, safe="")
+    """rabbit_mgmt_format:pack_binding_props: the routing key quoted as a form value (space
+    `+`); with arguments a `~` and a digest of them follows (yizhan's digest, not Erlang's
+    phash2)."""
+    quoted = quote_plus(key, safe="")
     if not arguments:
         return quoted or "~"
     digest = passwords.hash_password(repr(sorted(arguments.items())), salt=b"\0\0\0\0")
@@ -240,7 +241,9 @@ def vhost_bindings(vhost) -> list[dict]:
 def vhost_json(vhost) -> dict:
     ready = sum(q.message_count for q in vhost.queues.values())
     unacked = sum(q.unacked for q in vhost.queues.values())
-    description = "Default virtual host" if vhost.name == "/" else ""
+    metadata = vhost.metadata
+    description = metadata.get("description", "Default virtual host" if vhost.name == "/" else "")
+    tags = list(metadata.get("tags", []))
     return {
         "cluster_state": {node_name(): "running"},
         "default_queue_type": "undefined",
@@ -251,9 +254,9 @@ def vhost_json(vhost) -> dict:
         "messages_ready_details": rate(0),
         "messages_unacknowledged": unacked,
         "messages_unacknowledged_details": rate(0),
-        "metadata": {"description": description, "tags": []},
+        "metadata": {"description": description, "tags": tags},
         "name": vhost.name,
-        "tags": [],
+        "tags": tags,
         "tracing": False,
     }
 

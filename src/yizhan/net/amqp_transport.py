@@ -35,6 +35,12 @@ def _peer(transport) -> tuple[str, bool]:
     return text, loopback
 
 
+def _address(addr) -> str:
+    if not addr:
+        return "?:0"
+    return f"[{addr[0]}]:{addr[1]}" if ":" in addr[0] else f"{addr[0]}:{addr[1]}"
+
+
 class AMQPProtocol(asyncio.Protocol):
     __slots__ = ("broker", "transport", "conn", "loop", "clock_timers", "handshake_timer", "heartbeat_timer",
                  "close_timer", "flush_scheduled", "closing", "write_paused", "input_held",
@@ -64,6 +70,8 @@ class AMQPProtocol(asyncio.Protocol):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         peer, loopback = _peer(transport)
         conn = AMQPConnection(self.broker, peer, loopback)
+        conn.local = _address(transport.get_extra_info("sockname"))
+        conn.ssl = transport.get_extra_info("ssl_object") is not None
         conn.on_wakeup = self._schedule_flush
         conn.closer = transport.abort
         conn.input_gate = self._input_gate

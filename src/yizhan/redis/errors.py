@@ -337,6 +337,14 @@ DEBUG_NOT_ALLOWED = ("ERR DEBUG command not allowed. If the enable-debug-command
                      "can run it from a local connection, otherwise you need to set this option in the "
                      "configuration file, and then restart the server.")
 
+# replication (redis/replication/)
+READONLY_REPLICA = "READONLY You can't write against a read only replica."
+NOREPLICAS = "NOREPLICAS Not enough good replicas to write."
+NOMASTERLINK = "NOMASTERLINK Can't SYNC while not connected with my master"
+INVALID_MASTER_PORT = "ERR Invalid master port"
+WAIT_ON_REPLICA = ("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a "
+                   "replica is configured to be writable (which is not the default) writes to replicas are just "
+                   "local and are not propagated.")
 
 # -- ACL (redis/acl) ---------------------------------------------------------------------------
 _ACL_RULE_REASONS = {

@@ -19,6 +19,7 @@ from yizhan.redis.observer import Observer
 from yizhan.redis.params import Params
 from yizhan.redis.persistence.aof import aof_state
 from yizhan.redis.pubsub import PubSub, parse_notify_flags
+from yizhan.redis.replication.state import REPLICATION_PARAMS, replication
 from yizhan.redis.tracking import Tracking
 
 REDIS_VERSION = "7.0.15"
@@ -126,7 +127,11 @@ class RedisInstance:
         self.tcp_port = self.config.port
         self.last_save_time = self.clock.ms() // 1000
         self.evictor = Evictor(self)  # maxmemory (eviction.py)
-        self.aof = None  # the running append-only file (persistence.aof.AOF) while appendonly is on
+        # the propagation point (persistence.aof.AOF) while appendonly is on or replicas follow
+        self.aof = None
+        # set by redis.replication while writes may be refused (a read-only replica,
+        # min-replicas-to-write): (client, command) -> the error message, or None
+        self.write_refusal = None
         self.script_running = None  # the ScriptRun of the EVAL/FCALL in progress (scripting.busy)
         self.poll_while_busy = None  # set by the network layer: accept connections during a long script
         self.after_busy = None  # set by the network layer: a long script ended
@@ -247,6 +252,8 @@ class RedisInstance:
     # -- pub/sub and keyspace notifications ----------------------------------------------
     def _key_expired(self, db: Database, key: bytes) -> None:
         self.notify(db, "x", "expired", key)
+        if self.aof is not None:  # replicas get the deletion, as Redis propagates it
+            self.aof.expired(db.index, key)
 
     def _key_created(self, db: Database, key: bytes) -> None:
         self.notify(db, "n", "new", key)
@@ -321,6 +328,8 @@ class RedisInstance:
             self._update_hit_counting()
         elif name == "notify-keyspace-events":
             self.set_notify_flags(self.params.get(name))
+        elif name in REPLICATION_PARAMS:
+            replication(self).configure()
         elif name == "requirepass":
             self.acl.set_default_password(self.params.get(name))
         elif name == "appendonly":

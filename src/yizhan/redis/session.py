@@ -80,10 +80,10 @@ class Client:
         self.no_evict = False  # CLIENT NO-EVICT
         # Whether the connection's direct path may run this client's commands: nothing about
         # it (MONITOR mode, CLIENT REPLY, a pause, maxmemory, a restricted ACL user, a test
-        # control's hook ...) needs the checks of `execute`.
+        # control's hook, a write refusal of replication ...) needs the checks of `execute`.
         self.control = server.control  # the test controls' command hook (yizhan.testing.control)
         self.direct = (server.pause is None and not server.int_params.int("maxmemory") and self.user.unrestricted
-                       and self.control is None)
+                       and self.control is None and server.write_refusal is None)
 
     # -- state ---------------------------------------------------------------------------
     def select(self, index: int) -> None:
@@ -112,7 +112,7 @@ class Client:
     def update_direct(self) -> None:
         self.direct = (not self.monitoring and self.reply_mode == REPLY_ON and self.server.pause is None
                        and not self.server.int_params.int("maxmemory") and self.user.unrestricted
-                       and self.control is None)
+                       and self.control is None and self.server.write_refusal is None)
 
     def filtered(self, reply):
         """The reply that leaves under CLIENT REPLY OFF/SKIP: nothing but out-of-band pushes
@@ -166,6 +166,9 @@ class Client:
                     return self._reject(argv, refusal, cmd)
             if not self.direct and self.server.int_params.int("maxmemory") and self.out_of_memory(cmd):
                 return self._reject(argv, ErrorReply(errors.OOM), cmd)  # not raised: no traceback
+            refusal = self.server.write_refusal  # a read-only replica, min-replicas-to-write
+            if refusal is not None and (message := refusal(self, cmd)) is not None:
+                return self._reject(argv, ErrorReply(message), cmd)
             if self.proto == 2 and self.subscription_count and name not in SUBSCRIBED_MODE_COMMANDS:
                 raise ErrorReply(
                     f"ERR Can't execute '{cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "

@@ -63,6 +63,7 @@ class NullStore:
 
     def drop_transient(self, runs) -> None: ...
 
+    def account_changed(self, record: dict) -> None: ...
     def exchange_added(self, vhost, exchange) -> None: ...
     def exchange_removed(self, vhost, exchange) -> None: ...
     def queue_added(self, vhost, queue) -> None: ...
@@ -110,6 +111,10 @@ class DiskStore(NullStore):
     def _log(self, record: dict) -> None:
         if not self.loading:
             self.definitions.append(record)
+
+    def account_changed(self, record: dict) -> None:
+        """A vhost, user, permission or policy record (amqp/accounts.py)."""
+        self._log(record)
 
     def exchange_added(self, vhost, x) -> None:
         if x.durable:

@@ -11,7 +11,7 @@ from yizhan.redis.persistence import rdb, snapshot
 from yizhan.redis.persistence.aof import aof_state
 from yizhan.redis.persistence.codec import RDBError
 from yizhan.redis.table import command
-from yizhan.resp import OK, ErrorReply, Raw, Simple
+from yizhan.resp import OK, ErrorReply, Simple
 
 
 @command("DUMP key", arity=2, flags="readonly", keys=(1, 1, 1), group="generic", since="2.6.0",
@@ -184,28 +184,3 @@ def debug_reload(c, argv):
     except snapshot.RDBLoadError:
         raise ErrorReply("ERR Error trying to load the RDB dump") from None
     return OK
-
-
-# -- the replication handshake, as far as `redis-cli --rdb` uses it -----------------------------
-_REPLCONF_OPTIONS = {b"listening-port", b"ip-address", b"capa", b"rdb-only", b"ack", b"getack"}
-
-
-@command("REPLCONF", arity=-1, flags="admin noscript loading stale allow_busy", group="server",
-         since="3.0.0", summary="An internal command for configuring the replication stream")
-def replconf(c, argv):
-    if len(argv) % 2 == 0:
-        raise ErrorReply(errors.SYNTAX)
-    for j in range(1, len(argv), 2):
-        if argv[j].lower() not in _REPLCONF_OPTIONS:
-            raise ErrorReply(f"ERR Unrecognized REPLCONF option: {errors.text(argv[j])}")
-    return OK
-
-
-@command("SYNC", arity=1, flags="admin noscript no_async_loading no_multi", group="server",
-         since="1.0.0", summary="Internal command used for replication")
-def sync(c, argv):
-    """A full resynchronization without the replication stream that would follow: the dataset
-    as an RDB bulk transfer ("$<length>\\r\\n" and the file, no trailing CRLF), which is what
-    `redis-cli --rdb` saves."""
-    data = snapshot.snapshotter(c.server).encode()
-    return Raw(b"$%d\r\n" % len(data) + data)

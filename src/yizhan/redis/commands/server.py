@@ -18,6 +18,7 @@ from yizhan.redis.args import parse_int
 from yizhan.redis.instance import REDIS_VERSION
 from yizhan.redis.params import BY_NAME, set_failed
 from yizhan.redis.persistence.aof import aof_state
+from yizhan.redis.replication.state import replication
 from yizhan.redis.persistence.snapshot import snapshotter
 from yizhan.redis.scripting import busy
 from yizhan.redis.scripting import eval as scripting_eval
@@ -441,7 +442,7 @@ def _info_persistence(srv):
         ("rdb_saves", saver.saves), ("rdb_last_cow_size", 0),
         ("rdb_last_load_keys_expired", saver.last_load_expired), ("rdb_last_load_keys_loaded", saver.last_load_loaded),
         *aof.info(), ("module_fork_in_progress", 0), ("module_fork_last_cow_size", 0),
-        *(aof.info_enabled() if srv.aof is not None else ()),
+        *(aof.info_enabled() if aof.file_enabled else ()),
     ]
 
 
@@ -452,8 +453,8 @@ def _info_stats(srv):
         ("total_commands_processed", s.total_commands_processed), ("instantaneous_ops_per_sec", 0),
         ("total_net_input_bytes", s.total_net_input_bytes), ("total_net_output_bytes", s.total_net_output_bytes),
         ("instantaneous_input_kbps", "0.00"), ("instantaneous_output_kbps", "0.00"),
-        ("rejected_connections", s.rejected_connections), ("sync_full", 0), ("sync_partial_ok", 0),
-        ("sync_partial_err", 0), ("expired_keys", s.expired_keys), ("expired_stale_perc", "0.00"),
+        ("rejected_connections", s.rejected_connections), *replication(srv).master.stats_rows(),
+        ("expired_keys", s.expired_keys), ("expired_stale_perc", "0.00"),
         ("expired_time_cap_reached_count", 0), ("evicted_keys", s.evicted_keys),
         ("keyspace_hits", s.keyspace_hits), ("keyspace_misses", s.keyspace_misses),
         ("pubsub_channels", len(srv.pubsub.channels)), ("pubsub_patterns", len(srv.pubsub.patterns)),
@@ -467,10 +468,7 @@ def _info_stats(srv):
 
 
 def _info_replication(srv):
-    return [("role", "master"), ("connected_slaves", 0), ("master_failover_state", "no-failover"),
-            ("master_replid", srv.repl_id), ("master_replid2", "0" * 40), ("master_repl_offset", 0),
-            ("second_repl_offset", -1), ("repl_backlog_active", 0), ("repl_backlog_size", 1048576),
-            ("repl_backlog_first_byte_offset", 0), ("repl_backlog_histlen", 0)]
+    return replication(srv).info()
 
 
 def _info_cpu(srv):

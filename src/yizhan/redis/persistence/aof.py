@@ -271,7 +271,10 @@ class AOF:
         self.fd: int | None = None
         self.buf = bytearray()
         self.rewrite_buf: bytearray | None = None
-        self.selected_db = -1
+        self.selected_db = -1  # the file's: the database its last SELECT named
+        self.command_db = 0  # the database of the command being propagated
+        self.file_enabled = False  # appendonly is on (the file is written, or about to be)
+        self.stream = None  # the replication stream (replication.master.MasterRole) once it has a backlog
         self.multi_client = None
         self.script_caller = None  # while a script runs: the client whose EVAL/FCALL it is
         self.script_ops: list | None = None  # the script's writes, (db index, argv), until it ends
@@ -300,20 +303,23 @@ class AOF:
         self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
         self.size = os.fstat(self.fd).st_size
         self.selected_db = -1
+        self.file_enabled = True
         self.srv.aof = self
 
     def start(self) -> None:
         """CONFIG SET appendonly yes: write the current dataset first (a rewrite), then log."""
-        if self.srv.aof is not None:
+        if self.file_enabled:
             return
         self.abort_rewrite()  # a BGREWRITEAOF of its own (appendonly was off): start afresh
+        if self.srv.aof is None:  # (else the replication stream kept it on: parked ones are known)
+            for client in self.srv.clients.values():  # blocked before: served after, logged then
+                if client.blocked is not None:
+                    self.parked[client.id] = (client.last_command, None)
         self.srv.aof = self  # writes are kept for the rewrite from now on
-        for client in self.srv.clients.values():  # blocked before: served after, logged then
-            if client.blocked is not None:
-                self.parked[client.id] = (client.last_command, None)
+        self.file_enabled = True
         self.enable_when_rewritten = True
         if not self.rewrite():
-            self.srv.aof = None
+            self._file_off()
             self.enable_when_rewritten = False
 
     def stop(self) -> None:
@@ -325,8 +331,19 @@ class AOF:
         self.fd = None
         self.abort_rewrite()
         self.enable_when_rewritten = False
-        self.srv.aof = None
+        self._file_off()
         self.buf.clear()
+
+    def _file_off(self) -> None:
+        """The file is no longer written; propagation goes on while replicas need it."""
+        self.file_enabled = False
+        self.srv.aof = self if self.stream is not None else None
+
+    def attach_stream(self, stream) -> None:
+        """Replication needs the stream of effects: commands are propagated from now on, with
+        or without the file (Redis's propagate() feeds both)."""
+        self.stream = stream
+        self.srv.aof = self
 
     # -- propagation -------------------------------------------------------------------------
     def feed(self, client, cmd, argv, reply) -> None:
@@ -353,6 +370,15 @@ class AOF:
         for command in commands:
             self._select(client)
             self._append(command)
+        if self.stream is not None:
+            self.stream.wrote(client)
+
+    def expired(self, index: int, key: bytes) -> None:
+        """A key reclaimed because its time passed: a DEL for the replicas, which do not expire
+        keys themselves (Redis's propagateDeletion); the file needs none, its absolute expiry
+        says the same on replay."""
+        if self.stream is not None:
+            self.stream.feed(index, encode_command([b"DEL", key]))
 
     def evicted(self, index: int, key: bytes) -> None:
         """A key evicted for maxmemory: a DEL in its database (Redis's propagateDeletion)."""
@@ -384,6 +410,8 @@ class AOF:
             self._append(command)
         if len(ops) > 1 and not caller.in_exec:
             self._append([b"EXEC"])
+        if self.stream is not None:
+            self.stream.wrote(caller)
 
     def park(self, client, cmd, argv) -> None:
         self.parked[client.id] = (cmd, argv)
@@ -405,6 +433,8 @@ class AOF:
         for command in commands:
             self._select(client)
             self._append(command)
+        if self.stream is not None and commands:
+            self.stream.wrote(client)
 
     def _served_unknown(self, client, name: str, reply) -> list:
         """A blocked command whose arguments were not kept: BLMPOP's effect is the popped key's
@@ -423,15 +453,20 @@ class AOF:
         self._select_index(client.db.index)
 
     def _select_index(self, index: int) -> None:
-        if index != self.selected_db:
+        self.command_db = index
+        if index != self.selected_db and (self.file_enabled or self.rewrite_buf is not None):
             self.selected_db = index
             self._append_raw(encode_command([b"SELECT", index]))
 
     def _append(self, argv) -> None:
-        self._append_raw(encode_command(argv))
+        data = encode_command(argv)
+        self._append_raw(data)
+        if self.stream is not None:  # the replicas' copy says its own SELECTs
+            self.stream.feed(self.command_db, data)
 
     def _append_raw(self, data: bytes) -> None:
-        self.buf += data
+        if self.file_enabled:
+            self.buf += data
         if self.rewrite_buf is not None:
             self.rewrite_buf += data
 
@@ -685,7 +720,7 @@ class AOF:
             self._finished(False)
             if self.enable_when_rewritten:
                 self.enable_when_rewritten = False
-                self.srv.aof = None
+                self._file_off()
             return
         self._install(temp)
 
@@ -741,7 +776,7 @@ class AOF:
     def info(self) -> list:
         running = self.child_pid is not None
         return [
-            ("aof_enabled", 1 if self.srv.aof is not None else 0),
+            ("aof_enabled", int(self.file_enabled)),
             ("aof_rewrite_in_progress", int(running)), ("aof_rewrite_scheduled", int(self.scheduled)),
             ("aof_last_rewrite_time_sec", self.last_rewrite_seconds),
             ("aof_current_rewrite_time_sec", int(self.srv.clock.monotonic() - self.child_started) if running else -1),
