@@ -189,11 +189,12 @@ def test_a_shovel_resumes_after_yizhan_restarts_and_loses_nothing(rabbitmq, tmp_
         arrived = drain(rabbitmq.url, queue)
     finally:
         srv.stop()
-    assert set(arrived) == set(backlog)                        # nothing lost
+    lost = set(backlog) - set(arrived)
+    assert not lost, f"{len(lost)} lost, e.g. {sorted(lost)[:5]}"
     duplicates = len(arrived) - len(backlog)
     print(f"\nyizhan {signal.Signals(signum).name} mid-shovel: {len(backlog)} moved, "
           f"{duplicates} delivered twice")
-    assert duplicates <= 200   # at most the shovel's prefetch window, in flight at the stop
+    assert duplicates <= 200, f"{duplicates} delivered twice"   # at most the prefetch window
 
 
 def test_exchange_federation_takes_yizhan_as_upstream(rabbitmq, yizhan):
