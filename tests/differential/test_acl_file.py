@@ -5,6 +5,8 @@ for byte except for the file's path, which differs (it is replaced by FILE in bo
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from yizhan import Server
@@ -154,3 +156,28 @@ def test_load_of_a_missing_file_and_save_into_a_missing_directory(file_servers):
     same(file_servers, "ACL", "LOAD")
     file_servers[0][1].parent.rmdir()  # the temporary file cannot be created
     assert same(file_servers, "ACL", "SAVE").startswith(b"-ERR There was an error trying to save the ACLs")
+
+
+def test_replica_applies_the_masters_stream_whatever_its_acl(tmp_path):
+    """yizhan as a replica of redis-server: the master's commands are applied even though
+    yizhan's default user may run almost nothing (Redis's master client has no user)."""
+    import redis
+
+    aclfile = tmp_path / "users.acl"
+    aclfile.write_bytes(b"user default on nopass ~* &* -@all +get +info +ping\n")
+    with RedisReference() as master, Server(data_dir=str(tmp_path / "data"), save="", aclfile=str(aclfile),
+                                            replicaof=f"127.0.0.1 {master.port}") as ours:
+        m, replica = redis.Redis(port=master.port), redis.Redis(port=ours.port)
+        for _ in range(200):
+            if replica.info("replication").get("master_link_status") == "up":
+                break
+            time.sleep(0.05)
+        m.set("k", "v")
+        m.rpush("l", "a", "b")
+        for _ in range(200):
+            if replica.get("k") == b"v":
+                break
+            time.sleep(0.05)
+        assert replica.get("k") == b"v"
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            replica.lrange("l", 0, -1)

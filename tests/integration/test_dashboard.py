@@ -286,6 +286,31 @@ def test_redis_panel_shows_a_key_set_with_redis_py(page, server):
     shot(page, "redis")
 
 
+def test_queue_list_pages_and_filters(page, server):
+    connection, channel = amqp_channel(server)
+    for i in range(120):
+        channel.queue_declare(f"q-{i:03d}")
+    open_tab(page, "queues")
+    rows = "#queues-table tbody tr"
+    summary = 'form.pager[data-list="queues"] [data-role="summary"]'
+    wait_for(page, lambda: page.find_element(By.CSS_SELECTOR, summary).text == "Page 1 of 2 · 120 shown of 120")
+    names = [r.get_attribute("data-queue") for r in page.find_elements(By.CSS_SELECTOR, rows)]
+    assert names == [f"q-{i:03d}" for i in range(100)]
+    page.find_element(By.CSS_SELECTOR, 'form.pager[data-list="queues"] [data-step="1"]').click()
+    wait_for(page, lambda: page.find_element(By.CSS_SELECTOR, summary).text.startswith("Page 2 of 2"))
+    wait_for(page, lambda: len(page.find_elements(By.CSS_SELECTOR, rows)) == 20)
+    page.find_element(By.CSS_SELECTOR, 'form.pager[data-list="queues"] input[name="name"]').send_keys("q-11")
+    wait_for(page, lambda: page.find_element(By.CSS_SELECTOR, summary).text == "Page 1 of 1 · 10 shown of 120")
+    names = [r.get_attribute("data-queue") for r in page.find_elements(By.CSS_SELECTOR, rows)]
+    assert names == [f"q-{i}" for i in range(110, 120)]
+    page.find_element(By.CSS_SELECTOR, 'form.pager[data-list="queues"] input[name="regex"]').click()
+    page.find_element(By.CSS_SELECTOR, 'form.pager[data-list="queues"] input[name="name"]').send_keys("9$")
+    wait_for(page, lambda: page.find_element(By.CSS_SELECTOR, summary).text == "Page 1 of 1 · 1 shown of 120")
+    assert [r.get_attribute("data-queue") for r in page.find_elements(By.CSS_SELECTOR, rows)] == ["q-119"]
+    shot(page, "queues-filtered")
+    connection.close()
+
+
 def test_exchange_drill_down_shows_bindings_both_ways(page, server):
     connection, channel = amqp_channel(server)
     channel.exchange_declare("orders", "topic", durable=True)

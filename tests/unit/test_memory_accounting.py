@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 from yizhan.clock import ManualClock
 from yizhan.redis import commands  # noqa: F401  (fills the command table)
 from yizhan.redis.instance import RedisInstance
-from yizhan.redis.key_cost import key_bytes, settle
+from yizhan.redis.key_cost import accounted, settle
 from yizhan.redis.session import Client
 
 KEYS = [b"a", b"b", b"c"]
@@ -54,7 +54,7 @@ COMMAND = st.one_of(
 
 
 def from_scratch(db) -> int:
-    return sum(key_bytes(k, v, exact=False) for k, v in db.data.items())
+    return sum(accounted(k, v) for k, v in db.data.items())
 
 
 @settings(max_examples=300, deadline=None)

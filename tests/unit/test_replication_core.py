@@ -132,3 +132,40 @@ def test_master_answers_psync(tmp_path):
     assert master.psync(Client(srv), srv.repl_id, 1 + len(stream)) == b"+CONTINUE\r\n"  # nothing missing, no psync2
     assert master.psync(Client(srv), "b" * 40, 1).startswith(b"+FULLRESYNC")
     assert (master.sync_full, master.sync_partial_ok, master.sync_partial_err) == (2, 2, 1)
+
+
+def test_backlog_freed_after_repl_backlog_ttl_without_replicas(tmp_path):
+    srv = RedisInstance(Config(data_dir=str(tmp_path)), ManualClock(1_700_000_000_000))
+    master = replication(srv).master
+    replica = Client(srv)
+    srv.register(replica)
+    master.psync(replica, "?", -1)
+    assert srv.aof is not None  # writes are propagated for the replica
+    Client(srv).execute([b"SET", b"k", b"v"])
+    offset, replid = master.offset, srv.repl_id
+    srv.unregister(replica)  # the replica went away
+    srv.clock.advance(1000)
+    master.cron()
+    assert master.backlog is not None
+    srv.clock.advance(3600 * 1000)
+    master.cron()
+    assert master.backlog is None and srv.aof is None  # the direct path again
+    assert srv.repl_id != replid and master.offset == offset
+    Client(srv).execute([b"SET", b"k", b"w"])
+    assert master.offset == offset
+
+
+def test_the_master_stream_passes_maxmemory_pause_and_transactions(tmp_path):
+    srv, state, link = make(tmp_path)
+    handshake(link)
+    link.receive(b"+FULLRESYNC " + REPLID.encode() + b" 0\r\n$%d\r\n" % len(rdb_with(b"k", b"v")) + rdb_with(b"k", b"v"))
+    client = Client(srv)
+    client.execute([b"CONFIG", b"SET", b"maxmemory", b"1"])  # noeviction: clients' writes get OOM
+    client.execute([b"CONFIG", b"SET", b"replica-read-only", b"no"])
+    assert client.execute([b"SET", b"mine", b"x"]).message.startswith("OOM")
+    client.execute([b"CLIENT", b"PAUSE", b"100000", b"WRITE"])
+    stream = b"".join(encode_command(c) for c in ([b"MULTI"], [b"SET", b"a", b"1"], [b"INCR", b"a"], [b"EXEC"],
+                                                  [b"RPUSH", b"l", b"x"]))
+    link.receive(stream)
+    assert srv.dbs[0].data[b"a"] == b"2" and b"l" in srv.dbs[0].data
+    assert state.master.offset == len(stream) and link.master_client.multi is None

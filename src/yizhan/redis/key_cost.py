@@ -239,11 +239,19 @@ def usage(key: bytes, value, samples: int = DEFAULT_SAMPLES) -> int:
     return key_bytes(key, value, samples) + DICT_ENTRY
 
 
+def accounted(key: bytes, value) -> int:
+    """What the running total counts for a key: `key_bytes` as used_memory sees it, a
+    collection's in whole 8-byte units (it travels in the value as `mem_units`)."""
+    if type(value) is bytes or type(value) is bytearray:
+        return key_bytes(key, value, DEFAULT_SAMPLES, False)
+    return key_bytes(key, value, DEFAULT_SAMPLES, False) // 8 * 8
+
+
 def settle(db) -> int:
     """Bring `db.dataset` up to date with the keys written since the last call (see
-    `Database.dataset`): each touched key's recorded cost out, its cost now in. Strings are
-    counted by the keyspace as they are stored; only other values are costed here. Returns
-    the database's dataset bytes."""
+    `Database.dataset`): each touched collection's count replaced by its cost now, a
+    bytearray's likewise through `db.sized`. Strings held as bytes are counted by the keyspace
+    as they are stored. Returns the database's dataset bytes."""
     touched = db.touched
     if touched:
         db.touched = set()
@@ -254,10 +262,16 @@ def settle(db) -> int:
             if old is not None:
                 delta -= old
             value = data.get(key)
-            if value is not None and type(value) is not bytes:
-                cost = key_bytes(key, value, DEFAULT_SAMPLES, False)
+            if value is None or type(value) is bytes:
+                continue
+            cost = key_bytes(key, value, DEFAULT_SAMPLES, False)
+            if type(value) is bytearray:
                 sized[key] = cost
                 delta += cost
+            else:
+                units = cost // 8
+                delta += (units - getattr(value, "mem_units", 0)) * 8
+                value.mem_units = units
         db.dataset += delta
     return db.dataset
 

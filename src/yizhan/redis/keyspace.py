@@ -419,8 +419,10 @@ class Database:
     Memory, as redis-server would count it (INFO used_memory, maxmemory; key_cost.py):
     `dataset` is the bytes of the keys and values, kept as they change. A string key's bytes
     are added and subtracted where it is stored and removed (`key_string_bytes`, a table
-    lookup); any other key is added to `touched` when stored, removed or committed, and
-    `key_cost.settle` costs it again later, keeping what it counted in `sized`."""
+    lookup); any other key is added to `touched` when stored or committed, and
+    `key_cost.settle` costs it again later. What was counted for a collection travels in the
+    value (`mem_units`: no per-key bookkeeping here), and leaves with it (`forget`); a
+    bytearray's (APPEND, SETBIT ...) is kept in `sized`."""
 
     __slots__ = ("index", "clock", "data", "expires", "_heap", "access", "archive", "hits", "count_hits", "lfu",
                  "encodings", "on_change", "on_event", "on_expired", "on_keymiss", "on_new", "stats",
@@ -590,7 +592,7 @@ class Database:
         elif type(old) is bytes:
             self.dataset -= key_string_bytes(key, old)
         else:
-            self.touched.add(key)
+            self.forget(key, old)
         data[key] = value
         if type(value) is bytes:
             self.dataset += key_string_bytes(key, value)
@@ -678,6 +680,17 @@ class Database:
             self.encodings[key] = entry.encoding
         if entry.expire_ms is not None:
             self.expire_at(key, entry.expire_ms)
+
+    def forget(self, key: bytes, value) -> None:
+        """Take a value that leaves `key` (replaced or removed) out of `dataset`: a collection
+        carries what was counted for it (`mem_units`, 8-byte units); a bytearray's count is in
+        `sized`, settled later."""
+        units = getattr(value, "mem_units", None)
+        if units is None:
+            self.touched.add(key)
+        else:
+            self.dataset -= units * 8
+            value.mem_units = 0
 
     def added(self, key: bytes, value) -> None:
         """Count a value just written to `data[key]` where no value was (a taken entry put
@@ -798,7 +811,7 @@ class Database:
         if type(value) is bytes:
             self.dataset -= key_string_bytes(key, value)
         else:
-            self.touched.add(key)
+            self.forget(key, value)
         self.access.pop(key, None)
         if self.hits:
             self.hits.pop(key, None)

@@ -250,11 +250,69 @@ async function loadOverview() {
   });
 }
 
+/* -- paged lists: RabbitMQ's page, page_size, name and use_regex ------------------------- */
+const LIST_COLUMNS = {
+  connections: "name,vhost,user,client_properties,state,channels,protocol",
+  queues: "vhost,name,type,durable,auto_delete,exclusive,arguments,state,messages_ready,messages_unacknowledged,messages,consumers",
+  exchanges: "vhost,name,type,durable,auto_delete,internal,arguments",
+};
+
+function pager(kind) { return document.querySelector(`form.pager[data-list="${kind}"]`); }
+
+/* One page of /api/<kind> as the pager form asks; a server that does not page answers the
+ * whole list, shown as one page. */
+async function listPage(kind) {
+  const form = pager(kind);
+  const page = Number(form.dataset.page || "1");
+  const query = new URLSearchParams({page, page_size: form.size.value, columns: LIST_COLUMNS[kind]});
+  if (form.name.value) {
+    query.set("name", form.name.value);
+    query.set("use_regex", form.regex.checked ? "true" : "false");
+  }
+  let body;
+  try {
+    body = await api(kind + "?" + query);
+  } catch (error) {
+    if (error.error !== "page_out_of_range" || page === 1) throw error;
+    form.dataset.page = "1";  // the list shrank under us
+    return listPage(kind);
+  }
+  const result = Array.isArray(body)
+    ? {items: body, page: 1, page_count: 1, filtered_count: body.length, total_count: body.length}
+    : body;
+  form.querySelector('[data-step="-1"]').disabled = result.page <= 1;
+  form.querySelector('[data-step="1"]').disabled = result.page >= result.page_count;
+  form.querySelector('[data-role="summary"]').textContent =
+    `Page ${result.page} of ${Math.max(result.page_count, 1)} · ${result.filtered_count} shown of ${result.total_count}`;
+  return result.items;
+}
+
+function wirePager(form) {
+  const kind = form.dataset.list;
+  const reload = () => refresh();
+  form.addEventListener("submit", (event) => { event.preventDefault(); form.dataset.page = "1"; reload(); });
+  let typing = null;
+  form.name.addEventListener("input", () => {
+    clearTimeout(typing);
+    typing = setTimeout(() => { form.dataset.page = "1"; reload(); }, 250);
+  });
+  form.regex.addEventListener("change", () => { form.dataset.page = "1"; reload(); });
+  form.size.addEventListener("change", () => { form.dataset.page = "1"; reload(); });
+  for (const button of form.querySelectorAll("button[data-step]")) {
+    button.addEventListener("click", () => {
+      form.dataset.page = String(Number(form.dataset.page || "1") + Number(button.dataset.step));
+      reload();
+    });
+  }
+  form.dataset.page = "1";
+  return kind;
+}
+
 /* -- connections ------------------------------------------------------------------------ */
 async function loadConnections() {
   let rows;
   try {
-    rows = await api("connections");
+    rows = await listPage("connections");
   } catch (error) {
     if (error.status !== 404) throw error;
     $("connections-note").textContent = "This server's API has no /api/connections endpoint.";
@@ -289,7 +347,7 @@ async function closeConnection(name) {
 
 /* -- queues ----------------------------------------------------------------------------- */
 async function loadQueues() {
-  const queues = await api("queues");
+  const queues = await listPage("queues");
   fillTable($("queues-table"), queues, (tr, q) => {
     tr.dataset.vhost = q.vhost;
     tr.dataset.queue = q.name;
@@ -420,7 +478,7 @@ async function getMessages(event) {
 
 /* -- exchanges -------------------------------------------------------------------------- */
 async function loadExchanges() {
-  const exchanges = await api("exchanges");
+  const exchanges = await listPage("exchanges");
   fillTable($("exchanges-table"), exchanges, (tr, x) => {
     tr.dataset.vhost = x.vhost;
     tr.dataset.exchange = x.name;
@@ -618,6 +676,7 @@ function wire() {
   $("exchange-publish").addEventListener("submit", publishToExchange);
   $("redis-browser").addEventListener("submit", (event) => { event.preventDefault(); scanKeys(true); });
   $("redis-scan-more").addEventListener("click", () => scanKeys(false));
+  document.querySelectorAll("form.pager").forEach(wirePager);
 }
 
 async function boot() {

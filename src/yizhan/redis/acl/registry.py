@@ -43,6 +43,13 @@ class Acl:
             user.apply(rule)
         return user
 
+    def make_internal(self, client) -> None:
+        """A client of the server itself (AOF loading, the link to a master) runs every
+        command unchecked, as Redis's clients with no user do."""
+        client.user = self.internal
+        client.logged_in = client.authenticated = True
+        client.update_direct()
+
     @property
     def channels_default(self) -> bool:
         """acl-pubsub-default: whether new users start with allchannels."""

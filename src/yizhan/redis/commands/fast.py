@@ -104,7 +104,7 @@ def set_(c, argv):
             if db.on_new is not None:
                 db.on_new(db, key)
         else:
-            db.touched.add(key)
+            db.forget(key, old)
         db.dataset += key_string_bytes(key, value)
     data[key] = value
     if db.expires:
@@ -217,7 +217,7 @@ def mset(c, argv):
                 cost += accounted_bytes(value) - accounted_bytes(old)
         else:
             if old is not None:
-                db.touched.add(key)
+                db.forget(key, old)
             cost += key_string_bytes(key, value)
         data[key] = value
     db.dataset += cost

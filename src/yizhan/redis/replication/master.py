@@ -86,7 +86,9 @@ class MasterRole:
         self.last_ping = srv.clock.monotonic()
         self.getack_pending = False
         self.proxying = False  # a replica itself: the master's stream is fed verbatim (`proxy`)
+        self.upstream = None  # then: the link (replica.ReplicaLink) whose stream that is
         self.sync_full = self.sync_partial_ok = self.sync_partial_err = 0  # INFO stats
+        self.alone_since = srv.clock.monotonic()  # no replica attached since then
 
     # -- the stream ------------------------------------------------------------------------
     def active(self) -> bool:
@@ -122,8 +124,19 @@ class MasterRole:
         for peer in self.peers:
             peer.send(data)
 
+    def free_backlog(self) -> None:
+        """repl-backlog-ttl seconds without a replica: the backlog goes, and with it the cost of
+        propagating every write (Redis frees it too; a later replica needs a full sync)."""
+        log.info("Replication backlog freed after %d seconds without connected replicas.",
+                 self.srv.params.int("repl-backlog-ttl"))
+        self.backlog = None
+        self.srv.repl_id = os.urandom(20).hex()
+        self.replid2, self.second_offset = "0" * 40, -1
+        aof_state(self.srv).detach_stream()
+
     def create_backlog(self) -> None:
         self.backlog = Backlog(self.srv.params.int("repl-backlog-size"), self.offset)
+        self.alone_since = self.srv.clock.monotonic()
         aof_state(self.srv).attach_stream(self)
 
     # -- following a master (replica.ReplicaLink) -------------------------------------------
@@ -181,8 +194,11 @@ class MasterRole:
             self.srv.repl_id = os.urandom(20).hex()
             self.replid2, self.second_offset = "0" * 40, -1
             self.create_backlog()
-        self.selected_db = -1  # the stream after the RDB starts with a SELECT
-        rdb = snapshotter(self.srv).encode()
+        self.selected_db = -1  # the stream after the RDB starts with a SELECT ...
+        stream_db = self.upstream.stream_db() if self.proxying and self.upstream is not None else -1
+        rdb = snapshotter(self.srv).encode(aux=(  # ... or, passing our master's on, names its db
+            (b"repl-stream-db", b"%d" % stream_db), (b"repl-id", self.srv.repl_id.encode()),
+            (b"repl-offset", b"%d" % self.offset)))
         head = b"+FULLRESYNC %s %d\r\n" % (self.srv.repl_id.encode(), self.offset) if replid is not None else b""
         diskless = "eof" in capa and self.srv.params.flag("repl-diskless-sync")
         if diskless:
@@ -216,6 +232,11 @@ class MasterRole:
         if self.backlog is None or self.proxying:
             return
         now = self.srv.clock.monotonic()
+        if self.peers:
+            self.alone_since = now
+        elif now - self.alone_since > self.srv.params.int("repl-backlog-ttl") > 0:
+            self.free_backlog()
+            return
         if self.peers and now - self.last_ping >= self.srv.params.int("repl-ping-replica-period"):
             self.last_ping = now
             self._write(PING)

@@ -105,9 +105,10 @@ class ZSet:
     """A sorted set: `scores` (member -> score) and `order` (sorted (score, member) pairs),
     kept in `blob` while a listpack, in `_scores` / `_order` once a skiplist."""
 
-    __slots__ = ("blob", "_scores", "_order", "table")
+    __slots__ = ("blob", "_scores", "_order", "table", "mem_units")
 
     def __init__(self, listpack: bool = True):
+        self.mem_units = 0  # what used_memory counts for it while in a keyspace (key_cost.settle)
         self.blob: bytes | None = b"" if listpack else None
         self._scores: dict[bytes, float] | None = None if listpack else {}
         self._order: SortedList | None = None if listpack else SortedList()
