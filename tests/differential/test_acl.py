@@ -246,10 +246,13 @@ def _decode(raw: bytes):
 
 
 class Pair:
-    """Connections to both servers under one tag."""
+    """Connections to both servers under one tag (in RESP3 after HELLO 3 when proto is 3)."""
 
-    def __init__(self, ours: int, theirs: int):
+    def __init__(self, ours: int, theirs: int, proto: int = 2):
         self.clients = [RawClient("127.0.0.1", ours, timeout=5), RawClient("127.0.0.1", theirs, timeout=5)]
+        if proto == 3:
+            for client in self.clients:
+                client.call("HELLO", "3")
 
     def call(self, args) -> list[bytes]:
         replies = []
@@ -277,12 +280,12 @@ class Pair:
             client.close()
 
 
-def run_scenario(ports, steps) -> list[str]:
+def run_scenario(ports, steps, proto: int = 2) -> list[str]:
     pairs: dict[str, Pair] = {}
 
     def pair(tag):
         if tag not in pairs:
-            pairs[tag] = Pair(*ports)
+            pairs[tag] = Pair(*ports, proto=proto if tag != "reset" else 2)
         return pairs[tag]
 
     try:
@@ -334,9 +337,10 @@ def acl_servers(tmp_path_factory):
         yield ours.port, ref.port
 
 
+@pytest.mark.parametrize("proto", [2, 3])
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_acl_matches_redis(acl_servers, name):
-    mismatches = run_scenario(acl_servers, CASES[name])
+def test_acl_matches_redis(acl_servers, name, proto):
+    mismatches = run_scenario(acl_servers, CASES[name], proto)
     assert not mismatches, "replies differ from redis-server:\n" + "\n".join(mismatches)
 
 
