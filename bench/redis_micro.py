@@ -1,6 +1,6 @@
 """In-process micro benchmark of the Redis request path: redis-benchmark's default commands fed
 to `RedisConnection.receive` (then `data_to_send`, as the transport does) in pipelined reads (16 commands per read, as `-P 16` sends them),
-reporting µs per command. No sockets, no event loop: only the Python path that the pipelined
+reporting µs per command, with the garbage collector tuned as the server tunes it. No sockets, no event loop: only the Python path that the pipelined
 figures depend on, so changes to it can be compared on a noisy machine.
 
     python bench/redis_micro.py [--reads 20000] [--repeat 5] [--pipeline 16] [test ...]
@@ -12,6 +12,7 @@ import argparse
 import gc
 import time
 
+from yizhan.cli import tune_gc
 from yizhan.redis import commands  # noqa: F401  (fills the command table)
 from yizhan.redis.instance import RedisInstance
 from yizhan.redis.session import Client, RedisConnection
@@ -62,6 +63,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5, help="runs per test; the fastest is reported")
     parser.add_argument("--pipeline", type=int, default=16)
     args = parser.parse_args()
+    tune_gc()  # as `yizhan serve` does after start-up
     results = {}
     for test in args.tests:
         results[test] = min(measure(test, args.reads, args.pipeline) for _ in range(args.repeat))

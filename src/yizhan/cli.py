@@ -139,9 +139,16 @@ def serve(config: Config) -> int:
     from yizhan.server import PortInUse, ServerRuntime, StartError  # first: it imports the command table
     from yizhan.redis.persistence.snapshot import RDBLoadError
 
+    from yizhan.redis.acl.registry import AclFileError
+
     loop = new_event_loop()
     asyncio.set_event_loop(loop)
-    runtime = ServerRuntime(config)
+    try:
+        runtime = ServerRuntime(config)
+    except AclFileError as exc:  # `user` lines or the aclfile: Redis exits as well
+        print(f"yizhan: Aborting Redis startup because of ACL errors: {exc}", file=sys.stderr)
+        loop.close()
+        return 1
     try:
         loop.run_until_complete(runtime.start())
     except (PortInUse, StartError, RDBLoadError, StoreError) as exc:

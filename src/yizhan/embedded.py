@@ -5,7 +5,9 @@
         srv.advance(3601)          # an hour passes: keys, TTLs, timeouts and message TTLs follow
 
 Its clock is a ControlledClock (the real time until a test moves it) and `srv.controls` is the
-server's yizhan.testing.control.Controls; the methods below call them on the server's loop.
+server's yizhan.testing.control.Controls; the methods below and `srv.control.<name>` call them
+on the server's loop. `test_control=True` also opens the HTTP control endpoint
+(POST /yizhan/control/<operation> on the management port, administrators only).
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from yizhan.amqp.alarms import ResourceMonitor
 from yizhan.amqp import policies
 from yizhan.amqp.broker import Broker
 from yizhan.amqp.consumer_timeout import ConsumerTimeouts
+from yizhan.amqp.delayed import DelayedMessages
 from yizhan.amqp.store import DiskStore
 from yizhan.amqp.timers import Timers
 from yizhan.clock import Clock, ClockScheduler, ControlledClock
@@ -27,8 +28,9 @@ from yizhan.redis import commands  # noqa: F401  (registers every command in the
 from yizhan.redis.instance import RedisInstance
 from yizhan.redis.params import Params
 from yizhan.redis.persistence.aof import aof_state
-from yizhan.redis.persistence.snapshot import snapshotter
+from yizhan.redis.persistence.snapshot import library_codes, snapshotter
 from yizhan.redis.replication.state import replication
+from yizhan.redis.scripting.function_lua import registry
 from yizhan.testing.control import Controls
 
 log = logging.getLogger("yizhan")
@@ -215,6 +217,57 @@ class ServerRuntime:
         server = await asyncio.get_running_loop().create_server(factory, sock=sock, backlog=511)
         self._servers.append(server)
         self.listeners[name] = (server, factory)
+
+    def simulate_restart(self, clean: bool = True) -> dict:
+        """What survives a restart, and nothing else (a test control; the listeners are the
+        caller's to stop and start). Redis: as SIGTERM (`clean`: the final save when save
+        points are set; the AOF flushed) or a kill (no final save), then the data loaded back
+        from disk as at boot. AMQP: the store closed and reopened and the broker recovered from
+        it: durable exchanges, queues, bindings, users, vhosts and policies, persistent
+        messages of durable queues, held delayed messages; everything else is gone. Clients are
+        dropped; INFO's counters and the run id are not reset."""
+        for client in list(self.redis.clients.values()):
+            client.kill()
+        for connection in list(self.broker.connections):
+            if connection.closer is not None:
+                connection.closer()
+            connection.release()
+        if clean:
+            self._persist()
+        else:
+            if self.redis.aof is not None:
+                self.redis.aof.stop()
+            saver = snapshotter(self.redis)
+            saver.abort()
+        for db in self.redis.dbs:
+            db.clear()
+        if library_codes(self.redis):
+            registry(self.redis).clear()
+        self._load()
+        self._recover_broker()
+        return {"keys": sum(len(db.data) for db in self.redis.dbs),
+                "queues": sum(len(vhost.queues) for vhost in self.broker.vhosts.values())}
+
+    def _recover_broker(self) -> None:
+        """The broker as a restart finds it: a fresh store on the same files, recovered."""
+        broker = self.broker
+        broker.delayed.stop()
+        for vhost in broker.vhosts.values():
+            for queue in vhost.queues.values():
+                queue.deleted = True  # its pending timers find it gone
+                queue.stop_timers()
+        broker.store.close()
+        broker.store = DiskStore(self.config.data_dir, recover_damaged=self.config.amqp_recover_damaged)
+        broker.store.clock = broker.timers.clock
+        broker.store.scheduler = asyncio.get_running_loop().call_soon
+        broker.vhosts = {}
+        broker.add_vhost("/")
+        guest = broker.users["guest"]
+        broker.users = {"guest": guest}
+        broker.delayed = DelayedMessages(broker)
+        configure_accounts(broker, self.config)
+        broker.recover()
+        broker.delayed.start()
 
     def _load(self) -> None:
         """The AOF when appendonly is on and it exists (preferred, as Redis), else dump.rdb;

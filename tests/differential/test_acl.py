@@ -84,6 +84,14 @@ CASES = {
                   ["!ACL", "LIST"], ["!ACL", "GETUSER", "u"], ["ACL", "SETUSER", "u", "clearselectors"], ["!ACL", "LIST"],
                   ["ACL", "SETUSER", "u", "()"], ["ACL", "LIST"], ["ACL", "SETUSER", "u", "(allkeys allchannels allcommands)"],
                   ["ACL", "LIST"], ["ACL", "GETUSER", "u"], ["ACL", "SETUSER", "u", "reset"], ["ACL", "LIST"]],
+    "selector-edge-cases": [["ACL", "SETUSER", "e", "(on)"], ["ACL", "SETUSER", "e", "(reset)"], ["ACL", "SETUSER", "e", "(>pw)"],
+                            ["ACL", "SETUSER", "e", "(clearselectors)"], ["ACL", "SETUSER", "e", "( )"],
+                            ["ACL", "SETUSER", "e", "(~a)", "(~b)", "(", "~c", "&d", "+get", ")"], ["!ACL", "LIST"],
+                            ["ACL", "SETUSER", "e", "x)"], ["ACL", "SETUSER", "e", "(~a", "b)"], ["!ACL", "LIST"],
+                            ["ACL", "SETUSER", "e", "(~x  +set)"], ["!ACL", "GETUSER", "e"], ["ACL", "SETUSER", "e", "(allkeys ~x)"],
+                            ["ACL", "SETUSER", "e", "(allchannels &x)"], ["ACL", "SETUSER", "e", "(+@nosuch)"],
+                            ["ACL", "SETUSER", "e", "('~q' \"+get\")"], ["!ACL", "LIST"], ["ACL", "SETUSER", "e", "(\"~unbalanced)"],
+                            ["!ACL", "LIST"], ["ACL", "SETUSER", "e", "~", "&", "%W~"], ["!ACL", "LIST"]],
     "deluser": [["ACL", "SETUSER", "a"], ["ACL", "SETUSER", "b"], ["ACL", "DELUSER", "a", "nosuch", "b"],
                 ["ACL", "DELUSER", "default"], ["ACL", "DELUSER", "x", "default"], ["ACL", "USERS"], ["ACL", "DELUSER"]],
     "cat": [["ACL", "CAT"], ["~ACL", "CAT", "string"], ["~ACL", "CAT", "HASH"], ["~ACL", "CAT", "keyspace"],
@@ -140,6 +148,13 @@ CASES = {
     "pubsub-kill": [["ACL", "SETUSER", "s", "on", "nopass", "+@all", "&a", "&b"], ["@b", "AUTH", "s", "x"],
                     ["@b", "SUBSCRIBE", "a"], ["ACL", "SETUSER", "s", "&c"], ["#alive", "b"],
                     ["ACL", "SETUSER", "s", "resetchannels", "&b"], ["#alive", "b"], ["#alive", "a"]],
+    "pubsub-kill-patterns": [["ACL", "SETUSER", "pp", "on", "nopass", "+@all", "&news.*", "&chat"], ["@b", "AUTH", "pp", "x"],
+                             ["@b", "PSUBSCRIBE", "news.*"], ["@c", "AUTH", "pp", "x"], ["@c", "SSUBSCRIBE", "chat"],
+                             ["@d", "AUTH", "pp", "x"], ["@d", "SUBSCRIBE", "news.sport"],
+                             ["ACL", "SETUSER", "pp", "resetchannels", "&news.sport", "&chat"], ["#alive", "b"], ["#alive", "c"],
+                             ["#alive", "d"], ["ACL", "SETUSER", "pp", "resetchannels", "&news.*"], ["#alive", "c"], ["#alive", "d"],
+                             ["@e", "SUBSCRIBE", "x"], ["ACL", "SETUSER", "default", "resetchannels", "&y"], ["#alive", "e"],
+                             ["ACL", "SETUSER", "default", "allchannels"]],
     "deleted-user-disconnected": [["ACL", "SETUSER", "gone", "on", "nopass", "+@all"], ["@b", "AUTH", "gone", "x"],
                                   ["@b", "PING"], ["ACL", "DELUSER", "gone"], ["#alive", "b"],
                                   ["@c", "AUTH", "gone", "x"], ["ACL", "SETUSER", "self", "on", "nopass", "+@all"],
@@ -162,6 +177,12 @@ CASES = {
                 ["@b", "EVAL", "return redis.acl_check_cmd('get', 'k1')", "0"],
                 ["@b", "EVAL", "return redis.acl_check_cmd('get', 'zzz')", "0"],
                 ["@b", "EVAL", "return redis.acl_check_cmd('nosuch')", "0"], ["L", "ACL", "LOG"]],
+    "functions": [["FUNCTION", "FLUSH"], ["FUNCTION", "LOAD", "#!lua name=acllib\nredis.register_function('getk', function(keys, args) "
+                  "return redis.call('get', keys[1]) end)\nredis.register_function('setk', function(keys, args) "
+                  "return redis.call('set', keys[1], args[1]) end)"],
+                  ["ACL", "SETUSER", "fu", "on", "nopass", "+fcall", "+get", "~k*"], ["@b", "AUTH", "fu", "x"],
+                  ["@b", "FCALL", "getk", "1", "k1"], ["@b", "FCALL", "getk", "1", "zz"], ["@b", "FCALL", "setk", "1", "k1", "v"],
+                  ["@b", "FCALL_RO", "getk", "1", "k1"], ["@b", "FUNCTION", "LIST"], ["L", "ACL", "LOG"], ["FUNCTION", "FLUSH"]],
     "dryrun": [["ACL", "SETUSER", "dr", "on", "+get", "~k*", "&ch"], ["ACL", "DRYRUN", "dr", "get", "k1"],
                ["ACL", "DRYRUN", "dr", "get", "x"], ["ACL", "DRYRUN", "dr", "set", "k1", "v"],
                ["ACL", "DRYRUN", "dr", "publish", "ch", "m"], ["ACL", "DRYRUN", "nosuch", "get", "k"],
@@ -225,10 +246,13 @@ def _decode(raw: bytes):
 
 
 class Pair:
-    """Connections to both servers under one tag."""
+    """Connections to both servers under one tag (in RESP3 after HELLO 3 when proto is 3)."""
 
-    def __init__(self, ours: int, theirs: int):
+    def __init__(self, ours: int, theirs: int, proto: int = 2):
         self.clients = [RawClient("127.0.0.1", ours, timeout=5), RawClient("127.0.0.1", theirs, timeout=5)]
+        if proto == 3:
+            for client in self.clients:
+                client.call("HELLO", "3")
 
     def call(self, args) -> list[bytes]:
         replies = []
@@ -256,12 +280,12 @@ class Pair:
             client.close()
 
 
-def run_scenario(ports, steps) -> list[str]:
+def run_scenario(ports, steps, proto: int = 2) -> list[str]:
     pairs: dict[str, Pair] = {}
 
     def pair(tag):
         if tag not in pairs:
-            pairs[tag] = Pair(*ports)
+            pairs[tag] = Pair(*ports, proto=proto if tag != "reset" else 2)
         return pairs[tag]
 
     try:
@@ -313,9 +337,10 @@ def acl_servers(tmp_path_factory):
         yield ours.port, ref.port
 
 
+@pytest.mark.parametrize("proto", [2, 3])
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_acl_matches_redis(acl_servers, name):
-    mismatches = run_scenario(acl_servers, CASES[name])
+def test_acl_matches_redis(acl_servers, name, proto):
+    mismatches = run_scenario(acl_servers, CASES[name], proto)
     assert not mismatches, "replies differ from redis-server:\n" + "\n".join(mismatches)
 
 

@@ -5,6 +5,8 @@ for byte except for the file's path, which differs (it is replaced by FILE in bo
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from yizhan import Server
@@ -22,7 +24,8 @@ START = (b"user alice on #" + b"5" * 64 + b" ~a* &news +@read -@dangerous\n"
 
 @pytest.fixture
 def file_servers(tmp_path):
-    files = [tmp_path / "ours.acl", tmp_path / "theirs.acl"]
+    (tmp_path / "acl").mkdir()
+    files = [tmp_path / "acl" / "ours.acl", tmp_path / "acl" / "theirs.acl"]
     for path in files:
         path.write_bytes(START)
     with Server(data_dir=str(tmp_path / "data"), save="", aclfile=str(files[0])) as ours, \
@@ -145,3 +148,36 @@ def test_aof_replay_ignores_acl(tmp_path):
         assert c.call("GET", "k") == b"$1\r\nv\r\n"
         assert c.call("LRANGE", "l", "0", "-1") == b"*1\r\n$1\r\na\r\n"
         assert c.call("SET", "k", "w") == b"-NOPERM this user has no permissions to run the 'set' command\r\n"
+
+
+def test_load_of_a_missing_file_and_save_into_a_missing_directory(file_servers):
+    for _, path in file_servers:
+        path.unlink()
+    same(file_servers, "ACL", "LOAD")
+    file_servers[0][1].parent.rmdir()  # the temporary file cannot be created
+    assert same(file_servers, "ACL", "SAVE").startswith(b"-ERR There was an error trying to save the ACLs")
+
+
+def test_replica_applies_the_masters_stream_whatever_its_acl(tmp_path):
+    """yizhan as a replica of redis-server: the master's commands are applied even though
+    yizhan's default user may run almost nothing (Redis's master client has no user)."""
+    import redis
+
+    aclfile = tmp_path / "users.acl"
+    aclfile.write_bytes(b"user default on nopass ~* &* -@all +get +info +ping\n")
+    with RedisReference() as master, Server(data_dir=str(tmp_path / "data"), save="", aclfile=str(aclfile),
+                                            replicaof=f"127.0.0.1 {master.port}") as ours:
+        m, replica = redis.Redis(port=master.port), redis.Redis(port=ours.port)
+        for _ in range(200):
+            if replica.info("replication").get("master_link_status") == "up":
+                break
+            time.sleep(0.05)
+        m.set("k", "v")
+        m.rpush("l", "a", "b")
+        for _ in range(200):
+            if replica.get("k") == b"v":
+                break
+            time.sleep(0.05)
+        assert replica.get("k") == b"v"
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            replica.lrange("l", 0, -1)

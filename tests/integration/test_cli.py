@@ -125,3 +125,15 @@ def test_config_file_adds_amqp_users_and_vhosts(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_bad_acl_rules_abort_the_start(tmp_path):
+    conf = tmp_path / "yizhan.conf"
+    conf.write_text("user alice on >pw +nosuchcommand\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "yizhan", "serve", "--port", "0", "--amqp-port", "0", "--http-port", "0",
+         "--data-dir", str(tmp_path / "data"), "--config", str(conf)], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert ("Aborting Redis startup because of ACL errors: Error loading ACL rule '+nosuchcommand' for the user "
+            "named 'alice': Unknown command or category name in ACL") in result.stderr
+    assert "Traceback" not in result.stderr

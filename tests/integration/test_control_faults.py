@@ -16,7 +16,7 @@ import aio_pika
 import pika
 import pytest
 import redis
-from redis.backoff import NoBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import (BusyLoadingError, ConnectionError as RedisConnectionError,
                               OutOfMemoryError, ReadOnlyError, ResponseError, TimeoutError as RedisTimeout)
 from redis.retry import Retry
@@ -187,6 +187,15 @@ def test_down_refuses_connections_and_up_keeps_the_data(srv):
     assert r.get("kept") == b"v"
 
 
+def test_down_for_a_while_redis_py_retries_until_it_is_back(srv):
+    r = redis.Redis(port=srv.port, retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 50),
+                    retry_on_error=[RedisConnectionError])
+    r.set("kept", "v")
+    srv.control.down("redis", seconds=0.5)
+    assert r.get("kept") == b"v"  # refused, retried with backoff, served once it listened again
+    assert srv.control.up("redis") == []  # already up
+
+
 def test_stalled_output_times_out_and_tiny_pieces_still_parse(srv):
     r = plain(srv, socket_timeout=0.3, client_name="slow")
     r.set("big", "x" * 10_000)
@@ -290,6 +299,9 @@ def test_redeliver_unacked_and_observe_it(srv):
     assert [(e["kind"], e.get("redelivered")) for e in events if e["kind"] in ("publish", "deliver")] == [
         ("publish", None), ("deliver", False), ("deliver", True)]
     assert events[0]["body"] == "once" and events[0]["routing_key"] == queue
+    channel.basic_ack(2)
+    conn.process_data_events(time_limit=0.1)
+    assert [(e["kind"], e["delivery_tag"]) for e in srv.control.amqp_events(kind="ack", client="redeliver")] == [("ack", 2)]
     conn.close()
 
 
@@ -304,6 +316,22 @@ def test_nacked_publisher_confirm_raises_in_pika(srv):
     channel.basic_publish("", queue, b"fine")  # the next one is acked
     assert [m["body"] for m in srv.control.peek_queue(queue)] == ["lost?", "fine"]  # nacked, yet queued
     conn.close()
+
+
+def test_held_confirms_arrive_on_release(srv):
+    async def scenario():
+        conn = await aio_pika.connect(srv.amqp_url, client_properties={"connection_name": "held"})
+        channel = await conn.channel(publisher_confirms=True)
+        queue = await channel.declare_queue(name("held"))
+        await asyncio.to_thread(srv.control.amqp_hold_confirms, None, "held")
+        confirm = asyncio.ensure_future(channel.default_exchange.publish(aio_pika.Message(b"m"), routing_key=queue.name))
+        await asyncio.sleep(0.3)
+        waiting = not confirm.done()  # held: the publish is not confirmed yet
+        assert await asyncio.to_thread(srv.control.amqp_release_confirms) == 1
+        await asyncio.wait_for(confirm, 10)
+        await conn.close()
+        return waiting
+    assert asyncio.run(scenario()) is True
 
 
 def test_aio_pika_robust_connection_reconnects_after_forced_close(srv):
@@ -340,3 +368,25 @@ def test_aio_pika_robust_connection_survives_down_and_up(srv):
         await conn.close()
         return message.body
     assert asyncio.run(scenario()) == b"back"
+
+
+def test_next_amqp_method_fails_with_a_chosen_code(srv):
+    conn = connect(srv, "methods")
+    channel = conn.channel()
+    queue = channel.queue_declare(name()).method.queue
+    assert srv.control.amqp_fail_method("queue.declare", code=404, text="injected", client="methods") == 1
+    with pytest.raises(pika.exceptions.ChannelClosedByBroker) as closed:
+        channel.queue_declare(queue, passive=True)
+    assert (closed.value.reply_code, closed.value.reply_text) == (404, "NOT_FOUND - injected")
+    channel = conn.channel()  # a new channel: the fault was spent
+    assert channel.queue_declare(queue, passive=True).method.message_count == 0
+    srv.control.amqp_fail_method("basic.publish", code=406, client="methods")
+    channel.basic_publish("", queue, b"refused")
+    with pytest.raises(pika.exceptions.ChannelClosedByBroker) as closed:
+        channel.queue_declare(queue, passive=True)
+    assert closed.value.reply_code == 406
+    assert conn.channel().queue_declare(queue, passive=True).method.message_count == 0  # not routed
+    srv.control.amqp_fail_method("basic.consume", code=541, client="methods")
+    with pytest.raises(pika.exceptions.ConnectionClosedByBroker) as closed:
+        conn.channel().basic_consume(queue, lambda *a: None)
+    assert closed.value.reply_code == 541

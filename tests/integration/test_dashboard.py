@@ -149,6 +149,12 @@ def test_overview_shows_live_numbers(page, server):
     chart = page.execute_script("const c = LineChart && document.getElementById('chart-queued');"
                                 " return c.toDataURL().length")
     assert chart > 1000  # the canvas has been drawn on
+    rates = page.execute_script(  # rates from `*_details.rate`, else from two counter samples
+        "const saved = state.lastStats; state.lastStats = null;"
+        "const first = messageRates({publish: 10, deliver_get: 4}, 1000);"
+        "const second = messageRates({publish: 30, deliver_get: 2, ack_details: {rate: 2.5}}, 3000);"
+        "state.lastStats = saved; return [first, second];")
+    assert rates == [[None, None, None, None], [10, 0, 2.5, None]]
     shot(page, "overview")
     for i in range(4):
         channel.basic_publish("", "live", b"n%d" % i)
@@ -179,12 +185,66 @@ def test_purge_from_the_page_empties_the_queue(page, server):
     wait_for(page, lambda: text(page, "queue-action-result") == "Queue purged.")
     wait_for(page, lambda: queue_cell(page, "to-purge", "messages") == "0")
     assert channel.queue_declare("to-purge", passive=True).method.message_count == 0
+    channel.basic_qos(prefetch_count=7)
+    channel.basic_consume("to-purge", lambda *a: None, consumer_tag="page-watcher")
+    wait_for(page, lambda: "page-watcher" in text(page, "queue-consumers"))
+    consumer = page.find_element(By.CSS_SELECTOR, "#queue-consumers tbody tr").text
+    assert consumer.endswith("page-watcher true false 7")
     shot(page, "queue-purged")
     connection.close()
 
 
+def test_publish_and_get_from_the_page(page, server):
+    connection, channel = amqp_channel(server)
+    channel.queue_declare("inbox")
+    open_tab(page, "queues")
+    wait_for(page, lambda: queue_cell(page, "inbox", "messages") == "0")
+    page.find_element(By.CSS_SELECTOR, '#queues-table tbody tr[data-queue="inbox"]').click()
+    wait_for(page, lambda: text(page, "queue-detail-name") == "inbox")
+    form = page.find_element(By.ID, "queue-publish")
+    form.find_element(By.NAME, "payload").send_keys("hello from the page")
+    form.find_element(By.NAME, "persistent").click()
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_for(page, lambda: text(page, "queue-action-result") == "Message published.")
+    wait_for(page, lambda: queue_cell(page, "inbox", "messages") == "1")
+    method, properties, body = channel.basic_get("inbox", auto_ack=False)
+    assert body == b"hello from the page" and method.routing_key == "inbox"
+    assert properties.delivery_mode == 2
+    channel.basic_nack(method.delivery_tag, requeue=True)
+    form = page.find_element(By.ID, "queue-get")
+    form.find_element(By.CSS_SELECTOR, 'select[name="ackmode"] option[value="ack_requeue_false"]').click()
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_for(page, lambda: "hello from the page" in text(page, "queue-get-result"))
+    assert "Redelivered\ntrue" in text(page, "queue-get-result")
+    assert "Properties\ndelivery_mode: 2" in text(page, "queue-get-result")
+    assert text(page, "queue-action-result") == ""
+    wait_for(page, lambda: queue_cell(page, "inbox", "messages") == "0")
+    assert channel.queue_declare("inbox", passive=True).method.message_count == 0
+    shot(page, "queue-publish-get")
+    connection.close()
+
+
+def test_connections_tab_lists_and_closes_a_pika_connection(page, server):
+    connection, channel = amqp_channel(server)
+    open_tab(page, "connections")
+    rows = "#connections-table tbody tr"
+    wait_for(page, lambda: page.find_elements(By.CSS_SELECTOR, rows))
+    row = page.find_element(By.CSS_SELECTOR, rows)
+    cells = [td.text for td in row.find_elements(By.TAG_NAME, "td")]
+    assert cells[1:3] == ["/", "guest"] and cells[3].startswith("Pika Python Client Library")
+    assert cells[4:7] == ["running", "1", "AMQP 0-9-1"]
+    shot(page, "connections")
+    row.find_element(By.CSS_SELECTOR, "button.close-connection").click()
+    wait_for(page, lambda: text(page, "connections-result").endswith("closed."))
+    wait_for(page, lambda: not page.find_elements(By.CSS_SELECTOR, rows))
+    with pytest.raises(pika.exceptions.ConnectionClosed) as closed:
+        connection.process_data_events(time_limit=5)
+    assert closed.value.reply_code == 320
+
+
 def test_redis_panel_shows_a_key_set_with_redis_py(page, server):
     client = redis.Redis(port=server.port)
+    client.config_set("slowlog-log-slower-than", 0)  # every command goes to the slow log
     client.set("dashboard:greeting", "hello from redis-py")
     client.rpush("dashboard:list", *[b"item-%d" % i for i in range(150)])
     client.set("dashboard:session", "x", ex=600)
@@ -192,6 +252,9 @@ def test_redis_panel_shows_a_key_set_with_redis_py(page, server):
     wait_for(page, lambda: page.find_elements(By.CSS_SELECTOR, '#redis-keyspace tr[data-db="0"] td.keys')
              and page.find_element(By.CSS_SELECTOR, '#redis-keyspace tr[data-db="0"] td.keys').text == "3")
     assert text(page, "redis-clients") == "1"
+    wait_for(page, lambda: "SET dashboard:greeting hello from redis-py" in text(page, "redis-slowlog"))
+    wait_for(page, lambda: "Role\nmaster, 0 replicas" in text(page, "redis-server"))
+    assert f"Port\n{server.port}" in text(page, "redis-server")
     page.find_element(By.ID, "redis-match").clear()
     page.find_element(By.ID, "redis-match").send_keys("dashboard:*")
     page.find_element(By.ID, "redis-scan").click()
@@ -221,6 +284,31 @@ def test_redis_panel_shows_a_key_set_with_redis_py(page, server):
     client.set("dashboard:another", "1")
     wait_for(page, lambda: page.find_element(By.CSS_SELECTOR, '#redis-keyspace tr[data-db="0"] td.keys').text == "4")
     shot(page, "redis")
+
+
+def test_queue_list_pages_and_filters(page, server):
+    connection, channel = amqp_channel(server)
+    for i in range(120):
+        channel.queue_declare(f"q-{i:03d}")
+    open_tab(page, "queues")
+    rows = "#queues-table tbody tr"
+    summary = 'form.pager[data-list="queues"] [data-role="summary"]'
+    wait_for(page, lambda: page.find_element(By.CSS_SELECTOR, summary).text == "Page 1 of 2 · 120 shown of 120")
+    names = [r.get_attribute("data-queue") for r in page.find_elements(By.CSS_SELECTOR, rows)]
+    assert names == [f"q-{i:03d}" for i in range(100)]
+    page.find_element(By.CSS_SELECTOR, 'form.pager[data-list="queues"] [data-step="1"]').click()
+    wait_for(page, lambda: page.find_element(By.CSS_SELECTOR, summary).text.startswith("Page 2 of 2"))
+    wait_for(page, lambda: len(page.find_elements(By.CSS_SELECTOR, rows)) == 20)
+    page.find_element(By.CSS_SELECTOR, 'form.pager[data-list="queues"] input[name="name"]').send_keys("q-11")
+    wait_for(page, lambda: page.find_element(By.CSS_SELECTOR, summary).text == "Page 1 of 1 · 10 shown of 120")
+    names = [r.get_attribute("data-queue") for r in page.find_elements(By.CSS_SELECTOR, rows)]
+    assert names == [f"q-{i}" for i in range(110, 120)]
+    page.find_element(By.CSS_SELECTOR, 'form.pager[data-list="queues"] input[name="regex"]').click()
+    page.find_element(By.CSS_SELECTOR, 'form.pager[data-list="queues"] input[name="name"]').send_keys("9$")
+    wait_for(page, lambda: page.find_element(By.CSS_SELECTOR, summary).text == "Page 1 of 1 · 1 shown of 120")
+    assert [r.get_attribute("data-queue") for r in page.find_elements(By.CSS_SELECTOR, rows)] == ["q-119"]
+    shot(page, "queues-filtered")
+    connection.close()
 
 
 def test_exchange_drill_down_shows_bindings_both_ways(page, server):

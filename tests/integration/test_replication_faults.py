@@ -144,3 +144,55 @@ def test_replica_link_cut_mid_rdb(tmp_path):
         assert digest(ref.port) == digest(ours.port)
         writer.check(ours.port)
         assert m.info("stats")["sync_full"] >= 2
+
+
+def test_yizhan_replica_sigkilled_and_redis_master_sigkilled_mid_stream(tmp_path):
+    """The other direction: a yizhan replica killed with SIGKILL mid-stream and started again
+    (`--replicaof`) syncs again; then the redis-server master (appendfsync always) is killed with
+    SIGKILL mid-stream and restarted on its port and directory, and yizhan follows it again."""
+    master_port = free_port()
+    master_dir = tmp_path / "master"
+    master_dir.mkdir()
+    command = ["redis-server", "--port", str(master_port), "--bind", "127.0.0.1", "--save", "",
+               "--appendonly", "yes", "--appendfsync", "always", "--dir", str(master_dir),
+               "--enable-debug-command", "local"]
+    master = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "yizhan.conf").write_text("enable-debug-command local\nsave \"\"\n")
+    ours = None
+    try:
+        m = redis.Redis(port=master_port)
+        wait_for(lambda: _answers(m), what="redis-server to start")
+        populate(master_port)
+        writer = Writer(master_port)
+        writer.start()
+
+        def start_ours(log):
+            return ServerProcess(data, tmp_path / log, "--config", str(data / "yizhan.conf"),
+                                 "--replicaof", "127.0.0.1", str(master_port))
+
+        ours = start_ours("1.log")
+        replica = redis.Redis(port=ours.redis_port)
+        wait_for(lambda: link_up(replica), what="yizhan to sync")
+        wait_for(lambda: writer.incrs > 300, what="writes to flow")
+        ours.kill()  # the replica, SIGKILL, mid-stream
+        ours = start_ours("2.log")
+        replica = redis.Redis(port=ours.redis_port)
+        wait_for(lambda: link_up(replica), what="yizhan to sync again")
+        wait_for(lambda: writer.incrs > 600, what="more writes")
+        master.send_signal(signal.SIGKILL)  # the master, SIGKILL, mid-stream
+        master.wait()
+        wait_for(lambda: not link_up(replica), what="yizhan to see the master gone")
+        master = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # its AOF has every acked write
+        wait_for(lambda: _answers(m), what="redis-server to restart")
+        wait_for(lambda: writer.incrs > 900, what="writes after the restart")
+        writer.finish()
+        wait_for(lambda: link_up(replica) and caught_up(m, replica), timeout=30, what="yizhan to follow again")
+        assert digest(master_port) == digest(ours.redis_port)
+        writer.check(ours.redis_port)
+    finally:
+        master.kill()
+        master.wait()
+        if ours is not None:
+            ours.stop(signal.SIGKILL)

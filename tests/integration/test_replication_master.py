@@ -5,6 +5,7 @@ expiry as DEL), the partial resync after a dropped link (+CONTINUE, counted in I
 WAIT counting the replica's ACKs and min-replicas-to-write. Equality is DEBUG DIGEST, which
 both servers compute the same way over the same data."""
 
+import socket
 import time
 
 import pytest
@@ -149,3 +150,22 @@ def test_wait_counts_acks_and_min_replicas(master):
         m.set("refused", 1)
     m.config_set("min-replicas-to-write", 0)
     assert m.set("free", 1)
+
+
+def test_a_replica_that_does_not_read_is_disconnected(master):
+    """client-output-buffer-limit slave: the stream to a stalled replica does not grow without
+    bound; the replica is dropped (it would resync when it comes back)."""
+    m = redis.Redis(port=master.port)
+    m.config_set("client-output-buffer-limit", "slave 1mb 0 0")
+    stalled = socket.create_connection(("127.0.0.1", master.port))
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stalled.sendall(b"*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n")
+    wait_for(lambda: m.info("replication")["connected_slaves"] == 1, what="the fake replica to attach")
+    value = b"x" * 100_000
+    for i in range(400):  # 40 MB for a replica that reads nothing
+        m.set(f"big{i % 10}", value)
+        if m.info("replication")["connected_slaves"] == 0:
+            break
+    wait_for(lambda: m.info("replication")["connected_slaves"] == 0, what="the replica to be dropped")
+    assert m.info("stats")["client_output_buffer_limit_disconnections"] == 1
+    stalled.close()

@@ -13,6 +13,7 @@ from yizhan.clock import ManualClock
 from yizhan.redis import commands  # noqa: F401  (fills the command table)
 from yizhan.redis.commands.fast import FAST_PATHS
 from yizhan.redis.instance import RedisInstance
+from yizhan.redis.key_cost import settle
 from yizhan.redis.keyspace import ENCODINGS, KeyDict
 from yizhan.redis.session import Client
 from yizhan.redis.types.hashes import Hash
@@ -152,7 +153,7 @@ def _outcome(c, watcher, events, signals, reply) -> tuple:
     table = sorted(db.data.table) if db.data.table is not None else None
     return (reply, keyspace, dict(db.expires), dict(db.access), dict(db.hits), table, list(events),
             list(signals), watcher.dirty_cas, stats.dirty, stats.keyspace_hits, stats.keyspace_misses,
-            stats.expired_keys)
+            stats.expired_keys, settle(db))
 
 
 def _run(handler, c, argv):

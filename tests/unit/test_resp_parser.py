@@ -92,6 +92,36 @@ def test_non_bulk_element_is_a_protocol_error():
         parser.next_command()
 
 
+@pytest.mark.parametrize("element, error", [
+    (b"+OK\r\n", "expected '$', got '+'"), (b"=5\r\ntxt:x\r\n", "expected '$', got '='"),
+    (b"(12\r\n", "expected '$', got '('"), (b"~1\r\n$1\r\nx\r\n", "expected '$', got '~'"),
+    (b">1\r\n$1\r\nx\r\n", "expected '$', got '>'")])
+@pytest.mark.parametrize("before", [b"$1\r\n>\r\n", b"$3\r\na$1\r\n", b"$2\r\n\n+\r\n"])
+def test_other_types_after_bulks_that_look_like_them(before, element, error):
+    """A bulk such as XREADGROUP's ">" (a line starting with a RESP type byte) lets hiredis
+    parse the read, and its result is checked against the bytes: an element of another type
+    after it is still Redis's protocol error, wherever it stands."""
+    parser = RequestParser()
+    parser.feed(encode_command([b"PING"]) + b"*3\r\n$4\r\nECHO\r\n" + before + element)
+    assert parser.next_command() == [b"PING"]
+    with pytest.raises(ProtocolError) as raised:
+        parser.next_command()
+    assert str(raised.value) == "Protocol error: " + error
+
+
+@pytest.mark.parametrize("cut", range(0, 64, 7))
+def test_bulks_that_look_like_other_types_are_plain_arguments(cut):
+    stream = (encode_command([b"XREADGROUP", b"GROUP", b"g", b"c", b"STREAMS", b"s", b">"])
+              + encode_command([b"SET", b"+k", b"=v", b"(x", b"~", b"%", b"|"]) + encode_command([b"PING"]))
+    parser = RequestParser()
+    parser.feed(stream[:cut])
+    got = parse_all(parser)
+    parser.feed(stream[cut:])
+    got += parse_all(parser)
+    assert got == [[b"XREADGROUP", b"GROUP", b"g", b"c", b"STREAMS", b"s", b">"],
+                   [b"SET", b"+k", b"=v", b"(x", b"~", b"%", b"|"], [b"PING"]]
+
+
 def test_too_big_inline_request():
     parser = RequestParser()
     parser.feed(b"x" * (64 * 1024 + 1))

@@ -5,11 +5,10 @@ memory with the limit and evicts keys the policy allows until it is under (Redis
 performEvictions, called from processCommand); when it cannot, commands flagged deny-oom (and
 anything queued in MULTI) are refused with OOM by the session.
 
-The dataset's memory (`DatasetMemory`): per database, its key count times the mean cost of
-`SAMPLED_KEYS` random keys (each costed as MEMORY USAGE costs it, its container elements
-sampled), resampled every `RESAMPLE_MS` or when the key count moved by an eighth, plus `BASE_BYTES` for the server's own structures.
-It follows the data as keys come and go (an evicted key takes its database's mean with it),
-not the process's RSS, which Python's allocator does not give back.
+The memory compared with the limit is used_memory as INFO reports it (used_memory.py: the
+data as redis-server would hold it, kept up to date as keys are written, plus clients and
+the other overheads), not the process's RSS, which Python's allocator does not give back.
+An evicted key takes its cost (key_cost.py) off the figure at once.
 
 Choosing keys: allkeys-random / volatile-random take a random key of the next database in
 turn; the LRU, LFU and volatile-ttl policies sample `maxmemory-samples` keys of every
@@ -24,46 +23,12 @@ from __future__ import annotations
 import logging
 from bisect import insort
 
-from yizhan.redis.key_cost import estimate
+from yizhan.redis.key_cost import DICT_ENTRY, key_bytes
 from yizhan.redis.keyspace import GENERIC
+from yizhan.redis.used_memory import for_eviction
 
 log = logging.getLogger("yizhan.redis")
 EVPOOL_SIZE = 16
-SAMPLED_KEYS = 32
-RESAMPLE_MS = 100
-BASE_BYTES = 900_000  # what an empty redis-server reports as used_memory, about
-
-
-class DatasetMemory:
-    """used_memory as maxmemory sees it: an estimate of what the data costs."""
-
-    def __init__(self, srv):
-        self.srv = srv
-        # db index -> (mean key cost, when sampled, key count then)
-        self.means: dict[int, tuple[float, int, int]] = {}
-
-    def used(self) -> int:
-        total = BASE_BYTES
-        for db in self.srv.dbs:
-            if db.data:
-                total += int(len(db.data) * self.mean(db))
-        return total
-
-    def mean(self, db) -> float:
-        now = self.srv.clock.ms()
-        cached = self.means.get(db.index)
-        size = len(db.data)
-        if cached is not None and now - cached[1] < RESAMPLE_MS and abs(size - cached[2]) * 8 <= max(cached[2], 64):
-            return cached[0]
-        costs = []
-        for _ in range(min(SAMPLED_KEYS, len(db.data))):
-            key = db.random_key()
-            if key is None:
-                break
-            costs.append(estimate(key, db.data[key], 5))
-        mean = sum(costs) / len(costs) if costs else 0.0
-        self.means[db.index] = (mean, now, size)
-        return mean
 
 
 class Evictor:
@@ -71,7 +36,6 @@ class Evictor:
 
     def __init__(self, srv):
         self.srv = srv
-        self.memory = DatasetMemory(srv)
         self.pool: list[tuple[float, int, bytes]] = []  # (score, db index, key), ascending
         self.next_db = 0
         # Redis's pre_command_oom_state: the last check found the server over maxmemory
@@ -82,7 +46,7 @@ class Evictor:
         """CONFIG SET maxmemory: Redis's warning when the data is already over it, then the
         evictions at once."""
         limit = self.srv.int_params.int("maxmemory")
-        used = self.memory.used()
+        used = for_eviction(self.srv)
         if limit and limit < used:
             log.warning("WARNING: the new maxmemory value set via CONFIG SET (%d) is smaller than the current "
                         "memory usage (%d). This will result in key eviction and/or the inability to accept "
@@ -99,7 +63,7 @@ class Evictor:
         limit = srv.int_params.int("maxmemory")
         if not limit:
             return True
-        used = self.memory.used()
+        used = for_eviction(srv)
         if used <= limit:
             return True
         policy = srv.params.get("maxmemory-policy")
@@ -110,7 +74,7 @@ class Evictor:
             if picked is None:
                 return False
             db, key = picked
-            used -= self.memory.mean(db)
+            used -= key_bytes(key, db.data[key], exact=False) + DICT_ENTRY
             self._evict(db, key)
         return True
 

@@ -13,7 +13,9 @@ from yizhan.clock import Clock
 from yizhan.config import Config
 from yizhan.redis.acl import Acl
 from yizhan.redis.blocking import BlockingRegistry
+from yizhan.redis import client_eviction
 from yizhan.redis.eviction import Evictor
+from yizhan.redis.used_memory import used_memory
 from yizhan.redis.keyspace import Database
 from yizhan.redis.observer import Observer
 from yizhan.redis.params import Params
@@ -33,6 +35,7 @@ class Stats:
     rejected_connections: int = 0
     expired_keys: int = 0
     evicted_keys: int = 0
+    evicted_clients: int = 0
     keyspace_hits: int = 0
     keyspace_misses: int = 0
     total_net_input_bytes: int = 0
@@ -127,6 +130,8 @@ class RedisInstance:
         self.tcp_port = self.config.port
         self.last_save_time = self.clock.ms() // 1000
         self.evictor = Evictor(self)  # maxmemory (eviction.py)
+        self.memory_peak = 0  # used_memory_peak (used_memory.py)
+        self.client_eviction = bool(client_eviction.limit(self))  # maxmemory-clients is in force
         # the propagation point (persistence.aof.AOF) while appendonly is on or replicas follow
         self.aof = None
         # set by redis.replication while writes may be refused (a read-only replica,
@@ -286,6 +291,7 @@ class RedisInstance:
         except under an LRU or LFU maxmemory-policy, whose eviction reads a sampled key's access
         time on every eviction (an archived one costs a search of the archive): then archives
         are read back into the dicts."""
+        used_memory(self)  # the keys written since the last tick costed (key_cost.settle), the peak noted
         policy = self.params.get("maxmemory-policy")
         evicting_by_access = "lru" in policy or "lfu" in policy
         for db in self.dbs:
@@ -320,6 +326,8 @@ class RedisInstance:
     def on_param_changed(self, name: str) -> None:
         self.int_params.clear()
         self.observer.configure()
+        if name in ("maxmemory", "maxmemory-clients"):
+            self.client_eviction = bool(client_eviction.limit(self))
         if name == "maxmemory":  # clients leave the direct path while it is set; evict now
             for client in self.clients.values():
                 client.update_direct()

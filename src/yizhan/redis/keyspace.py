@@ -24,6 +24,7 @@ from typing import Callable, NamedTuple
 from yizhan.clock import Clock
 from yizhan.redis import errors
 from yizhan.redis.access_archive import AccessArchive
+from yizhan.redis.types.strings import key_string_bytes
 from yizhan.resp import ErrorReply
 
 TYPE_NAMES: dict[type, str] = {bytes: "string", bytearray: "string"}
@@ -413,10 +414,19 @@ class Database:
     only under an LFU maxmemory-policy, the only time OBJECT FREQ answers) and `lfu` ((counter, minutes) once
     folded), `encodings`
     (an OBJECT ENCODING that differs from the one `string_encoding` derives: "embstr" for a
-    number Redis stored as text, "int-private" for an integer Redis does not share)."""
+    number Redis stored as text, "int-private" for an integer Redis does not share).
+
+    Memory, as redis-server would count it (INFO used_memory, maxmemory; key_cost.py):
+    `dataset` is the bytes of the keys and values, kept as they change. A string key's bytes
+    are added and subtracted where it is stored and removed (`key_string_bytes`, a table
+    lookup); any other key is added to `touched` when stored or committed, and
+    `key_cost.settle` costs it again later. What was counted for a collection travels in the
+    value (`mem_units`: no per-key bookkeeping here), and leaves with it (`forget`); a
+    bytearray's (APPEND, SETBIT ...) is kept in `sized`."""
 
     __slots__ = ("index", "clock", "data", "expires", "_heap", "access", "archive", "hits", "count_hits", "lfu",
-                 "encodings", "on_change", "on_event", "on_expired", "on_keymiss", "on_new", "stats")
+                 "encodings", "on_change", "on_event", "on_expired", "on_keymiss", "on_new", "stats",
+                 "dataset", "sized", "touched")
 
     def __init__(self, index: int, clock: Clock, stats=None):
         self.index = index
@@ -442,6 +452,9 @@ class Database:
         # Called when a read lookup misses: the owner hangs Redis's "keymiss" event here.
         self.on_keymiss: Callable[[Database, bytes], None] | None = None
         self.stats = stats
+        self.dataset = 0
+        self.sized: dict[bytes, int] = {}
+        self.touched: set[bytes] = set()
 
     def __len__(self) -> int:
         return len(self.data)
@@ -555,6 +568,7 @@ class Database:
         emptied = container is not None and not container
         if emptied:
             self._remove(key)
+        self.touched.add(key)
         if self.stats is not None:
             self.stats.dirty += dirty
         if self.on_change is not None:
@@ -570,9 +584,20 @@ class Database:
         """Redis's setKey without the signal: store `value`, dropping an existing TTL unless
         `keep_ttl`. Overwriting keeps the LFU counter (as dbSetValue) and drops the encoding
         override; the access time is now."""
-        if self.on_new is not None and key not in self.data:
-            self.on_new(self, key)
-        self.data[key] = value
+        data = self.data
+        old = data.get(key)
+        if old is None:
+            if self.on_new is not None:
+                self.on_new(self, key)
+        elif type(old) is bytes:
+            self.dataset -= key_string_bytes(key, old)
+        else:
+            self.forget(key, old)
+        data[key] = value
+        if type(value) is bytes:
+            self.dataset += key_string_bytes(key, value)
+        else:
+            self.touched.add(key)
         if not keep_ttl and self.expires:
             self.expires.pop(key, None)
         if self.encodings:
@@ -619,12 +644,14 @@ class Database:
         self.hits = {}
         self.lfu = {}
         self.encodings = {}
+        self.dataset, self.sized, self.touched = 0, {}, set()
         for key in keys:
             self.on_change(self, key)
         return removed
 
     def swap_with(self, other: "Database") -> None:
-        for name in ("data", "expires", "_heap", "access", "archive", "hits", "lfu", "encodings"):
+        for name in ("data", "expires", "_heap", "access", "archive", "hits", "lfu", "encodings", "dataset", "sized",
+                     "touched"):
             mine, theirs = getattr(self, name), getattr(other, name)
             setattr(self, name, theirs)
             setattr(other, name, mine)
@@ -643,6 +670,7 @@ class Database:
         if self.on_new is not None:
             self.on_new(self, key)
         self.data[key] = entry.value
+        self.added(key, entry.value)
         self.access[key] = self.clock.tick_ms if entry.access_ms is None else entry.access_ms
         if entry.hits:
             self.hits[key] = entry.hits
@@ -652,6 +680,25 @@ class Database:
             self.encodings[key] = entry.encoding
         if entry.expire_ms is not None:
             self.expire_at(key, entry.expire_ms)
+
+    def forget(self, key: bytes, value) -> None:
+        """Take a value that leaves `key` (replaced or removed) out of `dataset`: a collection
+        carries what was counted for it (`mem_units`, 8-byte units); a bytearray's count is in
+        `sized`, settled later."""
+        units = getattr(value, "mem_units", None)
+        if units is None:
+            self.touched.add(key)
+        else:
+            self.dataset -= units * 8
+            value.mem_units = 0
+
+    def added(self, key: bytes, value) -> None:
+        """Count a value just written to `data[key]` where no value was (a taken entry put
+        back, a key loaded from a file) in `dataset`."""
+        if type(value) is bytes:
+            self.dataset += key_string_bytes(key, value)
+        else:
+            self.touched.add(key)
 
     # -- object state: OBJECT IDLETIME / FREQ ---------------------------------------------
     ARCHIVE_MIN = 16_384  # `archive_access` leaves a smaller `access` dict alone
@@ -760,7 +807,11 @@ class Database:
 
     # -- expiry --------------------------------------------------------------------------
     def _remove(self, key: bytes) -> None:
-        del self.data[key]
+        value = self.data.pop(key)
+        if type(value) is bytes:
+            self.dataset -= key_string_bytes(key, value)
+        else:
+            self.forget(key, value)
         self.access.pop(key, None)
         if self.hits:
             self.hits.pop(key, None)

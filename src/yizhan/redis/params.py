@@ -49,6 +49,7 @@ PARAMS: list[Param] = [
           ("volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
            "allkeys-lfu", "allkeys-random", "noeviction")),
     Param("maxmemory-samples", "5", "int", minimum=1, maximum=64),
+    Param("maxmemory-clients", "0", "special"),
     Param("maxclients", "10000", "int", minimum=1),
     Param("timeout", "0", "int"),
     Param("tcp-keepalive", "300", "int"),
@@ -195,6 +196,8 @@ class Params:
             return _normalize_buffer_limits(param.name, value, self.values.get(param.name, param.default))
         if param.name == "latency-tracking-info-percentiles":
             return _normalize_percentiles(param.name, value)
+        if param.name == "maxmemory-clients":
+            return _normalize_memory_or_percent(param.name, value)
         if param.name == "appenddirname" and ("/" in value or "\\" in value):
             raise set_failed(param.name, "appenddirname can't be a path, just a dirname")
         if param.kind == "save":
@@ -214,6 +217,22 @@ def _normalize_percentiles(name: str, value: str) -> str:
     if not all(0 <= n <= 100 for n in numbers):
         raise set_failed(name, "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]")
     return " ".join(f"{n:f}".rstrip("0").rstrip(".") for n in numbers)
+
+
+def _normalize_memory_or_percent(name: str, value: str) -> str:
+    """A memory value (bytes, written back as a number) or a percentage of maxmemory ("10%",
+    kept as written), as Redis 7.0's PERCENT_CONFIG memory parameters take them."""
+    if value.endswith("%"):
+        number = _parse_plain_int(value[:-1])
+        if number is None or number < 0:
+            raise set_failed(name, "argument must be a memory or percent value")
+        if number > 100:
+            raise set_failed(name, "percentage argument must be less or equal to 100")
+        return f"{number}%"
+    number = parse_memory(value)
+    if number is None or number < 0:
+        raise set_failed(name, "argument must be a memory or percent value")
+    return str(number)
 
 
 def _parse_plain_int(text: str) -> int | None:

@@ -18,7 +18,9 @@ from typing import Callable
 
 from yizhan.redis import errors
 from yizhan.redis.blocking import Blocked
+from yizhan.redis.client_eviction import evict_clients
 from yizhan.redis.table import BY_REQUEST_NAME, COMMANDS, Command
+from yizhan.redis.used_memory import client_memory
 from yizhan.resp import OK, QUEUED, ErrorReply, Many, ProtocolError, Push, Raw, RequestParser
 from yizhan.resp.encoder import BULK_HEADS, SMALL_INTS, encode_into
 
@@ -426,6 +428,8 @@ class RedisConnection:
             self._query_buffer_full()
         elif self.client.blocked is None:
             self.process()
+        if self.client.server.client_eviction:  # maxmemory-clients (client_eviction.py)
+            evict_clients(self.client.server, client_line)
 
     def resume(self) -> None:
         """Go on with requests that arrived while the client was blocked (scheduled when it
@@ -609,11 +613,13 @@ _REPR_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\a": "\\a", "\b": "\\b"
 def client_line(c) -> str:
     """The CLIENT LIST line of a client (also what Redis logs about a client it drops)."""
     now = c.server.clock.ms()
+    memory = client_memory(c)
     return (
         f"id={c.id} addr={c.addr} laddr={c.laddr} fd=8 name={errors.text(c.name)} "
         f"age={(now - c.created) // 1000} idle={(now - c.last_interaction) // 1000} flags={c.flags} "
         f"db={c.db.index} sub={len(c.subscriptions)} psub={len(c.patterns)} ssub={len(c.shard_subscriptions)} "
-        f"multi={len(c.multi) if c.multi is not None else -1} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 "
-        f"rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=1024 events=r cmd={c.last_command} user={errors.text(c.user.name)} "
+        f"multi={len(c.multi) if c.multi is not None else -1} qbuf={memory.qbuf} qbuf-free=0 "
+        f"argv-mem={memory.argv_mem} multi-mem={memory.multi_mem} rbs={memory.rbs} rbp=0 obl=0 "
+        f"oll={1 if memory.omem else 0} omem={memory.omem} tot-mem={memory.total} events=r cmd={c.last_command} user={errors.text(c.user.name)} "
         f"redir={c.tracking.redirect if c.tracking is not None else -1} resp={c.proto} lib-name={errors.text(c.lib_name)} lib-ver={errors.text(c.lib_ver)}\n"
     )

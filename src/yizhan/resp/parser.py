@@ -26,16 +26,21 @@ UNAUTHENTICATED_MULTIBULK_MAX = 10
 UNAUTHENTICATED_BULK_MAX = 16384
 PROTO_MAX_BULK_LEN = 512 * 1024 * 1024  # the default of proto-max-bulk-len
 
-# What hiredis must not see: a header announcing an array or push of 1,000 elements or more
+# What hiredis must not see: a header announcing an aggregate of 1,000 elements or more
 # (hiredis allocates the whole list at once), a bulk length of seven digits or more (at
-# least proto-max-bulk-len's minimum, 1 MiB), a line starting with a RESP type other than
-# `*` and `$` (hiredis reads `+`, `=` and `(` as bulk-like strings). Bulk data can look like
-# this too; that read then just takes the Python parser. The last two patterns need a byte
-# that ordinary requests seldom hold, so they are searched only when one of those bytes is in
-# the read (a `in` test is a memchr; a regex with a character class walks every byte).
+# least proto-max-bulk-len's minimum, 1 MiB). Bulk data can look like this too; that read
+# then just takes the Python parser. The aggregate types other than `*` need a byte that
+# ordinary requests seldom hold, so they are searched only when one of those bytes is in the
+# read (an `in` test is a memchr; a regex with a character class walks every byte).
 _HEADER_SUSPECTS = (re.compile(rb"\*\d{4}").search, re.compile(rb"\$\d{7}").search)
-_RARE_BYTES = (b"+", b"=", b"(", b"~", b">", b"%", b"|")
-_RARE_SUSPECTS = (re.compile(rb">\d{4}").search, re.compile(rb"\n[+=(~>%|]").search)
+_RARE_BYTES = tuple(b"+=(~>%|")  # as ints: `in` on an int is a memchr
+_RARE_SUSPECTS = tuple(re.compile(pattern).search for pattern in (rb">\d{4}", rb"~\d{4}", rb"%\d{4}", rb"\|\d{4}"))
+# What hiredis may parse but reads differently from Redis: a line starting with a RESP type
+# other than `*` and `$` (hiredis reads `+`, `=` and `(` as bulk-like strings). A bulk such
+# as XREADGROUP's ">" matches too, so such a read is parsed by hiredis and then checked to
+# be the exact `*`/`$` encoding of what hiredis returned (`_canonical`).
+_OTHER_TYPE = re.compile(rb"\n[+=(~>%|]").search
+CLEAN, PYTHON, VERIFY = 0, 1, 2  # `_suspect`'s verdicts
 _CANONICAL_INT = re.compile(rb"-?[1-9][0-9]*|0")
 _HEX = b"0123456789abcdefABCDEF"
 _ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
@@ -150,7 +155,8 @@ class RequestParser:
         fresh = self._fresh
         data = fresh[0] if len(fresh) == 1 else _join(fresh)
         self._fresh = []
-        if _suspect(data):
+        verdict = _suspect(data)
+        if verdict == PYTHON:
             self._py.take(data)
             return []
         reader = self._reader
@@ -179,25 +185,43 @@ class RequestParser:
             except TypeError:
                 pass
             else:
-                if [] not in items:
+                if [] not in items and (verdict == CLEAN or _canonical(items, data)):
                     return items
         else:
             self._reader = hiredis.Reader()  # mid-request or broken: start afresh later
+        if verdict == VERIFY:  # what hiredis read is not known to be what Redis would read
+            self._reader = hiredis.Reader()
+            self._py.take(data)
+            return []
         trusted = _trusted_prefix(items)
         self._py.take(data[_encoded_size(trusted):])
         return trusted
 
 
-def _suspect(data: bytes) -> bool:
-    """Whether `data` holds something hiredis must not parse (`_HEADER_SUSPECTS`,
-    `_RARE_SUSPECTS`)."""
+def _suspect(data: bytes) -> int:
+    """PYTHON when `data` holds what hiredis must not parse (`_HEADER_SUSPECTS`,
+    `_RARE_SUSPECTS`), VERIFY when hiredis's result must be checked (`_OTHER_TYPE`), CLEAN."""
     for search in _HEADER_SUSPECTS:
         if search(data) is not None:
-            return True
-    for byte in _RARE_BYTES:
-        if byte in data:
-            return any(search(data) is not None for search in _RARE_SUSPECTS)
-    return False
+            return PYTHON
+    if not any(map(data.__contains__, _RARE_BYTES)):  # the common case, by C loops
+        return CLEAN
+    for search in _RARE_SUSPECTS:
+        if search(data) is not None:
+            return PYTHON
+    return CLEAN if _OTHER_TYPE(data) is None else VERIFY
+
+
+def _canonical(commands: list[list[bytes]], data: bytes) -> bool:
+    """Whether `data` is exactly these requests as `*N` and `$L` headers encode them (then
+    Redis reads them as hiredis did)."""
+    parts = []
+    append = parts.append
+    for args in commands:
+        append(b"*%d\r\n" % len(args))
+        for arg in args:
+            append(b"$%d\r\n%b\r\n" % (len(arg), arg))
+    return _join(parts) == data
 
 
 class _PyParser:

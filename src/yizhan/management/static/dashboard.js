@@ -122,6 +122,13 @@ function argumentsText(args) {
   return keys.length ? keys.map((k) => `${k}: ${JSON.stringify(args[k])}`).join(", ") : "";
 }
 
+/* Message properties as the API gives them (an empty set is RabbitMQ's []). */
+function propertiesText(properties) {
+  const keys = Object.keys(properties || {});
+  return keys.length && !Array.isArray(properties)
+    ? keys.map((k) => `${k}: ${JSON.stringify(properties[k])}`).join(", ") : "none";
+}
+
 function exchangeLabel(name) { return name === "" ? "(AMQP default)" : name; }
 
 /* -- login ------------------------------------------------------------------------------ */
@@ -243,11 +250,69 @@ async function loadOverview() {
   });
 }
 
+/* -- paged lists: RabbitMQ's page, page_size, name and use_regex ------------------------- */
+const LIST_COLUMNS = {
+  connections: "name,vhost,user,client_properties,state,channels,protocol",
+  queues: "vhost,name,type,durable,auto_delete,exclusive,arguments,state,messages_ready,messages_unacknowledged,messages,consumers",
+  exchanges: "vhost,name,type,durable,auto_delete,internal,arguments",
+};
+
+function pager(kind) { return document.querySelector(`form.pager[data-list="${kind}"]`); }
+
+/* One page of /api/<kind> as the pager form asks; a server that does not page answers the
+ * whole list, shown as one page. */
+async function listPage(kind) {
+  const form = pager(kind);
+  const page = Number(form.dataset.page || "1");
+  const query = new URLSearchParams({page, page_size: form.size.value, columns: LIST_COLUMNS[kind]});
+  if (form.name.value) {
+    query.set("name", form.name.value);
+    query.set("use_regex", form.regex.checked ? "true" : "false");
+  }
+  let body;
+  try {
+    body = await api(kind + "?" + query);
+  } catch (error) {
+    if (error.error !== "page_out_of_range" || page === 1) throw error;
+    form.dataset.page = "1";  // the list shrank under us
+    return listPage(kind);
+  }
+  const result = Array.isArray(body)
+    ? {items: body, page: 1, page_count: 1, filtered_count: body.length, total_count: body.length}
+    : body;
+  form.querySelector('[data-step="-1"]').disabled = result.page <= 1;
+  form.querySelector('[data-step="1"]').disabled = result.page >= result.page_count;
+  form.querySelector('[data-role="summary"]').textContent =
+    `Page ${result.page} of ${Math.max(result.page_count, 1)} · ${result.filtered_count} shown of ${result.total_count}`;
+  return result.items;
+}
+
+function wirePager(form) {
+  const kind = form.dataset.list;
+  const reload = () => refresh();
+  form.addEventListener("submit", (event) => { event.preventDefault(); form.dataset.page = "1"; reload(); });
+  let typing = null;
+  form.name.addEventListener("input", () => {
+    clearTimeout(typing);
+    typing = setTimeout(() => { form.dataset.page = "1"; reload(); }, 250);
+  });
+  form.regex.addEventListener("change", () => { form.dataset.page = "1"; reload(); });
+  form.size.addEventListener("change", () => { form.dataset.page = "1"; reload(); });
+  for (const button of form.querySelectorAll("button[data-step]")) {
+    button.addEventListener("click", () => {
+      form.dataset.page = String(Number(form.dataset.page || "1") + Number(button.dataset.step));
+      reload();
+    });
+  }
+  form.dataset.page = "1";
+  return kind;
+}
+
 /* -- connections ------------------------------------------------------------------------ */
 async function loadConnections() {
   let rows;
   try {
-    rows = await api("connections");
+    rows = await listPage("connections");
   } catch (error) {
     if (error.status !== 404) throw error;
     $("connections-note").textContent = "This server's API has no /api/connections endpoint.";
@@ -282,7 +347,7 @@ async function closeConnection(name) {
 
 /* -- queues ----------------------------------------------------------------------------- */
 async function loadQueues() {
-  const queues = await api("queues");
+  const queues = await listPage("queues");
   fillTable($("queues-table"), queues, (tr, q) => {
     tr.dataset.vhost = q.vhost;
     tr.dataset.queue = q.name;
@@ -384,6 +449,7 @@ async function getMessages(event) {
   const form = event.target;
   const out = $("queue-get-result");
   out.textContent = "";
+  $("queue-action-result").textContent = "";
   try {
     const messages = await api("queues/" + queuePath() + "/get", {
       method: "POST",
@@ -396,7 +462,7 @@ async function getMessages(event) {
       const dl = document.createElement("dl");
       dl.className = "facts";
       facts(dl, [["Message", i + 1], ["Exchange", exchangeLabel(m.exchange)], ["Routing key", m.routing_key],
-                 ["Redelivered", m.redelivered], ["Properties", JSON.stringify(m.properties)],
+                 ["Redelivered", m.redelivered], ["Properties", propertiesText(m.properties)],
                  ["Payload", `${m.payload_bytes} bytes, encoding ${m.payload_encoding}`]]);
       const pre = document.createElement("pre");
       pre.className = "value";
@@ -412,7 +478,7 @@ async function getMessages(event) {
 
 /* -- exchanges -------------------------------------------------------------------------- */
 async function loadExchanges() {
-  const exchanges = await api("exchanges");
+  const exchanges = await listPage("exchanges");
   fillTable($("exchanges-table"), exchanges, (tr, x) => {
     tr.dataset.vhost = x.vhost;
     tr.dataset.exchange = x.name;
@@ -483,6 +549,16 @@ async function loadRedis() {
   setText("redis-hits", `${redis.stats.keyspace_hits} / ${redis.stats.keyspace_misses}`);
   setText("redis-uptime", duration(redis.server.uptime_in_seconds));
   if (ops !== null) state.charts.ops.push(now, [ops]);
+  const {server, replication, persistence, memory} = redis;
+  facts($("redis-server"), [
+    ["Version", `${server.redis_version} (yizhan ${server.yizhan_version || "?"})`],
+    ["Port", server.tcp_port],
+    ["Role", replication.role + (replication.role === "master" ? `, ${replication.connected_slaves} replicas` : "")],
+    ["Changes since last save", persistence.rdb_changes_since_last_save],
+    ["Last save", persistence.rdb_last_save_time ? new Date(persistence.rdb_last_save_time * 1000).toLocaleString() : "never"],
+    ["AOF", persistence.aof_enabled ? "on" : "off"],
+    ["Maxmemory", memory.maxmemory ? `${humanBytes(memory.maxmemory)} (${memory.maxmemory_policy})` : "none"],
+  ]);
   fillTable($("redis-keyspace"), redis.keyspace, (tr, db) => {
     tr.dataset.db = db.db;
     tr.addEventListener("click", () => { $("redis-db").value = db.db; scanKeys(true); });
@@ -600,6 +676,7 @@ function wire() {
   $("exchange-publish").addEventListener("submit", publishToExchange);
   $("redis-browser").addEventListener("submit", (event) => { event.preventDefault(); scanKeys(true); });
   $("redis-scan-more").addEventListener("click", () => scanKeys(false));
+  document.querySelectorAll("form.pager").forEach(wirePager);
 }
 
 async function boot() {

@@ -73,9 +73,14 @@ def _redis_only() -> tuple[dict[bytes, RedisOnly], dict[bytes, dict[bytes, Redis
     return top, subs
 
 
-@lru_cache(maxsize=None)
-def _views():
+@lru_cache(maxsize=4)
+def _views_of(table_size: int):
     return _redis_only()
+
+
+def _views():
+    """Cached for the table as it is (modules that register commands may be imported later)."""
+    return _views_of(len(COMMANDS))
 
 
 def _in_redis_7_0(cmd: Command) -> bool:
@@ -96,8 +101,12 @@ def subcommands(cmd) -> list:
     return [sub for sub in cmd.subcommands.values() if _in_redis_7_0(sub)] + list(extra.values())
 
 
-@lru_cache(maxsize=None)
 def top_level() -> tuple:
+    return _top_level_of(len(COMMANDS))
+
+
+@lru_cache(maxsize=4)
+def _top_level_of(table_size: int) -> tuple:
     return tuple(COMMANDS.values()) + tuple(_views()[0].values())
 
 
@@ -115,9 +124,13 @@ def categories_of(cmd) -> frozenset[str]:
     return frozenset(name[1:] for name in cmd.acl_categories())
 
 
-@lru_cache(maxsize=None)
 def in_category(category: str) -> tuple[Command, ...]:
     """The commands and subcommands of a category, in walk order."""
+    return _in_category_of(category, len(COMMANDS))
+
+
+@lru_cache(maxsize=64)
+def _in_category_of(category: str, table_size: int) -> tuple[Command, ...]:
     return tuple(cmd for cmd in walk() if category in categories_of(cmd))
 
 

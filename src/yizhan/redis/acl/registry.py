@@ -12,8 +12,8 @@ from yizhan.redis import errors
 from yizhan.redis.acl import categories
 from yizhan.redis.acl.log import AclLog, Entry
 from yizhan.redis.acl.selectors import (DENIED_AUTH, DENIED_CHANNEL, DENIED_CMD, DENIED_KEY, OK, READ,
-                                        UNKNOWN, RuleError, channel_allowed)
-from yizhan.redis.acl.users import User, has_spaces, merge_selectors
+                                        UNKNOWN, RuleError, channel_allowed, has_spaces)
+from yizhan.redis.acl.users import User, merge_selectors
 from yizhan.redis.session import client_line
 from yizhan.resp import ErrorReply
 
@@ -42,6 +42,13 @@ class Acl:
         for rule in (b"+@all", b"~*", b"&*", b"on", b"nopass"):
             user.apply(rule)
         return user
+
+    def make_internal(self, client) -> None:
+        """A client of the server itself (AOF loading, the link to a master) runs every
+        command unchecked, as Redis's clients with no user do."""
+        client.user = self.internal
+        client.logged_in = client.authenticated = True
+        client.update_direct()
 
     @property
     def channels_default(self) -> bool:
@@ -327,6 +334,3 @@ class Acl:
             if name != DEFAULT:
                 self._drop_clients_of(user)
         self.user_changed(self.default)
-
-    def reply_error(self, exc: AclFileError) -> ErrorReply:
-        return ErrorReply("ERR " + str(exc))

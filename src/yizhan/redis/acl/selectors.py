@@ -36,7 +36,7 @@ class RuleError(Exception):
         self.reason = reason
 
 
-def _is(op: bytes, word: bytes) -> bool:
+def is_word(op: bytes, word: bytes) -> bool:
     """strcasecmp on the C string (cut at its first NUL)."""
     return op.split(b"\0", 1)[0].lower() == word
 
@@ -77,23 +77,23 @@ class Selector:
     # -- rules ---------------------------------------------------------------------------
     def apply(self, op: bytes) -> None:
         """One rule (ACLSetSelector); RuleError when it is refused."""
-        if _is(op, b"allkeys") or _is(op, b"~*"):
+        if is_word(op, b"allkeys") or is_word(op, b"~*"):
             self.all_keys = True
             self.keys = []
-        elif _is(op, b"resetkeys"):
+        elif is_word(op, b"resetkeys"):
             self.all_keys = False
             self.keys = []
-        elif _is(op, b"allchannels") or _is(op, b"&*"):
+        elif is_word(op, b"allchannels") or is_word(op, b"&*"):
             self.all_channels = True
             self.channels = []
-        elif _is(op, b"resetchannels"):
+        elif is_word(op, b"resetchannels"):
             self.all_channels = False
             self.channels = []
-        elif _is(op, b"allcommands") or _is(op, b"+@all"):
+        elif is_word(op, b"allcommands") or is_word(op, b"+@all"):
             self.allowed = set(categories.walk())
             self.future = self.all_commands = True
             self.firstargs = {}
-        elif _is(op, b"nocommands") or _is(op, b"-@all"):
+        elif is_word(op, b"nocommands") or is_word(op, b"-@all"):
             self.allowed = set()
             self.future = self.all_commands = False
             self.firstargs = {}

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import hashlib
 
-from yizhan.redis.acl.selectors import (BAD_HASH, NO_SUCH_PASSWORD, RuleError, Selector,
-                                        _is, has_spaces)
+from yizhan.redis.acl.selectors import BAD_HASH, NO_SUCH_PASSWORD, RuleError, Selector, is_word
+from yizhan.resp import ReplySet
 
 
 def hash_password(password: bytes) -> bytes:
@@ -19,7 +19,7 @@ def _valid_hash(text: bytes) -> bool:
 
 
 class User:
-    __slots__ = ("name", "enabled", "nopass", "sanitize", "passwords", "selectors", "_described")
+    __slots__ = ("name", "enabled", "nopass", "sanitize", "passwords", "selectors", "_described", "unrestricted")
 
     def __init__(self, name: bytes, channels_default: bool = False):
         self.name = name
@@ -29,18 +29,17 @@ class User:
         self.passwords: list[bytes] = []
         self.selectors = [Selector(root=True, all_channels=channels_default)]
         self._described: bytes | None = None
+        # Every command on every key and channel (the root selector has allcommands, allkeys
+        # and allchannels): the dispatcher then skips the check. A plain attribute, kept up
+        # to date by every change, so the test is one attribute read.
+        self.unrestricted = False
 
     @property
     def root(self) -> Selector:
         return self.selectors[0]
 
-    @property
-    def unrestricted(self) -> bool:
-        """Every command on every key and channel: the dispatcher skips the check."""
-        return self.selectors[0].unrestricted
-
-    def copy(self, name: bytes | None = None) -> "User":
-        other = User(self.name if name is None else name)
+    def copy(self) -> "User":
+        other = User(self.name)
         other.copy_from(self)
         return other
 
@@ -50,26 +49,33 @@ class User:
         self.passwords = list(other.passwords)
         self.selectors = [selector.copy() for selector in other.selectors]
         self._described = None
+        self.unrestricted = other.unrestricted
 
     # -- rules -----------------------------------------------------------------------------
     def apply(self, op: bytes, channels_default: bool = False) -> None:
         """One rule (ACLSetUser); RuleError when refused (this user may be half changed:
         ACL SETUSER applies rules to a copy)."""
         self._described = None
+        try:
+            self._apply(op, channels_default)
+        finally:
+            self.unrestricted = self.root.unrestricted
+
+    def _apply(self, op: bytes, channels_default: bool) -> None:
         if not op:
             return
-        if _is(op, b"on"):
+        if is_word(op, b"on"):
             self.enabled = True
-        elif _is(op, b"off"):
+        elif is_word(op, b"off"):
             self.enabled = False
-        elif _is(op, b"skip-sanitize-payload"):
+        elif is_word(op, b"skip-sanitize-payload"):
             self.sanitize = "skip-sanitize-payload"
-        elif _is(op, b"sanitize-payload"):
+        elif is_word(op, b"sanitize-payload"):
             self.sanitize = "sanitize-payload"
-        elif _is(op, b"nopass"):
+        elif is_word(op, b"nopass"):
             self.nopass = True
             self.passwords = []
-        elif _is(op, b"resetpass"):
+        elif is_word(op, b"resetpass"):
             self.nopass = False
             self.passwords = []
         elif op[:1] in (b">", b"#"):
@@ -87,9 +93,9 @@ class User:
             for rule in split_args(op[1:-1]):
                 selector.apply(rule)
             self.selectors.append(selector)
-        elif _is(op, b"clearselectors"):
+        elif is_word(op, b"clearselectors"):
             del self.selectors[1:]
-        elif _is(op, b"reset"):
+        elif is_word(op, b"reset"):
             for rule in (b"resetpass", b"resetkeys", b"resetchannels"):
                 self.apply(rule)
             if channels_default:
@@ -124,7 +130,7 @@ class User:
         return self._described
 
     def getuser_reply(self) -> dict:
-        reply = {b"flags": self.flags(), b"passwords": list(self.passwords)}
+        reply = {b"flags": ReplySet(self.flags()), b"passwords": list(self.passwords)}
         reply.update(_selector_fields(self.root))
         reply[b"selectors"] = [_selector_fields(selector) for selector in self.selectors[1:]]
         return reply
@@ -186,5 +192,3 @@ def split_args(text: bytes) -> list[bytes]:
                 i += 1
             out.append(text[start:i])
 
-
-__all__ = ["User", "hash_password", "merge_selectors", "has_spaces", "split_args"]

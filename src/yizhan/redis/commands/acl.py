@@ -8,7 +8,7 @@ import secrets
 from yizhan.redis import errors
 from yizhan.redis.acl.categories import CATEGORIES, category_name, in_category
 from yizhan.redis.acl.registry import AclFileError
-from yizhan.redis.acl.users import has_spaces
+from yizhan.redis.acl.selectors import has_spaces
 from yizhan.redis.args import parse_int
 from yizhan.redis.table import COMMANDS, command, container
 from yizhan.resp import OK, ErrorReply, Simple

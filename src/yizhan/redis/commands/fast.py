@@ -30,7 +30,8 @@ from yizhan.redis.table import COMMANDS
 from yizhan.redis.types.hashes import Hash
 from yizhan.redis.types.lists import RedisList
 from yizhan.redis.types.sets import Set
-from yizhan.redis.types.zsets import ZSet
+from yizhan.redis.types.strings import accounted_bytes, key_string_bytes
+from yizhan.redis.types.zsets import Limits, ZSet
 from yizhan.resp import OK, ErrorReply
 
 FAST_PATHS: dict[str, tuple[Callable, Callable]] = {}
@@ -83,16 +84,29 @@ def set_(c, argv):
     key = argv[1]
     db = c.db  # db.lookup_write(key), db.store(key, value) and db.commit(key, STRING, "set")
     data = db.data
-    if key in data:
+    value = argv[2]
+    old = data.get(key)
+    if old is not None:
         expires = db.expires
         if expires and (when := expires.get(key)) is not None and when <= db.clock.ms():
             db._expire(key)
+            old = None
         elif db.count_hits:  # the lookup's access stamp is overwritten by the store's
             hits = db.hits
             hits[key] = hits.get(key, 0) + 1
-    if db.on_new is not None and key not in data:
-        db.on_new(db, key)
-    data[key] = argv[2]
+    # db.dataset: strings.accounted_bytes of the new value less the old one's, written out: the
+    # same length costs the same
+    if type(old) is bytes:
+        if len(old) != len(value):
+            db.dataset += accounted_bytes(value) - accounted_bytes(old)
+    else:
+        if old is None:
+            if db.on_new is not None:
+                db.on_new(db, key)
+        else:
+            db.forget(key, old)
+        db.dataset += key_string_bytes(key, value)
+    data[key] = value
     if db.expires:
         db.expires.pop(key, None)
     if db.encodings:
@@ -137,9 +151,17 @@ def _incr(c, key: bytes, delta: int) -> int:
     result = current + delta
     if not INT64_MIN <= result <= INT64_MAX:
         raise ErrorReply(errors.OVERFLOW)
-    if value is None and db.on_new is not None:
-        db.on_new(db, key)
-    data[key] = b"%d" % result
+    new = b"%d" % result
+    if value is None:
+        if db.on_new is not None:
+            db.on_new(db, key)
+        db.dataset += key_string_bytes(key, new)
+    elif type(value) is not bytes:
+        db.dataset += key_string_bytes(key, new)
+        db.touched.add(key)
+    elif len(new) != len(value):
+        db.dataset += accounted_bytes(new) - accounted_bytes(value)
+    data[key] = new
     if db.encodings:
         db.encodings.pop(key, None)
     if value is None:
@@ -186,7 +208,19 @@ def mset(c, argv):
             or db.on_event is not None):
         return strings.mset(c, argv)
     keys = argv[1::2]
-    db.data.update(zip(keys, argv[2::2]))  # a repeated key: the last value wins, as in sequence
+    data = db.data
+    cost = 0
+    for key, value in zip(keys, argv[2::2]):  # a repeated key: the last value wins, as in sequence
+        old = data.get(key)
+        if type(old) is bytes:  # as in SET
+            if len(old) != len(value):
+                cost += accounted_bytes(value) - accounted_bytes(old)
+        else:
+            if old is not None:
+                db.forget(key, old)
+            cost += key_string_bytes(key, value)
+        data[key] = value
+    db.dataset += cost
     if db.encodings:
         for key in keys:
             db.encodings.pop(key, None)
@@ -211,7 +245,8 @@ def lpush(c, argv):
         lst.appendleft(argv[2])
     else:
         raise ErrorReply(errors.WRONGTYPE)
-    if db.stats is not None:  # db.commit(key, LIST, "lpush"), written out
+    db.touched.add(key)  # db.commit(key, LIST, "lpush"), written out
+    if db.stats is not None:
         db.stats.dirty += 1
     if db.on_change is not None:
         db.on_change(db, key)
@@ -291,7 +326,7 @@ def zadd(c, argv):
     member = argv[3]
     current = zs.score(member)
     if current is None:
-        zsets.Limits(c).make_room(zs, member)
+        Limits(c.server.int_params).make_room(zs, member)
         zs.insert(member, score)
     elif score != current:
         zs.rescore(member, current, score)

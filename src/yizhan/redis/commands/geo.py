@@ -18,14 +18,13 @@ from bisect import bisect_left
 
 from yizhan.redis import errors
 from yizhan.redis.args import option_word, parse_int
-from yizhan.redis.commands.zsets import Limits, _store_result, _zadd
 from yizhan.redis.floats import format_long_double_human, parse_double
 from yizhan.redis.pqsort import pqsort
 from yizhan.redis.keyspace import GENERIC, ZSET
 from yizhan.redis.table import command
 from yizhan.redis.types import geohash
 from yizhan.redis.types.geohash import Shape
-from yizhan.redis.types.zsets import ZSet
+from yizhan.redis.types.zsets import Limits, ZSet, from_items
 from yizhan.resp import ErrorReply, NULL_ARRAY, Raw
 
 _GROUP = "geo"
@@ -123,11 +122,45 @@ def geoadd(c, argv):
         first += 1
     if (len(argv) - first) % 3 or (nx and xx):
         raise ErrorReply(errors.SYNTAX)
-    zadd_argv = [b"zadd", *argv[1:first]]
+    if first == len(argv):  # no position at all: ZADD's syntax error, as the C calls it
+        raise ErrorReply(errors.SYNTAX)
+    ch = any(option_word(option) == b"CH" for option in argv[2:first])
+    pairs = []
     for i in range(first, len(argv), 3):
         longitude, latitude = _position(argv, i)
-        zadd_argv += (b"%d" % geohash.geo_score(longitude, latitude), argv[i + 2])
-    return _zadd(c, zadd_argv, incr=False)
+        pairs.append((float(geohash.geo_score(longitude, latitude)), argv[i + 2]))
+    return _add(c, argv[1], pairs, nx, xx, ch)
+
+
+def _add(c, key: bytes, pairs: list[tuple[float, bytes]], nx: bool, xx: bool, ch: bool) -> int:
+    """What ZADD [NX|XX] [CH] does with these (score, member) pairs (geoaddCommand hands its
+    rewritten arguments to zaddCommand), through the sorted set type's API."""
+    db = c.db
+    zs = db.write_typed(key, ZSet)
+    created = zs is None
+    if created and xx:
+        return 0
+    limits = Limits(c.server.int_params)
+    if created:
+        zs = limits.new_zset(pairs[0][1])
+    added = updated = 0
+    for score, member in pairs:
+        current = zs.score(member)
+        if current is not None:
+            if nx:
+                continue
+            if score != current:
+                zs.rescore(member, current, score)
+                updated += 1
+        elif not xx:
+            limits.make_room(zs, member)
+            zs.insert(member, score)
+            added += 1
+    if added or updated:
+        if created:
+            db.store(key, zs)
+        db.commit(key, ZSET, "zadd", added + updated)
+    return added + updated if ch else added
 
 
 # -- reading positions -----------------------------------------------------------------------
@@ -424,7 +457,7 @@ def _store(c, points: list[list], query: _Query, event: str) -> int:
     else:
         items = [(member, score) for _, score, member, _, _ in points]
     db = c.db
-    db.store(key, _store_result(Limits(c), items))
+    db.store(key, from_items(Limits(c.server.int_params), items))
     db.commit(key, ZSET, event, len(points))
     return len(points)
 

@@ -8,12 +8,7 @@ import platform
 import sys
 import time
 
-try:
-    import resource
-except ImportError:  # Windows
-    resource = None
-
-from yizhan.redis import errors
+from yizhan.redis import errors, used_memory
 from yizhan.redis.args import parse_int
 from yizhan.redis.instance import REDIS_VERSION
 from yizhan.redis.params import BY_NAME, set_failed
@@ -382,20 +377,6 @@ def _info_clients(srv):
     ]
 
 
-def _rss_bytes() -> int:
-    try:
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, AttributeError):
-        return _peak_rss_bytes()
-
-
-def _peak_rss_bytes() -> int:
-    if resource is None:
-        return 0
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
 def _total_memory() -> int:
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -411,18 +392,34 @@ def _human(n: int) -> str:
 
 
 def _info_memory(srv):
-    rss = _rss_bytes()
-    peak = max(_peak_rss_bytes(), rss)
+    """INFO memory in Redis 7.0's fields and order, from used_memory.py's figures: the data and
+    overheads as redis-server would hold them; RSS is the process's. yizhan has no allocator of
+    its own to report: the allocator_* rows repeat used_memory (ratios 1), and what the process
+    holds beyond it (the interpreter, Python's objects) is the RSS overhead."""
+    memory = used_memory.report(srv)
+    used, rss, peak = memory.used, memory.rss, memory.peak
+    parts = memory.overhead
     maxmemory = srv.params.int("maxmemory")
     return [
-        ("used_memory", rss), ("used_memory_human", _human(rss)), ("used_memory_rss", rss),
+        ("used_memory", used), ("used_memory_human", _human(used)), ("used_memory_rss", rss),
         ("used_memory_rss_human", _human(rss)), ("used_memory_peak", peak),
-        ("used_memory_peak_human", _human(peak)), ("used_memory_peak_perc", "100.00%"),
-        ("used_memory_overhead", 0), ("used_memory_startup", 0), ("used_memory_dataset", rss),
-        ("used_memory_dataset_perc", "100.00%"), ("allocator_allocated", rss), ("total_system_memory", _total_memory()),
+        ("used_memory_peak_human", _human(peak)), ("used_memory_peak_perc", f"{memory.peak_percent:.2f}%"),
+        ("used_memory_overhead", parts.total), ("used_memory_startup", used_memory.STARTUP_BYTES),
+        ("used_memory_dataset", memory.dataset), ("used_memory_dataset_perc", f"{memory.dataset_percent:.2f}%"),
+        ("allocator_allocated", used), ("allocator_active", used), ("allocator_resident", used),
+        ("total_system_memory", _total_memory()), ("total_system_memory_human", _human(_total_memory())),
         *scripting_eval.info_memory(srv), ("maxmemory", maxmemory),
         ("maxmemory_human", _human(maxmemory)), ("maxmemory_policy", srv.params.get("maxmemory-policy")),
-        ("mem_fragmentation_ratio", "1.00"), ("mem_allocator", "pymalloc"), ("lazyfree_pending_objects", 0),
+        ("allocator_frag_ratio", "1.00"), ("allocator_frag_bytes", 0),
+        ("allocator_rss_ratio", "1.00"), ("allocator_rss_bytes", 0),
+        ("rss_overhead_ratio", f"{memory.fragmentation:.2f}"), ("rss_overhead_bytes", rss - used),
+        ("mem_fragmentation_ratio", f"{memory.fragmentation:.2f}"), ("mem_fragmentation_bytes", rss - used),
+        ("mem_not_counted_for_evict", parts.clients_slaves), ("mem_replication_backlog", parts.replication_backlog),
+        ("mem_total_replication_buffers", parts.replication_backlog + parts.clients_slaves),
+        ("mem_clients_slaves", parts.clients_slaves), ("mem_clients_normal", parts.clients_normal),
+        ("mem_cluster_links", 0),
+        ("mem_aof_buffer", 0), ("mem_allocator", used_memory.ALLOCATOR), ("active_defrag_running", 0),
+        ("lazyfree_pending_objects", 0), ("lazyfreed_objects", 0),
     ]
 
 
@@ -456,6 +453,7 @@ def _info_stats(srv):
         ("rejected_connections", s.rejected_connections), *replication(srv).master.stats_rows(),
         ("expired_keys", s.expired_keys), ("expired_stale_perc", "0.00"),
         ("expired_time_cap_reached_count", 0), ("evicted_keys", s.evicted_keys),
+        ("evicted_clients", s.evicted_clients),
         ("keyspace_hits", s.keyspace_hits), ("keyspace_misses", s.keyspace_misses),
         ("pubsub_channels", len(srv.pubsub.channels)), ("pubsub_patterns", len(srv.pubsub.patterns)),
         ("pubsubshard_channels", len(srv.pubsub.shard_channels)), ("latest_fork_usec", 0),

@@ -247,6 +247,7 @@ def _unsignalled(c, key: bytes, event: str | None, dirty: int = 1) -> None:
     WATCH does not see it): `dirty` counted and `event` fired, as `Database.commit` would,
     without the key's signal."""
     db = c.db
+    db.touched.add(key)  # its memory is costed again (key_cost.settle)
     if db.stats is not None:
         db.stats.dirty += dirty
     if event is not None and db.on_event is not None:

@@ -22,38 +22,11 @@ from yizhan.redis.floats import parse_double, strtod
 from yizhan.redis.glob import match
 from yizhan.redis.keyspace import GENERIC, ZSET, type_name
 from yizhan.redis.table import command
-from yizhan.redis.types.zsets import ZSet
+from yizhan.redis.types.zsets import Limits, ZSet, from_items
 from yizhan.resp import NULL_ARRAY, ErrorReply
 
 _GROUP = "sorted_set"
 _INF = math.inf
-
-
-class Limits:
-    """zset-max-listpack-entries / -value, read once per command."""
-
-    __slots__ = ("entries", "value")
-
-    def __init__(self, c):
-        params = c.server.int_params
-        self.entries = params.int("zset-max-listpack-entries")
-        self.value = params.int("zset-max-listpack-value")
-
-    def make_room(self, zs: ZSet, member: bytes) -> None:
-        """zsetAdd's check before a listpack insert: convert when it would outgrow the limits."""
-        if zs.listpack and (len(zs) + 1 > self.entries or len(member) > self.value):
-            zs.listpack = False
-
-
-def _store_result(limits: Limits, items) -> ZSet:
-    """A *STORE result, built as a skiplist and converted to a listpack if small enough
-    (zsetConvertToListpackIfNeeded)."""
-    items = list(items)
-    small = len(items) <= limits.entries and all(len(m) <= limits.value for m, _ in items)
-    zs = ZSet(listpack=small)
-    for member, score in items:
-        zs.insert(member, score)
-    return zs
 
 
 # -- number parsing: redis/floats.py's strtod ---------------------------------------------
@@ -324,7 +297,7 @@ def _zadd(c, argv, incr: bool):
     created = zs is None
     if created and xx:
         return None if incr else 0
-    limits = Limits(c) if created else None
+    limits = Limits(c.server.int_params) if created else None
     if created:  # the first member decides the encoding of a new key
         zs = ZSet(listpack=limits.entries != 0 and len(argv[pos + 1]) <= limits.value)
     added = updated = processed = 0
@@ -347,7 +320,7 @@ def _zadd(c, argv, incr: bool):
                     updated += 1
             elif not xx:
                 if limits is None:
-                    limits = Limits(c)
+                    limits = Limits(c.server.int_params)
                 limits.make_room(zs, member)
                 zs.insert(member, score)
                 added += 1
@@ -524,7 +497,7 @@ def _range_store(c, key: bytes, items, size_hint: int | None) -> int:
         if db.remove(key):
             db.commit(key, GENERIC, "del")
         return 0
-    limits = Limits(c)
+    limits = Limits(c.server.int_params)
     zs = ZSet(listpack=size_hint is None or size_hint <= limits.entries)
     for score, member in items:
         limits.make_room(zs, member)
@@ -1018,7 +991,7 @@ def _setop_store(c, key: bytes, result: dict, op: str) -> int:
         if db.remove(key):
             db.commit(key, GENERIC, "del")
         return 0
-    zs = _store_result(Limits(c), result.items())
+    zs = from_items(Limits(c.server.int_params), result.items())
     db.store(key, zs)
     db.commit(key, ZSET, "z" + op + "store")
     return len(zs)

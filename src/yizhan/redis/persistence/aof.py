@@ -339,6 +339,11 @@ class AOF:
         self.file_enabled = False
         self.srv.aof = self if self.stream is not None else None
 
+    def detach_stream(self) -> None:
+        """The replication backlog was freed: propagation only for the file, if it is on."""
+        self.stream = None
+        self.srv.aof = self if self.file_enabled else None
+
     def attach_stream(self, stream) -> None:
         """Replication needs the stream of effects: commands are propagated from now on, with
         or without the file (Redis's propagate() feeds both)."""
@@ -565,9 +570,7 @@ class AOF:
 
     def _replay_commands(self, path: Path, data: bytes) -> tuple[int, int]:
         client = Client(self.srv, "aof:0")
-        client.authenticated = True
-        client.user = self.srv.acl.internal  # no ACL for replayed commands (Redis's NULL user)
-        client.update_direct()
+        self.srv.acl.make_internal(client)  # no NOAUTH or ACL for replayed commands
         count = valid_end = 0
         multi_start = None
         truncated = False

@@ -34,7 +34,7 @@ GETACK = encode_command([b"REPLCONF", b"GETACK", b"*"])
 class ReplicaPeer:
     """One replica attached to this master (Redis's slave client)."""
 
-    __slots__ = ("client", "ip", "port", "capa", "ack_offset", "ack_time", "state", "held")
+    __slots__ = ("client", "ip", "port", "capa", "ack_offset", "ack_time", "state", "held", "soft_since")
 
     def __init__(self, client, ip: str, port: int, capa: set, now: float):
         self.client = client
@@ -47,6 +47,13 @@ class ReplicaPeer:
         # after a diskless ($EOF:) transfer the stream waits for the replica's first ACK, as
         # Redis's does: a replica reading up to the end mark must not find stream bytes after it
         self.held: list[bytes] | None = None
+        self.soft_since: float | None = None  # over the soft output limit since then
+
+    def unsent(self) -> int:
+        """Stream bytes not yet sent to the replica (held, queued, in the transport)."""
+        conn = self.client.conn
+        held = sum(map(len, self.held)) if self.held else 0
+        return held + (conn.output_size() if conn is not None else 0)
 
     def send(self, data: bytes) -> None:
         if self.held is not None:
@@ -79,7 +86,9 @@ class MasterRole:
         self.last_ping = srv.clock.monotonic()
         self.getack_pending = False
         self.proxying = False  # a replica itself: the master's stream is fed verbatim (`proxy`)
+        self.upstream = None  # then: the link (replica.ReplicaLink) whose stream that is
         self.sync_full = self.sync_partial_ok = self.sync_partial_err = 0  # INFO stats
+        self.alone_since = srv.clock.monotonic()  # no replica attached since then
 
     # -- the stream ------------------------------------------------------------------------
     def active(self) -> bool:
@@ -115,8 +124,19 @@ class MasterRole:
         for peer in self.peers:
             peer.send(data)
 
+    def free_backlog(self) -> None:
+        """repl-backlog-ttl seconds without a replica: the backlog goes, and with it the cost of
+        propagating every write (Redis frees it too; a later replica needs a full sync)."""
+        log.info("Replication backlog freed after %d seconds without connected replicas.",
+                 self.srv.params.int("repl-backlog-ttl"))
+        self.backlog = None
+        self.srv.repl_id = os.urandom(20).hex()
+        self.replid2, self.second_offset = "0" * 40, -1
+        aof_state(self.srv).detach_stream()
+
     def create_backlog(self) -> None:
         self.backlog = Backlog(self.srv.params.int("repl-backlog-size"), self.offset)
+        self.alone_since = self.srv.clock.monotonic()
         aof_state(self.srv).attach_stream(self)
 
     # -- following a master (replica.ReplicaLink) -------------------------------------------
@@ -174,8 +194,11 @@ class MasterRole:
             self.srv.repl_id = os.urandom(20).hex()
             self.replid2, self.second_offset = "0" * 40, -1
             self.create_backlog()
-        self.selected_db = -1  # the stream after the RDB starts with a SELECT
-        rdb = snapshotter(self.srv).encode()
+        self.selected_db = -1  # the stream after the RDB starts with a SELECT ...
+        stream_db = self.upstream.stream_db() if self.proxying and self.upstream is not None else -1
+        rdb = snapshotter(self.srv).encode(aux=(  # ... or, passing our master's on, names its db
+            (b"repl-stream-db", b"%d" % stream_db), (b"repl-id", self.srv.repl_id.encode()),
+            (b"repl-offset", b"%d" % self.offset)))
         head = b"+FULLRESYNC %s %d\r\n" % (self.srv.repl_id.encode(), self.offset) if replid is not None else b""
         diskless = "eof" in capa and self.srv.params.flag("repl-diskless-sync")
         if diskless:
@@ -202,11 +225,18 @@ class MasterRole:
 
     # -- periodic work --------------------------------------------------------------------
     def cron(self) -> None:
-        """Drop gone replicas; PING them every repl-ping-replica-period seconds."""
+        """Drop gone replicas and those over their output limits; PING them every
+        repl-ping-replica-period seconds."""
+        self.enforce_output_limits()
         self.prune()
         if self.backlog is None or self.proxying:
             return
         now = self.srv.clock.monotonic()
+        if self.peers:
+            self.alone_since = now
+        elif now - self.alone_since > self.srv.params.int("repl-backlog-ttl") > 0:
+            self.free_backlog()
+            return
         if self.peers and now - self.last_ping >= self.srv.params.int("repl-ping-replica-period"):
             self.last_ping = now
             self._write(PING)
@@ -220,6 +250,26 @@ class MasterRole:
         if self.handshakes:
             clients = self.srv.clients
             self.handshakes = {cid: info for cid, info in self.handshakes.items() if cid in clients}
+
+    def enforce_output_limits(self) -> None:
+        """`client-output-buffer-limit slave <hard> <soft> <seconds>`: a replica that does not
+        read is disconnected (it resyncs later), so the stream never grows without bound."""
+        if not self.peers:
+            return
+        hard, soft, seconds = _slave_limits(self.srv.params.get("client-output-buffer-limit"))
+        now = self.srv.clock.monotonic()
+        for peer in self.peers:
+            used = peer.unsent()
+            if soft and used > soft:
+                peer.soft_since = now if peer.soft_since is None else peer.soft_since
+            else:
+                peer.soft_since = None
+            over_soft = peer.soft_since is not None and now - peer.soft_since > seconds
+            if (hard and used > hard) or over_soft:
+                log.warning("Client %s scheduled to be closed ASAP for overcoming of output buffer "
+                            "limits.", peer.client.addr)
+                self.srv.stats.client_output_buffer_limit_disconnections += 1
+                peer.client.kill()
 
     def request_acks(self) -> None:
         """REPLCONF GETACK * to every replica (for WAIT); once per batch of WAITs."""
@@ -285,6 +335,14 @@ class MasterRole:
             ("repl_backlog_first_byte_offset", backlog.first_offset() if backlog is not None else 0),
             ("repl_backlog_histlen", backlog.histlen() if backlog is not None else 0),
         ]
+
+
+def _slave_limits(setting: str) -> tuple[int, int, int]:
+    words = setting.split()
+    for i in range(0, len(words) - 3, 4):
+        if words[i] == "slave":
+            return int(words[i + 1]), int(words[i + 2]), int(words[i + 3])
+    return 0, 0, 0
 
 
 def _send(client, data: bytes) -> None:

@@ -19,7 +19,7 @@ from yizhan.redis.persistence import rdb
 from yizhan.redis.persistence.aof import AOFLoadError, _Truncated, encode_command, parse_commands
 from yizhan.redis.persistence.codec import RDBError
 from yizhan.redis.persistence.snapshot import snapshotter
-from yizhan.redis.session import Client
+from yizhan.redis.session import NOT_QUEUED, Client
 from yizhan.resp import ErrorReply
 
 log = logging.getLogger("yizhan")
@@ -54,7 +54,7 @@ class ReplicaLink:
         self.close_now = False
         self.on_wakeup = None  # set by the transport: output waits outside `receive`
         self.last_io = srv.clock.monotonic()
-        self.down_since = srv.clock.monotonic()
+        self.down_since: float | None = None  # since when the link is down (None: never up)
         self.last_ack = 0.0
         self.last_attempt = -1e9
         self.synced = False  # our replid and offset are a history to continue (PSYNC), not `? -1`
@@ -212,12 +212,15 @@ class ReplicaLink:
             payload, rest = bytes(self.buf[:self.transfer_size]), self.buf[self.transfer_size:]
         self.buf = bytearray(rest)
         self.mark = self.transfer_size = None
-        self._load(payload)
+        stream_db = self._load(payload)
         self.role.synced_from(self.full_replid, self.full_offset)
         self._online()
+        if 0 <= stream_db < len(self.srv.dbs):  # the database the master's stream is in
+            self.master_client.select(stream_db)
         self._ack()  # the first ACK: a master waiting for it (after `$EOF:`) starts the stream
 
-    def _load(self, payload: bytes) -> None:
+    def _load(self, payload: bytes) -> int:
+        """Replace the dataset with the RDB's; returns its repl-stream-db (-1: none)."""
         params = self.srv.params
         try:
             snap = rdb.decode_file(payload, rdb.Limits.from_params(params), params.flag("rdbchecksum"))
@@ -226,12 +229,18 @@ class ReplicaLink:
         self.flush_dataset()
         loaded = snapshotter(self.srv).install(snap, replace_functions=True)
         log.info("MASTER <-> REPLICA sync: Finished with success (%d keys, %d bytes)", loaded, len(payload))
+        text = snap.aux.get(b"repl-stream-db", b"-1")
+        return int(text) if text.lstrip(b"-").isdigit() else -1
 
+    def stream_db(self) -> int:
+        """The database our master's stream is in now (a sub-replica's RDB says it)."""
+        client = self.master_client
+        return client.db.index if client is not None else -1
     def _online(self) -> None:
         self.state = self.CONNECTED
         self.synced = True
         client = Client(self.srv, f"{self.host}:{self.port}")
-        client.authenticated = True
+        self.srv.acl.make_internal(client)  # the master's commands are not checked (Redis: no user)
         self.master_client = client
         self.last_ack = 0.0
 
@@ -242,7 +251,7 @@ class ReplicaLink:
         try:
             for argv, start, end in parse_commands(data, f"the master {self.host}:{self.port}"):
                 if argv:
-                    self.master_client.execute(argv)
+                    self._apply(argv)
                 self.role.proxy(data[start:end])
                 consumed = end
                 if self.state != self.CONNECTED:  # REPLICAOF NO ONE / another master meanwhile
@@ -253,6 +262,21 @@ class ReplicaLink:
             del self.buf[:consumed]
             raise LinkError(f"bad protocol in the replication stream: {exc}") from None
         del self.buf[:consumed]
+
+    def _apply(self, argv) -> None:
+        """Run one command of the master's stream as Redis runs its master client's: with no
+        permission, memory, pause or read-only check (the master decided; a replica that
+        refused would diverge), queued inside MULTI until EXEC."""
+        client = self.master_client
+        try:
+            cmd = Client.lookup(argv)
+        except ErrorReply as exc:
+            log.warning("The master sent a command this server cannot run: %s", exc.message)
+            return
+        if client.multi is not None and cmd.name.split("|")[0] not in NOT_QUEUED:
+            client.multi.append((cmd, argv))
+        else:
+            client.call(cmd, argv)
 
     def ack_requested(self) -> None:
         """REPLCONF GETACK from the master: our offset, before the GETACK itself counts."""

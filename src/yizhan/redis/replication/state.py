@@ -44,6 +44,7 @@ class Replication:
         link.flush_dataset = self.flush_for_sync
         link.synced = not at_start  # our own history: PSYNC <our replid> <our offset + 1>
         self.master.proxying = True
+        self.master.upstream = link
         self.srv.params.values["replicaof"] = f"{host} {port}"  # CONFIG GET replicaof
         for client in self.master.peers:  # our replicas reconnect and follow the new history
             client.client.kill()
@@ -129,7 +130,8 @@ class Replication:
         offset = self.master.offset
         rows += [("slave_read_repl_offset", offset), ("slave_repl_offset", offset)]
         if not up:
-            rows.append(("master_link_down_since_seconds", int(now - link.down_since)))
+            down = link.down_since
+            rows.append(("master_link_down_since_seconds", int(now - down) if down is not None else -1))
         params = self.srv.params
         rows += [("slave_priority", params.int("replica-priority")),
                  ("slave_read_only", int(params.flag("replica-read-only"))),

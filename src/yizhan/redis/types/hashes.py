@@ -26,9 +26,10 @@ class Hash:
     once hashtable (which it stays); `pool` holds a hashtable hash's fields for HSCAN cursors
     and uniform random picks, from when they are first needed."""
 
-    __slots__ = ("fields", "pool")
+    __slots__ = ("fields", "pool", "mem_units")
 
     def __init__(self, fields: dict | None = None, hashtable: bool = False):
+        self.mem_units = 0  # what used_memory counts for it while in a keyspace (key_cost.settle)
         if hashtable:
             self.fields: dict[bytes, bytes] | PackedMap = fields if fields is not None else {}
         else:

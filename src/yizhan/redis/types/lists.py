@@ -48,9 +48,10 @@ def _pack(elements) -> bytes:
 class RedisList:
     """A Redis list: `nodes` (a list of packed nodes, none empty) and `length`."""
 
-    __slots__ = ("nodes", "length")
+    __slots__ = ("nodes", "length", "mem_units")
 
     def __init__(self, elements=()):
+        self.mem_units = 0  # what used_memory counts for it while in a keyspace (key_cost.settle)
         self.nodes: list[bytes] = []
         self.length = 0
         if elements:

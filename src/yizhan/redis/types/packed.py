@@ -127,10 +127,16 @@ class PackedMap:
     def set(self, field: bytes, value: bytes) -> bool:
         """Set a field; True when it is new (appended at the end)."""
         blob = self.blob
-        at, start, end = value_span(blob, field)
+        if 0 in field or 1 in field or 2 in field:  # value_span, inlined (HSET's path)
+            field = escape(field)
+        at = blob.find(b"\x00%b\x01" % field)
         if at < 0:
-            self.blob = blob + entry(field, value)
+            self.blob = blob + FIELD_MARK + field + VALUE_MARK + escape(value)
             return True
+        start = at + len(field) + 2
+        end = blob.find(FIELD_MARK, start)
+        if end < 0:
+            end = len(blob)
         value = escape(value)
         if end - start != len(value) or blob[start:end] != value:  # unchanged: no copy
             self.blob = blob[:start] + value + blob[end:]

@@ -39,9 +39,10 @@ class Set:
     None) and, once needed, `pool`. `members` is the pool of a hashtable set (None while an
     intset)."""
 
-    __slots__ = ("ints", "hashed", "pool")
+    __slots__ = ("ints", "hashed", "pool", "mem_units")
 
     def __init__(self):
+        self.mem_units = 0  # what used_memory counts for it while in a keyspace (key_cost.settle)
         self.ints: array | None = array("h")
         self.hashed: dict[bytes, None] | None = None
         self.pool: Pool | None = None

@@ -289,9 +289,11 @@ class Group:
 class Stream:
     """A Redis stream. `length` is the number of live entries."""
 
-    __slots__ = ("nodes", "ids", "index", "last_id", "first_id", "max_deleted", "entries_added", "groups")
+    __slots__ = ("nodes", "ids", "index", "last_id", "first_id", "max_deleted", "entries_added", "groups",
+                 "mem_units")
 
     def __init__(self):
+        self.mem_units = 0  # what used_memory counts for it while in a keyspace (key_cost.settle)
         self.nodes: list[Node] = []
         self.ids: list[tuple[int, int]] = []
         self.index: dict[tuple[int, int], Item] = {}

@@ -25,7 +25,7 @@ from itertools import accumulate
 from sortedcontainers import SortedList
 
 from yizhan.redis.keyspace import ScanTable, register_type
-from yizhan.redis.types.packed import entry, split, split_raw, value_span
+from yizhan.redis.types.packed import entry, escape, split, split_raw, value_span
 
 
 def _score_text(score: float) -> bytes:
@@ -105,9 +105,10 @@ class ZSet:
     """A sorted set: `scores` (member -> score) and `order` (sorted (score, member) pairs),
     kept in `blob` while a listpack, in `_scores` / `_order` once a skiplist."""
 
-    __slots__ = ("blob", "_scores", "_order", "table")
+    __slots__ = ("blob", "_scores", "_order", "table", "mem_units")
 
     def __init__(self, listpack: bool = True):
+        self.mem_units = 0  # what used_memory counts for it while in a keyspace (key_cost.settle)
         self.blob: bytes | None = b"" if listpack else None
         self._scores: dict[bytes, float] | None = None if listpack else {}
         self._order: SortedList | None = None if listpack else SortedList()
@@ -148,8 +149,14 @@ class ZSet:
         blob = self.blob
         if blob is None:
             return self._scores.get(member)
-        _, start, end = value_span(blob, member)
-        return None if start < 0 else float(blob[start:end])
+        if 0 in member or 1 in member or 2 in member:  # value_span, inlined (ZADD's path)
+            member = escape(member)
+        at = blob.find(b"\x00%b\x01" % member)
+        if at < 0:
+            return None
+        start = at + len(member) + 2
+        end = blob.find(b"\x00", start)
+        return float(blob[start:] if end < 0 else blob[start:end])
 
     def insert(self, member: bytes, score: float) -> None:
         """Add a member that is not present."""
@@ -239,5 +246,36 @@ class ZSet:
             self.table = ScanTable(self.scores)
         return self.table
 
+
+
+class Limits:
+    """zset-max-listpack-entries / -value (from a server's int_params), read once per command."""
+
+    __slots__ = ("entries", "value")
+
+    def __init__(self, params):
+        self.entries = params.int("zset-max-listpack-entries")
+        self.value = params.int("zset-max-listpack-value")
+
+    def new_zset(self, first_member: bytes) -> ZSet:
+        """An empty sorted set for a new key, its encoding decided by the first member to go
+        in (zsetTypeCreate as ZADD calls it)."""
+        return ZSet(listpack=self.entries != 0 and len(first_member) <= self.value)
+
+    def make_room(self, zs: ZSet, member: bytes) -> None:
+        """zsetAdd's check before a listpack insert: convert when it would outgrow the limits."""
+        if zs.listpack and (len(zs) + 1 > self.entries or len(member) > self.value):
+            zs.listpack = False
+
+
+def from_items(limits: Limits, items) -> ZSet:
+    """A *STORE result from (member, score) pairs, built as a skiplist and converted to a
+    listpack if small enough (zsetConvertToListpackIfNeeded)."""
+    items = list(items)
+    small = len(items) <= limits.entries and all(len(m) <= limits.value for m, _ in items)
+    zs = ZSet(listpack=small)
+    for member, score in items:
+        zs.insert(member, score)
+    return zs
 
 register_type(ZSet, "zset", copy=ZSet.copy, encoding=ZSet.encoding)

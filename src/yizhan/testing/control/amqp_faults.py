@@ -1,5 +1,5 @@
 """AMQP faults: the server closes a channel or a connection with a chosen reply code (320
-CONNECTION_FORCED, 404, 406, 541 ...), sends connection.blocked / connection.unblocked,
+CONNECTION_FORCED, 404, 406, 541 ...), now or on the next matching client method, sends connection.blocked / connection.unblocked,
 cancels consumers (basic.cancel from the server, to clients with consumer_cancel_notify),
 requeues unacknowledged deliveries (redelivered), and nacks or holds publisher confirms.
 
@@ -65,6 +65,7 @@ class AMQPFaults:
         self.runtime = runtime
         self.network = network
         self.confirm_faults: list[ConfirmFault] = []
+        self.method_faults: list = []
 
     def _connections(self, target: Target):
         return self.network.amqp_connections(Target(protocol="amqp", client=target.client))
@@ -167,9 +168,90 @@ class AMQPFaults:
             faults += 1
         return faults
 
+    def fail_method(self, target: Target, code: int, text: str) -> int:
+        """The next `target.count` `target.command` methods of the matching open connections
+        fail with `code` (see MethodFault); how many connections."""
+        if target.command is None or "." not in target.command:
+            raise ValueError("name the AMQP method, e.g. method='queue.declare'")
+        if code not in errors.NAMES:
+            raise ValueError(f"{code} is not an AMQP reply code")
+        faults = 0
+        for conn in self._connections(target):
+            self.method_faults.append(MethodFault(conn, target, code, text))
+            faults += 1
+        return faults
+
+    def clear_method_faults(self) -> int:
+        count = len(self.method_faults)
+        for fault in self.method_faults:
+            fault.release()
+        self.method_faults.clear()
+        return count
+
     def release_confirms(self) -> int:
         held = sum(len(fault.held) for fault in self.confirm_faults)
         for fault in self.confirm_faults:
             fault.release()
         self.confirm_faults.clear()
         return held
+
+
+class MethodFault:
+    """The next matching client methods (`target.command`, e.g. "queue.declare" or
+    "basic.publish") on one connection fail with `code`: a channel close for a soft code, a
+    connection close for a hard one, naming the method as RabbitMQ's errors do. The
+    connection's channels get instance attributes in front of `dispatch` (every method the
+    generic path handles), `publish_content` and `ack` (the hot path's publish and ack); new
+    channels through the connection's `_channel`. Nothing changes for other connections."""
+
+    def __init__(self, conn, target: Target, code: int, text: str):
+        self.conn, self.target, self.code, self.text = conn, target, code, text
+        self.wrapped: list = []
+        for channel in list(conn.channels.values()):
+            self._wrap(channel)
+        new_channel = conn._channel
+
+        def channel_of(number: int):
+            channel = new_channel(number)
+            if not any(wrapped is channel for wrapped in self.wrapped):
+                self._wrap(channel)
+            return channel
+        conn._channel = channel_of
+
+    def _wrap(self, channel) -> None:
+        dispatch, publish_content, ack = channel.dispatch, channel.publish_content, channel.ack
+
+        def checked_dispatch(method_spec, method, content):
+            name = method_spec.cls.name.lower()
+            if name != "basic.publish" and self._strike(channel, name, method_spec.cls.index):
+                return
+            dispatch(method_spec, method, content)
+
+        def checked_publish(*args):
+            if self._strike(channel, "basic.publish", Basic.Publish.index):
+                return
+            publish_content(*args)
+
+        def checked_ack(tag, multiple):
+            if self._strike(channel, "basic.ack", Basic.Ack.index):
+                return
+            ack(tag, multiple)
+        channel.dispatch, channel.publish_content, channel.ack = checked_dispatch, checked_publish, checked_ack
+        self.wrapped.append(channel)
+
+    def _strike(self, channel, name: str, index: int) -> bool:
+        if name != self.target.command or channel.state != "open" or not self.target.take():
+            return False
+        error = errors.AMQPError(self.code, self.text, (index >> 16, index & 0xFFFF))
+        if error.hard:
+            self.conn.close_by_server(error)
+        else:
+            channel.fail(error)
+        return True
+
+    def release(self) -> None:
+        for channel in self.wrapped:
+            for name in ("dispatch", "publish_content", "ack"):
+                channel.__dict__.pop(name, None)
+        self.conn.__dict__.pop("_channel", None)
+        self.wrapped.clear()

@@ -17,8 +17,8 @@ from yizhan.testing.control.targets import Target
 OPERATIONS = frozenset("""
     advance freeze unfreeze set_time now
     fail timeout clear_faults faults
-    drop down up shape unshape
-    amqp_close_connection amqp_close_channel amqp_block amqp_unblock amqp_cancel_consumers
+    drop down up restart shape unshape
+    amqp_close_connection amqp_close_channel amqp_fail_method amqp_block amqp_unblock amqp_cancel_consumers
     amqp_redeliver amqp_nack_confirms amqp_hold_confirms amqp_release_confirms
     record_commands stop_recording commands peek_queue record_amqp amqp_events
     snapshot restore drop_snapshot flush new_database new_vhost
@@ -73,6 +73,7 @@ class Controls:
     def clear_faults(self) -> dict:
         """Every fault off: command faults, confirm faults, shaping; listeners back up."""
         return {"commands": self.commands_hook.clear(), "confirms": self.amqp.release_confirms(),
+                "methods": self.amqp.clear_method_faults(),
                 "unshaped": self.network.unshape(), "up": self.network.up()}
 
     # -- connections -----------------------------------------------------------------------
@@ -81,12 +82,22 @@ class Controls:
         """Close the matching connections now (`reset`: TCP RST); how many."""
         return self.network.drop(Target(protocol, client, count=count), reset)
 
-    def down(self, protocol: str | None = None, drop: bool = True) -> list:
-        """Stop listening (connection refused) and drop open connections; state is kept."""
-        return self.network.down(protocol, drop)
+    def down(self, protocol: str | None = None, drop: bool = True, seconds: float | None = None) -> list:
+        """Stop listening (connection refused) and drop open connections; state is kept.
+        With `seconds`, listening resumes by itself after that much real time."""
+        return self.network.down(protocol, drop, seconds)
 
     def up(self, protocol: str | None = None) -> list:
         return self.network.up(protocol)
+
+    def restart(self, clean: bool = True) -> dict:
+        """A simulated restart on the same ports: listeners closed, clients dropped, only what
+        a real restart keeps is kept (ServerRuntime.simulate_restart), listeners open again."""
+        self.network.down()
+        self.amqp.release_confirms()
+        kept = self.runtime.simulate_restart(clean)
+        self.network.up()
+        return kept
 
     def shape(self, protocol: str | None = None, client: str | None = None, delay: float = 0.0,
               chunk: int | None = None, rate: int | None = None, stall: bool = False) -> int:
@@ -107,6 +118,14 @@ class Controls:
                            text: str = "Closed via yizhan test control", client: str | None = None,
                            channel: int | None = None, count: int | None = None) -> int:
         return self.amqp.close_channel(Target("amqp", client, count=count), int(code), text, channel)
+
+    def amqp_fail_method(self, method: str, code: int = amqp_errors.NOT_FOUND,
+                         text: str = "Failed via yizhan test control", client: str | None = None,
+                         count: int | None = 1, probability: float = 1.0, seed: int | None = None) -> int:
+        """The next `count` `method`s ("queue.declare", "basic.publish", "basic.consume" ...)
+        of the matching open connections fail with `code` (a soft code closes the channel, a
+        hard one such as 541 the connection) instead of being handled."""
+        return self.amqp.fail_method(Target("amqp", client, method, count, probability, seed), int(code), text)
 
     def amqp_block(self, reason: str = "low on memory", client: str | None = None) -> int:
         return self.amqp.block(Target("amqp", client), reason)

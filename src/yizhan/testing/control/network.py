@@ -138,9 +138,10 @@ class Network:
         return dropped
 
     # -- down / up -----------------------------------------------------------------------
-    def down(self, protocol: str | None = None, drop: bool = True) -> list[str]:
+    def down(self, protocol: str | None = None, drop: bool = True, seconds: float | None = None) -> list[str]:
         """Stop listening (new connections are refused) and, with `drop`, close the open
-        ones; the data stays. `up` listens again on the same port."""
+        ones; the data stays. `up` listens again on the same port; with `seconds`, that
+        happens by itself after so much real time."""
         names = [name for name in ("redis", "amqp") if protocol in (None, name)]
         done = []
         for name in names:
@@ -153,6 +154,8 @@ class Network:
             done.append(name)
             if drop:
                 self.drop(Target(protocol=name))
+        if seconds is not None and done:
+            asyncio.get_running_loop().call_later(float(seconds), lambda: [self.up(name) for name in done])
         return done
 
     def up(self, protocol: str | None = None) -> list[str]:

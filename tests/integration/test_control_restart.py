@@ -1,0 +1,103 @@
+"""The simulated restart (`srv.control.restart()`): only what a real restart keeps survives
+(persisted Redis data; durable AMQP topology and persistent messages of durable queues, unacked
+ones redelivered), clients reconnect: redis-py with retries, pika, and a Celery worker whose
+unacknowledged (acks_late) task is delivered again after the broker came back."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import celery
+import pika
+import pytest
+import redis
+from celery.contrib.testing.worker import start_worker
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.retry import Retry
+
+from yizhan import Server
+
+
+@pytest.fixture
+def srv(tmp_path):
+    with Server(data_dir=str(tmp_path), save="3600 1") as server:  # a final save, as redis.conf's
+        yield server
+
+
+def test_restart_keeps_what_a_restart_keeps(srv):
+    r = redis.Redis(port=srv.port, retry=Retry(NoBackoff(), 3), retry_on_error=[RedisConnectionError])
+    r.set("saved", "v")
+    r.set("ttl", "v", ex=1000)
+    conn = pika.BlockingConnection(pika.URLParameters(srv.amqp_url))
+    ch = conn.channel()
+    ch.exchange_declare("durable-x", "direct", durable=True)
+    ch.exchange_declare("transient-x", "direct")
+    ch.queue_declare("durable-q", durable=True)
+    ch.queue_declare("transient-q")
+    ch.queue_bind("durable-q", "durable-x", "k")
+    ch.basic_publish("durable-x", "k", b"persistent", pika.BasicProperties(delivery_mode=2))
+    ch.basic_publish("durable-x", "k", b"transient", pika.BasicProperties(delivery_mode=1))
+    ch.basic_publish("", "transient-q", b"gone", pika.BasicProperties(delivery_mode=2))
+    ch.basic_publish("durable-x", "k", b"unacked", pika.BasicProperties(delivery_mode=2))
+    ch.queue_declare("durable-q", passive=True)  # (the publishes are handled)
+    for _ in range(3):
+        ch.basic_get("durable-q")  # persistent, transient, unacked: held unacknowledged
+    kept = srv.control.restart()
+    assert kept["keys"] == 2
+    with pytest.raises(pika.exceptions.AMQPError):
+        ch.queue_declare("durable-q", passive=True)
+    assert r.get("saved") == b"v" and 990 < r.ttl("ttl") <= 1000  # reconnected by the retry
+    conn = pika.BlockingConnection(pika.URLParameters(srv.amqp_url))
+    ch = conn.channel()
+    bodies = []
+    while True:
+        method, _props, body = ch.basic_get("durable-q", auto_ack=True)
+        if method is None:
+            break
+        bodies.append((body, method.redelivered))
+    assert sorted(bodies) == [(b"persistent", True), (b"unacked", True)]
+    ch.basic_publish("durable-x", "k", b"bound")  # the durable binding came back
+    assert ch.basic_get("durable-q", auto_ack=True)[2] == b"bound"
+    for gone in ("transient-q",):
+        with pytest.raises(pika.exceptions.ChannelClosedByBroker):
+            conn.channel().queue_declare(gone, passive=True)
+    with pytest.raises(pika.exceptions.ChannelClosedByBroker):
+        conn.channel().exchange_declare("transient-x", passive=True)
+    conn.close()
+
+
+def test_unclean_restart_loses_what_was_not_saved(tmp_path):
+    with Server(data_dir=str(tmp_path), save="3600 1") as srv:
+        r = redis.Redis(port=srv.port, retry=Retry(NoBackoff(), 3), retry_on_error=[RedisConnectionError])
+        r.set("before", "1")
+        r.save()
+        r.set("after", "1")
+        srv.control.restart(clean=False)
+        assert r.get("before") == b"1" and r.get("after") is None
+
+
+def test_celery_worker_gets_its_unacked_task_again_after_restart(srv):
+    app = celery.Celery(f"t{uuid.uuid4().hex[:6]}", broker=srv.amqp_url)
+    app.conf.update(task_acks_late=True, broker_connection_retry=True, broker_heartbeat=0,
+                    worker_prefetch_multiplier=1, task_default_queue=f"celery-{uuid.uuid4().hex[:6]}")
+    runs, release = [], threading.Event()
+
+    @app.task(bind=True, name="yizhan_test.slow")
+    def slow(self):
+        runs.append(bool(self.request.delivery_info.get("redelivered")))
+        release.wait(20)
+
+    with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, loglevel="WARNING"):
+        slow.delay()
+        deadline = time.monotonic() + 20
+        while not runs and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert runs == [False]  # running, not acknowledged (acks_late)
+        srv.control.restart()
+        while len(runs) < 2 and time.monotonic() < deadline + 20:
+            time.sleep(0.05)
+        release.set()
+        assert runs == [False, True]  # the worker reconnected and got the task again, redelivered
