@@ -390,3 +390,16 @@ def test_next_amqp_method_fails_with_a_chosen_code(srv):
     with pytest.raises(pika.exceptions.ConnectionClosedByBroker) as closed:
         conn.channel().basic_consume(queue, lambda *a: None)
     assert closed.value.reply_code == 541
+
+
+def test_amqp_deliveries_in_tiny_pieces_and_late(srv):
+    conn = connect(srv, "shaped")
+    channel = conn.channel()
+    queue = channel.queue_declare(name()).method.queue
+    body = bytes(range(256)) * 40
+    assert srv.control.shape(protocol="amqp", client="shaped", chunk=7, delay=0.05) == 1
+    channel.basic_publish("", queue, body)
+    method, _props, got = channel.basic_get(queue, auto_ack=True)  # every frame cut in 7-byte writes
+    assert got == body and method.message_count == 0
+    assert srv.control.unshape(protocol="amqp") == 1
+    conn.close()

@@ -94,3 +94,26 @@ def test_masterauth_both_ways_and_serve_replicaof(tmp_path):
             assert digest(ours.redis_port) == m.execute_command("DEBUG", "DIGEST")
         finally:
             ours.stop()
+
+
+def test_chained_redis_to_yizhan_to_redis(redis_master):
+    """redis-server -> yizhan -> redis-server: yizhan passes its master's stream on unchanged,
+    and the RDB it gives its own replica names the database that stream is in (repl-stream-db),
+    so writes in database 5 land in database 5 two hops away."""
+    m5 = redis.Redis(port=redis_master.port, db=5)
+    populate(redis_master.port)
+    m5.set("five", "before")
+    with Server(save="", enable_debug_command="local", replicaof=f"127.0.0.1 {redis_master.port}") as ours:
+        middle = redis.Redis(port=ours.port)
+        wait_for(lambda: link_up(middle), what="yizhan to sync")
+        m5.set("five", "while the stream is in db 5")
+        wait_for(lambda: caught_up(m5, middle), what="yizhan to catch up")
+        with RedisReference("redis-server", "--enable-debug-command", "local",
+                            "--replicaof", "127.0.0.1", str(ours.port)) as last:
+            end = redis.Redis(port=last.port)
+            wait_for(lambda: link_up(end), what="the last hop to sync")
+            for i in range(100):
+                m5.incr("counter")
+            wait_for(lambda: caught_up(m5, middle) and caught_up(middle, end), what="both hops to catch up")
+            assert redis.Redis(port=last.port, db=5).get("counter") == b"100"
+            assert digest(redis_master.port) == digest(ours.port) == digest(last.port)

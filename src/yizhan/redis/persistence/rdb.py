@@ -384,12 +384,14 @@ def encode_db(index: int, items, sizes: tuple[int, int], compress: bool = True):
         yield head + bytes((kind,)) + encode_string(key, compress) + body
 
 
-def iter_file(dbs, now_s: int, compress: bool = True, functions=()):
+def iter_file(dbs, now_s: int, compress: bool = True, functions=(), aux=()):
     """A complete RDB file, chunk by chunk, from (db index, items, sizes) triples in index order
     (see `encode_db`) after the function libraries' codes: memory stays bounded by one value,
-    however large the dataset."""
+    however large the dataset. `aux`: more (name, value) aux fields (a replication transfer's
+    repl-stream-db, repl-id, repl-offset)."""
     crc = 0
-    chunks = [encode_header(now_s) + encode_functions(functions, compress)]
+    extra = b"".join(_aux(name, value) for name, value in aux)
+    chunks = [encode_header(now_s) + extra + encode_functions(functions, compress)]
     for index, items, sizes in dbs:
         chunks = _chain(chunks, encode_db(index, items, sizes, compress))
     for chunk in _chain(chunks, [bytes((OP_EOF,))]):

@@ -84,8 +84,9 @@ class Snapshotter:
     def current_seconds(self) -> int:
         return int(self.srv.clock.monotonic() - self.child_started)
 
-    def chunks(self):
-        """The whole dataset as RDB file chunks; keys already expired are left out."""
+    def chunks(self, aux=()):
+        """The whole dataset as RDB file chunks; keys already expired are left out; `aux`: more
+        aux fields (rdb.iter_file)."""
         now = self.srv.clock.ms()
         policy = self.srv.params.get("maxmemory-policy")
         lru, lfu = "lru" in policy, "lfu" in policy  # rdbSaveKeyValuePair's savelru / savelfu
@@ -109,14 +110,14 @@ class Snapshotter:
 
         dbs = ((db.index, live(db), (len(db.data), len(db.expires))) for db in self.srv.dbs if db.data)
         return rdb.iter_file(dbs, now_s=self.srv.clock.ms() // 1000, compress=self.srv.params.flag("rdbcompression"),
-                             functions=library_codes(self.srv))
+                             functions=library_codes(self.srv), aux=aux)
 
     def _lfu(self, db, key: bytes) -> int:
         params = self.srv.params
         return db.lfu_counter(key, params.int("lfu-log-factor"), params.int("lfu-decay-time"))
 
-    def encode(self) -> bytes:
-        return b"".join(self.chunks())
+    def encode(self, aux=()) -> bytes:
+        return b"".join(self.chunks(aux))
 
     def write(self, chunks, tag: int) -> None:
         """Write the chunks to a temporary file, fsync it, rename it over the dump file."""

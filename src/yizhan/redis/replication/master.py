@@ -86,6 +86,7 @@ class MasterRole:
         self.last_ping = srv.clock.monotonic()
         self.getack_pending = False
         self.proxying = False  # a replica itself: the master's stream is fed verbatim (`proxy`)
+        self.upstream = None  # then: the link (replica.ReplicaLink) whose stream that is
         self.sync_full = self.sync_partial_ok = self.sync_partial_err = 0  # INFO stats
         self.alone_since = srv.clock.monotonic()  # no replica attached since then
 
@@ -193,8 +194,11 @@ class MasterRole:
             self.srv.repl_id = os.urandom(20).hex()
             self.replid2, self.second_offset = "0" * 40, -1
             self.create_backlog()
-        self.selected_db = -1  # the stream after the RDB starts with a SELECT
-        rdb = snapshotter(self.srv).encode()
+        self.selected_db = -1  # the stream after the RDB starts with a SELECT ...
+        stream_db = self.upstream.stream_db() if self.proxying and self.upstream is not None else -1
+        rdb = snapshotter(self.srv).encode(aux=(  # ... or, passing our master's on, names its db
+            (b"repl-stream-db", b"%d" % stream_db), (b"repl-id", self.srv.repl_id.encode()),
+            (b"repl-offset", b"%d" % self.offset)))
         head = b"+FULLRESYNC %s %d\r\n" % (self.srv.repl_id.encode(), self.offset) if replid is not None else b""
         diskless = "eof" in capa and self.srv.params.flag("repl-diskless-sync")
         if diskless:

@@ -212,12 +212,15 @@ class ReplicaLink:
             payload, rest = bytes(self.buf[:self.transfer_size]), self.buf[self.transfer_size:]
         self.buf = bytearray(rest)
         self.mark = self.transfer_size = None
-        self._load(payload)
+        stream_db = self._load(payload)
         self.role.synced_from(self.full_replid, self.full_offset)
         self._online()
+        if 0 <= stream_db < len(self.srv.dbs):  # the database the master's stream is in
+            self.master_client.select(stream_db)
         self._ack()  # the first ACK: a master waiting for it (after `$EOF:`) starts the stream
 
-    def _load(self, payload: bytes) -> None:
+    def _load(self, payload: bytes) -> int:
+        """Replace the dataset with the RDB's; returns its repl-stream-db (-1: none)."""
         params = self.srv.params
         try:
             snap = rdb.decode_file(payload, rdb.Limits.from_params(params), params.flag("rdbchecksum"))
@@ -226,7 +229,13 @@ class ReplicaLink:
         self.flush_dataset()
         loaded = snapshotter(self.srv).install(snap, replace_functions=True)
         log.info("MASTER <-> REPLICA sync: Finished with success (%d keys, %d bytes)", loaded, len(payload))
+        text = snap.aux.get(b"repl-stream-db", b"-1")
+        return int(text) if text.lstrip(b"-").isdigit() else -1
 
+    def stream_db(self) -> int:
+        """The database our master's stream is in now (a sub-replica's RDB says it)."""
+        client = self.master_client
+        return client.db.index if client is not None else -1
     def _online(self) -> None:
         self.state = self.CONNECTED
         self.synced = True

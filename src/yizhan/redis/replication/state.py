@@ -44,6 +44,7 @@ class Replication:
         link.flush_dataset = self.flush_for_sync
         link.synced = not at_start  # our own history: PSYNC <our replid> <our offset + 1>
         self.master.proxying = True
+        self.master.upstream = link
         self.srv.params.values["replicaof"] = f"{host} {port}"  # CONFIG GET replicaof
         for client in self.master.peers:  # our replicas reconnect and follow the new history
             client.client.kill()
