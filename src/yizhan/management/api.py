@@ -393,7 +393,8 @@ class ManagementAPI:
             return self._call(request, {"POST": post_control}, [unquote(raw[3])], query_text)
         if len(raw) < 3 or raw[0] != "" or raw[1] != "api":
             raise NOT_FOUND
-        found = route([unquote(s) for s in raw[2:]])
+        # cowboy's router drops empty segments: Flower asks for /api/queues// (vhost "/")
+        found = route([unquote(s) for s in raw[2:] if s])
         if found is None:
             raise NOT_FOUND
         handlers, params = found
