@@ -342,3 +342,33 @@ def test_queue_federation_consumes_from_yizhan_only_while_rabbitmq_has_consumers
     got += consumer.stop()
     got += drain(rabbitmq.url, queue)
     assert got == first + second
+
+
+def test_a_durable_federation_upstream_exchange_comes_back_after_a_restart(tmp_path):
+    """The link's internal exchange is durable: after a restart yizhan still knows its type and
+    arguments (hop limit and cycle detection) and its bindings."""
+    srv = ServerProcess(tmp_path / "data", tmp_path / "yizhan-1.log")
+    arguments = {"x-max-hops": long(1), "x-downstream-name": "down", "x-downstream-vhost": "/"}
+    try:
+        with connect(url(srv.amqp_port)) as conn:
+            channel = conn.channel()
+            channel.exchange_declare("xfu", "x-federation-upstream", durable=True,
+                                     arguments=arguments)
+            channel.queue_declare("xfu.q", durable=True)
+            channel.queue_bind("xfu.q", "xfu")
+    finally:
+        srv.stop()
+    srv = ServerProcess(tmp_path / "data", tmp_path / "yizhan-2.log")
+    try:
+        with connect(url(srv.amqp_port)) as conn:
+            channel = conn.channel()
+            channel.exchange_declare("xfu", "x-federation-upstream", durable=True,
+                                     arguments=arguments)   # equivalent: no error
+            channel.confirm_delivery()
+            for body, hops in ((b"new", None), (b"one hop", [{"cluster-name": "a"}])):
+                headers = {"x-received-from": hops} if hops else None
+                channel.basic_publish("xfu", "", body, pika.BasicProperties(headers=headers))
+            assert channel.basic_get("xfu.q", auto_ack=True)[2] == b"new"
+            assert channel.basic_get("xfu.q", auto_ack=True)[0] is None   # max hops 1
+    finally:
+        srv.stop()
