@@ -230,6 +230,7 @@ class MasterRole:
     def _attach(self, client, info: dict, capa: set) -> ReplicaPeer:
         ip = info.get("ip") or client.addr.rsplit(":", 1)[0].strip("[]")
         peer = ReplicaPeer(client, ip, info.get("port", 0), capa, self.srv.clock.monotonic())
+        client.repl_flag = "S"
         self.peers = [p for p in self.peers if p.client is not client and p.alive()] + [peer]
         return peer
 

@@ -242,6 +242,7 @@ class ReplicaLink:
         self.synced = True
         client = Client(self.srv, f"{self.host}:{self.port}")
         self.srv.acl.make_internal(client)  # the master's commands are not checked (Redis: no user)
+        client.repl_flag = "M"
         self.master_client = client
         self.last_ack = 0.0
 
