@@ -1,5 +1,6 @@
-"""`yizhan serve` (argument parsing, logging set-up, running the server until a signal) and
-`yizhan definitions export|import` (AMQP definitions in RabbitMQ's definitions.json format)."""
+"""`yizhan serve` (argument parsing, logging set-up, running the server until a signal),
+`yizhan definitions export|import` (AMQP definitions in RabbitMQ's definitions.json format) and
+`yizhan ctl` (rabbitmqctl's commands for a running server: ctl.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import logging
 import signal
 import sys
 
+from yizhan import ctl
 from yizhan.config import Config, ConfigFileError, load_file, redis_value
 
 
@@ -57,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     defs.add_argument("file", help="the JSON file to write (export; - for stdout) or read (import)")
     defs.add_argument("--data-dir", default="./yizhan-data", help="the (stopped, for import) server's data dir")
     defs.add_argument("--config", metavar="FILE", help="export: also the users and vhosts of this config file")
+    ctl.add_parser(sub)
     return parser
 
 
@@ -108,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "definitions":
         return definitions(args)
+    if args.command == "ctl":
+        return ctl.main(args)
     try:
         config = config_from_args(args)
     except ConfigFileError as exc:

@@ -130,3 +130,81 @@ def test_new_database_and_vhost_are_empty_and_isolated(srv, r):
     root.queue_delete("same-name")
     root.connection.close()
     ch.connection.close()
+
+
+def _drain(ch, queue: str) -> list:
+    out = []
+    while True:
+        method, _props, body = ch.basic_get(queue, auto_ack=True)
+        if method is None:
+            return out
+        out.append((body.decode(), method.redelivered))
+
+
+def test_snapshot_takes_a_queue_paged_out_to_disk(tmp_path, monkeypatch):
+    monkeypatch.setenv("YIZHAN_AMQP_PAGE_MESSAGES", "8")  # the store's in-memory bound
+    with Server(data_dir=str(tmp_path), save="") as server:
+        ch = channel_of(server)
+        ch.queue_declare("paged", durable=True)
+        for i in range(60):  # persistent and transient ones: both kinds of paged run
+            ch.basic_publish("", "paged", f"p{i}".encode(), pika.BasicProperties(delivery_mode=2 if i % 3 else 1))
+        method, _props, _body = ch.basic_get("paged")
+        ch.basic_nack(method.delivery_tag, requeue=True)
+        queue = server.runtime.broker.vhosts["/"].queues["paged"]
+        assert queue.paged_count > 0  # the scenario really pages
+        ch.connection.close()
+        assert server.snapshot("paged")["messages"] == 60
+        ch = channel_of(server)
+        assert len(_drain(ch, "paged")) == 60  # the snapshot did not take them from the queue
+        ch.connection.close()
+        assert server.restore("paged")["messages"] == 60
+        ch = channel_of(server)
+        assert _drain(ch, "paged") == [("p0", True)] + [(f"p{i}", False) for i in range(1, 60)]
+        ch.connection.close()
+
+
+def test_snapshot_gives_unacked_deliveries_back_redelivered_in_place(srv):
+    srv.flush()
+    ch = channel_of(srv)
+    ch.queue_declare("unacked-q")
+    for i in range(5):
+        ch.basic_publish("", "unacked-q", f"u{i}".encode())
+    tags = [ch.basic_get("unacked-q")[0].delivery_tag for _ in range(3)]  # u0, u1, u2 held unacked
+    ch.basic_ack(tags[1])  # u1 is done
+    ch.queue_declare("unacked-q", passive=True)  # a round trip: the ack has arrived
+    snapped = srv.snapshot("unacked")  # the channel is still open, holding u0 and u2
+    assert snapped["messages"] == 4
+    ch.connection.close()
+    ch = channel_of(srv)
+    assert _drain(ch, "unacked-q") == [("u0", True), ("u2", True), ("u3", False), ("u4", False)]
+    ch.connection.close()
+    srv.restore("unacked")
+    ch = channel_of(srv)
+    assert _drain(ch, "unacked-q") == [("u0", True), ("u2", True), ("u3", False), ("u4", False)]
+    ch.queue_delete("unacked-q")
+    ch.connection.close()
+    srv.control.drop_snapshot("unacked")
+
+
+def test_snapshot_keeps_delayed_messages_with_their_due_times(srv):
+    ch = channel_of(srv)
+    ch.exchange_declare("later-x", "x-delayed-message", arguments={"x-delayed-type": "direct"})
+    ch.queue_declare("later-q")
+    ch.queue_bind("later-q", "later-x", "k")
+    ch.basic_publish("later-x", "k", b"in-60s", pika.BasicProperties(headers={"x-delay": 60_000}))
+    ch.basic_publish("later-x", "k", b"in-600s", pika.BasicProperties(headers={"x-delay": 600_000}))
+    ch.connection.close()
+    assert srv.snapshot("delayed")["delayed"] == 2
+    assert srv.flush()["delayed"] == 2
+    srv.advance(30)
+    srv.restore("delayed")
+    ch = channel_of(srv)
+    assert _drain(ch, "later-q") == []  # held again, until the times they were due
+    srv.advance(31)  # 61 s after the publish
+    assert _drain(ch, "later-q") == [("in-60s", False)]
+    srv.advance(540)
+    assert _drain(ch, "later-q") == [("in-600s", False)]
+    ch.queue_delete("later-q")
+    ch.exchange_delete("later-x")
+    ch.connection.close()
+    srv.control.drop_snapshot("delayed")

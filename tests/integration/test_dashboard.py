@@ -109,6 +109,29 @@ def wait_for(browser, condition, message: str = ""):
     return WebDriverWait(browser, WAIT_SECONDS, poll_frequency=0.1).until(check, message)
 
 
+def settled(read):
+    """`read()` again while the table it reads is redrawn under it (each refresh replaces a
+    table's body, so an element found a moment ago can go stale); a bounded number of tries."""
+    for _ in range(50):
+        try:
+            return read()
+        except StaleElementReferenceException:
+            continue
+    return read()
+
+
+def click(browser, css: str) -> None:
+    settled(lambda: browser.find_element(By.CSS_SELECTOR, css).click())
+
+
+def rows_attribute(browser, css: str, name: str) -> list:
+    return settled(lambda: [r.get_attribute(name) for r in browser.find_elements(By.CSS_SELECTOR, css)])
+
+
+def rows_text(browser, css: str) -> list:
+    return settled(lambda: [r.text for r in browser.find_elements(By.CSS_SELECTOR, css)])
+
+
 def text(browser, element_id: str) -> str:
     return browser.find_element(By.ID, element_id).text
 
@@ -125,8 +148,10 @@ def open_tab(browser, tab: str) -> None:
 
 
 def queue_cell(browser, queue: str, column: str) -> str:
-    rows = browser.find_elements(By.CSS_SELECTOR, f'#queues-table tbody tr[data-queue="{queue}"]')
-    return rows[0].find_element(By.CSS_SELECTOR, "td." + column).text if rows else ""
+    def read():
+        rows = browser.find_elements(By.CSS_SELECTOR, f'#queues-table tbody tr[data-queue="{queue}"]')
+        return rows[0].find_element(By.CSS_SELECTOR, "td." + column).text if rows else ""
+    return settled(read)
 
 
 def amqp_channel(srv):
@@ -176,7 +201,7 @@ def test_purge_from_the_page_empties_the_queue(page, server):
         channel.basic_publish("amq.topic", "jobs.new", b"job %d" % i)
     open_tab(page, "queues")
     wait_for(page, lambda: queue_cell(page, "to-purge", "messages") == "5")
-    page.find_element(By.CSS_SELECTOR, '#queues-table tbody tr[data-queue="to-purge"]').click()
+    click(page, '#queues-table tbody tr[data-queue="to-purge"]')
     wait_for(page, lambda: text(page, "queue-detail-name") == "to-purge")
     wait_for(page, lambda: "jobs.#" in text(page, "queue-bindings"))
     assert "amq.topic" in text(page, "queue-bindings")
@@ -188,7 +213,7 @@ def test_purge_from_the_page_empties_the_queue(page, server):
     channel.basic_qos(prefetch_count=7)
     channel.basic_consume("to-purge", lambda *a: None, consumer_tag="page-watcher")
     wait_for(page, lambda: "page-watcher" in text(page, "queue-consumers"))
-    consumer = page.find_element(By.CSS_SELECTOR, "#queue-consumers tbody tr").text
+    consumer = rows_text(page, "#queue-consumers tbody tr")[0]
     assert consumer.endswith("page-watcher true false 7")
     shot(page, "queue-purged")
     connection.close()
@@ -199,7 +224,7 @@ def test_publish_and_get_from_the_page(page, server):
     channel.queue_declare("inbox")
     open_tab(page, "queues")
     wait_for(page, lambda: queue_cell(page, "inbox", "messages") == "0")
-    page.find_element(By.CSS_SELECTOR, '#queues-table tbody tr[data-queue="inbox"]').click()
+    click(page, '#queues-table tbody tr[data-queue="inbox"]')
     wait_for(page, lambda: text(page, "queue-detail-name") == "inbox")
     form = page.find_element(By.ID, "queue-publish")
     form.find_element(By.NAME, "payload").send_keys("hello from the page")
@@ -229,12 +254,11 @@ def test_connections_tab_lists_and_closes_a_pika_connection(page, server):
     open_tab(page, "connections")
     rows = "#connections-table tbody tr"
     wait_for(page, lambda: page.find_elements(By.CSS_SELECTOR, rows))
-    row = page.find_element(By.CSS_SELECTOR, rows)
-    cells = [td.text for td in row.find_elements(By.TAG_NAME, "td")]
+    cells = rows_text(page, rows + " td")
     assert cells[1:3] == ["/", "guest"] and cells[3].startswith("Pika Python Client Library")
     assert cells[4:7] == ["running", "1", "AMQP 0-9-1"]
     shot(page, "connections")
-    row.find_element(By.CSS_SELECTOR, "button.close-connection").click()
+    click(page, rows + " button.close-connection")
     wait_for(page, lambda: text(page, "connections-result").endswith("closed."))
     wait_for(page, lambda: not page.find_elements(By.CSS_SELECTOR, rows))
     with pytest.raises(pika.exceptions.ConnectionClosed) as closed:
@@ -260,15 +284,15 @@ def test_redis_panel_shows_a_key_set_with_redis_py(page, server):
     page.find_element(By.ID, "redis-scan").click()
     row = '#redis-keys tbody tr[data-name="dashboard:greeting"]'
     wait_for(page, lambda: page.find_elements(By.CSS_SELECTOR, row))
-    types = {r.get_attribute("data-name"): r.find_element(By.CSS_SELECTOR, "td.type").text
-             for r in page.find_elements(By.CSS_SELECTOR, "#redis-keys tbody tr")}
+    types = dict(zip(rows_attribute(page, "#redis-keys tbody tr", "data-name"),
+                     rows_text(page, "#redis-keys tbody tr td.type")))
     assert types == {"dashboard:greeting": "string", "dashboard:list": "list", "dashboard:session": "string"}
-    ttl = page.find_element(By.CSS_SELECTOR, '#redis-keys tr[data-name="dashboard:session"] td.ttl').text
+    ttl = rows_text(page, '#redis-keys tr[data-name="dashboard:session"] td.ttl')[0]
     assert 0 < int(ttl) <= 600_000
-    page.find_element(By.CSS_SELECTOR, row).click()
+    click(page, row)
     wait_for(page, lambda: text(page, "redis-preview-name") == "dashboard:greeting")
     assert text(page, "redis-preview-value") == "hello from redis-py"
-    page.find_element(By.CSS_SELECTOR, '#redis-keys tbody tr[data-name="dashboard:list"]').click()
+    click(page, '#redis-keys tbody tr[data-name="dashboard:list"]')
     wait_for(page, lambda: text(page, "redis-preview-name") == "dashboard:list")
     assert "item-99" in text(page, "redis-preview-value")
     assert "item-100" not in text(page, "redis-preview-value")
@@ -278,7 +302,7 @@ def test_redis_panel_shows_a_key_set_with_redis_py(page, server):
     db5 = '#redis-keyspace tr[data-db="5"]'
     wait_for(page, lambda: page.find_elements(By.CSS_SELECTOR, db5))
     page.find_element(By.ID, "redis-match").clear()
-    page.find_element(By.CSS_SELECTOR, db5).click()  # a database's row browses it
+    click(page, db5)  # a database's row browses it
     wait_for(page, lambda: [r.get_attribute("data-name") for r in
                             page.find_elements(By.CSS_SELECTOR, "#redis-keys tbody tr")] == ["in-db5"])
     client.set("dashboard:another", "1")
@@ -294,19 +318,19 @@ def test_queue_list_pages_and_filters(page, server):
     rows = "#queues-table tbody tr"
     summary = 'form.pager[data-list="queues"] [data-role="summary"]'
     wait_for(page, lambda: page.find_element(By.CSS_SELECTOR, summary).text == "Page 1 of 2 · 120 shown of 120")
-    names = [r.get_attribute("data-queue") for r in page.find_elements(By.CSS_SELECTOR, rows)]
+    names = rows_attribute(page, rows, "data-queue")
     assert names == [f"q-{i:03d}" for i in range(100)]
-    page.find_element(By.CSS_SELECTOR, 'form.pager[data-list="queues"] [data-step="1"]').click()
+    click(page, 'form.pager[data-list="queues"] [data-step="1"]')
     wait_for(page, lambda: page.find_element(By.CSS_SELECTOR, summary).text.startswith("Page 2 of 2"))
     wait_for(page, lambda: len(page.find_elements(By.CSS_SELECTOR, rows)) == 20)
     page.find_element(By.CSS_SELECTOR, 'form.pager[data-list="queues"] input[name="name"]').send_keys("q-11")
     wait_for(page, lambda: page.find_element(By.CSS_SELECTOR, summary).text == "Page 1 of 1 · 10 shown of 120")
-    names = [r.get_attribute("data-queue") for r in page.find_elements(By.CSS_SELECTOR, rows)]
+    names = rows_attribute(page, rows, "data-queue")
     assert names == [f"q-{i}" for i in range(110, 120)]
-    page.find_element(By.CSS_SELECTOR, 'form.pager[data-list="queues"] input[name="regex"]').click()
+    click(page, 'form.pager[data-list="queues"] input[name="regex"]')
     page.find_element(By.CSS_SELECTOR, 'form.pager[data-list="queues"] input[name="name"]').send_keys("9$")
     wait_for(page, lambda: page.find_element(By.CSS_SELECTOR, summary).text == "Page 1 of 1 · 1 shown of 120")
-    assert [r.get_attribute("data-queue") for r in page.find_elements(By.CSS_SELECTOR, rows)] == ["q-119"]
+    assert rows_attribute(page, rows, "data-queue") == ["q-119"]
     shot(page, "queues-filtered")
     connection.close()
 
@@ -322,12 +346,12 @@ def test_exchange_drill_down_shows_bindings_both_ways(page, server):
     open_tab(page, "exchanges")
     row = '#exchanges-table tbody tr[data-exchange="orders"]'
     wait_for(page, lambda: page.find_elements(By.CSS_SELECTOR, row))
-    assert page.find_element(By.CSS_SELECTOR, row).text.split()[-2:] == ["topic", "D"]
-    page.find_element(By.CSS_SELECTOR, row).click()
+    assert rows_text(page, row)[0].split()[-2:] == ["topic", "D"]
+    click(page, row)
     wait_for(page, lambda: "billing" in text(page, "exchange-bindings-source"))
-    source = [r.text for r in page.find_elements(By.CSS_SELECTOR, "#exchange-bindings-source tbody tr")]
+    source = rows_text(page, "#exchange-bindings-source tbody tr")
     assert sorted(source) == ["audit-in exchange order.#", "billing queue order.paid"]
-    destination = [r.text for r in page.find_elements(By.CSS_SELECTOR, "#exchange-bindings-destination tbody tr")]
+    destination = rows_text(page, "#exchange-bindings-destination tbody tr")
     assert destination == ["amq.direct incoming"]
     shot(page, "exchange-detail")
     connection.close()
@@ -341,7 +365,7 @@ def test_management_user_sees_amqp_but_not_the_redis_panel(browser, server):
     channel.queue_declare("visible")
     open_tab(browser, "queues")
     wait_for(browser, lambda: browser.find_elements(By.CSS_SELECTOR, '#queues-table tr[data-queue="visible"]'))
-    browser.find_element(By.CSS_SELECTOR, '#queues-table tr[data-queue="visible"]').click()
+    click(browser, '#queues-table tr[data-queue="visible"]')
     wait_for(browser, lambda: text(browser, "queue-detail-name") == "visible")
     assert not browser.find_element(By.ID, "queue-purge").is_displayed()  # administrators only
     open_tab(browser, "redis")

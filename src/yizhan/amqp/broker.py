@@ -77,7 +77,7 @@ class Broker:
         self.users: dict[str, User] = {"guest": User("guest", "guest", loopback_only=True,
                                                      tags=["administrator"], source="builtin")}
         self.connections: set = set()
-        self.on_connection = None  # a test control's recording: called with each new connection
+        self.on_connection = None  # the test controls' look at each accepted connection (None: off)
         self.alarms: set = set()  # resource alarms in effect: "memory", "disk" (alarms.py)
         self.unwritable = 0  # connections not writable now (flow.py: none, no socket-paced park)
         self.next_connection_id = 1

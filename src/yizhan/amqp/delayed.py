@@ -149,6 +149,25 @@ class DelayedMessages:
         for msg_id, at, vhost, exchange, message in records:
             self._add(at, vhost, exchange, message, msg_id)
 
+    def held(self) -> list:
+        """Every held message as (release at ms, vhost name, exchange name, message), in release
+        order (a test control's snapshot)."""
+        return [(at, vhost, exchange, message) for at, _id, vhost, exchange, message in sorted(self.heap)]
+
+    def hold_until(self, at: int, vhost: str, exchange: str, message) -> None:
+        """Hold `message` for release at `at` (clock ms; a test control's restore)."""
+        self._add(at, vhost, exchange, message)
+
+    def drop_all(self) -> int:
+        """Forget every held message (a test control's flush and restore); how many."""
+        count = len(self.heap)
+        if self.log is not None:
+            for item in self.heap:
+                self.log.remove(item[1])
+        self.heap = []
+        self.stop()
+        return count
+
     def count(self, vhost: str, exchange: str) -> int:
         """The plugin's messages_delayed for one exchange."""
         return sum(1 for item in self.heap if item[2] == vhost and item[3] == exchange)

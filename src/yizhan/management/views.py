@@ -224,14 +224,14 @@ def properties_key(key: str, arguments: dict) -> str:
 
 def vhost_bindings(vhost) -> list[dict]:
     """The default exchange's implicit bindings (queue by queue) then the explicit ones, in
-    rabbit_binding's order (source, routing key, destination)."""
+    the order rabbit_mgmt_wm_bindings sorts them in (source, destination, routing key)."""
     rows = [binding_json(vhost.name, "", "queue", name, name, FieldTable())
             for name in sorted(vhost.queues)]
     explicit = []
     for exchange in vhost.exchanges.values():
         for binding in exchange.bindings.values():
             explicit.append(binding)
-    explicit.sort(key=lambda b: (b.source.name, b.key, b.destination.kind, b.destination.name))
+    explicit.sort(key=lambda b: (b.source.name, b.destination.name, b.key))
     rows += [binding_json(vhost.name, b.source.name, b.destination.kind, b.destination.name,
                           b.key, b.args) for b in explicit]
     return rows
@@ -276,6 +276,7 @@ def user_vhosts(user, broker) -> list[str]:
 
 
 def permissions_json(broker) -> list[dict]:
+    """Every user's permissions, sorted as rabbit_mgmt_wm_permissions sorts them (vhost, user)."""
     rows = []
     for name in sorted(broker.users):
         user = broker.users[name]
@@ -283,7 +284,7 @@ def permissions_json(broker) -> list[dict]:
             granted = user.permissions.get(vhost, ALL_PERMISSIONS)
             rows.append({"user": name, "vhost": vhost, **{k: granted[k] for k in
                                                           ("configure", "write", "read")}})
-    return rows
+    return sorted(rows, key=lambda row: (row["vhost"], row["user"]))
 
 
 # -- overview ---------------------------------------------------------------------------------

@@ -76,7 +76,7 @@ class AMQPProtocol(asyncio.Protocol):
         conn.closer = transport.abort
         conn.input_gate = self._input_gate
         conn.network = self  # (the test controls shape its output)
-        if self.broker.on_connection is not None:  # a test control records AMQP traffic
+        if self.broker.on_connection is not None:  # a test control's rule for new connections
             self.broker.on_connection(conn)
         self.conn = conn
         self.handshake_timer = self.clock_timers.call_later(self.broker.limits.handshake_timeout,

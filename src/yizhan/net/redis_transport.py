@@ -101,6 +101,8 @@ class RedisProtocol(asyncio.Protocol):
         self.conn = RedisConnection(client)
         self._attach(self.conn)
         instance.register(client)
+        if instance.on_connection is not None:  # a test control's rule for new connections
+            instance.on_connection(client)
 
     def _adopt(self, peer: "BusyPeer") -> None:
         """Take over a connection served by `BusyPeer` while a script was busy: same client,

@@ -111,6 +111,7 @@ class RedisInstance:
         # The test controls' command hook (yizhan.testing.control.redis_faults): None unless a
         # test installs a fault or records commands; clients then leave the direct path.
         self.control = None
+        self.on_connection = None  # the test controls' look at each accepted client (None: off)
         self.blocking = BlockingRegistry(self)
         self.pubsub = PubSub()
         self.observer = Observer(self)

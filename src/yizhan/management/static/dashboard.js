@@ -393,24 +393,10 @@ async function loadQueueDetail() {
   fillTable($("queue-bindings"), bindings, (tr, b) => {
     cell(tr, exchangeLabel(b.source)); cell(tr, b.routing_key); cell(tr, argumentsText(b.arguments));
   });
-  const consumers = await queueConsumers(queue);
-  fillTable($("queue-consumers"), consumers, (tr, c) => {
+  fillTable($("queue-consumers"), queue.consumer_details || [], (tr, c) => {
     cell(tr, (c.channel_details || {}).name); cell(tr, c.consumer_tag); cell(tr, c.ack_required);
     cell(tr, c.exclusive); cell(tr, c.prefetch_count, "num");
   });
-}
-
-/* The queue's consumers: its consumer_details, or where the server leaves that empty, its
- * rows of /api/consumers/{vhost}. */
-async function queueConsumers(queue) {
-  if ((queue.consumer_details || []).length || !queue.consumers) return queue.consumer_details || [];
-  try {
-    const rows = await api("consumers/" + enc(queue.vhost));
-    return rows.filter((c) => c.queue && c.queue.name === queue.name);
-  } catch (error) {
-    if (error.status === 404) return [];
-    throw error;
-  }
 }
 
 async function purgeQueue(event) {

@@ -3,9 +3,12 @@ CONNECTION_FORCED, 404, 406, 541 ...), now or on the next matching client method
 cancels consumers (basic.cancel from the server, to clients with consumer_cancel_notify),
 requeues unacknowledged deliveries (redelivered), and nacks or holds publisher confirms.
 
-Confirm faults wrap the matching connection's `write` (an instance attribute, so nothing
-changes for any other connection): a basic.ack the server sends is a publisher confirm (it
-never acks anything else), which the fault turns into a basic.nack or holds back."""
+Method and confirm faults are rules: each reaches every connection, open or accepted later
+(through `AcceptHooks`), and matches the client (name or address) when the method runs or
+the confirm is written. Confirm faults are a rewriting stage of the connection's `WriteChain`
+(an instance attribute, so nothing changes for connections without a fault): a basic.ack the
+server sends is a publisher confirm (it never acks anything else), which the fault turns into
+a basic.nack or holds back."""
 
 from __future__ import annotations
 
@@ -14,8 +17,9 @@ from pamqp.commands import Basic, Connection as Conn
 from yizhan.amqp import codec, errors
 from yizhan.amqp.codec import new
 from yizhan.amqp.connection import RUNNING, UNBLOCKED_FRAME
+from yizhan.testing.control.connections import AcceptHooks, WriteChain
 from yizhan.testing.control.network import Network
-from yizhan.testing.control.targets import Target
+from yizhan.testing.control.targets import Target, amqp_name
 
 ACK_INDEX = Basic.Ack.index
 NACK_INDEX = Basic.Nack.index
@@ -33,39 +37,68 @@ def _as_nack(data: bytes) -> bytes:
 
 
 class ConfirmFault:
-    """Wraps one connection's `write`: the next `count` confirms (None: all) become nacks, or
-    are held until `release`."""
+    """The next `target.count` confirms (None: all) to the matching clients become nacks, or
+    are held until `release`: a rewriting stage on each connection's WriteChain."""
 
-    def __init__(self, conn, nack: bool, target: Target):
-        self.conn, self.nack, self.target = conn, nack, target
-        self.real_write = conn.write
-        self.held: list[bytes] = []
-        conn.write = self.write
+    def __init__(self, nack: bool, target: Target):
+        self.nack, self.target = nack, target
+        self.stages: dict = {}   # conn -> (its chain, this fault's stage)
+        self.held: list = []     # (conn, confirm frame)
 
-    def write(self, data: bytes) -> None:
-        if _is_confirm(data) and self.target.take():
-            if not self.nack:
-                self.held.append(data)
-                return
-            data = _as_nack(data)
-        self.real_write(data)
+    def attach(self, conn) -> None:
+        if conn in self.stages:
+            return
+        target = self.target
+
+        def stage(data: bytes):
+            if _is_confirm(data) and target.matches_client(amqp_name(conn), conn.peer) and target.take():
+                if not self.nack:
+                    self.held.append((conn, data))
+                    return None
+                return _as_nack(data)
+            return data
+        chain = WriteChain.of(conn)
+        chain.add(stage, rewriter=True)
+        self.stages[conn] = (chain, stage)
 
     def release(self) -> None:
-        if self.conn.__dict__.get("write") == self.write:
-            del self.conn.write
-        for data in self.held:
-            self.real_write(data)
+        for conn, data in self.held:
+            chain, stage = self.stages[conn]
+            chain.pass_on(stage, data)  # through the stages after this one (the recording)
         self.held.clear()
-        if self.conn.on_wakeup is not None:
-            self.conn.on_wakeup()
+        for conn, (chain, stage) in self.stages.items():
+            chain.remove(stage)
+            if conn.on_wakeup is not None:
+                conn.on_wakeup()
+        self.stages.clear()
 
 
 class AMQPFaults:
-    def __init__(self, runtime, network: Network):
+    def __init__(self, runtime, network: Network, hooks: AcceptHooks):
         self.runtime = runtime
         self.network = network
+        self.hooks = hooks
         self.confirm_faults: list[ConfirmFault] = []
         self.method_faults: list = []
+
+    def _update_hooks(self) -> None:
+        self.hooks.set("confirms", self._confirms_new if self.confirm_faults else None)
+        self.hooks.set("methods", self._methods_new if self.method_faults else None)
+
+    def _confirms_new(self, protocol: str, conn) -> bool:
+        if protocol == "amqp":
+            for fault in self.confirm_faults:
+                fault.attach(conn)
+        return False
+
+    def _methods_new(self, protocol: str, conn) -> bool:
+        if protocol == "amqp":
+            for fault in self.method_faults:
+                fault.attach(conn)
+        return False
+
+    def _all_connections(self):
+        return self.network.amqp_connections(Target(protocol="amqp"))
 
     def _connections(self, target: Target):
         return self.network.amqp_connections(Target(protocol="amqp", client=target.client))
@@ -159,33 +192,38 @@ class AMQPFaults:
         return count
 
     def confirms(self, target: Target, nack: bool = True) -> int:
-        """The matching connections' next `target.count` publisher confirms (all while the
-        fault stays, when count is None) become basic.nack (`nack`) or are held back until
-        `release_confirms`."""
-        faults = 0
-        for conn in self._connections(target):
-            self.confirm_faults.append(ConfirmFault(conn, nack, target))
-            faults += 1
-        return faults
+        """The matching clients' next `target.count` publisher confirms (all while the fault
+        stays, when count is None) become basic.nack (`nack`) or are held back until
+        `release_confirms`, on the connections open now and those opened later; how many
+        open connections match now."""
+        fault = ConfirmFault(nack, target)
+        for conn in self._all_connections():
+            fault.attach(conn)
+        self.confirm_faults.append(fault)
+        self._update_hooks()
+        return len(self._connections(target))
 
     def fail_method(self, target: Target, code: int, text: str) -> int:
-        """The next `target.count` `target.command` methods of the matching open connections
-        fail with `code` (see MethodFault); how many connections."""
+        """The next `target.count` `target.command` methods of the matching clients fail with
+        `code` (see MethodFault), on the connections open now and those opened later; how
+        many open connections match now."""
         if target.command is None or "." not in target.command:
             raise ValueError("name the AMQP method, e.g. method='queue.declare'")
         if code not in errors.NAMES:
             raise ValueError(f"{code} is not an AMQP reply code")
-        faults = 0
-        for conn in self._connections(target):
-            self.method_faults.append(MethodFault(conn, target, code, text))
-            faults += 1
-        return faults
+        fault = MethodFault(target, code, text)
+        for conn in self._all_connections():
+            fault.attach(conn)
+        self.method_faults.append(fault)
+        self._update_hooks()
+        return len(self._connections(target))
 
     def clear_method_faults(self) -> int:
         count = len(self.method_faults)
         for fault in self.method_faults:
             fault.release()
         self.method_faults.clear()
+        self._update_hooks()
         return count
 
     def release_confirms(self) -> int:
@@ -193,58 +231,67 @@ class AMQPFaults:
         for fault in self.confirm_faults:
             fault.release()
         self.confirm_faults.clear()
+        self._update_hooks()
         return held
 
 
 class MethodFault:
     """The next matching client methods (`target.command`, e.g. "queue.declare" or
-    "basic.publish") on one connection fail with `code`: a channel close for a soft code, a
-    connection close for a hard one, naming the method as RabbitMQ's errors do. The
-    connection's channels get instance attributes in front of `dispatch` (every method the
-    generic path handles), `publish_content` and `ack` (the hot path's publish and ack); new
-    channels through the connection's `_channel`. Nothing changes for other connections."""
+    "basic.publish") fail with `code`: a channel close for a soft code, a connection close for
+    a hard one, naming the method as RabbitMQ's errors do. Each connection's channels get
+    instance attributes in front of `dispatch` (every method the generic path handles),
+    `publish_content` and `ack` (the hot path's publish and ack); new channels through the
+    connection's `_channel`. The client is matched when the method runs."""
 
-    def __init__(self, conn, target: Target, code: int, text: str):
-        self.conn, self.target, self.code, self.text = conn, target, code, text
+    def __init__(self, target: Target, code: int, text: str):
+        self.target, self.code, self.text = target, code, text
         self.wrapped: list = []
+        self.connections: list = []
+
+    def attach(self, conn) -> None:
+        if any(known is conn for known in self.connections):
+            return
+        self.connections.append(conn)
         for channel in list(conn.channels.values()):
-            self._wrap(channel)
+            self._wrap(conn, channel)
         new_channel = conn._channel
 
         def channel_of(number: int):
             channel = new_channel(number)
             if not any(wrapped is channel for wrapped in self.wrapped):
-                self._wrap(channel)
+                self._wrap(conn, channel)
             return channel
         conn._channel = channel_of
 
-    def _wrap(self, channel) -> None:
+    def _wrap(self, conn, channel) -> None:
         dispatch, publish_content, ack = channel.dispatch, channel.publish_content, channel.ack
 
         def checked_dispatch(method_spec, method, content):
             name = method_spec.cls.name.lower()
-            if name != "basic.publish" and self._strike(channel, name, method_spec.cls.index):
+            if name != "basic.publish" and self._strike(conn, channel, name, method_spec.cls.index):
                 return
             dispatch(method_spec, method, content)
 
         def checked_publish(*args):
-            if self._strike(channel, "basic.publish", Basic.Publish.index):
+            if self._strike(conn, channel, "basic.publish", Basic.Publish.index):
                 return
             publish_content(*args)
 
         def checked_ack(tag, multiple):
-            if self._strike(channel, "basic.ack", Basic.Ack.index):
+            if self._strike(conn, channel, "basic.ack", Basic.Ack.index):
                 return
             ack(tag, multiple)
         channel.dispatch, channel.publish_content, channel.ack = checked_dispatch, checked_publish, checked_ack
         self.wrapped.append(channel)
 
-    def _strike(self, channel, name: str, index: int) -> bool:
-        if name != self.target.command or channel.state != "open" or not self.target.take():
+    def _strike(self, conn, channel, name: str, index: int) -> bool:
+        target = self.target
+        if (name != target.command or channel.state != "open"
+                or not target.matches_client(amqp_name(conn), conn.peer) or not target.take()):
             return False
         error = errors.AMQPError(self.code, self.text, (index >> 16, index & 0xFFFF))
         if error.hard:
-            self.conn.close_by_server(error)
+            conn.close_by_server(error)
         else:
             channel.fail(error)
         return True
@@ -253,5 +300,7 @@ class MethodFault:
         for channel in self.wrapped:
             for name in ("dispatch", "publish_content", "ack"):
                 channel.__dict__.pop(name, None)
-        self.conn.__dict__.pop("_channel", None)
+        for conn in self.connections:
+            conn.__dict__.pop("_channel", None)
         self.wrapped.clear()
+        self.connections.clear()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from yizhan.amqp import errors as amqp_errors
 from yizhan.testing.control.amqp_faults import AMQPFaults
 from yizhan.testing.control.clock import TimeControl
+from yizhan.testing.control.connections import AcceptHooks
 from yizhan.testing.control.network import Network
 from yizhan.testing.control.observe import Observer
 from yizhan.testing.control.redis_faults import CommandHook
@@ -29,10 +30,11 @@ class Controls:
     def __init__(self, runtime):
         self.runtime = runtime
         self.time = TimeControl(runtime)
-        self.network = Network(runtime)
+        self.hooks = AcceptHooks(runtime)
+        self.network = Network(runtime, self.hooks)
         self.commands_hook = CommandHook(runtime.redis)
-        self.amqp = AMQPFaults(runtime, self.network)
-        self.observer = Observer(runtime)
+        self.amqp = AMQPFaults(runtime, self.network, self.hooks)
+        self.observer = Observer(runtime, self.hooks)
         self.state = StateControl(runtime)
 
     # -- time ------------------------------------------------------------------------------
@@ -82,13 +84,19 @@ class Controls:
         """Close the matching connections now (`reset`: TCP RST); how many."""
         return self.network.drop(Target(protocol, client, count=count), reset)
 
-    def down(self, protocol: str | None = None, drop: bool = True, seconds: float | None = None) -> list:
+    def down(self, protocol: str | None = None, drop: bool = True, seconds: float | None = None,
+             client: str | None = None) -> list:
         """Stop listening (connection refused) and drop open connections; state is kept.
-        With `seconds`, listening resumes by itself after that much real time."""
+        With `seconds`, listening resumes by itself after that much real time. With `client`
+        (an address, or "host:" for every port of a host), only that client is refused: its
+        connections are reset as they are accepted (and its open ones now), until `up(client=...)`."""
+        if client is not None:
+            self.network.refuse(Target(protocol, client), seconds)
+            return [f"{protocol or 'all'} from {client}"]
         return self.network.down(protocol, drop, seconds)
 
-    def up(self, protocol: str | None = None) -> list:
-        return self.network.up(protocol)
+    def up(self, protocol: str | None = None, client: str | None = None) -> list:
+        return self.network.up(protocol, client)
 
     def restart(self, clean: bool = True) -> dict:
         """A simulated restart on the same ports: listeners closed, clients dropped, only what
@@ -102,7 +110,7 @@ class Controls:
     def shape(self, protocol: str | None = None, client: str | None = None, delay: float = 0.0,
               chunk: int | None = None, rate: int | None = None, stall: bool = False) -> int:
         """Delay (seconds), split (`chunk` bytes per write), cap (`rate` bytes/s) or stall the
-        output of the matching open connections."""
+        output of the matching connections, open now or accepted later (until `unshape`)."""
         return self.network.shape(Target(protocol, client), float(delay), chunk, rate, stall)
 
     def unshape(self, protocol: str | None = None, client: str | None = None) -> int:
@@ -123,7 +131,7 @@ class Controls:
                          text: str = "Failed via yizhan test control", client: str | None = None,
                          count: int | None = 1, probability: float = 1.0, seed: int | None = None) -> int:
         """The next `count` `method`s ("queue.declare", "basic.publish", "basic.consume" ...)
-        of the matching open connections fail with `code` (a soft code closes the channel, a
+        of the matching connections (open now or later) fail with `code` (a soft code closes the channel, a
         hard one such as 541 the connection) instead of being handled."""
         return self.amqp.fail_method(Target("amqp", client, method, count, probability, seed), int(code), text)
 

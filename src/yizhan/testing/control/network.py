@@ -1,10 +1,14 @@
 """Network faults: drop connections now (a clean close or a TCP reset), stop listening and
 listen again on the same port ("down"/"up": clients get connection refused, the server keeps
-its state), and shape a connection's output (delay, tiny pieces, a bandwidth cap, a stall).
+its state), refuse the connections of chosen client addresses (each is reset as it is
+accepted), and shape a connection's output (delay, tiny pieces, a bandwidth cap, a stall).
 
-Shaping replaces the protocol object's transport with a `ShapedTransport` for the shaped
-connections only; every other connection writes as before. Network time is real time (the
-loop's), not the server clock."""
+Refusals and shapes are rules: they stay until removed and reach the connections accepted
+after they were installed (through `AcceptHooks`, by protocol and client address: a client's
+name is not known yet when it connects) as well as the matching open ones. Shaping replaces
+the protocol object's transport with a `ShapedTransport` for the shaped connections only;
+every other connection writes as before. Network time is real time (the loop's), not the
+server clock."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import asyncio
 import socket
 import struct
 
+from yizhan.testing.control.connections import AcceptHooks
 from yizhan.testing.control.targets import Target, amqp_name, redis_name
 
 
@@ -95,9 +100,64 @@ class ShapedTransport:
 
 
 class Network:
-    def __init__(self, runtime):
+    def __init__(self, runtime, hooks: AcceptHooks):
         self.runtime = runtime
+        self.hooks = hooks
         self.down_ports: dict[str, int] = {}   # protocol -> the port it listened on
+        self.refusals: list[Target] = []       # client addresses whose connections are reset
+        self.shapes: list[tuple] = []          # (Target, delay, chunk, rate, stall)
+
+    # -- rules for accepted connections -------------------------------------------------
+    def _update_hooks(self) -> None:
+        self.hooks.set("refuse", self._refuse_new if self.refusals else None)
+        self.hooks.set("shape", self._shape_new if self.shapes else None)
+
+    @staticmethod
+    def _identity(protocol: str, connection) -> tuple:
+        """(client name, address, protocol object) of an accepted connection."""
+        if protocol == "redis":
+            return redis_name(connection), connection.addr, connection.conn.network
+        return amqp_name(connection), connection.peer, connection.network
+
+    def _refuse_new(self, protocol: str, connection) -> bool:
+        name, addr, network = self._identity(protocol, connection)
+        for target in self.refusals:
+            if target.wants(protocol) and target.matches_client(name, addr) and target.take():
+                _reset(network.transport)
+                return True
+        return False
+
+    def _shape_new(self, protocol: str, connection) -> bool:
+        name, addr, network = self._identity(protocol, connection)
+        for target, delay, chunk, rate, stall in reversed(self.shapes):  # the newest rule wins
+            if target.wants(protocol) and target.matches_client(name, addr):
+                network.transport = ShapedTransport(network.transport, asyncio.get_running_loop(),
+                                                    delay, chunk, rate, stall)
+                return False
+        return False
+
+    def refuse(self, target: Target, seconds: float | None = None) -> int:
+        """Reset every connection from the matching client addresses as it is accepted (the
+        listener stays open for everyone else), and drop the open ones; until `up` names
+        the same client (or after `seconds` of real time)."""
+        self.refusals.append(target)
+        self._update_hooks()
+        if seconds is not None:
+            asyncio.get_running_loop().call_later(float(seconds), self._lift, target)
+        return self.drop(Target(target.protocol, target.client), reset=True)
+
+    def _lift(self, target: Target) -> None:
+        if target in self.refusals:
+            self.refusals.remove(target)
+            self._update_hooks()
+
+    def lift_refusals(self, protocol: str | None = None, client: str | None = None) -> int:
+        kept = [target for target in self.refusals
+                if not (protocol in (None, target.protocol) and client in (None, target.client))]
+        lifted = len(self.refusals) - len(kept)
+        self.refusals = kept
+        self._update_hooks()
+        return lifted
 
     # -- which connections ---------------------------------------------------------------
     def redis_clients(self, target: Target):
@@ -130,10 +190,9 @@ class Network:
             transport = protocol.transport
             transport = getattr(transport, "real", transport)
             if reset:
-                sock = transport.get_extra_info("socket")
-                if sock is not None:
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            transport.abort()
+                _reset(transport)
+            else:
+                transport.abort()
             dropped += 1
         return dropped
 
@@ -158,8 +217,13 @@ class Network:
             asyncio.get_running_loop().call_later(float(seconds), lambda: [self.up(name) for name in done])
         return done
 
-    def up(self, protocol: str | None = None) -> list[str]:
+    def up(self, protocol: str | None = None, client: str | None = None) -> list[str]:
+        """Lift the refusals of `client` (None: every one of `protocol`) and, without a
+        client, listen again (`protocol`, or both); the protocols listening again."""
+        self.lift_refusals(protocol, client)
         done = []
+        if client is not None:
+            return done
         for name in [name for name in ("redis", "amqp") if protocol in (None, name)]:
             port = self.down_ports.pop(name, None)
             if port is None:
@@ -171,8 +235,11 @@ class Network:
     # -- shaping -------------------------------------------------------------------------
     def shape(self, target: Target, delay: float = 0.0, chunk: int | None = None,
               rate: int | None = None, stall: bool = False) -> int:
-        """Shape the output of the matching open connections (see ShapedTransport)."""
+        """Shape the output of the matching open connections (see ShapedTransport), and of
+        the matching ones accepted later, until `unshape`; how many open ones."""
         loop = asyncio.get_running_loop()
+        self.shapes.append((target, delay, chunk, rate, stall))
+        self._update_hooks()
         shaped = 0
         for protocol in self.protocols(target):
             current = protocol.transport
@@ -184,11 +251,24 @@ class Network:
         return shaped
 
     def unshape(self, target: Target | None = None) -> int:
+        target = target or Target()
+        self.shapes = [rule for rule in self.shapes
+                       if not (target.protocol in (None, rule[0].protocol)
+                               and target.client in (None, rule[0].client))]
+        self._update_hooks()
         released = 0
-        for protocol in self.protocols(target or Target()):
+        for protocol in self.protocols(target):
             current = protocol.transport
             if isinstance(current, ShapedTransport):
                 current.release()
                 protocol.transport = current.real
                 released += 1
         return released
+
+
+def _reset(transport) -> None:
+    """Close with a TCP RST (SO_LINGER 0), as a crashed peer or a middlebox does."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()

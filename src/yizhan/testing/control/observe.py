@@ -3,9 +3,10 @@ methods clients sent and deliveries the server made (publishes with their bodies
 rejects, deliveries with the redelivered flag, publisher confirms), and a queue's messages
 without consuming them.
 
-AMQP recording taps a connection's byte streams (its `receive` and `write`, replaced on that
-connection object only while recording) and decodes them with a separate frame reader, so the
-broker's paths are untouched; new connections are tapped through `Broker.on_connection`."""
+AMQP recording taps a connection's byte streams (its `receive`, replaced on that connection
+object only while recording, and an observing stage at the end of its `WriteChain`, after any
+fault's rewriting) and decodes them with a separate frame reader, so the broker's paths are
+untouched; new connections are tapped as they are accepted (`AcceptHooks`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from collections import deque
 from pamqp.commands import Basic
 
 from yizhan.amqp import codec
+from yizhan.testing.control.connections import AcceptHooks, WriteChain
 from yizhan.testing.control.targets import Target, amqp_name
 
 EVENT_LIMIT = 100_000
@@ -94,10 +96,11 @@ class StreamTap:
 
 
 class Observer:
-    def __init__(self, runtime):
+    def __init__(self, runtime, hooks: AcceptHooks):
         self.runtime = runtime
+        self.hooks = hooks
         self.events: deque = deque(maxlen=EVENT_LIMIT)
-        self.tapped: dict = {}  # conn -> (in tap, out tap)
+        self.tapped: dict = {}  # conn -> (its write chain, the observing stage)
 
     # -- Redis ---------------------------------------------------------------------------
     @staticmethod
@@ -113,33 +116,40 @@ class Observer:
     # -- AMQP ----------------------------------------------------------------------------
     def start_amqp(self) -> None:
         broker = self.runtime.broker
-        broker.on_connection = self.tap
+        self.hooks.set("record", self._accepted)
         for conn in list(broker.connections):
             self.tap(conn)
 
     def stop_amqp(self) -> None:
-        self.runtime.broker.on_connection = None
-        for conn in list(self.tapped):
-            for name in ("receive", "write"):
-                conn.__dict__.pop(name, None)
+        self.hooks.set("record", None)
+        for conn, (chain, stage) in self.tapped.items():
+            conn.__dict__.pop("receive", None)
+            chain.remove(stage)
         self.tapped.clear()
+
+    def _accepted(self, protocol: str, conn) -> bool:
+        if protocol == "amqp":
+            self.tap(conn)
+        return False
 
     def tap(self, conn) -> None:
         if conn in self.tapped:
             return
         taps = (StreamTap(self, conn, "in", 8 if conn.state == "header" else 0),
                 StreamTap(self, conn, "out", 0))
-        self.tapped[conn] = taps
-        receive, write = conn.receive, conn.write
+        receive = conn.receive
 
         def tapped_receive(data: bytes) -> None:
             taps[0].feed(data)
             receive(data)
 
-        def tapped_write(data: bytes) -> None:
+        def observed(data: bytes) -> bytes:
             taps[1].feed(data)
-            write(data)
-        conn.receive, conn.write = tapped_receive, tapped_write
+            return data
+        conn.receive = tapped_receive
+        chain = WriteChain.of(conn)
+        chain.add(observed, rewriter=False)
+        self.tapped[conn] = (chain, observed)
 
     def amqp_events(self, kind: str | None, exchange: str | None, target: Target, clear: bool) -> list:
         found = [dict(event, body=event.get("body", b"").decode("utf-8", "surrogateescape"),

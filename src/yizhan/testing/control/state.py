@@ -7,14 +7,17 @@ way a load installs a file (`install`), after every database is emptied. Keys wh
 passed by the restore are not restored, as a load drops them.
 
 AMQP: per vhost, the exchanges, queues (with their arguments) and bindings, and each queue's
-ready messages (properties and bodies, in order, redelivered flags kept). A restore drops the
-AMQP connections (a test restores between tests, with its clients gone), deletes what the
-vhosts hold and declares the snapshot's topology through the same vhost operations a client's
-declare uses (durable objects go to the definitions log as usual), then enqueues the messages
-through the store and the queue as a publish does; message TTLs count from the restore. A queue
-paged out to disk, and deliveries not yet acknowledged, are not taken: the snapshot refuses the
-first and leaves the second out (they are the connection's, and go back to their queue when it
-drops)."""
+messages in order (properties and bodies, redelivered flags kept): the ready ones, the ones
+paged out to disk (read back from the store, which keeps them), and the deliveries not yet
+acknowledged, which come back as ready messages with redelivered set at their original
+positions, as a real restart or the consumer's reconnect gives them (RabbitMQ requeues a
+closed channel's unacked deliveries); and the messages the delayed-message exchange holds,
+with their release times (clock ms). A restore drops the AMQP connections (a test restores
+between tests, with its clients gone), deletes what the vhosts hold and declares the
+snapshot's topology through the same vhost operations a client's declare uses (durable
+objects go to the definitions log as usual), then enqueues the messages through the store and
+the queue as a publish does (message TTLs count from the restore) and holds the delayed ones
+again until their release times."""
 
 from __future__ import annotations
 
@@ -31,7 +34,7 @@ BUILTIN_EXCHANGES = frozenset(name for name, _type, _internal in PREDECLARED)
 
 
 class SnapshotError(Exception):
-    """The state cannot be snapshotted (a queue paged to disk) or the snapshot does not exist."""
+    """The snapshot does not exist."""
 
 
 class StateControl:
@@ -45,10 +48,11 @@ class StateControl:
     def snapshot(self, name: str = "default") -> dict:
         started = time.perf_counter()
         redis_state = snapshotter(self.runtime.redis).encode()
-        amqp_state = [self._vhost_state(vhost) for vhost in self.runtime.broker.vhosts.values()]
+        amqp_state = self._amqp_state()
         self.snapshots[name] = (redis_state, amqp_state)
         return {"name": name, "keys": sum(len(db.data) for db in self.runtime.redis.dbs),
-                "messages": sum(len(entries) for vhost in amqp_state for *_, entries in vhost[2]),
+                "messages": sum(len(entries) for vhost in amqp_state[0] for *_, entries in vhost[2]),
+                "delayed": len(amqp_state[1]),
                 "ms": round((time.perf_counter() - started) * 1000, 3)}
 
     def restore(self, name: str = "default") -> dict:
@@ -62,7 +66,7 @@ class StateControl:
         keys = snapshotter(redis).install(rdb.decode_file(redis_state, rdb.Limits.from_params(redis.params)),
                                           replace_functions=True)
         messages = self._restore_amqp(amqp_state)
-        return {"name": name, "keys": keys, "messages": messages,
+        return {"name": name, "keys": keys, "messages": messages, "delayed": len(amqp_state[1]),
                 "ms": round((time.perf_counter() - started) * 1000, 3)}
 
     def drop(self, name: str = "default") -> bool:
@@ -70,13 +74,14 @@ class StateControl:
 
     def flush(self) -> dict:
         """Every Redis database emptied (functions too); every AMQP vhost emptied of its
-        queues, exchanges and bindings (connections dropped)."""
+        queues, exchanges and bindings (connections dropped); held delayed messages dropped."""
         keys = self._flush_redis()
         self._drop_amqp_connections()
         queues = 0
         for vhost in self.runtime.broker.vhosts.values():
             queues += self._empty_vhost(vhost)
-        return {"keys": keys, "queues": queues}
+        delayed = self.runtime.broker.delayed.drop_all()
+        return {"keys": keys, "queues": queues, "delayed": delayed}
 
     # -- isolation -----------------------------------------------------------------------
     def new_database(self) -> int:
@@ -112,23 +117,54 @@ class StateControl:
         return removed
 
     # -- AMQP ----------------------------------------------------------------------------
-    @staticmethod
-    def _vhost_state(vhost) -> tuple:
+    def _amqp_state(self) -> tuple:
+        broker = self.runtime.broker
+        unacked: dict = {}  # queue -> its entries held by channels, awaiting an ack
+        for conn in broker.connections:
+            for chan in conn.channels.values():
+                for item in chan.unacked.values():
+                    unacked.setdefault(item[1], []).append(item[2])
+        vhosts = [self._vhost_state(vhost, unacked) for vhost in broker.vhosts.values()]
+        delayed = [(at, vhost, exchange, _held_copy(message))
+                   for at, vhost, exchange, message in broker.delayed.held()]
+        return vhosts, delayed
+
+    def _vhost_state(self, vhost, unacked: dict) -> tuple:
         exchanges = [(x.name, x.type_name, x.durable, x.auto_delete, x.internal, x.arguments)
                      for x in vhost.exchanges.values() if x.name not in BUILTIN_EXCHANGES]
         queues = []
         for queue in vhost.queues.values():
             if queue.exclusive_owner is not None:
                 continue  # its connection's: gone when the connection goes
-            if queue.paged_count:
-                raise SnapshotError(f"queue {queue.name!r} in vhost {vhost.name!r} is paged out to "
-                                    f"disk ({queue.paged_count} messages): too large to snapshot")
-            entries = [(entry.message.exchange, entry.message.routing_key, entry.message.raw_properties,
-                        entry.message.body, entry.redelivered) for entry in queue.ready]
+            entries = self._queue_messages(queue, unacked.get(queue, ()))
             queues.append((queue.name, queue.durable, queue.auto_delete, queue.arguments, entries))
         bindings = [(x.name, b.destination.kind, b.destination.name, b.key, b.args)
                     for x in vhost.exchanges.values() if x.name != "" for b in x.bindings.values()]
         return vhost.name, exchanges, queues, bindings
+
+    def _queue_messages(self, queue, unacked) -> list:
+        """Every message of `queue` as (exchange, routing key, properties, body, redelivered),
+        in queue order: unacked deliveries back at their positions (by arrival sequence; a
+        quorum queue returns them to the front, as rabbit_fifo does a closed channel's)."""
+        held = [(entry.seq, entry.message, entry.redelivered) for entry in queue.ready]
+        runs = list(queue.paged_runs())
+        held += [(entry.seq, entry.message, entry.redelivered)
+                 for entry in queue.paged if isinstance(entry, QueueEntry)]
+        for run in runs:
+            held += self._read_run(run)
+        held.sort(key=lambda item: item[0])
+        returned = sorted(((entry.seq, entry.message, True) for entry in unacked), key=lambda item: item[0])
+        held = returned + held if queue.quorum else sorted(held + returned, key=lambda item: item[0])
+        return [(message.exchange, message.routing_key, message.raw_properties, message.body, redelivered)
+                for _seq, message, redelivered in held]
+
+    def _read_run(self, run) -> list:
+        """A paged run's messages read from the store without taking them (the queue still
+        holds them there)."""
+        redelivered = run.redelivered or ()
+        stored = self.runtime.broker.store.messages.read(run.ids)
+        return [(run.first_seq + i, Message(m.exchange, m.routing_key, m.props, m.body), run.ids[i] in redelivered)
+                for i, m in enumerate(stored)]
 
     def _drop_amqp_connections(self) -> None:
         for conn in list(self.runtime.broker.connections):
@@ -146,13 +182,15 @@ class StateControl:
                 vhost._remove_exchange(exchange)
         return len(queues)
 
-    def _restore_amqp(self, amqp_state: list) -> int:
+    def _restore_amqp(self, amqp_state: tuple) -> int:
         broker = self.runtime.broker
+        vhost_states, delayed = amqp_state
         self._drop_amqp_connections()
         for vhost in broker.vhosts.values():
             self._empty_vhost(vhost)
+        broker.delayed.drop_all()
         messages = 0
-        for name, exchanges, queues, bindings in amqp_state:
+        for name, exchanges, queues, bindings in vhost_states:
             vhost = broker.vhosts.get(name) or broker.add_vhost(name)
             for xname, type_name, durable, auto_delete, internal, args in exchanges:
                 vhost.declare_exchange(xname, type_name, False, durable, auto_delete, internal, args)
@@ -168,8 +206,18 @@ class StateControl:
                     messages += 1
             for source, dest_kind, dest, key, args in bindings:
                 vhost.bind(source, dest_kind, dest, key, args, None)
+        for at, vhost_name, exchange, message in delayed:
+            broker.delayed.hold_until(at, vhost_name, exchange, _held_copy(message))
         broker.run_deferred()
         return messages
+
+
+def _held_copy(message) -> Message:
+    """A delayed message's own copy (the exchange routes and stores the one it holds)."""
+    held = Message(message.exchange, message.routing_key, message.raw_properties, message.body,
+                   None, message.routing_keys)
+    held.expiration = message.expiration
+    return held
 
 
 def _mark_last_redelivered(queue) -> None:
