@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import os
 import socket
 
 from yizhan.amqp.alarms import ResourceMonitor
@@ -225,7 +226,7 @@ class ServerRuntime:
         from disk as at boot. AMQP: the store closed and reopened and the broker recovered from
         it: durable exchanges, queues, bindings, users, vhosts and policies, persistent
         messages of durable queues, held delayed messages; everything else is gone. Clients are
-        dropped; INFO's counters and the run id are not reset."""
+        dropped; what a new process starts afresh is reset (`_fresh_process`)."""
         for client in list(self.redis.clients.values()):
             client.kill()
         for connection in list(self.broker.connections):
@@ -244,9 +245,25 @@ class ServerRuntime:
         if library_codes(self.redis):
             registry(self.redis).clear()
         self._load()
+        self._fresh_process()
         self._recover_broker()
         return {"keys": sum(len(db.data) for db in self.redis.dbs),
                 "queues": sum(len(vhost.queues) for vhost in self.broker.vhosts.values())}
+
+    def _fresh_process(self) -> None:
+        """What a new redis-server process starts with: INFO's stats (dirty included),
+        commandstats, errorstats, the slow log and latency events empty, a new run_id, uptime
+        from now, the memory peak and LASTSAVE from now. (The replication id is left to the
+        replication code, as the boot path sets it.)"""
+        redis = self.redis
+        redis.reset_stats()
+        redis.stats.dirty = 0
+        redis.observer.slowlog.reset()
+        redis.observer.latency.reset([])
+        redis.run_id = os.urandom(20).hex()
+        redis.started_monotonic = redis.clock.monotonic()
+        redis.last_save_time = redis.clock.ms() // 1000
+        redis.memory_peak = 0
 
     def _recover_broker(self) -> None:
         """The broker as a restart finds it: a fresh store on the same files, recovered."""

@@ -69,6 +69,36 @@ def test_restart_keeps_what_a_restart_keeps(srv):
     conn.close()
 
 
+def test_restart_resets_what_a_new_process_starts_afresh(srv):
+    r = redis.Redis(port=srv.port, retry=Retry(NoBackoff(), 3), retry_on_error=[RedisConnectionError])
+    r.set("k", "v")
+    r.get("k")
+    r.get("missing")
+    with pytest.raises(redis.ResponseError):
+        r.execute_command("NOSUCHCOMMAND")
+    r.config_set("slowlog-log-slower-than", "0")
+    r.get("k")
+    r.config_set("slowlog-log-slower-than", "10000")
+    srv.advance(500)  # uptime follows the server clock
+    before = r.info()
+    assert before["uptime_in_seconds"] >= 500 and before["keyspace_hits"] >= 2
+    assert before["keyspace_misses"] >= 1 and r.slowlog_len() > 0
+    assert "cmdstat_get" in r.info("commandstats") and r.info("errorstats")
+    srv.control.restart()
+    after = r.info()  # (the retry reconnects: this connection is the first of the new process)
+    assert after["run_id"] != before["run_id"]
+    assert after["uptime_in_seconds"] < 5
+    assert after["keyspace_hits"] == 0 and after["keyspace_misses"] == 0
+    assert after["total_connections_received"] == 1
+    assert after["total_commands_processed"] < 8 < before["total_commands_processed"]  # the handshake's and INFO
+    assert after["rdb_changes_since_last_save"] == 0
+    assert after["total_error_replies"] < before["total_error_replies"]  # (redis-py's handshake makes one)
+    assert r.slowlog_len() == 0, r.slowlog_get()
+    commandstats = r.info("commandstats")
+    assert "cmdstat_get" not in commandstats and "cmdstat_set" not in commandstats
+    assert r.get("k") == b"v"  # the data is what a restart keeps
+
+
 def test_unclean_restart_loses_what_was_not_saved(tmp_path):
     with Server(data_dir=str(tmp_path), save="3600 1") as srv:
         r = redis.Redis(port=srv.port, retry=Retry(NoBackoff(), 3), retry_on_error=[RedisConnectionError])

@@ -132,6 +132,7 @@ class RedisInstance:
         self.last_save_time = self.clock.ms() // 1000
         self.evictor = Evictor(self)  # maxmemory (eviction.py)
         self.memory_peak = 0  # used_memory_peak (used_memory.py)
+        self.clients_memory_cache = None  # (clock tick, (normal, replicas)): used_memory.for_eviction
         self.client_eviction = bool(client_eviction.limit(self))  # maxmemory-clients is in force
         # the propagation point (persistence.aof.AOF) while appendonly is on or replicas follow
         self.aof = None
