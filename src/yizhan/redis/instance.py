@@ -286,7 +286,8 @@ class RedisInstance:
     def active_expire_cycle(self, limit_per_db: int = 500) -> int:
         if not self.active_expire_enabled or self.pause is not None:  # no deletion while paused
             return 0
-        return sum(db.active_expire(limit_per_db) for db in self.dbs if db.expires)
+        # a replica's keys wait for the master's DEL, as Redis's (keyspace.Database._lapsed)
+        return sum(db.active_expire(limit_per_db) for db in self.dbs if db.expires and db.follower is None)
 
     def archive_access(self) -> None:
         """The cron's memory step: large access-time dicts move into their packed archives,
