@@ -136,6 +136,7 @@ class RedisInstance:
         self.last_save_time = self.clock.ms() // 1000
         self.evictor = Evictor(self)  # maxmemory (eviction.py)
         self.memory_peak = 0  # used_memory_peak (used_memory.py)
+        self.clients_memory_cache = None  # (clock tick, (normal, replicas)): used_memory.for_eviction
         self.client_eviction = bool(client_eviction.limit(self))  # maxmemory-clients is in force
         # the propagation point (persistence.aof.AOF) while appendonly is on or replicas follow
         self.aof = None
@@ -289,7 +290,8 @@ class RedisInstance:
     def active_expire_cycle(self, limit_per_db: int = 500) -> int:
         if not self.active_expire_enabled or self.pause is not None:  # no deletion while paused
             return 0
-        return sum(db.active_expire(limit_per_db) for db in self.dbs if db.expires)
+        # a replica's keys wait for the master's DEL, as Redis's (keyspace.Database._lapsed)
+        return sum(db.active_expire(limit_per_db) for db in self.dbs if db.expires and db.follower is None)
 
     def archive_access(self) -> None:
         """The cron's memory step: large access-time dicts move into their packed archives,

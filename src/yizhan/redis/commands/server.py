@@ -369,7 +369,8 @@ def _info_server(srv):
 
 def _info_clients(srv):
     return [
-        ("connected_clients", len(srv.clients)), ("cluster_connections", 0),
+        ("connected_clients", sum(1 for c in srv.clients.values() if c.repl_flag != "S")),  # replicas apart
+        ("cluster_connections", 0),
         ("maxclients", srv.params.int("maxclients")), ("client_recent_max_input_buffer", 0),
         ("client_recent_max_output_buffer", 0),
         ("blocked_clients", sum(1 for c in srv.clients.values() if c.blocked is not None)), ("tracking_clients", srv.tracking.clients),
