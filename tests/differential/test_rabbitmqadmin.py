@@ -9,6 +9,7 @@ import subprocess
 import time
 
 import pytest
+import requests
 
 import yizhan
 from yizhan.testing.rabbitmq import RabbitMQReference
@@ -101,3 +102,13 @@ def test_export_and_import(ports, tmp_path):
     assert "a.exported\tTrue" in out.splitlines()
     code, out, _ = admin(ours_port, ["export", str(tmp_path / "back.json")])
     assert code == 0 and out.startswith("Exported definitions")
+
+
+def test_cli_download(ports):
+    """GET /cli/rabbitmqadmin: the same program RabbitMQ's plugin offers (no login needed),
+    and it runs against yizhan."""
+    theirs_port, ours_port = ports
+    theirs = requests.get(f"http://127.0.0.1:{theirs_port}/cli/rabbitmqadmin", timeout=30)
+    mine = requests.get(f"http://127.0.0.1:{ours_port}/cli/rabbitmqadmin", timeout=30)
+    assert (mine.status_code, mine.headers["content-type"], mine.content) == \
+        (theirs.status_code, theirs.headers["content-type"], theirs.content)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import glob
 import ipaddress
 import json
 from urllib.parse import parse_qs, quote, unquote
@@ -388,6 +389,8 @@ class ManagementAPI:
             return self._call(request, {"GET": get_metrics}, [], query_text, authenticate=False)
         if self.metrics_only:
             raise NOT_FOUND
+        if path == "/cli/rabbitmqadmin":
+            return rabbitmqadmin_download()
         raw = path.split("/")
         if raw[:3] == ["", "yizhan", "control"] and len(raw) == 4 and self.runtime.config.test_control:
             return self._call(request, {"POST": post_control}, [unquote(raw[3])], query_text)
@@ -443,6 +446,19 @@ class ManagementAPI:
         if not MANAGEMENT_TAGS & set(user.tags):
             raise HTTPError(401, "not_authorised", "Not management user")
         return user
+
+
+RABBITMQADMIN = "/usr/lib/rabbitmq/lib/rabbitmq_server-*/plugins/rabbitmq_management-*/priv/www/cli/rabbitmqadmin"
+
+
+def rabbitmqadmin_download() -> Response:
+    """GET /cli/rabbitmqadmin, as the plugin offers its CLI: the copy that the installed
+    rabbitmq-server package ships (yizhan ships none: it is RabbitMQ's program); 404 without one."""
+    found = sorted(glob.glob(RABBITMQADMIN))
+    if not found:
+        raise NOT_FOUND
+    with open(found[-1], "rb") as f:
+        return Response(200, f.read(), [("content-type", "application/octet-stream"), ("vary", "origin")])
 
 
 def amqp_error(exc: AMQPError) -> HTTPError:

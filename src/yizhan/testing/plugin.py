@@ -56,7 +56,8 @@ def pytest_configure(config):
 @pytest.fixture
 def yizhan_control(yizhan_server):
     """`yizhan_server.control` for one test: advance/freeze the clock, inject faults, record,
-    snapshot. Afterwards every fault is cleared, recording stops and the clock runs again."""
+    snapshot. Afterwards every fault is cleared, recording stops and the clock runs again at the
+    system's time (a test that moved it leaves no offset behind for the session's next tests)."""
     yield yizhan_server.control
     _reset_controls(yizhan_server)
 
@@ -65,7 +66,7 @@ def _reset_controls(server) -> None:
     control = server.control
     control.clear_faults()
     control.stop_recording()
-    control.unfreeze()
+    control.reset_time()
 
 
 @pytest.fixture(autouse=True)

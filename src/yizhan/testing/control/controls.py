@@ -16,7 +16,7 @@ from yizhan.testing.control.state import StateControl
 from yizhan.testing.control.targets import Target
 
 OPERATIONS = frozenset("""
-    advance freeze unfreeze set_time now
+    advance freeze unfreeze reset_time set_time now
     fail timeout clear_faults faults
     drop down up restart shape unshape
     amqp_close_connection amqp_close_channel amqp_fail_method amqp_block amqp_unblock amqp_cancel_consumers
@@ -47,6 +47,10 @@ class Controls:
 
     def unfreeze(self) -> int:
         return self.time.unfreeze()
+
+    def reset_time(self) -> int:
+        """Back to the system's time, running (undoes advance, freeze and set_time)."""
+        return self.time.reset()
 
     def set_time(self, unix_seconds: float) -> int:
         return self.time.set_ms(round(float(unix_seconds) * 1000))
