@@ -21,6 +21,8 @@ rest extrapolated, as Redis does.
 
 from __future__ import annotations
 
+import math
+
 from yizhan.redis.types.hashes import Hash
 from yizhan.redis.types.hll import Hll
 from yizhan.redis.types.lists import RedisList
@@ -92,10 +94,11 @@ def listpack_bytes(elements) -> int:
 
 
 def _score_element(score: float) -> bytes:
-    """How a listpack zset stores a score: as an integer when it is one, else as text."""
-    if score == int(score) and abs(score) < 1 << 63:
+    """How a listpack zset stores a score: as an integer when it is one, else as d2string's
+    text (%.17g; inf and -inf as such)."""
+    if math.isfinite(score) and score == int(score) and abs(score) < 1 << 63:
         return b"%d" % int(score)
-    return repr(score).encode()
+    return b"%.17g" % score
 
 
 # -- the value types ---------------------------------------------------------------------------

@@ -119,10 +119,12 @@ class Overhead:
         return self.total + self.dataset_keys
 
 
-def overhead(srv) -> Overhead:
+def overhead(srv, clients: tuple[int, int] | None = None) -> Overhead:
     lua, functions = script_caches(srv)
+    if clients is None:
+        clients = clients_memory(srv)
     per_db = [(db.index, *db_overhead(db)) for db in srv.dbs if db.data or db.expires]
-    return Overhead(*clients_memory(srv), replication_backlog(srv), lua, functions, per_db, dataset_bytes(srv.dbs))
+    return Overhead(*clients, replication_backlog(srv), lua, functions, per_db, dataset_bytes(srv.dbs))
 
 
 def used_memory(srv) -> int:
@@ -140,8 +142,14 @@ def note_peak(srv, used: int) -> int:
 
 def for_eviction(srv) -> int:
     """What maxmemory compares with the limit: used_memory less what Redis leaves out
-    (mem_not_counted_for_evict: the replicas' output buffers; yizhan has no AOF buffer)."""
-    parts = overhead(srv)
+    (mem_not_counted_for_evict: the replicas' output buffers; yizhan has no AOF buffer). It
+    runs before every command while maxmemory is set: the clients' memory, a walk over every
+    client, is taken once per batch of requests (the clock's tick), not per command."""
+    cached = srv.clients_memory_cache
+    tick = srv.clock.tick_ms
+    if cached is None or cached[0] != tick:
+        cached = srv.clients_memory_cache = (tick, clients_memory(srv))
+    parts = overhead(srv, cached[1])
     note_peak(srv, parts.used)
     return parts.used - parts.clients_slaves
 
