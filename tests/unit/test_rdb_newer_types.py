@@ -8,7 +8,7 @@ import struct
 import pytest
 
 from yizhan.redis.persistence import rdb
-from yizhan.redis.persistence.codec import RDBError, crc64, encode_length, encode_string, listpack
+from yizhan.redis.persistence.codec import RDBError, RDBUnsupported, crc64, encode_length, encode_string, listpack
 
 
 def rdb_file(version: int, body: bytes) -> bytes:
@@ -55,3 +55,10 @@ def test_versions_past_12_are_refused_and_writing_stays_at_10():
         rdb.decode_file(rdb_file(13, string_key(b"k", b"v")))
     assert rdb.encode_file({0: [(b"k", b"v", None)]})[:9] == b"REDIS0010"
     assert rdb.dump_payload(b"v")[-10:-8] == struct.pack("<H", 10)
+
+
+@pytest.mark.parametrize("kind", [22, 23, 24, 25])  # 7.4's hashes with field TTLs, release-candidate forms too
+def test_every_hash_with_field_ttls_type_refuses_the_file_naming_the_key(kind):
+    body = string_key(b"before", b"x") + bytes((kind,)) + encode_string(b"h") + encode_length(1) + b"\0" * 16
+    with pytest.raises(RDBUnsupported, match=rf"^Unknown RDB encoding type {kind} \(key b'h': a hash with per-field"):
+        rdb.decode_file(rdb_file(12, body))
