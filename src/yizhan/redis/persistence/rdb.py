@@ -270,11 +270,11 @@ def _check_non_empty(value) -> None:
 
 
 def _decode_keyed(kind: int, key: bytes, r: Reader, limits: Limits):
-    """decode_value for a file's key: a type yizhan cannot hold is named with its key."""
-    try:
-        return decode_value(kind, r, limits)
-    except RDBUnsupported as exc:
-        raise RDBUnsupported(f"Unknown RDB encoding type {kind} (key {key!r}: {exc})") from None
+    """decode_value for a file's key: a type yizhan cannot hold is refused with its key."""
+    if kind in _UNSUPPORTED:
+        raise RDBUnsupported(f"Unknown RDB encoding type {kind} (key {key!r}: {_UNSUPPORTED[kind]}, "
+                             f"which yizhan does not support)")
+    return decode_value(kind, r, limits)
 
 
 # -- DUMP / RESTORE ------------------------------------------------------------------------

@@ -160,7 +160,7 @@ class Snapshotter:
             return self.save()  # no fork (Windows): a consistent snapshot, in the foreground
         self.dirty_at_fork = self.srv.stats.dirty
         self.child_started = self.srv.clock.monotonic()
-        pid = child.fork()
+        pid = child.fork(self.srv.stats)
         if pid == 0:  # the child: write and leave without running anything of the parent
             code = 1
             try:
