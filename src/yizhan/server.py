@@ -320,6 +320,7 @@ class ServerRuntime:
     def _expiry_tick(self) -> None:
         self.redis.active_expire_cycle()
         self.redis.archive_access()
+        self.redis.instantaneous.cron(self.redis.stats, self.redis.clock.ms())  # INFO's rates
         snapshotter(self.redis).cron()  # save points and a finished BGSAVE child
         aof_state(self.redis).cron()  # everysec fsync, a finished rewrite child
         replication(self.redis).cron()  # pings, ACKs, WAIT, the link to a master

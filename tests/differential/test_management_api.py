@@ -172,6 +172,32 @@ def test_overview_shape_and_totals(targets):
     assert by_name(mine["listeners"], "protocol")["http"]["port"] == int(ours.base.rsplit(":", 1)[1])
 
 
+STATS_PATHS = ["/api/queues/%2F/m.durable", "/api/queues/%2F/m.limited", "/api/queues/%2F/m.quorum",
+               "/api/exchanges/%2F/m.topic", "/api/exchanges/%2F/m.fanout", "/api/exchanges/%2F/amq.direct",
+               "/api/exchanges/%2F/amq.default"]
+
+
+def _message_stats(target: Target) -> list:
+    """The counts (not the rates) of the scenario's objects and channels."""
+    rows = [without_rates(target.get(path).get("message_stats")) for path in STATS_PATHS]
+    rows.append(sorted(repr(without_rates(c.get("message_stats"))) for c in target.get("/api/channels")))
+    return rows
+
+
+def test_message_stats_counts(targets):
+    """message_stats of queues, exchanges and channels after the scenario (before any other
+    test publishes): the same keys and counts; RabbitMQ's arrive with its statistics interval."""
+    rabbit, ours = targets
+    mine = _message_stats(ours)
+    deadline = time.monotonic() + 15
+    theirs = _message_stats(rabbit)
+    while theirs != mine and time.monotonic() < deadline:
+        time.sleep(0.5)
+        theirs = _message_stats(rabbit)
+    assert [(i, m) for i, (m, t) in enumerate(zip(mine, theirs)) if m != t] == \
+        [(i, t) for i, (m, t) in enumerate(zip(mine, theirs)) if m != t]
+
+
 def metric_families(target: Target) -> dict:
     response = requests.get(target.metrics_base + "/metrics", timeout=30)
     assert response.status_code == 200

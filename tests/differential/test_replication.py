@@ -30,6 +30,8 @@ CASES = {
                ["CONFIG", "GET", "slave-read-only"], ["CONFIG", "SET", "repl-backlog-size", "2mb"],
                ["CONFIG", "GET", "repl-backlog-size"], ["CONFIG", "SET", "repl-backlog-size", "1mb"],
                ["CONFIG", "SET", "replicaof", "127.0.0.1 1"], ["CONFIG", "GET", "slaveof"]],
+    "config-aliases": [["~CONFIG", "GET", "repl-*"], ["~CONFIG", "GET", "min-*"], ["~CONFIG", "GET", "slave*"],
+                       ["~CONFIG", "GET", "*slave-period"], ["CONFIG", "GET", "slave-announced"], ["~CONFIG", "GET", "replica-*"]],
     "role": [["?ROLE"]],
 }
 

@@ -59,3 +59,21 @@ def test_errors_copy_and_clear():
         twin[2]
     with pytest.raises(ValueError):
         twin.index(b"c")
+
+
+@pytest.mark.parametrize("node_bytes", [16, 64, lists.NODE_BYTES])
+def test_range_matches_a_slice_from_either_end(monkeypatch, node_bytes):
+    monkeypatch.setattr(lists, "NODE_BYTES", node_bytes)
+    rng = random.Random(node_bytes)
+    for _ in range(200):
+        packed, model = RedisList(), []
+        for _ in range(rng.randrange(1, 400)):
+            element = rng.choice(PIECES) + bytes([rng.randrange(256)]) * rng.randrange(3)
+            if rng.randrange(2):
+                packed.append(element), model.append(element)
+            else:
+                packed.appendleft(element), model.insert(0, element)
+        for _ in range(8):
+            start = rng.randrange(len(model))
+            stop = rng.randrange(start, len(model))
+            assert packed.range(start, stop) == model[start:stop + 1]

@@ -81,6 +81,12 @@ class Channel:
         self.released = False
         self.reply_consumer = None
         self.held_queue = None  # its consumer got credit back in a run of acks: unblock it later
+        # message counters the management API samples (management/rates.py): publish, confirm,
+        # return_unroutable, drop_unroutable, deliver, deliver_no_ack, get, get_no_ack,
+        # get_empty, redeliver, ack
+        self.n_publish = self.n_confirm = self.n_return_unroutable = self.n_drop_unroutable = 0
+        self.n_deliver = self.n_deliver_no_ack = self.n_get = self.n_get_no_ack = 0
+        self.n_get_empty = self.n_redeliver = self.n_ack = 0
 
     @property
     def writable(self) -> bool:
@@ -343,6 +349,7 @@ class Channel:
                 seq = self.publish_seq
                 self.publish_seq += 1
             stored = self._route(exchange, message, mandatory)
+            self.n_publish += 1
             rejected = message.rejected
         except errors.AMQPError as error:
             if error.method is None:
@@ -363,6 +370,7 @@ class Channel:
         # everything else is settled once routed: confirm at once, as RabbitMQ does for
         # unroutable ones
         self.write(codec.ack_frame(self.number, seq, False, seq in self.nacks))
+        self.n_confirm += 1
         self.nacks.discard(seq)
 
     def _send_waiting_confirms(self) -> None:
@@ -374,6 +382,7 @@ class Channel:
         for seq in waiting:
             self.write(codec.ack_frame(self.number, seq, False, seq in nacks))
             nacks.discard(seq)
+        self.n_confirm += len(waiting)
 
     def _check_properties(self, routing_key: str, raw: bytes):
         return check_properties(routing_key, raw, self.conn.user.name, self)
@@ -382,7 +391,11 @@ class Channel:
         """Route and enqueue; True when the message went to the store (persistent, durable
         queue) and a confirm must wait for the sync."""
         queues, stored = route_message(self.broker, self.vhost, exchange, message)
-        if not queues and mandatory:
+        if not queues:
+            if not mandatory:
+                self.n_drop_unroutable += 1
+                return stored
+            self.n_return_unroutable += 1
             self.write(codec.content_frames(
                 self.number,
                 codec.return_payload(errors.NO_ROUTE, b"\x08NO_ROUTE", message.exchange_s,
@@ -444,6 +457,14 @@ class Channel:
         self.next_tag = tag + 1
         if not consumer.no_ack:
             self.unacked[tag] = (tag, queue, entry, consumer)
+            self.n_deliver += 1
+            queue.n_deliver += 1
+        else:
+            self.n_deliver_no_ack += 1
+            queue.n_deliver_no_ack += 1
+        if entry.redelivered:
+            self.n_redeliver += 1
+            queue.n_redeliver += 1
         message = entry.message
         conn = self.conn
         props = message.raw_properties
@@ -466,10 +487,13 @@ class Channel:
         queue_types.check_get(queue)
         entry = queue.get()
         if entry is None:
+            self.n_get_empty += 1
+            queue.n_get_empty += 1
             self.send(new(Basic.GetEmpty, cluster_id=""))
             return
         tag = self.next_tag
         self.next_tag = tag + 1
+        count_get(self, queue, entry, m.no_ack)
         if not m.no_ack:
             queue.unacked += 1
             self.unacked[tag] = (tag, queue, entry, None)
@@ -515,6 +539,8 @@ class Channel:
             self.dispatch(ACK_SPEC, method, None)
             return
         _, queue, entry, consumer = item
+        self.n_ack += 1
+        queue.n_ack += 1
         if consumer is None:  # basic.get: no credit, no window
             queue.settle([entry])
             return
@@ -584,6 +610,9 @@ class Channel:
                 if consumer.credit is not None:
                     unpark = unpark or consumer.credit == 0
                     consumer.credit += 1
+            if requeue is None:
+                self.n_ack += len(group)
+                queue.n_ack += len(group)
             if requeue:  # rabbit_amqqueue_process: requeue first, then run the queue
                 queue.requeue([item[ENTRY] for item in group], dispatch=not unpark)
             elif requeue is False:  # rejected: dead-lettered if the queue says so
@@ -692,14 +721,31 @@ def route_message(broker, vhost, exchange, message) -> tuple[list, bool]:
     went to, and whether it went to the store (persistent, durable queue)."""
     if exchange is vhost.default_exchange and broker.reply_channels:
         reply_to.deliver(broker, message.routing_keys, message)
+    exchange.n_publish_in += 1
     queues = vhost.route(exchange, message.routing_keys, message)
     if not queues:
         return queues, False
+    exchange.n_publish_out += 1
     stored = broker.store.publish(message, queues)
     for queue in queues:
+        queue.n_publish += 1
         if not queue.publish(message):
             message.rejected = True
     return queues, stored
+
+
+def count_get(channel, queue, entry, no_ack: bool) -> None:
+    """basic.get's counters (the management API's message_stats); `channel` None for the
+    API's own get."""
+    for holder in (channel, queue):
+        if holder is None:
+            continue
+        if no_ack:
+            holder.n_get_no_ack += 1
+        else:
+            holder.n_get += 1
+        if entry.redelivered:
+            holder.n_redeliver += 1
 
 
 def check_properties(routing_key: str, raw: bytes, user_name: str, channel=None):

@@ -63,6 +63,7 @@ class Exchange:
         self.bindings: dict[tuple, Binding] = {}   # bindings whose source this is
         self.bound_from: dict[tuple, Binding] = {}  # exchange-to-exchange bindings into this
         self.deleted = False
+        self.n_publish_in = self.n_publish_out = 0  # messages in, and routed on (management API)
 
     @property
     def alternate_exchange(self) -> str | None:

@@ -131,6 +131,9 @@ class Queue(FeatureQueue):
         self.vhost = vhost
         self.name = name
         self.durable = durable
+        # message counters the management API samples (management/rates.py)
+        self.n_publish = self.n_deliver = self.n_deliver_no_ack = self.n_get = 0
+        self.n_get_no_ack = self.n_get_empty = self.n_redeliver = self.n_ack = 0
         self.exclusive_owner = exclusive_owner
         self.auto_delete = auto_delete
         self.arguments = arguments if arguments is not None else FieldTable()

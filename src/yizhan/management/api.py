@@ -20,9 +20,9 @@ from urllib.parse import parse_qs, quote, unquote
 from yizhan.amqp import errors
 from yizhan.amqp.codec import FieldTable
 from yizhan.amqp.errors import AMQPError
-from yizhan.management import accounts, definitions, listing, live, live_api, messages, metrics, views
+from yizhan.management import accounts, definitions, listing, live, live_api, messages, metrics, rates, views
 from yizhan.management.call import (NOT_FOUND, Call, HTTPError, JSONAnswer, arguments, created,
-                                    flag, query_flag, require_administrator)
+                                    flag, query_flag, require_administrator, with_stats)
 from yizhan.management.http import Request, Response
 from yizhan.testing.control import http as control_http
 
@@ -72,7 +72,8 @@ def _queues_of(call: Call, vhost_names: list[str]):
     rows = []
     for name in vhost_names:
         vhost = call.broker.vhosts[name]
-        rows += [views.queue_json(vhost.queues[q], now, held) for q in sorted(vhost.queues)]
+        rows += [with_stats(views.queue_json(vhost.queues[q], now, held),
+                            rates.queue_stats(vhost.queues[q], call.rates)) for q in sorted(vhost.queues)]
     return rows
 
 
@@ -96,7 +97,7 @@ def get_queue(call: Call):
     detail = views.queue_detail_json(queue, call.broker.timers.clock.ms(),
                                      views.unacked_bytes(call.broker))
     detail["consumer_details"] = [live.consumer_json(c) for c in queue.consumers.values()]
-    return detail
+    return with_stats(detail, rates.queue_stats(queue, call.rates))
 
 
 def put_queue(call: Call):
@@ -124,7 +125,8 @@ def _exchanges_of(call: Call, vhost_names: list[str]):
     rows = []
     for name in vhost_names:
         vhost = call.broker.vhosts[name]
-        rows += [views.exchange_json(vhost.exchanges[x], name) for x in sorted(vhost.exchanges)]
+        rows += [with_stats(views.exchange_json(vhost.exchanges[x], name),
+                            rates.exchange_stats(vhost.exchanges[x], call.rates)) for x in sorted(vhost.exchanges)]
     return rows
 
 
@@ -151,7 +153,8 @@ def _exchange(call: Call):
 
 def get_exchange(call: Call):
     vhost, exchange = _exchange(call)
-    return views.exchange_detail_json(exchange, vhost.name)
+    return with_stats(views.exchange_detail_json(exchange, vhost.name),
+                      rates.exchange_stats(exchange, call.rates))
 
 
 def put_exchange(call: Call):
@@ -374,6 +377,7 @@ class ManagementAPI:
     def __init__(self, runtime, metrics_only: bool = False):
         self.runtime = runtime
         self.metrics_only = metrics_only  # the metrics port answers /metrics and nothing else
+        self.rates = rates.Rates()
 
     def handle(self, request: Request) -> Response:
         path, _, query_text = request.target.partition("?")
@@ -412,7 +416,9 @@ class ManagementAPI:
             raise HTTPError(405)
         user = self.authenticate(request) if authenticate else None
         query = {k: v[-1] for k, v in parse_qs(query_text, keep_blank_values=True).items()}
-        call = Call(self.runtime, user, params, query, request.body, request.headers)
+        if authenticate:
+            self.rates.refresh(self.runtime.broker)
+        call = Call(self.runtime, user, params, query, request.body, request.headers, self.rates)
         try:
             result = handler(call)
         except AMQPError as exc:

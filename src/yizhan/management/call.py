@@ -40,6 +40,7 @@ class Call:
     query: dict[str, str]
     body: bytes
     headers: dict = field(default_factory=dict)  # the request's, lower-case names
+    rates: object = None  # management/rates.py's Rates, refreshed before the handler runs
 
     @property
     def broker(self):
@@ -82,6 +83,13 @@ class JSONAnswer(Exception):
         super().__init__(status)
         self.status = status
         self.value = value
+
+
+def with_stats(row: dict, stats: dict | None) -> dict:
+    """A row with its message_stats where the object has any (in RabbitMQ's key order)."""
+    if stats is None:
+        return row
+    return dict(sorted({**row, "message_stats": stats}.items()))
 
 
 def require_administrator(call: Call) -> None:

@@ -10,8 +10,8 @@ for the vhosts the user may see; the node needs monitoring (or administrator).
 from __future__ import annotations
 
 from yizhan.amqp import errors
-from yizhan.management import live, views
-from yizhan.management.call import NOT_FOUND, SEES_ALL_VHOSTS, Call, HTTPError
+from yizhan.management import live, rates, views
+from yizhan.management.call import NOT_FOUND, SEES_ALL_VHOSTS, Call, HTTPError, with_stats
 
 DEFAULT_CLOSE_REASON = "Closed via management plugin"
 
@@ -56,7 +56,7 @@ def delete_connection(call: Call):
 def get_connection_channels(call: Call):
     connection = _connection(call)
     now = call.broker.timers.clock.ms()
-    return [live.channel_json(ch, now) for _, ch in sorted(connection.channels.items())]
+    return [_channel(call, ch, now) for _, ch in sorted(connection.channels.items())]
 
 
 def _channels(call: Call) -> list:
@@ -64,21 +64,26 @@ def _channels(call: Call) -> list:
     return [ch for ch in live.open_channels(call.broker) if ch.conn in allowed]
 
 
+def _channel(call: Call, channel, now: int) -> dict:
+    return with_stats(live.channel_json(channel, now), rates.channel_stats(channel, call.rates))
+
+
 def get_channels(call: Call):
     now = call.broker.timers.clock.ms()
-    return [live.channel_json(ch, now) for ch in _channels(call)]
+    return [_channel(call, ch, now) for ch in _channels(call)]
 
 
 def get_vhost_channels(call: Call):
     vhost = call.vhost(call.params[0])
     now = call.broker.timers.clock.ms()
-    return [live.channel_json(ch, now) for ch in _channels(call) if ch.vhost is vhost]
+    return [_channel(call, ch, now) for ch in _channels(call) if ch.vhost is vhost]
 
 
 def get_channel(call: Call):
     for channel in _channels(call):
         if live.channel_name(channel) == call.params[0]:
-            return live.channel_detail_json(channel, call.broker.timers.clock.ms())
+            return with_stats(live.channel_detail_json(channel, call.broker.timers.clock.ms()),
+                              rates.channel_stats(channel, call.rates))
     raise NOT_FOUND
 
 

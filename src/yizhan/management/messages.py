@@ -13,7 +13,7 @@ import base64
 import binascii
 
 from yizhan.amqp import codec, errors, queue_types
-from yizhan.amqp.channel import check_properties, route_message
+from yizhan.amqp.channel import check_properties, count_get, route_message
 from yizhan.amqp.errors import AMQPError
 from yizhan.amqp.message import Message
 from yizhan.amqp.store.definitions_json import amqp_table, json_value
@@ -121,6 +121,7 @@ def post_get(call: Call):
         entry = queue.get()
         if entry is None:
             break
+        count_get(None, queue, entry, False)
         queue.unacked += 1
         queue.delivered(entry, False)
         fetched.append((entry, queue.message_count))
@@ -133,6 +134,8 @@ def _settle(queue, entries: list, requeue: bool | None) -> None:
     """As a channel settles its basic.get deliveries: requeued, rejected or acknowledged."""
     if not entries:
         return
+    if requeue is None:
+        queue.n_ack += len(entries)
     if requeue:
         queue.requeue(entries)
     elif requeue is False:

@@ -15,6 +15,7 @@ from yizhan.redis.acl import Acl
 from yizhan.redis.blocking import BlockingRegistry
 from yizhan.redis import client_eviction
 from yizhan.redis.eviction import Evictor
+from yizhan.redis.instantaneous import InstantaneousMetrics
 from yizhan.redis.used_memory import used_memory
 from yizhan.redis.keyspace import Database
 from yizhan.redis.observer import Observer
@@ -43,6 +44,8 @@ class Stats:
     unexpected_error_replies: int = 0
     client_output_buffer_limit_disconnections: int = 0
     dirty: int = 0
+    total_forks: int = 0
+    latest_fork_usec: int = 0
 
 
 class IntParams(dict):
@@ -100,6 +103,7 @@ class RedisInstance:
         self.params = Params(self.config.redis_params)
         self.int_params = IntParams(self.params)
         self.stats = Stats()
+        self.instantaneous = InstantaneousMetrics(self.stats, self.clock.ms())
         self.dbs = [Database(i, self.clock, self.stats) for i in range(self.params.int("databases"))]
         for db in self.dbs:
             db.on_expired = self._key_expired
@@ -286,7 +290,8 @@ class RedisInstance:
     def active_expire_cycle(self, limit_per_db: int = 500) -> int:
         if not self.active_expire_enabled or self.pause is not None:  # no deletion while paused
             return 0
-        return sum(db.active_expire(limit_per_db) for db in self.dbs if db.expires)
+        # a replica's keys wait for the master's DEL, as Redis's (keyspace.Database._lapsed)
+        return sum(db.active_expire(limit_per_db) for db in self.dbs if db.expires and db.follower is None)
 
     def archive_access(self) -> None:
         """The cron's memory step: large access-time dicts move into their packed archives,
@@ -351,6 +356,7 @@ class RedisInstance:
     def reset_stats(self) -> None:
         dirty = self.stats.dirty
         self.stats = Stats(dirty=dirty)
+        self.instantaneous.reset(self.stats, self.clock.ms())
         self.observer.reset_stats()
         for db in self.dbs:
             db.stats = self.stats

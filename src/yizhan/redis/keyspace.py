@@ -426,7 +426,7 @@ class Database:
 
     __slots__ = ("index", "clock", "data", "expires", "_heap", "access", "archive", "hits", "count_hits", "lfu",
                  "encodings", "on_change", "on_event", "on_expired", "on_keymiss", "on_new", "stats",
-                 "dataset", "sized", "touched")
+                 "dataset", "sized", "touched", "follower")
 
     def __init__(self, index: int, clock: Clock, stats=None):
         self.index = index
@@ -451,6 +451,9 @@ class Database:
         self.on_new: Callable[[Database, bytes], None] | None = None
         # Called when a read lookup misses: the owner hangs Redis's "keymiss" event here.
         self.on_keymiss: Callable[[Database, bytes], None] | None = None
+        # While this instance is a replica: its link to the master (replication.replica).
+        # Expired keys then stay until the master's DEL (`_lapsed`).
+        self.follower = None
         self.stats = stats
         self.dataset = 0
         self.sized: dict[bytes, int] = {}
@@ -469,8 +472,7 @@ class Database:
         value = self.data.get(key)
         if value is not None and self.expires:
             when = self.expires.get(key)
-            if when is not None and when <= self.clock.ms():
-                self._expire(key)
+            if when is not None and when <= self.clock.ms() and self._lapsed(key, False):
                 value = None
         if value is None:
             if self.stats is not None:
@@ -495,8 +497,7 @@ class Database:
             return None
         if self.expires:
             when = self.expires.get(key)
-            if when is not None and when <= self.clock.ms():
-                self._expire(key)
+            if when is not None and when <= self.clock.ms() and self._lapsed(key, True):
                 return None
         if touch:
             self.access[key] = self.clock.tick_ms
@@ -821,6 +822,17 @@ class Database:
             self.encodings.pop(key, None)
         if self.expires:
             self.expires.pop(key, None)
+
+    def _lapsed(self, key: bytes, write: bool) -> bool:
+        """A lookup met `key` past its expiry: whether it reads as missing. A master reclaims
+        it. A replica does as Redis 7.0's expireIfNeeded: the master's own commands still see
+        it, other clients do not, and it stays until the master's DEL; a write lookup on a
+        writable replica (replica-read-only no) reclaims it."""
+        follower = self.follower
+        if follower is None or (write and not follower.applying and not follower.read_only()):
+            self._expire(key)
+            return True
+        return not follower.applying
 
     def _expire(self, key: bytes) -> None:
         self._remove(key)

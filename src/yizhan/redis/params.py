@@ -97,7 +97,7 @@ PARAMS: list[Param] = [
     Param("repl-disable-tcp-nodelay", "no", "bool"),
     Param("replica-serve-stale-data", "yes", "bool", aliases=("slave-serve-stale-data",)),
     Param("replica-priority", "100", "int", aliases=("slave-priority",)),
-    Param("replica-announced", "yes", "bool", aliases=("slave-announced",)),
+    Param("replica-announced", "yes", "bool"),  # no slave- alias in Redis 7.0
     Param("replica-announce-ip", "", aliases=("slave-announce-ip",)),
     Param("replica-announce-port", "0", "int", maximum=65535, aliases=("slave-announce-port",)),
     Param("replica-lazy-flush", "no", "bool", aliases=("slave-lazy-flush",)),
@@ -166,8 +166,9 @@ class Params:
         pattern = pattern.lower()
         if pattern in BY_NAME:
             return {pattern: self.values[BY_NAME[pattern].name]}
-        return {p.name: self.values[p.name] for p in PARAMS
-                if not p.hidden and fnmatch.fnmatchcase(p.name, pattern)}
+        # as Redis 7.0's CONFIG GET, a pattern matches alias names too (repl-ping-slave-period)
+        return {name: self.values[p.name] for p in PARAMS if not p.hidden
+                for name in (p.name, *p.aliases) if fnmatch.fnmatchcase(name, pattern)}
 
     def normalize(self, param: Param, value: str) -> str:
         """The canonical form of `value`, or ErrorReply with Redis's reason."""

@@ -43,7 +43,7 @@ class Client:
         "conn", "multi", "multi_error", "in_exec", "watched", "dirty_cas", "blocked",
         "subscriptions", "patterns", "shard_subscriptions", "soft_limit_since", "direct",
         "monitoring", "tracking", "reply_mode", "no_evict", "user", "logged_in", "control",
-        "__weakref__",
+        "repl_flag", "__weakref__",
     )
 
     def __init__(self, server, addr: str = "?:0", laddr: str = "?:0"):
@@ -77,6 +77,7 @@ class Client:
         self.shard_subscriptions: dict[bytes, None] = {}
         self.soft_limit_since: float | None = None
         self.monitoring = False  # in MONITOR mode
+        self.repl_flag = ""  # "S": a replica attached to us; "M": our master's link (CLIENT LIST)
         self.tracking = None  # a tracking.TrackingState while CLIENT TRACKING is on
         self.reply_mode = REPLY_ON  # CLIENT REPLY
         self.no_evict = False  # CLIENT NO-EVICT
@@ -97,7 +98,7 @@ class Client:
 
     @property
     def flags(self) -> str:
-        flags = "O" if self.monitoring else ""
+        flags = "O" if self.monitoring else self.repl_flag
         if self.subscription_count:
             flags += "P"
         if self.multi is not None:

@@ -207,6 +207,16 @@ def client_info(c, argv):
     return Verbatim(client_line(c))
 
 
+_TYPE_NAMES = {b"SLAVE": b"REPLICA"}
+
+
+def client_type(cl) -> bytes:
+    """Redis's getClientType: the master's link, a replica, a subscriber (RESP2 or 3), or normal."""
+    if cl.repl_flag:
+        return b"MASTER" if cl.repl_flag == "M" else b"REPLICA"
+    return b"PUBSUB" if cl.subscription_count else b"NORMAL"
+
+
 @command("CLIENT LIST [TYPE NORMAL | MASTER | REPLICA | PUBSUB] [ID client-id ...]", arity=-2,
          flags="admin noscript loading stale", group="connection", since="2.4.0",
          summary="Get the list of client connections")
@@ -219,7 +229,7 @@ def client_list(c, argv):
             kind = args.next_option()
             if kind not in (b"NORMAL", b"MASTER", b"REPLICA", b"SLAVE", b"PUBSUB"):
                 raise ErrorReply(f"ERR Unknown client type '{errors.text(kind.lower())}'")
-            clients = [cl for cl in clients if kind == b"NORMAL"]
+            clients = [cl for cl in clients if client_type(cl) == _TYPE_NAMES.get(kind, kind)]
         elif option == b"ID" and args:
             wanted = set()
             while args:
@@ -264,7 +274,7 @@ def client_kill(c, argv):
             kind = value.upper()
             if kind not in (b"NORMAL", b"MASTER", b"REPLICA", b"SLAVE", b"PUBSUB"):
                 raise ErrorReply(f"ERR Unknown client type '{errors.text(value)}'")
-            matches = [cl for cl in matches if kind == b"NORMAL"]
+            matches = [cl for cl in matches if client_type(cl) == _TYPE_NAMES.get(kind, kind)]
         elif option == b"USER":
             user = c.server.acl.users.get(value)
             if user is None:

@@ -55,8 +55,7 @@ def get(c, argv):
     value = db.data.get(key)
     if value is not None and db.expires:
         when = db.expires.get(key)
-        if when is not None and when <= db.clock.ms():
-            db._expire(key)
+        if when is not None and when <= db.clock.ms() and db._lapsed(key, False):
             value = None
     if value is None:
         if db.stats is not None:
@@ -88,8 +87,7 @@ def set_(c, argv):
     old = data.get(key)
     if old is not None:
         expires = db.expires
-        if expires and (when := expires.get(key)) is not None and when <= db.clock.ms():
-            db._expire(key)
+        if expires and (when := expires.get(key)) is not None and when <= db.clock.ms() and db._lapsed(key, True):
             old = None
         elif db.count_hits:  # the lookup's access stamp is overwritten by the store's
             hits = db.hits
@@ -128,8 +126,7 @@ def _incr(c, key: bytes, delta: int) -> int:
     value = data.get(key)
     if value is not None:
         expires = db.expires
-        if expires and (when := expires.get(key)) is not None and when <= db.clock.ms():
-            db._expire(key)
+        if expires and (when := expires.get(key)) is not None and when <= db.clock.ms() and db._lapsed(key, True):
             value = None
         else:
             db.access[key] = db.clock.tick_ms  # touched even when the command then fails

@@ -95,14 +95,9 @@ def _normalize_range(start: int, end: int, size: int) -> tuple[int, int] | None:
 
 
 def _slice(lst: RedisList, start: int, end: int) -> list[bytes]:
-    """Elements start..end (inclusive, in range), walking from the nearer end; a list's
-    elements are bytes, which the reply's encoding may rely on (`BulkStrings`)."""
-    size = len(lst)
-    if start <= size - 1 - end:
-        return BulkStrings(islice(lst, start, end + 1))
-    items = BulkStrings(islice(reversed(lst), size - 1 - end, size - start))
-    items.reverse()
-    return items
+    """Elements start..end (inclusive, in range); a list's elements are bytes, which the
+    reply's encoding may rely on (`BulkStrings`)."""
+    return BulkStrings(lst.range(start, end))
 
 
 # -- pushing ----------------------------------------------------------------------------------

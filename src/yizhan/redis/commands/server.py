@@ -369,7 +369,8 @@ def _info_server(srv):
 
 def _info_clients(srv):
     return [
-        ("connected_clients", len(srv.clients)), ("cluster_connections", 0),
+        ("connected_clients", sum(1 for c in srv.clients.values() if c.repl_flag != "S")),  # replicas apart
+        ("cluster_connections", 0),
         ("maxclients", srv.params.int("maxclients")), ("client_recent_max_input_buffer", 0),
         ("client_recent_max_output_buffer", 0),
         ("blocked_clients", sum(1 for c in srv.clients.values() if c.blocked is not None)), ("tracking_clients", srv.tracking.clients),
@@ -447,17 +448,17 @@ def _info_stats(srv):
     s = srv.stats
     return [
         ("total_connections_received", s.total_connections_received),
-        ("total_commands_processed", s.total_commands_processed), ("instantaneous_ops_per_sec", 0),
+        ("total_commands_processed", s.total_commands_processed), *srv.instantaneous.info_rows(),
         ("total_net_input_bytes", s.total_net_input_bytes), ("total_net_output_bytes", s.total_net_output_bytes),
-        ("instantaneous_input_kbps", "0.00"), ("instantaneous_output_kbps", "0.00"),
+        *srv.instantaneous.kbps_rows(),
         ("rejected_connections", s.rejected_connections), *replication(srv).master.stats_rows(),
         ("expired_keys", s.expired_keys), ("expired_stale_perc", "0.00"),
         ("expired_time_cap_reached_count", 0), ("evicted_keys", s.evicted_keys),
         ("evicted_clients", s.evicted_clients),
         ("keyspace_hits", s.keyspace_hits), ("keyspace_misses", s.keyspace_misses),
         ("pubsub_channels", len(srv.pubsub.channels)), ("pubsub_patterns", len(srv.pubsub.patterns)),
-        ("pubsubshard_channels", len(srv.pubsub.shard_channels)), ("latest_fork_usec", 0),
-        ("total_forks", 0), ("migrate_cached_sockets", 0), *srv.tracking.info_stats(),
+        ("pubsubshard_channels", len(srv.pubsub.shard_channels)),
+        ("latest_fork_usec", s.latest_fork_usec), ("total_forks", s.total_forks), ("migrate_cached_sockets", 0), *srv.tracking.info_stats(),
         ("total_error_replies", s.total_error_replies),
         ("unexpected_error_replies", s.unexpected_error_replies), ("total_reads_processed", 0),
         ("total_writes_processed", 0),

@@ -22,13 +22,18 @@ PR_SET_PDEATHSIG = 1
 PARENT_POLL_INTERVAL = 0.2  # seconds, where prctl is not available
 
 
-def fork() -> int:
-    """os.fork(); in the child, the sockets closed and the parent's death made fatal."""
+def fork(stats=None) -> int:
+    """os.fork(); in the child, the sockets closed and the parent's death made fatal. In the
+    parent, INFO's `total_forks` and `latest_fork_usec` (the time fork() took) in `stats`."""
     parent = os.getpid()
+    started = time.perf_counter_ns()
     pid = os.fork()
     if pid == 0:
         close_sockets()
         die_with_parent(parent)
+    elif stats is not None:
+        stats.total_forks += 1
+        stats.latest_fork_usec = (time.perf_counter_ns() - started) // 1000
     return pid
 
 

@@ -1,5 +1,11 @@
 """Redis's RDB format, version 10 (what Redis 7.0 writes), for yizhan's values: whole files
 (`encode_file` / `decode_file`) and DUMP payloads (`dump_payload` / `restore_payload`).
+Files of versions 11 (Redis 7.2) and 12 (Redis 7.4) load too: their listpack sets
+(RDB_TYPE_SET_LISTPACK) and streams with consumer active times (RDB_TYPE_STREAM_LISTPACKS_3)
+become yizhan's values, their cluster slot-size hints are skipped, and a hash with per-field
+expirations (7.4's HASH_METADATA / HASH_LISTPACK_EX and their release-candidate forms), which
+Redis 7.0 cannot hold either, refuses the whole file. DUMP payloads stay version 10 at most, as
+Redis 7.0 verifies them.
 
 Sans-IO: bytes in, bytes out. Values are written as Redis 7.0 writes them (strings with integer
 and LZF encodings, lists as quicklist-2 listpack nodes, small hashes and sorted sets as
@@ -25,19 +31,24 @@ from yizhan.redis.persistence.codec import (RDBError, RDBUnsupported, Reader, cr
                                              parse_ziplist)
 from yizhan.redis.types.hashes import Hash
 from yizhan.redis.types.lists import RedisList
-from yizhan.redis.persistence.streams import T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_2, decode_stream, encode_stream
+from yizhan.redis.persistence.streams import (T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_2, T_STREAM_LISTPACKS_3,
+                                               decode_stream, encode_stream)
 from yizhan.redis.types.sets import Set
 from yizhan.redis.types.streams import Stream
 from yizhan.redis.types.zsets import ZSet
 
-RDB_VERSION = 10
+RDB_VERSION = 10  # what yizhan writes (files, DUMP) and the newest DUMP payload it restores
+RDB_LOAD_VERSION = 12  # the newest file version it loads (Redis 7.4's)
 MAGIC = b"REDIS%04d" % RDB_VERSION
 
 # value types
 T_STRING, T_LIST, T_SET, T_ZSET, T_HASH, T_ZSET_2 = 0, 1, 2, 3, 4, 5
 T_HASH_ZIPMAP, T_LIST_ZIPLIST, T_SET_INTSET, T_ZSET_ZIPLIST, T_HASH_ZIPLIST = 9, 10, 11, 12, 13
 T_LIST_QUICKLIST, T_HASH_LISTPACK, T_ZSET_LISTPACK, T_LIST_QUICKLIST_2 = 14, 16, 17, 18
+T_SET_LISTPACK = 20  # Redis 7.2 (RDB 11)
+T_HASH_METADATA_PRE_GA, T_HASH_LISTPACK_EX_PRE_GA, T_HASH_METADATA, T_HASH_LISTPACK_EX = 22, 23, 24, 25  # 7.4
 # opcodes
+OP_SLOT_INFO = 244  # Redis 7.4, cluster mode: slot id, keys, keys with a TTL (a sizing hint)
 OP_FUNCTION2, OP_FUNCTION, OP_MODULE_AUX, OP_IDLE, OP_FREQ, OP_AUX = 245, 246, 247, 248, 249, 250
 OP_RESIZEDB, OP_EXPIRETIME_MS, OP_EXPIRETIME, OP_SELECTDB, OP_EOF = 251, 252, 253, 254, 255
 
@@ -209,6 +220,8 @@ def decode_value(kind: int, r: Reader, limits: Limits):
         return lst
     if kind == T_SET:
         return _build_set([r.string() for _ in range(r.length())], limits)
+    if kind == T_SET_LISTPACK:
+        return _build_set(parse_listpack(r.string()), limits)
     if kind == T_SET_INTSET:
         numbers = parse_intset(r.string())
         if numbers != sorted(set(numbers)):
@@ -237,20 +250,31 @@ def decode_value(kind: int, r: Reader, limits: Limits):
         blob = r.string()
         items = parse_listpack(blob) if kind == T_HASH_LISTPACK else parse_ziplist(blob)
         return _build_hash(_pairs(items), limits, by_length_only=True)
-    if kind in (T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_2):
+    if kind in (T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_2, T_STREAM_LISTPACKS_3):
         return decode_stream(kind, r)
     if kind in _UNSUPPORTED:
         raise RDBUnsupported(f"a key holds {_UNSUPPORTED[kind]} (RDB type {kind}), which yizhan does not support")
     raise RDBError(f"unknown RDB value type {kind}")
 
 
+_HASH_FIELD_TTLS = "a hash with per-field expirations (Redis 7.4's HEXPIRE)"
 _UNSUPPORTED = {6: "a module value", 7: "a module value",
-                T_HASH_ZIPMAP: "a zipmap hash (Redis before 2.6)"}
+                T_HASH_ZIPMAP: "a zipmap hash (Redis before 2.6)",
+                T_HASH_METADATA_PRE_GA: _HASH_FIELD_TTLS, T_HASH_LISTPACK_EX_PRE_GA: _HASH_FIELD_TTLS,
+                T_HASH_METADATA: _HASH_FIELD_TTLS, T_HASH_LISTPACK_EX: _HASH_FIELD_TTLS}
 
 
 def _check_non_empty(value) -> None:
     if type(value) not in (bytes, bytearray, Stream) and not len(value):  # a stream may be empty
         raise RDBError("empty aggregate value")
+
+
+def _decode_keyed(kind: int, key: bytes, r: Reader, limits: Limits):
+    """decode_value for a file's key: a type yizhan cannot hold is refused with its key."""
+    if kind in _UNSUPPORTED:
+        raise RDBUnsupported(f"Unknown RDB encoding type {kind} (key {key!r}: {_UNSUPPORTED[kind]}, "
+                             f"which yizhan does not support)")
+    return decode_value(kind, r, limits)
 
 
 # -- DUMP / RESTORE ------------------------------------------------------------------------
@@ -278,6 +302,8 @@ def restore_payload(payload: bytes, limits: Limits):
     the reader sees the whole payload, footer included, and ignores whatever follows the value."""
     r = Reader(payload)
     kind = r.byte()
+    if kind > T_STREAM_LISTPACKS_2:  # a type Redis 7.0 does not know (rdbIsObjectType)
+        raise RDBError(f"unknown RDB value type {kind}")
     value = decode_value(kind, r, limits)
     _check_non_empty(value)
     return value
@@ -415,12 +441,14 @@ def encode_file(dbs: dict[int, list], now_s: int = 0, compress: bool = True,
 
 
 def decode_file(data: bytes, limits: Limits | None = None, check_crc: bool = True) -> Snapshot:
-    """Every key of an RDB file (versions 1-10). Raises RDBError on anything malformed."""
+    """Every key of an RDB file (versions 1-12). Raises RDBError on anything malformed, and
+    RDBUnsupported, before any key is installed, for a value yizhan cannot hold (in Redis 7.0's
+    words for a type it does not know: "Unknown RDB encoding type N", then the key)."""
     limits = limits or Limits()
     if len(data) < 9 or data[:5] != b"REDIS" or not data[5:9].isdigit():
         raise RDBError("wrong signature (not an RDB file)")
     version = int(data[5:9])
-    if not 1 <= version <= RDB_VERSION:
+    if not 1 <= version <= RDB_LOAD_VERSION:
         raise RDBError(f"can't handle RDB format version {version}")
     r = Reader(data, 9)
     snap = Snapshot()
@@ -433,6 +461,10 @@ def decode_file(data: bytes, limits: Limits | None = None, check_crc: bool = Tru
         if kind == OP_SELECTDB:
             db = r.length()
         elif kind == OP_RESIZEDB:
+            r.length()
+            r.length()
+        elif kind == OP_SLOT_INFO and version >= 12:
+            r.length()
             r.length()
             r.length()
         elif kind == OP_AUX:
@@ -452,7 +484,7 @@ def decode_file(data: bytes, limits: Limits | None = None, check_crc: bool = Tru
             raise RDBUnsupported("the file holds module data, which yizhan does not support")
         else:
             key = r.string()
-            value = decode_value(kind, r, limits)
+            value = _decode_keyed(kind, key, r, limits)
             _check_non_empty(value)
             snap.records.append(Record(db, key, value, expire, idle, freq))
             expire = idle = freq = None

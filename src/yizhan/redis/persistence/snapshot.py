@@ -69,6 +69,7 @@ class Snapshotter:
         self.last_load_loaded = 0
         self.last_load_expired = 0
         self.scheduled = False  # BGSAVE SCHEDULE during an AOF rewrite: started when it ends
+        self.when_saved: list = []  # called with whether the running BGSAVE succeeded (a replica's sync)
 
     # -- where and what -------------------------------------------------------------------
     def path(self) -> Path:
@@ -152,17 +153,18 @@ class Snapshotter:
         return True
 
     # -- BGSAVE ---------------------------------------------------------------------------
-    def bgsave(self) -> bool:
+    def bgsave(self, aux=()) -> bool:
+        """Fork a child that writes the file; `aux`: more aux fields (a replica's full sync)."""
         self.last_attempt = self.srv.clock.ms() / 1000
         if not hasattr(os, "fork") or sys.platform == "win32":
             return self.save()  # no fork (Windows): a consistent snapshot, in the foreground
         self.dirty_at_fork = self.srv.stats.dirty
         self.child_started = self.srv.clock.monotonic()
-        pid = child.fork()
+        pid = child.fork(self.srv.stats)
         if pid == 0:  # the child: write and leave without running anything of the parent
             code = 1
             try:
-                self.write(self.chunks(), os.getpid())
+                self.write(self.chunks(aux), os.getpid())
                 code = 0
             except BaseException:  # noqa: BLE001  (the exit code reports it)
                 pass
@@ -195,6 +197,9 @@ class Snapshotter:
             log.info("Background saving terminated with success")
         else:
             log.warning("Background saving error")
+        callbacks, self.when_saved = self.when_saved, []
+        for callback in callbacks:
+            callback(ok)
         return True
 
     def abort(self) -> None:
@@ -205,6 +210,9 @@ class Snapshotter:
         kill_child(pid)
         self.child_pid = None
         self.path().with_name(f"temp-{pid}.rdb").unlink(missing_ok=True)
+        callbacks, self.when_saved = self.when_saved, []
+        for callback in callbacks:
+            callback(False)
 
     def wait(self, timeout: float = 30.0) -> None:
         """Block until a running BGSAVE child has finished (shutdown, tests)."""

@@ -1,6 +1,7 @@
 """Streams in RDB files and DUMP payloads, as Redis 7.0's rdb.c writes and reads them:
-RDB_TYPE_STREAM_LISTPACKS_2 (19) is written; 19 and Redis 5/6's RDB_TYPE_STREAM_LISTPACKS (15)
-are read.
+RDB_TYPE_STREAM_LISTPACKS_2 (19) is written; 19, Redis 5/6's RDB_TYPE_STREAM_LISTPACKS (15)
+and Redis 7.2's RDB_TYPE_STREAM_LISTPACKS_3 (21: each consumer's active time after its seen
+time, which yizhan, a 7.0, does not keep) are read.
 
 The value is the radix tree's nodes (16-byte big-endian master ID, then the node's listpack,
 deleted entries included), the length, last ID, recorded first ID, max deleted ID, entries
@@ -17,7 +18,7 @@ from yizhan.redis.persistence.codec import RDBError, Reader, encode_length, enco
 from yizhan.redis.types.streams import (FLAG_DELETED, FLAG_SAMEFIELDS, INVALID_ENTRIES_READ, MAX_ID, Consumer,
                                         Group, Item, Nack, Node, Stream, int_size, master_key)
 
-T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_2 = 15, 19
+T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_2, T_STREAM_LISTPACKS_3 = 15, 19, 21
 _U64 = 1 << 64
 
 
@@ -141,7 +142,7 @@ def decode_stream(kind: int, r: Reader) -> Stream:
                 s.index[item.id] = item
     length = r.length()
     s.last_id = _read_id(r)
-    if kind == T_STREAM_LISTPACKS_2:
+    if kind >= T_STREAM_LISTPACKS_2:
         s.first_id = _read_id(r)
         s.max_deleted = _read_id(r)
         s.entries_added = r.length()
@@ -158,7 +159,7 @@ def decode_stream(kind: int, r: Reader) -> Stream:
 def _decode_group(kind: int, r: Reader, s: Stream) -> None:
     name = r.string()
     last_id = _read_id(r)
-    if kind == T_STREAM_LISTPACKS_2:
+    if kind >= T_STREAM_LISTPACKS_2:
         entries_read = r.length()
         if entries_read == MAX_ID:
             entries_read = INVALID_ENTRIES_READ
@@ -177,6 +178,8 @@ def _decode_group(kind: int, r: Reader, s: Stream) -> None:
     for _ in range(r.length()):
         consumer_name = r.string()
         seen = struct.unpack("<q", r.take(8))[0]
+        if kind == T_STREAM_LISTPACKS_3:
+            r.take(8)  # active time
         if consumer_name in group.consumers:
             raise RDBError("Duplicated consumer name loading stream consumer group")
         consumer = group.consumers[consumer_name] = Consumer(consumer_name, seen)

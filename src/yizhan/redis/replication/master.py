@@ -22,8 +22,8 @@ import os
 import weakref
 
 from yizhan.redis.persistence.aof import aof_state, encode_command
-from yizhan.redis.persistence.snapshot import snapshotter
 from yizhan.redis.replication.backlog import Backlog
+from yizhan.redis.replication.fullsync import FullSyncs, Target, send
 
 log = logging.getLogger("yizhan")
 
@@ -44,8 +44,9 @@ class ReplicaPeer:
         self.ack_offset = 0
         self.ack_time = now
         self.state = "online"
-        # after a diskless ($EOF:) transfer the stream waits for the replica's first ACK, as
-        # Redis's does: a replica reading up to the end mark must not find stream bytes after it
+        # the stream from the fork point on, held until the RDB has gone; after a diskless
+        # ($EOF:) transfer until the replica's first ACK, as Redis's does: a replica reading
+        # up to the end mark must not find stream bytes after it
         self.held: list[bytes] | None = None
         self.soft_since: float | None = None  # over the soft output limit since then
 
@@ -59,12 +60,18 @@ class ReplicaPeer:
         if self.held is not None:
             self.held.append(data)
         else:
-            _send(self.client, data)
+            send(self.client, data)
+
+    def online(self, release: bool) -> None:
+        """Its RDB has gone: the held stream follows now, or (`release` False) at its first ACK."""
+        self.state = "online"
+        if release:
+            self.acked_first()
 
     def acked_first(self) -> None:
         held, self.held = self.held, None
         if held:
-            _send(self.client, b"".join(held))
+            send(self.client, b"".join(held))
 
     def alive(self) -> bool:
         client = self.client
@@ -89,6 +96,7 @@ class MasterRole:
         self.upstream = None  # then: the link (replica.ReplicaLink) whose stream that is
         self.sync_full = self.sync_partial_ok = self.sync_partial_err = 0  # INFO stats
         self.alone_since = srv.clock.monotonic()  # no replica attached since then
+        self.syncs = FullSyncs(self)
 
     # -- the stream ------------------------------------------------------------------------
     def active(self) -> bool:
@@ -167,7 +175,7 @@ class MasterRole:
     def ack(self, client, offset: int) -> None:
         for peer in self.peers:
             if peer.client is client:
-                if peer.held is not None:
+                if peer.held is not None and peer.state == "online":
                     peer.acked_first()
                 if offset > peer.ack_offset:
                     peer.ack_offset = offset
@@ -194,23 +202,25 @@ class MasterRole:
             self.srv.repl_id = os.urandom(20).hex()
             self.replid2, self.second_offset = "0" * 40, -1
             self.create_backlog()
-        self.selected_db = -1  # the stream after the RDB starts with a SELECT ...
+        rdb_only = info.get("rdb_only", False)  # redis-cli --rdb: the dataset alone
+        peer = None
+        if not rdb_only:
+            peer = self._attach(client, info, capa)
+            peer.state, peer.held = "wait_bgsave", []
+        now = self.srv.clock.monotonic()
+        return self.syncs.request(Target(client, "eof" in capa, peer, replid is not None, now))
+
+    def rdb_aux(self) -> tuple:
+        """The fork point: the RDB's replication aux fields; the stream after it starts with
+        a SELECT (or, passing our master's on, names the database that stream is in)."""
+        self.selected_db = -1
         stream_db = self.upstream.stream_db() if self.proxying and self.upstream is not None else -1
-        rdb = snapshotter(self.srv).encode(aux=(  # ... or, passing our master's on, names its db
-            (b"repl-stream-db", b"%d" % stream_db), (b"repl-id", self.srv.repl_id.encode()),
-            (b"repl-offset", b"%d" % self.offset)))
-        head = b"+FULLRESYNC %s %d\r\n" % (self.srv.repl_id.encode(), self.offset) if replid is not None else b""
-        diskless = "eof" in capa and self.srv.params.flag("repl-diskless-sync")
-        if diskless:
-            mark = os.urandom(20).hex().encode()
-            body = b"$EOF:" + mark + b"\r\n" + rdb + mark
-        else:
-            body = b"$%d\r\n" % len(rdb) + rdb
-        if info.get("rdb_only"):  # redis-cli --rdb: the dataset alone
-            return head + body
-        self._attach(client, info, capa).held = [] if diskless else None
-        log.info("Synchronization with replica %s succeeded: %d bytes of RDB sent", client.addr, len(rdb))
-        return head + body
+        return ((b"repl-stream-db", b"%d" % stream_db), (b"repl-id", self.srv.repl_id.encode()),
+                (b"repl-offset", b"%d" % self.offset))
+
+    def fullresync_head(self, target) -> bytes:
+        log.info("Full resync requested by replica %s", target.client.addr)
+        return b"+FULLRESYNC %s %d\r\n" % (self.srv.repl_id.encode(), self.offset) if target.head else b""
 
     def _can_continue(self, replid: str, offset: int) -> bool:
         if replid != self.srv.repl_id and (replid != self.replid2 or offset > self.second_offset):
@@ -220,6 +230,7 @@ class MasterRole:
     def _attach(self, client, info: dict, capa: set) -> ReplicaPeer:
         ip = info.get("ip") or client.addr.rsplit(":", 1)[0].strip("[]")
         peer = ReplicaPeer(client, ip, info.get("port", 0), capa, self.srv.clock.monotonic())
+        client.repl_flag = "S"
         self.peers = [p for p in self.peers if p.client is not client and p.alive()] + [peer]
         return peer
 
@@ -229,6 +240,7 @@ class MasterRole:
         repl-ping-replica-period seconds."""
         self.enforce_output_limits()
         self.prune()
+        self.syncs.cron()
         if self.backlog is None or self.proxying:
             return
         now = self.srv.clock.monotonic()
@@ -307,7 +319,8 @@ class MasterRole:
         """Replicas whose last ACK is at most min-replicas-max-lag seconds old."""
         now = self.srv.clock.monotonic()
         max_lag = self.srv.params.int("min-replicas-max-lag")
-        return sum(1 for peer in self.peers if peer.alive() and int(now - peer.ack_time) <= max_lag)
+        return sum(1 for peer in self.peers
+                   if peer.alive() and peer.state == "online" and int(now - peer.ack_time) <= max_lag)
 
     # -- INFO ------------------------------------------------------------------------------
     def stats_rows(self) -> list:
@@ -344,13 +357,3 @@ def _slave_limits(setting: str) -> tuple[int, int, int]:
             return int(words[i + 1]), int(words[i + 2]), int(words[i + 3])
     return 0, 0, 0
 
-
-def _send(client, data: bytes) -> None:
-    """Raw stream bytes to a replica's connection, behind its earlier output."""
-    conn = client.conn
-    if conn is None or client.close_after_reply:
-        return
-    first = not conn.out
-    conn.out.append(data)
-    if first and conn.on_wakeup is not None:
-        conn.on_wakeup()

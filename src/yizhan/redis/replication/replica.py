@@ -58,6 +58,7 @@ class ReplicaLink:
         self.last_ack = 0.0
         self.last_attempt = -1e9
         self.synced = False  # our replid and offset are a history to continue (PSYNC), not `? -1`
+        self.applying = False  # running the master's command: expired keys are still there for it
 
     # -- the transport's side ---------------------------------------------------------------
     def wants_connection(self) -> bool:
@@ -241,6 +242,7 @@ class ReplicaLink:
         self.synced = True
         client = Client(self.srv, f"{self.host}:{self.port}")
         self.srv.acl.make_internal(client)  # the master's commands are not checked (Redis: no user)
+        client.repl_flag = "M"
         self.master_client = client
         self.last_ack = 0.0
 
@@ -275,8 +277,15 @@ class ReplicaLink:
             return
         if client.multi is not None and cmd.name.split("|")[0] not in NOT_QUEUED:
             client.multi.append((cmd, argv))
-        else:
+            return
+        self.applying = True
+        try:
             client.call(cmd, argv)
+        finally:
+            self.applying = False
+
+    def read_only(self) -> bool:
+        return self.srv.params.flag("replica-read-only")
 
     def ack_requested(self) -> None:
         """REPLCONF GETACK from the master: our offset, before the GETACK itself counts."""

@@ -41,6 +41,8 @@ class Replication:
         if self.link is not None:
             self.link.close_now = True
         link = self.link = ReplicaLink(self.srv, self.master, host, port)
+        for db in self.srv.dbs:  # expired keys wait for the master's DEL (keyspace.Database._lapsed)
+            db.follower = link
         link.flush_dataset = self.flush_for_sync
         link.synced = not at_start  # our own history: PSYNC <our replid> <our offset + 1>
         self.master.proxying = True
@@ -65,6 +67,8 @@ class Replication:
         if link is None:
             return
         self.srv.params.values["replicaof"] = ""
+        for db in self.srv.dbs:
+            db.follower = None
         link.close_now = True
         link.state = link.CONNECT
         if link.on_wakeup is not None:

@@ -161,6 +161,63 @@ class RedisList:
                 back -= count
         raise IndexError("list index out of range")
 
+    def range(self, start: int, stop: int) -> list[bytes]:
+        """Elements start..stop (inclusive, 0 <= start <= stop < length) in order, walking
+        from the nearer end: whole nodes skipped by a C-level count, the covered ones split
+        with a maxsplit so that only the elements wanted (and those before them in their
+        node) become objects."""
+        want = stop - start + 1
+        if start <= self.length - 1 - stop:
+            return self._range_from_head(start, want)
+        return self._range_from_tail(self.length - 1 - stop, want)
+
+    def _range_from_head(self, skip: int, want: int) -> list[bytes]:
+        out: list[bytes] = []
+        escaped = False
+        for node in self.nodes:
+            if skip:
+                count = node.count(SEP)
+                if skip >= count:
+                    skip -= count
+                    continue
+            parts = node.split(SEP, skip + want + 1)
+            if len(parts) == skip + want + 2:  # the node holds more than wanted: a remainder
+                if not out and 2 not in node:  # all in one node (LRANGE 0 99): no copies
+                    return parts[skip + 1:skip + want + 1]
+                out += parts[skip + 1:skip + want + 1]
+                want = 0
+            else:
+                out += parts[skip + 1:]
+                want -= len(parts) - 1 - skip
+            escaped = escaped or 2 in node
+            if not want:
+                break
+            skip = 0
+        return [unescape(p) if 2 in p else p for p in out] if escaped else out
+
+    def _range_from_tail(self, skip: int, want: int) -> list[bytes]:
+        """Elements in order, the last of them `skip` elements before the tail."""
+        pieces: list[list[bytes]] = []
+        escaped = False
+        for node in reversed(self.nodes):
+            if skip:
+                count = node.count(SEP)
+                if skip >= count:
+                    skip -= count
+                    continue
+            parts = node.rsplit(SEP, skip + want)  # [what is left, the last elements ...]
+            got = len(parts) - 1
+            chosen = parts[max(1, got + 1 - skip - want):got + 1 - skip]
+            pieces.append(chosen)
+            want -= len(chosen)
+            escaped = escaped or 2 in node
+            if not want:
+                break
+            skip = 0
+        pieces.reverse()
+        out = list(chain.from_iterable(pieces)) if len(pieces) != 1 else pieces[0]
+        return [unescape(p) if 2 in p else p for p in out] if escaped else out
+
     def _index(self, index: int) -> int:
         if index < 0:
             index += self.length

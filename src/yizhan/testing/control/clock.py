@@ -1,11 +1,15 @@
 """Time control: move the server clock (a yizhan.clock.ControlledClock) and make the server
 act on the time that passed at once: timers now due fire (the runtime's ClockScheduler runs
-them when the clock moves) and every key whose time has come is deleted, as Redis's active
-expiry would have done over that time (so DBSIZE, keyspace `expired` events and INFO agree)."""
+them when the clock moves), every key whose time has come is deleted, as Redis's active
+expiry would have done over that time (so DBSIZE, keyspace `expired` events and INFO agree),
+and the replication cron runs once (replication reads only the server clock, from the hz
+cron: PINGs to replicas, ACKs to a master, repl-timeout, repl-backlog-ttl), so a jump past a
+timeout acts before the control returns, as one tick of that cron."""
 
 from __future__ import annotations
 
 from yizhan.clock import ControlledClock
+from yizhan.redis.replication.state import replication
 
 
 class NotControllable(Exception):
@@ -29,13 +33,17 @@ class TimeControl:
 
     def advance(self, seconds: float) -> int:
         self._controlled().advance(seconds)
-        self.expire_due_keys()
+        self._time_passed()
         return self.now_ms()
 
     def set_ms(self, unix_ms: int) -> int:
         self._controlled().set_ms(unix_ms)
-        self.expire_due_keys()
+        self._time_passed()
         return self.now_ms()
+
+    def _time_passed(self) -> None:
+        self.expire_due_keys()
+        replication(self.runtime.redis).cron()
 
     def freeze(self) -> int:
         self._controlled().freeze()

@@ -1,7 +1,7 @@
 """Observation for assertions: the Redis commands clients sent (with arguments), the AMQP
 methods clients sent and deliveries the server made (publishes with their bodies, acks, nacks,
 rejects, deliveries with the redelivered flag, publisher confirms), and a queue's messages
-without consuming them.
+without consuming them (paged-out ones read back from the store).
 
 AMQP recording taps a connection's byte streams (its `receive`, replaced on that connection
 object only while recording, and an observing stage at the end of its `WriteChain`, after any
@@ -16,6 +16,7 @@ from pamqp.commands import Basic
 
 from yizhan.amqp import codec
 from yizhan.testing.control.connections import AcceptHooks, WriteChain
+from yizhan.testing.control.state import queue_messages
 from yizhan.testing.control.targets import Target, amqp_name
 
 EVENT_LIMIT = 100_000
@@ -166,13 +167,12 @@ class Observer:
     def peek(self, queue: str, vhost: str = "/", count: int | None = None) -> list:
         found = self.runtime.broker.vhosts[vhost].queue_or_die(queue)
         out = []
-        for entry in found.ready:
+        for message, redelivered in queue_messages(self.runtime.broker.store, found):
             if count is not None and len(out) >= count:
                 break
-            message = entry.message
             out.append(_plain({"exchange": message.exchange, "routing_key": message.routing_key,
                                "body": message.body.decode("utf-8", "surrogateescape"),
-                               "redelivered": entry.redelivered,
+                               "redelivered": redelivered,
                                "properties": message.properties().__dict__}))
         return out
 

@@ -1,0 +1,99 @@
+"""message_stats: the message counters that channels, queues and exchanges keep (`n_publish`,
+`n_deliver`, ... : plain integer attributes, one addition where the AMQP code already is), and
+their rates, sampled as the management plugin samples them: a sample of every counter at most
+every INTERVAL seconds (RabbitMQ's collect_statistics_interval, 5 s), taken when the API is
+asked (nothing is sampled while nobody asks); a rate is the change between the last two
+samples divided by the time between them, so `*_details.rate` covers the last interval.
+"""
+
+from __future__ import annotations
+
+import time
+
+INTERVAL = 5.0
+QUEUE_KEYS = ("ack", "deliver", "deliver_no_ack", "get", "get_empty", "get_no_ack", "publish",
+              "redeliver")
+PUBLISH_KEYS = ("confirm", "drop_unroutable", "publish", "return_unroutable")
+DELIVER_KEYS = ("ack", "deliver", "deliver_no_ack", "get", "get_empty", "get_no_ack", "redeliver")
+EXCHANGE_KEYS = ("publish_in", "publish_out")
+DELIVER_GET = ("deliver", "deliver_no_ack", "get", "get_no_ack")
+
+
+class Rates:
+    """The last two samples of every counted object (held by the ManagementAPI)."""
+
+    def __init__(self, now=time.monotonic):
+        self.now = now
+        self.taken: float | None = None
+        self.samples: dict = {}   # id(object) -> (object, counts)
+        self.rates: dict = {}     # id(object) -> {key: per second}
+
+    def refresh(self, broker) -> None:
+        now = self.now()
+        if self.taken is not None and now - self.taken < INTERVAL:
+            return
+        elapsed = None if self.taken is None else now - self.taken
+        samples, rates = {}, {}
+        for obj, keys in _counted(broker):
+            counts = tuple(getattr(obj, "n_" + key) for key in keys)
+            samples[id(obj)] = (obj, counts)
+            old = self.samples.get(id(obj))
+            if old is not None and old[0] is obj and elapsed:
+                rates[id(obj)] = {k: (c - o) / elapsed for k, c, o in zip(keys, counts, old[1])}
+        self.samples, self.rates, self.taken = samples, rates, now
+
+    def rate(self, obj, key: str) -> float:
+        return float(self.rates.get(id(obj), {}).get(key, 0.0))
+
+
+def _counted(broker):
+    for vhost in broker.vhosts.values():
+        for queue in vhost.queues.values():
+            yield queue, QUEUE_KEYS
+        for exchange in vhost.exchanges.values():
+            yield exchange, EXCHANGE_KEYS
+    for connection in broker.connections:
+        for channel in connection.channels.values():
+            yield channel, PUBLISH_KEYS + DELIVER_KEYS
+
+
+def _stats(obj, keys, rates: Rates | None) -> dict:
+    out = {}
+    for key in keys:
+        out[key] = getattr(obj, "n_" + key)
+        out[key + "_details"] = {"rate": rates.rate(obj, key) if rates is not None else 0.0}
+    return out
+
+
+def _with_deliver_get(obj, stats: dict, rates: Rates | None) -> dict:
+    stats["deliver_get"] = sum(getattr(obj, "n_" + k) for k in DELIVER_GET)
+    rate = sum(rates.rate(obj, k) for k in DELIVER_GET) if rates is not None else 0.0
+    stats["deliver_get_details"] = {"rate": float(rate)}
+    return dict(sorted(stats.items()))
+
+
+def queue_stats(queue, rates: Rates | None) -> dict | None:
+    """A queue's message_stats: `publish` once a message arrived, the delivering side once one
+    left (RabbitMQ reports each group once its first event came); None before either."""
+    stats = {}
+    if queue.n_publish:
+        stats.update(_stats(queue, ("publish",), rates))
+    if any(getattr(queue, "n_" + k) for k in DELIVER_KEYS):
+        stats.update(_with_deliver_get(queue, _stats(queue, DELIVER_KEYS, rates), rates))
+    return dict(sorted(stats.items())) if stats else None
+
+
+def exchange_stats(exchange, rates: Rates | None) -> dict | None:
+    keys = [k for k in EXCHANGE_KEYS if getattr(exchange, "n_" + k)]
+    return _stats(exchange, keys, rates) if keys else None
+
+
+def channel_stats(channel, rates: Rates | None) -> dict | None:
+    """The publishing side once the channel published, the delivering side once it consumed
+    or got (RabbitMQ reports each group once its first event came)."""
+    stats = {}
+    if channel.n_publish or channel.n_drop_unroutable or channel.n_return_unroutable:
+        stats.update(_stats(channel, PUBLISH_KEYS, rates))
+    if any(getattr(channel, "n_" + k) for k in DELIVER_KEYS) or channel.consumers:
+        stats.update(_with_deliver_get(channel, _stats(channel, DELIVER_KEYS, rates), rates))
+    return dict(sorted(stats.items())) if stats else None
