@@ -138,3 +138,20 @@ def test_recording_off_keeps_a_confirm_fault_installed_after_it(srv):
     srv.control.clear_faults()
     channel.basic_publish("", queue, b"acked")
     conn.close()
+
+
+def test_rules_forget_closed_connections(srv):
+    srv.control.amqp_nack_confirms(count=None, client="many")
+    srv.control.amqp_fail_method("queue.declare", count=None, client="many")
+    srv.control.record_amqp()
+    for _ in range(100):
+        connect(srv, "many").close()
+    controls = srv.controls
+    assert len(controls.amqp.confirm_faults[0].stages) <= 65
+    assert len(controls.amqp.method_faults[0].connections) <= 65
+    assert len(controls.observer.tapped) <= 65
+    conn = connect(srv, "many")  # the rules still reach a new connection
+    channel = conn.channel()
+    with pytest.raises(pika.exceptions.ChannelClosedByBroker):
+        channel.queue_declare(name())
+    conn.close()
