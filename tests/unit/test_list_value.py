@@ -87,9 +87,13 @@ def test_range_matches_a_slice_from_either_end(monkeypatch, node_bytes):
     ([b"abcd", b"ab", b"abc", b"abc"], -1),
     ([b""] * 5, 0),
     ([b"a\x00c", b"xyz"], -1),  # escaped: not proved
+    ([b"xxx"] * 600, 3),  # over three nodes
+    ([b"xxx"] * 300 + [b"yyyy"] * 300, -1),  # nodes of different sizes
+    ([b"xxx"] * 300 + [b"y\x00y"] + [b"xxx"] * 300, -1),  # one escaped node
 ])
 def test_range_proves_one_size_only_when_every_element_has_it(elements, size):
     packed = RedisList(elements)
     items, proved = packed.range(0, len(elements) - 1)
     assert items == elements
     assert proved == size
+    assert packed.range(1, len(elements) - 1) == (elements[1:], -1)  # not from a node's start

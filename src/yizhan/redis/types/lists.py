@@ -178,7 +178,7 @@ class RedisList:
         from the nearer end: whole nodes skipped by a C-level count, the covered ones split
         with a maxsplit so that only the elements wanted (and those before them in their
         node) become objects. Second: the length every element has when C-level checks prove
-        it (a range from the start of one node; see `_same_size`), else -1."""
+        it (a range from the start of a node, node by node; see `_same_size`), else -1."""
         want = stop - start + 1
         if start <= self.length - 1 - stop:
             return self._range_from_head(start, want)
@@ -187,6 +187,7 @@ class RedisList:
     def _range_from_head(self, skip: int, want: int) -> tuple[list[bytes], int]:
         out: list[bytes] = []
         escaped = False
+        size = None  # the length of every element so far, proved node by node; -1: none
         for node in self.nodes:
             if skip:
                 count = node.count(SEP)
@@ -194,20 +195,21 @@ class RedisList:
                     skip -= count
                     continue
             parts = node.split(SEP, skip + want + 1)
-            if len(parts) > skip + want:  # the node holds all the rest
-                chosen = parts[skip + 1:skip + want + 1]
-                if not out and 2 not in node:  # all in one node (LRANGE 0 99): no copies
-                    return chosen, _same_size(node, parts, skip, want)
-                out += chosen
-                want = 0
-            else:
-                out += parts[skip + 1:]
-                want -= len(parts) - 1 - skip
-            escaped = escaped or 2 in node
+            taken = min(want, len(parts) - 1 - skip)  # all the rest, or what the node holds
+            chosen = parts[skip + 1:skip + taken + 1]
+            if 2 in node:
+                escaped, size = True, -1
+            elif size != -1:
+                proved = _same_size(node, parts, skip, taken)
+                size = proved if size is None or size == proved else -1
+            if not out and taken == want and not escaped:  # all in one node (LRANGE 0 99)
+                return chosen, size
+            out += chosen
+            want -= taken
             if not want:
                 break
             skip = 0
-        return [unescape(p) if 2 in p else p for p in out] if escaped else out, -1
+        return [unescape(p) if 2 in p else p for p in out] if escaped else out, size
 
     def _range_from_tail(self, skip: int, want: int) -> list[bytes]:
         """Elements in order, the last of them `skip` elements before the tail."""
