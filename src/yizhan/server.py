@@ -240,6 +240,7 @@ class ServerRuntime:
                 self.redis.aof.stop()
             saver = snapshotter(self.redis)
             saver.abort()
+        replication(self.redis).master.syncs.abort()  # a full sync's child does not outlive the server
         for db in self.redis.dbs:
             db.clear()
         if library_codes(self.redis):
@@ -344,6 +345,7 @@ class ServerRuntime:
         log.info("AMQP resources: %s", self.monitor.status())
         if not self.redis.shut_down:  # SHUTDOWN did this already, as its options said
             self._persist()
+        replication(self.redis).master.syncs.abort()  # a full sync's child does not outlive the server
         for server in self._servers:
             server.close()
         for client in list(self.redis.clients.values()):

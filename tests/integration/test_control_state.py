@@ -208,3 +208,31 @@ def test_snapshot_keeps_delayed_messages_with_their_due_times(srv):
     ch.exchange_delete("later-x")
     ch.connection.close()
     srv.control.drop_snapshot("delayed")
+
+
+def test_redelivered_flags_survive_for_priority_and_paged_queues(tmp_path, monkeypatch):
+    monkeypatch.setenv("YIZHAN_AMQP_PAGE_MESSAGES", "4")
+    with Server(data_dir=str(tmp_path), save="") as server:
+        ch = channel_of(server)
+        ch.queue_declare("prio", durable=True, arguments={"x-max-priority": 5})
+        ch.queue_declare("deep", durable=True)
+        for i in range(12):
+            ch.basic_publish("", "prio", f"q{i}".encode(), pika.BasicProperties(priority=i % 3, delivery_mode=2))
+            ch.basic_publish("", "deep", f"d{i}".encode(), pika.BasicProperties(delivery_mode=2))
+        prio_tag = ch.basic_get("prio")[0].delivery_tag  # the head (a priority-2 message), unacked
+        deep_tags = [ch.basic_get("deep")[0].delivery_tag for _ in range(10)]  # d0..d9, unacked
+        ch.basic_ack(deep_tags[0])
+        ch.queue_declare("deep", passive=True)
+        before_prio = server.control.peek_queue("prio")
+        server.snapshot("flags")
+        ch.connection.close()
+        ch = channel_of(server)
+        expected_prio, expected_deep = _drain(ch, "prio"), _drain(ch, "deep")  # as the close left them
+        ch.connection.close()
+        server.restore("flags")
+        ch = channel_of(server)
+        assert _drain(ch, "prio") == expected_prio and expected_prio[0][1] is True
+        assert _drain(ch, "deep") == expected_deep == ([(f"d{i}", True) for i in range(1, 10)]
+                                                      + [("d10", False), ("d11", False)])
+        assert len(before_prio) == 11 and prio_tag  # peeking reads the paged messages too
+        ch.connection.close()

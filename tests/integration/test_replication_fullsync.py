@@ -13,6 +13,7 @@ import pytest
 import redis
 
 from yizhan.embedded import Server
+from yizhan.redis.replication.state import replication
 from yizhan.testing.reference import RedisReference
 
 from tests.integration.test_replication_master import digest, link_up, wait_equal, wait_for
@@ -80,3 +81,15 @@ def test_replicas_within_the_delay_share_one_sync(master, caplog):
             assert m.info("persistence")["rdb_saves"] == 0  # diskless: no file
     started = [r for r in caplog.records if r.getMessage().startswith("Starting BGSAVE for SYNC")]
     assert len(started) == 1  # one child for both replicas
+
+
+def test_a_sync_child_does_not_outlive_the_server(master):
+    m = redis.Redis(port=master.port)
+    m.config_set("rdb-key-save-delay", 100000)  # 0.1 s per key: the child would run for minutes
+    with RedisReference("redis-server", "--replicaof", "127.0.0.1", str(master.port)):
+        wait_for(lambda: slave_states(m) == ["wait_bgsave"], what="the sync to start")
+        pid = replication(master.runtime.redis).master.syncs.pid
+        assert pid is not None and os.waitpid(pid, os.WNOHANG) == (0, 0)  # running
+        master.stop()
+        with pytest.raises(ChildProcessError):  # killed and reaped by the server
+            os.waitpid(pid, os.WNOHANG)

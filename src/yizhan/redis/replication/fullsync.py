@@ -217,7 +217,8 @@ class FullSyncs:
 
     def _close_pipe(self) -> None:
         if self.fd is not None:
-            self.loop.remove_reader(self.fd)
+            if not self.loop.is_closed():
+                self.loop.remove_reader(self.fd)
             os.close(self.fd)
             self.fd = None
 

@@ -1,7 +1,7 @@
 """Observation for assertions: the Redis commands clients sent (with arguments), the AMQP
 methods clients sent and deliveries the server made (publishes with their bodies, acks, nacks,
 rejects, deliveries with the redelivered flag, publisher confirms), and a queue's messages
-without consuming them.
+without consuming them (paged-out ones read back from the store).
 
 AMQP recording taps a connection's byte streams (its `receive`, replaced on that connection
 object only while recording, and an observing stage at the end of its `WriteChain`, after any
@@ -16,9 +16,11 @@ from pamqp.commands import Basic
 
 from yizhan.amqp import codec
 from yizhan.testing.control.connections import AcceptHooks, WriteChain
+from yizhan.testing.control.state import queue_messages
 from yizhan.testing.control.targets import Target, amqp_name
 
 EVENT_LIMIT = 100_000
+PRUNE_AT = 64  # the recording forgets closed connections once it has tapped this many
 _KINDS = {Basic.Publish: "publish", Basic.Ack: "ack", Basic.Nack: "nack", Basic.Reject: "reject",
           Basic.Deliver: "deliver", Basic.GetOk: "get"}
 _CONTENT = (Basic.Publish, Basic.Deliver, Basic.GetOk)
@@ -135,6 +137,9 @@ class Observer:
     def tap(self, conn) -> None:
         if conn in self.tapped:
             return
+        if len(self.tapped) >= PRUNE_AT:  # forget closed connections
+            live = conn.broker.connections
+            self.tapped = {known: item for known, item in self.tapped.items() if known in live}
         taps = (StreamTap(self, conn, "in", 8 if conn.state == "header" else 0),
                 StreamTap(self, conn, "out", 0))
         receive = conn.receive
@@ -166,13 +171,12 @@ class Observer:
     def peek(self, queue: str, vhost: str = "/", count: int | None = None) -> list:
         found = self.runtime.broker.vhosts[vhost].queue_or_die(queue)
         out = []
-        for entry in found.ready:
+        for message, redelivered in queue_messages(self.runtime.broker.store, found):
             if count is not None and len(out) >= count:
                 break
-            message = entry.message
             out.append(_plain({"exchange": message.exchange, "routing_key": message.routing_key,
                                "body": message.body.decode("utf-8", "surrogateescape"),
-                               "redelivered": entry.redelivered,
+                               "redelivered": redelivered,
                                "properties": message.properties().__dict__}))
         return out
 

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import time
 
-from yizhan.amqp.message import Message
+from yizhan.amqp.message import Message, PagedRun
+from yizhan.amqp.priority import message_priority
 from yizhan.amqp.queue import QueueEntry
 from yizhan.amqp.vhost import PREDECLARED
 from yizhan.redis.persistence import rdb
@@ -136,35 +137,13 @@ class StateControl:
         for queue in vhost.queues.values():
             if queue.exclusive_owner is not None:
                 continue  # its connection's: gone when the connection goes
-            entries = self._queue_messages(queue, unacked.get(queue, ()))
+            entries = [(message.exchange, message.routing_key, message.raw_properties, message.body, redelivered)
+                       for message, redelivered in queue_messages(self.runtime.broker.store, queue,
+                                                                  unacked.get(queue, ()))]
             queues.append((queue.name, queue.durable, queue.auto_delete, queue.arguments, entries))
         bindings = [(x.name, b.destination.kind, b.destination.name, b.key, b.args)
                     for x in vhost.exchanges.values() if x.name != "" for b in x.bindings.values()]
         return vhost.name, exchanges, queues, bindings
-
-    def _queue_messages(self, queue, unacked) -> list:
-        """Every message of `queue` as (exchange, routing key, properties, body, redelivered),
-        in queue order: unacked deliveries back at their positions (by arrival sequence; a
-        quorum queue returns them to the front, as rabbit_fifo does a closed channel's)."""
-        held = [(entry.seq, entry.message, entry.redelivered) for entry in queue.ready]
-        runs = list(queue.paged_runs())
-        held += [(entry.seq, entry.message, entry.redelivered)
-                 for entry in queue.paged if isinstance(entry, QueueEntry)]
-        for run in runs:
-            held += self._read_run(run)
-        held.sort(key=lambda item: item[0])
-        returned = sorted(((entry.seq, entry.message, True) for entry in unacked), key=lambda item: item[0])
-        held = returned + held if queue.quorum else sorted(held + returned, key=lambda item: item[0])
-        return [(message.exchange, message.routing_key, message.raw_properties, message.body, redelivered)
-                for _seq, message, redelivered in held]
-
-    def _read_run(self, run) -> list:
-        """A paged run's messages read from the store without taking them (the queue still
-        holds them there)."""
-        redelivered = run.redelivered or ()
-        stored = self.runtime.broker.store.messages.read(run.ids)
-        return [(run.first_seq + i, Message(m.exchange, m.routing_key, m.props, m.body), run.ids[i] in redelivered)
-                for i, m in enumerate(stored)]
 
     def _drop_amqp_connections(self) -> None:
         for conn in list(self.runtime.broker.connections):
@@ -202,7 +181,7 @@ class StateControl:
                     broker.store.publish(message, [queue])
                     queue.publish(message)
                     if redelivered:
-                        _mark_last_redelivered(queue)
+                        _mark_last_redelivered(queue, message)
                     messages += 1
             for source, dest_kind, dest, key, args in bindings:
                 vhost.bind(source, dest_kind, dest, key, args, None)
@@ -210,6 +189,24 @@ class StateControl:
             broker.delayed.hold_until(at, vhost_name, exchange, _held_copy(message))
         broker.run_deferred()
         return messages
+
+
+def queue_messages(store, queue, unacked=()) -> list:
+    """Every message of `queue` as (message, redelivered), in queue order: the ready ones, the
+    paged ones read from the store without taking them (the queue still holds them there),
+    and `unacked` entries (deliveries awaiting an ack) back at their positions by arrival
+    sequence (a quorum queue returns them to the front, as rabbit_fifo does a closed channel's)."""
+    held = [(entry.seq, entry.message, entry.redelivered) for entry in queue.ready]
+    held += [(entry.seq, entry.message, entry.redelivered)
+             for entry in queue.paged if isinstance(entry, QueueEntry)]
+    for run in queue.paged_runs():
+        redelivered = run.redelivered or ()
+        held += [(run.first_seq + i, Message(m.exchange, m.routing_key, m.props, m.body), run.ids[i] in redelivered)
+                 for i, m in enumerate(store.messages.read(run.ids))]
+    held.sort(key=lambda item: item[0])
+    returned = sorted(((entry.seq, entry.message, True) for entry in unacked), key=lambda item: item[0])
+    held = returned + held if queue.quorum else sorted(held + returned, key=lambda item: item[0])
+    return [(message, redelivered) for _seq, message, redelivered in held]
 
 
 def _held_copy(message) -> Message:
@@ -220,6 +217,19 @@ def _held_copy(message) -> Message:
     return held
 
 
-def _mark_last_redelivered(queue) -> None:
-    if queue.ready and isinstance(queue.ready[-1], QueueEntry):
-        queue.ready[-1].redelivered = True
+def _mark_last_redelivered(queue, message) -> None:
+    """The message just enqueued is marked redelivered where it landed: the ready list's
+    tail, or the last paged run (a priority queue: its band's tail or the band's paged tail)."""
+    if queue.priorities:
+        band = queue.ready.bands.get(message_priority(message, queue.ready.maximum))
+        tail = queue.ready.tails.get(message_priority(message, queue.ready.maximum))
+        last = tail[-1] if tail else (band[-1] if band else None)
+    else:
+        last = queue.paged[-1] if queue.paged else (queue.ready[-1] if queue.ready else None)
+    if isinstance(last, QueueEntry):
+        if last.message is message:
+            last.redelivered = True
+    elif isinstance(last, PagedRun):
+        if last.redelivered is None:
+            last.redelivered = set()
+        last.redelivered.add(last.ids[-1])
