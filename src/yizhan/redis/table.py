@@ -423,6 +423,6 @@ def _arg_type(name: str) -> str:
         return "key"
     if name in ("seconds", "milliseconds", "count", "offset", "start", "end", "index", "db",
                 "increment", "decrement", "cursor", "timeout", "numkeys", "unix-time-seconds",
-                "unix-time-milliseconds", "bit", "value-integer", "destination-db", "port"):
+                "unix-time-milliseconds", "bit", "value-integer", "destination-db", "port", "version"):
         return "integer"
     return "string"
