@@ -113,7 +113,20 @@ def _pyrabbit_view(http_port: int) -> list:
     return [attempt(step) for step in steps]
 
 
+def _queues_listed(http_port: int) -> None:
+    """Wait until RabbitMQ's statistics cover every queue (celery's, declared by the test
+    before, arrives a statistics interval later)."""
+    client = Client(f"127.0.0.1:{http_port}", "guest", "guest")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if all("messages" in q for q in client.get_queues()):
+            return
+        time.sleep(0.25)
+    raise AssertionError("RabbitMQ's queue statistics did not settle")
+
+
 def test_pyrabbit(servers):
+    _queues_listed(servers[0][2])
     theirs, mine = (_pyrabbit_view(http_port) for _, _, http_port in servers)
     assert mine == theirs
 

@@ -115,6 +115,9 @@ def test_refusing_one_client_address_lets_others_in(srv):
     srv.control.down(protocol="amqp", client="127.0.0.2:")
     assert exchange_from("127.0.0.2", srv.amqp_port, b"AMQP\x00\x00\x09\x01") == b""
     connect(srv, "welcome").close()
+    srv.control.restart()  # a rule of the test, not server state: it outlives a restart
+    assert exchange_from("127.0.0.2", srv.port, b"PING\r\n") == b""
+    assert plain(srv).ping() is True
     srv.control.up(client="127.0.0.2:")
     assert exchange_from("127.0.0.2", srv.port, b"PING\r\n") == b"+PONG\r\n"
     assert exchange_from("127.0.0.2", srv.amqp_port, b"AMQP\x00\x00\x09\x01")[:1] == b"\x01"
@@ -137,4 +140,21 @@ def test_recording_off_keeps_a_confirm_fault_installed_after_it(srv):
         channel.basic_publish("", queue, b"not recorded")
     srv.control.clear_faults()
     channel.basic_publish("", queue, b"acked")
+    conn.close()
+
+
+def test_rules_forget_closed_connections(srv):
+    srv.control.amqp_nack_confirms(count=None, client="many")
+    srv.control.amqp_fail_method("queue.declare", count=None, client="many")
+    srv.control.record_amqp()
+    for _ in range(100):
+        connect(srv, "many").close()
+    controls = srv.controls
+    assert len(controls.amqp.confirm_faults[0].stages) <= 65
+    assert len(controls.amqp.method_faults[0].connections) <= 65
+    assert len(controls.observer.tapped) <= 65
+    conn = connect(srv, "many")  # the rules still reach a new connection
+    channel = conn.channel()
+    with pytest.raises(pika.exceptions.ChannelClosedByBroker):
+        channel.queue_declare(name())
     conn.close()

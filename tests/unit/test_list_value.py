@@ -76,4 +76,24 @@ def test_range_matches_a_slice_from_either_end(monkeypatch, node_bytes):
         for _ in range(8):
             start = rng.randrange(len(model))
             stop = rng.randrange(start, len(model))
-            assert packed.range(start, stop) == model[start:stop + 1]
+            items, size = packed.range(start, stop)
+            assert items == model[start:stop + 1]
+            assert size == -1 or {len(item) for item in items} == {size}
+
+
+@pytest.mark.parametrize("elements, size", [
+    ([b"xxx"] * 100, 3),
+    ([b"abc", b"ab", b"abcd"], -1),  # the same span as three of 3 bytes, not the same sizes
+    ([b"abcd", b"ab", b"abc", b"abc"], -1),
+    ([b""] * 5, 0),
+    ([b"a\x00c", b"xyz"], -1),  # escaped: not proved
+    ([b"xxx"] * 600, 3),  # over three nodes
+    ([b"xxx"] * 300 + [b"yyyy"] * 300, -1),  # nodes of different sizes
+    ([b"xxx"] * 300 + [b"y\x00y"] + [b"xxx"] * 300, -1),  # one escaped node
+])
+def test_range_proves_one_size_only_when_every_element_has_it(elements, size):
+    packed = RedisList(elements)
+    items, proved = packed.range(0, len(elements) - 1)
+    assert items == elements
+    assert proved == size
+    assert packed.range(1, len(elements) - 1) == (elements[1:], -1)  # not from a node's start

@@ -4,7 +4,7 @@ those of encoding each item on its own, whatever the items are."""
 from hypothesis import given, strategies as st
 
 from yizhan.resp import NULL_ARRAY, ErrorReply, Simple
-from yizhan.resp.encoder import BulkStrings, encode
+from yizhan.resp.encoder import BulkStrings, SameSizeBulkStrings, encode
 
 ITEM = st.one_of(
     st.binary(max_size=40),
@@ -48,3 +48,11 @@ def test_bulk_strings_of_one_length_encode_as_a_plain_array(size, fills, proto):
     """Items all of one length take the one-separator join; the bytes are the same."""
     items = [bytes([fill]) * size for fill in fills]
     assert encode(BulkStrings(items), proto) == _one_by_one(items, proto)
+
+
+@given(st.integers(0, 1030), st.lists(st.integers(0, 255), max_size=40), st.sampled_from([2, 3]))
+def test_same_size_bulk_strings_encode_as_a_plain_array(size, fills, proto):
+    """Items proved all of one length (LRANGE in one node) take one join; the bytes are the
+    same, up to and beyond the ready-made heads."""
+    items = [bytes([fill]) * size for fill in fills]
+    assert encode(SameSizeBulkStrings(items, size), proto) == _one_by_one(items, proto)

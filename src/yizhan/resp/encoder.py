@@ -60,6 +60,17 @@ class BulkStrings(list):
     __slots__ = ()
 
 
+class SameSizeBulkStrings(BulkStrings):
+    """`BulkStrings` all `size` bytes long, as their producer proved (LRANGE within one list
+    node): encoded by one join, without measuring each item."""
+
+    __slots__ = ("size",)
+
+    def __init__(self, items, size: int):
+        super().__init__(items)
+        self.size = size
+
+
 class Raw(bytes):
     """Bytes already encoded; written as they are."""
 
@@ -119,7 +130,10 @@ def _write(value, proto: int, out: list) -> None:
         if len(value) < 8 or not _write_bulk_items(value, out):
             for item in value:
                 _write(item, proto, out)
-    elif kind is BulkStrings:
+    elif kind is SameSizeBulkStrings and value and value.size < 1024:
+        size = value.size
+        out += (b"*%d\r\n" % len(value), BULK_HEADS[size], _BULK_SEPARATORS[size].join(value), _CRLF)
+    elif kind is BulkStrings or kind is SameSizeBulkStrings:
         out.append(b"*%d\r\n" % len(value))
         if not _write_known_bulk_items(value, out):
             for item in value:

@@ -249,7 +249,7 @@ def lpush(c, argv):
         db.on_change(db, key)
     if db.on_event is not None:
         db.on_event(db, LIST, "lpush", key)
-    return len(lst)
+    return lst.length  # len(lst) without a Python-level __len__
 
 
 @_direct("lpop", lists.lpop)
@@ -263,7 +263,7 @@ def lpop(c, argv):
     if type(lst) is not RedisList:
         raise ErrorReply(errors.WRONGTYPE)
     reply = lst.popleft()
-    db.commit(key, LIST, "lpop", 1, lst)
+    db.commit(key, LIST, "lpop", 1, None if lst.length else lst)  # no Python-level __bool__
     return reply
 
 

@@ -18,7 +18,7 @@ from yizhan.redis.keyspace import LIST
 from yizhan.redis.table import command
 from yizhan.redis.types.lists import RedisList
 from yizhan.resp import NULL_ARRAY, OK, ErrorReply
-from yizhan.resp.encoder import BulkStrings
+from yizhan.resp.encoder import BulkStrings, SameSizeBulkStrings
 
 
 _LEFT, _RIGHT = b"LEFT", b"RIGHT"
@@ -97,7 +97,8 @@ def _normalize_range(start: int, end: int, size: int) -> tuple[int, int] | None:
 def _slice(lst: RedisList, start: int, end: int) -> list[bytes]:
     """Elements start..end (inclusive, in range); a list's elements are bytes, which the
     reply's encoding may rely on (`BulkStrings`)."""
-    return BulkStrings(lst.range(start, end))
+    items, size = lst.range(start, end)
+    return SameSizeBulkStrings(items, size) if size >= 0 else BulkStrings(items)
 
 
 # -- pushing ----------------------------------------------------------------------------------

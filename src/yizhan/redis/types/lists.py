@@ -41,6 +41,18 @@ def _elements_reversed(node: bytes) -> list[bytes]:
     return elements
 
 
+def _same_size(node: bytes, parts: list[bytes], skip: int, want: int) -> int:
+    """The length of every one of the `want` first elements of `node` (`parts` is its split
+    with a maxsplit of want + 1) when they all have one, else -1 (also when `skip`). Proof,
+    by C-level operations: the elements hold no NUL, the span they fill is want * (L + 1)
+    bytes and every (L + 1)-th byte of it is a NUL, so each one is exactly L long."""
+    if skip:
+        return -1
+    end = len(node) if len(parts) == want + 1 else len(node) - len(parts[-1]) - 1
+    size = len(parts[1])
+    return size if end == want * (size + 1) and not node[:end:size + 1].strip(SEP) else -1
+
+
 def _pack(elements) -> bytes:
     return SEP + SEP.join(map(escape, elements))
 
@@ -161,19 +173,21 @@ class RedisList:
                 back -= count
         raise IndexError("list index out of range")
 
-    def range(self, start: int, stop: int) -> list[bytes]:
+    def range(self, start: int, stop: int) -> tuple[list[bytes], int]:
         """Elements start..stop (inclusive, 0 <= start <= stop < length) in order, walking
         from the nearer end: whole nodes skipped by a C-level count, the covered ones split
         with a maxsplit so that only the elements wanted (and those before them in their
-        node) become objects."""
+        node) become objects. Second: the length every element has when C-level checks prove
+        it (a range from the start of a node, node by node; see `_same_size`), else -1."""
         want = stop - start + 1
         if start <= self.length - 1 - stop:
             return self._range_from_head(start, want)
-        return self._range_from_tail(self.length - 1 - stop, want)
+        return self._range_from_tail(self.length - 1 - stop, want), -1
 
-    def _range_from_head(self, skip: int, want: int) -> list[bytes]:
+    def _range_from_head(self, skip: int, want: int) -> tuple[list[bytes], int]:
         out: list[bytes] = []
         escaped = False
+        size = None  # the length of every element so far, proved node by node; -1: none
         for node in self.nodes:
             if skip:
                 count = node.count(SEP)
@@ -181,19 +195,21 @@ class RedisList:
                     skip -= count
                     continue
             parts = node.split(SEP, skip + want + 1)
-            if len(parts) == skip + want + 2:  # the node holds more than wanted: a remainder
-                if not out and 2 not in node:  # all in one node (LRANGE 0 99): no copies
-                    return parts[skip + 1:skip + want + 1]
-                out += parts[skip + 1:skip + want + 1]
-                want = 0
-            else:
-                out += parts[skip + 1:]
-                want -= len(parts) - 1 - skip
-            escaped = escaped or 2 in node
+            taken = min(want, len(parts) - 1 - skip)  # all the rest, or what the node holds
+            chosen = parts[skip + 1:skip + taken + 1]
+            if 2 in node:
+                escaped, size = True, -1
+            elif size != -1:
+                proved = _same_size(node, parts, skip, taken)
+                size = proved if size is None or size == proved else -1
+            if not out and taken == want and not escaped:  # all in one node (LRANGE 0 99)
+                return chosen, size
+            out += chosen
+            want -= taken
             if not want:
                 break
             skip = 0
-        return [unescape(p) if 2 in p else p for p in out] if escaped else out
+        return [unescape(p) if 2 in p else p for p in out] if escaped else out, size
 
     def _range_from_tail(self, skip: int, want: int) -> list[bytes]:
         """Elements in order, the last of them `skip` elements before the tail."""

@@ -138,7 +138,7 @@ class PackedMap:
         if end < 0:
             end = len(blob)
         value = escape(value)
-        if end - start != len(value) or blob[start:end] != value:  # unchanged: no copy
+        if end - start != len(value) or not blob.startswith(value, start):  # unchanged: no copy
             self.blob = blob[:start] + value + blob[end:]
         return False
 

@@ -22,6 +22,7 @@ from yizhan.testing.control.network import Network
 from yizhan.testing.control.targets import Target, amqp_name
 
 ACK_INDEX = Basic.Ack.index
+PRUNE_AT = 64  # a rule forgets closed connections once it has seen this many
 NACK_INDEX = Basic.Nack.index
 
 
@@ -48,6 +49,10 @@ class ConfirmFault:
     def attach(self, conn) -> None:
         if conn in self.stages:
             return
+        if len(self.stages) >= PRUNE_AT:  # forget closed connections (their held confirms go)
+            live = conn.broker.connections
+            self.stages = {known: item for known, item in self.stages.items() if known in live}
+            self.held = [(known, data) for known, data in self.held if known in live]
         target = self.target
 
         def stage(data: bytes):
@@ -251,6 +256,10 @@ class MethodFault:
     def attach(self, conn) -> None:
         if any(known is conn for known in self.connections):
             return
+        if len(self.connections) >= PRUNE_AT:  # forget closed connections and their channels
+            live = conn.broker.connections
+            self.connections = [known for known in self.connections if known in live]
+            self.wrapped = [channel for channel in self.wrapped if channel.conn in live]
         self.connections.append(conn)
         for channel in list(conn.channels.values()):
             self._wrap(conn, channel)

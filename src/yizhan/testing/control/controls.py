@@ -108,7 +108,7 @@ class Controls:
         self.network.down()
         self.amqp.release_confirms()
         kept = self.runtime.simulate_restart(clean)
-        self.network.up()
+        self.network.up(lift=False)  # (a test's refusal of a client outlives the restart)
         return kept
 
     def shape(self, protocol: str | None = None, client: str | None = None, delay: float = 0.0,

@@ -217,10 +217,12 @@ class Network:
             asyncio.get_running_loop().call_later(float(seconds), lambda: [self.up(name) for name in done])
         return done
 
-    def up(self, protocol: str | None = None, client: str | None = None) -> list[str]:
-        """Lift the refusals of `client` (None: every one of `protocol`) and, without a
-        client, listen again (`protocol`, or both); the protocols listening again."""
-        self.lift_refusals(protocol, client)
+    def up(self, protocol: str | None = None, client: str | None = None, lift: bool = True) -> list[str]:
+        """Lift the refusals of `client` (None: every one of `protocol`; `lift` False: none)
+        and, without a client, listen again (`protocol`, or both); the protocols listening
+        again."""
+        if lift:
+            self.lift_refusals(protocol, client)
         done = []
         if client is not None:
             return done

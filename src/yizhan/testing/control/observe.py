@@ -20,6 +20,7 @@ from yizhan.testing.control.state import queue_messages
 from yizhan.testing.control.targets import Target, amqp_name
 
 EVENT_LIMIT = 100_000
+PRUNE_AT = 64  # the recording forgets closed connections once it has tapped this many
 _KINDS = {Basic.Publish: "publish", Basic.Ack: "ack", Basic.Nack: "nack", Basic.Reject: "reject",
           Basic.Deliver: "deliver", Basic.GetOk: "get"}
 _CONTENT = (Basic.Publish, Basic.Deliver, Basic.GetOk)
@@ -136,6 +137,9 @@ class Observer:
     def tap(self, conn) -> None:
         if conn in self.tapped:
             return
+        if len(self.tapped) >= PRUNE_AT:  # forget closed connections
+            live = conn.broker.connections
+            self.tapped = {known: item for known, item in self.tapped.items() if known in live}
         taps = (StreamTap(self, conn, "in", 8 if conn.state == "header" else 0),
                 StreamTap(self, conn, "out", 0))
         receive = conn.receive
