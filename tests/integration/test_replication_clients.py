@@ -24,3 +24,25 @@ def seen_by(master_port: int) -> tuple:
 def test_replica_flags_and_connected_clients():
     with Server(save="") as ours, RedisReference("redis-server") as theirs:
         assert seen_by(ours.port) == seen_by(theirs.port) == (["N", "S"], 1, 1, 1)
+
+
+def master_link_seen(replica_port: int, master: redis.Redis) -> tuple:
+    r = redis.Redis(port=replica_port, single_connection_client=True)
+    wait_for(lambda: link_up(r), what="the link to come up")
+    links = r.client_list(_type="master")
+    seen = ([c["flags"] for c in links], links[0]["addr"] == f"127.0.0.1:{master.connection_pool.connection_kwargs['port']}",
+            r.info("clients")["connected_clients"], len(r.client_list()))
+    before = master.info("stats")["sync_partial_ok"]
+    assert r.client_kill_filter(_type="master") == 1  # the link drops and continues (+CONTINUE)
+    wait_for(lambda: master.info("stats")["sync_partial_ok"] == before + 1, what="the partial resync")
+    wait_for(lambda: link_up(r), what="the link to come back")
+    r.close()
+    return seen
+
+
+def test_master_link_flag_m():
+    with RedisReference("redis-server") as master, \
+            RedisReference("redis-server", "--replicaof", "127.0.0.1", str(master.port)) as theirs, \
+            Server(save="", replicaof=f"127.0.0.1 {master.port}") as ours:
+        m = redis.Redis(port=master.port)
+        assert master_link_seen(ours.port, m) == master_link_seen(theirs.port, m) == (["M"], True, 2, 2)

@@ -51,6 +51,9 @@ def test_master_serves_clients_during_a_full_sync(master, diskless):
         m.incr("counter")
         m.rpush("list", "tail")
         assert slave_states(m) == ["wait_bgsave"]  # PING and writes answered before it ended
+        assert m.info("persistence")["rdb_bgsave_in_progress"] == 1  # an RDB child, either way
+        with pytest.raises(redis.ResponseError, match="^Background save already in progress$"):
+            m.bgsave()
         assert replica.info("replication")["master_sync_in_progress"] == 1
         m.config_set("rdb-key-save-delay", 0)  # the next sync is quick; this child keeps its copy
         wait_for(lambda: link_up(replica), timeout=60, what="the link to come up")

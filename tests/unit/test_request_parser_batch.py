@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from yizhan.resp import ProtocolError, RequestParser
+from yizhan.resp.parser import CLEAN, PYTHON, VERIFY, _suspect
 
 BULK = st.binary(max_size=30).map(lambda b: b"$%d\r\n%b\r\n" % (len(b), b))
 OTHER = st.sampled_from([(b":12\r\n", ":"), (b"*1\r\n$1\r\na\r\n", "*"), (b"_\r\n", "_"),
@@ -109,3 +110,13 @@ def test_hiredis_and_the_python_parser_hand_over_at_request_boundaries(requests,
     taken += parser.next_commands()
     assert taken == expected
     assert parser.buffered == 0
+
+
+@pytest.mark.parametrize("prefix", [b"", b"*1\r\n$3\r\nxxx\r\n" * 30])  # short and long reads
+@pytest.mark.parametrize("rare", list(b"+=(~>%|"))
+def test_rare_bytes_are_seen_in_short_and_long_reads(prefix, rare):
+    """The rare-byte test takes one pass below 256 bytes and memchr calls above: both see a
+    RESP3 header (Python parser) or a one-byte type (hiredis checked)."""
+    data = prefix + b"*1\r\n" + bytes([rare]) + b"1234\r\n"
+    assert _suspect(data) == (PYTHON if rare in b"~>%|" else VERIFY)
+    assert _suspect(prefix + b"*1\r\n$1\r\nx\r\n") == CLEAN

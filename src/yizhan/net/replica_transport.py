@@ -21,6 +21,9 @@ class ReplicaLinkProtocol(asyncio.Protocol):
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        local = transport.get_extra_info("sockname")
+        if isinstance(local, tuple):
+            self.link.laddr = f"{local[0]}:{local[1]}"  # the master client's laddr (CLIENT LIST)
         self.link.on_wakeup = self.flush
         self.link.connection_made()
         self.flush()

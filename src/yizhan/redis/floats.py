@@ -92,8 +92,13 @@ def _clamped_exponent(text: bytes | None) -> int:
 def parse_double(raw: bytes, message: str = errors.NOT_FLOAT) -> float:
     """A double as Redis's string2d accepts it: all of `raw` parsed by strtod, no leading space,
     no NaN, and no ERANGE with a result of 0 or +-inf (ZADD scores, increments, weights)."""
-    if len(raw) <= 20 and raw.isdigit():  # plain digits (the usual score): as strtod reads them
-        return float(raw)
+    if len(raw) <= 20:
+        if raw.isdigit():  # plain digits (the usual score): as strtod reads them
+            return float(raw)
+        # plain decimals (coordinates, radii): both strtod and float() round correctly
+        whole, _, frac = (raw[1:] if raw[:1] == b"-" else raw).partition(b".")
+        if (whole.isdigit() or not whole) and (frac.isdigit() or not frac) and (whole or frac):
+            return float(raw)
     value, end, erange = strtod(raw)
     if (not raw or raw[0] in b" \t\n\v\f\r" or end != len(raw) or math.isnan(value)
             or (erange and (math.isinf(value) or value == 0.0))):

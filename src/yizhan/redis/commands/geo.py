@@ -355,30 +355,25 @@ def _points_in_shape(zs: ZSet, shape: Shape, limit: int) -> list[list]:
     member outside the band is passed over before the distance: both leave out only members
     that `contains` refuses."""
     points: list[list] = []
-    last = None
     order = zs.order
     band = shape.band()
     lat_lo, lat_hi, long_lo, long_hi = band if band is not None else (-_INF, _INF, -_INF, _INF)
     contains = shape.contains
     decoded = geohash.DECODED.get
     decode = geohash.decode_score
-    bisect = order.bisect_left
+    irange = order.irange
     append = points.append
-    for index, cell in enumerate(geohash.search_cells(shape)):
-        if cell is None:
-            continue
-        if last is not None and cell == last:  # huge radii: neighbours repeat
-            continue
+    for low, high, cells in _score_ranges(geohash.search_cells(shape)):
         if points and limit and len(points) >= limit:
             break
-        low, high = geohash.cell_scores(*cell)
-        members = order[bisect((low,)):bisect((high,))]  # a plain list: C-level bisects below
+        # irange walks SortedList's sublists directly (no positional index to build)
+        members = list(irange((low,), (high,), (True, False)))
         spans = [(0, len(members))]
         if band is not None and len(members) > _CROWDED:
             def crowded(low: int, high: int) -> bool:  # worth splitting: more than a few members
                 return bisect_left(members, (high,)) - bisect_left(members, (low,)) > _CROWDED
             spans = [(bisect_left(members, (low,)), bisect_left(members, (high,)))
-                     for low, high in geohash.cell_ranges(*cell, band, crowded)]
+                     for cell in cells for low, high in geohash.cell_ranges(*cell, band, crowded)]
         for start, stop in spans:
             for score, member in members[start:stop]:
                 position = decoded(score)
@@ -392,9 +387,28 @@ def _points_in_shape(zs: ZSet, shape: Shape, limit: int) -> list[list]:
                         break
             if points and limit and len(points) >= limit:
                 break
+    return points
+
+
+def _score_ranges(cells: list) -> list[list]:
+    """[low, high, cells]: the score ranges of the cells a search visits, in its visiting order: a
+    missing neighbour (None) skipped, a cell equal to the one before it (huge radii) skipped
+    as Redis does, and a cell whose range starts where the previous one ends merged into it,
+    which visits the same members in the same order with one range scan."""
+    ranges: list[list] = []
+    last = None
+    for index, cell in enumerate(cells):
+        if cell is None or (last is not None and cell == last):
+            continue
         if index:
             last = cell
-    return points
+        low, high = geohash.cell_scores(*cell)
+        if ranges and ranges[-1][1] == low:
+            ranges[-1][1] = high
+            ranges[-1][2].append(cell)
+        else:
+            ranges.append([low, high, [cell]])
+    return ranges
 
 
 _INF = float("inf")

@@ -70,17 +70,19 @@ class Snapshotter:
         self.last_load_expired = 0
         self.scheduled = False  # BGSAVE SCHEDULE during an AOF rewrite: started when it ends
         self.when_saved: list = []  # called with whether the running BGSAVE succeeded (a replica's sync)
+        self.sync_child = None  # replication.fullsync.FullSyncs: its diskless child is an RDB child too
 
     # -- where and what -------------------------------------------------------------------
     def path(self) -> Path:
         return Path(self.srv.config.data_dir) / self.srv.params.get("dbfilename")
 
     def in_progress(self) -> bool:
-        """Whether a BGSAVE child is still running (reaping it, and recording how it ended,
-        if it has finished: even without an event loop no child is left a zombie)."""
+        """Whether a BGSAVE child (or a diskless sync's, as Redis's RDB child type) is still
+        running (reaping a BGSAVE child, and recording how it ended, if it has finished: even
+        without an event loop no child is left a zombie)."""
         if self.child_pid is not None:
             self._reap()
-        return self.child_pid is not None
+        return self.child_pid is not None or (self.sync_child is not None and self.sync_child.pid is not None)
 
     def current_seconds(self) -> int:
         return int(self.srv.clock.monotonic() - self.child_started)

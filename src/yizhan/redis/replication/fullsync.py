@@ -160,6 +160,8 @@ class FullSyncs:
         os.close(write_end)
         os.set_blocking(read_end, False)
         self.pid, self.fd = pid, read_end
+        saver = snapshotter(self.srv)  # SAVE/BGSAVE refused, a rewrite scheduled, INFO shows it
+        saver.sync_child, saver.child_started = self, self.srv.clock.monotonic()
         self.mark = os.urandom(20).hex().encode()
         self.loop.add_reader(read_end, self._readable)
 

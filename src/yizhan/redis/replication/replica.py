@@ -59,6 +59,7 @@ class ReplicaLink:
         self.last_attempt = -1e9
         self.synced = False  # our replid and offset are a history to continue (PSYNC), not `? -1`
         self.applying = False  # running the master's command: expired keys are still there for it
+        self.laddr = "?:0"  # our end of the link
 
     # -- the transport's side ---------------------------------------------------------------
     def wants_connection(self) -> bool:
@@ -87,6 +88,8 @@ class ReplicaLink:
         self.state = self.CONNECT
         self.buf.clear()
         self.out.clear()
+        if self.master_client is not None:
+            self.srv.unregister(self.master_client)
         self.master_client = None
         self.mark = self.transfer_size = None
 
@@ -240,9 +243,10 @@ class ReplicaLink:
     def _online(self) -> None:
         self.state = self.CONNECTED
         self.synced = True
-        client = Client(self.srv, f"{self.host}:{self.port}")
+        client = Client(self.srv, f"{self.host}:{self.port}", self.laddr)
         self.srv.acl.make_internal(client)  # the master's commands are not checked (Redis: no user)
         client.repl_flag = "M"
+        self.srv.clients[client.id] = client  # CLIENT LIST shows it (not an accepted connection)
         self.master_client = client
         self.last_ack = 0.0
 
@@ -302,7 +306,10 @@ class ReplicaLink:
         if self.state not in (self.HANDSHAKE, self.SYNC, self.CONNECTED):
             return
         now = self.srv.clock.monotonic()
-        if now - self.last_io > self.srv.params.int("repl-timeout"):
+        if self.master_client is not None and self.master_client.close_after_reply:
+            log.info("Connection with master lost (CLIENT KILL).")
+            self.close_now = True
+        elif now - self.last_io > self.srv.params.int("repl-timeout"):
             log.warning("MASTER timeout: no data nor PING received...")
             self.close_now = True
         elif self.state == self.CONNECTED and now - self.last_ack >= 1:

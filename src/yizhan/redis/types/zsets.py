@@ -48,6 +48,11 @@ class PackedOrder(list):
         part = self[start:stop]
         return reversed(part) if reverse else iter(part)
 
+    def irange(self, minimum, maximum, inclusive=(True, False)):
+        """SortedList.irange for the form the commands use: [minimum, maximum)."""
+        assert inclusive == (True, False)
+        return iter(self[bisect_left(self, minimum):bisect_left(self, maximum)])
+
 
 _last_decoded: list = [None, None]  # [blob, PackedOrder]: one decoding, reused while current
 
