@@ -3,8 +3,9 @@
 When the memory of all normal and pub/sub clients (each client's tot-mem, used_memory.py) reaches
 the limit, clients are closed, the biggest first, until the total is under it again; each is
 logged ("Evicting client: <CLIENT LIST line>") and counted in INFO's `evicted_clients`. Clients
-that set CLIENT NO-EVICT on, and replicas, count in the total but are never closed; when only
-they are left, Redis's warning is logged. The limit is `maxmemory-clients`: bytes, or a
+that set CLIENT NO-EVICT on count in the total but are never closed; when only they are left,
+Redis's warning is logged. The master's link and replicas are neither counted nor closed (Redis
+sums only the NORMAL and PUBSUB client types). The limit is `maxmemory-clients`: bytes, or a
 percentage of maxmemory ("10%"; nothing while maxmemory is 0), never under 128 kB so that an
 operator can still connect. Redis checks before the event loop sleeps; yizhan checks after
 each read a connection serves (`RedisConnection.receive`), which is when a client's buffers grow.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import logging
 
-from yizhan.redis.used_memory import client_memory, replica_clients
+from yizhan.redis.used_memory import client_memory
 
 log = logging.getLogger("yizhan.redis")
 MINIMUM = 128 * 1024
@@ -41,8 +42,7 @@ def evict_clients(srv, format_client) -> int:
     cap = limit(srv)
     if not cap:
         return 0
-    replicas = replica_clients(srv)
-    sizes = [(client_memory(c).total, c) for c in srv.clients.values() if id(c) not in replicas]
+    sizes = [(client_memory(c).total, c) for c in srv.clients.values() if not c.repl_flag]
     total = sum(size for size, _ in sizes)
     if total < cap:
         return 0
