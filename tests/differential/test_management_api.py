@@ -198,6 +198,30 @@ def test_message_stats_counts(targets):
         [(i, t) for i, (m, t) in enumerate(zip(mine, theirs)) if m != t]
 
 
+def _totals_stats(target: Target) -> list:
+    """The counts of the overview's and every vhost's message_stats."""
+    return [without_rates(target.get("/api/overview")["message_stats"])] + \
+        [(v["name"], without_rates(v.get("message_stats"))) for v in target.get("/api/vhosts")]
+
+
+def test_overview_and_vhost_message_stats(targets):
+    """The overview's and the vhosts' message_stats after the scenario: the same keys and
+    counts (rates present for every key); RabbitMQ's arrive with its statistics interval."""
+    rabbit, ours = targets
+    mine = _totals_stats(ours)
+    deadline = time.monotonic() + 15
+    theirs = _totals_stats(rabbit)
+    while theirs != mine and time.monotonic() < deadline:
+        time.sleep(0.5)
+        theirs = _totals_stats(rabbit)
+    assert mine == theirs
+    assert mine[0]["publish"] == 5 and mine[0]["deliver"] == 1
+    overview = ours.get("/api/overview")["message_stats"]
+    assert sorted(overview) == sorted(rabbit.get("/api/overview")["message_stats"])
+    assert sorted(ours.get("/api/vhosts/%2F")["message_stats"]) == \
+        sorted(rabbit.get("/api/vhosts/%2F")["message_stats"])
+
+
 def metric_families(target: Target) -> dict:
     response = requests.get(target.metrics_base + "/metrics", timeout=30)
     assert response.status_code == 200

@@ -33,7 +33,8 @@ DEFAULT_EXCHANGE = "amq.default"
 
 # -- handlers ---------------------------------------------------------------------------------
 def get_overview(call: Call):
-    return views.overview_json(call.runtime, call.broker.server_properties()["cluster_name"])
+    return {**views.overview_json(call.runtime, call.broker.server_properties()["cluster_name"]),
+            "message_stats": rates.overview_stats(call.broker, call.rates)}
 
 
 def get_whoami(call: Call):
@@ -41,11 +42,15 @@ def get_whoami(call: Call):
 
 
 def get_vhosts(call: Call):
-    return [views.vhost_json(call.broker.vhosts[name]) for name in call.visible_vhosts()]
+    return [_vhost_row(call, call.broker.vhosts[name]) for name in call.visible_vhosts()]
 
 
 def get_vhost(call: Call):
-    return views.vhost_json(call.vhost(call.params[0]))
+    return _vhost_row(call, call.vhost(call.params[0]))
+
+
+def _vhost_row(call, vhost) -> dict:
+    return with_stats(views.vhost_json(vhost), rates.vhost_stats(call.broker, vhost, call.rates))
 
 
 def get_users(call: Call):

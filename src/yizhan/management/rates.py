@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import time
 
+from yizhan.amqp import counters
+
 INTERVAL = 5.0
 QUEUE_KEYS = ("ack", "deliver", "deliver_no_ack", "get", "get_empty", "get_no_ack", "publish",
               "redeliver")
@@ -17,6 +19,7 @@ PUBLISH_KEYS = ("confirm", "drop_unroutable", "publish", "return_unroutable")
 DELIVER_KEYS = ("ack", "deliver", "deliver_no_ack", "get", "get_empty", "get_no_ack", "redeliver")
 EXCHANGE_KEYS = ("publish_in", "publish_out")
 DELIVER_GET = ("deliver", "deliver_no_ack", "get", "get_no_ack")
+VHOST_KEYS = PUBLISH_KEYS + DELIVER_KEYS
 
 
 class Rates:
@@ -27,6 +30,8 @@ class Rates:
         self.taken: float | None = None
         self.samples: dict = {}   # id(object) -> (object, counts)
         self.rates: dict = {}     # id(object) -> {key: per second}
+        self.vhost_samples: dict = {}  # vhost name -> its totals (vhost_totals)
+        self.vhost_rates: dict = {}    # vhost name -> {key: per second}
 
     def refresh(self, broker) -> None:
         now = self.now()
@@ -41,6 +46,12 @@ class Rates:
             if old is not None and old[0] is obj and elapsed:
                 rates[id(obj)] = {k: (c - o) / elapsed for k, c, o in zip(keys, counts, old[1])}
         self.samples, self.rates, self.taken = samples, rates, now
+        totals = {name: vhost_totals(broker, vhost) for name, vhost in broker.vhosts.items()}
+        self.vhost_rates = {name: {k: (counts[k] - self.vhost_samples[name][k]) / elapsed
+                                   for k in VHOST_KEYS}
+                            for name, counts in totals.items()
+                            if elapsed and name in self.vhost_samples}
+        self.vhost_samples = totals
 
     def rate(self, obj, key: str) -> float:
         return float(self.rates.get(id(obj), {}).get(key, 0.0))
@@ -97,3 +108,48 @@ def channel_stats(channel, rates: Rates | None) -> dict | None:
     if any(getattr(channel, "n_" + k) for k in DELIVER_KEYS) or channel.consumers:
         stats.update(_with_deliver_get(channel, _stats(channel, DELIVER_KEYS, rates), rates))
     return dict(sorted(stats.items())) if stats else None
+
+
+def vhost_totals(broker, vhost) -> dict:
+    """A vhost's channel counters since start (closed channels included: amqp/counters.py)."""
+    live = [c for conn in broker.connections for c in conn.channels.values()]
+    return counters.vhost_channel_totals(vhost, live)
+
+
+def _totals_stats(counts: dict, rates: dict) -> dict:
+    stats = {}
+    for key in VHOST_KEYS:
+        stats[key] = counts[key]
+        stats[key + "_details"] = {"rate": float(rates.get(key, 0.0))}
+    stats["deliver_get"] = sum(counts[k] for k in DELIVER_GET)
+    stats["deliver_get_details"] = {"rate": float(sum(rates.get(k, 0.0) for k in DELIVER_GET))}
+    return stats
+
+
+def vhost_stats(broker, vhost, rates: Rates | None) -> dict | None:
+    """A vhost's message_stats (the channel counters of its channels, closed ones included);
+    None before its channels counted anything."""
+    counts = vhost_totals(broker, vhost)
+    if not any(counts[k] for k in VHOST_KEYS):
+        return None
+    return dict(sorted(_totals_stats(counts, rates.vhost_rates.get(vhost.name, {})
+                                     if rates is not None else {}).items()))
+
+
+def overview_stats(broker, rates: Rates | None) -> dict:
+    """The overview's message_stats: every vhost's summed, plus disk_reads and disk_writes
+    (yizhan counts no queue disk operations: always 0); {} before anything was counted."""
+    counts = dict.fromkeys(VHOST_KEYS, 0)
+    per_second = dict.fromkeys(VHOST_KEYS, 0.0)
+    for vhost in broker.vhosts.values():
+        for key, value in vhost_totals(broker, vhost).items():
+            if key in counts:
+                counts[key] += value
+        for key, value in (rates.vhost_rates.get(vhost.name, {}) if rates is not None else {}).items():
+            per_second[key] += value
+    if not any(counts.values()):
+        return {}
+    stats = _totals_stats(counts, per_second)
+    for key in ("disk_reads", "disk_writes"):
+        stats[key], stats[key + "_details"] = 0, {"rate": 0.0}
+    return dict(sorted(stats.items()))
