@@ -805,3 +805,96 @@ def test_vhost_definitions_export_shape(targets):
     durable = lambda rows: sorted(r["name"] for r in rows if r.get("durable"))  # noqa: E731
     assert durable(mine["queues"]) == durable(theirs["queues"])
     assert sorted(ours.get("/api/definitions")) == sorted(rabbit.get("/api/definitions"))
+
+
+GLOBAL_FAMILIES = ["rabbitmq_global_messages_" + name for name in (
+    "received_total", "received_confirm_total", "routed_total", "unroutable_dropped_total",
+    "unroutable_returned_total", "confirmed_total", "delivered_total",
+    "delivered_consume_auto_ack_total", "delivered_consume_manual_ack_total",
+    "delivered_get_auto_ack_total", "delivered_get_manual_ack_total", "get_empty_total",
+    "redelivered_total", "acknowledged_total")] + ["rabbitmq_global_publishers", "rabbitmq_global_consumers"]
+CHURN_FAMILIES = ["rabbitmq_connections_opened_total", "rabbitmq_connections_closed_total",
+                  "rabbitmq_channels_opened_total", "rabbitmq_channels_closed_total",
+                  "rabbitmq_queues_declared_total", "rabbitmq_queues_created_total",
+                  "rabbitmq_queues_deleted_total"]
+
+
+def family(families: dict, name: str):
+    """A family by its exposed name (the parser names a counter's family without `_total`)."""
+    return families[name] if name in families else families[name.removesuffix("_total")]
+
+
+def counter_samples(target: Target) -> dict:
+    """{(family, sorted labels): value} of the global and churn families."""
+    families = metric_families(target)
+    return {(name, tuple(sorted(s.labels.items()))): s.value
+            for name in GLOBAL_FAMILIES + CHURN_FAMILIES for s in family(families, name).samples}
+
+
+def counters_scenario(amqp_url: str) -> None:
+    """Publishes (confirmed, dropped, returned), gets (manual, auto, empty), a redelivery, an
+    auto-ack consumer on a quorum queue, acks; then everything is deleted and closed."""
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    ch = connection.channel()
+    ch.confirm_delivery()
+    ch.queue_declare("g.classic")
+    ch.queue_declare("g.classic")
+    ch.queue_declare("g.quorum", durable=True, arguments={"x-queue-type": "quorum"})
+    for i in range(3):
+        ch.basic_publish("", "g.classic", f"c{i}".encode())
+    ch.basic_publish("", "g.quorum", b"q")
+    ch.basic_publish("", "g.nowhere", b"dropped")
+    plain = connection.channel()
+    plain.basic_publish("", "g.nowhere", b"returned", mandatory=True)
+    method, _, _ = ch.basic_get("g.classic")
+    ch.basic_nack(method.delivery_tag, requeue=True)
+    method, _, _ = ch.basic_get("g.classic")  # the redelivery
+    ch.basic_ack(method.delivery_tag)
+    ch.basic_get("g.classic", auto_ack=True)
+    method, _, _ = ch.basic_get("g.classic")
+    ch.basic_ack(method.delivery_tag)
+    assert ch.basic_get("g.classic") == (None, None, None)
+    got = []
+    plain.basic_consume("g.quorum", lambda *delivery: got.append(delivery), auto_ack=True)
+    while not got:
+        connection.process_data_events(time_limit=0.1)
+    ch.queue_delete("g.classic")
+    ch.queue_delete("g.quorum")
+    connection.close()
+
+
+def test_global_and_churn_counters(targets):
+    """(Last in the module: its closed channels linger in RabbitMQ's statistics.) rabbitmq_prometheus's global message counters and churn counters: the same families,
+    types, help texts and label sets, and the same increments over one scenario."""
+    rabbit, ours = targets
+    theirs, mine = metric_families(rabbit), metric_families(ours)
+    for name in GLOBAL_FAMILIES + CHURN_FAMILIES:
+        m, t = family(mine, name), family(theirs, name)
+        assert (m.type, m.documentation) == (t.type, t.documentation), name
+        assert sorted(sorted(s.labels.items()) for s in m.samples) == \
+            sorted(sorted(s.labels.items()) for s in t.samples), name
+    assert {n for n in mine if n.startswith("rabbitmq_global_")} == \
+        {n for n in theirs if n.startswith("rabbitmq_global_") and "dead_lettered" not in n}
+    increments = {}
+    for target in (ours, rabbit):
+        before = counter_samples(target)
+        counters_scenario(target.amqp_url)
+        deadline = time.monotonic() + 10
+        while True:  # RabbitMQ counts a closed connection's channels once their processes end
+            after = counter_samples(target)
+            delta = {key: after[key] - before[key] for key in after}
+            if target is ours or delta == increments.get("yizhan") or time.monotonic() > deadline:
+                break
+            time.sleep(0.25)
+        increments[target.name] = delta
+    _wait_for_consumers_gone(rabbit, "g.quorum")  # the later tests see the module's scenario only
+    assert increments["yizhan"] == increments["rabbitmq"]
+    assert increments["yizhan"][("rabbitmq_global_messages_received_total", (("protocol", "amqp091"),))] == 6
+
+
+def _wait_for_consumers_gone(target: Target, queue: str) -> None:
+    """RabbitMQ's management database lists a closed channel's consumer for a while."""
+    deadline = time.monotonic() + 30
+    while any(c["queue"]["name"] == queue for c in target.get("/api/consumers")):
+        assert time.monotonic() < deadline, f"{queue}'s consumer still listed"
+        time.sleep(0.25)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from pamqp import commands as spec
 
-from yizhan.amqp import codec, errors, passwords, policies
+from yizhan.amqp import codec, counters, errors, passwords, policies
 from yizhan.amqp.delayed import DelayedMessages
 from yizhan.amqp.store import NullStore
 from yizhan.amqp.timers import Timers
@@ -77,6 +77,7 @@ class Broker:
         self.users: dict[str, User] = {"guest": User("guest", "guest", loopback_only=True,
                                                      tags=["administrator"], source="builtin")}
         self.connections: set = set()
+        self.churn = counters.new_churn()  # connections and channels opened/closed (counters.py)
         self.on_connection = None  # the test controls' look at each accepted connection (None: off)
         self.alarms: set = set()  # resource alarms in effect: "memory", "disk" (alarms.py)
         self.unwritable = 0  # connections not writable now (flow.py: none, no socket-paced park)

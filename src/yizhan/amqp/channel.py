@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pamqp import commands as spec
 
-from yizhan.amqp import arguments, codec, erlang, errors, queue_types, reply_to
+from yizhan.amqp import arguments, codec, counters, erlang, errors, queue_types, reply_to
 from yizhan.amqp.codec import FieldTable, new
 from yizhan.amqp.erlang import Atom
 from yizhan.amqp.headers import with_delivery_count
@@ -87,6 +87,7 @@ class Channel:
         self.n_publish = self.n_confirm = self.n_return_unroutable = self.n_drop_unroutable = 0
         self.n_deliver = self.n_deliver_no_ack = self.n_get = self.n_get_no_ack = 0
         self.n_get_empty = self.n_redeliver = self.n_ack = 0
+        self.broker.churn["channel_created"] += 1
 
     @property
     def writable(self) -> bool:
@@ -213,6 +214,8 @@ class Channel:
         if self.released:
             return
         self.released = True
+        self.broker.churn["channel_closed"] += 1
+        counters.fold_channel(self)
         self.held_queue = None
         consumers, self.consumers = self.consumers, {}
         for consumer in consumers.values():

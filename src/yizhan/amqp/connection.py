@@ -100,6 +100,7 @@ class AMQPConnection:
         self.blocked_sent = False       # connection.blocked went out (capability permitting)
         self.input_gate = None          # set by the transport: input_gate(held) stops reading
         broker.connections.add(self)
+        broker.churn["connection_created"] += 1
 
     # -- output -------------------------------------------------------------------------------
     def write(self, data: bytes) -> None:
@@ -592,6 +593,7 @@ class AMQPConnection:
             queue.vhost.delete_queue(queue)
         self.exclusive_queues.clear()
         self.broker.connections.discard(self)
+        self.broker.churn["connection_closed"] += 1
         self.broker.run_deferred()
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import base64
 import os
+from collections import Counter
 
-from yizhan.amqp import arguments, errors, flow, queue_types
+from yizhan.amqp import arguments, counters, errors, flow, queue_types
 from yizhan.amqp import delayed, federation_upstream  # noqa: F401 (they register their exchange types)
 from yizhan.amqp.codec import LONGSTR, FieldTable
 from yizhan.amqp.erlang import Atom
@@ -46,6 +47,9 @@ class VHost:
         self.delayed = None  # the broker's DelayedMessages (x-delayed-message exchanges)
         self.exchanges: dict[str, Exchange] = {}
         self.queues: dict[str, Queue] = {}
+        self.closed_channels = Counter()  # counters.py: counts of shut-down channels
+        self.closed_queues: dict = {}     # counters.py: queue type -> counts of deleted queues
+        self.churn = counters.new_churn()  # queues declared, created, deleted
         for xname, type_name, internal in PREDECLARED:
             self.exchanges[xname] = new_exchange(type_name, xname, durable=True, internal=internal)
         self.default_exchange = self.exchanges[""]
@@ -191,6 +195,7 @@ class VHost:
             queue.touch()
             return queue
         args = args if args is not None else FieldTable()
+        self.churn["queue_declared"] += 1
         if name == "":
             queue_types.check_server_named(args)
             name = generated_name("amq.gen")
@@ -213,6 +218,7 @@ class VHost:
         queue = Queue(self, name, durable=durable, exclusive_owner=owner,
                       auto_delete=auto_delete, arguments=args)
         self.queues[name] = queue
+        self.churn["queue_created"] += 1
         self.store.queue_added(self, queue)
         if owner is not None:
             owner.exclusive_queues.add(queue)
@@ -264,6 +270,8 @@ class VHost:
         if queue.deleted:
             return
         queue.deleted = True
+        self.churn["queue_deleted"] += 2 if queue.quorum else 1  # RabbitMQ 3.10 counts a quorum queue twice
+        counters.fold_queue(queue, arguments.queue_type(queue.arguments))
         queue.stop_timers()
         self.queues.pop(queue.name, None)
         queue.drop_transient()

@@ -1,13 +1,16 @@
 """Prometheus `/metrics` in the text exposition format (version 0.0.4): the AMQP side under
 rabbitmq_prometheus's names, aggregated as its default endpoint aggregates them (one sample
 per metric for the node), and the Redis side under redis_exporter's names, read from the
-same fields INFO reports.
+same fields INFO reports. The global message counters and the churn counters are read from
+yizhan.amqp.counters (the channels' and queues' own counters, folded into their vhost when
+they go), never counted a second time here.
 """
 
 from __future__ import annotations
 
 import platform
 
+from yizhan.amqp import arguments, counters
 from yizhan.amqp.broker import VERSION
 from yizhan.management import views
 from yizhan.redis.commands.server import info_fields
@@ -23,6 +26,91 @@ def render(runtime) -> str:
         for labels, value in samples:
             lines.append(f"{name}{_labels(labels)} {_number(value)}")
     return "\n".join(lines) + "\n"
+
+
+PROTOCOL = {"protocol": "amqp091"}
+QUEUE_TYPES = {"classic": "rabbit_classic_queue", "quorum": "rabbit_quorum_queue",
+               "stream": "rabbit_stream_queue"}
+CHURN = [  # (metric, counters key, help)
+    ("rabbitmq_connections_opened_total", "connection_created", "Total number of connections opened"),
+    ("rabbitmq_connections_closed_total", "connection_closed",
+     "Total number of connections closed or terminated"),
+    ("rabbitmq_channels_opened_total", "channel_created", "Total number of channels opened"),
+    ("rabbitmq_channels_closed_total", "channel_closed", "Total number of channels closed"),
+    ("rabbitmq_queues_declared_total", "queue_declared", "Total number of queues declared"),
+    ("rabbitmq_queues_created_total", "queue_created", "Total number of queues created"),
+    ("rabbitmq_queues_deleted_total", "queue_deleted", "Total number of queues deleted"),
+]
+GLOBAL_BY_PROTOCOL = [  # (metric suffix, help, channel counter keys summed)
+    ("messages_received_total", "Total number of messages received from publishers", ("publish",)),
+    ("messages_received_confirm_total",
+     "Total number of messages received from publishers expecting confirmations",
+     ("received_confirm",)),
+    ("messages_unroutable_dropped_total", "Total number of messages published as non-mandatory "
+     "into an exchange and dropped as unroutable", ("drop_unroutable",)),
+    ("messages_unroutable_returned_total", "Total number of messages published as mandatory into "
+     "an exchange and returned to the publisher as unroutable", ("return_unroutable",)),
+    ("messages_confirmed_total", "Total number of messages confirmed to publishers", ("confirm",)),
+]
+GLOBAL_BY_QUEUE_TYPE = [  # (metric suffix, help, queue counter keys summed)
+    ("messages_delivered_total", "Total number of messages delivered to consumers",
+     ("deliver", "deliver_no_ack", "get", "get_no_ack")),
+    ("messages_delivered_consume_auto_ack_total", "Total number of messages delivered to "
+     "consumers using basic.consume with automatic acknowledgment", ("deliver_no_ack",)),
+    ("messages_delivered_consume_manual_ack_total", "Total number of messages delivered to "
+     "consumers using basic.consume with manual acknowledgment", ("deliver",)),
+    ("messages_delivered_get_auto_ack_total", "Total number of messages delivered to consumers "
+     "using basic.get with automatic acknowledgment", ("get_no_ack",)),
+    ("messages_delivered_get_manual_ack_total", "Total number of messages delivered to consumers "
+     "using basic.get with manual acknowledgment", ("get",)),
+    ("messages_get_empty_total", "Total number of times basic.get operations fetched no message",
+     ("get_empty",)),
+    ("messages_redelivered_total", "Total number of messages redelivered to consumers",
+     ("redeliver",)),
+    ("messages_acknowledged_total", "Total number of messages acknowledged by consumers", ("ack",)),
+]
+
+
+def node_channel_totals(broker) -> dict:
+    """The node's channel counters since start (every vhost's, closed channels included)."""
+    live = [c for conn in broker.connections for c in conn.channels.values()]
+    totals = dict.fromkeys(counters.CHANNEL_KEYS, 0)
+    for vhost in broker.vhosts.values():
+        for key, value in counters.vhost_channel_totals(vhost, live).items():
+            totals[key] += value
+    return totals
+
+
+def global_metrics(broker) -> list:
+    """rabbitmq_global_*: rabbit_global_counters' message counters and the publisher and
+    consumer gauges, as rabbitmq_prometheus 3.10 labels them."""
+    channel = node_channel_totals(broker)
+    by_type = {kind: dict.fromkeys(counters.QUEUE_KEYS, 0) for kind in QUEUE_TYPES}
+    for vhost in broker.vhosts.values():
+        for kind, counts in counters.queue_type_totals(
+                vhost, lambda q: arguments.queue_type(q.arguments)).items():
+            for key in counters.QUEUE_KEYS:
+                by_type.setdefault(kind, dict.fromkeys(counters.QUEUE_KEYS, 0))[key] += counts[key]
+    out = [(f"rabbitmq_global_{suffix}", "counter", text, [(PROTOCOL, sum(channel[k] for k in keys))])
+           for suffix, text, keys in GLOBAL_BY_PROTOCOL]
+    routed = channel["publish"] - channel["drop_unroutable"] - channel["return_unroutable"]
+    out.append(("rabbitmq_global_messages_routed_total", "counter",
+                "Total number of messages routed to queues or streams", [(PROTOCOL, routed)]))
+    for suffix, text, keys in GLOBAL_BY_QUEUE_TYPE:
+        out.append((f"rabbitmq_global_{suffix}", "counter", text,
+                    [({**PROTOCOL, "queue_type": QUEUE_TYPES[kind]},
+                      sum(by_type[kind][k] for k in keys)) for kind in QUEUE_TYPES]))
+    channels = [c for conn in broker.connections for c in conn.channels.values() if not c.released]
+    out.append(("rabbitmq_global_publishers", "gauge", "Current number of publishers",
+                [(PROTOCOL, counters.publishers(broker))]))
+    out.append(("rabbitmq_global_consumers", "gauge", "Current number of consumers",
+                [(PROTOCOL, sum(len(c.consumers) for c in channels))]))
+    return out
+
+
+def churn_metrics(broker) -> list:
+    churn = counters.node_churn(broker)
+    return [(name, "counter", text, [({}, churn[key])]) for name, key, text in CHURN]
 
 
 def rabbitmq_metrics(runtime) -> list:
@@ -48,7 +136,7 @@ def rabbitmq_metrics(runtime) -> list:
         ("rabbitmq_identity_info", "untyped", "RabbitMQ node & cluster identity info",
          [({"rabbitmq_node": node, "rabbitmq_cluster": cluster,
             "rabbitmq_cluster_permanent_id": f"rabbitmq-cluster-id-{cluster}"}, 1)]),
-    ]
+    ] + churn_metrics(broker) + global_metrics(broker)
 
 
 def redis_metrics(redis) -> list:
