@@ -246,6 +246,32 @@ def test_metrics_as_rabbitmq_prometheus(targets):
         theirs["rabbitmq_build_info"].samples[0].labels["rabbitmq_version"]
 
 
+PER_QUEUE = ["rabbitmq_queue_messages_ready", "rabbitmq_queue_messages_unacked",
+             "rabbitmq_queue_messages", "rabbitmq_queue_consumers"]
+
+
+def per_queue_samples(target: Target) -> dict:
+    response = requests.get(target.metrics_base + "/metrics/per-object", timeout=30)
+    assert response.status_code == 200
+    families = {f.name: f for f in text_string_to_metric_families(response.text)}
+    return {name: (families[name].type, families[name].documentation,
+                   sorted((sorted(s.labels.items()), s.value) for s in families[name].samples))
+            for name in PER_QUEUE}
+
+
+def test_metrics_per_object_queues(targets):
+    """/metrics/per-object: one sample per queue, labelled vhost and queue, after the scenario."""
+    rabbit, ours = targets
+    mine = per_queue_samples(ours)
+    deadline = time.monotonic() + 15
+    theirs = per_queue_samples(rabbit)
+    while theirs != mine and time.monotonic() < deadline:
+        time.sleep(0.5)
+        theirs = per_queue_samples(rabbit)
+    assert mine == theirs
+    assert ([("queue", "m.durable"), ("vhost", "/")], 3.0) in mine["rabbitmq_queue_messages_ready"][2]
+
+
 def test_whoami_users_permissions(targets):
     rabbit, ours = targets
     assert ours.get("/api/whoami") == rabbit.get("/api/whoami")

@@ -296,6 +296,11 @@ def get_metrics(call: Call):
                     [("content-type", metrics.CONTENT_TYPE)])
 
 
+def get_metrics_per_object(call: Call):
+    return Response(200, metrics.render(call.runtime, per_object=True).encode(),
+                    [("content-type", metrics.CONTENT_TYPE)])
+
+
 def post_control(call: Call):
     """POST /yizhan/control/<operation>: a test control (only with test controls enabled;
     yizhan.testing.control.http)."""
@@ -396,6 +401,9 @@ class ManagementAPI:
     def _dispatch(self, request: Request, path: str, query_text: str) -> Response:
         if path == "/metrics":
             return self._call(request, {"GET": get_metrics}, [], query_text, authenticate=False)
+        if path == "/metrics/per-object":
+            return self._call(request, {"GET": get_metrics_per_object}, [], query_text,
+                              authenticate=False)
         if self.metrics_only:
             raise NOT_FOUND
         if path == "/cli/rabbitmqadmin":

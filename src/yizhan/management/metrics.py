@@ -18,9 +18,15 @@ from yizhan.redis.commands.server import info_fields
 CONTENT_TYPE = "text/plain; version=0.0.4"
 
 
-def render(runtime) -> str:
+def render(runtime, per_object: bool = False) -> str:
+    """`/metrics`, or `/metrics/per-object` (the queue metrics one sample per queue, labelled
+    vhost and queue, as rabbitmq_prometheus's per-object endpoint)."""
     lines: list[str] = []
-    for name, kind, text, samples in rabbitmq_metrics(runtime) + redis_metrics(runtime.redis):
+    families = rabbitmq_metrics(runtime)
+    if per_object:
+        families = per_queue_metrics(runtime.broker) + [
+            f for f in families if f[0] not in PER_QUEUE_NAMES]
+    for name, kind, text, samples in families + redis_metrics(runtime.redis):
         lines.append(f"# TYPE {name} {kind}")
         lines.append(f"# HELP {name} {text}")
         for labels, value in samples:
@@ -106,6 +112,24 @@ def global_metrics(broker) -> list:
     out.append(("rabbitmq_global_consumers", "gauge", "Current number of consumers",
                 [(PROTOCOL, sum(len(c.consumers) for c in channels))]))
     return out
+
+
+PER_QUEUE = [  # (metric, help, the queue's value)
+    ("rabbitmq_queue_messages_ready", "Messages ready to be delivered to consumers",
+     lambda q: q.message_count),
+    ("rabbitmq_queue_messages_unacked", "Messages delivered to consumers but not yet acknowledged",
+     lambda q: q.unacked),
+    ("rabbitmq_queue_messages", "Sum of ready and unacknowledged messages - total queue depth",
+     lambda q: q.message_count + q.unacked),
+    ("rabbitmq_queue_consumers", "Consumers on a queue", lambda q: len(q.consumers)),
+]
+PER_QUEUE_NAMES = {name for name, _, _ in PER_QUEUE}
+
+
+def per_queue_metrics(broker) -> list:
+    queues = [q for v in broker.vhosts.values() for q in v.queues.values()]
+    return [(name, "gauge", text, [({"vhost": q.vhost.name, "queue": q.name}, value(q)) for q in queues])
+            for name, text, value in PER_QUEUE]
 
 
 def churn_metrics(broker) -> list:
