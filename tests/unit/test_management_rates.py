@@ -39,3 +39,29 @@ def test_exchange_groups_appear_with_their_first_event():
     assert rates.exchange_stats(exchange, None) is None
     exchange.n_publish_in += 1
     assert rates.exchange_stats(exchange, None) == {"publish_in": 1, "publish_in_details": {"rate": 0.0}}
+
+
+def test_queue_length_rates_are_the_change_over_the_interval():
+    """messages_details and friends: (length now - length at the last sample) / interval, for a
+    queue and summed over a vhost's queues."""
+    now = [100.0]
+    broker = Broker()
+    queue = broker.vhosts["/"].declare_queue(None, "q", False, False, False, False, None)
+    sampler = rates.Rates(now=lambda: now[0])
+    sampler.refresh(broker)
+    assert rates.with_length_rates({}, [queue], sampler)["messages_details"] == {"rate": 0.0}
+    queue.unacked += 4
+    now[0] += 5.0
+    sampler.refresh(broker)
+    row = rates.with_length_rates({"name": "q"}, [queue], sampler)
+    assert row == {"name": "q", "messages_details": {"rate": 0.8},
+                   "messages_ready_details": {"rate": 0.0},
+                   "messages_unacknowledged_details": {"rate": 0.8}}
+    queue.unacked -= 4
+    now[0] += 2.0
+    sampler.refresh(broker)  # too soon: the rates of the last interval stand
+    assert rates.with_length_rates({}, broker.vhosts["/"].queues.values(), sampler)[
+        "messages_unacknowledged_details"] == {"rate": 0.8}
+    now[0] += 6.0
+    sampler.refresh(broker)
+    assert rates.with_length_rates({}, [queue], sampler)["messages_unacknowledged_details"] == {"rate": -0.5}

@@ -33,8 +33,10 @@ DEFAULT_EXCHANGE = "amq.default"
 
 # -- handlers ---------------------------------------------------------------------------------
 def get_overview(call: Call):
-    return {**views.overview_json(call.runtime, call.broker.server_properties()["cluster_name"]),
-            "message_stats": rates.overview_stats(call.broker, call.rates)}
+    overview = views.overview_json(call.runtime, call.broker.server_properties()["cluster_name"])
+    queues = [q for v in call.broker.vhosts.values() for q in v.queues.values()]
+    return {**overview, "message_stats": rates.overview_stats(call.broker, call.rates),
+            "queue_totals": rates.with_length_rates(overview["queue_totals"], queues, call.rates)}
 
 
 def get_whoami(call: Call):
@@ -50,7 +52,8 @@ def get_vhost(call: Call):
 
 
 def _vhost_row(call, vhost) -> dict:
-    return with_stats(views.vhost_json(vhost), rates.vhost_stats(call.broker, vhost, call.rates))
+    row = rates.with_length_rates(views.vhost_json(vhost), vhost.queues.values(), call.rates)
+    return with_stats(row, rates.vhost_stats(call.broker, vhost, call.rates))
 
 
 def get_users(call: Call):
@@ -77,7 +80,8 @@ def _queues_of(call: Call, vhost_names: list[str]):
     rows = []
     for name in vhost_names:
         vhost = call.broker.vhosts[name]
-        rows += [with_stats(views.queue_json(vhost.queues[q], now, held),
+        rows += [with_stats(rates.with_length_rates(views.queue_json(vhost.queues[q], now, held),
+                                                    [vhost.queues[q]], call.rates),
                             rates.queue_stats(vhost.queues[q], call.rates)) for q in sorted(vhost.queues)]
     return rows
 
@@ -102,6 +106,7 @@ def get_queue(call: Call):
     detail = views.queue_detail_json(queue, call.broker.timers.clock.ms(),
                                      views.unacked_bytes(call.broker))
     detail["consumer_details"] = [live.consumer_json(c) for c in queue.consumers.values()]
+    detail = rates.with_length_rates(detail, [queue], call.rates)
     return with_stats(detail, rates.queue_stats(queue, call.rates))
 
 

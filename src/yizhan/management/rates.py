@@ -31,6 +31,8 @@ class Rates:
         self.samples: dict = {}   # id(object) -> (object, counts)
         self.rates: dict = {}     # id(object) -> {key: per second}
         self.vhost_samples: dict = {}  # vhost name -> its totals (vhost_totals)
+        self.lengths: dict = {}        # id(queue) -> (queue, (ready, unacked)) at the last sample
+        self.length_rates: dict = {}   # id(queue) -> (ready rate, unacked rate)
         self.vhost_rates: dict = {}    # vhost name -> {key: per second}
 
     def refresh(self, broker) -> None:
@@ -52,6 +54,28 @@ class Rates:
                             for name, counts in totals.items()
                             if elapsed and name in self.vhost_samples}
         self.vhost_samples = totals
+        self._sample_lengths(broker, elapsed)
+
+    def _sample_lengths(self, broker, elapsed) -> None:
+        """Queue lengths (ready, unacknowledged): their rates of change over the interval."""
+        lengths, length_rates = {}, {}
+        for vhost in broker.vhosts.values():
+            for queue in vhost.queues.values():
+                now = (queue.message_count, queue.unacked)
+                lengths[id(queue)] = (queue, now)
+                old = self.lengths.get(id(queue))
+                if old is not None and old[0] is queue and elapsed:
+                    length_rates[id(queue)] = tuple((n - o) / elapsed for n, o in zip(now, old[1]))
+        self.lengths, self.length_rates = lengths, length_rates
+
+    def length_rate(self, queues) -> dict:
+        """The `*_details` of messages, messages_ready and messages_unacknowledged summed over
+        `queues`."""
+        ready = sum(self.length_rates.get(id(q), (0.0, 0.0))[0] for q in queues)
+        unacked = sum(self.length_rates.get(id(q), (0.0, 0.0))[1] for q in queues)
+        return {"messages_details": {"rate": float(ready + unacked)},
+                "messages_ready_details": {"rate": float(ready)},
+                "messages_unacknowledged_details": {"rate": float(unacked)}}
 
     def rate(self, obj, key: str) -> float:
         return float(self.rates.get(id(obj), {}).get(key, 0.0))
@@ -108,6 +132,13 @@ def channel_stats(channel, rates: Rates | None) -> dict | None:
     if any(getattr(channel, "n_" + k) for k in DELIVER_KEYS) or channel.consumers:
         stats.update(_with_deliver_get(channel, _stats(channel, DELIVER_KEYS, rates), rates))
     return dict(sorted(stats.items())) if stats else None
+
+
+def with_length_rates(row: dict, queues, rates: Rates | None) -> dict:
+    """A queue, vhost or queue_totals row with the rates of its queue lengths."""
+    if rates is None:
+        return row
+    return {**row, **rates.length_rate(queues)}
 
 
 def vhost_totals(broker, vhost) -> dict:
