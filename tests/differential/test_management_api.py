@@ -222,6 +222,21 @@ def test_overview_and_vhost_message_stats(targets):
         sorted(rabbit.get("/api/vhosts/%2F")["message_stats"])
 
 
+def test_overview_churn_rates(targets):
+    """churn_rates: RabbitMQ's keys; the counts are the churn metrics' (RabbitMQ's own include
+    the reference harness's port probes, so only yizhan's are checked against /metrics)."""
+    rabbit, ours = targets
+    mine, theirs = ours.get("/api/overview"), rabbit.get("/api/overview")
+    assert list(mine).index("churn_rates") == list(mine).index("message_stats") + 1
+    assert shape(mine["churn_rates"]) == shape(theirs["churn_rates"])
+    samples = {s.name: s.value for f in metric_families(ours).values() for s in f.samples}
+    churn = mine["churn_rates"]
+    assert (churn["connection_created"], churn["channel_created"], churn["queue_created"]) == \
+        (samples["rabbitmq_connections_opened_total"], samples["rabbitmq_channels_opened_total"],
+         samples["rabbitmq_queues_created_total"])
+    assert churn["queue_declared"] >= churn["queue_created"] == 3
+
+
 def metric_families(target: Target) -> dict:
     response = requests.get(target.metrics_base + "/metrics", timeout=30)
     assert response.status_code == 200

@@ -35,8 +35,12 @@ DEFAULT_EXCHANGE = "amq.default"
 def get_overview(call: Call):
     overview = views.overview_json(call.runtime, call.broker.server_properties()["cluster_name"])
     queues = [q for v in call.broker.vhosts.values() for q in v.queues.values()]
-    return {**overview, "message_stats": rates.overview_stats(call.broker, call.rates),
-            "queue_totals": rates.with_length_rates(overview["queue_totals"], queues, call.rates)}
+    out = {**overview, "message_stats": rates.overview_stats(call.broker, call.rates),
+           "queue_totals": rates.with_length_rates(overview["queue_totals"], queues, call.rates)}
+    keys = list(out)  # RabbitMQ's order: churn_rates after message_stats
+    at = keys.index("message_stats") + 1
+    churn = {"churn_rates": rates.churn_rates(call.broker, call.rates)}
+    return {k: out[k] for k in keys[:at]} | churn | {k: out[k] for k in keys[at:]}
 
 
 def get_whoami(call: Call):

@@ -32,6 +32,8 @@ class Rates:
         self.rates: dict = {}     # id(object) -> {key: per second}
         self.vhost_samples: dict = {}  # vhost name -> its totals (vhost_totals)
         self.lengths: dict = {}        # id(queue) -> (queue, (ready, unacked)) at the last sample
+        self.churn: dict | None = None  # the node's churn counters at the last sample
+        self.churn_rates: dict = {}
         self.length_rates: dict = {}   # id(queue) -> (ready rate, unacked rate)
         self.vhost_rates: dict = {}    # vhost name -> {key: per second}
 
@@ -55,6 +57,10 @@ class Rates:
                             if elapsed and name in self.vhost_samples}
         self.vhost_samples = totals
         self._sample_lengths(broker, elapsed)
+        churn = counters.node_churn(broker)
+        self.churn_rates = ({k: (churn[k] - self.churn[k]) / elapsed for k in counters.CHURN_KEYS}
+                            if elapsed and self.churn is not None else {})
+        self.churn = churn
 
     def _sample_lengths(self, broker, elapsed) -> None:
         """Queue lengths (ready, unacknowledged): their rates of change over the interval."""
@@ -184,3 +190,15 @@ def overview_stats(broker, rates: Rates | None) -> dict:
     for key in ("disk_reads", "disk_writes"):
         stats[key], stats[key + "_details"] = 0, {"rate": 0.0}
     return dict(sorted(stats.items()))
+
+
+def churn_rates(broker, rates: Rates | None) -> dict:
+    """The overview's churn_rates: connections, channels and queues created, closed, declared
+    and deleted since start (amqp/counters.py), with their sampled rates."""
+    churn = counters.node_churn(broker)
+    per_second = rates.churn_rates if rates is not None else {}
+    out = {}
+    for key in counters.CHURN_KEYS:
+        out[key] = churn[key]
+        out[key + "_details"] = {"rate": float(per_second.get(key, 0.0))}
+    return dict(sorted(out.items()))
