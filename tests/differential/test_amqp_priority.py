@@ -6,7 +6,7 @@ the argument's validation."""
 import pika
 import pytest
 
-from yizhan.testing.amqp import broker_error, publish_confirmed, unique, wait_until
+from yizhan.testing.amqp import broker_error, unique, wait_until
 
 P = pika.BasicProperties
 

@@ -6,7 +6,6 @@ are masked (they differ between the servers)."""
 
 from __future__ import annotations
 
-import re
 import time
 
 import pytest

@@ -16,7 +16,7 @@ from yizhan.embedded import Server
 from yizhan.redis.replication.state import replication
 from yizhan.testing.reference import RedisReference
 
-from tests.integration.test_replication_master import digest, link_up, wait_equal, wait_for
+from tests.integration.test_replication_master import link_up, wait_equal, wait_for
 
 KEYS = 2000
 

@@ -13,7 +13,6 @@ uses it, so too many values or too deep a nesting fail with Redis's "stack overf
 
 from __future__ import annotations
 
-import math
 import struct
 
 _FLOAT = struct.Struct(">f")
