@@ -674,7 +674,7 @@ class AOF:
             return self._rewrite_in_process()
         self.rewrite_buf = bytearray()
         self.selected_db = -1  # the new file's next command must say its db
-        pid = child.fork(self.srv.stats)
+        pid = child.fork(self.srv)
         if pid == 0:
             code = 1
             try:

@@ -22,18 +22,19 @@ PR_SET_PDEATHSIG = 1
 PARENT_POLL_INTERVAL = 0.2  # seconds, where prctl is not available
 
 
-def fork(stats=None) -> int:
+def fork(srv) -> int:
     """os.fork(); in the child, the sockets closed and the parent's death made fatal. In the
-    parent, INFO's `total_forks` and `latest_fork_usec` (the time fork() took) in `stats`."""
+    parent, INFO's `total_forks` and `latest_fork_usec` (the time fork() took, on the server
+    clock's duration reading) of the Redis instance `srv`."""
     parent = os.getpid()
-    started = time.perf_counter_ns()
+    started = srv.clock.monotonic_ns()
     pid = os.fork()
     if pid == 0:
         close_sockets()
         die_with_parent(parent)
-    elif stats is not None:
-        stats.total_forks += 1
-        stats.latest_fork_usec = (time.perf_counter_ns() - started) // 1000
+    else:
+        srv.stats.total_forks += 1
+        srv.stats.latest_fork_usec = (srv.clock.monotonic_ns() - started) // 1000
     return pid
 
 

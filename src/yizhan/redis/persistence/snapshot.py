@@ -162,7 +162,7 @@ class Snapshotter:
             return self.save()  # no fork (Windows): a consistent snapshot, in the foreground
         self.dirty_at_fork = self.srv.stats.dirty
         self.child_started = self.srv.clock.monotonic()
-        pid = child.fork(self.srv.stats)
+        pid = child.fork(self.srv)
         if pid == 0:  # the child: write and leave without running anything of the parent
             code = 1
             try:

@@ -145,7 +145,7 @@ class FullSyncs:
     def _fork_to_pipe(self, aux) -> None:
         read_end, write_end = os.pipe()
         chunks = snapshotter(self.srv).chunks(aux)
-        pid = child.fork()
+        pid = child.fork(self.srv)
         if pid == 0:  # the child: the RDB into the pipe, then leave
             code = 1
             try:
