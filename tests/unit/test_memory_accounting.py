@@ -4,7 +4,7 @@ removed is accounted for."""
 
 from __future__ import annotations
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from yizhan.clock import ManualClock
 from yizhan.redis import commands  # noqa: F401  (fills the command table)
@@ -58,6 +58,8 @@ def from_scratch(db) -> int:
 
 
 @settings(max_examples=300, deadline=None)
+@example(script=[(b"ZADD", b"a", b"1.5", b"f1"), (b"SORT", b"a", b"ALPHA", b"STORE", b"b")],
+         pauses=[0] * 30)  # SORT converts a listpack sorted set: once missed by the running figure
 @given(st.lists(COMMAND, max_size=30), st.lists(st.integers(0, 3000), min_size=30, max_size=30))
 def test_running_figure_equals_a_count_from_scratch(tmp_path_factory, script, pauses):
     srv = RedisInstance(clock=ManualClock())

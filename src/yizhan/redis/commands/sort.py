@@ -266,6 +266,7 @@ def sort_generic(c, argv: list[bytes], readonly: bool):
         o.dontsort, o.alpha, o.sortby = False, True, None  # so replicas and scripts see one order
     if kind == "zset" and getattr(value, "listpack", False):
         value.listpack = False  # zsetConvert: SORT turns a listpack sorted set into a skiplist
+        db.touched.add(argv[1])  # its memory is costed again (key_cost.settle)
     start, end = _limits(o, len(value))
     elements, start, end = _load(value, kind, o, start, end)
     bad = False
