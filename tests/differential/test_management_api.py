@@ -939,7 +939,7 @@ def test_global_and_churn_counters(targets):
         assert sorted(sorted(s.labels.items()) for s in m.samples) == \
             sorted(sorted(s.labels.items()) for s in t.samples), name
     assert {n for n in mine if n.startswith("rabbitmq_global_")} == \
-        {n for n in theirs if n.startswith("rabbitmq_global_") and "dead_lettered" not in n}
+        {n for n in theirs if n.startswith("rabbitmq_global_")}
     increments = {}
     for target in (ours, rabbit):
         before = counter_samples(target)
