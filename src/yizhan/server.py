@@ -18,6 +18,7 @@ from yizhan.amqp.store import DiskStore
 from yizhan.amqp.timers import Timers
 from yizhan.clock import Clock, ClockScheduler, ControlledClock
 from yizhan.config import Config
+from yizhan.heap import HeapTrimmer
 from yizhan.management.api import ManagementAPI
 from yizhan.management.dashboard import Site
 from yizhan.management.http import HTTPProtocol
@@ -59,6 +60,7 @@ class ServerRuntime:
                                        config.amqp_memory_watermark_absolute,
                                        config.amqp_disk_free_limit, config.amqp_paging_ratio)
         self.consumer_timeouts = ConsumerTimeouts(self.broker, config.amqp_consumer_timeout, self.redis.clock)
+        self.heap = HeapTrimmer()  # freed heap pages back to the OS after writes (heap.py)
         self.redis_port = 0
         self.amqp_port = 0
         self.http_port = 0
@@ -325,6 +327,7 @@ class ServerRuntime:
         snapshotter(self.redis).cron()  # save points and a finished BGSAVE child
         aof_state(self.redis).cron()  # everysec fsync, a finished rewrite child
         replication(self.redis).cron()  # pings, ACKs, WAIT, the link to a master
+        self.heap.cron(self.redis.stats.dirty, int(self.redis.clock.monotonic() * 1000))
         self._schedule_expiry()
 
     def _shutdown_by_command(self) -> None:

@@ -3,7 +3,8 @@ queues (their `n_*` attributes, counted once where the AMQP code already is) are
 their vhost when the channel shuts down or the queue is deleted, so a vhost's or the node's
 total is the folded part plus the live objects' counters (no second counting); and the churn
 counters (connections, channels and queues opened, closed, declared) that rabbitmq_prometheus
-and the overview's churn report.
+and the overview's churn report; and the dead-lettered message counters (per queue type,
+dead-letter strategy and reason, counted by dead_letter.py).
 """
 
 from __future__ import annotations
@@ -60,6 +61,21 @@ def queue_type_totals(vhost, queue_type_of) -> dict:
         for key in QUEUE_KEYS:
             totals[key] += getattr(queue, "n_" + key)
     return out
+
+
+DEAD_LETTER_REASONS = ("confirmed", "delivery_limit", "expired", "maxlen", "rejected")
+
+
+def count_dead_lettered(vhost, queue_type: str, strategy: str, reason: str, count: int) -> None:
+    vhost.dead_lettered[(queue_type, strategy, reason)] += count
+
+
+def node_dead_lettered(broker) -> Counter:
+    """{(queue type, strategy, reason): messages} since start, every vhost's."""
+    total = Counter()
+    for vhost in broker.vhosts.values():
+        total.update(vhost.dead_lettered)
+    return total
 
 
 def new_churn() -> Counter:

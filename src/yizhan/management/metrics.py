@@ -1,9 +1,9 @@
 """Prometheus `/metrics` in the text exposition format (version 0.0.4): the AMQP side under
 rabbitmq_prometheus's names, aggregated as its default endpoint aggregates them (one sample
 per metric for the node), and the Redis side under redis_exporter's names, read from the
-same fields INFO reports. The global message counters and the churn counters are read from
-yizhan.amqp.counters (the channels' and queues' own counters, folded into their vhost when
-they go), never counted a second time here.
+same fields INFO reports. The global message counters, the dead-lettered counters and the
+churn counters are read from yizhan.amqp.counters (the channels' and queues' own counters,
+folded into their vhost when they go), never counted a second time here.
 """
 
 from __future__ import annotations
@@ -77,6 +77,33 @@ GLOBAL_BY_QUEUE_TYPE = [  # (metric suffix, help, queue counter keys summed)
 ]
 
 
+DEAD_LETTERED = [  # (reason, help, the (queue type, strategy) pairs rabbitmq_prometheus 3.10 exposes)
+    ("confirmed", "Total number of messages dead-lettered and confirmed by target queues",
+     [("quorum", "at_least_once")]),
+    ("delivery_limit", "Total number of messages dead-lettered due to delivery-limit exceeded",
+     [("quorum", "at_least_once"), ("quorum", "at_most_once"), ("quorum", "disabled")]),
+    ("expired", "Total number of messages dead-lettered due to message TTL exceeded",
+     [("classic", "at_most_once"), ("classic", "disabled"), ("quorum", "at_least_once"),
+      ("quorum", "at_most_once"), ("quorum", "disabled")]),
+    ("maxlen", "Total number of messages dead-lettered due to overflow drop-head or "
+     "reject-publish-dlx", [("classic", "at_most_once"), ("classic", "disabled"),
+                            ("quorum", "at_most_once"), ("quorum", "disabled")]),
+    ("rejected", "Total number of messages dead-lettered due to basic.reject or basic.nack",
+     [("classic", "at_most_once"), ("classic", "disabled"), ("quorum", "at_least_once"),
+      ("quorum", "at_most_once"), ("quorum", "disabled")]),
+]
+
+
+def dead_lettered_metrics(broker) -> list:
+    """rabbitmq_global_messages_dead_lettered_*_total, labelled queue type and dead-letter
+    strategy, from the counts dead_letter.py keeps."""
+    counts = counters.node_dead_lettered(broker)
+    return [(f"rabbitmq_global_messages_dead_lettered_{reason}_total", "counter", text,
+             [({"queue_type": QUEUE_TYPES[kind], "dead_letter_strategy": strategy},
+               counts[(kind, strategy, reason)]) for kind, strategy in pairs])
+            for reason, text, pairs in DEAD_LETTERED]
+
+
 def node_channel_totals(broker) -> dict:
     """The node's channel counters since start (every vhost's, closed channels included)."""
     live = [c for conn in broker.connections for c in conn.channels.values()]
@@ -106,6 +133,7 @@ def global_metrics(broker) -> list:
         out.append((f"rabbitmq_global_{suffix}", "counter", text,
                     [({**PROTOCOL, "queue_type": QUEUE_TYPES[kind]},
                       sum(by_type[kind][k] for k in keys)) for kind in QUEUE_TYPES]))
+    out += dead_lettered_metrics(broker)
     channels = [c for conn in broker.connections for c in conn.channels.values() if not c.released]
     out.append(("rabbitmq_global_publishers", "gauge", "Current number of publishers",
                 [(PROTOCOL, counters.publishers(broker))]))
