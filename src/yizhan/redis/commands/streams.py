@@ -16,10 +16,10 @@ from itertools import islice
 from yizhan.redis import errors
 from yizhan.redis.args import option_word, parse_int
 from yizhan.redis.keyspace import STREAM
-from yizhan.redis.table import command, container
+from yizhan.redis.table import command, container, help_reply
 from yizhan.redis.types.streams import (INVALID_ENTRIES_READ, LISTPACK_MAX_SIZE, MAX, MAX_ID, ZERO,
                                         Group, Nack, Stream, decr_id, format_id, incr_id)
-from yizhan.resp import NULL_ARRAY, OK, ErrorReply, Raw, Simple
+from yizhan.resp import NULL_ARRAY, OK, ErrorReply, Raw
 from yizhan.resp.encoder import Many
 
 _GROUP = "stream"
@@ -231,11 +231,6 @@ def _keyed(c, pairs: list) -> object:
     for key, value in pairs:
         out.extend((key, value))
     return out
-
-
-def _help(name: str, lines: list[str]) -> list:
-    return [Simple(f"{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"),
-            *(Simple(line) for line in lines), Simple("HELP"), Simple("    Prints this help.")]
 
 
 def _now(c) -> int:
@@ -769,7 +764,7 @@ _XGROUP_HELP = [
 @command("XGROUP HELP", arity=2, flags="loading stale", group=_GROUP, since="5.0.0",
          summary="Show helpful text about the different subcommands")
 def xgroup_help(c, argv):
-    return _help(errors.text(argv[0]).upper(), _XGROUP_HELP)
+    return help_reply(argv, _XGROUP_HELP)
 
 
 @command("XGROUP DELCONSUMER key groupname consumername", arity=5, flags="write", keys=(2, 2, 1),
@@ -1118,7 +1113,7 @@ _XINFO_HELP = [
 @command("XINFO HELP", arity=2, flags="loading stale", group=_GROUP, since="5.0.0",
          summary="Show helpful text about the different subcommands")
 def xinfo_help(c, argv):
-    return _help(errors.text(argv[0]).upper(), _XINFO_HELP)
+    return help_reply(argv, _XINFO_HELP)
 
 
 @command("XINFO STREAM key [FULL [COUNT count]]", arity=-3, flags="readonly", keys=(2, 2, 1),
