@@ -60,6 +60,7 @@ PARAMS: list[Param] = [
     Param("daemonize", "no", "bool", immutable=True),
     Param("protected-mode", "yes", "bool"),
     Param("enable-debug-command", "no", "enum", ("no", "yes", "local"), immutable=True),
+    Param("enable-module-command", "no", "enum", ("no", "yes", "local"), immutable=True),
     Param("io-threads", "1", "int", minimum=1, maximum=128, immutable=True),
     Param("notify-keyspace-events", "", "special"),
     Param("proto-max-bulk-len", "536870912", "memory", minimum=1024 * 1024),

@@ -18,9 +18,9 @@ from yizhan.redis.persistence.snapshot import snapshotter
 from yizhan.redis.scripting import busy
 from yizhan.redis.scripting import eval as scripting_eval
 from yizhan.redis.glob import match
-from yizhan.redis.table import (COMMANDS, command, command_keys, container, docs_reply, has_keys, info_reply,
+from yizhan.redis.table import (COMMANDS, command, command_keys, container, docs_reply, has_keys, help_reply, info_reply,
                                   set_of_status)
-from yizhan.resp import OK, ErrorReply, Simple, Verbatim
+from yizhan.resp import OK, ErrorReply, Verbatim
 
 log = logging.getLogger("yizhan.redis")
 
@@ -37,6 +37,7 @@ def _flush_mode(argv) -> None:
 
 
 @command("FLUSHDB [ASYNC | SYNC]", arity=-1, flags="write", group="server", acl="keyspace dangerous",
+         tips="request_policy:all_shards response_policy:all_succeeded",
          summary="Remove all keys from the current database")
 def flushdb(c, argv):
     _flush_mode(argv)
@@ -45,6 +46,7 @@ def flushdb(c, argv):
 
 
 @command("FLUSHALL [ASYNC | SYNC]", arity=-1, flags="write", group="server", acl="keyspace dangerous",
+         tips="request_policy:all_shards response_policy:all_succeeded",
          summary="Remove all keys from all databases")
 def flushall(c, argv):
     _flush_mode(argv)
@@ -67,7 +69,7 @@ def swapdb(c, argv):
     return OK
 
 
-@command("TIME", arity=1, flags="loading stale fast", group="server", since="2.6.0",
+@command("TIME", arity=1, flags="loading stale fast", group="server", since="2.6.0", tips="nondeterministic_output",
          summary="Return the current server time")
 def time_(c, argv):
     now = c.server.clock.us()
@@ -144,6 +146,16 @@ def debug_sleep(c, argv):
 container("CONFIG", group="server", since="2.0.0", summary="A container for server configuration commands")
 
 
+@command("CONFIG HELP", arity=2, flags="loading stale", group="server", since="5.0.0",
+         summary="Show helpful text about the different subcommands")
+def config_help(c, argv):
+    return help_reply(argv, [
+        "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+        "RESETSTAT", "    Reset statistics reported by the INFO command.",
+        "REWRITE", "    Rewrite the configuration file."])
+
+
 @command("CONFIG GET parameter [parameter ...]", arity=-3, flags="admin noscript loading stale",
          group="server", since="2.0.0", summary="Get the values of configuration parameters")
 def config_get(c, argv):
@@ -155,7 +167,8 @@ def config_get(c, argv):
 
 
 @command("CONFIG SET parameter value [parameter value ...]", arity=-4, flags="admin noscript loading stale",
-         group="server", since="2.0.0", summary="Set configuration parameters to the given values")
+         group="server", since="2.0.0", summary="Set configuration parameters to the given values",
+         tips="request_policy:all_nodes response_policy:all_succeeded")
 def config_set(c, argv):
     if len(argv) % 2:
         raise ErrorReply(errors.wrong_arity("config|set"))
@@ -314,15 +327,16 @@ def _keys_of(inner: list[bytes]) -> list:
 @command("COMMAND HELP", arity=2, flags="loading stale", group="server", acl="connection", since="5.0.0",
          summary="Show helpful text about the different subcommands")
 def command_help(c, argv):
-    lines = ["COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-             "(no subcommand)", "    Return details about all Redis commands.",
-             "COUNT", "    Return the total number of commands in this Redis server.",
-             "LIST", "    Return a list of all commands in this Redis server.",
-             "INFO [<command-name> ...]", "    Return details about multiple Redis commands.",
-             "DOCS [<command-name> ...]", "    Return documentation details about multiple Redis commands.",
-             "GETKEYS <full-command>", "    Return the keys from a full Redis command.",
-             "HELP", "    Print this help."]
-    return [Simple(line) for line in lines]
+    return help_reply(argv, [
+        "(no subcommand)", "    Return details about all Redis commands.",
+        "COUNT", "    Return the total number of commands in this Redis server.",
+        "LIST", "    Return a list of all commands in this Redis server.",
+        "INFO [<command-name> ...]", "    Return details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all", "    commands are returned.",
+        "DOCS [<command-name> ...]", "    Return documentation details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all", "    commands are returned.",
+        "GETKEYS <full-command>", "    Return the keys from a full Redis command.",
+        "GETKEYSANDFLAGS <full-command>", "    Return the keys and the access flags from a full Redis command."])
 
 
 # -- INFO ------------------------------------------------------------------------------------
@@ -331,6 +345,7 @@ DEFAULT_SECTIONS = ("server", "clients", "memory", "persistence", "stats", "repl
 
 
 @command("INFO [section ...]", arity=-1, flags="loading stale", group="server", acl="dangerous",
+         tips="nondeterministic_output request_policy:all_shards response_policy:special",
          summary="Get information and statistics about the server")
 def info(c, argv):
     wanted = [a.decode("latin-1").lower() for a in argv[1:]] or ["default"]
