@@ -45,6 +45,27 @@ class Evictor:
         # Redis's pre_command_oom_state: the last check found the server over maxmemory
         # (scripts refuse deny-oom commands then, scripting/lua_state.py)
         self.oom = False
+        self.exceeded_since: float | None = None  # monotonic seconds: over maxmemory, unable to evict
+
+    def exceeded_rows(self) -> tuple:
+        """INFO's total_eviction_exceeded_time and current_eviction_exceeded_time (ms): how long
+        used memory has stayed above maxmemory with nothing more to evict, as Redis's
+        performEvictions times it (a spell opens on a failed check and closes on a good one)."""
+        current = self._current_us()
+        return (("total_eviction_exceeded_time", (self.srv.stats.total_eviction_exceeded_us + current) // 1000),
+                ("current_eviction_exceeded_time", current // 1000))
+
+    def _current_us(self) -> int:
+        if self.exceeded_since is None:
+            return 0
+        return int((self.srv.clock.monotonic() - self.exceeded_since) * 1_000_000)
+
+    def _time_spell(self) -> None:
+        if self.oom and self.exceeded_since is None:
+            self.exceeded_since = self.srv.clock.monotonic()
+        elif not self.oom and self.exceeded_since is not None:
+            self.srv.stats.total_eviction_exceeded_us += self._current_us()
+            self.exceeded_since = None
 
     def limit_changed(self) -> None:
         """CONFIG SET maxmemory: Redis's warning when the data is already over it, then the
@@ -60,6 +81,7 @@ class Evictor:
     def perform(self) -> bool:
         """Evict until under maxmemory; False when over it and nothing more may go (OOM)."""
         self.oom = not self._perform()
+        self._time_spell()
         return not self.oom
 
     def _perform(self) -> bool:
