@@ -3,7 +3,8 @@ alike with real clients: pidfile (written at start, removed at exit), unixsocket
 unixsocketperm (a listener redis-py connects to), shutdown-on-sigterm / shutdown-on-sigint
 (what SIGTERM and SIGINT save, and a failed save that keeps the server running unless
 `force`), auto-aof-rewrite-percentage / auto-aof-rewrite-min-size (the automatic BGREWRITEAOF)
-and sanitize-dump-payload (INFO's dump_payload_sanitizations after RESTORE)."""
+sanitize-dump-payload (INFO's dump_payload_sanitizations after RESTORE); and the replication
+byte counters with yizhan as master and as replica of a redis-server."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from yizhan.embedded import Server
 from yizhan.testing.process import ServerProcess
 from yizhan.testing.reference import RedisReference
 
@@ -193,3 +195,33 @@ def test_restore_counts_dump_payload_sanitizations(start, tmp_path, mode):
     assert counts == (expected if mode != "no" else dict.fromkeys(expected, 0))
     client.config_resetstat()
     assert server.info("stats")["dump_payload_sanitizations"] == 0
+
+
+@pytest.mark.parametrize("yizhan_is", ["master", "replica"])
+def test_replication_bytes_are_counted_apart(yizhan_is):
+    """total_net_repl_output_bytes on the master and total_net_repl_input_bytes on the replica
+    count the RDB and the stream (which total_net_*_bytes include too, as Redis's do), yizhan
+    on either side of a redis-server."""
+    with RedisReference() as ref, Server(save="") as ours:
+        master_port, replica_port = (ours.port, ref.port) if yizhan_is == "master" else (ref.port, ours.port)
+        master, replica = redis.Redis(port=master_port), redis.Redis(port=replica_port)
+        before_master, before_replica = master.info("stats"), replica.info("stats")
+        replica.replicaof("127.0.0.1", master_port)
+        _wait_for(lambda: replica.info("replication").get("master_link_status") == "up", "the link")
+        for i in range(200):
+            master.set(f"k{i}", "x" * 5000)
+        _wait_for(lambda: replica.info("replication")["slave_repl_offset"]
+                  == master.info("replication")["master_repl_offset"], "the replica to catch up")
+        after_master, after_replica = master.info("stats"), replica.info("stats")
+
+        def grew(after, before, field):
+            return after[field] - before[field]
+
+        sent = grew(after_master, before_master, "total_net_repl_output_bytes")
+        read = grew(after_replica, before_replica, "total_net_repl_input_bytes")
+        assert read > 1_000_000 and abs(sent - read) < 200  # PSYNC's first reply line at most apart
+        assert grew(after_master, before_master, "total_net_output_bytes") > sent
+        assert grew(after_replica, before_replica, "total_net_input_bytes") > read
+        assert grew(after_replica, before_replica, "total_net_repl_output_bytes") == 0
+        assert grew(after_master, before_master, "total_net_repl_input_bytes") == 0
+        replica.replicaof("NO", "ONE")

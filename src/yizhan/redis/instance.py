@@ -42,8 +42,10 @@ class Stats:
     total_net_input_bytes: int = 0
     total_net_output_bytes: int = 0
     unexpected_error_replies: int = 0
-    total_net_repl_input_bytes: int = 0     # from a master, counted by the replica side (replication/)
-    total_net_repl_output_bytes: int = 0    # to replicas, counted by the master side
+    # from a master (replication/replica.py) and to replicas (session.py): INFO's totals add
+    # them to the two above, which leave them out
+    total_net_repl_input_bytes: int = 0
+    total_net_repl_output_bytes: int = 0
     expire_cycle_cpu_us: int = 0            # CPU time of the active expiry cycle
     total_eviction_exceeded_us: int = 0     # closed spells of used memory above maxmemory (eviction.py)
     dump_payload_sanitizations: int = 0     # RESTORE payloads deep-checked (sanitize-dump-payload)

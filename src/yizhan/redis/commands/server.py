@@ -484,7 +484,9 @@ def _info_stats(srv):
     return [
         ("total_connections_received", s.total_connections_received),
         ("total_commands_processed", s.total_commands_processed), *srv.instantaneous.info_rows(),
-        ("total_net_input_bytes", s.total_net_input_bytes), ("total_net_output_bytes", s.total_net_output_bytes),
+        # the totals include replication's traffic, also shown apart (Redis counts them apart)
+        ("total_net_input_bytes", s.total_net_input_bytes + s.total_net_repl_input_bytes),
+        ("total_net_output_bytes", s.total_net_output_bytes + s.total_net_repl_output_bytes),
         ("total_net_repl_input_bytes", s.total_net_repl_input_bytes),
         ("total_net_repl_output_bytes", s.total_net_repl_output_bytes), *srv.instantaneous.kbps_rows(),
         ("rejected_connections", s.rejected_connections), *replication(srv).master.stats_rows(),
