@@ -225,3 +225,52 @@ def test_replication_bytes_are_counted_apart(yizhan_is):
         assert grew(after_replica, before_replica, "total_net_repl_output_bytes") == 0
         assert grew(after_master, before_master, "total_net_repl_input_bytes") == 0
         replica.replicaof("NO", "ONE")
+
+
+LAZYFREE_STEPS = [
+    # (commands, then INFO memory's lazyfreed_objects is compared)
+    [("SADD", "bigset", *[f"m{i}" for i in range(100)]), ("UNLINK", "bigset")],
+    [("SADD", "small", "a", "b"), ("UNLINK", "small")],
+    [("SADD", "ints", *range(100)), ("UNLINK", "ints")],                        # an intset: one block
+    [("HSET", "bighash", *[w for i in range(600) for w in (f"f{i}", i)]), ("DEL", "bighash")],
+    [("CONFIG", "SET", "lazyfree-lazy-user-del", "yes"),
+     ("HSET", "bighash", *[w for i in range(600) for w in (f"f{i}", i)]), ("DEL", "bighash", "nokey")],
+    [("ZADD", "bigzset", *[w for i in range(200) for w in (i, f"m{i}")]), ("UNLINK", "bigzset")],
+    [("RPUSH", "shortlist", *(["x" * 60] * 300)), ("UNLINK", "shortlist")],     # 3 quicklist nodes
+    [("RPUSH", "longlist", *(["y" * 5000] * 70)), ("UNLINK", "longlist")],      # 70 nodes
+    [("MSET", "a", 1, "b", 2, "c", 3, "d", 4, "e", 5), ("FLUSHDB", "ASYNC")],
+    [("MSET", "a", 1, "b", 2), ("FLUSHALL",)],
+    [("CONFIG", "SET", "lazyfree-lazy-user-flush", "yes"), ("MSET", "a", 1, "b", 2, "c", 3), ("FLUSHALL",)],
+    [("MSET", "a", 1, "b", 2), ("FLUSHALL", "SYNC")],
+    [("CONFIG", "SET", "lazyfree-lazy-expire", "yes"), ("SADD", "expiring", *[f"m{i}" for i in range(100)]),
+     ("PEXPIRE", "expiring", 1), ("SLEEP",), ("GET", "expiring")],
+    [("CONFIG", "SET", "lazyfree-lazy-expire", "no"), ("SADD", "expiring", *[f"m{i}" for i in range(100)]),
+     ("PEXPIRE", "expiring", 1), ("SLEEP",), ("EXISTS", "expiring")],
+    [("CONFIG", "SET", "maxmemory-policy", "allkeys-random"), ("CONFIG", "SET", "lazyfree-lazy-eviction", "yes"),
+     ("SADD", "evicted", *[f"m{i}" for i in range(100)]), ("CONFIG", "SET", "maxmemory", "1"),
+     ("CONFIG", "SET", "maxmemory", "0"), ("EXISTS", "evicted")],
+    [("CONFIG", "RESETSTAT",)],
+]
+
+
+def test_lazyfreed_objects_count_as_redis_counts_them():
+    with RedisReference() as ref, Server(save="") as ours:
+        clients = {"yizhan": redis.Redis(port=ours.port), "redis-server": redis.Redis(port=ref.port)}
+        for client in clients.values():
+            client.config_set("hz", 1)  # the active expiry cycle leaves the expired key to the read
+        history = []
+        for step in LAZYFREE_STEPS:
+            seen = {}
+            for name, client in clients.items():
+                for command in step:
+                    if command[0] == "SLEEP":
+                        time.sleep(0.05)
+                    else:
+                        client.execute_command(*command)
+                # redis-server's lazy-free thread counts a job when it has done it
+                _wait_for(lambda: client.info("memory")["lazyfree_pending_objects"] == 0, "lazy frees")
+                seen[name] = client.info("memory")["lazyfreed_objects"]
+            assert seen["yizhan"] == seen["redis-server"], step
+            history.append(seen["yizhan"])
+        assert history == [1, 1, 1, 1, 2, 3, 3, 4, 9, 9, 12, 12, 13, 13, 14, 0]
+        assert clients["yizhan"].info("memory")["lazyfree_pending_objects"] == 0
