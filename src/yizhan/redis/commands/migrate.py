@@ -331,7 +331,8 @@ class _Migration:
         """The reply; after keys were deleted an error is returned (not raised) so that the
         deletions still reach the AOF and the replicas as DEL."""
         if self.deleted:
-            _PROPAGATE[self.c.id] = self.deleted
+            if self.c.server.aof is not None:  # the AOF's feed takes it at once (`_rw_migrate`)
+                _PROPAGATE[self.c.id] = self.deleted
             if isinstance(reply, ErrorReply):
                 return self.c.failed(reply, self.argv)
             return reply
