@@ -449,6 +449,11 @@ class ReadArgs:
         self.noack = False
 
 
+# the option words as clients usually spell them, found without upper-casing
+_READ_WORDS = {spelling: word for word in (b"BLOCK", b"COUNT", b"STREAMS", b"GROUP", b"NOACK")
+               for spelling in (word, word.lower())}
+
+
 def _parse_read(c, argv, group_mode: bool) -> ReadArgs:
     args = ReadArgs()
     streams_at = 0
@@ -456,7 +461,7 @@ def _parse_read(c, argv, group_mode: bool) -> ReadArgs:
     i = 1
     while i < n:
         more = n - i - 1
-        word = option_word(argv[i])
+        word = _READ_WORDS.get(argv[i]) or option_word(argv[i])
         if word == b"BLOCK" and more:
             if c.in_script:
                 raise ErrorReply(errors.block_in_script(argv[0]))
@@ -532,16 +537,16 @@ def _serve_group(c, s: Stream, key: bytes, group: Group, args: ReadArgs, after, 
         _unsignalled(c, key, "xgroup-createconsumer")
     if after is not None:
         return _history(s, consumer, after, count, now)
-    items = s.after(group.last_id, count)
-    for item in items:
+    items = s.unread(group, count)
+    pel, own = group.pel, consumer.pel
+    for item in items:  # each one past the group's last_id
         sid = item.id
-        if sid > group.last_id:
-            s.delivered(group, sid)
+        s.delivered(group, sid)
         if not args.noack:
-            nack = group.pel.get(sid)
+            nack = pel.get(sid)
             if nack is None:
-                nack = group.pel[sid] = Nack(now, consumer)
-                consumer.pel[sid] = nack
+                nack = pel[sid] = Nack(now, consumer)
+                own[sid] = nack
             else:
                 group.assign(sid, nack, consumer)
                 nack.delivery_time = now
