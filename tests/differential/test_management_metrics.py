@@ -251,3 +251,76 @@ def test_dead_lettered_counts(targets):
         ("confirmed", "rabbit_quorum_queue", "at_least_once"): 1,
         ("rejected", "rabbit_quorum_queue", "at_least_once"): 1,
         ("rejected", "rabbit_quorum_queue", "at_most_once"): 1}
+
+
+# -- /api/nodes churn -----------------------------------------------------------------------------
+CHURN = ["connection_created", "connection_closed", "channel_created", "channel_closed",
+         "queue_declared", "queue_created", "queue_deleted"]
+
+
+def node_with_churn(target: Target) -> dict:
+    """/api/nodes' node once it has the churn fields (RabbitMQ adds them with its first node
+    statistics, about 5 s after start)."""
+    deadline = time.monotonic() + 30
+    node = target.api("/api/nodes")[0]
+    while "connection_created" not in node and time.monotonic() < deadline:
+        time.sleep(0.25)
+        node = target.api("/api/nodes")[0]
+    return node
+
+
+def node_churn(target: Target) -> dict:
+    node = node_with_churn(target)
+    return {key: node[key] for key in CHURN}
+
+
+def churn_scenario(amqp_url: str) -> None:
+    """Two connections, four channels (one closed early), queues declared (twice; a passive
+    declare is not counted), created and deleted (a quorum queue counts twice, an exclusive
+    one goes with its connection), then everything closed."""
+    first = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    second = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    ch = first.channel()
+    extra = first.channel()
+    other = second.channel()
+    ch.queue_declare("churn.a")
+    ch.queue_declare("churn.a")
+    ch.queue_declare("churn.a", passive=True)
+    ch.queue_declare("churn.q", durable=True, arguments={"x-queue-type": "quorum"})
+    other.queue_declare("", exclusive=True)
+    extra.close()
+    second.channel().queue_declare("churn.b")
+    ch.queue_delete("churn.a")
+    ch.queue_delete("churn.q")
+    ch.queue_delete("churn.b")
+    first.close()
+    second.close()
+
+
+def test_node_churn_fields(targets):
+    """/api/nodes' churn counters and their `_details`: RabbitMQ's keys and shapes, and the same
+    increments over one scenario (RabbitMQ's absolute counts include the reference harness's
+    port probes); yizhan's equal the overview's churn_rates."""
+    rabbit, ours = targets
+    for target in targets:
+        node = node_with_churn(target)
+        assert {k: node[k + "_details"] for k in CHURN} == {k: {"rate": node[k + "_details"]["rate"]} for k in CHURN}
+        assert all(isinstance(node[k], int) for k in CHURN), target.name
+    increments = {}
+    for target in (ours, rabbit):
+        before = node_churn(target)
+        churn_scenario(target.amqp_url)
+
+        def delta():
+            after = node_churn(target)
+            return {key: after[key] - before[key] for key in CHURN}
+        increments[target.name] = settled(target, delta, increments.get("yizhan"))
+    assert increments["yizhan"] == increments["rabbitmq"]
+    assert increments["yizhan"] == {"connection_created": 2, "connection_closed": 2,
+                                    "channel_created": 4, "channel_closed": 4,
+                                    "queue_declared": 5, "queue_created": 4, "queue_deleted": 5}
+    overview = ours.api("/api/overview")["churn_rates"]
+    node = ours.api("/api/nodes")[0]
+    assert {k: overview[k] for k in CHURN} == node_churn(ours)
+    detail = ours.api("/api/nodes/" + node["name"])
+    assert {k: detail[k] for k in CHURN} == {k: node[k] for k in CHURN}

@@ -332,10 +332,16 @@ def geo_exactly_one(what: str, name: bytes) -> str:
     return "ERR exactly one of %s can be specified for %s" % (what, text(name))
 
 
-# -- DEBUG (debug.py) ----------------------------------------------------------------------------
-DEBUG_NOT_ALLOWED = ("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you "
-                     "can run it from a local connection, otherwise you need to set this option in the "
-                     "configuration file, and then restart the server.")
+# -- protected commands: DEBUG (debug.py), MODULE (modules.py) ---------------------------------
+CLUSTER_DISABLED = "ERR This instance has cluster support disabled"
+
+
+def not_allowed(family: str, param: str) -> str:
+    """A protected command refused by its enable-*-command parameter (DEBUG, MODULE)."""
+    return (f"ERR {family} command not allowed. If the {param} option is set to \"local\", you can run it "
+            "from a local connection, otherwise you need to set this option in the configuration file, "
+            "and then restart the server.")
+
 
 # replication (redis/replication/)
 READONLY_REPLICA = "READONLY You can't write against a read only replica."

@@ -139,6 +139,14 @@ def container(name: str, *, group: str, since: str, summary: str, flags: str = "
     return cmd
 
 
+def help_reply(argv: list[bytes], lines) -> list:
+    """addReplyHelp: a container's HELP text, headed by the command name as the client typed it
+    (upper-cased) and ending with HELP itself."""
+    name = argv[0].decode("utf-8", "replace").upper()
+    return [Simple(f"{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"),
+            *map(Simple, lines), Simple("HELP"), Simple("    Prints this help.")]
+
+
 def _forget_request_names(name: str) -> None:
     """A command with subcommands is dispatched through its container, never directly."""
     BY_REQUEST_NAME.pop(name.lower().encode(), None)
@@ -146,12 +154,16 @@ def _forget_request_names(name: str) -> None:
 
 
 # -- introspection: COMMAND INFO and COMMAND DOCS ------------------------------------------
+# Flags Redis keeps from COMMAND INFO ("hidden on purpose" in addReplyCommandFlags).
+HIDDEN_FLAGS = ("may_replicate",)
+
+
 def info_reply(cmd: Command) -> list:
     first, last, step = cmd.keys
     return [
         cmd.name.encode(),
         cmd.arity,
-        set_of_status(cmd.flags),
+        set_of_status(flag for flag in cmd.flags if flag not in HIDDEN_FLAGS),
         first,
         last,
         step,

@@ -15,4 +15,5 @@ from yizhan.redis.commands import functions  # noqa: F401
 from yizhan.redis.commands import introspection  # noqa: F401
 from yizhan.redis.commands import streams  # noqa: F401
 from yizhan.redis.commands import acl  # noqa: F401
+from yizhan.redis.commands import cluster, modules  # noqa: F401
 from yizhan.redis.commands import fast  # noqa: F401  (last: installs the direct paths)

@@ -11,7 +11,7 @@ from yizhan.redis import errors
 from yizhan.redis.args import INT64_MAX, option_word, parse_int
 from yizhan.redis.glob import match
 from yizhan.redis.keyspace import ENCODINGS, GENERIC, TYPE_NAMES, copy_value
-from yizhan.redis.table import command, container
+from yizhan.redis.table import command, container, help_reply
 from yizhan.redis.types.strings import (SHARED_INTEGERS, SHARED_REFCOUNT, canonical_int,
                                          string_encoding)
 from yizhan.resp import OK, ErrorReply, Simple
@@ -278,7 +278,6 @@ container("OBJECT", group="generic", since="2.2.3",
           summary="A container for object introspection commands").acl = "slow"
 
 _OBJECT_HELP = [
-    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "ENCODING <key>",
     "    Return the kind of internal representation used in order to store the value",
     "    associated with a <key>.",
@@ -291,15 +290,13 @@ _OBJECT_HELP = [
     "REFCOUNT <key>",
     "    Return the number of references of the value associated with the specified",
     "    <key>.",
-    "HELP",
-    "    Prints this help.",
 ]
 
 
 @command("OBJECT HELP", arity=2, flags="loading stale", group="generic", since="6.2.0",
          summary="Show helpful text about the different subcommands")
 def object_help(c, argv):
-    return [Simple(line) for line in _OBJECT_HELP]
+    return help_reply(argv, _OBJECT_HELP)
 
 
 @command("OBJECT ENCODING key", arity=3, flags="readonly", keys=(2, 2, 1), group="generic",
