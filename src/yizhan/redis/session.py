@@ -52,11 +52,12 @@ class Client:
         "conn", "multi", "multi_error", "in_exec", "watched", "dirty_cas", "blocked",
         "subscriptions", "patterns", "shard_subscriptions", "soft_limit_since", "direct",
         "monitoring", "tracking", "reply_mode", "no_evict", "user", "logged_in", "control",
-        "repl_flag", "__weakref__",
+        "repl_flag", "unix_socket", "__weakref__",
     )
 
-    def __init__(self, server, addr: str = "?:0", laddr: str = "?:0"):
+    def __init__(self, server, addr: str = "?:0", laddr: str = "?:0", unix_socket: bool = False):
         self.server = server
+        self.unix_socket = unix_socket  # connected through unixsocket (CLIENT LIST flag U; local)
         self.id = server.next_client_id()
         self.addr = addr
         self.laddr = laddr
@@ -115,6 +116,8 @@ class Client:
         tracking = self.tracking
         if tracking is not None:
             flags += "t" + ("R" if tracking.broken else "") + ("B" if tracking.bcast else "")
+        if self.unix_socket:
+            flags += "U"
         if self.no_evict:
             flags += "e"
         return flags or "N"
@@ -224,7 +227,8 @@ class Client:
         "local" takes one on the loopback address or a Unix socket."""
         allowed = self.server.params.get(param)
         if allowed == "local":
-            return self.addr.startswith(("127.0.0.1:", "::1:", "[::1]:", "/")) or self.addr[:1] == ":"
+            return self.unix_socket or self.addr.startswith(("127.0.0.1:", "::1:", "[::1]:", "/")) \
+                or self.addr[:1] == ":"
         return allowed == "yes"
 
     def execute_while_busy(self, argv: list[bytes], run):
