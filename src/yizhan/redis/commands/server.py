@@ -123,6 +123,22 @@ def _persist_for_shutdown(srv, save: bool, nosave: bool, force: bool) -> bool:
     return True
 
 
+def shutdown_by_signal(srv, name: str) -> bool:
+    """SIGTERM / SIGINT as Redis 7.0 takes them: SHUTDOWN's persistence with the flags of
+    shutdown-on-sigterm / shutdown-on-sigint (save, nosave, force; "default": save when save
+    points are set). False when the save failed without force: the server keeps running."""
+    flags = srv.params.get(f"shutdown-on-{name}").split()
+    log.warning("Received %s scheduling shutdown...", name.upper())
+    if not _persist_for_shutdown(srv, "save" in flags, "nosave" in flags, "force" in flags):
+        log.warning("%s received but errors trying to shut down the server, check the logs for more "
+                    "information", name.upper())
+        return False
+    srv.shut_down = True
+    if srv.aof is not None:
+        srv.aof.stop()
+    return True
+
+
 def _debug_subcommand_syntax(c, argv):
     raise ErrorReply(errors.subcommand_syntax(argv[1], "debug"))
 
