@@ -30,6 +30,7 @@ from yizhan.resp import ErrorReply, NULL_ARRAY, Raw
 
 _GROUP = "geo"
 _UNITS = {b"M": 1.0, b"KM": 1000.0, b"FT": 0.3048, b"MI": 1609.34}
+_UNITS.update({name.lower(): factor for name, factor in _UNITS.items()})
 _SEARCH_COMPLEXITY = ("O(N+log(M)) where N is the number of elements inside the bounding box of the "
                       "circular area delimited by center and radius and M is the number of items "
                       "inside the index.")
@@ -54,7 +55,7 @@ def _position(argv: list[bytes], index: int) -> tuple[float, float]:
 
 def _unit(raw: bytes) -> float:
     """extractUnitOrReply: meters per unit (m, km, ft, mi in any case)."""
-    factor = _UNITS.get(option_word(raw))
+    factor = _UNITS.get(raw) or _UNITS.get(option_word(raw))
     if factor is None:
         raise ErrorReply(errors.GEO_UNIT)
     return factor
@@ -247,7 +248,7 @@ class _Query:
         store_allowed = not flags & (_NOSTORE | _SEARCH)
         i, end = base, len(argv)
         while i < end:
-            option = option_word(argv[i])
+            option = _OPTION_WORDS.get(argv[i]) or option_word(argv[i])
             left = end - i - 1  # arguments after this one
             if option in _FLAG_OPTIONS:
                 self._flag(option)
@@ -308,6 +309,10 @@ class _Query:
 
 
 _FLAG_OPTIONS = frozenset((b"WITHDIST", b"WITHHASH", b"WITHCOORD", b"ANY", b"ASC", b"DESC"))
+# the option words as clients usually spell them, found without upper-casing
+_OPTION_WORDS = {spelling: word for word in (*_FLAG_OPTIONS, b"COUNT", b"STORE", b"STOREDIST", b"FROMMEMBER",
+                                             b"FROMLONLAT", b"BYRADIUS", b"BYBOX")
+                 for spelling in (word, word.lower())}
 
 
 def _search(c, argv, src: int, flags: int):

@@ -434,19 +434,24 @@ def _divide(a: float, b: float) -> float:
 
 
 def estimate_step(range_meters: float, latitude: float) -> int:
-    """geohashEstimateStepsByRadius."""
+    """geohashEstimateStepsByRadius. Its loop doubles the range (exactly, in binary floating
+    point) until it reaches the Mercator limit; the number of doublings is read from the two
+    numbers' binary exponents instead."""
     if range_meters == 0:
         return 26
     step = 1
-    while range_meters < _MERCATOR_MAX:
-        range_meters *= 2
-        step += 1
+    if range_meters < _MERCATOR_MAX:
+        mantissa, exponent = math.frexp(range_meters)
+        step += _MERCATOR_EXP - exponent + (mantissa < _MERCATOR_MANTISSA)
     step -= 2
     if latitude > 66 or latitude < -66:
         step -= 1
         if latitude > 80 or latitude < -80:
             step -= 1
     return min(max(step, 1), 26)
+
+
+_MERCATOR_MANTISSA, _MERCATOR_EXP = math.frexp(_MERCATOR_MAX)
 
 
 # The order in which membersOfAllNeighbors visits the cells, as (dx, dy) from the centre.
