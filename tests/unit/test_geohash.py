@@ -135,7 +135,7 @@ def test_collect_keeps_what_contains_keeps(shape, offsets, distances):
         d = shape.contains(longitude, latitude)
         if d is not None:
             expected.append((d if distances or shape.radius is not None else 0.0, member))
-    got = [(d, member) for d, _, member, _, _ in points]
+    got = [(d, member) for d, _, member in points]
     assert repr(got) == repr(expected)  # repr: NaN distances compare equal too
 
 
@@ -157,4 +157,20 @@ def test_collect_at_a_box_edge_near_the_equator(longitude, latitude, width, unit
     points: list = []
     shape.collect(pairs, band, points, 0, False)
     expected = [member for score, member in pairs if shape.contains(*geohash.decode_score(score)) is not None]
-    assert [member for _, _, member, _, _ in points] == expected
+    assert [member for _, _, member in points] == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(shape=shapes(), corners=st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), max_size=20))
+def test_every_position_of_a_box_inner_region_is_inside(shape, corners):
+    """`Shape.inner`: members of cell parts inside it are taken without a test, so its edges,
+    corners and everything between must pass `contains`."""
+    inner = shape.inner()
+    if inner is None:
+        return
+    lat_lo, lat_hi, lon_lo, lon_hi = inner
+    for fy, fx in corners + [(0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0), (0.5, 0.0), (0.0, 0.5)]:
+        latitude = lat_lo + (lat_hi - lat_lo) * fy
+        longitude = lon_lo + (lon_hi - lon_lo) * fx
+        if geohash.LAT_MIN <= latitude <= geohash.LAT_MAX and -180 <= longitude <= 180:
+            assert shape.contains(longitude, latitude) is not None, (longitude, latitude)

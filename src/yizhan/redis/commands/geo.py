@@ -363,27 +363,45 @@ def _search(c, argv, src: int, flags: int):
 
 
 def _points_in_shape(zs: ZSet, shape: Shape, step: int, ranges: list, limit: int, distances: bool) -> list[tuple]:
-    """membersOfAllNeighbors: (distance, score, member, longitude, latitude) of each member
-    inside the shape, from the score `ranges` of its cells at `step` in their order; with
-    `limit` (COUNT ... ANY), stop once that many are found. Within a cell only the parts that
-    meet the shape's band are visited (`cell_ranges`), and a member outside the band is passed
-    over before the distance: both leave out only members that `contains` refuses."""
+    """membersOfAllNeighbors: (distance, score, member) of each member inside the shape, from
+    the score `ranges` of its cells at `step` in their order; with `limit` (COUNT ... ANY), stop
+    once that many are found. Within a crowded cell only the parts that meet the shape's band
+    are visited (`cell_ranges`), and a member outside the band is passed over before the
+    distance: both leave out only members that `contains` refuses. Without `distances`, the
+    members of a part inside a box's `inner` region are taken as they are (0.0 for a distance
+    nothing reads)."""
     points: list[tuple] = []
     band = shape.band()
     box = band if band is not None else _NO_BAND
+    inner = shape.inner() if band is not None and not distances else None
+    depth = 3 if inner is not None else 2
     between = zs.between
     collect = shape.collect
     for low, high, merged in ranges:
         members = between(low, high)
-        if band is not None and len(members) > _CROWDED:
-            def crowded(low: int, high: int) -> bool:  # worth splitting: more than a few members
-                return bisect_left(members, (high,)) - bisect_left(members, (low,)) > _CROWDED
-            parts: list = []
-            for bits, ilat, ilon in merged:
-                for part_low, part_high in geohash.cell_ranges(bits, ilat, ilon, step, band, crowded):
-                    parts += members[bisect_left(members, (part_low,)):bisect_left(members, (part_high,))]
-            members = parts
-        if members and collect(members, box, points, limit, distances):
+        if band is None or len(members) <= _CROWDED:
+            if members and collect(members, box, points, limit, distances):
+                return points
+            continue
+
+        def crowded(low: int, high: int) -> bool:  # worth splitting: more than a few members
+            return bisect_left(members, (high,)) - bisect_left(members, (low,)) > _CROWDED
+        pending: list = []
+        for bits, ilat, ilon in merged:
+            for part_low, part_high, inside in geohash.cell_ranges(bits, ilat, ilon, step, band, crowded, inner,
+                                                                   depth):
+                part = members[bisect_left(members, (part_low,)):bisect_left(members, (part_high,))]
+                if not inside:
+                    pending += part
+                    continue
+                if pending and collect(pending, box, points, limit, distances):
+                    return points
+                pending = []
+                points += [(0.0, score, member) for score, member in part]
+                if limit and len(points) >= limit:
+                    del points[limit:]
+                    return points
+        if pending and collect(pending, box, points, limit, distances):
             return points
     return points
 
@@ -466,14 +484,14 @@ def _search_reply(c, points: list[tuple], query: _Query) -> list:
         return [point[2] for point in points]
     conversion = query.conversion
     reply = []
-    for meters, score, member, longitude, latitude in points:
+    for meters, score, member in points:
         item = [member]
         if query.withdist:
             item.append(_distance_reply(meters / conversion))
         if query.withhash:
             item.append(int(score))
         if query.withcoord:
-            item.append(_position_reply(c, longitude, latitude))
+            item.append(_position_reply(c, *geohash.decode_score(score)))
         reply.append(item)
     return reply
 
@@ -487,9 +505,9 @@ def _store(c, points: list[tuple], query: _Query, event: str) -> int:
         return 0
     conversion = query.conversion
     if query.storedist:
-        items = [(member, meters / conversion) for meters, _, member, _, _ in points]
+        items = [(member, meters / conversion) for meters, _, member in points]
     else:
-        items = [(member, score) for _, score, member, _, _ in points]
+        items = [(member, score) for _, score, member in points]
     db = c.db
     db.store(key, from_items(Limits(c.server.int_params), items))
     db.commit(key, ZSET, event, len(points))
