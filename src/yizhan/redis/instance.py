@@ -42,7 +42,11 @@ class Stats:
     total_net_input_bytes: int = 0
     total_net_output_bytes: int = 0
     unexpected_error_replies: int = 0
-    client_output_buffer_limit_disconnections: int = 0
+    total_net_repl_input_bytes: int = 0     # from a master, counted by the replica side (replication/)
+    total_net_repl_output_bytes: int = 0    # to replicas, counted by the master side
+    expire_cycle_cpu_us: int = 0            # CPU time of the active expiry cycle
+    total_eviction_exceeded_us: int = 0     # closed spells of used memory above maxmemory (eviction.py)
+    dump_payload_sanitizations: int = 0     # RESTORE payloads deep-checked (sanitize-dump-payload)
     dirty: int = 0
     total_forks: int = 0
     latest_fork_usec: int = 0
@@ -288,10 +292,18 @@ class RedisInstance:
         return 0, 0, 0
 
     def active_expire_cycle(self, limit_per_db: int = 500) -> int:
+        """One tick's expiry of keys whose time has passed: up to `limit_per_db` keys per
+        database at active-expire-effort 1, more at higher efforts in the proportion Redis
+        raises its keys per loop (20 + 5 per step of effort); the time it takes is INFO's
+        expire_cycle_cpu_milliseconds (Redis times its cycle by the clock too)."""
         if not self.active_expire_enabled or self.pause is not None:  # no deletion while paused
             return 0
+        started = self.clock.monotonic()
+        limit = limit_per_db * (3 + self.int_params.int("active-expire-effort")) // 4
         # a replica's keys wait for the master's DEL, as Redis's (keyspace.Database._lapsed)
-        return sum(db.active_expire(limit_per_db) for db in self.dbs if db.expires and db.follower is None)
+        removed = sum(db.active_expire(limit) for db in self.dbs if db.expires and db.follower is None)
+        self.stats.expire_cycle_cpu_us += int((self.clock.monotonic() - started) * 1_000_000)
+        return removed
 
     def archive_access(self) -> None:
         """The cron's memory step: large access-time dicts move into their packed archives,
@@ -356,6 +368,7 @@ class RedisInstance:
     def reset_stats(self) -> None:
         dirty = self.stats.dirty
         self.stats = Stats(dirty=dirty)
+        self.evictor.exceeded_since = None  # Redis's resetServerStats forgets the open spell too
         self.instantaneous.reset(self.stats, self.clock.ms())
         self.observer.reset_stats()
         for db in self.dbs:

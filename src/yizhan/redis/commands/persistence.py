@@ -75,6 +75,8 @@ def restore(c, argv):
     if not rdb.verify_payload(payload):
         raise ErrorReply(errors.DUMP_PAYLOAD)
     try:
+        if _sanitizes(c):
+            c.server.stats.dump_payload_sanitizations += rdb.deep_checked_blobs(payload)
         value = rdb.restore_payload(payload, rdb.Limits.from_params(c.server.params))
     except RDBError:
         raise ErrorReply(errors.BAD_DATA_FORMAT) from None
@@ -92,6 +94,15 @@ def restore(c, argv):
     _set_lru_or_lfu(c, db, key, idle, freq, now)
     db.commit(key, GENERIC, "restore")  # RESTORE counts one change in all
     return OK
+
+
+def _sanitizes(c) -> bool:
+    """sanitize-dump-payload: yes for every RESTORE; clients for all but the master's link and
+    users with the skip-sanitize-payload ACL rule (Redis's rdbLoadObject)."""
+    mode = c.server.params.get("sanitize-dump-payload")
+    if mode == "clients":
+        return c.repl_flag != "M" and c.user.sanitize != "skip-sanitize-payload"
+    return mode == "yes"
 
 
 command("RESTORE-ASKING key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import platform
+import resource
 import sys
 import time
 
@@ -122,6 +123,22 @@ def _persist_for_shutdown(srv, save: bool, nosave: bool, force: bool) -> bool:
     return True
 
 
+def shutdown_by_signal(srv, name: str) -> bool:
+    """SIGTERM / SIGINT as Redis 7.0 takes them: SHUTDOWN's persistence with the flags of
+    shutdown-on-sigterm / shutdown-on-sigint (save, nosave, force; "default": save when save
+    points are set). False when the save failed without force: the server keeps running."""
+    flags = srv.params.get(f"shutdown-on-{name}").split()
+    log.warning("Received %s scheduling shutdown...", name.upper())
+    if not _persist_for_shutdown(srv, "save" in flags, "nosave" in flags, "force" in flags):
+        log.warning("%s received but errors trying to shut down the server, check the logs for more "
+                    "information", name.upper())
+        return False
+    srv.shut_down = True
+    if srv.aof is not None:
+        srv.aof.stop()
+    return True
+
+
 def _debug_subcommand_syntax(c, argv):
     raise ErrorReply(errors.subcommand_syntax(argv[1], "debug"))
 
@@ -181,8 +198,10 @@ def config_set(c, argv):
             raise ErrorReply(f"ERR Unknown option or number of arguments for CONFIG SET - '{name}'")
         if param.name in staged:
             raise ErrorReply(f"ERR CONFIG SET failed (possibly related to argument '{name}') - duplicate parameter")
+        if param.protected and not c.permitted_by("enable-protected-configs"):
+            raise set_failed(name, "can't set protected config")  # before immutable: yizhan's dir is both
         if param.immutable:
-            raise ErrorReply(f"ERR CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config")
+            raise set_failed(name, "can't set immutable config")
         staged[param.name] = params.normalize(param, errors.text(argv[i + 1]))
     tls_names = [name for name in staged if name.startswith("tls-")]
     if tls_names and c.server.reconfigure_tls is not None:
@@ -342,24 +361,25 @@ def command_help(c, argv):
 # -- INFO ------------------------------------------------------------------------------------
 DEFAULT_SECTIONS = ("server", "clients", "memory", "persistence", "stats", "replication", "cpu",
                     "modules", "errorstats", "cluster", "keyspace")
+# Redis writes the sections in this order whatever order they were asked in
+INFO_ORDER = ("server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules",
+              "commandstats", "errorstats", "latencystats", "cluster", "keyspace")
 
 
 @command("INFO [section ...]", arity=-1, flags="loading stale", group="server", acl="dangerous",
          tips="nondeterministic_output request_policy:all_shards response_policy:special",
          summary="Get information and statistics about the server")
 def info(c, argv):
-    wanted = [a.decode("latin-1").lower() for a in argv[1:]] or ["default"]
-    if "all" in wanted or "everything" in wanted:
-        sections = list(DEFAULT_SECTIONS) + ["commandstats", "latencystats"]
-    elif "default" in wanted:
-        sections = list(DEFAULT_SECTIONS) + [w for w in wanted if w != "default"]
-    else:
-        sections = wanted
+    wanted = {a.decode("latin-1").lower() for a in argv[1:]} or {"default"}
+    every = bool(wanted & {"all", "everything"})
+    if "default" in wanted:
+        wanted.update(DEFAULT_SECTIONS)
+    if "module_list" in wanted:
+        wanted.add("modules")
     parts = []
-    for name in sections:
-        writer = _SECTIONS.get(name)
-        if writer is not None:
-            fields = writer(c.server)
+    for name in INFO_ORDER:
+        if every or name in wanted:
+            fields = _SECTIONS[name](c.server)
             body = "".join(f"{key}:{value}\r\n" for key, value in fields)
             parts.append(f"# {name.capitalize() if name != 'cpu' else 'CPU'}\r\n{body}")
     return Verbatim("\r\n".join(parts))
@@ -465,19 +485,28 @@ def _info_stats(srv):
         ("total_connections_received", s.total_connections_received),
         ("total_commands_processed", s.total_commands_processed), *srv.instantaneous.info_rows(),
         ("total_net_input_bytes", s.total_net_input_bytes), ("total_net_output_bytes", s.total_net_output_bytes),
-        *srv.instantaneous.kbps_rows(),
+        ("total_net_repl_input_bytes", s.total_net_repl_input_bytes),
+        ("total_net_repl_output_bytes", s.total_net_repl_output_bytes), *srv.instantaneous.kbps_rows(),
         ("rejected_connections", s.rejected_connections), *replication(srv).master.stats_rows(),
         ("expired_keys", s.expired_keys), ("expired_stale_perc", "0.00"),
-        ("expired_time_cap_reached_count", 0), ("evicted_keys", s.evicted_keys),
-        ("evicted_clients", s.evicted_clients),
+        ("expired_time_cap_reached_count", 0), ("expire_cycle_cpu_milliseconds", s.expire_cycle_cpu_us // 1000),
+        ("evicted_keys", s.evicted_keys), ("evicted_clients", s.evicted_clients),
+        *srv.evictor.exceeded_rows(),
         ("keyspace_hits", s.keyspace_hits), ("keyspace_misses", s.keyspace_misses),
         ("pubsub_channels", len(srv.pubsub.channels)), ("pubsub_patterns", len(srv.pubsub.patterns)),
         ("pubsubshard_channels", len(srv.pubsub.shard_channels)),
-        ("latest_fork_usec", s.latest_fork_usec), ("total_forks", s.total_forks), ("migrate_cached_sockets", 0), *srv.tracking.info_stats(),
-        ("total_error_replies", s.total_error_replies),
-        ("unexpected_error_replies", s.unexpected_error_replies), ("total_reads_processed", 0),
-        ("total_writes_processed", 0),
-        ("client_output_buffer_limit_disconnections", s.client_output_buffer_limit_disconnections),
+        ("latest_fork_usec", s.latest_fork_usec), ("total_forks", s.total_forks), ("migrate_cached_sockets", 0),
+        # writable replicas' expiring keys (yizhan's replicas are read-only) and jemalloc's
+        # defragmentation (none in a Python process): nothing to count
+        ("slave_expires_tracked_keys", 0), ("active_defrag_hits", 0), ("active_defrag_misses", 0),
+        ("active_defrag_key_hits", 0), ("active_defrag_key_misses", 0), ("total_active_defrag_time", 0),
+        ("current_active_defrag_time", 0), *srv.tracking.info_stats(),
+        ("unexpected_error_replies", s.unexpected_error_replies), ("total_error_replies", s.total_error_replies),
+        ("dump_payload_sanitizations", s.dump_payload_sanitizations),
+        ("total_reads_processed", 0), ("total_writes_processed", 0),
+        # one thread does all I/O, and replies are not kept in resizable per-client buffers
+        ("io_threaded_reads_processed", 0), ("io_threaded_writes_processed", 0),
+        ("reply_buffer_shrinks", 0), ("reply_buffer_expands", 0),
     ]
 
 
@@ -487,8 +516,11 @@ def _info_replication(srv):
 
 def _info_cpu(srv):
     times = os.times()
+    thread = resource.getrusage(resource.RUSAGE_THREAD)  # INFO runs on the event loop's thread
     return [("used_cpu_sys", f"{times.system:.6f}"), ("used_cpu_user", f"{times.user:.6f}"),
-            ("used_cpu_sys_children", "0.000000"), ("used_cpu_user_children", "0.000000")]
+            ("used_cpu_sys_children", "0.000000"), ("used_cpu_user_children", "0.000000"),
+            ("used_cpu_sys_main_thread", f"{thread.ru_stime:.6f}"),
+            ("used_cpu_user_main_thread", f"{thread.ru_utime:.6f}")]
 
 
 def _info_keyspace(srv):

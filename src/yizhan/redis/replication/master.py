@@ -280,7 +280,6 @@ class MasterRole:
             if (hard and used > hard) or over_soft:
                 log.warning("Client %s scheduled to be closed ASAP for overcoming of output buffer "
                             "limits.", peer.client.addr)
-                self.srv.stats.client_output_buffer_limit_disconnections += 1
                 peer.client.kill()
 
     def request_acks(self) -> None:

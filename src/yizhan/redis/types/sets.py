@@ -1,17 +1,18 @@
 """The set value type (t_set.c): `Set`.
 
 Like Redis 7.0, a set is an "intset" while every member is the canonical text of an int64 and
-there are at most set-max-intset-entries of them: it is then one bytes object, a typecode byte
-("h", "i" or "q": 2, 4 or 8 bytes a number, as the widest member needs; an intset's upgrade)
-followed by the numbers in ascending order, native-endian, read through a memoryview cast
-(`ints`) and rebuilt on each change (a copy of at most a few kB, as Redis's intset memmoves).
-A 20-member intset costs its wrapper (48 bytes) and one 80-byte blob, where a wrapper, an
-array and its buffer took 176. Otherwise it is a "hashtable" for good: a dict member -> None
-(a dict entry is smaller than a set slot at Python's load factors), listed in its own order as
-Redis lists a dict in hash order, plus, from the first SSCAN, SPOP or SRANDMEMBER on, a `Pool`
-of the members, which gives SSCAN its cursors and SPOP/SRANDMEMBER uniform O(1) random picks
-(the pool costs about as much again as the dict, so a set that is never scanned or sampled
-goes without).
+there are at most set-max-intset-entries of them: it is then one bytes object of 2, 4 or 8-byte
+native-endian numbers, as the widest member needs (an intset's upgrade): a header item whose
+first byte is the array typecode ("h", "i", "q"), then the members in ascending order. It is
+read through one memoryview cast (`_view`: the header is item 0) and rebuilt on each change (a
+copy of at most a few kB, as Redis's intset memmoves). A 20-member intset costs its wrapper
+(48 bytes) and one 80-byte blob, where a wrapper, an array and its buffer took 176.
+Otherwise it is a "hashtable" for good: a dict member -> None (a dict entry is smaller than a
+set slot at Python's load factors), listed in its own order as Redis lists a dict in hash
+order; from the first SSCAN, SPOP or SRANDMEMBER on, that dict is a `_Pooled` one that also
+carries a `Pool` of the members, which gives SSCAN its cursors and SPOP/SRANDMEMBER uniform O(1)
+random picks (the pool costs about as much again as the dict, so a set that is never scanned or
+sampled goes without; and a plain dict answers `in` faster than a subclass).
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ from yizhan.redis.types.strings import canonical_int
 _LIMITS = {"h": (-(1 << 15), (1 << 15) - 1), "i": (-(1 << 31), (1 << 31) - 1),
            "q": (-(1 << 63), (1 << 63) - 1)}
 _PACK = {code: Struct(code).pack for code in _LIMITS}
-_WIDTH = {ord(code): Struct(code).size for code in _LIMITS}  # by the blob's first byte
-_CODE = {ord(code): code for code in _LIMITS}
-_EMPTY = b"h"  # an empty intset (a one-byte bytes object is CPython's shared singleton)
+_HEADER = {code: code.encode().ljust(Struct(code).size, b"\0") for code in _LIMITS}
+_CODE = {ord(code): code for code in _LIMITS}  # by the blob's first byte
+_WIDTH = {ord(code): Struct(code).size for code in _LIMITS}
+_EMPTY = _HEADER["h"]
 
 
 def _width_for(*numbers: int) -> str:
@@ -44,34 +46,34 @@ def _width_for(*numbers: int) -> str:
 
 def _intset(code: str, numbers) -> bytes:
     """The blob of an intset of `code` holding `numbers` (ascending, distinct)."""
-    return code.encode() + b"".join(map(_PACK[code], numbers))
+    return _HEADER[code] + b"".join(map(_PACK[code], numbers))
 
 
 def _view(blob: bytes) -> memoryview:
-    """An intset blob's numbers, as a read-only sequence of ints."""
-    return memoryview(blob)[1:].cast(_CODE[blob[0]])
+    """An intset blob as a sequence of ints: the header at 0, then the members."""
+    return memoryview(blob).cast(_CODE[blob[0]])
 
 
-class _Members(dict):
-    """A hashtable set's members (member -> None) and, once needed, their `pool`."""
+class _Pooled(dict):
+    """A hashtable set's members (member -> None) with their `pool`."""
 
     __slots__ = ("pool",)
 
-    def __init__(self, *args):
-        super().__init__(*args)
-        self.pool: Pool | None = None
+    def __init__(self, members: dict):
+        super().__init__(members)
+        self.pool = Pool(self)
 
 
 class Set:
     """A Redis set: `body` is the intset blob (bytes) while an intset, else the members (a
-    dict member -> None, with its `Pool` once needed). `ints`, `hashed`, `pool` and `members`
-    read it as the encoding has it."""
+    dict member -> None, a `_Pooled` one once a pool is needed). `ints`, `hashed`, `pool` and
+    `members` read it as the encoding has it."""
 
     __slots__ = ("body", "mem_units")
 
     def __init__(self):
         self.mem_units = 0  # what used_memory counts for it while in a keyspace (key_cost.settle)
-        self.body: bytes | _Members = _EMPTY
+        self.body: bytes | dict = _EMPTY
 
     @classmethod
     def build(cls, members, max_intset: int) -> "Set":
@@ -89,7 +91,7 @@ class Set:
     def ints(self) -> memoryview | None:
         """An intset's numbers, ascending (a view of the blob as it is now); None otherwise."""
         body = self.body
-        return _view(body) if type(body) is bytes else None
+        return _view(body)[1:] if type(body) is bytes else None
 
     @property
     def hashed(self) -> dict | None:
@@ -99,8 +101,9 @@ class Set:
 
     @property
     def pool(self) -> Pool | None:
+        """The pool of a hashtable set, if one was needed yet."""
         body = self.body
-        return None if type(body) is bytes else body.pool
+        return body.pool if type(body) is _Pooled else None
 
     @property
     def members(self) -> Pool | None:
@@ -109,20 +112,20 @@ class Set:
         body = self.body
         if type(body) is bytes:
             return None
-        if body.pool is None:
-            body.pool = Pool(body)
+        if type(body) is not _Pooled:
+            body = self.body = _Pooled(body)
         return body.pool
 
     def __len__(self) -> int:
         body = self.body
         if type(body) is bytes:
-            return (len(body) - 1) // _WIDTH[body[0]]
+            return len(body) // _WIDTH[body[0]] - 1
         return len(body)
 
     def __iter__(self):
         body = self.body
         if type(body) is bytes:
-            return (b"%d" % n for n in _view(body))
+            return (b"%d" % n for n in _view(body)[1:])
         return iter(body)
 
     def __contains__(self, member: bytes) -> bool:
@@ -136,7 +139,7 @@ class Set:
         body = self.body
         if type(body) is bytes:
             ints = _view(body)
-            i = bisect_left(ints, n)
+            i = bisect_left(ints, n, 1)
             return i < len(ints) and ints[i] == n
         return b"%d" % n in body
 
@@ -152,25 +155,26 @@ class Set:
         if member in body:
             return False
         body[member] = None
-        if body.pool is not None:
+        if type(body) is _Pooled:
             body.pool.add(member)
         return True
 
     def _add_int(self, body: bytes, n: int, max_intset: int) -> bool:
         ints = _view(body)
-        i = bisect_left(ints, n)
-        if i < len(ints) and ints[i] == n:
+        i = bisect_left(ints, n, 1)
+        size = len(ints)
+        if i < size and ints[i] == n:
             return False
         code = _CODE[body[0]]
         low, high = _LIMITS[code]
         if not low <= n <= high:  # intsetUpgradeAndAdd
-            numbers = list(ints)
-            numbers.insert(i, n)
+            numbers = ints.tolist()[1:]
+            numbers.insert(i - 1, n)
             self.body = _intset(_width_for(n, *numbers), numbers)
         else:
-            at = 1 + i * ints.itemsize
+            at = i * ints.itemsize
             self.body = body[:at] + _PACK[code](n) + body[at:]
-        if len(ints) + 1 > max_intset:
+        if size > max_intset:  # the header's item and the new member: size + 1 - 1 members
             self._to_hashtable()
         return True
 
@@ -181,26 +185,29 @@ class Set:
             if n is None:
                 return False
             ints = _view(body)
-            i = bisect_left(ints, n)
+            i = bisect_left(ints, n, 1)
             if i == len(ints) or ints[i] != n:
                 return False
-            width = ints.itemsize
-            self.body = body[:1 + i * width] + body[1 + (i + 1) * width:]
+            self._cut(body, i, ints.itemsize)
             return True
         if member not in body:
             return False
         del body[member]
-        if body.pool is not None:
+        if type(body) is _Pooled:
             body.pool.discard(member)
         return True
+
+    def _cut(self, body: bytes, i: int, width: int) -> None:
+        """Remove item `i` (>= 1) of an intset blob."""
+        self.body = body[:i * width] + body[(i + 1) * width:]
 
     def keep_ints(self, numbers) -> None:
         """Make an intset hold `numbers` (ascending, distinct) instead, in the narrowest width."""
         numbers = list(numbers)
         self.body = _intset(_width_for(*numbers), numbers) if numbers else _EMPTY
 
-    def _to_hashtable(self) -> _Members:
-        members = self.body = _Members(dict.fromkeys(b"%d" % n for n in _view(self.body)))
+    def _to_hashtable(self) -> dict:
+        members = self.body = dict.fromkeys(b"%d" % n for n in _view(self.body)[1:])
         return members
 
     def random_member(self, rng=random) -> bytes:
@@ -208,17 +215,16 @@ class Set:
         body = self.body
         if type(body) is bytes:
             ints = _view(body)
-            return b"%d" % ints[rng.randrange(len(ints))]
+            return b"%d" % ints[rng.randrange(1, len(ints))]
         return self.members.random(rng)
 
     def pop_random(self, rng=random) -> bytes:
         body = self.body
         if type(body) is bytes:
             ints = _view(body)
-            i = rng.randrange(len(ints))
+            i = rng.randrange(1, len(ints))
             n = ints[i]
-            width = ints.itemsize
-            self.body = body[:1 + i * width] + body[1 + (i + 1) * width:]
+            self._cut(body, i, ints.itemsize)
             return b"%d" % n
         member = self.members.random(rng)
         self.discard(member)
@@ -227,12 +233,11 @@ class Set:
     def copy(self) -> "Set":
         s = Set()
         body = self.body
-        s.body = body if type(body) is bytes else _Members(body)
+        s.body = body if type(body) is bytes else dict(body)
         return s
 
     def encoding(self, params=None) -> str:
         return "intset" if type(self.body) is bytes else "hashtable"
-
 
 
 register_type(Set, "set", copy=Set.copy, encoding=Set.encoding)
