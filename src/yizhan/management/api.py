@@ -306,7 +306,7 @@ def get_metrics(call: Call):
 
 
 def get_metrics_per_object(call: Call):
-    return Response(200, metrics.render(call.runtime, per_object=True).encode(),
+    return Response(200, metrics.render(call.runtime, each_object=True).encode(),
                     [("content-type", metrics.CONTENT_TYPE)])
 
 

@@ -8,25 +8,24 @@ folded into their vhost when they go), never counted a second time here.
 
 from __future__ import annotations
 
+import math
 import platform
 
 from yizhan.amqp import arguments, counters
 from yizhan.amqp.broker import VERSION
-from yizhan.management import views
+from yizhan.management import per_object, views
 from yizhan.redis.commands.server import info_fields
 
 CONTENT_TYPE = "text/plain; version=0.0.4"
 
 
-def render(runtime, per_object: bool = False) -> str:
-    """`/metrics`, or `/metrics/per-object` (the queue metrics one sample per queue, labelled
-    vhost and queue, as rabbitmq_prometheus's per-object endpoint)."""
+def render(runtime, each_object: bool = False) -> str:
+    """`/metrics` (the queue, channel and connection families summed), or `/metrics/per-object`
+    (one sample per object, as rabbitmq_prometheus's per-object endpoint)."""
     lines: list[str] = []
-    families = rabbitmq_metrics(runtime)
-    if per_object:
-        families = per_queue_metrics(runtime.broker) + [
-            f for f in families if f[0] not in PER_QUEUE_NAMES]
-    for name, kind, text, samples in families + redis_metrics(runtime.redis):
+    broker = runtime.broker
+    objects = per_object.families(broker) if each_object else per_object.aggregated(broker)
+    for name, kind, text, samples in objects + rabbitmq_metrics(runtime) + redis_metrics(runtime.redis):
         lines.append(f"# TYPE {name} {kind}")
         lines.append(f"# HELP {name} {text}")
         for labels, value in samples:
@@ -142,24 +141,6 @@ def global_metrics(broker) -> list:
     return out
 
 
-PER_QUEUE = [  # (metric, help, the queue's value)
-    ("rabbitmq_queue_messages_ready", "Messages ready to be delivered to consumers",
-     lambda q: q.message_count),
-    ("rabbitmq_queue_messages_unacked", "Messages delivered to consumers but not yet acknowledged",
-     lambda q: q.unacked),
-    ("rabbitmq_queue_messages", "Sum of ready and unacknowledged messages - total queue depth",
-     lambda q: q.message_count + q.unacked),
-    ("rabbitmq_queue_consumers", "Consumers on a queue", lambda q: len(q.consumers)),
-]
-PER_QUEUE_NAMES = {name for name, _, _ in PER_QUEUE}
-
-
-def per_queue_metrics(broker) -> list:
-    queues = [q for v in broker.vhosts.values() for q in v.queues.values()]
-    return [(name, "gauge", text, [({"vhost": q.vhost.name, "queue": q.name}, value(q)) for q in queues])
-            for name, text, value in PER_QUEUE]
-
-
 def churn_metrics(broker) -> list:
     churn = counters.node_churn(broker)
     return [(name, "counter", text, [({}, churn[key])]) for name, key, text in CHURN]
@@ -168,15 +149,9 @@ def churn_metrics(broker) -> list:
 def rabbitmq_metrics(runtime) -> list:
     broker = runtime.broker
     totals = views.object_totals(broker)
-    queues = [q for v in broker.vhosts.values() for q in v.queues.values()]
     node = views.node_name()
     cluster = broker.server_properties()["cluster_name"]
     return [
-        ("rabbitmq_queue_messages_ready", "gauge", "Messages ready to be delivered to consumers",
-         [({}, sum(q.message_count for q in queues))]),
-        ("rabbitmq_queue_messages_unacked", "gauge",
-         "Messages delivered to consumers but not yet acknowledged",
-         [({}, sum(q.unacked for q in queues))]),
         ("rabbitmq_connections", "gauge", "Connections currently open", [({}, totals["connections"])]),
         ("rabbitmq_channels", "gauge", "Channels currently open", [({}, totals["channels"])]),
         ("rabbitmq_consumers", "gauge", "Consumers currently connected", [({}, totals["consumers"])]),
@@ -225,4 +200,6 @@ def _escape(text: str) -> str:
 
 
 def _number(value) -> str:
+    if isinstance(value, float) and math.isnan(value):
+        return "NaN"
     return str(int(value)) if isinstance(value, int) or float(value).is_integer() else repr(float(value))
