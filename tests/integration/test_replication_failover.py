@@ -206,8 +206,38 @@ def _force(c, mport, rport, rprocess) -> list:
     return log
 
 
-@pytest.mark.parametrize("scenario", [_abort, _timeout, _force], ids=["abort", "timeout", "force"])
+def _client_pause(c, mport, rport, rprocess) -> list:
+    """CLIENT PAUSE and UNPAUSE during a failover: the failover's hold on writes stays."""
+    log = [c.call("FAILOVER", "TIMEOUT", "60000"), c.call("CLIENT", "PAUSE", "60000", "WRITE")]
+    writer, held = _held_write(mport)
+    log += held + [c.call("CLIENT", "UNPAUSE"), c.call("GET", "held"), c.call("CLIENT", "PAUSE", "10", "WRITE"),
+                   c.call("GET", "held"), c.call("FAILOVER", "ABORT"), writer.read_reply(), c.call("GET", "held")]
+    writer.close()
+    return log
+
+
+@pytest.mark.parametrize("scenario", [_abort, _timeout, _force, _client_pause],
+                         ids=["abort", "timeout", "force", "client-pause"])
 def test_failover_replies_match_redis_server(scenario):
     ours = _transcript_with_stopped_replica("yizhan", scenario)
     theirs = _transcript_with_stopped_replica("redis", scenario)
     assert ours == theirs
+
+
+def _refused_while_syncing(master_kind: str) -> list:
+    """A replica still waiting for its full sync (a diskless sync delayed 60 s) is no target."""
+    with server(master_kind) as (mport, _), server("redis") as (rport, _):
+        m = redis.Redis(port=mport)
+        m.config_set("repl-diskless-sync", "yes")
+        m.config_set("repl-diskless-sync-delay", 60)
+        assert redis.Redis(port=rport).replicaof("127.0.0.1", mport)
+        wait_for(lambda: m.info("replication")["connected_slaves"] == 1, what="the replica to ask for a sync")
+        with RawClient("127.0.0.1", mport) as c:
+            return [m.info("replication")["slave0"]["state"], c.call("FAILOVER", "TO", "127.0.0.1", rport),
+                    c.call("FAILOVER", "TO", "localhost", rport), c.call("FAILOVER", "ABORT"), failover_state(mport)]
+
+
+def test_failover_to_a_replica_still_syncing_is_refused_as_by_redis_server():
+    ours, theirs = _refused_while_syncing("yizhan"), _refused_while_syncing("redis")
+    assert ours == theirs
+    assert ours[1] == b"-ERR FAILOVER target replica is not online.\r\n"
