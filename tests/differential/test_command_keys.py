@@ -113,10 +113,10 @@ def test_command_info_of_command_debug_wait_and_geo_matches_redis(differential, 
 MOVABLE = st.sampled_from(["EVAL", "EVALSHA", "EVAL_RO", "FCALL", "FCALL_RO", "ZUNIONSTORE", "ZINTER", "ZDIFFSTORE",
                            "ZINTERCARD", "SINTERCARD", "LMPOP", "BLMPOP", "ZMPOP", "BZMPOP", "SORT", "SORT_RO",
                            "GEORADIUS", "GEORADIUSBYMEMBER", "XREAD", "XREADGROUP", "SET", "BITFIELD", "MSET",
-                           "BLPOP", "DEL", "BITOP", "GEOSEARCHSTORE", "OBJECT"])  # MIGRATE: not in yizhan
+                           "BLPOP", "DEL", "BITOP", "GEOSEARCHSTORE", "OBJECT", "MIGRATE"])
 WORDS = st.sampled_from(["0", "1", "2", "3", "-1", "x", "k1", "k2", "STORE", "store", "STOREDIST", "STREAMS", "GET",
                          "BY", "LIMIT", "KEYS", "SET", "INCRBY", "OVERFLOW", "u8", "GROUP", "COUNT", "ENCODING",
-                         "1abc", " 2", ""])
+                         "1abc", " 2", "", "AUTH", "AUTH2", "COPY"])
 
 
 @pytest.mark.parametrize("proto", [2, 3])

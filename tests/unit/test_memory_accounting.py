@@ -112,6 +112,9 @@ COMMAND = st.one_of(
     st.tuples(st.just(b"GETEX"), key, st.just(b"PERSIST")),
     st.tuples(st.just(b"RESTORE"), key, st.just(b"0"), st.sampled_from(PAYLOADS), st.just(b"REPLACE")),
     st.tuples(st.just(b"CONFIG"), st.just(b"SET"), st.just(b"maxmemory-policy"), st.just(b"allkeys-lfu")),
+    st.tuples(st.just(b"CONFIG"), st.just(b"SET"),  # low limits: conversions by count with 3 fields
+              st.sampled_from([b"hash-max-listpack-entries", b"zset-max-listpack-entries", b"set-max-intset-entries",
+                               b"list-max-listpack-size"]), st.just(b"2")),
     st.tuples(st.just(b"OBJECT"), st.just(b"FREQ"), key),
     st.tuples(st.just(b"DEBUG"), st.just(b"SET-ACTIVE-EXPIRE"), st.just(b"1")),
     st.tuples(st.just(b"DEBUG"), st.just(b"RELOAD")),
