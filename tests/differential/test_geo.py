@@ -47,6 +47,9 @@ DENSE_SEARCHES = [  # edges through the grid, centres on and off grid points, ne
     ["BYRADIUS", "2", "mi", "COUNT", "30", "ANY"], ["BYRADIUS", "9000", "ft", "WITHCOORD", "DESC"],
     ["BYBOX", "3", "2", "km", "ASC"], ["BYBOX", "7.5", "3.2", "km", "WITHDIST", "WITHHASH"],
     ["BYBOX", "1000", "4000", "m", "COUNT", "12", "DESC"], ["BYRADIUS", "12", "km"], ["BYBOX", "25", "25", "km", "ASC"],
+    # boxes without distances: parts of cells inside the box are taken whole (`Shape.inner`)
+    ["BYBOX", "6", "9", "km"], ["BYBOX", "12", "4", "km", "WITHCOORD"], ["BYBOX", "5", "5", "km", "COUNT", "40", "ANY"],
+    ["BYBOX", "20", "20", "km", "WITHHASH"], ["BYBOX", "3.3", "3.3", "mi"],
 ]
 def scatter(key: str, lon0: float, lat0: float, n: int, seed: int) -> list[str]:
     """`n` members at random within about 20 km of (lon0, lat0), in one GEOADD."""
@@ -69,6 +72,9 @@ NEAREST = [scatter("n", 2.3522, 48.8566, 1500, 3),
            ["GEORADIUS", "n", "2.36", "48.85", "6", "km", "COUNT", "12", "STOREDIST", "nd"], ["ZRANGE", "nd", "0", "-1", "WITHSCORES"],
            ["GEOSEARCHSTORE", "ns", "n", "FROMLONLAT", "2.34", "48.86", "BYRADIUS", "7", "km", "COUNT", "15"],
            ["ZRANGE", "ns", "0", "-1", "WITHSCORES"],
+           *[["GEOSEARCH", "n", "FROMLONLAT", "2.3522", "48.8566", "BYBOX", w, h, "km", *extra]
+             for w, h, extra in (("20", "20", []), ("31", "7", ["WITHCOORD"]), ("9", "26", ["COUNT", "300", "ANY"]))],
+           ["GEOSEARCHSTORE", "nb", "n", "FROMMEMBER", "s3", "BYBOX", "15", "15", "km"], ["ZRANGE", "nb", "0", "-1", "WITHSCORES"],
            ["GEOADD", "n", *[x for i in range(12) for x in ("2.3523", "48.8567", "tie-%02d" % (11 - i))]],
            *[["GEOSEARCH", "n", "FROMLONLAT", "2.3522", "48.8566", "BYRADIUS", "5", "km", "COUNT", count, "WITHDIST"]
              for count in ("1", "2", "3", "5", "12", "13", "20")]]

@@ -492,3 +492,47 @@ def test_aggregated_object_families(objects):
     for name in mine:
         if mine[name][2]:
             assert mine[name][2][0][1] == sum(s.value for s in family(per_object, name).samples), name
+
+
+# -- confirms: a nack is not a confirm ------------------------------------------------------------
+def confirm_counts(target: Target) -> dict:
+    """The global confirm counters and the per-object channel counts for the default exchange
+    (summed over the open channels)."""
+    families = target.families("/metrics/per-object")
+    out = {name: family(families, name).samples[0].value for name in (
+        "rabbitmq_global_messages_confirmed_total", "rabbitmq_global_messages_received_confirm_total")}
+    for name in ("rabbitmq_channel_messages_published_total", "rabbitmq_channel_messages_confirmed_total"):
+        out[name] = sum(s.value for s in family(families, name).samples if s.labels["exchange"] == "")
+    return out
+
+
+def test_nacked_publishes_are_not_confirmed(targets):
+    """Publishes in confirm mode into a full reject-publish queue are nacked: counted as
+    received in confirm mode and published, not as confirmed."""
+    rabbit, ours = targets
+    increments = {}
+    for target in (ours, rabbit):
+        connection = pika.BlockingConnection(pika.URLParameters(target.amqp_url))
+        ch = connection.channel()
+        ch.confirm_delivery()
+        ch.queue_declare("nk.full", arguments={"x-max-length": 1, "x-overflow": "reject-publish"})
+        before = confirm_counts(target)
+        nacked = 0
+        for _ in range(3):
+            try:
+                ch.basic_publish("", "nk.full", b"x")
+            except pika.exceptions.NackError:
+                nacked += 1
+        assert nacked == 2
+
+        def delta():
+            after = confirm_counts(target)
+            return {key: after[key] - before[key] for key in after}
+        increments[target.name] = settled(target, delta, increments.get("yizhan"))
+        ch.queue_delete("nk.full")
+        connection.close()
+    assert increments["yizhan"] == increments["rabbitmq"] == {
+        "rabbitmq_global_messages_confirmed_total": 1,
+        "rabbitmq_global_messages_received_confirm_total": 3,
+        "rabbitmq_channel_messages_published_total": 3,
+        "rabbitmq_channel_messages_confirmed_total": 1}

@@ -3,7 +3,8 @@ alike with real clients: pidfile (written at start, removed at exit), unixsocket
 unixsocketperm (a listener redis-py connects to), shutdown-on-sigterm / shutdown-on-sigint
 (what SIGTERM and SIGINT save, and a failed save that keeps the server running unless
 `force`), auto-aof-rewrite-percentage / auto-aof-rewrite-min-size (the automatic BGREWRITEAOF)
-and sanitize-dump-payload (INFO's dump_payload_sanitizations after RESTORE)."""
+sanitize-dump-payload (INFO's dump_payload_sanitizations after RESTORE); and the replication
+byte counters with yizhan as master and as replica of a redis-server."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from yizhan.embedded import Server
 from yizhan.testing.process import ServerProcess
 from yizhan.testing.reference import RedisReference
 
@@ -193,3 +195,111 @@ def test_restore_counts_dump_payload_sanitizations(start, tmp_path, mode):
     assert counts == (expected if mode != "no" else dict.fromkeys(expected, 0))
     client.config_resetstat()
     assert server.info("stats")["dump_payload_sanitizations"] == 0
+
+
+@pytest.mark.parametrize("yizhan_is", ["master", "replica"])
+def test_replication_bytes_are_counted_apart(yizhan_is):
+    """total_net_repl_output_bytes on the master and total_net_repl_input_bytes on the replica
+    count the RDB and the stream (which total_net_*_bytes include too, as Redis's do), yizhan
+    on either side of a redis-server."""
+    with RedisReference() as ref, Server(save="") as ours:
+        master_port, replica_port = (ours.port, ref.port) if yizhan_is == "master" else (ref.port, ours.port)
+        master, replica = redis.Redis(port=master_port), redis.Redis(port=replica_port)
+        before_master, before_replica = master.info("stats"), replica.info("stats")
+        replica.replicaof("127.0.0.1", master_port)
+        _wait_for(lambda: replica.info("replication").get("master_link_status") == "up", "the link")
+        for i in range(200):
+            master.set(f"k{i}", "x" * 5000)
+        _wait_for(lambda: replica.info("replication")["slave_repl_offset"]
+                  == master.info("replication")["master_repl_offset"], "the replica to catch up")
+        after_master, after_replica = master.info("stats"), replica.info("stats")
+
+        def grew(after, before, field):
+            return after[field] - before[field]
+
+        sent = grew(after_master, before_master, "total_net_repl_output_bytes")
+        read = grew(after_replica, before_replica, "total_net_repl_input_bytes")
+        assert read > 1_000_000 and abs(sent - read) < 200  # PSYNC's first reply line at most apart
+        assert grew(after_master, before_master, "total_net_output_bytes") > sent
+        assert grew(after_replica, before_replica, "total_net_input_bytes") > read
+        assert grew(after_replica, before_replica, "total_net_repl_output_bytes") == 0
+        assert grew(after_master, before_master, "total_net_repl_input_bytes") == 0
+        replica.replicaof("NO", "ONE")
+
+
+LAZYFREE_STEPS = [
+    # (commands, then INFO memory's lazyfreed_objects is compared)
+    [("SADD", "bigset", *[f"m{i}" for i in range(100)]), ("UNLINK", "bigset")],
+    [("SADD", "small", "a", "b"), ("UNLINK", "small")],
+    [("SADD", "ints", *range(100)), ("UNLINK", "ints")],                        # an intset: one block
+    [("HSET", "bighash", *[w for i in range(600) for w in (f"f{i}", i)]), ("DEL", "bighash")],
+    [("CONFIG", "SET", "lazyfree-lazy-user-del", "yes"),
+     ("HSET", "bighash", *[w for i in range(600) for w in (f"f{i}", i)]), ("DEL", "bighash", "nokey")],
+    [("ZADD", "bigzset", *[w for i in range(200) for w in (i, f"m{i}")]), ("UNLINK", "bigzset")],
+    [("RPUSH", "shortlist", *(["x" * 60] * 300)), ("UNLINK", "shortlist")],     # 3 quicklist nodes
+    [("RPUSH", "longlist", *(["y" * 5000] * 70)), ("UNLINK", "longlist")],      # 70 nodes
+    [("MSET", "a", 1, "b", 2, "c", 3, "d", 4, "e", 5), ("FLUSHDB", "ASYNC")],
+    [("MSET", "a", 1, "b", 2), ("FLUSHALL",)],
+    [("CONFIG", "SET", "lazyfree-lazy-user-flush", "yes"), ("MSET", "a", 1, "b", 2, "c", 3), ("FLUSHALL",)],
+    [("MSET", "a", 1, "b", 2), ("FLUSHALL", "SYNC")],
+    [("CONFIG", "SET", "lazyfree-lazy-expire", "yes"), ("SADD", "expiring", *[f"m{i}" for i in range(100)]),
+     ("PEXPIRE", "expiring", 1), ("SLEEP",), ("GET", "expiring")],
+    [("CONFIG", "SET", "lazyfree-lazy-expire", "no"), ("SADD", "expiring", *[f"m{i}" for i in range(100)]),
+     ("PEXPIRE", "expiring", 1), ("SLEEP",), ("EXISTS", "expiring")],
+    [("CONFIG", "SET", "maxmemory-policy", "allkeys-random"), ("CONFIG", "SET", "lazyfree-lazy-eviction", "yes"),
+     ("SADD", "evicted", *[f"m{i}" for i in range(100)]), ("CONFIG", "SET", "maxmemory", "1"),
+     ("CONFIG", "SET", "maxmemory", "0"), ("EXISTS", "evicted")],
+    [("CONFIG", "RESETSTAT",)],
+]
+
+
+def test_lazyfreed_objects_count_as_redis_counts_them():
+    with RedisReference() as ref, Server(save="") as ours:
+        clients = {"yizhan": redis.Redis(port=ours.port), "redis-server": redis.Redis(port=ref.port)}
+        for client in clients.values():
+            client.config_set("hz", 1)  # the active expiry cycle leaves the expired key to the read
+        history = []
+        for step in LAZYFREE_STEPS:
+            seen = {}
+            for name, client in clients.items():
+                for command in step:
+                    if command[0] == "SLEEP":
+                        time.sleep(0.05)
+                    else:
+                        client.execute_command(*command)
+                # redis-server's lazy-free thread counts a job when it has done it
+                _wait_for(lambda: client.info("memory")["lazyfree_pending_objects"] == 0, "lazy frees")
+                seen[name] = client.info("memory")["lazyfreed_objects"]
+            assert seen["yizhan"] == seen["redis-server"], step
+            history.append(seen["yizhan"])
+        assert history == [1, 1, 1, 1, 2, 3, 3, 4, 9, 9, 12, 12, 13, 13, 14, 0]
+        assert clients["yizhan"].info("memory")["lazyfree_pending_objects"] == 0
+
+
+def test_eviction_exceeded_time_spans_the_time_over_maxmemory():
+    """current_eviction_exceeded_time runs while used memory stays over maxmemory with nothing
+    to evict (noeviction) and joins total_eviction_exceeded_time once a command finds the
+    server under a limit again (maxmemory 0 checks nothing, so the spell goes on meanwhile);
+    CONFIG RESETSTAT clears both."""
+    with RedisReference() as ref, Server(save="") as ours:
+        for port in (ours.port, ref.port):
+            client = redis.Redis(port=port)
+            client.set("k", "v")
+            client.config_set("maxmemory", 1)
+            with pytest.raises(redis.exceptions.OutOfMemoryError):
+                client.set("k2", "v")
+            time.sleep(0.3)
+            stats = client.info("stats")
+            assert stats["current_eviction_exceeded_time"] >= 300
+            assert stats["total_eviction_exceeded_time"] >= stats["current_eviction_exceeded_time"]
+            client.config_set("maxmemory", 0)
+            client.ping()
+            assert client.info("stats")["current_eviction_exceeded_time"] >= 300
+            client.config_set("maxmemory", "100mb")
+            client.ping()  # a command under the limit closes the spell
+            stats = client.info("stats")
+            assert stats["current_eviction_exceeded_time"] == 0 and stats["total_eviction_exceeded_time"] >= 300
+            client.config_set("maxmemory", 0)
+            client.config_resetstat()
+            assert client.info("stats")["total_eviction_exceeded_time"] == 0
+            client.close()

@@ -112,6 +112,26 @@ def test_failover_swaps_roles_as_between_two_redis_servers(reference_failover, m
     assert ours["partial_resyncs"] == 1 and ours["digests_equal"]
 
 
+def _blocked_client_at_failover(master_kind: str) -> list:
+    """A BLPOP waiting on the master when it becomes a replica: an error, then the connection closes."""
+    with pair(master_kind, "redis") as (mport, rport, _):
+        with RawClient("127.0.0.1", mport) as blocked, RawClient("127.0.0.1", mport) as c:
+            blocked.send_raw(b"*3\r\n$5\r\nBLPOP\r\n$6\r\nnolist\r\n$1\r\n0\r\n")
+            wait_for(lambda: redis.Redis(port=mport).info("clients")["blocked_clients"] == 1, what="BLPOP to block")
+            log = [c.call("FAILOVER", "TO", "127.0.0.1", rport)]
+            wait_for(lambda: settled(mport, rport), what="the failover to finish")
+            log.append(blocked.read_reply())
+            blocked.sock.settimeout(5)
+            log.append(blocked.sock.recv(100))  # closed: b""
+            return log
+
+
+def test_blocked_clients_are_unblocked_and_closed_as_by_redis_server():
+    ours, theirs = _blocked_client_at_failover("yizhan"), _blocked_client_at_failover("redis")
+    assert ours == theirs
+    assert ours[1].startswith(b"-UNBLOCKED force unblock") and ours[2] == b""
+
+
 def test_failover_to_redis_server_loses_no_acknowledged_write():
     """The road to Redis in one command: writers keep writing to yizhan; FAILOVER hands the
     master role to the redis-server replica once it has every write; the writes yizhan held
@@ -206,8 +226,38 @@ def _force(c, mport, rport, rprocess) -> list:
     return log
 
 
-@pytest.mark.parametrize("scenario", [_abort, _timeout, _force], ids=["abort", "timeout", "force"])
+def _client_pause(c, mport, rport, rprocess) -> list:
+    """CLIENT PAUSE and UNPAUSE during a failover: the failover's hold on writes stays."""
+    log = [c.call("FAILOVER", "TIMEOUT", "60000"), c.call("CLIENT", "PAUSE", "60000", "WRITE")]
+    writer, held = _held_write(mport)
+    log += held + [c.call("CLIENT", "UNPAUSE"), c.call("GET", "held"), c.call("CLIENT", "PAUSE", "10", "WRITE"),
+                   c.call("GET", "held"), c.call("FAILOVER", "ABORT"), writer.read_reply(), c.call("GET", "held")]
+    writer.close()
+    return log
+
+
+@pytest.mark.parametrize("scenario", [_abort, _timeout, _force, _client_pause],
+                         ids=["abort", "timeout", "force", "client-pause"])
 def test_failover_replies_match_redis_server(scenario):
     ours = _transcript_with_stopped_replica("yizhan", scenario)
     theirs = _transcript_with_stopped_replica("redis", scenario)
     assert ours == theirs
+
+
+def _refused_while_syncing(master_kind: str) -> list:
+    """A replica still waiting for its full sync (a diskless sync delayed 60 s) is no target."""
+    with server(master_kind) as (mport, _), server("redis") as (rport, _):
+        m = redis.Redis(port=mport)
+        m.config_set("repl-diskless-sync", "yes")
+        m.config_set("repl-diskless-sync-delay", 60)
+        assert redis.Redis(port=rport).replicaof("127.0.0.1", mport)
+        wait_for(lambda: m.info("replication")["connected_slaves"] == 1, what="the replica to ask for a sync")
+        with RawClient("127.0.0.1", mport) as c:
+            return [m.info("replication")["slave0"]["state"], c.call("FAILOVER", "TO", "127.0.0.1", rport),
+                    c.call("FAILOVER", "TO", "localhost", rport), c.call("FAILOVER", "ABORT"), failover_state(mport)]
+
+
+def test_failover_to_a_replica_still_syncing_is_refused_as_by_redis_server():
+    ours, theirs = _refused_while_syncing("yizhan"), _refused_while_syncing("redis")
+    assert ours == theirs
+    assert ours[1] == b"-ERR FAILOVER target replica is not online.\r\n"

@@ -39,3 +39,20 @@ def test_a_small_intset_is_one_blob_of_its_numbers():
     s = Set.build([b"%d" % i for i in range(20)], 512)
     assert len(s.body) == 2 + 20 * 2  # a header item and the numbers
     assert sys.getsizeof(s.body) <= 33 + 42
+
+
+def test_add_all_equals_adding_one_by_one():
+    rng = random.Random(3)
+    for _ in range(300):
+        start = [b"%d" % rng.randint(-40000, 40000) for _ in range(rng.randint(0, 6))]
+        batch = [b"%d" % rng.choice([rng.randint(-9, 9), rng.randint(-(1 << 40), 1 << 40)])
+                 for _ in range(rng.randint(0, 8))]
+        if rng.random() < 0.2:
+            batch.append(rng.choice([b"x", b"07", b"-0", b""]))
+        limit = rng.randint(1, 12)
+        one, many = Set.build(start, 64), Set.build(start, 64)
+        added = sum(one.add(m, limit) for m in batch)
+        assert many.add_all(batch, limit) == added
+        assert many.encoding() == one.encoding() and list(many) == list(one)
+        if one.is_intset:
+            assert many.ints.itemsize == one.ints.itemsize and many.body == one.body

@@ -379,11 +379,18 @@ class Channel:
             return
         # everything else is settled once routed: confirm at once, as RabbitMQ does for
         # unroutable ones
-        self.write(codec.ack_frame(self.number, seq, False, seq in self.nacks))
+        self._send_confirm(seq, exchange)
+
+    def _send_confirm(self, seq: int, exchange) -> None:
+        """basic.ack, or basic.nack for a publish a queue refused; only an ack counts as
+        confirmed (the global, channel and per-exchange counters), as rabbit_channel counts."""
+        if seq in self.nacks:
+            self.write(codec.ack_frame(self.number, seq, False, True))
+            self.nacks.discard(seq)
+            return
+        self.write(codec.ack_frame(self.number, seq, False, False))
         self.n_confirm += 1
-        if seq not in self.nacks:
-            (self.by_exchange.get(exchange) or self.by_exchange.of(exchange))[counters.CONFIRM] += 1
-        self.nacks.discard(seq)
+        (self.by_exchange.get(exchange) or self.by_exchange.of(exchange))[counters.CONFIRM] += 1
 
     def _send_waiting_confirms(self) -> None:
         """The store synced: the confirms held for it (and those queued behind) go out."""
@@ -391,13 +398,8 @@ class Channel:
         exchanges, self.waiting_exchanges = self.waiting_exchanges, []
         if self.released or self.state != "open":
             return
-        nacks = self.nacks
         for seq, exchange in zip(waiting, exchanges):
-            self.write(codec.ack_frame(self.number, seq, False, seq in nacks))
-            if seq not in nacks:
-                self.by_exchange.of(exchange)[counters.CONFIRM] += 1
-            nacks.discard(seq)
-        self.n_confirm += len(waiting)
+            self._send_confirm(seq, exchange)
 
     def _check_properties(self, routing_key: str, raw: bytes):
         return check_properties(routing_key, raw, self.conn.user.name, self)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 from bisect import insort
 
+from yizhan.redis import lazyfree
 from yizhan.redis.key_cost import DICT_ENTRY, key_bytes
 from yizhan.redis.keyspace import GENERIC
 from yizhan.redis.used_memory import for_eviction
@@ -81,7 +82,8 @@ class Evictor:
     def perform(self) -> bool:
         """Evict until under maxmemory; False when over it and nothing more may go (OOM)."""
         self.oom = not self._perform()
-        self._time_spell()
+        if self.srv.int_params.int("maxmemory"):  # Redis runs performEvictions only then
+            self._time_spell()
         return not self.oom
 
     def _perform(self) -> bool:
@@ -156,6 +158,8 @@ class Evictor:
         srv = self.srv
         if srv.aof is not None:
             srv.aof.evicted(db.index, key)
+        if lazyfree.deleting_lazily(srv.params, "eviction"):
+            lazyfree.freed(srv.stats, db.data[key])
         db.remove(key)
         srv.stats.evicted_keys += 1
         db.commit(key, GENERIC, None, 0)  # the key is signalled as modified (WATCH)

@@ -15,6 +15,7 @@ from yizhan.redis.acl import Acl
 from yizhan.redis.blocking import BlockingRegistry
 from yizhan.redis import client_eviction
 from yizhan.redis.eviction import Evictor
+from yizhan.redis import lazyfree
 from yizhan.redis.instantaneous import InstantaneousMetrics
 from yizhan.redis.used_memory import used_memory
 from yizhan.redis.keyspace import Database
@@ -42,11 +43,14 @@ class Stats:
     total_net_input_bytes: int = 0
     total_net_output_bytes: int = 0
     unexpected_error_replies: int = 0
-    total_net_repl_input_bytes: int = 0     # from a master, counted by the replica side (replication/)
-    total_net_repl_output_bytes: int = 0    # to replicas, counted by the master side
+    # from a master (replication/replica.py) and to replicas (session.py): INFO's totals add
+    # them to the two above, which leave them out
+    total_net_repl_input_bytes: int = 0
+    total_net_repl_output_bytes: int = 0
     expire_cycle_cpu_us: int = 0            # CPU time of the active expiry cycle
     total_eviction_exceeded_us: int = 0     # closed spells of used memory above maxmemory (eviction.py)
     dump_payload_sanitizations: int = 0     # RESTORE payloads deep-checked (sanitize-dump-payload)
+    lazyfreed_objects: int = 0              # what Redis's lazy-free thread would have freed (lazyfree.py)
     dirty: int = 0
     total_forks: int = 0
     latest_fork_usec: int = 0
@@ -112,6 +116,7 @@ class RedisInstance:
         for db in self.dbs:
             db.on_expired = self._key_expired
         self._update_hit_counting()
+        self._update_lazy_expire()
         self.clients: dict[int, "Client"] = {}
         self.acl = Acl(self)  # users, permissions, the ACL log (redis/acl)
         self.acl.load_startup(self.params.get("requirepass"), self.config.redis_users, self.params.get("aclfile"))
@@ -336,6 +341,14 @@ class RedisInstance:
             db.on_event = event_hook
             db.on_new = new_hook
 
+    def _update_lazy_expire(self) -> None:
+        hook = self._lazily_freed if lazyfree.deleting_lazily(self.params, "expire") else None
+        for db in self.dbs:
+            db.on_lazy_expire = hook
+
+    def _lazily_freed(self, value) -> None:
+        lazyfree.freed(self.stats, value)
+
     def _update_hit_counting(self) -> None:
         """Accesses feed the LFU counter only under an LFU policy (where OBJECT FREQ answers)."""
         lfu = "lfu" in self.params.get("maxmemory-policy")
@@ -345,6 +358,8 @@ class RedisInstance:
     def on_param_changed(self, name: str) -> None:
         self.int_params.clear()
         self.observer.configure()
+        if name == "lazyfree-lazy-expire":
+            self._update_lazy_expire()
         if name in ("maxmemory", "maxmemory-clients"):
             self.client_eviction = bool(client_eviction.limit(self))
         if name == "maxmemory":  # clients leave the direct path while it is set; evict now

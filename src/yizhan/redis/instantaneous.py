@@ -39,8 +39,8 @@ class InstantaneousMetrics:
         """CONFIG RESETSTAT: the samples start again from the current counters."""
         self.next_ms = now_ms + PERIOD_MS
         self.ops = Metric(now_ms, stats.total_commands_processed)
-        self.net_input = Metric(now_ms, stats.total_net_input_bytes)
-        self.net_output = Metric(now_ms, stats.total_net_output_bytes)
+        self.net_input = Metric(now_ms, stats.total_net_input_bytes + stats.total_net_repl_input_bytes)
+        self.net_output = Metric(now_ms, stats.total_net_output_bytes + stats.total_net_repl_output_bytes)
         self.repl_input = Metric(now_ms, stats.total_net_repl_input_bytes)
         self.repl_output = Metric(now_ms, stats.total_net_repl_output_bytes)
 
@@ -49,8 +49,9 @@ class InstantaneousMetrics:
             return
         self.next_ms = now_ms + PERIOD_MS
         self.ops.track(now_ms, stats.total_commands_processed)
-        self.net_input.track(now_ms, stats.total_net_input_bytes)
-        self.net_output.track(now_ms, stats.total_net_output_bytes)
+        # as Redis's: the network rates include the replication traffic
+        self.net_input.track(now_ms, stats.total_net_input_bytes + stats.total_net_repl_input_bytes)
+        self.net_output.track(now_ms, stats.total_net_output_bytes + stats.total_net_repl_output_bytes)
         self.repl_input.track(now_ms, stats.total_net_repl_input_bytes)
         self.repl_output.track(now_ms, stats.total_net_repl_output_bytes)
 

@@ -424,7 +424,10 @@ class RedisConnection:
             return b""
         self.out = []
         data = out[0] if len(out) == 1 else b"".join(out)
-        self.client.server.stats.total_net_output_bytes += len(data)
+        if self.client.repl_flag == "S":  # a replica's RDB and stream (Redis's CLIENT_SLAVE)
+            self.client.server.stats.total_net_repl_output_bytes += len(data)
+        else:
+            self.client.server.stats.total_net_output_bytes += len(data)
         return data
 
     def push(self, reply) -> None:

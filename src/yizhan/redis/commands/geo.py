@@ -30,6 +30,7 @@ from yizhan.resp import ErrorReply, NULL_ARRAY, Raw
 
 _GROUP = "geo"
 _UNITS = {b"M": 1.0, b"KM": 1000.0, b"FT": 0.3048, b"MI": 1609.34}
+_UNITS.update({name.lower(): factor for name, factor in _UNITS.items()})
 _SEARCH_COMPLEXITY = ("O(N+log(M)) where N is the number of elements inside the bounding box of the "
                       "circular area delimited by center and radius and M is the number of items "
                       "inside the index.")
@@ -54,7 +55,7 @@ def _position(argv: list[bytes], index: int) -> tuple[float, float]:
 
 def _unit(raw: bytes) -> float:
     """extractUnitOrReply: meters per unit (m, km, ft, mi in any case)."""
-    factor = _UNITS.get(option_word(raw))
+    factor = _UNITS.get(raw) or _UNITS.get(option_word(raw))
     if factor is None:
         raise ErrorReply(errors.GEO_UNIT)
     return factor
@@ -247,7 +248,7 @@ class _Query:
         store_allowed = not flags & (_NOSTORE | _SEARCH)
         i, end = base, len(argv)
         while i < end:
-            option = option_word(argv[i])
+            option = _OPTION_WORDS.get(argv[i]) or option_word(argv[i])
             left = end - i - 1  # arguments after this one
             if option in _FLAG_OPTIONS:
                 self._flag(option)
@@ -308,6 +309,10 @@ class _Query:
 
 
 _FLAG_OPTIONS = frozenset((b"WITHDIST", b"WITHHASH", b"WITHCOORD", b"ANY", b"ASC", b"DESC"))
+# the option words as clients usually spell them, found without upper-casing
+_OPTION_WORDS = {spelling: word for word in (*_FLAG_OPTIONS, b"COUNT", b"STORE", b"STOREDIST", b"FROMMEMBER",
+                                             b"FROMLONLAT", b"BYRADIUS", b"BYBOX")
+                 for spelling in (word, word.lower())}
 
 
 def _search(c, argv, src: int, flags: int):
@@ -358,27 +363,45 @@ def _search(c, argv, src: int, flags: int):
 
 
 def _points_in_shape(zs: ZSet, shape: Shape, step: int, ranges: list, limit: int, distances: bool) -> list[tuple]:
-    """membersOfAllNeighbors: (distance, score, member, longitude, latitude) of each member
-    inside the shape, from the score `ranges` of its cells at `step` in their order; with
-    `limit` (COUNT ... ANY), stop once that many are found. Within a cell only the parts that
-    meet the shape's band are visited (`cell_ranges`), and a member outside the band is passed
-    over before the distance: both leave out only members that `contains` refuses."""
+    """membersOfAllNeighbors: (distance, score, member) of each member inside the shape, from
+    the score `ranges` of its cells at `step` in their order; with `limit` (COUNT ... ANY), stop
+    once that many are found. Within a crowded cell only the parts that meet the shape's band
+    are visited (`cell_ranges`), and a member outside the band is passed over before the
+    distance: both leave out only members that `contains` refuses. Without `distances`, the
+    members of a part inside a box's `inner` region are taken as they are (0.0 for a distance
+    nothing reads)."""
     points: list[tuple] = []
     band = shape.band()
     box = band if band is not None else _NO_BAND
+    inner = shape.inner() if band is not None and not distances else None
+    depth = 3 if inner is not None else 2
     between = zs.between
     collect = shape.collect
     for low, high, merged in ranges:
         members = between(low, high)
-        if band is not None and len(members) > _CROWDED:
-            def crowded(low: int, high: int) -> bool:  # worth splitting: more than a few members
-                return bisect_left(members, (high,)) - bisect_left(members, (low,)) > _CROWDED
-            parts: list = []
-            for bits, ilat, ilon in merged:
-                for part_low, part_high in geohash.cell_ranges(bits, ilat, ilon, step, band, crowded):
-                    parts += members[bisect_left(members, (part_low,)):bisect_left(members, (part_high,))]
-            members = parts
-        if members and collect(members, box, points, limit, distances):
+        if band is None or len(members) <= _CROWDED:
+            if members and collect(members, box, points, limit, distances):
+                return points
+            continue
+
+        def crowded(low: int, high: int) -> bool:  # worth splitting: more than a few members
+            return bisect_left(members, (high,)) - bisect_left(members, (low,)) > _CROWDED
+        pending: list = []
+        for bits, ilat, ilon in merged:
+            for part_low, part_high, inside in geohash.cell_ranges(bits, ilat, ilon, step, band, crowded, inner,
+                                                                   depth):
+                part = members[bisect_left(members, (part_low,)):bisect_left(members, (part_high,))]
+                if not inside:
+                    pending += part
+                    continue
+                if pending and collect(pending, box, points, limit, distances):
+                    return points
+                pending = []
+                points += [(0.0, score, member) for score, member in part]
+                if limit and len(points) >= limit:
+                    del points[limit:]
+                    return points
+        if pending and collect(pending, box, points, limit, distances):
             return points
     return points
 
@@ -461,14 +484,14 @@ def _search_reply(c, points: list[tuple], query: _Query) -> list:
         return [point[2] for point in points]
     conversion = query.conversion
     reply = []
-    for meters, score, member, longitude, latitude in points:
+    for meters, score, member in points:
         item = [member]
         if query.withdist:
             item.append(_distance_reply(meters / conversion))
         if query.withhash:
             item.append(int(score))
         if query.withcoord:
-            item.append(_position_reply(c, longitude, latitude))
+            item.append(_position_reply(c, *geohash.decode_score(score)))
         reply.append(item)
     return reply
 
@@ -482,9 +505,9 @@ def _store(c, points: list[tuple], query: _Query, event: str) -> int:
         return 0
     conversion = query.conversion
     if query.storedist:
-        items = [(member, meters / conversion) for meters, _, member, _, _ in points]
+        items = [(member, meters / conversion) for meters, _, member in points]
     else:
-        items = [(member, score) for _, score, member, _, _ in points]
+        items = [(member, score) for _, score, member in points]
     db = c.db
     db.store(key, from_items(Limits(c.server.int_params), items))
     db.commit(key, ZSET, event, len(points))

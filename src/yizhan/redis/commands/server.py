@@ -9,7 +9,7 @@ import resource
 import sys
 import time
 
-from yizhan.redis import errors, used_memory
+from yizhan.redis import errors, lazyfree, used_memory
 from yizhan.redis.args import parse_int
 from yizhan.redis.instance import REDIS_VERSION
 from yizhan.redis.params import BY_NAME, set_failed
@@ -32,16 +32,22 @@ def dbsize(c, argv):
     return len(c.db)
 
 
-def _flush_mode(argv) -> None:
+def _flush_mode(c, argv, dbs) -> None:
+    """FLUSHDB / FLUSHALL's option; an asynchronous flush (ASYNC, or neither word under
+    lazyfree-lazy-user-flush) counts the keys of `dbs` in lazyfreed_objects, as Redis's
+    emptyDbAsync does."""
     if len(argv) > 2 or (len(argv) == 2 and argv[1].upper() not in (b"ASYNC", b"SYNC")):
         raise ErrorReply(errors.SYNTAX)
+    lazy = argv[1].upper() == b"ASYNC" if len(argv) == 2 else lazyfree.deleting_lazily(c.server.params, "user-flush")
+    if lazy:
+        c.server.stats.lazyfreed_objects += sum(len(db) for db in dbs)
 
 
 @command("FLUSHDB [ASYNC | SYNC]", arity=-1, flags="write", group="server", acl="keyspace dangerous",
          tips="request_policy:all_shards response_policy:all_succeeded",
          summary="Remove all keys from the current database")
 def flushdb(c, argv):
-    _flush_mode(argv)
+    _flush_mode(c, argv, [c.db])
     c.server.tracking.flush(c.db.clear)
     return OK
 
@@ -50,7 +56,7 @@ def flushdb(c, argv):
          tips="request_policy:all_shards response_policy:all_succeeded",
          summary="Remove all keys from all databases")
 def flushall(c, argv):
-    _flush_mode(argv)
+    _flush_mode(c, argv, c.server.dbs)
     c.server.tracking.flush(lambda: [db.clear() for db in c.server.dbs])
     snapshotter(c.server).flushall_save()  # kills a BGSAVE; saves at once if save points are set
     return OK
@@ -177,9 +183,12 @@ def config_help(c, argv):
          group="server", since="2.0.0", summary="Get the values of configuration parameters")
 def config_get(c, argv):
     found: dict[bytes, bytes] = {}
+    seen: set[str] = set()  # Redis's matches dict compares names without case: the first stays
     for pattern in argv[2:]:
         for name, value in c.server.params.matching(errors.text(pattern)).items():
-            found[name.encode()] = value.encode()
+            if name.lower() not in seen:
+                seen.add(name.lower())
+                found[name.encode()] = value.encode()
     return found
 
 
@@ -191,18 +200,21 @@ def config_set(c, argv):
         raise ErrorReply(errors.wrong_arity("config|set"))
     params = c.server.params
     staged: dict[str, str] = {}
+    entries: set[str] = set()  # as Redis, an alias is an entry of its own (no duplicate of its name)
     for i in range(2, len(argv), 2):
-        name = errors.text(argv[i]).lower()
+        given = errors.text(argv[i])  # refusals name the argument as given, value errors the entry
+        name = given.lower()
         param = BY_NAME.get(name)
         if param is None:
-            raise ErrorReply(f"ERR Unknown option or number of arguments for CONFIG SET - '{name}'")
-        if param.name in staged:
-            raise ErrorReply(f"ERR CONFIG SET failed (possibly related to argument '{name}') - duplicate parameter")
+            raise ErrorReply(f"ERR Unknown option or number of arguments for CONFIG SET - '{given}'")
+        if name in entries:
+            raise set_failed(given, "duplicate parameter")
+        entries.add(name)
         if param.protected and not c.permitted_by("enable-protected-configs"):
-            raise set_failed(name, "can't set protected config")  # before immutable: yizhan's dir is both
+            raise set_failed(given, "can't set protected config")  # before immutable: yizhan's dir is both
         if param.immutable:
-            raise set_failed(name, "can't set immutable config")
-        staged[param.name] = params.normalize(param, errors.text(argv[i + 1]))
+            raise set_failed(given, "can't set immutable config")
+        staged[param.name] = params.normalize(param, errors.text(argv[i + 1]), name)
     tls_names = [name for name in staged if name.startswith("tls-")]
     if tls_names and c.server.reconfigure_tls is not None:
         reason = c.server.reconfigure_tls(dict(params.values, **staged))
@@ -455,7 +467,7 @@ def _info_memory(srv):
         ("mem_clients_slaves", parts.clients_slaves), ("mem_clients_normal", parts.clients_normal),
         ("mem_cluster_links", 0),
         ("mem_aof_buffer", 0), ("mem_allocator", used_memory.ALLOCATOR), ("active_defrag_running", 0),
-        ("lazyfree_pending_objects", 0), ("lazyfreed_objects", 0),
+        ("lazyfree_pending_objects", 0), ("lazyfreed_objects", srv.stats.lazyfreed_objects),
     ]
 
 
@@ -484,7 +496,9 @@ def _info_stats(srv):
     return [
         ("total_connections_received", s.total_connections_received),
         ("total_commands_processed", s.total_commands_processed), *srv.instantaneous.info_rows(),
-        ("total_net_input_bytes", s.total_net_input_bytes), ("total_net_output_bytes", s.total_net_output_bytes),
+        # the totals include replication's traffic, also shown apart (Redis counts them apart)
+        ("total_net_input_bytes", s.total_net_input_bytes + s.total_net_repl_input_bytes),
+        ("total_net_output_bytes", s.total_net_output_bytes + s.total_net_repl_output_bytes),
         ("total_net_repl_input_bytes", s.total_net_repl_input_bytes),
         ("total_net_repl_output_bytes", s.total_net_repl_output_bytes), *srv.instantaneous.kbps_rows(),
         ("rejected_connections", s.rejected_connections), *replication(srv).master.stats_rows(),

@@ -106,6 +106,10 @@ class ReplicaLink:
         try:
             if self.state == self.HANDSHAKE:
                 self._handshake()
+                # what follows the master's last handshake reply is the RDB (and stream)
+                self._count_input(len(self.buf) if self.state != self.HANDSHAKE else 0)
+            else:
+                self._count_input(len(data))
             if self.state == self.SYNC:
                 self._transfer()
             if self.state == self.CONNECTED:
@@ -113,6 +117,11 @@ class ReplicaLink:
         except LinkError as exc:
             log.warning("Replication link to %s:%d dropped: %s", self.host, self.port, exc)
             self.close_now = True
+
+    def _count_input(self, n: int) -> None:
+        """INFO's total_net_repl_input_bytes: the RDB and the stream read from the master
+        (Redis counts neither the handshake replies nor these in total_net_input_bytes)."""
+        self.srv.stats.total_net_repl_input_bytes += n
 
     # -- handshake ----------------------------------------------------------------------------
     def _command(self, argv) -> None:

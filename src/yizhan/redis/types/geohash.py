@@ -184,7 +184,7 @@ class Shape:
     (longitude, latitude), in the unit that `conversion` turns into meters."""
 
     __slots__ = ("longitude", "latitude", "radius", "width", "height", "conversion", "_lon_rad", "_lat_rad",
-                 "_lat_cos")
+                 "_lat_cos", "_band", "_inner_span")
 
     def __init__(self, longitude: float, latitude: float, conversion: float,
                  radius: float | None = None, width: float = 0.0, height: float = 0.0):
@@ -197,6 +197,8 @@ class Shape:
         self._lon_rad = longitude * _D_R  # the centre's terms of `distance`, computed once
         self._lat_rad = latitude * _D_R
         self._lat_cos = _cos(self._lat_rad)
+        self._band: tuple | None | bool = False  # `band()` once computed
+        self._inner_span: float | None = None  # `_inner_lon()` once computed
 
     def from_center(self, longitude: float, latitude: float) -> float:
         """`distance(centre, point)` with the centre's terms precomputed: the same operations
@@ -212,7 +214,7 @@ class Shape:
     def collect(self, pairs: list, band: tuple[float, float, float, float], points: list, limit: int,
                 distances: bool) -> bool:
         """geoAppendIfWithinShape over (score, member) `pairs` in order: (distance, score,
-        member, longitude, latitude) appended to `points` for each one inside, positions
+        member) appended to `points` for each one inside, positions
         outside `band` passed over first; stops once `points` holds `limit` (0: no limit) and
         says so. Without `distances` a box leaves out its last distance (0.0 stands in), which
         only a reply, a sort or STOREDIST would read.
@@ -247,7 +249,7 @@ class Shape:
                 d = self.from_center(longitude, latitude)
             if d > radius:
                 continue
-            append((d, score, member, longitude, latitude))
+            append((d, score, member))
             if len(points) == limit:
                 return True
         return False
@@ -262,7 +264,7 @@ class Shape:
         lon0, lat0, lon0_deg = self._lon_rad, self._lat_rad, self.longitude
         half_height = self.height * self.conversion / 2
         half_width = self.width * self.conversion / 2
-        inner = self._inner_lon(half_width)
+        inner = self._inner_lon()
         sin, cos, asin, sqrt, d_r = _math_sin, _math_cos, _math_asin, _math_sqrt, _D_R
         append = points.append
         for score, member in pairs:
@@ -288,21 +290,45 @@ class Shape:
                 d = self.contains(longitude, latitude)
                 if d is None:
                     continue
-            append((d, score, member, longitude, latitude))
+            append((d, score, member))
             if len(points) == limit:
                 return True
         return False
 
-    def _inner_lon(self, half_width: float) -> float:
+    def _inner_lon(self) -> float:
         """Degrees of longitude from the centre within which the box's along-parallel test
-        surely passes (-1 when not worth bounding): the test is 2R asin(|cos(lat) sin(dlon/2)|)
-        <= half_width, and |cos(lat) sin(dlon/2)| <= |dlon|/2 = x with asin(x) <= x + x**3/3
-        for x <= 0.1; a relative margin of 1e-9 covers the doubles' rounding many times over."""
+        surely passes for any latitude of its band (-1 when not worth bounding): the test is
+        2R asin(|cos(lat) sin(dlon/2)|) <= half_width, with |cos(lat) sin(dlon/2)| <= c |dlon|/2
+        (c the largest cos(lat) over the band) and asin(y) <= y + y**3/3 for y <= 0.1; a
+        relative margin of 1e-9 and 1e-9 degrees cover the doubles' rounding many times over.
+        Computed once per shape."""
+        if self._inner_span is None:
+            self._inner_span = self._compute_inner_lon(self.width * self.conversion / 2)
+        return self._inner_span
+
+    def _compute_inner_lon(self, half_width: float) -> float:
         x = half_width / (2.0 * EARTH_RADIUS)
-        if not 0.0 < x < 0.05:
+        band = self.band()
+        if not 0.0 < x < 0.05 or band is None:
             return -1.0
+        lat_lo, lat_hi = band[0], band[1]
+        c = 1.0 if lat_lo <= 0.0 <= lat_hi else max(math.cos(lat_lo * _D_R), math.cos(lat_hi * _D_R)) * (1 + 1e-9)
         x = x * (1 - 1e-9) / (1 + x * x / 3)
-        return 2 * x / _D_R * (1 - 1e-9)
+        return 2 * x / min(c, 1.0) / _D_R * (1 - 1e-9) - 1e-9
+
+    def inner(self) -> tuple[float, float, float, float] | None:
+        """For a box: (lowest latitude, highest latitude, lowest longitude, highest longitude)
+        of a region whose every position passes `contains` (the latitude test with margins as
+        `_inner_lon`'s); None for a circle, or when there is no such region worth having."""
+        if self.radius is not None:
+            return None
+        conversion = self.conversion
+        lon_span = self._inner_lon()
+        lat_span = self.height * conversion / 2 / EARTH_RADIUS / _D_R * (1 - 1e-9) - 1e-9
+        if not (lon_span > 0.0 and 0.0 < lat_span < 45.0):
+            return None
+        return (self.latitude - lat_span, self.latitude + lat_span,
+                self.longitude - lon_span, self.longitude + lon_span)
 
     def _fast_from_center(self, longitude: float, latitude: float) -> float:
         v = _math_sin((longitude * _D_R - self._lon_rad) / 2)
@@ -346,6 +372,12 @@ class Shape:
 
 
     def band(self) -> tuple[float, float, float, float] | None:
+        """`_compute_band`, computed once per shape."""
+        if self._band is False:
+            self._band = self._compute_band()
+        return self._band
+
+    def _compute_band(self) -> tuple[float, float, float, float] | None:
         """(lowest latitude, highest latitude, lowest longitude, highest longitude), in
         degrees, outside which no decoded position passes `contains`; None when no such box
         is easily bounded (huge shapes, poles, the antimeridian, non-finite sizes).
@@ -383,34 +415,41 @@ class Shape:
 
 
 def cell_ranges(bits: int, ilat: int, ilon: int, step: int, band: tuple[float, float, float, float] | None,
-                crowded=None, depth: int = 2) -> list[tuple[int, int]]:
+                crowded=None, inner: tuple[float, float, float, float] | None = None,
+                depth: int = 2) -> list[tuple[int, int, bool]]:
     """The score ranges [min, max) of a cell (`cell_scores`) that may hold a position inside
-    `band`: the cell split into quarters (at most `depth` times, and only while
-    `crowded(min, max)` says a part holds enough members to be worth it), keeping the parts
-    that meet the band, in score order (adjacent parts merged). The members they leave out
-    fail `contains`, so a search visits the members it accepts in the same order."""
+    `band`, as (min, max, inside): the cell split into quarters (at most `depth` times, and
+    only while `crowded(min, max)` says a part holds enough members to be worth it), keeping
+    the parts that meet the band, in score order (adjacent parts of the same kind merged).
+    `inside` says the part lies within `inner`, where every position passes the shape's test.
+    The members they leave out fail `contains`, so a search visits the members it accepts in
+    the same order."""
     if band is None:
-        return [cell_scores(bits, step)]
+        low, high = cell_scores(bits, step)
+        return [(low, high, False)]
     long_min, long_max, lat_min, lat_max = cell_box(ilat, ilon, step)
-    ranges: list[list[int]] = []
-    _collect(bits, step, min(depth, STEP_MAX - step), long_min, long_max, lat_min, lat_max, band, crowded,
+    ranges: list[list] = []
+    _collect(bits, step, min(depth, STEP_MAX - step), long_min, long_max, lat_min, lat_max, band, inner, crowded,
              ranges)
-    return [(low, high) for low, high in ranges]
+    return [(low, high, inside) for low, high, inside in ranges]
 
 
 def _collect(bits: int, step: int, depth: int, long_min: float, long_max: float, lat_min: float,
-             lat_max: float, band: tuple[float, float, float, float], crowded, ranges: list[list[int]]) -> None:
+             lat_max: float, band: tuple[float, float, float, float], inner, crowded, ranges: list[list]) -> None:
     lat_lo, lat_hi, long_lo, long_hi = band
     if lat_max < lat_lo or lat_min > lat_hi or long_max < long_lo or long_min > long_hi:
         return
     shift = 52 - step * 2
     low, high = bits << shift, (bits + 1) << shift
-    if (depth == 0 or (lat_lo <= lat_min and lat_max <= lat_hi and long_lo <= long_min and long_max <= long_hi)
-            or (crowded is not None and not crowded(low, high))):
-        if ranges and ranges[-1][1] == low:
+    inside = (inner is not None and inner[0] <= lat_min and lat_max <= inner[1] and inner[2] <= long_min
+              and long_max <= inner[3])
+    if (inside or depth == 0 or (crowded is not None and not crowded(low, high))
+            or (inner is None and lat_lo <= lat_min and lat_max <= lat_hi and long_lo <= long_min
+                and long_max <= long_hi)):
+        if ranges and ranges[-1][1] == low and ranges[-1][2] == inside:
             ranges[-1][1] = high
         else:
-            ranges.append([low, high])
+            ranges.append([low, high, inside])
         return
     lat_mid = (lat_min + lat_max) / 2
     long_mid = (long_min + long_max) / 2
@@ -418,10 +457,10 @@ def _collect(bits: int, step: int, depth: int, long_min: float, long_max: float,
     step += 1
     depth -= 1
     # the quarter's two new bits: longitude's (odd) then latitude's (even)
-    _collect(bits, step, depth, long_min, long_mid, lat_min, lat_mid, band, crowded, ranges)
-    _collect(bits | 1, step, depth, long_min, long_mid, lat_mid, lat_max, band, crowded, ranges)
-    _collect(bits | 2, step, depth, long_mid, long_max, lat_min, lat_mid, band, crowded, ranges)
-    _collect(bits | 3, step, depth, long_mid, long_max, lat_mid, lat_max, band, crowded, ranges)
+    _collect(bits, step, depth, long_min, long_mid, lat_min, lat_mid, band, inner, crowded, ranges)
+    _collect(bits | 1, step, depth, long_min, long_mid, lat_mid, lat_max, band, inner, crowded, ranges)
+    _collect(bits | 2, step, depth, long_mid, long_max, lat_min, lat_mid, band, inner, crowded, ranges)
+    _collect(bits | 3, step, depth, long_mid, long_max, lat_mid, lat_max, band, inner, crowded, ranges)
 
 
 def _divide(a: float, b: float) -> float:
@@ -434,19 +473,24 @@ def _divide(a: float, b: float) -> float:
 
 
 def estimate_step(range_meters: float, latitude: float) -> int:
-    """geohashEstimateStepsByRadius."""
+    """geohashEstimateStepsByRadius. Its loop doubles the range (exactly, in binary floating
+    point) until it reaches the Mercator limit; the number of doublings is read from the two
+    numbers' binary exponents instead."""
     if range_meters == 0:
         return 26
     step = 1
-    while range_meters < _MERCATOR_MAX:
-        range_meters *= 2
-        step += 1
+    if range_meters < _MERCATOR_MAX:
+        mantissa, exponent = math.frexp(range_meters)
+        step += _MERCATOR_EXP - exponent + (mantissa < _MERCATOR_MANTISSA)
     step -= 2
     if latitude > 66 or latitude < -66:
         step -= 1
         if latitude > 80 or latitude < -80:
             step -= 1
     return min(max(step, 1), 26)
+
+
+_MERCATOR_MANTISSA, _MERCATOR_EXP = math.frexp(_MERCATOR_MAX)
 
 
 # The order in which membersOfAllNeighbors visits the cells, as (dx, dy) from the centre.

@@ -159,6 +159,27 @@ class Set:
             body.pool.add(member)
         return True
 
+    def add_all(self, members, max_intset: int) -> int:
+        """Add `members` (SADD's arguments); how many were new. An intset that stays one takes
+        them in one rebuild; otherwise member by member, as Redis's setTypeAdd."""
+        body = self.body
+        if type(body) is bytes and len(members) > 1:
+            numbers = list(map(canonical_int, members))
+            if None not in numbers:
+                merged = set(_view(body)[1:].tolist())
+                before = len(merged)
+                merged.update(numbers)
+                if len(merged) <= max_intset:
+                    merged = sorted(merged)
+                    code = _CODE[body[0]]
+                    low, high = _LIMITS[code]
+                    if not (low <= merged[0] and merged[-1] <= high):  # intsetUpgradeAndAdd
+                        code = _width_for(merged[0], merged[-1])
+                    self.body = _intset(code, merged)
+                    return len(merged) - before
+        add = self.add
+        return sum([add(member, max_intset) for member in members])
+
     def _add_int(self, body: bytes, n: int, max_intset: int) -> bool:
         ints = _view(body)
         i = bisect_left(ints, n, 1)
