@@ -72,6 +72,21 @@ def test_config_set_refusals_of_the_listeners_and_files(differential):
     differential.check(steps)
 
 
+def test_names_in_replies_are_redis_s(differential):
+    """Refusals name the argument as given, value errors the (alias) entry; CONFIG GET of an
+    exact name answers under the name as given; an alias is a parameter of its own."""
+    differential.check([
+        ["CONFIG", "SET", "NOSUCH", "1"], ["CONFIG", "SET", "Slave-Read-Only", "maybe"],
+        ["CONFIG", "SET", "slave-read-only", "yes", "slave-read-only", "no"],
+        ["CONFIG", "SET", "slave-read-only", "yes", "replica-read-only", "yes"],
+        ["CONFIG", "SET", "SOCKET-mark-id", "1"], ["CONFIG", "SET", "DIR", "/x"],
+        ["CONFIG", "SET", "maxmemory", "1", "MAXMEMORY", "2"], ["CONFIG", "SET", "Lua-Time-Limit", "x"],
+        ["CONFIG", "SET", "Hash-Max-Ziplist-Entries", "-1"], ["CONFIG", "GET", "MAXMEMORY"],
+        ["CONFIG", "GET", "SLAVE-READ-ONLY"], ["CONFIG", "GET", "MAXMEMORY", "maxmemory"],
+        ["CONFIG", "GET", "maxmem?ry", "MaxMemory"], ["CONFIG", "GET", "*-read-only"],
+        ["CONFIG", "GET", "nosuch", "NoSuch*"]])
+
+
 def _config_everything(port: int) -> dict:
     client = redis.Redis(port=port, decode_responses=True)
     try:

@@ -274,3 +274,32 @@ def test_lazyfreed_objects_count_as_redis_counts_them():
             history.append(seen["yizhan"])
         assert history == [1, 1, 1, 1, 2, 3, 3, 4, 9, 9, 12, 12, 13, 13, 14, 0]
         assert clients["yizhan"].info("memory")["lazyfree_pending_objects"] == 0
+
+
+def test_eviction_exceeded_time_spans_the_time_over_maxmemory():
+    """current_eviction_exceeded_time runs while used memory stays over maxmemory with nothing
+    to evict (noeviction) and joins total_eviction_exceeded_time once a command finds the
+    server under a limit again (maxmemory 0 checks nothing, so the spell goes on meanwhile);
+    CONFIG RESETSTAT clears both."""
+    with RedisReference() as ref, Server(save="") as ours:
+        for port in (ours.port, ref.port):
+            client = redis.Redis(port=port)
+            client.set("k", "v")
+            client.config_set("maxmemory", 1)
+            with pytest.raises(redis.exceptions.OutOfMemoryError):
+                client.set("k2", "v")
+            time.sleep(0.3)
+            stats = client.info("stats")
+            assert stats["current_eviction_exceeded_time"] >= 300
+            assert stats["total_eviction_exceeded_time"] >= stats["current_eviction_exceeded_time"]
+            client.config_set("maxmemory", 0)
+            client.ping()
+            assert client.info("stats")["current_eviction_exceeded_time"] >= 300
+            client.config_set("maxmemory", "100mb")
+            client.ping()  # a command under the limit closes the spell
+            stats = client.info("stats")
+            assert stats["current_eviction_exceeded_time"] == 0 and stats["total_eviction_exceeded_time"] >= 300
+            client.config_set("maxmemory", 0)
+            client.config_resetstat()
+            assert client.info("stats")["total_eviction_exceeded_time"] == 0
+            client.close()

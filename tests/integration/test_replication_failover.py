@@ -112,6 +112,26 @@ def test_failover_swaps_roles_as_between_two_redis_servers(reference_failover, m
     assert ours["partial_resyncs"] == 1 and ours["digests_equal"]
 
 
+def _blocked_client_at_failover(master_kind: str) -> list:
+    """A BLPOP waiting on the master when it becomes a replica: an error, then the connection closes."""
+    with pair(master_kind, "redis") as (mport, rport, _):
+        with RawClient("127.0.0.1", mport) as blocked, RawClient("127.0.0.1", mport) as c:
+            blocked.send_raw(b"*3\r\n$5\r\nBLPOP\r\n$6\r\nnolist\r\n$1\r\n0\r\n")
+            wait_for(lambda: redis.Redis(port=mport).info("clients")["blocked_clients"] == 1, what="BLPOP to block")
+            log = [c.call("FAILOVER", "TO", "127.0.0.1", rport)]
+            wait_for(lambda: settled(mport, rport), what="the failover to finish")
+            log.append(blocked.read_reply())
+            blocked.sock.settimeout(5)
+            log.append(blocked.sock.recv(100))  # closed: b""
+            return log
+
+
+def test_blocked_clients_are_unblocked_and_closed_as_by_redis_server():
+    ours, theirs = _blocked_client_at_failover("yizhan"), _blocked_client_at_failover("redis")
+    assert ours == theirs
+    assert ours[1].startswith(b"-UNBLOCKED force unblock") and ours[2] == b""
+
+
 def test_failover_to_redis_server_loses_no_acknowledged_write():
     """The road to Redis in one command: writers keep writing to yizhan; FAILOVER hands the
     master role to the redis-server replica once it has every write; the writes yizhan held

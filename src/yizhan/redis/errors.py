@@ -363,6 +363,7 @@ FAILOVER_NOT_ONLINE = "ERR FAILOVER target replica is not online."
 REPLICAOF_FAILING_OVER = "ERR REPLICAOF not allowed while failing over."
 PSYNC_FAILOVER_TO_MASTER = "ERR PSYNC FAILOVER can't be sent to a master."
 PSYNC_FAILOVER_REPLID = "ERR PSYNC FAILOVER replid must match my replid."
+UNBLOCKED_ROLE_CHANGE = "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"
 
 # MIGRATE (commands/migrate.py)
 MIGRATE_CONNECT = "IOERR error or timeout connecting to the client"

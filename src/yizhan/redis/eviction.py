@@ -82,7 +82,8 @@ class Evictor:
     def perform(self) -> bool:
         """Evict until under maxmemory; False when over it and nothing more may go (OOM)."""
         self.oom = not self._perform()
-        self._time_spell()
+        if self.srv.int_params.int("maxmemory"):  # Redis runs performEvictions only then
+            self._time_spell()
         return not self.oom
 
     def _perform(self) -> bool:

@@ -261,23 +261,27 @@ class Params:
         return self.values[name] == "yes"
 
     def matching(self, pattern: str) -> dict[str, str]:
+        """CONFIG GET: a name without glob characters answers under the name as given."""
+        if not any(ch in pattern for ch in "[*?"):
+            param = BY_NAME.get(pattern.lower())
+            return {pattern: self.values[param.name]} if param is not None else {}
         pattern = pattern.lower()
-        if pattern in BY_NAME:
-            return {pattern: self.values[BY_NAME[pattern].name]}
         # as Redis 7.0's CONFIG GET, a pattern matches alias names too (repl-ping-slave-period)
         return {name: self.values[p.name] for p in PARAMS if not p.hidden
                 for name in (p.name, *p.aliases) if fnmatch.fnmatchcase(name, pattern)}
 
-    def normalize(self, param: Param, value: str) -> str:
-        """The canonical form of `value`, or ErrorReply with Redis's reason."""
+    def normalize(self, param: Param, value: str, label: str | None = None) -> str:
+        """The canonical form of `value`, or ErrorReply with Redis's reason, naming `label`
+        (the alias CONFIG SET was given, as Redis registers each alias as a config of its own)."""
+        label = label or param.name
         if param.kind == "bool":
             if value.lower() not in ("yes", "no"):
-                raise set_failed(param.name, "argument must be 'yes' or 'no'")
+                raise set_failed(label, "argument must be 'yes' or 'no'")
             if param.name == "activedefrag" and value.lower() == "yes":
                 raise set_failed(param.name, _NO_DEFRAG)
             return value.lower()
         if param.kind in ("int", "memory", "octal"):
-            number = _normalize_number(param, value)
+            number = _normalize_number(param, value, label)
             # Redis's updateHZ keeps hz within its reasonable range, CONFIG GET shows it capped
             if param.name == "hz":
                 return str(min(max(int(number), 1), 500))
@@ -359,7 +363,7 @@ _PROC_TITLE_VARIABLES = {"title": "", "listen-addr": "*:0", "server-mode": "", "
                          "port": "0", "tls-port": "0", "unixsocket": ""}
 
 
-def _normalize_number(param: Param, value: str) -> str:
+def _normalize_number(param: Param, value: str, label: str) -> str:
     """An integer, memory or octal parameter checked as Redis's numeric configs check it (the
     parse error of the kind, then the bounds, compared as unsigned for unsigned C types) and
     written back as CONFIG GET shows it."""
@@ -375,11 +379,11 @@ def _normalize_number(param: Param, value: str) -> str:
         number = _parse_plain_int(value)
         reason = "argument couldn't be parsed into an integer"
     if number is None:
-        raise set_failed(param.name, reason)
+        raise set_failed(label, reason)
     compared = number % (1 << 64) if param.unsigned else number
     if not param.minimum <= compared <= param.maximum:
         low, high = (f"{param.minimum:o}", f"{param.maximum:o}") if param.kind == "octal" else (param.minimum, param.maximum)
-        raise set_failed(param.name, f"argument must be between {low} and {high} inclusive")
+        raise set_failed(label, f"argument must be between {low} and {high} inclusive")
     return f"{compared:o}" if param.kind == "octal" else str(compared)
 
 

@@ -183,9 +183,12 @@ def config_help(c, argv):
          group="server", since="2.0.0", summary="Get the values of configuration parameters")
 def config_get(c, argv):
     found: dict[bytes, bytes] = {}
+    seen: set[str] = set()  # Redis's matches dict compares names without case: the first stays
     for pattern in argv[2:]:
         for name, value in c.server.params.matching(errors.text(pattern)).items():
-            found[name.encode()] = value.encode()
+            if name.lower() not in seen:
+                seen.add(name.lower())
+                found[name.encode()] = value.encode()
     return found
 
 
@@ -197,18 +200,21 @@ def config_set(c, argv):
         raise ErrorReply(errors.wrong_arity("config|set"))
     params = c.server.params
     staged: dict[str, str] = {}
+    entries: set[str] = set()  # as Redis, an alias is an entry of its own (no duplicate of its name)
     for i in range(2, len(argv), 2):
-        name = errors.text(argv[i]).lower()
+        given = errors.text(argv[i])  # refusals name the argument as given, value errors the entry
+        name = given.lower()
         param = BY_NAME.get(name)
         if param is None:
-            raise ErrorReply(f"ERR Unknown option or number of arguments for CONFIG SET - '{name}'")
-        if param.name in staged:
-            raise ErrorReply(f"ERR CONFIG SET failed (possibly related to argument '{name}') - duplicate parameter")
+            raise ErrorReply(f"ERR Unknown option or number of arguments for CONFIG SET - '{given}'")
+        if name in entries:
+            raise set_failed(given, "duplicate parameter")
+        entries.add(name)
         if param.protected and not c.permitted_by("enable-protected-configs"):
-            raise set_failed(name, "can't set protected config")  # before immutable: yizhan's dir is both
+            raise set_failed(given, "can't set protected config")  # before immutable: yizhan's dir is both
         if param.immutable:
-            raise set_failed(name, "can't set immutable config")
-        staged[param.name] = params.normalize(param, errors.text(argv[i + 1]))
+            raise set_failed(given, "can't set immutable config")
+        staged[param.name] = params.normalize(param, errors.text(argv[i + 1]), name)
     tls_names = [name for name in staged if name.startswith("tls-")]
     if tls_names and c.server.reconfigure_tls is not None:
         reason = c.server.reconfigure_tls(dict(params.values, **staged))

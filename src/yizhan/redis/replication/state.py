@@ -56,9 +56,22 @@ class Replication:
         self.srv.params.values["replicaof"] = f"{host} {port}"  # CONFIG GET replicaof
         for client in self.master.peers:  # our replicas reconnect and follow the new history
             client.client.kill()
+        self.disconnect_blocked()
         self.update_write_refusal()
         log.info("Connecting to MASTER %s:%d", host, port)
         self.connect()
+
+    def disconnect_blocked(self) -> None:
+        """Redis's disconnectAllBlockedClients: a master turning replica answers its blocked
+        clients (BLPOP, WAIT, ...) with an error and closes them; those a pause postponed
+        run later (and a write is then refused as on any replica)."""
+        for client in list(self.srv.clients.values()):
+            blocked = client.blocked
+            if blocked is None or blocked.attempt is None:
+                continue
+            self.srv.blocking.unpark(blocked)
+            client.unblock(ErrorReply(errors.UNBLOCKED_ROLE_CHANGE))
+            client.close_after_reply = True
 
     def connect(self) -> None:
         link = self.link
