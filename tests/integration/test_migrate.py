@@ -187,6 +187,9 @@ def _io_errors(c, port):
         return [c.call("SET", "k", "v"), c.call("MIGRATE", "127.0.0.1", closed, "k", "0", "200"),
                 c.call("MIGRATE", "no-such-host.invalid", port, "k", "0", "200"),
                 c.call("MIGRATE", "127.0.0.1", "x", "k", "0", "200"),
+                *[c.call("MIGRATE", host, weird, "k", "0", "200") for host, weird in (
+                    ("127.0.0.1", "-1"), ("127.0.0.1", "65536"), ("127.0.0.1", "99999999999999999999"), ("", "1"),
+                    ("127.0.0.1\0x", "1"), ("::1", "1"), ("[::1]", "1"))],
                 c.call("MIGRATE", "127.0.0.1", silent, "k", "0", "300"),
                 c.call("MIGRATE", "127.0.0.1", silent, "k", "0", "300", "COPY"),
                 c.call("EXISTS", "k"), c.call("MIGRATE", "127.0.0.1", port, "k", "0", "1000"), c.call("EXISTS", "k")]
