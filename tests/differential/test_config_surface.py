@@ -83,7 +83,7 @@ def test_names_in_replies_are_redis_s(differential):
         ["CONFIG", "SET", "maxmemory", "1", "MAXMEMORY", "2"], ["CONFIG", "SET", "Lua-Time-Limit", "x"],
         ["CONFIG", "SET", "Hash-Max-Ziplist-Entries", "-1"], ["CONFIG", "GET", "MAXMEMORY"],
         ["CONFIG", "GET", "SLAVE-READ-ONLY"], ["CONFIG", "GET", "MAXMEMORY", "maxmemory"],
-        ["CONFIG", "GET", "maxmem?ry", "MaxMemory"], ["CONFIG", "GET", "*-read-only"],
+        ["CONFIG", "GET", "maxmem?ry", "MaxMemory"], ["~CONFIG", "GET", "*-read-only"],
         ["CONFIG", "GET", "nosuch", "NoSuch*"]])
 
 
