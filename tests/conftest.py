@@ -22,14 +22,15 @@ def differential(yizhan_server, reference_redis) -> Differential:
 
 @pytest.fixture(scope="session")
 def debug_servers(tmp_path_factory) -> dict:
-    """Ports of a yizhan and a redis-server that allow DEBUG (`enable-debug-command local`; the
-    tests connect over loopback), as Redis's own test suite runs its servers. The session's
-    other servers keep the default, which refuses DEBUG."""
+    """Ports of a yizhan and a redis-server that allow DEBUG and MODULE LOAD/UNLOAD
+    (`enable-debug-command local`, `enable-module-command local`; the tests connect over
+    loopback), as Redis's own test suite runs its servers. The session's other servers keep the
+    defaults, which refuse them."""
     from yizhan import Server
 
     data_dir = tmp_path_factory.mktemp("yizhan-debug")
-    with RedisReference("redis-server", "--enable-debug-command", "local") as ref, \
-            Server(data_dir=str(data_dir), save="", enable_debug_command="local") as ours:
+    with RedisReference("redis-server", "--enable-debug-command", "local", "--enable-module-command", "local") as ref, \
+            Server(data_dir=str(data_dir), save="", enable_debug_command="local", enable_module_command="local") as ours:
         yield {"yizhan": ours.port, "redis-server": ref.port}
 
 

@@ -157,9 +157,9 @@ def serve(config: Config) -> int:
         return 1
     stop = asyncio.Event()
     runtime.on_shutdown = stop.set  # SHUTDOWN from a client
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum, name in ((signal.SIGINT, "sigint"), (signal.SIGTERM, "sigterm")):
         try:
-            loop.add_signal_handler(signum, stop.set)
+            loop.add_signal_handler(signum, runtime.on_signal, name, stop.set)
         except (NotImplementedError, AttributeError):  # Windows: Ctrl+C raises KeyboardInterrupt
             pass
     tune_gc()

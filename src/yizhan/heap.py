@@ -18,18 +18,19 @@ without malloc_trim (musl, macOS) it does nothing.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 
 TRIM_EVERY_MS = 1000
 
 
 def _malloc_trim():
-    """glibc's malloc_trim, or None where the C library has none."""
+    """glibc's malloc_trim, or None where the C library has none: looked up in the running
+    program (dlopen NULL), not with ctypes.util.find_library, which runs `ldconfig -p` as a
+    subprocess at every server start."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
+        program = ctypes.CDLL(None)
     except OSError:
         return None
-    return getattr(libc, "malloc_trim", None)
+    return getattr(program, "malloc_trim", None)
 
 
 class HeapTrimmer:

@@ -8,6 +8,7 @@ import errno
 import logging
 import os
 import socket
+from pathlib import Path
 
 from yizhan.amqp.alarms import ResourceMonitor
 from yizhan.amqp import policies
@@ -27,6 +28,7 @@ from yizhan.net.redis_transport import BusyAcceptor, RedisProtocol
 from yizhan.net.replica_transport import connector
 from yizhan.net import tls
 from yizhan.redis import commands  # noqa: F401  (registers every command in the table)
+from yizhan.redis.commands.server import shutdown_by_signal
 from yizhan.redis.instance import RedisInstance
 from yizhan.redis.params import Params
 from yizhan.redis.persistence.aof import aof_state
@@ -111,6 +113,8 @@ class ServerRuntime:
             self.redis.tcp_port = self.redis_port
             log.info("Redis listening on %s:%d", cfg.bind, self.redis_port)
         self.redis.params.values["port"] = str(self.redis_port)  # CONFIG GET port: the bound one (0: none)
+        await self._serve_unix_socket()
+        self._write_pidfile()
         if tls_sock is not None:
             await self._serve_tls(tls_sock, redis_tls)
         self.redis.reconfigure_tls = self._reconfigure_tls
@@ -335,6 +339,46 @@ class ServerRuntime:
         task = asyncio.get_running_loop().create_task(self.stop())
         task.add_done_callback(lambda _: self.on_shutdown() if self.on_shutdown is not None else None)
 
+    def in_data_dir(self, name: str) -> Path:
+        """A pidfile or unixsocket path: a relative one is in the data directory (Redis's are
+        in its `dir`, where it changed directory)."""
+        return Path(self.config.data_dir, name)
+
+    async def _serve_unix_socket(self) -> None:
+        """unixsocket: a Redis listener on a Unix socket (a stale socket file replaced), its
+        file mode unixsocketperm when not 0; removed again by `stop`."""
+        name = self.redis.params.get("unixsocket")
+        if not name:
+            return
+        path = self.in_data_dir(name)
+        path.unlink(missing_ok=True)
+        server = await asyncio.get_running_loop().create_unix_server(
+            lambda: RedisProtocol(self.redis), path=str(path), backlog=511)
+        self._servers.append(server)
+        mode = int(self.redis.params.get("unixsocketperm"), 8)
+        if mode:
+            os.chmod(path, mode)
+        log.info("Redis listening on Unix socket %s", path)
+
+    def _write_pidfile(self) -> None:
+        """pidfile: the process id written at start, removed by `stop` (as Redis's)."""
+        name = self.redis.params.get("pidfile")
+        if name:
+            self.in_data_dir(name).write_text(f"{os.getpid()}\n")
+
+    def _remove_files(self) -> None:
+        for param in ("unixsocket", "pidfile"):
+            name = self.redis.params.get(param)
+            if name:
+                self.in_data_dir(name).unlink(missing_ok=True)
+
+    def on_signal(self, name: str, stop) -> None:
+        """SIGTERM or SIGINT (`name` "sigterm" / "sigint") for `yizhan serve`: the shutdown
+        that shutdown-on-<name> asks for; the server keeps running when its save fails
+        without `force`, as Redis's. A second signal stops at once."""
+        if self.redis.shut_down or shutdown_by_signal(self.redis, name):
+            stop()
+
     async def stop(self) -> None:
         if self._stopping:  # SHUTDOWN and a signal (or Server.stop) may both ask
             await self._stopped.wait()
@@ -364,6 +408,7 @@ class ServerRuntime:
             self._tls_listener.close()
         self.broker.store.close()
         self.scheduler.close()
+        self._remove_files()
         self._stopped.set()
 
 

@@ -4,6 +4,8 @@ including ties, STORE results, and every error in the order Redis checks for it)
 property-based test throws random coordinates, shapes and options at both servers.
 """
 
+import random
+
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -45,7 +47,37 @@ DENSE_SEARCHES = [  # edges through the grid, centres on and off grid points, ne
     ["BYRADIUS", "2", "mi", "COUNT", "30", "ANY"], ["BYRADIUS", "9000", "ft", "WITHCOORD", "DESC"],
     ["BYBOX", "3", "2", "km", "ASC"], ["BYBOX", "7.5", "3.2", "km", "WITHDIST", "WITHHASH"],
     ["BYBOX", "1000", "4000", "m", "COUNT", "12", "DESC"], ["BYRADIUS", "12", "km"], ["BYBOX", "25", "25", "km", "ASC"],
+    # boxes without distances: parts of cells inside the box are taken whole (`Shape.inner`)
+    ["BYBOX", "6", "9", "km"], ["BYBOX", "12", "4", "km", "WITHCOORD"], ["BYBOX", "5", "5", "km", "COUNT", "40", "ANY"],
+    ["BYBOX", "20", "20", "km", "WITHHASH"], ["BYBOX", "3.3", "3.3", "mi"],
 ]
+def scatter(key: str, lon0: float, lat0: float, n: int, seed: int) -> list[str]:
+    """`n` members at random within about 20 km of (lon0, lat0), in one GEOADD."""
+    rng = random.Random(seed)
+    args = ["GEOADD", key]
+    for i in range(n):
+        args += ["%.6f" % (lon0 + rng.uniform(-0.3, 0.3)), "%.6f" % (lat0 + rng.uniform(-0.2, 0.2)), "s%d" % i]
+    return args
+
+
+# COUNT without ANY over a circle: the nearest members come from a smaller circle first
+# (geo.py `_nearest`), with ties at the top (members on one spot) left to the full sort
+NEAREST = [scatter("n", 2.3522, 48.8566, 1500, 3),
+           *[["GEOSEARCH", "n", "FROMLONLAT", "2.3522", "48.8566", "BYRADIUS", radius, "km", "COUNT", count, *extra]
+             for radius, count, extra in (("5", "10", ["WITHDIST"]), ("5", "1", []), ("3", "50", ["WITHCOORD", "ASC"]),
+                                          ("20", "30", ["WITHDIST", "WITHHASH"]), ("0.8", "4", ["WITHDIST"]),
+                                          ("5", "10", ["DESC", "WITHDIST"]), ("5", "2000", ["WITHDIST"]))],
+           ["GEOSEARCH", "n", "FROMMEMBER", "s7", "BYRADIUS", "4000", "m", "COUNT", "6", "WITHDIST"],
+           ["GEORADIUSBYMEMBER", "n", "s11", "2", "mi", "COUNT", "9", "ASC", "WITHDIST"],
+           ["GEORADIUS", "n", "2.36", "48.85", "6", "km", "COUNT", "12", "STOREDIST", "nd"], ["ZRANGE", "nd", "0", "-1", "WITHSCORES"],
+           ["GEOSEARCHSTORE", "ns", "n", "FROMLONLAT", "2.34", "48.86", "BYRADIUS", "7", "km", "COUNT", "15"],
+           ["ZRANGE", "ns", "0", "-1", "WITHSCORES"],
+           *[["GEOSEARCH", "n", "FROMLONLAT", "2.3522", "48.8566", "BYBOX", w, h, "km", *extra]
+             for w, h, extra in (("20", "20", []), ("31", "7", ["WITHCOORD"]), ("9", "26", ["COUNT", "300", "ANY"]))],
+           ["GEOSEARCHSTORE", "nb", "n", "FROMMEMBER", "s3", "BYBOX", "15", "15", "km"], ["ZRANGE", "nb", "0", "-1", "WITHSCORES"],
+           ["GEOADD", "n", *[x for i in range(12) for x in ("2.3523", "48.8567", "tie-%02d" % (11 - i))]],
+           *[["GEOSEARCH", "n", "FROMLONLAT", "2.3522", "48.8566", "BYRADIUS", "5", "km", "COUNT", count, "WITHDIST"]
+             for count in ("1", "2", "3", "5", "12", "13", "20")]]
 DENSE_CENTRES = [("2.3522", "48.8566"), ("2.3611", "48.8401"), ("2.4001", "48.8999"), ("2.2999", "48.9001")]
 
 
@@ -212,6 +244,18 @@ CASES = {
         ["GEOSEARCH", "g", "FROMMEMBER", "d", "BYRADIUS", "100000", "km", "WITHDIST", "COUNT", "2", "DESC"],
         ["GEORADIUS", "g", "0", "0", "inf", "km", "STOREDIST", "x"], ["ZRANGE", "x", "0", "-1", "WITHSCORES"],
         ["GEOSEARCH", "g", "FROMLONLAT", "-0", "-0", "BYRADIUS", "-0", "km", "WITHDIST", "WITHCOORD"]],
+    # centres on the range's upper edges: geohashEncode's index is 2**step there (the centre
+    # cell keeps that bit, its moved neighbours wrap), at small steps and at step 26
+    "geosearch-range-edges": [
+        ["GEOADD", "e", "180", "85.05112878", "ne", "179.9999", "85.05", "near-ne", "180", "0", "e",
+         "179.99", "0.001", "near-e", "-180", "-85.05112878", "sw", "0", "85.05112878", "n", "-179.999", "0", "w"],
+        *[["GEOSEARCH", "e", "FROMLONLAT", lon, lat, *shape, "WITHDIST", "WITHHASH", "ASC"]
+          for lon, lat in (("180", "85.05112878"), ("180", "0"), ("0", "85.05112878"), ("-180", "-85.05112878"))
+          for shape in (["BYRADIUS", "0", "m"], ["BYRADIUS", "3", "km"], ["BYRADIUS", "300", "km"],
+                        ["BYBOX", "10", "10", "km"], ["BYBOX", "0", "0", "m"])],
+        ["GEOSEARCH", "e", "FROMMEMBER", "ne", "BYRADIUS", "100", "km", "ASC"],
+        ["GEORADIUS", "e", "180", "0", "0", "m", "WITHHASH"], ["GEORADIUS", "e", "180", "0", "2", "km", "WITHCOORD"]],
+    "geosearch-nearest": NEAREST,
     "geosearch-dense": [DENSE] + [["GEOSEARCH", "d", "FROMLONLAT", lon, lat, *shape]
                                   for lon, lat in DENSE_CENTRES for shape in DENSE_SEARCHES]
                        + [["GEOSEARCH", "d", "FROMMEMBER", "g10-37", *shape] for shape in DENSE_SEARCHES]

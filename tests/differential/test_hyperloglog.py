@@ -40,6 +40,7 @@ ALL_VALUES = bytes(i % 64 for i in range(16384))
 HIGH_VALUES = bytes(40 + (i % 24) for i in range(16384))
 SPARSE_NO_TAIL = HEADER_SPARSE + b"\x7f\xff"[:1]  # a final XZERO without its second byte
 SPARSE_SHORT = HEADER_SPARSE + b"\x5f\xff"  # XZERO:8192, only half the registers
+SPARSE_VAL_PAST_END = HEADER_SPARSE + b"\x7f\xff\x80"  # every register, then a VAL run beyond them
 
 
 def fuzz(seed: int, dense: bool) -> list[list]:
@@ -166,7 +167,11 @@ CASES = {
         ["GET", "h"], ["PFCOUNT", "h"], ["PFCOUNT", "h", "h"], ["PFDEBUG", "DECODE", "h"],
         ["PFDEBUG", "TODENSE", "h"], ["SET", "t", SPARSE_NO_TAIL], ["PFCOUNT", "t"], ["PFDEBUG", "DECODE", "t"],
         ["PFADD", "t", "a"], ["GET", "t"], ["PFCOUNT", "t"]],
+    "corrupted-sparse-val-past-the-end": [["SET", "h", SPARSE_VAL_PAST_END], ["PFCOUNT", "h", "nokey"],
+        ["PFMERGE", "d", "h"], ["EXISTS", "d"], ["PFCOUNT", "h"], ["PFDEBUG", "TODENSE", "h"], ["PFADD", "h", "a"],
+        ["GET", "h"]],
     "fuzz-sparse-1": fuzz(1, dense=False),
+    "fuzz-sparse-13": fuzz(13, dense=False),  # a VAL past the end only PFCOUNT of two keys saw
     "fuzz-sparse-2": fuzz(2, dense=False),
     "fuzz-sparse-3": fuzz(3, dense=False),
     "fuzz-dense": fuzz(4, dense=True),

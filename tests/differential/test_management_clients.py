@@ -6,17 +6,22 @@ calls). The same scenario on both; outputs compared."""
 from __future__ import annotations
 
 import asyncio
+import html
+import os
+import re
 import subprocess
 import sys
 import time
 
 import pika
 import pytest
+import requests
 from flower.utils.broker import Broker
 from pyrabbit.api import Client
 
 import yizhan
 from yizhan.testing.rabbitmq import RabbitMQReference
+from yizhan.testing.reference import free_port
 
 APP = """
 from celery import Celery
@@ -143,4 +148,83 @@ def test_flower_broker_tab(servers):
     not_sampled = {"message_stats"}  # yizhan samples no message rates yet (README)
     assert [set(row) - not_sampled for row in mine] == [set(row) - not_sampled for row in theirs]
     keep = ("name", "messages", "messages_ready", "messages_unacknowledged", "consumers", "durable")
+    assert [{k: row[k] for k in keep} for row in mine] == [{k: row[k] for k in keep} for row in theirs]
+
+
+FLOWER_APP = """
+from celery import Celery
+from kombu import Queue
+app = Celery("flowerapp", broker={broker!r})
+app.conf.task_queues = [Queue("t.q"), Queue("t.none")]
+"""
+
+
+class FlowerProcess:
+    """`celery -A flowerapp flower --broker_api=...`, the real Flower CLI, on a free port
+    (its API open without login, FLOWER_UNAUTHENTICATED_API); stopped by its pid."""
+
+    def __init__(self, workdir, amqp_port: int, http_port: int):
+        workdir.mkdir(parents=True, exist_ok=True)
+        (workdir / "flowerapp.py").write_text(
+            FLOWER_APP.format(broker=f"amqp://guest:guest@127.0.0.1:{amqp_port}//"))
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, FLOWER_UNAUTHENTICATED_API="true",
+                   PYTHONPATH=os.pathsep.join([str(workdir), os.environ.get("PYTHONPATH", "")]))
+        self.log = open(workdir / "flower.log", "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "flowerapp", "flower", f"--port={self.port}",
+             "--address=127.0.0.1", f"--broker_api=http://guest:guest@127.0.0.1:{http_port}/api/"],
+            cwd=workdir, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def __enter__(self) -> "FlowerProcess":
+        deadline = time.monotonic() + 60
+        while True:
+            assert self.process.poll() is None, f"flower exited, see {self.log.name}"
+            try:
+                if requests.get(self.base + "/healthcheck", timeout=2).status_code == 200:
+                    return self
+            except requests.ConnectionError:
+                pass
+            assert time.monotonic() < deadline, "flower did not answer its healthcheck"
+            time.sleep(0.2)
+
+    def __exit__(self, *exc) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+BROKER_ROW = re.compile(r'<tr id="([^"]*)">(.*?)</tr>', re.S)
+CELL = re.compile(r"<td[^>]*>(.*?)</td>", re.S)
+
+
+def broker_tab(flower: FlowerProcess) -> list:
+    """The rows of Flower's Broker page: the queue name and its cells but `Idle since` (a
+    time)."""
+    page = requests.get(flower.base + "/broker", timeout=30)
+    assert page.status_code == 200
+    return [[html.unescape(c.strip()) for c in CELL.findall(row)][:5]
+            for _, row in BROKER_ROW.findall(page.text)]
+
+
+def test_flower_process(servers, tmp_path):
+    """The real `flower --broker_api` against each server: its Broker tab and its
+    /api/queues/length JSON (the management API's queue rows for the app's queues) agree."""
+    seen = []
+    for url, amqp_port, http_port in servers:
+        with FlowerProcess(tmp_path / str(amqp_port), amqp_port, http_port) as flower:
+            lengths = requests.get(flower.base + "/api/queues/length", timeout=30)
+            assert lengths.status_code == 200
+            seen.append((broker_tab(flower), lengths.json()["active_queues"]))
+    (their_tab, theirs), (my_tab, mine) = seen
+    assert my_tab == their_tab
+    assert ["t.q", "3", "0", "3", "0"] in my_tab
+    assert [set(row) for row in mine] == [set(row) for row in theirs]
+    keep = ("name", "messages", "messages_ready", "messages_unacknowledged", "consumers", "durable",
+            "arguments", "state", "type", "vhost")
     assert [{k: row[k] for k in keep} for row in mine] == [{k: row[k] for k in keep} for row in theirs]

@@ -71,7 +71,7 @@ CASES = {
                         ["RESTORE", "k", "0", STRING, "IDLETIME", "1", "FREQ", "2"],
                         ["RESTORE", "k", "0", STRING, "FREQ", "2", "IDLETIME", "1"],
                         ["RESTORE", "k", "0", STRING, "BOGUS"], ["RESTORE", "k", "0", STRING, "REPLACE", "x"],
-                        ["EXISTS", "k"], ["RESTORE", "k", "0", STRING, "IDLETIME", "1000"],
+                        ["EXISTS", "k"], ["ALIGN_SECOND"], ["RESTORE", "k", "0", STRING, "IDLETIME", "1000"],
                         ["OBJECT", "IDLETIME", "k"], ["RESTORE", "j", "0", STRING, "FREQ", "7", "ABSTTL"],
                         ["OBJECT", "FREQ", "j"], ["OBJECT", "IDLETIME", "j"]],
     "restore-freq-under-lfu": [["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"],

@@ -33,6 +33,15 @@ CASES = {
     "config-aliases": [["~CONFIG", "GET", "repl-*"], ["~CONFIG", "GET", "min-*"], ["~CONFIG", "GET", "slave*"],
                        ["~CONFIG", "GET", "*slave-period"], ["CONFIG", "GET", "slave-announced"], ["~CONFIG", "GET", "replica-*"]],
     "role": [["?ROLE"]],
+    "failover-errors": [["FAILOVER"], ["FAILOVER", "ABORT"], ["failover", "abort"], ["FAILOVER", "TIMEOUT", "0"],
+                        ["FAILOVER", "TIMEOUT", "-5"], ["FAILOVER", "TIMEOUT", "x"], ["FAILOVER", "TIMEOUT"],
+                        ["FAILOVER", "TO", "h"], ["FAILOVER", "TO", "h", "x"], ["FAILOVER", "TO", "h", "1"],
+                        ["FAILOVER", "FORCE"], ["FAILOVER", "FORCE", "FORCE"], ["FAILOVER", "TIMEOUT", "5", "TIMEOUT", "6"],
+                        ["FAILOVER", "ABORT", "x"], ["FAILOVER", "x"], ["FAILOVER", "TO", "h", "1", "TO", "h", "2"],
+                        ["FAILOVER", "TO", "h", "1", "FORCE"], ["FAILOVER", "TIMEOUT", "10", "FORCE"],
+                        ["FAILOVER", "TO", "h", "99999999999999999999"], ["MULTI"], ["FAILOVER"], ["EXEC"],
+                        ["EVAL", "return redis.pcall('failover')", "0"],
+                        ["PSYNC", "x", "1", "FAILOVER"], ["PSYNC", "x", "y", "failover"]],
 }
 
 
@@ -61,6 +70,8 @@ REPLICA_CASES = [
     ["PSYNC", "?", "-1"], ["SYNC"], ["WAIT", "0", "0"], ["CONFIG", "GET", "replicaof"],
     ["CONFIG", "SET", "replica-read-only", "no"], ["SET", "k", "v"], ["GET", "k"],
     ["CONFIG", "SET", "replica-read-only", "yes"], ["DEL", "k"],
+    ["FAILOVER"], ["FAILOVER", "TO", "h", "1"], ["FAILOVER", "ABORT"], ["FAILOVER", "TIMEOUT", "0"],
+    ["PSYNC", "0000000000000000000000000000000000000000", "1", "FAILOVER"], ["PSYNC", "x", "y", "FAILOVER"],
 ]
 
 

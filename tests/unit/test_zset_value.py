@@ -7,6 +7,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import math
+import random
 
 import pytest
 from hypothesis import given, settings
@@ -258,3 +259,22 @@ def test_lax_score_bounds_as_zslparserange():
                                          (1.1, b"1.1000000000000001"), (math.inf, b"inf"), (-math.inf, b"-inf")])
 def test_listpack_score_text(score, text):
     assert zsets._listpack_score(score) == text
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32), size=st.sampled_from([0, 1, 5, 100, 128, 2500, 7000]),
+       distinct=st.sampled_from([3, 400, 100000]),
+       bounds=st.lists(st.tuples(st.integers(-5, 100005), st.integers(-5, 100005)), min_size=1, max_size=8))
+def test_between_is_the_half_open_score_range(seed, size, distinct, bounds):
+    """ZSet.between(low, high): the (score, member) pairs with low <= score < high in order, in
+    both encodings (a skiplist of thousands spans several SortedList sublists)."""
+    rng = random.Random(seed)
+    scores = [rng.randrange(distinct) for _ in range(size)]
+    zs = ZSet(listpack=size <= 128)
+    for i, score in enumerate(scores):
+        zs.insert(b"m%d" % i, float(score))
+    model = sorted((float(score), b"m%d" % i) for i, score in enumerate(scores))
+    bounds = bounds + [(rng.randrange(distinct), rng.randrange(distinct)) for _ in range(4)]
+    for low, high in bounds:
+        expected = [pair for pair in model if low <= pair[0] < high]
+        assert zs.between(float(low), float(high)) == expected

@@ -15,6 +15,7 @@ from pamqp import commands as spec
 
 from yizhan.amqp import arguments, codec, counters, erlang, errors, queue_types, reply_to
 from yizhan.amqp.codec import FieldTable, new
+from yizhan.amqp.counters import ACK, DELIVER, DELIVER_NO_ACK, PUBLISH, REDELIVER
 from yizhan.amqp.erlang import Atom
 from yizhan.amqp.headers import with_delivery_count
 from yizhan.amqp.message import Message
@@ -87,6 +88,11 @@ class Channel:
         self.n_publish = self.n_confirm = self.n_return_unroutable = self.n_drop_unroutable = 0
         self.n_deliver = self.n_deliver_no_ack = self.n_get = self.n_get_no_ack = 0
         self.n_get_empty = self.n_redeliver = self.n_ack = 0
+        # the same per exchange, per queue and per (queue, exchange) routed to (per-object metrics)
+        self.by_exchange = counters.PairCounts(len(counters.EXCHANGE_COLUMNS))
+        self.by_queue = counters.PairCounts(len(counters.QUEUE_COLUMNS))
+        self.by_queue_exchange = counters.PairCounts(1)
+        self.waiting_exchanges: list = []  # the exchange of each of confirms_waiting
         self.broker.churn["channel_created"] += 1
 
     @property
@@ -367,25 +373,33 @@ class Channel:
             self.nacks.add(seq)
         if stored or self.confirms_waiting:  # on disk first; confirms keep their order
             self.confirms_waiting.append(seq)
+            self.waiting_exchanges.append(exchange)
             if stored:
                 self.broker.store.after_sync(self._send_waiting_confirms)
             return
         # everything else is settled once routed: confirm at once, as RabbitMQ does for
         # unroutable ones
-        self.write(codec.ack_frame(self.number, seq, False, seq in self.nacks))
+        self._send_confirm(seq, exchange)
+
+    def _send_confirm(self, seq: int, exchange) -> None:
+        """basic.ack, or basic.nack for a publish a queue refused; only an ack counts as
+        confirmed (the global, channel and per-exchange counters), as rabbit_channel counts."""
+        if seq in self.nacks:
+            self.write(codec.ack_frame(self.number, seq, False, True))
+            self.nacks.discard(seq)
+            return
+        self.write(codec.ack_frame(self.number, seq, False, False))
         self.n_confirm += 1
-        self.nacks.discard(seq)
+        (self.by_exchange.get(exchange) or self.by_exchange.of(exchange))[counters.CONFIRM] += 1
 
     def _send_waiting_confirms(self) -> None:
         """The store synced: the confirms held for it (and those queued behind) go out."""
         waiting, self.confirms_waiting = self.confirms_waiting, []
+        exchanges, self.waiting_exchanges = self.waiting_exchanges, []
         if self.released or self.state != "open":
             return
-        nacks = self.nacks
-        for seq in waiting:
-            self.write(codec.ack_frame(self.number, seq, False, seq in nacks))
-            nacks.discard(seq)
-        self.n_confirm += len(waiting)
+        for seq, exchange in zip(waiting, exchanges):
+            self._send_confirm(seq, exchange)
 
     def _check_properties(self, routing_key: str, raw: bytes):
         return check_properties(routing_key, raw, self.conn.user.name, self)
@@ -394,11 +408,18 @@ class Channel:
         """Route and enqueue; True when the message went to the store (persistent, durable
         queue) and a confirm must wait for the sync."""
         queues, stored = route_message(self.broker, self.vhost, exchange, message)
+        counts = self.by_exchange.get(exchange) or self.by_exchange.of(exchange)
+        counts[PUBLISH] += 1
+        pairs = self.by_queue_exchange
+        for queue in queues:
+            (pairs.get((queue, exchange)) or pairs.of((queue, exchange)))[0] += 1
         if not queues:
             if not mandatory:
                 self.n_drop_unroutable += 1
+                counts[counters.DROP_UNROUTABLE] += 1
                 return stored
             self.n_return_unroutable += 1
+            counts[counters.RETURN_UNROUTABLE] += 1
             self.write(codec.content_frames(
                 self.number,
                 codec.return_payload(errors.NO_ROUTE, b"\x08NO_ROUTE", message.exchange_s,
@@ -458,16 +479,22 @@ class Channel:
         """Called by a queue: send basic.deliver with the message to the client."""
         tag = self.next_tag
         self.next_tag = tag + 1
+        counts = consumer.counts
+        if counts is None:
+            counts = consumer.counts = self.by_queue.of(queue)
         if not consumer.no_ack:
             self.unacked[tag] = (tag, queue, entry, consumer)
             self.n_deliver += 1
             queue.n_deliver += 1
+            counts[DELIVER] += 1
         else:
             self.n_deliver_no_ack += 1
             queue.n_deliver_no_ack += 1
+            counts[DELIVER_NO_ACK] += 1
         if entry.redelivered:
             self.n_redeliver += 1
             queue.n_redeliver += 1
+            counts[REDELIVER] += 1
         message = entry.message
         conn = self.conn
         props = message.raw_properties
@@ -492,6 +519,7 @@ class Channel:
         if entry is None:
             self.n_get_empty += 1
             queue.n_get_empty += 1
+            self.by_queue.of(queue)[counters.GET_EMPTY] += 1
             self.send(new(Basic.GetEmpty, cluster_id=""))
             return
         tag = self.next_tag
@@ -545,8 +573,10 @@ class Channel:
         self.n_ack += 1
         queue.n_ack += 1
         if consumer is None:  # basic.get: no credit, no window
+            self.by_queue.of(queue)[ACK] += 1
             queue.settle([entry])
             return
+        consumer.counts[ACK] += 1
         credit = consumer.credit
         if credit is not None:
             consumer.credit = credit + 1
@@ -616,6 +646,7 @@ class Channel:
             if requeue is None:
                 self.n_ack += len(group)
                 queue.n_ack += len(group)
+                self.by_queue.of(queue)[counters.ACK] += len(group)
             if requeue:  # rabbit_amqqueue_process: requeue first, then run the queue
                 queue.requeue([item[ENTRY] for item in group], dispatch=not unpark)
             elif requeue is False:  # rejected: dead-lettered if the queue says so
@@ -749,6 +780,11 @@ def count_get(channel, queue, entry, no_ack: bool) -> None:
             holder.n_get += 1
         if entry.redelivered:
             holder.n_redeliver += 1
+    if channel is not None:
+        counts = channel.by_queue.of(queue)
+        counts[counters.GET_NO_ACK if no_ack else counters.GET] += 1
+        if entry.redelivered:
+            counts[counters.REDELIVER] += 1
 
 
 def check_properties(routing_key: str, raw: bytes, user_name: str, channel=None):

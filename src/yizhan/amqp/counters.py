@@ -3,7 +3,10 @@ queues (their `n_*` attributes, counted once where the AMQP code already is) are
 their vhost when the channel shuts down or the queue is deleted, so a vhost's or the node's
 total is the folded part plus the live objects' counters (no second counting); and the churn
 counters (connections, channels and queues opened, closed, declared) that rabbitmq_prometheus
-and the overview's churn report.
+and the overview's churn report; the dead-lettered message counters (per queue type,
+dead-letter strategy and reason, counted by dead_letter.py); and a channel's counters per
+exchange, per queue and per (queue, exchange) pair (`PairCounts`, rabbitmq_prometheus's
+per-object channel families), pruned of deleted queues and exchanges as they grow.
 """
 
 from __future__ import annotations
@@ -17,6 +20,47 @@ QUEUE_KEYS = ("ack", "deliver", "deliver_no_ack", "get", "get_empty", "get_no_ac
               "redeliver")
 CHURN_KEYS = ("connection_created", "connection_closed", "channel_created", "channel_closed",
               "queue_declared", "queue_created", "queue_deleted")
+
+
+# a channel's PairCounts columns, as rabbit_channel's exchange_stats / queue_stats keep them
+EXCHANGE_COLUMNS = ("publish", "confirm", "return_unroutable", "drop_unroutable")
+QUEUE_COLUMNS = ("get", "get_no_ack", "deliver", "deliver_no_ack", "redeliver", "ack", "get_empty")
+PUBLISH, CONFIRM, RETURN_UNROUTABLE, DROP_UNROUTABLE = range(4)
+GET, GET_NO_ACK, DELIVER, DELIVER_NO_ACK, REDELIVER, ACK, GET_EMPTY = range(7)
+PRUNE_FROM = 64
+
+
+class PairCounts(dict):
+    """{queue, exchange or (queue, exchange): [counts]} of one channel. When it reaches its
+    limit it drops the keys whose queue or exchange was deleted (as RabbitMQ's metrics GC
+    does) and sets the limit to twice what is left, so it stays bounded by the live objects the
+    channel used and pruning costs O(1) per new key."""
+
+    __slots__ = ("width", "limit")
+
+    def __init__(self, width: int):
+        super().__init__()
+        self.width = width
+        self.limit = PRUNE_FROM
+
+    def of(self, key) -> list:
+        counts = self.get(key)
+        if counts is None:
+            if len(self) >= self.limit:
+                self.prune()
+            counts = self[key] = [0] * self.width
+        return counts
+
+    def prune(self) -> None:
+        for key in [k for k in self if _gone(k)]:
+            del self[key]
+        self.limit = max(PRUNE_FROM, 2 * len(self))
+
+
+def _gone(key) -> bool:
+    if isinstance(key, tuple):
+        return any(part.deleted for part in key)
+    return key.deleted
 
 
 def channel_count(channel, key: str) -> int:
@@ -60,6 +104,21 @@ def queue_type_totals(vhost, queue_type_of) -> dict:
         for key in QUEUE_KEYS:
             totals[key] += getattr(queue, "n_" + key)
     return out
+
+
+DEAD_LETTER_REASONS = ("confirmed", "delivery_limit", "expired", "maxlen", "rejected")
+
+
+def count_dead_lettered(vhost, queue_type: str, strategy: str, reason: str, count: int) -> None:
+    vhost.dead_lettered[(queue_type, strategy, reason)] += count
+
+
+def node_dead_lettered(broker) -> Counter:
+    """{(queue type, strategy, reason): messages} since start, every vhost's."""
+    total = Counter()
+    for vhost in broker.vhosts.values():
+        total.update(vhost.dead_lettered)
+    return total
 
 
 def new_churn() -> Counter:

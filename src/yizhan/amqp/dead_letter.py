@@ -8,24 +8,34 @@ if the queue has one (the CC header is then dropped) or else with the original r
 (CC and BCC ones included). A missing exchange drops the message; queues the message already
 died in for a reason other than `rejected` with no rejection since (a "fully automatic" cycle)
 do not get it. Dead-lettering is at-most-once, as in 3.10: no confirms between queues.
+
+Every message that leaves for a reason is counted here, DLX or not (rabbit_global_counters'
+messages_dead_lettered_*: the strategy is `disabled` when the queue has no dead-letter exchange
+that exists, `at_least_once` for a quorum queue that asks for it with overflow reject-publish,
+else `at_most_once`); an at_least_once copy that reached a queue counts as confirmed too.
 """
 
 from __future__ import annotations
 
-from yizhan.amqp import codec
+from yizhan.amqp import arguments, codec, counters
 from yizhan.amqp.codec import ARRAY, LONG, LONGSTR, TABLE, TIMESTAMP, FieldTable
 from yizhan.amqp.headers import set_table_value, sorted_table
 from yizhan.amqp.message import Message
 
 REJECTED, EXPIRED, MAXLEN, DELIVERY_LIMIT = "rejected", "expired", "maxlen", "delivery_limit"
+DISABLED, AT_MOST_ONCE, AT_LEAST_ONCE = "disabled", "at_most_once", "at_least_once"
 
 
 def dead_letter(queue, messages, reason: str) -> None:
-    """Publish each of `messages` (leaving `queue` for `reason`) to the queue's dead-letter
-    exchange, if it has one that exists; otherwise they are dropped."""
+    """Count `messages` (leaving `queue` for `reason`) as dead-lettered and publish each to the
+    queue's dead-letter exchange, if it has one that exists; otherwise they are dropped."""
     settings = queue.settings
     vhost = queue.vhost
-    exchange = vhost.exchanges.get(settings.dlx) if settings.dlx is not None else None
+    dlx = settings.dlx if settings is not None else None
+    exchange = vhost.exchanges.get(dlx) if dlx is not None else None
+    strategy = dead_letter_strategy(settings) if exchange is not None else DISABLED
+    kind = arguments.queue_type(queue.arguments)
+    counters.count_dead_lettered(vhost, kind, strategy, reason, len(messages))
     if exchange is None:
         return
     now_s = vhost.timers.clock.ms() // 1000
@@ -37,9 +47,20 @@ def dead_letter(queue, messages, reason: str) -> None:
             targets = [q for q in targets if not is_cycle(q.name, deaths)]
         if not targets:
             continue
+        if strategy == AT_LEAST_ONCE:
+            counters.count_dead_lettered(vhost, kind, strategy, "confirmed", 1)
         vhost.store.publish(copy, targets)
         for target in targets:
             target.publish(copy)
+
+
+def dead_letter_strategy(settings) -> str:
+    """rabbit_quorum_queue's dead_letter_handler: at-least-once needs overflow reject-publish
+    (otherwise the queue falls back to at-most-once); classic queues are at-most-once."""
+    if settings.quorum and settings.dlx_strategy == "at-least-once" \
+            and settings.overflow == "reject-publish":
+        return AT_LEAST_ONCE
+    return AT_MOST_ONCE
 
 
 def dead_letter_copy(message, reason: str, queue_name: str, dlx: str, dlrk: str | None,

@@ -61,7 +61,7 @@ class Consumer:
     """One basic.consume: `credit` is the remaining per-consumer prefetch (None: unlimited)."""
 
     __slots__ = ("tag", "tag_s", "channel", "queue", "no_ack", "exclusive", "args", "priority",
-                 "credit", "prefetch")
+                 "credit", "prefetch", "counts")
 
     def __init__(self, tag: str, tag_s: bytes, channel, queue, no_ack: bool, exclusive: bool,
                  args: FieldTable | None, priority: int, prefetch: int):
@@ -75,6 +75,7 @@ class Consumer:
         self.priority = priority
         self.prefetch = prefetch
         self.credit = prefetch if prefetch and not no_ack else None
+        self.counts = None  # the channel's counters for the queue (set at the first delivery)
 
     def __repr__(self) -> str:
         return f"Consumer({self.tag!r} on {self.queue.name!r})"

@@ -30,7 +30,7 @@ class FeatureQueue:
         settings = self.settings
         if settings is not None and settings.limited and self._will_overflow(message):
             if settings.overflow != "drop-head":
-                if settings.overflow == "reject-publish-dlx" and settings.dlx is not None:
+                if settings.overflow == "reject-publish-dlx":
                     dead_letter(self, [message], MAXLEN)
                 self._forget_stored([message])
                 return False
@@ -42,6 +42,7 @@ class FeatureQueue:
         if ttl is not None:
             entry.expires = now + ttl
             if ttl == 0 and (settings is None or settings.dlx is None):
+                dead_letter(self, [message], EXPIRED)  # counted only: no DLX
                 self._forget_stored([message])  # rabbit's shortcut: never enqueued
                 return True
         self.enqueue(entry)
@@ -160,11 +161,9 @@ class FeatureQueue:
             self.drop_expired()
 
     def _leave(self, entries, reason: str) -> None:
-        """Entries leave the queue for `reason`: dead-lettered if the queue has a DLX, and gone
-        from the store."""
-        settings = self.settings
-        if settings is not None and settings.dlx is not None:
-            dead_letter(self, [entry.message for entry in entries], reason)
+        """Entries leave the queue for `reason`: dead-lettered (counted, and republished if the
+        queue has a DLX), and gone from the store."""
+        dead_letter(self, [entry.message for entry in entries], reason)
         if self.durable:
             self.vhost.store.removed(self, entries)
 
@@ -174,10 +173,8 @@ class FeatureQueue:
 
     def reject(self, entries) -> None:
         """Delivered entries rejected or nacked without requeue: dead-lettered (reason
-        rejected) if the queue has a DLX, then settled."""
-        settings = self.settings
-        if settings is not None and settings.dlx is not None:
-            dead_letter(self, [entry.message for entry in entries], REJECTED)
+        rejected; counted, and republished if the queue has a DLX), then settled."""
+        dead_letter(self, [entry.message for entry in entries], REJECTED)
         self.settle(entries)
 
     # -- dispatch, get, requeue ----------------------------------------------------------------

@@ -23,13 +23,14 @@ POLICY_KEYS = {
     "overflow": ("x-overflow", None),
     "dead-letter-exchange": ("x-dead-letter-exchange", None),
     "dead-letter-routing-key": ("x-dead-letter-routing-key", None),
+    "dead-letter-strategy": ("x-dead-letter-strategy", None),
     "queue-mode": ("x-queue-mode", None),
 }
 
 
 class QueueSettings:
     __slots__ = ("message_ttl", "expires", "max_length", "max_length_bytes", "overflow",
-                 "dlx", "dlrk", "max_priority", "delivery_limit", "quorum")
+                 "dlx", "dlrk", "dlx_strategy", "max_priority", "delivery_limit", "quorum")
 
     def __init__(self):
         self.message_ttl = None       # ms
@@ -39,6 +40,7 @@ class QueueSettings:
         self.overflow = "drop-head"
         self.dlx = None               # exchange name (str) or None
         self.dlrk = None
+        self.dlx_strategy = "at-most-once"
         self.max_priority = None
         self.delivery_limit = None
         self.quorum = False
@@ -73,6 +75,7 @@ class QueueSettings:
         settings.overflow = values["overflow"] or "drop-head"
         settings.dlx = values["dead-letter-exchange"]
         settings.dlrk = values["dead-letter-routing-key"] if settings.dlx is not None else None
+        settings.dlx_strategy = values["dead-letter-strategy"] or "at-most-once"
         settings.quorum = quorum
         settings.delivery_limit = values["delivery-limit"] if quorum else None
         if found is not None and found[0] in _INTS and not quorum:

@@ -50,6 +50,7 @@ class VHost:
         self.closed_channels = Counter()  # counters.py: counts of shut-down channels
         self.closed_queues: dict = {}     # counters.py: queue type -> counts of deleted queues
         self.churn = counters.new_churn()  # queues declared, created, deleted
+        self.dead_lettered = Counter()  # counters.py: (queue type, strategy, reason) -> messages
         for xname, type_name, internal in PREDECLARED:
             self.exchanges[xname] = new_exchange(type_name, xname, durable=True, internal=internal)
         self.default_exchange = self.exchanges[""]

@@ -101,13 +101,19 @@ def _require_monitor(call: Call) -> None:
         raise HTTPError(401, "not_authorised", "Not monitor user")
 
 
+def _node(call: Call) -> dict:
+    """The node, with the churn counters and their rates as the overview's churn_rates."""
+    node = live.node_json(call.runtime) | rates.churn_rates(call.broker, call.rates)
+    return dict(sorted(node.items()))
+
+
 def get_nodes(call: Call):
     _require_monitor(call)
-    return [live.node_json(call.runtime)]
+    return [_node(call)]
 
 
 def get_node(call: Call):
     _require_monitor(call)
     if call.params[0] != views.node_name():
         raise HTTPError(500)  # RabbitMQ 3.10's handler crashes on a node it does not know
-    return live.node_json(call.runtime)
+    return _node(call)

@@ -1,32 +1,31 @@
 """Prometheus `/metrics` in the text exposition format (version 0.0.4): the AMQP side under
 rabbitmq_prometheus's names, aggregated as its default endpoint aggregates them (one sample
 per metric for the node), and the Redis side under redis_exporter's names, read from the
-same fields INFO reports. The global message counters and the churn counters are read from
-yizhan.amqp.counters (the channels' and queues' own counters, folded into their vhost when
-they go), never counted a second time here.
+same fields INFO reports. The global message counters, the dead-lettered counters and the
+churn counters are read from yizhan.amqp.counters (the channels' and queues' own counters,
+folded into their vhost when they go), never counted a second time here.
 """
 
 from __future__ import annotations
 
+import math
 import platform
 
 from yizhan.amqp import arguments, counters
 from yizhan.amqp.broker import VERSION
-from yizhan.management import views
+from yizhan.management import per_object, views
 from yizhan.redis.commands.server import info_fields
 
 CONTENT_TYPE = "text/plain; version=0.0.4"
 
 
-def render(runtime, per_object: bool = False) -> str:
-    """`/metrics`, or `/metrics/per-object` (the queue metrics one sample per queue, labelled
-    vhost and queue, as rabbitmq_prometheus's per-object endpoint)."""
+def render(runtime, each_object: bool = False) -> str:
+    """`/metrics` (the queue, channel and connection families summed), or `/metrics/per-object`
+    (one sample per object, as rabbitmq_prometheus's per-object endpoint)."""
     lines: list[str] = []
-    families = rabbitmq_metrics(runtime)
-    if per_object:
-        families = per_queue_metrics(runtime.broker) + [
-            f for f in families if f[0] not in PER_QUEUE_NAMES]
-    for name, kind, text, samples in families + redis_metrics(runtime.redis):
+    broker = runtime.broker
+    objects = per_object.families(broker) if each_object else per_object.aggregated(broker)
+    for name, kind, text, samples in objects + rabbitmq_metrics(runtime) + redis_metrics(runtime.redis):
         lines.append(f"# TYPE {name} {kind}")
         lines.append(f"# HELP {name} {text}")
         for labels, value in samples:
@@ -77,6 +76,33 @@ GLOBAL_BY_QUEUE_TYPE = [  # (metric suffix, help, queue counter keys summed)
 ]
 
 
+DEAD_LETTERED = [  # (reason, help, the (queue type, strategy) pairs rabbitmq_prometheus 3.10 exposes)
+    ("confirmed", "Total number of messages dead-lettered and confirmed by target queues",
+     [("quorum", "at_least_once")]),
+    ("delivery_limit", "Total number of messages dead-lettered due to delivery-limit exceeded",
+     [("quorum", "at_least_once"), ("quorum", "at_most_once"), ("quorum", "disabled")]),
+    ("expired", "Total number of messages dead-lettered due to message TTL exceeded",
+     [("classic", "at_most_once"), ("classic", "disabled"), ("quorum", "at_least_once"),
+      ("quorum", "at_most_once"), ("quorum", "disabled")]),
+    ("maxlen", "Total number of messages dead-lettered due to overflow drop-head or "
+     "reject-publish-dlx", [("classic", "at_most_once"), ("classic", "disabled"),
+                            ("quorum", "at_most_once"), ("quorum", "disabled")]),
+    ("rejected", "Total number of messages dead-lettered due to basic.reject or basic.nack",
+     [("classic", "at_most_once"), ("classic", "disabled"), ("quorum", "at_least_once"),
+      ("quorum", "at_most_once"), ("quorum", "disabled")]),
+]
+
+
+def dead_lettered_metrics(broker) -> list:
+    """rabbitmq_global_messages_dead_lettered_*_total, labelled queue type and dead-letter
+    strategy, from the counts dead_letter.py keeps."""
+    counts = counters.node_dead_lettered(broker)
+    return [(f"rabbitmq_global_messages_dead_lettered_{reason}_total", "counter", text,
+             [({"queue_type": QUEUE_TYPES[kind], "dead_letter_strategy": strategy},
+               counts[(kind, strategy, reason)]) for kind, strategy in pairs])
+            for reason, text, pairs in DEAD_LETTERED]
+
+
 def node_channel_totals(broker) -> dict:
     """The node's channel counters since start (every vhost's, closed channels included)."""
     live = [c for conn in broker.connections for c in conn.channels.values()]
@@ -106,30 +132,13 @@ def global_metrics(broker) -> list:
         out.append((f"rabbitmq_global_{suffix}", "counter", text,
                     [({**PROTOCOL, "queue_type": QUEUE_TYPES[kind]},
                       sum(by_type[kind][k] for k in keys)) for kind in QUEUE_TYPES]))
+    out += dead_lettered_metrics(broker)
     channels = [c for conn in broker.connections for c in conn.channels.values() if not c.released]
     out.append(("rabbitmq_global_publishers", "gauge", "Current number of publishers",
                 [(PROTOCOL, counters.publishers(broker))]))
     out.append(("rabbitmq_global_consumers", "gauge", "Current number of consumers",
                 [(PROTOCOL, sum(len(c.consumers) for c in channels))]))
     return out
-
-
-PER_QUEUE = [  # (metric, help, the queue's value)
-    ("rabbitmq_queue_messages_ready", "Messages ready to be delivered to consumers",
-     lambda q: q.message_count),
-    ("rabbitmq_queue_messages_unacked", "Messages delivered to consumers but not yet acknowledged",
-     lambda q: q.unacked),
-    ("rabbitmq_queue_messages", "Sum of ready and unacknowledged messages - total queue depth",
-     lambda q: q.message_count + q.unacked),
-    ("rabbitmq_queue_consumers", "Consumers on a queue", lambda q: len(q.consumers)),
-]
-PER_QUEUE_NAMES = {name for name, _, _ in PER_QUEUE}
-
-
-def per_queue_metrics(broker) -> list:
-    queues = [q for v in broker.vhosts.values() for q in v.queues.values()]
-    return [(name, "gauge", text, [({"vhost": q.vhost.name, "queue": q.name}, value(q)) for q in queues])
-            for name, text, value in PER_QUEUE]
 
 
 def churn_metrics(broker) -> list:
@@ -140,15 +149,9 @@ def churn_metrics(broker) -> list:
 def rabbitmq_metrics(runtime) -> list:
     broker = runtime.broker
     totals = views.object_totals(broker)
-    queues = [q for v in broker.vhosts.values() for q in v.queues.values()]
     node = views.node_name()
     cluster = broker.server_properties()["cluster_name"]
     return [
-        ("rabbitmq_queue_messages_ready", "gauge", "Messages ready to be delivered to consumers",
-         [({}, sum(q.message_count for q in queues))]),
-        ("rabbitmq_queue_messages_unacked", "gauge",
-         "Messages delivered to consumers but not yet acknowledged",
-         [({}, sum(q.unacked for q in queues))]),
         ("rabbitmq_connections", "gauge", "Connections currently open", [({}, totals["connections"])]),
         ("rabbitmq_channels", "gauge", "Channels currently open", [({}, totals["channels"])]),
         ("rabbitmq_consumers", "gauge", "Consumers currently connected", [({}, totals["consumers"])]),
@@ -197,4 +200,6 @@ def _escape(text: str) -> str:
 
 
 def _number(value) -> str:
+    if isinstance(value, float) and math.isnan(value):
+        return "NaN"
     return str(int(value)) if isinstance(value, int) or float(value).is_integer() else repr(float(value))

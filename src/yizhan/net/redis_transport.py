@@ -27,6 +27,8 @@ def _peer_host(addr) -> str | None:
 
 
 def _format_addr(addr) -> str:
+    if isinstance(addr, str) and addr:
+        return f"{addr}:0"
     if not addr:
         return "?:0"
     host, port = addr[0], addr[1]
@@ -95,8 +97,11 @@ class RedisProtocol(asyncio.Protocol):
             transport.close()
             return
         self.batch = write_batch(asyncio.get_running_loop())
-        client = Client(instance, _format_addr(transport.get_extra_info("peername")),
-                        _format_addr(transport.get_extra_info("sockname")))
+        peer, local = transport.get_extra_info("peername"), transport.get_extra_info("sockname")
+        unix = isinstance(local, str)
+        if unix:  # a Unix socket: Redis names both ends by unixsocket as set
+            peer = local = instance.params.get("unixsocket")
+        client = Client(instance, _format_addr(peer), _format_addr(local), unix_socket=unix)
         self.client = client
         self.conn = RedisConnection(client)
         self._attach(self.conn)

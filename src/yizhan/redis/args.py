@@ -44,6 +44,7 @@ def atoi(raw: bytes) -> int:
             break
         digits += bytes((ch,))
     value = sign * int(digits) if digits else 0
+    value = max(-(1 << 63), min(value, (1 << 63) - 1))  # strtol clamps to a long, then the int cast
     return (value + (1 << 31)) % (1 << 32) - (1 << 31)
 
 

@@ -332,10 +332,16 @@ def geo_exactly_one(what: str, name: bytes) -> str:
     return "ERR exactly one of %s can be specified for %s" % (what, text(name))
 
 
-# -- DEBUG (debug.py) ----------------------------------------------------------------------------
-DEBUG_NOT_ALLOWED = ("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you "
-                     "can run it from a local connection, otherwise you need to set this option in the "
-                     "configuration file, and then restart the server.")
+# -- protected commands: DEBUG (debug.py), MODULE (modules.py) ---------------------------------
+CLUSTER_DISABLED = "ERR This instance has cluster support disabled"
+
+
+def not_allowed(family: str, param: str) -> str:
+    """A protected command refused by its enable-*-command parameter (DEBUG, MODULE)."""
+    return (f"ERR {family} command not allowed. If the {param} option is set to \"local\", you can run it "
+            "from a local connection, otherwise you need to set this option in the configuration file, "
+            "and then restart the server.")
+
 
 # replication (redis/replication/)
 READONLY_REPLICA = "READONLY You can't write against a read only replica."
@@ -345,6 +351,33 @@ INVALID_MASTER_PORT = "ERR Invalid master port"
 WAIT_ON_REPLICA = ("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a "
                    "replica is configured to be writable (which is not the default) writes to replicas are just "
                    "local and are not propagated.")
+NOMASTERLINK_FAILING_OVER = "NOMASTERLINK Can't SYNC while failing over"
+FAILOVER_NONE = "ERR No failover in progress."
+FAILOVER_TIMEOUT = "ERR FAILOVER timeout must be greater than 0"
+FAILOVER_IN_PROGRESS = "ERR FAILOVER already in progress."
+FAILOVER_ON_REPLICA = "ERR FAILOVER is not valid when server is a replica."
+FAILOVER_NO_REPLICAS = "ERR FAILOVER requires connected replicas."
+FAILOVER_FORCE = "ERR FAILOVER with force option requires both a timeout and target HOST and IP."
+FAILOVER_NOT_A_REPLICA = "ERR FAILOVER target HOST and PORT is not a replica."
+FAILOVER_NOT_ONLINE = "ERR FAILOVER target replica is not online."
+REPLICAOF_FAILING_OVER = "ERR REPLICAOF not allowed while failing over."
+PSYNC_FAILOVER_TO_MASTER = "ERR PSYNC FAILOVER can't be sent to a master."
+PSYNC_FAILOVER_REPLID = "ERR PSYNC FAILOVER replid must match my replid."
+UNBLOCKED_ROLE_CHANGE = "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"
+
+# MIGRATE (commands/migrate.py)
+MIGRATE_CONNECT = "IOERR error or timeout connecting to the client"
+MIGRATE_KEYS_WITH_KEY = "ERR When using MIGRATE KEYS option, the key argument must be set to the empty string"
+
+
+def migrate_io(what: str) -> str:
+    """A socket error or timeout `what` ("writing", "reading") talking to MIGRATE's target."""
+    return f"IOERR error or timeout {what} to target instance"
+
+
+def migrate_target_error(line: bytes) -> str:
+    """The target's first error line (without its "-"), as addReplyErrorFormat shows it."""
+    return "ERR Target instance replied with error: " + text(line).replace("\r", " ").replace("\n", " ")
 
 # -- ACL (redis/acl) ---------------------------------------------------------------------------
 _ACL_RULE_REASONS = {

@@ -13,7 +13,10 @@ An evicted key takes its cost (key_cost.py) off the figure at once.
 Choosing keys: allkeys-random / volatile-random take a random key of the next database in
 turn; the LRU, LFU and volatile-ttl policies sample `maxmemory-samples` keys of every
 database into the eviction pool (16 best candidates kept across calls, ordered by idle
-time, 255 - LFU counter, or nearness of expiry) and evict the best one still there. Each
+time, 255 - LFU counter, or nearness of expiry) and evict the best one still there. Among
+equally good candidates the one sampled first goes first, as in Redis's pool (a new entry goes
+to the left of its equals); ordering them by key name instead evicted, among keys written in the
+same second, the greatest names first: for key:0..key:7999 the most recent ones. Each
 eviction counts in evicted_keys, fires the `evicted` keyspace event (class e), signals the key
 as modified and is logged to the AOF as a DEL.
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 import logging
 from bisect import insort
 
+from yizhan.redis import lazyfree
 from yizhan.redis.key_cost import DICT_ENTRY, key_bytes
 from yizhan.redis.keyspace import GENERIC
 from yizhan.redis.used_memory import for_eviction
@@ -36,11 +40,33 @@ class Evictor:
 
     def __init__(self, srv):
         self.srv = srv
-        self.pool: list[tuple[float, int, bytes]] = []  # (score, db index, key), ascending
+        self.pool: list[tuple[float, int, int, bytes]] = []  # (score, -sampled, db, key), ascending
+        self.sampled = 0  # entries ever put in the pool: orders equal scores, first sampled last
         self.next_db = 0
         # Redis's pre_command_oom_state: the last check found the server over maxmemory
         # (scripts refuse deny-oom commands then, scripting/lua_state.py)
         self.oom = False
+        self.exceeded_since: float | None = None  # monotonic seconds: over maxmemory, unable to evict
+
+    def exceeded_rows(self) -> tuple:
+        """INFO's total_eviction_exceeded_time and current_eviction_exceeded_time (ms): how long
+        used memory has stayed above maxmemory with nothing more to evict, as Redis's
+        performEvictions times it (a spell opens on a failed check and closes on a good one)."""
+        current = self._current_us()
+        return (("total_eviction_exceeded_time", (self.srv.stats.total_eviction_exceeded_us + current) // 1000),
+                ("current_eviction_exceeded_time", current // 1000))
+
+    def _current_us(self) -> int:
+        if self.exceeded_since is None:
+            return 0
+        return int((self.srv.clock.monotonic() - self.exceeded_since) * 1_000_000)
+
+    def _time_spell(self) -> None:
+        if self.oom and self.exceeded_since is None:
+            self.exceeded_since = self.srv.clock.monotonic()
+        elif not self.oom and self.exceeded_since is not None:
+            self.srv.stats.total_eviction_exceeded_us += self._current_us()
+            self.exceeded_since = None
 
     def limit_changed(self) -> None:
         """CONFIG SET maxmemory: Redis's warning when the data is already over it, then the
@@ -56,6 +82,8 @@ class Evictor:
     def perform(self) -> bool:
         """Evict until under maxmemory; False when over it and nothing more may go (OOM)."""
         self.oom = not self._perform()
+        if self.srv.int_params.int("maxmemory"):  # Redis runs performEvictions only then
+            self._time_spell()
         return not self.oom
 
     def _perform(self) -> bool:
@@ -85,7 +113,7 @@ class Evictor:
             return self._random_key(volatile)
         self._fill_pool(policy, volatile)
         while self.pool:
-            _, index, key = self.pool.pop()
+            _, _, index, key = self.pool.pop()
             db = self.srv.dbs[index]
             if key in (db.expires if volatile else db.data):
                 return db, key
@@ -116,10 +144,11 @@ class Evictor:
                     score = 255 - db.lfu_counter(key, params.int("lfu-log-factor"), params.int("lfu-decay-time"))
                 else:  # volatile-ttl: the sooner it expires, the better a candidate
                     score = -db.expires[key]
-                entry = (score, db.index, key)
+                self.sampled += 1
+                entry = (score, -self.sampled, db.index, key)
                 if len(pool) >= EVPOOL_SIZE and entry <= pool[0]:
                     continue
-                pool[:] = [e for e in pool if e[1:] != entry[1:]]
+                pool[:] = [e for e in pool if e[2:] != entry[2:]]
                 insort(pool, entry)
                 if len(pool) > EVPOOL_SIZE:
                     del pool[0]
@@ -129,6 +158,8 @@ class Evictor:
         srv = self.srv
         if srv.aof is not None:
             srv.aof.evicted(db.index, key)
+        if lazyfree.deleting_lazily(srv.params, "eviction"):
+            lazyfree.freed(srv.stats, db.data[key])
         db.remove(key)
         srv.stats.evicted_keys += 1
         db.commit(key, GENERIC, None, 0)  # the key is signalled as modified (WATCH)

@@ -15,12 +15,14 @@ from yizhan.redis.acl import Acl
 from yizhan.redis.blocking import BlockingRegistry
 from yizhan.redis import client_eviction
 from yizhan.redis.eviction import Evictor
+from yizhan.redis import lazyfree
 from yizhan.redis.instantaneous import InstantaneousMetrics
 from yizhan.redis.used_memory import used_memory
 from yizhan.redis.keyspace import Database
 from yizhan.redis.observer import Observer
 from yizhan.redis.params import Params
 from yizhan.redis.persistence.aof import aof_state
+from yizhan.redis.persistence.snapshot import snapshotter
 from yizhan.redis.pubsub import PubSub, parse_notify_flags
 from yizhan.redis.replication.state import REPLICATION_PARAMS, replication
 from yizhan.redis.tracking import Tracking
@@ -42,7 +44,14 @@ class Stats:
     total_net_input_bytes: int = 0
     total_net_output_bytes: int = 0
     unexpected_error_replies: int = 0
-    client_output_buffer_limit_disconnections: int = 0
+    # from a master (replication/replica.py) and to replicas (session.py): INFO's totals add
+    # them to the two above, which leave them out
+    total_net_repl_input_bytes: int = 0
+    total_net_repl_output_bytes: int = 0
+    expire_cycle_cpu_us: int = 0            # CPU time of the active expiry cycle
+    total_eviction_exceeded_us: int = 0     # closed spells of used memory above maxmemory (eviction.py)
+    dump_payload_sanitizations: int = 0     # RESTORE payloads deep-checked (sanitize-dump-payload)
+    lazyfreed_objects: int = 0              # what Redis's lazy-free thread would have freed (lazyfree.py)
     dirty: int = 0
     total_forks: int = 0
     latest_fork_usec: int = 0
@@ -108,6 +117,7 @@ class RedisInstance:
         for db in self.dbs:
             db.on_expired = self._key_expired
         self._update_hit_counting()
+        self._update_lazy_expire()
         self.clients: dict[int, "Client"] = {}
         self.acl = Acl(self)  # users, permissions, the ACL log (redis/acl)
         self.acl.load_startup(self.params.get("requirepass"), self.config.redis_users, self.params.get("aclfile"))
@@ -288,10 +298,18 @@ class RedisInstance:
         return 0, 0, 0
 
     def active_expire_cycle(self, limit_per_db: int = 500) -> int:
+        """One tick's expiry of keys whose time has passed: up to `limit_per_db` keys per
+        database at active-expire-effort 1, more at higher efforts in the proportion Redis
+        raises its keys per loop (20 + 5 per step of effort); the time it takes is INFO's
+        expire_cycle_cpu_milliseconds (Redis times its cycle by the clock too)."""
         if not self.active_expire_enabled or self.pause is not None:  # no deletion while paused
             return 0
+        started = self.clock.monotonic()
+        limit = limit_per_db * (3 + self.int_params.int("active-expire-effort")) // 4
         # a replica's keys wait for the master's DEL, as Redis's (keyspace.Database._lapsed)
-        return sum(db.active_expire(limit_per_db) for db in self.dbs if db.expires and db.follower is None)
+        removed = sum(db.active_expire(limit) for db in self.dbs if db.expires and db.follower is None)
+        self.stats.expire_cycle_cpu_us += int((self.clock.monotonic() - started) * 1_000_000)
+        return removed
 
     def archive_access(self) -> None:
         """The cron's memory step: large access-time dicts move into their packed archives,
@@ -324,6 +342,14 @@ class RedisInstance:
             db.on_event = event_hook
             db.on_new = new_hook
 
+    def _update_lazy_expire(self) -> None:
+        hook = self._lazily_freed if lazyfree.deleting_lazily(self.params, "expire") else None
+        for db in self.dbs:
+            db.on_lazy_expire = hook
+
+    def _lazily_freed(self, value) -> None:
+        lazyfree.freed(self.stats, value)
+
     def _update_hit_counting(self) -> None:
         """Accesses feed the LFU counter only under an LFU policy (where OBJECT FREQ answers)."""
         lfu = "lfu" in self.params.get("maxmemory-policy")
@@ -333,6 +359,8 @@ class RedisInstance:
     def on_param_changed(self, name: str) -> None:
         self.int_params.clear()
         self.observer.configure()
+        if name == "lazyfree-lazy-expire":
+            self._update_lazy_expire()
         if name in ("maxmemory", "maxmemory-clients"):
             self.client_eviction = bool(client_eviction.limit(self))
         if name == "maxmemory":  # clients leave the direct path while it is set; evict now
@@ -356,6 +384,13 @@ class RedisInstance:
     def reset_stats(self) -> None:
         dirty = self.stats.dirty
         self.stats = Stats(dirty=dirty)
+        self.evictor.exceeded_since = None  # Redis's resetServerStats forgets the open spell too
+        # and the counters kept by persistence and replication
+        snapshotter(self).saves = 0
+        aof = aof_state(self)
+        aof.rewrites = aof.failures = 0
+        master = replication(self).master
+        master.sync_full = master.sync_partial_ok = master.sync_partial_err = 0
         self.instantaneous.reset(self.stats, self.clock.ms())
         self.observer.reset_stats()
         for db in self.dbs:

@@ -1,5 +1,6 @@
 """INFO's instantaneous rates (`instantaneous_ops_per_sec`, `instantaneous_input_kbps`,
-`instantaneous_output_kbps`), sampled as Redis 7.0's serverCron does: every 100 ms the rate since
+`instantaneous_output_kbps` and the replication stream's `instantaneous_input_repl_kbps`,
+`instantaneous_output_repl_kbps`), sampled as Redis 7.0's serverCron does: every 100 ms the rate since
 the previous sample (count difference * 1000 / elapsed ms, an integer) goes into a ring of 16
 samples, and the reported rate is their integer mean. Time comes from the server's clock."""
 
@@ -38,20 +39,27 @@ class InstantaneousMetrics:
         """CONFIG RESETSTAT: the samples start again from the current counters."""
         self.next_ms = now_ms + PERIOD_MS
         self.ops = Metric(now_ms, stats.total_commands_processed)
-        self.net_input = Metric(now_ms, stats.total_net_input_bytes)
-        self.net_output = Metric(now_ms, stats.total_net_output_bytes)
+        self.net_input = Metric(now_ms, stats.total_net_input_bytes + stats.total_net_repl_input_bytes)
+        self.net_output = Metric(now_ms, stats.total_net_output_bytes + stats.total_net_repl_output_bytes)
+        self.repl_input = Metric(now_ms, stats.total_net_repl_input_bytes)
+        self.repl_output = Metric(now_ms, stats.total_net_repl_output_bytes)
 
     def cron(self, stats, now_ms: int) -> None:
         if now_ms < self.next_ms:
             return
         self.next_ms = now_ms + PERIOD_MS
         self.ops.track(now_ms, stats.total_commands_processed)
-        self.net_input.track(now_ms, stats.total_net_input_bytes)
-        self.net_output.track(now_ms, stats.total_net_output_bytes)
+        # as Redis's: the network rates include the replication traffic
+        self.net_input.track(now_ms, stats.total_net_input_bytes + stats.total_net_repl_input_bytes)
+        self.net_output.track(now_ms, stats.total_net_output_bytes + stats.total_net_repl_output_bytes)
+        self.repl_input.track(now_ms, stats.total_net_repl_input_bytes)
+        self.repl_output.track(now_ms, stats.total_net_repl_output_bytes)
 
     def info_rows(self) -> tuple[tuple[str, int | str], ...]:
         return (("instantaneous_ops_per_sec", self.ops.value()),)
 
     def kbps_rows(self) -> tuple[tuple[str, str], ...]:
         return (("instantaneous_input_kbps", "%.2f" % (self.net_input.value() / 1024)),
-                ("instantaneous_output_kbps", "%.2f" % (self.net_output.value() / 1024)))
+                ("instantaneous_output_kbps", "%.2f" % (self.net_output.value() / 1024)),
+                ("instantaneous_input_repl_kbps", "%.2f" % (self.repl_input.value() / 1024)),
+                ("instantaneous_output_repl_kbps", "%.2f" % (self.repl_output.value() / 1024)))

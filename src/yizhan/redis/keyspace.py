@@ -426,7 +426,7 @@ class Database:
 
     __slots__ = ("index", "clock", "data", "expires", "_heap", "access", "archive", "hits", "count_hits", "lfu",
                  "encodings", "on_change", "on_event", "on_expired", "on_keymiss", "on_new", "stats",
-                 "dataset", "sized", "touched", "follower")
+                 "dataset", "sized", "touched", "follower", "on_lazy_expire")
 
     def __init__(self, index: int, clock: Clock, stats=None):
         self.index = index
@@ -447,6 +447,9 @@ class Database:
         # Called after a key is reclaimed because its time passed (lazily or by the active
         # cycle): the owner hangs Redis's "expired" keyspace event here.
         self.on_expired: Callable[[Database, bytes], None] | None = None
+        # Called with the value of a key about to expire while lazyfree-lazy-expire is on
+        # (the owner counts INFO's lazyfreed_objects, lazyfree.py).
+        self.on_lazy_expire: Callable[[object], None] | None = None
         # Called with a key about to be created (the "new" keyspace event), while class n is on.
         self.on_new: Callable[[Database, bytes], None] | None = None
         # Called when a read lookup misses: the owner hangs Redis's "keymiss" event here.
@@ -835,6 +838,8 @@ class Database:
         return not follower.applying
 
     def _expire(self, key: bytes) -> None:
+        if self.on_lazy_expire is not None:
+            self.on_lazy_expire(self.data[key])
         self._remove(key)
         if self.stats is not None:
             self.stats.expired_keys += 1

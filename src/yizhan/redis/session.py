@@ -27,6 +27,10 @@ from yizhan.resp.encoder import BULK_HEADS, SMALL_INTS, encode_into
 log = logging.getLogger("yizhan.redis")
 
 REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP = 0, 1, 2, 3  # CLIENT REPLY ON/OFF/SKIP, the skipped one
+# A read longer than this is parsed and answered in slices of it (Redis's PROTO_IOBUF_LEN): the
+# request objects of a whole 256 kB read alive at once left RSS megabytes higher after a
+# pipelined load (bench/memory_suite.py), as freed small objects' pages stay with pymalloc.
+READ_SLICE = 16384
 NO_REPLY = Raw(b"")  # what a command answers under CLIENT REPLY OFF/SKIP
 
 # Commands a RESP2 client may send while subscribed, and those MULTI runs instead of queueing.
@@ -35,19 +39,25 @@ SUBSCRIBED_MODE_COMMANDS = frozenset(
 NOT_QUEUED = frozenset("exec discard multi watch quit reset".split())
 
 
+# CMD_PROTECTED commands: the family named in the refusal, and the parameter that allows them.
+PROTECTED = {"debug": ("DEBUG", "enable-debug-command"), "module|load": ("MODULE", "enable-module-command"),
+             "module|loadex": ("MODULE", "enable-module-command"), "module|unload": ("MODULE", "enable-module-command")}
+
+
 class Client:
     in_script = False  # True for the client a Lua state runs its scripts' commands on
     __slots__ = (
         "server", "id", "addr", "laddr", "name", "db", "proto", "authenticated", "created",
-        "last_interaction", "last_command", "lib_name", "lib_ver", "close_after_reply",
+        "last_interaction", "last_command", "close_after_reply",
         "conn", "multi", "multi_error", "in_exec", "watched", "dirty_cas", "blocked",
         "subscriptions", "patterns", "shard_subscriptions", "soft_limit_since", "direct",
         "monitoring", "tracking", "reply_mode", "no_evict", "user", "logged_in", "control",
-        "repl_flag", "__weakref__",
+        "repl_flag", "unix_socket", "__weakref__",
     )
 
-    def __init__(self, server, addr: str = "?:0", laddr: str = "?:0"):
+    def __init__(self, server, addr: str = "?:0", laddr: str = "?:0", unix_socket: bool = False):
         self.server = server
+        self.unix_socket = unix_socket  # connected through unixsocket (CLIENT LIST flag U; local)
         self.id = server.next_client_id()
         self.addr = addr
         self.laddr = laddr
@@ -62,8 +72,6 @@ class Client:
         self.created = server.clock.ms()  # wall-clock ms, as Redis's ctime and lastinteraction
         self.last_interaction = self.created
         self.last_command = "NULL"
-        self.lib_name = b""
-        self.lib_ver = b""
         self.close_after_reply = False
         self.conn: RedisConnection | None = None  # None for clients of no connection (scripts, AOF loading)
         self.multi: list[tuple[Command, list[bytes]]] | None = None
@@ -108,6 +116,8 @@ class Client:
         tracking = self.tracking
         if tracking is not None:
             flags += "t" + ("R" if tracking.broken else "") + ("B" if tracking.bcast else "")
+        if self.unix_socket:
+            flags += "U"
         if self.no_evict:
             flags += "e"
         return flags or "N"
@@ -157,8 +167,9 @@ class Client:
             cmd = self.find(argv)
             self.check_arity(cmd, argv)
             name = cmd.name.split("|")[0]
-            if self.debug_refused(cmd):
-                raise ErrorReply(errors.DEBUG_NOT_ALLOWED)
+            refusal = self.protected_refusal(cmd)
+            if refusal is not None:
+                raise ErrorReply(refusal)
             if not self.authenticated and not cmd.no_auth:
                 raise ErrorReply(errors.NOAUTH)
             if self.multi is not None and "no_multi" in cmd.flags:
@@ -201,15 +212,23 @@ class Client:
             return any("denyoom" in queued.flags for queued, _ in self.multi)
         return "denyoom" in cmd.flags
 
-    def debug_refused(self, cmd: Command) -> bool:
-        """DEBUG is a protected command: refused unless enable-debug-command allows this
-        client ("yes", or "local" for one on the loopback address or a Unix socket)."""
-        return cmd.name.split("|")[0] == "debug" and not self.may_debug()
+    def protected_refusal(self, cmd: Command) -> str | None:
+        """Redis's protected commands (DEBUG; MODULE LOAD, LOADEX and UNLOAD): the refusal
+        unless their enable-*-command parameter allows this client ("yes", or "local" for one
+        on the loopback address or a Unix socket)."""
+        guard = PROTECTED.get(cmd.name) or PROTECTED.get(cmd.name.partition("|")[0])
+        if guard is None:
+            return None
+        family, param = guard
+        return None if self.permitted_by(param) else errors.not_allowed(family, param)
 
-    def may_debug(self) -> bool:
-        allowed = self.server.params.get("enable-debug-command")
+    def permitted_by(self, param: str) -> bool:
+        """Whether an enable-* parameter ("no", "yes", "local") lets this client through:
+        "local" takes one on the loopback address or a Unix socket."""
+        allowed = self.server.params.get(param)
         if allowed == "local":
-            return self.addr.startswith(("127.0.0.1:", "::1:", "[::1]:", "/")) or self.addr[:1] == ":"
+            return self.unix_socket or self.addr.startswith(("127.0.0.1:", "::1:", "[::1]:", "/")) \
+                or self.addr[:1] == ":"
         return allowed == "yes"
 
     def execute_while_busy(self, argv: list[bytes], run):
@@ -219,8 +238,9 @@ class Client:
         NOAUTH)."""
         try:
             cmd = self.lookup(argv)
-            if self.debug_refused(cmd):
-                raise ErrorReply(errors.DEBUG_NOT_ALLOWED)
+            refusal = self.protected_refusal(cmd)
+            if refusal is not None:
+                raise ErrorReply(refusal)
             if not self.authenticated and not cmd.no_auth:
                 raise ErrorReply(errors.NOAUTH)
         except ErrorReply as err:
@@ -361,14 +381,12 @@ class Client:
         hard, soft, seconds = self.server.pubsub_buffer_limits()
         used = self.conn.output_size() if self.conn is not None else 0
         if hard and used > hard:
-            self.server.stats.client_output_buffer_limit_disconnections += 1
             self.kill()
         elif soft and used > soft:
             now = self.server.clock.monotonic()
             if self.soft_limit_since is None:
                 self.soft_limit_since = now
             elif now - self.soft_limit_since > seconds:
-                self.server.stats.client_output_buffer_limit_disconnections += 1
                 self.kill()
         else:
             self.soft_limit_since = None
@@ -406,7 +424,10 @@ class RedisConnection:
             return b""
         self.out = []
         data = out[0] if len(out) == 1 else b"".join(out)
-        self.client.server.stats.total_net_output_bytes += len(data)
+        if self.client.repl_flag == "S":  # a replica's RDB and stream (Redis's CLIENT_SLAVE)
+            self.client.server.stats.total_net_repl_output_bytes += len(data)
+        else:
+            self.client.server.stats.total_net_output_bytes += len(data)
         return data
 
     def push(self, reply) -> None:
@@ -423,6 +444,15 @@ class RedisConnection:
 
     # -- input -------------------------------------------------------------------------------
     def receive(self, data: bytes) -> None:
+        if len(data) > READ_SLICE:  # one big read: answered slice by slice, as Redis reads 16 kB
+            for start in range(0, len(data), READ_SLICE):
+                self._receive(data[start:start + READ_SLICE])
+                if self.close_after is not None:
+                    return
+            return
+        self._receive(data)
+
+    def _receive(self, data: bytes) -> None:
         client = self.client
         server = client.server
         server.stats.total_net_input_bytes += len(data)
@@ -651,5 +681,5 @@ def client_line(c) -> str:
         f"multi={len(c.multi) if c.multi is not None else -1} qbuf={memory.qbuf} qbuf-free=0 "
         f"argv-mem={memory.argv_mem} multi-mem={memory.multi_mem} rbs={memory.rbs} rbp=0 obl=0 "
         f"oll={1 if memory.omem else 0} omem={memory.omem} tot-mem={memory.total} events=r cmd={c.last_command} user={errors.text(c.user.name)} "
-        f"redir={c.tracking.redirect if c.tracking is not None else -1} resp={c.proto} lib-name={errors.text(c.lib_name)} lib-ver={errors.text(c.lib_ver)}\n"
+        f"redir={c.tracking.redirect if c.tracking is not None else -1} resp={c.proto}\n"
     )

@@ -148,6 +148,14 @@ def container(name: str, *, group: str, since: str, summary: str, flags: str = "
     return cmd
 
 
+def help_reply(argv: list[bytes], lines) -> list:
+    """addReplyHelp: a container's HELP text, headed by the command name as the client typed it
+    (upper-cased) and ending with HELP itself."""
+    name = argv[0].decode("utf-8", "replace").upper()
+    return [Simple(f"{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"),
+            *map(Simple, lines), Simple("HELP"), Simple("    Prints this help.")]
+
+
 def _forget_request_names(name: str) -> None:
     """A command with subcommands is dispatched through its container, never directly."""
     BY_REQUEST_NAME.pop(name.lower().encode(), None)
@@ -155,12 +163,16 @@ def _forget_request_names(name: str) -> None:
 
 
 # -- introspection: COMMAND INFO and COMMAND DOCS ------------------------------------------
+# Flags Redis keeps from COMMAND INFO ("hidden on purpose" in addReplyCommandFlags).
+HIDDEN_FLAGS = ("may_replicate",)
+
+
 def info_reply(cmd: Command) -> list:
     first, last, step = cmd.keys
     return [
         cmd.name.encode(),
         cmd.arity,
-        set_of_status(cmd.flags),
+        set_of_status(flag for flag in cmd.flags if flag not in HIDDEN_FLAGS),
         first,
         last,
         step,
@@ -304,7 +316,9 @@ def _keys_from_specs(cmd: Command, argv: list[bytes]) -> list | None:
 
 
 def _begin(begin: tuple, argv: list[bytes]) -> int | None:
-    """Where a spec's keys start: 0 when its keyword is absent, None when it is unknown."""
+    """Where a spec's keys start: 0 when its keyword is absent, None when it is unknown. As in
+    Redis, a search never looks at its end index: the last argument going forward, argument 1
+    going backward (MIGRATE's KEYS search, from -2, skips a host named KEYS)."""
     kind = begin[0]
     if kind == "index":
         return begin[1]
@@ -313,7 +327,7 @@ def _begin(begin: tuple, argv: list[bytes]) -> int | None:
     _, keyword, startfrom = begin
     argc = len(argv)
     start = startfrom if startfrom > 0 else argc + startfrom
-    end = argc - 1 if startfrom > 0 else 0
+    end = argc - 1 if startfrom > 0 else 1
     i = start
     while i != end:
         if i >= argc or i < 1:

@@ -6,6 +6,8 @@ A scenario is a list of commands, each a list of arguments. Two forms are specia
   ["~CMD", args...]   compare the replies as unordered collections (SMEMBERS of a hashtable
                       set, whose order is Redis's hash order): same type byte, same elements
   ["SLEEP", ms]       pause locally (both servers see the same pause)
+  ["ALIGN_SECOND"]    pause until the wall clock is early in a second (`align_second`), before
+                      steps that read a whole-second clock (OBJECT IDLETIME)
 Each scenario starts on fresh connections after FLUSHALL, in RESP2 or (proto=3) after HELLO 3.
 """
 
@@ -17,6 +19,8 @@ from dataclasses import dataclass
 import hiredis
 
 from yizhan.testing.raw import RawClient
+
+ALIGNED = (0.2, 0.5)  # the part of a wall-clock second that ALIGN_SECOND waits for
 
 
 @dataclass
@@ -51,6 +55,9 @@ class Differential:
                 if name.upper() == "SLEEP":
                     time.sleep(int(command[1]) / 1000)
                     continue
+                if name.upper() == "ALIGN_SECOND":
+                    align_second()
+                    continue
                 mode = name[0] if name[0] in "?~" else ""
                 args = [name.lstrip("?~"), *command[1:]]
                 a, b = ours.call(*args), theirs.call(*args)
@@ -70,6 +77,16 @@ class Differential:
     def check(self, commands: list, proto: int = 2) -> None:
         mismatches = self.run(commands, proto)
         assert not mismatches, "replies differ from redis-server:\n" + "\n".join(map(str, mismatches))
+
+
+def align_second() -> None:
+    """Sleep until the wall clock is 0.2-0.5 s into a second. Both servers keep the LRU clock
+    (OBJECT IDLETIME, RESTORE IDLETIME) in whole seconds, Redis's refreshed by its cron every
+    100 ms: a whole second ticking between a write and OBJECT IDLETIME made either server answer
+    1 where the other answered 0. The few steps after this one run within one second."""
+    fraction = time.time() % 1
+    if not ALIGNED[0] <= fraction <= ALIGNED[1]:
+        time.sleep((ALIGNED[0] - fraction) % 1)
 
 
 def unordered(raw: bytes):

@@ -7,7 +7,7 @@ DEBUG's subcommands are dispatched inside its handler, so for ACL DEBUG is one c
 
 Which commands exist decides the rule strings: the describe algorithm picks a category when
 more of its commands are allowed than not. So ACL sees redis-server 7.0's set of commands:
-the table's, without subcommands newer than 7.0 (CLIENT SETINFO), plus `REDIS_ONLY`, the
+the table's, without any command newer than 7.0, plus `REDIS_ONLY`, the
 7.0 commands yizhan does not serve (CLUSTER, MODULE, MIGRATE, ...), with their categories as
 redis-server 7.0.15's COMMAND shows them. Rules may name those (as on redis-server) and they
 count in their categories; nothing ever runs them. One that the table gains is left out here.

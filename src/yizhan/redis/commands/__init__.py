@@ -8,11 +8,12 @@ from yizhan.redis.commands import lists  # noqa: F401
 from yizhan.redis.commands import hashes, sets  # noqa: F401
 from yizhan.redis.commands import zsets, geo  # noqa: F401
 from yizhan.redis.commands import persistence  # noqa: F401
-from yizhan.redis.commands import debug, replication  # noqa: F401
+from yizhan.redis.commands import debug, replication, migrate  # noqa: F401
 from yizhan.redis.commands import scripting  # noqa: F401
 from yizhan.redis.commands import lolwut  # noqa: F401
 from yizhan.redis.commands import functions  # noqa: F401
 from yizhan.redis.commands import introspection  # noqa: F401
 from yizhan.redis.commands import streams  # noqa: F401
 from yizhan.redis.commands import acl  # noqa: F401
+from yizhan.redis.commands import cluster, modules  # noqa: F401
 from yizhan.redis.commands import fast  # noqa: F401  (last: installs the direct paths)

@@ -10,8 +10,8 @@ from yizhan.redis.acl.categories import CATEGORIES, category_name, in_category
 from yizhan.redis.acl.registry import AclFileError
 from yizhan.redis.acl.selectors import has_spaces
 from yizhan.redis.args import parse_int
-from yizhan.redis.table import COMMANDS, command, container
-from yizhan.resp import OK, ErrorReply, Simple
+from yizhan.redis.table import COMMANDS, command, container, help_reply
+from yizhan.resp import OK, ErrorReply
 
 container("ACL", group="server", since="6.0.0", summary="A container for Access List Control commands ")
 
@@ -155,7 +155,6 @@ def acl_setuser(c, argv):
 
 
 _HELP = [
-    "ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "CAT [<category>]",
     "    List all commands that belong to <category>, or all command categories",
     "    when no category is specified.",
@@ -182,12 +181,10 @@ _HELP = [
     "    List all the registered usernames.",
     "WHOAMI",
     "    Return the current connection username.",
-    "HELP",
-    "    Prints this help.",
 ]
 
 
 @command("ACL HELP", arity=2, flags="loading stale", group="server", since="6.0.0",
          summary="Show helpful text about the different subcommands")
 def acl_help(c, argv):
-    return [Simple(line) for line in _HELP]
+    return help_reply(argv, _HELP)

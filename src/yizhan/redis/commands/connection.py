@@ -7,12 +7,13 @@ from yizhan.redis.args import Args, parse_int
 from yizhan.redis import pause
 from yizhan.redis.instance import REDIS_VERSION
 from yizhan.redis.session import NO_REPLY, REPLY_OFF, REPLY_ON, REPLY_SKIP_NEXT, client_line
-from yizhan.redis.table import command, container
+from yizhan.redis.table import command, container, help_reply
 from yizhan.resp import OK, ErrorReply, ReplySet, Simple, Verbatim
 from yizhan.resp.encoder import PONG
 
 
-@command("PING [message]", arity=-1, flags="fast", group="connection", summary="Ping the server")
+@command("PING [message]", arity=-1, flags="fast", group="connection", summary="Ping the server",
+         tips="request_policy:all_shards response_policy:all_succeeded")
 def ping(c, argv):
     if len(argv) > 2:
         raise ErrorReply(errors.wrong_arity("ping"))
@@ -36,7 +37,7 @@ def select(c, argv):
     return OK
 
 
-@command("QUIT", arity=-1, flags="no_auth fast", group="connection", summary="Close the connection")
+@command("QUIT", arity=-1, flags="allow_busy noscript loading stale fast no_auth", group="connection", summary="Close the connection")
 def quit_(c, argv):
     c.close_after_reply = True
     return OK
@@ -48,7 +49,7 @@ def check_password(c, argv0: bytes, username: bytes, password: bytes) -> None:
     c.server.acl.authenticate(c, username, password, argv0)
 
 
-@command("AUTH [username] password", arity=-2, flags="noscript loading stale fast no_auth",
+@command("AUTH [username] password", arity=-2, flags="allow_busy noscript loading stale fast no_auth",
          group="connection", since="1.0.0", summary="Authenticate to the server")
 def auth(c, argv):
     if len(argv) > 3:
@@ -63,7 +64,7 @@ def auth(c, argv):
 
 
 @command("HELLO [protover [AUTH username password] [SETNAME clientname]]", arity=-1,
-         flags="noscript loading stale fast no_auth", group="connection", since="6.0.0",
+         flags="allow_busy noscript loading stale fast no_auth", group="connection", since="6.0.0",
          summary="Handshake with Redis")
 def hello(c, argv):
     proto = c.proto
@@ -105,7 +106,7 @@ def hello(c, argv):
     }
 
 
-@command("RESET", arity=1, flags="noscript loading stale fast no_auth", group="connection",
+@command("RESET", arity=1, flags="allow_busy noscript loading stale fast no_auth", group="connection",
          since="6.2.0", summary="Reset the connection")
 def reset(c, argv):
     c.multi = None
@@ -133,7 +134,8 @@ def reset(c, argv):
 container("CLIENT", group="connection", since="2.4.0", summary="A container for client connection commands")
 
 _CLIENT_HELP = [
-    "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CACHING (YES|NO)", "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR", "    Return the client ID we are redirecting to when tracking is enabled.",
     "GETNAME", "    Return the name of the current connection.",
     "ID", "    Return the ID of the current connection.",
     "INFO", "    Return information about the current client connection.",
@@ -145,13 +147,17 @@ _CLIENT_HELP = [
     "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)", "      Kill connections by type.",
     "    * USER <username>", "      Kill connections authenticated by <username>.",
     "    * SKIPME (YES|NO)", "      Skip killing current connection (default: yes).",
-    "    * ID <client-id>", "      Kill connections by client id.",
     "LIST [options ...]", "    Return information about client connections. Options:",
     "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)", "      Return clients of specified type.",
+    "UNPAUSE", "    Stop the current client pause, resuming traffic.",
+    "PAUSE <timeout> [WRITE|ALL]", "    Suspend all, or just write, clients for <timeout> milliseconds.",
+    "REPLY (ON|OFF|SKIP)", "    Control the replies sent to the current connection.",
     "SETNAME <name>", "    Assign the name <name> to the current connection.",
-    "SETINFO <option> <value>", "    Set client meta attr. Options are:",
-    "    * LIB-NAME: the client lib name.", "    * LIB-VER: the client lib version.",
-    "HELP", "    Print this help.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]", "    Unblock the specified blocked client.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]", "    Control server assisted client side caching.",
+    "TRACKINGINFO", "    Report tracking status for the current connection.",
+    "NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.",
 ]
 
 
@@ -163,7 +169,7 @@ def validate_client_name(name: bytes) -> None:
 @command("CLIENT HELP", arity=2, flags="loading stale", group="connection", since="5.0.0",
          summary="Show helpful text about the different subcommands")
 def client_help(c, argv):
-    return [Simple(line) for line in _CLIENT_HELP]
+    return help_reply(argv, _CLIENT_HELP)
 
 
 @command("CLIENT ID", arity=2, flags="noscript loading stale", group="connection", since="5.0.0",
@@ -186,22 +192,8 @@ def client_getname(c, argv):
     return c.name or None
 
 
-@command("CLIENT SETINFO LIB-NAME libname | LIB-VER libver", arity=4, flags="noscript loading stale",
-         group="connection", since="7.2.0", summary="Set client or connection specific info")
-def client_setinfo(c, argv):
-    attr = argv[2].upper()
-    if attr not in (b"LIB-NAME", b"LIB-VER"):
-        raise ErrorReply(f"ERR Unrecognized option '{errors.text(argv[2])}'")
-    if any(ch < 33 or ch > 126 for ch in argv[3]):
-        raise ErrorReply(f"ERR {errors.text(argv[2])} cannot contain spaces, newlines or special characters.")
-    if attr == b"LIB-NAME":
-        c.lib_name = argv[3]
-    else:
-        c.lib_ver = argv[3]
-    return OK
-
-
 @command("CLIENT INFO", arity=2, flags="noscript loading stale", group="connection", since="6.2.0",
+         tips="nondeterministic_output",
          summary="Returns information about the current client connection.")
 def client_info(c, argv):
     return Verbatim(client_line(c))
@@ -219,7 +211,7 @@ def client_type(cl) -> bytes:
 
 @command("CLIENT LIST [TYPE NORMAL | MASTER | REPLICA | PUBSUB] [ID client-id ...]", arity=-2,
          flags="admin noscript loading stale", group="connection", since="2.4.0",
-         summary="Get the list of client connections")
+         tips="nondeterministic_output", summary="Get the list of client connections")
 def client_list(c, argv):
     clients = list(c.server.clients.values())
     args = Args(argv, 2)

@@ -22,7 +22,7 @@ from yizhan.redis.commands.keys import _is_shared_integer
 from yizhan.redis.keyspace import ENCODINGS, GENERIC, LRU_CLOCK_MAX
 from yizhan.redis.persistence import rdb
 from yizhan.redis.persistence.codec import listpack
-from yizhan.redis.table import command
+from yizhan.redis.table import command, help_reply
 from yizhan.redis.types.hashes import Hash
 from yizhan.redis.types.lists import RedisList
 from yizhan.redis.types.sets import Set
@@ -106,8 +106,7 @@ _HELP = (
 
 @command("DEBUG HELP", arity=2, flags=_FLAGS, group="server", summary="Show helpful text about the different subcommands")
 def debug_help(c, argv):
-    lines = ("DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", *_HELP, "HELP", "    Prints this help.")
-    return [Simple(line) for line in lines]
+    return help_reply(argv, _HELP)
 
 
 # -- DIGEST ------------------------------------------------------------------------------------

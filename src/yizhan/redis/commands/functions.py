@@ -15,7 +15,7 @@ from yizhan.redis.persistence import rdb
 from yizhan.redis.persistence.codec import RDBError
 from yizhan.redis.scripting import function_lua
 from yizhan.redis.scripting.functions import LOAD_TIMEOUT_MS, FunctionError, flag_names
-from yizhan.redis.table import command, container
+from yizhan.redis.table import command, container, help_reply
 from yizhan.resp import OK, ErrorReply, ReplySet, Simple
 
 _GROUP = "scripting"
@@ -178,7 +178,6 @@ def function_kill(c, argv):
 
 
 _HELP = [
-    "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "LOAD [REPLACE] <FUNCTION CODE>",
     "    Create a new library with the given library name and code.",
     "DELETE <LIBRARY NAME>",
@@ -217,15 +216,13 @@ _HELP = [
     "    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
     "      libraries with the new libraries (notice that even on this option there is a chance of failure",
     "      in case of functions name collision with another library).",
-    "HELP",
-    "    Prints this help.",
 ]
 
 
 @command("FUNCTION HELP", arity=2, flags="loading stale", group=_GROUP, since="7.0.0", acl="scripting",
          summary="Show helpful text about the different subcommands")
 def function_help(c, argv):
-    return [Simple(line) for line in _HELP]
+    return help_reply(argv, _HELP)
 
 
 # -- FCALL / FCALL_RO -------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ GEORADIUSBYMEMBER[_RO], GEOSEARCH and GEOSEARCHSTORE.
 
 Positions live in sorted sets (TYPE zset), scored by their 52-bit geohash; the arithmetic is in
 types/geohash.py. GEOADD is ZADD with scores made from coordinates, as in Redis. A search visits
-the nine cells of `geohash.search_cells` in Redis's order, keeps the members inside the shape,
+the nine cells of `geohash.search_area` in Redis's order, keeps the members inside the shape,
 and sorts them the way redis-server does: glibc's qsort (a stable merge sort on this platform)
 when all results are returned, Redis's partial quicksort (`redis/pqsort.py`, pqsort.c) when COUNT
 cuts them, so equal distances come out in the same order on both servers.
@@ -15,6 +15,7 @@ coordinates with ld2string's human form ("%.17Lf" trimmed), a RESP3 double in RE
 from __future__ import annotations
 
 from bisect import bisect_left
+from operator import itemgetter
 
 from yizhan.redis import errors
 from yizhan.redis.args import option_word, parse_int
@@ -29,6 +30,7 @@ from yizhan.resp import ErrorReply, NULL_ARRAY, Raw
 
 _GROUP = "geo"
 _UNITS = {b"M": 1.0, b"KM": 1000.0, b"FT": 0.3048, b"MI": 1609.34}
+_UNITS.update({name.lower(): factor for name, factor in _UNITS.items()})
 _SEARCH_COMPLEXITY = ("O(N+log(M)) where N is the number of elements inside the bounding box of the "
                       "circular area delimited by center and radius and M is the number of items "
                       "inside the index.")
@@ -53,7 +55,7 @@ def _position(argv: list[bytes], index: int) -> tuple[float, float]:
 
 def _unit(raw: bytes) -> float:
     """extractUnitOrReply: meters per unit (m, km, ft, mi in any case)."""
-    factor = _UNITS.get(option_word(raw))
+    factor = _UNITS.get(raw) or _UNITS.get(option_word(raw))
     if factor is None:
         raise ErrorReply(errors.GEO_UNIT)
     return factor
@@ -246,7 +248,7 @@ class _Query:
         store_allowed = not flags & (_NOSTORE | _SEARCH)
         i, end = base, len(argv)
         while i < end:
-            option = option_word(argv[i])
+            option = _OPTION_WORDS.get(argv[i]) or option_word(argv[i])
             left = end - i - 1  # arguments after this one
             if option in _FLAG_OPTIONS:
                 self._flag(option)
@@ -307,6 +309,10 @@ class _Query:
 
 
 _FLAG_OPTIONS = frozenset((b"WITHDIST", b"WITHHASH", b"WITHCOORD", b"ANY", b"ASC", b"DESC"))
+# the option words as clients usually spell them, found without upper-casing
+_OPTION_WORDS = {spelling: word for word in (*_FLAG_OPTIONS, b"COUNT", b"STORE", b"STOREDIST", b"FROMMEMBER",
+                                             b"FROMLONLAT", b"BYRADIUS", b"BYBOX")
+                 for spelling in (word, word.lower())}
 
 
 def _search(c, argv, src: int, flags: int):
@@ -336,73 +342,106 @@ def _search(c, argv, src: int, flags: int):
         return 0
     if query.count and not query.sort and not query.any:
         query.sort = 1
-    points = _points_in_shape(zs, query.shape(), query.count if query.any else 0)
-    if not points and query.storekey is None:
-        return []
-    returned = len(points) if not query.count or len(points) < query.count else query.count
-    if query.sort:
-        _sort_points(points, returned, query.sort < 0)
-    del points[returned:]
+    shape = query.shape()
+    step, cells = geohash.search_area(shape)
+    ranges = _score_ranges(step, cells)
+    points = None
+    if query.count and query.sort > 0 and not query.any and shape.radius is not None:
+        points = _nearest(zs, shape, step, ranges, query.count)
+    if points is None:
+        distances = bool(query.withdist or query.sort or query.storedist)
+        points = _points_in_shape(zs, shape, step, ranges, query.count if query.any else 0, distances)
+        if not points and query.storekey is None:
+            return []
+        returned = len(points) if not query.count or len(points) < query.count else query.count
+        if query.sort:
+            _sort_points(points, returned, query.sort < 0)
+        del points[returned:]
     if query.storekey is None:
         return _search_reply(c, points, query)
     return _store(c, points, query, "geosearchstore" if flags & _SEARCH else "georadiusstore")
 
 
-def _points_in_shape(zs: ZSet, shape: Shape, limit: int) -> list[list]:
-    """membersOfAllNeighbors: [distance, score, member, longitude, latitude] of each member
-    inside the shape, cell by cell; with `limit` (COUNT ... ANY), stop once that many are found.
-    Within a cell only the parts that meet the shape's band are visited (`cell_ranges`), and a
-    member outside the band is passed over before the distance: both leave out only members
-    that `contains` refuses."""
-    points: list[list] = []
-    order = zs.order
+def _points_in_shape(zs: ZSet, shape: Shape, step: int, ranges: list, limit: int, distances: bool) -> list[tuple]:
+    """membersOfAllNeighbors: (distance, score, member) of each member inside the shape, from
+    the score `ranges` of its cells at `step` in their order; with `limit` (COUNT ... ANY), stop
+    once that many are found. Within a crowded cell only the parts that meet the shape's band
+    are visited (`cell_ranges`), and a member outside the band is passed over before the
+    distance: both leave out only members that `contains` refuses. Without `distances`, the
+    members of a part inside a box's `inner` region are taken as they are (0.0 for a distance
+    nothing reads)."""
+    points: list[tuple] = []
     band = shape.band()
-    lat_lo, lat_hi, long_lo, long_hi = band if band is not None else (-_INF, _INF, -_INF, _INF)
-    contains = shape.contains
-    decoded = geohash.DECODED.get
-    decode = geohash.decode_score
-    irange = order.irange
-    append = points.append
-    for low, high, cells in _score_ranges(geohash.search_cells(shape)):
-        if points and limit and len(points) >= limit:
-            break
-        # irange walks SortedList's sublists directly (no positional index to build)
-        members = list(irange((low,), (high,), (True, False)))
-        spans = [(0, len(members))]
-        if band is not None and len(members) > _CROWDED:
-            def crowded(low: int, high: int) -> bool:  # worth splitting: more than a few members
-                return bisect_left(members, (high,)) - bisect_left(members, (low,)) > _CROWDED
-            spans = [(bisect_left(members, (low,)), bisect_left(members, (high,)))
-                     for cell in cells for low, high in geohash.cell_ranges(*cell, band, crowded)]
-        for start, stop in spans:
-            for score, member in members[start:stop]:
-                position = decoded(score)
-                longitude, latitude = position if position is not None else decode(score)
-                if not (lat_lo <= latitude <= lat_hi and long_lo <= longitude <= long_hi):
+    box = band if band is not None else _NO_BAND
+    inner = shape.inner() if band is not None and not distances else None
+    depth = 3 if inner is not None else 2
+    between = zs.between
+    collect = shape.collect
+    pending: list = []  # members to test, in visiting order (one `collect` for several ranges)
+    for low, high, merged in ranges:
+        members = between(low, high)
+        if band is None or len(members) <= _CROWDED:
+            pending += members
+            continue
+
+        def crowded(low: int, high: int) -> bool:  # worth splitting: more than a few members
+            return bisect_left(members, (high,)) - bisect_left(members, (low,)) > _CROWDED
+        for bits, ilat, ilon in merged:
+            for part_low, part_high, inside in geohash.cell_ranges(bits, ilat, ilon, step, band, crowded, inner,
+                                                                   depth):
+                part = members[bisect_left(members, (part_low,)):bisect_left(members, (part_high,))]
+                if not inside:
+                    pending += part
                     continue
-                meters = contains(longitude, latitude)
-                if meters is not None:
-                    append([meters, score, member, longitude, latitude])
-                    if limit and len(points) >= limit:
-                        break
-            if points and limit and len(points) >= limit:
-                break
+                if pending and collect(pending, box, points, limit, distances):
+                    return points
+                pending = []
+                points += [(0.0, score, member) for score, member in part]
+                if limit and len(points) >= limit:
+                    del points[limit:]
+                    return points
+    if pending:
+        collect(pending, box, points, limit, distances)
     return points
 
 
-def _score_ranges(cells: list) -> list[list]:
-    """[low, high, cells]: the score ranges of the cells a search visits, in its visiting order: a
-    missing neighbour (None) skipped, a cell equal to the one before it (huge radii) skipped
+def _nearest(zs: ZSet, shape: Shape, step: int, ranges: list, count: int) -> list[tuple] | None:
+    """The `count` nearest members inside a circle, nearest first (COUNT without ANY, ASC), found
+    inside a circle a quarter (then half) as wide around the same centre, or None to search the
+    whole circle. Inner distances are the same doubles (same centre, same operations), and
+    every member outside the inner circle is farther than any inside; so when the inner circle
+    holds more than `count` members and the first `count` + 1 of them by distance are strictly
+    increasing, those `count` are what Redis's sort puts first, whatever it does with ties
+    further on. Ties among them leave the order to pqsort over the whole result: None."""
+    for fraction in (0.25, 0.5):
+        inner = Shape(shape.longitude, shape.latitude, shape.conversion, radius=shape.radius * fraction)
+        points = _points_in_shape(zs, inner, step, ranges, 0, True)
+        if len(points) > count:
+            points.sort(key=_distance_of)
+            for i in range(count):
+                if not points[i][0] < points[i + 1][0]:
+                    return None
+            del points[count:]
+            return points
+    return None
+
+
+def _score_ranges(step: int, cells: list) -> list[tuple]:
+    """(low, high, cells): the score ranges of the cells a search visits, in its visiting order:
+    a missing neighbour (None) skipped, a cell equal to the one before it (huge radii) skipped
     as Redis does, and a cell whose range starts where the previous one ends merged into it,
-    which visits the same members in the same order with one range scan."""
+    which visits the same members in the same order with one range scan. Bounds are doubles,
+    as geoGetPointsInRange receives them."""
     ranges: list[list] = []
     last = None
+    shift = 52 - step * 2
     for index, cell in enumerate(cells):
         if cell is None or (last is not None and cell == last):
             continue
         if index:
             last = cell
-        low, high = geohash.cell_scores(*cell)
+        bits = cell[0]
+        low, high = float(bits << shift), float((bits + 1) << shift)
         if ranges and ranges[-1][1] == low:
             ranges[-1][1] = high
             ranges[-1][2].append(cell)
@@ -412,10 +451,11 @@ def _score_ranges(cells: list) -> list[list]:
 
 
 _INF = float("inf")
+_NO_BAND = (-_INF, _INF, -_INF, _INF)
 _CROWDED = 24  # members in a cell (or part) above which it is split along the band
 
 
-def _sort_points(points: list[list], returned: int, descending: bool) -> None:
+def _sort_points(points: list[tuple], returned: int, descending: bool) -> None:
     """By distance: a stable sort when every point is returned (glibc's qsort), Redis's
     partial quicksort of the first `returned` otherwise. When no two distances are equal, any
     correct sort puts the same points first in the same order, so the C-level sort does it."""
@@ -426,39 +466,36 @@ def _sort_points(points: list[list], returned: int, descending: bool) -> None:
         pqsort(points, compare, 0, returned - 1)
 
 
-def _distance_of(point: list) -> float:
-    return point[0]
+_distance_of = itemgetter(0)
 
 
-def _nearer(a: list, b: list) -> int:
+def _nearer(a: tuple, b: tuple) -> int:
     """sort_gp_asc."""
     return 1 if a[0] > b[0] else 0 if a[0] == b[0] else -1
 
 
-def _farther(a: list, b: list) -> int:
+def _farther(a: tuple, b: tuple) -> int:
     return -_nearer(a, b)
 
 
-def _search_reply(c, points: list[list], query: _Query) -> list:
+def _search_reply(c, points: list[tuple], query: _Query) -> list:
+    if not (query.withdist or query.withhash or query.withcoord):
+        return [point[2] for point in points]
     conversion = query.conversion
-    options = query.withdist or query.withhash or query.withcoord
     reply = []
-    for meters, score, member, longitude, latitude in points:
-        if not options:
-            reply.append(member)
-            continue
+    for meters, score, member in points:
         item = [member]
         if query.withdist:
             item.append(_distance_reply(meters / conversion))
         if query.withhash:
             item.append(int(score))
         if query.withcoord:
-            item.append(_position_reply(c, longitude, latitude))
+            item.append(_position_reply(c, *geohash.decode_score(score)))
         reply.append(item)
     return reply
 
 
-def _store(c, points: list[list], query: _Query, event: str) -> int:
+def _store(c, points: list[tuple], query: _Query, event: str) -> int:
     """The results as a sorted set at the STORE key (scores: geohashes, or distances in the
     query's unit for STOREDIST); no results delete it."""
     key = query.storekey
@@ -467,9 +504,9 @@ def _store(c, points: list[list], query: _Query, event: str) -> int:
         return 0
     conversion = query.conversion
     if query.storedist:
-        items = [(member, meters / conversion) for meters, _, member, _, _ in points]
+        items = [(member, meters / conversion) for meters, _, member in points]
     else:
-        items = [(member, score) for _, score, member, _, _ in points]
+        items = [(member, score) for _, score, member in points]
     db = c.db
     db.store(key, from_items(Limits(c.server.int_params), items))
     db.commit(key, ZSET, event, len(points))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from yizhan.redis import errors
 from yizhan.redis.args import parse_int
-from yizhan.redis.table import COMMANDS, command, container
-from yizhan.resp import OK, ErrorReply, Raw, Simple, Verbatim
+from yizhan.redis.table import COMMANDS, command, container, help_reply
+from yizhan.resp import OK, ErrorReply, Raw, Verbatim
 from yizhan.resp.encoder import encode_into
 
 
@@ -25,7 +25,6 @@ def monitor(c, argv):
 container("SLOWLOG", group="server", since="2.2.12", summary="A container for slow log commands")
 
 _SLOWLOG_HELP = [
-    "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "GET [<count>]",
     "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
     "    Entries are made of:",
@@ -35,8 +34,6 @@ _SLOWLOG_HELP = [
     "    Return the length of the slowlog.",
     "RESET",
     "    Reset the slowlog.",
-    "HELP",
-    "    Prints this help.",
 ]
 
 
@@ -73,14 +70,13 @@ def slowlog_reset(c, argv):
 @command("SLOWLOG HELP", arity=2, flags="loading stale", group="server", since="6.2.0",
          summary="Show helpful text about the different subcommands")
 def slowlog_help(c, argv):
-    return [Simple(line) for line in _SLOWLOG_HELP]
+    return help_reply(argv, _SLOWLOG_HELP)
 
 
 # -- LATENCY ---------------------------------------------------------------------------------
 container("LATENCY", group="server", since="2.8.13", summary="A container for latency diagnostics commands")
 
 _LATENCY_HELP = [
-    "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "DOCTOR",
     "    Return a human readable latency analysis report.",
     "GRAPH <event>",
@@ -95,8 +91,6 @@ _LATENCY_HELP = [
     "HISTOGRAM [COMMAND ...]",
     "    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
     "    If no commands are specified then all histograms are replied.",
-    "HELP",
-    "    Prints this help.",
 ]
 
 _DOCTOR_DISABLED = (
@@ -187,4 +181,4 @@ def _named_command(name: bytes):
 @command("LATENCY HELP", arity=2, flags="loading stale", group="server", since="2.8.13",
          summary="Show helpful text about the different subcommands.")
 def latency_help(c, argv):
-    return [Simple(line) for line in _LATENCY_HELP]
+    return help_reply(argv, _LATENCY_HELP)

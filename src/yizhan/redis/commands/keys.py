@@ -7,11 +7,11 @@ LFU hit); EXISTS, TYPE, TTL, OBJECT and SCAN's TYPE filter look without touching
 
 from __future__ import annotations
 
-from yizhan.redis import errors
+from yizhan.redis import errors, lazyfree
 from yizhan.redis.args import INT64_MAX, option_word, parse_int
 from yizhan.redis.glob import match
 from yizhan.redis.keyspace import ENCODINGS, GENERIC, TYPE_NAMES, copy_value
-from yizhan.redis.table import command, container
+from yizhan.redis.table import command, container, help_reply
 from yizhan.redis.types.strings import (SHARED_INTEGERS, SHARED_REFCOUNT, canonical_int,
                                          string_encoding)
 from yizhan.resp import OK, ErrorReply, Simple
@@ -20,10 +20,14 @@ _UINT64_MAX = (1 << 64) - 1
 _C_SPACE = b" \t\n\v\f\r"
 
 
-def _delete_keys(c, keys) -> int:
+def _delete_keys(c, keys, lazy: bool) -> int:
+    """DEL and UNLINK; a `lazy` deletion counts in INFO's lazyfreed_objects (lazyfree.py)."""
     db, deleted = c.db, 0
     for key in keys:
+        value = db.data.get(key) if lazy else None
         if db.remove(key):
+            if value is not None:
+                lazyfree.freed(c.server.stats, value)
             db.commit(key, GENERIC, "del")
             deleted += 1
     return deleted
@@ -38,7 +42,7 @@ def _delete_keys(c, keys) -> int:
                     "single key that holds a string value is O(1).",
          key_specs="RM delete index:1 range:-1:1:0")
 def del_(c, argv):
-    return _delete_keys(c, argv[1:])
+    return _delete_keys(c, argv[1:], lazyfree.deleting_lazily(c.server.params, "user-del"))
 
 
 @command("UNLINK key [key ...]", arity=-2, flags="write fast", keys=(1, -1, 1), group="generic",
@@ -49,7 +53,7 @@ def del_(c, argv):
                     "allocations the deleted objects where composed of.",
          key_specs="RM delete index:1 range:-1:1:0")
 def unlink(c, argv):
-    return _delete_keys(c, argv[1:])
+    return _delete_keys(c, argv[1:], True)
 
 
 @command("EXISTS key [key ...]", arity=-2, flags="readonly fast", keys=(1, -1, 1), group="generic",
@@ -278,7 +282,6 @@ container("OBJECT", group="generic", since="2.2.3",
           summary="A container for object introspection commands").acl = "slow"
 
 _OBJECT_HELP = [
-    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "ENCODING <key>",
     "    Return the kind of internal representation used in order to store the value",
     "    associated with a <key>.",
@@ -291,15 +294,13 @@ _OBJECT_HELP = [
     "REFCOUNT <key>",
     "    Return the number of references of the value associated with the specified",
     "    <key>.",
-    "HELP",
-    "    Prints this help.",
 ]
 
 
 @command("OBJECT HELP", arity=2, flags="loading stale", group="generic", since="6.2.0",
          summary="Show helpful text about the different subcommands")
 def object_help(c, argv):
-    return [Simple(line) for line in _OBJECT_HELP]
+    return help_reply(argv, _OBJECT_HELP)
 
 
 @command("OBJECT ENCODING key", arity=3, flags="readonly", keys=(2, 2, 1), group="generic",

@@ -14,10 +14,13 @@ from yizhan.redis import errors
 from yizhan.redis.args import Args
 from yizhan.redis import used_memory
 from yizhan.redis.key_cost import usage
-from yizhan.redis.table import command, container
-from yizhan.resp import OK, ErrorReply, Simple, Verbatim
+from yizhan.redis.table import command, container, help_reply
+from yizhan.resp import OK, ErrorReply, Verbatim
 
 container("MEMORY", group="server", since="4.0.0", summary="A container for memory diagnostics commands")
+
+
+_ALL_SHARDS_SPECIAL = "nondeterministic_output request_policy:all_shards response_policy:special"
 
 
 @command("MEMORY USAGE key [SAMPLES count]", arity=-3, flags="readonly", keys=(2, 2, 1), group="server",
@@ -39,7 +42,8 @@ def memory_usage(c, argv):
     return usage(argv[2], value, samples)
 
 
-@command("MEMORY DOCTOR", arity=2, group="server", since="4.0.0", summary="Outputs memory problems report")
+@command("MEMORY DOCTOR", arity=2, group="server", since="4.0.0", summary="Outputs memory problems report",
+         tips=_ALL_SHARDS_SPECIAL)
 def memory_doctor(c, argv):
     return Verbatim(doctor_report(c.server))
 
@@ -104,18 +108,21 @@ def doctor_report(srv) -> str:
             + "I'm here to keep you safe, Sam. I want to help you.\n")
 
 
-@command("MEMORY PURGE", arity=2, group="server", since="4.0.0", summary="Ask the allocator to release memory")
+@command("MEMORY PURGE", arity=2, group="server", since="4.0.0", summary="Ask the allocator to release memory",
+         tips="request_policy:all_shards response_policy:all_succeeded")
 def memory_purge(c, argv):
     gc.collect()
     return OK
 
 
-@command("MEMORY MALLOC-STATS", arity=2, group="server", since="4.0.0", summary="Show allocator internal stats")
+@command("MEMORY MALLOC-STATS", arity=2, group="server", since="4.0.0", summary="Show allocator internal stats",
+         tips=_ALL_SHARDS_SPECIAL)
 def memory_malloc_stats(c, argv):
     return Verbatim("Stats not supported for the current allocator")
 
 
-@command("MEMORY STATS", arity=2, group="server", since="4.0.0", summary="Show memory usage details")
+@command("MEMORY STATS", arity=2, group="server", since="4.0.0", summary="Show memory usage details",
+         tips=_ALL_SHARDS_SPECIAL)
 def memory_stats(c, argv):
     """Redis 7.0's memoryCommand STATS: the overheads, one map per non-empty database, then
     the dataset and the ratios (doubles)."""
@@ -143,15 +150,14 @@ def memory_stats(c, argv):
     return stats
 
 
-@command("MEMORY HELP", arity=2, group="server", since="4.0.0", summary="Show helpful text about the different subcommands")
+@command("MEMORY HELP", arity=2, flags="loading stale", group="server", since="4.0.0",
+         summary="Show helpful text about the different subcommands")
 def memory_help(c, argv):
-    lines = ["MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    return help_reply(argv, [
              "DOCTOR", "    Return memory problems reports.",
              "MALLOC-STATS", "    Return internal statistics report from the memory allocator.",
              "PURGE", "    Attempt to purge dirty pages for reclamation by the allocator.",
              "STATS", "    Return information about the memory usage of the server.",
              "USAGE <key> [SAMPLES <count>]",
              "    Return memory in bytes used by <key> and its value. Nested values are",
-             "    sampled up to <count> times (default: 5, 0 means sample all).",
-             "HELP", "    Prints this help."]
-    return [Simple(line) for line in lines]
+             "    sampled up to <count> times (default: 5, 0 means sample all)."])

@@ -52,14 +52,18 @@ def _restore_options(argv) -> tuple[bool, bool, int, int]:
     return replace, absttl, idle, freq
 
 
+_RESTORE_COMPLEXITY = (
+    "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the "
+    "number of Redis objects composing the value and M their average size. For small string values the time "
+    "complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the "
+    "complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).")
+
+
 @command("RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]",
          arity=-4, flags="write denyoom", keys=(1, 1, 1), group="generic", since="2.6.0",
          acl="keyspace dangerous",
          summary="Create a key using the provided serialized value, previously obtained using DUMP.",
-         complexity="O(1) to create the new key and additional O(N*M) to reconstruct the "
-                    "serialized value, where N is the number of Redis objects composing the value "
-                    "and M their average size.",
-         key_specs="OW update index:1")
+         complexity=_RESTORE_COMPLEXITY, key_specs="OW update index:1")
 def restore(c, argv):
     replace, absttl, idle, freq = _restore_options(argv)
     db, key, payload = c.db, argv[1], bytes(argv[3])
@@ -71,6 +75,8 @@ def restore(c, argv):
     if not rdb.verify_payload(payload):
         raise ErrorReply(errors.DUMP_PAYLOAD)
     try:
+        if _sanitizes(c):
+            c.server.stats.dump_payload_sanitizations += rdb.deep_checked_blobs(payload)
         value = rdb.restore_payload(payload, rdb.Limits.from_params(c.server.params))
     except RDBError:
         raise ErrorReply(errors.BAD_DATA_FORMAT) from None
@@ -88,6 +94,21 @@ def restore(c, argv):
     _set_lru_or_lfu(c, db, key, idle, freq, now)
     db.commit(key, GENERIC, "restore")  # RESTORE counts one change in all
     return OK
+
+
+def _sanitizes(c) -> bool:
+    """sanitize-dump-payload: yes for every RESTORE; clients for all but the master's link and
+    users with the skip-sanitize-payload ACL rule (Redis's rdbLoadObject)."""
+    mode = c.server.params.get("sanitize-dump-payload")
+    if mode == "clients":
+        return c.repl_flag != "M" and c.user.sanitize != "skip-sanitize-payload"
+    return mode == "yes"
+
+
+command("RESTORE-ASKING key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]",
+        arity=-4, flags="write denyoom asking", keys=(1, 1, 1), group="server", since="3.0.0",
+        acl="keyspace dangerous", summary="An internal command for migrating keys in a cluster",
+        complexity=_RESTORE_COMPLEXITY, key_specs="OW update index:1")(restore)  # RESTORE itself, as Redis
 
 
 def _set_lru_or_lfu(c, db, key: bytes, idle: int, freq: int, now: int) -> None:

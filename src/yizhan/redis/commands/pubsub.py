@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from yizhan.redis import errors
 from yizhan.redis.glob import match as glob_match
-from yizhan.redis.table import command, container
+from yizhan.redis.table import command, container, help_reply
 from yizhan.resp import ErrorReply, Many, Push
 
 
@@ -95,6 +95,20 @@ container("PUBSUB", group="pubsub", since="2.8.0", summary="A container for Pub/
 def _matching(names, argv):
     pattern = argv[2] if len(argv) > 2 else None
     return [name for name in names if pattern is None or glob_match(pattern, name)]
+
+
+@command("PUBSUB HELP", arity=2, flags="loading stale", group="pubsub", acl="slow", since="6.2.0",
+         summary="Show helpful text about the different subcommands")
+def pubsub_help(c, argv):
+    return help_reply(argv, [
+        "CHANNELS [<pattern>]", "    Return the currently active channels matching a <pattern> (default: '*').",
+        "NUMPAT", "    Return number of subscriptions to patterns.",
+        "NUMSUB [<channel> ...]", "    Return the number of subscribers for the specified channels, excluding",
+        "    pattern subscriptions(default: no channels).",
+        "SHARDCHANNELS [<pattern>]",
+        "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+        "SHARDNUMSUB [<shardchannel> ...]",
+        "    Return the number of subscribers for the specified shard level channel(s)"])
 
 
 @command("PUBSUB CHANNELS [pattern]", arity=-2, flags="pubsub loading stale", group="pubsub",

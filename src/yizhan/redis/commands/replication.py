@@ -1,11 +1,12 @@
-"""Replication commands: REPLCONF, PSYNC and SYNC (what a replica says to this master),
-REPLICAOF / SLAVEOF (follow a master, or NO ONE), ROLE, and WAIT counting the replicas that
+"""Replication commands: REPLCONF, PSYNC and SYNC (what a replica says to this master; PSYNC
+... FAILOVER from our master promotes us), REPLICAOF / SLAVEOF (follow a master, or NO ONE),
+FAILOVER (hand the master role to a replica), ROLE, and WAIT counting the replicas that
 acknowledged this client's writes. The protocol lives in yizhan.redis.replication."""
 
 from __future__ import annotations
 
 from yizhan.redis import errors
-from yizhan.redis.args import parse_int
+from yizhan.redis.args import option_word, parse_int
 from yizhan.redis.replication.state import replication
 from yizhan.redis.session import NO_REPLY
 from yizhan.redis.table import command
@@ -41,9 +42,11 @@ def replconf(c, argv):
          group="server", since="2.8.0", summary="Internal command used for replication")
 def psync(c, argv):
     """+CONTINUE and the stream the replica missed, or +FULLRESYNC and the dataset (RDB)."""
-    offset = parse_int(argv[2])
     state = replication(c.server)
+    if len(argv) > 3 and option_word(argv[3]) == b"FAILOVER" and c.repl_flag != "S":
+        state.psync_failover(argv[1].decode(errors="replace"), c.addr)
     _check_can_sync(state)
+    offset = parse_int(argv[2])
     return Raw(state.master.psync(c, argv[1].decode(errors="replace"), offset))
 
 
@@ -59,6 +62,8 @@ def sync(c, argv):
 
 
 def _check_can_sync(state) -> None:
+    if state.failover.running():
+        raise ErrorReply(errors.NOMASTERLINK_FAILING_OVER)
     link = state.link
     if link is not None and link.state != link.CONNECTED:
         raise ErrorReply(errors.NOMASTERLINK)
@@ -69,6 +74,8 @@ def _check_can_sync(state) -> None:
 def replicaof(c, argv):
     """REPLICAOF host port: follow that master; REPLICAOF NO ONE: be a master."""
     state = replication(c.server)
+    if state.failover.running():
+        raise ErrorReply(errors.REPLICAOF_FAILING_OVER)
     if argv[1].lower() == b"no" and argv[2].lower() == b"one":
         state.promote()
         return OK
@@ -90,6 +97,63 @@ def replicaof(c, argv):
          since="1.0.0", summary="Make the server a replica of another instance, or promote it as master.")
 def slaveof(c, argv):
     return replicaof(c, argv)
+
+
+@command("FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds]", arity=-1, flags="admin noscript stale",
+         group="server", since="6.2.0",
+         summary="Start a coordinated failover between this server and one of its replicas.")
+def failover(c, argv):
+    """Hand the master role to a replica (see replication.failover), or ABORT the failover."""
+    state = replication(c.server)
+    if len(argv) == 2 and option_word(argv[1]) == b"ABORT":
+        if not state.failover.running():
+            raise ErrorReply(errors.FAILOVER_NONE)
+        state.failover.abort("Failover manually aborted")
+        return OK
+    host, port, timeout_ms, force = _failover_options(argv)
+    _check_can_fail_over(state, host, port, timeout_ms, force)
+    state.failover.start(host, port, timeout_ms, force)
+    return OK
+
+
+def _failover_options(argv) -> tuple:
+    """failoverCommand's parse: each option once, TO with its host and (integer) port."""
+    host, port, timeout_ms, force = None, 0, 0, False
+    j = 1
+    while j < len(argv):
+        word = option_word(argv[j])
+        if word == b"TIMEOUT" and j + 1 < len(argv) and timeout_ms == 0:
+            timeout_ms = parse_int(argv[j + 1])
+            if timeout_ms <= 0:
+                raise ErrorReply(errors.FAILOVER_TIMEOUT)
+            j += 1
+        elif word == b"TO" and j + 2 < len(argv) and host is None:
+            port = parse_int(argv[j + 2])
+            host = argv[j + 1].split(b"\0", 1)[0].decode(errors="replace")
+            j += 2
+        elif word == b"FORCE" and not force:
+            force = True
+        else:
+            raise ErrorReply(errors.SYNTAX)
+        j += 1
+    return host, port, timeout_ms, force
+
+
+def _check_can_fail_over(state, host, port: int, timeout_ms: int, force: bool) -> None:
+    if state.failover.running():
+        raise ErrorReply(errors.FAILOVER_IN_PROGRESS)
+    if state.link is not None:
+        raise ErrorReply(errors.FAILOVER_ON_REPLICA)
+    if not state.master.live_peers():
+        raise ErrorReply(errors.FAILOVER_NO_REPLICAS)
+    if force and (not timeout_ms or host is None):
+        raise ErrorReply(errors.FAILOVER_FORCE)
+    if host is not None:
+        peer = state.master.find_peer(host, port)
+        if peer is None:
+            raise ErrorReply(errors.FAILOVER_NOT_A_REPLICA)
+        if peer.state != "online":
+            raise ErrorReply(errors.FAILOVER_NOT_ONLINE)
 
 
 @command("ROLE", arity=1, flags="noscript loading stale fast", group="server", since="2.8.12",

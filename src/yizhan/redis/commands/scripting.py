@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from yizhan.redis.scripting import busy
 from yizhan.redis.scripting.eval import engine
-from yizhan.redis.table import command, container
-from yizhan.resp import OK, ErrorReply, Simple
+from yizhan.redis.table import command, container, help_reply
+from yizhan.resp import OK, ErrorReply
 
 _EVAL_FLAGS = "noscript stale skip_monitor no_mandatory_keys movablekeys"
 # numkeys is argument 2, the keys follow it; the key specs as Redis 7.0 declares them
@@ -94,11 +94,10 @@ def script_kill(c, argv):
 @command("SCRIPT HELP", arity=2, flags="loading stale", group="scripting", since="5.0.0",
          summary="Show helpful text about the different subcommands", acl="slow scripting")
 def script_help(c, argv):
-    return [Simple(line) for line in _HELP]
+    return help_reply(argv, _HELP)
 
 
 _HELP = [
-    "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "DEBUG (YES|SYNC|NO)",
     "    Set the debug mode for subsequent scripts executed.",
     "EXISTS <sha1> [<sha1> ...]",
@@ -113,6 +112,4 @@ _HELP = [
     "    Kill the currently executing Lua script.",
     "LOAD <script>",
     "    Load a script into the scripts cache without executing it.",
-    "HELP",
-    "    Prints this help.",
 ]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import platform
+import resource
 import sys
 import time
 
-from yizhan.redis import errors, used_memory
+from yizhan.redis import errors, lazyfree, used_memory
 from yizhan.redis.args import parse_int
 from yizhan.redis.instance import REDIS_VERSION
 from yizhan.redis.params import BY_NAME, set_failed
@@ -18,9 +19,9 @@ from yizhan.redis.persistence.snapshot import snapshotter
 from yizhan.redis.scripting import busy
 from yizhan.redis.scripting import eval as scripting_eval
 from yizhan.redis.glob import match
-from yizhan.redis.table import (COMMANDS, command, command_keys, container, docs_reply, has_keys, info_reply,
+from yizhan.redis.table import (COMMANDS, command, command_keys, container, docs_reply, has_keys, help_reply, info_reply,
                                   set_of_status)
-from yizhan.resp import OK, ErrorReply, Simple, Verbatim
+from yizhan.resp import OK, ErrorReply, Verbatim
 
 log = logging.getLogger("yizhan.redis")
 
@@ -31,23 +32,31 @@ def dbsize(c, argv):
     return len(c.db)
 
 
-def _flush_mode(argv) -> None:
+def _flush_mode(c, argv, dbs) -> None:
+    """FLUSHDB / FLUSHALL's option; an asynchronous flush (ASYNC, or neither word under
+    lazyfree-lazy-user-flush) counts the keys of `dbs` in lazyfreed_objects, as Redis's
+    emptyDbAsync does."""
     if len(argv) > 2 or (len(argv) == 2 and argv[1].upper() not in (b"ASYNC", b"SYNC")):
         raise ErrorReply(errors.SYNTAX)
+    lazy = argv[1].upper() == b"ASYNC" if len(argv) == 2 else lazyfree.deleting_lazily(c.server.params, "user-flush")
+    if lazy:
+        c.server.stats.lazyfreed_objects += sum(len(db) for db in dbs)
 
 
 @command("FLUSHDB [ASYNC | SYNC]", arity=-1, flags="write", group="server", acl="keyspace dangerous",
+         tips="request_policy:all_shards response_policy:all_succeeded",
          summary="Remove all keys from the current database")
 def flushdb(c, argv):
-    _flush_mode(argv)
+    _flush_mode(c, argv, [c.db])
     c.server.tracking.flush(c.db.clear)
     return OK
 
 
 @command("FLUSHALL [ASYNC | SYNC]", arity=-1, flags="write", group="server", acl="keyspace dangerous",
+         tips="request_policy:all_shards response_policy:all_succeeded",
          summary="Remove all keys from all databases")
 def flushall(c, argv):
-    _flush_mode(argv)
+    _flush_mode(c, argv, c.server.dbs)
     c.server.tracking.flush(lambda: [db.clear() for db in c.server.dbs])
     snapshotter(c.server).flushall_save()  # kills a BGSAVE; saves at once if save points are set
     return OK
@@ -67,7 +76,7 @@ def swapdb(c, argv):
     return OK
 
 
-@command("TIME", arity=1, flags="loading stale fast", group="server", since="2.6.0",
+@command("TIME", arity=1, flags="loading stale fast", group="server", since="2.6.0", tips="nondeterministic_output",
          summary="Return the current server time")
 def time_(c, argv):
     now = c.server.clock.us()
@@ -120,6 +129,22 @@ def _persist_for_shutdown(srv, save: bool, nosave: bool, force: bool) -> bool:
     return True
 
 
+def shutdown_by_signal(srv, name: str) -> bool:
+    """SIGTERM / SIGINT as Redis 7.0 takes them: SHUTDOWN's persistence with the flags of
+    shutdown-on-sigterm / shutdown-on-sigint (save, nosave, force; "default": save when save
+    points are set). False when the save failed without force: the server keeps running."""
+    flags = srv.params.get(f"shutdown-on-{name}").split()
+    log.warning("Received %s scheduling shutdown...", name.upper())
+    if not _persist_for_shutdown(srv, "save" in flags, "nosave" in flags, "force" in flags):
+        log.warning("%s received but errors trying to shut down the server, check the logs for more "
+                    "information", name.upper())
+        return False
+    srv.shut_down = True
+    if srv.aof is not None:
+        srv.aof.stop()
+    return True
+
+
 def _debug_subcommand_syntax(c, argv):
     raise ErrorReply(errors.subcommand_syntax(argv[1], "debug"))
 
@@ -144,33 +169,52 @@ def debug_sleep(c, argv):
 container("CONFIG", group="server", since="2.0.0", summary="A container for server configuration commands")
 
 
+@command("CONFIG HELP", arity=2, flags="loading stale", group="server", since="5.0.0",
+         summary="Show helpful text about the different subcommands")
+def config_help(c, argv):
+    return help_reply(argv, [
+        "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+        "RESETSTAT", "    Reset statistics reported by the INFO command.",
+        "REWRITE", "    Rewrite the configuration file."])
+
+
 @command("CONFIG GET parameter [parameter ...]", arity=-3, flags="admin noscript loading stale",
          group="server", since="2.0.0", summary="Get the values of configuration parameters")
 def config_get(c, argv):
     found: dict[bytes, bytes] = {}
+    seen: set[str] = set()  # Redis's matches dict compares names without case: the first stays
     for pattern in argv[2:]:
         for name, value in c.server.params.matching(errors.text(pattern)).items():
-            found[name.encode()] = value.encode()
+            if name.lower() not in seen:
+                seen.add(name.lower())
+                found[name.encode()] = value.encode()
     return found
 
 
 @command("CONFIG SET parameter value [parameter value ...]", arity=-4, flags="admin noscript loading stale",
-         group="server", since="2.0.0", summary="Set configuration parameters to the given values")
+         group="server", since="2.0.0", summary="Set configuration parameters to the given values",
+         tips="request_policy:all_nodes response_policy:all_succeeded")
 def config_set(c, argv):
     if len(argv) % 2:
         raise ErrorReply(errors.wrong_arity("config|set"))
     params = c.server.params
     staged: dict[str, str] = {}
+    entries: set[str] = set()  # as Redis, an alias is an entry of its own (no duplicate of its name)
     for i in range(2, len(argv), 2):
-        name = errors.text(argv[i]).lower()
+        given = errors.text(argv[i])  # refusals name the argument as given, value errors the entry
+        name = given.lower()
         param = BY_NAME.get(name)
         if param is None:
-            raise ErrorReply(f"ERR Unknown option or number of arguments for CONFIG SET - '{name}'")
-        if param.name in staged:
-            raise ErrorReply(f"ERR CONFIG SET failed (possibly related to argument '{name}') - duplicate parameter")
+            raise ErrorReply(f"ERR Unknown option or number of arguments for CONFIG SET - '{given}'")
+        if name in entries:
+            raise set_failed(given, "duplicate parameter")
+        entries.add(name)
+        if param.protected and not c.permitted_by("enable-protected-configs"):
+            raise set_failed(given, "can't set protected config")  # before immutable: yizhan's dir is both
         if param.immutable:
-            raise ErrorReply(f"ERR CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config")
-        staged[param.name] = params.normalize(param, errors.text(argv[i + 1]))
+            raise set_failed(given, "can't set immutable config")
+        staged[param.name] = params.normalize(param, errors.text(argv[i + 1]), name)
     tls_names = [name for name in staged if name.startswith("tls-")]
     if tls_names and c.server.reconfigure_tls is not None:
         reason = c.server.reconfigure_tls(dict(params.values, **staged))
@@ -314,37 +358,40 @@ def _keys_of(inner: list[bytes]) -> list:
 @command("COMMAND HELP", arity=2, flags="loading stale", group="server", acl="connection", since="5.0.0",
          summary="Show helpful text about the different subcommands")
 def command_help(c, argv):
-    lines = ["COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-             "(no subcommand)", "    Return details about all Redis commands.",
-             "COUNT", "    Return the total number of commands in this Redis server.",
-             "LIST", "    Return a list of all commands in this Redis server.",
-             "INFO [<command-name> ...]", "    Return details about multiple Redis commands.",
-             "DOCS [<command-name> ...]", "    Return documentation details about multiple Redis commands.",
-             "GETKEYS <full-command>", "    Return the keys from a full Redis command.",
-             "HELP", "    Print this help."]
-    return [Simple(line) for line in lines]
+    return help_reply(argv, [
+        "(no subcommand)", "    Return details about all Redis commands.",
+        "COUNT", "    Return the total number of commands in this Redis server.",
+        "LIST", "    Return a list of all commands in this Redis server.",
+        "INFO [<command-name> ...]", "    Return details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all", "    commands are returned.",
+        "DOCS [<command-name> ...]", "    Return documentation details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all", "    commands are returned.",
+        "GETKEYS <full-command>", "    Return the keys from a full Redis command.",
+        "GETKEYSANDFLAGS <full-command>", "    Return the keys and the access flags from a full Redis command."])
 
 
 # -- INFO ------------------------------------------------------------------------------------
 DEFAULT_SECTIONS = ("server", "clients", "memory", "persistence", "stats", "replication", "cpu",
                     "modules", "errorstats", "cluster", "keyspace")
+# Redis writes the sections in this order whatever order they were asked in
+INFO_ORDER = ("server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules",
+              "commandstats", "errorstats", "latencystats", "cluster", "keyspace")
 
 
 @command("INFO [section ...]", arity=-1, flags="loading stale", group="server", acl="dangerous",
+         tips="nondeterministic_output request_policy:all_shards response_policy:special",
          summary="Get information and statistics about the server")
 def info(c, argv):
-    wanted = [a.decode("latin-1").lower() for a in argv[1:]] or ["default"]
-    if "all" in wanted or "everything" in wanted:
-        sections = list(DEFAULT_SECTIONS) + ["commandstats", "latencystats"]
-    elif "default" in wanted:
-        sections = list(DEFAULT_SECTIONS) + [w for w in wanted if w != "default"]
-    else:
-        sections = wanted
+    wanted = {a.decode("latin-1").lower() for a in argv[1:]} or {"default"}
+    every = bool(wanted & {"all", "everything"})
+    if "default" in wanted:
+        wanted.update(DEFAULT_SECTIONS)
+    if "module_list" in wanted:
+        wanted.add("modules")
     parts = []
-    for name in sections:
-        writer = _SECTIONS.get(name)
-        if writer is not None:
-            fields = writer(c.server)
+    for name in INFO_ORDER:
+        if every or name in wanted:
+            fields = _SECTIONS[name](c.server)
             body = "".join(f"{key}:{value}\r\n" for key, value in fields)
             parts.append(f"# {name.capitalize() if name != 'cpu' else 'CPU'}\r\n{body}")
     return Verbatim("\r\n".join(parts))
@@ -420,7 +467,7 @@ def _info_memory(srv):
         ("mem_clients_slaves", parts.clients_slaves), ("mem_clients_normal", parts.clients_normal),
         ("mem_cluster_links", 0),
         ("mem_aof_buffer", 0), ("mem_allocator", used_memory.ALLOCATOR), ("active_defrag_running", 0),
-        ("lazyfree_pending_objects", 0), ("lazyfreed_objects", 0),
+        ("lazyfree_pending_objects", 0), ("lazyfreed_objects", srv.stats.lazyfreed_objects),
     ]
 
 
@@ -449,20 +496,31 @@ def _info_stats(srv):
     return [
         ("total_connections_received", s.total_connections_received),
         ("total_commands_processed", s.total_commands_processed), *srv.instantaneous.info_rows(),
-        ("total_net_input_bytes", s.total_net_input_bytes), ("total_net_output_bytes", s.total_net_output_bytes),
-        *srv.instantaneous.kbps_rows(),
+        # the totals include replication's traffic, also shown apart (Redis counts them apart)
+        ("total_net_input_bytes", s.total_net_input_bytes + s.total_net_repl_input_bytes),
+        ("total_net_output_bytes", s.total_net_output_bytes + s.total_net_repl_output_bytes),
+        ("total_net_repl_input_bytes", s.total_net_repl_input_bytes),
+        ("total_net_repl_output_bytes", s.total_net_repl_output_bytes), *srv.instantaneous.kbps_rows(),
         ("rejected_connections", s.rejected_connections), *replication(srv).master.stats_rows(),
         ("expired_keys", s.expired_keys), ("expired_stale_perc", "0.00"),
-        ("expired_time_cap_reached_count", 0), ("evicted_keys", s.evicted_keys),
-        ("evicted_clients", s.evicted_clients),
+        ("expired_time_cap_reached_count", 0), ("expire_cycle_cpu_milliseconds", s.expire_cycle_cpu_us // 1000),
+        ("evicted_keys", s.evicted_keys), ("evicted_clients", s.evicted_clients),
+        *srv.evictor.exceeded_rows(),
         ("keyspace_hits", s.keyspace_hits), ("keyspace_misses", s.keyspace_misses),
         ("pubsub_channels", len(srv.pubsub.channels)), ("pubsub_patterns", len(srv.pubsub.patterns)),
         ("pubsubshard_channels", len(srv.pubsub.shard_channels)),
-        ("latest_fork_usec", s.latest_fork_usec), ("total_forks", s.total_forks), ("migrate_cached_sockets", 0), *srv.tracking.info_stats(),
-        ("total_error_replies", s.total_error_replies),
-        ("unexpected_error_replies", s.unexpected_error_replies), ("total_reads_processed", 0),
-        ("total_writes_processed", 0),
-        ("client_output_buffer_limit_disconnections", s.client_output_buffer_limit_disconnections),
+        ("latest_fork_usec", s.latest_fork_usec), ("total_forks", s.total_forks), ("migrate_cached_sockets", 0),
+        # writable replicas' expiring keys (yizhan's replicas are read-only) and jemalloc's
+        # defragmentation (none in a Python process): nothing to count
+        ("slave_expires_tracked_keys", 0), ("active_defrag_hits", 0), ("active_defrag_misses", 0),
+        ("active_defrag_key_hits", 0), ("active_defrag_key_misses", 0), ("total_active_defrag_time", 0),
+        ("current_active_defrag_time", 0), *srv.tracking.info_stats(),
+        ("unexpected_error_replies", s.unexpected_error_replies), ("total_error_replies", s.total_error_replies),
+        ("dump_payload_sanitizations", s.dump_payload_sanitizations),
+        ("total_reads_processed", 0), ("total_writes_processed", 0),
+        # one thread does all I/O, and replies are not kept in resizable per-client buffers
+        ("io_threaded_reads_processed", 0), ("io_threaded_writes_processed", 0),
+        ("reply_buffer_shrinks", 0), ("reply_buffer_expands", 0),
     ]
 
 
@@ -472,8 +530,11 @@ def _info_replication(srv):
 
 def _info_cpu(srv):
     times = os.times()
+    thread = resource.getrusage(resource.RUSAGE_THREAD)  # INFO runs on the event loop's thread
     return [("used_cpu_sys", f"{times.system:.6f}"), ("used_cpu_user", f"{times.user:.6f}"),
-            ("used_cpu_sys_children", "0.000000"), ("used_cpu_user_children", "0.000000")]
+            ("used_cpu_sys_children", "0.000000"), ("used_cpu_user_children", "0.000000"),
+            ("used_cpu_sys_main_thread", f"{thread.ru_stime:.6f}"),
+            ("used_cpu_user_main_thread", f"{thread.ru_utime:.6f}")]
 
 
 def _info_keyspace(srv):

@@ -47,10 +47,7 @@ def sadd(c, argv):
     created = s is None
     if created:
         s = Set()
-    max_intset = _max_intset(c)
-    added = 0
-    for member in argv[2:]:
-        added += s.add(member, max_intset)
+    added = s.add_all(argv[2:], _max_intset(c))
     if created:
         c.db.store(key, s)
     if added:

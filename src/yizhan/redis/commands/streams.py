@@ -16,10 +16,10 @@ from itertools import islice
 from yizhan.redis import errors
 from yizhan.redis.args import option_word, parse_int
 from yizhan.redis.keyspace import STREAM
-from yizhan.redis.table import command, container
+from yizhan.redis.table import command, container, help_reply
 from yizhan.redis.types.streams import (INVALID_ENTRIES_READ, LISTPACK_MAX_SIZE, MAX, MAX_ID, ZERO,
                                         Group, Nack, Stream, decr_id, format_id, incr_id)
-from yizhan.resp import NULL_ARRAY, OK, ErrorReply, Raw, Simple
+from yizhan.resp import NULL_ARRAY, OK, ErrorReply, Raw
 from yizhan.resp.encoder import Many
 
 _GROUP = "stream"
@@ -231,11 +231,6 @@ def _keyed(c, pairs: list) -> object:
     for key, value in pairs:
         out.extend((key, value))
     return out
-
-
-def _help(name: str, lines: list[str]) -> list:
-    return [Simple(f"{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"),
-            *(Simple(line) for line in lines), Simple("HELP"), Simple("    Prints this help.")]
 
 
 def _now(c) -> int:
@@ -454,6 +449,11 @@ class ReadArgs:
         self.noack = False
 
 
+# the option words as clients usually spell them, found without upper-casing
+_READ_WORDS = {spelling: word for word in (b"BLOCK", b"COUNT", b"STREAMS", b"GROUP", b"NOACK")
+               for spelling in (word, word.lower())}
+
+
 def _parse_read(c, argv, group_mode: bool) -> ReadArgs:
     args = ReadArgs()
     streams_at = 0
@@ -461,7 +461,7 @@ def _parse_read(c, argv, group_mode: bool) -> ReadArgs:
     i = 1
     while i < n:
         more = n - i - 1
-        word = option_word(argv[i])
+        word = _READ_WORDS.get(argv[i]) or option_word(argv[i])
         if word == b"BLOCK" and more:
             if c.in_script:
                 raise ErrorReply(errors.block_in_script(argv[0]))
@@ -537,16 +537,16 @@ def _serve_group(c, s: Stream, key: bytes, group: Group, args: ReadArgs, after, 
         _unsignalled(c, key, "xgroup-createconsumer")
     if after is not None:
         return _history(s, consumer, after, count, now)
-    items = s.after(group.last_id, count)
-    for item in items:
+    items = s.unread(group, count)
+    pel, own = group.pel, consumer.pel
+    for item in items:  # each one past the group's last_id
         sid = item.id
-        if sid > group.last_id:
-            s.delivered(group, sid)
+        s.delivered(group, sid)
         if not args.noack:
-            nack = group.pel.get(sid)
+            nack = pel.get(sid)
             if nack is None:
-                nack = group.pel[sid] = Nack(now, consumer)
-                consumer.pel[sid] = nack
+                nack = pel[sid] = Nack(now, consumer)
+                own[sid] = nack
             else:
                 group.assign(sid, nack, consumer)
                 nack.delivery_time = now
@@ -764,7 +764,7 @@ _XGROUP_HELP = [
 @command("XGROUP HELP", arity=2, flags="loading stale", group=_GROUP, since="5.0.0",
          summary="Show helpful text about the different subcommands")
 def xgroup_help(c, argv):
-    return _help(errors.text(argv[0]).upper(), _XGROUP_HELP)
+    return help_reply(argv, _XGROUP_HELP)
 
 
 @command("XGROUP DELCONSUMER key groupname consumername", arity=5, flags="write", keys=(2, 2, 1),
@@ -1113,7 +1113,7 @@ _XINFO_HELP = [
 @command("XINFO HELP", arity=2, flags="loading stale", group=_GROUP, since="5.0.0",
          summary="Show helpful text about the different subcommands")
 def xinfo_help(c, argv):
-    return _help(errors.text(argv[0]).upper(), _XINFO_HELP)
+    return help_reply(argv, _XINFO_HELP)
 
 
 @command("XINFO STREAM key [FULL [COUNT count]]", arity=-3, flags="readonly", keys=(2, 2, 1),

@@ -189,6 +189,7 @@ def getex(c, argv):
 
 
 @command("MGET key [key ...]", arity=-2, flags="readonly fast", keys=(1, -1, 1), group="string",
+         tips="request_policy:multi_shard",
          summary="Get the values of all the given keys",
          complexity="O(N) where N is the number of keys to retrieve.")
 def mget(c, argv):
@@ -215,6 +216,7 @@ def _mset(c, argv, name: str, nx: bool):
 
 
 @command("MSET key value [key value ...]", arity=-3, flags="write denyoom", keys=(1, -1, 2),
+         tips="request_policy:multi_shard response_policy:all_succeeded",
          group="string", since="1.0.1", summary="Set multiple keys to multiple values",
          complexity="O(N) where N is the number of keys to set.",
          key_specs="OW update index:1 range:-1:2:0")
@@ -223,6 +225,7 @@ def mset(c, argv):
 
 
 @command("MSETNX key value [key value ...]", arity=-3, flags="write denyoom", keys=(1, -1, 2),
+         tips="request_policy:multi_shard response_policy:agg_min",
          group="string", since="1.0.1",
          summary="Set multiple keys to multiple values, only if none of the keys exist",
          complexity="O(N) where N is the number of keys to set.",

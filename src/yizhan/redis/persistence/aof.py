@@ -510,7 +510,7 @@ class AOF:
             self.unsynced = False
 
     def cron(self) -> None:
-        """The periodic tick: `everysec` fsync, and a finished rewrite child."""
+        """The periodic tick: `everysec` fsync, a finished rewrite child, the automatic rewrite."""
         if self.child_pid is not None:
             self._reap()
         if self.scheduled and self.child_pid is None:
@@ -520,11 +520,26 @@ class AOF:
         if self.fd is None:
             return
         self.flush()
+        self._auto_rewrite()
         now = self.srv.clock.monotonic()
         if self.unsynced and now - self.last_fsync >= EVERYSEC and self.srv.params.get("appendfsync") == "everysec":
             os.fsync(self.fd)
             self.unsynced = False
             self.last_fsync = now
+
+    def _auto_rewrite(self) -> None:
+        """Redis's serverCron trigger: with no child running, a rewrite once the file is above
+        auto-aof-rewrite-min-size and has grown auto-aof-rewrite-percentage percent over its
+        size after the last rewrite (or load); a percentage of 0 turns it off."""
+        percent = self.srv.int_params.int("auto-aof-rewrite-percentage")
+        if not percent or self.child_pid is not None or snapshotter(self.srv).in_progress():
+            return
+        if self.size <= self.srv.int_params.int("auto-aof-rewrite-min-size"):
+            return
+        growth = self.size * 100 // (self.base_size or 1) - 100
+        if growth >= percent:
+            log.info("Starting automatic rewriting of AOF on %d%% growth", growth)
+            self.rewrite()
 
     # -- loading -----------------------------------------------------------------------------
     def load(self) -> int | None:

@@ -5,12 +5,14 @@ protocols and every client connection: a killed parent's ports are free at once 
 clients see their connections end) and asks to die with its parent: on Linux through
 prctl(PR_SET_PDEATHSIG, SIGKILL) (checked against a parent that died before the call), elsewhere
 with a thread that polls the parent's pid. Only `os._exit` ends the child, so no inherited
-object is finalised there."""
+object is finalised there. prctl is looked up among the symbols the interpreter already has
+(dlopen of the program itself), never with ctypes.util.find_library: that runs `ldconfig -p`
+as a subprocess, and in the child it was a second, short-lived descendant (and a delay before
+the death signal was armed)."""
 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import signal
 import stat
@@ -68,7 +70,7 @@ def die_with_parent(parent: int) -> None:
 
 def _prctl_deathsig() -> bool:
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc = ctypes.CDLL(None, use_errno=True)  # the loaded program's symbols: libc's among them
         return libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
     except (OSError, AttributeError):
         return False

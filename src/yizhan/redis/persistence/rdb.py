@@ -309,6 +309,29 @@ def restore_payload(payload: bytes, limits: Limits):
     return value
 
 
+def deep_checked_blobs(payload: bytes) -> int:
+    """How many compact blobs of a DUMP payload redis-server deep-checks when it sanitizes
+    payloads (INFO's dump_payload_sanitizations counts them): each packed quicklist node, an
+    intset, a zset or hash listpack, each listpack node of a stream; 0 for other types.
+    yizhan decodes every blob fully whatever sanitize-dump-payload says (a malformed one is
+    refused either way); the parameter decides only what is counted."""
+    r = Reader(payload)
+    kind = r.byte()
+    if kind in (T_SET_INTSET, T_ZSET_LISTPACK, T_HASH_LISTPACK):
+        return 1
+    if kind not in (T_LIST_QUICKLIST_2, T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_2, T_STREAM_LISTPACKS_3):
+        return 0
+    blobs = 0
+    for _ in range(r.length()):
+        if kind == T_LIST_QUICKLIST_2:
+            blobs += r.length() == NODE_PACKED
+        else:
+            r.string()  # a stream node's master ID
+            blobs += 1
+        r.string()
+    return blobs
+
+
 # -- whole files ---------------------------------------------------------------------------
 @dataclass
 class Record:

@@ -97,6 +97,7 @@ class MasterRole:
         self.sync_full = self.sync_partial_ok = self.sync_partial_err = 0  # INFO stats
         self.alone_since = srv.clock.monotonic()  # no replica attached since then
         self.syncs = FullSyncs(self)
+        self.failover = None  # the instance's failover.Failover (set by state.Replication)
 
     # -- the stream ------------------------------------------------------------------------
     def active(self) -> bool:
@@ -181,6 +182,8 @@ class MasterRole:
                     peer.ack_offset = offset
                 peer.ack_time = self.srv.clock.monotonic()
         self.serve_waiters()
+        if self.failover is not None:
+            self.failover.update()
 
     def psync(self, client, replid: str, offset: int) -> bytes:
         """The answer to PSYNC (or SYNC, replid None): +CONTINUE and the missing stream, or
@@ -227,6 +230,15 @@ class MasterRole:
             return False
         return self.backlog is not None and self.backlog.covers(offset)
 
+    def live_peers(self) -> list:
+        return [peer for peer in self.peers if peer.alive()]
+
+    def find_peer(self, host: str, port: int):
+        """Redis's findReplica: the replica announcing (or connected from) that address and
+        listening port."""
+        return next((peer for peer in self.live_peers()
+                     if peer.ip.lower() == host.lower() and peer.port == port), None)
+
     def _attach(self, client, info: dict, capa: set) -> ReplicaPeer:
         ip = info.get("ip") or client.addr.rsplit(":", 1)[0].strip("[]")
         peer = ReplicaPeer(client, ip, info.get("port", 0), capa, self.srv.clock.monotonic())
@@ -249,7 +261,8 @@ class MasterRole:
         elif now - self.alone_since > self.srv.params.int("repl-backlog-ttl") > 0:
             self.free_backlog()
             return
-        if self.peers and now - self.last_ping >= self.srv.params.int("repl-ping-replica-period"):
+        if self.peers and now - self.last_ping >= self.srv.params.int("repl-ping-replica-period") \
+                and not (self.failover is not None and self.failover.pings_held()):
             self.last_ping = now
             self._write(PING)
         if self.getack_pending:
@@ -280,7 +293,6 @@ class MasterRole:
             if (hard and used > hard) or over_soft:
                 log.warning("Client %s scheduled to be closed ASAP for overcoming of output buffer "
                             "limits.", peer.client.addr)
-                self.srv.stats.client_output_buffer_limit_disconnections += 1
                 peer.client.kill()
 
     def request_acks(self) -> None:
@@ -341,7 +353,7 @@ class MasterRole:
     def offset_rows(self) -> list:
         backlog = self.backlog
         return [
-            ("master_failover_state", "no-failover"), ("master_replid", self.srv.repl_id),
+            ("master_failover_state", self.failover.phase if self.failover is not None else "no-failover"), ("master_replid", self.srv.repl_id),
             ("master_replid2", self.replid2), ("master_repl_offset", self.offset),
             ("second_repl_offset", self.second_offset), ("repl_backlog_active", int(backlog is not None)),
             ("repl_backlog_size", self.srv.params.int("repl-backlog-size")),

@@ -60,6 +60,8 @@ class ReplicaLink:
         self.synced = False  # our replid and offset are a history to continue (PSYNC), not `? -1`
         self.applying = False  # running the master's command: expired keys are still there for it
         self.laddr = "?:0"  # our end of the link
+        self.psync_failover = False  # PSYNC ... FAILOVER (this server failing over to that master)
+        self.on_psync = None  # then told whether the master took the PSYNC (failover.Failover)
 
     # -- the transport's side ---------------------------------------------------------------
     def wants_connection(self) -> bool:
@@ -104,6 +106,10 @@ class ReplicaLink:
         try:
             if self.state == self.HANDSHAKE:
                 self._handshake()
+                # what follows the master's last handshake reply is the RDB (and stream)
+                self._count_input(len(self.buf) if self.state != self.HANDSHAKE else 0)
+            else:
+                self._count_input(len(data))
             if self.state == self.SYNC:
                 self._transfer()
             if self.state == self.CONNECTED:
@@ -111,6 +117,11 @@ class ReplicaLink:
         except LinkError as exc:
             log.warning("Replication link to %s:%d dropped: %s", self.host, self.port, exc)
             self.close_now = True
+
+    def _count_input(self, n: int) -> None:
+        """INFO's total_net_repl_input_bytes: the RDB and the stream read from the master
+        (Redis counts neither the handshake replies nor these in total_net_input_bytes)."""
+        self.srv.stats.total_net_repl_input_bytes += n
 
     # -- handshake ----------------------------------------------------------------------------
     def _command(self, argv) -> None:
@@ -157,9 +168,10 @@ class ReplicaLink:
         """PSYNC goes once every earlier reply is read (Redis refuses it with output pending)."""
         self._on_replconf(line)
         if self.synced:
-            self._command([b"PSYNC", self.srv.repl_id.encode(), b"%d" % (self.role.offset + 1)])
+            argv = [b"PSYNC", self.srv.repl_id.encode(), b"%d" % (self.role.offset + 1)]
         else:
-            self._command([b"PSYNC", b"?", b"-1"])
+            argv = [b"PSYNC", b"?", b"-1"]
+        self._command(argv + [b"FAILOVER"] if self.psync_failover else argv)
         self.expect.append("psync")
         if self.on_wakeup is not None:
             self.on_wakeup()
@@ -173,6 +185,12 @@ class ReplicaLink:
             log.warning("Master does not understand REPLCONF: %s", line[1:].decode(errors="replace"))
 
     def _on_psync(self, line: bytes) -> None:
+        accepted = line.startswith((b"+FULLRESYNC", b"+CONTINUE"))
+        if self.on_psync is not None:  # a failover: the target's answer ends it (or aborts it)
+            on_psync, self.on_psync, self.psync_failover = self.on_psync, None, False
+            on_psync(accepted)
+            if not accepted or self.close_now:
+                raise LinkError(f"the failover target refused PSYNC: {line.decode(errors='replace')}")
         words = line.split()
         if line.startswith(b"+FULLRESYNC") and len(words) == 3:
             self.full_replid = words[1].decode()

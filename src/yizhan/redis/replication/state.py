@@ -9,8 +9,10 @@ import logging
 import os
 
 from yizhan.redis import errors
+from yizhan.redis.replication.failover import IN_PROGRESS, Failover
 from yizhan.redis.replication.master import MasterRole
 from yizhan.redis.replication.replica import ReplicaLink
+from yizhan.resp import ErrorReply
 
 log = logging.getLogger("yizhan")
 
@@ -32,6 +34,7 @@ class Replication:
         self.master = MasterRole(srv)
         self.link: ReplicaLink | None = None
         self.connector = None  # set by the runtime: start connecting a link's socket
+        self.failover = self.master.failover = Failover(self)
 
     # -- role changes -----------------------------------------------------------------------
     def replicate(self, host: str, port: int, at_start: bool = False) -> None:
@@ -45,14 +48,30 @@ class Replication:
             db.follower = link
         link.flush_dataset = self.flush_for_sync
         link.synced = not at_start  # our own history: PSYNC <our replid> <our offset + 1>
+        if self.failover.phase == IN_PROGRESS:  # PSYNC ... FAILOVER: the target promotes itself
+            link.psync_failover = True
+            link.on_psync = self.failover.psync_answered
         self.master.proxying = True
         self.master.upstream = link
         self.srv.params.values["replicaof"] = f"{host} {port}"  # CONFIG GET replicaof
         for client in self.master.peers:  # our replicas reconnect and follow the new history
             client.client.kill()
+        self.disconnect_blocked()
         self.update_write_refusal()
         log.info("Connecting to MASTER %s:%d", host, port)
         self.connect()
+
+    def disconnect_blocked(self) -> None:
+        """Redis's disconnectAllBlockedClients: a master turning replica answers its blocked
+        clients (BLPOP, WAIT, ...) with an error and closes them; those a pause postponed
+        run later (and a write is then refused as on any replica)."""
+        for client in list(self.srv.clients.values()):
+            blocked = client.blocked
+            if blocked is None or blocked.attempt is None:
+                continue
+            self.srv.blocking.unpark(blocked)
+            client.unblock(ErrorReply(errors.UNBLOCKED_ROLE_CHANGE))
+            client.close_after_reply = True
 
     def connect(self) -> None:
         link = self.link
@@ -60,8 +79,8 @@ class Replication:
             link.connecting()
             self.connector(link)
 
-    def promote(self) -> None:
-        """REPLICAOF NO ONE: a master from now on, with a new replid; the master's history
+    def promote(self, why: str = "user request from REPLICAOF NO ONE") -> None:
+        """REPLICAOF NO ONE (or PSYNC FAILOVER, or a failover aborted): a master from now on, with a new replid; the master's history
         stays valid up to our offset as replid2 (PSYNC from its other replicas continues)."""
         link, self.link = self.link, None
         if link is None:
@@ -78,13 +97,27 @@ class Replication:
         role.replid2, role.second_offset = self.srv.repl_id, role.offset + 1
         self.srv.repl_id = os.urandom(20).hex()
         role.selected_db = -1
+        role.alone_since = self.srv.clock.monotonic()  # the backlog's TTL counts from now
+        for peer in role.peers:  # they learn the new replid by a (partial) resync, as Redis's disconnectSlaves
+            peer.client.kill()
         if role.backlog is None:
             role.create_backlog()
         self.update_write_refusal()
-        log.info("MASTER MODE enabled (user request from REPLICAOF NO ONE)")
+        log.info("MASTER MODE enabled (%s)", why)
+
+    def psync_failover(self, replid: str, peer: str) -> None:
+        """PSYNC <replid> <offset> FAILOVER from our master, failing over to us: promoted
+        when the replid is ours (the PSYNC then continues the history), else refused."""
+        log.warning("Failover request received for replid %s.", replid)
+        if self.link is None:
+            raise ErrorReply(errors.PSYNC_FAILOVER_TO_MASTER)
+        if replid.lower() != self.srv.repl_id.lower():
+            raise ErrorReply(errors.PSYNC_FAILOVER_REPLID)
+        self.promote(f"failover request from '{peer}'")
 
     # -- what a link does to the master role ---------------------------------------------------
     def cron(self) -> None:
+        self.failover.update()
         self.master.cron()
         if self.link is not None:
             self.link.cron()

@@ -4,7 +4,7 @@ coordinates, distances and the cells a search visits are the very doubles redis-
 A position is stored as a sorted set score: the 52-bit interleave of the latitude and longitude
 cells at step 26 (latitude bits even, longitude bits odd; latitude spans -85.05112878..85.05112878
 as in Web Mercator). Searches cover their shape with the cell at an estimated step plus its eight
-neighbours (`search_cells`) and filter the members of those score ranges by distance.
+neighbours (`search_area`) and filter the members of those score ranges by distance.
 Distances are the haversine formula on a sphere of radius 6372797.560856 m.
 
 The operations follow the C expressions in the same order, with 64-bit wrap-around made
@@ -22,8 +22,6 @@ EARTH_RADIUS = 6372797.560856
 _MERCATOR_MAX = 20037726.37
 _D_R = math.pi / 180.0
 _U64 = (1 << 64) - 1
-_EVEN = 0x5555555555555555
-_ODD = 0xAAAAAAAAAAAAAAAA
 _SPREAD = ((16, 0x0000FFFF0000FFFF), (8, 0x00FF00FF00FF00FF), (4, 0x0F0F0F0F0F0F0F0F),
            (2, 0x3333333333333333), (1, 0x5555555555555555))
 
@@ -141,25 +139,6 @@ def standard_geohash(longitude: float, latitude: float) -> bytes:
     return chars + b"0"
 
 
-# -- neighbours --------------------------------------------------------------------------------
-def _moved(part: int, step: int, d: int, moving: int, keeping: int) -> int:
-    """geohash_move_x / _y on one axis's bits (`part`, within `moving`): one cell on, wrapping."""
-    zz = keeping >> (64 - step * 2)
-    if d > 0:
-        part = (part + (zz + 1)) & _U64
-    else:
-        part = ((part | zz) - (zz + 1)) & _U64
-    return part & (moving >> (64 - step * 2))
-
-
-def _neighbourhood(bits: int, step: int) -> dict[tuple[int, int], int]:
-    """The cell and its eight neighbours by (dx, dy): each axis moved once, then combined."""
-    x, y = bits & _ODD, bits & _EVEN
-    xs = {0: x, 1: _moved(x, step, 1, _ODD, _EVEN), -1: _moved(x, step, -1, _ODD, _EVEN)}
-    ys = {0: y, 1: _moved(y, step, 1, _EVEN, _ODD), -1: _moved(y, step, -1, _EVEN, _ODD)}
-    return {(dx, dy): xs[dx] | ys[dy] for dx, dy in _CELL_ORDER}
-
-
 # -- distances -------------------------------------------------------------------------------
 def lat_distance(lat1: float, lat2: float) -> float:
     """geohashGetLatDistance."""
@@ -205,7 +184,7 @@ class Shape:
     (longitude, latitude), in the unit that `conversion` turns into meters."""
 
     __slots__ = ("longitude", "latitude", "radius", "width", "height", "conversion", "_lon_rad", "_lat_rad",
-                 "_lat_cos")
+                 "_lat_cos", "_band", "_inner_span")
 
     def __init__(self, longitude: float, latitude: float, conversion: float,
                  radius: float | None = None, width: float = 0.0, height: float = 0.0):
@@ -218,6 +197,8 @@ class Shape:
         self._lon_rad = longitude * _D_R  # the centre's terms of `distance`, computed once
         self._lat_rad = latitude * _D_R
         self._lat_cos = _cos(self._lat_rad)
+        self._band: tuple | None | bool = False  # `band()` once computed
+        self._inner_span: float | None = None  # `_inner_lon()` once computed
 
     def from_center(self, longitude: float, latitude: float) -> float:
         """`distance(centre, point)` with the centre's terms precomputed: the same operations
@@ -230,28 +211,124 @@ class Shape:
         u = _sin((lat2r - lat1r) / 2)
         return 2.0 * EARTH_RADIUS * _asin(_sqrt(u * u + self._lat_cos * _cos(lat2r) * v * v))
 
-    def contains(self, longitude: float, latitude: float) -> float | None:
-        """geoWithinShape: the distance in meters to a point inside, None for one outside.
-        Python's math functions are called directly (a search's hot loop); after a ValueError
-        (a domain where C answers NaN) the NaN-safe forms decide."""
-        try:
-            if self.radius is not None:
-                d = self._fast_from_center(longitude, latitude)
-                return None if d > self.radius * self.conversion else d
-            # geohashGetDistanceIfInRectangle: latitude first, then the distance along the parallel
-            if EARTH_RADIUS * abs(self._lat_rad - latitude * _D_R) > self.height * self.conversion / 2:
-                return None
-            v = _math_sin((self._lon_rad - longitude * _D_R) / 2)
-            if v != 0.0:
-                lat_cos = _math_cos(latitude * _D_R)
-                if 2.0 * EARTH_RADIUS * _math_asin(_math_sqrt(0.0 + lat_cos * lat_cos * v * v)) > \
-                        self.width * self.conversion / 2:
-                    return None
-            elif 0.0 > self.width * self.conversion / 2:
-                return None
-            return self._fast_from_center(longitude, latitude)
-        except ValueError:
-            return self._contains_nan_safe(longitude, latitude)
+    def collect(self, pairs: list, band: tuple[float, float, float, float], points: list, limit: int,
+                distances: bool) -> bool:
+        """geoAppendIfWithinShape over (score, member) `pairs` in order: (distance, score,
+        member) appended to `points` for each one inside, positions
+        outside `band` passed over first; stops once `points` holds `limit` (0: no limit) and
+        says so. Without `distances` a box leaves out its last distance (0.0 stands in), which
+        only a reply, a sort or STOREDIST would read.
+
+        `contains`, unrolled for a search's hot loop with Python's math functions called
+        directly: the same operations on the same doubles; after a ValueError (a domain where C
+        answers NaN) `contains` decides."""
+        if self.radius is None:
+            return self._collect_box(pairs, band, points, limit, distances)
+        lat_lo, lat_hi, long_lo, long_hi = band
+        decoded, decode = DECODED.get, decode_score
+        lon0, lat0, cos0 = self._lon_rad, self._lat_rad, self._lat_cos
+        radius = self.radius * self.conversion
+        sin, cos, asin, sqrt, d_r = _math_sin, _math_cos, _math_asin, _math_sqrt, _D_R
+        append = points.append
+        for score, member in pairs:
+            position = decoded(score)
+            if position is None:
+                position = decode(score)
+            longitude, latitude = position
+            if latitude < lat_lo or latitude > lat_hi or longitude < long_lo or longitude > long_hi:
+                continue
+            try:
+                v = sin((longitude * d_r - lon0) / 2)
+                if v == 0.0:
+                    d = EARTH_RADIUS * abs(latitude * d_r - lat0)
+                else:
+                    lat2r = latitude * d_r
+                    u = sin((lat2r - lat0) / 2)
+                    d = 2.0 * EARTH_RADIUS * asin(sqrt(u * u + cos0 * cos(lat2r) * v * v))
+            except ValueError:  # a domain where C answers NaN
+                d = self.from_center(longitude, latitude)
+            if d > radius:
+                continue
+            append((d, score, member))
+            if len(points) == limit:
+                return True
+        return False
+
+    def _collect_box(self, pairs: list, band: tuple[float, float, float, float], points: list, limit: int,
+                     distances: bool) -> bool:
+        """`collect` for a box (geohashGetDistanceIfInRectangle). A position whose longitude is
+        within `_inner_lon` degrees of the centre's passes the along-parallel test without
+        computing it (see `_inner_lon`)."""
+        lat_lo, lat_hi, long_lo, long_hi = band
+        decoded, decode = DECODED.get, decode_score
+        lon0, lat0, lon0_deg = self._lon_rad, self._lat_rad, self.longitude
+        half_height = self.height * self.conversion / 2
+        half_width = self.width * self.conversion / 2
+        inner = self._inner_lon()
+        sin, cos, asin, sqrt, d_r = _math_sin, _math_cos, _math_asin, _math_sqrt, _D_R
+        append = points.append
+        for score, member in pairs:
+            position = decoded(score)
+            if position is None:
+                position = decode(score)
+            longitude, latitude = position
+            if latitude < lat_lo or latitude > lat_hi or longitude < long_lo or longitude > long_hi:
+                continue
+            if EARTH_RADIUS * abs(lat0 - latitude * d_r) > half_height:
+                continue
+            try:
+                if not -inner <= longitude - lon0_deg <= inner:
+                    v = sin((lon0 - longitude * d_r) / 2)
+                    if v != 0.0:
+                        lat_cos = cos(latitude * d_r)
+                        if 2.0 * EARTH_RADIUS * asin(sqrt(0.0 + lat_cos * lat_cos * v * v)) > half_width:
+                            continue
+                    elif 0.0 > half_width:
+                        continue
+                d = self._fast_from_center(longitude, latitude) if distances else 0.0
+            except ValueError:
+                d = self.contains(longitude, latitude)
+                if d is None:
+                    continue
+            append((d, score, member))
+            if len(points) == limit:
+                return True
+        return False
+
+    def _inner_lon(self) -> float:
+        """Degrees of longitude from the centre within which the box's along-parallel test
+        surely passes for any latitude of its band (-1 when not worth bounding): the test is
+        2R asin(|cos(lat) sin(dlon/2)|) <= half_width, with |cos(lat) sin(dlon/2)| <= c |dlon|/2
+        (c the largest cos(lat) over the band) and asin(y) <= y + y**3/3 for y <= 0.1; a
+        relative margin of 1e-9 and 1e-9 degrees cover the doubles' rounding many times over.
+        Computed once per shape."""
+        if self._inner_span is None:
+            self._inner_span = self._compute_inner_lon(self.width * self.conversion / 2)
+        return self._inner_span
+
+    def _compute_inner_lon(self, half_width: float) -> float:
+        x = half_width / (2.0 * EARTH_RADIUS)
+        band = self.band()
+        if not 0.0 < x < 0.05 or band is None:
+            return -1.0
+        lat_lo, lat_hi = band[0], band[1]
+        c = 1.0 if lat_lo <= 0.0 <= lat_hi else max(math.cos(lat_lo * _D_R), math.cos(lat_hi * _D_R)) * (1 + 1e-9)
+        x = x * (1 - 1e-9) / (1 + x * x / 3)
+        return 2 * x / min(c, 1.0) / _D_R * (1 - 1e-9) - 1e-9
+
+    def inner(self) -> tuple[float, float, float, float] | None:
+        """For a box: (lowest latitude, highest latitude, lowest longitude, highest longitude)
+        of a region whose every position passes `contains` (the latitude test with margins as
+        `_inner_lon`'s); None for a circle, or when there is no such region worth having."""
+        if self.radius is not None:
+            return None
+        conversion = self.conversion
+        lon_span = self._inner_lon()
+        lat_span = self.height * conversion / 2 / EARTH_RADIUS / _D_R * (1 - 1e-9) - 1e-9
+        if not (lon_span > 0.0 and 0.0 < lat_span < 45.0):
+            return None
+        return (self.latitude - lat_span, self.latitude + lat_span,
+                self.longitude - lon_span, self.longitude + lon_span)
 
     def _fast_from_center(self, longitude: float, latitude: float) -> float:
         v = _math_sin((longitude * _D_R - self._lon_rad) / 2)
@@ -261,7 +338,9 @@ class Shape:
         u = _math_sin((lat2r - self._lat_rad) / 2)
         return 2.0 * EARTH_RADIUS * _math_asin(_math_sqrt(u * u + self._lat_cos * _math_cos(lat2r) * v * v))
 
-    def _contains_nan_safe(self, longitude: float, latitude: float) -> float | None:
+    def contains(self, longitude: float, latitude: float) -> float | None:
+        """geoWithinShape: the distance in meters to a point inside, None for one outside
+        (`collect` unrolls it; it decides where Python's math raises and C answers NaN)."""
         if self.radius is not None:
             d = self.from_center(longitude, latitude)
             return None if d > self.radius * self.conversion else d
@@ -293,6 +372,12 @@ class Shape:
 
 
     def band(self) -> tuple[float, float, float, float] | None:
+        """`_compute_band`, computed once per shape."""
+        if self._band is False:
+            self._band = self._compute_band()
+        return self._band
+
+    def _compute_band(self) -> tuple[float, float, float, float] | None:
         """(lowest latitude, highest latitude, lowest longitude, highest longitude), in
         degrees, outside which no decoded position passes `contains`; None when no such box
         is easily bounded (huge shapes, poles, the antimeridian, non-finite sizes).
@@ -329,35 +414,42 @@ class Shape:
         return lat_lo, lat_hi, self.longitude - lon_span, self.longitude + lon_span
 
 
-def cell_ranges(bits: int, step: int, band: tuple[float, float, float, float] | None,
-                crowded=None, depth: int = 4) -> list[tuple[int, int]]:
+def cell_ranges(bits: int, ilat: int, ilon: int, step: int, band: tuple[float, float, float, float] | None,
+                crowded=None, inner: tuple[float, float, float, float] | None = None,
+                depth: int = 2) -> list[tuple[int, int, bool]]:
     """The score ranges [min, max) of a cell (`cell_scores`) that may hold a position inside
-    `band`: the cell split into quarters (at most `depth` times, and only while
-    `crowded(min, max)` says a part holds enough members to be worth it), keeping the parts
-    that meet the band, in score order (adjacent parts merged). The members they leave out
-    fail `contains`, so a search visits the members it accepts in the same order."""
+    `band`, as (min, max, inside): the cell split into quarters (at most `depth` times, and
+    only while `crowded(min, max)` says a part holds enough members to be worth it), keeping
+    the parts that meet the band, in score order (adjacent parts of the same kind merged).
+    `inside` says the part lies within `inner`, where every position passes the shape's test.
+    The members they leave out fail `contains`, so a search visits the members it accepts in
+    the same order."""
     if band is None:
-        return [cell_scores(bits, step)]
-    long_min, long_max, lat_min, lat_max = cell_area(bits, step)
-    ranges: list[list[int]] = []
-    _collect(bits, step, min(depth, STEP_MAX - step), long_min, long_max, lat_min, lat_max, band, crowded,
+        low, high = cell_scores(bits, step)
+        return [(low, high, False)]
+    long_min, long_max, lat_min, lat_max = cell_box(ilat, ilon, step)
+    ranges: list[list] = []
+    _collect(bits, step, min(depth, STEP_MAX - step), long_min, long_max, lat_min, lat_max, band, inner, crowded,
              ranges)
-    return [(low, high) for low, high in ranges]
+    return [(low, high, inside) for low, high, inside in ranges]
 
 
 def _collect(bits: int, step: int, depth: int, long_min: float, long_max: float, lat_min: float,
-             lat_max: float, band: tuple[float, float, float, float], crowded, ranges: list[list[int]]) -> None:
+             lat_max: float, band: tuple[float, float, float, float], inner, crowded, ranges: list[list]) -> None:
     lat_lo, lat_hi, long_lo, long_hi = band
     if lat_max < lat_lo or lat_min > lat_hi or long_max < long_lo or long_min > long_hi:
         return
     shift = 52 - step * 2
     low, high = bits << shift, (bits + 1) << shift
-    if (depth == 0 or (lat_lo <= lat_min and lat_max <= lat_hi and long_lo <= long_min and long_max <= long_hi)
-            or (crowded is not None and not crowded(low, high))):
-        if ranges and ranges[-1][1] == low:
+    inside = (inner is not None and inner[0] <= lat_min and lat_max <= inner[1] and inner[2] <= long_min
+              and long_max <= inner[3])
+    if (inside or depth == 0 or (crowded is not None and not crowded(low, high))
+            or (inner is None and lat_lo <= lat_min and lat_max <= lat_hi and long_lo <= long_min
+                and long_max <= long_hi)):
+        if ranges and ranges[-1][1] == low and ranges[-1][2] == inside:
             ranges[-1][1] = high
         else:
-            ranges.append([low, high])
+            ranges.append([low, high, inside])
         return
     lat_mid = (lat_min + lat_max) / 2
     long_mid = (long_min + long_max) / 2
@@ -365,10 +457,10 @@ def _collect(bits: int, step: int, depth: int, long_min: float, long_max: float,
     step += 1
     depth -= 1
     # the quarter's two new bits: longitude's (odd) then latitude's (even)
-    _collect(bits, step, depth, long_min, long_mid, lat_min, lat_mid, band, crowded, ranges)
-    _collect(bits | 1, step, depth, long_min, long_mid, lat_mid, lat_max, band, crowded, ranges)
-    _collect(bits | 2, step, depth, long_mid, long_max, lat_min, lat_mid, band, crowded, ranges)
-    _collect(bits | 3, step, depth, long_mid, long_max, lat_mid, lat_max, band, crowded, ranges)
+    _collect(bits, step, depth, long_min, long_mid, lat_min, lat_mid, band, inner, crowded, ranges)
+    _collect(bits | 1, step, depth, long_min, long_mid, lat_mid, lat_max, band, inner, crowded, ranges)
+    _collect(bits | 2, step, depth, long_mid, long_max, lat_min, lat_mid, band, inner, crowded, ranges)
+    _collect(bits | 3, step, depth, long_mid, long_max, lat_mid, lat_max, band, inner, crowded, ranges)
 
 
 def _divide(a: float, b: float) -> float:
@@ -381,13 +473,15 @@ def _divide(a: float, b: float) -> float:
 
 
 def estimate_step(range_meters: float, latitude: float) -> int:
-    """geohashEstimateStepsByRadius."""
+    """geohashEstimateStepsByRadius. Its loop doubles the range (exactly, in binary floating
+    point) until it reaches the Mercator limit; the number of doublings is read from the two
+    numbers' binary exponents instead."""
     if range_meters == 0:
         return 26
     step = 1
-    while range_meters < _MERCATOR_MAX:
-        range_meters *= 2
-        step += 1
+    if range_meters < _MERCATOR_MAX:
+        mantissa, exponent = math.frexp(range_meters)
+        step += _MERCATOR_EXP - exponent + (mantissa < _MERCATOR_MANTISSA)
     step -= 2
     if latitude > 66 or latitude < -66:
         step -= 1
@@ -396,30 +490,82 @@ def estimate_step(range_meters: float, latitude: float) -> int:
     return min(max(step, 1), 26)
 
 
+_MERCATOR_MANTISSA, _MERCATOR_EXP = math.frexp(_MERCATOR_MAX)
+
+
 # The order in which membersOfAllNeighbors visits the cells, as (dx, dy) from the centre.
 _CELL_ORDER = ((0, 0), (0, 1), (0, -1), (1, 0), (-1, 0), (1, 1), (-1, 1), (1, -1), (-1, -1))
+_LAT_SCALE = LAT_MAX - LAT_MIN
+_LONG_SCALE = LONG_MAX - LONG_MIN
 
 
-def search_cells(shape: Shape) -> list[tuple[int, int] | None]:
-    """geohashCalculateAreasByShapeWGS84: the centre cell and its eight neighbours as (bits,
-    step) in Redis's visiting order; None for a neighbour the search area cannot reach."""
+def search_area(shape: Shape) -> tuple[int, list[tuple[int, int, int] | None]]:
+    """geohashCalculateAreasByShapeWGS84: (step, cells), the centre cell and its eight
+    neighbours as (bits, latitude index, longitude index) at `step` in Redis's visiting order,
+    None for a neighbour the search area cannot reach.
+
+    A cell is kept as its two axis indexes instead of their interleave: geohash_move_x/_y add or
+    subtract one on one axis's bits modulo 2**step (the carry or borrow runs through the other
+    axis's bits, which are filled for it), and geohashDecode reads the two indexes back, so
+    moving and decoding are plain integer and float arithmetic here. The centre keeps
+    geohashEncode's index as computed (2**step for the range's upper edge), as Redis's
+    unmasked bits do; only a moved axis is reduced modulo 2**step."""
+    longitude, latitude = shape.longitude, shape.latitude
     min_lon, min_lat, max_lon, max_lat = shape.bounds()
-    step = estimate_step(shape.radius_meters(), shape.latitude)
-    bits = encode(shape.longitude, shape.latitude, step)
-    around = _neighbourhood(bits, step)
-    if step > 1 and (cell_area(around[0, 1], step)[3] < max_lat or cell_area(around[0, -1], step)[2] > min_lat
-                     or cell_area(around[1, 0], step)[1] < max_lon or cell_area(around[-1, 0], step)[0] > min_lon):
-        step -= 1
-        bits = encode(shape.longitude, shape.latitude, step)
-        around = _neighbourhood(bits, step)
-    cells = [(around[offset], step) for offset in _CELL_ORDER]
-    if step >= 2:
-        area = cell_area(bits, step)
-        for i, (dx, dy) in enumerate(_CELL_ORDER):
-            if ((dy < 0 and area[2] < min_lat) or (dy > 0 and area[3] > max_lat)
-                    or (dx < 0 and area[0] < min_lon) or (dx > 0 and area[1] > max_lon)):
-                cells[i] = None
-    return cells
+    step = estimate_step(shape.radius_meters(), latitude)
+    ilat, ilon = _indexes(longitude, latitude, step)
+    if step > 1:
+        mask = (1 << step) - 1
+        scale = 1 << step
+        if (LAT_MIN + ((((ilat + 1) & mask) + 1) * 1.0 / scale) * _LAT_SCALE < max_lat
+                or LAT_MIN + ((((ilat - 1) & mask) * 1.0) / scale) * _LAT_SCALE > min_lat
+                or LONG_MIN + ((((ilon + 1) & mask) + 1) * 1.0 / scale) * _LONG_SCALE < max_lon
+                or LONG_MIN + ((((ilon - 1) & mask) * 1.0) / scale) * _LONG_SCALE > min_lon):
+            step -= 1
+            ilat, ilon = _indexes(longitude, latitude, step)
+    mask = (1 << step) - 1
+    spread = _SPREAD14
+    lats = (ilat, (ilat + 1) & mask, (ilat - 1) & mask)  # by dy: 0, 1, -1
+    lons = (ilon, (ilon + 1) & mask, (ilon - 1) & mask)
+    lat_bits = [spread[index & 0x1FFF] | spread[index >> 13] << 26 for index in lats]
+    lon_bits = [(spread[index & 0x1FFF] | spread[index >> 13] << 26) << 1 for index in lons]
+    lat_kept = lon_kept = (True, True, True)
+    if step >= 2:  # the neighbours beyond a side the search area does not reach: None
+        long_min, long_max, lat_min, lat_max = cell_box(ilat, ilon, step)
+        lat_kept = (True, not lat_max > max_lat, not lat_min < min_lat)
+        lon_kept = (True, not long_max > max_lon, not long_min < min_lon)
+    cells: list[tuple[int, int, int] | None] = [
+        (lat_bits[dy] | lon_bits[dx], lats[dy], lons[dx]) if lat_kept[dy] and lon_kept[dx] else None
+        for dx, dy in _CELL_ORDER]
+    return step, cells
+
+
+def _indexes(longitude: float, latitude: float, step: int) -> tuple[int, int]:
+    """geohashEncode's two axis indexes (before the interleave) of a position in range."""
+    scale = 1 << step
+    lat_offset = (latitude - LAT_MIN) / _LAT_SCALE * scale
+    long_offset = (longitude - LONG_MIN) / _LONG_SCALE * scale
+    return int(lat_offset) & 0xFFFFFFFF, int(long_offset) & 0xFFFFFFFF
+
+
+def cell_box(ilat: int, ilon: int, step: int) -> tuple[float, float, float, float]:
+    """geohashDecode of the cell at these indexes: (long_min, long_max, lat_min, lat_max)."""
+    scale = 1 << step
+    return (LONG_MIN + (ilon * 1.0 / scale) * _LONG_SCALE,
+            LONG_MIN + ((ilon + 1) * 1.0 / scale) * _LONG_SCALE,
+            LAT_MIN + (ilat * 1.0 / scale) * _LAT_SCALE,
+            LAT_MIN + ((ilat + 1) * 1.0 / scale) * _LAT_SCALE)
+
+
+def _spread_table(bits: int) -> list[int]:
+    """Each number below 2**bits with its bits moved to the even positions."""
+    table = [0] * (1 << bits)
+    for value in range(1, 1 << bits):
+        table[value] = table[value >> 1] << 2 | (value & 1)
+    return table
+
+
+_SPREAD14 = _spread_table(14)
 
 
 def cell_scores(bits: int, step: int) -> tuple[int, int]:

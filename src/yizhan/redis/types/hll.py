@@ -212,7 +212,9 @@ def _zero_run(length: int, start: int) -> tuple[list[int], list[int]]:
 
 def sparse_registers(body) -> tuple[bytearray, bool]:
     """Registers of a sparse body as hllSparseToDense/hllMerge read them, and whether the
-    opcodes cover exactly 16384 registers (a VAL run past the end stops the walk)."""
+    opcodes cover exactly 16384 registers. A VAL run past the end makes it invalid even when
+    the registers before it were all covered (ZERO/XZERO runs may overrun: the final count
+    catches them), as redis-server 7.0 answers PFMERGE and PFCOUNT of several keys."""
     registers = bytearray(REGISTERS)
     idx = i = 0
     n = len(body)
@@ -227,7 +229,7 @@ def sparse_registers(body) -> tuple[bytearray, bool]:
         else:
             run = (b & 3) + 1
             if idx + run > REGISTERS:
-                break
+                return registers, False
             registers[idx:idx + run] = bytes((((b >> 2) & 0x1F) + 1,)) * run
             idx += run
             i += 1

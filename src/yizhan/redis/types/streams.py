@@ -237,11 +237,12 @@ class Consumer:
 
 
 class Group:
-    __slots__ = ("last_id", "entries_read", "pel", "consumers")
+    __slots__ = ("last_id", "entries_read", "pel", "consumers", "next_at")
 
     def __init__(self, last_id, entries_read: int):
         self.last_id = last_id
         self.entries_read = entries_read
+        self.next_at = 0  # where `Stream.unread` expects the next entry (a hint it checks)
         self.pel = Pel()  # id -> Nack
         self.consumers: dict[bytes, Consumer] = {}
 
@@ -367,9 +368,26 @@ class Stream:
         return [index[sid] for sid in ids[lo:hi]]
 
     def after(self, sid, count: int = 0) -> list[Item]:
-        """Live entries with an ID greater than `sid`."""
-        start = incr_id(sid)
-        return [] if start is None else self.range(start, MAX, count=count)
+        """Live entries with an ID greater than `sid`, at most `count` (0: all)."""
+        ids = self.ids
+        lo = bisect_right(ids, sid)
+        hi = lo + count if count and lo + count < len(ids) else len(ids)
+        index = self.index
+        return [index[i] for i in ids[lo:hi]]
+
+    def unread(self, group: "Group", count: int) -> list[Item]:
+        """`after(group.last_id, count)` for a group's `>` read, where the group's last read
+        usually left off: `group.next_at` is the position in `ids` just past its last delivery
+        when `ids` still holds its last_id right before it (entries added since only append;
+        anything else, a deletion, a trim or a moved last_id, is caught by the same check)."""
+        ids = self.ids
+        at = group.next_at
+        if not (0 < at <= len(ids) and ids[at - 1] == group.last_id):
+            at = bisect_right(ids, group.last_id)
+        hi = at + count if count and at + count < len(ids) else len(ids)
+        group.next_at = hi
+        index = self.index
+        return [index[i] for i in ids[at:hi]]
 
     # -- deleting --------------------------------------------------------------------------
     def delete(self, sid) -> bool:

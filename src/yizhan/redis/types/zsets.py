@@ -229,6 +229,26 @@ class ZSet:
             return None
         return self.order.bisect_left((score, member))
 
+    def between(self, low: float, high: float) -> list[tuple[float, bytes]]:
+        """The (score, member) pairs with low <= score < high, in order (a geo search's cell
+        ranges): two bisects in the SortedList's sublists, without irange's iterators."""
+        if self.blob is not None:
+            order = _decode(self.blob)
+            return order[bisect_left(order, (low,)):bisect_left(order, (high,))]
+        lists = self._order._lists
+        at = bisect_left(self._order._maxes, (low,))
+        if at == len(lists):
+            return []
+        part = lists[at]
+        end = bisect_left(part, (high,))
+        found = part[bisect_left(part, (low,)):end]
+        while end == len(part) and at + 1 < len(lists):  # the range goes on in the next sublist
+            at += 1
+            part = lists[at]
+            end = bisect_left(part, (high,))
+            found += part[:end]
+        return found
+
     def uniform(self) -> bool:
         """All scores are equal: lex ranges are well defined and can bisect."""
         order = self.order
