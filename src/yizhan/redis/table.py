@@ -307,7 +307,9 @@ def _keys_from_specs(cmd: Command, argv: list[bytes]) -> list | None:
 
 
 def _begin(begin: tuple, argv: list[bytes]) -> int | None:
-    """Where a spec's keys start: 0 when its keyword is absent, None when it is unknown."""
+    """Where a spec's keys start: 0 when its keyword is absent, None when it is unknown. As in
+    Redis, a search never looks at its end index: the last argument going forward, argument 1
+    going backward (MIGRATE's KEYS search, from -2, skips a host named KEYS)."""
     kind = begin[0]
     if kind == "index":
         return begin[1]
@@ -316,7 +318,7 @@ def _begin(begin: tuple, argv: list[bytes]) -> int | None:
     _, keyword, startfrom = begin
     argc = len(argv)
     start = startfrom if startfrom > 0 else argc + startfrom
-    end = argc - 1 if startfrom > 0 else 0
+    end = argc - 1 if startfrom > 0 else 1
     i = start
     while i != end:
         if i >= argc or i < 1:
