@@ -27,7 +27,8 @@ NOT_SET_HERE = {"bind", "port", "dir", "requirepass", "masterauth", "masteruser"
 
 _COMMON = ["", " ", "abc", "-1", "0", "1", "+1", "007", "1k", "3KB", "2mb", "1g", "1.5",
            str(INT_MAX), str(INT_MAX + 1), str(UINT_MAX), str(UINT_MAX + 1), str(LLONG_MAX),
-           str(LLONG_MAX + 1), str(ULLONG_MAX), "-9223372036854775808", "777", "0777", "1000"]
+           str(LLONG_MAX + 1), str(ULLONG_MAX), "-9223372036854775808", "777", "0777", "1000",
+           "9" * 25, "9" * 127 + "kb", "9" * 128, "9" * 5000]
 _WORDS = ["yes", "no", "YES", "maybe", "default", "save", "NOW save", "save nosave", "force now",
           "relative", "absolute", "clients", "local", "hostname", "panic-on-replicas", "auto",
           "local7", "{title} {port}", "{title}", "{nope}", "{{x", "{title", "bad_host",
@@ -68,6 +69,7 @@ def test_config_set_refusals_of_the_listeners_and_files(differential):
     steps += [["CONFIG", "SET", "oom-score-adj-values", "1 2"],
               ["CONFIG", "SET", "oom-score-adj-values", "0 200 3000"],
               ["CONFIG", "SET", "oom-score-adj-values", "0 200 x"],
+              ["CONFIG", "SET", "oom-score-adj-values", "0 200 " + "9" * 5000],
               ["CONFIG", "SET", "oom-score-adj", "sometimes"]]
     differential.check(steps)
 
@@ -83,7 +85,7 @@ def test_names_in_replies_are_redis_s(differential):
         ["CONFIG", "SET", "maxmemory", "1", "MAXMEMORY", "2"], ["CONFIG", "SET", "Lua-Time-Limit", "x"],
         ["CONFIG", "SET", "Hash-Max-Ziplist-Entries", "-1"], ["CONFIG", "GET", "MAXMEMORY"],
         ["CONFIG", "GET", "SLAVE-READ-ONLY"], ["CONFIG", "GET", "MAXMEMORY", "maxmemory"],
-        ["CONFIG", "GET", "maxmem?ry", "MaxMemory"], ["CONFIG", "GET", "*-read-only"],
+        ["CONFIG", "GET", "maxmem?ry", "MaxMemory"], ["~CONFIG", "GET", "*-read-only"],
         ["CONFIG", "GET", "nosuch", "NoSuch*"]])
 
 

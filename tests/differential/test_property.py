@@ -14,6 +14,8 @@ INDEXES = st.sampled_from(["0", "1", "-1", "2", "-2", "5", "-100", "x"])
 SCORES = st.sampled_from(["0", "1", "-1", "2.5", "inf", "-inf", "1e3", "nan", "x"])
 BOUNDS = st.sampled_from(["-inf", "+inf", "0", "(1", "2", "(2.5", "x"])
 LEX = st.sampled_from(["-", "+", "[a", "(b", "[x", "(z", "a"])
+# over the listpack/embstr sizes (a hash of such values is a hashtable: HGETALL and HKEYS unordered)
+LONG = st.sampled_from(["l" * 65, "12345678901234567890123", "m" * 45])
 
 
 def cmd(name, *parts):
@@ -41,7 +43,7 @@ COMMANDS = st.one_of(
     cmd("LPOS", KEYS, MEMBERS),
     # hashes
     cmd("HSET", KEYS, MEMBERS, MEMBERS), cmd("HGET", KEYS, MEMBERS), cmd("HDEL", KEYS, MEMBERS),
-    cmd("HGETALL", KEYS), cmd("HLEN", KEYS), cmd("HINCRBY", KEYS, MEMBERS, NUMBERS), cmd("HKEYS", KEYS),
+    cmd("~HGETALL", KEYS), cmd("HLEN", KEYS), cmd("HINCRBY", KEYS, MEMBERS, NUMBERS), cmd("~HKEYS", KEYS),
     cmd("HEXISTS", KEYS, MEMBERS), cmd("HMGET", KEYS, MEMBERS, MEMBERS), cmd("HSETNX", KEYS, MEMBERS, MEMBERS),
     # sets
     cmd("SADD", KEYS, MEMBERS, MEMBERS), cmd("SREM", KEYS, MEMBERS), cmd("SCARD", KEYS),
@@ -55,6 +57,14 @@ COMMANDS = st.one_of(
     cmd("ZRANK", KEYS, MEMBERS), cmd("ZCOUNT", KEYS, BOUNDS, BOUNDS), cmd("ZPOPMIN", KEYS),
     cmd("ZUNIONSTORE", KEYS, st.just("2"), KEYS, KEYS), cmd("ZINTERSTORE", KEYS, st.just("2"), KEYS, KEYS),
     cmd("ZREMRANGEBYSCORE", KEYS, BOUNDS, BOUNDS),
+    # encodings and the writes that convert them
+    cmd("OBJECT", st.just("ENCODING"), KEYS), cmd("SET", KEYS, LONG), cmd("RPUSH", KEYS, LONG),
+    cmd("HSET", KEYS, MEMBERS, LONG), cmd("SADD", KEYS, LONG), cmd("ZADD", KEYS, SCORES, LONG),
+    cmd("INCRBYFLOAT", KEYS, NUMBERS), cmd("HINCRBYFLOAT", KEYS, MEMBERS, NUMBERS), cmd("HSTRLEN", KEYS, MEMBERS),
+    cmd("ZRANGESTORE", KEYS, KEYS, INDEXES, INDEXES), cmd("SUNIONSTORE", KEYS, KEYS, KEYS),
+    cmd("SDIFFSTORE", KEYS, KEYS, KEYS), cmd("ZDIFFSTORE", KEYS, st.just("2"), KEYS, KEYS),
+    cmd("RPOPLPUSH", KEYS, KEYS), cmd("ZREVRANGE", KEYS, INDEXES, INDEXES), cmd("ZMSCORE", KEYS, MEMBERS, MEMBERS),
+    cmd("GETEX", KEYS), cmd("SORT", KEYS, st.just("ALPHA")), cmd("SORT", KEYS, st.just("STORE"), KEYS),
     # transactions
     st.just(["MULTI"]), st.just(["EXEC"]), st.just(["DISCARD"]),
 )

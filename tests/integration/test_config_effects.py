@@ -303,3 +303,19 @@ def test_eviction_exceeded_time_spans_the_time_over_maxmemory():
             client.config_resetstat()
             assert client.info("stats")["total_eviction_exceeded_time"] == 0
             client.close()
+
+
+def test_resetstat_clears_the_persistence_counters():
+    """CONFIG RESETSTAT zeroes rdb_saves and aof_rewrites too, as Redis's resetServerStats."""
+    with RedisReference() as ref, Server(save="") as ours:
+        for port in (ours.port, ref.port):
+            client = redis.Redis(port=port)
+            client.set("k", "v")
+            client.save()
+            client.bgrewriteaof()
+            _wait_for(lambda: client.info("persistence")["aof_rewrites"] == 1, "the rewrite")
+            assert client.info("persistence")["rdb_saves"] == 1
+            client.config_resetstat()
+            persistence = client.info("persistence")
+            assert (persistence["rdb_saves"], persistence["aof_rewrites"]) == (0, 0)
+            client.close()

@@ -251,3 +251,21 @@ def test_connection_is_cached_and_closed_after_ten_idle_seconds():
         s.set("c", 3)
         assert s.execute_command("MIGRATE", "127.0.0.1", target.port, "c", 0, 5000) == b"OK"
         assert redis.Redis(port=target.port).mget("a", "b", "c") == [b"1", b"2", b"3"]
+
+
+def _slowlog_of_migrate(kind: str, target_port: int) -> list:
+    with instance(kind) as source:
+        s = redis.Redis(port=source.port)
+        s.mset({"a": 1, "b": 2})
+        s.config_set("slowlog-log-slower-than", 0)
+        s.execute_command("MIGRATE", "127.0.0.1", target_port, "a", 0, 5000, "COPY", "REPLACE", "AUTH", "s3cret")
+        s.execute_command("MIGRATE", "127.0.0.1", target_port, "", 0, 5000, "REPLACE", "AUTH2", "default", "s3cret",
+                          "KEYS", "a", "b")
+        return [entry["command"] for entry in s.slowlog_get(3)[:2]]
+
+
+def test_migrate_credentials_are_redacted_in_the_slow_log_as_by_redis_server():
+    with instance("redis", "requirepass", "s3cret") as target:
+        ours, theirs = _slowlog_of_migrate("yizhan", target.port), _slowlog_of_migrate("redis", target.port)
+    assert ours == theirs
+    assert b"s3cret" not in b" ".join(ours)

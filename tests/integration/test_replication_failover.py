@@ -261,3 +261,29 @@ def test_failover_to_a_replica_still_syncing_is_refused_as_by_redis_server():
     ours, theirs = _refused_while_syncing("yizhan"), _refused_while_syncing("redis")
     assert ours == theirs
     assert ours[1] == b"-ERR FAILOVER target replica is not online.\r\n"
+
+
+def _chain_failover(middle_kind: str) -> list:
+    """redis-server master -> <middle> -> redis-server sub-replica; FAILOVER to the middle one:
+    promoted, it drops its replica, which comes back by a partial resync and follows the new
+    replid, as Redis's replicationUnsetMaster has it."""
+    with pair("redis", middle_kind) as (mport, port, _), server("redis") as (sport, _):
+        sub = redis.Redis(port=sport)
+        assert sub.replicaof("127.0.0.1", port)
+        wait_for(lambda: link_up(sub), what="the sub-replica to sync")
+        middle = redis.Redis(port=port)
+        before = middle.info("stats")["sync_partial_ok"]
+        assert redis.Redis(port=mport).execute_command("FAILOVER", "TO", "127.0.0.1", port) == b"OK"
+        wait_for(lambda: settled(mport, port), what="the failover to finish")
+        new_replid = middle.info("replication")["master_replid"]
+        wait_for(lambda: link_up(sub) and sub.info("replication")["master_replid"] == new_replid,
+                 what="the sub-replica to follow the new history")
+        middle.set("after", 1)
+        wait_for(lambda: sub.get("after") == b"1", what="the write to reach the sub-replica")
+        info = middle.info("replication")
+        return [info["connected_slaves"], sorted(info[f"slave{n}"]["port"] == p for n, p in enumerate((mport, sport))),
+                middle.info("stats")["sync_partial_ok"] - before, middle.info("stats")["sync_full"] == 0]
+
+
+def test_promoted_replica_resyncs_its_own_replicas_as_redis_server():
+    assert _chain_failover("yizhan") == _chain_failover("redis")

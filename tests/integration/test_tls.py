@@ -512,3 +512,47 @@ def test_management_api_over_https(certs):
             requests.get(f"http://127.0.0.1:{port}/api/overview", auth=("guest", "guest"), timeout=10)
     finally:
         server.stop()
+
+
+def cipher_ping(port: int, certs, cipher: str) -> bytes | type:
+    """PING over TLSv1.2 offering only `cipher`: the reply, or the class of the error raised."""
+    context = ssl.create_default_context(cafile=certs.ca)
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers(cipher)
+    context.load_cert_chain(certs.client_cert, certs.client_key)
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                tls.sendall(b"PING\r\n")
+                return tls.recv(64)
+    except OSError as exc:
+        return type(exc)
+
+
+def _refused(result) -> bool:
+    """A failed handshake: redis-server sends OpenSSL's alert (SSLError), yizhan's asyncio
+    transport closes without flushing it (SSLEOFError, a subclass)."""
+    return isinstance(result, type) and issubclass(result, ssl.SSLError)
+
+
+def test_tls_ciphers_limit_the_handshake_as_redis_s(certs):
+    """tls-ciphers: a client offering only another TLSv1.2 cipher fails the handshake on both
+    servers; CONFIG SET of a cipher list OpenSSL does not know is refused alike, and one it
+    knows applies at once. tls-prefer-server-ciphers and tls-ca-cert-dir are taken too."""
+    pair = start_pair(certs, tls_ciphers="ECDHE-RSA-AES128-GCM-SHA256", tls_prefer_server_ciphers="yes",
+                      tls_ca_cert_dir=str(certs.path("")))
+    try:
+        for port in pair.ports:
+            assert cipher_ping(port, certs, "ECDHE-RSA-AES128-GCM-SHA256") == b"+PONG\r\n"
+            assert _refused(cipher_ping(port, certs, "ECDHE-RSA-AES256-GCM-SHA384"))
+        for plain in (pair.yizhan.port, pair.reference.port):
+            with RawClient("127.0.0.1", plain) as raw:
+                assert raw.call("CONFIG", "SET", "tls-ciphers", "NO-SUCH-CIPHER") == (
+                    b"-ERR CONFIG SET failed (possibly related to argument 'tls-ciphers') - Unable to update "
+                    b"TLS configuration. Check server logs.\r\n")
+                assert raw.call("CONFIG", "SET", "tls-ciphers", "ECDHE-RSA-AES256-GCM-SHA384") == b"+OK\r\n"
+        for port in pair.ports:
+            assert cipher_ping(port, certs, "ECDHE-RSA-AES256-GCM-SHA384") == b"+PONG\r\n"
+            assert _refused(cipher_ping(port, certs, "ECDHE-RSA-AES128-GCM-SHA256"))
+    finally:
+        stop_pair(pair)

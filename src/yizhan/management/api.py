@@ -80,7 +80,7 @@ def get_permissions(call: Call):
 
 def _queues_of(call: Call, vhost_names: list[str]):
     now = call.broker.timers.clock.ms()
-    held = views.unacked_bytes(call.broker)
+    held = views.unacked_totals(call.broker)
     rows = []
     for name in vhost_names:
         vhost = call.broker.vhosts[name]
@@ -108,7 +108,7 @@ def _queue(call: Call):
 def get_queue(call: Call):
     queue = _queue(call)
     detail = views.queue_detail_json(queue, call.broker.timers.clock.ms(),
-                                     views.unacked_bytes(call.broker))
+                                     views.unacked_totals(call.broker))
     detail["consumer_details"] = [live.consumer_json(c) for c in queue.consumers.values()]
     detail = rates.with_length_rates(detail, [queue], call.rates)
     return with_stats(detail, rates.queue_stats(queue, call.rates))

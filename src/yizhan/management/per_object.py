@@ -152,7 +152,7 @@ def aggregated(broker) -> list:
 
 
 def queue_families(broker) -> list:
-    held = views.unacked_bytes(broker)
+    held = views.unacked_totals(broker)
     rows = []
     for vhost in broker.vhosts.values():
         for queue in vhost.queues.values():

@@ -18,6 +18,7 @@ from yizhan.amqp import passwords
 from yizhan.amqp.broker import VERSION
 from yizhan.amqp.channel import ENTRY, QUEUE
 from yizhan.amqp.codec import FieldTable
+from yizhan.amqp.store import is_persistent
 from yizhan.amqp.store.definitions_json import json_value
 
 ALL_PERMISSIONS = {"configure": ".*", "write": ".*", "read": ".*"}
@@ -50,27 +51,51 @@ def iso_time(ms: int) -> str:
 
 
 # -- queues -----------------------------------------------------------------------------------
-def unacked_bytes(broker) -> dict:
-    """Body bytes of the messages delivered and not yet acknowledged, by queue (the channels
-    hold them), counted once per request."""
+NOTHING_HELD = (0, 0, 0)
+
+
+def unacked_totals(broker) -> dict:
+    """{queue: (body bytes, persistent messages, their body bytes)} of the messages delivered
+    and not yet acknowledged (the channels hold them), counted once per request."""
     held: dict = {}
     for connection in broker.connections:
         for channel in connection.channels.values():
             for item in channel.unacked.values():
                 queue = item[QUEUE]
-                held[queue] = held.get(queue, 0) + len(item[ENTRY].message.body)
+                size, persistent, persistent_size = held.get(queue, NOTHING_HELD)
+                message = item[ENTRY].message
+                body = len(message.body)
+                if is_persistent(message):
+                    persistent, persistent_size = persistent + 1, persistent_size + body
+                held[queue] = (size + body, persistent, persistent_size)
     return held
+
+
+def persistent_ready(queue) -> tuple[int, int]:
+    """(messages, body bytes) of the queue's ready messages in memory that are persistent."""
+    count = size = 0
+    for entry in queue.ready:
+        message = entry.message
+        if is_persistent(message):
+            count, size = count + 1, size + len(message.body)
+    return count, size
 
 
 def queue_json(queue, now_ms: int, held: dict) -> dict:
     """A queue in /api/queues: the classic shape, or the quorum one (rabbit_quorum_queue's
-    info items: leader, members, online, no backing queue). `held`: `unacked_bytes`."""
+    info items: leader, members, online, no backing queue). `held`: `unacked_totals`. A
+    classic queue's persistent messages are those a durable queue holds (rabbit_variable_queue
+    counts a persistent message in a transient queue as transient)."""
+    unacked_size, unacked_persistent, unacked_persistent_size = held.get(queue, NOTHING_HELD)
     if queue.quorum:
-        return quorum_queue_json(queue, held.get(queue, 0))
+        return quorum_queue_json(queue, unacked_size)
     ready = queue.message_count
     unacked = queue.unacked
     ready_bytes = sum(len(e.message.body) for e in queue.ready)
-    unacked_size = held.get(queue, 0)
+    persistent, persistent_size = persistent_ready(queue) if queue.durable else (0, 0)
+    if queue.durable:
+        persistent += unacked_persistent
+        persistent_size += unacked_persistent_size
     consumers = queue.consumer_count
     return {
         "arguments": arguments_json(queue.arguments),
@@ -91,14 +116,14 @@ def queue_json(queue, now_ms: int, held: dict) -> dict:
         "memory": 0,
         "message_bytes": ready_bytes + unacked_size,
         "message_bytes_paged_out": 0,
-        "message_bytes_persistent": 0,
+        "message_bytes_persistent": persistent_size,
         "message_bytes_ram": ready_bytes + unacked_size,
         "message_bytes_ready": ready_bytes,
         "message_bytes_unacknowledged": unacked_size,
         "messages": ready + unacked,
         "messages_details": rate(0),
         "messages_paged_out": queue.paged_count,
-        "messages_persistent": 0,
+        "messages_persistent": persistent,
         "messages_ram": len(queue.ready) + unacked,
         "messages_ready": ready,
         "messages_ready_details": rate(0),

@@ -30,17 +30,39 @@ def redis_context(params) -> ssl.SSLContext | None:
     if params.int("tls-port") == 0:
         return None
     cert, key, ca = params.get("tls-cert-file"), params.get("tls-key-file"), params.get("tls-ca-cert-file")
+    ca_dir = params.get("tls-ca-cert-dir")
     auth = params.get("tls-auth-clients")
     if not cert:
         raise TLSConfigError("No tls-cert-file configured!")
     if not key:
         raise TLSConfigError("No tls-key-file configured!")
-    if auth != "no" and not ca:
+    if auth != "no" and not ca and not ca_dir:
         raise TLSConfigError("Either tls-ca-cert-file or tls-ca-cert-dir must be specified when "
                              "tls-cluster, tls-replication or tls-auth-clients are enabled!")
-    context = _server_context(cert, key, ca, _CLIENT_AUTH[auth])
+    context = _server_context(cert, key, ca, _CLIENT_AUTH[auth], params.get("tls-key-file-pass") or None, ca_dir)
     _limit_protocols(context, params.get("tls-protocols"))
+    _tune(context, params)
     return context
+
+
+def _tune(context: ssl.SSLContext, params) -> None:
+    """tls-ciphers (TLSv1.2 and below), tls-prefer-server-ciphers and tls-dh-params-file, as
+    Redis's tlsCreateContext applies them (Python's ssl has no TLSv1.3 ciphersuites setter:
+    tls-ciphersuites is kept but not applied)."""
+    ciphers = params.get("tls-ciphers")
+    if ciphers:
+        try:
+            context.set_ciphers(ciphers)
+        except ssl.SSLError:
+            raise TLSConfigError(f"Failed to configure ciphers: {ciphers}") from None
+    if params.flag("tls-prefer-server-ciphers"):
+        context.options |= ssl.OP_CIPHER_SERVER_PREFERENCE
+    dh_params = params.get("tls-dh-params-file")
+    if dh_params:
+        try:
+            context.load_dh_params(dh_params)
+        except (OSError, ssl.SSLError) as exc:
+            raise TLSConfigError(f"Failed to load DH params file: {dh_params}: {_reason(exc)}") from None
 
 
 # the listeners with RabbitMQ-style ssl options: config field prefix, port option, default port
@@ -79,16 +101,17 @@ def listener_port(config: Config, listener: tuple[str, str, int]) -> int | None:
     return default if cert else None
 
 
-def _server_context(cert: str, key: str, ca: str, verify: ssl.VerifyMode) -> ssl.SSLContext:
+def _server_context(cert: str, key: str, ca: str, verify: ssl.VerifyMode, password: str | None = None,
+                    ca_dir: str = "") -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2  # Redis's and RabbitMQ's default protocols
     try:
-        context.load_cert_chain(cert, key)
+        context.load_cert_chain(cert, key, password)
     except (OSError, ssl.SSLError) as exc:
         raise TLSConfigError(f"Failed to load certificate or private key {cert}, {key}: {_reason(exc)}") from None
-    if ca:
+    if ca or ca_dir:
         try:
-            context.load_verify_locations(cafile=ca)
+            context.load_verify_locations(cafile=ca or None, capath=ca_dir or None)
         except (OSError, ssl.SSLError) as exc:
             raise TLSConfigError(f"Failed to load CA certificate(s) file {ca}: {_reason(exc)}") from None
     context.verify_mode = verify

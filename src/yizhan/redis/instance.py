@@ -22,6 +22,7 @@ from yizhan.redis.keyspace import Database
 from yizhan.redis.observer import Observer
 from yizhan.redis.params import Params
 from yizhan.redis.persistence.aof import aof_state
+from yizhan.redis.persistence.snapshot import snapshotter
 from yizhan.redis.pubsub import PubSub, parse_notify_flags
 from yizhan.redis.replication.state import REPLICATION_PARAMS, replication
 from yizhan.redis.tracking import Tracking
@@ -384,6 +385,12 @@ class RedisInstance:
         dirty = self.stats.dirty
         self.stats = Stats(dirty=dirty)
         self.evictor.exceeded_since = None  # Redis's resetServerStats forgets the open spell too
+        # and the counters kept by persistence and replication
+        snapshotter(self).saves = 0
+        aof = aof_state(self)
+        aof.rewrites = aof.failures = 0
+        master = replication(self).master
+        master.sync_full = master.sync_partial_ok = master.sync_partial_err = 0
         self.instantaneous.reset(self.stats, self.clock.ms())
         self.observer.reset_stats()
         for db in self.dbs:

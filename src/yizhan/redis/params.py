@@ -7,6 +7,7 @@ import fnmatch
 import re
 from dataclasses import dataclass
 
+from yizhan.redis.floats import parse_double
 from yizhan.redis.pubsub import parse_notify_flags
 from yizhan.resp import ErrorReply
 
@@ -235,8 +236,8 @@ def parse_memory(text: str) -> int | None:
     """A memory value as Redis's memtoull reads it: digits and a unit, no sign; the number
     saturates at 2**64-1 and the product wraps as C's unsigned arithmetic does."""
     match = re.fullmatch(r"(\d*)([a-zA-Z]*)", text)
-    if not match or match.group(2).lower() not in _MEMORY_UNITS:
-        return None
+    if not match or match.group(2).lower() not in _MEMORY_UNITS or len(match.group(1)) >= 128:
+        return None  # (memtoull copies the digits into a 128-byte buffer)
     number = min(int(match.group(1) or 0), ULLONG_MAX)
     return number * _MEMORY_UNITS[match.group(2).lower()] & ULLONG_MAX
 
@@ -322,9 +323,9 @@ class Params:
 
 def _normalize_percentiles(name: str, value: str) -> str:
     """Numbers between 0 and 100, written as Redis writes them back (50 99 99.9)."""
-    try:
-        numbers = [float(word) for word in _multi_args(value)]
-    except ValueError:
+    try:  # each word as Redis's string2d reads it
+        numbers = [parse_double(word.encode("utf-8", "surrogateescape")) for word in _multi_args(value)]
+    except ErrorReply:
         raise set_failed(name, "Invalid latency-tracking-info-percentiles parameters") from None
     if not all(0 <= n <= 100 for n in numbers):
         raise set_failed(name, "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]")
@@ -349,7 +350,7 @@ def _normalize_memory_or_percent(name: str, value: str) -> str:
 
 def _parse_plain_int(text: str) -> int | None:
     """An integer as Redis's string2ll reads it (no sign '+', no leading zeros, 64-bit)."""
-    if not re.fullmatch(r"0|-?[1-9]\d*", text):
+    if len(text) > 20 or not re.fullmatch(r"0|-?[1-9]\d*", text):
         return None
     number = int(text)
     return number if -LLONG_MAX - 1 <= number <= LLONG_MAX else None
@@ -437,7 +438,7 @@ def _normalize_oom_values(name: str, value: str) -> str:
     words = _multi_args(value)
     if len(words) != 3:
         raise set_failed(name, "wrong number of arguments")
-    if not all(re.fullmatch(r"[+-]?\d+", w) and -2000 <= int(w) <= 2000 for w in words):
+    if not all(re.fullmatch(r"[+-]?\d{1,5}", w) and -2000 <= int(w) <= 2000 for w in words):
         raise set_failed(name, "Invalid oom-score-adj-values, elements must be between -2000 and 2000.")
     return " ".join(str(int(w)) for w in words)
 

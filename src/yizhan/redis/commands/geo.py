@@ -377,16 +377,15 @@ def _points_in_shape(zs: ZSet, shape: Shape, step: int, ranges: list, limit: int
     depth = 3 if inner is not None else 2
     between = zs.between
     collect = shape.collect
+    pending: list = []  # members to test, in visiting order (one `collect` for several ranges)
     for low, high, merged in ranges:
         members = between(low, high)
         if band is None or len(members) <= _CROWDED:
-            if members and collect(members, box, points, limit, distances):
-                return points
+            pending += members
             continue
 
         def crowded(low: int, high: int) -> bool:  # worth splitting: more than a few members
             return bisect_left(members, (high,)) - bisect_left(members, (low,)) > _CROWDED
-        pending: list = []
         for bits, ilat, ilon in merged:
             for part_low, part_high, inside in geohash.cell_ranges(bits, ilat, ilon, step, band, crowded, inner,
                                                                    depth):
@@ -401,8 +400,8 @@ def _points_in_shape(zs: ZSet, shape: Shape, step: int, ranges: list, limit: int
                 if limit and len(points) >= limit:
                     del points[limit:]
                     return points
-        if pending and collect(pending, box, points, limit, distances):
-            return points
+    if pending:
+        collect(pending, box, points, limit, distances)
     return points
 
 

@@ -97,6 +97,9 @@ class Replication:
         role.replid2, role.second_offset = self.srv.repl_id, role.offset + 1
         self.srv.repl_id = os.urandom(20).hex()
         role.selected_db = -1
+        role.alone_since = self.srv.clock.monotonic()  # the backlog's TTL counts from now
+        for peer in role.peers:  # they learn the new replid by a (partial) resync, as Redis's disconnectSlaves
+            peer.client.kill()
         if role.backlog is None:
             role.create_backlog()
         self.update_write_refusal()

@@ -524,19 +524,19 @@ def search_area(shape: Shape) -> tuple[int, list[tuple[int, int, int] | None]]:
             step -= 1
             ilat, ilon = _indexes(longitude, latitude, step)
     mask = (1 << step) - 1
+    spread = _SPREAD14
     lats = (ilat, (ilat + 1) & mask, (ilat - 1) & mask)  # by dy: 0, 1, -1
     lons = (ilon, (ilon + 1) & mask, (ilon - 1) & mask)
-    lat_bits = [_spread(index) for index in lats]
-    lon_bits = [_spread(index) << 1 for index in lons]
-    cells: list[tuple[int, int, int] | None] = [(lat_bits[dy] | lon_bits[dx], lats[dy], lons[dx])
-                                                for dx, dy in _CELL_ORDER]
-    if step >= 2:
+    lat_bits = [spread[index & 0x1FFF] | spread[index >> 13] << 26 for index in lats]
+    lon_bits = [(spread[index & 0x1FFF] | spread[index >> 13] << 26) << 1 for index in lons]
+    lat_kept = lon_kept = (True, True, True)
+    if step >= 2:  # the neighbours beyond a side the search area does not reach: None
         long_min, long_max, lat_min, lat_max = cell_box(ilat, ilon, step)
-        south, north = lat_min < min_lat, lat_max > max_lat
-        west, east = long_min < min_lon, long_max > max_lon
-        for i, (dx, dy) in enumerate(_CELL_ORDER):
-            if (dy < 0 and south) or (dy > 0 and north) or (dx < 0 and west) or (dx > 0 and east):
-                cells[i] = None
+        lat_kept = (True, not lat_max > max_lat, not lat_min < min_lat)
+        lon_kept = (True, not long_max > max_lon, not long_min < min_lon)
+    cells: list[tuple[int, int, int] | None] = [
+        (lat_bits[dy] | lon_bits[dx], lats[dy], lons[dx]) if lat_kept[dy] and lon_kept[dx] else None
+        for dx, dy in _CELL_ORDER]
     return step, cells
 
 
@@ -566,12 +566,6 @@ def _spread_table(bits: int) -> list[int]:
 
 
 _SPREAD14 = _spread_table(14)
-
-
-def _spread(index: int) -> int:
-    """An axis index up to 2**26 (a step-26 index, plus the range's upper edge) with its bits
-    moved to the even positions, by table: interleave64's half for one axis."""
-    return _SPREAD14[index & 0x1FFF] | _SPREAD14[index >> 13] << 26
 
 
 def cell_scores(bits: int, step: int) -> tuple[int, int]:
