@@ -221,9 +221,10 @@ def _entries(items) -> list:
 
 
 def _keyed(c, pairs: list) -> object:
-    """[key, value] pairs as an array of pairs (RESP2) or a map (RESP3), duplicates kept."""
+    """[key, value] pairs (a new list of new lists) as an array of pairs (RESP2: the list as
+    it is) or a map (RESP3), duplicates kept."""
     if c.proto == 2:
-        return [[key, value] for key, value in pairs]
+        return pairs
     keys = [key for key, _ in pairs]
     if len(set(keys)) == len(keys):
         return dict(pairs)
