@@ -28,7 +28,8 @@ from yizhan.net.redis_transport import BusyAcceptor, RedisProtocol
 from yizhan.net.replica_transport import connector
 from yizhan.net import tls
 from yizhan.redis import commands  # noqa: F401  (registers every command in the table)
-from yizhan.redis.commands.server import shutdown_by_signal
+from yizhan.redis.commands.server import replicas_lagging, shutdown_by_signal
+from yizhan.redis.pause import hold_writes, release_writes
 from yizhan.redis.instance import RedisInstance
 from yizhan.redis.params import Params
 from yizhan.redis.persistence.aof import aof_state
@@ -38,6 +39,7 @@ from yizhan.redis.scripting.function_lua import registry
 from yizhan.testing.control import Controls
 
 log = logging.getLogger("yizhan")
+REPLICA_POLL = 0.01  # seconds between checks of the replicas' acknowledgements during a shutdown
 
 
 class PortInUse(Exception):
@@ -82,6 +84,7 @@ class ServerRuntime:
         self._stopped = asyncio.Event()
         self._stopping = False
         self.on_shutdown = None  # the owner's: called once SHUTDOWN has stopped the runtime
+        self._awaiting_replicas = False  # a signal's shutdown waits for lagging replicas
         self.controls = Controls(self)  # test controls (yizhan.testing.control)
 
     async def start(self) -> None:
@@ -375,8 +378,33 @@ class ServerRuntime:
     def on_signal(self, name: str, stop) -> None:
         """SIGTERM or SIGINT (`name` "sigterm" / "sigint") for `yizhan serve`: the shutdown
         that shutdown-on-<name> asks for; the server keeps running when its save fails
-        without `force`, as Redis's. A second signal stops at once."""
-        if self.redis.shut_down or shutdown_by_signal(self.redis, name):
+        without `force`, as Redis's. Unless the flags say `now`, writes wait and the shutdown
+        waits up to shutdown-timeout seconds for lagging replicas to acknowledge the whole
+        stream (Redis's prepareForShutdown). A second signal stops at once."""
+        redis = self.redis
+        if redis.shut_down or self._awaiting_replicas:
+            stop()
+            return
+        timeout = redis.params.int("shutdown-timeout")
+        if "now" not in redis.params.get(f"shutdown-on-{name}").split() and timeout and replicas_lagging(redis):
+            log.warning("Waiting for replicas before shutting down.")
+            replication(redis).master.request_acks()
+            hold_writes(redis)
+            self._awaiting_replicas = True
+            self._await_replicas(name, stop, redis.clock.monotonic() + timeout)
+        elif shutdown_by_signal(redis, name):
+            stop()
+
+    def _await_replicas(self, name: str, stop, deadline: float) -> None:
+        redis = self.redis
+        if replicas_lagging(redis) and redis.clock.monotonic() < deadline:
+            asyncio.get_running_loop().call_later(REPLICA_POLL, self._await_replicas, name, stop, deadline)
+            return
+        if replicas_lagging(redis):
+            log.warning("Lagging replica(s) did not acknowledge the stream within shutdown-timeout.")
+        self._awaiting_replicas = False
+        release_writes(redis)
+        if shutdown_by_signal(redis, name):
             stop()
 
     async def stop(self) -> None:

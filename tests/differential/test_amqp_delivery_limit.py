@@ -47,6 +47,29 @@ def test_every_delivery_carries_the_count_in_sorted_headers(broker, quorum):
     assert second[1].content_type == b"text/plain"
 
 
+def test_consumers_see_the_count_only_once_a_message_came_back(broker, quorum):
+    """basic.get always carries the count; a delivery to a consumer carries none the first time
+    (the table stays as published, unsorted) and the count after a return."""
+    ch = broker.channel()
+    q = quorum()
+    publish_confirmed(ch.connection, "", q, [b"m"], P(headers={"z": 1, "a": 2}))
+    publish_confirmed(ch.connection, "", q, [b"n"])
+    seen = []
+    for method, props, body in ch.consume(q, inactivity_timeout=5):
+        assert method is not None, f"only {seen} arrived"
+        seen.append((body, method.redelivered, props.headers))
+        if len(seen) == 1:
+            ch.basic_nack(method.delivery_tag, requeue=True)
+        else:
+            ch.basic_ack(method.delivery_tag)
+        if len(seen) == 3:
+            break
+    ch.cancel()
+    assert seen == [(b"m", False, {"z": 1, "a": 2}), (b"n", False, None),
+                    (b"m", True, {"a": 2, "x-delivery-count": 1, "z": 1})]
+    assert list(seen[0][2]) == ["z", "a"] and list(seen[2][2]) == ["a", "x-delivery-count", "z"]
+
+
 def test_returns_count_and_the_limit_dead_letters(broker, quorum):
     ch = broker.channel()
     dead = ch.queue_declare(unique("dead"), exclusive=True).method.queue

@@ -105,11 +105,11 @@ def test_config_get_star_names_and_values(yizhan_server, reference_redis):
     assert differ == {}
 
 
-def _info_layout(port: int) -> list:
-    """INFO everything as (section, [field names]), the fields of the sections that list
+def _info_layout(port: int, *sections: str) -> list:
+    """INFO `sections` as (section, [field names]), the fields of the sections that list
     commands, errors or databases left out (they follow what ran before)."""
     with RawClient("127.0.0.1", port) as client:
-        reply = client.call("INFO", "everything")
+        reply = client.call("INFO", *sections)
     text = reply.split(b"\r\n", 1)[1].decode()
     layout = []
     for block in text.strip().split("\r\n\r\n"):
@@ -121,9 +121,12 @@ def _info_layout(port: int) -> list:
     return layout
 
 
-def test_info_everything_has_redis_fields_in_order(yizhan_server, reference_redis):
-    ours = dict(_info_layout(yizhan_server.port))
-    theirs = _info_layout(reference_redis.port)
+@pytest.mark.parametrize("sections", [("everything",), ("all",), (), ("default",), ("keyspace", "server"),
+                                      ("CPU", "commandstats", "Stats"), ("default", "latencystats"),
+                                      ("module_list",), ("nosuch",)])
+def test_info_everything_has_redis_fields_in_order(yizhan_server, reference_redis, sections):
+    ours = dict(_info_layout(yizhan_server.port, *sections))
+    theirs = _info_layout(reference_redis.port, *sections)
     assert list(ours) == [section for section, _ in theirs]
     for section, names in theirs:
         mine = [n for n in ours[section] if n not in ("yizhan_version", "python_version")]

@@ -319,3 +319,49 @@ def test_resetstat_clears_the_persistence_counters():
             persistence = client.info("persistence")
             assert (persistence["rdb_saves"], persistence["aof_rewrites"]) == (0, 0)
             client.close()
+
+
+def _follow(master: Running) -> tuple[RedisReference, redis.Redis]:
+    replica = RedisReference().start()
+    client = redis.Redis(port=replica.port)
+    client.replicaof("127.0.0.1", master.port)
+    _wait_for(lambda: client.info("replication").get("master_link_status") == "up", "the link")
+    master.client.set("first", "1")
+    _wait_for(lambda: master.client.info("replication").get("slave0", {}).get("offset")
+              == master.client.info("replication")["master_repl_offset"], "the replica's ACK")
+    return replica, client
+
+
+def test_sigterm_waits_for_a_lagging_replica_up_to_shutdown_timeout(start):
+    """A replica that has not acknowledged the last write (stopped with SIGSTOP) holds the
+    SIGTERM shutdown back (shutdown-timeout 30) until it resumes and catches up; with
+    shutdown-timeout 0 the server exits at once."""
+    master = start(shutdown_timeout="30")
+    replica, replica_client = _follow(master)
+    try:
+        replica.process.send_signal(signal.SIGSTOP)
+        master.client.set("late", "written before SIGTERM")
+        master.signal(signal.SIGTERM)
+        time.sleep(1)  # (no reply tells when the signal is handled)
+        assert master.process.poll() is None
+        replica.process.send_signal(signal.SIGCONT)
+        assert master.exit_code() == 0
+        assert replica_client.get("late") == b"written before SIGTERM"
+    finally:
+        replica.process.send_signal(signal.SIGCONT)
+        replica_client.close()
+        replica.stop()
+
+
+def test_sigterm_with_shutdown_timeout_0_does_not_wait(start):
+    master = start(shutdown_timeout="0")
+    replica, replica_client = _follow(master)
+    try:
+        replica.process.send_signal(signal.SIGSTOP)
+        master.client.set("late", "1")
+        master.signal(signal.SIGTERM)
+        assert master.exit_code() == 0  # while the replica is still stopped
+    finally:
+        replica.process.send_signal(signal.SIGCONT)
+        replica_client.close()
+        replica.stop()

@@ -117,6 +117,7 @@ COMMAND = st.one_of(
                                b"list-max-listpack-size"]), st.just(b"2")),
     st.tuples(st.just(b"OBJECT"), st.just(b"FREQ"), key),
     st.tuples(st.just(b"DEBUG"), st.just(b"SET-ACTIVE-EXPIRE"), st.just(b"1")),
+    st.tuples(st.just(b"DEBUG"), st.just(b"POPULATE"), st.just(b"3"), key, st.sampled_from([b"10", b"70"])),
     st.tuples(st.just(b"DEBUG"), st.just(b"RELOAD")),
 )
 

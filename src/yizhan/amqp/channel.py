@@ -498,7 +498,7 @@ class Channel:
         message = entry.message
         conn = self.conn
         props = message.raw_properties
-        if queue.quorum:
+        if queue.quorum and entry.delivery_count:  # a first delivery to a consumer has no count
             props = with_delivery_count(props, entry.delivery_count)
         conn.write(codec.deliver_frames(self.number, consumer.tag_s, tag, entry.redelivered,
                                         message.exchange_s, message.routing_key_s,

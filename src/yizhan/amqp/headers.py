@@ -1,6 +1,8 @@
 """Header-table edits RabbitMQ makes to messages it passes on: rabbit_misc:set_table_value
 (store the key, then sort the whole table by key) and the `x-delivery-count` header quorum
-queues add to every delivery (rabbit_basic:add_header)."""
+queues add (rabbit_basic:add_header): to every basic.get reply, and to a consumer's delivery only
+once the message has come back (RabbitMQ 3.10's rabbit_fifo keeps no count in a fresh message's
+header, and its consumer path adds the header only when the count is there)."""
 
 from __future__ import annotations
 

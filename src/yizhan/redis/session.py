@@ -453,14 +453,15 @@ class RedisConnection:
         self._receive(data)
 
     def _receive(self, data: bytes) -> None:
-        self.client.server.stats.total_net_input_bytes += len(data)
-        self.parser.feed(data)
-        if self.parser.buffered > self.client.server.int_params.int("client-query-buffer-limit"):
+        client = self.client
+        server = client.server
+        server.stats.total_net_input_bytes += len(data)
+        if self.parser.feed(data) > server.int_params.int("client-query-buffer-limit"):
             self._query_buffer_full()
-        elif self.client.blocked is None:
+        elif client.blocked is None:
             self.process()
-        if self.client.server.client_eviction:  # maxmemory-clients (client_eviction.py)
-            evict_clients(self.client.server, client_line)
+        if server.client_eviction:  # maxmemory-clients (client_eviction.py)
+            evict_clients(server, client_line)
 
     def resume(self) -> None:
         """Go on with requests that arrived while the client was blocked (scheduled when it
@@ -523,6 +524,7 @@ class RedisConnection:
         connection is to close."""
         client = self.client
         server = client.server
+        stats = server.stats
         parser = self.parser
         next_commands = parser.next_commands
         blocking = server.blocking
@@ -548,22 +550,30 @@ class RedisConnection:
                 break
             if not commands:
                 break
+            # Whether the direct path is open to this client (what `can_run_directly` and
+            # `execute` check beyond the arity), and the observer's threshold: read once per
+            # batch and again after any command that is not `plain` (only such a command can
+            # change them), as is the count of commands processed, added up per batch.
+            direct = _direct_path_open(client, server)
+            quick_us = observer.quick_us
+            counted = 0
             # One clock reading per command (they cost): a command's duration runs from the
             # previous one's end, so it includes encoding that one's reply.
             last_ns = now_ns()
             pending = iter(commands)
             for argv in pending:
                 # The direct path: what `execute` and `call` do for a command found by its
-                # exact name that passes every check (those of `can_run_directly`, inlined),
-                # without their function calls.
+                # exact name that passes every check, without their function calls.
                 cmd = by_name(argv[0])
-                if (cmd is not None and client.multi is None and server.aof is None
-                        and ((len(argv) == cmd.arity) if cmd.arity > 0 else (len(argv) >= -cmd.arity))
-                        and client.authenticated and client.direct
-                        and not (client.proto == 2 and (client.subscriptions or client.patterns
-                                                        or client.shard_subscriptions))):
+                if (direct and cmd is not None
+                        and ((len(argv) == cmd.arity) if cmd.arity > 0 else (len(argv) >= -cmd.arity))):
                     client.last_command = cmd.name
-                    server.stats.total_commands_processed += 1
+                    plain = cmd.plain
+                    if plain:
+                        counted += 1
+                    else:
+                        stats.total_commands_processed += counted + 1
+                        counted = 0
                     try:
                         reply = cmd.handler(client, argv)
                     except Exception as exc:  # noqa: BLE001  (as `call`: an error reply, never a crash)
@@ -572,18 +582,25 @@ class RedisConnection:
                     # observer.ran(client, cmd, argv, reply, end_ns - last_ns), its common
                     # case written out
                     us = (end_ns - last_ns) // 1000
-                    if (us < observer.quick_us and type(reply) is not ErrorReply
-                            and (stat := stats_of(cmd)) is not None):
+                    if us < quick_us and type(reply) is not ErrorReply and (stat := stats_of(cmd)) is not None:
                         by_us = stat.by_us
                         by_us[us] = by_us.get(us, 0) + 1
                     else:
                         observer.ran(client, cmd, argv, reply, end_ns - last_ns)
                     last_ns = end_ns
+                    if not plain:
+                        direct = _direct_path_open(client, server)
+                        quick_us = observer.quick_us
                 else:
+                    if counted:
+                        stats.total_commands_processed += counted
+                        counted = 0
                     reply = client.execute(argv)
                     last_ns = now_ns()
                     if client.reply_mode:
                         reply = client.filtered(reply)
+                    direct = _direct_path_open(client, server)
+                    quick_us = observer.quick_us
                 kind = type(reply)
                 if kind is bytes:
                     size = len(reply)
@@ -609,16 +626,28 @@ class RedisConnection:
                     parser.unread(list(pending))
                     break
             else:
+                if counted:
+                    stats.total_commands_processed += counted
                 continue
+            if counted:
+                stats.total_commands_processed += counted
             break  # blocked, or closing
         if after_reply:
             server.run_after_reply()
         server.current_client = None
-        aof = client.server.aof
+        aof = server.aof
         if aof is not None:  # before the batch's replies leave: write (and fsync) its writes
             aof.flush()
         if client.close_after_reply:
             self.close_after = 0.0
+
+
+def _direct_path_open(client: Client, server) -> bool:
+    """Whether a command found by its exact name, with the right arity, may take the direct
+    path of `RedisConnection.process` (the checks of `Client.can_run_directly`, with no
+    transaction open and no AOF to log to)."""
+    return (client.multi is None and server.aof is None and client.authenticated and client.direct
+            and not (client.proto == 2 and (client.subscriptions or client.patterns or client.shard_subscriptions)))
 
 
 def repr_bytes(data: bytes) -> str:

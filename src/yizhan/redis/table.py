@@ -25,6 +25,8 @@ _GROUP_CATEGORY = {
     "hyperloglog": "hyperloglog", "pubsub": "pubsub", "transactions": "transaction", "geo": "geo",
     "stream": "stream",
 }
+_PLAIN_GROUPS = frozenset(
+    "string bitmap list hash set sorted_set hyperloglog geo stream".split())  # see Command.plain
 _CATEGORY_ORDER = ("keyspace read write set sortedset list hash string bitmap hyperloglog geo stream "
                    "pubsub admin fast slow blocking dangerous connection transaction scripting").split()
 
@@ -54,12 +56,19 @@ class Command:
     monitored: bool = field(init=False)  # shown to MONITOR after it ran (observer.py)
     slow_logged: bool = field(init=False)  # may enter the slow log
     touches_keyspace: bool = field(init=False)  # refused to a client in MONITOR mode
+    # A data command (of a value type's group, no script): running it changes nothing that
+    # decides how the connection dispatches the next command (MULTI, AUTH, the protocol,
+    # subscriptions, CLIENT REPLY, MONITOR, tracking, pauses, config, ACL users), so
+    # `RedisConnection.process` keeps its per-batch checks across it.
+    plain: bool = field(init=False)
 
     def __post_init__(self) -> None:
         self.no_auth = "no_auth" in self.flags
         self.monitored = not {"admin", "skip_monitor"} & set(self.flags)
         self.slow_logged = "skip_slowlog" not in self.flags
         self.touches_keyspace = bool({"readonly", "write", "may_replicate"} & set(self.flags))
+        self.plain = (self.group in _PLAIN_GROUPS and self.touches_keyspace and "noscript" not in self.flags
+                      and "admin" not in self.flags and not self.subcommands)
 
     def arity_fits(self, argc: int) -> bool:
         arity = self.arity

@@ -35,6 +35,10 @@ PROTO_MAX_BULK_LEN = 512 * 1024 * 1024  # the default of proto-max-bulk-len
 _HEADER_SUSPECTS = (re.compile(rb"\*\d{4}").search, re.compile(rb"\$\d{7}").search)
 _RARE = b"+=(~>%|"
 _RARE_BYTES = tuple(_RARE)  # as ints: `in` on an int is a memchr
+# `_suspect`'s marks for reads up to `_MARKED_MAX` bytes: every ASCII digit becomes "0" (so
+# "*0000" and "$0000000" stand for `_HEADER_SUSPECTS`), every rare byte becomes NUL, a NUL 1.
+_MARKED_MAX = 4096
+_MARKS = bytes(0 if byte in _RARE else 48 if 48 <= byte <= 57 else 1 if byte == 0 else byte for byte in range(256))
 _RARE_SUSPECTS = tuple(re.compile(pattern).search for pattern in (rb">\d{4}", rb"~\d{4}", rb"%\d{4}", rb"\|\d{4}"))
 # What hiredis may parse but reads differently from Redis: a line starting with a RESP type
 # other than `*` and `$` (hiredis reads `+`, `=` and `(` as bulk-like strings). A bulk such
@@ -72,11 +76,21 @@ class RequestParser:
         self.auth_required = False
         self.max_bulk = PROTO_MAX_BULK_LEN
 
-    def feed(self, data: bytes) -> None:
-        if self._fresh or (data[:1] == b"*" and self._py.idle):
-            self._fresh.append(data)
-        elif data:
-            self._py.buf += data
+    def feed(self, data: bytes) -> int:
+        """Take bytes from the peer; returns `buffered` (counted without a pass over the
+        buffers in the usual case: nothing was left over from earlier reads)."""
+        fresh = self._fresh
+        if fresh:
+            fresh.append(data)
+            return self.buffered
+        py = self._py
+        if not py.buf and not py.argc:
+            if data[:1] == b"*":
+                fresh.append(data)
+                return len(data)
+        if data:
+            py.buf += data
+        return self.buffered
 
     @property
     def buffered(self) -> int:
@@ -162,20 +176,33 @@ class RequestParser:
             return []
         reader = self._reader
         reader.feed(data)
-        gets = reader.gets
-        has_data = reader.has_data
         items: list = []
-        append = items.append
         complete = False
         try:
-            while True:
-                item = gets()
-                if item is False:
-                    break
+            item = reader.gets()
+            if item is not False and not reader.has_data():  # one request (no pipelining)
+                if verdict == CLEAN and type(item) is list and item:
+                    try:
+                        _join(item)  # a C loop that refuses anything but bytes(-like) arguments
+                    except TypeError:
+                        pass
+                    else:
+                        return [item]
+                items.append(item)
+                complete = True
+            elif item is not False:
+                gets = reader.gets
+                has_data = reader.has_data
+                append = items.append
                 append(item)
-                if not has_data():
-                    complete = True
-                    break
+                while True:
+                    item = gets()
+                    if item is False:
+                        break
+                    append(item)
+                    if not has_data():
+                        complete = True
+                        break
         except hiredis.ProtocolError:
             pass
         if complete:
@@ -202,14 +229,21 @@ class RequestParser:
 def _suspect(data: bytes) -> int:
     """PYTHON when `data` holds what hiredis must not parse (`_HEADER_SUSPECTS`,
     `_RARE_SUSPECTS`), VERIFY when hiredis's result must be checked (`_OTHER_TYPE`), CLEAN."""
-    for search in _HEADER_SUSPECTS:
-        if search(data) is not None:
+    if len(data) <= _MARKED_MAX:
+        # The common case by C loops: one pass marks digits and rare bytes (`_MARKS`), then
+        # `find` looks for the marked headers and `in` (a memchr) for a rare byte. (A regex
+        # search, or `in` with a bytes needle, costs more than the whole pass on short reads.)
+        marked = data.translate(_MARKS)
+        if marked.find(b"0000") >= 0 and (marked.find(b"*0000") >= 0 or marked.find(b"$0000000") >= 0):
             return PYTHON
-    # The common case, by C loops: a short read (one request) by one pass that deletes the
-    # rare bytes (cheaper than seven memchr calls below ~500 bytes), a longer one by memchr.
-    if (len(data) == len(data.translate(None, _RARE)) if len(data) < 256
-            else not any(map(data.__contains__, _RARE_BYTES))):
-        return CLEAN
+        if 0 not in marked:
+            return CLEAN
+    else:
+        for search in _HEADER_SUSPECTS:
+            if search(data) is not None:
+                return PYTHON
+        if not any(map(data.__contains__, _RARE_BYTES)):
+            return CLEAN
     for search in _RARE_SUSPECTS:
         if search(data) is not None:
             return PYTHON

@@ -129,6 +129,12 @@ def _persist_for_shutdown(srv, save: bool, nosave: bool, force: bool) -> bool:
     return True
 
 
+def replicas_lagging(srv) -> bool:
+    """Redis's !isReadyToShutdown: a replica has not acknowledged the whole stream yet."""
+    master = replication(srv).master
+    return any(peer.alive() and peer.ack_offset != master.offset for peer in master.peers)
+
+
 def shutdown_by_signal(srv, name: str) -> bool:
     """SIGTERM / SIGINT as Redis 7.0 takes them: SHUTDOWN's persistence with the flags of
     shutdown-on-sigterm / shutdown-on-sigint (save, nosave, force; "default": save when save
