@@ -261,13 +261,29 @@ def lpop(c, argv):
     if len(argv) != 2:
         return lists.lpop(c, argv)
     db, key = c.db, argv[1]
-    lst = db.lookup_write(key)
+    lst = db.data.get(key)  # db.lookup_write(key), written out
     if lst is None:
         return None
+    expires = db.expires
+    if expires and (when := expires.get(key)) is not None and when <= db.clock.ms() and db._lapsed(key, True):
+        return None
+    db.access[key] = db.clock.tick_ms
+    if db.count_hits:
+        hits = db.hits
+        hits[key] = hits.get(key, 0) + 1
     if type(lst) is not RedisList:
         raise ErrorReply(errors.WRONGTYPE)
     reply = lst.popleft()
-    db.commit(key, LIST, "lpop", 1, None if lst.length else lst)  # no Python-level __bool__
+    if not lst.length:  # no Python-level __bool__
+        db.commit(key, LIST, "lpop", 1, lst)
+        return reply
+    db.touched.add(key)  # db.commit(key, LIST, "lpop") of a list left non-empty, written out
+    if db.stats is not None:
+        db.stats.dirty += 1
+    if db.on_change is not None:
+        db.on_change(db, key)
+    if db.on_event is not None:
+        db.on_event(db, LIST, "lpop", key)
     return reply
 
 
