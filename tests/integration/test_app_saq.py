@@ -52,6 +52,14 @@ class Running:
 
     async def __aenter__(self):
         self.task = asyncio.create_task(self.worker.start())
+        # The worker sweeps its active list once at start (then every 60 s); a job moved there
+        # before its status says active would be swept, a race in saq that hits redis-server
+        # too. The sweep's script leaves its lock key behind: the first sweep is done then.
+        queue = self.worker.queue
+        deadline = time.monotonic() + WAIT
+        while not await queue.redis.exists(queue._sweep):
+            assert time.monotonic() < deadline, "the worker never swept"
+            await asyncio.sleep(0.01)
         return self.worker
 
     async def __aexit__(self, *exc):

@@ -249,6 +249,14 @@ LAZYFREE_STEPS = [
     [("CONFIG", "SET", "maxmemory-policy", "allkeys-random"), ("CONFIG", "SET", "lazyfree-lazy-eviction", "yes"),
      ("SADD", "evicted", *[f"m{i}" for i in range(100)]), ("CONFIG", "SET", "maxmemory", "1"),
      ("CONFIG", "SET", "maxmemory", "0"), ("EXISTS", "evicted")],
+    [("CONFIG", "SET", "lazyfree-lazy-server-del", "yes"), ("SADD", "big", *[f"m{i}" for i in range(100)]),
+     ("SET", "big", "x")],
+    [("SADD", "src", *[f"m{i}" for i in range(100)]), ("SADD", "dst", *[f"n{i}" for i in range(100)]),
+     ("RENAME", "src", "dst")],
+    [("SADD", "a1", *[f"a{i}" for i in range(100)]), ("SUNIONSTORE", "dst", "a1")],
+    [("COPY", "a1", "dst", "REPLACE")],
+    [("CONFIG", "SET", "lazyfree-lazy-server-del", "no"), ("SADD", "b2", *[f"m{i}" for i in range(100)]),
+     ("SET", "b2", "x")],
     [("CONFIG", "RESETSTAT",)],
 ]
 
@@ -272,7 +280,7 @@ def test_lazyfreed_objects_count_as_redis_counts_them():
                 seen[name] = client.info("memory")["lazyfreed_objects"]
             assert seen["yizhan"] == seen["redis-server"], step
             history.append(seen["yizhan"])
-        assert history == [1, 1, 1, 1, 2, 3, 3, 4, 9, 9, 12, 12, 13, 13, 14, 0]
+        assert history == [1, 1, 1, 1, 2, 3, 3, 4, 9, 9, 12, 12, 13, 13, 14, 15, 16, 17, 18, 18, 0]
         assert clients["yizhan"].info("memory")["lazyfree_pending_objects"] == 0
 
 

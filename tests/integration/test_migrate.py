@@ -137,7 +137,7 @@ def _argument_errors(c, port):
              ["COMMAND", "GETKEYS", "MIGRATE", "h", "1", "k", "0", "10", "KEYS", "a"],
              ["COMMAND", "GETKEYSANDFLAGS", "MIGRATE", "h", "1", "", "0", "10", "COPY", "REPLACE", "keys", "x"],
              ["COMMAND", "GETKEYSANDFLAGS", "MIGRATE", "h", "1", "", "0", "10"],
-             ["MULTI"], ["SET", "k", "v"], ["MIGRATE", "127.0.0.1", port, "k", "0", "10"], ["EXISTS", "k"], ["EXEC"],
+             ["MULTI"], ["SET", "k", "v"], ["MIGRATE", "127.0.0.1", port, "k", "0", "5000"], ["EXISTS", "k"], ["EXEC"],
              ["EVAL", "redis.call('set', 'j', 'w') return redis.call('migrate', ARGV[1], ARGV[2], 'j', '0', '1000')",
               "0", "127.0.0.1", port], ["EXISTS", "j"]]
     return [c.call(*args) for args in calls]

@@ -206,7 +206,7 @@ def _abort(c, mport, rport, rprocess) -> list:
 
 
 def _timeout(c, mport, rport, rprocess) -> list:
-    log = [c.call("FAILOVER", "TO", "127.0.0.1", rport, "TIMEOUT", "300"), failover_state(mport)]
+    log = [c.call("FAILOVER", "TO", "127.0.0.1", rport, "TIMEOUT", "2000"), failover_state(mport)]
     writer, held = _held_write(mport)
     log += held
     wait_for(lambda: failover_state(mport) == "no-failover", what="the timeout to abort the failover")
@@ -216,7 +216,7 @@ def _timeout(c, mport, rport, rprocess) -> list:
 
 
 def _force(c, mport, rport, rprocess) -> list:
-    log = [c.call("FAILOVER", "TIMEOUT", "300", "TO", "127.0.0.1", rport, "FORCE"), failover_state(mport)]
+    log = [c.call("FAILOVER", "TIMEOUT", "1500", "TO", "127.0.0.1", rport, "FORCE"), failover_state(mport)]
     wait_for(lambda: failover_state(mport) == "failover-in-progress", what="the timeout to force the failover")
     info = redis.Redis(port=mport).info("replication")
     log += [info["role"], info["master_port"] == rport, c.call("FAILOVER"), c.call("REPLICAOF", "NO", "ONE")]

@@ -343,9 +343,11 @@ class RedisInstance:
             db.on_new = new_hook
 
     def _update_lazy_expire(self) -> None:
-        hook = self._lazily_freed if lazyfree.deleting_lazily(self.params, "expire") else None
+        """The Database hooks of lazyfree-lazy-expire and lazyfree-lazy-server-del."""
+        on_expire = self._lazily_freed if lazyfree.deleting_lazily(self.params, "expire") else None
+        on_overwrite = self._lazily_freed if lazyfree.deleting_lazily(self.params, "server-del") else None
         for db in self.dbs:
-            db.on_lazy_expire = hook
+            db.on_lazy_expire, db.on_lazy_overwrite = on_expire, on_overwrite
 
     def _lazily_freed(self, value) -> None:
         lazyfree.freed(self.stats, value)
@@ -359,7 +361,7 @@ class RedisInstance:
     def on_param_changed(self, name: str) -> None:
         self.int_params.clear()
         self.observer.configure()
-        if name == "lazyfree-lazy-expire":
+        if name in ("lazyfree-lazy-expire", "lazyfree-lazy-server-del"):
             self._update_lazy_expire()
         if name in ("maxmemory", "maxmemory-clients"):
             self.client_eviction = bool(client_eviction.limit(self))

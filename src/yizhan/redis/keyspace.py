@@ -426,7 +426,7 @@ class Database:
 
     __slots__ = ("index", "clock", "data", "expires", "_heap", "access", "archive", "hits", "count_hits", "lfu",
                  "encodings", "on_change", "on_event", "on_expired", "on_keymiss", "on_new", "stats",
-                 "dataset", "sized", "touched", "follower", "on_lazy_expire")
+                 "dataset", "sized", "touched", "follower", "on_lazy_expire", "on_lazy_overwrite")
 
     def __init__(self, index: int, clock: Clock, stats=None):
         self.index = index
@@ -450,6 +450,8 @@ class Database:
         # Called with the value of a key about to expire while lazyfree-lazy-expire is on
         # (the owner counts INFO's lazyfreed_objects, lazyfree.py).
         self.on_lazy_expire: Callable[[object], None] | None = None
+        # Called with an aggregate value `store` overwrites while lazyfree-lazy-server-del is on.
+        self.on_lazy_overwrite: Callable[[object], None] | None = None
         # Called with a key about to be created (the "new" keyspace event), while class n is on.
         self.on_new: Callable[[Database, bytes], None] | None = None
         # Called when a read lookup misses: the owner hangs Redis's "keymiss" event here.
@@ -597,6 +599,8 @@ class Database:
             self.dataset -= key_string_bytes(key, old)
         else:
             self.forget(key, old)
+            if self.on_lazy_overwrite is not None:
+                self.on_lazy_overwrite(old)
         data[key] = value
         if type(value) is bytes:
             self.dataset += key_string_bytes(key, value)

@@ -6,8 +6,9 @@ redis-server would have handed to its lazy-free thread is counted in `Stats.lazy
 when it would have been: a value whose free effort (lazyfreeGetFreeEffort: quicklist nodes,
 hashtable or skiplist entries, a stream's nodes and groups; 1 for everything compact) is above
 64, deleted by UNLINK, by DEL under lazyfree-lazy-user-del, by expiry under
-lazyfree-lazy-expire or by eviction under lazyfree-lazy-eviction; and every key of a database
-emptied by FLUSHALL/FLUSHDB ASYNC (or under lazyfree-lazy-user-flush)."""
+lazyfree-lazy-expire, by eviction under lazyfree-lazy-eviction, or overwritten (Database.store)
+or deleted as a command's side effect (`server_deleted`) under lazyfree-lazy-server-del; and
+every key of a database emptied by FLUSHALL/FLUSHDB ASYNC (or under lazyfree-lazy-user-flush)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,13 @@ def freed(stats, value) -> None:
     """A deleted value that Redis would have freed in its lazy-free thread."""
     if free_effort(value) > THRESHOLD:
         stats.lazyfreed_objects += 1
+
+
+def server_deleted(srv, db, key: bytes) -> None:
+    """A key a command deletes as a side effect (RENAME's, COPY REPLACE's, RESTORE REPLACE's
+    target), under lazyfree-lazy-server-del; call it before removing the live key."""
+    if srv.params.flag("lazyfree-lazy-server-del"):
+        freed(srv.stats, db.data[key])
 
 
 def deleting_lazily(params, reason: str) -> bool:

@@ -103,6 +103,8 @@ def set_(c, argv):
                 db.on_new(db, key)
         else:
             db.forget(key, old)
+            if db.on_lazy_overwrite is not None:  # an aggregate overwritten (lazyfree.py)
+                db.on_lazy_overwrite(old)
         db.dataset += key_string_bytes(key, value)
     data[key] = value
     if db.expires:
@@ -215,6 +217,8 @@ def mset(c, argv):
         else:
             if old is not None:
                 db.forget(key, old)
+                if db.on_lazy_overwrite is not None:  # as in SET
+                    db.on_lazy_overwrite(old)
             cost += key_string_bytes(key, value)
         data[key] = value
     db.dataset += cost

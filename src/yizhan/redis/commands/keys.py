@@ -180,6 +180,7 @@ def _rename(c, argv, nx: bool):
     if db.lookup_write(target) is not None:
         if nx:
             return 0
+        lazyfree.server_deleted(c.server, db, target)
         db.remove(target)
     db.put(target, db.take(source))
     db.commit(source, GENERIC, "rename_from")
@@ -256,6 +257,7 @@ def copy(c, argv):
     if target_db.lookup_write(target) is not None:
         if not replace:
             return 0
+        lazyfree.server_deleted(c.server, target_db, target)
         target_db.remove(target)
     target_db.store(target, copy_value(value))
     encoding = _copied_encoding(source_db, source, value)

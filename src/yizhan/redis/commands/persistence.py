@@ -4,7 +4,7 @@ yizhan.redis.persistence), BGREWRITEAOF (compaction of the append-only file, per
 
 from __future__ import annotations
 
-from yizhan.redis import errors
+from yizhan.redis import errors, lazyfree
 from yizhan.redis.args import option_word, parse_int
 from yizhan.redis.keyspace import GENERIC, lfu_minutes
 from yizhan.redis.persistence import rdb, snapshot
@@ -80,6 +80,8 @@ def restore(c, argv):
         value = rdb.restore_payload(payload, rdb.Limits.from_params(c.server.params))
     except RDBError:
         raise ErrorReply(errors.BAD_DATA_FORMAT) from None
+    if replace and db.lookup_write(key, touch=False) is not None:
+        lazyfree.server_deleted(c.server, db, key)
     deleted = db.remove(key) if replace else False
     now = c.server.clock.ms()
     if ttl and not absttl:

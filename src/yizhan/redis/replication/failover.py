@@ -59,8 +59,9 @@ class Failover:
             else:
                 self.abort("Replica never caught up before timeout")
             return
-        peer = master.find_peer(self.host, self.port) if self.host is not None else None
-        if self.host is None:
+        if self.host is not None:
+            peer = master.find_peer(self.host, self.port)
+        else:  # any replica: the first that has the whole stream becomes the target
             peer = next((p for p in master.live_peers() if p.ack_offset == master.offset), None)
             if peer is not None:
                 self.host, self.port = peer.ip, peer.port
