@@ -12,7 +12,23 @@ import time
 import pytest
 import redis
 
+from yizhan import Server
+from yizhan.testing.reference import RedisReference
+
 BIG = 1_500_000
+
+
+@pytest.fixture(scope="module", params=["yizhan", "redis-server"])
+def both_servers(request, tmp_path_factory):
+    """A port, once for a yizhan and once for a redis-server of this module's own: on the
+    session's shared servers, idle connections other tests left open would be evicted too and
+    counted in evicted_clients."""
+    if request.param == "yizhan":
+        with Server(data_dir=str(tmp_path_factory.mktemp("client-eviction")), save="") as ours:
+            yield ours.port
+    else:
+        with RedisReference() as theirs:
+            yield theirs.port
 
 
 def partial_request(size: int) -> bytes:
