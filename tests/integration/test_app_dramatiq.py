@@ -16,7 +16,6 @@ RabbitMQ and redis-server."""
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pika
@@ -29,17 +28,9 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.results import Results
 from dramatiq.results.backends import RedisBackend
 
+from yizhan.testing.wait import wait_for
+
 WAIT = 10.0  # seconds: an upper bound for a condition, never a timing
-
-
-def wait_for(condition, what: str, timeout: float = WAIT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

@@ -9,24 +9,15 @@ queue in a sorted set instead (ZADD with negated priorities, BZPOPMIN)."""
 from __future__ import annotations
 
 import datetime
-import time
 import uuid
 
 import pytest
 from huey import PriorityRedisHuey, RedisHuey, crontab
 from huey.exceptions import TaskException
 
+from yizhan.testing.wait import wait_for
+
 WAIT = 10.0  # seconds: an upper bound for a condition, never a timing
-
-
-def wait_for(condition, what: str, timeout: float = WAIT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def start_consumer(huey, workers: int = 2):

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import json
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -21,6 +20,7 @@ import urllib.request
 import pika
 
 from yizhan.testing.amqp import connect
+from yizhan.testing.wait import wait_for
 
 ROAD_PLUGINS = ("rabbitmq_shovel", "rabbitmq_shovel_management", "rabbitmq_federation",
                 "rabbitmq_federation_management")
@@ -109,18 +109,6 @@ def comparable(definitions: dict) -> dict:
 
 def quote(segment: str) -> str:
     return urllib.parse.quote(segment, safe="")
-
-
-def wait_for(predicate, what: str, timeout: float = 60.0, pause: float = 0.1):
-    """Poll `predicate()` until it is truthy (returned); an AssertionError after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"waited {timeout:.0f} s for {what}")
-        time.sleep(pause)
 
 
 def shovel_definition(src_uri: str, src_queue: str, dest_uri: str, dest_queue: str,
