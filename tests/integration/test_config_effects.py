@@ -9,9 +9,9 @@ byte counters with yizhan as master and as replica of a redis-server."""
 from __future__ import annotations
 
 import signal
-import socket
 import stat
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,9 @@ import redis
 from yizhan.embedded import Server
 from yizhan.testing.process import ServerProcess
 from yizhan.testing.reference import RedisReference
+from yizhan.testing.wait import wait_for as _wait
+
+wait_for = partial(_wait, timeout=20.0, pause=0.05)  # the bound and poll these tests used
 
 
 class Running:
@@ -130,27 +133,18 @@ def test_a_failed_save_on_sigterm_keeps_running_unless_force(start):
     assert server.exit_code() == 0
 
 
-def _wait_for(predicate, what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_the_aof_is_rewritten_when_it_has_grown(start):
     server = start(appendonly="yes", auto_aof_rewrite_min_size="1mb")
     client = server.client
-    _wait_for(lambda: not server.info("persistence")["aof_rewrite_in_progress"], "the first AOF")
+    wait_for(lambda: not server.info("persistence")["aof_rewrite_in_progress"], "the first AOF")
     rewrites = server.info("persistence")["aof_rewrites"]
     for i in range(50):
         client.set(f"key:{i}", "x" * 100)
     persistence = server.info("persistence")
     assert persistence["aof_current_size"] < 1024 * 1024 and persistence["aof_rewrites"] == rewrites
     client.config_set("auto-aof-rewrite-min-size", "1kb")  # now above the minimum, grown > 100 %
-    _wait_for(lambda: server.info("persistence")["aof_rewrites"] == rewrites + 1, "the automatic rewrite")
-    _wait_for(lambda: not server.info("persistence")["aof_rewrite_in_progress"], "the rewrite's end")
+    wait_for(lambda: server.info("persistence")["aof_rewrites"] == rewrites + 1, "the automatic rewrite")
+    wait_for(lambda: not server.info("persistence")["aof_rewrite_in_progress"], "the rewrite's end")
     persistence = server.info("persistence")
     assert persistence["aof_base_size"] == persistence["aof_current_size"]
     client.config_set("auto-aof-rewrite-percentage", "0")  # off: any growth is left alone
@@ -207,10 +201,10 @@ def test_replication_bytes_are_counted_apart(yizhan_is):
         master, replica = redis.Redis(port=master_port), redis.Redis(port=replica_port)
         before_master, before_replica = master.info("stats"), replica.info("stats")
         replica.replicaof("127.0.0.1", master_port)
-        _wait_for(lambda: replica.info("replication").get("master_link_status") == "up", "the link")
+        wait_for(lambda: replica.info("replication").get("master_link_status") == "up", "the link")
         for i in range(200):
             master.set(f"k{i}", "x" * 5000)
-        _wait_for(lambda: replica.info("replication")["slave_repl_offset"]
+        wait_for(lambda: replica.info("replication")["slave_repl_offset"]
                   == master.info("replication")["master_repl_offset"], "the replica to catch up")
         after_master, after_replica = master.info("stats"), replica.info("stats")
 
@@ -276,7 +270,7 @@ def test_lazyfreed_objects_count_as_redis_counts_them():
                     else:
                         client.execute_command(*command)
                 # redis-server's lazy-free thread counts a job when it has done it
-                _wait_for(lambda: client.info("memory")["lazyfree_pending_objects"] == 0, "lazy frees")
+                wait_for(lambda: client.info("memory")["lazyfree_pending_objects"] == 0, "lazy frees")
                 seen[name] = client.info("memory")["lazyfreed_objects"]
             assert seen["yizhan"] == seen["redis-server"], step
             history.append(seen["yizhan"])
@@ -321,7 +315,7 @@ def test_resetstat_clears_the_persistence_counters():
             client.set("k", "v")
             client.save()
             client.bgrewriteaof()
-            _wait_for(lambda: client.info("persistence")["aof_rewrites"] == 1, "the rewrite")
+            wait_for(lambda: client.info("persistence")["aof_rewrites"] == 1, "the rewrite")
             assert client.info("persistence")["rdb_saves"] == 1
             client.config_resetstat()
             persistence = client.info("persistence")
@@ -333,9 +327,9 @@ def _follow(master: Running) -> tuple[RedisReference, redis.Redis]:
     replica = RedisReference().start()
     client = redis.Redis(port=replica.port)
     client.replicaof("127.0.0.1", master.port)
-    _wait_for(lambda: client.info("replication").get("master_link_status") == "up", "the link")
+    wait_for(lambda: client.info("replication").get("master_link_status") == "up", "the link")
     master.client.set("first", "1")
-    _wait_for(lambda: master.client.info("replication").get("slave0", {}).get("offset")
+    wait_for(lambda: master.client.info("replication").get("slave0", {}).get("offset")
               == master.client.info("replication")["master_repl_offset"], "the replica's ACK")
     return replica, client
 
