@@ -101,14 +101,7 @@ def raw_ping(port: int, certs, newest: ssl.TLSVersion) -> bytes | type:
     class of the error raised."""
     context = ssl.create_default_context(cafile=certs.ca)
     context.maximum_version = newest
-    context.load_cert_chain(certs.client_cert, certs.client_key)
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-            with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
-                tls.sendall(b"PING\r\n")
-                return tls.recv(64)
-    except OSError as exc:
-        return type(exc)
+    return _ping_with(context, port, certs)
 
 
 def redis_cli(port: int, certs, *args: str, cert: str | None = "client") -> subprocess.CompletedProcess:
@@ -519,6 +512,12 @@ def cipher_ping(port: int, certs, cipher: str) -> bytes | type:
     context = ssl.create_default_context(cafile=certs.ca)
     context.maximum_version = ssl.TLSVersion.TLSv1_2
     context.set_ciphers(cipher)
+    return _ping_with(context, port, certs)
+
+
+def _ping_with(context: ssl.SSLContext, port: int, certs) -> bytes | type:
+    """PING over a plain ssl socket made with `context` (the client certificate added): the
+    reply, or the class of the error raised."""
     context.load_cert_chain(certs.client_cert, certs.client_key)
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
